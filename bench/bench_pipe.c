@@ -1,0 +1,265 @@
+/* Pipe and FIFO benchmark: ipcx against raw read/write, in the same run.
+ *
+ * For each placement (parent and child on different CPUs, then both on one CPU) and each
+ * kind (anonymous pipe, FIFO):
+ *   - round trip of a 64-byte message (parent sends, child echoes), mean per run;
+ *   - one-way throughput of 64 B and 64 KiB messages (child sends, parent receives and
+ *     checks a sequence number in every message).
+ * Variants: raw (blocking read/write on plain descriptors), ipcx (ipcx_pipe_send/recv,
+ * default options), ipcx-noguard (SIGPIPE guard off: for callers that ignore SIGPIPE).
+ * Runs alternate raw/ipcx/ipcx-noguard so drift hits all alike; the table gives medians
+ * over the runs with min-max, and the ratio to raw (median of per-run ratios).
+ *
+ *   bench_pipe [runs]        (default 7)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "ipcx.h"
+
+enum kind { PIPE, FIFO };
+enum variant { RAW, IPCX, IPCX_NOGUARD, NVAR };
+static const char *variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
+
+/* One direction of communication, in whichever form the variant uses. */
+struct dir {
+    int rfd, wfd;
+    ipcx_pipe *r, *w;
+};
+
+static char fifo_a[128], fifo_b[128];
+
+static void raw_write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) b_die("write");
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static int raw_read_all(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k == 0) return 0;
+        if (k < 0) b_die("read");
+        p += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+/* Create the two directions (a: parent->child, b: child->parent) before fork. For
+ * FIFOs, only the paths are created here; ends are opened after fork by each side. */
+static void setup(enum kind k, enum variant v, struct dir *a, struct dir *b, ipcx_options *o) {
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    if (k == FIFO) {
+        unlink(fifo_a);
+        unlink(fifo_b);
+        if (mkfifo(fifo_a, 0600) || mkfifo(fifo_b, 0600)) b_die("mkfifo");
+        return;
+    }
+    if (v == RAW) {
+        int p[2], q[2];
+        if (pipe(p) || pipe(q)) b_die("pipe");
+        a->rfd = p[0], a->wfd = p[1], b->rfd = q[0], b->wfd = q[1];
+    } else {
+        if (ipcx_pipe_create(o, &a->r, &a->w) || ipcx_pipe_create(o, &b->r, &b->w)) b_die("ipcx_pipe_create");
+    }
+}
+
+/* Open this side's ends: `parent` reads b and writes a. */
+static void open_side(enum kind k, enum variant v, struct dir *a, struct dir *b, int parent, ipcx_options *o) {
+    struct dir *in = parent ? b : a, *out = parent ? a : b;
+    const char *in_path = parent ? fifo_b : fifo_a, *out_path = parent ? fifo_a : fifo_b;
+    if (k == FIFO) {
+        /* Open in an order that cannot deadlock: parent opens out first, child in first. */
+        if (v == RAW) {
+            if (parent) {
+                out->wfd = open(out_path, O_WRONLY);
+                in->rfd = open(in_path, O_RDONLY);
+            } else {
+                in->rfd = open(in_path, O_RDONLY);
+                out->wfd = open(out_path, O_WRONLY);
+            }
+            if (in->rfd < 0 || out->wfd < 0) b_die("open fifo");
+        } else {
+            if (ipcx_fifo_open(in_path, IPCX_FIFO_READ, o, 10000, &in->r) ||
+                ipcx_fifo_open(out_path, IPCX_FIFO_WRITE, o, 10000, &out->w))
+                b_die("ipcx_fifo_open");
+        }
+        return;
+    }
+    /* Anonymous: close the ends this side does not use. */
+    if (v == RAW) {
+        close(in->wfd);
+        close(out->rfd);
+    } else {
+        ipcx_pipe_close(in->w);
+        ipcx_pipe_close(out->r);
+    }
+}
+
+static void close_side(enum variant v, struct dir *in, struct dir *out) {
+    if (v == RAW) {
+        close(in->rfd);
+        close(out->wfd);
+    } else {
+        ipcx_pipe_close(in->r);
+        ipcx_pipe_close(out->w);
+    }
+}
+
+static void send_msg(enum variant v, struct dir *d, const void *buf, size_t n) {
+    if (v == RAW) raw_write_all(d->wfd, buf, n);
+    else if (ipcx_pipe_send(d->w, buf, n, IPCX_FOREVER)) b_die(ipcx_last_error());
+}
+
+/* Receive one message of `n` bytes; 0 on end of file. */
+static int recv_msg(enum variant v, struct dir *d, void *buf, size_t n) {
+    if (v == RAW) return raw_read_all(d->rfd, buf, n);
+    size_t len = n;
+    int s = ipcx_pipe_recv(d->r, buf, &len, IPCX_FOREVER);
+    if (s == IPCX_ERR_CLOSED) return 0;
+    if (s || len != n) b_die(ipcx_last_error());
+    return 1;
+}
+
+static ipcx_options *opts_for(enum variant v) {
+    ipcx_options *o;
+    if (ipcx_options_create(&o)) b_die("options");
+    ipcx_options_set_max_message(o, 1 << 20);
+    if (v == IPCX_NOGUARD) ipcx_options_set_sigpipe_guard(o, false);
+    return o;
+}
+
+/* Mean round trip in ns over `iters` 64-byte ping-pongs. */
+static double round_trip(enum kind k, enum variant v, int child_cpu, int iters) {
+    struct dir a, b;
+    ipcx_options *o = opts_for(v);
+    setup(k, v, &a, &b, o);
+    pid_t p = fork();
+    if (p == 0) {
+        b_pin(child_cpu);
+        open_side(k, v, &a, &b, 0, o);
+        char buf[64];
+        while (recv_msg(v, &a, buf, 64)) send_msg(v, &b, buf, 64);
+        close_side(v, &a, &b);
+        _exit(0);
+    }
+    open_side(k, v, &a, &b, 1, o);
+    char buf[64] = {0};
+    for (int i = 0; i < iters / 10 + 10; i++) { /* warm-up */
+        send_msg(v, &a, buf, 64);
+        recv_msg(v, &b, buf, 64);
+    }
+    int64_t t0 = b_now_ns();
+    for (int i = 0; i < iters; i++) {
+        send_msg(v, &a, buf, 64);
+        if (!recv_msg(v, &b, buf, 64)) b_die("echo");
+    }
+    double per = (double)(b_now_ns() - t0) / iters;
+    close_side(v, &b, &a);
+    b_wait(p);
+    ipcx_options_destroy(o);
+    return per;
+}
+
+/* One-way throughput in messages per second (child sends `count` messages of `size`). */
+static double throughput(enum kind k, enum variant v, int child_cpu, size_t size, int count) {
+    struct dir a, b;
+    ipcx_options *o = opts_for(v);
+    setup(k, v, &a, &b, o);
+    pid_t p = fork();
+    if (p == 0) {
+        b_pin(child_cpu);
+        open_side(k, v, &a, &b, 0, o);
+        char *buf = calloc(1, size);
+        char go;
+        recv_msg(v, &a, &go, 1);
+        for (int i = 0; i < count; i++) {
+            memcpy(buf, &i, sizeof i);
+            send_msg(v, &b, buf, size);
+        }
+        recv_msg(v, &a, &go, 1); /* wait for the parent before closing */
+        close_side(v, &a, &b);
+        free(buf);
+        _exit(0);
+    }
+    open_side(k, v, &a, &b, 1, o);
+    char *buf = calloc(1, size);
+    int64_t t0 = b_now_ns();
+    send_msg(v, &a, "g", 1);
+    for (int i = 0; i < count; i++) {
+        if (!recv_msg(v, &b, buf, size)) b_die("short stream");
+        int seq;
+        memcpy(&seq, buf, sizeof seq);
+        if (seq != i) b_die("sequence");
+    }
+    double rate = count / ((double)(b_now_ns() - t0) / 1e9);
+    send_msg(v, &a, "g", 1);
+    close_side(v, &b, &a);
+    b_wait(p);
+    free(buf);
+    ipcx_options_destroy(o);
+    return rate;
+}
+
+static void report(const char *what, const char *unit, struct b_series s[NVAR], int lower_is_better) {
+    for (int v = 0; v < NVAR; v++) {
+        printf("  %-28s %-13s", what, variant_name[v]);
+        b_print_series(unit, &s[v]);
+        if (v != RAW) {
+            double lo, hi, r = b_ratio(&s[v], &s[RAW], &lo, &hi);
+            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
+                   lower_is_better ? " [target <= 1.05]" : " [target >= 0.95]");
+        }
+        printf("\n");
+    }
+}
+
+int main(int argc, char **argv) {
+    int runs = argc > 1 ? atoi(argv[1]) : 7;
+    if (runs < 1 || runs > B_MAX_RUNS) runs = 7;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    snprintf(fifo_a, sizeof fifo_a, "/tmp/ipcx-bench-%d-a", (int)getpid());
+    snprintf(fifo_b, sizeof fifo_b, "/tmp/ipcx-bench-%d-b", (int)getpid());
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run ipcx/raw\n",
+           ipcx_version(), runs);
+    b_pin(0);
+    for (int place = 0; place < 2; place++) {
+        int child_cpu = place == 0 ? 1 : 0;
+        if (place == 0 && ncpu < 2) continue;
+        printf("\n%s (parent CPU0, child CPU%d)\n", place == 0 ? "cross-core" : "same-core", child_cpu);
+        for (int k = PIPE; k <= FIFO; k++) {
+            const char *kn = k == PIPE ? "pipe" : "FIFO";
+            struct b_series rt[NVAR] = {0}, t64[NVAR] = {0}, t64k[NVAR] = {0};
+            int rt_iters = place == 0 ? 2000 : 20000;
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < NVAR; v++) b_add(&rt[v], round_trip(k, v, child_cpu, rt_iters) / 1000.0);
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < NVAR; v++) b_add(&t64[v], throughput(k, v, child_cpu, 64, 200000) / 1e6);
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < NVAR; v++)
+                    b_add(&t64k[v], throughput(k, v, child_cpu, 65536, 2000) * 65536 / 1e9);
+            char what[64];
+            snprintf(what, sizeof what, "%s round trip 64 B", kn);
+            report(what, "us", rt, 1);
+            snprintf(what, sizeof what, "%s throughput 64 B", kn);
+            report(what, "Mmsg/s", t64, 0);
+            snprintf(what, sizeof what, "%s throughput 64 KiB", kn);
+            report(what, "GB/s", t64k, 0);
+        }
+    }
+    unlink(fifo_a);
+    unlink(fifo_b);
+    return 0;
+}

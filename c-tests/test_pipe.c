@@ -1,0 +1,528 @@
+/* Anonymous pipes across fork: half-duplex, duplex, bytes and messages, EOF, SIGPIPE,
+ * timeouts, capacity, hostile lengths, bad input. */
+#include "test.h"
+
+#include <poll.h>
+
+static void make_pipe(ipcx_pipe **r, ipcx_pipe **w) { T_OK(ipcx_pipe_create(NULL, r, w)); }
+
+/* Fill `buf` with a pattern derived from (seed, i) so the reader can check every byte. */
+static void pattern(unsigned char *buf, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)(seed * 31u + i * 7u);
+}
+static int pattern_ok(const unsigned char *buf, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] != (unsigned char)(seed * 31u + i * 7u)) return 0;
+    return 1;
+}
+
+T_CASE(half_duplex_parent_writes_child_reads) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(w)); /* the reader closes its write end */
+        unsigned char buf[2048];
+        for (unsigned i = 0; i < 500; i++) {
+            size_t len = sizeof buf;
+            T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+            T_EQ_INT(len, (i * 13) % 2000);
+            T_ASSERTF(pattern_ok(buf, len, i), "message %u corrupted", i);
+        }
+        size_t len = sizeof buf;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, 10000)); /* EOF: writer gone */
+        T_OK(ipcx_pipe_close(r));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(r)); /* the writer closes its read end */
+    unsigned char buf[2048];
+    for (unsigned i = 0; i < 500; i++) {
+        size_t n = (i * 13) % 2000;
+        pattern(buf, n, i);
+        T_OK(ipcx_pipe_send(w, buf, n, 10000));
+    }
+    T_OK(ipcx_pipe_close(w));
+    t_wait_ok(p, 20000);
+}
+
+T_CASE(half_duplex_child_writes_parent_reads_bytes) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    const size_t total = 4u << 20;
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        unsigned char *buf = malloc(total);
+        T_ASSERT(buf);
+        pattern(buf, total, 5);
+        size_t off = 0;
+        while (off < total) { /* uneven chunks */
+            size_t n = total - off < 7919 ? total - off : 7919, wr = 0;
+            T_OK(ipcx_pipe_write(w, buf + off, n, 10000, &wr));
+            T_EQ_INT(wr, n);
+            off += n;
+        }
+        free(buf);
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    unsigned char *got = malloc(total);
+    T_ASSERT(got);
+    size_t off = 0, n = 0;
+    while (off < total) {
+        T_OK(ipcx_pipe_read(r, got + off, total - off, 10000, &n));
+        T_ASSERT(n > 0);
+        off += n;
+    }
+    T_ASSERT(pattern_ok(got, total, 5));
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_read(r, got, 16, 10000, &n));
+    T_EQ_INT(n, 0);
+    free(got);
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 20000);
+}
+
+T_CASE(duplex_ping_pong) {
+    ipcx_pipe *a, *b;
+    T_OK(ipcx_pipe_create_duplex(NULL, &a, &b));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(a));
+        char buf[64];
+        for (;;) {
+            size_t len = sizeof buf;
+            int s = ipcx_pipe_recv(b, buf, &len, 10000);
+            if (s == IPCX_ERR_CLOSED) break;
+            T_OK(s);
+            buf[0]++;
+            T_OK(ipcx_pipe_send(b, buf, len, 10000));
+        }
+        T_OK(ipcx_pipe_close(b));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(b));
+    for (int i = 0; i < 2000; i++) {
+        char buf[64] = {(char)i};
+        size_t len = sizeof buf;
+        T_OK(ipcx_pipe_send(a, buf, 17, 10000));
+        T_OK(ipcx_pipe_recv(a, buf, &len, 10000));
+        T_EQ_INT(len, 17);
+        T_EQ_INT(buf[0], (char)(i + 1));
+    }
+    T_OK(ipcx_pipe_close(a));
+    t_wait_ok(p, 20000);
+}
+
+T_CASE(large_and_empty_messages) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 16u << 20));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_create(o, &r, &w));
+    T_OK(ipcx_options_destroy(o));
+    const size_t big = 8u << 20;
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        unsigned char *buf = malloc(big);
+        T_ASSERT(buf);
+        pattern(buf, big, 9);
+        T_OK(ipcx_pipe_send(w, NULL, 0, 10000)); /* an empty message is a message */
+        T_OK(ipcx_pipe_send(w, buf, big, 30000));
+        T_OK(ipcx_pipe_send(w, "", 0, 10000));
+        free(buf);
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    unsigned char *got = malloc(big);
+    size_t len = big;
+    T_OK(ipcx_pipe_recv(r, got, &len, 10000));
+    T_EQ_INT(len, 0);
+    len = big;
+    T_OK(ipcx_pipe_recv(r, got, &len, 30000));
+    T_EQ_INT(len, big);
+    T_ASSERT(pattern_ok(got, big, 9));
+    len = 0;
+    T_OK(ipcx_pipe_recv(r, NULL, &len, 10000)); /* zero-capacity buffer fits an empty message */
+    T_EQ_INT(len, 0);
+    free(got);
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 30000);
+}
+
+T_CASE(small_buffer_gets_too_big_and_keeps_message) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        T_OK(ipcx_pipe_send(w, "hello, world", 12, 10000));
+        T_OK(ipcx_pipe_send(w, "next", 4, 10000));
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    char buf[32];
+    size_t len = 5;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_pipe_recv(r, buf, &len, 10000));
+    T_EQ_INT(len, 12); /* the size needed */
+    T_LAST_ERROR_HAS("12 bytes");
+    len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+    T_ASSERT(len == 12 && memcmp(buf, "hello, world", 12) == 0);
+    len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+    T_ASSERT(len == 4 && memcmp(buf, "next", 4) == 0);
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 10000);
+}
+
+T_CASE(hostile_length_is_refused_without_allocation) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 1024));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_create(o, &r, &w));
+    T_OK(ipcx_options_destroy(o));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        /* A raw frame header announcing 4 GiB - 1 bytes, then a few bytes. */
+        unsigned char hostile[8] = {0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4};
+        size_t n;
+        T_OK(ipcx_pipe_write(w, hostile, sizeof hostile, 10000, &n));
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    char buf[64];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_pipe_recv(r, buf, &len, 10000));
+    T_LAST_ERROR_HAS("4294967295");
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_pipe_recv(r, buf, &len, 10000)); /* sticky */
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 10000);
+}
+
+T_CASE(send_above_max_message_is_refused) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 100));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_create(o, &r, &w));
+    T_OK(ipcx_options_destroy(o));
+    char buf[101] = {0};
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_pipe_send(w, buf, 101, 1000));
+    T_LAST_ERROR_HAS("maximum message size of 100");
+    T_OK(ipcx_pipe_send(w, buf, 100, 1000));
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 1000));
+    T_EQ_INT(len, 100);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_CASE(write_to_closed_reader_is_closed_not_sigpipe) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(w));
+        T_OK(ipcx_pipe_close(r)); /* the reader goes away */
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 10000);
+    sigset_t before, after, pending;
+    sigprocmask(SIG_SETMASK, NULL, &before);
+    /* SIGPIPE has its default disposition (it would kill us). */
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    T_ASSERT(sa.sa_handler == SIG_DFL);
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send(w, "x", 1, 1000));
+    size_t n = 99;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_write(w, "xyz", 3, 1000, &n));
+    T_EQ_INT(n, 0);
+    /* Still alive; the mask is restored and no SIGPIPE is left pending. */
+    sigprocmask(SIG_SETMASK, NULL, &after);
+    T_ASSERT(sigismember(&after, SIGPIPE) == sigismember(&before, SIGPIPE));
+    sigpending(&pending);
+    T_ASSERT(!sigismember(&pending, SIGPIPE));
+    /* If the caller blocks SIGPIPE itself, it stays blocked. */
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send(w, "x", 1, 1000));
+    sigprocmask(SIG_SETMASK, NULL, &after);
+    T_ASSERT(sigismember(&after, SIGPIPE));
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_CASE(timeouts_on_empty_and_full_pipes) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    char buf[128];
+    size_t len = sizeof buf, n = 0;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT));
+    len = sizeof buf;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_pipe_recv(r, buf, &len, 150));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_pipe_read(r, buf, sizeof buf, 100, &n));
+    /* Fill the pipe with bytes, then a write times out and reports its progress. */
+    size_t cap = 0;
+    T_OK(ipcx_pipe_capacity(w, &cap));
+    char *fill = calloc(1, cap + 4096);
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_pipe_write(w, fill, cap + 4096, 100, &n));
+    T_EQ_INT(n, cap);
+    /* A full pipe: a message send times out without being accepted. */
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 120, ipcx_pipe_send(w, "m", 1, 120));
+    free(fill);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_CASE(receive_resumes_after_timeout_mid_message) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        /* Write a 1000-byte frame in two halves, 300 ms apart, as raw bytes. */
+        unsigned char frame[1004] = {0, 0, 0x03, 0xE8};
+        pattern(frame + 4, 1000, 3);
+        size_t n;
+        T_OK(ipcx_pipe_write(w, frame, 502, 10000, &n));
+        usleep(300000);
+        T_OK(ipcx_pipe_write(w, frame + 502, 502, 10000, &n));
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    unsigned char buf[1000];
+    size_t len = sizeof buf;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_pipe_recv(r, buf, &len, 100)); /* half a message */
+    len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+    T_EQ_INT(len, 1000);
+    T_ASSERT(pattern_ok(buf, 1000, 3));
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 10000);
+}
+
+T_CASE(send_timing_out_midway_is_accepted_whole) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    size_t actual = 0;
+    T_OK(ipcx_pipe_set_capacity(w, 4096, &actual));
+    const size_t big = 100000;
+    unsigned char *msg = malloc(big);
+    pattern(msg, big, 4);
+    /* Nobody reads yet: the first 4 KiB go out, the rest waits in the backlog. */
+    T_OK(ipcx_pipe_send(w, msg, big, 50));
+    /* The backlog blocks the next message until it drains: not accepted. */
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_send(w, "second", 6, 20));
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_flush(w, 20));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(w));
+        unsigned char *got = malloc(big);
+        size_t len = big;
+        T_OK(ipcx_pipe_recv(r, got, &len, 10000));
+        T_EQ_INT(len, big);
+        T_ASSERT(pattern_ok(got, big, 4));
+        len = big;
+        T_OK(ipcx_pipe_recv(r, got, &len, 10000));
+        T_ASSERT(len == 6 && memcmp(got, "second", 6) == 0);
+        free(got);
+        T_OK(ipcx_pipe_close(r));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_flush(w, 10000));
+    T_OK(ipcx_pipe_send(w, "second", 6, 10000));
+    T_OK(ipcx_pipe_close(w));
+    free(msg);
+    t_wait_ok(p, 20000);
+}
+
+T_CASE(capacity_get_set_and_limits) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    size_t cap = 0, actual = 0;
+    T_OK(ipcx_pipe_capacity(r, &cap));
+    T_EQ_INT(cap, 65536);
+    T_OK(ipcx_pipe_set_capacity(w, 100000, &actual));
+    T_EQ_INT(actual, 131072); /* rounded up to a power-of-two number of pages */
+    T_OK(ipcx_pipe_capacity(r, &cap));
+    T_EQ_INT(cap, 131072);
+    /* Above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE: a limit, with its value. */
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+    long max = 0;
+    T_ASSERT(f && fscanf(f, "%ld", &max) == 1);
+    fclose(f);
+    char want[32];
+    snprintf(want, sizeof want, "(%ld)", max);
+    int s = ipcx_pipe_set_capacity(w, (size_t)max * 4, &actual);
+    if (s == IPCX_ERR_LIMIT) {
+        T_LAST_ERROR_HAS("pipe-max-size");
+        T_LAST_ERROR_HAS(want);
+    } else {
+        T_OK(s); /* a process with CAP_SYS_RESOURCE may exceed it */
+    }
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_set_capacity(w, 0, NULL));
+    /* Shrinking below the data already in the pipe is refused. */
+    T_OK(ipcx_pipe_set_capacity(w, 65536, NULL));
+    char *fill = calloc(1, 65536);
+    size_t n;
+    T_OK(ipcx_pipe_write(w, fill, 65536, 1000, &n));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_pipe_set_capacity(w, 4096, NULL));
+    free(fill);
+    /* Capacity given at creation. */
+    ipcx_options *o;
+    ipcx_pipe *r2, *w2;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, 1 << 20));
+    T_OK(ipcx_pipe_create(o, &r2, &w2));
+    T_OK(ipcx_pipe_capacity(w2, &cap));
+    T_EQ_INT(cap, 1 << 20);
+    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_close(r2));
+    T_OK(ipcx_pipe_close(w2));
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_CASE(descriptors_are_pollable_and_cloexec) {
+    ipcx_pipe *r, *w, *a, *b;
+    make_pipe(&r, &w);
+    T_OK(ipcx_pipe_create_duplex(NULL, &a, &b));
+    int rfd = 0, wfd = 0;
+    T_OK(ipcx_pipe_fds(r, &rfd, &wfd));
+    T_ASSERT(rfd >= 0 && wfd == -1);
+    T_OK(ipcx_pipe_fds(w, &rfd, &wfd));
+    T_ASSERT(rfd == -1 && wfd >= 0);
+    T_OK(ipcx_pipe_fds(a, &rfd, NULL));
+    T_OK(ipcx_pipe_fds(a, NULL, &wfd));
+    T_ASSERT(rfd >= 0 && wfd >= 0);
+    T_ASSERT(fcntl(rfd, F_GETFD) & FD_CLOEXEC);
+    T_ASSERT(fcntl(wfd, F_GETFD) & FD_CLOEXEC);
+    int r_fd;
+    T_OK(ipcx_pipe_fds(r, &r_fd, NULL));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        usleep(100000);
+        T_OK(ipcx_pipe_send(w, "ping", 4, 1000));
+        T_OK(ipcx_pipe_close(w));
+        T_OK(ipcx_pipe_close(a));
+        T_OK(ipcx_pipe_close(b));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    struct pollfd pfd = {r_fd, POLLIN, 0};
+    T_EQ_INT(poll(&pfd, 1, 0), 0);
+    T_EQ_INT(poll(&pfd, 1, 10000), 1);
+    T_ASSERT(pfd.revents & POLLIN);
+    char buf[8];
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT));
+    T_EQ_INT(len, 4);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(a));
+    T_OK(ipcx_pipe_close(b));
+}
+
+T_CASE(bad_input) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    char buf[16];
+    size_t len = sizeof buf, n;
+    /* NULL handles and out-parameters. */
+    ipcx_pipe *x = (ipcx_pipe *)1, *y = (ipcx_pipe *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create(NULL, NULL, &y));
+    T_ASSERT(y == NULL); /* out-handles are NULL after a failure */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create_duplex(NULL, &x, NULL));
+    T_ASSERT(x == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(NULL, "x", 1, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(NULL, buf, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_read(NULL, buf, 1, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_write(NULL, buf, 1, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_flush(NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_capacity(NULL, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_capacity(r, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_set_capacity(NULL, 4096, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_fds(NULL, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(r, buf, NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_read(r, buf, 1, 0, NULL));
+    /* NULL buffers with a length; zero lengths in byte mode; oversized lengths. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(w, NULL, 5, 0));
+    len = 5;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(r, NULL, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_write(w, NULL, 5, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_write(w, buf, 0, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_read(r, buf, 0, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_write(w, buf, (size_t)-1, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(w, buf, (size_t)-1, 0));
+    /* The wrong direction. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(r, "x", 1, 0));
+    T_LAST_ERROR_HAS("not open for writing");
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(w, buf, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_read(w, buf, 1, 0, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_write(r, buf, 1, 0, &n));
+    /* Invalid timeouts. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(w, "x", 1, -2));
+    T_LAST_ERROR_HAS("timeout");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(r, buf, &len, INT64_MIN));
+    /* Closed handles and double close. */
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_send(w, "x", 1, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_recv(r, buf, &len, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_read(r, buf, 1, 0, &n));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_write(w, buf, 1, 0, &n));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_flush(w, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_capacity(r, &n));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_set_capacity(w, 4096, NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_fds(r, NULL, NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(NULL));
+    /* Bad input never changes the child's ability to use fresh pipes after fork. */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_close(w));
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+}
+
+T_CASE(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe) {
+    /* With SIG_IGN the kernel returns EPIPE without a signal: the guard is not needed. */
+    signal(SIGPIPE, SIG_IGN);
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_sigpipe_guard(o, false));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_create(o, &r, &w));
+    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_close(r));
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send(w, "x", 1, 100));
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
+       T_ENTRY(half_duplex_child_writes_parent_reads_bytes), T_ENTRY(duplex_ping_pong),
+       T_ENTRY(large_and_empty_messages), T_ENTRY(small_buffer_gets_too_big_and_keeps_message),
+       T_ENTRY(hostile_length_is_refused_without_allocation),
+       T_ENTRY(send_above_max_message_is_refused),
+       T_ENTRY(write_to_closed_reader_is_closed_not_sigpipe),
+       T_ENTRY(timeouts_on_empty_and_full_pipes),
+       T_ENTRY(receive_resumes_after_timeout_mid_message),
+       T_ENTRY(send_timing_out_midway_is_accepted_whole), T_ENTRY(capacity_get_set_and_limits),
+       T_ENTRY(descriptors_are_pollable_and_cloexec), T_ENTRY(bad_input),
+       T_ENTRY(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe))

@@ -1,0 +1,269 @@
+//! Descriptor-level helpers shared by every fd-based mechanism: non-blocking vectored
+//! I/O that reports the raw errno, the SIGPIPE guard, and descriptor flags.
+//!
+//! All descriptors ipcx creates are close-on-exec. How a call blocks is decided per call by
+//! [`IoMode`]: a call that may wait forever does a plain blocking read or write (one
+//! system call, exactly what a raw program does); a call with a timeout must never block
+//! in the kernel, so it uses `preadv2`/`pwritev2` with `RWF_NOWAIT` where the kernel
+//! supports that for the descriptor (anonymous pipes), and otherwise switches the open file
+//! to O_NONBLOCK, lazily, only when the mode changes from the previous call; on `EAGAIN`
+//! it waits with `time::wait_fd` until the deadline and tries again.
+//!
+//! Why not poll first, or keep descriptors non-blocking and poll? Once a pipe has been
+//! polled, the kernel wakes its readers on every write (`pipe->poll_usage`), which on one
+//! CPU costs a context switch per message; blocking reads keep the kernel's batching.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+
+/// Set or clear O_NONBLOCK on the open file description of `fd`.
+pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor the caller keeps open.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(Error::last_os("fcntl(F_GETFL)"));
+    }
+    let want = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    // SAFETY: as above.
+    if want != flags && unsafe { libc::fcntl(raw, libc::F_SETFL, want) } < 0 {
+        return Err(Error::last_os("fcntl(F_SETFL, O_NONBLOCK)"));
+    }
+    Ok(())
+}
+
+/// Set or clear FD_CLOEXEC on `fd`.
+pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor the caller keeps open.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(Error::last_os("fcntl(F_GETFD)"));
+    }
+    let want = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(raw, libc::F_SETFD, want) } < 0 {
+        return Err(Error::last_os("fcntl(F_SETFD)"));
+    }
+    Ok(())
+}
+
+/// How one descriptor is switched between blocking and non-blocking I/O (see the module
+/// documentation). One per descriptor, owned by the handle that owns the descriptor.
+#[derive(Debug)]
+pub struct IoMode {
+    /// Whether O_NONBLOCK is currently set on the open file description, as far as we know.
+    nonblock: bool,
+    /// Whether `RWF_NOWAIT` works on this descriptor (cleared on the first EOPNOTSUPP).
+    nowait: bool,
+}
+
+impl IoMode {
+    /// A mode for a descriptor whose O_NONBLOCK flag is currently `nonblock`.
+    pub fn new(nonblock: bool) -> IoMode {
+        IoMode {
+            nonblock,
+            nowait: true,
+        }
+    }
+
+    fn ensure(&mut self, fd: BorrowedFd<'_>, nonblock: bool) -> std::result::Result<(), Errno> {
+        if self.nonblock != nonblock {
+            set_nonblocking(fd, nonblock).map_err(|e| Errno::from_raw(e.errno))?;
+            self.nonblock = nonblock;
+        }
+        Ok(())
+    }
+
+    /// One vectored read: blocking when `deadline` is forever, never blocking otherwise.
+    pub fn readv(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        deadline: &crate::time::Deadline,
+    ) -> std::result::Result<usize, Errno> {
+        if deadline.is_forever() {
+            self.ensure(fd, false)?;
+            return readv(fd, bufs);
+        }
+        if self.nowait && !self.nonblock {
+            let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+            // SAFETY: IoSliceMut is ABI-compatible with iovec; offset -1 = current position.
+            let n = unsafe {
+                libc::preadv2(
+                    fd.as_raw_fd(),
+                    bufs.as_mut_ptr().cast(),
+                    cnt,
+                    -1,
+                    libc::RWF_NOWAIT,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            match Errno::last() {
+                Errno::EOPNOTSUPP | Errno::ENOSYS => self.nowait = false,
+                e => return Err(e),
+            }
+        }
+        self.ensure(fd, true)?;
+        readv(fd, bufs)
+    }
+
+    /// One vectored write, blocking rules as for [`IoMode::readv`]; see [`writev`] for
+    /// `guard_sigpipe`.
+    pub fn writev(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        bufs: &[IoSlice<'_>],
+        deadline: &crate::time::Deadline,
+        guard_sigpipe: bool,
+    ) -> std::result::Result<usize, Errno> {
+        if deadline.is_forever() {
+            self.ensure(fd, false)?;
+            return writev(fd, bufs, guard_sigpipe);
+        }
+        if self.nowait && !self.nonblock {
+            let raw = fd.as_raw_fd();
+            let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+            let write = || {
+                // SAFETY: IoSlice is ABI-compatible with iovec.
+                let n =
+                    unsafe { libc::pwritev2(raw, bufs.as_ptr().cast(), cnt, -1, libc::RWF_NOWAIT) };
+                if n < 0 {
+                    Err(Errno::last())
+                } else {
+                    Ok(n as usize)
+                }
+            };
+            let r = if guard_sigpipe {
+                without_sigpipe(write)
+            } else {
+                write()
+            };
+            match r {
+                Err(Errno::EOPNOTSUPP | Errno::ENOSYS) => self.nowait = false,
+                other => return other,
+            }
+        }
+        self.ensure(fd, true)?;
+        writev(fd, bufs, guard_sigpipe)
+    }
+}
+
+/// One `readv` (blocking or not, as the descriptor is). `Ok(0)` is end of file.
+pub fn readv(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> std::result::Result<usize, Errno> {
+    if let [one] = bufs {
+        // SAFETY: the slice is valid for writing; read(2) is cheaper than readv(2).
+        let n = unsafe { libc::read(fd.as_raw_fd(), one.as_mut_ptr().cast(), one.len()) };
+        return if n < 0 {
+            Err(Errno::last())
+        } else {
+            Ok(n as usize)
+        };
+    }
+    let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+    // SAFETY: IoSliceMut is ABI-compatible with iovec; the slices are valid for writing.
+    let n = unsafe { libc::readv(fd.as_raw_fd(), bufs.as_mut_ptr().cast(), cnt) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// One `writev` (blocking or not, as the descriptor is). With `guard_sigpipe`, a write to a pipe
+/// whose readers are gone returns `EPIPE` instead of killing the process (see
+/// [`without_sigpipe`]).
+pub fn writev(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    guard_sigpipe: bool,
+) -> std::result::Result<usize, Errno> {
+    let raw: RawFd = fd.as_raw_fd();
+    let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+    let write = || {
+        let n = match bufs {
+            // SAFETY: the slice is valid for reading; write(2) is cheaper than writev(2).
+            [one] => unsafe { libc::write(raw, one.as_ptr().cast(), one.len()) },
+            // SAFETY: IoSlice is ABI-compatible with iovec; the slices are valid for reading.
+            _ => unsafe { libc::writev(raw, bufs.as_ptr().cast(), cnt) },
+        };
+        if n < 0 {
+            Err(Errno::last())
+        } else {
+            Ok(n as usize)
+        }
+    };
+    if guard_sigpipe {
+        without_sigpipe(write)
+    } else {
+        write()
+    }
+}
+
+/// Run `f` (a write to a pipe or FIFO) so that it cannot raise SIGPIPE in the calling
+/// process, without touching the process's signal dispositions:
+///
+/// 1. block SIGPIPE in the calling thread (the old mask is kept);
+/// 2. run `f`;
+/// 3. if `f` failed with EPIPE and SIGPIPE was not blocked before, the SIGPIPE the kernel
+///    just queued for this thread is ours: consume it with `sigtimedwait` (zero timeout);
+/// 4. restore the old mask.
+///
+/// Cost: two `rt_sigprocmask` calls per write (one if the caller already blocks SIGPIPE).
+/// Sockets do not need this: they use MSG_NOSIGNAL.
+pub fn without_sigpipe<T>(
+    f: impl FnOnce() -> std::result::Result<T, Errno>,
+) -> std::result::Result<T, Errno> {
+    // SAFETY: plain sigset manipulation and thread mask calls on local storage.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) != 0 {
+            // Cannot guard: refuse rather than risk killing the host.
+            return Err(Errno::last());
+        }
+        let was_blocked = libc::sigismember(&old, libc::SIGPIPE) == 1;
+        let saved = Errno::last_raw();
+        let r = f();
+        if !was_blocked {
+            if matches!(r, Err(Errno::EPIPE)) {
+                let zero = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                while libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) < 0
+                    && Errno::last() == Errno::EINTR
+                {}
+            }
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        }
+        Errno::set_raw(saved);
+        r
+    }
+}
+
+/// Number of bytes readable without blocking (FIONREAD).
+pub fn readable_bytes(fd: BorrowedFd<'_>) -> Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) } < 0 {
+        return Err(Error::last_os("ioctl(FIONREAD)"));
+    }
+    Ok(n.max(0) as usize)
+}

@@ -1,0 +1,191 @@
+//! Library-wide C functions: version, error reporting, per-thread settings, options.
+
+use std::ffi::{c_char, c_int};
+
+use super::{call, handle, out};
+use crate::error::{self, Status, ipcx_status};
+use crate::options::Options;
+use crate::time;
+
+// IPCX_FOREVER and IPCX_NOWAIT are defined in cbindgen.toml (after_includes) so that the
+// negative value is parenthesised and typed; they must equal these:
+const _: () = assert!(time::FOREVER == -1 && time::NOWAIT == 0);
+
+/// The library version, e.g. `"0.1.0"`: a static string, never freed.
+///
+/// Compare with `IPCX_VERSION_STRING` from the header to detect a header/library mismatch.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static description of a status code.
+///
+/// Arguments: `code`, any integer (codes outside the enum are described as unknown).
+/// Returns: a NUL-terminated static string; never NULL, never freed, never allocates.
+/// Thread-safe and async-signal-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_strerror(code: c_int) -> *const c_char {
+    match Status::from_code(code) {
+        Some(s) => s.describe().as_ptr(),
+        None => c"unknown ipcx status code".as_ptr(),
+    }
+}
+
+/// The detail of the last failure of an ipcx call on the calling thread: which function,
+/// on what object, why, and the errno text, e.g.
+/// `ipcx_fifo_open: open("/tmp/f", O_WRONLY): no process has the FIFO open for reading`.
+///
+/// Returns: a NUL-terminated string owned by the library, valid until the next failing
+/// ipcx call on this thread; `""` before any failure. Successful calls do not clear it
+/// (like errno): read it only right after a call returned an error.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_last_error() -> *const c_char {
+    error::last_error_ptr()
+}
+
+/// The operating-system errno behind the last failure on the calling thread, 0 when the
+/// failure was detected by ipcx itself (bad argument, timeout, protocol error...).
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_last_errno() -> c_int {
+    error::last_errno()
+}
+
+/// Choose what a signal does to a blocking ipcx call on the calling thread.
+///
+/// Arguments: `on` = false (default): a call interrupted by a signal handler resumes and
+/// waits for the time that remains; true: it returns `IPCX_ERR_INTERRUPTED`, so a handler
+/// that sets a flag can stop a blocking call.
+/// Fork: the child's thread inherits the setting of the thread that forked.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_thread_set_interruptible(on: bool) {
+    time::set_interruptible(on);
+}
+
+/// Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
+#[allow(non_camel_case_types)]
+pub struct ipcx_options(pub(crate) Options);
+
+impl handle::Handle for ipcx_options {
+    const KIND: u32 = 1;
+    const NAME: &'static str = "ipcx_options";
+}
+
+/// Create an options object with every option unset (each mechanism's defaults apply).
+///
+/// Arguments: `out` receives the new object.
+/// Returns: `IPCX_OK`; `IPCX_ERR_INVALID` if `out` is NULL.
+/// Ownership: the caller owns the object and frees it with `ipcx_options_destroy`. An
+/// options object is only read by the calls it is passed to; one object may be reused.
+/// Fork: the child gets a copy it may use and must destroy separately.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_create(out_opts: *mut *mut ipcx_options) -> ipcx_status {
+    call("ipcx_options_create", || {
+        let o = unsafe { out(out_opts, "out") }?;
+        *o = handle::into_raw(ipcx_options(Options::default()));
+        Ok(())
+    })
+}
+
+/// Free an options object. NULL is a no-op.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already destroyed (nothing is
+/// freed twice).
+///
+/// # Safety
+/// `opts` must be NULL or a pointer from `ipcx_options_create`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_destroy(opts: *mut ipcx_options) -> ipcx_status {
+    call("ipcx_options_destroy", || unsafe { handle::close(opts) })
+}
+
+/// Set the permission bits of objects created with these options (FIFOs, queues, shared
+/// memory, semaphores, socket files). Default 0600. The mode is applied exactly: the
+/// process umask does not remove bits from it.
+///
+/// Errors: `IPCX_ERR_INVALID` for bits outside 0777; `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_mode(opts: *mut ipcx_options, mode: u32) -> ipcx_status {
+    call("ipcx_options_set_mode", || {
+        unsafe { handle::get(opts) }?.0.set_mode(mode)
+    })
+}
+
+/// Set the largest message accepted by framed sends and receives (default 1 MiB, at most
+/// 4 GiB - 1). A peer announcing a longer message breaks the stream with
+/// `IPCX_ERR_PROTOCOL` before anything is allocated or read.
+///
+/// Errors: `IPCX_ERR_INVALID` for 0 or above 4 GiB - 1; `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_max_message(
+    opts: *mut ipcx_options,
+    bytes: usize,
+) -> ipcx_status {
+    call("ipcx_options_set_max_message", || {
+        unsafe { handle::get(opts) }?.0.set_max_message(bytes)
+    })
+}
+
+/// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ).
+///
+/// Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. Limits are checked when the
+/// object is created.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_capacity(
+    opts: *mut ipcx_options,
+    bytes: usize,
+) -> ipcx_status {
+    call("ipcx_options_set_capacity", || {
+        unsafe { handle::get(opts) }?.0.set_capacity(bytes)
+    })
+}
+
+/// Atomic mode for FIFO writers shared by several processes: refuse (`IPCX_ERR_TOO_BIG`)
+/// any message larger than 4092 bytes (PIPE_BUF minus the 4-byte frame header), the
+/// largest the kernel writes in one piece, so messages of concurrent writers never
+/// interleave. Default off.
+///
+/// Errors: `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_atomic(opts: *mut ipcx_options, on: bool) -> ipcx_status {
+    call("ipcx_options_set_atomic", || {
+        unsafe { handle::get(opts) }?.0.atomic = Some(on);
+        Ok(())
+    })
+}
+
+/// Guard writes to pipes and FIFOs against SIGPIPE (default on). The guard blocks SIGPIPE
+/// in the calling thread around each write and consumes the signal a broken pipe raises,
+/// costing two system calls per write. Turn it off only if SIGPIPE is ignored or blocked
+/// in every thread that writes; otherwise a write to a pipe whose reader is gone kills
+/// the process, as a raw write(2) would.
+///
+/// Errors: `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
+    opts: *mut ipcx_options,
+    on: bool,
+) -> ipcx_status {
+    call("ipcx_options_set_sigpipe_guard", || {
+        unsafe { handle::get(opts) }?.0.sigpipe_guard = Some(on);
+        Ok(())
+    })
+}

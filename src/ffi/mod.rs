@@ -1,0 +1,140 @@
+//! The C boundary. Each exported function only converts: it checks its arguments, calls
+//! the safe core, and maps the result (see [`call`]). Nothing here decides semantics.
+//!
+//! One file per mechanism family; argument helpers and the panic boundary live here, the
+//! handle registry in [`handle`].
+
+pub mod common;
+pub(crate) mod handle;
+pub mod pipe;
+
+use std::ffi::{c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::error::{Error, Result, Status, set_last_error};
+use crate::options::Options;
+
+/// Run the body of an exported function: catch panics (the handle in use is poisoned and
+/// `IPCX_ERR_INTERNAL` returned), turn errors into their status and record the
+/// thread's last error, prefixed with the C function name.
+pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Status {
+    handle::begin_call();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Status::IPCX_OK,
+        Ok(Err(e)) => {
+            set_last_error(func, &e);
+            e.status
+        }
+        Err(panic) => {
+            handle::poison_current();
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(
+                func,
+                &Error::internal(format!("internal error (panic): {what}")),
+            );
+            Status::IPCX_ERR_INTERNAL
+        }
+    }
+}
+
+/// A required out-parameter.
+///
+/// # Safety
+/// `p` must be NULL or valid for writing a `T`.
+pub(crate) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: per the contract.
+    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+}
+
+/// Clear an optional out-parameter (set it to `value` when not NULL).
+///
+/// # Safety
+/// `p` must be NULL or valid for writing a `T`.
+pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
+    // SAFETY: per the contract.
+    if let Some(r) = unsafe { p.as_mut() } {
+        *r = value;
+    }
+}
+
+fn check_len(len: usize, what: &str) -> Result<()> {
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!(
+            "{what} length {len} is larger than SSIZE_MAX"
+        )));
+    }
+    Ok(())
+}
+
+/// A caller-owned input buffer. NULL is allowed only with length 0.
+///
+/// # Safety
+/// `p` must be NULL or valid for reading `len` bytes for the duration of the call.
+pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
+    check_len(len, what)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL with length {len}")));
+    }
+    // SAFETY: per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(p.cast(), len) })
+}
+
+/// A caller-owned output buffer. NULL is allowed only with length 0.
+///
+/// # Safety
+/// `p` must be NULL or valid for writing `len` bytes for the duration of the call.
+pub(crate) unsafe fn bytes_mut<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
+    check_len(len, what)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL with length {len}")));
+    }
+    // SAFETY: per the contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), len) })
+}
+
+/// A NUL-terminated UTF-8 string argument, scanned for at most `max` bytes.
+///
+/// # Safety
+/// `p` must be NULL or point to readable memory up to its NUL or `max + 1` bytes.
+pub(crate) unsafe fn str_arg<'a>(p: *const c_char, what: &str, max: usize) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: per the contract, strnlen reads at most max + 1 bytes.
+    let n = unsafe { libc::strnlen(p, max + 1) };
+    if n > max {
+        return Err(Error::invalid(format!("{what} is longer than {max} bytes")));
+    }
+    // SAFETY: n bytes are readable.
+    let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+    std::str::from_utf8(b).map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
+}
+
+/// The options behind an optional `ipcx_options` pointer (NULL = defaults).
+///
+/// # Safety
+/// As for [`handle::get`].
+pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a Options> {
+    static DEFAULT: Options = Options {
+        mode: None,
+        max_message: None,
+        capacity: None,
+        atomic: None,
+        sigpipe_guard: None,
+    };
+    if p.is_null() {
+        return Ok(&DEFAULT);
+    }
+    // SAFETY: per the contract.
+    Ok(&unsafe { handle::get(p) }?.0)
+}

@@ -1,0 +1,254 @@
+//! Named pipes (FIFOs): create, open with a timeout, unlink.
+//!
+//! An opened FIFO is a [`PipeEnd`]: the same byte and message calls as anonymous pipes.
+//!
+//! Opening never blocks the way open(2) does:
+//! - for reading, the open succeeds at once (O_NONBLOCK underneath); receiving then waits
+//!   for data. A read end reports end of file only after a writer has connected and all
+//!   writers have gone. With [`KEEP_OPEN`] the reader also holds a write reference, so it
+//!   never sees end of file while clients come and go: the server pattern;
+//! - for writing, the open retries until a reader has the FIFO open or the timeout expires
+//!   (the kernel offers no event for "a reader arrived", so ipcx polls: first after 1 ms,
+//!   backing off to every 10 ms, never past the deadline).
+//!
+//! Several writers may share one FIFO: a write of at most PIPE_BUF (4096) bytes is atomic,
+//! so a framed message of at most 4092 bytes arrives whole and is never interleaved with
+//! another writer's. The `atomic` option makes the writer refuse larger messages.
+
+use std::ffi::CString;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::time::Duration;
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result, Status};
+use crate::name;
+use crate::options::{Opt, Options};
+use crate::pipe::{Origin, PipeEnd};
+use crate::time::{self, Deadline};
+
+/// Open for reading.
+pub(crate) const READ: u32 = 1;
+/// Open for writing.
+pub(crate) const WRITE: u32 = 2;
+/// Create the FIFO if it does not exist (an existing FIFO is used as is).
+pub(crate) const CREATE: u32 = 4;
+/// Reader only: also hold a write reference so reads never see end of file.
+pub(crate) const KEEP_OPEN: u32 = 8;
+
+/// Options FIFOs honour.
+pub(crate) const FIFO_OPTIONS: &[Opt] = &[
+    Opt::Mode,
+    Opt::MaxMessage,
+    Opt::Capacity,
+    Opt::Atomic,
+    Opt::SigpipeGuard,
+];
+
+fn cpath(path: &str) -> Result<CString> {
+    CString::new(name::path(path)?).map_err(|_| Error::invalid("path contains a NUL byte"))
+}
+
+fn stat(c: &CString, follow: bool) -> std::result::Result<libc::stat, Errno> {
+    // SAFETY: a valid C string and a zeroed stat buffer.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        let r = if follow {
+            libc::stat(c.as_ptr(), &mut st)
+        } else {
+            libc::lstat(c.as_ptr(), &mut st)
+        };
+        if r < 0 { Err(Errno::last()) } else { Ok(st) }
+    }
+}
+
+fn is_fifo(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFIFO
+}
+
+/// Create a FIFO at `path` with `opts.mode` (default 0600, applied exactly: the umask does
+/// not filter it). An existing file of any kind is `IPCX_ERR_EXISTS` and is left alone.
+pub fn create(path: &str, opts: &Options) -> Result<()> {
+    opts.only(&[Opt::Mode], "ipcx_fifo_create")?;
+    let c = cpath(path)?;
+    let mode = opts.mode();
+    // SAFETY: valid C string.
+    if unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) } < 0 {
+        let e = Errno::last();
+        if e == Errno::EEXIST {
+            let what = match stat(&c, false) {
+                Ok(st) if is_fifo(&st) => "a FIFO already exists there",
+                _ => "a file that is not a FIFO exists there; it is left untouched",
+            };
+            return Err(Error::os_as(
+                Status::IPCX_ERR_EXISTS,
+                e,
+                format!("mkfifo({path:?}): {what}"),
+            ));
+        }
+        return Err(Error::os(e, format_args!("mkfifo({path:?})")));
+    }
+    // The umask may have removed bits the caller asked for: apply the mode exactly.
+    // SAFETY: valid C string.
+    if unsafe { libc::chmod(c.as_ptr(), mode as libc::mode_t) } < 0 {
+        let err = Error::last_os(format_args!("chmod({path:?}, {mode:o})"));
+        // SAFETY: we created it a moment ago; remove it rather than leave a wrong mode.
+        unsafe { libc::unlink(c.as_ptr()) };
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Remove the FIFO at `path`. Anything that is not a FIFO is never removed
+/// (`IPCX_ERR_INVALID`); a missing path is `IPCX_ERR_NOT_FOUND`.
+pub fn unlink(path: &str) -> Result<()> {
+    let c = cpath(path)?;
+    match stat(&c, false) {
+        Err(e) => return Err(Error::os(e, format_args!("unlink FIFO {path:?}"))),
+        Ok(st) if !is_fifo(&st) => {
+            return Err(Error::invalid(format!(
+                "unlink FIFO {path:?}: it is not a FIFO; not removed"
+            )));
+        }
+        Ok(_) => {}
+    }
+    // SAFETY: valid C string.
+    if unsafe { libc::unlink(c.as_ptr()) } < 0 {
+        return Err(Error::last_os(format_args!("unlink({path:?})")));
+    }
+    Ok(())
+}
+
+fn open_raw(c: &CString, flags: libc::c_int) -> std::result::Result<OwnedFd, Errno> {
+    // SAFETY: valid C string; the descriptor is fresh.
+    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    if fd < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+/// Check that the opened descriptor really is a FIFO (the path may have changed).
+fn verify(fd: &OwnedFd, path: &str) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstat on an owned descriptor.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return Err(Error::last_os(format_args!("fstat({path:?})")));
+    }
+    if !is_fifo(&st) {
+        return Err(Error::invalid(format!("{path:?} is not a FIFO")));
+    }
+    Ok(())
+}
+
+/// Open the FIFO at `path` for reading or writing (see the module documentation).
+pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<PipeEnd> {
+    opts.only(FIFO_OPTIONS, "FIFOs")?;
+    if flags & !(READ | WRITE | CREATE | KEEP_OPEN) != 0 {
+        return Err(Error::invalid(format!(
+            "unknown FIFO open flags {flags:#x}"
+        )));
+    }
+    let read = match flags & (READ | WRITE) {
+        READ => true,
+        WRITE => false,
+        _ => {
+            return Err(Error::invalid(
+                "FIFO open flags must contain exactly one of IPCX_FIFO_READ and IPCX_FIFO_WRITE",
+            ));
+        }
+    };
+    if flags & KEEP_OPEN != 0 && !read {
+        return Err(Error::invalid(
+            "IPCX_FIFO_KEEP_OPEN applies to readers only",
+        ));
+    }
+    let c = cpath(path)?;
+    if flags & CREATE != 0 {
+        match create(
+            path,
+            &Options {
+                mode: opts.mode,
+                ..Options::default()
+            },
+        ) {
+            Ok(()) => {}
+            Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match stat(&c, true) {
+        Err(e) => return Err(Error::os(e, format_args!("open FIFO {path:?}"))),
+        Ok(st) if !is_fifo(&st) => {
+            return Err(Error::invalid(format!(
+                "open FIFO {path:?}: it exists but is not a FIFO"
+            )));
+        }
+        Ok(_) => {}
+    }
+    let end = if read {
+        let fd = time::retry_eintr(deadline, "open", || open_raw(&c, libc::O_RDONLY))?
+            .map_err(|e| Error::os(e, format_args!("open({path:?}, O_RDONLY)")))?;
+        verify(&fd, path)?;
+        let hold = if flags & KEEP_OPEN != 0 {
+            Some(
+                open_raw(&c, libc::O_WRONLY)
+                    .map_err(|e| Error::os(e, format_args!("open({path:?}, O_WRONLY) to hold")))?,
+            )
+        } else {
+            None
+        };
+        PipeEnd::from_fds(
+            Some(fd),
+            None,
+            true,
+            opts,
+            Origin::Fifo {
+                path: path.to_string(),
+                _hold: hold,
+            },
+        )
+    } else {
+        let fd = open_writer(&c, path, deadline)?;
+        verify(&fd, path)?;
+        PipeEnd::from_fds(
+            None,
+            Some(fd),
+            true,
+            opts,
+            Origin::Fifo {
+                path: path.to_string(),
+                _hold: None,
+            },
+        )
+    };
+    let mut end = end;
+    if let Some(cap) = opts.capacity {
+        end.set_capacity(cap)?;
+    }
+    Ok(end)
+}
+
+/// Open for writing: retry ENXIO (no reader yet) until the deadline, backing off 1..10 ms.
+fn open_writer(c: &CString, path: &str, deadline: &Deadline) -> Result<OwnedFd> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match open_raw(c, libc::O_WRONLY) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::ENXIO) => {
+                let left = deadline.remaining();
+                if left.is_some_and(|d| d.is_zero()) {
+                    return Err(Error::timeout(format!(
+                        "open({path:?}, O_WRONLY): no process has the FIFO open for reading"
+                    )));
+                }
+                std::thread::sleep(left.map_or(pause, |d| d.min(pause)));
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
+            Err(Errno::EINTR) => time::on_eintr(deadline, "open")?,
+            Err(e) => return Err(Error::os(e, format_args!("open({path:?}, O_WRONLY)"))),
+        }
+    }
+}

@@ -1,0 +1,699 @@
+//! Message framing over byte streams (pipes, FIFOs, stream sockets).
+//!
+//! Wire format: a 4-byte big-endian length `L`, then `L` bytes of payload. `L` may be 0.
+//!
+//! Guarantees, whatever the timeouts:
+//! - a message is delivered whole or not at all: a receive that times out in the middle of
+//!   a message keeps the part already read inside the reader and resumes it on the next call;
+//!   a send that times out before its first byte is not accepted (`IPCX_ERR_TIMEOUT`), a send
+//!   that times out after its first byte is accepted and its tail is kept in a backlog that
+//!   the next send, `flush` or a later write drains first, so frames never interleave;
+//! - a length above the configured maximum is refused without allocating anything: the
+//!   stream is then unusable (`IPCX_ERR_PROTOCOL`, sticky), because its framing is lost;
+//! - a receive buffer that is too small gets `IPCX_ERR_TOO_BIG` with the size needed and the
+//!   message stays queued for the next call.
+//!
+//! Costs are those of a raw program: one read(2) and one write(2) per message. A receive
+//! asks the kernel for at most the caller's buffer size plus the header, as a raw read
+//! with that buffer would (bytes of following messages are kept for the next receive, in
+//! a small internal buffer); small messages go through that buffer with a plain read,
+//! large ones land in the caller's buffer directly (`readv` of header and buffer), so
+//! they are copied once. A small message is sent with one plain write of a header+payload
+//! copy; a large one with one `writev`, without copying.
+
+use std::io::{IoSlice, IoSliceMut};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::time::{self, Deadline};
+
+/// Size of the frame header.
+pub(crate) const HEADER: usize = 4;
+
+/// Initial size of the internal buffer (allocated on first receive).
+const SPILL: usize = 4 * 1024;
+
+/// Messages (with their header) up to this size are copied into one contiguous buffer
+/// and moved with a single read(2)/write(2): cheaper in the kernel than readv/writev.
+const SMALL: usize = 4 * 1024;
+
+/// How a framed stream reaches the kernel. Implemented by pipe ends and stream sockets.
+pub trait Transport {
+    /// One vectored read. With a deadline of forever it may block until data arrives (one
+    /// system call, like a raw blocking read); otherwise it must not block (`EAGAIN`).
+    /// `Ok(0)` is a candidate end of file (see [`Transport::confirm_eof`]).
+    fn read(
+        &mut self,
+        bufs: &mut [IoSliceMut<'_>],
+        deadline: &Deadline,
+    ) -> std::result::Result<usize, Errno>;
+    /// One vectored write that never raises SIGPIPE; blocking rules as for `read`.
+    fn write(
+        &mut self,
+        bufs: &[IoSlice<'_>],
+        deadline: &Deadline,
+    ) -> std::result::Result<usize, Errno>;
+    /// Wait until readable (`true`) or writable (`false`), or the deadline passes.
+    fn wait(&mut self, readable: bool, deadline: &Deadline) -> Result<()>;
+    /// A read returned 0. Return `Ok(true)` if that is a real end of file, `Ok(false)` to
+    /// read again (the default trusts the kernel).
+    fn confirm_eof(&mut self, _deadline: &Deadline) -> Result<bool> {
+        Ok(true)
+    }
+    /// What this stream is, for error messages ("pipe", "FIFO \"/tmp/f\"").
+    fn describe(&self) -> String;
+}
+
+/// Read once, waiting as needed: `Ok(n > 0)`, or `Ok(0)` for a confirmed end of file.
+fn read_wait<T: Transport>(
+    t: &mut T,
+    deadline: &Deadline,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Result<usize> {
+    loop {
+        match t.read(bufs, deadline) {
+            Ok(0) => {
+                if t.confirm_eof(deadline)? {
+                    return Ok(0);
+                }
+            }
+            Ok(n) => return Ok(n),
+            Err(Errno::EAGAIN) => t.wait(true, deadline)?,
+            Err(Errno::EINTR) => time::on_eintr(deadline, "read")?,
+            Err(e) => return Err(Error::os(e, format_args!("read from {}", t.describe()))),
+        }
+    }
+}
+
+/// Write once, waiting as needed. Never returns `Ok(0)` for a non-empty write.
+fn write_wait<T: Transport>(t: &mut T, deadline: &Deadline, bufs: &[IoSlice<'_>]) -> Result<usize> {
+    loop {
+        match t.write(bufs, deadline) {
+            Ok(n) => return Ok(n),
+            Err(Errno::EAGAIN) => t.wait(false, deadline)?,
+            Err(Errno::EINTR) => time::on_eintr(deadline, "write")?,
+            Err(Errno::EPIPE | Errno::ECONNRESET) => {
+                return Err(Error::closed(format!(
+                    "write to {}: the reading side is closed",
+                    t.describe()
+                )));
+            }
+            Err(e) => return Err(Error::os(e, format_args!("write to {}", t.describe()))),
+        }
+    }
+}
+
+/// The receiving half of a framed stream: the spill buffer and resumable state.
+#[derive(Debug)]
+pub struct FrameReader {
+    max: usize,
+    /// Spill buffer, fully initialised once (never re-zeroed); bytes received but not yet
+    /// consumed are `buf[start..end]`.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Set once the framing is lost; every later receive fails with this message.
+    broken: Option<String>,
+}
+
+impl FrameReader {
+    /// A reader refusing messages longer than `max` bytes.
+    pub fn new(max: usize) -> FrameReader {
+        FrameReader {
+            max,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            broken: None,
+        }
+    }
+
+    /// The maximum message size.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Bytes buffered inside the reader (already taken from the kernel).
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Grow the buffer to at least `n` bytes (zeroed once, when it grows).
+    fn reserve(&mut self, n: usize) {
+        if self.buf.len() < n {
+            self.buf.resize(n.max(self.buf.len() * 2).max(SPILL), 0);
+        }
+    }
+
+    /// Put `front` (in order) before the buffered bytes. In place when the buffer has room;
+    /// only the rare paths (a message kept after `IPCX_ERR_TOO_BIG` or a timeout) may grow it.
+    fn prepend(&mut self, front: &[&[u8]]) {
+        let k: usize = front.iter().map(|s| s.len()).sum();
+        if k == 0 {
+            return;
+        }
+        if self.start < k {
+            let have = self.buffered();
+            self.reserve(k + have);
+            self.buf.copy_within(self.start..self.end, k);
+            self.start = k;
+            self.end = k + have;
+        }
+        let mut at = self.start - k;
+        self.start = at;
+        for s in front {
+            self.buf[at..at + s.len()].copy_from_slice(s);
+            at += s.len();
+        }
+    }
+
+    fn check_len(&mut self, len: usize, what: &str) -> Result<()> {
+        if len > self.max {
+            let why = format!(
+                "{what}: peer announced a {len}-byte message, above the maximum of {} bytes \
+                 (ipcx_options_set_max_message); the stream is no longer usable",
+                self.max
+            );
+            self.broken = Some(why.clone());
+            return Err(Error::protocol(why));
+        }
+        Ok(())
+    }
+
+    /// Read raw bytes (stream mode): at least one byte, at most `out.len()`. Buffered bytes
+    /// left over from message mode come first. End of file is `IPCX_ERR_CLOSED`.
+    pub fn read_some<T: Transport>(
+        &mut self,
+        t: &mut T,
+        out: &mut [u8],
+        deadline: &Deadline,
+    ) -> Result<usize> {
+        if out.is_empty() {
+            return Err(Error::invalid("buffer length is 0"));
+        }
+        if self.buffered() > 0 {
+            let n = self.buffered().min(out.len());
+            out[..n].copy_from_slice(&self.pending()[..n]);
+            self.consume(n);
+            return Ok(n);
+        }
+        match read_wait(t, deadline, &mut [IoSliceMut::new(out)])? {
+            0 => Err(Error::closed(format!(
+                "read from {}: end of file",
+                t.describe()
+            ))),
+            n => Ok(n),
+        }
+    }
+
+    /// Receive one message into `out`; returns its length. See the module documentation.
+    pub fn recv<T: Transport>(
+        &mut self,
+        t: &mut T,
+        out: &mut [u8],
+        deadline: &Deadline,
+    ) -> Result<usize> {
+        if let Some(why) = &self.broken {
+            return Err(Error::protocol(why.clone()));
+        }
+        let what = t.describe();
+        loop {
+            // A complete header is buffered: serve from the buffer, then read the rest.
+            if self.buffered() >= HEADER {
+                let p = self.pending();
+                let len = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize;
+                self.check_len(len, &what)?;
+                if len > out.len() {
+                    return Err(too_small(len, out.len()));
+                }
+                let have = (self.buffered() - HEADER).min(len);
+                out[..have].copy_from_slice(&self.pending()[HEADER..HEADER + have]);
+                self.consume(HEADER + have);
+                if have == len {
+                    return Ok(len);
+                }
+                return self.finish_body(t, out, len, have, deadline);
+            }
+
+            // Need (the rest of) the header. Read at most as many bytes as the caller's
+            // buffer and a header hold, like a raw read(2) with that buffer would: small
+            // buffers read into the spill buffer with one plain read; large ones read the
+            // header and the body straight into the caller's buffer.
+            if out.len() <= SMALL - HEADER {
+                self.fill(t, out.len() + HEADER, deadline, &what)?;
+                continue;
+            }
+            let mut hdr = [0u8; HEADER];
+            let had = self.buffered();
+            hdr[..had].copy_from_slice(self.pending());
+            self.consume(had);
+            let n = {
+                let mut iov = [IoSliceMut::new(&mut hdr[had..]), IoSliceMut::new(out)];
+                read_wait(t, deadline, &mut iov)
+            };
+            let n = match n {
+                Ok(0) if had == 0 => {
+                    return Err(Error::closed(format!("receive from {what}: end of file")));
+                }
+                Ok(0) => {
+                    return Err(Error::closed(format!(
+                        "receive from {what}: peer closed inside a header"
+                    )));
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    self.prepend(&[&hdr[..had]]);
+                    return Err(e);
+                }
+            };
+            let need = HEADER - had;
+            if n < need {
+                self.prepend(&[&hdr[..had + n]]);
+                continue;
+            }
+            let in_out = n - need;
+            let len = u32::from_be_bytes(hdr) as usize;
+            self.check_len(len, &what)?;
+            if len > out.len() {
+                // Keep the whole message queued: the header and the part in `out`.
+                self.prepend(&[&hdr, &out[..in_out]]);
+                return Err(too_small(len, out.len()));
+            }
+            if in_out >= len {
+                // Bytes after the message belong to the next ones: keep them, in order.
+                self.prepend(&[&out[len..in_out]]);
+                return Ok(len);
+            }
+            return self.finish_body(t, out, len, in_out, deadline);
+        }
+    }
+
+    /// Read once into the buffer until it holds up to `want` bytes (at least one more).
+    fn fill<T: Transport>(
+        &mut self,
+        t: &mut T,
+        want: usize,
+        deadline: &Deadline,
+        what: &str,
+    ) -> Result<()> {
+        let have = self.buffered();
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = have;
+        }
+        self.reserve(want);
+        let n = read_wait(
+            t,
+            deadline,
+            &mut [IoSliceMut::new(&mut self.buf[have..want])],
+        )?;
+        if n == 0 {
+            return Err(Error::closed(if have == 0 {
+                format!("receive from {what}: end of file")
+            } else {
+                format!("receive from {what}: peer closed inside a header")
+            }));
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    /// Read the rest of a message whose first `have` bytes are already in `out`. On any
+    /// error except end of file, the partial message goes back into the buffer.
+    fn finish_body<T: Transport>(
+        &mut self,
+        t: &mut T,
+        out: &mut [u8],
+        len: usize,
+        mut have: usize,
+        deadline: &Deadline,
+    ) -> Result<usize> {
+        while have < len {
+            match read_wait(t, deadline, &mut [IoSliceMut::new(&mut out[have..len])]) {
+                Ok(0) => {
+                    return Err(Error::closed(format!(
+                        "receive from {}: peer closed after {have} of {len} bytes of a message",
+                        t.describe()
+                    )));
+                }
+                Ok(n) => have += n,
+                Err(e) => {
+                    let hdr = (len as u32).to_be_bytes();
+                    self.prepend(&[&hdr, &out[..have]]);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(len)
+    }
+}
+
+fn too_small(len: usize, cap: usize) -> Error {
+    Error::too_big(
+        len,
+        format!(
+            "the next message is {len} bytes, the buffer holds {cap}; it stays queued \
+             for a receive with a larger buffer"
+        ),
+    )
+}
+
+/// The sending half of a framed stream: limits and the backlog of an accepted message
+/// whose tail could not be written before the deadline.
+#[derive(Debug)]
+pub struct FrameWriter {
+    max: usize,
+    /// Header + payload of a small message, written with one write(2).
+    scratch: Vec<u8>,
+    /// Largest frame (header included) that may be sent, for atomic mode; `None` = no limit.
+    atomic_limit: Option<usize>,
+    backlog: Vec<u8>,
+    backlog_pos: usize,
+}
+
+impl FrameWriter {
+    /// A writer refusing messages above `max`; with `atomic_limit`, also refusing frames
+    /// (header included) above that many bytes.
+    pub fn new(max: usize, atomic_limit: Option<usize>) -> FrameWriter {
+        FrameWriter {
+            max,
+            scratch: Vec::new(),
+            atomic_limit,
+            backlog: Vec::new(),
+            backlog_pos: 0,
+        }
+    }
+
+    /// Bytes of an accepted message still waiting to be written.
+    pub fn backlog(&self) -> usize {
+        self.backlog.len() - self.backlog_pos
+    }
+
+    /// Write the backlog out, waiting up to the deadline.
+    pub fn flush<T: Transport>(&mut self, t: &mut T, deadline: &Deadline) -> Result<()> {
+        while self.backlog() > 0 {
+            let n = write_wait(
+                t,
+                deadline,
+                &[IoSlice::new(&self.backlog[self.backlog_pos..])],
+            )?;
+            self.backlog_pos += n;
+        }
+        self.backlog.clear();
+        self.backlog_pos = 0;
+        Ok(())
+    }
+
+    /// Send one message (see the module documentation for the guarantees).
+    pub fn send<T: Transport>(&mut self, t: &mut T, msg: &[u8], deadline: &Deadline) -> Result<()> {
+        if msg.len() > self.max {
+            return Err(Error::too_big(
+                msg.len(),
+                format!(
+                    "message of {} bytes exceeds the maximum message size of {} bytes \
+                     (ipcx_options_set_max_message)",
+                    msg.len(),
+                    self.max
+                ),
+            ));
+        }
+        if let Some(limit) = self.atomic_limit {
+            if HEADER + msg.len() > limit {
+                return Err(Error::too_big(
+                    msg.len(),
+                    format!(
+                        "message of {} bytes is above {} bytes, the largest message written \
+                         atomically (PIPE_BUF {limit} minus the {HEADER}-byte header); \
+                         atomic mode refuses it so that writers never interleave",
+                        msg.len(),
+                        limit - HEADER
+                    ),
+                ));
+            }
+        }
+        self.flush(t, deadline)?;
+        let hdr = (msg.len() as u32).to_be_bytes();
+        let small = HEADER + msg.len() <= SMALL;
+        if small {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&hdr);
+            self.scratch.extend_from_slice(msg);
+        }
+        // The frame is `first` followed by `second`.
+        let (first, second): (&[u8], &[u8]) = if small {
+            (&self.scratch, &[])
+        } else {
+            (&hdr, msg)
+        };
+        let total = first.len() + second.len();
+        let mut done = 0;
+        while done < total {
+            let r = if done < first.len() && !second.is_empty() {
+                write_wait(
+                    t,
+                    deadline,
+                    &[IoSlice::new(&first[done..]), IoSlice::new(second)],
+                )
+            } else if done < first.len() {
+                write_wait(t, deadline, &[IoSlice::new(&first[done..])])
+            } else {
+                write_wait(t, deadline, &[IoSlice::new(&second[done - first.len()..])])
+            };
+            match r {
+                Ok(n) => done += n,
+                Err(e) if done == 0 || e.status == crate::error::Status::IPCX_ERR_CLOSED => {
+                    return Err(e);
+                }
+                Err(_) => {
+                    // Accepted: keep the tail so frames stay whole and in order.
+                    let mut tail = Vec::with_capacity(total - done);
+                    if done < first.len() {
+                        tail.extend_from_slice(&first[done..]);
+                        tail.extend_from_slice(second);
+                    } else {
+                        tail.extend_from_slice(&second[done - first.len()..]);
+                    }
+                    self.backlog = tail;
+                    self.backlog_pos = 0;
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write raw bytes (stream mode) until all are written or the deadline passes.
+    /// Returns how many bytes were written, and the error that stopped it early if any.
+    pub fn write_all<T: Transport>(
+        &mut self,
+        t: &mut T,
+        data: &[u8],
+        deadline: &Deadline,
+    ) -> (usize, Result<()>) {
+        if data.is_empty() {
+            return (0, Err(Error::invalid("length is 0")));
+        }
+        if let Err(e) = self.flush(t, deadline) {
+            return (0, Err(e));
+        }
+        let mut done = 0;
+        while done < data.len() {
+            match write_wait(t, deadline, &[IoSlice::new(&data[done..])]) {
+                Ok(n) => done += n,
+                Err(e) => return (done, Err(e)),
+            }
+        }
+        (done, Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// An in-memory transport delivering at most `chunk` bytes per read.
+    struct Mem {
+        data: VecDeque<u8>,
+        chunk: usize,
+        eof: bool,
+        written: Vec<u8>,
+        room: usize,
+    }
+
+    impl Transport for Mem {
+        fn read(
+            &mut self,
+            bufs: &mut [IoSliceMut<'_>],
+            _: &Deadline,
+        ) -> std::result::Result<usize, Errno> {
+            if self.data.is_empty() {
+                return if self.eof { Ok(0) } else { Err(Errno::EAGAIN) };
+            }
+            let mut n = 0;
+            for b in bufs.iter_mut() {
+                for slot in b.iter_mut() {
+                    if n == self.chunk {
+                        return Ok(n);
+                    }
+                    match self.data.pop_front() {
+                        Some(x) => *slot = x,
+                        None => return Ok(n),
+                    }
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+        fn write(
+            &mut self,
+            bufs: &[IoSlice<'_>],
+            _: &Deadline,
+        ) -> std::result::Result<usize, Errno> {
+            if self.room == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            let mut n = 0;
+            for b in bufs {
+                for &x in b.iter() {
+                    if self.room == 0 {
+                        return Ok(n);
+                    }
+                    self.written.push(x);
+                    self.room -= 1;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+        fn wait(&mut self, _readable: bool, deadline: &Deadline) -> Result<()> {
+            Err(deadline.timeout_error("mem"))
+        }
+        fn describe(&self) -> String {
+            "mem".into()
+        }
+    }
+
+    fn frames(msgs: &[&[u8]]) -> VecDeque<u8> {
+        let mut v = VecDeque::new();
+        for m in msgs {
+            v.extend((m.len() as u32).to_be_bytes());
+            v.extend(m.iter().copied());
+        }
+        v
+    }
+
+    fn mem(data: VecDeque<u8>, chunk: usize) -> Mem {
+        Mem {
+            data,
+            chunk,
+            eof: true,
+            written: Vec::new(),
+            room: usize::MAX,
+        }
+    }
+
+    #[test]
+    fn many_messages_any_chunking() {
+        let msgs: Vec<Vec<u8>> = (0..50).map(|i| vec![i as u8; i * 37 % 300]).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        for chunk in [1, 3, 4, 5, 7, 64, 100_000] {
+            let mut t = mem(frames(&refs), chunk);
+            let mut r = FrameReader::new(1 << 20);
+            for m in &msgs {
+                let mut out = [0u8; 400];
+                let n = r.recv(&mut t, &mut out, &Deadline::forever()).unwrap();
+                assert_eq!(&out[..n], &m[..], "chunk {chunk}");
+            }
+            let e = r
+                .recv(&mut t, &mut [0u8; 8], &Deadline::forever())
+                .unwrap_err();
+            assert_eq!(e.status, crate::error::Status::IPCX_ERR_CLOSED);
+        }
+    }
+
+    #[test]
+    fn too_small_keeps_message() {
+        let mut t = mem(frames(&[b"hello world", b"x"]), 100);
+        let mut r = FrameReader::new(1024);
+        let e = r
+            .recv(&mut t, &mut [0u8; 4], &Deadline::forever())
+            .unwrap_err();
+        assert_eq!(e.needed, 11);
+        let mut out = [0u8; 11];
+        assert_eq!(r.recv(&mut t, &mut out, &Deadline::forever()).unwrap(), 11);
+        assert_eq!(&out, b"hello world");
+        assert_eq!(r.recv(&mut t, &mut out, &Deadline::forever()).unwrap(), 1);
+    }
+
+    #[test]
+    fn hostile_length_refused_and_sticky() {
+        let mut d = VecDeque::new();
+        d.extend(u32::MAX.to_be_bytes());
+        let mut t = mem(d, 100);
+        let mut r = FrameReader::new(1024);
+        let e = r
+            .recv(&mut t, &mut [0u8; 16], &Deadline::forever())
+            .unwrap_err();
+        assert_eq!(e.status, crate::error::Status::IPCX_ERR_PROTOCOL);
+        let e = r
+            .recv(&mut t, &mut [0u8; 16], &Deadline::forever())
+            .unwrap_err();
+        assert_eq!(e.status, crate::error::Status::IPCX_ERR_PROTOCOL);
+        assert!(r.buf.len() <= SPILL);
+    }
+
+    #[test]
+    fn timeout_mid_message_resumes() {
+        let full = frames(&[&[7u8; 1000]]);
+        let mut t = mem(full.iter().copied().take(500).collect(), 64);
+        t.eof = false;
+        let mut r = FrameReader::new(4096);
+        let mut out = [0u8; 1000];
+        let e = r.recv(&mut t, &mut out, &Deadline::now()).unwrap_err();
+        assert!(e.is_timeout());
+        t.data.extend(full.iter().copied().skip(500));
+        let n = r.recv(&mut t, &mut out, &Deadline::now()).unwrap();
+        assert_eq!(n, 1000);
+        assert!(out.iter().all(|&b| b == 7));
+    }
+
+    #[test]
+    fn send_backlog_keeps_frames_whole() {
+        let mut t = mem(VecDeque::new(), 1);
+        t.room = 10;
+        let mut w = FrameWriter::new(1024, None);
+        w.send(&mut t, &[1u8; 20], &Deadline::now()).unwrap();
+        assert_eq!(w.backlog(), 14);
+        // Nothing written: the next message is refused, the backlog stays.
+        let e = w.send(&mut t, &[2u8; 5], &Deadline::now()).unwrap_err();
+        assert!(e.is_timeout());
+        t.room = usize::MAX;
+        w.send(&mut t, &[2u8; 5], &Deadline::now()).unwrap();
+        let mut expect: Vec<u8> = frames(&[&[1u8; 20], &[2u8; 5]]).into_iter().collect();
+        assert_eq!(t.written, std::mem::take(&mut expect));
+    }
+
+    #[test]
+    fn atomic_limit() {
+        let mut t = mem(VecDeque::new(), 1);
+        let mut w = FrameWriter::new(1 << 20, Some(4096));
+        assert!(w.send(&mut t, &[0u8; 4092], &Deadline::now()).is_ok());
+        let e = w.send(&mut t, &[0u8; 4093], &Deadline::now()).unwrap_err();
+        assert_eq!(e.status, crate::error::Status::IPCX_ERR_TOO_BIG);
+    }
+}

@@ -1,0 +1,19 @@
+//! ipcx: every Linux IPC mechanism behind one small C ABI.
+//!
+//! Layout: a safe core, one module per mechanism family, and [`ffi`], the thin C
+//! boundary that only converts arguments and results. Shared pieces live in one place
+//! each: [`error`] (status codes, errno mapping, last-error text), [`time`] (deadlines,
+//! EINTR), [`name`] (name validation), [`fd`] (descriptor I/O, SIGPIPE guard),
+//! [`frame`] (message framing over byte streams), [`options`] (creation options).
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod error;
+pub mod fd;
+pub mod fifo;
+pub mod frame;
+pub mod name;
+pub mod options;
+pub mod pipe;
+pub mod time;
+
+pub mod ffi;

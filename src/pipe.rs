@@ -1,0 +1,363 @@
+//! Anonymous pipes (and the pipe ends that FIFOs open): byte streams and framed messages.
+//!
+//! A [`PipeEnd`] holds a read descriptor, a write descriptor, or both (a full-duplex end
+//! made of two pipes). Descriptors are close-on-exec and non-blocking; every blocking
+//! operation waits with `poll` against a monotonic deadline. Writes cannot raise SIGPIPE
+//! (see `fd::without_sigpipe`): a reader that is gone gives `IPCX_ERR_CLOSED`.
+//!
+//! Fork: a `PipeEnd` is inherited by the child with its descriptors. As with raw pipes,
+//! each process must close the ends it does not use, or the reader never sees end of file.
+//! Bytes already buffered inside a reader are duplicated by fork: use an end in one process.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result, Status};
+use crate::fd::IoMode;
+use crate::frame::{FrameReader, FrameWriter, Transport};
+use crate::options::{Opt, Options};
+use crate::time::{self, Deadline};
+
+/// PIPE_BUF: writes of at most this many bytes are atomic.
+pub(crate) const PIPE_BUF: usize = libc::PIPE_BUF;
+
+/// Where a pipe end came from: decides how a zero-byte read is interpreted.
+#[derive(Debug)]
+pub(crate) enum Origin {
+    /// `pipe2`: a zero-byte read is end of file.
+    Anonymous,
+    /// A FIFO opened for reading: a zero-byte read before any writer connected is not end
+    /// of file; `hold` keeps a write reference open so readers never see end of file.
+    Fifo {
+        path: String,
+        _hold: Option<OwnedFd>,
+    },
+}
+
+/// One end of a pipe: readable, writable, or both (duplex).
+#[derive(Debug)]
+pub struct PipeEnd {
+    fds: Fds,
+    reader: FrameReader,
+    writer: FrameWriter,
+}
+
+/// The descriptors of a pipe end and how to use them.
+#[derive(Debug)]
+struct Fds {
+    rfd: Option<OwnedFd>,
+    wfd: Option<OwnedFd>,
+    rmode: IoMode,
+    wmode: IoMode,
+    guard: bool,
+    origin: Origin,
+}
+
+impl Fds {
+    fn io(&mut self) -> Io<'_> {
+        Io {
+            rfd: self.rfd.as_ref().map(|f| f.as_fd()),
+            wfd: self.wfd.as_ref().map(|f| f.as_fd()),
+            rmode: &mut self.rmode,
+            wmode: &mut self.wmode,
+            guard: self.guard,
+            origin: &self.origin,
+        }
+    }
+}
+
+/// The descriptors of one operation, borrowed from a `PipeEnd`.
+struct Io<'a> {
+    rfd: Option<BorrowedFd<'a>>,
+    wfd: Option<BorrowedFd<'a>>,
+    rmode: &'a mut IoMode,
+    wmode: &'a mut IoMode,
+    guard: bool,
+    origin: &'a Origin,
+}
+
+impl Io<'_> {
+    fn name(&self) -> String {
+        match self.origin {
+            Origin::Anonymous => "pipe".to_string(),
+            Origin::Fifo { path, .. } => format!("FIFO {path:?}"),
+        }
+    }
+}
+
+impl Transport for Io<'_> {
+    fn read(
+        &mut self,
+        bufs: &mut [IoSliceMut<'_>],
+        deadline: &Deadline,
+    ) -> std::result::Result<usize, Errno> {
+        self.rmode
+            .readv(self.rfd.ok_or(Errno::EBADF)?, bufs, deadline)
+    }
+
+    fn write(
+        &mut self,
+        bufs: &[IoSlice<'_>],
+        deadline: &Deadline,
+    ) -> std::result::Result<usize, Errno> {
+        self.wmode
+            .writev(self.wfd.ok_or(Errno::EBADF)?, bufs, deadline, self.guard)
+    }
+
+    fn wait(&mut self, readable: bool, deadline: &Deadline) -> Result<()> {
+        let (fd, ev) = if readable {
+            (self.rfd, libc::POLLIN)
+        } else {
+            (self.wfd, libc::POLLOUT)
+        };
+        let fd = fd.ok_or_else(|| Error::invalid("pipe end is not open in that direction"))?;
+        time::wait_fd(
+            fd,
+            ev,
+            deadline,
+            format!("wait on {}", self.name()).as_str(),
+        )
+        .map(|_| ())
+    }
+
+    fn confirm_eof(&mut self, deadline: &Deadline) -> Result<bool> {
+        let Origin::Fifo { .. } = self.origin else {
+            return Ok(true);
+        };
+        // A FIFO reader reads 0 both when its writers left (POLLHUP) and when no writer
+        // has connected yet (no POLLHUP): only the first is end of file.
+        let fd = self.rfd.ok_or_else(|| Error::invalid("not readable"))?;
+        let rev = time::wait_fd(fd, libc::POLLIN, &Deadline::now(), "poll FIFO").unwrap_or(0);
+        if rev & libc::POLLIN != 0 {
+            return Ok(false);
+        }
+        if rev & libc::POLLHUP != 0 {
+            return Ok(true);
+        }
+        let what = format!("wait for a writer on {}", self.name());
+        time::wait_fd(fd, libc::POLLIN, deadline, what.as_str())?;
+        Ok(false)
+    }
+
+    fn describe(&self) -> String {
+        self.name()
+    }
+}
+
+fn bad_direction(op: &str, dir: &str) -> Error {
+    Error::invalid(format!("{op}: this pipe end is not open for {dir}"))
+}
+
+/// Options pipes honour.
+pub(crate) const PIPE_OPTIONS: &[Opt] = &[Opt::MaxMessage, Opt::Capacity, Opt::SigpipeGuard];
+
+fn pipe2() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as RawFd; 2];
+    // SAFETY: pipe2 writes two descriptors into the array.
+    // Blocking descriptors: see `fd::IoMode` for how calls with a timeout avoid blocking.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(match Errno::last() {
+            e @ Errno::EMFILE => Error::os(
+                e,
+                "pipe2: the process is out of descriptors (RLIMIT_NOFILE)",
+            ),
+            e @ Errno::ENFILE => Error::os(e, "pipe2: the system is out of files (fs.file-max)"),
+            e => Error::os(e, "pipe2"),
+        });
+    }
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl PipeEnd {
+    /// A pipe end from descriptors whose O_NONBLOCK flag is `nonblock`.
+    pub(crate) fn from_fds(
+        rfd: Option<OwnedFd>,
+        wfd: Option<OwnedFd>,
+        nonblock: bool,
+        opts: &Options,
+        origin: Origin,
+    ) -> PipeEnd {
+        let atomic = opts.atomic.unwrap_or(false).then_some(PIPE_BUF);
+        PipeEnd {
+            fds: Fds {
+                rfd,
+                wfd,
+                rmode: IoMode::new(nonblock),
+                wmode: IoMode::new(nonblock),
+                guard: opts.sigpipe_guard(),
+                origin,
+            },
+            reader: FrameReader::new(opts.max_message()),
+            writer: FrameWriter::new(opts.max_message(), atomic),
+        }
+    }
+
+    /// Create an anonymous pipe: `(read end, write end)`.
+    pub fn pipe(opts: &Options) -> Result<(PipeEnd, PipeEnd)> {
+        opts.only(PIPE_OPTIONS, "pipes")?;
+        let (r, w) = pipe2()?;
+        let mut re = PipeEnd::from_fds(Some(r), None, false, opts, Origin::Anonymous);
+        let we = PipeEnd::from_fds(None, Some(w), false, opts, Origin::Anonymous);
+        if let Some(cap) = opts.capacity {
+            re.set_capacity(cap)?;
+        }
+        Ok((re, we))
+    }
+
+    /// Create a full-duplex pair from two pipes: what one end writes, the other reads.
+    pub fn duplex(opts: &Options) -> Result<(PipeEnd, PipeEnd)> {
+        opts.only(PIPE_OPTIONS, "pipes")?;
+        let (r1, w1) = pipe2()?;
+        let (r2, w2) = pipe2()?;
+        let mut a = PipeEnd::from_fds(Some(r1), Some(w2), false, opts, Origin::Anonymous);
+        let b = PipeEnd::from_fds(Some(r2), Some(w1), false, opts, Origin::Anonymous);
+        if let Some(cap) = opts.capacity {
+            // a's descriptors reach both pipes.
+            a.set_capacity(cap)?;
+        }
+        Ok((a, b))
+    }
+
+    fn check_read(&self, op: &str) -> Result<()> {
+        if self.fds.rfd.is_none() {
+            Err(bad_direction(op, "reading"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_write(&self, op: &str) -> Result<()> {
+        if self.fds.wfd.is_none() {
+            Err(bad_direction(op, "writing"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Send one framed message.
+    pub fn send(&mut self, msg: &[u8], deadline: &Deadline) -> Result<()> {
+        self.check_write("send")?;
+        self.writer.send(&mut self.fds.io(), msg, deadline)
+    }
+
+    /// Receive one framed message into `out`; returns its length.
+    pub fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
+        self.check_read("receive")?;
+        self.reader.recv(&mut self.fds.io(), out, deadline)
+    }
+
+    /// Write raw bytes until all are written or the deadline passes: `(written, result)`.
+    pub fn write(&mut self, data: &[u8], deadline: &Deadline) -> (usize, Result<()>) {
+        if let Err(e) = self.check_write("write") {
+            return (0, Err(e));
+        }
+        self.writer.write_all(&mut self.fds.io(), data, deadline)
+    }
+
+    /// Read at least one and at most `out.len()` raw bytes.
+    pub fn read(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
+        self.check_read("read")?;
+        self.reader.read_some(&mut self.fds.io(), out, deadline)
+    }
+
+    /// Write out the tail of a message accepted by a send that timed out midway.
+    pub fn flush(&mut self, deadline: &Deadline) -> Result<()> {
+        if self.fds.wfd.is_none() {
+            return Ok(());
+        }
+        self.writer.flush(&mut self.fds.io(), deadline)
+    }
+
+    /// Bytes of an accepted message not yet written (see [`PipeEnd::flush`]).
+    pub fn backlog(&self) -> usize {
+        self.writer.backlog()
+    }
+
+    /// The kernel buffer size of the pipe (the outgoing one for a duplex end).
+    pub fn capacity(&self) -> Result<usize> {
+        let fd = self
+            .fds
+            .wfd
+            .as_ref()
+            .or(self.fds.rfd.as_ref())
+            .ok_or_else(|| Error::invalid("closed"))?;
+        // SAFETY: fcntl on an owned descriptor.
+        let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        if n < 0 {
+            return Err(Error::last_os("fcntl(F_GETPIPE_SZ)"));
+        }
+        Ok(n as usize)
+    }
+
+    /// Set the kernel buffer size (both pipes of a duplex end); returns the size the
+    /// kernel chose (rounded up to a power-of-two number of pages).
+    pub fn set_capacity(&mut self, bytes: usize) -> Result<usize> {
+        if bytes == 0 || bytes > i32::MAX as usize {
+            return Err(Error::invalid(format!(
+                "pipe capacity {bytes} is out of range"
+            )));
+        }
+        let mut actual = 0;
+        for fd in [self.fds.rfd.as_ref(), self.fds.wfd.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            // SAFETY: fcntl on an owned descriptor.
+            let n =
+                unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes as libc::c_int) };
+            if n < 0 {
+                return Err(set_capacity_error(Errno::last(), bytes));
+            }
+            actual = n as usize;
+        }
+        Ok(actual)
+    }
+
+    /// The read and write descriptors (-1 where absent), for poll/epoll. They stay owned
+    /// by the pipe end.
+    pub fn fds(&self) -> (RawFd, RawFd) {
+        (
+            self.fds.rfd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+            self.fds.wfd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+        )
+    }
+
+    /// Best-effort non-blocking flush of a pending backlog, used on close.
+    pub fn flush_now(&mut self) {
+        if self.writer.backlog() > 0 {
+            let _ = self.flush(&Deadline::now());
+        }
+    }
+}
+
+fn set_capacity_error(e: Errno, bytes: usize) -> Error {
+    let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    match e {
+        Errno::EPERM => Error::os_as(
+            Status::IPCX_ERR_LIMIT,
+            e,
+            format!(
+                "fcntl(F_SETPIPE_SZ, {bytes}): above /proc/sys/fs/pipe-max-size ({max}) or the \
+                 per-user pipe limit (fs.pipe-user-pages-soft), and the process lacks \
+                 CAP_SYS_RESOURCE"
+            ),
+        ),
+        Errno::EBUSY => Error::os_as(
+            Status::IPCX_ERR_IN_USE,
+            e,
+            format!("fcntl(F_SETPIPE_SZ, {bytes}): the pipe holds more data than that"),
+        ),
+        _ => Error::os(e, format_args!("fcntl(F_SETPIPE_SZ, {bytes})")),
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        self.flush_now();
+    }
+}

@@ -1,0 +1,215 @@
+//! The one place for timeouts, deadlines and EINTR.
+//!
+//! C callers pass a relative timeout in milliseconds: [`FOREVER`] (-1) blocks without limit,
+//! [`NOWAIT`] (0) never blocks, a positive value waits at most that long. Internally it
+//! becomes a [`Deadline`] on `CLOCK_MONOTONIC` (immune to wall-clock changes), computed once
+//! at the start of the call, so retries after EINTR or spurious wake-ups only wait for the
+//! time that remains: the whole call never takes longer than asked (plus scheduling delay)
+//! and never returns `IPCX_ERR_TIMEOUT` before the deadline has passed.
+//!
+//! EINTR is retried against the remaining time, unless the calling thread asked to be
+//! interrupted (`ipcx_thread_set_interruptible`), in which case `IPCX_ERR_INTERRUPTED`
+//! is returned so a signal handler that sets a flag can stop a blocking call.
+
+use std::cell::Cell;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+
+/// Timeout value meaning "wait without limit".
+pub(crate) const FOREVER: i64 = -1;
+/// Timeout value meaning "do not block at all".
+pub(crate) const NOWAIT: i64 = 0;
+
+/// When a blocking operation must give up. `None` means never.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    at: Option<Instant>,
+}
+
+impl Deadline {
+    /// Convert a C timeout in milliseconds. Values below -1 are invalid.
+    pub fn from_ms(timeout_ms: i64) -> Result<Deadline> {
+        match timeout_ms {
+            FOREVER => Ok(Deadline::forever()),
+            ms if ms >= 0 => Ok(Deadline::after(Duration::from_millis(ms as u64))),
+            ms => Err(Error::invalid(format!(
+                "timeout {ms} ms is invalid (use -1 for forever, 0 for no wait, or a positive value)"
+            ))),
+        }
+    }
+
+    /// A deadline that never passes.
+    pub const fn forever() -> Deadline {
+        Deadline { at: None }
+    }
+
+    /// A deadline that has already passed: try once, never block.
+    pub fn now() -> Deadline {
+        Deadline {
+            at: Some(Instant::now()),
+        }
+    }
+
+    /// A deadline `d` from now (saturating: a huge value is the same as forever).
+    pub fn after(d: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now().checked_add(d),
+        }
+    }
+
+    /// The earlier of two deadlines.
+    pub fn min(self, other: Deadline) -> Deadline {
+        match (self.at, other.at) {
+            (None, _) => other,
+            (_, None) => self,
+            (Some(a), Some(b)) => Deadline { at: Some(a.min(b)) },
+        }
+    }
+
+    /// True if this deadline never passes.
+    pub fn is_forever(&self) -> bool {
+        self.at.is_none()
+    }
+
+    /// The instant of the deadline, `None` for forever.
+    pub fn instant(&self) -> Option<Instant> {
+        self.at
+    }
+
+    /// Time left: `None` for forever, `Some(ZERO)` once passed.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.at
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// True once the deadline has passed.
+    pub fn expired(&self) -> bool {
+        matches!(self.remaining(), Some(d) if d.is_zero())
+    }
+
+    /// Remaining time as a `timespec` for ppoll/semtimedop/futex (relative), `None` = forever.
+    pub fn remaining_timespec(&self) -> Option<libc::timespec> {
+        self.remaining().map(duration_to_timespec)
+    }
+
+    /// The timeout error for `what`, mentioning how long was waited.
+    pub fn timeout_error(&self, what: impl std::fmt::Display) -> Error {
+        Error::timeout(format!("{what}: timed out"))
+    }
+}
+
+/// Convert a duration to a `timespec` (saturating the seconds).
+pub fn duration_to_timespec(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    }
+}
+
+thread_local! {
+    static INTERRUPTIBLE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Make blocking calls on this thread return `IPCX_ERR_INTERRUPTED` when a signal
+/// interrupts them (`true`), or retry them against the remaining time (`false`, default).
+pub fn set_interruptible(on: bool) {
+    INTERRUPTIBLE.with(|c| c.set(on));
+}
+
+/// Whether this thread asked for `IPCX_ERR_INTERRUPTED`.
+pub fn interruptible() -> bool {
+    INTERRUPTIBLE.with(|c| c.get())
+}
+
+/// Decide what an EINTR means: retry (`Ok`) unless the thread is interruptible, or the
+/// deadline has passed (timeout).
+pub fn on_eintr(deadline: &Deadline, what: impl std::fmt::Display) -> Result<()> {
+    if interruptible() {
+        return Err(Error::os(Errno::EINTR, what));
+    }
+    if deadline.expired() {
+        return Err(deadline.timeout_error(what));
+    }
+    Ok(())
+}
+
+/// Run a raw system call wrapper, retrying EINTR against the deadline. `f` returns the
+/// errno on failure; any error other than EINTR is returned as is.
+pub fn retry_eintr<T>(
+    deadline: &Deadline,
+    what: impl std::fmt::Display + Copy,
+    mut f: impl FnMut() -> std::result::Result<T, Errno>,
+) -> Result<std::result::Result<T, Errno>> {
+    loop {
+        match f() {
+            Err(Errno::EINTR) => on_eintr(deadline, what)?,
+            other => return Ok(other),
+        }
+    }
+}
+
+/// Wait until `fd` reports one of `events` (POLLIN, POLLOUT...) or an error/hang-up
+/// condition, or the deadline passes (`IPCX_ERR_TIMEOUT`). Returns the revents.
+/// A deadline that has already passed polls once without blocking.
+pub fn wait_fd(
+    fd: BorrowedFd<'_>,
+    events: i16,
+    deadline: &Deadline,
+    what: impl std::fmt::Display + Copy,
+) -> Result<i16> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    loop {
+        let ts = deadline.remaining_timespec();
+        let tsp = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: one valid pollfd, a valid or null timespec, no signal mask change.
+        let n = unsafe { libc::ppoll(&mut pfd, 1, tsp, std::ptr::null()) };
+        if n > 0 {
+            return Ok(pfd.revents);
+        }
+        if n == 0 {
+            // ppoll may round; never report a timeout before the deadline really passed.
+            if deadline.expired() {
+                return Err(deadline.timeout_error(what));
+            }
+            continue;
+        }
+        match Errno::last() {
+            Errno::EINTR => on_eintr(deadline, what)?,
+            e => return Err(Error::os(e, format_args!("{what}: poll"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_ms() {
+        assert!(Deadline::from_ms(-1).unwrap().is_forever());
+        assert!(Deadline::from_ms(0).unwrap().expired());
+        assert!(!Deadline::from_ms(10_000).unwrap().expired());
+        assert!(Deadline::from_ms(-2).is_err());
+        assert!(Deadline::from_ms(i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn wait_fd_times_out_not_early() {
+        let (r, _w) = nix::unistd::pipe().unwrap();
+        let start = Instant::now();
+        let dl = Deadline::from_ms(30).unwrap();
+        let err = wait_fd(std::os::fd::AsFd::as_fd(&r), libc::POLLIN, &dl, "test").unwrap_err();
+        assert!(err.is_timeout());
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+}
