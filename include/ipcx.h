@@ -118,6 +118,18 @@ typedef struct ipcx_options ipcx_options;
 // inherit them.
 typedef struct ipcx_pipe ipcx_pipe;
 
+// A mapped shared memory region: an anonymous shared mapping, a System V segment, a
+// POSIX shared memory object or a mapped file. Opaque.
+//
+// Access: `ipcx_region_base` gives the raw pointer; `ipcx_region_read` /
+// `ipcx_region_write` copy with bounds checks. The memory itself is not synchronised:
+// use a semaphore or lock (or a pipe) to hand data over between processes.
+// Thread safety: the handle may be used by one thread at a time; the memory may be used
+// by any number of threads and processes under the caller's synchronisation.
+// Fork: the child inherits the mapping at the same address and may use the handle;
+// each process closes (unmaps) its own.
+typedef struct ipcx_region ipcx_region;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -403,6 +415,56 @@ ipcx_status ipcx_fifo_open(const char *path, uint32_t flags, const ipcx_options 
 // # Safety
 // `path` must be NULL or a NUL-terminated string.
 ipcx_status ipcx_fifo_unlink(const char *path);
+
+// Map `size` bytes of anonymous shared memory, zero-filled. It is shared with every child
+// forked afterwards (the seed's "anonymous shared mapping over fork") and disappears when
+// the last process unmaps it.
+//
+// Errors: `IPCX_ERR_INVALID` (size 0, above SSIZE_MAX, NULL `out`), `IPCX_ERR_LIMIT`
+// (not enough memory or address space). On failure `*out` is NULL.
+// Ownership: close with `ipcx_region_close`.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_region_create_anonymous(size_t size, ipcx_region **out_region);
+
+// Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
+// from `ipcx_region_base` become invalid. Other processes keep their mappings.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_region_close(ipcx_region *r);
+
+// The base address and size of a region. Either out-pointer may be NULL.
+//
+// The pointer stays valid until `ipcx_region_close`. Writing through it to a read-only
+// region raises SIGSEGV, as with any read-only mapping.
+// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `base`/`size` must be NULL or valid for writing.
+ipcx_status ipcx_region_info(const ipcx_region *r, void **base, size_t *size);
+
+// Copy `len` bytes from `buf` into the region at `offset`, with bounds checks.
+//
+// Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
+// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. Nothing is written on
+// error. A length of 0 copies nothing.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_region_write(ipcx_region *r, size_t offset, const void *buf, size_t len);
+
+// Copy `len` bytes of the region at `offset` into `buf`, with bounds checks.
+//
+// Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
+// `IPCX_ERR_BAD_HANDLE`. Nothing is copied on error.
+//
+// # Safety
+// `buf` must be valid for writing `len` bytes.
+ipcx_status ipcx_region_read(const ipcx_region *r, size_t offset, void *buf, size_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

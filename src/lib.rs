@@ -14,6 +14,7 @@ pub mod frame;
 pub mod name;
 pub mod options;
 pub mod pipe;
+pub mod region;
 pub mod time;
 
 pub mod ffi;

@@ -7,6 +7,7 @@
 pub mod common;
 pub(crate) mod handle;
 pub mod pipe;
+pub mod region;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
