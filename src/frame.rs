@@ -180,8 +180,9 @@ impl FrameReader {
         }
     }
 
-    fn check_len(&mut self, len: usize, what: &str) -> Result<()> {
+    fn check_len(&mut self, len: usize, t: &impl Transport) -> Result<()> {
         if len > self.max {
+            let what = t.describe();
             let why = format!(
                 "{what}: peer announced a {len}-byte message, above the maximum of {} bytes \
                  (ipcx_options_set_max_message); the stream is no longer usable",
@@ -229,13 +230,12 @@ impl FrameReader {
         if let Some(why) = &self.broken {
             return Err(Error::protocol(why.clone()));
         }
-        let what = t.describe();
         loop {
             // A complete header is buffered: serve from the buffer, then read the rest.
             if self.buffered() >= HEADER {
                 let p = self.pending();
                 let len = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize;
-                self.check_len(len, &what)?;
+                self.check_len(len, t)?;
                 if len > out.len() {
                     return Err(too_small(len, out.len()));
                 }
@@ -253,7 +253,7 @@ impl FrameReader {
             // buffers read into the spill buffer with one plain read; large ones read the
             // header and the body straight into the caller's buffer.
             if out.len() <= SMALL - HEADER {
-                self.fill(t, out.len() + HEADER, deadline, &what)?;
+                self.fill(t, out.len() + HEADER, deadline)?;
                 continue;
             }
             let mut hdr = [0u8; HEADER];
@@ -266,11 +266,15 @@ impl FrameReader {
             };
             let n = match n {
                 Ok(0) if had == 0 => {
-                    return Err(Error::closed(format!("receive from {what}: end of file")));
+                    return Err(Error::closed(format!(
+                        "receive from {}: end of file",
+                        t.describe()
+                    )));
                 }
                 Ok(0) => {
                     return Err(Error::closed(format!(
-                        "receive from {what}: peer closed inside a header"
+                        "receive from {}: peer closed inside a header",
+                        t.describe()
                     )));
                 }
                 Ok(n) => n,
@@ -286,7 +290,7 @@ impl FrameReader {
             }
             let in_out = n - need;
             let len = u32::from_be_bytes(hdr) as usize;
-            self.check_len(len, &what)?;
+            self.check_len(len, t)?;
             if len > out.len() {
                 // Keep the whole message queued: the header and the part in `out`.
                 self.prepend(&[&hdr, &out[..in_out]]);
@@ -302,13 +306,7 @@ impl FrameReader {
     }
 
     /// Read once into the buffer until it holds up to `want` bytes (at least one more).
-    fn fill<T: Transport>(
-        &mut self,
-        t: &mut T,
-        want: usize,
-        deadline: &Deadline,
-        what: &str,
-    ) -> Result<()> {
+    fn fill<T: Transport>(&mut self, t: &mut T, want: usize, deadline: &Deadline) -> Result<()> {
         let have = self.buffered();
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
@@ -323,9 +321,9 @@ impl FrameReader {
         )?;
         if n == 0 {
             return Err(Error::closed(if have == 0 {
-                format!("receive from {what}: end of file")
+                format!("receive from {}: end of file", t.describe())
             } else {
-                format!("receive from {what}: peer closed inside a header")
+                format!("receive from {}: peer closed inside a header", t.describe())
             }));
         }
         self.end += n;

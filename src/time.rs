@@ -126,7 +126,10 @@ pub fn interruptible() -> bool {
 }
 
 /// Decide what an EINTR means: retry (`Ok`) unless the thread is interruptible, or the
-/// deadline has passed (timeout).
+/// deadline has passed (timeout). Cold and out of line so that the thread-local lookup is
+/// never hoisted into the fast path of its callers.
+#[cold]
+#[inline(never)]
 pub fn on_eintr(deadline: &Deadline, what: impl std::fmt::Display) -> Result<()> {
     if interruptible() {
         return Err(Error::os(Errno::EINTR, what));

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{call, handle, out};
+use super::{call, call_on, handle, out};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
 use crate::time;
@@ -112,9 +112,7 @@ pub unsafe extern "C" fn ipcx_options_destroy(opts: *mut ipcx_options) -> ipcx_s
 /// `opts` must be NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_options_set_mode(opts: *mut ipcx_options, mode: u32) -> ipcx_status {
-    call("ipcx_options_set_mode", || {
-        unsafe { handle::get(opts) }?.0.set_mode(mode)
-    })
+    call_on("ipcx_options_set_mode", opts, |o| o.0.set_mode(mode))
 }
 
 /// Set the largest message accepted by framed sends and receives (default 1 MiB, at most
@@ -130,8 +128,8 @@ pub unsafe extern "C" fn ipcx_options_set_max_message(
     opts: *mut ipcx_options,
     bytes: usize,
 ) -> ipcx_status {
-    call("ipcx_options_set_max_message", || {
-        unsafe { handle::get(opts) }?.0.set_max_message(bytes)
+    call_on("ipcx_options_set_max_message", opts, |o| {
+        o.0.set_max_message(bytes)
     })
 }
 
@@ -147,8 +145,8 @@ pub unsafe extern "C" fn ipcx_options_set_capacity(
     opts: *mut ipcx_options,
     bytes: usize,
 ) -> ipcx_status {
-    call("ipcx_options_set_capacity", || {
-        unsafe { handle::get(opts) }?.0.set_capacity(bytes)
+    call_on("ipcx_options_set_capacity", opts, |o| {
+        o.0.set_capacity(bytes)
     })
 }
 
@@ -163,8 +161,8 @@ pub unsafe extern "C" fn ipcx_options_set_capacity(
 /// `opts` must be NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_options_set_atomic(opts: *mut ipcx_options, on: bool) -> ipcx_status {
-    call("ipcx_options_set_atomic", || {
-        unsafe { handle::get(opts) }?.0.atomic = Some(on);
+    call_on("ipcx_options_set_atomic", opts, |o| {
+        o.0.atomic = Some(on);
         Ok(())
     })
 }
@@ -184,8 +182,8 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
     opts: *mut ipcx_options,
     on: bool,
 ) -> ipcx_status {
-    call("ipcx_options_set_sigpipe_guard", || {
-        unsafe { handle::get(opts) }?.0.sigpipe_guard = Some(on);
+    call_on("ipcx_options_set_sigpipe_guard", opts, |o| {
+        o.0.sigpipe_guard = Some(on);
         Ok(())
     })
 }

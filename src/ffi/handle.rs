@@ -6,18 +6,19 @@
 //! double close is reported instead of freeing twice. A handle whose call panicked is
 //! poisoned: later calls get `IPCX_ERR_INTERNAL`, close still releases it.
 //!
-//! The lookup costs a read lock; a small per-thread cache of recently validated handles,
-//! invalidated by a global epoch that every close and poisoning bumps, makes the common
-//! case (the same few handles used in a loop) two loads and a compare.
+//! Lookups take no lock and touch no thread-local storage: live handles are also kept in a
+//! fixed, lock-free open-addressing table (a fast path of a hash, a multiply and a few
+//! loads); the locked map is the authority, consulted when the table has no room or the
+//! pointer is not found there (closed, foreign or poisoned handles). Writers (create,
+//! close, poison) serialise on the map's lock.
 //!
 //! Limits of the scheme, documented in docs/conventions.md: as with file descriptors, an
 //! address freed by close may be reused by a later handle of the same type, and a handle
 //! must not be closed while another thread is inside a call on it.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::error::{Error, Result, Status};
 
@@ -35,18 +36,44 @@ struct Entry {
     poisoned: bool,
 }
 
+/// The authority: every live handle, with its type and poisoned flag.
 static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
-static EPOCH: AtomicU64 = AtomicU64::new(1);
 
-const CACHE: usize = 4;
+/// The fast path: live, unpoisoned handles, at most `PROBE` slots from their hash.
+const TABLE_BITS: u32 = 12;
+const TABLE: usize = 1 << TABLE_BITS;
+const PROBE: usize = 8;
+static ADDRS: [AtomicUsize; TABLE] = [const { AtomicUsize::new(0) }; TABLE];
+static KINDS: [AtomicU32; TABLE] = [const { AtomicU32::new(0) }; TABLE];
 
-thread_local! {
-    static VALID: [Cell<(usize, u32, u64)>; CACHE] = const {
-        [const { Cell::new((0, 0, 0)) }; CACHE]
-    };
-    static NEXT: Cell<usize> = const { Cell::new(0) };
-    /// The handle the current call is working on, poisoned if the call panics.
-    static CURRENT: Cell<usize> = const { Cell::new(0) };
+fn slot0(addr: usize) -> usize {
+    ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+}
+
+fn probe(addr: usize) -> impl Iterator<Item = usize> {
+    let s = slot0(addr);
+    (0..PROBE).map(move |i| (s + i) & (TABLE - 1))
+}
+
+/// Add to the fast table (caller holds the registry write lock). No room: map only.
+fn table_insert(addr: usize, kind: u32) {
+    if let Some(i) = probe(addr).find(|&i| ADDRS[i].load(Ordering::Relaxed) == 0) {
+        KINDS[i].store(kind, Ordering::Relaxed);
+        ADDRS[i].store(addr, Ordering::Release);
+    }
+}
+
+/// Remove from the fast table (caller holds the registry write lock).
+fn table_remove(addr: usize) {
+    if let Some(i) = probe(addr).find(|&i| ADDRS[i].load(Ordering::Relaxed) == addr) {
+        ADDRS[i].store(0, Ordering::Release);
+    }
+}
+
+fn table_has(addr: usize, kind: u32) -> bool {
+    probe(addr).any(|i| {
+        ADDRS[i].load(Ordering::Acquire) == addr && KINDS[i].load(Ordering::Relaxed) == kind
+    })
 }
 
 fn registry_read() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Entry>> {
@@ -60,13 +87,15 @@ fn registry_write() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Entr
 /// Turn a value into a registered handle.
 pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
     let p = Box::into_raw(Box::new(value));
-    registry_write().insert(
+    let mut reg = registry_write();
+    reg.insert(
         p as usize,
         Entry {
             kind: T::KIND,
             poisoned: false,
         },
     );
+    table_insert(p as usize, T::KIND);
     p
 }
 
@@ -81,23 +110,9 @@ pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
         return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));
     }
     let addr = p as usize;
-    let _ = CURRENT.try_with(|c| c.set(addr));
-    let epoch = EPOCH.load(Ordering::Acquire);
-    let hit = VALID
-        .try_with(|v| v.iter().any(|c| c.get() == (addr, T::KIND, epoch)))
-        .unwrap_or(false);
-    if !hit {
+    if !table_has(addr, T::KIND) {
         match registry_read().get(&addr) {
-            Some(e) if e.kind == T::KIND && !e.poisoned => {
-                let _ = VALID.try_with(|v| {
-                    let i = NEXT.with(|n| {
-                        let i = n.get();
-                        n.set((i + 1) % CACHE);
-                        i
-                    });
-                    v[i].set((addr, T::KIND, epoch));
-                });
-            }
+            Some(e) if e.kind == T::KIND && !e.poisoned => {}
             Some(e) if e.kind == T::KIND => {
                 return Err(Error::internal(format!(
                     "{} handle {p:p} is poisoned by an earlier internal error; close it",
@@ -137,6 +152,7 @@ pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
         match reg.get(&addr) {
             Some(e) if e.kind == T::KIND => {
                 reg.remove(&addr);
+                table_remove(addr);
             }
             Some(_) => {
                 return Err(Error::new(
@@ -155,24 +171,16 @@ pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
             }
         }
     }
-    EPOCH.fetch_add(1, Ordering::AcqRel);
     // SAFETY: it was registered as a T, and is no longer reachable through the registry.
     drop(unsafe { Box::from_raw(p) });
     Ok(())
 }
 
-/// Start of a boundary call: no handle is current yet.
-pub(crate) fn begin_call() {
-    let _ = CURRENT.try_with(|c| c.set(0));
-}
-
-/// The current call panicked: poison the handle it was working on, if any.
-pub(crate) fn poison_current() {
-    let addr = CURRENT.try_with(|c| c.replace(0)).unwrap_or(0);
-    if addr != 0 {
-        if let Some(e) = registry_write().get_mut(&addr) {
-            e.poisoned = true;
-        }
-        EPOCH.fetch_add(1, Ordering::AcqRel);
+/// Poison a handle: a call on it panicked. Later calls get `IPCX_ERR_INTERNAL`.
+pub(crate) fn poison(addr: usize) {
+    let mut reg = registry_write();
+    if let Some(e) = reg.get_mut(&addr) {
+        e.poisoned = true;
+        table_remove(addr);
     }
 }

@@ -15,19 +15,39 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, Result, Status, set_last_error};
 use crate::options::Options;
 
-/// Run the body of an exported function: catch panics (the handle in use is poisoned and
-/// `IPCX_ERR_INTERNAL` returned), turn errors into their status and record the
-/// thread's last error, prefixed with the C function name.
+/// Run the body of an exported function: catch panics (`IPCX_ERR_INTERNAL`), turn errors
+/// into their status and record the thread's last error, prefixed with the C function name.
 pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Status {
-    handle::begin_call();
-    match catch_unwind(AssertUnwindSafe(body)) {
+    finish(func, catch_unwind(AssertUnwindSafe(body)), 0)
+}
+
+/// Like [`call`] for a function working on one handle: the handle is looked up first
+/// (NULL, closed, foreign or poisoned handles are reported), then `body` runs on it; if
+/// `body` panics, the handle is poisoned.
+pub(crate) fn call_on<T: handle::Handle>(
+    func: &'static str,
+    h: *const T,
+    body: impl FnOnce(&mut T) -> Result<()>,
+) -> Status {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the C contract: `h` is NULL or a pointer ipcx returned; `get` validates it.
+        let obj = unsafe { handle::get(h) }?;
+        body(obj)
+    }));
+    finish(func, r, h as usize)
+}
+
+fn finish(func: &'static str, r: std::thread::Result<Result<()>>, handle_addr: usize) -> Status {
+    match r {
         Ok(Ok(())) => Status::IPCX_OK,
         Ok(Err(e)) => {
             set_last_error(func, &e);
             e.status
         }
         Err(panic) => {
-            handle::poison_current();
+            if handle_addr != 0 {
+                handle::poison(handle_addr);
+            }
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -138,4 +158,58 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
     }
     // SAFETY: per the contract.
     Ok(&unsafe { handle::get(p) }?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dummy(u32);
+    impl handle::Handle for Dummy {
+        const KIND: u32 = 0xD0;
+        const NAME: &'static str = "dummy";
+    }
+    struct Other;
+    impl handle::Handle for Other {
+        const KIND: u32 = 0xD1;
+        const NAME: &'static str = "other";
+    }
+
+    #[test]
+    fn panic_poisons_the_handle_and_close_still_works() {
+        let h = handle::into_raw(Dummy(7));
+        assert_eq!(
+            call_on("t", h, |d| if d.0 == 7 {
+                Ok(())
+            } else {
+                Err(Error::invalid("x"))
+            }),
+            Status::IPCX_OK
+        );
+        let s = call_on("t", h, |_d: &mut Dummy| -> Result<()> { panic!("boom") });
+        assert_eq!(s, Status::IPCX_ERR_INTERNAL);
+        assert_eq!(call_on("t", h, |_| Ok(())), Status::IPCX_ERR_INTERNAL);
+        assert!(unsafe { handle::close(h) }.is_ok());
+        assert_eq!(call_on("t", h, |_| Ok(())), Status::IPCX_ERR_BAD_HANDLE);
+    }
+
+    #[test]
+    fn many_handles_beyond_the_fast_table() {
+        // More handles than the lock-free table holds near one hash: the map answers.
+        let hs: Vec<*mut Dummy> = (0..20_000).map(|i| handle::into_raw(Dummy(i))).collect();
+        for (i, &h) in hs.iter().enumerate() {
+            assert_eq!(unsafe { handle::get(h) }.unwrap().0, i as u32);
+            assert_eq!(
+                unsafe { handle::get(h as *const Other) }
+                    .err()
+                    .unwrap()
+                    .status,
+                Status::IPCX_ERR_BAD_HANDLE
+            );
+        }
+        for &h in &hs {
+            unsafe { handle::close(h) }.unwrap();
+            assert!(unsafe { handle::close(h) }.is_err());
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::{bytes, bytes_mut, call, handle, options, out, set_opt, str_arg};
+use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::fifo;
 use crate::name;
@@ -151,9 +151,8 @@ pub unsafe extern "C" fn ipcx_pipe_send(
     len: usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call("ipcx_pipe_send", || {
+    call_on("ipcx_pipe_send", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let p = unsafe { handle::get(p) }?;
         p.0.send(unsafe { bytes(buf, len, "buf") }?, &deadline)
     })
 }
@@ -178,10 +177,9 @@ pub unsafe extern "C" fn ipcx_pipe_recv(
     len: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call("ipcx_pipe_recv", || {
+    call_on("ipcx_pipe_recv", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let len = unsafe { out(len, "len") }?;
-        let p = unsafe { handle::get(p) }?;
         let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
         match p.0.recv(dst, &deadline) {
             Ok(n) => {
@@ -217,9 +215,8 @@ pub unsafe extern "C" fn ipcx_pipe_write(
     written: *mut usize,
 ) -> ipcx_status {
     unsafe { set_opt(written, 0) };
-    call("ipcx_pipe_write", || {
+    call_on("ipcx_pipe_write", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let p = unsafe { handle::get(p) }?;
         let (n, r) = p.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
         unsafe { set_opt(written, n) };
         r
@@ -243,11 +240,10 @@ pub unsafe extern "C" fn ipcx_pipe_read(
     timeout_ms: i64,
     nread: *mut usize,
 ) -> ipcx_status {
-    call("ipcx_pipe_read", || {
+    call_on("ipcx_pipe_read", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let nread = unsafe { out(nread, "nread") }?;
         *nread = 0;
-        let p = unsafe { handle::get(p) }?;
         *nread =
             p.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
         Ok(())
@@ -263,9 +259,8 @@ pub unsafe extern "C" fn ipcx_pipe_read(
 /// `p` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> ipcx_status {
-    call("ipcx_pipe_flush", || {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        unsafe { handle::get(p) }?.0.flush(&deadline)
+    call_on("ipcx_pipe_flush", p, |p| {
+        p.0.flush(&Deadline::from_ms(timeout_ms)?)
     })
 }
 
@@ -278,9 +273,8 @@ pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> 
 /// `bytes` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_capacity(p: *const ipcx_pipe, bytes: *mut usize) -> ipcx_status {
-    call("ipcx_pipe_capacity", || {
-        let o = unsafe { out(bytes, "bytes") }?;
-        *o = unsafe { handle::get(p) }?.0.capacity()?;
+    call_on("ipcx_pipe_capacity", p, |p| {
+        *unsafe { out(bytes, "bytes") }? = p.0.capacity()?;
         Ok(())
     })
 }
@@ -301,8 +295,8 @@ pub unsafe extern "C" fn ipcx_pipe_set_capacity(
     bytes: usize,
     actual: *mut usize,
 ) -> ipcx_status {
-    call("ipcx_pipe_set_capacity", || {
-        let n = unsafe { handle::get(p) }?.0.set_capacity(bytes)?;
+    call_on("ipcx_pipe_set_capacity", p, |p| {
+        let n = p.0.set_capacity(bytes)?;
         unsafe { set_opt(actual, n) };
         Ok(())
     })
@@ -331,8 +325,8 @@ pub unsafe extern "C" fn ipcx_pipe_fds(
         set_opt(read_fd, -1);
         set_opt(write_fd, -1);
     }
-    call("ipcx_pipe_fds", || {
-        let (r, w) = unsafe { handle::get(p) }?.0.fds();
+    call_on("ipcx_pipe_fds", p, |p| {
+        let (r, w) = p.0.fds();
         unsafe {
             set_opt(read_fd, r);
             set_opt(write_fd, w);

@@ -2,7 +2,7 @@
 
 use std::ffi::c_void;
 
-use super::{bytes, bytes_mut, call, handle, out, set_opt};
+use super::{bytes, bytes_mut, call, call_on, handle, out, set_opt};
 use crate::error::ipcx_status;
 use crate::region::Region;
 
@@ -77,8 +77,7 @@ pub unsafe extern "C" fn ipcx_region_info(
         set_opt(base, std::ptr::null_mut());
         set_opt(size, 0);
     }
-    call("ipcx_region_info", || {
-        let r = unsafe { handle::get(r) }?;
+    call_on("ipcx_region_info", r, |r| {
         unsafe {
             set_opt(base, r.0.base().cast());
             set_opt(size, r.0.len());
@@ -102,8 +101,7 @@ pub unsafe extern "C" fn ipcx_region_write(
     buf: *const c_void,
     len: usize,
 ) -> ipcx_status {
-    call("ipcx_region_write", || {
-        let r = unsafe { handle::get(r) }?;
+    call_on("ipcx_region_write", r, |r| {
         r.0.write(offset, unsafe { bytes(buf, len, "buf") }?)
     })
 }
@@ -122,8 +120,7 @@ pub unsafe extern "C" fn ipcx_region_read(
     buf: *mut c_void,
     len: usize,
 ) -> ipcx_status {
-    call("ipcx_region_read", || {
-        let r = unsafe { handle::get(r) }?;
+    call_on("ipcx_region_read", r, |r| {
         r.0.read(offset, unsafe { bytes_mut(buf, len, "buf") }?)
     })
 }
