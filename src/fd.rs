@@ -20,44 +20,51 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result};
 
-/// Set or clear O_NONBLOCK on the open file description of `fd`.
-pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+/// Set or clear `bit` in the flags that `fcntl(get)` reads and `fcntl(set)` writes.
+fn fcntl_flag(
+    fd: BorrowedFd<'_>,
+    get: i32,
+    set: i32,
+    bit: i32,
+    on: bool,
+    what: &str,
+) -> Result<()> {
     let raw = fd.as_raw_fd();
     // SAFETY: fcntl on a descriptor the caller keeps open.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    let flags = unsafe { libc::fcntl(raw, get) };
     if flags < 0 {
-        return Err(Error::last_os("fcntl(F_GETFL)"));
+        return Err(Error::last_os(format_args!("fcntl(get {what})")));
     }
-    let want = if on {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
+    let want = if on { flags | bit } else { flags & !bit };
     // SAFETY: as above.
-    if want != flags && unsafe { libc::fcntl(raw, libc::F_SETFL, want) } < 0 {
-        return Err(Error::last_os("fcntl(F_SETFL, O_NONBLOCK)"));
+    if want != flags && unsafe { libc::fcntl(raw, set, want) } < 0 {
+        return Err(Error::last_os(format_args!("fcntl(set {what})")));
     }
     Ok(())
 }
 
+/// Set or clear O_NONBLOCK on the open file description of `fd`.
+pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    fcntl_flag(
+        fd,
+        libc::F_GETFL,
+        libc::F_SETFL,
+        libc::O_NONBLOCK,
+        on,
+        "O_NONBLOCK",
+    )
+}
+
 /// Set or clear FD_CLOEXEC on `fd`.
 pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: fcntl on a descriptor the caller keeps open.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFD) };
-    if flags < 0 {
-        return Err(Error::last_os("fcntl(F_GETFD)"));
-    }
-    let want = if on {
-        flags | libc::FD_CLOEXEC
-    } else {
-        flags & !libc::FD_CLOEXEC
-    };
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(raw, libc::F_SETFD, want) } < 0 {
-        return Err(Error::last_os("fcntl(F_SETFD)"));
-    }
-    Ok(())
+    fcntl_flag(
+        fd,
+        libc::F_GETFD,
+        libc::F_SETFD,
+        libc::FD_CLOEXEC,
+        on,
+        "FD_CLOEXEC",
+    )
 }
 
 /// How one descriptor is switched between blocking and non-blocking I/O (see the module

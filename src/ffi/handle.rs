@@ -111,26 +111,10 @@ pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
     }
     let addr = p as usize;
     if !table_has(addr, T::KIND) {
-        match registry_read().get(&addr) {
+        let entry = registry_read().get(&addr).copied();
+        match entry {
             Some(e) if e.kind == T::KIND && !e.poisoned => {}
-            Some(e) if e.kind == T::KIND => {
-                return Err(Error::internal(format!(
-                    "{} handle {p:p} is poisoned by an earlier internal error; close it",
-                    T::NAME
-                )));
-            }
-            Some(_) => {
-                return Err(Error::new(
-                    Status::IPCX_ERR_BAD_HANDLE,
-                    format!("handle {p:p} is not an {}", T::NAME),
-                ));
-            }
-            None => {
-                return Err(Error::new(
-                    Status::IPCX_ERR_BAD_HANDLE,
-                    format!("{} handle {p:p} is closed or was never created", T::NAME),
-                ));
-            }
+            other => return Err(unusable::<T>(p, other)),
         }
     }
     // SAFETY: registered, so it came from `into_raw::<T>` and has not been closed.
@@ -149,31 +133,35 @@ pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
     let addr = p as usize;
     {
         let mut reg = registry_write();
-        match reg.get(&addr) {
+        match reg.get(&addr).copied() {
             Some(e) if e.kind == T::KIND => {
                 reg.remove(&addr);
                 table_remove(addr);
             }
-            Some(_) => {
-                return Err(Error::new(
-                    Status::IPCX_ERR_BAD_HANDLE,
-                    format!("handle {p:p} is not an {}", T::NAME),
-                ));
-            }
-            None => {
-                return Err(Error::new(
-                    Status::IPCX_ERR_BAD_HANDLE,
-                    format!(
-                        "{} handle {p:p} is already closed or was never created",
-                        T::NAME
-                    ),
-                ));
-            }
+            other => return Err(unusable::<T>(p, other)),
         }
     }
     // SAFETY: it was registered as a T, and is no longer reachable through the registry.
     drop(unsafe { Box::from_raw(p) });
     Ok(())
+}
+
+/// Why `p` cannot be used as a `T`, given what the registry knows about it.
+fn unusable<T: Handle>(p: *const T, entry: Option<Entry>) -> Error {
+    match entry {
+        Some(e) if e.kind == T::KIND && e.poisoned => Error::internal(format!(
+            "{} handle {p:p} is poisoned by an earlier internal error; close it",
+            T::NAME
+        )),
+        Some(_) => Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("handle {p:p} is not an {}", T::NAME),
+        ),
+        None => Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("{} handle {p:p} is closed or was never created", T::NAME),
+        ),
+    }
 }
 
 /// Poison a handle: a call on it panicked. Later calls get `IPCX_ERR_INTERNAL`.
