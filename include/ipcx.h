@@ -142,10 +142,6 @@ typedef enum {
   IPCX_ERR_INTERNAL = 18,
 } ipcx_status;
 
-// A set of signals: bit `n - 1` stands for signal `n` (the layout of the kernel's own
-// 64-bit signal set).
-typedef struct SigSet SigSet;
-
 // A notifier: the safe way out of a signal handler. Opaque.
 //
 // A handler calls `ipcx_notifier_poke` (async-signal-safe: one write to an eventfd, no
@@ -188,9 +184,12 @@ typedef struct ipcx_region ipcx_region;
 // A pollable signal receiver (signalfd). Opaque.
 //
 // Its descriptor (`ipcx_signalfd_fd`) is readable while a signal of its set is pending
-// for the process or the reading thread; `ipcx_signalfd_recv` takes one. The signals
-// must be blocked in every thread (`ipcx_signal_block`, in the main thread before other
-// threads exist), or they are delivered normally instead.
+// for the process or the reading thread; `ipcx_signalfd_recv` takes one. Signals sent to
+// the process are shared by all its threads (whichever reads first takes it); signals
+// sent to one thread are seen only when that thread reads. The signals must be blocked
+// in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
+// threads and forked children inherit the mask), or they are delivered normally
+// instead (handler or default action) and never reach the receiver.
 // Thread safety: one thread at a time.
 // Fork: the child inherits the receiver; read in the child, it returns the child's own
 // signals (the kernel reads the pending signals of the reading process). Add it to an
@@ -263,8 +262,6 @@ typedef struct {
   // The payload of a queued signal (SI_QUEUE, timers, mq_notify); zero otherwise.
   ipcx_sigval value;
 } ipcx_siginfo;
-
-
 
 #ifdef __cplusplus
 extern "C" {

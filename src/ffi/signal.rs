@@ -579,9 +579,12 @@ pub unsafe extern "C" fn ipcx_signal_wait(
 /// A pollable signal receiver (signalfd). Opaque.
 ///
 /// Its descriptor (`ipcx_signalfd_fd`) is readable while a signal of its set is pending
-/// for the process or the reading thread; `ipcx_signalfd_recv` takes one. The signals
-/// must be blocked in every thread (`ipcx_signal_block`, in the main thread before other
-/// threads exist), or they are delivered normally instead.
+/// for the process or the reading thread; `ipcx_signalfd_recv` takes one. Signals sent to
+/// the process are shared by all its threads (whichever reads first takes it); signals
+/// sent to one thread are seen only when that thread reads. The signals must be blocked
+/// in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
+/// threads and forked children inherit the mask), or they are delivered normally
+/// instead (handler or default action) and never reach the receiver.
 /// Thread safety: one thread at a time.
 /// Fork: the child inherits the receiver; read in the child, it returns the child's own
 /// signals (the kernel reads the pending signals of the reading process). Add it to an

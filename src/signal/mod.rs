@@ -89,10 +89,15 @@ fn check_send(signo: i32) -> Result<()> {
     if signo == 0 { Ok(()) } else { check(signo) }
 }
 
+/// SIGKILL and SIGSTOP: never caught, ignored, blocked or waited for.
+fn untouchable(signo: i32) -> bool {
+    signo == libc::SIGKILL || signo == libc::SIGSTOP
+}
+
 /// Check a signal whose disposition is changed: valid, and not SIGKILL or SIGSTOP.
 fn check_settable(signo: i32) -> Result<()> {
     check(signo)?;
-    if signo == libc::SIGKILL || signo == libc::SIGSTOP {
+    if untouchable(signo) {
         return Err(Error::invalid(format!(
             "the disposition of {} cannot be changed (the kernel always applies the default)",
             name(signo)
@@ -108,7 +113,7 @@ pub struct SigSet(pub u64);
 
 impl SigSet {
     /// The empty set.
-    pub const EMPTY: SigSet = SigSet(0);
+    pub(crate) const EMPTY: SigSet = SigSet(0);
 
     /// The bit of `signo` (which must be 1..=64).
     fn bit(signo: i32) -> u64 {
@@ -174,16 +179,17 @@ impl SigSet {
         if self.is_empty() {
             return Err(Error::invalid("the signal set is empty"));
         }
-        for s in self.signals() {
-            check(s)?;
-            if s == libc::SIGKILL || s == libc::SIGSTOP {
-                return Err(Error::invalid(format!(
-                    "{} can never be waited for or received (it cannot be blocked)",
-                    name(s)
-                )));
-            }
+        match self
+            .signals()
+            .find(|&s| check(s).is_err() || untouchable(s))
+        {
+            Some(s) if untouchable(s) => Err(Error::invalid(format!(
+                "{} can never be waited for or received (it cannot be blocked)",
+                name(s)
+            ))),
+            Some(s) => check(s),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The C library's `sigset_t` for this set (reserved signals left out).

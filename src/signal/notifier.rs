@@ -83,16 +83,7 @@ impl Notifier {
         // SAFETY: plain system call.
         let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if raw < 0 {
-            return Err(match Errno::last() {
-                e @ Errno::EMFILE => Error::os(
-                    e,
-                    "eventfd: the process is out of descriptors (RLIMIT_NOFILE)",
-                ),
-                e @ Errno::ENFILE => {
-                    Error::os(e, "eventfd: the system is out of files (fs.file-max)")
-                }
-                e => Error::os(e, "eventfd"),
-            });
+            return Err(crate::fd::new_fd_error(Errno::last(), "eventfd"));
         }
         // SAFETY: a fresh descriptor owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };

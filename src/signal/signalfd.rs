@@ -52,16 +52,10 @@ impl SignalFd {
         // SAFETY: valid sigset; a new descriptor is returned.
         let raw = unsafe { libc::signalfd(-1, &ls, libc::SFD_CLOEXEC) };
         if raw < 0 {
-            return Err(match Errno::last() {
-                e @ Errno::EMFILE => Error::os(
-                    e,
-                    "signalfd: the process is out of descriptors (RLIMIT_NOFILE)",
-                ),
-                e @ Errno::ENFILE => {
-                    Error::os(e, "signalfd: the system is out of files (fs.file-max)")
-                }
-                e => Error::os(e, format_args!("signalfd({set})")),
-            });
+            return Err(crate::fd::new_fd_error(
+                Errno::last(),
+                &format!("signalfd({set})"),
+            ));
         }
         Ok(SignalFd {
             // SAFETY: a fresh descriptor owned by nobody else.
