@@ -274,3 +274,20 @@ pub fn readable_bytes(fd: BorrowedFd<'_>) -> Result<usize> {
     }
     Ok(n.max(0) as usize)
 }
+
+/// The error for a call that creates a descriptor (pipe2, eventfd, signalfd...): running
+/// out of descriptors names the limit that was hit.
+#[cold]
+pub fn new_fd_error(e: Errno, call: &str) -> Error {
+    match e {
+        Errno::EMFILE => Error::os(
+            e,
+            format_args!("{call}: the process is out of descriptors (RLIMIT_NOFILE)"),
+        ),
+        Errno::ENFILE => Error::os(
+            e,
+            format_args!("{call}: the system is out of files (fs.file-max)"),
+        ),
+        e => Error::os(e, call),
+    }
+}

@@ -158,14 +158,7 @@ fn pipe2() -> Result<(OwnedFd, OwnedFd)> {
     // SAFETY: pipe2 writes two descriptors into the array.
     // Blocking descriptors: see `fd::IoMode` for how calls with a timeout avoid blocking.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(match Errno::last() {
-            e @ Errno::EMFILE => Error::os(
-                e,
-                "pipe2: the process is out of descriptors (RLIMIT_NOFILE)",
-            ),
-            e @ Errno::ENFILE => Error::os(e, "pipe2: the system is out of files (fs.file-max)"),
-            e => Error::os(e, "pipe2"),
-        });
+        return Err(crate::fd::new_fd_error(Errno::last(), "pipe2"));
     }
     // SAFETY: both descriptors are fresh and owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })

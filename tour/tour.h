@@ -33,6 +33,8 @@ int tour_wait_child(pid_t pid, int timeout_ms);
 #define TOUR_ROUNDS 2000
 
 /* Rows (one file each). */
+void tour_signal_dispositions(struct tour_row *row);
+void tour_signal_queueing(struct tour_row *row);
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
 

@@ -1,0 +1,810 @@
+//! C functions for signals: sets, dispositions, masks, sending, synchronous waits, the
+//! signalfd receiver (`ipcx_signalfd`) and the async-signal-safe notifier (`ipcx_notifier`).
+
+use std::ffi::{c_int, c_void};
+
+use super::{call, call_on, handle, options, out, set_opt};
+use crate::error::ipcx_status;
+use crate::signal::notifier::{self, Notifier};
+use crate::signal::signalfd::SignalFd;
+use crate::signal::{self, Action, Disposition, How, SigInfo, SigSet};
+use crate::time::Deadline;
+
+/// A set of signals: bit `n - 1` stands for signal `n` (1..64), the layout of the
+/// kernel's own signal set. Build one with `ipcx_sigset_add` or with
+/// `(ipcx_sigset)1 << (signo - 1)`; 0 is the empty set. Signals 32 and 33 are reserved by
+/// the C library for its threads and refused by every function that takes a set, except
+/// the mask functions, which drop them silently (as `sigprocmask` does), so
+/// `~(ipcx_sigset)0` blocks every signal that can be blocked.
+#[allow(non_camel_case_types)]
+pub type ipcx_sigset = u64;
+
+/// The payload of a real-time signal: an `int` or a pointer-sized value, laid out exactly
+/// like `union sigval` (set one member; the receiver reads the one the sender set).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union ipcx_sigval {
+    /// The payload as an `int` (`sival_int`).
+    pub as_int: c_int,
+    /// The payload as a pointer (`sival_ptr`); only meaningful inside the sender's
+    /// address space (or a shared mapping at the same address).
+    pub as_ptr: *mut c_void,
+}
+
+/// A signal handler of the siginfo form, as `sa_sigaction`: `info` is a `siginfo_t *`
+/// and `context` a `ucontext_t *` (declared `void *` so that this header needs no
+/// `<signal.h>`; write the handler with `void *info` and use `siginfo_t *si = info;`).
+///
+/// A handler may only call async-signal-safe functions (signal-safety(7)). Of ipcx,
+/// exactly these are async-signal-safe: `ipcx_notifier_poke`, `ipcx_sigset_has`,
+/// `ipcx_signal_rtmin`, `ipcx_signal_rtmax`, `ipcx_strerror`, `ipcx_version`. Every
+/// other ipcx function may allocate (error messages) or take a lock (the handle
+/// registry) and must not be called from a handler. The way out of a handler is to poke
+/// an `ipcx_notifier` and do the work in a thread that waits on it.
+#[allow(non_camel_case_types)]
+pub type ipcx_signal_handler =
+    Option<unsafe extern "C" fn(signo: c_int, info: *mut c_void, context: *mut c_void)>;
+
+/// `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
+/// stop, continue, or ignore, depending on the signal).
+pub const IPCX_SIGNAL_DEFAULT: i32 = 0;
+/// `ipcx_signal_disposition.action`: the signal is discarded.
+pub const IPCX_SIGNAL_IGNORE: i32 = 1;
+/// `ipcx_signal_disposition.action`: a handler runs.
+pub const IPCX_SIGNAL_CATCH: i32 = 2;
+const _: () = assert!(
+    IPCX_SIGNAL_DEFAULT == signal::ACTION_DEFAULT
+        && IPCX_SIGNAL_IGNORE == signal::ACTION_IGNORE
+        && IPCX_SIGNAL_CATCH == signal::ACTION_CATCH
+);
+
+/// Handler flag (SA_RESTART): system calls interrupted by the handler are restarted.
+pub const IPCX_SA_RESTART: u32 = 1;
+/// Handler flag (SA_NODEFER): the signal is not blocked while its handler runs.
+pub const IPCX_SA_NODEFER: u32 = 2;
+/// Handler flag (SA_RESETHAND): the disposition returns to the default once the handler
+/// has been entered (one-shot).
+pub const IPCX_SA_RESETHAND: u32 = 4;
+/// Handler flag (SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
+pub const IPCX_SA_ONSTACK: u32 = 8;
+/// Flag for SIGCHLD (SA_NOCLDSTOP): no SIGCHLD when a child stops or continues.
+pub const IPCX_SA_NOCLDSTOP: u32 = 16;
+/// Flag for SIGCHLD (SA_NOCLDWAIT): children do not become zombies.
+pub const IPCX_SA_NOCLDWAIT: u32 = 32;
+/// Flag (SA_SIGINFO): the handler takes three arguments. Always set by
+/// `ipcx_signal_catch`; absent in a queried disposition whose one-argument handler was
+/// installed by other code (`ipcx_signal_set_disposition` then restores it as such).
+pub const IPCX_SA_SIGINFO: u32 = 64;
+const _: () = assert!(
+    IPCX_SA_RESTART == signal::SA_RESTART
+        && IPCX_SA_NODEFER == signal::SA_NODEFER
+        && IPCX_SA_RESETHAND == signal::SA_RESETHAND
+        && IPCX_SA_ONSTACK == signal::SA_ONSTACK
+        && IPCX_SA_NOCLDSTOP == signal::SA_NOCLDSTOP
+        && IPCX_SA_NOCLDWAIT == signal::SA_NOCLDWAIT
+        && IPCX_SA_SIGINFO == signal::SA_SIGINFO
+);
+
+/// How many notifiers a process may have open at once.
+pub const IPCX_NOTIFIER_MAX: usize = 128;
+const _: () = assert!(IPCX_NOTIFIER_MAX == notifier::SLOTS);
+
+/// A signal's disposition, as `struct sigaction` holds it. `ipcx_signal_get_disposition`
+/// fills one; every function that changes a disposition returns the previous one in this
+/// form, and `ipcx_signal_set_disposition` installs one (to restore it, or to set a
+/// handler mask).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ipcx_signal_disposition {
+    /// `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
+    pub action: i32,
+    /// `IPCX_SA_*` flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
+    /// are not reported.
+    pub flags: u32,
+    /// The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
+    /// `IPCX_SA_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
+    pub handler: ipcx_signal_handler,
+    /// Signals blocked while the handler runs, besides the signal itself.
+    pub mask: ipcx_sigset,
+}
+
+/// A received signal, from `ipcx_signal_wait` or `ipcx_signalfd_recv` (the same record
+/// for both).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ipcx_siginfo {
+    /// The signal number.
+    pub signo: i32,
+    /// Where it came from (`si_code`, values of `<signal.h>`): SI_USER (0: kill),
+    /// SI_QUEUE (-1: sigqueue), SI_TKILL (-6: tgkill; recent kernels report SI_USER),
+    /// SI_KERNEL (0x80), CLD_* for SIGCHLD, and the other kernel codes.
+    pub code: i32,
+    /// The sender's process ID, for signals sent by a process (kill, sigqueue, tgkill,
+    /// mq_notify) and SIGCHLD; 0 otherwise.
+    pub pid: i32,
+    /// The sender's real user ID, when `pid` is set; 0 otherwise.
+    pub uid: u32,
+    /// SIGCHLD: the child's exit status or the signal that ended it; 0 otherwise.
+    pub status: i32,
+    /// The payload of a queued signal (SI_QUEUE, timers, mq_notify); zero otherwise.
+    pub value: ipcx_sigval,
+}
+
+const NO_DISPOSITION: ipcx_signal_disposition = ipcx_signal_disposition {
+    action: IPCX_SIGNAL_DEFAULT,
+    flags: 0,
+    handler: None,
+    mask: 0,
+};
+
+const NO_INFO: ipcx_siginfo = ipcx_siginfo {
+    signo: 0,
+    code: 0,
+    pid: 0,
+    uid: 0,
+    status: 0,
+    value: ipcx_sigval {
+        as_ptr: std::ptr::null_mut(),
+    },
+};
+
+fn disposition_to_c(d: &Disposition) -> ipcx_signal_disposition {
+    ipcx_signal_disposition {
+        action: d.action_code(),
+        flags: d.flags,
+        handler: d.handler(),
+        mask: d.mask.0,
+    }
+}
+
+fn info_to_c(i: &SigInfo) -> ipcx_siginfo {
+    ipcx_siginfo {
+        signo: i.signo,
+        code: i.code,
+        pid: i.pid,
+        uid: i.uid,
+        status: i.status,
+        value: ipcx_sigval {
+            as_ptr: i.value as *mut c_void,
+        },
+    }
+}
+
+fn sigval_raw(v: ipcx_sigval) -> usize {
+    // SAFETY: the union arrives by value from C: its bytes are the caller's union sigval.
+    unsafe { v.as_ptr as usize }
+}
+
+// ------------------------------------------------------------------------ sets
+
+/// Add signal `signo` to `*set`.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
+/// C library reserves). `*set` is unchanged on error.
+///
+/// # Safety
+/// `set` must be NULL or valid for reading and writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sigset_add(set: *mut ipcx_sigset, signo: c_int) -> ipcx_status {
+    call("ipcx_sigset_add", || {
+        let s = unsafe { out(set, "set") }?;
+        let mut v = SigSet(*s);
+        v.add(signo)?;
+        *s = v.0;
+        Ok(())
+    })
+}
+
+/// Remove signal `signo` from `*set`.
+///
+/// Errors: as for `ipcx_sigset_add`. `*set` is unchanged on error.
+///
+/// # Safety
+/// `set` must be NULL or valid for reading and writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sigset_del(set: *mut ipcx_sigset, signo: c_int) -> ipcx_status {
+    call("ipcx_sigset_del", || {
+        let s = unsafe { out(set, "set") }?;
+        let mut v = SigSet(*s);
+        v.del(signo)?;
+        *s = v.0;
+        Ok(())
+    })
+}
+
+/// Whether `signo` is in `set`; false for numbers outside 1..64.
+/// Async-signal-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_sigset_has(set: ipcx_sigset, signo: c_int) -> bool {
+    SigSet(set).contains(signo)
+}
+
+/// The first real-time signal available to applications (SIGRTMIN: 34 with glibc, which
+/// keeps 32 and 33 for its threads). Real-time signals are `ipcx_signal_rtmin()` to
+/// `ipcx_signal_rtmax()`. Async-signal-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_rtmin() -> c_int {
+    signal::rtmin()
+}
+
+/// The last real-time signal (SIGRTMAX: 64 on Linux). Async-signal-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_rtmax() -> c_int {
+    signal::rtmax()
+}
+
+// ------------------------------------------------------------------------ dispositions
+
+/// Install `d` (already checked) for `signo` and report the previous disposition.
+unsafe fn change(
+    func: &'static str,
+    signo: c_int,
+    d: crate::error::Result<Disposition>,
+    old: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    unsafe { set_opt(old, NO_DISPOSITION) };
+    call(func, || {
+        let prev = signal::set_disposition(signo, &d?)?;
+        unsafe { set_opt(old, disposition_to_c(&prev)) };
+        Ok(())
+    })
+}
+
+/// Ignore signal `signo` from now on (sigaction with SIG_IGN): it is discarded when it
+/// arrives, and a pending one is discarded too.
+///
+/// Arguments: `old` (may be NULL) receives the previous disposition, to restore it later
+/// with `ipcx_signal_set_disposition`.
+/// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP).
+/// On error nothing changes and `*old` is zeroed (the record of `IPCX_SIGNAL_DEFAULT`).
+/// Fork and exec: a forked child inherits the disposition; an ignored signal stays
+/// ignored across exec.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_ignore(
+    signo: c_int,
+    old: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    let d = Disposition {
+        action: Action::Ignore,
+        flags: 0,
+        mask: SigSet::EMPTY,
+    };
+    unsafe { change("ipcx_signal_ignore", signo, Ok(d), old) }
+}
+
+/// Restore the default action of signal `signo` (sigaction with SIG_DFL): for most
+/// signals, termination of the process.
+///
+/// Arguments, errors, fork: as for `ipcx_signal_ignore`.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_default(
+    signo: c_int,
+    old: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    let d = Disposition {
+        action: Action::Default,
+        flags: 0,
+        mask: SigSet::EMPTY,
+    };
+    unsafe { change("ipcx_signal_default", signo, Ok(d), old) }
+}
+
+/// Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
+/// empty: only the signal itself is blocked while the handler runs, unless
+/// `IPCX_SA_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
+///
+/// Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
+/// `flags`: 0 or `IPCX_SA_*` flags (`IPCX_SA_RESTART` is usually wanted;
+/// `IPCX_SA_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+/// Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
+/// 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
+/// Fork and exec: a forked child inherits the handler (same address in its copy of the
+/// program); exec resets caught signals to the default.
+///
+/// # Safety
+/// `handler` must be a function of the siginfo form that stays valid while installed;
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_catch(
+    signo: c_int,
+    handler: ipcx_signal_handler,
+    flags: u32,
+    old: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    let d = Disposition::from_parts(IPCX_SIGNAL_CATCH, flags | IPCX_SA_SIGINFO, handler, 0);
+    unsafe { change("ipcx_signal_catch", signo, d, old) }
+}
+
+/// The current disposition of signal `signo` (sigaction, nothing changed). SIGKILL and
+/// SIGSTOP may be queried (always `IPCX_SIGNAL_DEFAULT`).
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`; `signo` 0, out of range, 32/33). On error
+/// `*out` is zeroed.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_get_disposition(
+    signo: c_int,
+    out_disposition: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    unsafe { set_opt(out_disposition, NO_DISPOSITION) };
+    call("ipcx_signal_get_disposition", || {
+        let o = unsafe { out(out_disposition, "out") }?;
+        *o = disposition_to_c(&signal::disposition(signo)?);
+        Ok(())
+    })
+}
+
+/// Install a disposition for signal `signo` exactly as `disposition` describes it
+/// (sigaction): restore one saved by `old`, or set a handler with a handler mask.
+///
+/// Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
+/// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SA_*` (include
+/// `IPCX_SA_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
+/// SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
+/// receives the previous disposition.
+/// Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler
+/// and action disagree, `signo` 0, out of range, 32/33, SIGKILL or SIGSTOP). On error
+/// nothing changes and `*old` is zeroed.
+///
+/// # Safety
+/// `disposition` must be NULL or valid for reading, its handler valid while installed;
+/// `old` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_set_disposition(
+    signo: c_int,
+    disposition: *const ipcx_signal_disposition,
+    old: *mut ipcx_signal_disposition,
+) -> ipcx_status {
+    // Read before `old` is written: the two may be the same record.
+    let new = unsafe { disposition.as_ref() }.copied();
+    let d = match new {
+        Some(n) => Disposition::from_parts(n.action, n.flags, n.handler, n.mask),
+        None => Err(crate::error::Error::invalid("disposition is NULL")),
+    };
+    unsafe { change("ipcx_signal_set_disposition", signo, d, old) }
+}
+
+// ------------------------------------------------------------------------ masks
+
+unsafe fn mask(
+    func: &'static str,
+    how: How,
+    set: ipcx_sigset,
+    old: *mut ipcx_sigset,
+) -> ipcx_status {
+    unsafe { set_opt(old, 0) };
+    call(func, || {
+        let prev = signal::mask(how, SigSet(set))?;
+        unsafe { set_opt(old, prev.0) };
+        Ok(())
+    })
+}
+
+/// Block the signals of `set` in the calling thread (pthread_sigmask SIG_BLOCK): they
+/// stay pending until unblocked, waited for (`ipcx_signal_wait`) or read from a
+/// signalfd (`ipcx_signalfd_recv`). This is the helper to call before waiting or
+/// creating a signalfd: the signals must be blocked in every thread, so block them in the
+/// main thread before creating other threads (threads inherit the mask).
+///
+/// Arguments: `set` (SIGKILL, SIGSTOP, 32 and 33 are dropped silently, as the kernel
+/// and glibc do); `old` (may be NULL) receives the previous mask.
+/// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*old` is 0.
+/// Fork and exec: a forked child and an exec'd program inherit the mask.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_block(set: ipcx_sigset, old: *mut ipcx_sigset) -> ipcx_status {
+    unsafe { mask("ipcx_signal_block", How::Block, set, old) }
+}
+
+/// Unblock the signals of `set` in the calling thread (pthread_sigmask SIG_UNBLOCK); a
+/// pending one is delivered at once.
+///
+/// Arguments, errors, fork: as for `ipcx_signal_block`.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_unblock(
+    set: ipcx_sigset,
+    old: *mut ipcx_sigset,
+) -> ipcx_status {
+    unsafe { mask("ipcx_signal_unblock", How::Unblock, set, old) }
+}
+
+/// Replace the calling thread's mask with `set` (pthread_sigmask SIG_SETMASK), e.g. to
+/// restore a mask saved by `old`.
+///
+/// Arguments, errors, fork: as for `ipcx_signal_block`.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_set_mask(
+    set: ipcx_sigset,
+    old: *mut ipcx_sigset,
+) -> ipcx_status {
+    unsafe { mask("ipcx_signal_set_mask", How::Set, set, old) }
+}
+
+/// The calling thread's signal mask.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_get_mask(out_set: *mut ipcx_sigset) -> ipcx_status {
+    unsafe { set_opt(out_set, 0) };
+    call("ipcx_signal_get_mask", || {
+        *unsafe { out(out_set, "out") }? = signal::current_mask()?.0;
+        Ok(())
+    })
+}
+
+/// The signals pending for the calling thread or its process (sigpending): blocked
+/// signals that arrived and were not taken yet. A standard signal appears once however
+/// often it was sent. A forked child starts with none.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_pending(out_set: *mut ipcx_sigset) -> ipcx_status {
+    unsafe { set_opt(out_set, 0) };
+    call("ipcx_signal_pending", || {
+        *unsafe { out(out_set, "out") }? = signal::pending()?.0;
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------------ sending
+
+/// Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
+/// that the process exists and may be signalled.
+///
+/// A standard signal already pending at the receiver is merged with it (sent twice,
+/// seen once); a real-time signal is queued (without payload: use `ipcx_signal_queue`).
+/// Errors: `IPCX_ERR_INVALID` (`pid` <= 0: use `ipcx_signal_send_group` for groups;
+/// `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND` (no such process),
+/// `IPCX_ERR_PERMISSION` (not allowed to signal it).
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_send(pid: i32, signo: c_int) -> ipcx_status {
+    call("ipcx_signal_send", || signal::send(pid, signo))
+}
+
+/// Send signal `signo` to every process of process group `pgid` (killpg); 0 is the
+/// caller's own group (the caller included). Signal 0 only probes.
+///
+/// Errors: `IPCX_ERR_INVALID` (`pgid` < 0, `signo` out of range or 32/33),
+/// `IPCX_ERR_NOT_FOUND` (no such group), `IPCX_ERR_PERMISSION` (no member may be
+/// signalled).
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_send_group(pgid: i32, signo: c_int) -> ipcx_status {
+    call("ipcx_signal_send_group", || signal::send_group(pgid, signo))
+}
+
+/// Send signal `signo` to one thread: thread `tid` (its kernel thread ID, gettid()) of
+/// process `tgid` (tgkill). Only that thread can take it; other threads never see it
+/// pending. Signal 0 only probes.
+///
+/// Errors: `IPCX_ERR_INVALID` (`tgid` or `tid` <= 0, `signo` out of range or 32/33),
+/// `IPCX_ERR_NOT_FOUND` (no such thread in that process), `IPCX_ERR_PERMISSION`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_send_thread(tgid: i32, tid: i32, signo: c_int) -> ipcx_status {
+    call("ipcx_signal_send_thread", || {
+        signal::send_thread(tgid, tid, signo)
+    })
+}
+
+/// Queue signal `signo` with a payload to process `pid` (sigqueue). Real-time signals
+/// are queued in order, each with its payload; a standard signal already pending is
+/// merged (its payload lost). The receiver sees code SI_QUEUE, the sender's pid and uid.
+///
+/// Arguments: `value`: set `as_int` or `as_ptr`.
+/// Errors: `IPCX_ERR_LIMIT` (the receiver's queue is full: the message names
+/// RLIMIT_SIGPENDING and its value for the receiver), `IPCX_ERR_INVALID` (`pid` <= 0,
+/// `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_queue(pid: i32, signo: c_int, value: ipcx_sigval) -> ipcx_status {
+    call("ipcx_signal_queue", || {
+        signal::queue(pid, signo, sigval_raw(value))
+    })
+}
+
+/// Queue signal `signo` with a payload to thread `tid` of process `tgid`
+/// (rt_tgsigqueueinfo, as pthread_sigqueue does, but for a thread of any process the
+/// caller may signal). The receiver sees code SI_QUEUE, the sender's pid and uid.
+///
+/// Errors: as for `ipcx_signal_queue`, and `IPCX_ERR_INVALID` for `tid` <= 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_signal_queue_thread(
+    tgid: i32,
+    tid: i32,
+    signo: c_int,
+    value: ipcx_sigval,
+) -> ipcx_status {
+    call("ipcx_signal_queue_thread", || {
+        signal::queue_thread(tgid, tid, signo, sigval_raw(value))
+    })
+}
+
+// ------------------------------------------------------------------------ waiting
+
+/// Wait for one signal of `set` and take it (sigtimedwait; sigwaitinfo for
+/// `IPCX_FOREVER`): no handler runs. The signals of `set` must be blocked in every thread
+/// (`ipcx_signal_block`); a signal that is not blocked may be delivered normally instead,
+/// and may kill the process. Standard signals come before real-time ones, lower numbers
+/// first; real-time signals of one number come in the order they were sent.
+///
+/// Arguments: `timeout_ms` (monotonic; an interruption by a handler for another signal is
+/// retried for the time that remains, unless the thread is interruptible); `info`
+/// (required) receives the signal, code, sender pid and uid, and payload.
+/// Errors: `IPCX_ERR_TIMEOUT` (no signal of `set` arrived in time), `IPCX_ERR_INVALID`
+/// (NULL `info`, empty set, SIGKILL/SIGSTOP/32/33 in the set, timeout below -1),
+/// `IPCX_ERR_INTERRUPTED`. On error `*info` is zeroed.
+///
+/// # Safety
+/// `info` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signal_wait(
+    set: ipcx_sigset,
+    timeout_ms: i64,
+    info: *mut ipcx_siginfo,
+) -> ipcx_status {
+    unsafe { set_opt(info, NO_INFO) };
+    call("ipcx_signal_wait", || {
+        let o = unsafe { out(info, "info") }?;
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        *o = info_to_c(&signal::wait(SigSet(set), &deadline)?);
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------------ signalfd
+
+/// A pollable signal receiver (signalfd). Opaque.
+///
+/// Its descriptor (`ipcx_signalfd_fd`) is readable while a signal of its set is pending
+/// for the process or the reading thread; `ipcx_signalfd_recv` takes one. Signals sent to
+/// the process are shared by all its threads (whichever reads first takes it); signals
+/// sent to one thread are seen only when that thread reads. The signals must be blocked
+/// in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
+/// threads and forked children inherit the mask), or they are delivered normally
+/// instead (handler or default action) and never reach the receiver.
+/// Thread safety: one thread at a time.
+/// Fork: the child inherits the receiver; read in the child, it returns the child's own
+/// signals (the kernel reads the pending signals of the reading process). Add it to an
+/// epoll set in the process that reads it. Close-on-exec.
+#[allow(non_camel_case_types)]
+pub struct ipcx_signalfd(SignalFd);
+
+impl handle::Handle for ipcx_signalfd {
+    const KIND: u32 = 41;
+    const NAME: &'static str = "ipcx_signalfd";
+}
+
+/// Create a receiver for the signals of `set`.
+///
+/// Arguments: `set`: not empty, no SIGKILL/SIGSTOP/32/33, every signal blocked in the
+/// calling thread (checked); `opts` may be NULL (no option applies).
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`, bad set, a signal of the set not blocked in
+/// the calling thread: the message names it, an option set), `IPCX_ERR_LIMIT` (out of
+/// descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+/// Ownership: close with `ipcx_signalfd_close`.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signalfd_create(
+    set: ipcx_sigset,
+    opts: *const super::common::ipcx_options,
+    out_receiver: *mut *mut ipcx_signalfd,
+) -> ipcx_status {
+    unsafe { set_opt(out_receiver, std::ptr::null_mut()) };
+    call("ipcx_signalfd_create", || {
+        let o = unsafe { out(out_receiver, "out") }?;
+        unsafe { options(opts) }?.only(&[], "signalfd receivers")?;
+        *o = handle::into_raw(ipcx_signalfd(SignalFd::new(SigSet(set))?));
+        Ok(())
+    })
+}
+
+/// Take one signal from the receiver, waiting up to `timeout_ms`.
+///
+/// Arguments: `info` (required) receives the same record as `ipcx_signal_wait`.
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL `info` or receiver, timeout below
+/// -1), `IPCX_ERR_BAD_HANDLE` (closed receiver), `IPCX_ERR_INTERRUPTED`. On error
+/// `*info` is zeroed.
+///
+/// # Safety
+/// `info` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signalfd_recv(
+    r: *mut ipcx_signalfd,
+    timeout_ms: i64,
+    info: *mut ipcx_siginfo,
+) -> ipcx_status {
+    unsafe { set_opt(info, NO_INFO) };
+    call_on("ipcx_signalfd_recv", r, |r| {
+        let o = unsafe { out(info, "info") }?;
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        *o = info_to_c(&r.0.recv(&deadline)?);
+        Ok(())
+    })
+}
+
+/// Replace the set of signals the receiver takes (same rules as at creation).
+///
+/// Errors: `IPCX_ERR_INVALID` (bad set, a signal not blocked in the calling thread),
+/// `IPCX_ERR_BAD_HANDLE`. On error the receiver keeps its set.
+///
+/// # Safety
+/// `r` must be NULL or a handle from ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signalfd_update(
+    r: *mut ipcx_signalfd,
+    set: ipcx_sigset,
+) -> ipcx_status {
+    call_on("ipcx_signalfd_update", r, |r| r.0.update(SigSet(set)))
+}
+
+/// The receiver's descriptor, for poll/epoll (readable when a signal can be taken). It
+/// stays owned by the receiver: do not close it; reading it directly takes signals the
+/// receiver would have returned.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+///
+/// # Safety
+/// `fd` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signalfd_fd(r: *const ipcx_signalfd, fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(fd, -1) };
+    call_on("ipcx_signalfd_fd", r, |r| {
+        *unsafe { out(fd, "fd") }? = r.0.fd();
+        Ok(())
+    })
+}
+
+/// Close a receiver. NULL is a no-op. The signals stay blocked (ipcx does not touch the
+/// mask); pending ones stay pending.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+///
+/// # Safety
+/// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_signalfd_close(r: *mut ipcx_signalfd) -> ipcx_status {
+    call("ipcx_signalfd_close", || unsafe { handle::close(r) })
+}
+
+// ------------------------------------------------------------------------ notifier
+
+/// A notifier: the safe way out of a signal handler. Opaque.
+///
+/// A handler calls `ipcx_notifier_poke` (async-signal-safe: one write to an eventfd, no
+/// allocation, no lock, errno preserved); a thread waits with `ipcx_notifier_wait` or
+/// polls `ipcx_notifier_fd` and does the real work outside the handler. Pokes coalesce
+/// into a count.
+/// Thread safety: `ipcx_notifier_poke` may be called from any thread and any handler at
+/// any time; the other calls by one thread at a time. Close a notifier only once no
+/// handler can poke it any more (restore the disposition first); a poke racing with
+/// close is safe (it returns `IPCX_ERR_BAD_HANDLE` or completes before the close).
+/// Fork: the child inherits the notifier and shares the counter with the parent (same
+/// eventfd): poke and wait in one process, or close it in the other. Close-on-exec.
+#[allow(non_camel_case_types)]
+pub struct ipcx_notifier(Notifier);
+
+impl handle::Handle for ipcx_notifier {
+    const KIND: u32 = 40;
+    const NAME: &'static str = "ipcx_notifier";
+}
+
+/// Create a notifier (an eventfd, close-on-exec, non-blocking).
+///
+/// Arguments: `opts` may be NULL (no option applies).
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`, an option set), `IPCX_ERR_LIMIT` (more than
+/// `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+/// Ownership: close with `ipcx_notifier_close`.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_notifier_create(
+    opts: *const super::common::ipcx_options,
+    out_notifier: *mut *mut ipcx_notifier,
+) -> ipcx_status {
+    unsafe { set_opt(out_notifier, std::ptr::null_mut()) };
+    call("ipcx_notifier_create", || {
+        let o = unsafe { out(out_notifier, "out") }?;
+        unsafe { options(opts) }?.only(&[], "notifiers")?;
+        let p = handle::into_raw(ipcx_notifier(Notifier::new()?));
+        // SAFETY: a live handle just created; nobody else has it yet.
+        unsafe { (*p).0.publish(p as usize) };
+        *o = p;
+        Ok(())
+    })
+}
+
+/// Poke the notifier: add 1 to its count and make its descriptor readable.
+///
+/// Async-signal-safe, by construction: it does not look the handle up in the registry
+/// (whose fallback takes a lock) and never dereferences it; it finds the notifier in a
+/// fixed table with atomic loads, makes one write(2), and preserves errno. It never
+/// allocates, never blocks, and never sets the last-error message (read the returned
+/// code only).
+/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, or not a notifier),
+/// `IPCX_ERR_SYSTEM` (the write failed; not expected). A count at its maximum
+/// (2^64 - 2 unconsumed pokes) stays there and the poke reports `IPCX_OK`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_notifier_poke(n: *const ipcx_notifier) -> ipcx_status {
+    notifier::poke(n as usize)
+}
+
+/// Wait until the notifier has been poked, then consume the pokes.
+///
+/// Arguments: `timeout_ms`; `count` (may be NULL) receives the number of pokes since the
+/// last successful wait (at least 1).
+/// Errors: `IPCX_ERR_TIMEOUT` (no poke in time), `IPCX_ERR_INVALID` (NULL notifier,
+/// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error `*count`
+/// is 0.
+///
+/// # Safety
+/// `count` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_notifier_wait(
+    n: *mut ipcx_notifier,
+    timeout_ms: i64,
+    count: *mut u64,
+) -> ipcx_status {
+    unsafe { set_opt(count, 0) };
+    call_on("ipcx_notifier_wait", n, |n| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let c = n.0.wait(&deadline)?;
+        unsafe { set_opt(count, c) };
+        Ok(())
+    })
+}
+
+/// The notifier's descriptor, for poll/epoll: readable while pokes are pending. It
+/// stays owned by the notifier: do not close it, read it, or write it.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+///
+/// # Safety
+/// `fd` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_notifier_fd(n: *const ipcx_notifier, fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(fd, -1) };
+    call_on("ipcx_notifier_fd", n, |n| {
+        *unsafe { out(fd, "fd") }? = n.0.fd();
+        Ok(())
+    })
+}
+
+/// Close a notifier. NULL is a no-op. A poke running in another thread's handler is
+/// waited for (a few microseconds at most) before the descriptor is closed; later pokes
+/// get `IPCX_ERR_BAD_HANDLE`.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+///
+/// # Safety
+/// `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_notifier_close(n: *mut ipcx_notifier) -> ipcx_status {
+    call("ipcx_notifier_close", || unsafe { handle::close(n) })
+}

@@ -1,0 +1,245 @@
+//! The notifier: the safe way out of a signal handler.
+//!
+//! A handler may only make async-signal-safe calls: no allocation, no lock, nothing that
+//! may be interrupted halfway by the handler itself. The classic answer is the self-pipe:
+//! the handler writes a byte, the main loop polls the read end. A notifier is that, built
+//! on an eventfd (one descriptor, a 64-bit counter that cannot fill up the way a pipe
+//! does): [`poke`] adds 1 with one `write`, the descriptor is readable while the counter is
+//! non-zero, and [`Notifier::wait`] reads and resets it, returning the number of pokes.
+//!
+//! # Why `poke` does not use the handle registry
+//!
+//! Every other call finds its handle through the registry (`ffi/handle.rs`), whose fallback
+//! path takes a lock and whose error path formats a message: a handler that interrupted a
+//! thread holding that lock would deadlock, and formatting allocates. So `poke` never
+//! touches the registry, never dereferences the handle, never allocates and never writes
+//! the thread's last-error message. Live notifiers are also published in a fixed table of
+//! [`SLOTS`] slots, keyed by the handle's address; `poke` finds its slot with atomic loads
+//! only, and a per-slot "busy" count lets `close` wait for a poke that is in the middle of
+//! its `write` before the descriptor is closed (a poke that starts later sees the slot
+//! empty and returns `IPCX_ERR_BAD_HANDLE`). The slot is cleared with sequentially
+//! consistent stores and loads on both sides, so either the poke sees the slot cleared or
+//! the closer sees the poke busy: the descriptor is never written after it is closed, and a
+//! descriptor number reused by another file is never written to.
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering::SeqCst};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result, Status};
+use crate::time::{self, Deadline};
+
+/// How many notifiers a process may have open at once.
+pub(crate) const SLOTS: usize = 128;
+
+/// A slot key meaning "taken, not yet published" (handles are aligned: never 1).
+const RESERVED: usize = 1;
+
+struct Slot {
+    /// The handle address poking this slot, 0 when free, `RESERVED` while being set up.
+    key: AtomicUsize,
+    /// The eventfd.
+    fd: AtomicI32,
+    /// Pokes inside this slot right now.
+    busy: AtomicU32,
+}
+
+static TABLE: [Slot; SLOTS] = [const {
+    Slot {
+        key: AtomicUsize::new(0),
+        fd: AtomicI32::new(-1),
+        busy: AtomicU32::new(0),
+    }
+}; SLOTS];
+
+/// Slots `0..HIGH` have been used at least once: `poke` scans only those.
+static HIGH: AtomicUsize = AtomicUsize::new(0);
+
+fn wait_idle(slot: &Slot) {
+    let mut spins = 0u32;
+    while slot.busy.load(SeqCst) != 0 {
+        spins += 1;
+        if spins < 100 {
+            std::hint::spin_loop();
+        } else {
+            // The poke in flight is on another thread (a handler never interrupts its
+            // own thread's close): let it finish its write.
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// A notifier: an eventfd published in the slot table.
+#[derive(Debug)]
+pub struct Notifier {
+    fd: OwnedFd,
+    slot: usize,
+}
+
+impl Notifier {
+    /// Create an eventfd (close-on-exec, non-blocking) and reserve a slot for it.
+    pub fn new() -> Result<Notifier> {
+        // SAFETY: plain system call.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if raw < 0 {
+            return Err(crate::fd::new_fd_error(Errno::last(), "eventfd"));
+        }
+        // SAFETY: a fresh descriptor owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        for (i, slot) in TABLE.iter().enumerate() {
+            if slot
+                .key
+                .compare_exchange(0, RESERVED, SeqCst, SeqCst)
+                .is_ok()
+            {
+                // A poke of the slot's previous owner may still be finishing its write.
+                wait_idle(slot);
+                slot.fd.store(raw, SeqCst);
+                HIGH.fetch_max(i + 1, SeqCst);
+                return Ok(Notifier { fd, slot: i });
+            }
+        }
+        Err(Error::limit(format!(
+            "eventfd: a process may have at most {SLOTS} notifiers open at once (ipcx's \
+             async-signal-safe table); close one first"
+        )))
+    }
+
+    /// Make `poke(key)` reach this notifier (`key` is the C handle's address).
+    pub fn publish(&self, key: usize) {
+        TABLE[self.slot].key.store(key, SeqCst);
+    }
+
+    /// The eventfd, readable while pokes are pending.
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Wait until the notifier has been poked, then return the number of pokes since the
+    /// last wait and reset it to 0.
+    pub fn wait(&self, deadline: &Deadline) -> Result<u64> {
+        loop {
+            let mut count = 0u64;
+            // SAFETY: reads 8 bytes into a local.
+            let n = unsafe { libc::read(self.fd(), (&mut count as *mut u64).cast(), 8) };
+            if n == 8 {
+                return Ok(count);
+            }
+            match Errno::last() {
+                Errno::EAGAIN => {
+                    time::wait_fd(self.fd.as_fd(), libc::POLLIN, deadline, "wait for a poke")?;
+                }
+                Errno::EINTR => time::on_eintr(deadline, "wait for a poke")?,
+                e => return Err(Error::os(e, "read(eventfd)")),
+            }
+        }
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        let slot = &TABLE[self.slot];
+        // Unpublish first, then wait for a poke in flight: only then may the descriptor
+        // be closed (when `self.fd` drops, after this).
+        slot.key.store(0, SeqCst);
+        wait_idle(slot);
+    }
+}
+
+/// Poke the notifier published under `key`: add 1 to its counter.
+///
+/// Async-signal-safe by construction: atomic loads and stores on a static table, one
+/// `write(2)`, errno preserved; no allocation, no lock, no thread-local storage.
+/// Returns `IPCX_ERR_BAD_HANDLE` when no live notifier has that key, `IPCX_ERR_SYSTEM` if
+/// the write failed (never expected). A counter at its maximum (2^64 - 2 pokes not yet
+/// consumed) is left as is: the notifier is readable already.
+pub fn poke(key: usize) -> Status {
+    if key == 0 {
+        return Status::IPCX_ERR_INVALID;
+    }
+    let high = HIGH.load(SeqCst).min(SLOTS);
+    for slot in &TABLE[..high] {
+        if slot.key.load(SeqCst) != key {
+            continue;
+        }
+        slot.busy.fetch_add(1, SeqCst);
+        let st = if slot.key.load(SeqCst) == key {
+            write_one(slot.fd.load(SeqCst))
+        } else {
+            Status::IPCX_ERR_BAD_HANDLE
+        };
+        slot.busy.fetch_sub(1, SeqCst);
+        return st;
+    }
+    Status::IPCX_ERR_BAD_HANDLE
+}
+
+fn write_one(fd: RawFd) -> Status {
+    let saved = Errno::last_raw();
+    let one: u64 = 1;
+    let st = loop {
+        // SAFETY: writes 8 bytes from a local to a descriptor the slot keeps open.
+        let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+        if n == 8 {
+            break Status::IPCX_OK;
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            Errno::EAGAIN => break Status::IPCX_OK,
+            _ => break Status::IPCX_ERR_SYSTEM,
+        }
+    };
+    Errno::set_raw(saved);
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poke_wait_close() {
+        let n = Notifier::new().unwrap();
+        let key = 0x1000_0000usize;
+        assert_eq!(poke(key), Status::IPCX_ERR_BAD_HANDLE); // reserved, not published
+        n.publish(key);
+        for _ in 0..3 {
+            assert_eq!(poke(key), Status::IPCX_OK);
+        }
+        assert_eq!(n.wait(&Deadline::now()).unwrap(), 3);
+        assert!(n.wait(&Deadline::now()).unwrap_err().is_timeout());
+        drop(n);
+        assert_eq!(poke(key), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(poke(0), Status::IPCX_ERR_INVALID);
+    }
+
+    #[test]
+    fn pokes_racing_close_never_write_a_closed_descriptor() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let stop = Arc::new(AtomicBool::new(false));
+        let keys: Vec<usize> = (1..=4).map(|i| 0x2000_0000 + i * 64).collect();
+        let pokers: Vec<_> = keys
+            .iter()
+            .map(|&k| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(SeqCst) {
+                        let s = poke(k);
+                        assert!(s == Status::IPCX_OK || s == Status::IPCX_ERR_BAD_HANDLE);
+                    }
+                })
+            })
+            .collect();
+        for round in 0..2000 {
+            let n = Notifier::new().unwrap();
+            n.publish(keys[round % keys.len()]);
+            drop(n);
+        }
+        stop.store(true, SeqCst);
+        for p in pokers {
+            p.join().unwrap();
+        }
+    }
+}
