@@ -193,6 +193,51 @@ pub fn wait_fd(
     }
 }
 
+/// Pacing for waits the kernel cannot do with a deadline (a FIFO writer waiting for a
+/// reader, a System V message queue operation with a timeout): the caller tries a
+/// non-blocking operation, and while it would block, sleeps with [`Backoff::sleep`].
+///
+/// The pauses double from `first` up to `max`, and never run past the deadline, so the
+/// last attempt happens at the deadline (not before, and at most one scheduling delay
+/// after). Cost while waiting: one sleep per pause (`clock_nanosleep` on the monotonic
+/// clock) plus the caller's attempt, so about `2 / max` system calls per second once the
+/// pause has reached `max`; a wake-up after the awaited event costs at most the current
+/// pause. A signal handler ends a pause early (the caller just tries again), or, on a
+/// thread that called `ipcx_thread_set_interruptible(true)`, ends the wait with
+/// `IPCX_ERR_INTERRUPTED`.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pause: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    /// Pauses of `first`, doubling up to `max`.
+    pub const fn new(first: Duration, max: Duration) -> Backoff {
+        Backoff { pause: first, max }
+    }
+
+    /// Sleep for the next pause, cut short at the deadline. Returns the timeout error for
+    /// `what` if the deadline has already passed (the caller made its last attempt).
+    pub fn sleep(&mut self, deadline: &Deadline, what: impl std::fmt::Display) -> Result<()> {
+        let d = match deadline.remaining() {
+            Some(left) if left.is_zero() => return Err(deadline.timeout_error(what)),
+            Some(left) => left.min(self.pause),
+            None => self.pause,
+        };
+        self.pause = (self.pause * 2).min(self.max);
+        let ts = duration_to_timespec(d);
+        // SAFETY: a valid relative timespec; no remaining-time output is needed.
+        let r =
+            unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &ts, std::ptr::null_mut()) };
+        match r {
+            0 => Ok(()),
+            libc::EINTR => on_eintr(deadline, what),
+            e => Err(Error::os(Errno::from_raw(e), "clock_nanosleep")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +259,22 @@ mod tests {
         let err = wait_fd(std::os::fd::AsFd::as_fd(&r), libc::POLLIN, &dl, "test").unwrap_err();
         assert!(err.is_timeout());
         assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn backoff_stops_at_the_deadline_not_before() {
+        let start = Instant::now();
+        let dl = Deadline::from_ms(25).unwrap();
+        let mut b = Backoff::new(Duration::from_micros(50), Duration::from_millis(2));
+        let mut sleeps = 0;
+        let err = loop {
+            match b.sleep(&dl, "test") {
+                Ok(()) => sleeps += 1,
+                Err(e) => break e,
+            }
+        };
+        assert!(err.is_timeout());
+        assert!(start.elapsed() >= Duration::from_millis(25));
+        assert!(sleeps >= 6, "{sleeps} sleeps"); // 6 doubling pauses, then 2 ms each
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod common;
 pub(crate) mod handle;
+pub mod msgq;
 pub mod pipe;
 pub mod region;
 
@@ -152,6 +153,7 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
         capacity: None,
         atomic: None,
         sigpipe_guard: None,
+        max_messages: None,
     };
     if p.is_null() {
         return Ok(&DEFAULT);

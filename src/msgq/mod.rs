@@ -1,0 +1,24 @@
+//! Message queues: System V ([`sysv`], types as independent channels) and POSIX
+//! ([`posix`], priorities, a pollable descriptor, arrival notification).
+//!
+//! Both keep messages in the kernel with their boundaries: a send queues one whole
+//! message, a receive takes one whole message. They differ in how a reader chooses:
+//! System V by the message's type (a `long` > 0 set by the sender), POSIX by priority
+//! (highest first, first in first out within a priority). docs/msgq.md explains the
+//! choices made here (timeouts, buffer sizes, limits, fork).
+
+pub mod posix;
+pub mod sysv;
+
+/// Timed waits that the kernel cannot do with a deadline (System V queues) poll with
+/// `time::Backoff`: the first pause, doubling up to [`POLL_MAX`].
+pub(crate) const POLL_FIRST: std::time::Duration = std::time::Duration::from_micros(50);
+/// The longest pause between two attempts of a timed System V send or receive: the
+/// worst wake-up latency after a message arrives, and the waiting cost (about
+/// 2 / POLL_MAX system calls per second).
+pub(crate) const POLL_MAX: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Read a numeric kernel setting from /proc, `None` if unreadable.
+pub(crate) fn proc_usize(path: &str) -> Option<usize> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
