@@ -16,6 +16,8 @@ static const struct {
     /* In the order of the seed document. */
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
+    {"System V message queue", tour_sysv_msgq},
+    {"POSIX message queue", tour_posix_mq},
 };
 
 int main(void) {
