@@ -10,13 +10,17 @@
 //! - no wait: `IPC_NOWAIT`;
 //! - a finite timeout: the kernel has no timed msgsnd/msgrcv, and the only ways to end a
 //!   blocked call early are a signal (a handler or a mask ipcx must not impose on the
-//!   host) or removing the queue. A helper thread blocked in msgrcv cannot be called
-//!   back without a signal and would take a message nobody asked for any more. So ipcx
-//!   tries with `IPC_NOWAIT` and, while the call would block, sleeps with
-//!   `time::Backoff` (50 µs doubling to 2 ms, never past the deadline) and tries again.
-//!   A message already there costs one system call; a message that arrives while waiting
-//!   is taken within one pause (at most 2 ms); nothing is ever taken and dropped. Cost
-//!   while waiting: about 1,000 system calls per second (a sleep and a try every 2 ms).
+//!   host) or removing the queue (ipc/msg.c: msgctl(IPC_SET) wakes sleeping receivers,
+//!   but they re-check and sleep again). A helper thread blocked in msgrcv cannot be
+//!   called back without a signal and would take a message nobody asked for any more.
+//!   So ipcx tries with `IPC_NOWAIT` and, while the call would block, retries: for the
+//!   first 100 µs after `sched_yield` (a reply from a peer on another CPU, or one that
+//!   yielding lets run here, usually comes within that), then after sleeps of 50 µs
+//!   doubling to 2 ms, never past the deadline (`time::Backoff`). A message already
+//!   there costs one system call; one that arrives while waiting is taken within one
+//!   pause (at most 2 ms); nothing is ever taken and dropped. Cost while waiting: up to
+//!   100 µs of CPU per call, then about 1,000 system calls per second (a sleep and a try
+//!   every 2 ms).
 //!
 //! Buffers: msgsnd/msgrcv want the type in a `long` just before the text, so each handle
 //! keeps one buffer (sized for msgmax at open, grown only for larger messages) and copies
@@ -31,7 +35,7 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status, proc_limit};
 use crate::options::{Opt, Options};
-use crate::time::{self, Backoff, Deadline};
+use crate::time::{self, Deadline};
 
 /// Open flag: create the queue if it does not exist.
 pub(crate) const CREATE: u32 = 1;
@@ -297,7 +301,7 @@ impl MsgQueue {
         unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.text(), len) };
         let nowait = !deadline.is_forever();
         let flags = if nowait { libc::IPC_NOWAIT } else { 0 };
-        let mut backoff = Backoff::new(super::POLL_FIRST, super::POLL_MAX);
+        let mut backoff = None; // built on the first wait only
         loop {
             // SAFETY: the buffer holds the type and len bytes.
             let r =
@@ -306,7 +310,7 @@ impl MsgQueue {
                 return Ok(());
             }
             match Errno::last() {
-                Errno::EAGAIN if nowait => backoff.sleep(
+                Errno::EAGAIN if nowait => backoff.get_or_insert_with(super::backoff).sleep(
                     deadline,
                     format_args!("msgsnd(queue id {}): the queue is full", self.id),
                 )?,
@@ -394,7 +398,7 @@ impl MsgQueue {
         if flags & EXCEPT != 0 {
             kflags |= libc::MSG_EXCEPT;
         }
-        let mut backoff = Backoff::new(super::POLL_FIRST, super::POLL_MAX);
+        let mut backoff = None; // built on the first wait only
         let mut resized = 0;
         loop {
             // Ask for at most what a message can be; truncate only at the caller's size.
@@ -422,7 +426,7 @@ impl MsgQueue {
                 return Ok((n, self.buf[0]));
             }
             match Errno::last() {
-                Errno::ENOMSG if nowait => backoff.sleep(
+                Errno::ENOMSG if nowait => backoff.get_or_insert_with(super::backoff).sleep(
                     deadline,
                     format_args!(
                         "msgrcv(queue id {}): no message of the requested type",
