@@ -1067,11 +1067,15 @@ T_CASE(posix_notification_descriptor) {
     T_ASSERT(!poll_in(nfd, 0));
     T_OK(ipcx_mq_notify(q, &nfd2)); /* armed already: nothing changes */
     T_EQ_INT(nfd2, nfd);
-    /* Another process cannot register while we are. */
+    /* Another process cannot register while we are, and a child cannot use the
+     * notification of a handle it inherited. */
     pid_t p = t_fork();
     if (p == 0) {
         ipcx_mq *c;
         int cfd;
+        T_ERR(IPCX_ERR_INVALID, ipcx_mq_notify(q, &cfd));
+        T_LAST_ERROR_HAS("inherited across fork");
+        T_ERR(IPCX_ERR_INVALID, ipcx_mq_notify_cancel(q));
         T_OK(ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &c));
         T_ERR(IPCX_ERR_IN_USE, ipcx_mq_notify(c, &cfd));
         T_EQ_INT(cfd, -1);

@@ -649,10 +649,12 @@ pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, fd: *mut c_int) -> ipcx_s
 /// Returns: `IPCX_OK` with `*fd` set; the descriptor is the same for the life of the
 /// handle, owned by it (do not read or close it).
 /// Errors: `IPCX_ERR_IN_USE` (another process, or another handle in this process, is
-/// registered), `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_LIMIT` (no descriptor left),
-/// `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
-/// Fork: the registration belongs to this process; a child must not use this function on
-/// an inherited handle that its parent armed.
+/// registered), `IPCX_ERR_INVALID` (NULL `fd`; a handle whose notification a parent set
+/// up before fork), `IPCX_ERR_LIMIT` (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error
+/// `*fd` is -1.
+/// Fork: the registration and the descriptor belong to the process that called this
+/// first on the handle; in a forked child the call fails with `IPCX_ERR_INVALID` (it would
+/// steal the parent's events): open the queue again in the child.
 ///
 /// # Safety
 /// `fd` must be NULL or valid for writing.
@@ -670,7 +672,8 @@ pub unsafe extern "C" fn ipcx_mq_notify(q: *mut ipcx_mq, fd: *mut c_int) -> ipcx
 /// so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
 /// none is armed.
 ///
-/// Errors: `IPCX_ERR_BAD_HANDLE`.
+/// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
+/// `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.

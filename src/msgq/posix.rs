@@ -85,6 +85,8 @@ struct Notify {
     sock: OwnedFd,
     /// Registered with the kernel and not yet fired or removed, as far as we know.
     armed: bool,
+    /// The process that made the socket: a forked child shares it and must not read it.
+    owner: libc::pid_t,
 }
 
 /// One open POSIX message queue descriptor.
@@ -402,6 +404,7 @@ impl PosixQueue {
     /// Arm the one-shot arrival notification and return its descriptor (see the module
     /// documentation). Consumes a notification that has fired; re-arms if needed.
     pub fn notify(&mut self) -> Result<RawFd> {
+        self.check_notify_owner()?;
         if self.notify.is_none() {
             // SAFETY: plain system call; the descriptor is fresh.
             let s = unsafe {
@@ -420,6 +423,8 @@ impl PosixQueue {
                 // SAFETY: fresh descriptor.
                 sock: unsafe { OwnedFd::from_raw_fd(s) },
                 armed: false,
+                // SAFETY: plain system call.
+                owner: unsafe { libc::getpid() },
             });
         }
         self.drain_notifications()?;
@@ -462,8 +467,23 @@ impl PosixQueue {
         Ok(sock)
     }
 
+    /// Notification state is per process: refuse it in a forked child that inherited it
+    /// (reading the shared socket would steal the parent's events).
+    fn check_notify_owner(&self) -> Result<()> {
+        match &self.notify {
+            // SAFETY: plain system call.
+            Some(n) if n.owner != unsafe { libc::getpid() } => Err(Error::invalid(format!(
+                "mq_notify({:?}): this handle's notification belongs to process {} (the \
+                 handle was inherited across fork); open the queue again in this process",
+                self.name, n.owner
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Cancel an armed notification (mq_notify(NULL)). Nothing to do if none is armed.
     pub fn notify_cancel(&mut self) -> Result<()> {
+        self.check_notify_owner()?;
         self.drain_notifications()?;
         if !self.notify.as_ref().is_some_and(|n| n.armed) {
             return Ok(());
