@@ -33,7 +33,7 @@
 
 enum kind { SYSV, POSIX };
 enum variant { RAW, IPCX, IPCX_TIMED, NVAR };
-static const char *variant_name[NVAR] = {"raw", "ipcx", "ipcx-timed"};
+static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-timed"};
 #define BIG 8192
 #define TIMED_MS 10000
 
@@ -142,7 +142,9 @@ static size_t recv_msg(struct qs *q, int dir, struct rawmsg *m, size_t cap) {
 static struct rawmsg msg;
 
 /* Mean round trip in ns over `iters` 64-byte ping-pongs. */
-static double round_trip(enum kind k, enum variant v, int child_cpu, int iters) {
+static double round_trip_ns(int kind, int variant, int child_cpu, int iters) {
+    enum kind k = (enum kind)kind;
+    enum variant v = (enum variant)variant;
     struct qs q;
     setup(&q, k, v, 64);
     size_t cap = k == POSIX ? 64 : sizeof msg.mtext;
@@ -176,7 +178,9 @@ static double round_trip(enum kind k, enum variant v, int child_cpu, int iters) 
 
 /* One-way throughput in messages per second: the child sends `count` messages of
  * `size` bytes (a sequence number first), the parent receives and checks them. */
-static double throughput(enum kind k, enum variant v, int child_cpu, size_t size, int count) {
+static double throughput_rate(int kind, int variant, int child_cpu, size_t size, int count) {
+    enum kind k = (enum kind)kind;
+    enum variant v = (enum variant)variant;
     struct qs q;
     setup(&q, k, v, size);
     int go[2];
@@ -264,51 +268,18 @@ static void wait_cost(enum kind k, int ms, double *wakeups, double *cpu_us) {
     teardown(&q, 1);
 }
 
-static void report(const char *what, const char *unit, struct b_series s[NVAR], int lower_is_better) {
-    for (int v = 0; v < NVAR; v++) {
-        printf("  %-32s %-11s", what, variant_name[v]);
-        b_print_series(unit, &s[v]);
-        if (v != RAW) {
-            double lo, hi, r = b_ratio(&s[v], &s[RAW], &lo, &hi);
-            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
-                   v == IPCX_TIMED ? "" : lower_is_better ? " [target <= 1.05]" : " [target >= 0.95]");
-        }
-        printf("\n");
-    }
-}
-
 int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 7;
     if (runs < 1 || runs > B_MAX_RUNS) runs = 7;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("ipcx %s message queue benchmark: %d runs per figure, median (min-max), ratio = median of per-run x/raw\n",
            ipcx_version(), runs);
-    b_pin(0);
-    for (int place = 0; place < 2; place++) {
-        int child_cpu = place == 0 ? 1 : 0;
-        if (place == 0 && ncpu < 2) continue;
-        printf("\n%s (parent CPU0, child CPU%d)\n", place == 0 ? "cross-core" : "same-core", child_cpu);
-        for (int k = SYSV; k <= POSIX; k++) {
-            const char *kn = k == SYSV ? "System V" : "POSIX";
-            struct b_series rt[NVAR] = {0}, t64[NVAR] = {0}, tbig[NVAR] = {0};
-            int rt_iters = place == 0 ? 2000 : 20000;
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++) b_add(&rt[v], round_trip(k, v, child_cpu, rt_iters) / 1000.0);
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++) b_add(&t64[v], throughput(k, v, child_cpu, 64, 100000) / 1e6);
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++)
-                    b_add(&tbig[v], throughput(k, v, child_cpu, BIG, 20000) * BIG / 1e9);
-            char what[64];
-            snprintf(what, sizeof what, "%s round trip 64 B", kn);
-            report(what, "us", rt, 1);
-            snprintf(what, sizeof what, "%s throughput 64 B", kn);
-            report(what, "Mmsg/s", t64, 0);
-            snprintf(what, sizeof what, "%s throughput 8 KiB", kn);
-            report(what, "GB/s", tbig, 0);
-        }
-    }
+    static const char *const kinds[] = {"System V", "POSIX"};
+    static const int target[NVAR] = {0, 1, 0}; /* the timed variant has no target */
+    const struct b_suite suite = {kinds, 2, variant_name, NVAR, target, round_trip_ns, throughput_rate,
+                                  100000, BIG, 20000, "8 KiB"};
+    b_run_suite(&suite, runs);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu >= 2) {
         printf("\ntimed waits (receiver CPU0 waits, sender CPU1 sends after 2-10 ms; %d runs of 30)\n", runs);
         for (int k = SYSV; k <= POSIX; k++) {

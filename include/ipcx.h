@@ -394,11 +394,13 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
 // Returns: `IPCX_OK` with `*out` set.
 // Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_MSGQ_CREATE` was not
 // given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
-// `IPCX_ERR_PERMISSION` (the queue's mode denies this user), `IPCX_ERR_LIMIT` (the
+// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
 // system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
 // just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
 // `IPCX_MSGQ_EXCLUSIVE` without `IPCX_MSGQ_CREATE`, an option other than mode and
 // capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
+// do), so a process allowed only to write can still open the queue and send.
 // Ownership: close the handle with `ipcx_msgq_close`; the queue stays in the system until
 // `ipcx_msgq_remove`.
 //
@@ -409,9 +411,8 @@ ipcx_status ipcx_msgq_open(int32_t key, uint32_t flags, const ipcx_options *opts
 // Use the existing System V queue with id `id` (as `ipcx_msgq_id` gives it in another
 // process, or ipcs shows it): the way an unrelated process reaches a private queue.
 //
-// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_PERMISSION` (its mode
-// denies reading its status), `IPCX_ERR_INVALID` (negative id, NULL `out`). On failure
-// `*out` is NULL.
+// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_INVALID` (negative id,
+// NULL `out`). On failure `*out` is NULL. (Permissions are checked by each operation.)
 // Ownership: close with `ipcx_msgq_close`.
 //
 // # Safety

@@ -105,11 +105,13 @@ pub struct ipcx_msgq_info {
 /// Returns: `IPCX_OK` with `*out` set.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_MSGQ_CREATE` was not
 /// given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
-/// `IPCX_ERR_PERMISSION` (the queue's mode denies this user), `IPCX_ERR_LIMIT` (the
+/// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
 /// system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
 /// just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
 /// `IPCX_MSGQ_EXCLUSIVE` without `IPCX_MSGQ_CREATE`, an option other than mode and
 /// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+/// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
+/// do), so a process allowed only to write can still open the queue and send.
 /// Ownership: close the handle with `ipcx_msgq_close`; the queue stays in the system until
 /// `ipcx_msgq_remove`.
 ///
@@ -134,9 +136,8 @@ pub unsafe extern "C" fn ipcx_msgq_open(
 /// Use the existing System V queue with id `id` (as `ipcx_msgq_id` gives it in another
 /// process, or ipcs shows it): the way an unrelated process reaches a private queue.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_PERMISSION` (its mode
-/// denies reading its status), `IPCX_ERR_INVALID` (negative id, NULL `out`). On failure
-/// `*out` is NULL.
+/// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_INVALID` (negative id,
+/// NULL `out`). On failure `*out` is NULL. (Permissions are checked by each operation.)
 /// Ownership: close with `ipcx_msgq_close`.
 ///
 /// # Safety
@@ -292,23 +293,24 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
     unsafe { set_opt(info, ipcx_msgq_info::default()) };
     call_on("ipcx_msgq_stat", q, |q| {
         let o = unsafe { out(info, "info") }?;
-        let i = q.0.stat()?;
+        let ds = q.0.stat()?;
+        let perm = &ds.msg_perm;
         *o = ipcx_msgq_info {
-            key: i.key,
-            id: i.id,
-            mode: i.mode,
-            uid: i.uid,
-            gid: i.gid,
-            creator_uid: i.cuid,
-            creator_gid: i.cgid,
-            messages: i.messages,
-            bytes: i.bytes,
-            max_bytes: i.max_bytes,
-            last_send_pid: i.last_send_pid,
-            last_recv_pid: i.last_recv_pid,
-            last_send_time: i.last_send_time,
-            last_recv_time: i.last_recv_time,
-            change_time: i.change_time,
+            key: perm.__key,
+            id: q.0.id(),
+            mode: u32::from(perm.mode) & 0o777,
+            uid: perm.uid,
+            gid: perm.gid,
+            creator_uid: perm.cuid,
+            creator_gid: perm.cgid,
+            messages: ds.msg_qnum as usize,
+            bytes: ds.__msg_cbytes as usize,
+            max_bytes: ds.msg_qbytes as usize,
+            last_send_pid: ds.msg_lspid,
+            last_recv_pid: ds.msg_lrpid,
+            last_send_time: ds.msg_stime,
+            last_recv_time: ds.msg_rtime,
+            change_time: ds.msg_ctime,
         };
         Ok(())
     })

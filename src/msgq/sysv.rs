@@ -84,41 +84,6 @@ pub fn limits() -> Result<Limits> {
     })
 }
 
-/// What msgctl(IPC_STAT) tells about a queue.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Info {
-    /// The key (0 for a private queue).
-    pub key: i32,
-    /// The queue id.
-    pub id: i32,
-    /// Permission bits.
-    pub mode: u32,
-    /// Owner.
-    pub uid: u32,
-    /// Owner's group.
-    pub gid: u32,
-    /// Creator.
-    pub cuid: u32,
-    /// Creator's group.
-    pub cgid: u32,
-    /// Messages queued.
-    pub messages: usize,
-    /// Bytes queued (message texts).
-    pub bytes: usize,
-    /// Byte limit (msg_qbytes).
-    pub max_bytes: usize,
-    /// Last sender (0: none yet).
-    pub last_send_pid: i32,
-    /// Last receiver (0: none yet).
-    pub last_recv_pid: i32,
-    /// Time of the last send, seconds since the epoch (0: never).
-    pub last_send_time: i64,
-    /// Time of the last receive (0: never).
-    pub last_recv_time: i64,
-    /// Time of the creation or last change by msgctl(IPC_SET).
-    pub change_time: i64,
-}
-
 /// How a receive chooses its message (msgrcv(2)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Selector {
@@ -246,20 +211,30 @@ impl MsgQueue {
     }
 
     fn attach(id: i32) -> Result<MsgQueue> {
-        let ds = stat_raw(id).map_err(|e| match e {
-            Errno::EINVAL | Errno::EIDRM => Error::os_as(
-                Status::IPCX_ERR_NOT_FOUND,
-                e,
-                format!("msgctl(queue id {id}, IPC_STAT): no such queue"),
-            ),
-            e => Error::os(e, format_args!("msgctl(queue id {id}, IPC_STAT)")),
-        })?;
+        let qbytes = match stat_raw(id) {
+            Ok(ds) => ds.msg_qbytes as usize,
+            // A queue we may write but not read: its limit is unknown, the kernel checks.
+            Err(Errno::EACCES) => usize::MAX,
+            Err(e @ (Errno::EINVAL | Errno::EIDRM)) => {
+                return Err(Error::os_as(
+                    Status::IPCX_ERR_NOT_FOUND,
+                    e,
+                    format!("msgctl(queue id {id}, IPC_STAT): no such queue"),
+                ));
+            }
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format_args!("msgctl(queue id {id}, IPC_STAT)"),
+                ));
+            }
+        };
         let msgmax = limits()?.msgmax;
         let mut q = MsgQueue {
             id,
             buf: Vec::new(),
             msgmax,
-            qbytes: ds.msg_qbytes as usize,
+            qbytes,
             recv_max: msgmax,
         };
         q.reserve(msgmax);
@@ -334,8 +309,11 @@ impl MsgQueue {
                 ),
             ));
         }
-        let ds = stat_raw(self.id).map_err(|e| self.op_error(e, "msgsnd"))?;
-        self.qbytes = ds.msg_qbytes as usize;
+        self.qbytes = match stat_raw(self.id) {
+            Ok(ds) => ds.msg_qbytes as usize,
+            Err(Errno::EACCES) => usize::MAX,
+            Err(e) => return Err(self.op_error(e, "msgsnd")),
+        };
         if len > self.qbytes {
             return Err(Error::too_big(
                 self.qbytes,
@@ -529,26 +507,9 @@ impl MsgQueue {
         Ok((lowest.map(|(_, n)| n), true))
     }
 
-    /// msgctl(IPC_STAT).
-    pub fn stat(&self) -> Result<Info> {
-        let ds = stat_raw(self.id).map_err(|e| self.op_error(e, "msgctl(IPC_STAT)"))?;
-        Ok(Info {
-            key: ds.msg_perm.__key,
-            id: self.id,
-            mode: u32::from(ds.msg_perm.mode) & 0o777,
-            uid: ds.msg_perm.uid,
-            gid: ds.msg_perm.gid,
-            cuid: ds.msg_perm.cuid,
-            cgid: ds.msg_perm.cgid,
-            messages: ds.msg_qnum as usize,
-            bytes: ds.__msg_cbytes as usize,
-            max_bytes: ds.msg_qbytes as usize,
-            last_send_pid: ds.msg_lspid,
-            last_recv_pid: ds.msg_lrpid,
-            last_send_time: ds.msg_stime,
-            last_recv_time: ds.msg_rtime,
-            change_time: ds.msg_ctime,
-        })
+    /// msgctl(IPC_STAT): the kernel's description of the queue.
+    pub fn stat(&self) -> Result<libc::msqid_ds> {
+        stat_raw(self.id).map_err(|e| self.op_error(e, "msgctl(IPC_STAT)"))
     }
 
     /// Set the queue's byte limit (msg_qbytes). Above msgmnb it needs CAP_SYS_RESOURCE.
@@ -559,7 +520,21 @@ impl MsgQueue {
             )));
         }
         let op = "msgctl(IPC_SET msg_qbytes)";
-        let mut ds = stat_raw(self.id).map_err(|e| self.op_error(e, op))?;
+        let not_owner = |e| {
+            Error::os_as(
+                Status::IPCX_ERR_PERMISSION,
+                e,
+                format!(
+                    "{op}(queue id {}): only the queue's owner or creator (or a process with \
+                     CAP_SYS_ADMIN) may change it",
+                    self.id
+                ),
+            )
+        };
+        let mut ds = stat_raw(self.id).map_err(|e| match e {
+            Errno::EACCES => not_owner(e),
+            e => self.op_error(e, op),
+        })?;
         ds.msg_qbytes = bytes as libc::msglen_t;
         // SAFETY: IPC_SET reads the msqid_ds we filled.
         if unsafe { libc::msgctl(self.id, libc::IPC_SET, &mut ds) } < 0 {
@@ -575,15 +550,7 @@ impl MsgQueue {
                         proc_limit("/proc/sys/kernel/msgmnb")
                     ),
                 ),
-                Errno::EPERM => Error::os_as(
-                    Status::IPCX_ERR_PERMISSION,
-                    e,
-                    format!(
-                        "{op}(queue id {}): only the queue's owner or creator (or a \
-                         process with CAP_SYS_ADMIN) may change it",
-                        self.id
-                    ),
-                ),
+                Errno::EPERM => not_owner(e),
                 e => self.op_error(e, op),
             });
         }
@@ -677,8 +644,8 @@ mod tests {
         let e = q.recv(&mut buf, 1, EXCEPT, &now).unwrap_err();
         assert_eq!(e.needed, 300);
         assert_eq!(q.recv(&mut buf, -5, 0, &now).unwrap(), (5, 1));
-        assert_eq!(q.stat().unwrap().messages, 1);
+        assert_eq!(q.stat().unwrap().msg_qnum, 1);
         assert_eq!(q.recv(&mut buf, 0, TRUNCATE, &now).unwrap(), (10, 2));
-        assert_eq!(q.stat().unwrap().messages, 0);
+        assert_eq!(q.stat().unwrap().msg_qnum, 0);
     }
 }
