@@ -46,7 +46,6 @@ const PROBE: usize = 8;
 static ADDRS: [AtomicUsize; TABLE] = [const { AtomicUsize::new(0) }; TABLE];
 static KINDS: [AtomicU32; TABLE] = [const { AtomicU32::new(0) }; TABLE];
 
-#[inline]
 fn slot0(addr: usize) -> usize {
     ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
@@ -71,7 +70,6 @@ fn table_remove(addr: usize) {
     }
 }
 
-#[inline]
 fn table_has(addr: usize, kind: u32) -> bool {
     probe(addr).any(|i| {
         ADDRS[i].load(Ordering::Acquire) == addr && KINDS[i].load(Ordering::Relaxed) == kind
@@ -107,21 +105,7 @@ pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
 /// # Safety
 /// `p` must be NULL or a pointer the caller got from ipcx; the caller must not use the
 /// handle from two threads at once.
-#[inline]
 pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
-    // The hot path, inlined into every call: a live handle found in the fast table.
-    if !p.is_null() && table_has(p as usize, T::KIND) {
-        // SAFETY: registered, so it came from `into_raw::<T>` and has not been closed.
-        return Ok(unsafe { &mut *(p as *mut T) });
-    }
-    // SAFETY: as for this function.
-    unsafe { get_slow(p) }
-}
-
-/// [`get`] for handles outside the fast table, and the errors.
-#[cold]
-#[inline(never)]
-unsafe fn get_slow<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
     if p.is_null() {
         return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));
     }
