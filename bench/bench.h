@@ -53,6 +53,7 @@ static inline void b_wait(pid_t p) {
 }
 
 #define B_MAX_RUNS 32
+#define B_MAX_VARIANTS 8
 
 /* One measured quantity: per-run values for the raw reference and for each variant. */
 struct b_series {
@@ -81,6 +82,73 @@ static inline double b_ratio(const struct b_series *var, const struct b_series *
     *lo = r[0];
     *hi = r[n - 1];
     return med;
+}
+
+/* Print one measure: a row per variant (s[0] is the raw reference) with its median and
+ * min-max, and for the others the ratio to raw. `target` (may be NULL: all) says which
+ * variants have a target: <= 1.05 when lower is better, >= 0.95 otherwise. */
+static inline void b_report(const char *what, const char *unit, struct b_series *s, int nvar,
+                            const char *const *names, int lower_is_better, const int *target) {
+    for (int v = 0; v < nvar; v++) {
+        printf("  %-32s %-13s", what, names[v]);
+        b_print_series(unit, &s[v]);
+        if (v != 0) {
+            double lo, hi, r = b_ratio(&s[v], &s[0], &lo, &hi);
+            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
+                   target && !target[v]  ? ""
+                   : lower_is_better     ? " [target <= 1.05]"
+                                         : " [target >= 0.95]");
+        }
+        printf("\n");
+    }
+}
+
+/* The standard suite every benchmark program runs: for each placement (parent on CPU0,
+ * child on CPU1, then both on CPU0) and each kind, a 64-byte round trip, the one-way
+ * throughput of 64-byte messages and of `big`-byte messages; runs alternate the
+ * variants so drift hits all alike. The callbacks measure one run of one variant:
+ * `round_trip` returns ns per round trip, `throughput` messages per second. */
+struct b_suite {
+    const char *const *kinds;    /* names of the kinds, e.g. {"pipe", "FIFO"} */
+    int nkinds;
+    const char *const *variants; /* variant 0 is the raw reference */
+    int nvar;
+    const int *target;           /* which variants have a target (NULL: all) */
+    double (*round_trip)(int kind, int variant, int child_cpu, int iters);
+    double (*throughput)(int kind, int variant, int child_cpu, size_t size, int count);
+    int small_count;             /* 64-byte messages per throughput run */
+    size_t big;                  /* the large message size */
+    int big_count;               /* large messages per throughput run */
+    const char *big_name;        /* e.g. "64 KiB" */
+};
+
+static inline void b_run_suite(const struct b_suite *s, int runs) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    b_pin(0);
+    for (int place = 0; place < 2; place++) {
+        int child_cpu = place == 0 ? 1 : 0;
+        if (place == 0 && ncpu < 2) continue;
+        printf("\n%s (parent CPU0, child CPU%d)\n", place == 0 ? "cross-core" : "same-core", child_cpu);
+        for (int k = 0; k < s->nkinds; k++) {
+            struct b_series rt[B_MAX_VARIANTS] = {0}, small[B_MAX_VARIANTS] = {0}, big[B_MAX_VARIANTS] = {0};
+            int rt_iters = place == 0 ? 2000 : 20000;
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < s->nvar; v++) b_add(&rt[v], s->round_trip(k, v, child_cpu, rt_iters) / 1000.0);
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < s->nvar; v++)
+                    b_add(&small[v], s->throughput(k, v, child_cpu, 64, s->small_count) / 1e6);
+            for (int r = 0; r < runs; r++)
+                for (int v = 0; v < s->nvar; v++)
+                    b_add(&big[v], s->throughput(k, v, child_cpu, s->big, s->big_count) * (double)s->big / 1e9);
+            char what[64];
+            snprintf(what, sizeof what, "%s round trip 64 B", s->kinds[k]);
+            b_report(what, "us", rt, s->nvar, s->variants, 1, s->target);
+            snprintf(what, sizeof what, "%s throughput 64 B", s->kinds[k]);
+            b_report(what, "Mmsg/s", small, s->nvar, s->variants, 0, s->target);
+            snprintf(what, sizeof what, "%s throughput %s", s->kinds[k], s->big_name);
+            b_report(what, "GB/s", big, s->nvar, s->variants, 0, s->target);
+        }
+    }
 }
 
 #endif

@@ -21,7 +21,7 @@
 
 enum kind { PIPE, FIFO };
 enum variant { RAW, IPCX, IPCX_NOGUARD, NVAR };
-static const char *variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
+static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
 
 /* One direction of communication, in whichever form the variant uses. */
 struct dir {
@@ -141,7 +141,9 @@ static ipcx_options *opts_for(enum variant v) {
 }
 
 /* Mean round trip in ns over `iters` 64-byte ping-pongs. */
-static double round_trip(enum kind k, enum variant v, int child_cpu, int iters) {
+static double round_trip_ns(int kind, int variant, int child_cpu, int iters) {
+    enum kind k = (enum kind)kind;
+    enum variant v = (enum variant)variant;
     struct dir a, b;
     ipcx_options *o = opts_for(v);
     setup(k, v, &a, &b, o);
@@ -173,7 +175,9 @@ static double round_trip(enum kind k, enum variant v, int child_cpu, int iters) 
 }
 
 /* One-way throughput in messages per second (child sends `count` messages of `size`). */
-static double throughput(enum kind k, enum variant v, int child_cpu, size_t size, int count) {
+static double throughput_rate(int kind, int variant, int child_cpu, size_t size, int count) {
+    enum kind k = (enum kind)kind;
+    enum variant v = (enum variant)variant;
     struct dir a, b;
     ipcx_options *o = opts_for(v);
     setup(k, v, &a, &b, o);
@@ -212,53 +216,18 @@ static double throughput(enum kind k, enum variant v, int child_cpu, size_t size
     return rate;
 }
 
-static void report(const char *what, const char *unit, struct b_series s[NVAR], int lower_is_better) {
-    for (int v = 0; v < NVAR; v++) {
-        printf("  %-28s %-13s", what, variant_name[v]);
-        b_print_series(unit, &s[v]);
-        if (v != RAW) {
-            double lo, hi, r = b_ratio(&s[v], &s[RAW], &lo, &hi);
-            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
-                   lower_is_better ? " [target <= 1.05]" : " [target >= 0.95]");
-        }
-        printf("\n");
-    }
-}
-
 int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 7;
     if (runs < 1 || runs > B_MAX_RUNS) runs = 7;
     setvbuf(stdout, NULL, _IOLBF, 0);
     snprintf(fifo_a, sizeof fifo_a, "/tmp/ipcx-bench-%d-a", (int)getpid());
     snprintf(fifo_b, sizeof fifo_b, "/tmp/ipcx-bench-%d-b", (int)getpid());
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run ipcx/raw\n",
            ipcx_version(), runs);
-    b_pin(0);
-    for (int place = 0; place < 2; place++) {
-        int child_cpu = place == 0 ? 1 : 0;
-        if (place == 0 && ncpu < 2) continue;
-        printf("\n%s (parent CPU0, child CPU%d)\n", place == 0 ? "cross-core" : "same-core", child_cpu);
-        for (int k = PIPE; k <= FIFO; k++) {
-            const char *kn = k == PIPE ? "pipe" : "FIFO";
-            struct b_series rt[NVAR] = {0}, t64[NVAR] = {0}, t64k[NVAR] = {0};
-            int rt_iters = place == 0 ? 2000 : 20000;
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++) b_add(&rt[v], round_trip(k, v, child_cpu, rt_iters) / 1000.0);
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++) b_add(&t64[v], throughput(k, v, child_cpu, 64, 200000) / 1e6);
-            for (int r = 0; r < runs; r++)
-                for (int v = 0; v < NVAR; v++)
-                    b_add(&t64k[v], throughput(k, v, child_cpu, 65536, 2000) * 65536 / 1e9);
-            char what[64];
-            snprintf(what, sizeof what, "%s round trip 64 B", kn);
-            report(what, "us", rt, 1);
-            snprintf(what, sizeof what, "%s throughput 64 B", kn);
-            report(what, "Mmsg/s", t64, 0);
-            snprintf(what, sizeof what, "%s throughput 64 KiB", kn);
-            report(what, "GB/s", t64k, 0);
-        }
-    }
+    static const char *const kinds[] = {"pipe", "FIFO"};
+    const struct b_suite suite = {kinds, 2, variant_name, NVAR, NULL, round_trip_ns, throughput_rate,
+                                  200000, 65536, 2000, "64 KiB"};
+    b_run_suite(&suite, runs);
     unlink(fifo_a);
     unlink(fifo_b);
     return 0;

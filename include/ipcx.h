@@ -32,6 +32,43 @@
 #define IPCX_VERSION_STRING "0.1.0"
 
 
+// `ipcx_msgq_open` key: always create a new queue, reachable only through its id
+// (IPC_PRIVATE).
+#define IPCX_MSGQ_PRIVATE 0
+
+// `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
+#define IPCX_MSGQ_CREATE 1
+
+// `ipcx_msgq_open` flag, with `IPCX_MSGQ_CREATE`: fail with `IPCX_ERR_EXISTS` if a queue
+// has the key (IPC_EXCL).
+#define IPCX_MSGQ_EXCLUSIVE 2
+
+// `ipcx_msgq_recv` flag: take the first message whose type is NOT `mtype` (MSG_EXCEPT;
+// `mtype` must be > 0).
+#define IPCX_MSGQ_EXCEPT 1
+
+// `ipcx_msgq_recv` flag: a message longer than the buffer is cut to the buffer's size
+// and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
+#define IPCX_MSGQ_TRUNCATE 2
+
+// `ipcx_mq_open` flag: open for receiving.
+#define IPCX_MQ_READ 1
+
+// `ipcx_mq_open` flag: open for sending (with `IPCX_MQ_READ`: both).
+#define IPCX_MQ_WRITE 2
+
+// `ipcx_mq_open` flag: create the queue if it does not exist.
+#define IPCX_MQ_CREATE 4
+
+// `ipcx_mq_open` flag, with `IPCX_MQ_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
+#define IPCX_MQ_EXCLUSIVE 8
+
+// `ipcx_mq_open` flag: non-blocking mode (O_NONBLOCK; see `ipcx_mq_set_nonblocking`).
+#define IPCX_MQ_NONBLOCK 16
+
+// Priorities are 0 to `IPCX_MQ_PRIO_MAX` - 1 (MQ_PRIO_MAX on Linux); higher first.
+#define IPCX_MQ_PRIO_MAX 32768
+
 // `ipcx_fifo_open` flag: open for reading.
 #define IPCX_FIFO_READ 1
 
@@ -142,6 +179,28 @@ typedef enum {
   IPCX_ERR_INTERNAL = 18,
 } ipcx_status;
 
+// An open POSIX message queue (a queue descriptor). Opaque.
+//
+// Thread safety: a handle may be used by one thread at a time.
+// Fork: the child inherits the handle and its descriptor and may send and receive; the
+// descriptor shares its open file description, so non-blocking mode set by one process
+// applies to both. An arrival notification belongs to the process that armed it.
+// Descriptors are close-on-exec. The queue stays in the system until `ipcx_mq_unlink`
+// and the last close.
+typedef struct ipcx_mq ipcx_mq;
+
+// A System V message queue, as used by this process: the queue's id and a buffer.
+// Opaque.
+//
+// The queue itself lives in the kernel until `ipcx_msgq_remove` (or reboot): closing the
+// handle does not remove it.
+// Thread safety: a handle may be used by one thread at a time (each thread may open
+// its own handle on the same queue).
+// Fork: the child may use an inherited handle (it holds no descriptor, only the id);
+// each process closes its own. Unrelated processes open the queue by key, or by id
+// with `ipcx_msgq_open_id`.
+typedef struct ipcx_msgq ipcx_msgq;
+
 // A notifier: the safe way out of a signal handler. Opaque.
 //
 // A handler calls `ipcx_notifier_poke` (async-signal-safe: one write to an eventfd, no
@@ -195,6 +254,54 @@ typedef struct ipcx_region ipcx_region;
 // signals (the kernel reads the pending signals of the reading process). Add it to an
 // epoll set in the process that reads it. Close-on-exec.
 typedef struct ipcx_signalfd ipcx_signalfd;
+
+// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
+typedef struct {
+  // The queue's key (`IPCX_MSGQ_PRIVATE` for a private queue).
+  int32_t key;
+  // The queue's id (as `ipcx_msgq_id` and ipcs show it).
+  int32_t id;
+  // Permission bits (0600 by default).
+  uint32_t mode;
+  // Owner's user id.
+  uint32_t uid;
+  // Owner's group id.
+  uint32_t gid;
+  // Creator's user id.
+  uint32_t creator_uid;
+  // Creator's group id.
+  uint32_t creator_gid;
+  // Number of messages in the queue.
+  size_t messages;
+  // Bytes of message text in the queue.
+  size_t bytes;
+  // The queue's byte limit (msg_qbytes): senders wait while a message would take the
+  // queue above it.
+  size_t max_bytes;
+  // Process id of the last sender (0 if none yet).
+  int32_t last_send_pid;
+  // Process id of the last receiver (0 if none yet).
+  int32_t last_recv_pid;
+  // Time of the last send, seconds since the epoch (0 if none yet).
+  int64_t last_send_time;
+  // Time of the last receive, seconds since the epoch (0 if none yet).
+  int64_t last_recv_time;
+  // Time of the creation or of the last change of the mode or byte limit.
+  int64_t change_time;
+} ipcx_msgq_info;
+
+// A POSIX queue's attributes (`ipcx_mq_get_attr`; mq_getattr).
+typedef struct {
+  // Depth: the most messages the queue holds (mq_maxmsg), fixed at creation.
+  size_t max_messages;
+  // The largest message (mq_msgsize), fixed at creation; receive buffers must be at
+  // least this large.
+  size_t message_size;
+  // Messages queued now (mq_curmsgs).
+  size_t messages;
+  // Non-blocking mode (O_NONBLOCK), the only attribute that can change.
+  bool nonblocking;
+} ipcx_mq_attr;
 
 // A set of signals: bit `n - 1` stands for signal `n` (1..64), the layout of the
 // kernel's own signal set. Build one with `ipcx_sigset_add` or with
@@ -333,7 +440,9 @@ ipcx_status ipcx_options_set_mode(ipcx_options *opts, uint32_t mode);
 
 // Set the largest message accepted by framed sends and receives (default 1 MiB, at most
 // 4 GiB - 1). A peer announcing a longer message breaks the stream with
-// `IPCX_ERR_PROTOCOL` before anything is allocated or read.
+// `IPCX_ERR_PROTOCOL` before anything is allocated or read. For a POSIX message queue
+// created with these options: its message size (mq_msgsize; default
+// /proc/sys/fs/mqueue/msgsize_default).
 //
 // Errors: `IPCX_ERR_INVALID` for 0 or above 4 GiB - 1; `IPCX_ERR_BAD_HANDLE`.
 //
@@ -341,7 +450,8 @@ ipcx_status ipcx_options_set_mode(ipcx_options *opts, uint32_t mode);
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_max_message(ipcx_options *opts, size_t bytes);
 
-// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ).
+// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ),
+// the byte limit of a System V message queue (msg_qbytes).
 //
 // Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. Limits are checked when the
 // object is created.
@@ -349,6 +459,16 @@ ipcx_status ipcx_options_set_max_message(ipcx_options *opts, size_t bytes);
 // # Safety
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_capacity(ipcx_options *opts, size_t bytes);
+
+// Set the depth of a queue: the most messages it holds before senders wait (POSIX
+// message queues: mq_maxmsg; default /proc/sys/fs/mqueue/msg_default).
+//
+// Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. The system limit
+// (/proc/sys/fs/mqueue/msg_max) is checked when the queue is created.
+//
+// # Safety
+// `opts` must be NULL or a live options handle.
+ipcx_status ipcx_options_set_max_messages(ipcx_options *opts, size_t count);
 
 // Atomic mode for FIFO writers shared by several processes: refuse (`IPCX_ERR_TOO_BIG`)
 // any message larger than 4092 bytes (PIPE_BUF minus the 4-byte frame header), the
@@ -372,6 +492,341 @@ ipcx_status ipcx_options_set_atomic(ipcx_options *opts, bool on);
 // # Safety
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_sigpipe_guard(ipcx_options *opts, bool on);
+
+// The System V IPC key for an existing file and a project id (ftok(3)): processes that
+// agree on a path and an id get the same key for `ipcx_msgq_open` (and the other
+// System V objects) without agreeing on a number.
+//
+// Arguments: `path` must exist (only its device and inode numbers are used, so the key
+// changes if the file is deleted and re-created); `proj_id` 1..255 (ftok uses its low
+// 8 bits); `key` receives the key.
+// Collisions: the key packs 8 bits of the project id, 8 bits of the device number and
+// 16 bits of the inode number, so two different files can give the same key; use
+// exclusive creation to detect that.
+// Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
+// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
+// `proj_id` out of range). On error `*key` is left unchanged.
+//
+// # Safety
+// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
+ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
+
+// Open or create a System V message queue (msgget).
+//
+// Arguments:
+// - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
+//   on, or `IPCX_MSGQ_PRIVATE` (always a new queue; other processes reach it by its id,
+//   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
+// - `flags`: 0 opens an existing queue; `IPCX_MSGQ_CREATE` creates it if needed;
+//   `IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE` creates it and fails if it exists;
+// - `opts` may be NULL; honoured, only when this call creates the queue: mode (default
+//   0600, applied exactly: System V permissions ignore the umask) and capacity (the
+//   byte limit msg_qbytes; default /proc/sys/kernel/msgmnb; above it needs
+//   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit.
+//
+// Returns: `IPCX_OK` with `*out` set.
+// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_MSGQ_CREATE` was not
+// given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
+// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
+// system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
+// just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
+// `IPCX_MSGQ_EXCLUSIVE` without `IPCX_MSGQ_CREATE`, an option other than mode and
+// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
+// do), so a process allowed only to write can still open the queue and send.
+// Ownership: close the handle with `ipcx_msgq_close`; the queue stays in the system until
+// `ipcx_msgq_remove`.
+//
+// # Safety
+// `opts` must be NULL or a live options handle; `out` NULL or valid for writing.
+ipcx_status ipcx_msgq_open(int32_t key, uint32_t flags, const ipcx_options *opts, ipcx_msgq **out_queue);
+
+// Use the existing System V queue with id `id` (as `ipcx_msgq_id` gives it in another
+// process, or ipcs shows it): the way an unrelated process reaches a private queue.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_INVALID` (negative id,
+// NULL `out`). On failure `*out` is NULL. (Permissions are checked by each operation.)
+// Ownership: close with `ipcx_msgq_close`.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_msgq_open_id(int32_t id, ipcx_msgq **out_queue);
+
+// Close a System V queue handle and free it. The queue itself stays (see
+// `ipcx_msgq_remove`). NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_msgq_close(ipcx_msgq *q);
+
+// The queue's id (msqid): what ipcs shows, and what `ipcx_msgq_open_id` takes.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `id`), `IPCX_ERR_BAD_HANDLE`. On error `*id` is -1.
+//
+// # Safety
+// `id` must be NULL or valid for writing.
+ipcx_status ipcx_msgq_id(const ipcx_msgq *q, int32_t *id);
+
+// Send one message of type `mtype` (msgsnd). The message is copied into the queue;
+// `buf` may be reused at once.
+//
+// Arguments: `buf`/`len` the message text (`buf` may be NULL when `len` is 0; a
+// zero-length message is valid); `mtype` > 0, the channel readers select with;
+// `timeout_ms` bounds the wait while the queue is full (its byte limit reached).
+// Waiting: `IPCX_FOREVER` is one blocking msgsnd; `IPCX_NOWAIT` is IPC_NOWAIT; a finite
+// timeout retries with IPC_NOWAIT (the kernel has no timed msgsnd and ipcx installs no
+// signal handler): after `sched_yield` for the first 100 µs, then after sleeps of 50 µs
+// doubling to 2 ms. Room that appears is used within 2 ms; the call returns at the
+// deadline, never before. Cost: up to 100 µs of CPU, then about 1,000 system calls per
+// second of waiting.
+// Returns: `IPCX_OK` once the message is queued.
+// Errors: `IPCX_ERR_INVALID` (`mtype` <= 0, NULL `buf` with `len` > 0, timeout < -1),
+// `IPCX_ERR_TOO_BIG` (`len` above /proc/sys/kernel/msgmax, or above the queue's byte
+// limit so it could never fit), `IPCX_ERR_TIMEOUT` (the queue stayed full; nothing was
+// sent), `IPCX_ERR_REMOVED` (the queue was removed, also while waiting),
+// `IPCX_ERR_PERMISSION` (no write permission), `IPCX_ERR_LIMIT` (kernel out of memory),
+// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_msgq_send(ipcx_msgq *q, const void *buf, size_t len, long mtype, int64_t timeout_ms);
+
+// Receive one message (msgrcv), chosen by `mtype` as msgrcv(2) does:
+// - `mtype` 0: the first message in the queue;
+// - `mtype` > 0: the first message of that type (with `IPCX_MSGQ_EXCEPT`: the first
+//   message of any other type);
+// - `mtype` < 0: the first of the messages with the lowest type <= |mtype|.
+//
+// So one queue carries independent channels: a reader of type 2 never sees type 1.
+//
+// Arguments: `buf` receives the text; `len` in: the capacity of `buf`, out: the message
+// length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `flags`: 0,
+// `IPCX_MSGQ_EXCEPT`, `IPCX_MSGQ_TRUNCATE`; `got_type` (may be NULL) receives the
+// message's type; `timeout_ms` as for `ipcx_msgq_send` (a message that arrives while a
+// timed receive waits is taken within 2 ms; a message already there costs one msgrcv).
+// Returns: `IPCX_OK` with the message removed from the queue.
+// Errors: `IPCX_ERR_TOO_BIG` (the chosen message is longer than `*len`: it stays queued
+// and `*len` is set to its size, found by copying the queued messages with MSG_COPY,
+// which removes nothing; without `IPCX_MSGQ_TRUNCATE` only), `IPCX_ERR_TIMEOUT` (no
+// matching message in time), `IPCX_ERR_REMOVED` (the queue was removed, also while
+// waiting), `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with `*len` > 0, unknown flags,
+// `IPCX_MSGQ_EXCEPT` with `mtype` <= 0, timeout < -1), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`. On error `*got_type` is 0 and `*len`
+// unchanged except with `IPCX_ERR_TOO_BIG`.
+// Truncation (`IPCX_MSGQ_TRUNCATE`): `*len` is the number of bytes stored; the rest of
+// the message is lost, as with MSG_NOERROR.
+//
+// # Safety
+// `len` must be valid; `buf` valid for writing `*len` bytes; `got_type` NULL or valid.
+ipcx_status ipcx_msgq_recv(ipcx_msgq *q, void *buf, size_t *len, long mtype, uint32_t flags, long *got_type, int64_t timeout_ms);
+
+// The queue's status (msgctl(IPC_STAT)): messages and bytes queued, byte limit, last
+// sender and receiver, times, owner and mode.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_REMOVED` (the queue was removed),
+// `IPCX_ERR_PERMISSION` (no read permission), `IPCX_ERR_BAD_HANDLE`. On error `*info` is
+// zeroed.
+//
+// # Safety
+// `info` must be NULL or valid for writing.
+ipcx_status ipcx_msgq_stat(const ipcx_msgq *q, ipcx_msgq_info *info);
+
+// Set the queue's byte limit (msg_qbytes; msgctl(IPC_SET)): the total of message bytes
+// it holds before senders wait. It also caps the number of messages (each counts at
+// least one byte). Senders waiting for room are woken if it grows.
+//
+// Errors: `IPCX_ERR_INVALID` (0 or above SSIZE_MAX), `IPCX_ERR_LIMIT` (above
+// /proc/sys/kernel/msgmnb without CAP_SYS_RESOURCE; the message gives the value),
+// `IPCX_ERR_PERMISSION` (not the queue's owner or creator), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx.
+ipcx_status ipcx_msgq_set_max_bytes(ipcx_msgq *q, size_t bytes);
+
+// Remove the queue from the system (msgctl(IPC_RMID)) at once: queued messages are
+// discarded, and every process blocked in a send or receive on it, or waiting with a
+// timeout, returns `IPCX_ERR_REMOVED`, as do later calls. The handle must still be
+// closed with `ipcx_msgq_close`.
+//
+// Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
+// creator), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx.
+ipcx_status ipcx_msgq_remove(ipcx_msgq *q);
+
+// The system limits on System V message queues (msgctl(IPC_INFO)): the largest message
+// (`msgmax`, /proc/sys/kernel/msgmax), the default byte limit of a new queue and the most
+// an unprivileged process may set (`msgmnb`, /proc/sys/kernel/msgmnb), the most queues
+// in the system (`msgmni`, /proc/sys/kernel/msgmni). Any pointer may be NULL.
+//
+// Errors: `IPCX_ERR_SYSTEM` if the kernel refuses IPC_INFO. On error the values are 0.
+//
+// # Safety
+// Each pointer must be NULL or valid for writing.
+ipcx_status ipcx_msgq_limits(size_t *msgmax, size_t *msgmnb, size_t *msgmni);
+
+// Open or create a POSIX message queue (mq_open). No /dev/mqueue mount is needed.
+//
+// Arguments:
+// - `name`: "/name": one leading slash, no other, at most 255 bytes;
+// - `flags`: `IPCX_MQ_READ`, `IPCX_MQ_WRITE` or both; optionally `IPCX_MQ_CREATE`,
+//   `IPCX_MQ_EXCLUSIVE` (with CREATE), `IPCX_MQ_NONBLOCK`;
+// - `opts` may be NULL; honoured: mode (default 0600, applied exactly when this call
+//   creates the queue), max_messages (depth, default /proc/sys/fs/mqueue/msg_default, at
+//   most /proc/sys/fs/mqueue/msg_max) and max_message (message size, default
+//   /proc/sys/fs/mqueue/msgsize_default, at most /proc/sys/fs/mqueue/msgsize_max); depth
+//   and size need `IPCX_MQ_CREATE`, and an existing queue keeps its own (check with
+//   `ipcx_mq_get_attr`).
+//
+// Returns: `IPCX_OK` with `*out` set.
+// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name, bad flags, NULL `out`,
+// an unsupported option, depth or size options without `IPCX_MQ_CREATE`),
+// `IPCX_ERR_NOT_FOUND` (no such queue, no CREATE), `IPCX_ERR_EXISTS` (exclusive
+// creation of an existing name), `IPCX_ERR_PERMISSION` (mode denies access),
+// `IPCX_ERR_LIMIT` (depth or size above the /proc/sys/fs/mqueue limits, the message
+// names the file and its value; the per-user RLIMIT_MSGQUEUE bytes or the descriptor
+// limit reached; /proc/sys/fs/mqueue/queues_max queues exist), `IPCX_ERR_UNSUPPORTED`
+// (kernel without POSIX queues), `IPCX_ERR_BAD_HANDLE` (closed options). On failure
+// `*out` is NULL.
+// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_unlink`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `opts` NULL or a live options handle;
+// `out` NULL or valid for writing.
+ipcx_status ipcx_mq_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_mq **out_queue);
+
+// Close a POSIX queue handle and its descriptor (mq_close). The queue stays in the
+// system until unlinked and closed everywhere. An armed notification of this process
+// is cancelled. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_mq_close(ipcx_mq *q);
+
+// Remove the queue's name (mq_unlink). Processes that have it open keep using it; the
+// queue is destroyed when the last descriptor is closed. A new queue may be created
+// under the same name at once. (Unlike System V removal, this wakes nobody.)
+//
+// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL or
+// malformed name).
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_mq_unlink(const char *name);
+
+// Send one message with a priority (mq_send). Messages are received highest priority
+// first, in order within a priority.
+//
+// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0; zero-length
+// messages are valid), at most the queue's message size; `priority` 0 to
+// `IPCX_MQ_PRIO_MAX` - 1; `timeout_ms` bounds the wait while the queue is full.
+// Waiting: `IPCX_FOREVER` is one blocking mq_send. A timeout is measured on the
+// monotonic clock: ipcx tries without blocking and waits with ppoll on the descriptor,
+// so a change of the wall clock does not move the deadline. In non-blocking mode the
+// call never waits, whatever `timeout_ms`.
+// Returns: `IPCX_OK` once the message is queued.
+// Errors: `IPCX_ERR_TOO_BIG` (`len` above the queue's message size),
+// `IPCX_ERR_TIMEOUT` (full until the deadline, or full in non-blocking mode; nothing
+// was sent), `IPCX_ERR_INVALID` (not opened for writing, priority out of range, NULL
+// `buf` with `len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_mq_send(ipcx_mq *q, const void *buf, size_t len, uint32_t priority, int64_t timeout_ms);
+
+// Receive the oldest message of the highest priority (mq_receive).
+//
+// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, which must be
+// at least the queue's message size (a POSIX rule: see `ipcx_mq_get_attr`), out: the
+// message length; `priority` (may be NULL) receives the message's priority;
+// `timeout_ms` as for `ipcx_mq_send`.
+// Returns: `IPCX_OK` with the message removed from the queue.
+// Errors: `IPCX_ERR_TOO_BIG` (`*len` is below the queue's message size: `*len` is set
+// to that size and nothing is received), `IPCX_ERR_TIMEOUT` (empty until the deadline,
+// or empty in non-blocking mode), `IPCX_ERR_INVALID` (not opened for reading, NULL
+// `len`, NULL `buf` with `*len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`,
+// `IPCX_ERR_BAD_HANDLE`. On error `*priority` is 0 and `*len` unchanged except with
+// `IPCX_ERR_TOO_BIG`.
+//
+// # Safety
+// `len` must be valid; `buf` valid for writing `*len` bytes; `priority` NULL or valid.
+ipcx_status ipcx_mq_recv(ipcx_mq *q, void *buf, size_t *len, uint32_t *priority, int64_t timeout_ms);
+
+// The queue's attributes (mq_getattr): depth, message size, messages queued, and
+// whether non-blocking mode is on.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `attr`), `IPCX_ERR_BAD_HANDLE`. On error `*attr` is
+// zeroed.
+//
+// # Safety
+// `attr` must be NULL or valid for writing.
+ipcx_status ipcx_mq_get_attr(ipcx_mq *q, ipcx_mq_attr *attr);
+
+// Switch non-blocking mode (mq_setattr; depth and message size cannot change). In
+// non-blocking mode a send to a full queue or a receive from an empty one fails at once
+// with `IPCX_ERR_TIMEOUT`, whatever its timeout. The mode belongs to the open file
+// description: a forked child sharing the descriptor sees the change too.
+//
+// Errors: `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx.
+ipcx_status ipcx_mq_set_nonblocking(ipcx_mq *q, bool on);
+
+// The queue descriptor, for poll/epoll/select: readable when a message is queued,
+// writable when there is room. It stays owned by the handle: do not close it, and
+// switch non-blocking mode with `ipcx_mq_set_nonblocking` only. After a wake-up,
+// receive with `IPCX_NOWAIT` (another process may have taken the message).
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_mq_fd(const ipcx_mq *q, int *fd);
+
+// Arm arrival notification (mq_notify) and get a descriptor that becomes readable when
+// it fires: no signal, no handler, no thread. (ipcx registers a netlink socket, the
+// kernel's own form of SIGEV_THREAD, and hands it out.)
+//
+// The kernel's rules: the notification fires once, when a message arrives on an EMPTY
+// queue while no process is blocked receiving; then it is disarmed. Only one process
+// may be registered per queue; closing any descriptor of the queue in the registering
+// process cancels it.
+// Use: call `ipcx_mq_notify`, then receive with `IPCX_NOWAIT` until
+// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*fd`. When it is
+// readable, call `ipcx_mq_notify` again FIRST (it consumes the event and re-arms), then
+// drain the queue again. Calling it while armed changes nothing.
+//
+// Returns: `IPCX_OK` with `*fd` set; the descriptor is the same for the life of the
+// handle, owned by it (do not read or close it).
+// Errors: `IPCX_ERR_IN_USE` (another process, or another handle in this process, is
+// registered), `IPCX_ERR_INVALID` (NULL `fd`; a handle whose notification a parent set
+// up before fork), `IPCX_ERR_LIMIT` (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error
+// `*fd` is -1.
+// Fork: the registration and the descriptor belong to the process that called this
+// first on the handle; in a forked child the call fails with `IPCX_ERR_INVALID` (it would
+// steal the parent's events): open the queue again in the child.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_mq_notify(ipcx_mq *q, int *fd);
+
+// Cancel an armed arrival notification (mq_notify(NULL)) and consume any pending event,
+// so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
+// none is armed.
+//
+// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `q` must be NULL or a handle from ipcx.
+ipcx_status ipcx_mq_notify_cancel(ipcx_mq *q);
 
 // Create an anonymous pipe (half-duplex): bytes written to `write_end` are read from
 // `read_end`.

@@ -287,6 +287,15 @@ impl Error {
     }
 }
 
+/// A kernel limit named for an error message: its /proc file and current value, e.g.
+/// `/proc/sys/kernel/msgmax (8192)`. Reads the file (error paths only).
+pub fn proc_limit(path: &str) -> String {
+    let value = std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unreadable".into());
+    format!("{path} ({value})")
+}
+
 /// The symbolic name of an errno ("ENOENT"), falling back to the number.
 pub fn errno_name(errno: Errno) -> String {
     let dbg = format!("{errno:?}");

@@ -233,20 +233,14 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
 
 /// Open for writing: retry ENXIO (no reader yet) until the deadline, backing off 1..10 ms.
 fn open_writer(c: &CString, path: &str, deadline: &Deadline) -> Result<OwnedFd> {
-    let mut pause = Duration::from_millis(1);
+    let mut backoff = time::Backoff::new(Duration::from_millis(1), Duration::from_millis(10));
     loop {
         match open_raw(c, libc::O_WRONLY) {
             Ok(fd) => return Ok(fd),
-            Err(Errno::ENXIO) => {
-                let left = deadline.remaining();
-                if left.is_some_and(|d| d.is_zero()) {
-                    return Err(Error::timeout(format!(
-                        "open({path:?}, O_WRONLY): no process has the FIFO open for reading"
-                    )));
-                }
-                std::thread::sleep(left.map_or(pause, |d| d.min(pause)));
-                pause = (pause * 2).min(Duration::from_millis(10));
-            }
+            Err(Errno::ENXIO) => backoff.sleep(
+                deadline,
+                format_args!("open({path:?}, O_WRONLY): no process has the FIFO open for reading"),
+            )?,
             Err(Errno::EINTR) => time::on_eintr(deadline, "open")?,
             Err(e) => return Err(Error::os(e, format_args!("open({path:?}, O_WRONLY)"))),
         }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fd;
 pub mod fifo;
 pub mod frame;
+pub mod msgq;
 pub mod name;
 pub mod options;
 pub mod pipe;

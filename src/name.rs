@@ -56,6 +56,30 @@ pub fn posix_name(n: &str, max: usize) -> Result<&str> {
     Ok(n)
 }
 
+/// The System V IPC key of an existing file and a project id (ftok(3)): `proj_id` must be
+/// 1..=255 (ftok keeps its low 8 bits; 0 is not portable). A missing path is
+/// `IPCX_ERR_NOT_FOUND`.
+pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
+    if !(1..=255).contains(&proj_id) {
+        return Err(Error::invalid(format!(
+            "project id {proj_id} is out of range (1..=255: ftok keeps 8 bits)"
+        )));
+    }
+    let c = std::ffi::CString::new(path(p)?)
+        .map_err(|_| Error::invalid(format!("path {p:?} contains a NUL byte")))?;
+    // ftok(3) is stat(2) plus this arithmetic (glibc's formula); done here so that a key
+    // of -1 is not mistaken for an error.
+    // SAFETY: a valid C string and a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::stat(c.as_ptr(), &mut st) } < 0 {
+        return Err(Error::last_os(format_args!("ftok({p:?}, {proj_id}): stat")));
+    }
+    let key = (st.st_ino & 0xffff) as u32
+        | ((st.st_dev & 0xff) as u32) << 16
+        | ((proj_id as u32) & 0xff) << 24;
+    Ok(key as i32)
+}
+
 /// Longest abstract socket name (sun_path is 108 bytes, the first is the NUL marker).
 pub(crate) const ABSTRACT_MAX: usize = 107;
 
@@ -85,6 +109,15 @@ mod tests {
         }
         let long = format!("/{}", "x".repeat(255));
         assert!(posix_name(&long, 255).is_err());
+    }
+
+    #[test]
+    fn sysv_key_is_ftok() {
+        let k = sysv_key("/tmp", 7).unwrap();
+        assert_eq!(k, unsafe { libc::ftok(c"/tmp".as_ptr(), 7) });
+        assert!(sysv_key("/tmp", 0).is_err() && sysv_key("/tmp", 256).is_err());
+        let e = sysv_key("/nonexistent/ipcx", 1).unwrap_err();
+        assert_eq!(e.status, crate::error::Status::IPCX_ERR_NOT_FOUND);
     }
 
     #[test]

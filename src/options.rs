@@ -28,6 +28,8 @@ pub struct Options {
     pub atomic: Option<bool>,
     /// Protect writes to pipes/FIFOs against SIGPIPE (default true).
     pub sigpipe_guard: Option<bool>,
+    /// Maximum number of messages a queue holds (POSIX message queue depth).
+    pub max_messages: Option<usize>,
 }
 
 /// Names of options, for [`Options::only`].
@@ -43,6 +45,8 @@ pub enum Opt {
     Atomic,
     /// [`Options::sigpipe_guard`]
     SigpipeGuard,
+    /// [`Options::max_messages`]
+    MaxMessages,
 }
 
 impl Opt {
@@ -53,6 +57,7 @@ impl Opt {
             Opt::Capacity => "capacity",
             Opt::Atomic => "atomic",
             Opt::SigpipeGuard => "sigpipe_guard",
+            Opt::MaxMessages => "max_messages",
         }
     }
 }
@@ -75,6 +80,9 @@ impl Options {
         }
         if self.sigpipe_guard.is_some() {
             v.push(Opt::SigpipeGuard);
+        }
+        if self.max_messages.is_some() {
+            v.push(Opt::MaxMessages);
         }
         v
     }
@@ -131,6 +139,16 @@ impl Options {
             )));
         }
         self.max_message = Some(n);
+        Ok(())
+    }
+
+    /// Validate and set the maximum number of queued messages (at least 1; the mechanism
+    /// checks its system limit when the queue is created).
+    pub fn set_max_messages(&mut self, n: usize) -> Result<()> {
+        if n == 0 || n > isize::MAX as usize {
+            return Err(Error::invalid(format!("max_messages {n} is out of range")));
+        }
+        self.max_messages = Some(n);
         Ok(())
     }
 

@@ -327,15 +327,13 @@ impl PipeEnd {
 }
 
 fn set_capacity_error(e: Errno, bytes: usize) -> Error {
-    let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+    let max = crate::error::proc_limit("/proc/sys/fs/pipe-max-size");
     match e {
         Errno::EPERM => Error::os_as(
             Status::IPCX_ERR_LIMIT,
             e,
             format!(
-                "fcntl(F_SETPIPE_SZ, {bytes}): above /proc/sys/fs/pipe-max-size ({max}) or the \
+                "fcntl(F_SETPIPE_SZ, {bytes}): above {max} or the \
                  per-user pipe limit (fs.pipe-user-pages-soft), and the process lacks \
                  CAP_SYS_RESOURCE"
             ),

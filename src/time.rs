@@ -193,6 +193,78 @@ pub fn wait_fd(
     }
 }
 
+/// Pacing for waits the kernel cannot do with a deadline (a FIFO writer waiting for a
+/// reader, a System V message queue operation with a timeout): the caller tries a
+/// non-blocking operation, and while it would block, calls [`Backoff::sleep`].
+///
+/// An optional first phase ([`Backoff::with_spin`]) retries after `sched_yield` only, for
+/// a short time: it catches an answer that comes within microseconds (a reply from a
+/// process on another CPU, or from one that `sched_yield` lets run on this CPU) at the
+/// cost of that much CPU time. Then the pauses double from `first` up to `max`, and never
+/// run past the deadline, so the last attempt happens at the deadline (not before, and at
+/// most one scheduling delay after). Cost while waiting: one sleep per pause
+/// (`clock_nanosleep` on the monotonic clock) plus the caller's attempt, so about
+/// `2 / max` system calls per second once the pause has reached `max`; a wake-up after
+/// the awaited event costs at most the current pause. A signal handler ends a pause early
+/// (the caller just tries again), or, on a thread that called
+/// `ipcx_thread_set_interruptible(true)`, ends the wait with `IPCX_ERR_INTERRUPTED`.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pause: Duration,
+    max: Duration,
+    spin: Duration,
+    spin_end: Option<Instant>,
+}
+
+impl Backoff {
+    /// Pauses of `first`, doubling up to `max`.
+    pub const fn new(first: Duration, max: Duration) -> Backoff {
+        Backoff {
+            pause: first,
+            max,
+            spin: Duration::ZERO,
+            spin_end: None,
+        }
+    }
+
+    /// Before sleeping, retry after `sched_yield` for `spin` (counted from the first call
+    /// of [`Backoff::sleep`]).
+    pub const fn with_spin(mut self, spin: Duration) -> Backoff {
+        self.spin = spin;
+        self
+    }
+
+    /// Wait before the next attempt: yield during the spin phase, else sleep for the next
+    /// pause, cut short at the deadline. Returns the timeout error for `what` if the
+    /// deadline has already passed (the caller made its last attempt).
+    pub fn sleep(&mut self, deadline: &Deadline, what: impl std::fmt::Display) -> Result<()> {
+        let left = deadline.remaining();
+        if left.is_some_and(|d| d.is_zero()) {
+            return Err(deadline.timeout_error(what));
+        }
+        if !self.spin.is_zero() {
+            let now = Instant::now();
+            let end = *self.spin_end.get_or_insert_with(|| now + self.spin);
+            if now < end {
+                // SAFETY: plain system call.
+                unsafe { libc::sched_yield() };
+                return Ok(());
+            }
+        }
+        let d = left.map_or(self.pause, |left| left.min(self.pause));
+        self.pause = (self.pause * 2).min(self.max);
+        let ts = duration_to_timespec(d);
+        // SAFETY: a valid relative timespec; no remaining-time output is needed.
+        let r =
+            unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &ts, std::ptr::null_mut()) };
+        match r {
+            0 => Ok(()),
+            libc::EINTR => on_eintr(deadline, what),
+            e => Err(Error::os(Errno::from_raw(e), "clock_nanosleep")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +286,22 @@ mod tests {
         let err = wait_fd(std::os::fd::AsFd::as_fd(&r), libc::POLLIN, &dl, "test").unwrap_err();
         assert!(err.is_timeout());
         assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn backoff_stops_at_the_deadline_not_before() {
+        let start = Instant::now();
+        let dl = Deadline::from_ms(25).unwrap();
+        let mut b = Backoff::new(Duration::from_micros(50), Duration::from_millis(2));
+        let mut sleeps = 0;
+        let err = loop {
+            match b.sleep(&dl, "test") {
+                Ok(()) => sleeps += 1,
+                Err(e) => break e,
+            }
+        };
+        assert!(err.is_timeout());
+        assert!(start.elapsed() >= Duration::from_millis(25));
+        assert!(sleeps >= 6, "{sleeps} sleeps"); // 6 doubling pauses, then 2 ms each
     }
 }

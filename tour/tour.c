@@ -18,6 +18,8 @@ static const struct {
     {"signals: standard vs real-time", tour_signal_queueing},
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
+    {"System V message queue", tour_sysv_msgq},
+    {"POSIX message queue", tour_posix_mq},
 };
 
 int main(void) {

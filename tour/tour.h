@@ -37,5 +37,7 @@ void tour_signal_dispositions(struct tour_row *row);
 void tour_signal_queueing(struct tour_row *row);
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
+void tour_sysv_msgq(struct tour_row *row);
+void tour_posix_mq(struct tour_row *row);
 
 #endif

@@ -117,7 +117,9 @@ pub unsafe extern "C" fn ipcx_options_set_mode(opts: *mut ipcx_options, mode: u3
 
 /// Set the largest message accepted by framed sends and receives (default 1 MiB, at most
 /// 4 GiB - 1). A peer announcing a longer message breaks the stream with
-/// `IPCX_ERR_PROTOCOL` before anything is allocated or read.
+/// `IPCX_ERR_PROTOCOL` before anything is allocated or read. For a POSIX message queue
+/// created with these options: its message size (mq_msgsize; default
+/// /proc/sys/fs/mqueue/msgsize_default).
 ///
 /// Errors: `IPCX_ERR_INVALID` for 0 or above 4 GiB - 1; `IPCX_ERR_BAD_HANDLE`.
 ///
@@ -133,7 +135,8 @@ pub unsafe extern "C" fn ipcx_options_set_max_message(
     })
 }
 
-/// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ).
+/// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ),
+/// the byte limit of a System V message queue (msg_qbytes).
 ///
 /// Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. Limits are checked when the
 /// object is created.
@@ -147,6 +150,24 @@ pub unsafe extern "C" fn ipcx_options_set_capacity(
 ) -> ipcx_status {
     call_on("ipcx_options_set_capacity", opts, |o| {
         o.0.set_capacity(bytes)
+    })
+}
+
+/// Set the depth of a queue: the most messages it holds before senders wait (POSIX
+/// message queues: mq_maxmsg; default /proc/sys/fs/mqueue/msg_default).
+///
+/// Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. The system limit
+/// (/proc/sys/fs/mqueue/msg_max) is checked when the queue is created.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_max_messages(
+    opts: *mut ipcx_options,
+    count: usize,
+) -> ipcx_status {
+    call_on("ipcx_options_set_max_messages", opts, |o| {
+        o.0.set_max_messages(count)
     })
 }
 
@@ -184,6 +205,36 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
 ) -> ipcx_status {
     call_on("ipcx_options_set_sigpipe_guard", opts, |o| {
         o.0.sigpipe_guard = Some(on);
+        Ok(())
+    })
+}
+
+/// The System V IPC key for an existing file and a project id (ftok(3)): processes that
+/// agree on a path and an id get the same key for `ipcx_msgq_open` (and the other
+/// System V objects) without agreeing on a number.
+///
+/// Arguments: `path` must exist (only its device and inode numbers are used, so the key
+/// changes if the file is deleted and re-created); `proj_id` 1..255 (ftok uses its low
+/// 8 bits); `key` receives the key.
+/// Collisions: the key packs 8 bits of the project id, 8 bits of the device number and
+/// 16 bits of the inode number, so two different files can give the same key; use
+/// exclusive creation to detect that.
+/// Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
+/// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
+/// `proj_id` out of range). On error `*key` is left unchanged.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sysv_key(
+    path: *const c_char,
+    proj_id: c_int,
+    key: *mut i32,
+) -> ipcx_status {
+    call("ipcx_sysv_key", || {
+        let key = unsafe { out(key, "key") }?;
+        let path = unsafe { super::str_arg(path, "path", crate::name::PATH_MAX) }?;
+        *key = crate::name::sysv_key(path, proj_id)?;
         Ok(())
     })
 }

@@ -6,6 +6,7 @@
 
 pub mod common;
 pub(crate) mod handle;
+pub mod msgq;
 pub mod pipe;
 pub mod region;
 pub mod signal;
@@ -38,7 +39,23 @@ pub(crate) fn call_on<T: handle::Handle>(
     finish(func, r, h as usize)
 }
 
+/// The success path stays in the caller (no move of the large error type); failures and
+/// panics are handled out of line.
+#[inline(always)]
 fn finish(func: &'static str, r: std::thread::Result<Result<()>>, handle_addr: usize) -> Status {
+    match r {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish_failed(func, r, handle_addr),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn finish_failed(
+    func: &'static str,
+    r: std::thread::Result<Result<()>>,
+    handle_addr: usize,
+) -> Status {
     match r {
         Ok(Ok(())) => Status::IPCX_OK,
         Ok(Err(e)) => {
@@ -83,6 +100,7 @@ pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
     }
 }
 
+#[cold]
 fn check_len(len: usize, what: &str) -> Result<()> {
     if len > isize::MAX as usize {
         return Err(Error::invalid(format!(
@@ -96,7 +114,12 @@ fn check_len(len: usize, what: &str) -> Result<()> {
 ///
 /// # Safety
 /// `p` must be NULL or valid for reading `len` bytes for the duration of the call.
+#[inline]
 pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
+    if !p.is_null() && len <= isize::MAX as usize {
+        // SAFETY: per the contract (the hot path; the checks below only explain errors).
+        return Ok(unsafe { std::slice::from_raw_parts(p.cast(), len) });
+    }
     check_len(len, what)?;
     if len == 0 {
         return Ok(&[]);
@@ -112,7 +135,12 @@ pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize, what: &str) -> Resu
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing `len` bytes for the duration of the call.
+#[inline]
 pub(crate) unsafe fn bytes_mut<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
+    if !p.is_null() && len <= isize::MAX as usize {
+        // SAFETY: per the contract (the hot path; the checks below only explain errors).
+        return Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), len) });
+    }
     check_len(len, what)?;
     if len == 0 {
         return Ok(&mut []);
@@ -153,6 +181,7 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
         capacity: None,
         atomic: None,
         sigpipe_guard: None,
+        max_messages: None,
     };
     if p.is_null() {
         return Ok(&DEFAULT);
