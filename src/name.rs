@@ -73,6 +73,30 @@ pub fn abstract_name(n: &str) -> Result<&str> {
     Ok(n)
 }
 
+/// ftok(3): the System V IPC key of an existing `path` and a `proj_id` in 1..=255, shared by
+/// every System V mechanism. A key of 0 (IPC_PRIVATE) is refused: it would not name anything.
+pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
+    let p = path(p)?;
+    if !(1..=255).contains(&proj_id) {
+        return Err(Error::invalid(format!(
+            "ftok({p:?}, {proj_id}): proj_id must be 1..255 (only its low 8 bits are used, and \
+             they must not be 0)"
+        )));
+    }
+    let c = std::ffi::CString::new(p).map_err(|_| Error::invalid("path contains a NUL byte"))?;
+    // SAFETY: a valid C string.
+    let key = unsafe { libc::ftok(c.as_ptr(), proj_id) };
+    if key == -1 {
+        return Err(Error::last_os(format_args!("ftok({p:?}, {proj_id})")));
+    }
+    if key == libc::IPC_PRIVATE {
+        return Err(Error::invalid(format!(
+            "ftok({p:?}, {proj_id}) gives 0, which means IPC_PRIVATE; use another proj_id"
+        )));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +109,16 @@ mod tests {
         }
         let long = format!("/{}", "x".repeat(255));
         assert!(posix_name(&long, 255).is_err());
+    }
+
+    #[test]
+    fn sysv_keys() {
+        let a = sysv_key("/", 1).unwrap();
+        assert_eq!(a, sysv_key("/", 1).unwrap());
+        assert_ne!(a, sysv_key("/", 2).unwrap());
+        assert!(sysv_key("/", 0).is_err());
+        assert!(sysv_key("/", 256).is_err());
+        assert!(sysv_key("/definitely/missing", 1).is_err());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::ffi::{c_char, c_int};
 
+use super::{set_opt, str_arg};
+
 use super::{call, call_on, handle, out};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
@@ -184,6 +186,34 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
 ) -> ipcx_status {
     call_on("ipcx_options_set_sigpipe_guard", opts, |o| {
         o.0.sigpipe_guard = Some(on);
+        Ok(())
+    })
+}
+
+/// The System V key of an existing file and a project id (ftok(3)), for every System V
+/// mechanism: processes that agree on a path and an id get the same key.
+///
+/// Arguments: `path` an existing file (NUL-terminated, < PATH_MAX); `proj_id` 1..255;
+/// `key` receives the key.
+/// Errors: `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path, `proj_id` out of range, or a
+/// key of 0, which would mean private), `IPCX_ERR_NOT_FOUND` (no such file),
+/// `IPCX_ERR_PERMISSION`. On failure `*key` is 0.
+/// Note: the key comes from the file's inode and device; a file deleted and re-created may
+/// give another key, and two files may (rarely) collide.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_ftok(
+    path: *const c_char,
+    proj_id: c_int,
+    key: *mut i32,
+) -> ipcx_status {
+    unsafe { set_opt(key, 0) };
+    call("ipcx_ftok", || {
+        let p = unsafe { str_arg(path, "path", crate::name::PATH_MAX) }?;
+        let k = unsafe { out(key, "key") }?;
+        *k = crate::name::sysv_key(p, proj_id)?;
         Ok(())
     })
 }

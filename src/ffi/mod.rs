@@ -8,6 +8,7 @@ pub mod common;
 pub(crate) mod handle;
 pub mod pipe;
 pub mod region;
+pub mod shm;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
