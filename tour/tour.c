@@ -16,6 +16,10 @@ static const struct {
     /* In the order of the seed document. */
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
+    {"System V shared memory", tour_sysv_shm},
+    {"POSIX shared memory", tour_posix_shm},
+    {"shared file mapping", tour_file_mapping},
+    {"anonymous shared mapping", tour_anonymous_mapping},
 };
 
 int main(void) {

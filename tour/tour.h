@@ -35,5 +35,9 @@ int tour_wait_child(pid_t pid, int timeout_ms);
 /* Rows (one file each). */
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
+void tour_sysv_shm(struct tour_row *row);
+void tour_posix_shm(struct tour_row *row);
+void tour_file_mapping(struct tour_row *row);
+void tour_anonymous_mapping(struct tour_row *row);
 
 #endif
