@@ -63,6 +63,17 @@ static void check_record(ipcx_region *r, size_t off, size_t n, unsigned seed) {
     free(want);
 }
 
+/* The hand-off notes: say `note`, or wait (30 s at most) until exactly `note` arrives. */
+static void say(ipcx_pipe *p, const char *note) { T_OK(ipcx_pipe_send(p, note, strlen(note), 10000)); }
+
+static void wait_for(ipcx_pipe *p, const char *note) {
+    char buf[64];
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(p, buf, &len, 30000));
+    T_ASSERTF(len == strlen(note) && memcmp(buf, note, len) == 0, "got \"%.*s\", expected \"%s\"",
+              (int)len, buf, note);
+}
+
 /* The seed's pattern across fork, for a region of any kind: the child writes a record and
  * says "record ready"; the parent checks it, writes its answer after it and says so; the
  * child checks the answer. */
@@ -75,11 +86,8 @@ static void handoff_across_fork(ipcx_region *r) {
         T_OK(ipcx_pipe_close(a_rd));
         T_OK(ipcx_pipe_close(b_wr));
         put_record(r, 100, 3000, 7);
-        T_OK(ipcx_pipe_send(a_wr, "record ready", 12, 10000));
-        char msg[32];
-        size_t len = sizeof msg;
-        T_OK(ipcx_pipe_recv(b_rd, msg, &len, 10000));
-        T_ASSERT(len == 12 && memcmp(msg, "answer ready", 12) == 0);
+        say(a_wr, "record ready");
+        wait_for(b_rd, "answer ready");
         check_record(r, 3100, 3000, 8);
         T_OK(ipcx_pipe_close(a_wr));
         T_OK(ipcx_pipe_close(b_rd));
@@ -88,13 +96,10 @@ static void handoff_across_fork(ipcx_region *r) {
     }
     T_OK(ipcx_pipe_close(a_wr));
     T_OK(ipcx_pipe_close(b_rd));
-    char msg[32];
-    size_t len = sizeof msg;
-    T_OK(ipcx_pipe_recv(a_rd, msg, &len, 10000));
-    T_ASSERT(len == 12 && memcmp(msg, "record ready", 12) == 0);
+    wait_for(a_rd, "record ready");
     check_record(r, 100, 3000, 7);
     put_record(r, 3100, 3000, 8);
-    T_OK(ipcx_pipe_send(b_wr, "answer ready", 12, 10000));
+    say(b_wr, "answer ready");
     t_wait_ok(p, 20000);
     T_OK(ipcx_pipe_close(a_rd));
     T_OK(ipcx_pipe_close(b_wr));
@@ -130,7 +135,7 @@ static void handoff_with_peer(ipcx_region *r, const char *kind, const char *name
         check_record(r, off + n, n, seed + 1);
         off = (off + 2 * n + 64) % 8192;
     }
-    T_OK(ipcx_pipe_send(w, "bye", 3, 10000));
+    say(w, "bye");
     T_OK(ipcx_pipe_close(w));
     T_OK(ipcx_pipe_close(rd));
     t_wait_ok(p, 20000);
@@ -179,13 +184,12 @@ T_CASE(anonymous_region_shared_across_fork) {
         /* The child writes through the raw pointer and with a bounded copy. */
         memset(base, 0xAB, 4096);
         T_OK(ipcx_region_write(r, size - 5, "tail!", 5));
-        T_OK(ipcx_pipe_send(wr, "done", 4, 10000)); /* the hand-off */
+        say(wr, "done"); /* the hand-off */
         T_OK(ipcx_region_close(r));
         _exit(0);
     }
+    wait_for(rd, "done");
     char buf[8];
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
     T_ASSERT(((unsigned char *)base)[0] == 0xAB && ((unsigned char *)base)[4095] == 0xAB);
     T_OK(ipcx_region_read(r, size - 5, buf, 5));
     T_ASSERT(memcmp(buf, "tail!", 5) == 0);
@@ -257,6 +261,18 @@ static ipcx_shm_segment *new_segment(int32_t key, size_t size, uint32_t flags, c
     return s;
 }
 
+/* A fresh file (tracked) and its System V key for `proj`; the caller unlinks the file. */
+static int32_t key_file(char *path, size_t len, int proj) {
+    t_path(path, len, "key");
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    T_ASSERT(fd >= 0);
+    close(fd);
+    int32_t key = 0;
+    T_OK(ipcx_ftok(path, proj, &key));
+    T_ASSERT(key != 0);
+    return key;
+}
+
 T_CASE(sysv_private_segment_across_fork) {
     time_t t0 = time(NULL);
     ipcx_shm_segment *s = new_segment(IPCX_KEY_PRIVATE, 10000, IPCX_SHM_CREATE, NULL);
@@ -309,13 +325,12 @@ T_CASE(sysv_private_segment_across_fork) {
         T_OK(ipcx_shm_segment_attach(s, 0, &own)); /* the child may attach too */
         put_record(own, 0, 4000, 3);
         T_OK(ipcx_region_close(own));
-        T_OK(ipcx_pipe_send(wr, "record ready", 12, 10000));
+        say(wr, "record ready");
         T_OK(ipcx_region_close(r));
         T_OK(ipcx_shm_segment_close(s));
         _exit(0);
     }
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
+    wait_for(rd, "record ready");
     check_record(r, 0, 4000, 3);
     t_wait_ok(p, 10000);
     T_OK(ipcx_shm_segment_stat(s, &i));
@@ -331,12 +346,7 @@ T_CASE(sysv_private_segment_across_fork) {
 
 T_CASE(sysv_keys_modes_and_read_only) {
     char path[256];
-    t_path(path, sizeof path, "key");
-    int fd = open(path, O_CREAT | O_WRONLY, 0600);
-    T_ASSERT(fd >= 0);
-    close(fd);
-    int32_t key = 0, key2 = 0;
-    T_OK(ipcx_ftok(path, 'x', &key));
+    int32_t key = key_file(path, sizeof path, 'x'), key2 = 0;
     T_OK(ipcx_ftok(path, 'x', &key2));
     T_ASSERT(key != 0 && key == key2);
     T_OK(ipcx_ftok(path, 'y', &key2));
@@ -404,12 +414,7 @@ T_CASE(sysv_keys_modes_and_read_only) {
 
 T_CASE(sysv_remove_while_attached) {
     char path[256];
-    t_path(path, sizeof path, "key");
-    int fd = open(path, O_CREAT | O_WRONLY, 0600);
-    T_ASSERT(fd >= 0);
-    close(fd);
-    int32_t key;
-    T_OK(ipcx_ftok(path, 1, &key));
+    int32_t key = key_file(path, sizeof path, 1);
     ipcx_shm_segment *s = new_segment(key, 1 << 16, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
     int id;
     T_OK(ipcx_shm_segment_id(s, &id));
@@ -449,13 +454,11 @@ T_CASE(sysv_remove_while_attached) {
     if (p == 0) {
         check_record(r, 0, 1000, 21);
         put_record(r, 1000, 1000, 22);
-        T_OK(ipcx_pipe_send(wr, "record ready", 12, 10000));
+        say(wr, "record ready");
         T_OK(ipcx_region_close(r));
         _exit(0);
     }
-    char buf[16];
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
+    wait_for(rd, "record ready");
     check_record(r, 1000, 1000, 22);
     t_wait_ok(p, 10000);
     T_OK(ipcx_pipe_close(rd));
@@ -471,12 +474,7 @@ T_CASE(sysv_remove_while_attached) {
 
 T_CASE(sysv_unrelated_process) {
     char path[256];
-    t_path(path, sizeof path, "key");
-    int fd = open(path, O_CREAT | O_WRONLY, 0600);
-    T_ASSERT(fd >= 0);
-    close(fd);
-    int32_t key;
-    T_OK(ipcx_ftok(path, 7, &key));
+    int32_t key = key_file(path, sizeof path, 7);
     ipcx_shm_segment *s = new_segment(key, 16384, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
     ipcx_region *r;
     T_OK(ipcx_shm_segment_attach(s, 0, &r));
@@ -606,16 +604,14 @@ T_CASE(posix_object_across_fork) {
         T_OK(ipcx_shm_map(c, 0, &cr));
         put_record(cr, 20000, 6000, 31);
         T_OK(ipcx_shm_set_size(c, 131072));
-        T_OK(ipcx_pipe_send(wr, "record ready", 12, 10000));
+        say(wr, "record ready");
         T_OK(ipcx_region_close(cr));
         T_OK(ipcx_shm_close(c));
         T_OK(ipcx_region_close(r));
         T_OK(ipcx_shm_close(s));
         _exit(0);
     }
-    char buf[16];
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
+    wait_for(rd, "record ready");
     check_record(r, 20000, 6000, 31);
     T_OK(ipcx_shm_size(s, &size));
     T_EQ_INT(size, 131072); /* what the other process set */
@@ -803,14 +799,12 @@ T_CASE(file_mapping_across_fork) {
         expect_region(cr, IPCX_REGION_FILE, true, 3 * 4096);
         put_record(cr, 7000, 5000, 41);
         T_OK(ipcx_region_sync(cr, 7000, 5000, 0));
-        T_OK(ipcx_pipe_send(wr, "record ready", 12, 10000));
+        say(wr, "record ready");
         T_OK(ipcx_region_close(cr));
         T_OK(ipcx_region_close(r));
         _exit(0);
     }
-    char buf[16];
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
+    wait_for(rd, "record ready");
     check_record(r, 7000, 5000, 41);
     /* The bytes are in the file: read(2) sees them. */
     unsigned char from_file[5000], want[5000];
@@ -986,13 +980,11 @@ static void big_region(ipcx_region *r) {
             T_OK(ipcx_region_write(r, off, chunk, CHUNK));
         }
         free(chunk);
-        T_OK(ipcx_pipe_send(wr, "written", 7, 10000));
+        say(wr, "written");
         T_OK(ipcx_region_close(r));
         _exit(0);
     }
-    char msg[16];
-    size_t len = sizeof msg;
-    T_OK(ipcx_pipe_recv(rd, msg, &len, 50000));
+    wait_for(rd, "written");
     unsigned char *all = malloc(BIG), *want = malloc(CHUNK);
     T_ASSERT(all != NULL && want != NULL);
     T_OK(ipcx_region_read(r, 0, all, BIG));

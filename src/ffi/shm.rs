@@ -59,43 +59,7 @@ impl handle::Handle for ipcx_shm {
     const NAME: &'static str = "ipcx_shm";
 }
 
-/// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ipcx_shm_segment_info {
-    /// The segment id.
-    pub id: c_int,
-    /// Its key (0, IPC_PRIVATE, for private segments and once removed).
-    pub key: i32,
-    /// Size in bytes, as given at creation.
-    pub size: usize,
-    /// Number of attachments in all processes (a fork adds the child's).
-    pub attach_count: u64,
-    /// Pid of the process that created it.
-    pub creator_pid: i32,
-    /// Pid of the process that last attached or detached it.
-    pub last_pid: i32,
-    /// Time of the last attach, seconds since the epoch (0: never).
-    pub attach_time: i64,
-    /// Time of the last detach, seconds since the epoch (0: never).
-    pub detach_time: i64,
-    /// Time of creation or of the last change, seconds since the epoch.
-    pub change_time: i64,
-    /// Permission bits (for example 0600).
-    pub mode: u32,
-    /// Owner user id.
-    pub uid: u32,
-    /// Owner group id.
-    pub gid: u32,
-    /// Creator user id.
-    pub creator_uid: u32,
-    /// Creator group id.
-    pub creator_gid: u32,
-    /// True once removed (IPC_RMID) while still attached somewhere: it disappears at the
-    /// last detach.
-    pub removed: bool,
-}
+pub use crate::shm::sysv::ipcx_shm_segment_info;
 
 /// Create or open the System V segment of `key` (shmget).
 ///
@@ -227,24 +191,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_stat(
     unsafe { set_opt(info, ipcx_shm_segment_info::default()) };
     call_on("ipcx_shm_segment_stat", seg, |s| {
         let o = unsafe { out(info, "info") }?;
-        let i = s.0.stat()?;
-        *o = ipcx_shm_segment_info {
-            id: i.id,
-            key: i.key,
-            size: i.size,
-            attach_count: i.attach_count,
-            creator_pid: i.creator_pid,
-            last_pid: i.last_pid,
-            attach_time: i.attach_time,
-            detach_time: i.detach_time,
-            change_time: i.change_time,
-            mode: i.mode,
-            uid: i.uid,
-            gid: i.gid,
-            creator_uid: i.creator_uid,
-            creator_gid: i.creator_gid,
-            removed: i.removed,
-        };
+        *o = s.0.stat()?;
         Ok(())
     })
 }

@@ -35,40 +35,48 @@ pub struct Segment {
     removed: bool,
 }
 
-/// What `shmctl(IPC_STAT)` says about a segment.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SegmentInfo {
+// Defined here, in C layout, so the core and the boundary share one definition (as
+// `ipcx_status` is in error.rs).
+/// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ipcx_shm_segment_info {
     /// The segment id.
-    pub id: i32,
-    /// The key (IPC_PRIVATE once removed).
+    pub id: libc::c_int,
+    /// Its key (0, IPC_PRIVATE, for private segments and once removed).
     pub key: i32,
-    /// Size in bytes, as requested at creation.
+    /// Size in bytes, as given at creation.
     pub size: usize,
-    /// Current number of attachments, in all processes.
+    /// Number of attachments in all processes (a fork adds the child's).
     pub attach_count: u64,
-    /// Pid of the creator.
+    /// Pid of the process that created it.
     pub creator_pid: i32,
-    /// Pid of the last shmat/shmdt.
+    /// Pid of the process that last attached or detached it.
     pub last_pid: i32,
-    /// Last attach, detach and change times (seconds since the epoch, 0 = never).
+    /// Time of the last attach, seconds since the epoch (0: never).
     pub attach_time: i64,
-    /// See `attach_time`.
+    /// Time of the last detach, seconds since the epoch (0: never).
     pub detach_time: i64,
-    /// See `attach_time`.
+    /// Time of creation or of the last change, seconds since the epoch.
     pub change_time: i64,
-    /// Permission bits.
+    /// Permission bits (for example 0600).
     pub mode: u32,
-    /// Owner.
+    /// Owner user id.
     pub uid: u32,
-    /// Owner group.
+    /// Owner group id.
     pub gid: u32,
-    /// Creator.
+    /// Creator user id.
     pub creator_uid: u32,
-    /// Creator group.
+    /// Creator group id.
     pub creator_gid: u32,
-    /// Marked for removal, waiting for the last detach.
+    /// True once removed (IPC_RMID) while still attached somewhere: it disappears at the
+    /// last detach.
     pub removed: bool,
 }
+
+/// Short Rust-side name.
+pub use ipcx_shm_segment_info as SegmentInfo;
 
 fn shm_stat(id: i32) -> std::result::Result<libc::shmid_ds, Errno> {
     // SAFETY: a zeroed shmid_ds buffer; the kernel validates the id.
