@@ -496,6 +496,7 @@ T_CASE(sysv_bad_input) {
     T_LAST_ERROR_HAS("SHMMIN");
     char want[96];
     snprintf(want, sizeof want, "/proc/sys/kernel/shmmax (%llu)", read_ull("/proc/sys/kernel/shmmax"));
+    T_LAST_ERROR_HAS(want);
     T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)-1, IPCX_SHM_CREATE, NULL, &s));
     T_LAST_ERROR_HAS(want);
     T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)1 << 40, IPCX_SHM_CREATE, NULL, &s));
@@ -698,6 +699,11 @@ T_CASE(posix_modes_names_and_read_only) {
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0x40, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_size(s, NULL));
+    size_t size = 7;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_size(NULL, &size));
+    T_ASSERT(size == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(NULL, 0, &r));
+    T_ASSERT(r == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_set_size(s, (size_t)-1));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_set_size(NULL, 1));
     /* Missing objects. */
@@ -709,7 +715,6 @@ T_CASE(posix_modes_names_and_read_only) {
     /* Closed handles. */
     T_OK(ipcx_shm_unlink(name));
     T_OK(ipcx_shm_close(s));
-    size_t size;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_size(s, &size));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_set_size(s, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_map(s, 0, &r));

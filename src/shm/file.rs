@@ -33,10 +33,21 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
     let what = format!("file {path:?}");
     // O_NONBLOCK: opening a FIFO by mistake must not block (it is refused below).
     let oflags = acc | libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NONBLOCK;
-    let (fd, created) = open_exact(&what, flags, opts.mode(), oflags, |of, mode| {
-        // SAFETY: a valid C string.
-        owned(unsafe { libc::open(c.as_ptr(), of, mode as libc::c_uint) })
-    })?;
+    let unlink = || {
+        // SAFETY: a valid C string; only called for a file this call created.
+        unsafe { libc::unlink(c.as_ptr()) };
+    };
+    let (fd, created) = open_exact(
+        &what,
+        flags,
+        opts.mode(),
+        oflags,
+        |of, mode| {
+            // SAFETY: a valid C string.
+            owned(unsafe { libc::open(c.as_ptr(), of, mode as libc::c_uint) })
+        },
+        unlink,
+    )?;
     let result = (|| {
         let st = fstat(fd.as_fd(), &what)?;
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
@@ -69,8 +80,7 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
         map_fd(fd.as_fd(), len, writable, Kind::File, path)
     })();
     if result.is_err() && created {
-        // SAFETY: a valid C string; this call created the file a moment ago.
-        unsafe { libc::unlink(c.as_ptr()) };
+        unlink();
     }
     result
 }

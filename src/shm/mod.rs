@@ -61,14 +61,16 @@ fn flag_names(allowed: u32) -> String {
 }
 
 /// Open (and with `CREATE` create) a descriptor-backed object with `opener(oflags, mode)`,
-/// applying `mode` exactly (no umask) when this call created it. Returns the descriptor
-/// and whether it was created here. `what` names the object in messages.
+/// applying `mode` exactly (no umask) when this call created it; if that fails, `remove`
+/// deletes what was just created. Returns the descriptor and whether it was created here.
+/// `what` names the object in messages.
 pub(crate) fn open_exact(
     what: &str,
     flags: u32,
     mode: u32,
     base_oflags: libc::c_int,
     opener: impl Fn(libc::c_int, u32) -> std::result::Result<OwnedFd, Errno>,
+    remove: impl FnOnce(),
 ) -> Result<(OwnedFd, bool)> {
     let open_err = |e: Errno, how: &str| match e {
         Errno::ENOENT => Error::os(e, format_args!("{how} {what}: it does not exist")),
@@ -107,7 +109,9 @@ pub(crate) fn open_exact(
             Ok(fd) => {
                 // SAFETY: fchmod on the descriptor we own.
                 if unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) } < 0 {
-                    return Err(Error::last_os(format_args!("fchmod({what}, {mode:o})")));
+                    let err = Error::last_os(format_args!("fchmod({what}, {mode:o})"));
+                    remove();
+                    return Err(err);
                 }
                 return Ok((fd, true));
             }

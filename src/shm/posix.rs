@@ -47,6 +47,10 @@ pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
             // SAFETY: a valid C string.
             owned(unsafe { libc::shm_open(c.as_ptr(), of, mode as libc::mode_t) })
         },
+        // SAFETY: a valid C string; this call created the object a moment ago.
+        || unsafe {
+            libc::shm_unlink(c.as_ptr());
+        },
     )?;
     Ok(PosixShm {
         fd,

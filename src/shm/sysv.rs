@@ -132,7 +132,9 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
     }
     if create && size == 0 {
         return Err(Error::invalid(format!(
-            "shmget(key {k}): size 0 is below the smallest segment, SHMMIN (1 byte)"
+            "shmget(key {k}): size 0 is below the smallest segment, SHMMIN (1 byte); the \
+             largest is /proc/sys/kernel/shmmax ({})",
+            sysctl("shmmax")
         )));
     }
     if size > isize::MAX as usize {
