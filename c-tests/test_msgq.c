@@ -40,7 +40,7 @@ static ipcx_msgq *track_msgq(ipcx_msgq *q) {
 /* A new private System V queue, tracked. */
 static ipcx_msgq *new_private(const ipcx_options *o) {
     ipcx_msgq *q = NULL;
-    T_OK(ipcx_msgq_open(IPCX_MSGQ_PRIVATE, IPCX_MSGQ_CREATE, o, &q));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, o, &q));
     return track_msgq(q);
 }
 
@@ -217,7 +217,7 @@ T_CASE(sysv_keys_and_open_flags) {
     ipcx_msgq *p = new_private(NULL);
     umask(old);
     T_EQ_INT(stat_of(p).mode, 0600);
-    T_EQ_INT(stat_of(p).key, IPCX_MSGQ_PRIVATE);
+    T_EQ_INT(stat_of(p).key, IPCX_KEY_PRIVATE);
     /* Two private opens are two queues. */
     ipcx_msgq *p2 = new_private(NULL);
     int32_t pid1, pid2;
@@ -631,7 +631,7 @@ T_CASE(sysv_stat_limits_and_byte_limit) {
     if (!has_cap_sys_resource()) {
         T_OK(ipcx_options_set_capacity(o, msgmnb * 2));
         ipcx_msgq *c2 = (ipcx_msgq *)1;
-        T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_MSGQ_PRIVATE, IPCX_MSGQ_CREATE, o, &c2));
+        T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, o, &c2));
         T_ASSERT(c2 == NULL); /* and the queue it created was removed again */
         T_LAST_ERROR_HAS("msgmnb");
     }

@@ -1,9 +1,177 @@
-/* Shared memory: regions of every kind across fork. */
+/* Shared memory: every kind of region (anonymous, System V, POSIX, file) across fork and
+ * between unrelated processes (c-tests/shm_peer.c), System V removal semantics, SIGBUS
+ * safety of the bounded copies, a 256 MiB region, bad inputs, nothing left behind.
+ *
+ * Hand-offs go through ipcx pipes (or FIFOs for unrelated processes): one process writes a
+ * record, then says "record ready"; the other reads it only after that message. */
+#include <sys/resource.h>
+
+#include "shm_pattern.h"
 #include "test.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static pid_t spawn_peer(char *const argv[]) {
+    pid_t p = t_fork();
+    if (p == 0) {
+        char exe[4200];
+        snprintf(exe, sizeof exe, "%s/shm_peer", t_exe_dir());
+        execv(exe, argv);
+        _exit(127);
+    }
+    return p;
+}
+
+static mode_t perm_of(const char *path) {
+    struct stat st;
+    T_ASSERT(stat(path, &st) == 0);
+    return st.st_mode & 07777;
+}
+
+/* Check a region's kind, writability and size. */
+static void expect_region(ipcx_region *r, int kind, bool writable, size_t size) {
+    int k = -1;
+    bool w = !writable;
+    size_t sz = 0;
+    T_OK(ipcx_region_kind(r, &k, &w));
+    T_EQ_INT(k, kind);
+    T_EQ_INT(w, writable);
+    T_OK(ipcx_region_info(r, NULL, &sz));
+    T_EQ_INT(sz, size);
+}
+
+/* Write a record of `n` bytes made with `seed` at `off`. */
+static void put_record(ipcx_region *r, size_t off, size_t n, unsigned seed) {
+    unsigned char *buf = malloc(n);
+    T_ASSERT(buf != NULL);
+    shm_pattern(buf, n, seed);
+    T_OK(ipcx_region_write(r, off, buf, n));
+    free(buf);
+}
+
+/* Check the record at `off`, through the bounded copy and through the raw pointer. */
+static void check_record(ipcx_region *r, size_t off, size_t n, unsigned seed) {
+    unsigned char *got = malloc(n), *want = malloc(n);
+    T_ASSERT(got != NULL && want != NULL);
+    void *base;
+    T_OK(ipcx_region_info(r, &base, NULL));
+    shm_pattern(want, n, seed);
+    T_OK(ipcx_region_read(r, off, got, n));
+    T_ASSERTF(memcmp(got, want, n) == 0, "record at %zu (seed %u) differs (bounded copy)", off, seed);
+    T_ASSERTF(memcmp((unsigned char *)base + off, want, n) == 0, "record at %zu differs (pointer)", off);
+    free(got);
+    free(want);
+}
+
+/* The hand-off notes: say `note`, or wait (30 s at most) until exactly `note` arrives. */
+static void say(ipcx_pipe *p, const char *note) { T_OK(ipcx_pipe_send(p, note, strlen(note), 10000)); }
+
+static void wait_for(ipcx_pipe *p, const char *note) {
+    char buf[64];
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(p, buf, &len, 30000));
+    T_ASSERTF(len == strlen(note) && memcmp(buf, note, len) == 0, "got \"%.*s\", expected \"%s\"",
+              (int)len, buf, note);
+}
+
+/* The seed's pattern across fork, for a region of any kind: the child writes a record and
+ * says "record ready"; the parent checks it, writes its answer after it and says so; the
+ * child checks the answer. */
+static void handoff_across_fork(ipcx_region *r) {
+    ipcx_pipe *a_rd, *a_wr, *b_rd, *b_wr;
+    T_OK(ipcx_pipe_create(NULL, &a_rd, &a_wr)); /* child -> parent */
+    T_OK(ipcx_pipe_create(NULL, &b_rd, &b_wr)); /* parent -> child */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(a_rd));
+        T_OK(ipcx_pipe_close(b_wr));
+        put_record(r, 100, 3000, 7);
+        say(a_wr, "record ready");
+        wait_for(b_rd, "answer ready");
+        check_record(r, 3100, 3000, 8);
+        T_OK(ipcx_pipe_close(a_wr));
+        T_OK(ipcx_pipe_close(b_rd));
+        T_OK(ipcx_region_close(r)); /* the child's own copy */
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(a_wr));
+    T_OK(ipcx_pipe_close(b_rd));
+    wait_for(a_rd, "record ready");
+    check_record(r, 100, 3000, 7);
+    put_record(r, 3100, 3000, 8);
+    say(b_wr, "answer ready");
+    t_wait_ok(p, 20000);
+    T_OK(ipcx_pipe_close(a_rd));
+    T_OK(ipcx_pipe_close(b_wr));
+}
+
+/* Hand records back and forth with a separately started shm_peer that mapped the same
+ * object by name: `rounds` records of growing size. */
+static void handoff_with_peer(ipcx_region *r, const char *kind, const char *name, int rounds) {
+    char to[256], from[256];
+    t_path(to, sizeof to, "to");
+    t_path(from, sizeof from, "from");
+    T_OK(ipcx_fifo_create(to, NULL));
+    T_OK(ipcx_fifo_create(from, NULL));
+    char *argv[] = {"shm_peer", (char *)kind, (char *)name, to, from, NULL};
+    pid_t p = spawn_peer(argv);
+    ipcx_pipe *w, *rd;
+    T_OK(ipcx_fifo_open(to, IPCX_FIFO_WRITE, NULL, 10000, &w));
+    T_OK(ipcx_fifo_open(from, IPCX_FIFO_READ, NULL, 10000, &rd));
+    size_t off = 0;
+    for (int i = 0; i < rounds; i++) {
+        size_t n = (size_t)1 << (i % 13); /* 1 B .. 4 KiB */
+        unsigned seed = 1000 + (unsigned)i * 2;
+        put_record(r, off, n, seed);
+        char msg[128];
+        size_t len = (size_t)snprintf(msg, sizeof msg, "rec %zu %zu %u", off, n, seed);
+        T_OK(ipcx_pipe_send(w, msg, len, 10000)); /* "record ready" */
+        len = sizeof msg - 1;
+        T_OK(ipcx_pipe_recv(rd, msg, &len, 10000));
+        msg[len] = 0;
+        char want[128];
+        snprintf(want, sizeof want, "ok %zu %zu %u", off + n, n, seed + 1);
+        T_ASSERTF(strcmp(msg, want) == 0, "peer said \"%s\", expected \"%s\"", msg, want);
+        check_record(r, off + n, n, seed + 1);
+        off = (off + 2 * n + 64) % 8192;
+    }
+    say(w, "bye");
+    T_OK(ipcx_pipe_close(w));
+    T_OK(ipcx_pipe_close(rd));
+    t_wait_ok(p, 20000);
+    T_OK(ipcx_fifo_unlink(to));
+    T_OK(ipcx_fifo_unlink(from));
+}
+
+static unsigned long long read_ull(const char *path) {
+    FILE *f = fopen(path, "r");
+    T_ASSERT(f != NULL);
+    unsigned long long v = 0;
+    T_ASSERT(fscanf(f, "%llu", &v) == 1);
+    fclose(f);
+    return v;
+}
+
+/* In a forked child: touch `p` directly, which must kill the child with SIGBUS. */
+static void expect_sigbus_on_touch(volatile unsigned char *p) {
+    pid_t k = t_fork();
+    if (k == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        signal(SIGBUS, SIG_DFL); /* sanitizers install their own handler */
+        (void)*p;
+        _exit(0);
+    }
+    int st = t_wait(k, 10000);
+    T_ASSERTF(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS, "raw access was not killed by SIGBUS (status %#x)", st);
+}
+
+/* ------------------------------------------------------------------ anonymous */
 
 T_CASE(anonymous_region_shared_across_fork) {
     ipcx_region *r;
     T_OK(ipcx_region_create_anonymous(1 << 20, &r));
+    expect_region(r, IPCX_REGION_ANONYMOUS, true, 1 << 20);
     void *base = NULL;
     size_t size = 0;
     T_OK(ipcx_region_info(r, &base, &size));
@@ -16,17 +184,19 @@ T_CASE(anonymous_region_shared_across_fork) {
         /* The child writes through the raw pointer and with a bounded copy. */
         memset(base, 0xAB, 4096);
         T_OK(ipcx_region_write(r, size - 5, "tail!", 5));
-        T_OK(ipcx_pipe_send(wr, "done", 4, 10000)); /* the hand-off */
+        say(wr, "done"); /* the hand-off */
         T_OK(ipcx_region_close(r));
         _exit(0);
     }
+    wait_for(rd, "done");
     char buf[8];
-    size_t len = sizeof buf;
-    T_OK(ipcx_pipe_recv(rd, buf, &len, 10000));
     T_ASSERT(((unsigned char *)base)[0] == 0xAB && ((unsigned char *)base)[4095] == 0xAB);
     T_OK(ipcx_region_read(r, size - 5, buf, 5));
     T_ASSERT(memcmp(buf, "tail!", 5) == 0);
     t_wait_ok(p, 10000);
+    handoff_across_fork(r);
+    /* msync on an anonymous mapping is accepted and harmless. */
+    T_OK(ipcx_region_sync(r, 0, size, 0));
     T_OK(ipcx_pipe_close(rd));
     T_OK(ipcx_pipe_close(wr));
     T_OK(ipcx_region_close(r));
@@ -49,16 +219,816 @@ T_CASE(region_bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, (size_t)-1, buf, 2));
     T_ERR(IPCX_ERR_INVALID, ipcx_region_write(r, 0, NULL, 3));
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, NULL, 3));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_write(r, 0, buf, (size_t)-1));
     T_OK(ipcx_region_write(r, 4096, NULL, 0)); /* empty copy at the end is fine */
     T_ERR(IPCX_ERR_INVALID, ipcx_region_info(NULL, NULL, NULL));
     T_OK(ipcx_region_info(r, NULL, NULL));
+    /* sync: range and flags. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(r, 4000, 200, 0));
+    T_LAST_ERROR_HAS("outside the 4096-byte region");
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(r, 0, 10, 0x80));
+    T_LAST_ERROR_HAS("IPCX_SYNC_ASYNC");
+    T_OK(ipcx_region_sync(r, 10, 0, 0));
+    T_OK(ipcx_region_sync(r, 10, 100, IPCX_SYNC_ASYNC));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(NULL, 0, 1, 0));
+    /* kind: NULL outs are allowed, a NULL region is not. */
+    T_OK(ipcx_region_kind(r, NULL, NULL));
+    int kind = 99;
+    bool w = true;
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_kind(NULL, &kind, &w));
+    T_ASSERT(kind == 0 && !w);
     /* Closed regions. */
     T_OK(ipcx_region_close(r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_read(r, 0, buf, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_write(r, 0, buf, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_info(r, NULL, NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_sync(r, 0, 1, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_kind(r, &kind, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
     T_OK(ipcx_region_close(NULL));
 }
 
-T_MAIN(T_ENTRY(anonymous_region_shared_across_fork), T_ENTRY(region_bad_input))
+/* ------------------------------------------------------------------ System V */
+
+/* Create a segment and track it at once. */
+static ipcx_shm_segment *new_segment(int32_t key, size_t size, uint32_t flags, const ipcx_options *o) {
+    ipcx_shm_segment *s = NULL;
+    T_OK(ipcx_shm_segment_open(key, size, flags, o, &s));
+    int id = -1;
+    T_OK(ipcx_shm_segment_id(s, &id));
+    T_ASSERT(id >= 0);
+    t_track_sysv_shm(id);
+    return s;
+}
+
+/* A fresh file (tracked) and its System V key for `proj`; the caller unlinks the file. */
+static int32_t key_file(char *path, size_t len, int proj) {
+    t_path(path, len, "key");
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    T_ASSERT(fd >= 0);
+    close(fd);
+    int32_t key = 0;
+    T_OK(ipcx_sysv_key(path, proj, &key));
+    T_ASSERT(key != 0);
+    return key;
+}
+
+T_CASE(sysv_private_segment_across_fork) {
+    time_t t0 = time(NULL);
+    ipcx_shm_segment *s = new_segment(IPCX_KEY_PRIVATE, 10000, IPCX_SHM_CREATE, NULL);
+    int id;
+    T_OK(ipcx_shm_segment_id(s, &id));
+    ipcx_shm_segment_info i;
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.id, id);
+    T_EQ_INT(i.key, 0);
+    T_EQ_INT(i.size, 10000); /* the size asked for, not rounded to pages */
+    T_EQ_INT(i.attach_count, 0);
+    T_EQ_INT(i.creator_pid, getpid());
+    T_EQ_INT(i.mode, 0600);
+    T_EQ_INT(i.uid, geteuid());
+    T_EQ_INT(i.creator_uid, geteuid());
+    T_EQ_INT(i.attach_time, 0);
+    T_ASSERT(i.change_time >= t0 - 1 && i.change_time <= time(NULL) + 1);
+    T_ASSERT(!i.removed);
+
+    ipcx_region *r;
+    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    expect_region(r, IPCX_REGION_SYSV, true, 10000);
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.attach_count, 1);
+    T_EQ_INT(i.last_pid, getpid());
+    T_ASSERT(i.attach_time >= t0 - 1);
+    /* A second attachment of the same segment is another view of the same memory. */
+    ipcx_region *r2;
+    T_OK(ipcx_shm_segment_attach(s, IPCX_SHM_READ_ONLY, &r2));
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.attach_count, 2);
+    T_OK(ipcx_region_write(r, 9990, "0123456789", 10));
+    char buf[32];
+    T_OK(ipcx_region_read(r2, 9990, buf, 10));
+    T_ASSERT(memcmp(buf, "0123456789", 10) == 0);
+    T_OK(ipcx_region_close(r2)); /* detach */
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.attach_count, 1);
+    T_ASSERT(i.detach_time >= t0 - 1);
+
+    /* Across fork: the child inherits the attachment (the count grows) and the handle. */
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        ipcx_shm_segment_info ci;
+        T_OK(ipcx_shm_segment_stat(s, &ci));
+        T_EQ_INT(ci.attach_count, 2);
+        ipcx_region *own;
+        T_OK(ipcx_shm_segment_attach(s, 0, &own)); /* the child may attach too */
+        put_record(own, 0, 4000, 3);
+        T_OK(ipcx_region_close(own));
+        say(wr, "record ready");
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_segment_close(s));
+        _exit(0);
+    }
+    wait_for(rd, "record ready");
+    check_record(r, 0, 4000, 3);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.attach_count, 1); /* the child's copies are detached */
+    T_EQ_INT(i.last_pid, p);
+    handoff_across_fork(r);
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_segment_remove(s));
+    T_OK(ipcx_shm_segment_close(s));
+}
+
+T_CASE(sysv_keys_modes_and_read_only) {
+    char path[256];
+    int32_t key = key_file(path, sizeof path, 'x'), key2 = 0;
+    T_OK(ipcx_sysv_key(path, 'x', &key2));
+    T_ASSERT(key != 0 && key == key2);
+    T_OK(ipcx_sysv_key(path, 'y', &key2));
+    T_ASSERT(key2 != key);
+
+    /* The mode is applied exactly, whatever the umask. */
+    umask(077);
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0640));
+    ipcx_shm_segment *s = new_segment(key, 8192, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o);
+    ipcx_shm_segment *t = (ipcx_shm_segment *)1;
+    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_segment_open(key, 8192, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &t));
+    T_ASSERT(t == NULL);
+    T_LAST_ERROR_HAS("already exists");
+    T_OK(ipcx_options_destroy(o));
+    ipcx_shm_segment_info i;
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.mode, 0640);
+    T_EQ_INT(i.key, key);
+    int id, id2;
+    T_OK(ipcx_shm_segment_id(s, &id));
+
+    /* Opening by key: any size up to the segment's; CREATE without EXCLUSIVE opens it. */
+    T_OK(ipcx_shm_segment_open(key, 0, 0, NULL, &t));
+    T_OK(ipcx_shm_segment_id(t, &id2));
+    T_EQ_INT(id2, id);
+    T_OK(ipcx_shm_segment_close(t));
+    T_OK(ipcx_shm_segment_open(key, 100, IPCX_SHM_CREATE, NULL, &t));
+    T_OK(ipcx_shm_segment_id(t, &id2));
+    T_EQ_INT(id2, id);
+    T_OK(ipcx_shm_segment_close(t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(key, 8193, 0, NULL, &t));
+    T_LAST_ERROR_HAS("is only 8192 bytes");
+
+    ipcx_region *r;
+    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    put_record(r, 0, 8192, 11);
+    /* A child opens it by key, another handle by id, and attaches read-only. */
+    pid_t p = t_fork();
+    if (p == 0) {
+        ipcx_shm_segment *c, *c2;
+        T_OK(ipcx_shm_segment_open(key, 0, 0, NULL, &c));
+        T_OK(ipcx_shm_segment_open_id(id, &c2));
+        ipcx_region *ro;
+        T_OK(ipcx_shm_segment_attach(c2, IPCX_SHM_READ_ONLY, &ro));
+        expect_region(ro, IPCX_REGION_SYSV, false, 8192);
+        check_record(ro, 0, 8192, 11);
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(ro, 0, "x", 1));
+        T_LAST_ERROR_HAS("read-only");
+        T_OK(ipcx_region_close(ro));
+        T_OK(ipcx_shm_segment_close(c));
+        T_OK(ipcx_shm_segment_close(c2));
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_segment_remove(s));
+    /* The key is gone at once. */
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open(key, 0, 0, NULL, &t));
+    T_LAST_ERROR_HAS("no segment has this key");
+    T_OK(ipcx_shm_segment_close(s));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(sysv_remove_while_attached) {
+    char path[256];
+    int32_t key = key_file(path, sizeof path, 1);
+    ipcx_shm_segment *s = new_segment(key, 1 << 16, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    int id;
+    T_OK(ipcx_shm_segment_id(s, &id));
+    ipcx_region *r;
+    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    put_record(r, 0, 1000, 21);
+    T_OK(ipcx_shm_segment_remove(s));
+
+    /* Marked: no key, removed flag, still attached. */
+    ipcx_shm_segment_info i;
+    T_OK(ipcx_shm_segment_stat(s, &i));
+    T_ASSERT(i.removed);
+    T_EQ_INT(i.key, 0);
+    T_EQ_INT(i.attach_count, 1);
+    ipcx_shm_segment *t = (ipcx_shm_segment *)1;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open(key, 0, 0, NULL, &t));
+    T_ASSERT(t == NULL);
+    /* No new attachments, through this handle or another one. */
+    ipcx_region *r2 = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_attach(s, 0, &r2));
+    T_ASSERT(r2 == NULL);
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_open_id(id, &t));
+    T_LAST_ERROR_HAS("was removed");
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_remove(s));
+    /* The key can be taken by a new segment meanwhile. */
+    ipcx_shm_segment *fresh = new_segment(key, 4096, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    int fresh_id;
+    T_OK(ipcx_shm_segment_id(fresh, &fresh_id));
+    T_ASSERT(fresh_id != id);
+    T_OK(ipcx_shm_segment_remove(fresh));
+    T_OK(ipcx_shm_segment_close(fresh));
+
+    /* The existing attachment stays valid, in this process and in a forked child. */
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        check_record(r, 0, 1000, 21);
+        put_record(r, 1000, 1000, 22);
+        say(wr, "record ready");
+        T_OK(ipcx_region_close(r));
+        _exit(0);
+    }
+    wait_for(rd, "record ready");
+    check_record(r, 1000, 1000, 22);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
+    /* The last detach destroys it: the id is gone too. */
+    T_OK(ipcx_region_close(r));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_stat(s, &i));
+    T_LAST_ERROR_HAS("no longer exists");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open_id(id, &t));
+    T_OK(ipcx_shm_segment_close(s));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(sysv_unrelated_process) {
+    char path[256];
+    int32_t key = key_file(path, sizeof path, 7);
+    ipcx_shm_segment *s = new_segment(key, 16384, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    ipcx_region *r;
+    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    char keytext[32];
+    snprintf(keytext, sizeof keytext, "%d", (int)key);
+    handoff_with_peer(r, "sysv", keytext, 40);
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_segment_remove(s));
+    T_OK(ipcx_shm_segment_close(s));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(sysv_bad_input) {
+    ipcx_shm_segment *s = (ipcx_shm_segment *)1;
+    /* Sizes: zero, above SHMMAX (the limit and its value in the message), more memory than
+     * there is, above SSIZE_MAX. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 0, IPCX_SHM_CREATE, NULL, &s));
+    T_ASSERT(s == NULL);
+    T_LAST_ERROR_HAS("SHMMIN");
+    char want[96];
+    snprintf(want, sizeof want, "/proc/sys/kernel/shmmax (%llu)", read_ull("/proc/sys/kernel/shmmax"));
+    T_LAST_ERROR_HAS(want);
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)-1, IPCX_SHM_CREATE, NULL, &s));
+    T_LAST_ERROR_HAS(want);
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)1 << 40, IPCX_SHM_CREATE, NULL, &s));
+    T_LAST_ERROR_HAS("not enough memory");
+    T_LAST_ERROR_HAS("overcommit_memory");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, ((size_t)1 << 63) + 5, IPCX_SHM_CREATE, NULL, &s));
+    T_LAST_ERROR_HAS("SSIZE_MAX");
+    /* Keys and flags. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, 0, NULL, &s));
+    T_LAST_ERROR_HAS("IPCX_SHM_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_SHM_EXCLUSIVE, NULL, &s));
+    T_LAST_ERROR_HAS("needs IPCX_SHM_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_SHM_READ_ONLY, NULL, &s));
+    T_LAST_ERROR_HAS("unknown flags");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, 0x100, NULL, &s));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open(0x7ea1ab1e, 0, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL, NULL));
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 100));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, o, &s));
+    T_LAST_ERROR_HAS("max_message");
+    T_OK(ipcx_options_destroy(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, o, &s));
+    /* Ids. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open_id(-1, &s));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open_id(0x7ffffff0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open_id(0, NULL));
+    /* ftok. */
+    int32_t key = 5;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sysv_key("/tmp/ipcx-t-definitely-missing", 1, &key));
+    T_ASSERT(key == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key("/tmp", 0, &key));
+    T_LAST_ERROR_HAS("proj_id");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key("/tmp", 256, &key));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key("", 1, &key));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key(NULL, 1, &key));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key("/tmp", 1, NULL));
+
+    /* Calls on a live segment with bad arguments, then on a closed one. */
+    s = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL);
+    ipcx_region *r = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(s, IPCX_SHM_CREATE, &r));
+    T_ASSERT(r == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(s, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(NULL, 0, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(s, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_id(s, NULL));
+    int id = 5;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_id(NULL, &id));
+    T_ASSERT(id == -1);
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_remove(NULL));
+    /* A handle of another type is refused. */
+    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_remove((ipcx_shm_segment *)r));
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_segment_remove(s));
+    T_OK(ipcx_shm_segment_close(s));
+    ipcx_shm_segment_info i;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_attach(s, 0, &r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_stat(s, &i));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_id(s, &id));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_remove(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_close(s));
+    T_OK(ipcx_shm_segment_close(NULL));
+}
+
+/* ------------------------------------------------------------------ POSIX */
+
+static ipcx_shm *new_posix(char *name, size_t len, const char *tag, const ipcx_options *o) {
+    t_posix_name(name, len, tag);
+    ipcx_shm *s = NULL;
+    T_OK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &s));
+    t_track_shm(name);
+    return s;
+}
+
+T_CASE(posix_object_across_fork) {
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "fork", NULL);
+    size_t size = 99;
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 0);
+    ipcx_region *r = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0, &r)); /* empty */
+    T_ASSERT(r == NULL);
+    T_LAST_ERROR_HAS("ipcx_shm_set_size");
+    T_OK(ipcx_shm_set_size(s, 65536));
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 65536);
+    T_OK(ipcx_shm_map(s, 0, &r));
+    expect_region(r, IPCX_REGION_POSIX, true, 65536);
+    void *base;
+    T_OK(ipcx_region_info(r, &base, NULL));
+    T_ASSERT(((unsigned char *)base)[65535] == 0);
+
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        /* The child maps it again by name, writes a record, and grows the object. */
+        ipcx_shm *c;
+        ipcx_region *cr;
+        T_OK(ipcx_shm_open(name, 0, NULL, &c));
+        T_OK(ipcx_shm_map(c, 0, &cr));
+        put_record(cr, 20000, 6000, 31);
+        T_OK(ipcx_shm_set_size(c, 131072));
+        say(wr, "record ready");
+        T_OK(ipcx_region_close(cr));
+        T_OK(ipcx_shm_close(c));
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_close(s));
+        _exit(0);
+    }
+    wait_for(rd, "record ready");
+    check_record(r, 20000, 6000, 31);
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 131072); /* what the other process set */
+    expect_region(r, IPCX_REGION_POSIX, true, 65536); /* a region keeps its length */
+    t_wait_ok(p, 10000);
+    handoff_across_fork(r);
+    /* Unlink: the name goes, the memory stays for those who have it. */
+    T_OK(ipcx_shm_unlink(name));
+    ipcx_shm *t = (ipcx_shm *)1;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_open(name, 0, NULL, &t));
+    T_ASSERT(t == NULL);
+    check_record(r, 20000, 6000, 31);
+    T_OK(ipcx_shm_close(s)); /* close the descriptor: the region lives on */
+    check_record(r, 20000, 6000, 31);
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
+    T_OK(ipcx_region_close(r));
+}
+
+T_CASE(posix_modes_names_and_read_only) {
+    umask(077);
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0640));
+    char name[128], dev[160];
+    ipcx_shm *s = new_posix(name, sizeof name, "mode", o);
+    snprintf(dev, sizeof dev, "/dev/shm%s", name);
+    T_EQ_INT(perm_of(dev), 0640); /* exactly, despite the umask */
+    ipcx_shm *t = (ipcx_shm *)1;
+    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &t));
+    T_ASSERT(t == NULL);
+    T_LAST_ERROR_HAS(name);
+    /* CREATE without EXCLUSIVE opens the existing object and leaves its mode alone. */
+    T_OK(ipcx_options_set_mode(o, 0600));
+    T_OK(ipcx_shm_open(name, IPCX_SHM_CREATE, o, &t));
+    T_EQ_INT(perm_of(dev), 0640);
+    T_OK(ipcx_shm_close(t));
+    T_OK(ipcx_shm_set_size(s, 4096));
+    ipcx_region *rw;
+    T_OK(ipcx_shm_map(s, 0, &rw));
+    T_OK(ipcx_region_write(rw, 0, "hello", 5));
+
+    /* A read-only handle: read-only maps only, no resizing. */
+    ipcx_shm *ro;
+    T_OK(ipcx_shm_open(name, IPCX_SHM_READ_ONLY, NULL, &ro));
+    ipcx_region *r = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_map(ro, 0, &r));
+    T_ASSERT(r == NULL);
+    T_LAST_ERROR_HAS("IPCX_SHM_READ_ONLY");
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_set_size(ro, 8192));
+    T_OK(ipcx_shm_map(ro, IPCX_SHM_READ_ONLY, &r));
+    expect_region(r, IPCX_REGION_POSIX, false, 4096);
+    char buf[5];
+    T_OK(ipcx_region_read(r, 0, buf, 5));
+    T_ASSERT(memcmp(buf, "hello", 5) == 0);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(r, 0, "x", 1));
+    T_LAST_ERROR_HAS("read-only");
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_close(ro));
+    T_OK(ipcx_region_close(rw));
+
+    /* Bad names. */
+    const char *bad[] = {"noslash", "/a/b", "/", "", "/.", "/.."};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(bad[k], IPCX_SHM_CREATE, NULL, &t));
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_unlink(bad[k]));
+    }
+    char longname[300];
+    longname[0] = '/';
+    memset(longname + 1, 'n', sizeof longname - 2);
+    longname[sizeof longname - 1] = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(longname, IPCX_SHM_CREATE, NULL, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(NULL, 0, NULL, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_unlink(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, NULL, NULL));
+    /* Flags and options. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0x40, NULL, &t));
+    T_LAST_ERROR_HAS("unknown flags");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, IPCX_SHM_EXCLUSIVE, NULL, &t));
+    T_OK(ipcx_options_set_capacity(o, 100));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, o, &t));
+    T_LAST_ERROR_HAS("capacity");
+    T_OK(ipcx_options_destroy(o));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0x40, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_size(s, NULL));
+    size_t size = 7;
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_size(NULL, &size));
+    T_ASSERT(size == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(NULL, 0, &r));
+    T_ASSERT(r == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_set_size(s, (size_t)-1));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_set_size(NULL, 1));
+    /* Missing objects. */
+    char missing[128];
+    t_posix_name(missing, sizeof missing, "missing");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_open(missing, 0, NULL, &t));
+    T_LAST_ERROR_HAS("does not exist");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_unlink(missing));
+    /* Closed handles. */
+    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_close(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_size(s, &size));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_set_size(s, 1));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_map(s, 0, &r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_close(s));
+    T_OK(ipcx_shm_close(NULL));
+}
+
+T_CASE(posix_limits) {
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "limits", NULL);
+    T_OK(ipcx_shm_set_size(s, 4096));
+    /* More than /dev/shm holds: refused now (with the space left), not SIGBUS later. */
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_set_size(s, (size_t)1 << 42));
+    T_LAST_ERROR_HAS("/dev/shm is full");
+    T_LAST_ERROR_HAS("bytes free of");
+    size_t size;
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 4096); /* unchanged */
+    /* Above this process's RLIMIT_FSIZE: refused before the kernel sends SIGXFSZ. */
+    pid_t p = t_fork();
+    if (p == 0) {
+        struct rlimit fs = {1 << 20, RLIM_INFINITY};
+        T_ASSERT(setrlimit(RLIMIT_FSIZE, &fs) == 0);
+        T_ERR(IPCX_ERR_LIMIT, ipcx_shm_set_size(s, 2 << 20));
+        T_LAST_ERROR_HAS("RLIMIT_FSIZE (1048576");
+        T_OK(ipcx_shm_set_size(s, 1 << 20));
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 1 << 20);
+    /* Shrinking is allowed (it is the other processes' problem: see the SIGBUS cases). */
+    T_OK(ipcx_shm_set_size(s, 100));
+    T_OK(ipcx_shm_size(s, &size));
+    T_EQ_INT(size, 100);
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_shm_unlink(name));
+}
+
+T_CASE(posix_unrelated_process) {
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "peer", NULL);
+    T_OK(ipcx_shm_set_size(s, 16384));
+    ipcx_region *r;
+    T_OK(ipcx_shm_map(s, 0, &r));
+    T_OK(ipcx_shm_close(s));
+    handoff_with_peer(r, "posix", name, 40);
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_unlink(name));
+}
+
+/* ------------------------------------------------------------------ files */
+
+T_CASE(file_mapping_across_fork) {
+    umask(077);
+    char path[256];
+    t_path(path, sizeof path, "map");
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0640));
+    ipcx_region *r;
+    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 3 * 4096, o, &r));
+    T_OK(ipcx_options_destroy(o));
+    T_EQ_INT(perm_of(path), 0640);
+    struct stat st;
+    T_ASSERT(stat(path, &st) == 0 && st.st_size == 3 * 4096);
+    expect_region(r, IPCX_REGION_FILE, true, 3 * 4096);
+    /* CREATE on the existing file with a smaller size maps a prefix; never shrinks it. */
+    ipcx_region *prefix;
+    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE, 100, NULL, &prefix));
+    expect_region(prefix, IPCX_REGION_FILE, true, 100);
+    T_ASSERT(stat(path, &st) == 0 && st.st_size == 3 * 4096);
+    T_EQ_INT(perm_of(path), 0640);
+    T_OK(ipcx_region_write(prefix, 0, "prefix", 6));
+    char b6[6];
+    T_OK(ipcx_region_read(r, 0, b6, 6));
+    T_ASSERT(memcmp(b6, "prefix", 6) == 0);
+    T_OK(ipcx_region_close(prefix));
+
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        /* The child maps the whole file by path (size 0) and writes a record, flushed. */
+        ipcx_region *cr;
+        T_OK(ipcx_file_map(path, 0, 0, NULL, &cr));
+        expect_region(cr, IPCX_REGION_FILE, true, 3 * 4096);
+        put_record(cr, 7000, 5000, 41);
+        T_OK(ipcx_region_sync(cr, 7000, 5000, 0));
+        say(wr, "record ready");
+        T_OK(ipcx_region_close(cr));
+        T_OK(ipcx_region_close(r));
+        _exit(0);
+    }
+    wait_for(rd, "record ready");
+    check_record(r, 7000, 5000, 41);
+    /* The bytes are in the file: read(2) sees them. */
+    unsigned char from_file[5000], want[5000];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(pread(fd, from_file, sizeof from_file, 7000) == (ssize_t)sizeof from_file);
+    shm_pattern(want, sizeof want, 41);
+    T_ASSERT(memcmp(from_file, want, sizeof want) == 0);
+    t_wait_ok(p, 10000);
+    handoff_across_fork(r);
+    T_OK(ipcx_region_sync(r, 0, 3 * 4096, IPCX_SYNC_ASYNC));
+    T_OK(ipcx_region_sync(r, 1, 3 * 4096 - 1, 0));
+    T_ASSERT(pread(fd, from_file, 3000, 3100) == 3000);
+    shm_pattern(want, 3000, 8); /* the answer handoff_across_fork wrote */
+    T_ASSERT(memcmp(from_file, want, 3000) == 0);
+    close(fd);
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
+    T_OK(ipcx_region_close(r));
+    /* Read-only mappings. */
+    T_OK(ipcx_file_map(path, IPCX_SHM_READ_ONLY, 0, NULL, &r));
+    expect_region(r, IPCX_REGION_FILE, false, 3 * 4096);
+    check_record(r, 7000, 5000, 41);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(r, 0, "x", 1));
+    T_OK(ipcx_region_close(r));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(file_mapping_unrelated_process) {
+    char path[256];
+    t_path(path, sizeof path, "peer");
+    ipcx_region *r;
+    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 16384, NULL, &r));
+    handoff_with_peer(r, "file", path, 40);
+    T_OK(ipcx_region_close(r));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(file_mapping_bad_input) {
+    char path[256], dir[256], fifo[256];
+    t_path(path, sizeof path, "bad");
+    ipcx_region *r = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_file_map(path, 0, 4096, NULL, &r));
+    T_ASSERT(r == NULL);
+    T_LAST_ERROR_HAS("does not exist");
+    /* A file shorter than asked: refused without CREATE (touching past the end is SIGBUS). */
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    T_ASSERT(fd >= 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0, 0, NULL, &r));
+    T_LAST_ERROR_HAS("empty");
+    T_ASSERT(write(fd, "abc", 3) == 3);
+    close(fd);
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0, 4096, NULL, &r));
+    T_LAST_ERROR_HAS("shorter than the 4096");
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_READ_ONLY, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 4096, NULL, &r));
+    T_OK(ipcx_file_map(path, 0, 0, NULL, &r)); /* the 3 bytes it has */
+    expect_region(r, IPCX_REGION_FILE, true, 3);
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, (char[4]){0}, 4));
+    T_OK(ipcx_region_close(r));
+    T_ASSERT(unlink(path) == 0);
+    /* A failed call removes the file it created. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_READ_ONLY, 4096, NULL, &r));
+    T_ASSERT(access(path, F_OK) != 0 && errno == ENOENT);
+    /* Not regular files: a directory, and a FIFO (which must not block the open). */
+    t_path(dir, sizeof dir, "dir");
+    T_ASSERT(mkdir(dir, 0700) == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(dir, IPCX_SHM_READ_ONLY, 0, NULL, &r));
+    T_ASSERT(rmdir(dir) == 0);
+    t_path(fifo, sizeof fifo, "fifo");
+    T_ASSERT(mkfifo(fifo, 0600) == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(fifo, 0, 4096, NULL, &r));
+    T_LAST_ERROR_HAS("not a regular file");
+    T_ASSERT(unlink(fifo) == 0);
+    /* Arguments. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map("", IPCX_SHM_CREATE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(NULL, IPCX_SHM_CREATE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, 4096, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0x40, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_EXCLUSIVE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, (size_t)-1, NULL, &r));
+    T_LAST_ERROR_HAS("SSIZE_MAX");
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_atomic(o, true));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, 4096, o, &r));
+    T_LAST_ERROR_HAS("atomic");
+    T_OK(ipcx_options_destroy(o));
+    T_ASSERT(access(path, F_OK) != 0); /* none of these created it */
+}
+
+/* ------------------------------------------------------------------ SIGBUS safety */
+
+/* `r` maps three pages; another process cut the object to `keep` bytes (0 or 4096). */
+static void copies_fail_safely(ipcx_region *r, size_t keep) {
+    unsigned char buf[256] = {0};
+    T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 8192, buf, 64));
+    T_LAST_ERROR_HAS("SIGBUS");
+    T_LAST_ERROR_HAS("truncated");
+    T_ERR(IPCX_ERR_REMOVED, ipcx_region_write(r, 8192, buf, 64));
+    if (keep) {
+        /* Straddling the new end: the part before it is copied, then the error. */
+        T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 4000, buf, 200));
+        T_LAST_ERROR_HAS("96 bytes were copied");
+        T_OK(ipcx_region_read(r, 0, buf, 64)); /* what is left still works */
+        T_ASSERT(memcmp(buf, "still here", 10) == 0);
+        T_OK(ipcx_region_write(r, 100, "ok", 2));
+    }
+    /* The same access through the raw pointer kills with SIGBUS (shown in a child). */
+    void *base;
+    T_OK(ipcx_region_info(r, &base, NULL));
+    expect_sigbus_on_touch((unsigned char *)base + 8192);
+}
+
+T_CASE(truncated_file_copies_fail_safely) {
+    char path[256];
+    t_path(path, sizeof path, "trunc");
+    ipcx_region *r;
+    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 3 * 4096, NULL, &r));
+    T_OK(ipcx_region_write(r, 0, "still here", 10));
+    T_OK(ipcx_region_read(r, 8192, (char[64]){0}, 64));
+    pid_t p = t_fork();
+    if (p == 0) { /* another process shrinks the file */
+        T_ASSERT(truncate(path, 4096) == 0);
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+    copies_fail_safely(r, 4096);
+    T_OK(ipcx_region_close(r));
+    T_ASSERT(unlink(path) == 0);
+}
+
+T_CASE(truncated_posix_copies_fail_safely) {
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "trunc", NULL);
+    T_OK(ipcx_shm_set_size(s, 3 * 4096));
+    ipcx_region *r;
+    T_OK(ipcx_shm_map(s, 0, &r));
+    T_OK(ipcx_region_write(r, 0, "still here", 10));
+    pid_t p = t_fork();
+    if (p == 0) { /* another process shrinks the object to one page */
+        T_OK(ipcx_shm_set_size(s, 4096));
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+    copies_fail_safely(r, 4096);
+    /* ... and then to nothing. */
+    T_OK(ipcx_shm_set_size(s, 0));
+    copies_fail_safely(r, 0);
+    T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 0, (char[8]){0}, 8));
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_shm_unlink(name));
+}
+
+/* ------------------------------------------------------------------ 256 MiB */
+
+#define BIG ((size_t)256 << 20)
+#define CHUNK ((size_t)1 << 20)
+
+/* The child writes the whole region (1 MiB bounded copies, each chunk its own pattern);
+ * the parent, told "written", reads all of it back in one bounded copy and compares every
+ * byte, then checks it again through the pointer. */
+static void big_region(ipcx_region *r) {
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        unsigned char *chunk = malloc(CHUNK);
+        T_ASSERT(chunk != NULL);
+        for (size_t off = 0; off < BIG; off += CHUNK) {
+            shm_pattern(chunk, CHUNK, off / CHUNK + 500);
+            T_OK(ipcx_region_write(r, off, chunk, CHUNK));
+        }
+        free(chunk);
+        say(wr, "written");
+        T_OK(ipcx_region_close(r));
+        _exit(0);
+    }
+    wait_for(rd, "written");
+    unsigned char *all = malloc(BIG), *want = malloc(CHUNK);
+    T_ASSERT(all != NULL && want != NULL);
+    T_OK(ipcx_region_read(r, 0, all, BIG));
+    void *base;
+    T_OK(ipcx_region_info(r, &base, NULL));
+    for (size_t off = 0; off < BIG; off += CHUNK) {
+        shm_pattern(want, CHUNK, off / CHUNK + 500);
+        T_ASSERTF(memcmp(all + off, want, CHUNK) == 0, "bytes differ in the MiB at %zu", off);
+        T_ASSERTF(memcmp((unsigned char *)base + off, want, CHUNK) == 0, "pointer view differs at %zu", off);
+    }
+    free(all);
+    free(want);
+    t_wait_ok(p, 50000);
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
+}
+
+T_CASE(region_256_mib_written_by_child_verified_by_parent) {
+    /* Anonymous (plain memcpy copies) and POSIX (fault-safe copies). */
+    ipcx_region *r;
+    T_OK(ipcx_region_create_anonymous(BIG, &r));
+    big_region(r);
+    T_OK(ipcx_region_close(r));
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "big", NULL);
+    T_OK(ipcx_shm_set_size(s, BIG));
+    T_OK(ipcx_shm_map(s, 0, &r));
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_shm_unlink(name)); /* nothing left even if the case dies */
+    big_region(r);
+    T_OK(ipcx_region_close(r));
+}
+
+T_MAIN(T_ENTRY(anonymous_region_shared_across_fork), T_ENTRY(region_bad_input),
+       T_ENTRY(sysv_private_segment_across_fork), T_ENTRY(sysv_keys_modes_and_read_only),
+       T_ENTRY(sysv_remove_while_attached), T_ENTRY(sysv_unrelated_process),
+       T_ENTRY(sysv_bad_input), T_ENTRY(posix_object_across_fork),
+       T_ENTRY(posix_modes_names_and_read_only), T_ENTRY(posix_limits),
+       T_ENTRY(posix_unrelated_process), T_ENTRY(file_mapping_across_fork),
+       T_ENTRY(file_mapping_unrelated_process), T_ENTRY(file_mapping_bad_input),
+       T_ENTRY(truncated_file_copies_fail_safely), T_ENTRY(truncated_posix_copies_fail_safely),
+       T_ENTRY(region_256_mib_written_by_child_verified_by_parent))

@@ -23,8 +23,8 @@ static int fail(const char *what) {
 static int system_v(void) {
     ipcx_msgq *q;
     /* A private queue: reachable by our children (and by id); 0600 by default. Use
-     * ipcx_sysv_key(path, id, &key) instead of IPCX_MSGQ_PRIVATE for unrelated processes. */
-    if (ipcx_msgq_open(IPCX_MSGQ_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q) != IPCX_OK) return fail("open");
+     * ipcx_sysv_key(path, id, &key) instead of IPCX_KEY_PRIVATE for unrelated processes. */
+    if (ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q) != IPCX_OK) return fail("open");
     pid_t kids[2];
     for (long channel = 1; channel <= 2; channel++) {
         if ((kids[channel - 1] = fork()) == 0) {

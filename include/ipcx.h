@@ -32,9 +32,10 @@
 #define IPCX_VERSION_STRING "0.1.0"
 
 
-// `ipcx_msgq_open` key: always create a new queue, reachable only through its id
-// (IPC_PRIVATE).
-#define IPCX_MSGQ_PRIVATE 0
+// The System V private key (IPC_PRIVATE), for every System V open function: always a new
+// object, reachable by other processes only through its id (or by children that inherit
+// the handle).
+#define IPCX_KEY_PRIVATE 0
 
 // `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
 #define IPCX_MSGQ_CREATE 1
@@ -89,6 +90,22 @@
 // the 4-byte frame header).
 #define IPCX_FIFO_ATOMIC_MAX 4092
 
+// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create_anonymous`).
+#define IPCX_REGION_ANONYMOUS 1
+
+// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_attach`).
+#define IPCX_REGION_SYSV 2
+
+// `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
+#define IPCX_REGION_POSIX 3
+
+// `ipcx_region_kind`: a mapped file (`ipcx_file_map`).
+#define IPCX_REGION_FILE 4
+
+// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
+// waiting for it (MS_SYNC, the default).
+#define IPCX_SYNC_ASYNC 1
+
 // `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 // stop, continue, or ignore, depending on the signal).
 #define IPCX_SIGNAL_DEFAULT 0
@@ -125,6 +142,17 @@
 
 // How many notifiers a process may have open at once.
 #define IPCX_NOTIFIER_MAX 128
+
+// Flag: create the object if it does not exist (mode from the options, default 0600,
+// applied exactly).
+#define IPCX_SHM_CREATE 1
+
+// Flag, with `IPCX_SHM_CREATE`: fail with `IPCX_ERR_EXISTS` if the object exists.
+#define IPCX_SHM_EXCLUSIVE 2
+
+// Flag: open, attach or map read-only. Writing through the pointer of a read-only region
+// raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
+#define IPCX_SHM_READ_ONLY 4
 
 // Status code returned by every fallible ipcx function. `IPCX_OK` (0) is success.
 //
@@ -231,14 +259,41 @@ typedef struct ipcx_pipe ipcx_pipe;
 // A mapped shared memory region: an anonymous shared mapping, a System V segment, a
 // POSIX shared memory object or a mapped file. Opaque.
 //
-// Access: `ipcx_region_base` gives the raw pointer; `ipcx_region_read` /
+// Access: `ipcx_region_info` gives the raw pointer; `ipcx_region_read` /
 // `ipcx_region_write` copy with bounds checks. The memory itself is not synchronised:
 // use a semaphore or lock (or a pipe) to hand data over between processes.
+//
+// SIGBUS: the backing store of a POSIX object or of a file can be shrunk by any process
+// that can open it (ftruncate). Touching a page past the new end through the raw pointer
+// then raises SIGBUS, which kills the process unless it handles it. Agree with every
+// process sharing the object never to shrink it while it is mapped. ipcx's own copies
+// cannot crash that way: for those two kinds they report `IPCX_ERR_REMOVED` (at the cost of
+// one system call per copy; anonymous and System V regions cannot shrink and copy with a
+// plain memcpy).
 // Thread safety: the handle may be used by one thread at a time; the memory may be used
 // by any number of threads and processes under the caller's synchronisation.
 // Fork: the child inherits the mapping at the same address and may use the handle;
 // each process closes (unmaps) its own.
 typedef struct ipcx_region ipcx_region;
+
+// A POSIX shared memory object (its descriptor). Opaque.
+//
+// `ipcx_shm_map` maps it into an `ipcx_region` that stays valid after the object handle is
+// closed. The object lives until `ipcx_shm_unlink` and the last descriptor and mapping.
+// Thread safety: one thread at a time per handle.
+// Fork: the child inherits the handle and its descriptor and may use them; each process
+// closes its own. The descriptor is close-on-exec.
+typedef struct ipcx_shm ipcx_shm;
+
+// A System V shared memory segment (the kernel object: an id and a key). Opaque.
+//
+// It is separate from its attachments: `ipcx_shm_segment_attach` gives an `ipcx_region`
+// (closing the region detaches it). Closing the segment handle frees the handle only: the
+// segment stays in the system until `ipcx_shm_segment_remove` (kernel persistence, as
+// `ipcs -m` shows), and attachments are unaffected.
+// Thread safety: one thread at a time per handle.
+// Fork: the handle holds no descriptor; the child may use its copy and must close it.
+typedef struct ipcx_shm_segment ipcx_shm_segment;
 
 // A pollable signal receiver (signalfd). Opaque.
 //
@@ -257,7 +312,7 @@ typedef struct ipcx_signalfd ipcx_signalfd;
 
 // What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
 typedef struct {
-  // The queue's key (`IPCX_MSGQ_PRIVATE` for a private queue).
+  // The queue's key (`IPCX_KEY_PRIVATE` for a private queue).
   int32_t key;
   // The queue's id (as `ipcx_msgq_id` and ipcs show it).
   int32_t id;
@@ -369,6 +424,41 @@ typedef struct {
   // The payload of a queued signal (SI_QUEUE, timers, mq_notify); zero otherwise.
   ipcx_sigval value;
 } ipcx_siginfo;
+
+// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
+typedef struct {
+  // The segment id.
+  int id;
+  // Its key (0, IPC_PRIVATE, for private segments and once removed).
+  int32_t key;
+  // Size in bytes, as given at creation.
+  size_t size;
+  // Number of attachments in all processes (a fork adds the child's).
+  uint64_t attach_count;
+  // Pid of the process that created it.
+  int32_t creator_pid;
+  // Pid of the process that last attached or detached it.
+  int32_t last_pid;
+  // Time of the last attach, seconds since the epoch (0: never).
+  int64_t attach_time;
+  // Time of the last detach, seconds since the epoch (0: never).
+  int64_t detach_time;
+  // Time of creation or of the last change, seconds since the epoch.
+  int64_t change_time;
+  // Permission bits (for example 0600).
+  uint32_t mode;
+  // Owner user id.
+  uint32_t uid;
+  // Owner group id.
+  uint32_t gid;
+  // Creator user id.
+  uint32_t creator_uid;
+  // Creator group id.
+  uint32_t creator_gid;
+  // True once removed (IPC_RMID) while still attached somewhere: it disappears at the
+  // last detach.
+  bool removed;
+} ipcx_shm_segment_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -505,7 +595,7 @@ ipcx_status ipcx_options_set_sigpipe_guard(ipcx_options *opts, bool on);
 // exclusive creation to detect that.
 // Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
 // the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
-// `proj_id` out of range). On error `*key` is left unchanged.
+// `proj_id` out of range). On error `*key` is 0 (when `key` is not NULL).
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
@@ -515,7 +605,7 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
 //
 // Arguments:
 // - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
-//   on, or `IPCX_MSGQ_PRIVATE` (always a new queue; other processes reach it by its id,
+//   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
 //   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
 // - `flags`: 0 opens an existing queue; `IPCX_MSGQ_CREATE` creates it if needed;
 //   `IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE` creates it and fails if it exists;
@@ -1017,7 +1107,7 @@ ipcx_status ipcx_fifo_unlink(const char *path);
 ipcx_status ipcx_region_create_anonymous(size_t size, ipcx_region **out_region);
 
 // Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-// from `ipcx_region_base` become invalid. Other processes keep their mappings.
+// from `ipcx_region_info` become invalid. Other processes keep their mappings.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 //
@@ -1038,8 +1128,13 @@ ipcx_status ipcx_region_info(const ipcx_region *r, void **base, size_t *size);
 // Copy `len` bytes from `buf` into the region at `offset`, with bounds checks.
 //
 // Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
-// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. Nothing is written on
-// error. A length of 0 copies nothing.
+// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`: nothing is written.
+// `IPCX_ERR_REMOVED` (POSIX and file regions only): part of the range is no longer backed
+// because another process shrank the object or file (a raw write there would raise
+// SIGBUS), or `buf` is not valid memory; the bytes before the lost page may have been
+// written, and the message says how many. `IPCX_ERR_UNSUPPORTED`: no fault-safe copy is
+// possible in this process (a seccomp filter refusing process_vm_writev, and no
+// /proc/self/mem). A length of 0 copies nothing.
 //
 // # Safety
 // `buf` must be valid for reading `len` bytes.
@@ -1048,11 +1143,41 @@ ipcx_status ipcx_region_write(ipcx_region *r, size_t offset, const void *buf, si
 // Copy `len` bytes of the region at `offset` into `buf`, with bounds checks.
 //
 // Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
-// `IPCX_ERR_BAD_HANDLE`. Nothing is copied on error.
+// `IPCX_ERR_BAD_HANDLE`: nothing is copied. `IPCX_ERR_REMOVED` (POSIX and file regions
+// only): part of the range is no longer backed because another process shrank the object
+// or file (a raw read there would raise SIGBUS), or `buf` is not valid memory; `buf` may
+// hold part of the data. `IPCX_ERR_UNSUPPORTED`: as for `ipcx_region_write`.
 //
 // # Safety
 // `buf` must be valid for writing `len` bytes.
 ipcx_status ipcx_region_read(const ipcx_region *r, size_t offset, void *buf, size_t len);
+
+// Flush a range of a region to its backing store (msync): for a mapped file, write the
+// modified pages of `[offset, offset + len)` back to the file. Other processes mapping the
+// file see changes at once anyway (same pages); this is about the data on disk (and
+// `read(2)` after a crash). For other kinds it succeeds and has no effect worth paying for.
+//
+// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_SYNC_ASYNC` (schedule and
+// return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
+// Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
+// `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_region_sync(ipcx_region *r, size_t offset, size_t len, uint32_t flags);
+
+// What kind of region this is and whether it is mapped writable. Either out-pointer may
+// be NULL.
+//
+// `*kind` receives `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
+// `IPCX_REGION_FILE`; `*writable` false for read-only mappings.
+// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*kind` is 0
+// and `*writable` false.
+//
+// # Safety
+// `kind`/`writable` must be NULL or valid for writing.
+ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable);
 
 // Add signal `signo` to `*set`.
 //
@@ -1367,6 +1492,216 @@ ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *fd);
 // # Safety
 // `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
 ipcx_status ipcx_notifier_close(ipcx_notifier *n);
+
+// Create or open the System V segment of `key` (shmget).
+//
+// Arguments:
+// - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
+//   every time; requires `IPCX_SHM_CREATE`).
+// - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
+//   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
+//   larger size than the segment's is an error.
+// - `flags`: 0 (open an existing segment), `IPCX_SHM_CREATE` (create if missing),
+//   `IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE` (create, fail if it exists).
+// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
+//   when the segment is created).
+//
+// Returns: `IPCX_OK` with `*out` set. Errors: `IPCX_ERR_INVALID` (size 0 when creating,
+// size above the existing segment's, private key without create, unknown flags, NULL
+// `out`, unsupported option), `IPCX_ERR_NOT_FOUND` (no segment has the key),
+// `IPCX_ERR_EXISTS` (exclusive create of an existing key), `IPCX_ERR_LIMIT` (size above
+// /proc/sys/kernel/shmmax, named with its value; shmmni or shmall reached; not enough
+// memory), `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_BAD_HANDLE` (closed
+// options). On failure `*out` is NULL.
+// Ownership: close the handle with `ipcx_shm_segment_close`; the segment itself stays
+// until `ipcx_shm_segment_remove`.
+//
+// # Safety
+// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+ipcx_status ipcx_shm_segment_open(int32_t key, size_t size, uint32_t flags, const ipcx_options *opts, ipcx_shm_segment **out_segment);
+
+// Open an existing System V segment by its id (as `ipcs -m` shows, or as passed on by the
+// process that created a private segment).
+//
+// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out`), `IPCX_ERR_NOT_FOUND` (no segment
+// has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last detach),
+// `IPCX_ERR_PERMISSION` (its mode does not allow reading its status). On failure `*out` is
+// NULL.
+// Ownership: close with `ipcx_shm_segment_close`.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_open_id(int id, ipcx_shm_segment **out_segment);
+
+// The segment's id (for `ipcs`, for `ipcx_shm_segment_open_id` in another process).
+//
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*id` is -1.
+//
+// # Safety
+// `id` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
+
+// Attach the segment (shmat) and return it as a region of the segment's size. Close the
+// region (`ipcx_region_close`) to detach it (shmdt).
+//
+// Arguments: `flags` 0 (read-write) or `IPCX_SHM_READ_ONLY`.
+// Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
+// ipcx does not attach removed segments, although their existing attachments stay valid),
+// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
+// `IPCX_ERR_INVALID` (unknown flags, NULL `out`), `IPCX_ERR_BAD_HANDLE`. On failure `*out`
+// is NULL.
+// Ownership: the region is independent of the segment handle (close them in any order).
+// Fork: a forked child inherits the attachment (the attach count grows by one); it may
+// use and must close its copy of the region.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_attach(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
+
+// The segment's status: size, attach count, creator and last pids, times, mode, owner,
+// and whether it was removed (shmctl IPC_STAT).
+//
+// Errors: `IPCX_ERR_REMOVED` (the segment no longer exists), `IPCX_ERR_PERMISSION` (its
+// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`.
+// On failure `*info` is zeroed.
+//
+// # Safety
+// `info` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_stat(const ipcx_shm_segment *seg, ipcx_shm_segment_info *info);
+
+// Remove the segment (shmctl IPC_RMID). Its key is released at once (opening the key
+// finds nothing, or a new segment); every existing attachment, in any process, stays valid
+// and usable; the memory is freed at the last detach. New attaches are refused.
+//
+// Errors: `IPCX_ERR_REMOVED` (already removed, through this handle or elsewhere),
+// `IPCX_ERR_PERMISSION` (only the owner or creator may remove it), `IPCX_ERR_INVALID`
+// (NULL), `IPCX_ERR_BAD_HANDLE`. The handle stays open: close it as usual.
+//
+// # Safety
+// `seg` must be NULL or a handle from ipcx.
+ipcx_status ipcx_shm_segment_remove(ipcx_shm_segment *seg);
+
+// Free a segment handle. The segment and its attachments are unaffected (see
+// `ipcx_shm_segment_remove`). NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `seg` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
+
+// Open or create a POSIX shared memory object (shm_open).
+//
+// Arguments:
+// - `name`: "/name": one leading slash, no other, at most 255 bytes.
+// - `flags`: `IPCX_SHM_CREATE` (create if missing), `IPCX_SHM_EXCLUSIVE` (with create:
+//   fail if it exists), `IPCX_SHM_READ_ONLY` (open read-only: map read-only, no resize).
+// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
+//   not remove bits; used only when this call creates the object).
+//
+// A new object is empty: set its size with `ipcx_shm_set_size` before mapping it.
+// Errors: `IPCX_ERR_INVALID` (bad name, unknown flags, NULL argument, unsupported option),
+// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
+// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
+// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_unlink`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
+// NULL or a live options handle.
+ipcx_status ipcx_shm_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_shm **out_shm);
+
+// Set the size of a POSIX shared memory object. Growing reserves the memory in /dev/shm
+// at once (fallocate), so a full /dev/shm is reported here instead of as SIGBUS when a
+// page is first touched; the new bytes read as zero. Shrinking (ftruncate) while other
+// processes have it mapped makes their pages past the new end disappear: raw access there
+// raises SIGBUS, `ipcx_region_read`/`write` return `IPCX_ERR_REMOVED`. Existing regions
+// keep their length; map again to see the new size.
+//
+// Errors: `IPCX_ERR_PERMISSION` (opened read-only), `IPCX_ERR_LIMIT` (/dev/shm full,
+// named with the space left; above RLIMIT_FSIZE, refused before the kernel would send
+// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `shm` must be NULL or a handle from ipcx.
+ipcx_status ipcx_shm_set_size(ipcx_shm *shm, size_t size);
+
+// The current size of a POSIX shared memory object in bytes (fstat): what another process
+// set, too.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*size` is 0.
+//
+// # Safety
+// `size` must be NULL or valid for writing.
+ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *size);
+
+// Map a whole POSIX shared memory object (its current size), shared, as a region.
+//
+// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
+// `IPCX_SHM_READ_ONLY`.
+// The region's copies (`ipcx_region_read`/`write`) are safe against another process
+// shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
+// call per copy; see docs/shm.md.
+// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out`),
+// `IPCX_ERR_PERMISSION` (read-write map of a read-only handle), `IPCX_ERR_LIMIT` (address
+// space, max_map_count), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Ownership: the region is independent of the handle (close them in any order).
+// Fork: a forked child inherits the mapping and may use its copy of the region.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_map(const ipcx_shm *shm, uint32_t flags, ipcx_region **out_region);
+
+// Close a POSIX shared memory handle (its descriptor). Regions mapped from it stay valid;
+// the object stays until unlinked. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `shm` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_shm_close(ipcx_shm *shm);
+
+// Remove the name of a POSIX shared memory object (shm_unlink). Processes that have it
+// open or mapped keep using it; the memory is freed when the last one lets go. The name
+// can then be created anew. Only POSIX shared memory objects are removed by this call.
+//
+// Errors: `IPCX_ERR_INVALID` (bad or NULL name), `IPCX_ERR_NOT_FOUND`,
+// `IPCX_ERR_PERMISSION`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_shm_unlink(const char *name);
+
+// Map a file shared (MAP_SHARED): every process that maps the same file, related or not,
+// sees the same bytes; `ipcx_region_sync` writes them to the file (msync); closing the
+// region unmaps it.
+//
+// Arguments:
+// - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
+// - `flags`: `IPCX_SHM_CREATE` (create the file if missing, mode from the options,
+//   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
+//   space), `IPCX_SHM_EXCLUSIVE` (with create: fail if it exists), `IPCX_SHM_READ_ONLY`.
+// - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
+//   file shorter than `size` is an error unless `IPCX_SHM_CREATE` extends it: touching a
+//   mapping past the end of a file raises SIGBUS. Files are never shrunk.
+// - `opts`: NULL or options; honoured: mode.
+//
+// The region's copies are safe against another process truncating the file
+// (`IPCX_ERR_REMOVED` instead of SIGBUS); see docs/shm.md.
+// Errors: `IPCX_ERR_INVALID` (bad path, not a regular file, empty file with size 0, file
+// shorter than `size` without create, size above SSIZE_MAX, unknown flags, NULL
+// argument), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_EXISTS` (exclusive create),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space to extend the file, RLIMIT_FSIZE,
+// descriptors, address space). On failure `*out` is NULL, and a file this call created is
+// removed again.
+// Ownership: close the region with `ipcx_region_close`. The file is the caller's: ipcx
+// never removes it after a successful call.
+// Fork: a forked child inherits the mapping and may use its copy of the region.
+//
+// # Safety
+// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
+// NULL or a live options handle.
+ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const ipcx_options *opts, ipcx_region **out_region);
 
 #ifdef __cplusplus
 }  // extern "C"

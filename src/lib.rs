@@ -17,6 +17,7 @@ pub mod options;
 pub mod pipe;
 pub mod region;
 pub mod signal;
+pub mod shm;
 pub mod time;
 
 pub mod ffi;

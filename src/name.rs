@@ -62,7 +62,7 @@ pub fn posix_name(n: &str, max: usize) -> Result<&str> {
 pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
     if !(1..=255).contains(&proj_id) {
         return Err(Error::invalid(format!(
-            "project id {proj_id} is out of range (1..=255: ftok keeps 8 bits)"
+            "project id (proj_id) {proj_id} is out of range (1..=255: ftok keeps 8 bits)"
         )));
     }
     let c = std::ffi::CString::new(path(p)?)

@@ -7,12 +7,23 @@
 //! Fork: a mapping is inherited by a forked child at the same address; each process unmaps
 //! its own copy. The memory lives until the last process unmaps it (and, for named kinds,
 //! until it is also removed).
+//!
+//! Shrinking: the backing store of a POSIX shared memory object or of a mapped file can be
+//! made smaller by any process that can open it (ftruncate). Pages past the new end are
+//! then gone from every mapping, and touching them raises SIGBUS. Raw pointer users must
+//! agree with their peers never to shrink a mapped object. The region's own copies
+//! ([`Region::read`], [`Region::write`]) never touch such memory directly for those two
+//! kinds: they go through [`fault_safe`], which reports `IPCX_ERR_REMOVED` instead of
+//! crashing. Anonymous mappings and System V segments cannot shrink; their copies are a
+//! plain `memcpy`.
+
+mod fault_safe;
 
 use std::ptr::NonNull;
 
 use nix::errno::Errno;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 
 /// How a region's mapping is released.
 #[derive(Debug)]
@@ -36,6 +47,24 @@ pub enum Kind {
     File,
 }
 
+impl Kind {
+    /// What this kind is called in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Anonymous => "anonymous shared mapping",
+            Kind::SysV => "System V shared memory segment",
+            Kind::Posix => "POSIX shared memory object",
+            Kind::File => "mapped file",
+        }
+    }
+
+    /// Whether another process can shrink the backing store of this kind (ftruncate), so
+    /// that touching the mapping may raise SIGBUS.
+    pub fn can_shrink(self) -> bool {
+        matches!(self, Kind::Posix | Kind::File)
+    }
+}
+
 /// A mapped shared region.
 #[derive(Debug)]
 pub struct Region {
@@ -44,6 +73,8 @@ pub struct Region {
     writable: bool,
     kind: Kind,
     release: Release,
+    /// The name or path behind the mapping, for messages (set by the creating module).
+    origin: Option<Box<str>>,
 }
 
 // SAFETY: the region is plain shared memory; access discipline is the caller's, as in C.
@@ -68,6 +99,20 @@ impl Region {
             writable,
             kind,
             release,
+            origin: None,
+        }
+    }
+
+    /// Record the name or path behind the mapping, used in error messages.
+    pub fn set_origin(&mut self, origin: impl Into<Box<str>>) {
+        self.origin = Some(origin.into());
+    }
+
+    /// "POSIX shared memory object \"/x\"", "anonymous shared mapping"...: for messages.
+    fn what(&self) -> String {
+        match &self.origin {
+            Some(o) => format!("{} {o:?}", self.kind.describe()),
+            None => self.kind.describe().to_string(),
         }
     }
 
@@ -113,6 +158,7 @@ impl Region {
             writable: true,
             kind: Kind::Anonymous,
             release: Release::Munmap,
+            origin: None,
         })
     }
 
@@ -162,24 +208,103 @@ impl Region {
     }
 
     /// Copy `out.len()` bytes from the region at `offset` into `out`.
+    ///
+    /// For kinds whose backing can shrink ([`Kind::can_shrink`]) the copy is fault-safe:
+    /// pages lost to a truncation give `IPCX_ERR_REMOVED` (and `out` may hold part of the
+    /// data) instead of SIGBUS. Other kinds copy with `memcpy`.
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         let p = self.range(offset, out.len(), 1)?;
-        // SAFETY: the range is inside the mapping; `out` is a distinct caller buffer.
+        if self.kind.can_shrink() {
+            return fault_safe::copy(fault_safe::Dir::FromRegion, p, out.as_mut_ptr(), out.len())
+                .map_err(|f| self.copy_error("read", offset, out.len(), f));
+        }
+        // SAFETY: the range is inside the mapping, which cannot shrink; `out` is a distinct
+        // caller buffer.
         unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) };
         Ok(())
     }
 
-    /// Copy `data` into the region at `offset`.
+    /// Copy `data` into the region at `offset` (fault-safe as for [`Region::read`]).
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         if !self.writable {
             return Err(Error::new(
-                crate::error::Status::IPCX_ERR_PERMISSION,
-                "the region is mapped read-only",
+                Status::IPCX_ERR_PERMISSION,
+                format!("the {} is mapped read-only", self.what()),
             ));
         }
         let p = self.range(offset, data.len(), 1)?;
-        // SAFETY: the range is inside the writable mapping; `data` is a distinct buffer.
+        if self.kind.can_shrink() {
+            return fault_safe::copy(
+                fault_safe::Dir::ToRegion,
+                p,
+                data.as_ptr().cast_mut(),
+                data.len(),
+            )
+            .map_err(|f| self.copy_error("write", offset, data.len(), f));
+        }
+        // SAFETY: the range is inside the writable mapping, which cannot shrink; `data` is a
+        // distinct buffer.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn copy_error(&self, op: &str, offset: usize, len: usize, f: fault_safe::Failure) -> Error {
+        let what = self.what();
+        match f {
+            fault_safe::Failure::Lost { copied, errno } => Error::os_as(
+                Status::IPCX_ERR_REMOVED,
+                errno,
+                format_args!(
+                    "{op} of [{offset}, {offset} + {len}) in the {}-byte {what}: the pages from \
+                     offset {} on are no longer backed; another process truncated the object \
+                     (touching them through the raw pointer would raise SIGBUS), or the buffer \
+                     is not valid memory; {copied} bytes were copied",
+                    self.len,
+                    offset + copied
+                ),
+            ),
+            fault_safe::Failure::Unavailable { errno } => Error::os_as(
+                Status::IPCX_ERR_UNSUPPORTED,
+                errno,
+                format_args!(
+                    "{op} in the {what}: no fault-safe copy is available in this process \
+                     (process_vm_readv/writev are refused, by a seccomp filter for example, and \
+                     /proc/self/mem cannot be opened); use the raw pointer from ipcx_region_info"
+                ),
+            ),
+            fault_safe::Failure::Other { errno } => {
+                Error::os(errno, format_args!("{op} in the {what}: fault-safe copy"))
+            }
+        }
+    }
+
+    /// Flush `[offset, offset + len)` of the mapping to its backing store (msync): with
+    /// `asynchronous` the write-back is only scheduled (MS_ASYNC), otherwise the call waits
+    /// for it (MS_SYNC). The range is widened to whole pages. Only mapped files have a
+    /// backing store on disk; for the other kinds it succeeds and does nothing useful.
+    pub fn sync(&self, offset: usize, len: usize, asynchronous: bool) -> Result<()> {
+        let p = self.range(offset, len, 1)? as usize;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+        let start = p & !(page - 1);
+        let flags = if asynchronous {
+            libc::MS_ASYNC
+        } else {
+            libc::MS_SYNC
+        };
+        // SAFETY: [start, p + len) lies within the mapping (the base is page-aligned).
+        if unsafe { libc::msync(start as *mut libc::c_void, p + len - start, flags) } < 0 {
+            return Err(Error::last_os(format_args!(
+                "msync([{offset}, {offset} + {len}) of the {}, {})",
+                self.what(),
+                if asynchronous { "MS_ASYNC" } else { "MS_SYNC" }
+            )));
+        }
         Ok(())
     }
 }

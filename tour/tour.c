@@ -20,6 +20,10 @@ static const struct {
     {"FIFO (named pipe)", tour_fifo},
     {"System V message queue", tour_sysv_msgq},
     {"POSIX message queue", tour_posix_mq},
+    {"System V shared memory", tour_sysv_shm},
+    {"POSIX shared memory", tour_posix_shm},
+    {"shared file mapping", tour_file_mapping},
+    {"anonymous shared mapping", tour_anonymous_mapping},
 };
 
 int main(void) {

@@ -39,5 +39,9 @@ void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
 void tour_sysv_msgq(struct tour_row *row);
 void tour_posix_mq(struct tour_row *row);
+void tour_sysv_shm(struct tour_row *row);
+void tour_posix_shm(struct tour_row *row);
+void tour_file_mapping(struct tour_row *row);
+void tour_anonymous_mapping(struct tour_row *row);
 
 #endif

@@ -15,7 +15,7 @@ void tour_sysv_msgq(struct tour_row *row) {
     snprintf(row->checked, sizeof row->checked,
              "types as channels, lowest-type rule, removal wakes reader, RT");
     ipcx_msgq *q;
-    int s = ipcx_msgq_open(IPCX_MSGQ_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q);
+    int s = ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q);
     if (s) {
         tour_fail_status(row, "ipcx_msgq_open", s);
         return;

@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
+
 use super::{call, call_on, handle, out};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
@@ -209,6 +210,11 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
     })
 }
 
+/// The System V private key (IPC_PRIVATE), for every System V open function: always a new
+/// object, reachable by other processes only through its id (or by children that inherit
+/// the handle).
+pub const IPCX_KEY_PRIVATE: i32 = 0;
+
 /// The System V IPC key for an existing file and a project id (ftok(3)): processes that
 /// agree on a path and an id get the same key for `ipcx_msgq_open` (and the other
 /// System V objects) without agreeing on a number.
@@ -221,7 +227,7 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
 /// exclusive creation to detect that.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
 /// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
-/// `proj_id` out of range). On error `*key` is left unchanged.
+/// `proj_id` out of range). On error `*key` is 0 (when `key` is not NULL).
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
@@ -231,6 +237,7 @@ pub unsafe extern "C" fn ipcx_sysv_key(
     proj_id: c_int,
     key: *mut i32,
 ) -> ipcx_status {
+    unsafe { super::set_opt(key, 0) };
     call("ipcx_sysv_key", || {
         let key = unsafe { out(key, "key") }?;
         let path = unsafe { super::str_arg(path, "path", crate::name::PATH_MAX) }?;

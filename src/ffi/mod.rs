@@ -10,6 +10,7 @@ pub mod msgq;
 pub mod pipe;
 pub mod region;
 pub mod signal;
+pub mod shm;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -29,9 +29,6 @@ impl handle::Handle for ipcx_msgq {
     const NAME: &'static str = "ipcx_msgq";
 }
 
-/// `ipcx_msgq_open` key: always create a new queue, reachable only through its id
-/// (IPC_PRIVATE).
-pub const IPCX_MSGQ_PRIVATE: i32 = 0;
 /// `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
 pub const IPCX_MSGQ_CREATE: u32 = 1;
 /// `ipcx_msgq_open` flag, with `IPCX_MSGQ_CREATE`: fail with `IPCX_ERR_EXISTS` if a queue
@@ -44,7 +41,7 @@ pub const IPCX_MSGQ_EXCEPT: u32 = 1;
 /// and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
 pub const IPCX_MSGQ_TRUNCATE: u32 = 2;
 const _: () = assert!(
-    IPCX_MSGQ_PRIVATE == sysv::PRIVATE
+    super::common::IPCX_KEY_PRIVATE == sysv::PRIVATE
         && IPCX_MSGQ_CREATE == sysv::CREATE
         && IPCX_MSGQ_EXCLUSIVE == sysv::EXCLUSIVE
         && IPCX_MSGQ_EXCEPT == sysv::EXCEPT
@@ -56,7 +53,7 @@ const _: () = assert!(
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ipcx_msgq_info {
-    /// The queue's key (`IPCX_MSGQ_PRIVATE` for a private queue).
+    /// The queue's key (`IPCX_KEY_PRIVATE` for a private queue).
     pub key: i32,
     /// The queue's id (as `ipcx_msgq_id` and ipcs show it).
     pub id: i32,
@@ -93,7 +90,7 @@ pub struct ipcx_msgq_info {
 ///
 /// Arguments:
 /// - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
-///   on, or `IPCX_MSGQ_PRIVATE` (always a new queue; other processes reach it by its id,
+///   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
 ///   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
 /// - `flags`: 0 opens an existing queue; `IPCX_MSGQ_CREATE` creates it if needed;
 ///   `IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE` creates it and fails if it exists;

@@ -4,14 +4,34 @@ use std::ffi::c_void;
 
 use super::{bytes, bytes_mut, call, call_on, handle, out, set_opt};
 use crate::error::ipcx_status;
-use crate::region::Region;
+use crate::region::{Kind, Region};
+
+/// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create_anonymous`).
+pub const IPCX_REGION_ANONYMOUS: i32 = 1;
+/// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_attach`).
+pub const IPCX_REGION_SYSV: i32 = 2;
+/// `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
+pub const IPCX_REGION_POSIX: i32 = 3;
+/// `ipcx_region_kind`: a mapped file (`ipcx_file_map`).
+pub const IPCX_REGION_FILE: i32 = 4;
+/// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
+/// waiting for it (MS_SYNC, the default).
+pub const IPCX_SYNC_ASYNC: u32 = 1;
 
 /// A mapped shared memory region: an anonymous shared mapping, a System V segment, a
 /// POSIX shared memory object or a mapped file. Opaque.
 ///
-/// Access: `ipcx_region_base` gives the raw pointer; `ipcx_region_read` /
+/// Access: `ipcx_region_info` gives the raw pointer; `ipcx_region_read` /
 /// `ipcx_region_write` copy with bounds checks. The memory itself is not synchronised:
 /// use a semaphore or lock (or a pipe) to hand data over between processes.
+///
+/// SIGBUS: the backing store of a POSIX object or of a file can be shrunk by any process
+/// that can open it (ftruncate). Touching a page past the new end through the raw pointer
+/// then raises SIGBUS, which kills the process unless it handles it. Agree with every
+/// process sharing the object never to shrink it while it is mapped. ipcx's own copies
+/// cannot crash that way: for those two kinds they report `IPCX_ERR_REMOVED` (at the cost of
+/// one system call per copy; anonymous and System V regions cannot shrink and copy with a
+/// plain memcpy).
 /// Thread safety: the handle may be used by one thread at a time; the memory may be used
 /// by any number of threads and processes under the caller's synchronisation.
 /// Fork: the child inherits the mapping at the same address and may use the handle;
@@ -48,7 +68,7 @@ pub unsafe extern "C" fn ipcx_region_create_anonymous(
 }
 
 /// Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-/// from `ipcx_region_base` become invalid. Other processes keep their mappings.
+/// from `ipcx_region_info` become invalid. Other processes keep their mappings.
 ///
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 ///
@@ -89,8 +109,13 @@ pub unsafe extern "C" fn ipcx_region_info(
 /// Copy `len` bytes from `buf` into the region at `offset`, with bounds checks.
 ///
 /// Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
-/// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. Nothing is written on
-/// error. A length of 0 copies nothing.
+/// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`: nothing is written.
+/// `IPCX_ERR_REMOVED` (POSIX and file regions only): part of the range is no longer backed
+/// because another process shrank the object or file (a raw write there would raise
+/// SIGBUS), or `buf` is not valid memory; the bytes before the lost page may have been
+/// written, and the message says how many. `IPCX_ERR_UNSUPPORTED`: no fault-safe copy is
+/// possible in this process (a seccomp filter refusing process_vm_writev, and no
+/// /proc/self/mem). A length of 0 copies nothing.
 ///
 /// # Safety
 /// `buf` must be valid for reading `len` bytes.
@@ -109,7 +134,10 @@ pub unsafe extern "C" fn ipcx_region_write(
 /// Copy `len` bytes of the region at `offset` into `buf`, with bounds checks.
 ///
 /// Errors: `IPCX_ERR_INVALID` (the range leaves the region, NULL buffer with a length),
-/// `IPCX_ERR_BAD_HANDLE`. Nothing is copied on error.
+/// `IPCX_ERR_BAD_HANDLE`: nothing is copied. `IPCX_ERR_REMOVED` (POSIX and file regions
+/// only): part of the range is no longer backed because another process shrank the object
+/// or file (a raw read there would raise SIGBUS), or `buf` is not valid memory; `buf` may
+/// hold part of the data. `IPCX_ERR_UNSUPPORTED`: as for `ipcx_region_write`.
 ///
 /// # Safety
 /// `buf` must be valid for writing `len` bytes.
@@ -122,5 +150,70 @@ pub unsafe extern "C" fn ipcx_region_read(
 ) -> ipcx_status {
     call_on("ipcx_region_read", r, |r| {
         r.0.read(offset, unsafe { bytes_mut(buf, len, "buf") }?)
+    })
+}
+
+/// Flush a range of a region to its backing store (msync): for a mapped file, write the
+/// modified pages of `[offset, offset + len)` back to the file. Other processes mapping the
+/// file see changes at once anyway (same pages); this is about the data on disk (and
+/// `read(2)` after a crash). For other kinds it succeeds and has no effect worth paying for.
+///
+/// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_SYNC_ASYNC` (schedule and
+/// return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
+/// Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
+/// `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
+/// `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `r` must be NULL or a handle from ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_region_sync(
+    r: *mut ipcx_region,
+    offset: usize,
+    len: usize,
+    flags: u32,
+) -> ipcx_status {
+    call_on("ipcx_region_sync", r, |r| {
+        if flags & !IPCX_SYNC_ASYNC != 0 {
+            return Err(crate::error::Error::invalid(format!(
+                "unknown flags {flags:#x} (allowed: IPCX_SYNC_ASYNC)"
+            )));
+        }
+        r.0.sync(offset, len, flags & IPCX_SYNC_ASYNC != 0)
+    })
+}
+
+/// What kind of region this is and whether it is mapped writable. Either out-pointer may
+/// be NULL.
+///
+/// `*kind` receives `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
+/// `IPCX_REGION_FILE`; `*writable` false for read-only mappings.
+/// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*kind` is 0
+/// and `*writable` false.
+///
+/// # Safety
+/// `kind`/`writable` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_region_kind(
+    r: *const ipcx_region,
+    kind: *mut i32,
+    writable: *mut bool,
+) -> ipcx_status {
+    unsafe {
+        set_opt(kind, 0);
+        set_opt(writable, false);
+    }
+    call_on("ipcx_region_kind", r, |r| {
+        let k = match r.0.kind() {
+            Kind::Anonymous => IPCX_REGION_ANONYMOUS,
+            Kind::SysV => IPCX_REGION_SYSV,
+            Kind::Posix => IPCX_REGION_POSIX,
+            Kind::File => IPCX_REGION_FILE,
+        };
+        unsafe {
+            set_opt(kind, k);
+            set_opt(writable, r.0.writable());
+        }
+        Ok(())
     })
 }
