@@ -56,6 +56,25 @@ pub fn posix_name(n: &str, max: usize) -> Result<&str> {
     Ok(n)
 }
 
+/// A System V IPC key from a path and a project id (`ftok`): the same path (which must
+/// exist; its device and inode are used) and id give the same key in every process.
+/// `proj_id` must be 1..=255 (ftok uses its low 8 bits, and 0 is reserved by POSIX).
+pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
+    path(p)?;
+    if !(1..=255).contains(&proj_id) {
+        return Err(Error::invalid(format!(
+            "project id {proj_id} is out of range (1..=255: ftok keeps only the low 8 bits)"
+        )));
+    }
+    let c = std::ffi::CString::new(p).map_err(|_| Error::invalid("path contains a NUL byte"))?;
+    // SAFETY: a valid C string.
+    let key = unsafe { libc::ftok(c.as_ptr(), proj_id) };
+    if key == -1 {
+        return Err(Error::last_os(format_args!("ftok({p:?}, {proj_id})")));
+    }
+    Ok(key)
+}
+
 /// Longest abstract socket name (sun_path is 108 bytes, the first is the NUL marker).
 pub(crate) const ABSTRACT_MAX: usize = 107;
 
@@ -85,6 +104,16 @@ mod tests {
         }
         let long = format!("/{}", "x".repeat(255));
         assert!(posix_name(&long, 255).is_err());
+    }
+
+    #[test]
+    fn sysv_keys() {
+        let a = sysv_key("/tmp", 7).unwrap();
+        assert_eq!(a, sysv_key("/tmp", 7).unwrap());
+        assert_ne!(a, sysv_key("/tmp", 8).unwrap());
+        assert!(sysv_key("/tmp", 0).is_err());
+        assert!(sysv_key("/tmp", 256).is_err());
+        assert!(sysv_key("/nonexistent-ipcx", 1).is_err());
     }
 
     #[test]

@@ -187,3 +187,30 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
         Ok(())
     })
 }
+
+/// A System V IPC key from a path and a project id (ftok): programs that agree on an
+/// existing path and an id get the same key, for `ipcx_semset_create`/`_open` and the
+/// other System V objects.
+///
+/// Arguments: `path`: an existing file or directory (its device and inode number are used,
+/// so removing and recreating it changes the key); `proj_id`: 1..255; `key` receives it.
+/// Errors: `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path, `proj_id` out of
+/// range, NULL `key`), `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION`. On
+/// failure `*key` is -1.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sysv_key(
+    path: *const c_char,
+    proj_id: c_int,
+    key: *mut i32,
+) -> ipcx_status {
+    unsafe { super::set_opt(key, -1) };
+    call("ipcx_sysv_key", || {
+        let k = unsafe { out(key, "key") }?;
+        let p = unsafe { super::str_arg(path, "path", crate::name::PATH_MAX) }?;
+        *k = crate::name::sysv_key(p, proj_id)?;
+        Ok(())
+    })
+}

@@ -6,8 +6,10 @@
 
 pub mod common;
 pub(crate) mod handle;
+pub mod lock;
 pub mod pipe;
 pub mod region;
+pub mod sem;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
