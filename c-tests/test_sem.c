@@ -450,6 +450,16 @@ T_CASE(unnamed_placement_rules) {
     T_ERR(IPCX_ERR_TIMEOUT, ipcx_sem_wait(a, IPCX_NOWAIT));
     T_OK(ipcx_sem_close(b));
     T_OK(ipcx_sem_destroy(a));
+    /* A file mapped from a read-only descriptor cannot hold a semaphore. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    T_ASSERT(fd >= 0);
+    char *ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    T_ASSERT(ro != MAP_FAILED);
+    close(fd);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_sem_init_at(ro, 0, &s));
+    T_LAST_ERROR_HAS("cannot be written");
+    T_ASSERT(s == NULL);
+    munmap(ro, 4096);
     T_ASSERT(unlink(path) == 0);
     T_OK(ipcx_region_close(r));
 }

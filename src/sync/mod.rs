@@ -129,8 +129,8 @@ fn page_size() -> usize {
 /// module documentation). Dropping it unmaps the handle's page; the object itself stays.
 #[derive(Debug)]
 pub(crate) struct Placement {
-    page: NonNull<u8>,
-    page_len: usize,
+    /// The handle's own mapping of the object's page; `None` when it borrows the caller's.
+    page: Option<(NonNull<u8>, usize)>,
     obj: NonNull<u8>,
 }
 
@@ -168,7 +168,9 @@ impl Placement {
     }
 
     /// Map the page holding the slot at `p` a second time (mremap with old size 0 duplicates
-    /// a shared mapping; a private or missing mapping is refused by the kernel).
+    /// a shared mapping; a private or missing mapping is refused by the kernel). Where the
+    /// duplication is not supported although the memory is a shared mapping (valgrind does
+    /// not emulate it), the placement borrows the caller's mapping instead.
     fn map(p: *mut u8, site: Site) -> Result<Placement> {
         let ps = page_size();
         let start = p as usize & !(ps - 1);
@@ -185,32 +187,45 @@ impl Placement {
         };
         if q == libc::MAP_FAILED {
             let e = Errno::last();
-            return Err(match e {
-                Errno::EINVAL => Error::os_as(
+            return match (e, mapping_of(p as usize)) {
+                (Errno::EINVAL | Errno::EFAULT, None) => Err(Error::os_as(
+                    Status::IPCX_ERR_INVALID,
+                    e,
+                    format!("{site}: no memory is mapped there"),
+                )),
+                (Errno::EINVAL | Errno::EFAULT, Some((false, _))) => Err(Error::os_as(
                     Status::IPCX_ERR_INVALID,
                     e,
                     format!(
                         "{site}: the memory is not a shared mapping (MAP_SHARED); an object placed there would not be shared with other processes"
                     ),
-                ),
-                Errno::EFAULT => Error::os_as(
-                    Status::IPCX_ERR_INVALID,
-                    e,
-                    format!("{site}: no memory is mapped there"),
-                ),
-                _ => Error::os(
+                )),
+                (Errno::EINVAL, Some((true, false))) => Err(read_only(site)),
+                (Errno::EINVAL, Some((true, true))) => Ok(Placement {
+                    page: None,
+                    // SAFETY: not NULL (checked by the callers).
+                    obj: unsafe { NonNull::new_unchecked(p) },
+                }),
+                _ => Err(Error::os(
                     e,
                     format_args!("{site}: mremap (mapping the object's page)"),
-                ),
-            });
+                )),
+            };
+        }
+        // The caller's mapping may be read-only: our page must be writable (this fails for a
+        // file opened read-only; a writable file mapped PROT_READ is fine).
+        // SAFETY: our own new mapping.
+        if unsafe { libc::mprotect(q, page_len, libc::PROT_READ | libc::PROT_WRITE) } < 0 {
+            // SAFETY: our own new mapping.
+            unsafe { libc::munmap(q, page_len) };
+            return Err(read_only(site));
         }
         let page =
             NonNull::new(q.cast::<u8>()).ok_or_else(|| Error::internal("mremap gave NULL"))?;
         // SAFETY: the offset is inside the new page.
         let obj = unsafe { NonNull::new_unchecked(page.as_ptr().add(p as usize - start)) };
         Ok(Placement {
-            page,
-            page_len,
+            page: Some((page, page_len)),
             obj,
         })
     }
@@ -320,9 +335,38 @@ fn not_there(cur: u64, kind: Kind, site: Site) -> Error {
 
 impl Drop for Placement {
     fn drop(&mut self) {
-        // SAFETY: the page was mapped by `map` and is owned by this placement alone.
-        unsafe { libc::munmap(self.page.as_ptr().cast(), self.page_len) };
+        if let Some((page, len)) = self.page {
+            // SAFETY: the page was mapped by `map` and is owned by this placement alone.
+            unsafe { libc::munmap(page.as_ptr().cast(), len) };
+        }
     }
+}
+
+fn read_only(site: Site) -> Error {
+    Error::new(
+        Status::IPCX_ERR_PERMISSION,
+        format!(
+            "{site}: the memory cannot be written (mapped from a read-only file or region); a semaphore, mutex or condition variable needs write access"
+        ),
+    )
+}
+
+/// Whether the mapping holding `addr` is shared, and writable, from /proc/self/maps;
+/// `None` if nothing is mapped there. Error paths only.
+fn mapping_of(addr: usize) -> Option<(bool, bool)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut f = line.split_whitespace();
+        let (lo, hi) = f.next()?.split_once('-')?;
+        let (lo, hi) = (
+            usize::from_str_radix(lo, 16).ok()?,
+            usize::from_str_radix(hi, 16).ok()?,
+        );
+        let perms = f.next()?.as_bytes();
+        (lo..hi)
+            .contains(&addr)
+            .then(|| (perms.get(3) == Some(&b's'), perms.get(1) == Some(&b'w')))
+    })
 }
 
 /// A slot in ordinary, process-private memory, for thread-only objects ipcx allocates.
