@@ -321,15 +321,29 @@ impl SemSet {
     /// P (`delta` -1) or V (+1) on one semaphore: the common case without an array.
     #[inline]
     pub fn add(&self, index: u32, delta: i16, flags: u32, timeout_ms: i64) -> Result<()> {
-        let o = ipcx_semop {
-            index,
-            delta: delta.into(),
-            flags,
-        };
-        let mut b = [self.convert(0, &o)?];
-        if timeout_ms == time::NOWAIT {
-            b[0].sem_flg |= libc::IPC_NOWAIT as libc::c_short;
+        if index >= self.nsems || flags & !UNDO != 0 {
+            return Err(self.bad_op(
+                0,
+                &ipcx_semop {
+                    index,
+                    delta: delta.into(),
+                    flags,
+                },
+            ));
         }
+        let mut flg = if flags & UNDO != 0 {
+            libc::SEM_UNDO as libc::c_short
+        } else {
+            0
+        };
+        if timeout_ms == time::NOWAIT {
+            flg |= libc::IPC_NOWAIT as libc::c_short;
+        }
+        let mut b = [libc::sembuf {
+            sem_num: index as libc::c_ushort,
+            sem_op: delta,
+            sem_flg: flg,
+        }];
         self.apply(&mut b, timeout_ms)
     }
 
@@ -343,17 +357,24 @@ impl SemSet {
                 {
                     return Ok(());
                 }
-                let e = Errno::last();
-                if e != Errno::EINTR {
-                    return Err(self.op_error(e, buf.len()));
-                }
-                time::on_eintr(
-                    &Deadline::forever(),
-                    format_args!("semop(set id {})", self.id),
-                )?;
+                self.op_failed(buf.len())?;
             }
         }
         self.apply_timed(buf, timeout_ms)
+    }
+
+    /// After a failed untimed semop: `Ok` to retry (EINTR), else the error.
+    #[cold]
+    #[inline(never)]
+    fn op_failed(&self, n: usize) -> Result<()> {
+        let e = Errno::last();
+        if e != Errno::EINTR {
+            return Err(self.op_error(e, n));
+        }
+        time::on_eintr(
+            &Deadline::forever(),
+            format_args!("semop(set id {})", self.id),
+        )
     }
 
     #[inline(never)]
