@@ -19,13 +19,19 @@ use crate::options::Options;
 
 /// Run the body of an exported function: catch panics (`IPCX_ERR_INTERNAL`), turn errors
 /// into their status and record the thread's last error, prefixed with the C function name.
+#[inline(always)]
 pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Status {
-    finish(func, catch_unwind(AssertUnwindSafe(body)), 0)
+    let r = catch_unwind(AssertUnwindSafe(body));
+    if let Ok(Ok(())) = r {
+        return Status::IPCX_OK;
+    }
+    finish(func, r, 0)
 }
 
 /// Like [`call`] for a function working on one handle: the handle is looked up first
 /// (NULL, closed, foreign or poisoned handles are reported), then `body` runs on it; if
 /// `body` panics, the handle is poisoned.
+#[inline(always)]
 pub(crate) fn call_on<T: handle::Handle>(
     func: &'static str,
     h: *const T,
@@ -36,9 +42,15 @@ pub(crate) fn call_on<T: handle::Handle>(
         let obj = unsafe { handle::get(h) }?;
         body(obj)
     }));
+    // The success path stays inline; recording an error or a panic is out of line.
+    if let Ok(Ok(())) = r {
+        return Status::IPCX_OK;
+    }
     finish(func, r, h as usize)
 }
 
+#[cold]
+#[inline(never)]
 fn finish(func: &'static str, r: std::thread::Result<Result<()>>, handle_addr: usize) -> Status {
     match r {
         Ok(Ok(())) => Status::IPCX_OK,
