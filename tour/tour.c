@@ -14,6 +14,10 @@ static const struct {
     tour_fn fn;
 } rows[] = {
     /* In the order of the seed document. */
+    {"POSIX semaphore (named)", tour_sem_named},
+    {"POSIX semaphore (unnamed, in shared memory)", tour_sem_unnamed},
+    {"System V semaphore set (P/V)", tour_semset},
+    {"robust mutex + condition variable", tour_mutex_cond},
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
 };
@@ -22,8 +26,8 @@ int main(void) {
     int failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("ipcx %s tour: every mechanism across fork\n\n", ipcx_version());
-    printf("%-26s | %-64s | %-6s | %s\n", "mechanism", "checked", "result", "median RT");
-    printf("%.26s-+-%.64s-+-%.6s-+-%s\n", "------------------------------------------",
+    printf("%-43s | %-64s | %-6s | %s\n", "mechanism", "checked", "result", "median RT");
+    printf("%.43s-+-%.64s-+-%.6s-+-%s\n", "------------------------------------------------------------",
            "----------------------------------------------------------------------------",
            "--------", "----------");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -35,12 +39,12 @@ int main(void) {
         rows[i].fn(&row);
         char rt[32] = "-";
         if (row.median_rt_us >= 0) snprintf(rt, sizeof rt, "%.1f us", row.median_rt_us);
-        printf("%-26s | %-64s | %-6s | %s\n", row.mechanism, row.checked, row.ok ? "ok" : "FAILED", rt);
+        printf("%-43s | %-64s | %-6s | %s\n", row.mechanism, row.checked, row.ok ? "ok" : "FAILED", rt);
         if (!row.ok) {
-            printf("%26s   -> %s\n", "", row.detail);
+            printf("%43s   -> %s\n", "", row.detail);
             failed++;
         } else if (row.detail[0]) {
-            printf("%26s   (%s)\n", "", row.detail);
+            printf("%43s   (%s)\n", "", row.detail);
         }
     }
     printf("\n%d mechanism(s), %d failed\n", (int)(sizeof rows / sizeof rows[0]), failed);

@@ -35,5 +35,9 @@ int tour_wait_child(pid_t pid, int timeout_ms);
 /* Rows (one file each). */
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
+void tour_sem_named(struct tour_row *row);
+void tour_sem_unnamed(struct tour_row *row);
+void tour_semset(struct tour_row *row);
+void tour_mutex_cond(struct tour_row *row);
 
 #endif
