@@ -1,7 +1,7 @@
 /* Robust process-shared mutexes and condition variables in shared memory: counting across
  * processes, owner death (SIGKILL) and recovery, not-recoverable state, unrelated
  * processes, timeouts, placement rules and every bad input. */
-#include "test.h"
+#include "sync_util.h"
 
 #include <pthread.h>
 
@@ -21,37 +21,7 @@ struct shared {
     volatile int ready, waiting, woken, half;
 };
 
-static struct shared *data_of(ipcx_region *r) {
-    void *b = NULL;
-    T_OK(ipcx_region_info(r, &b, NULL));
-    return (struct shared *)((char *)b + DATA_OFF);
-}
-
-static pid_t spawn_peer(char *const argv[]) {
-    pid_t p = t_fork();
-    if (p == 0) {
-        char exe[4200];
-        snprintf(exe, sizeof exe, "%s/sync_peer", t_exe_dir());
-        execv(exe, argv);
-        _exit(127);
-    }
-    return p;
-}
-
-#define T_EVENTUALLY(pred)                                                          \
-    do {                                                                            \
-        double t_end_ = t_now_ms() + 10000;                                         \
-        while (!(pred)) {                                                           \
-            if (t_now_ms() > t_end_) T_FAIL("timed out waiting for %s", #pred);     \
-            usleep(1000);                                                           \
-        }                                                                           \
-    } while (0)
-
-/* Wait for a child that must have died by SIGKILL. */
-static void t_wait_killed(pid_t p) {
-    int st = t_wait(p, 10000);
-    T_ASSERTF(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child %d: status %#x", (int)p, st);
-}
+static struct shared *data_of(ipcx_region *r) { return (struct shared *)((char *)base_of(r) + DATA_OFF); }
 
 /* A child that locks `m`, marks the data half-updated, and dies by SIGKILL holding it. */
 static pid_t die_holding(ipcx_mutex *m, struct shared *d) {
@@ -64,6 +34,30 @@ static pid_t die_holding(ipcx_mutex *m, struct shared *d) {
     }
     t_wait_killed(p);
     return p;
+}
+
+/* A region with a robust mutex at M_OFF and, if asked, a condition variable at C_OFF. */
+struct fix {
+    ipcx_region *r;
+    ipcx_mutex *m;
+    ipcx_cond *c;
+    struct shared *d;
+};
+
+static struct fix fixture(int with_cond) {
+    struct fix f = {0};
+    T_OK(ipcx_region_create_anonymous(4096, &f.r));
+    f.d = data_of(f.r);
+    T_OK(ipcx_mutex_init_in(f.r, M_OFF, NULL, &f.m));
+    if (with_cond) T_OK(ipcx_cond_init_in(f.r, C_OFF, &f.c));
+    return f;
+}
+
+/* Destroy `c` (if not NULL) and `m`, close the region. */
+static void fixture_end(struct fix *f, ipcx_mutex *m, ipcx_cond *c) {
+    if (c) T_OK(ipcx_cond_destroy(c));
+    T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_region_close(f->r));
 }
 
 /* ---------------------------------------------------------------- mutex */
@@ -82,10 +76,9 @@ static void *other_thread(void *p) {
 }
 
 T_CASE(mutex_lock_unlock_and_errors) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    struct fix f = fixture(0);
+    ipcx_region *r = f.r;
+    ipcx_mutex *m = f.m;
     /* Unlocking a mutex nobody holds: an error, not undefined behaviour. */
     T_ERR(IPCX_ERR_PERMISSION, ipcx_mutex_unlock(m));
     T_LAST_ERROR_HAS("does not hold it");
@@ -133,11 +126,9 @@ T_CASE(mutex_lock_unlock_and_errors) {
 }
 
 T_CASE(mutex_owner_death_and_recovery) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    struct fix f = fixture(0);
+    ipcx_mutex *m = f.m;
+    struct shared *d = f.d;
     die_holding(m, d);
     T_ASSERT(d->half == 1);
     /* The next locker is told, and holds the lock. */
@@ -170,16 +161,14 @@ T_CASE(mutex_owner_death_and_recovery) {
     T_ERR(IPCX_ERR_OWNER_DEAD, ipcx_mutex_lock(m, 500));
     T_OK(ipcx_mutex_consistent(m));
     T_OK(ipcx_mutex_unlock(m));
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(mutex_not_recoverable_without_consistent) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    struct fix f = fixture(0);
+    ipcx_region *r = f.r;
+    ipcx_mutex *m = f.m;
+    struct shared *d = f.d;
     die_holding(m, d);
     T_ERR(IPCX_ERR_OWNER_DEAD, ipcx_mutex_lock(m, 1000));
     T_OK(ipcx_mutex_unlock(m)); /* without ipcx_mutex_consistent */
@@ -198,16 +187,13 @@ T_CASE(mutex_not_recoverable_without_consistent) {
     T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
     T_OK(ipcx_mutex_lock(m, 1000));
     T_OK(ipcx_mutex_unlock(m));
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(mutex_owner_death_wakes_a_blocked_locker) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    struct fix f = fixture(0);
+    ipcx_mutex *m = f.m;
+    struct shared *d = f.d;
     pid_t holder = t_fork();
     if (holder == 0) {
         T_OK(ipcx_mutex_lock(m, 10000));
@@ -233,16 +219,13 @@ T_CASE(mutex_owner_death_wakes_a_blocked_locker) {
     t_wait_ok(waiter, 10000);
     T_OK(ipcx_mutex_lock(m, IPCX_NOWAIT));
     T_OK(ipcx_mutex_unlock(m));
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(counter_4x100k_robust_mutex) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    struct fix f = fixture(0);
+    ipcx_mutex *m = f.m;
+    struct shared *d = f.d;
     pid_t pids[WORKERS];
     for (int w = 0; w < WORKERS; w++) {
         pids[w] = t_fork();
@@ -257,21 +240,14 @@ T_CASE(counter_4x100k_robust_mutex) {
     }
     for (int w = 0; w < WORKERS; w++) t_wait_ok(pids[w], 50000);
     T_EQ_INT(d->counter, (long)WORKERS * ROUNDS);
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(mutex_between_unrelated_processes) {
     /* The test and two separately started programs map the same file themselves and
      * share a mutex in it by address (no ipcx_region involved). */
     char path[256];
-    t_path(path, sizeof path, "mutex");
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    T_ASSERT(fd >= 0);
-    T_ASSERT(ftruncate(fd, 4096) == 0);
-    char *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    T_ASSERT(mem != MAP_FAILED);
-    close(fd);
+    char *mem = map_new_file(path, sizeof path, 4096);
     ipcx_mutex *m;
     T_OK(ipcx_mutex_init_at(mem + 128, NULL, &m));
     volatile long *counter = (volatile long *)(mem + 1024);
@@ -366,13 +342,11 @@ T_CASE(mutex_placement_and_lifetime) {
 /* ---------------------------------------------------------------- condition variable */
 
 T_CASE(cond_signal_broadcast_and_timeouts) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    ipcx_cond *c;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
-    T_OK(ipcx_cond_init_in(r, C_OFF, &c));
+    struct fix f = fixture(1);
+    ipcx_region *r = f.r;
+    ipcx_mutex *m = f.m;
+    ipcx_cond *c = f.c;
+    struct shared *d = f.d;
     /* Waiting without holding the mutex is an error; timeout 0 does not wait. */
     T_ERR(IPCX_ERR_PERMISSION, ipcx_cond_wait(c, m, 1000));
     T_LAST_ERROR_HAS("does not hold the mutex");
@@ -436,18 +410,14 @@ T_CASE(cond_signal_broadcast_and_timeouts) {
     T_OK(ipcx_cond_signal(c)); /* nobody waits: fine */
     T_OK(ipcx_cond_destroy(c));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_cond_attach(r, C_OFF, &c));
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(cond_wait_reports_owner_dead) {
-    ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    struct shared *d = data_of(r);
-    ipcx_mutex *m;
-    ipcx_cond *c;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
-    T_OK(ipcx_cond_init_in(r, C_OFF, &c));
+    struct fix f = fixture(1);
+    ipcx_mutex *m = f.m;
+    ipcx_cond *c = f.c;
+    struct shared *d = f.d;
     /* The child takes the mutex while the parent waits, signals, and dies holding it. */
     T_OK(ipcx_mutex_lock(m, 1000));
     pid_t p = t_fork();
@@ -477,18 +447,12 @@ T_CASE(cond_wait_reports_owner_dead) {
     T_OK(ipcx_mutex_consistent(m));
     T_OK(ipcx_mutex_unlock(m));
     T_OK(ipcx_cond_destroy(c));
-    T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_region_close(r));
+    fixture_end(&f, m, NULL);
 }
 
 T_CASE(cond_placement_by_address) {
     char path[256];
-    t_path(path, sizeof path, "cond");
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    T_ASSERT(fd >= 0 && ftruncate(fd, 4096) == 0);
-    char *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    T_ASSERT(mem != MAP_FAILED);
-    close(fd);
+    char *mem = map_new_file(path, sizeof path, 4096);
     ipcx_cond *c = (ipcx_cond *)1, *c2;
     ipcx_mutex *m;
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_init_at(NULL, &c));

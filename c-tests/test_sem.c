@@ -1,7 +1,7 @@
 /* Semaphores: POSIX named, unnamed in shared memory and thread-only; System V sets.
  * Counting across processes, timeouts, signals, SEM_UNDO after SIGKILL, removal while
  * waiting, limits and every bad input. */
-#include "test.h"
+#include "sync_util.h"
 
 #include <pthread.h>
 
@@ -13,35 +13,6 @@ _Static_assert(IPCX_KEY_PRIVATE == IPC_PRIVATE, "IPC_PRIVATE");
 #define ROUNDS 100000
 
 /* ---------------------------------------------------------------- helpers */
-
-static void *base_of(ipcx_region *r) {
-    void *b = NULL;
-    T_OK(ipcx_region_info(r, &b, NULL));
-    return b;
-}
-
-static pid_t spawn_peer(char *const argv[]) {
-    pid_t p = t_fork();
-    if (p == 0) {
-        char exe[4200];
-        snprintf(exe, sizeof exe, "%s/sync_peer", t_exe_dir());
-        execv(exe, argv);
-        _exit(127);
-    }
-    return p;
-}
-
-/* A file of `len` zero bytes, tracked, mapped MAP_SHARED. */
-static char *map_new_file(char *path, size_t pathlen, size_t len) {
-    t_path(path, pathlen, "map");
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    T_ASSERT(fd >= 0);
-    T_ASSERT(ftruncate(fd, (off_t)len) == 0);
-    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    T_ASSERT(p != MAP_FAILED);
-    close(fd);
-    return p;
-}
 
 static mode_t sem_file_mode(const char *name) {
     char path[512];
@@ -87,16 +58,6 @@ static long sem_limit(int field) {
     fclose(f);
     return v[field];
 }
-
-/* Wait up to 10 s for `pred` to hold. */
-#define T_EVENTUALLY(pred)                                                          \
-    do {                                                                            \
-        double t_end_ = t_now_ms() + 10000;                                         \
-        while (!(pred)) {                                                           \
-            if (t_now_ms() > t_end_) T_FAIL("timed out waiting for %s", #pred);     \
-            usleep(1000);                                                           \
-        }                                                                           \
-    } while (0)
 
 /* The semantics every shared semaphore has, checked across fork. `s` has value 0. */
 static void exercise_shared(ipcx_sem *s) {

@@ -21,7 +21,7 @@ use super::sys::{pthread_cond_clockwait, pthread_mutex_clocklock};
 use super::{Kind, Placement, Site, os};
 use crate::error::{Error, Result, Status};
 use crate::region::Region;
-use crate::time::{self, Deadline};
+use crate::time;
 
 /// The owner-TID bits of a robust futex word (the kernel's robust-futex protocol; the word
 /// is the first member of glibc's `pthread_mutex_t`).
@@ -139,13 +139,9 @@ impl Mutex {
 
     #[inline(never)]
     fn lock_timed(&self, ms: i64) -> Result<()> {
-        let deadline = Deadline::from_ms(ms)?;
-        let abs = deadline.abstime_monotonic();
-        let abs = abs
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        let (_, abs) = super::abstime(ms)?;
         // SAFETY: a live mutex, a valid absolute time.
-        let r = unsafe { pthread_mutex_clocklock(self.ptr(), libc::CLOCK_MONOTONIC, abs) };
+        let r = unsafe { pthread_mutex_clocklock(self.ptr(), libc::CLOCK_MONOTONIC, &abs) };
         if r == 0 {
             return Ok(());
         }
@@ -396,13 +392,9 @@ impl Cond {
                 )));
             }
             ms => {
-                let deadline = Deadline::from_ms(ms)?;
-                let abs = deadline.abstime_monotonic();
-                let abs = abs
-                    .as_ref()
-                    .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+                let (_, abs) = super::abstime(ms)?;
                 // SAFETY: live objects, a valid absolute time.
-                unsafe { pthread_cond_clockwait(self.ptr(), m.ptr(), libc::CLOCK_MONOTONIC, abs) }
+                unsafe { pthread_cond_clockwait(self.ptr(), m.ptr(), libc::CLOCK_MONOTONIC, &abs) }
             }
         };
         if r == 0 {

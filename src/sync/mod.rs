@@ -428,6 +428,16 @@ mod sys {
     }
 }
 
+/// The deadline of a timeout (not -1: callers handle forever themselves) and the same
+/// deadline as an absolute CLOCK_MONOTONIC time, for the `clock*` calls.
+pub(crate) fn abstime(ms: i64) -> Result<(crate::time::Deadline, libc::timespec)> {
+    let d = crate::time::Deadline::from_ms(ms)?;
+    let abs = d
+        .abstime_monotonic()
+        .ok_or_else(|| Error::internal("a finite timeout without a deadline"))?;
+    Ok((d, abs))
+}
+
 /// Build an error from a pthread-style return code (the errno value itself).
 pub(crate) fn os(code: libc::c_int, what: impl std::fmt::Display) -> Error {
     Error::os(Errno::from_raw(code), what)

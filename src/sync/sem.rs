@@ -274,14 +274,10 @@ impl Sem {
 
     #[inline(never)]
     fn wait_timed(&self, ms: i64) -> Result<()> {
-        let deadline = Deadline::from_ms(ms)?;
-        let abs = deadline.abstime_monotonic();
-        let abs = abs
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        let (deadline, abs) = super::abstime(ms)?;
         loop {
             // SAFETY: a live semaphore; a valid absolute timespec.
-            if unsafe { sem_clockwait(self.ptr, libc::CLOCK_MONOTONIC, abs) } == 0 {
+            if unsafe { sem_clockwait(self.ptr, libc::CLOCK_MONOTONIC, &abs) } == 0 {
                 return Ok(());
             }
             self.wait_failed(&deadline, "sem_clockwait(CLOCK_MONOTONIC)")?;
