@@ -972,6 +972,16 @@ T_CASE(semset_limits_and_bad_input) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_semset_id(s, &id, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_semset_remove(s));
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_p(NULL, 0, 0, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_v(NULL, 0, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_op(NULL, &op, 1, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_get(NULL, 0, &v));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_set(NULL, 0, 1));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_set_all(NULL, vals, 2));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_get_all(NULL, vals, &n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_waiters(NULL, 0, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_pid(NULL, 0, &pid));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_id(NULL, &id, NULL));
+    T_EQ_INT(id, -1);
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_remove(NULL));
     T_OK(ipcx_semset_close(NULL));
     ipcx_sem *sem;

@@ -187,7 +187,8 @@ impl Placement {
         };
         if q == libc::MAP_FAILED {
             let e = Errno::last();
-            return match (e, mapping_of(p as usize)) {
+            let m = mapping_of(p as usize).map(|m| (m.shared, m.writable));
+            return match (e, m) {
                 (Errno::EINVAL | Errno::EFAULT, None) => Err(Error::os_as(
                     Status::IPCX_ERR_INVALID,
                     e,
@@ -351,11 +352,22 @@ fn read_only(site: Site) -> Error {
     )
 }
 
-/// Whether the mapping holding `addr` is shared, and writable, from /proc/self/maps;
-/// `None` if nothing is mapped there. Error paths only.
-fn mapping_of(addr: usize) -> Option<(bool, bool)> {
+/// What /proc/self/maps says about the mapping holding an address. Cold paths only.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MapInfo {
+    /// MAP_SHARED.
+    pub(crate) shared: bool,
+    /// Mapped writable.
+    pub(crate) writable: bool,
+    /// Inode of the mapped file (0 for anonymous memory).
+    pub(crate) inode: u64,
+}
+
+/// The mapping holding `addr`, from /proc/self/maps; `None` if nothing is mapped there.
+pub(crate) fn mapping_of(addr: usize) -> Option<MapInfo> {
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     maps.lines().find_map(|line| {
+        // start-end perms offset dev inode [path]
         let mut f = line.split_whitespace();
         let (lo, hi) = f.next()?.split_once('-')?;
         let (lo, hi) = (
@@ -363,9 +375,12 @@ fn mapping_of(addr: usize) -> Option<(bool, bool)> {
             usize::from_str_radix(hi, 16).ok()?,
         );
         let perms = f.next()?.as_bytes();
-        (lo..hi)
-            .contains(&addr)
-            .then(|| (perms.get(3) == Some(&b's'), perms.get(1) == Some(&b'w')))
+        let inode = f.nth(2)?.parse().ok()?;
+        (lo..hi).contains(&addr).then_some(MapInfo {
+            shared: perms.get(3) == Some(&b's'),
+            writable: perms.get(1) == Some(&b'w'),
+            inode,
+        })
     })
 }
 

@@ -73,6 +73,54 @@ fn shm_path(name: &str) -> String {
     format!("/dev/shm/sem.{}", &name[1..])
 }
 
+/// The file behind the name, opened without following links, if it is the one mapped at
+/// `p` (the semaphore this process created): checked by inode, so that a name unlinked and
+/// re-created by another process meanwhile is left alone.
+fn open_if_ours(name: &str, p: *mut libc::sem_t) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let path = CString::new(shm_path(name)).ok()?;
+    // SAFETY: a valid C string; a fresh descriptor, owned right away.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: just opened.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: fstat into a zeroed buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return None;
+    }
+    let ours = super::mapping_of(p as usize).is_some_and(|m| m.inode == st.st_ino);
+    ours.then_some(fd)
+}
+
+fn still_ours(name: &str, p: *mut libc::sem_t) -> bool {
+    open_if_ours(name, p).is_some()
+}
+
+/// Give the semaphore this process just created (mapped at `p`) exactly `mode`.
+fn set_mode(name: &str, p: *mut libc::sem_t, mode: u32) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    // Gone or replaced already (another process unlinked the name): nothing to fix.
+    let Some(fd) = open_if_ours(name, p) else {
+        return Ok(());
+    };
+    // SAFETY: fchmod on an owned descriptor.
+    if unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) } < 0 {
+        return Err(Error::last_os(format_args!(
+            "fchmod({:?}, {mode:o}) after creating semaphore {name:?}",
+            shm_path(name)
+        )));
+    }
+    Ok(())
+}
+
 impl Sem {
     /// Open the named semaphore `name` (`/something`), creating it with `value` and the
     /// options' mode (default 0600, applied exactly) when `flags` has [`CREATE`].
@@ -114,17 +162,16 @@ impl Sem {
                         owner: Owner::Named(name.to_string()),
                     };
                     // sem_open applied the umask: set the mode exactly.
-                    let path = CString::new(shm_path(name)).expect("no NUL");
-                    // SAFETY: valid C string.
-                    if unsafe { libc::chmod(path.as_ptr(), mode as libc::mode_t) } < 0 {
-                        let err = Error::last_os(format_args!(
-                            "chmod({:?}, {mode:o}) after creating semaphore {name:?}",
-                            shm_path(name)
-                        ));
+                    if let Err(e) = set_mode(name, p, mode) {
+                        // We created it a moment ago: do not leave it with a wrong mode,
+                        // if the name still refers to it (checked while it is mapped).
+                        let ours = still_ours(name, p);
                         drop(sem);
-                        // SAFETY: we created it a moment ago; do not leave a wrong mode.
-                        unsafe { libc::sem_unlink(c.as_ptr()) };
-                        return Err(err);
+                        if ours {
+                            // SAFETY: valid C string.
+                            unsafe { libc::sem_unlink(c.as_ptr()) };
+                        }
+                        return Err(e);
                     }
                     return Ok(sem);
                 }
