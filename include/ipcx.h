@@ -37,6 +37,20 @@
 // the handle).
 #define IPCX_KEY_PRIVATE 0
 
+// Bytes to reserve in shared memory for a mutex. The slot starts with the native
+// `pthread_mutex_t`; ipcx keeps a tag in its last 8 bytes.
+#define IPCX_MUTEX_SIZE 64
+
+// Alignment of a mutex's offset in a region (a cache line).
+#define IPCX_MUTEX_ALIGN 64
+
+// Bytes to reserve in shared memory for a condition variable (native `pthread_cond_t`
+// first, ipcx's tag in the last 8 bytes).
+#define IPCX_COND_SIZE 64
+
+// Alignment of a condition variable's offset in a region (a cache line).
+#define IPCX_COND_ALIGN 64
+
 // `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
 #define IPCX_MSGQ_CREATE 1
 
@@ -105,6 +119,34 @@
 // `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
 // waiting for it (MS_SYNC, the default).
 #define IPCX_SYNC_ASYNC 1
+
+// Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init_in`). The
+// slot starts with the native `sem_t` (so raw `sem_*` calls work at the same address);
+// ipcx keeps a tag in its last 8 bytes. The size may only grow in a later major version.
+#define IPCX_SEM_SIZE 64
+
+// Alignment of an unnamed semaphore's offset in a region (a cache line).
+#define IPCX_SEM_ALIGN 64
+
+// The largest value of a POSIX semaphore (SEM_VALUE_MAX).
+#define IPCX_SEM_VALUE_MAX 2147483647
+
+// The longest name of a named semaphore, the leading slash included (glibc stores "/name"
+// as the file /dev/shm/sem.name, whose name is limited to 255 bytes).
+#define IPCX_SEM_NAME_MAX 252
+
+// `ipcx_sem_open` flag: create the semaphore if it does not exist.
+#define IPCX_SEM_CREATE 1
+
+// `ipcx_sem_open` flag, with `IPCX_SEM_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
+#define IPCX_SEM_EXCLUSIVE 2
+
+// `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
+// even if it is killed.
+#define IPCX_SEMOP_UNDO 1
+
+// The largest value of a System V semaphore (SEMVMX, fixed by the kernel).
+#define IPCX_SEMSET_VALUE_MAX 32767
 
 // `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 // stop, continue, or ignore, depending on the signal).
@@ -207,6 +249,12 @@ typedef enum {
   IPCX_ERR_INTERNAL = 18,
 } ipcx_status;
 
+// A process-shared condition variable (timed waits on the monotonic clock) living in
+// shared memory. Opaque.
+//
+// Thread safety and fork: as for `ipcx_mutex`.
+typedef struct ipcx_cond ipcx_cond;
+
 // An open POSIX message queue (a queue descriptor). Opaque.
 //
 // Thread safety: a handle may be used by one thread at a time.
@@ -228,6 +276,15 @@ typedef struct ipcx_mq ipcx_mq;
 // each process closes its own. Unrelated processes open the queue by key, or by id
 // with `ipcx_msgq_open_id`.
 typedef struct ipcx_msgq ipcx_msgq;
+
+// A robust, process-shared, error-checking mutex living in shared memory. Opaque.
+//
+// Thread safety: a mutex handle may be used by any number of threads at once (that is its
+// purpose); only `ipcx_mutex_close` / `ipcx_mutex_destroy` need every other call on it to
+// have returned.
+// Fork: the child inherits the handle and may use it; the mutex is shared. A lock held by
+// the parent is not held by the child (the child cannot unlock it).
+typedef struct ipcx_mutex ipcx_mutex;
 
 // A notifier: the safe way out of a signal handler. Opaque.
 //
@@ -275,6 +332,28 @@ typedef struct ipcx_pipe ipcx_pipe;
 // Fork: the child inherits the mapping at the same address and may use the handle;
 // each process closes (unmaps) its own.
 typedef struct ipcx_region ipcx_region;
+
+// A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
+// (`ipcx_sem_init_in` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
+// thread-only (`ipcx_sem_create_private`). Opaque.
+//
+// Thread safety: a semaphore handle may be used by any number of threads at once (that is
+// its purpose); only `ipcx_sem_close` / `ipcx_sem_destroy` need every other call on it to
+// have returned.
+// Fork: the child inherits the handle and may use it. Named and unnamed semaphores live in
+// shared memory, so parent and child share the same counter. A thread-only semaphore is
+// in private memory: after fork the child has its own copy, unconnected to the parent's.
+// An exec'd program inherits nothing: it opens the name, or attaches to the shared memory.
+typedef struct ipcx_sem ipcx_sem;
+
+// A System V semaphore set. Opaque.
+//
+// Thread safety: a set handle may be used by any number of threads at once; only
+// `ipcx_semset_close` needs every other call on it to have returned.
+// Fork: the child inherits the handle and may use it (the set is a kernel object). SEM_UNDO
+// adjustments are per process: a child starts with none, and its own are reverted when it
+// exits.
+typedef struct ipcx_semset ipcx_semset;
 
 // A POSIX shared memory object (its descriptor). Opaque.
 //
@@ -357,6 +436,19 @@ typedef struct {
   // Non-blocking mode (O_NONBLOCK), the only attribute that can change.
   bool nonblocking;
 } ipcx_mq_attr;
+
+// One operation of `ipcx_semset_op`: add `delta` to semaphore `index` of the set
+// (negative: wait until the value is at least `-delta`, then subtract; zero: wait until
+// the value is 0). ipcx's own type, converted to `struct sembuf` inside.
+typedef struct {
+  // Index of the semaphore in the set, 0 .. nsems - 1.
+  uint32_t index;
+  // The change: > 0 increments (V), < 0 waits and decrements (P), 0 waits for zero.
+  // Range -32768 .. 32767.
+  int32_t delta;
+  // 0 or `IPCX_SEMOP_UNDO`.
+  uint32_t flags;
+} ipcx_semop;
 
 // A set of signals: bit `n - 1` stands for signal `n` (1..64), the layout of the
 // kernel's own signal set. Build one with `ipcx_sigset_add` or with
@@ -600,6 +692,221 @@ ipcx_status ipcx_options_set_sigpipe_guard(ipcx_options *opts, bool on);
 // # Safety
 // `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
 ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
+
+// Initialise a robust process-shared mutex at `offset` of `region` and return a handle to
+// it. Do this once, in one process, before other processes attach (`ipcx_mutex_attach`);
+// children forked afterwards inherit the handle.
+//
+// The mutex is robust (an owner that dies, even by SIGKILL, releases it and the next
+// locker is told: `IPCX_ERR_OWNER_DEAD`) and error-checking (unlocking it without holding
+// it, or locking it twice from one thread, is an error).
+// Arguments: `offset`: a multiple of `IPCX_MUTEX_ALIGN` with `IPCX_MUTEX_SIZE` bytes inside
+// the region; `opts` may be NULL (no option applies to mutexes yet).
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
+// region, an option set), `IPCX_ERR_EXISTS` (the slot already holds an initialised
+// object: attach to it, or destroy it first), `IPCX_ERR_PERMISSION` (read-only region),
+// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Ownership: the handle maps the mutex's page on its own, so it stays valid after
+// `ipcx_region_close`. `ipcx_mutex_close` detaches; `ipcx_mutex_destroy` destroys.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_mutex_init_in(const ipcx_region *region, size_t offset, const ipcx_options *opts, ipcx_mutex **out_mutex);
+
+// Like `ipcx_mutex_init_in`, at an address of memory the caller mapped itself (a file or
+// POSIX shared memory mapped with MAP_SHARED): how unrelated processes that do not hold
+// an `ipcx_region` share a mutex. `addr` must be a multiple of `IPCX_MUTEX_ALIGN` in a
+// writable shared mapping (private memory is refused with `IPCX_ERR_INVALID`); the caller
+// guarantees `IPCX_MUTEX_SIZE` bytes there.
+//
+// Errors and ownership as for `ipcx_mutex_init_in` (the handle keeps its own mapping of
+// the page, so the caller may unmap its own).
+//
+// # Safety
+// `addr` must be NULL or point to `IPCX_MUTEX_SIZE` bytes of mapped shared memory reserved
+// for this mutex; `out` NULL or valid for writing.
+ipcx_status ipcx_mutex_init_at(void *addr, const ipcx_options *opts, ipcx_mutex **out_mutex);
+
+// Attach to a mutex another process initialised at `offset` of `region`.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (no mutex initialised there: never initialised, destroyed,
+// or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives there;
+// misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION` (read-only
+// region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_mutex_attach(const ipcx_region *region, size_t offset, ipcx_mutex **out_mutex);
+
+// Attach to a mutex initialised at `addr` (see `ipcx_mutex_init_at`).
+//
+// Errors: as for `ipcx_mutex_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
+// shared mapping. On failure `*out` is NULL.
+//
+// # Safety
+// `addr` must be NULL or point to mapped memory of `IPCX_MUTEX_SIZE` bytes; `out` NULL or
+// valid for writing.
+ipcx_status ipcx_mutex_attach_at(void *addr, ipcx_mutex **out_mutex);
+
+// Lock the mutex.
+//
+// Arguments: `timeout_ms`: `IPCX_FOREVER` (pthread_mutex_lock), `IPCX_NOWAIT` (the
+// try-lock), or a positive timeout on the monotonic clock (pthread_mutex_clocklock).
+// Returns: `IPCX_OK` with the lock held, or `IPCX_ERR_OWNER_DEAD` *also with the lock
+// held*: its previous owner died holding it, so the data it protects may be half-updated.
+// Repair the data and call `ipcx_mutex_consistent`, then use the mutex as usual; unlocking
+// without doing so makes the mutex unusable for everyone (`IPCX_ERR_NOT_RECOVERABLE`).
+// Errors: `IPCX_ERR_TIMEOUT` (held by someone else until the deadline),
+// `IPCX_ERR_NOT_RECOVERABLE` (not held: see above; destroy and initialise it again),
+// `IPCX_ERR_IN_USE` (the calling thread already holds it), `IPCX_ERR_INVALID` (timeout
+// below -1; the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `m` must be NULL or a handle from ipcx.
+ipcx_status ipcx_mutex_lock(const ipcx_mutex *m, int64_t timeout_ms);
+
+// Unlock the mutex.
+//
+// Errors: `IPCX_ERR_PERMISSION` (the calling thread does not hold it: an error, not
+// undefined behaviour; nothing changes), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `m` must be NULL or a handle from ipcx.
+ipcx_status ipcx_mutex_unlock(const ipcx_mutex *m);
+
+// Declare the data protected by a mutex consistent again, after `ipcx_mutex_lock` (or
+// `ipcx_cond_wait`) returned `IPCX_ERR_OWNER_DEAD` to the calling thread. The thread still
+// holds the lock and unlocks it as usual.
+//
+// Errors: `IPCX_ERR_INVALID` (the mutex is not in the owner-died state),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `m` must be NULL or a handle from ipcx.
+ipcx_status ipcx_mutex_consistent(const ipcx_mutex *m);
+
+// Destroy the mutex and free the handle. No process may use the mutex afterwards (their
+// handles must be closed; their attaches fail with `IPCX_ERR_NOT_FOUND`); the slot may be
+// initialised again. NULL is a no-op.
+//
+// Errors: `IPCX_ERR_IN_USE` (some thread holds it: unlock first; nothing changes),
+// `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays open: close
+// it), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_mutex_destroy(ipcx_mutex *m);
+
+// Detach: free the handle (and its mapping of the mutex's page). The mutex stays for the
+// other processes. NULL is a no-op.
+//
+// Errors: `IPCX_ERR_IN_USE` (a thread of this process holds the mutex: unlock it first,
+// since the kernel's robust-list bookkeeping points into the handle's mapping; the handle
+// stays open), `IPCX_ERR_BAD_HANDLE` (already closed).
+//
+// # Safety
+// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_mutex_close(ipcx_mutex *m);
+
+// Initialise a process-shared condition variable (CLOCK_MONOTONIC for timed waits) at
+// `offset` of `region`, once, in one process.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
+// region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
+// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is
+// NULL.
+// Ownership: as for `ipcx_mutex_init_in`.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_cond_init_in(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
+
+// Like `ipcx_cond_init_in`, at an address in a shared mapping the caller made (see
+// `ipcx_mutex_init_at`).
+//
+// Errors: as for `ipcx_cond_init_in`, plus `IPCX_ERR_INVALID` for memory that is not a
+// shared mapping. On failure `*out` is NULL.
+//
+// # Safety
+// `addr` must be NULL or point to `IPCX_COND_SIZE` bytes of mapped shared memory reserved
+// for this condition variable; `out` NULL or valid for writing.
+ipcx_status ipcx_cond_init_at(void *addr, ipcx_cond **out_cond);
+
+// Attach to a condition variable another process initialised at `offset` of `region`.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (none initialised there), `IPCX_ERR_INVALID` (another kind
+// of object; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_cond_attach(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
+
+// Attach to a condition variable initialised at `addr` (see `ipcx_cond_init_at`).
+//
+// Errors: as for `ipcx_cond_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
+// shared mapping. On failure `*out` is NULL.
+//
+// # Safety
+// `addr` must be NULL or point to mapped memory of `IPCX_COND_SIZE` bytes; `out` NULL or
+// valid for writing.
+ipcx_status ipcx_cond_attach_at(void *addr, ipcx_cond **out_cond);
+
+// Wait on the condition variable: atomically release `m` (which the calling thread must
+// hold), sleep until signalled, and take `m` back before returning. Every process waiting
+// on one condition variable at the same time must use the same mutex.
+//
+// Arguments: `timeout_ms`: `IPCX_FOREVER` (pthread_cond_wait), `IPCX_NOWAIT` (returns
+// `IPCX_ERR_TIMEOUT` at once, `m` untouched), or a positive timeout on the monotonic clock
+// (pthread_cond_clockwait).
+// Returns: `IPCX_OK` (woken; possibly spuriously: re-check the condition in a loop) with `m`
+// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_OWNER_DEAD` with `m` held: while this
+// thread waited, a process died holding `m` (this takes precedence over a timeout): repair
+// the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
+// Errors (with `m` not held): `IPCX_ERR_PERMISSION` (the calling thread did not hold `m`;
+// nothing waited), `IPCX_ERR_NOT_RECOVERABLE`, `IPCX_ERR_INVALID` (NULL handles, timeout
+// below -1), `IPCX_ERR_BAD_HANDLE` (either handle closed).
+//
+// # Safety
+// `c` and `m` must be NULL or handles from ipcx.
+ipcx_status ipcx_cond_wait(const ipcx_cond *c, const ipcx_mutex *m, int64_t timeout_ms);
+
+// Wake one process or thread waiting on the condition variable (if any). Signal while
+// holding the mutex, after changing the condition, so that no wake-up is lost.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `c` must be NULL or a handle from ipcx.
+ipcx_status ipcx_cond_signal(const ipcx_cond *c);
+
+// Wake every process and thread waiting on the condition variable.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `c` must be NULL or a handle from ipcx.
+ipcx_status ipcx_cond_broadcast(const ipcx_cond *c);
+
+// Destroy the condition variable and free the handle. Nobody may be waiting on it (a
+// waiter that was never signalled would wait forever; glibc makes the destroyer wait for
+// signalled waiters to leave). NULL is a no-op.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays
+// open: close it), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_cond_destroy(ipcx_cond *c);
+
+// Detach: free the handle (and its mapping of the condition variable's page); the
+// condition variable stays for the other processes. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_cond_close(ipcx_cond *c);
 
 // Open or create a System V message queue (msgget).
 //
@@ -1178,6 +1485,343 @@ ipcx_status ipcx_region_sync(ipcx_region *r, size_t offset, size_t len, uint32_t
 // # Safety
 // `kind`/`writable` must be NULL or valid for writing.
 ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable);
+
+// Open or create a named POSIX semaphore.
+//
+// Arguments: `name`: "/something" (one leading slash, no other, at most
+// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_SEM_CREATE`
+// creates it if missing, `IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE` insists on creating it;
+// `value`: the initial value if this call creates it (0 .. `IPCX_SEM_VALUE_MAX`; checked
+// whenever `IPCX_SEM_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
+// mode (default 0600, applied exactly, whatever the umask, when this call creates the
+// semaphore).
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_SEM_EXCLUSIVE`
+// without `IPCX_SEM_CREATE`, negative `value`, unsupported option, NULL `out`),
+// `IPCX_ERR_LIMIT` (`value` above `IPCX_SEM_VALUE_MAX`; out of descriptors or /dev/shm
+// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_SEM_CREATE`),
+// `IPCX_ERR_EXISTS` (`IPCX_SEM_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Ownership: close the handle with `ipcx_sem_close`; the semaphore itself lives until
+// `ipcx_sem_unlink` and the last close (or reboot).
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sem_open(const char *name, uint32_t flags, int64_t value, const ipcx_options *opts, ipcx_sem **out_sem);
+
+// Remove a named semaphore's name. Processes that have it open keep using it; it is freed
+// after the last close. A later `ipcx_sem_open` with `IPCX_SEM_CREATE` makes a new one.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed name), `IPCX_ERR_NOT_FOUND`,
+// `IPCX_ERR_PERMISSION`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_sem_unlink(const char *name);
+
+// Initialise a process-shared unnamed semaphore at `offset` of `region` and return a
+// handle to it. Do this once, in one process, before any other process attaches
+// (`ipcx_sem_attach`) or uses it; children forked afterwards inherit the handle.
+//
+// Arguments: `offset`: a multiple of `IPCX_SEM_ALIGN`, with `IPCX_SEM_SIZE` bytes inside
+// the region; `value`: 0 .. `IPCX_SEM_VALUE_MAX`.
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
+// region, negative value), `IPCX_ERR_LIMIT` (value above `IPCX_SEM_VALUE_MAX`),
+// `IPCX_ERR_EXISTS` (the slot already holds an initialised semaphore, mutex or condition
+// variable: attach to it, or destroy it first), `IPCX_ERR_PERMISSION` (read-only region),
+// `IPCX_ERR_BAD_HANDLE` (closed region). On failure `*out` is NULL.
+// Ownership: the handle maps the semaphore's page on its own, so it stays valid even after
+// `ipcx_region_close`. `ipcx_sem_close` releases the handle and leaves the semaphore for
+// others; `ipcx_sem_destroy` destroys it.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_sem_init_in(const ipcx_region *region, size_t offset, int64_t value, ipcx_sem **out_sem);
+
+// Like `ipcx_sem_init_in`, at an address of memory the caller mapped (a file or POSIX
+// shared memory mapped with MAP_SHARED, for example), for programs that do not hold an
+// `ipcx_region`. `addr` must be a multiple of `IPCX_SEM_ALIGN` and lie in a writable shared
+// mapping: private memory (a stack, the heap, a MAP_PRIVATE mapping) is refused with
+// `IPCX_ERR_INVALID`, as an object there would not be shared; use
+// `ipcx_sem_create_private` for a thread-only semaphore. Only the alignment and the
+// mapping are checked: the caller guarantees `IPCX_SEM_SIZE` bytes at `addr`.
+//
+// Errors and ownership as for `ipcx_sem_init_in` (the handle keeps its own mapping of the
+// page, so the caller may unmap its own).
+//
+// # Safety
+// `addr` must be NULL or point to `IPCX_SEM_SIZE` bytes of mapped shared memory reserved
+// for this semaphore; `out` NULL or valid for writing.
+ipcx_status ipcx_sem_init_at(void *addr, int64_t value, ipcx_sem **out_sem);
+
+// Attach to an unnamed semaphore another process initialised at `offset` of `region`
+// (for example in POSIX or System V shared memory this process mapped itself).
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (no semaphore initialised there: never initialised,
+// destroyed, or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives
+// there; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`
+// (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Ownership: as for `ipcx_sem_init_in`; `ipcx_sem_close` detaches.
+//
+// # Safety
+// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_sem_attach(const ipcx_region *region, size_t offset, ipcx_sem **out_sem);
+
+// Attach to an unnamed semaphore initialised at `addr` (see `ipcx_sem_init_at`).
+//
+// Errors: as for `ipcx_sem_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
+// shared mapping. On failure `*out` is NULL.
+//
+// # Safety
+// `addr` must be NULL or point to mapped memory of `IPCX_SEM_SIZE` bytes; `out` NULL or
+// valid for writing.
+ipcx_status ipcx_sem_attach_at(void *addr, ipcx_sem **out_sem);
+
+// Create a thread-only unnamed semaphore (`sem_init` with pshared = 0) in memory ipcx
+// allocates: the seed's semaphore for threads of one process.
+//
+// Arguments: `value`: 0 .. `IPCX_SEM_VALUE_MAX`.
+// Errors: `IPCX_ERR_INVALID` (negative value, NULL `out`), `IPCX_ERR_LIMIT` (value above
+// `IPCX_SEM_VALUE_MAX`). On failure `*out` is NULL.
+// Ownership: `ipcx_sem_close` (or `ipcx_sem_destroy`) destroys and frees it.
+// Fork: a child gets an independent copy (private memory); it does not synchronise with
+// the parent.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_sem_create_private(int64_t value, ipcx_sem **out_sem);
+
+// P: wait until the value is above zero, then decrement it.
+//
+// Arguments: `timeout_ms`: `IPCX_FOREVER` (sem_wait), `IPCX_NOWAIT` (the try-wait:
+// sem_trywait), or a positive timeout on the monotonic clock (sem_clockwait with
+// CLOCK_MONOTONIC: wall-clock changes do not affect it).
+// Errors: `IPCX_ERR_TIMEOUT` (the value stayed 0), `IPCX_ERR_INTERRUPTED` (a signal, on a
+// thread that asked for it; otherwise the wait resumes until the same deadline),
+// `IPCX_ERR_INVALID` (timeout below -1, NULL handle), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_sem_wait(const ipcx_sem *s, int64_t timeout_ms);
+
+// V: increment the value, waking one waiter if there is one. Never blocks. (Unlike
+// sem_post, it is not async-signal-safe: a handle lookup may take a lock.)
+//
+// Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEM_VALUE_MAX`; it is unchanged),
+// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_sem_post(const ipcx_sem *s);
+
+// The current value. On Linux it is never negative: with processes waiting it is 0 (the
+// count of waiters that some systems report as a negative value is not available).
+//
+// Errors: `IPCX_ERR_INVALID` (NULL handle or `value`), `IPCX_ERR_BAD_HANDLE`. On failure
+// `*value` is 0.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx; `value` NULL or valid for writing.
+ipcx_status ipcx_sem_value(const ipcx_sem *s, int32_t *value);
+
+// Destroy an unnamed semaphore and free the handle. For a semaphore in shared memory, no
+// process may use it afterwards (other processes' handles must be closed, not used; their
+// attaches fail with `IPCX_ERR_NOT_FOUND`); the slot may be initialised again. For a
+// thread-only semaphore this is `ipcx_sem_close`. NULL is a no-op.
+//
+// Errors: `IPCX_ERR_INVALID` (a named semaphore: use `ipcx_sem_close` and
+// `ipcx_sem_unlink`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
+// destroyed it already; the handle stays open: close it), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_sem_destroy(ipcx_sem *s);
+
+// Release the handle. A named semaphore is closed (sem_close; the name stays until
+// `ipcx_sem_unlink`); an unnamed one in shared memory stays for the other processes (the
+// handle's own mapping of it is removed); a thread-only one is destroyed and freed. NULL is
+// a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_sem_close(ipcx_sem *s);
+
+// Create a new System V semaphore set of `nsems` semaphores under `key`, exclusively, and
+// initialise it before any other ipcx caller can use it.
+//
+// Arguments: `key`: from `ipcx_sysv_key`, any number agreed between programs, or
+// `IPCX_KEY_PRIVATE` for a new set only reachable through this handle (and fork);
+// `nsems`: 1 .. SEMMSL (/proc/sys/kernel/sem, field 1); `values`: NULL (all 0) or an array
+// of `nsems` initial values, each 0 .. `IPCX_SEMSET_VALUE_MAX`; `opts` may be NULL,
+// honoured: mode (default 0600; System V does not apply the umask).
+// Semantics: semget(IPC_CREAT | IPC_EXCL), SETALL, then one operation that changes no value
+// but sets sem_otime, which `ipcx_semset_open` waits for (the classic creation race).
+// Errors: `IPCX_ERR_EXISTS` (a set has this key: open it instead), `IPCX_ERR_INVALID`
+// (`nsems` 0, negative value, unsupported option, NULL `out`), `IPCX_ERR_LIMIT` (`nsems`
+// above SEMMSL, a value above SEMVMX, too many sets (SEMMNI) or semaphores (SEMMNS): the
+// message names the limit and its value), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`
+// (closed options). On failure `*out` is NULL and no set is left behind.
+// Ownership: close the handle with `ipcx_semset_close`; the set lives until
+// `ipcx_semset_remove` (or reboot), whoever closes what.
+//
+// # Safety
+// `values` must be NULL or point to `nsems` values; `out` NULL or valid for writing.
+ipcx_status ipcx_semset_create(int32_t key, uint32_t nsems, const int32_t *values, const ipcx_options *opts, ipcx_semset **out_set);
+
+// Open the existing System V semaphore set under `key`.
+//
+// Arguments: `nsems_min`: the set must have at least this many semaphores (0: any);
+// `timeout_ms`: how long to wait for the set's creator to finish initialising it (a set
+// is ready once some operation was done on it, as `ipcx_semset_create` does; checked
+// every 1-10 ms). A set made by another program becomes ready at its first semop.
+// Errors: `IPCX_ERR_NOT_FOUND` (no set has this key), `IPCX_ERR_TIMEOUT` (it exists but
+// was never operated on), `IPCX_ERR_INVALID` (`IPCX_KEY_PRIVATE`, fewer semaphores than
+// `nsems_min`, timeout below -1, NULL `out`), `IPCX_ERR_PERMISSION`. On failure `*out` is
+// NULL.
+// Ownership: close with `ipcx_semset_close`.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_semset_open(int32_t key, uint32_t nsems_min, int64_t timeout_ms, ipcx_semset **out_set);
+
+// The kernel id of the set (what `ipcs -s` shows) and its number of semaphores. Either
+// pointer may be NULL.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`. On failure the outputs
+// are -1 and 0.
+//
+// # Safety
+// `id`/`nsems` must be NULL or valid for writing.
+ipcx_status ipcx_semset_id(const ipcx_semset *s, int32_t *id, uint32_t *nsems);
+
+// Apply several operations to the set atomically: either all happen, or (while any would
+// block) none. Each `ipcx_semop` adds `delta` to semaphore `index`: a positive delta
+// increments (V), a negative one waits until the value is at least `-delta` and subtracts
+// it (P), 0 waits until the value is 0. `IPCX_SEMOP_UNDO` in an operation's flags makes
+// the kernel revert it when this process exits, even by SIGKILL.
+//
+// Arguments: `ops`/`nops`: 1 .. SEMOPM operations (/proc/sys/kernel/sem, field 3);
+// `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (IPC_NOWAIT), or a positive timeout
+// (semtimedop; after an EINTR the wait resumes with the time that remains).
+// Errors: `IPCX_ERR_TIMEOUT` (would block / timed out: nothing was applied),
+// `IPCX_ERR_REMOVED` (the set was removed, also while waiting), `IPCX_ERR_INVALID` (NULL
+// or empty array, index out of range, delta outside -32768..32767, unknown flags: the
+// message names the operation), `IPCX_ERR_LIMIT` (more than SEMOPM operations; a value
+// would exceed SEMVMX; undo memory), `IPCX_ERR_PERMISSION`, `IPCX_ERR_INTERRUPTED`,
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `ops` must be NULL or point to `nops` operations.
+ipcx_status ipcx_semset_op(const ipcx_semset *s, const ipcx_semop *ops, size_t nops, int64_t timeout_ms);
+
+// P on one semaphore: wait until it is above 0 and decrement it (`ipcx_semset_op` with one
+// operation of delta -1).
+//
+// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO` (use the same on the matching V, or the undo
+// adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
+// Errors: as for `ipcx_semset_op`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_semset_p(const ipcx_semset *s, uint32_t index, uint32_t flags, int64_t timeout_ms);
+
+// V on one semaphore: increment it (never blocks).
+//
+// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO`.
+// Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
+// `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_semset_v(const ipcx_semset *s, uint32_t index, uint32_t flags);
+
+// Set one semaphore's value (SETVAL). Waiters that can now proceed are woken; undo
+// adjustments recorded for this semaphore are cleared in every process (kernel behaviour).
+//
+// Errors: `IPCX_ERR_INVALID` (index out of range, negative value), `IPCX_ERR_LIMIT` (above
+// `IPCX_SEMSET_VALUE_MAX`), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_semset_set(const ipcx_semset *s, uint32_t index, int32_t value);
+
+// One semaphore's value (GETVAL).
+//
+// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `value`), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*value` is 0.
+//
+// # Safety
+// `value` must be NULL or valid for writing.
+ipcx_status ipcx_semset_get(const ipcx_semset *s, uint32_t index, int32_t *value);
+
+// Set every value at once (SETALL); clears every undo adjustment of the set.
+//
+// Arguments: `values`/`count`: exactly one value per semaphore.
+// Errors: `IPCX_ERR_INVALID` (NULL values, `count` not the set's size, negative value),
+// `IPCX_ERR_LIMIT` (a value above `IPCX_SEMSET_VALUE_MAX`), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. Nothing is changed on error.
+//
+// # Safety
+// `values` must be NULL or point to `count` values.
+ipcx_status ipcx_semset_set_all(const ipcx_semset *s, const int32_t *values, size_t count);
+
+// Every value at once (GETALL).
+//
+// Arguments: `values` receives the values; `count` in: the capacity of `values`, out: the
+// number of semaphores written (or, with `IPCX_ERR_TOO_BIG`, the capacity needed).
+// Errors: `IPCX_ERR_TOO_BIG` (capacity below the set's size), `IPCX_ERR_INVALID` (NULL
+// `count`, NULL `values` with a capacity), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `count` must be NULL or valid; `values` valid for writing `*count` values.
+ipcx_status ipcx_semset_get_all(const ipcx_semset *s, int32_t *values, size_t *count);
+
+// How many processes wait for semaphore `index` to increase (`ncnt`, GETNCNT) and to
+// become zero (`zcnt`, GETZCNT). Either pointer may be NULL. This is the waiter count the
+// seed describes as a negative semaphore value.
+//
+// Errors: `IPCX_ERR_INVALID` (index out of range), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure both outputs are 0.
+//
+// # Safety
+// `ncnt`/`zcnt` must be NULL or valid for writing.
+ipcx_status ipcx_semset_waiters(const ipcx_semset *s, uint32_t index, uint32_t *ncnt, uint32_t *zcnt);
+
+// The pid of the last process that operated on semaphore `index` (GETPID). Linux also
+// records the caller of SETVAL and SETALL. A set made by `ipcx_semset_create` starts with
+// its creator's pid on semaphore 0 (the initialisation operation) and, when initial values
+// were given, on every semaphore; 0 elsewhere.
+//
+// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `pid`), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*pid` is 0.
+//
+// # Safety
+// `pid` must be NULL or valid for writing.
+ipcx_status ipcx_semset_pid(const ipcx_semset *s, uint32_t index, int32_t *pid);
+
+// Remove the set (IPC_RMID) at once: every process waiting on it wakes with
+// `IPCX_ERR_REMOVED`, and later calls on any handle to it return `IPCX_ERR_REMOVED`. The
+// handle stays open: close it with `ipcx_semset_close`.
+//
+// Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
+// creator), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_semset_remove(const ipcx_semset *s);
+
+// Free the handle. The set stays (remove it with `ipcx_semset_remove`); this process's
+// undo adjustments stay until it exits. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_semset_close(ipcx_semset *s);
 
 // Add signal `signo` to `*set`.
 //

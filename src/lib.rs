@@ -18,6 +18,7 @@ pub mod pipe;
 pub mod region;
 pub mod signal;
 pub mod shm;
+pub mod sync;
 pub mod time;
 
 pub mod ffi;

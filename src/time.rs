@@ -96,6 +96,28 @@ impl Deadline {
         self.remaining().map(duration_to_timespec)
     }
 
+    /// The deadline as an absolute `CLOCK_MONOTONIC` time, for the calls that take one
+    /// (`sem_clockwait`, `pthread_mutex_clocklock`, `pthread_cond_clockwait`); `None` for
+    /// forever. Never earlier than the deadline: the remaining time is read before the clock.
+    pub fn abstime_monotonic(&self) -> Option<libc::timespec> {
+        let left = self.remaining()?;
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid timespec out-pointer; CLOCK_MONOTONIC always exists on Linux.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let nanos = now.tv_nsec as u64 + u64::from(left.subsec_nanos());
+        let secs = (now.tv_sec as u64)
+            .saturating_add(left.as_secs())
+            .saturating_add(nanos / 1_000_000_000)
+            .min(libc::time_t::MAX as u64);
+        Some(libc::timespec {
+            tv_sec: secs as libc::time_t,
+            tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+        })
+    }
+
     /// The timeout error for `what`, mentioning how long was waited.
     pub fn timeout_error(&self, what: impl std::fmt::Display) -> Error {
         Error::timeout(format!("{what}: timed out"))
@@ -276,6 +298,21 @@ mod tests {
         assert!(!Deadline::from_ms(10_000).unwrap().expired());
         assert!(Deadline::from_ms(-2).is_err());
         assert!(Deadline::from_ms(i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn abstime_is_never_before_the_deadline() {
+        assert!(Deadline::forever().abstime_monotonic().is_none());
+        let dl = Deadline::from_ms(1500).unwrap();
+        let abs = dl.abstime_monotonic().unwrap();
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let diff = (abs.tv_sec - now.tv_sec) as f64 + (abs.tv_nsec - now.tv_nsec) as f64 / 1e9;
+        assert!((1.4..=1.5).contains(&diff), "{diff}");
+        assert!(abs.tv_nsec >= 0 && abs.tv_nsec < 1_000_000_000);
     }
 
     #[test]

@@ -16,6 +16,10 @@ static const struct {
     /* In the order of the seed document. */
     {"signals: dispositions", tour_signal_dispositions},
     {"signals: standard vs real-time", tour_signal_queueing},
+    {"POSIX semaphore (named)", tour_sem_named},
+    {"POSIX semaphore (unnamed, in shared memory)", tour_sem_unnamed},
+    {"System V semaphore set (P/V)", tour_semset},
+    {"robust mutex + condition variable", tour_mutex_cond},
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
     {"System V message queue", tour_sysv_msgq},
@@ -26,15 +30,27 @@ static const struct {
     {"anonymous shared mapping", tour_anonymous_mapping},
 };
 
+static void dashes(int n) {
+    for (int i = 0; i < n; i++) putchar('-');
+}
+
 int main(void) {
-    int failed = 0;
+    int failed = 0, w = (int)strlen("mechanism");
+    size_t n = sizeof rows / sizeof rows[0];
     setvbuf(stdout, NULL, _IOLBF, 0);
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(rows[i].name) > w) w = (int)strlen(rows[i].name);
     printf("ipcx %s tour: every mechanism across fork\n\n", ipcx_version());
-    printf("%-30s | %-64s | %-6s | %s\n", "mechanism", "checked", "result", "median RT");
-    printf("%.30s-+-%.64s-+-%.6s-+-%s\n", "------------------------------------------",
-           "----------------------------------------------------------------------------",
-           "--------", "----------");
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    printf("%-*s | %-66s | %-6s | %s\n", w, "mechanism", "checked", "result", "median RT");
+    dashes(w);
+    printf("-+-");
+    dashes(66);
+    printf("-+-");
+    dashes(6);
+    printf("-+-");
+    dashes(10);
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
         struct tour_row row;
         memset(&row, 0, sizeof row);
         row.mechanism = rows[i].name;
@@ -43,14 +59,14 @@ int main(void) {
         rows[i].fn(&row);
         char rt[32] = "-";
         if (row.median_rt_us >= 0) snprintf(rt, sizeof rt, "%.1f us", row.median_rt_us);
-        printf("%-30s | %-64s | %-6s | %s\n", row.mechanism, row.checked, row.ok ? "ok" : "FAILED", rt);
+        printf("%-*s | %-66s | %-6s | %s\n", w, row.mechanism, row.checked, row.ok ? "ok" : "FAILED", rt);
         if (!row.ok) {
-            printf("%30s   -> %s\n", "", row.detail);
+            printf("%*s   -> %s\n", w, "", row.detail);
             failed++;
         } else if (row.detail[0]) {
-            printf("%30s   (%s)\n", "", row.detail);
+            printf("%*s   (%s)\n", w, "", row.detail);
         }
     }
-    printf("\n%d mechanism(s), %d failed\n", (int)(sizeof rows / sizeof rows[0]), failed);
+    printf("\n%d row(s), %d failed\n", (int)n, failed);
     return failed ? 1 : 0;
 }

@@ -43,5 +43,9 @@ void tour_sysv_shm(struct tour_row *row);
 void tour_posix_shm(struct tour_row *row);
 void tour_file_mapping(struct tour_row *row);
 void tour_anonymous_mapping(struct tour_row *row);
+void tour_sem_named(struct tour_row *row);
+void tour_sem_unnamed(struct tour_row *row);
+void tour_semset(struct tour_row *row);
+void tour_mutex_cond(struct tour_row *row);
 
 #endif

@@ -7,10 +7,11 @@
 //! poisoned: later calls get `IPCX_ERR_INTERNAL`, close still releases it.
 //!
 //! Lookups take no lock and touch no thread-local storage: live handles are also kept in a
-//! fixed, lock-free open-addressing table (a fast path of a hash, a multiply and a few
-//! loads); the locked map is the authority, consulted when the table has no room or the
-//! pointer is not found there (closed, foreign or poisoned handles). Writers (create,
-//! close, poison) serialise on the map's lock.
+//! fixed, lock-free open-addressing table (a fast path of a hash, a multiply and one load
+//! and compare per probe, inlined into the caller); the locked map is the authority,
+//! consulted out of line when the table has no room or the pointer is not found there
+//! (closed, foreign or poisoned handles). Writers (create, close, poison) serialise on the
+//! map's lock.
 //!
 //! Limits of the scheme, documented in docs/conventions.md: as with file descriptors, an
 //! address freed by close may be reused by a later handle of the same type, and a handle
@@ -18,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Status};
 
@@ -39,13 +40,23 @@ struct Entry {
 /// The authority: every live handle, with its type and poisoned flag.
 static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
 
-/// The fast path: live, unpoisoned handles, at most `PROBE` slots from their hash.
+/// The fast path: live, unpoisoned handles, at most `PROBE` slots from their hash. Each
+/// slot packs the address (below 2^48) with the kind in the top 16 bits, so a lookup is one
+/// load and one compare per probe, and touches one array.
 const TABLE_BITS: u32 = 12;
 const TABLE: usize = 1 << TABLE_BITS;
 const PROBE: usize = 8;
-static ADDRS: [AtomicUsize; TABLE] = [const { AtomicUsize::new(0) }; TABLE];
-static KINDS: [AtomicU32; TABLE] = [const { AtomicU32::new(0) }; TABLE];
+static SLOTS: [AtomicU64; TABLE] = [const { AtomicU64::new(0) }; TABLE];
 
+/// Addresses at or above this bound (and kinds above 16 bits) stay out of the fast table.
+const ADDR_LIMIT: usize = 1 << 48;
+
+#[inline(always)]
+fn pack(addr: usize, kind: u32) -> u64 {
+    addr as u64 | (u64::from(kind) << 48)
+}
+
+#[inline(always)]
 fn slot0(addr: usize) -> usize {
     ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
@@ -57,23 +68,33 @@ fn probe(addr: usize) -> impl Iterator<Item = usize> {
 
 /// Add to the fast table (caller holds the registry write lock). No room: map only.
 fn table_insert(addr: usize, kind: u32) {
-    if let Some(i) = probe(addr).find(|&i| ADDRS[i].load(Ordering::Relaxed) == 0) {
-        KINDS[i].store(kind, Ordering::Relaxed);
-        ADDRS[i].store(addr, Ordering::Release);
+    if addr >= ADDR_LIMIT || kind >> 16 != 0 {
+        return;
+    }
+    if let Some(i) = probe(addr).find(|&i| SLOTS[i].load(Ordering::Relaxed) == 0) {
+        SLOTS[i].store(pack(addr, kind), Ordering::Release);
     }
 }
 
 /// Remove from the fast table (caller holds the registry write lock).
 fn table_remove(addr: usize) {
-    if let Some(i) = probe(addr).find(|&i| ADDRS[i].load(Ordering::Relaxed) == addr) {
-        ADDRS[i].store(0, Ordering::Release);
+    let mask = (ADDR_LIMIT - 1) as u64;
+    if let Some(i) =
+        probe(addr).find(|&i| SLOTS[i].load(Ordering::Relaxed) & mask == addr as u64 && addr != 0)
+    {
+        SLOTS[i].store(0, Ordering::Release);
     }
 }
 
+#[inline(always)]
 fn table_has(addr: usize, kind: u32) -> bool {
-    probe(addr).any(|i| {
-        ADDRS[i].load(Ordering::Acquire) == addr && KINDS[i].load(Ordering::Relaxed) == kind
-    })
+    if addr >= ADDR_LIMIT {
+        return false;
+    }
+    // NULL packs to kind << 48, which no stored slot equals (stored addresses are not 0).
+    let want = pack(addr, kind);
+    let s = slot0(addr);
+    (0..PROBE).any(|i| SLOTS[(s + i) & (TABLE - 1)].load(Ordering::Acquire) == want)
 }
 
 fn registry_read() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Entry>> {
@@ -102,20 +123,32 @@ pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
 /// Borrow a live handle. NULL is `IPCX_ERR_INVALID`; closed or foreign is
 /// `IPCX_ERR_BAD_HANDLE`; poisoned is `IPCX_ERR_INTERNAL`.
 ///
+/// The fast path (a live handle in the table) is inlined into the caller; everything else
+/// is out of line.
+///
 /// # Safety
 /// `p` must be NULL or a pointer the caller got from ipcx; the caller must not use the
 /// handle from two threads at once.
+#[inline(always)]
 pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
+    if table_has(p as usize, T::KIND) {
+        // SAFETY: in the table, so it came from `into_raw::<T>` and has not been closed.
+        return Ok(unsafe { &mut *(p as *mut T) });
+    }
+    // SAFETY: per the contract.
+    unsafe { get_slow(p) }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn get_slow<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
     if p.is_null() {
         return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));
     }
-    let addr = p as usize;
-    if !table_has(addr, T::KIND) {
-        let entry = registry_read().get(&addr).copied();
-        match entry {
-            Some(e) if e.kind == T::KIND && !e.poisoned => {}
-            other => return Err(unusable::<T>(p, other)),
-        }
+    let entry = registry_read().get(&(p as usize)).copied();
+    match entry {
+        Some(e) if e.kind == T::KIND && !e.poisoned => {}
+        other => return Err(unusable::<T>(p, other)),
     }
     // SAFETY: registered, so it came from `into_raw::<T>` and has not been closed.
     Ok(unsafe { &mut *(p as *mut T) })

@@ -6,9 +6,11 @@
 
 pub mod common;
 pub(crate) mod handle;
+pub mod lock;
 pub mod msgq;
 pub mod pipe;
 pub mod region;
+pub mod sem;
 pub mod signal;
 pub mod shm;
 

@@ -1,0 +1,477 @@
+//! Robust process-shared mutexes and process-shared condition variables, placed in shared
+//! memory (see [`super`] for slots and lifetimes).
+//!
+//! The mutex is a glibc `pthread_mutex_t` with `PTHREAD_PROCESS_SHARED`,
+//! `PTHREAD_MUTEX_ROBUST` and `PTHREAD_MUTEX_ERRORCHECK`:
+//! - robust: when the owner dies holding it (even by SIGKILL), the kernel releases it and the
+//!   next locker gets it with `EOWNERDEAD` (`IPCX_ERR_OWNER_DEAD`). That locker repairs the
+//!   protected data and calls [`Mutex::consistent`]; if it unlocks without doing so, the mutex
+//!   becomes unusable and every later lock fails with `ENOTRECOVERABLE`
+//!   (`IPCX_ERR_NOT_RECOVERABLE`).
+//! - error checking: unlocking a mutex the calling thread does not hold is an error (EPERM),
+//!   never undefined behaviour; locking it twice from one thread is an error (EDEADLK), not a
+//!   deadlock.
+//!
+//! The condition variable is a `pthread_cond_t` with `PTHREAD_PROCESS_SHARED` and
+//! `CLOCK_MONOTONIC` for timed waits.
+
+use nix::errno::Errno;
+
+use super::sys::{pthread_cond_clockwait, pthread_mutex_clocklock};
+use super::{Kind, Placement, Site, os};
+use crate::error::{Error, Result, Status};
+use crate::region::Region;
+use crate::time;
+
+/// The owner-TID bits of a robust futex word (the kernel's robust-futex protocol; the word
+/// is the first member of glibc's `pthread_mutex_t`).
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// The waiters bit of a robust futex word.
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+
+/// A robust process-shared mutex in a slot of shared memory.
+#[derive(Debug)]
+pub struct Mutex {
+    place: Placement,
+    site: Site,
+}
+
+fn check(code: libc::c_int, what: &str) -> Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(os(code, what))
+    }
+}
+
+impl Mutex {
+    #[inline(always)]
+    fn ptr(&self) -> *mut libc::pthread_mutex_t {
+        self.place.ptr()
+    }
+
+    fn init(place: Placement, site: Site) -> Result<Mutex> {
+        let m = place.ptr::<libc::pthread_mutex_t>();
+        place.init(Kind::Mutex, site, || {
+            // SAFETY: attribute calls on a local attribute object; the mutex slot is mapped,
+            // aligned and large enough.
+            unsafe {
+                let mut a: libc::pthread_mutexattr_t = std::mem::zeroed();
+                check(
+                    libc::pthread_mutexattr_init(&mut a),
+                    "pthread_mutexattr_init",
+                )?;
+                let r = (|| {
+                    check(
+                        libc::pthread_mutexattr_setpshared(&mut a, libc::PTHREAD_PROCESS_SHARED),
+                        "pthread_mutexattr_setpshared",
+                    )?;
+                    check(
+                        libc::pthread_mutexattr_setrobust(&mut a, libc::PTHREAD_MUTEX_ROBUST),
+                        "pthread_mutexattr_setrobust",
+                    )?;
+                    check(
+                        libc::pthread_mutexattr_settype(&mut a, libc::PTHREAD_MUTEX_ERRORCHECK),
+                        "pthread_mutexattr_settype",
+                    )?;
+                    check(libc::pthread_mutex_init(m, &a), "pthread_mutex_init")
+                })();
+                libc::pthread_mutexattr_destroy(&mut a);
+                r
+            }
+        })?;
+        Ok(Mutex { place, site })
+    }
+
+    /// Initialise a mutex at `offset` of `region` (once, by one process).
+    pub fn init_in(region: &Region, offset: usize) -> Result<Mutex> {
+        Mutex::init(Placement::in_region(region, offset)?, Site::Region(offset))
+    }
+
+    /// Initialise a mutex at `addr` (in a shared mapping of this process).
+    pub fn init_at(addr: *mut u8) -> Result<Mutex> {
+        Mutex::init(Placement::at(addr)?, Site::Addr(addr as usize))
+    }
+
+    fn attach(place: Placement, site: Site) -> Result<Mutex> {
+        place.attach(Kind::Mutex, site)?;
+        Ok(Mutex { place, site })
+    }
+
+    /// Attach to the mutex at `offset` of `region`.
+    pub fn attach_in(region: &Region, offset: usize) -> Result<Mutex> {
+        Mutex::attach(Placement::in_region(region, offset)?, Site::Region(offset))
+    }
+
+    /// Attach to the mutex at `addr`.
+    pub fn attach_at(addr: *mut u8) -> Result<Mutex> {
+        Mutex::attach(Placement::at(addr)?, Site::Addr(addr as usize))
+    }
+
+    /// Lock: -1 forever (`pthread_mutex_lock`), 0 no wait (`pthread_mutex_trylock`), else
+    /// `pthread_mutex_clocklock` on the monotonic clock. `IPCX_ERR_OWNER_DEAD` means the lock
+    /// *was* acquired.
+    #[inline]
+    pub fn lock(&self, timeout_ms: i64) -> Result<()> {
+        match timeout_ms {
+            time::FOREVER => {
+                // SAFETY: a live mutex for as long as the handle lives.
+                let r = unsafe { libc::pthread_mutex_lock(self.ptr()) };
+                if r == 0 {
+                    return Ok(());
+                }
+                Err(lock_error(r, self.site, "pthread_mutex_lock"))
+            }
+            time::NOWAIT => {
+                // SAFETY: as above.
+                let r = unsafe { libc::pthread_mutex_trylock(self.ptr()) };
+                if r == 0 {
+                    return Ok(());
+                }
+                if r == libc::ENOTRECOVERABLE {
+                    self.release_after_failed_trylock();
+                }
+                Err(lock_error(r, self.site, "pthread_mutex_trylock"))
+            }
+            ms => self.lock_timed(ms),
+        }
+    }
+
+    #[inline(never)]
+    fn lock_timed(&self, ms: i64) -> Result<()> {
+        let (_, abs) = super::abstime(ms)?;
+        // SAFETY: a live mutex, a valid absolute time.
+        let r = unsafe { pthread_mutex_clocklock(self.ptr(), libc::CLOCK_MONOTONIC, &abs) };
+        if r == 0 {
+            return Ok(());
+        }
+        Err(lock_error(
+            r,
+            self.site,
+            "pthread_mutex_clocklock(CLOCK_MONOTONIC)",
+        ))
+    }
+
+    /// Unlock. A thread that does not hold the mutex gets `IPCX_ERR_PERMISSION`.
+    #[inline]
+    pub fn unlock(&self) -> Result<()> {
+        // SAFETY: a live mutex; error checking makes a non-owner's unlock an error.
+        let r = unsafe { libc::pthread_mutex_unlock(self.ptr()) };
+        if r == 0 {
+            return Ok(());
+        }
+        Err(lock_error(r, self.site, "pthread_mutex_unlock"))
+    }
+
+    /// Mark the state protected by a mutex whose owner died as consistent again (after a
+    /// lock returned `IPCX_ERR_OWNER_DEAD`); the caller still holds the lock.
+    pub fn consistent(&self) -> Result<()> {
+        // SAFETY: a live mutex.
+        let r = unsafe { libc::pthread_mutex_consistent(self.ptr()) };
+        if r == 0 {
+            return Ok(());
+        }
+        if r == libc::EINVAL {
+            return Err(Error::os_as(
+                Status::IPCX_ERR_INVALID,
+                Errno::EINVAL,
+                format!(
+                    "pthread_mutex_consistent(mutex at {}): the mutex is not in the owner-died state (only the thread that got IPCX_ERR_OWNER_DEAD may call this, before unlocking)",
+                    self.site
+                ),
+            ));
+        }
+        Err(os(
+            r,
+            format_args!("pthread_mutex_consistent(mutex at {})", self.site),
+        ))
+    }
+
+    /// glibc (2.36 at least) returns ENOTRECOVERABLE from `pthread_mutex_trylock` on a
+    /// robust mutex but leaves the futex word holding the caller's thread id, so every
+    /// later lock fails with EDEADLK in this thread and blocks in the others. Undo that: if
+    /// the word names the calling thread, release it as glibc's own unlock would (swap in 0,
+    /// wake a waiter if the waiters bit was set). A fixed glibc leaves the word alone, and
+    /// this does nothing.
+    #[cold]
+    #[inline(never)]
+    fn release_after_failed_trylock(&self) {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32 & FUTEX_TID_MASK;
+        // SAFETY: the futex word is the first, 4-aligned member of the mapped mutex.
+        let w = unsafe { &*self.ptr().cast::<std::sync::atomic::AtomicU32>() };
+        let cur = w.load(std::sync::atomic::Ordering::Acquire);
+        if cur & FUTEX_TID_MASK != tid {
+            return;
+        }
+        // Only the owner clears its id; others may only add the waiters bit meanwhile.
+        let old = w.swap(0, std::sync::atomic::Ordering::Release);
+        if old & FUTEX_WAITERS != 0 {
+            // SAFETY: FUTEX_WAKE on the (process-shared) futex word; wakes at most one.
+            unsafe { libc::syscall(libc::SYS_futex, w.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0) };
+        }
+    }
+
+    /// The thread id in the mutex's futex word: 0 when nobody holds it.
+    fn owner_tid(&self) -> u32 {
+        // SAFETY: the futex word is the first, 4-aligned member of the mapped mutex; read
+        // atomically as the kernel and glibc update it atomically.
+        let w = unsafe { &*self.ptr().cast::<std::sync::atomic::AtomicU32>() };
+        w.load(std::sync::atomic::Ordering::Acquire) & FUTEX_TID_MASK
+    }
+
+    /// `IPCX_ERR_IN_USE` if a thread of this process holds the mutex: the handle's mapping
+    /// must not go away under the thread's robust list (glibc and the kernel walk it).
+    pub fn check_closable(&self) -> Result<()> {
+        let tid = self.owner_tid();
+        if tid == 0 {
+            return Ok(());
+        }
+        // SAFETY: tgkill with signal 0 only checks that the thread is in our thread group.
+        let ours =
+            unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as libc::pid_t, 0) } == 0;
+        if ours {
+            return Err(Error::new(
+                Status::IPCX_ERR_IN_USE,
+                format!(
+                    "mutex at {}: thread {tid} of this process holds it; unlock it before closing the handle",
+                    self.site
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Destroy the mutex (no process may use it afterwards); the caller then drops the
+    /// handle. A mutex that some thread holds is `IPCX_ERR_IN_USE` and is kept.
+    pub fn destroy(&self) -> Result<()> {
+        let tid = self.owner_tid();
+        if tid != 0 {
+            return Err(Error::new(
+                Status::IPCX_ERR_IN_USE,
+                format!(
+                    "mutex at {}: it is locked (by thread {tid}); unlock it first",
+                    self.site
+                ),
+            ));
+        }
+        self.place.retire(Kind::Mutex, self.site)?;
+        // SAFETY: a live, unlocked mutex.
+        let r = unsafe { libc::pthread_mutex_destroy(self.ptr()) };
+        if r != 0 {
+            self.place.unretire(Kind::Mutex);
+            return Err(lock_error(r, self.site, "pthread_mutex_destroy"));
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn lock_error(r: libc::c_int, site: Site, what: &str) -> Error {
+    let e = Errno::from_raw(r);
+    let obj = format!("{what}(mutex at {site})");
+    match e {
+        Errno::EOWNERDEAD => Error::os_as(
+            Status::IPCX_ERR_OWNER_DEAD,
+            e,
+            format!(
+                "{obj}: the previous owner died holding it; the calling thread holds it now: repair the protected data and call ipcx_mutex_consistent, or unlock it to make it unusable"
+            ),
+        ),
+        Errno::ENOTRECOVERABLE => Error::os_as(
+            Status::IPCX_ERR_NOT_RECOVERABLE,
+            e,
+            format!(
+                "{obj}: an owner died holding it and the state was never marked consistent; destroy and initialise it again"
+            ),
+        ),
+        Errno::EDEADLK => Error::os_as(
+            Status::IPCX_ERR_IN_USE,
+            e,
+            format!("{obj}: the calling thread already holds it"),
+        ),
+        Errno::EPERM => Error::os_as(
+            Status::IPCX_ERR_PERMISSION,
+            e,
+            format!("{obj}: the calling thread does not hold it"),
+        ),
+        Errno::EBUSY if what == "pthread_mutex_trylock" => {
+            Error::timeout(format!("{obj}: held by another thread"))
+        }
+        Errno::EBUSY => Error::os_as(Status::IPCX_ERR_IN_USE, e, format!("{obj}: in use")),
+        Errno::ETIMEDOUT => Error::timeout(format!("{obj}: timed out")),
+        Errno::EINVAL => Error::os_as(
+            Status::IPCX_ERR_INVALID,
+            e,
+            format!("{obj}: not a valid mutex (destroyed?)"),
+        ),
+        _ => Error::os(e, obj),
+    }
+}
+
+/// A process-shared condition variable (monotonic clock) in a slot of shared memory.
+#[derive(Debug)]
+pub struct Cond {
+    place: Placement,
+    site: Site,
+}
+
+impl Cond {
+    #[inline(always)]
+    fn ptr(&self) -> *mut libc::pthread_cond_t {
+        self.place.ptr()
+    }
+
+    fn init(place: Placement, site: Site) -> Result<Cond> {
+        let c = place.ptr::<libc::pthread_cond_t>();
+        place.init(Kind::Cond, site, || {
+            // SAFETY: attribute calls on a local attribute object; the slot is mapped,
+            // aligned and large enough.
+            unsafe {
+                let mut a: libc::pthread_condattr_t = std::mem::zeroed();
+                check(libc::pthread_condattr_init(&mut a), "pthread_condattr_init")?;
+                let r = (|| {
+                    check(
+                        libc::pthread_condattr_setpshared(&mut a, libc::PTHREAD_PROCESS_SHARED),
+                        "pthread_condattr_setpshared",
+                    )?;
+                    check(
+                        libc::pthread_condattr_setclock(&mut a, libc::CLOCK_MONOTONIC),
+                        "pthread_condattr_setclock",
+                    )?;
+                    check(libc::pthread_cond_init(c, &a), "pthread_cond_init")
+                })();
+                libc::pthread_condattr_destroy(&mut a);
+                r
+            }
+        })?;
+        Ok(Cond { place, site })
+    }
+
+    /// Initialise a condition variable at `offset` of `region` (once, by one process).
+    pub fn init_in(region: &Region, offset: usize) -> Result<Cond> {
+        Cond::init(Placement::in_region(region, offset)?, Site::Region(offset))
+    }
+
+    /// Initialise a condition variable at `addr` (in a shared mapping of this process).
+    pub fn init_at(addr: *mut u8) -> Result<Cond> {
+        Cond::init(Placement::at(addr)?, Site::Addr(addr as usize))
+    }
+
+    fn attach(place: Placement, site: Site) -> Result<Cond> {
+        place.attach(Kind::Cond, site)?;
+        Ok(Cond { place, site })
+    }
+
+    /// Attach to the condition variable at `offset` of `region`.
+    pub fn attach_in(region: &Region, offset: usize) -> Result<Cond> {
+        Cond::attach(Placement::in_region(region, offset)?, Site::Region(offset))
+    }
+
+    /// Attach to the condition variable at `addr`.
+    pub fn attach_at(addr: *mut u8) -> Result<Cond> {
+        Cond::attach(Placement::at(addr)?, Site::Addr(addr as usize))
+    }
+
+    /// Release `m` (held by the caller), wait for a signal, and take `m` again. -1 waits
+    /// forever; 0 returns `IPCX_ERR_TIMEOUT` at once without releasing `m`; otherwise
+    /// `pthread_cond_clockwait` on the monotonic clock. Whatever the outcome except
+    /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_NOT_RECOVERABLE` and `IPCX_ERR_INVALID`, the caller
+    /// holds `m` again when this returns; `IPCX_ERR_OWNER_DEAD` means the mutex was taken back
+    /// from a dead owner (it wins over a timeout). Wake-ups may be spurious: wait in a loop
+    /// that checks the condition.
+    pub fn wait(&self, m: &Mutex, timeout_ms: i64) -> Result<()> {
+        let r = match timeout_ms {
+            // SAFETY: live objects.
+            time::FOREVER => unsafe { libc::pthread_cond_wait(self.ptr(), m.ptr()) },
+            time::NOWAIT => {
+                return Err(Error::timeout(format!(
+                    "condition variable at {}: not waiting (timeout 0)",
+                    self.site
+                )));
+            }
+            ms => {
+                let (_, abs) = super::abstime(ms)?;
+                // SAFETY: live objects, a valid absolute time.
+                unsafe { pthread_cond_clockwait(self.ptr(), m.ptr(), libc::CLOCK_MONOTONIC, &abs) }
+            }
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        if r == libc::EPERM {
+            return Err(Error::os_as(
+                Status::IPCX_ERR_PERMISSION,
+                Errno::EPERM,
+                format!(
+                    "pthread_cond_wait(condition variable at {}): the calling thread does not hold the mutex",
+                    self.site
+                ),
+            ));
+        }
+        Err(lock_error(r, m.site, "pthread_cond_wait"))
+    }
+
+    /// Wake one waiter.
+    pub fn signal(&self) -> Result<()> {
+        // SAFETY: a live condition variable.
+        check(
+            unsafe { libc::pthread_cond_signal(self.ptr()) },
+            "pthread_cond_signal",
+        )
+    }
+
+    /// Wake every waiter.
+    pub fn broadcast(&self) -> Result<()> {
+        // SAFETY: a live condition variable.
+        check(
+            unsafe { libc::pthread_cond_broadcast(self.ptr()) },
+            "pthread_cond_broadcast",
+        )
+    }
+
+    /// Destroy the condition variable; the caller then drops the handle. No process may
+    /// wait on it or use it afterwards.
+    pub fn destroy(&self) -> Result<()> {
+        self.place.retire(Kind::Cond, self.site)?;
+        // SAFETY: a live condition variable nobody waits on (the caller's contract).
+        let r = unsafe { libc::pthread_cond_destroy(self.ptr()) };
+        if r != 0 {
+            self.place.unretire(Kind::Cond);
+            return Err(os(
+                r,
+                format_args!("pthread_cond_destroy(condition variable at {})", self.site),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutex_errors_and_timeouts() {
+        let r = Region::anonymous(4096).unwrap();
+        let m = Mutex::init_in(&r, 0).unwrap();
+        let c = Cond::init_in(&r, 64).unwrap();
+        assert_eq!(m.unlock().unwrap_err().status, Status::IPCX_ERR_PERMISSION);
+        m.lock(-1).unwrap();
+        assert_eq!(m.lock(0).unwrap_err().status, Status::IPCX_ERR_IN_USE);
+        assert_eq!(
+            m.check_closable().unwrap_err().status,
+            Status::IPCX_ERR_IN_USE
+        );
+        let t = std::time::Instant::now();
+        assert!(c.wait(&m, 30).unwrap_err().is_timeout());
+        assert!(t.elapsed() >= std::time::Duration::from_millis(30));
+        assert_eq!(m.consistent().unwrap_err().status, Status::IPCX_ERR_INVALID);
+        assert_eq!(m.destroy().unwrap_err().status, Status::IPCX_ERR_IN_USE);
+        m.unlock().unwrap();
+        m.check_closable().unwrap();
+        m.destroy().unwrap();
+        c.destroy().unwrap();
+    }
+}
