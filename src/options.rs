@@ -12,6 +12,9 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// Default maximum message size for framed messages (1 MiB).
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
+/// Largest TCP keepalive idle time the kernel accepts (MAX_TCP_KEEPIDLE), in seconds.
+pub(crate) const KEEPALIVE_MAX: u32 = 32767;
+
 /// Largest message a 4-byte frame header can describe.
 pub(crate) const FRAME_MAX_MESSAGE: usize = u32::MAX as usize;
 
@@ -28,6 +31,8 @@ pub struct Options {
     pub atomic: Option<bool>,
     /// Protect writes to pipes/FIFOs against SIGPIPE (default true).
     pub sigpipe_guard: Option<bool>,
+    /// TCP keepalive idle time in seconds (0 = off, the default).
+    pub keepalive: Option<u32>,
 }
 
 /// Names of options, for [`Options::only`].
@@ -43,6 +48,8 @@ pub enum Opt {
     Atomic,
     /// [`Options::sigpipe_guard`]
     SigpipeGuard,
+    /// [`Options::keepalive`]
+    Keepalive,
 }
 
 impl Opt {
@@ -53,6 +60,7 @@ impl Opt {
             Opt::Capacity => "capacity",
             Opt::Atomic => "atomic",
             Opt::SigpipeGuard => "sigpipe_guard",
+            Opt::Keepalive => "keepalive",
         }
     }
 }
@@ -75,6 +83,9 @@ impl Options {
         }
         if self.sigpipe_guard.is_some() {
             v.push(Opt::SigpipeGuard);
+        }
+        if self.keepalive.is_some() {
+            v.push(Opt::Keepalive);
         }
         v
     }
@@ -131,6 +142,19 @@ impl Options {
             )));
         }
         self.max_message = Some(n);
+        Ok(())
+    }
+
+    /// Validate and set the TCP keepalive idle time in seconds: 0 turns keepalive off,
+    /// 1..=[`KEEPALIVE_MAX`] turns it on (TCP_KEEPIDLE and TCP_KEEPINTVL).
+    pub fn set_keepalive(&mut self, seconds: u32) -> Result<()> {
+        if seconds > KEEPALIVE_MAX {
+            return Err(Error::invalid(format!(
+                "keepalive {seconds} s is out of range (0 = off, 1..={KEEPALIVE_MAX} seconds, \
+                 the kernel's limit for TCP_KEEPIDLE)"
+            )));
+        }
+        self.keepalive = Some(seconds);
         Ok(())
     }
 
