@@ -16,6 +16,9 @@ static const struct {
     /* In the order of the seed document. */
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
+    {"Unix domain socket", tour_unix_socket},
+    {"TCP across hosts", tour_tcp},
+    {"UDP across hosts", tour_udp},
 };
 
 int main(void) {

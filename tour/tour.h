@@ -35,5 +35,8 @@ int tour_wait_child(pid_t pid, int timeout_ms);
 /* Rows (one file each). */
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
+void tour_unix_socket(struct tour_row *row);
+void tour_tcp(struct tour_row *row);
+void tour_udp(struct tour_row *row);
 
 #endif
