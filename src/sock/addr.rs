@@ -173,7 +173,7 @@ impl SockAddr {
     }
 
     /// The length the kernel reported.
-    pub fn len(&self) -> usize {
+    pub fn byte_len(&self) -> usize {
         self.len as usize
     }
 
@@ -223,7 +223,7 @@ impl std::fmt::Display for SockAddr {
             return write!(f, "(address family {})", self.family());
         }
         let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
-        let n = self.len().saturating_sub(base).min(SUN_PATH);
+        let n = self.byte_len().saturating_sub(base).min(SUN_PATH);
         // SAFETY: AF_UNIX storage holds a sockaddr_un; c_char and u8 have one layout.
         let bytes: &[u8] = unsafe {
             let un = &*(&self.storage as *const _ as *const libc::sockaddr_un);

@@ -23,6 +23,12 @@ const _: () = assert!(CMSG_MAX_SPACE <= 1280);
 // CMSG_SPACE(FDS_MAX * sizeof(int)) on 64-bit Linux: a 16-byte header plus the aligned data.
 const CMSG_MAX_SPACE: usize = 16 + (FDS_MAX * INT).div_ceil(8) * 8;
 
+impl Default for CmsgBuf {
+    fn default() -> CmsgBuf {
+        CmsgBuf::new()
+    }
+}
+
 impl CmsgBuf {
     /// A zeroed buffer.
     pub fn new() -> CmsgBuf {
