@@ -213,16 +213,7 @@ static double throughput(enum kind k, enum variant v, int child_cpu, size_t size
 }
 
 static void report(const char *what, const char *unit, struct b_series s[NVAR], int lower_is_better) {
-    for (int v = 0; v < NVAR; v++) {
-        printf("  %-34s %-6s", what, variant_name[v]);
-        b_print_series(unit, &s[v]);
-        if (v != RAW) {
-            double lo, hi, r = b_ratio(&s[v], &s[RAW], &lo, &hi);
-            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
-                   lower_is_better ? " [target <= 1.05]" : " [target >= 0.95]");
-        }
-        printf("\n");
-    }
+    b_report(what, unit, s, NVAR, variant_name, lower_is_better);
 }
 
 int main(int argc, char **argv) {

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
+use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::error::{Error, Result, ipcx_status};
 use crate::name;
 use crate::sock::addr::{self, SockAddr};
@@ -531,20 +531,7 @@ pub unsafe extern "C" fn ipcx_sock_recv(
 ) -> ipcx_status {
     call_on("ipcx_sock_recv", s, |s| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let len = unsafe { out(len, "len") }?;
-        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
-        match s.0.recv(dst, &deadline) {
-            Ok(n) => {
-                *len = n;
-                Ok(())
-            }
-            Err(e) => {
-                if e.needed > 0 {
-                    *len = e.needed;
-                }
-                Err(e)
-            }
-        }
+        unsafe { recv_into(buf, len, |dst| s.0.recv(dst, &deadline)) }
     })
 }
 
@@ -710,8 +697,6 @@ pub unsafe extern "C" fn ipcx_sock_recvfrom(
     }
     call_on("ipcx_sock_recvfrom", s, |s| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let len = unsafe { out(len, "len") }?;
-        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
         let from = if from.is_null() {
             None
         } else {
@@ -722,22 +707,16 @@ pub unsafe extern "C" fn ipcx_sock_recvfrom(
             }
             Some(unsafe { bytes_mut(from.cast(), from_len, "from") }?)
         };
-        match s.0.recvfrom(dst, &deadline) {
-            Ok((n, a)) => {
-                *len = n;
+        unsafe {
+            recv_into(buf, len, |dst| {
+                let (n, a) = s.0.recvfrom(dst, &deadline)?;
                 if let Some(f) = from {
                     addr::write_text(&a, f).map_err(|need| {
                         Error::internal(format!("address text needs {need} bytes"))
                     })?;
                 }
-                Ok(())
-            }
-            Err(e) => {
-                if e.needed > 0 {
-                    *len = e.needed;
-                }
-                Err(e)
-            }
+                Ok(n)
+            })
         }
     })
 }
@@ -817,7 +796,6 @@ pub unsafe extern "C" fn ipcx_sock_recv_fds(
 ) -> ipcx_status {
     call_on("ipcx_sock_recv_fds", s, |s| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let len = unsafe { out(len, "len") }?;
         let nfds = unsafe { out(nfds, "nfds") }?;
         let cap = std::mem::take(nfds);
         if cap > 0 && fds.is_null() {
@@ -829,20 +807,16 @@ pub unsafe extern "C" fn ipcx_sock_recv_fds(
             // SAFETY: per the contract, `fds` holds `cap` ints.
             unsafe { std::slice::from_raw_parts_mut(fds, cap) }
         };
-        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
-        match s.0.recv_fds(dst, FdsOut { fds: arr }, &deadline) {
-            Ok(r) => {
-                *len = r.len;
+        let mut cut = None;
+        unsafe {
+            recv_into(buf, len, |dst| {
+                let r = s.0.recv_fds(dst, FdsOut { fds: arr }, &deadline)?;
                 *nfds = r.nfds;
-                r.cut.map_or(Ok(()), Err)
-            }
-            Err(e) => {
-                if e.needed > 0 {
-                    *len = e.needed;
-                }
-                Err(e)
-            }
-        }
+                cut = r.cut;
+                Ok(r.len)
+            })
+        }?;
+        cut.map_or(Ok(()), Err)
     })
 }
 

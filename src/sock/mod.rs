@@ -1396,76 +1396,119 @@ fn bind_inet(fd: &OwnedFd, a: &SockAddr, proto: &str) -> Result<()> {
     Ok(())
 }
 
+/// Check the options, resolve `host_port` and try `make` on each address in turn.
+fn on_each_inet<T>(
+    host_port: &str,
+    opts: &Options,
+    allowed: &[Opt],
+    what: &str,
+    socktype: libc::c_int,
+    passive: bool,
+    mut make: impl FnMut(&SockAddr, Config) -> Result<T>,
+) -> Result<T> {
+    opts.only(allowed, what)?;
+    let cfg = Config::new(opts);
+    let addrs = addr::resolve(host_port, socktype, passive)?;
+    each_addr(&addrs, |a| make(a, cfg))
+}
+
 /// Listen for TCP connections on `host:port`.
 pub fn listen_tcp(host_port: &str, opts: &Options) -> Result<Listener> {
-    opts.only(TCP_OPTIONS, "TCP listeners")?;
-    let cfg = Config::new(opts);
-    let addrs = addr::resolve(host_port, libc::SOCK_STREAM, true)?;
-    each_addr(&addrs, |a| {
-        let fd = new_socket(a.family(), Kind::Stream, true)?;
-        inet::set_reuseaddr(fd.as_fd())?;
-        if let Some(cap) = cfg.capacity {
-            // Before listen, so that the window scale of connections reflects it.
-            set_buffers(fd.as_fd(), cap)?;
-        }
-        bind_inet(&fd, a, "TCP")?;
-        // SAFETY: listen on an owned, bound descriptor.
-        if unsafe { libc::listen(fd.as_raw_fd(), libc::SOMAXCONN) } < 0 {
-            return Err(Error::last_os(format_args!("listen(TCP {a})")));
-        }
-        let bound = name_of(fd.as_fd(), false)?;
-        Ok(Listener {
-            fd,
-            kind: Kind::Stream,
-            unix: false,
-            name: format!("TCP listener {bound}"),
-            cfg,
-            _bound: None,
-        })
-    })
+    let (ty, allowed) = (libc::SOCK_STREAM, TCP_OPTIONS);
+    on_each_inet(
+        host_port,
+        opts,
+        allowed,
+        "TCP listeners",
+        ty,
+        true,
+        |a, cfg| {
+            let fd = new_socket(a.family(), Kind::Stream, true)?;
+            inet::set_reuseaddr(fd.as_fd())?;
+            if let Some(cap) = cfg.capacity {
+                // Before listen, so that the window scale of connections reflects it.
+                set_buffers(fd.as_fd(), cap)?;
+            }
+            bind_inet(&fd, a, "TCP")?;
+            // SAFETY: listen on an owned, bound descriptor.
+            if unsafe { libc::listen(fd.as_raw_fd(), libc::SOMAXCONN) } < 0 {
+                return Err(Error::last_os(format_args!("listen(TCP {a})")));
+            }
+            let bound = name_of(fd.as_fd(), false)?;
+            Ok(Listener {
+                fd,
+                kind: Kind::Stream,
+                unix: false,
+                name: format!("TCP listener {bound}"),
+                cfg,
+                _bound: None,
+            })
+        },
+    )
 }
 
 /// Connect over TCP to `host:port`, trying each resolved address within the deadline.
 pub fn connect_tcp(host_port: &str, opts: &Options, deadline: &Deadline) -> Result<Sock> {
-    opts.only(TCP_OPTIONS, "TCP connections")?;
-    let cfg = Config::new(opts);
-    let addrs = addr::resolve(host_port, libc::SOCK_STREAM, false)?;
-    each_addr(&addrs, |a| {
-        let fd = new_socket(a.family(), Kind::Stream, false)?;
-        let shown = a.to_string();
-        connect(&fd, a, deadline, &shown)?;
-        cfg.apply(fd.as_fd(), true)?;
-        let name = format!("TCP connection to {shown}");
-        Ok(Sock::new(fd, Kind::Stream, false, true, name, cfg, None))
-    })
+    let (ty, allowed) = (libc::SOCK_STREAM, TCP_OPTIONS);
+    on_each_inet(
+        host_port,
+        opts,
+        allowed,
+        "TCP connections",
+        ty,
+        false,
+        |a, cfg| {
+            let fd = new_socket(a.family(), Kind::Stream, false)?;
+            let shown = a.to_string();
+            connect(&fd, a, deadline, &shown)?;
+            cfg.apply(fd.as_fd(), true)?;
+            let name = format!("TCP connection to {shown}");
+            Ok(Sock::new(fd, Kind::Stream, false, true, name, cfg, None))
+        },
+    )
+}
+
+/// A UDP socket bound to `host:port` (port 0: any free port), or connected to it (its
+/// default destination and only source).
+fn udp(host_port: &str, opts: &Options, connected: bool) -> Result<Sock> {
+    let (ty, allowed) = (libc::SOCK_DGRAM, UDP_OPTIONS);
+    on_each_inet(
+        host_port,
+        opts,
+        allowed,
+        "UDP sockets",
+        ty,
+        !connected,
+        |a, cfg| {
+            let fd = new_socket(a.family(), Kind::Dgram, false)?;
+            cfg.apply(fd.as_fd(), false)?;
+            let name = if connected {
+                let shown = a.to_string();
+                connect(&fd, a, &Deadline::forever(), &shown)?;
+                format!("UDP socket connected to {shown}")
+            } else {
+                bind_inet(&fd, a, "UDP")?;
+                format!("UDP socket {}", name_of(fd.as_fd(), false)?)
+            };
+            Ok(Sock::new(
+                fd,
+                Kind::Dgram,
+                false,
+                connected,
+                name,
+                cfg,
+                None,
+            ))
+        },
+    )
 }
 
 /// A UDP socket bound to `host:port` (port 0: any free port).
 pub fn bind_udp(host_port: &str, opts: &Options) -> Result<Sock> {
-    opts.only(UDP_OPTIONS, "UDP sockets")?;
-    let cfg = Config::new(opts);
-    let addrs = addr::resolve(host_port, libc::SOCK_DGRAM, true)?;
-    each_addr(&addrs, |a| {
-        let fd = new_socket(a.family(), Kind::Dgram, false)?;
-        cfg.apply(fd.as_fd(), false)?;
-        bind_inet(&fd, a, "UDP")?;
-        let bound = name_of(fd.as_fd(), false)?;
-        let name = format!("UDP socket {bound}");
-        Ok(Sock::new(fd, Kind::Dgram, false, false, name, cfg, None))
-    })
+    udp(host_port, opts, false)
 }
 
 /// A UDP socket connected to `host:port` (its default destination and only source).
 pub fn connect_udp(host_port: &str, opts: &Options) -> Result<Sock> {
-    opts.only(UDP_OPTIONS, "UDP sockets")?;
-    let cfg = Config::new(opts);
-    let addrs = addr::resolve(host_port, libc::SOCK_DGRAM, false)?;
-    each_addr(&addrs, |a| {
-        let fd = new_socket(a.family(), Kind::Dgram, false)?;
-        cfg.apply(fd.as_fd(), false)?;
-        let shown = a.to_string();
-        connect(&fd, a, &Deadline::forever(), &shown)?;
-        let name = format!("UDP socket connected to {shown}");
-        Ok(Sock::new(fd, Kind::Dgram, false, true, name, cfg, None))
-    })
+    udp(host_port, opts, true)
 }
