@@ -295,6 +295,7 @@ T_CASE(unix_datagrams_bind_sendto_recvfrom) {
         len = sizeof buf;
         T_OK(ipcx_sock_recv(c, buf, &len, 10000));
         T_ASSERT(len == 4 && memcmp(buf, "pong", 4) == 0);
+        T_OK(ipcx_sock_send(c, "end", 3, 10000));
         T_OK(ipcx_sock_close(c));
         _exit(0);
     }
@@ -302,6 +303,13 @@ T_CASE(unix_datagrams_bind_sendto_recvfrom) {
         char buf[16];
         size_t len = sizeof buf;
         T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, sizeof from, 10000));
+        if (round == 1) { /* the sender's address is optional; from_len is then ignored */
+            T_OK(ipcx_sock_sendto(srv, "pong", 4, from, 10000));
+            len = sizeof buf;
+            T_OK(ipcx_sock_recvfrom(srv, buf, &len, NULL, 0, 10000));
+            T_ASSERT(len == 3 && memcmp(buf, "end", 3) == 0);
+            break;
+        }
         T_EQ_INT(len, round == 0 ? 4 : 5);
         T_ASSERT(from[0] == '@'); /* the client's automatic abstract name */
         T_OK(ipcx_sock_sendto(srv, "pong", 4, from, 10000));
@@ -1107,6 +1115,17 @@ T_CASE(udp_datagrams_ipv4_and_ipv6) {
         len = 9000;
         T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, sizeof from, 5000));
         T_ASSERT(len == 9000 && pattern_ok(big + 10000, 9000, 5));
+        /* Kept by a plain receive, the record still knows its sender. */
+        char caddr[IPCX_SOCK_ADDR_MAX];
+        size_t clen = sizeof caddr;
+        T_OK(ipcx_sock_local_address(c, caddr, &clen));
+        T_OK(ipcx_sock_sendto(c, big, 300, addr, 5000));
+        len = 10;
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recv(srv, big + 10000, &len, 5000));
+        T_EQ_INT(len, 300);
+        len = 300;
+        T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, sizeof from, 5000));
+        T_ASSERTF(strcmp(from, caddr) == 0, "sender %s, expected %s", from, caddr);
         T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_sendto(c, big, 66000, addr, 5000));
         T_LAST_ERROR_HAS("UDP");
         /* Raw bytes and shutdown-less streams do not apply to datagrams. */
@@ -1346,6 +1365,22 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_bind_udp("127.0.0.1:0", NULL, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_udp(NULL, NULL, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_udp("127.0.0.1:1", NULL, NULL));
+    /* Datagram destinations. */
+    ipcx_sock *u;
+    T_OK(ipcx_sock_bind_udp("127.0.0.1:0", NULL, &u));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, "x", 1, "127.0.0.1", 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, "x", 1, "[::1", 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, "x", 1, NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, NULL, 1, "127.0.0.1:9", 0));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_sendto(u, "x", 1, "no-such-host.invalid:9", 0));
+    T_LAST_ERROR_HAS("getaddrinfo");
+    T_OK(ipcx_sock_close(u));
+    T_OK(ipcx_sock_bind_unix(NULL, NULL, &u));
+    longp[0] = '/';
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, "x", 1, longp, 0)); /* 107 + 1 bytes */
+    T_LAST_ERROR_HAS("107");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(u, "x", 1, "", 0));
+    T_OK(ipcx_sock_close(u));
     /* Unknown hosts: the resolver's message. */
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_tcp("no-such-host.invalid:80", NULL, 1000, &s));
     T_LAST_ERROR_HAS("getaddrinfo");

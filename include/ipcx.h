@@ -572,6 +572,8 @@ ipcx_status ipcx_sock_pair(int type, const ipcx_options *opts, ipcx_sock **a, ip
 // `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
 // `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_listener_close`.
+// Fork: a child inherits the listener and may accept on it too; only this process
+// removes the socket file.
 //
 // # Safety
 // `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -591,6 +593,8 @@ ipcx_status ipcx_sock_listen_unix(const char *name, int type, const ipcx_options
 // of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
 // `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -607,6 +611,8 @@ ipcx_status ipcx_sock_connect_unix(const char *name, int type, const ipcx_option
 // Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
 // Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -639,6 +645,8 @@ ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, 
 // `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
 // `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -652,6 +660,8 @@ ipcx_status ipcx_sock_connect_tcp(const char *address, const ipcx_options *opts,
 // Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -664,6 +674,8 @@ ipcx_status ipcx_sock_bind_udp(const char *address, const ipcx_options *opts, ip
 // Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
 // `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -676,6 +688,8 @@ ipcx_status ipcx_sock_connect_udp(const char *address, const ipcx_options *opts,
 // system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 // Ownership: close the connection with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
 //
 // # Safety
 // `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
@@ -717,6 +731,9 @@ ipcx_status ipcx_sock_listener_address(const ipcx_sock_listener *l, char *buf, s
 // timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
 // first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 // listeners. Descriptors received but not yet handed over are closed.
+// Fork: this closes the calling process's descriptor only. The peer sees end of file
+// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
+// connection for all of them.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 //
@@ -756,6 +773,8 @@ ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t ti
 // max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_INTERRUPTED`.
 // Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+// Fork: receive on a given socket in one process only: a receive may take bytes of the
+// following messages from the kernel, and those stay in the process that took them.
 //
 // # Safety
 // `len` must be valid; `buf` valid for writing `*len` bytes.
@@ -855,7 +874,9 @@ ipcx_status ipcx_sock_recvfrom(ipcx_sock *s, void *buf, size_t *len, char *from,
 // receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
 //
 // Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
-// keeps its own descriptors (close them when no longer needed). Otherwise as
+// keeps its own descriptors (close them when no longer needed). The receiver may be any
+// process holding the other end: a forked child, or an unrelated process connected by
+// name. Otherwise as
 // `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
 // attaches descriptors to bytes).
 // Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL

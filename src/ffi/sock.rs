@@ -196,6 +196,8 @@ pub unsafe extern "C" fn ipcx_sock_pair(
 /// `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
 /// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_listener_close`.
+/// Fork: a child inherits the listener and may accept on it too; only this process
+/// removes the socket file.
 ///
 /// # Safety
 /// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -228,6 +230,8 @@ pub unsafe extern "C" fn ipcx_sock_listen_unix(
 /// of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -259,6 +263,8 @@ pub unsafe extern "C" fn ipcx_sock_connect_unix(
 /// Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
 /// Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -318,6 +324,8 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
 /// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
 /// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -344,6 +352,8 @@ pub unsafe extern "C" fn ipcx_sock_connect_tcp(
 /// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -367,6 +377,8 @@ pub unsafe extern "C" fn ipcx_sock_bind_udp(
 /// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
 /// `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -390,6 +402,8 @@ pub unsafe extern "C" fn ipcx_sock_connect_udp(
 /// system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
 /// Ownership: close the connection with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
 ///
 /// # Safety
 /// `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
@@ -466,6 +480,9 @@ pub unsafe extern "C" fn ipcx_sock_listener_address(
 /// timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
 /// first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 /// listeners. Descriptors received but not yet handed over are closed.
+/// Fork: this closes the calling process's descriptor only. The peer sees end of file
+/// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
+/// connection for all of them.
 ///
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 ///
@@ -519,6 +536,8 @@ pub unsafe extern "C" fn ipcx_sock_send(
 /// max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_INTERRUPTED`.
 /// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+/// Fork: receive on a given socket in one process only: a receive may take bytes of the
+/// following messages from the kernel, and those stay in the process that took them.
 ///
 /// # Safety
 /// `len` must be valid; `buf` valid for writing `*len` bytes.
@@ -737,7 +756,9 @@ unsafe fn fd_slice<'a>(p: *const c_int, n: usize) -> Result<&'a [c_int]> {
 /// receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
 ///
 /// Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
-/// keeps its own descriptors (close them when no longer needed). Otherwise as
+/// keeps its own descriptors (close them when no longer needed). The receiver may be any
+/// process holding the other end: a forked child, or an unrelated process connected by
+/// name. Otherwise as
 /// `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
 /// attaches descriptors to bytes).
 /// Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL

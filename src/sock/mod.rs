@@ -931,49 +931,54 @@ impl Sock {
     ) -> std::result::Result<RecordMeta, Errno> {
         let raw = self.fd.as_raw_fd();
         let flags = libc::MSG_TRUNC | dontwait(deadline);
-        let plain = !want_fds && !want_from;
         let eof = |n: usize, kind: Kind| n == 0 && kind == Kind::SeqPacket;
-        if plain && out.len() >= limit {
-            // SAFETY: `out` is valid for writing.
-            let n = ret(unsafe { libc::recv(raw, out.as_mut_ptr().cast(), out.len(), flags) })?;
-            if eof(n, self.kind) {
-                return Err(Errno::ESHUTDOWN);
-            }
-            if n > limit {
-                return Err(Errno::E2BIG);
-            }
-            return Ok(RecordMeta {
-                len: n,
-                got: Received::default(),
-                from: None,
-            });
-        }
-        if self.ibuf.len() < limit {
+        // Datagram sockets always learn the sender (recv(2) is the recvfrom system call
+        // anyway), so a record kept after IPCX_ERR_TOO_BIG still tells recvfrom who sent it.
+        let track = want_from || self.kind == Kind::Dgram;
+        let direct = out.len() >= limit;
+        if !direct && self.ibuf.len() < limit {
             self.ibuf = vec![0; limit];
         }
-        if plain && out.len() <= SMALL {
-            let ib = &mut self.ibuf[..limit];
-            // SAFETY: the internal buffer is valid for writing.
-            let n = ret(unsafe { libc::recv(raw, ib.as_mut_ptr().cast(), ib.len(), flags) })?;
+        if !want_fds && (direct || out.len() <= SMALL) {
+            // One recvfrom: straight into `out` when it holds any record, else into the
+            // internal buffer.
+            let (ptr, len) = if direct {
+                (out.as_mut_ptr(), out.len())
+            } else {
+                (self.ibuf.as_mut_ptr(), limit)
+            };
+            let mut from = SockAddr::empty();
+            let (fp, fl) = if track {
+                let (p, l) = from.raw_mut();
+                (p, l as *mut libc::socklen_t)
+            } else {
+                (std::ptr::null_mut(), std::ptr::null_mut())
+            };
+            // SAFETY: `ptr` is valid for writing `len` bytes; the address slot is NULL or
+            // a sockaddr_storage with its length.
+            let n = ret(unsafe { libc::recvfrom(raw, ptr.cast(), len, flags, fp, fl) })?;
             if eof(n, self.kind) {
                 return Err(Errno::ESHUTDOWN);
             }
             if n > limit {
                 return Err(Errno::E2BIG);
             }
-            if n > out.len() {
-                self.pending = Some(Record {
-                    data: ib[..n].to_vec(),
-                    got: Received::default(),
-                    from: None,
-                });
-                return Err(Errno::EMSGSIZE);
+            let from = track.then_some(from);
+            if !direct {
+                if n > out.len() {
+                    self.pending = Some(Record {
+                        data: self.ibuf[..n].to_vec(),
+                        got: Received::default(),
+                        from,
+                    });
+                    return Err(Errno::EMSGSIZE);
+                }
+                out[..n].copy_from_slice(&self.ibuf[..n]);
             }
-            out[..n].copy_from_slice(&ib[..n]);
             return Ok(RecordMeta {
                 len: n,
                 got: Received::default(),
-                from: None,
+                from,
             });
         }
         // General case: recvmsg into `out` then the internal buffer, with the sender's
@@ -996,7 +1001,7 @@ impl Sock {
         let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
         m.msg_iov = iov.as_mut_ptr();
         m.msg_iovlen = if spare > 0 { 2 } else { 1 };
-        if want_from {
+        if track {
             let (p, l) = from.raw_mut();
             m.msg_name = p.cast();
             m.msg_namelen = *l;
@@ -1015,7 +1020,7 @@ impl Sock {
         if eof(n, self.kind) && got.fds.is_empty() {
             return Err(Errno::ESHUTDOWN);
         }
-        let from = want_from.then(|| {
+        let from = track.then(|| {
             from.set_len(m.msg_namelen);
             from
         });
