@@ -196,6 +196,35 @@
 // raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
 #define IPCX_SHM_READ_ONLY 4
 
+// Socket type: a byte stream (Unix stream, TCP): framed messages or raw bytes.
+#define IPCX_SOCK_STREAM 1
+
+// Socket type: datagrams (Unix datagram: reliable and ordered; UDP: neither).
+#define IPCX_SOCK_DGRAM 2
+
+// Socket type: sequenced packets (Unix): connected, reliable, ordered, record boundaries
+// kept.
+#define IPCX_SOCK_SEQPACKET 3
+
+// `ipcx_sock_shutdown`: stop receiving.
+#define IPCX_SOCK_SHUT_RD 1
+
+// `ipcx_sock_shutdown`: stop sending; the peer reads end of file (`IPCX_ERR_CLOSED`).
+#define IPCX_SOCK_SHUT_WR 2
+
+// `ipcx_sock_shutdown`: both directions.
+#define IPCX_SOCK_SHUT_RDWR 3
+
+// A buffer of this many bytes holds any address text ipcx writes, with its NUL.
+#define IPCX_SOCK_ADDR_MAX 512
+
+// The longest Unix socket path, and the longest abstract name (without its `@`), in
+// bytes: sun_path holds 108 bytes including the terminating NUL or the abstract marker.
+#define IPCX_SOCK_PATH_MAX 107
+
+// The most descriptors one message carries (SCM_MAX_FD).
+#define IPCX_SOCK_FDS_MAX 253
+
 // Status code returned by every fallible ipcx function. `IPCX_OK` (0) is success.
 //
 // Codes are stable: new codes are only ever appended. `ipcx_strerror()` describes each one;
@@ -388,6 +417,30 @@ typedef struct ipcx_shm_segment ipcx_shm_segment;
 // signals (the kernel reads the pending signals of the reading process). Add it to an
 // epoll set in the process that reads it. Close-on-exec.
 typedef struct ipcx_signalfd ipcx_signalfd;
+
+// A socket that sends and receives: a connection (Unix stream or seqpacket, TCP), one end
+// of a socket pair, or a datagram socket (Unix or UDP). Opaque.
+//
+// Messages: on stream sockets (Unix stream, TCP) `ipcx_sock_send` frames each message
+// (a 4-byte big-endian length, then the bytes), so the peer must use ipcx or read that
+// framing; `ipcx_sock_write`/`ipcx_sock_read` move raw bytes. On datagram and seqpacket
+// sockets a message is one kernel record, with no header: any program can be the peer.
+// Thread safety: a handle may be used by one thread at a time.
+// Fork: the child inherits the handle and its descriptor; both processes use the same
+// kernel socket. Bytes or a record already taken from the kernel by a receive are
+// duplicated by fork, so receive on a given socket in one process only. Descriptors are
+// close-on-exec: an exec'd program does not inherit them.
+typedef struct ipcx_sock ipcx_sock;
+
+// A listening socket (Unix stream or seqpacket, TCP): gives connections with
+// `ipcx_sock_accept`. Opaque.
+//
+// Thread safety: one thread at a time.
+// Fork: the child inherits it and may accept too (a pre-forked server); a connection goes
+// to one of the accepting processes. A listener bound to a path removes its socket file on
+// close only in the process that created it, so a child closing its inherited copy leaves
+// the parent's file alone.
+typedef struct ipcx_sock_listener ipcx_sock_listener;
 
 // What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
 typedef struct {
@@ -633,7 +686,8 @@ ipcx_status ipcx_options_set_mode(ipcx_options *opts, uint32_t mode);
 ipcx_status ipcx_options_set_max_message(ipcx_options *opts, size_t bytes);
 
 // Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ),
-// the byte limit of a System V message queue (msg_qbytes).
+// the byte limit of a System V message queue (msg_qbytes), the send and receive buffers
+// of sockets (SO_SNDBUF and SO_RCVBUF).
 //
 // Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. Limits are checked when the
 // object is created.
@@ -674,6 +728,20 @@ ipcx_status ipcx_options_set_atomic(ipcx_options *opts, bool on);
 // # Safety
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_sigpipe_guard(ipcx_options *opts, bool on);
+
+// TCP keepalive for sockets made with these options (`ipcx_sock_connect_tcp`, and the
+// connections `ipcx_sock_accept` returns from an `ipcx_sock_listen_tcp` listener).
+//
+// Arguments: `seconds` = 0 turns keepalive off (the default, as for a raw socket);
+// 1..=32767 turns SO_KEEPALIVE on with TCP_KEEPIDLE and TCP_KEEPINTVL set to `seconds`
+// (the probe count stays the system's, /proc/sys/net/ipv4/tcp_keepalive_probes). A peer
+// that stops answering is then reported by the next receive or send as `IPCX_ERR_CLOSED`.
+// Errors: `IPCX_ERR_INVALID` above 32767 (the kernel's limit); `IPCX_ERR_BAD_HANDLE`.
+// Other mechanisms refuse options that carry this setting (`IPCX_ERR_INVALID`).
+//
+// # Safety
+// `opts` must be NULL or a live options handle.
+ipcx_status ipcx_options_set_keepalive(ipcx_options *opts, uint32_t seconds);
 
 // The System V IPC key for an existing file and a project id (ftok(3)): processes that
 // agree on a path and an id get the same key for `ipcx_msgq_open` (and the other
@@ -2346,6 +2414,425 @@ ipcx_status ipcx_shm_unlink(const char *name);
 // `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
 // NULL or a live options handle.
 ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const ipcx_options *opts, ipcx_region **out_region);
+
+// Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
+// one end sends, the other receives, both ways. After fork, one process keeps `a` and
+// closes `b`, the other the reverse.
+//
+// Arguments: `type`: `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`;
+// `opts` may be NULL (honoured: max_message, capacity).
+// Returns: `IPCX_OK` with both handles set.
+// Errors: `IPCX_ERR_INVALID` (bad type, NULL out-handle, unsupported option),
+// `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity above
+// /proc/sys/net/core/wmem_max or rmem_max), `IPCX_ERR_BAD_HANDLE` (closed options). On
+// failure both out-handles are NULL.
+// Ownership: close each end with `ipcx_sock_close`.
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+ipcx_status ipcx_sock_pair(int type, const ipcx_options *opts, ipcx_sock **a, ipcx_sock **b);
+
+// Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
+// name in the Linux abstract namespace (`"@myapp"`).
+//
+// Abstract names have no file and no permissions: ANY process in the same network
+// namespace can connect to them, whatever its user. Use a path (mode 0600 by default) when
+// only some users may connect, or check `ipcx_sock_peer_credentials` of each connection.
+//
+// Arguments: `name`: a path of at most `IPCX_SOCK_PATH_MAX` (107) bytes, or `@` and 1..107
+// bytes; `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL
+// (honoured: mode for paths, default 0600, applied exactly; max_message and capacity for
+// the accepted connections). The backlog is SOMAXCONN (capped by
+// /proc/sys/net/core/somaxconn).
+// Socket files: a socket file left at `name` by a process that died is removed, only after
+// checking that it is a socket and that nobody answers on it. Any other file is never
+// touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
+// socket file on close, if the file is still the one it created.
+// Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
+// the limit; `IPCX_SOCK_DGRAM`; mode with an abstract name), `IPCX_ERR_EXISTS`,
+// `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_listener_close`.
+// Fork: a child inherits the listener and may accept on it too; only this process
+// removes the socket file.
+//
+// # Safety
+// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_listen_unix(const char *name, int type, const ipcx_options *opts, ipcx_sock_listener **out_listener);
+
+// Connect to a Unix socket: a filesystem path or an `@abstract` name (reachable by any
+// process in the network namespace; see `ipcx_sock_listen_unix`).
+//
+// Arguments: `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET` (to a listener), or
+// `IPCX_SOCK_DGRAM` (to a socket made with `ipcx_sock_bind_unix`: the new socket's
+// default destination; it is bound to an automatic abstract name so the peer can answer
+// with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
+// `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
+// 10 ms; `IPCX_FOREVER` blocks in connect(2)).
+// Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
+// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is
+// of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
+// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_connect_unix(const char *name, int type, const ipcx_options *opts, int64_t timeout_ms, ipcx_sock **out_sock);
+
+// Create a Unix datagram socket bound to a path or an `@abstract` name (reachable by any
+// process in the network namespace: no permissions apply), or with `name` NULL to an
+// automatic abstract name the kernel picks (`ipcx_sock_local_address` tells it).
+//
+// It receives datagrams sent to that name (`ipcx_sock_recv`, `ipcx_sock_recvfrom` to learn
+// the sender) and sends with `ipcx_sock_sendto`. Socket files follow the rules of
+// `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
+// the file removed on close).
+// Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
+// Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_bind_unix(const char *name, const ipcx_options *opts, ipcx_sock **out_sock);
+
+// Listen for TCP connections on `address`: `"host:port"`, `"[ipv6]:port"`, or `":port"`
+// (every local address: IPv6 and IPv4). Port 0 picks a free port
+// (`ipcx_sock_listener_address` tells it). SO_REUSEADDR is set.
+//
+// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
+// the accepted connections, which also get TCP_NODELAY).
+// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
+// resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
+// `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
+// available), `IPCX_ERR_LIMIT`. Name resolution (getaddrinfo) may block. On failure
+// `*out` is NULL.
+// Ownership: close with `ipcx_sock_listener_close`.
+//
+// # Safety
+// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, ipcx_sock_listener **out_listener);
+
+// Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
+// the name resolves to, in order, within the timeout. The connection has TCP_NODELAY on.
+//
+// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
+// `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
+// address to avoid the resolver).
+// Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
+// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_connect_tcp(const char *address, const ipcx_options *opts, int64_t timeout_ms, ipcx_sock **out_sock);
+
+// Create a UDP socket bound to `address` (`"host:port"`, `"[ipv6]:port"`, `":port"` for
+// every local address; port 0 picks a free port). It receives datagrams sent to it and
+// sends with `ipcx_sock_sendto`.
+//
+// Arguments: `opts` may be NULL (honoured: max_message, capacity).
+// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_bind_udp(const char *address, const ipcx_options *opts, ipcx_sock **out_sock);
+
+// Create a UDP socket connected to `address`: `ipcx_sock_send` sends there, and only
+// datagrams from there are received. Connecting sends nothing (UDP has no handshake):
+// a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
+// `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_connect_udp(const char *address, const ipcx_options *opts, ipcx_sock **out_sock);
+
+// Accept one connection, waiting at most `timeout_ms`.
+//
+// Returns: `IPCX_OK` with `*out` set to the connection (a stream or seqpacket socket).
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
+// system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// Ownership: close the connection with `ipcx_sock_close`.
+// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+// process only.
+//
+// # Safety
+// `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
+ipcx_status ipcx_sock_accept(ipcx_sock_listener *l, int64_t timeout_ms, ipcx_sock **out_sock);
+
+// Close a listener and free the handle. NULL is a no-op. A socket file it created is
+// removed if it is still the same file (device and inode) and this is the process that
+// created the listener; connections already accepted stay open.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `l` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_sock_listener_close(ipcx_sock_listener *l);
+
+// The listener's descriptor, for poll/epoll: readable when a connection is waiting to be
+// accepted. It stays owned by the listener (do not close it); it is non-blocking.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_sock_listener_fd(const ipcx_sock_listener *l, int *fd);
+
+// The address the listener is bound to, as text: `"/path"`, `"@name"`, `"127.0.0.1:4000"`,
+// `"[::1]:4000"` (with the real port when it listened on port 0).
+//
+// Arguments: `buf` receives the text and a NUL; `len` in: the capacity of `buf`, out: the
+// text length without the NUL, or with `IPCX_ERR_TOO_BIG` the size needed with the NUL.
+// `IPCX_SOCK_ADDR_MAX` bytes always suffice.
+// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with a
+// capacity), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `buf` valid for writing `*len` bytes; `len` valid.
+ipcx_status ipcx_sock_listener_address(const ipcx_sock_listener *l, char *buf, size_t *len);
+
+// Close a socket and free the handle. NULL is a no-op. A message tail left by a send that
+// timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
+// first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
+// listeners. Descriptors received but not yet handed over are closed.
+// Fork: this closes the calling process's descriptor only. The peer sees end of file
+// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
+// connection for all of them.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_sock_close(ipcx_sock *s);
+
+// Send one message to the connected peer: framed on stream sockets, one record on
+// datagram and seqpacket sockets. A zero-length message is valid, except on seqpacket
+// sockets (where the receiver could not tell it from end of file).
+//
+// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`.
+// Returns: `IPCX_OK` once the message is accepted: on a stream, written, or, if the
+// timeout expired after its first byte, its tail kept to be written before anything else
+// (see `ipcx_sock_flush`), so messages are never cut or interleaved.
+// Errors: `IPCX_ERR_TIMEOUT` (nothing was sent), `IPCX_ERR_CLOSED` (the peer closed or
+// reset the connection; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above max_message, or
+// above what the socket can send as one record: the message names the limit),
+// `IPCX_ERR_INVALID` (NULL buffer; a datagram socket that is not connected; an empty
+// seqpacket message), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t timeout_ms);
+
+// Receive one message (sent with `ipcx_sock_send`, or one record from any sender on
+// datagram and seqpacket sockets). Descriptors sent with the message are closed (use
+// `ipcx_sock_recv_fds` to get them).
+//
+// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
+// message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
+// for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
+// sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
+// needed; the message stays queued for the next receive), `IPCX_ERR_PROTOCOL` (a framed
+// stream announced a length above max_message: the stream is unusable; or a record above
+// max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`.
+// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+// Fork: receive on a given socket in one process only: a receive may take bytes of the
+// following messages from the kernel, and those stay in the process that took them.
+//
+// # Safety
+// `len` must be valid; `buf` valid for writing `*len` bytes.
+ipcx_status ipcx_sock_recv(ipcx_sock *s, void *buf, size_t *len, int64_t timeout_ms);
+
+// Write raw bytes (stream sockets, no framing) until all `len` bytes are written or the
+// timeout expires; partial writes are continued.
+//
+// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
+// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket),
+// `IPCX_ERR_TIMEOUT` (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no SIGPIPE),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
+ipcx_status ipcx_sock_write(ipcx_sock *s, const void *buf, size_t len, int64_t timeout_ms, size_t *written);
+
+// Read raw bytes (stream sockets): waits until at least one byte is available, then
+// returns what is there, up to `len`.
+//
+// Arguments: `nread` receives the count (required; 0 on error).
+// Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
+// `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`.
+//
+// # Safety
+// `buf` must be valid for writing `len` bytes; `nread` valid.
+ipcx_status ipcx_sock_read(ipcx_sock *s, void *buf, size_t len, int64_t timeout_ms, size_t *nread);
+
+// Wait until the tail of a message accepted by a send that timed out midway is written.
+// Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
+// sockets).
+//
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (bad timeout),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_sock_flush(ipcx_sock *s, int64_t timeout_ms);
+
+// Shut down one direction of a connection (shutdown(2)); the socket stays open.
+//
+// Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
+// `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
+// report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
+// Errors: `IPCX_ERR_INVALID` (bad `how`; not connected), `IPCX_ERR_TIMEOUT` (a message
+// tail is still pending: shutting down would cut it; call `ipcx_sock_flush` first),
+// `IPCX_ERR_BAD_HANDLE`.
+// Fork: the shutdown applies to the kernel socket, so to every process sharing it.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_sock_shutdown(ipcx_sock *s, int how);
+
+// The socket's descriptor, for poll/epoll: readable when a receive would find data,
+// writable when a send would make progress.
+//
+// The descriptor stays owned by the handle: do not close it, and do not read or write it
+// directly (bytes taken behind the handle's back break its framing). A receive may take
+// several framed messages from the kernel at once, or keep a record after
+// `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
+// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_sock_fd(const ipcx_sock *s, int *fd);
+
+// Send one datagram to `to` (datagram sockets): for a Unix socket a path or an
+// `@abstract` name (any process in the network namespace may have bound it), for UDP
+// `"host:port"` or `"[ipv6]:port"` (numeric addresses skip the resolver). An address
+// printed by `ipcx_sock_recvfrom` answers its sender.
+//
+// Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
+// `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
+// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (bad address,
+// not a datagram socket, NULL buffer), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`.
+//
+// # Safety
+// `buf` valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
+ipcx_status ipcx_sock_sendto(ipcx_sock *s, const void *buf, size_t len, const char *to, int64_t timeout_ms);
+
+// Receive one datagram and its sender's address (datagram sockets).
+//
+// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from` (may be NULL) receives the
+// sender's address as text with a NUL (`""` for an unnamed Unix socket); when not NULL,
+// `from_len` must be at least `IPCX_SOCK_ADDR_MAX`, checked before anything is received.
+// Errors: as for `ipcx_sock_recv`, and `IPCX_ERR_INVALID` (not a datagram socket,
+// `from_len` too small). On error `from` holds `""`.
+//
+// # Safety
+// `len` valid; `buf` valid for writing `*len` bytes; `from` NULL or valid for writing
+// `from_len` bytes.
+ipcx_status ipcx_sock_recvfrom(ipcx_sock *s, void *buf, size_t *len, char *from, size_t from_len, int64_t timeout_ms);
+
+// Send one message with `nfds` descriptors attached (SCM_RIGHTS; Unix sockets). The
+// receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
+//
+// Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
+// keeps its own descriptors (close them when no longer needed). The receiver may be any
+// process holding the other end: a forked child, or an unrelated process connected by
+// name. Otherwise as
+// `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
+// attaches descriptors to bytes).
+// Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
+// `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix socket).
+// On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+//
+// # Safety
+// `buf` valid for reading `len` bytes; `fds` valid for reading `nfds` ints.
+ipcx_status ipcx_sock_send_fds(ipcx_sock *s, const void *buf, size_t len, const int *fds, size_t nfds, int64_t timeout_ms);
+
+// Receive one message and the descriptors sent with it (Unix sockets). Received
+// descriptors are close-on-exec and owned by the caller.
+//
+// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `fds` receives the descriptors; `nfds`
+// in: the capacity of `fds` (at least 1), out: how many were handed over.
+// Returns: `IPCX_OK` with the message and `*nfds` descriptors (0 if it carried none).
+// `IPCX_ERR_LIMIT` is a distinct result: descriptors were cut, because the message
+// carried more than `fds` holds or because the kernel could not install them all
+// (MSG_CTRUNC: the process is at RLIMIT_NOFILE). The message IS delivered (`*len`), and
+// the first `*nfds` descriptors are handed over: the caller owns them; ipcx closed the
+// others. Nothing ever leaks.
+// On a stream socket, descriptors arrive with the message they were sent with. Use this
+// call for every receive from the first message that may carry descriptors: a plain
+// `ipcx_sock_recv` before it may read ahead past its message, and the kernel then closes
+// the descriptors of the bytes it read.
+// Errors: as for `ipcx_sock_recv` (with `IPCX_ERR_TOO_BIG` the message and its
+// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL `fds` or `nfds`),
+// `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than `IPCX_ERR_LIMIT`,
+// `*nfds` is 0.
+//
+// # Safety
+// `len`/`nfds` valid; `buf` valid for writing `*len` bytes; `fds` valid for writing
+// `*nfds` ints.
+ipcx_status ipcx_sock_recv_fds(ipcx_sock *s, void *buf, size_t *len, int *fds, size_t *nfds, int64_t timeout_ms);
+
+// The credentials of the connected peer (SO_PEERCRED), as the kernel recorded them when
+// the connection or pair was made: process id, user id, group id. Any pointer may be NULL.
+//
+// Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
+// kernel records credentials for stream and seqpacket connections and socket pairs),
+// `IPCX_ERR_BAD_HANDLE`. On failure the values are -1.
+// Note: the pid is the process that connected (or created the pair); after fork it may
+// be another process that now uses the socket.
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing.
+ipcx_status ipcx_sock_peer_credentials(const ipcx_sock *s, int32_t *pid, uint32_t *uid, uint32_t *gid);
+
+// The socket's own address as text (`"/path"`, `"@name"`, `""` for an unnamed Unix
+// socket, `"127.0.0.1:4000"`, `"[::1]:4000"`).
+//
+// Arguments and errors as for `ipcx_sock_listener_address`.
+//
+// # Safety
+// `buf` valid for writing `*len` bytes; `len` valid.
+ipcx_status ipcx_sock_local_address(const ipcx_sock *s, char *buf, size_t *len);
+
+// The connected peer's address as text (forms as for `ipcx_sock_local_address`).
+//
+// Arguments and errors as for `ipcx_sock_listener_address`, and `IPCX_ERR_CLOSED` when the
+// socket is not connected (an unconnected datagram socket, a reset connection).
+//
+// # Safety
+// `buf` valid for writing `*len` bytes; `len` valid.
+ipcx_status ipcx_sock_peer_address(const ipcx_sock *s, char *buf, size_t *len);
+
+// Turn TCP_NODELAY on (the default for ipcx TCP connections: each message leaves at once)
+// or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
+// pieces).
+//
+// Errors: `IPCX_ERR_INVALID` (not a TCP connection), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `s` must be NULL or a handle from ipcx.
+ipcx_status ipcx_sock_set_nodelay(ipcx_sock *s, bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -19,6 +19,7 @@ pub mod region;
 pub mod signal;
 pub mod shm;
 pub mod sync;
+pub mod sock;
 pub mod time;
 
 pub mod ffi;

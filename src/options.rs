@@ -12,6 +12,9 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// Default maximum message size for framed messages (1 MiB).
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
+/// Largest TCP keepalive idle time the kernel accepts (MAX_TCP_KEEPIDLE), in seconds.
+pub(crate) const KEEPALIVE_MAX: u32 = 32767;
+
 /// Largest message a 4-byte frame header can describe.
 pub(crate) const FRAME_MAX_MESSAGE: usize = u32::MAX as usize;
 
@@ -30,6 +33,8 @@ pub struct Options {
     pub sigpipe_guard: Option<bool>,
     /// Maximum number of messages a queue holds (POSIX message queue depth).
     pub max_messages: Option<usize>,
+    /// TCP keepalive idle time in seconds (0 = off, the default).
+    pub keepalive: Option<u32>,
 }
 
 /// Names of options, for [`Options::only`].
@@ -47,6 +52,8 @@ pub enum Opt {
     SigpipeGuard,
     /// [`Options::max_messages`]
     MaxMessages,
+    /// [`Options::keepalive`]
+    Keepalive,
 }
 
 impl Opt {
@@ -58,6 +65,7 @@ impl Opt {
             Opt::Atomic => "atomic",
             Opt::SigpipeGuard => "sigpipe_guard",
             Opt::MaxMessages => "max_messages",
+            Opt::Keepalive => "keepalive",
         }
     }
 }
@@ -83,6 +91,9 @@ impl Options {
         }
         if self.max_messages.is_some() {
             v.push(Opt::MaxMessages);
+        }
+        if self.keepalive.is_some() {
+            v.push(Opt::Keepalive);
         }
         v
     }
@@ -149,6 +160,19 @@ impl Options {
             return Err(Error::invalid(format!("max_messages {n} is out of range")));
         }
         self.max_messages = Some(n);
+        Ok(())
+    }
+
+    /// Validate and set the TCP keepalive idle time in seconds: 0 turns keepalive off,
+    /// 1..=[`KEEPALIVE_MAX`] turns it on (TCP_KEEPIDLE and TCP_KEEPINTVL).
+    pub fn set_keepalive(&mut self, seconds: u32) -> Result<()> {
+        if seconds > KEEPALIVE_MAX {
+            return Err(Error::invalid(format!(
+                "keepalive {seconds} s is out of range (0 = off, 1..={KEEPALIVE_MAX} seconds, \
+                 the kernel's limit for TCP_KEEPIDLE)"
+            )));
+        }
+        self.keepalive = Some(seconds);
         Ok(())
     }
 

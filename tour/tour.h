@@ -47,5 +47,8 @@ void tour_sem_named(struct tour_row *row);
 void tour_sem_unnamed(struct tour_row *row);
 void tour_semset(struct tour_row *row);
 void tour_mutex_cond(struct tour_row *row);
+void tour_unix_socket(struct tour_row *row);
+void tour_tcp(struct tour_row *row);
+void tour_udp(struct tour_row *row);
 
 #endif

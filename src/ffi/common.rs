@@ -137,7 +137,8 @@ pub unsafe extern "C" fn ipcx_options_set_max_message(
 }
 
 /// Set a buffer capacity in bytes: the kernel buffer of pipes and FIFOs (F_SETPIPE_SZ),
-/// the byte limit of a System V message queue (msg_qbytes).
+/// the byte limit of a System V message queue (msg_qbytes), the send and receive buffers
+/// of sockets (SO_SNDBUF and SO_RCVBUF).
 ///
 /// Errors: `IPCX_ERR_INVALID` for 0; `IPCX_ERR_BAD_HANDLE`. Limits are checked when the
 /// object is created.
@@ -210,6 +211,28 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
     })
 }
 
+/// TCP keepalive for sockets made with these options (`ipcx_sock_connect_tcp`, and the
+/// connections `ipcx_sock_accept` returns from an `ipcx_sock_listen_tcp` listener).
+///
+/// Arguments: `seconds` = 0 turns keepalive off (the default, as for a raw socket);
+/// 1..=32767 turns SO_KEEPALIVE on with TCP_KEEPIDLE and TCP_KEEPINTVL set to `seconds`
+/// (the probe count stays the system's, /proc/sys/net/ipv4/tcp_keepalive_probes). A peer
+/// that stops answering is then reported by the next receive or send as `IPCX_ERR_CLOSED`.
+/// Errors: `IPCX_ERR_INVALID` above 32767 (the kernel's limit); `IPCX_ERR_BAD_HANDLE`.
+/// Other mechanisms refuse options that carry this setting (`IPCX_ERR_INVALID`).
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_keepalive(
+    opts: *mut ipcx_options,
+    seconds: u32,
+) -> ipcx_status {
+    call_on("ipcx_options_set_keepalive", opts, |o| {
+        o.0.set_keepalive(seconds)
+    })
+}
+
 /// The System V private key (IPC_PRIVATE), for every System V open function: always a new
 /// object, reachable by other processes only through its id (or by children that inherit
 /// the handle).
@@ -245,3 +268,4 @@ pub unsafe extern "C" fn ipcx_sysv_key(
         Ok(())
     })
 }
+

@@ -13,6 +13,7 @@ pub mod region;
 pub mod sem;
 pub mod signal;
 pub mod shm;
+pub mod sock;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -155,6 +156,33 @@ pub(crate) unsafe fn bytes_mut<'a>(p: *mut c_void, len: usize, what: &str) -> Re
     Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), len) })
 }
 
+/// A receive into a caller's buffer: `*len` in: the capacity of `buf`; out: what `recv`
+/// returned, or with `IPCX_ERR_TOO_BIG` the size needed (the message stays queued).
+///
+/// # Safety
+/// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
+pub(crate) unsafe fn recv_into(
+    buf: *mut c_void,
+    len: *mut usize,
+    recv: impl FnOnce(&mut [u8]) -> Result<usize>,
+) -> Result<()> {
+    // SAFETY: per the contract.
+    let len = unsafe { out(len, "len") }?;
+    let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
+    match recv(dst) {
+        Ok(n) => {
+            *len = n;
+            Ok(())
+        }
+        Err(e) => {
+            if e.needed > 0 {
+                *len = e.needed;
+            }
+            Err(e)
+        }
+    }
+}
+
 /// A NUL-terminated UTF-8 string argument, scanned for at most `max` bytes.
 ///
 /// # Safety
@@ -185,6 +213,7 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
         atomic: None,
         sigpipe_guard: None,
         max_messages: None,
+        keepalive: None,
     };
     if p.is_null() {
         return Ok(&DEFAULT);

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
+use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::fifo;
 use crate::name;
@@ -179,20 +179,7 @@ pub unsafe extern "C" fn ipcx_pipe_recv(
 ) -> ipcx_status {
     call_on("ipcx_pipe_recv", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let len = unsafe { out(len, "len") }?;
-        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
-        match p.0.recv(dst, &deadline) {
-            Ok(n) => {
-                *len = n;
-                Ok(())
-            }
-            Err(e) => {
-                if e.needed > 0 {
-                    *len = e.needed;
-                }
-                Err(e)
-            }
-        }
+        unsafe { recv_into(buf, len, |dst| p.0.recv(dst, &deadline)) }
     })
 }
 

@@ -1,0 +1,925 @@
+//! C functions for sockets: `ipcx_sock` (connections, pair ends, datagram sockets) and
+//! `ipcx_sock_listener`.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use super::common::ipcx_options;
+use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
+use crate::error::{Error, Result, ipcx_status};
+use crate::name;
+use crate::sock::addr::{self, SockAddr};
+use crate::sock::{self, FdsOut, Kind, Listener, Sock};
+use crate::time::Deadline;
+
+/// A socket that sends and receives: a connection (Unix stream or seqpacket, TCP), one end
+/// of a socket pair, or a datagram socket (Unix or UDP). Opaque.
+///
+/// Messages: on stream sockets (Unix stream, TCP) `ipcx_sock_send` frames each message
+/// (a 4-byte big-endian length, then the bytes), so the peer must use ipcx or read that
+/// framing; `ipcx_sock_write`/`ipcx_sock_read` move raw bytes. On datagram and seqpacket
+/// sockets a message is one kernel record, with no header: any program can be the peer.
+/// Thread safety: a handle may be used by one thread at a time.
+/// Fork: the child inherits the handle and its descriptor; both processes use the same
+/// kernel socket. Bytes or a record already taken from the kernel by a receive are
+/// duplicated by fork, so receive on a given socket in one process only. Descriptors are
+/// close-on-exec: an exec'd program does not inherit them.
+#[allow(non_camel_case_types)]
+pub struct ipcx_sock(Sock);
+
+impl handle::Handle for ipcx_sock {
+    const KIND: u32 = 50;
+    const NAME: &'static str = "ipcx_sock";
+}
+
+/// A listening socket (Unix stream or seqpacket, TCP): gives connections with
+/// `ipcx_sock_accept`. Opaque.
+///
+/// Thread safety: one thread at a time.
+/// Fork: the child inherits it and may accept too (a pre-forked server); a connection goes
+/// to one of the accepting processes. A listener bound to a path removes its socket file on
+/// close only in the process that created it, so a child closing its inherited copy leaves
+/// the parent's file alone.
+#[allow(non_camel_case_types)]
+pub struct ipcx_sock_listener(Listener);
+
+impl handle::Handle for ipcx_sock_listener {
+    const KIND: u32 = 51;
+    const NAME: &'static str = "ipcx_sock_listener";
+}
+
+/// Socket type: a byte stream (Unix stream, TCP): framed messages or raw bytes.
+pub const IPCX_SOCK_STREAM: c_int = 1;
+/// Socket type: datagrams (Unix datagram: reliable and ordered; UDP: neither).
+pub const IPCX_SOCK_DGRAM: c_int = 2;
+/// Socket type: sequenced packets (Unix): connected, reliable, ordered, record boundaries
+/// kept.
+pub const IPCX_SOCK_SEQPACKET: c_int = 3;
+/// `ipcx_sock_shutdown`: stop receiving.
+pub const IPCX_SOCK_SHUT_RD: c_int = 1;
+/// `ipcx_sock_shutdown`: stop sending; the peer reads end of file (`IPCX_ERR_CLOSED`).
+pub const IPCX_SOCK_SHUT_WR: c_int = 2;
+/// `ipcx_sock_shutdown`: both directions.
+pub const IPCX_SOCK_SHUT_RDWR: c_int = 3;
+/// A buffer of this many bytes holds any address text ipcx writes, with its NUL.
+pub const IPCX_SOCK_ADDR_MAX: usize = 512;
+/// The longest Unix socket path, and the longest abstract name (without its `@`), in
+/// bytes: sun_path holds 108 bytes including the terminating NUL or the abstract marker.
+pub const IPCX_SOCK_PATH_MAX: usize = 107;
+/// The most descriptors one message carries (SCM_MAX_FD).
+pub const IPCX_SOCK_FDS_MAX: usize = 253;
+const _: () = assert!(
+    IPCX_SOCK_STREAM == sock::STREAM
+        && IPCX_SOCK_DGRAM == sock::DGRAM
+        && IPCX_SOCK_SEQPACKET == sock::SEQPACKET
+        && IPCX_SOCK_SHUT_RD == sock::SHUT_RD
+        && IPCX_SOCK_SHUT_WR == sock::SHUT_WR
+        && IPCX_SOCK_SHUT_RDWR == (sock::SHUT_RD | sock::SHUT_WR)
+        && IPCX_SOCK_ADDR_MAX == addr::ADDR_TEXT_MAX
+        && IPCX_SOCK_PATH_MAX == addr::UNIX_PATH_MAX
+        && IPCX_SOCK_PATH_MAX == name::ABSTRACT_MAX
+        && IPCX_SOCK_FDS_MAX == sock::cmsg::FDS_MAX
+);
+
+/// Longest `host:port` string accepted.
+const HOST_PORT_MAX: usize = 1024;
+
+unsafe fn unix_name<'a>(p: *const c_char) -> Result<&'a str> {
+    unsafe { str_arg(p, "name", name::PATH_MAX) }
+}
+
+unsafe fn host_port<'a>(p: *const c_char) -> Result<&'a str> {
+    unsafe { str_arg(p, "address", HOST_PORT_MAX) }
+}
+
+/// Run `make` and store the new socket in `*out_sock` (NULL on failure).
+unsafe fn new_sock(
+    func: &'static str,
+    out_sock: *mut *mut ipcx_sock,
+    make: impl FnOnce() -> Result<Sock>,
+) -> ipcx_status {
+    unsafe { set_opt(out_sock, std::ptr::null_mut()) };
+    call(func, || {
+        let o = unsafe { out(out_sock, "out") }?;
+        *o = handle::into_raw(ipcx_sock(make()?));
+        Ok(())
+    })
+}
+
+/// Run `make` and store the new listener in `*out_listener` (NULL on failure).
+unsafe fn new_listener(
+    func: &'static str,
+    out_listener: *mut *mut ipcx_sock_listener,
+    make: impl FnOnce() -> Result<Listener>,
+) -> ipcx_status {
+    unsafe { set_opt(out_listener, std::ptr::null_mut()) };
+    call(func, || {
+        let o = unsafe { out(out_listener, "out") }?;
+        *o = handle::into_raw(ipcx_sock_listener(make()?));
+        Ok(())
+    })
+}
+
+/// Write an address as text into a caller's buffer (`*len` in: capacity, out: length).
+unsafe fn addr_out(a: &SockAddr, buf: *mut c_char, len: *mut usize) -> Result<()> {
+    let len = unsafe { out(len, "len") }?;
+    let dst = unsafe { bytes_mut(buf.cast(), *len, "buf") }?;
+    match addr::write_text(a, dst) {
+        Ok(n) => {
+            *len = n;
+            Ok(())
+        }
+        Err(need) => {
+            let cap = *len;
+            *len = need;
+            Err(Error::too_big(
+                need,
+                format!("the address {a} needs {need} bytes with its NUL, the buffer holds {cap}"),
+            ))
+        }
+    }
+}
+
+/// Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
+/// one end sends, the other receives, both ways. After fork, one process keeps `a` and
+/// closes `b`, the other the reverse.
+///
+/// Arguments: `type`: `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`;
+/// `opts` may be NULL (honoured: max_message, capacity).
+/// Returns: `IPCX_OK` with both handles set.
+/// Errors: `IPCX_ERR_INVALID` (bad type, NULL out-handle, unsupported option),
+/// `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity above
+/// /proc/sys/net/core/wmem_max or rmem_max), `IPCX_ERR_BAD_HANDLE` (closed options). On
+/// failure both out-handles are NULL.
+/// Ownership: close each end with `ipcx_sock_close`.
+///
+/// # Safety
+/// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_pair(
+    r#type: c_int,
+    opts: *const ipcx_options,
+    a: *mut *mut ipcx_sock,
+    b: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        set_opt(a, std::ptr::null_mut());
+        set_opt(b, std::ptr::null_mut());
+    }
+    call("ipcx_sock_pair", || {
+        let a = unsafe { out(a, "first out-handle") }?;
+        let b = unsafe { out(b, "second out-handle") }?;
+        let (x, y) = sock::pair(Kind::from_c(r#type)?, unsafe { options(opts) }?)?;
+        *a = handle::into_raw(ipcx_sock(x));
+        *b = handle::into_raw(ipcx_sock(y));
+        Ok(())
+    })
+}
+
+/// Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
+/// name in the Linux abstract namespace (`"@myapp"`).
+///
+/// Abstract names have no file and no permissions: ANY process in the same network
+/// namespace can connect to them, whatever its user. Use a path (mode 0600 by default) when
+/// only some users may connect, or check `ipcx_sock_peer_credentials` of each connection.
+///
+/// Arguments: `name`: a path of at most `IPCX_SOCK_PATH_MAX` (107) bytes, or `@` and 1..107
+/// bytes; `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL
+/// (honoured: mode for paths, default 0600, applied exactly; max_message and capacity for
+/// the accepted connections). The backlog is SOMAXCONN (capped by
+/// /proc/sys/net/core/somaxconn).
+/// Socket files: a socket file left at `name` by a process that died is removed, only after
+/// checking that it is a socket and that nobody answers on it. Any other file is never
+/// touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
+/// socket file on close, if the file is still the one it created.
+/// Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
+/// the limit; `IPCX_SOCK_DGRAM`; mode with an abstract name), `IPCX_ERR_EXISTS`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_listener_close`.
+/// Fork: a child inherits the listener and may accept on it too; only this process
+/// removes the socket file.
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_listen_unix(
+    name: *const c_char,
+    r#type: c_int,
+    opts: *const ipcx_options,
+    out_listener: *mut *mut ipcx_sock_listener,
+) -> ipcx_status {
+    unsafe {
+        new_listener("ipcx_sock_listen_unix", out_listener, || {
+            let kind = Kind::from_c(r#type)?;
+            sock::listen_unix(unix_name(name)?, kind, options(opts)?)
+        })
+    }
+}
+
+/// Connect to a Unix socket: a filesystem path or an `@abstract` name (reachable by any
+/// process in the network namespace; see `ipcx_sock_listen_unix`).
+///
+/// Arguments: `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET` (to a listener), or
+/// `IPCX_SOCK_DGRAM` (to a socket made with `ipcx_sock_bind_unix`: the new socket's
+/// default destination; it is bound to an automatic abstract name so the peer can answer
+/// with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
+/// `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
+/// 10 ms; `IPCX_FOREVER` blocks in connect(2)).
+/// Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
+/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is
+/// of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_unix(
+    name: *const c_char,
+    r#type: c_int,
+    opts: *const ipcx_options,
+    timeout_ms: i64,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_connect_unix", out_sock, || {
+            let deadline = Deadline::from_ms(timeout_ms)?;
+            let kind = Kind::from_c(r#type)?;
+            sock::connect_unix(unix_name(name)?, kind, options(opts)?, &deadline)
+        })
+    }
+}
+
+/// Create a Unix datagram socket bound to a path or an `@abstract` name (reachable by any
+/// process in the network namespace: no permissions apply), or with `name` NULL to an
+/// automatic abstract name the kernel picks (`ipcx_sock_local_address` tells it).
+///
+/// It receives datagrams sent to that name (`ipcx_sock_recv`, `ipcx_sock_recvfrom` to learn
+/// the sender) and sends with `ipcx_sock_sendto`. Socket files follow the rules of
+/// `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
+/// the file removed on close).
+/// Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
+/// Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_bind_unix(
+    name: *const c_char,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_bind_unix", out_sock, || {
+            let n = if name.is_null() {
+                None
+            } else {
+                Some(unix_name(name)?)
+            };
+            sock::bind_unix(n, options(opts)?)
+        })
+    }
+}
+
+/// Listen for TCP connections on `address`: `"host:port"`, `"[ipv6]:port"`, or `":port"`
+/// (every local address: IPv6 and IPv4). Port 0 picks a free port
+/// (`ipcx_sock_listener_address` tells it). SO_REUSEADDR is set.
+///
+/// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
+/// the accepted connections, which also get TCP_NODELAY).
+/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
+/// resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
+/// `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
+/// available), `IPCX_ERR_LIMIT`. Name resolution (getaddrinfo) may block. On failure
+/// `*out` is NULL.
+/// Ownership: close with `ipcx_sock_listener_close`.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_listen_tcp(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    out_listener: *mut *mut ipcx_sock_listener,
+) -> ipcx_status {
+    unsafe {
+        new_listener("ipcx_sock_listen_tcp", out_listener, || {
+            sock::listen_tcp(host_port(address)?, options(opts)?)
+        })
+    }
+}
+
+/// Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
+/// the name resolves to, in order, within the timeout. The connection has TCP_NODELAY on.
+///
+/// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
+/// `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
+/// address to avoid the resolver).
+/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
+/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_tcp(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    timeout_ms: i64,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_connect_tcp", out_sock, || {
+            let deadline = Deadline::from_ms(timeout_ms)?;
+            sock::connect_tcp(host_port(address)?, options(opts)?, &deadline)
+        })
+    }
+}
+
+/// Create a UDP socket bound to `address` (`"host:port"`, `"[ipv6]:port"`, `":port"` for
+/// every local address; port 0 picks a free port). It receives datagrams sent to it and
+/// sends with `ipcx_sock_sendto`.
+///
+/// Arguments: `opts` may be NULL (honoured: max_message, capacity).
+/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_bind_udp(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_bind_udp", out_sock, || {
+            sock::bind_udp(host_port(address)?, options(opts)?)
+        })
+    }
+}
+
+/// Create a UDP socket connected to `address`: `ipcx_sock_send` sends there, and only
+/// datagrams from there are received. Connecting sends nothing (UDP has no handshake):
+/// a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
+///
+/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
+/// `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_udp(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_connect_udp", out_sock, || {
+            sock::connect_udp(host_port(address)?, options(opts)?)
+        })
+    }
+}
+
+/// Accept one connection, waiting at most `timeout_ms`.
+///
+/// Returns: `IPCX_OK` with `*out` set to the connection (a stream or seqpacket socket).
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
+/// system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// Ownership: close the connection with `ipcx_sock_close`.
+/// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
+/// process only.
+///
+/// # Safety
+/// `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_accept(
+    l: *mut ipcx_sock_listener,
+    timeout_ms: i64,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe { set_opt(out_sock, std::ptr::null_mut()) };
+    call_on("ipcx_sock_accept", l, |l| {
+        let o = unsafe { out(out_sock, "out") }?;
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        *o = handle::into_raw(ipcx_sock(l.0.accept(&deadline)?));
+        Ok(())
+    })
+}
+
+/// Close a listener and free the handle. NULL is a no-op. A socket file it created is
+/// removed if it is still the same file (device and inode) and this is the process that
+/// created the listener; connections already accepted stay open.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+///
+/// # Safety
+/// `l` must be NULL or a handle from ipcx; no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_listener_close(l: *mut ipcx_sock_listener) -> ipcx_status {
+    call("ipcx_sock_listener_close", || unsafe { handle::close(l) })
+}
+
+/// The listener's descriptor, for poll/epoll: readable when a connection is waiting to be
+/// accepted. It stays owned by the listener (do not close it); it is non-blocking.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+///
+/// # Safety
+/// `fd` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_listener_fd(
+    l: *const ipcx_sock_listener,
+    fd: *mut c_int,
+) -> ipcx_status {
+    unsafe { set_opt(fd, -1) };
+    call_on("ipcx_sock_listener_fd", l, |l| {
+        *unsafe { out(fd, "fd") }? = l.0.fd();
+        Ok(())
+    })
+}
+
+/// The address the listener is bound to, as text: `"/path"`, `"@name"`, `"127.0.0.1:4000"`,
+/// `"[::1]:4000"` (with the real port when it listened on port 0).
+///
+/// Arguments: `buf` receives the text and a NUL; `len` in: the capacity of `buf`, out: the
+/// text length without the NUL, or with `IPCX_ERR_TOO_BIG` the size needed with the NUL.
+/// `IPCX_SOCK_ADDR_MAX` bytes always suffice.
+/// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with a
+/// capacity), `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `buf` valid for writing `*len` bytes; `len` valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_listener_address(
+    l: *const ipcx_sock_listener,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> ipcx_status {
+    call_on("ipcx_sock_listener_address", l, |l| unsafe {
+        addr_out(&l.0.local_address()?, buf, len)
+    })
+}
+
+/// Close a socket and free the handle. NULL is a no-op. A message tail left by a send that
+/// timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
+/// first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
+/// listeners. Descriptors received but not yet handed over are closed.
+/// Fork: this closes the calling process's descriptor only. The peer sees end of file
+/// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
+/// connection for all of them.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+///
+/// # Safety
+/// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_close(s: *mut ipcx_sock) -> ipcx_status {
+    call("ipcx_sock_close", || unsafe { handle::close(s) })
+}
+
+/// Send one message to the connected peer: framed on stream sockets, one record on
+/// datagram and seqpacket sockets. A zero-length message is valid, except on seqpacket
+/// sockets (where the receiver could not tell it from end of file).
+///
+/// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`.
+/// Returns: `IPCX_OK` once the message is accepted: on a stream, written, or, if the
+/// timeout expired after its first byte, its tail kept to be written before anything else
+/// (see `ipcx_sock_flush`), so messages are never cut or interleaved.
+/// Errors: `IPCX_ERR_TIMEOUT` (nothing was sent), `IPCX_ERR_CLOSED` (the peer closed or
+/// reset the connection; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above max_message, or
+/// above what the socket can send as one record: the message names the limit),
+/// `IPCX_ERR_INVALID` (NULL buffer; a datagram socket that is not connected; an empty
+/// seqpacket message), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `buf` must be valid for reading `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_send(
+    s: *mut ipcx_sock,
+    buf: *const c_void,
+    len: usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_sock_send", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        s.0.send(unsafe { bytes(buf, len, "buf") }?, &deadline)
+    })
+}
+
+/// Receive one message (sent with `ipcx_sock_send`, or one record from any sender on
+/// datagram and seqpacket sockets). Descriptors sent with the message are closed (use
+/// `ipcx_sock_recv_fds` to get them).
+///
+/// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
+/// message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+/// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
+/// for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
+/// sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
+/// needed; the message stays queued for the next receive), `IPCX_ERR_PROTOCOL` (a framed
+/// stream announced a length above max_message: the stream is unusable; or a record above
+/// max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`.
+/// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+/// Fork: receive on a given socket in one process only: a receive may take bytes of the
+/// following messages from the kernel, and those stay in the process that took them.
+///
+/// # Safety
+/// `len` must be valid; `buf` valid for writing `*len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_recv(
+    s: *mut ipcx_sock,
+    buf: *mut c_void,
+    len: *mut usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_sock_recv", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        unsafe { recv_into(buf, len, |dst| s.0.recv(dst, &deadline)) }
+    })
+}
+
+/// Write raw bytes (stream sockets, no framing) until all `len` bytes are written or the
+/// timeout expires; partial writes are continued.
+///
+/// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
+/// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket),
+/// `IPCX_ERR_TIMEOUT` (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no SIGPIPE),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_write(
+    s: *mut ipcx_sock,
+    buf: *const c_void,
+    len: usize,
+    timeout_ms: i64,
+    written: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(written, 0) };
+    call_on("ipcx_sock_write", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let (n, r) = s.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
+        unsafe { set_opt(written, n) };
+        r
+    })
+}
+
+/// Read raw bytes (stream sockets): waits until at least one byte is available, then
+/// returns what is there, up to `len`.
+///
+/// Arguments: `nread` receives the count (required; 0 on error).
+/// Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
+/// `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `buf` must be valid for writing `len` bytes; `nread` valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_read(
+    s: *mut ipcx_sock,
+    buf: *mut c_void,
+    len: usize,
+    timeout_ms: i64,
+    nread: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(nread, 0) };
+    call_on("ipcx_sock_read", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let nread = unsafe { out(nread, "nread") }?;
+        *nread =
+            s.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
+        Ok(())
+    })
+}
+
+/// Wait until the tail of a message accepted by a send that timed out midway is written.
+/// Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
+/// sockets).
+///
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (bad timeout),
+/// `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `s` must be NULL or a handle from ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> ipcx_status {
+    call_on("ipcx_sock_flush", s, |s| {
+        s.0.flush(&Deadline::from_ms(timeout_ms)?)
+    })
+}
+
+/// Shut down one direction of a connection (shutdown(2)); the socket stays open.
+///
+/// Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
+/// `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
+/// report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
+/// Errors: `IPCX_ERR_INVALID` (bad `how`; not connected), `IPCX_ERR_TIMEOUT` (a message
+/// tail is still pending: shutting down would cut it; call `ipcx_sock_flush` first),
+/// `IPCX_ERR_BAD_HANDLE`.
+/// Fork: the shutdown applies to the kernel socket, so to every process sharing it.
+///
+/// # Safety
+/// `s` must be NULL or a handle from ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: c_int) -> ipcx_status {
+    call_on("ipcx_sock_shutdown", s, |s| s.0.shutdown(how))
+}
+
+/// The socket's descriptor, for poll/epoll: readable when a receive would find data,
+/// writable when a send would make progress.
+///
+/// The descriptor stays owned by the handle: do not close it, and do not read or write it
+/// directly (bytes taken behind the handle's back break its framing). A receive may take
+/// several framed messages from the kernel at once, or keep a record after
+/// `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
+/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+///
+/// # Safety
+/// `fd` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(fd, -1) };
+    call_on("ipcx_sock_fd", s, |s| {
+        *unsafe { out(fd, "fd") }? = s.0.fd();
+        Ok(())
+    })
+}
+
+/// Send one datagram to `to` (datagram sockets): for a Unix socket a path or an
+/// `@abstract` name (any process in the network namespace may have bound it), for UDP
+/// `"host:port"` or `"[ipv6]:port"` (numeric addresses skip the resolver). An address
+/// printed by `ipcx_sock_recvfrom` answers its sender.
+///
+/// Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
+/// `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
+/// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (bad address,
+/// not a datagram socket, NULL buffer), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `buf` valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_sendto(
+    s: *mut ipcx_sock,
+    buf: *const c_void,
+    len: usize,
+    to: *const c_char,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_sock_sendto", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let to = unsafe { str_arg(to, "to", HOST_PORT_MAX) }?;
+        s.0.sendto(unsafe { bytes(buf, len, "buf") }?, to, &deadline)
+    })
+}
+
+/// Receive one datagram and its sender's address (datagram sockets).
+///
+/// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from` (may be NULL) receives the
+/// sender's address as text with a NUL (`""` for an unnamed Unix socket); when not NULL,
+/// `from_len` must be at least `IPCX_SOCK_ADDR_MAX`, checked before anything is received.
+/// Errors: as for `ipcx_sock_recv`, and `IPCX_ERR_INVALID` (not a datagram socket,
+/// `from_len` too small). On error `from` holds `""`.
+///
+/// # Safety
+/// `len` valid; `buf` valid for writing `*len` bytes; `from` NULL or valid for writing
+/// `from_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_recvfrom(
+    s: *mut ipcx_sock,
+    buf: *mut c_void,
+    len: *mut usize,
+    from: *mut c_char,
+    from_len: usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    if !from.is_null() && from_len > 0 {
+        // SAFETY: per the contract, `from` holds at least one byte.
+        unsafe { *from = 0 };
+    }
+    call_on("ipcx_sock_recvfrom", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let from = if from.is_null() {
+            None
+        } else {
+            if from_len < IPCX_SOCK_ADDR_MAX {
+                return Err(Error::invalid(format!(
+                    "from_len {from_len} is below IPCX_SOCK_ADDR_MAX ({IPCX_SOCK_ADDR_MAX})"
+                )));
+            }
+            Some(unsafe { bytes_mut(from.cast(), from_len, "from") }?)
+        };
+        unsafe {
+            recv_into(buf, len, |dst| {
+                let (n, a) = s.0.recvfrom(dst, &deadline)?;
+                if let Some(f) = from {
+                    addr::write_text(&a, f).map_err(|need| {
+                        Error::internal(format!("address text needs {need} bytes"))
+                    })?;
+                }
+                Ok(n)
+            })
+        }
+    })
+}
+
+/// A caller's descriptor array.
+unsafe fn fd_slice<'a>(p: *const c_int, n: usize) -> Result<&'a [c_int]> {
+    if n > 0 && p.is_null() {
+        return Err(Error::invalid(format!("fds is NULL with nfds {n}")));
+    }
+    if n == 0 || n > sock::cmsg::FDS_MAX {
+        sock::cmsg::check_send_count(n)?;
+    }
+    // SAFETY: per the contract, `p` holds `n` ints.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// Send one message with `nfds` descriptors attached (SCM_RIGHTS; Unix sockets). The
+/// receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
+///
+/// Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
+/// keeps its own descriptors (close them when no longer needed). The receiver may be any
+/// process holding the other end: a forked child, or an unrelated process connected by
+/// name. Otherwise as
+/// `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
+/// attaches descriptors to bytes).
+/// Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
+/// `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix socket).
+/// On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+///
+/// # Safety
+/// `buf` valid for reading `len` bytes; `fds` valid for reading `nfds` ints.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_send_fds(
+    s: *mut ipcx_sock,
+    buf: *const c_void,
+    len: usize,
+    fds: *const c_int,
+    nfds: usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_sock_send_fds", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let fds = unsafe { fd_slice(fds, nfds) }?;
+        s.0.send_fds(unsafe { bytes(buf, len, "buf") }?, fds, &deadline)
+    })
+}
+
+/// Receive one message and the descriptors sent with it (Unix sockets). Received
+/// descriptors are close-on-exec and owned by the caller.
+///
+/// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `fds` receives the descriptors; `nfds`
+/// in: the capacity of `fds` (at least 1), out: how many were handed over.
+/// Returns: `IPCX_OK` with the message and `*nfds` descriptors (0 if it carried none).
+/// `IPCX_ERR_LIMIT` is a distinct result: descriptors were cut, because the message
+/// carried more than `fds` holds or because the kernel could not install them all
+/// (MSG_CTRUNC: the process is at RLIMIT_NOFILE). The message IS delivered (`*len`), and
+/// the first `*nfds` descriptors are handed over: the caller owns them; ipcx closed the
+/// others. Nothing ever leaks.
+/// On a stream socket, descriptors arrive with the message they were sent with. Use this
+/// call for every receive from the first message that may carry descriptors: a plain
+/// `ipcx_sock_recv` before it may read ahead past its message, and the kernel then closes
+/// the descriptors of the bytes it read.
+/// Errors: as for `ipcx_sock_recv` (with `IPCX_ERR_TOO_BIG` the message and its
+/// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL `fds` or `nfds`),
+/// `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than `IPCX_ERR_LIMIT`,
+/// `*nfds` is 0.
+///
+/// # Safety
+/// `len`/`nfds` valid; `buf` valid for writing `*len` bytes; `fds` valid for writing
+/// `*nfds` ints.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_recv_fds(
+    s: *mut ipcx_sock,
+    buf: *mut c_void,
+    len: *mut usize,
+    fds: *mut c_int,
+    nfds: *mut usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_sock_recv_fds", s, |s| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let nfds = unsafe { out(nfds, "nfds") }?;
+        let cap = std::mem::take(nfds);
+        if cap > 0 && fds.is_null() {
+            return Err(Error::invalid(format!("fds is NULL with capacity {cap}")));
+        }
+        let arr: &mut [c_int] = if cap == 0 {
+            &mut []
+        } else {
+            // SAFETY: per the contract, `fds` holds `cap` ints.
+            unsafe { std::slice::from_raw_parts_mut(fds, cap) }
+        };
+        let mut cut = None;
+        unsafe {
+            recv_into(buf, len, |dst| {
+                let r = s.0.recv_fds(dst, FdsOut { fds: arr }, &deadline)?;
+                *nfds = r.nfds;
+                cut = r.cut;
+                Ok(r.len)
+            })
+        }?;
+        cut.map_or(Ok(()), Err)
+    })
+}
+
+/// The credentials of the connected peer (SO_PEERCRED), as the kernel recorded them when
+/// the connection or pair was made: process id, user id, group id. Any pointer may be NULL.
+///
+/// Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
+/// kernel records credentials for stream and seqpacket connections and socket pairs),
+/// `IPCX_ERR_BAD_HANDLE`. On failure the values are -1.
+/// Note: the pid is the process that connected (or created the pair); after fork it may
+/// be another process that now uses the socket.
+///
+/// # Safety
+/// Out-pointers must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_peer_credentials(
+    s: *const ipcx_sock,
+    pid: *mut i32,
+    uid: *mut u32,
+    gid: *mut u32,
+) -> ipcx_status {
+    unsafe {
+        set_opt(pid, -1);
+        set_opt(uid, u32::MAX);
+        set_opt(gid, u32::MAX);
+    }
+    call_on("ipcx_sock_peer_credentials", s, |s| {
+        let (p, u, g) = s.0.peer_credentials()?;
+        unsafe {
+            set_opt(pid, p);
+            set_opt(uid, u);
+            set_opt(gid, g);
+        }
+        Ok(())
+    })
+}
+
+/// The socket's own address as text (`"/path"`, `"@name"`, `""` for an unnamed Unix
+/// socket, `"127.0.0.1:4000"`, `"[::1]:4000"`).
+///
+/// Arguments and errors as for `ipcx_sock_listener_address`.
+///
+/// # Safety
+/// `buf` valid for writing `*len` bytes; `len` valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_local_address(
+    s: *const ipcx_sock,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> ipcx_status {
+    call_on("ipcx_sock_local_address", s, |s| unsafe {
+        addr_out(&s.0.local_address()?, buf, len)
+    })
+}
+
+/// The connected peer's address as text (forms as for `ipcx_sock_local_address`).
+///
+/// Arguments and errors as for `ipcx_sock_listener_address`, and `IPCX_ERR_CLOSED` when the
+/// socket is not connected (an unconnected datagram socket, a reset connection).
+///
+/// # Safety
+/// `buf` valid for writing `*len` bytes; `len` valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_peer_address(
+    s: *const ipcx_sock,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> ipcx_status {
+    call_on("ipcx_sock_peer_address", s, |s| unsafe {
+        addr_out(&s.0.peer_address()?, buf, len)
+    })
+}
+
+/// Turn TCP_NODELAY on (the default for ipcx TCP connections: each message leaves at once)
+/// or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
+/// pieces).
+///
+/// Errors: `IPCX_ERR_INVALID` (not a TCP connection), `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `s` must be NULL or a handle from ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_set_nodelay(s: *mut ipcx_sock, on: bool) -> ipcx_status {
+    call_on("ipcx_sock_set_nodelay", s, |s| s.0.set_nodelay(on))
+}

@@ -1,0 +1,265 @@
+//! Unix domain specifics: binding a name (with the stale-socket-file rules), the socket
+//! file a listener owns, socket pairs, and peer credentials.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+
+use super::Kind;
+use super::addr::{SockAddr, UnixName};
+use crate::error::{Error, Result, Status};
+
+fn lstat(c: &CString) -> std::result::Result<libc::stat, Errno> {
+    // SAFETY: a valid C string and a zeroed stat buffer.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::lstat(c.as_ptr(), &mut st) < 0 {
+            Err(Errno::last())
+        } else {
+            Ok(st)
+        }
+    }
+}
+
+fn is_socket(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFSOCK
+}
+
+/// A socket file created by bind(2), removed when the socket is closed, if it is still
+/// the file this process created and this is the process that created it (a forked child
+/// closing an inherited listener leaves the file alone).
+///
+/// "The same file" is the same device, inode number and change time: filesystems reuse
+/// the inode number of a removed file at once (ext4 does), so the number alone could match
+/// a socket file someone else made at the same path later.
+#[derive(Debug)]
+pub struct BoundPath {
+    path: CString,
+    id: FileId,
+    owner: libc::pid_t,
+}
+
+/// What identifies one file over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: libc::dev_t,
+    ino: libc::ino_t,
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    fn of(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        }
+    }
+}
+
+impl Drop for BoundPath {
+    fn drop(&mut self) {
+        // SAFETY: getpid has no preconditions.
+        if unsafe { libc::getpid() } != self.owner {
+            return;
+        }
+        if let Ok(st) = lstat(&self.path) {
+            if is_socket(&st) && FileId::of(&st) == self.id {
+                // SAFETY: a valid C string; verified to be our socket file just above.
+                unsafe { libc::unlink(self.path.as_ptr()) };
+            }
+        }
+    }
+}
+
+/// What a connect probe tells about a socket file that is in the way.
+enum Probe {
+    /// Nobody has it bound: a leftover of a process that did not unlink it.
+    Stale,
+    /// A live socket answers there.
+    Live,
+}
+
+/// Probe a socket file with a datagram connect: ECONNREFUSED means no socket is bound to
+/// it. A datagram probe never disturbs a live server (a stream listener answers
+/// EPROTOTYPE, a datagram socket accepts the connect without any data being sent).
+fn probe(addr: &SockAddr, shown: &str) -> Result<Probe> {
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::last_os("socket(AF_UNIX) to probe a socket file"));
+    }
+    // SAFETY: fresh descriptor.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let (p, l) = addr.raw();
+    // SAFETY: a valid address of length l.
+    if unsafe { libc::connect(fd.as_raw_fd(), p, l) } == 0 {
+        return Ok(Probe::Live);
+    }
+    match Errno::last() {
+        Errno::ECONNREFUSED => Ok(Probe::Stale),
+        Errno::EPROTOTYPE => Ok(Probe::Live),
+        e @ (Errno::EACCES | Errno::EPERM) => Err(Error::os_as(
+            Status::IPCX_ERR_PERMISSION,
+            e,
+            format!(
+                "bind({shown}): a socket file is there and cannot be checked (no write \
+                 permission to connect to it); it is left untouched"
+            ),
+        )),
+        e => Err(Error::os(
+            e,
+            format_args!("bind({shown}): probing the socket file already there"),
+        )),
+    }
+}
+
+/// Bind `fd` to `name`. For a path: the file is created with `mode` exactly (fchmod before
+/// bind so it is never more open than asked, chmod after so the umask does not remove
+/// bits); a socket file already there is removed only if it is a socket that nobody
+/// answers on (see [`probe`]); any other file is `IPCX_ERR_EXISTS`, a live socket
+/// `IPCX_ERR_IN_USE`. Returns the owned path for paths.
+pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundPath>> {
+    let addr = SockAddr::unix(name);
+    let raw = fd.as_raw_fd();
+    let c = name.c_path();
+    if c.is_some() {
+        // SAFETY: fchmod on an owned socket descriptor sets the mode bind(2) creates the
+        // file with (minus the umask).
+        if unsafe { libc::fchmod(raw, mode as libc::mode_t) } < 0 {
+            return Err(Error::last_os(format_args!("fchmod(socket, {mode:o})")));
+        }
+    }
+    let mut attempts = 0;
+    loop {
+        let (p, l) = addr.raw();
+        // SAFETY: a valid address of length l.
+        if unsafe { libc::bind(raw, p, l) } == 0 {
+            break;
+        }
+        let e = Errno::last();
+        let Some(c) = c.as_ref().filter(|_| e == Errno::EADDRINUSE) else {
+            return Err(match e {
+                Errno::EADDRINUSE => Error::os_as(
+                    Status::IPCX_ERR_IN_USE,
+                    e,
+                    format!("bind({name}): another socket has this abstract name"),
+                ),
+                _ => Error::os(e, format_args!("bind({name})")),
+            });
+        };
+        attempts += 1;
+        let st = match lstat(c) {
+            Err(Errno::ENOENT) if attempts < 3 => continue, // removed meanwhile: retry
+            Err(e) => return Err(Error::os(e, format_args!("bind({name}): lstat"))),
+            Ok(st) => st,
+        };
+        if !is_socket(&st) {
+            return Err(Error::os_as(
+                Status::IPCX_ERR_EXISTS,
+                e,
+                format!(
+                    "bind({name}): a file that is not a socket exists there; it is left untouched"
+                ),
+            ));
+        }
+        let shown = name.to_string();
+        match probe(&addr, &shown)? {
+            Probe::Live => {
+                return Err(Error::os_as(
+                    Status::IPCX_ERR_IN_USE,
+                    e,
+                    format!(
+                        "bind({name}): a live socket is bound there (a process answers on it); it is left untouched"
+                    ),
+                ));
+            }
+            Probe::Stale if attempts < 3 => {
+                // Remove it only if it is still the file we probed.
+                if let Ok(again) = lstat(c) {
+                    if FileId::of(&again) == FileId::of(&st) {
+                        // SAFETY: a valid C string; checked to be the stale socket file.
+                        unsafe { libc::unlink(c.as_ptr()) };
+                    }
+                }
+            }
+            Probe::Stale => {
+                return Err(Error::os_as(
+                    Status::IPCX_ERR_IN_USE,
+                    e,
+                    format!("bind({name}): the path keeps being taken by other sockets"),
+                ));
+            }
+        }
+    }
+    let Some(c) = c else { return Ok(None) };
+    // SAFETY: a valid C string. The umask may have removed bits: apply the mode exactly.
+    let st = if unsafe { libc::chmod(c.as_ptr(), mode as libc::mode_t) } < 0 {
+        Err(Error::last_os(format_args!("chmod({name}, {mode:o})")))
+    } else {
+        lstat(&c).map_err(|e| Error::os(e, format_args!("lstat({name}) after bind")))
+    };
+    match st {
+        Ok(st) => Ok(Some(BoundPath {
+            path: c,
+            id: FileId::of(&st),
+            // SAFETY: no preconditions.
+            owner: unsafe { libc::getpid() },
+        })),
+        Err(err) => {
+            // SAFETY: we created it a moment ago; do not leave it with a wrong mode.
+            unsafe { libc::unlink(c.as_ptr()) };
+            Err(err)
+        }
+    }
+}
+
+/// socketpair(AF_UNIX, kind, CLOEXEC).
+pub fn pair(kind: Kind) -> Result<(OwnedFd, OwnedFd)> {
+    let mut sv = [-1 as RawFd; 2];
+    // SAFETY: socketpair writes two descriptors.
+    if unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            kind.raw() | libc::SOCK_CLOEXEC,
+            0,
+            sv.as_mut_ptr(),
+        )
+    } < 0
+    {
+        return Err(super::socket_error(Errno::last(), "socketpair(AF_UNIX)"));
+    }
+    // SAFETY: two fresh descriptors.
+    Ok(unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) })
+}
+
+/// The peer's credentials (pid, uid, gid) as the kernel recorded them at connect time.
+pub fn peer_credentials(fd: &OwnedFd) -> Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: SO_PEERCRED fills one ucred.
+    if unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    } < 0
+    {
+        return Err(Error::last_os("getsockopt(SO_PEERCRED)"));
+    }
+    if cred.pid == 0 {
+        return Err(Error::unsupported(
+            "the kernel recorded no credentials for this socket's peer: only connected \
+             stream and seqpacket sockets and socket pairs have them",
+        ));
+    }
+    Ok((cred.pid, cred.uid, cred.gid))
+}
