@@ -15,6 +15,7 @@ pub mod name;
 pub mod options;
 pub mod pipe;
 pub mod region;
+pub mod ring;
 pub mod time;
 
 pub mod ffi;

@@ -28,6 +28,9 @@ pub struct Options {
     pub atomic: Option<bool>,
     /// Protect writes to pipes/FIFOs against SIGPIPE (default true).
     pub sigpipe_guard: Option<bool>,
+    /// How long a waiting call spins (busy-polls) before it sleeps, in nanoseconds;
+    /// `u64::MAX` spins without ever sleeping (shared-memory rings).
+    pub spin_ns: Option<u64>,
 }
 
 /// Names of options, for [`Options::only`].
@@ -43,6 +46,8 @@ pub enum Opt {
     Atomic,
     /// [`Options::sigpipe_guard`]
     SigpipeGuard,
+    /// [`Options::spin_ns`]
+    Spin,
 }
 
 impl Opt {
@@ -53,6 +58,7 @@ impl Opt {
             Opt::Capacity => "capacity",
             Opt::Atomic => "atomic",
             Opt::SigpipeGuard => "sigpipe_guard",
+            Opt::Spin => "spin",
         }
     }
 }
@@ -75,6 +81,9 @@ impl Options {
         }
         if self.sigpipe_guard.is_some() {
             v.push(Opt::SigpipeGuard);
+        }
+        if self.spin_ns.is_some() {
+            v.push(Opt::Spin);
         }
         v
     }

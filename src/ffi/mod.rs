@@ -8,6 +8,7 @@ pub mod common;
 pub(crate) mod handle;
 pub mod pipe;
 pub mod region;
+pub mod ring;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -152,6 +153,7 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
         capacity: None,
         atomic: None,
         sigpipe_guard: None,
+        spin_ns: None,
     };
     if p.is_null() {
         return Ok(&DEFAULT);
