@@ -41,7 +41,7 @@ pub(crate) fn lock(
     me: u32,
     spin_ns: u64,
     deadline: Option<&Deadline>,
-    what: &str,
+    what: &wait::What<'_>,
     dead: impl FnMut(u32) -> bool,
 ) -> Result<Acquired> {
     if word
@@ -59,7 +59,7 @@ fn lock_slow(
     me: u32,
     spin_ns: u64,
     deadline: Option<&Deadline>,
-    what: &str,
+    what: &wait::What<'_>,
     mut dead: impl FnMut(u32) -> bool,
 ) -> Result<Acquired> {
     let start = Instant::now();
@@ -129,13 +129,17 @@ mod tests {
     #[test]
     fn uncontended_and_takeover() {
         let w = AtomicU32::new(0);
+        let t = wait::What {
+            op: "t",
+            doing: "locking",
+        };
         assert_eq!(
-            lock(&w, 5, 0, None, "t", |_| false).unwrap(),
+            lock(&w, 5, 0, None, &t, |_| false).unwrap(),
             Acquired::Clean
         );
         // Held by a live holder: a non-blocking attempt fails.
         assert!(
-            lock(&w, 6, 0, None, "t", |_| false)
+            lock(&w, 6, 0, None, &t, |_| false)
                 .unwrap_err()
                 .is_timeout()
         );
@@ -146,7 +150,7 @@ mod tests {
         let dl = Deadline::after(Duration::from_secs(5));
         let t0 = Instant::now();
         assert_eq!(
-            lock(&w, 6, 0, Some(&dl), "t", |t| t == 9).unwrap(),
+            lock(&w, 6, 0, Some(&dl), &t, |tok| tok == 9).unwrap(),
             Acquired::FromDead
         );
         assert!(t0.elapsed() >= wait::SLICE);

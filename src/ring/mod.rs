@@ -151,6 +151,8 @@ pub struct Ring {
     attach_gen: u32,
     /// Fork generation of the process that last claimed the handle for use (0: none).
     used_gen: u32,
+    /// `used_gen` while the handle is usable, 0 once it is broken (see `check`).
+    ready: u32,
     pid: u32,
     nonce: u64,
     spin_ns: u64,
@@ -251,6 +253,7 @@ impl Ring {
             slot_gen,
             attach_gen: fork_gen(),
             used_gen: 0,
+            ready: 0,
             pid: 0,
             spin_ns,
             pos: 0,
@@ -384,9 +387,19 @@ impl Ring {
     // -------------------------------------------------------------- per-call checks
 
     /// Checks every operation makes: sticky corruption, role, and "first use in this
-    /// process" (after fork). Inline: a few loads and compares.
+    /// process" (after fork), folded into one compare on the fast path: `ready` is the
+    /// fork generation the handle was claimed in, or 0 when it is broken.
     #[inline(always)]
     fn check(&mut self, want: Role, op: &str) -> Result<()> {
+        if self.ready != fork_gen() || self.role != want {
+            return self.check_slow(want, op);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_slow(&mut self, want: Role, op: &str) -> Result<()> {
         if let Some(e) = &self.broken {
             return Err(e.clone());
         }
@@ -396,6 +409,7 @@ impl Ring {
         if self.used_gen != fork_gen() {
             self.claim_use()?;
         }
+        self.ready = self.used_gen;
         Ok(())
     }
 
@@ -498,6 +512,7 @@ impl Ring {
         if e.status == Status::IPCX_ERR_PROTOCOL {
             let e = e.context(&self.what);
             self.broken = Some(e.clone());
+            self.ready = 0;
             if self.locked {
                 self.unlock();
             }
@@ -562,14 +577,17 @@ impl Ring {
         };
         let peers = self.peers();
         let fd = self.fd.as_ref().expect("fd").as_fd();
-        let what = format!(
-            "{}: {op}: waiting for the {} lock",
-            self.what,
-            self.role.name()
-        );
+        let what = wait::What {
+            op,
+            doing: match self.role {
+                Role::Producer => "waiting for the producer lock",
+                Role::Consumer => "waiting for the consumer lock",
+            },
+        };
         let got = lock::lock(&side.lock, tok, self.spin_ns, dl.as_ref(), &what, |t| {
             peers.token_dead(fd, t)
-        })?;
+        })
+        .map_err(|e| wait::named(e, &self.what))?;
         self.locked = true;
         self.pos = side.pos.load(Ordering::Acquire);
         if self.pos & 7 != 0 {
@@ -625,15 +643,14 @@ impl Ring {
 
     // -------------------------------------------------------------- producer
 
-    /// Reserve room for a message of `len` bytes: returns where to write it.
-    #[inline]
-    pub fn reserve(&mut self, len: usize, timeout_ms: i64, op: &str) -> Result<*mut u8> {
-        self.check(Role::Producer, op)?;
+    /// Room for a record of `len` payload bytes after the tail, waiting if needed (MPMC:
+    /// takes the producers' lock, held on success). Returns the record's data offset.
+    #[inline(always)]
+    fn make_room(&mut self, len: u64, timeout_ms: i64, op: &str) -> Result<u64> {
         if self.pending != Pending::None {
             return Err(self.outstanding(op));
         }
         let mut tmo = Tmo::new(timeout_ms)?;
-        let len = len as u64;
         if len > self.g.max_message {
             return Err(self.too_big(len));
         }
@@ -645,21 +662,61 @@ impl Ring {
         if self.g.mpmc {
             self.lock_side(&mut tmo, op)?;
         }
-        let size = record_size(len);
-        let (rec, used) = place(self.pos, size, &self.g);
+        let (rec, used) = place(self.pos, record_size(len), &self.g);
         if self.pos.wrapping_sub(self.cached) + used + SLACK > self.g.capacity {
             if let Err(e) = self.wait_space(used, &mut tmo, op) {
                 self.unlock();
                 return Err(self.fail(e));
             }
         }
+        Ok(rec)
+    }
+
+    /// Where the payload of the record at data offset `rec` goes.
+    #[inline(always)]
+    fn payload(&self, rec: u64) -> *mut u8 {
+        // SAFETY: rec + 8 + len <= capacity (placement or decode).
+        unsafe { self.data.as_ptr().add((rec + layout::REC_HDR) as usize) }
+    }
+
+    /// Publish the record of `used` bytes at data offset `rec` (see layout.rs): zero the
+    /// next header, then one release store; then wake consumers if one sleeps.
+    #[inline(always)]
+    fn publish(&mut self, rec: u64, used: u64) {
+        let size = record_size(used);
+        let tail = self.pos;
+        let pos = tail & self.g.mask;
+        let new_tail = if rec == pos {
+            tail + size
+        } else {
+            tail + (self.g.capacity - pos) + size
+        };
+        self.word(new_tail & self.g.mask)
+            .store(0, Ordering::Relaxed);
+        if rec == pos {
+            self.word(pos).store(msg_word(used), Ordering::Release);
+        } else {
+            self.word(0).store(msg_word(used), Ordering::Relaxed);
+            self.word(pos)
+                .store(pad_word(self.g.capacity - pos), Ordering::Release);
+        }
+        self.pos = new_tail;
+        self.h().prod.0.pos.store(new_tail, Ordering::Release);
+        if self.locked {
+            self.unlock();
+        }
+        if let Some(v) = wait::after_publish(&self.data_wait()) {
+            self.notify_consumers(v);
+        }
+    }
+
+    /// Reserve room for a message of `len` bytes: returns where to write it.
+    pub fn reserve(&mut self, len: usize, timeout_ms: i64, op: &str) -> Result<*mut u8> {
+        self.check(Role::Producer, op)?;
+        let len = len as u64;
+        let rec = self.make_room(len, timeout_ms, op)?;
         self.pending = Pending::Reserved { rec, len };
-        // SAFETY: rec + 8 + len <= capacity (placement).
-        Ok(unsafe {
-            self.data
-                .as_ptr()
-                .add(rec as usize + layout::REC_HDR as usize)
-        })
+        Ok(self.payload(rec))
     }
 
     #[cold]
@@ -675,7 +732,6 @@ impl Ring {
     }
 
     /// Publish the reserved message with its final length (`used <= reserved`).
-    #[inline]
     pub fn commit(&mut self, used: usize, op: &str) -> Result<()> {
         self.check(Role::Producer, op)?;
         let Pending::Reserved { rec, len } = self.pending else {
@@ -691,31 +747,8 @@ impl Ring {
                 self.what
             )));
         }
-        let size = record_size(used);
-        let tail = self.pos;
-        let pos = tail & self.g.mask;
-        let new_tail = if rec == pos {
-            tail + size
-        } else {
-            tail + (self.g.capacity - pos) + size
-        };
-        // Zero ahead, then publish with one release store (see layout.rs).
-        self.word(new_tail & self.g.mask)
-            .store(0, Ordering::Relaxed);
-        if rec == pos {
-            self.word(pos).store(msg_word(used), Ordering::Release);
-        } else {
-            self.word(0).store(msg_word(used), Ordering::Relaxed);
-            self.word(pos)
-                .store(pad_word(self.g.capacity - pos), Ordering::Release);
-        }
-        self.pos = new_tail;
-        self.side().pos.store(new_tail, Ordering::Release);
         self.pending = Pending::None;
-        self.unlock();
-        if let Some(v) = wait::after_publish(&self.data_wait()) {
-            self.notify_consumers(v);
-        }
+        self.publish(rec, used);
         Ok(())
     }
 
@@ -733,13 +766,15 @@ impl Ring {
         Ok(())
     }
 
-    /// Copy `msg` into the ring as one message.
+    /// Copy `msg` into the ring as one message (reserve, copy, publish in one call).
     #[inline]
     pub fn send(&mut self, msg: &[u8], timeout_ms: i64, op: &str) -> Result<()> {
-        let p = self.reserve(msg.len(), timeout_ms, op)?;
-        // SAFETY: the reservation has room for msg.len() bytes; msg is a caller buffer.
-        unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), p, msg.len()) };
-        self.commit(msg.len(), op)
+        self.check(Role::Producer, op)?;
+        let rec = self.make_room(msg.len() as u64, timeout_ms, op)?;
+        // SAFETY: the room holds msg.len() bytes; msg is a distinct caller buffer.
+        unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.payload(rec), msg.len()) };
+        self.publish(rec, msg.len() as u64);
+        Ok(())
     }
 
     /// Wake sleeping consumers and notify armed pollers (at most once per announcement).
@@ -772,16 +807,19 @@ impl Ring {
         if fits(self, used)? {
             return Ok(());
         }
-        let what = format!("{}: {op}: waiting for room", self.what);
+        let what = wait::What {
+            op,
+            doing: "waiting for room",
+        };
         if tmo.nowait() {
             if self.other_gone(true) {
                 return Err(self.gone_error());
             }
-            return Err(wait::would_block(&what));
+            return Err(wait::named(wait::would_block(&what), &self.what));
         }
         let dl = tmo.deadline()?;
         let spin = self.spin_ns;
-        wait::wait_until(
+        let r = wait::wait_until(
             self,
             spin,
             &dl,
@@ -802,15 +840,16 @@ impl Ring {
                 }
                 Ok(())
             },
-        )
+        );
+        r.map_err(|e| wait::named(e, &self.what))
     }
 
     // -------------------------------------------------------------- consumer
 
-    /// Borrow the next message in place: (pointer, length). Valid until `release`.
-    #[inline]
-    pub fn borrow(&mut self, timeout_ms: i64, op: &str) -> Result<(*const u8, usize)> {
-        self.check(Role::Consumer, op)?;
+    /// The next message at the head, waiting if needed (MPMC: takes the consumers' lock,
+    /// held on success): (data offset of the record, length, record size).
+    #[inline(always)]
+    fn next_message(&mut self, timeout_ms: i64, op: &str) -> Result<(u64, usize, u64)> {
         if self.pending != Pending::None {
             return Err(self.outstanding(op));
         }
@@ -822,15 +861,10 @@ impl Ring {
             let pos = self.pos & self.g.mask;
             let w = self.word(pos).load(Ordering::Acquire);
             match decode(w, pos, &self.g) {
-                Ok(Rec::Msg { len, size }) => {
-                    self.pending = Pending::Borrowed { size };
-                    // SAFETY: pos + size <= capacity (decode).
-                    let p = unsafe { self.data.as_ptr().add((pos + layout::REC_HDR) as usize) };
-                    return Ok((p, len as usize));
-                }
+                Ok(Rec::Msg { len, size }) => return Ok((pos, len as usize, size)),
                 Ok(Rec::Pad { size }) => {
                     self.pos += size;
-                    self.side().pos.store(self.pos, Ordering::Release);
+                    self.h().cons.0.pos.store(self.pos, Ordering::Release);
                 }
                 Ok(Rec::Empty) => {
                     if let Err(e) = self.wait_data(&mut tmo, op) {
@@ -843,8 +877,29 @@ impl Ring {
         }
     }
 
+    /// Consume the `size`-byte record at the head: publish the head, wake a producer if
+    /// one sleeps.
+    #[inline(always)]
+    fn consume(&mut self, size: u64) {
+        self.pos += size;
+        self.h().cons.0.pos.store(self.pos, Ordering::Release);
+        if self.locked {
+            self.unlock();
+        }
+        if let Some(v) = wait::after_publish(&self.space_wait()) {
+            wait::claim_wake(&self.h().space_wait.0.word, v);
+        }
+    }
+
+    /// Borrow the next message in place: (pointer, length). Valid until `release`.
+    pub fn borrow(&mut self, timeout_ms: i64, op: &str) -> Result<(*const u8, usize)> {
+        self.check(Role::Consumer, op)?;
+        let (rec, len, size) = self.next_message(timeout_ms, op)?;
+        self.pending = Pending::Borrowed { size };
+        Ok((self.payload(rec), len))
+    }
+
     /// Release the borrowed message: its space goes back to the producers.
-    #[inline]
     pub fn release(&mut self, op: &str) -> Result<()> {
         self.check(Role::Consumer, op)?;
         let Pending::Borrowed { size } = self.pending else {
@@ -853,13 +908,8 @@ impl Ring {
                 self.what
             )));
         };
-        self.pos += size;
-        self.side().pos.store(self.pos, Ordering::Release);
         self.pending = Pending::None;
-        self.unlock();
-        if let Some(v) = wait::after_publish(&self.space_wait()) {
-            wait::claim_wake(&self.h().space_wait.0.word, v);
-        }
+        self.consume(size);
         Ok(())
     }
 
@@ -867,23 +917,27 @@ impl Ring {
     /// stays queued (`IPCX_ERR_TOO_BIG` with the size needed).
     #[inline]
     pub fn recv(&mut self, out: &mut [u8], timeout_ms: i64, op: &str) -> Result<usize> {
-        let (p, len) = self.borrow(timeout_ms, op)?;
+        self.check(Role::Consumer, op)?;
+        let (rec, len, size) = self.next_message(timeout_ms, op)?;
         if len > out.len() {
-            self.pending = Pending::None;
             self.unlock();
-            return Err(Error::too_big(
-                len,
-                format!(
-                    "{}: the next message has {len} bytes, the buffer {} (it stays queued)",
-                    self.what,
-                    out.len()
-                ),
-            ));
+            return Err(self.too_small(len, out.len()));
         }
-        // SAFETY: p..p+len is inside the data area; out is a distinct caller buffer.
-        unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), len) };
-        self.release(op)?;
+        // SAFETY: the payload is inside the data area; out is a distinct caller buffer.
+        unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
+        self.consume(size);
         Ok(len)
+    }
+
+    #[cold]
+    fn too_small(&self, len: usize, have: usize) -> Error {
+        Error::too_big(
+            len,
+            format!(
+                "{}: the next message has {len} bytes, the buffer {have} (it stays queued)",
+                self.what
+            ),
+        )
     }
 
     /// Whether a record is published at the consumers' head (a peek: MPMC reads the
@@ -899,7 +953,10 @@ impl Ring {
 
     /// Wait until a record is published at the head.
     fn wait_data(&mut self, tmo: &mut Tmo, op: &str) -> Result<()> {
-        let what = format!("{}: {op}: waiting for a message", self.what);
+        let what = wait::What {
+            op,
+            doing: "waiting for a message",
+        };
         if tmo.nowait() {
             if self.other_gone(true) && !self.nonempty() {
                 return Err(self.gone_error());
@@ -907,7 +964,7 @@ impl Ring {
             if self.poll.is_some() {
                 self.arm();
             }
-            return Err(wait::would_block(&what));
+            return Err(wait::named(wait::would_block(&what), &self.what));
         }
         if self.other_gone(false) && !self.nonempty() {
             return Err(self.gone_error());
@@ -939,7 +996,7 @@ impl Ring {
         if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
             self.arm();
         }
-        r
+        r.map_err(|e| wait::named(e, &self.what))
     }
 
     /// The poll descriptor (consumers): see `poll.rs`.

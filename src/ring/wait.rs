@@ -168,7 +168,7 @@ pub(crate) fn futex_sleep(
     expected: u32,
     d: Duration,
     deadline: &Deadline,
-    what: &str,
+    what: &What<'_>,
 ) -> Result<()> {
     match futex_wait(word, expected, d) {
         Errno::EINTR => time::on_eintr(deadline, what),
@@ -283,7 +283,7 @@ pub(crate) fn wait_until<S, T>(
     st: &mut S,
     spin_ns: u64,
     deadline: &Deadline,
-    what: &str,
+    what: &What<'_>,
     ready: impl Fn(&mut S) -> Result<Option<T>>,
     sleep: impl Fn(&mut S, Duration) -> Result<Option<T>>,
     alive: impl Fn(&mut S) -> Result<()>,
@@ -334,7 +334,39 @@ pub(crate) fn wait_until<S, T>(
     }
 }
 
-/// A timeout error helper for callers that never block (`IPCX_NOWAIT`).
-pub(crate) fn would_block(what: &str) -> Error {
+/// What a waiting call waits for, formatted only when an error needs it (the wait path
+/// of a spinning round trip must not allocate).
+/// The caller prefixes timeout and interruption errors with the ring's name ([`named`]).
+pub(crate) struct What<'a> {
+    /// The operation (`send`, `recv`...).
+    pub op: &'a str,
+    /// What it waits for.
+    pub doing: &'static str,
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.op, self.doing)
+    }
+}
+
+/// Prefix the errors a wait produced itself (timeout, interruption) with the ring's name;
+/// errors from the ring already carry it.
+#[cold]
+pub(crate) fn named(e: Error, ring: &str) -> Error {
+    use crate::error::Status;
+    if matches!(
+        e.status,
+        Status::IPCX_ERR_TIMEOUT | Status::IPCX_ERR_INTERRUPTED
+    ) {
+        e.context(ring)
+    } else {
+        e
+    }
+}
+
+/// The timeout error of a call that would block (`IPCX_NOWAIT`).
+#[cold]
+pub(crate) fn would_block(what: &What<'_>) -> Error {
     Error::timeout(format!("{what}: would block"))
 }
