@@ -70,6 +70,7 @@ fn table_remove(addr: usize) {
     }
 }
 
+#[inline]
 fn table_has(addr: usize, kind: u32) -> bool {
     probe(addr).any(|i| {
         ADDRS[i].load(Ordering::Acquire) == addr && KINDS[i].load(Ordering::Relaxed) == kind
@@ -105,6 +106,7 @@ pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
 /// # Safety
 /// `p` must be NULL or a pointer the caller got from ipcx; the caller must not use the
 /// handle from two threads at once.
+#[inline]
 pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
     if p.is_null() {
         return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));

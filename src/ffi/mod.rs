@@ -19,7 +19,10 @@ use crate::options::Options;
 /// Run the body of an exported function: catch panics (`IPCX_ERR_INTERNAL`), turn errors
 /// into their status and record the thread's last error, prefixed with the C function name.
 pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Status {
-    finish(func, catch_unwind(AssertUnwindSafe(body)), 0)
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish(func, r, 0),
+    }
 }
 
 /// Like [`call`] for a function working on one handle: the handle is looked up first
@@ -35,9 +38,15 @@ pub(crate) fn call_on<T: handle::Handle>(
         let obj = unsafe { handle::get(h) }?;
         body(obj)
     }));
-    finish(func, r, h as usize)
+    // The success path stays inline; failures go to the out-of-line `finish`.
+    match r {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish(func, r, h as usize),
+    }
 }
 
+#[cold]
+#[inline(never)]
 fn finish(func: &'static str, r: std::thread::Result<Result<()>>, handle_addr: usize) -> Status {
     match r {
         Ok(Ok(())) => Status::IPCX_OK,
@@ -67,6 +76,7 @@ fn finish(func: &'static str, r: std::thread::Result<Result<()>>, handle_addr: u
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing a `T`.
+#[inline]
 pub(crate) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
     // SAFETY: per the contract.
     unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
@@ -76,6 +86,7 @@ pub(crate) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing a `T`.
+#[inline]
 pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
     // SAFETY: per the contract.
     if let Some(r) = unsafe { p.as_mut() } {
@@ -83,19 +94,24 @@ pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
     }
 }
 
+#[inline]
 fn check_len(len: usize, what: &str) -> Result<()> {
     if len > isize::MAX as usize {
-        return Err(Error::invalid(format!(
-            "{what} length {len} is larger than SSIZE_MAX"
-        )));
+        return Err(too_long(len, what));
     }
     Ok(())
+}
+
+#[cold]
+fn too_long(len: usize, what: &str) -> Error {
+    Error::invalid(format!("{what} length {len} is larger than SSIZE_MAX"))
 }
 
 /// A caller-owned input buffer. NULL is allowed only with length 0.
 ///
 /// # Safety
 /// `p` must be NULL or valid for reading `len` bytes for the duration of the call.
+#[inline]
 pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
     check_len(len, what)?;
     if len == 0 {
@@ -112,6 +128,7 @@ pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize, what: &str) -> Resu
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing `len` bytes for the duration of the call.
+#[inline]
 pub(crate) unsafe fn bytes_mut<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
     check_len(len, what)?;
     if len == 0 {
