@@ -18,8 +18,9 @@
  * Runs alternate over the variants so drift hits all alike; the table gives the median
  * over runs (min-max) and the ratio to the raw reference (median of per-run ratios).
  *
- *   bench_ring [runs] [filter]     (default 3 runs; filter: only variants whose name
- *                                   contains it, e.g. "ipcx block" for strace -c -f)
+ *   bench_ring [runs] [filter]     (default 3 runs; filter: only the variants whose name
+ *                                   contains one of its '|'-separated parts, e.g.
+ *                                   "raw futex|ipcx block"; for strace -c -f)
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -37,7 +38,15 @@ static int is_raw(int v) { return v == RAW_SPIN || v == RAW_FUTEX; }
 static int blocking(int v) { return v >= RAW_FUTEX; }
 static int zerocopy(int v) { return v == IPCX_SPIN_ZC || v == IPCX_BLOCK_ZC; }
 static const char *filter;
-static int selected(int v) { return !filter || strstr(vname[v], filter) != NULL; }
+/* The filter is a list of alternatives separated by '|' ("raw futex|ipcx block"). */
+static int selected(int v) {
+    if (!filter) return 1;
+    char f[256];
+    snprintf(f, sizeof f, "%s", filter);
+    for (char *save = NULL, *t = strtok_r(f, "|", &save); t; t = strtok_r(NULL, "|", &save))
+        if (strstr(vname[v], t)) return 1;
+    return 0;
+}
 
 /* ---------------------------------------------------------------- clock */
 

@@ -16,6 +16,8 @@ static const struct {
     /* In the order of the seed document. */
     {"pipe", tour_pipe},
     {"FIFO (named pipe)", tour_fifo},
+    /* Shared memory section (after "shared memory" once that row exists). */
+    {"shared-memory ring", tour_ring},
 };
 
 int main(void) {

@@ -35,5 +35,6 @@ int tour_wait_child(pid_t pid, int timeout_ms);
 /* Rows (one file each). */
 void tour_pipe(struct tour_row *row);
 void tour_fifo(struct tour_row *row);
+void tour_ring(struct tour_row *row);
 
 #endif

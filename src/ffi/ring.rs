@@ -22,6 +22,9 @@ use crate::ring::{self, Ring, layout};
 /// use. An SPSC end is used by one process at a time (`IPCX_ERR_IN_USE` otherwise); an
 /// MPMC handle used in a child becomes a separate producer or consumer there. Descriptors
 /// are close-on-exec.
+/// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
+/// `IPCX_ERR_BAD_HANDLE` for a closed one; a corrupted shared region makes every later
+/// call on the handle return `IPCX_ERR_PROTOCOL` (close still works).
 #[allow(non_camel_case_types)]
 pub struct ipcx_ring(Ring);
 
@@ -85,6 +88,8 @@ const _: () = assert!(
 /// options). On failure `*out` is NULL.
 /// Ownership: close with `ipcx_ring_close`; the ring itself stays until
 /// `ipcx_ring_unlink`.
+/// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
+/// ring by name.
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -117,6 +122,9 @@ pub unsafe extern "C" fn ipcx_ring_open(
 /// out-handles are NULL.
 /// Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
 /// process that uses it.
+/// Fork: after fork each process closes the end it does not use; an end stays alive while
+/// any process still holds it, so a consumer sees `IPCX_ERR_CLOSED` only once every copy
+/// of the producer end is closed (or its processes died).
 ///
 /// # Safety
 /// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
@@ -148,6 +156,8 @@ pub unsafe extern "C" fn ipcx_ring_create_anonymous(
 /// still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
 /// and no producer is left; a producer gets it when no consumer is left. Pointers from
 /// `ipcx_ring_reserve`/`_borrow` become invalid.
+/// Fork: closing in one process does not affect the copies other processes hold; only
+/// what this process has outstanding is aborted or released.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 ///
 /// # Safety
@@ -204,7 +214,8 @@ pub unsafe extern "C" fn ipcx_ring_send(
 /// Receive one message (consumer), copied into `buf`.
 ///
 /// Arguments: `len` in: the capacity of `buf`; out: the message length (with
-/// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued); `timeout_ms`.
+/// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
+/// errors); `timeout_ms`.
 /// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
 /// closed or died: a killed producer is noticed within about 100 ms),
 /// `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index

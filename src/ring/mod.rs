@@ -479,7 +479,7 @@ impl Ring {
             match self.role {
                 Role::Producer => {
                     let t = self.h().prod.0.pos.load(Ordering::Acquire);
-                    self.pos = self.walk_tail(t)?;
+                    self.pos = self.walk_tail(t).map_err(|e| self.fail(e))?;
                     self.h().prod.0.pos.store(self.pos, Ordering::Release);
                 }
                 Role::Consumer => {
@@ -818,30 +818,45 @@ impl Ring {
             return Err(wait::named(wait::would_block(&what), &self.what));
         }
         let dl = tmo.deadline()?;
+        self.wait_for(&dl, &what, |r| fits(r, used))
+    }
+
+    /// Wait until `cond` holds: spin for the spin budget, then sleep on this side's wait
+    /// word in slices (announce, re-check, FUTEX_WAIT); the other side's departure ends
+    /// the wait with `IPCX_ERR_CLOSED` unless `cond` holds.
+    fn wait_for(
+        &mut self,
+        dl: &Deadline,
+        what: &wait::What<'_>,
+        cond: impl Fn(&mut Ring) -> Result<bool>,
+    ) -> Result<()> {
         let spin = self.spin_ns;
-        let r = wait::wait_until(
+        wait::wait_until(
             self,
             spin,
-            &dl,
-            &what,
-            |r| Ok(fits(r, used)?.then_some(())),
+            dl,
+            what,
+            |r| Ok(cond(r)?.then_some(())),
             |r, d| {
-                let ww = r.space_wait();
+                let ww = match r.role {
+                    Role::Consumer => r.data_wait(),
+                    Role::Producer => r.space_wait(),
+                };
                 let v = r.sleeper.announce(&ww, r.slot, wait::NEED_WAKE, r.spin_ns);
-                if fits(r, used)? {
+                if cond(r)? {
                     return Ok(Some(()));
                 }
-                wait::futex_sleep(ww.word, v, d, &dl, &what)?;
+                wait::futex_sleep(ww.word, v, d, dl, what)?;
                 Ok(None)
             },
             |r| {
-                if r.other_gone(true) {
+                if r.other_gone(true) && !cond(r)? {
                     return Err(r.gone_error());
                 }
                 Ok(())
             },
-        );
-        r.map_err(|e| wait::named(e, &self.what))
+        )
+        .map_err(|e| wait::named(e, &self.what))
     }
 
     // -------------------------------------------------------------- consumer
@@ -970,33 +985,11 @@ impl Ring {
             return Err(self.gone_error());
         }
         let dl = tmo.deadline()?;
-        let spin = self.spin_ns;
-        let r = wait::wait_until(
-            self,
-            spin,
-            &dl,
-            &what,
-            |r| Ok(r.nonempty().then_some(())),
-            |r, d| {
-                let ww = r.data_wait();
-                let v = r.sleeper.announce(&ww, r.slot, wait::NEED_WAKE, r.spin_ns);
-                if r.nonempty() {
-                    return Ok(Some(()));
-                }
-                wait::futex_sleep(ww.word, v, d, &dl, &what)?;
-                Ok(None)
-            },
-            |r| {
-                if r.other_gone(true) && !r.nonempty() {
-                    return Err(r.gone_error());
-                }
-                Ok(())
-            },
-        );
+        let r = self.wait_for(&dl, &what, |r| Ok(r.nonempty()));
         if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
             self.arm();
         }
-        r.map_err(|e| wait::named(e, &self.what))
+        r
     }
 
     /// The poll descriptor (consumers): see `poll.rs`.
