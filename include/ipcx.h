@@ -32,6 +32,9 @@
 #define IPCX_VERSION_STRING "0.1.0"
 
 
+// `ipcx_options_set_spin` value: spin without ever sleeping (busy polling).
+#define IPCX_SPIN_FOREVER UINT64_MAX
+
 // The System V private key (IPC_PRIVATE), for every System V open function: always a new
 // object, reachable by other processes only through its id (or by children that inherit
 // the handle).
@@ -225,6 +228,31 @@
 // The most descriptors one message carries (SCM_MAX_FD).
 #define IPCX_SOCK_FDS_MAX 253
 
+// `ipcx_ring_open` flag: attach as the producer (sender).
+#define IPCX_RING_PRODUCER 1
+
+// `ipcx_ring_open` flag: attach as the consumer (receiver).
+#define IPCX_RING_CONSUMER 2
+
+// `ipcx_ring_open` flag: create the ring if it does not exist.
+#define IPCX_RING_CREATE 4
+
+// `ipcx_ring_open` flag, with `IPCX_RING_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
+#define IPCX_RING_EXCL 8
+
+// Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
+// ring, require that it is one. `ipcx_ring_info` reports it.
+#define IPCX_RING_MPMC 16
+
+// Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
+#define IPCX_RING_MIN_CAPACITY 4096
+
+// Largest ring capacity in bytes.
+#define IPCX_RING_MAX_CAPACITY 1073741824
+
+// Default ring capacity in bytes.
+#define IPCX_RING_DEFAULT_CAPACITY 1048576
+
 // Status code returned by every fallible ipcx function. `IPCX_OK` (0) is success.
 //
 // Codes are stable: new codes are only ever appended. `ipcx_strerror()` describes each one;
@@ -361,6 +389,25 @@ typedef struct ipcx_pipe ipcx_pipe;
 // Fork: the child inherits the mapping at the same address and may use the handle;
 // each process closes (unmaps) its own.
 typedef struct ipcx_region ipcx_region;
+
+// One end of a shared-memory ring of messages: a producer or a consumer. Opaque.
+//
+// A ring is a bounded queue of variable-size messages in shared memory: single-producer/
+// single-consumer (SPSC, the default) or multi-producer/multi-consumer (MPMC,
+// `IPCX_RING_MPMC`). Messages arrive whole, in order (per producer for MPMC), and can be
+// written and read in place (`ipcx_ring_reserve`/`_commit`, `ipcx_ring_borrow`/
+// `_release`).
+// Thread safety: a handle may be used by one thread at a time; open one handle per
+// thread (MPMC) for concurrent use.
+// Fork: the child inherits the handle like a pipe end: the side stays alive while any
+// process holding it has not closed it, so each process closes the ends it does not
+// use. An SPSC end is used by one process at a time (`IPCX_ERR_IN_USE` otherwise); an
+// MPMC handle used in a child becomes a separate producer or consumer there. Descriptors
+// are close-on-exec.
+// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
+// `IPCX_ERR_BAD_HANDLE` for a closed one; a corrupted shared region makes every later
+// call on the handle return `IPCX_ERR_PROTOCOL` (close still works).
+typedef struct ipcx_ring ipcx_ring;
 
 // A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
 // (`ipcx_sem_init_in` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
@@ -742,6 +789,19 @@ ipcx_status ipcx_options_set_sigpipe_guard(ipcx_options *opts, bool on);
 // # Safety
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_keepalive(ipcx_options *opts, uint32_t seconds);
+
+// Set how long a call that must wait spins (busy-polls shared memory) before it sleeps,
+// in nanoseconds. Used by shared-memory rings (`ipcx_ring_*`); default 20000 (20 us).
+//
+// Arguments: `ns`: 0 sleeps at once (no spinning: the least CPU, a kernel wake-up per
+// wait); `IPCX_SPIN_FOREVER` never sleeps (the lowest latency; the waiting thread keeps
+// its CPU busy until the message arrives or the timeout expires); anything between spins
+// that long, then sleeps.
+// Errors: `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `opts` must be NULL or a live options handle.
+ipcx_status ipcx_options_set_spin(ipcx_options *opts, uint64_t ns);
 
 // The System V IPC key for an existing file and a project id (ftok(3)): processes that
 // agree on a path and an id get the same key for `ipcx_msgq_open` (and the other
@@ -2833,6 +2893,206 @@ ipcx_status ipcx_sock_peer_address(const ipcx_sock *s, char *buf, size_t *len);
 // # Safety
 // `s` must be NULL or a handle from ipcx.
 ipcx_status ipcx_sock_set_nodelay(ipcx_sock *s, bool on);
+
+// Open, or create, the named ring `name` and attach to it as producer or consumer.
+//
+// Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
+// at most 255 bytes); `flags`: exactly one of `IPCX_RING_PRODUCER` /
+// `IPCX_RING_CONSUMER`, optionally `IPCX_RING_CREATE` (create if missing),
+// `IPCX_RING_EXCL` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
+// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
+// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
+// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
+// `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
+// existing ring.
+// Semantics: the memory is allocated at creation (no SIGBUS later when /dev/shm is
+// full). Opening a ring whose users all died recovers it: dead attachments are freed,
+// a lock a dead process held is taken over, a half-written message is dropped, complete
+// ones are kept. A ring whose creator died while initialising it, or whose header is
+// corrupted, is re-initialised when nobody is attached. An object that is not an ipcx
+// ring is never modified.
+// Errors: `IPCX_ERR_INVALID` (bad name, flags or options; the name exists but is not an
+// ipcx ring; explicit options differ from the existing ring), `IPCX_ERR_NOT_FOUND` (no
+// such ring, without CREATE), `IPCX_ERR_EXISTS` (EXCL and it exists), `IPCX_ERR_IN_USE`
+// (SPSC ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64
+// attachments, /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_PROTOCOL` (corrupted header while someone is attached),
+// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
+// options). On failure `*out` is NULL.
+// Ownership: close with `ipcx_ring_close`; the ring itself stays until
+// `ipcx_ring_unlink`.
+// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
+// ring by name.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_ring **out_ring);
+
+// Create an anonymous ring, shared with the processes forked afterwards: one producer
+// end and one consumer end (the pattern of `ipcx_pipe_create`: fork, then each process
+// closes the end it does not use).
+//
+// Arguments: `opts` may be NULL (honoured: capacity, max_message, spin); `flags`: 0 or
+// `IPCX_RING_MPMC` (then forked children using the producer end become separate
+// producers, and the same for consumers).
+// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
+// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
+// out-handles are NULL.
+// Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
+// process that uses it.
+// Fork: after fork each process closes the end it does not use; an end stays alive while
+// any process still holds it, so a consumer sees `IPCX_ERR_CLOSED` only once every copy
+// of the producer end is closed (or its processes died).
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+ipcx_status ipcx_ring_create_anonymous(const ipcx_options *opts, uint32_t flags, ipcx_ring **producer, ipcx_ring **consumer);
+
+// Close a ring end and free the handle. NULL is a no-op.
+//
+// An outstanding reservation is aborted; an outstanding borrowed message is released
+// (consumed). The peers learn at once that this end is gone (unless another process
+// still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
+// and no producer is left; a producer gets it when no consumer is left. Pointers from
+// `ipcx_ring_reserve`/`_borrow` become invalid.
+// Fork: closing in one process does not affect the copies other processes hold; only
+// what this process has outstanding is aborted or released.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_ring_close(ipcx_ring *r);
+
+// Remove the named ring. Only an ipcx ring is removed (its header is checked first);
+// attached ends keep working until closed, and a later `ipcx_ring_open` with
+// `IPCX_RING_CREATE` makes a new ring.
+//
+// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
+// ring: not removed), `IPCX_ERR_PERMISSION`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_ring_unlink(const char *name);
+
+// Send one message (producer): copied into the ring, delivered whole.
+//
+// Arguments: `buf`/`len`, the message (`buf` may be NULL when `len` is 0; zero-length
+// messages are delivered); `timeout_ms` bounds the wait for room.
+// Waiting: spins for the spin budget, then sleeps on a futex; the consumer wakes it with
+// at most one system call, and only when it sleeps.
+// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing sent), `IPCX_ERR_CLOSED` (no
+// consumer: it closed, or died; a consumer that is killed is noticed within about
+// 100 ms of waiting for room), `IPCX_ERR_TOO_BIG` (above the ring's max_message),
+// `IPCX_ERR_INVALID` (consumer handle, NULL buffer with a length, bad timeout),
+// `IPCX_ERR_IN_USE` (a reservation is outstanding; or another process uses this SPSC
+// end), `IPCX_ERR_PROTOCOL` (the shared memory is corrupted; sticky),
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t timeout_ms);
+
+// Receive one message (consumer), copied into `buf`.
+//
+// Arguments: `len` in: the capacity of `buf`; out: the message length (with
+// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
+// errors); `timeout_ms`.
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
+// closed or died: a killed producer is noticed within about 100 ms),
+// `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index
+// out of range; nothing out of bounds was read; sticky), `IPCX_ERR_INVALID` (producer
+// handle, NULL `len` or buffer), `IPCX_ERR_IN_USE` (a borrowed message is outstanding),
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `len` must be valid; `buf` valid for writing `*len` bytes.
+ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
+
+// Reserve room for a message of up to `len` bytes and get a pointer to write it in
+// place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with
+// `ipcx_ring_abort`.
+//
+// Arguments: `len` (0 allowed); `ptr` receives the address (8-byte aligned; writable for
+// `len` bytes, until commit, abort or close); `timeout_ms` bounds the wait for room.
+// On an MPMC ring the producers' lock is held until commit or abort: other producers
+// wait meanwhile.
+// Errors: as `ipcx_ring_send`; `IPCX_ERR_IN_USE` if a reservation is already
+// outstanding (one per handle). On failure `*ptr` is NULL.
+// Ownership: the memory belongs to the ring; closing the handle aborts the reservation.
+//
+// # Safety
+// `ptr` must be NULL or valid for writing.
+ipcx_status ipcx_ring_reserve(ipcx_ring *r, size_t len, void **ptr, int64_t timeout_ms);
+
+// Publish the reserved message with its final length `len` (at most what was
+// reserved; 0 allowed). The consumer sees it whole, never before this call.
+//
+// Errors: `IPCX_ERR_INVALID` (no reservation outstanding; `len` above the reservation:
+// the reservation stays), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_commit(ipcx_ring *r, size_t len);
+
+// Drop the outstanding reservation: nothing is published.
+//
+// Errors: `IPCX_ERR_INVALID` (no reservation outstanding, consumer handle),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_abort(ipcx_ring *r);
+
+// Borrow the next message in place (zero-copy receive): `*ptr`/`*len` describe it in the
+// shared memory until `ipcx_ring_release`.
+//
+// The bytes live in memory the producer can write: with an untrusted producer, copy them
+// before validating them. On an MPMC ring the consumers' lock is held until release.
+// Errors: as `ipcx_ring_recv` (no TOO_BIG); `IPCX_ERR_IN_USE` if a borrowed message is
+// already outstanding (one per handle). On failure `*ptr` is NULL and `*len` 0.
+// Ownership: the memory belongs to the ring; closing the handle releases the message.
+//
+// # Safety
+// `ptr`/`len` must be NULL or valid for writing.
+ipcx_status ipcx_ring_borrow(ipcx_ring *r, const void **ptr, size_t *len, int64_t timeout_ms);
+
+// Release the borrowed message: it is consumed and its space returns to the producers.
+//
+// Errors: `IPCX_ERR_INVALID` (nothing borrowed, producer handle),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_release(ipcx_ring *r);
+
+// A descriptor for poll/epoll (consumers): readable when a message may be available,
+// or when every producer is gone.
+//
+// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
+// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
+// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
+// Costs nothing to the producers while nobody polls; while armed, the first message
+// costs its producer one datagram. The descriptor (an epoll descriptor) stays owned by
+// the handle: do not close or read it. It is close-on-exec; after fork, call this again
+// in the process that polls.
+// Errors: `IPCX_ERR_INVALID` (producer handle, NULL `fd`), `IPCX_ERR_IN_USE` (another
+// handle polls this consumer slot), `IPCX_ERR_LIMIT` (descriptors),
+// `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_ring_fd(ipcx_ring *r, int *fd);
+
+// Describe a ring end. Any out-pointer may be NULL.
+//
+// Arguments: `capacity` receives the data capacity in bytes (a power of two);
+// `max_message` the largest message; `flags` `IPCX_RING_PRODUCER` or
+// `IPCX_RING_CONSUMER`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing.
+ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_message, uint32_t *flags);
 
 #ifdef __cplusplus
 }  // extern "C"

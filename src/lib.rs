@@ -20,6 +20,7 @@ pub mod signal;
 pub mod shm;
 pub mod sync;
 pub mod sock;
+pub mod ring;
 pub mod time;
 
 pub mod ffi;

@@ -35,6 +35,9 @@ pub struct Options {
     pub max_messages: Option<usize>,
     /// TCP keepalive idle time in seconds (0 = off, the default).
     pub keepalive: Option<u32>,
+    /// How long a waiting call spins (busy-polls) before it sleeps, in nanoseconds;
+    /// `u64::MAX` spins without ever sleeping (shared-memory rings).
+    pub spin_ns: Option<u64>,
 }
 
 /// Names of options, for [`Options::only`].
@@ -54,6 +57,8 @@ pub enum Opt {
     MaxMessages,
     /// [`Options::keepalive`]
     Keepalive,
+    /// [`Options::spin_ns`]
+    Spin,
 }
 
 impl Opt {
@@ -66,6 +71,7 @@ impl Opt {
             Opt::SigpipeGuard => "sigpipe_guard",
             Opt::MaxMessages => "max_messages",
             Opt::Keepalive => "keepalive",
+            Opt::Spin => "spin",
         }
     }
 }
@@ -94,6 +100,9 @@ impl Options {
         }
         if self.keepalive.is_some() {
             v.push(Opt::Keepalive);
+        }
+        if self.spin_ns.is_some() {
+            v.push(Opt::Spin);
         }
         v
     }

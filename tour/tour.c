@@ -28,6 +28,7 @@ static const struct {
     {"POSIX shared memory", tour_posix_shm},
     {"shared file mapping", tour_file_mapping},
     {"anonymous shared mapping", tour_anonymous_mapping},
+    {"shared-memory ring", tour_ring},
     {"Unix domain socket", tour_unix_socket},
     {"TCP across hosts", tour_tcp},
     {"UDP across hosts", tour_udp},

@@ -50,5 +50,6 @@ void tour_mutex_cond(struct tour_row *row);
 void tour_unix_socket(struct tour_row *row);
 void tour_tcp(struct tour_row *row);
 void tour_udp(struct tour_row *row);
+void tour_ring(struct tour_row *row);
 
 #endif

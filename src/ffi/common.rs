@@ -233,6 +233,28 @@ pub unsafe extern "C" fn ipcx_options_set_keepalive(
     })
 }
 
+/// `ipcx_options_set_spin` value: spin without ever sleeping (busy polling).
+pub const IPCX_SPIN_FOREVER: u64 = u64::MAX;
+
+/// Set how long a call that must wait spins (busy-polls shared memory) before it sleeps,
+/// in nanoseconds. Used by shared-memory rings (`ipcx_ring_*`); default 20000 (20 us).
+///
+/// Arguments: `ns`: 0 sleeps at once (no spinning: the least CPU, a kernel wake-up per
+/// wait); `IPCX_SPIN_FOREVER` never sleeps (the lowest latency; the waiting thread keeps
+/// its CPU busy until the message arrives or the timeout expires); anything between spins
+/// that long, then sleeps.
+/// Errors: `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_spin(opts: *mut ipcx_options, ns: u64) -> ipcx_status {
+    call_on("ipcx_options_set_spin", opts, |o| {
+        o.0.spin_ns = Some(ns);
+        Ok(())
+    })
+}
+
 /// The System V private key (IPC_PRIVATE), for every System V open function: always a new
 /// object, reachable by other processes only through its id (or by children that inherit
 /// the handle).

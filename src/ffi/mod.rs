@@ -14,6 +14,7 @@ pub mod sem;
 pub mod signal;
 pub mod shm;
 pub mod sock;
+pub mod ring;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -24,7 +25,10 @@ use crate::options::Options;
 /// Run the body of an exported function: catch panics (`IPCX_ERR_INTERNAL`), turn errors
 /// into their status and record the thread's last error, prefixed with the C function name.
 pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Status {
-    finish(func, catch_unwind(AssertUnwindSafe(body)), 0)
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish(func, r, 0),
+    }
 }
 
 /// Like [`call`] for a function working on one handle: the handle is looked up first
@@ -40,7 +44,11 @@ pub(crate) fn call_on<T: handle::Handle>(
         let obj = unsafe { handle::get(h) }?;
         body(obj)
     }));
-    finish(func, r, h as usize)
+    // The success path stays inline; failures go to the out-of-line `finish`.
+    match r {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish(func, r, h as usize),
+    }
 }
 
 /// The success path stays in the caller (no move of the large error type); failures and
@@ -88,6 +96,7 @@ fn finish_failed(
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing a `T`.
+#[inline]
 pub(crate) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
     // SAFETY: per the contract.
     unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
@@ -97,6 +106,7 @@ pub(crate) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
 ///
 /// # Safety
 /// `p` must be NULL or valid for writing a `T`.
+#[inline]
 pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
     // SAFETY: per the contract.
     if let Some(r) = unsafe { p.as_mut() } {
@@ -107,11 +117,14 @@ pub(crate) unsafe fn set_opt<T>(p: *mut T, value: T) {
 #[cold]
 fn check_len(len: usize, what: &str) -> Result<()> {
     if len > isize::MAX as usize {
-        return Err(Error::invalid(format!(
-            "{what} length {len} is larger than SSIZE_MAX"
-        )));
+        return Err(too_long(len, what));
     }
     Ok(())
+}
+
+#[cold]
+fn too_long(len: usize, what: &str) -> Error {
+    Error::invalid(format!("{what} length {len} is larger than SSIZE_MAX"))
 }
 
 /// A caller-owned input buffer. NULL is allowed only with length 0.
@@ -214,6 +227,7 @@ pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a O
         sigpipe_guard: None,
         max_messages: None,
         keepalive: None,
+        spin_ns: None,
     };
     if p.is_null() {
         return Ok(&DEFAULT);

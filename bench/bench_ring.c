@@ -1,0 +1,371 @@
+/* Shared-memory ring benchmark: ipcx rings against raw rings written here in plain C,
+ * in the same run.
+ *
+ * For each placement (parent CPU0 / child CPU1, then both on CPU0) and message size
+ * (64 B, 64 KiB):
+ *   - round trip (parent sends, child echoes): median and p99 per run, rdtsc-timed;
+ *   - one-way throughput (child sends, parent receives and checks a sequence number in
+ *     every message).
+ * Variants:
+ *   raw spin   a minimal SPSC ring of fixed slots (one message per slot, cached indices,
+ *              acquire/release), busy-polling. With 64 KiB slots (memcpy in, memcpy out)
+ *              it is the cross-core copy bound of a copying transport;
+ *   raw futex  the same ring, sleeping on a futex and waking the other side on every
+ *              message (the naive blocking ring);
+ *   ipcx spin  ipcx_ring with IPCX_SPIN_FOREVER (busy polling), copying send/recv and
+ *              zero-copy reserve/commit + borrow/release;
+ *   ipcx block ipcx_ring with spin 0 (sleeps at once), copying and zero-copy.
+ * Runs alternate over the variants so drift hits all alike; the table gives the median
+ * over runs (min-max) and the ratio to the raw reference (median of per-run ratios).
+ *
+ *   bench_ring [runs] [filter]     (default 3 runs; filter: only the variants whose name
+ *                                   contains one of its '|'-separated parts, e.g.
+ *                                   "raw futex|ipcx block"; for strace -c -f)
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "bench.h"
+#include "ipcx.h"
+
+enum variant { RAW_SPIN, IPCX_SPIN_COPY, IPCX_SPIN_ZC, RAW_FUTEX, IPCX_BLOCK_COPY, IPCX_BLOCK_ZC, NVAR };
+static const char *vname[NVAR] = {"raw spin ring",   "ipcx spin, copy",  "ipcx spin, zero-copy",
+                                  "raw futex ring",  "ipcx block, copy", "ipcx block, zero-copy"};
+static int is_raw(int v) { return v == RAW_SPIN || v == RAW_FUTEX; }
+static int blocking(int v) { return v >= RAW_FUTEX; }
+static int zerocopy(int v) { return v == IPCX_SPIN_ZC || v == IPCX_BLOCK_ZC; }
+static const char *filter;
+/* The filter is a list of alternatives separated by '|' ("raw futex|ipcx block"). */
+static int selected(int v) {
+    if (!filter) return 1;
+    char f[256];
+    snprintf(f, sizeof f, "%s", filter);
+    for (char *save = NULL, *t = strtok_r(f, "|", &save); t; t = strtok_r(NULL, "|", &save))
+        if (strstr(vname[v], t)) return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- clock */
+
+static double ns_per_tick = 1.0;
+static inline uint64_t ticks(void) {
+#if defined(__x86_64__)
+    unsigned lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return (uint64_t)b_now_ns();
+#endif
+}
+static void calibrate(void) {
+    int64_t n0 = b_now_ns();
+    uint64_t t0 = ticks();
+    while (b_now_ns() - n0 < 50000000) {}
+    ns_per_tick = (double)(b_now_ns() - n0) / (double)(ticks() - t0);
+}
+
+/* ---------------------------------------------------------------- the raw rings */
+
+#define RAW_BYTES (1u << 20) /* same data capacity as the ipcx rings */
+struct raw_ring {
+    _Alignas(64) _Atomic uint64_t tail;
+    _Alignas(64) _Atomic uint64_t head;
+    _Alignas(64) _Atomic uint32_t data_seq;  /* futex: bumped per message */
+    _Alignas(64) _Atomic uint32_t space_seq; /* futex: bumped per release */
+    _Alignas(64) unsigned char slots[RAW_BYTES];
+};
+struct raw_end {
+    struct raw_ring *r;
+    size_t slot;   /* slot size = message size */
+    uint64_t n;    /* slots */
+    uint64_t pos;  /* tail (producer) or head (consumer) */
+    uint64_t seen; /* cached head (producer) or tail (consumer) */
+    int futex;
+};
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t v) {
+    return syscall(SYS_futex, (uint32_t *)w, op, v, NULL, NULL, 0);
+}
+
+static inline void *raw_reserve(struct raw_end *e) {
+    while (e->pos - e->seen >= e->n) {
+        uint32_t s = atomic_load_explicit(&e->r->space_seq, memory_order_acquire);
+        e->seen = atomic_load_explicit(&e->r->head, memory_order_acquire);
+        if (e->pos - e->seen < e->n) break;
+        if (e->futex) futex(&e->r->space_seq, FUTEX_WAIT, s);
+        else __builtin_ia32_pause();
+    }
+    return e->r->slots + (e->pos % e->n) * e->slot;
+}
+static inline void raw_commit(struct raw_end *e) {
+    atomic_store_explicit(&e->r->tail, ++e->pos, memory_order_release);
+    if (e->futex) { /* naive: wake on every message */
+        atomic_fetch_add(&e->r->data_seq, 1);
+        futex(&e->r->data_seq, FUTEX_WAKE, 1);
+    }
+}
+static inline const void *raw_peek(struct raw_end *e) {
+    while (e->seen == e->pos) {
+        uint32_t s = atomic_load_explicit(&e->r->data_seq, memory_order_acquire);
+        e->seen = atomic_load_explicit(&e->r->tail, memory_order_acquire);
+        if (e->seen != e->pos) break;
+        if (e->futex) futex(&e->r->data_seq, FUTEX_WAIT, s);
+        else __builtin_ia32_pause();
+    }
+    return e->r->slots + (e->pos % e->n) * e->slot;
+}
+static inline void raw_done(struct raw_end *e) {
+    atomic_store_explicit(&e->r->head, ++e->pos, memory_order_release);
+    if (e->futex) {
+        atomic_fetch_add(&e->r->space_seq, 1);
+        futex(&e->r->space_seq, FUTEX_WAKE, 1);
+    }
+}
+
+/* ---------------------------------------------------------------- one direction */
+
+struct chan {
+    struct raw_ring *raw;
+    ipcx_ring *p, *c;
+};
+
+static void chan_make(struct chan *ch, int v) {
+    memset(ch, 0, sizeof *ch);
+    if (is_raw(v)) {
+        ch->raw = mmap(NULL, sizeof *ch->raw, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (ch->raw == MAP_FAILED) b_die("mmap");
+        return;
+    }
+    ipcx_options *o;
+    if (ipcx_options_create(&o) || ipcx_options_set_capacity(o, RAW_BYTES) ||
+        ipcx_options_set_spin(o, blocking(v) ? 0 : IPCX_SPIN_FOREVER) ||
+        ipcx_ring_create_anonymous(o, 0, &ch->p, &ch->c))
+        b_die(ipcx_last_error());
+    ipcx_options_destroy(o);
+}
+static void chan_free(struct chan *ch) {
+    if (ch->raw) munmap(ch->raw, sizeof *ch->raw);
+    ipcx_ring_close(ch->p);
+    ipcx_ring_close(ch->c);
+}
+static struct raw_end raw_end(struct chan *ch, int v, size_t size) {
+    struct raw_end e = {ch->raw, size, RAW_BYTES / size, 0, 0, v == RAW_FUTEX};
+    return e;
+}
+
+/* Send `size` bytes from src (its first 8 bytes replaced by seq). */
+static inline void put(int v, struct chan *ch, struct raw_end *e, const unsigned char *src, size_t size, uint64_t seq) {
+    unsigned char *d;
+    if (is_raw(v)) {
+        d = raw_reserve(e);
+        memcpy(d, src, size);
+        memcpy(d, &seq, 8);
+        raw_commit(e);
+    } else if (zerocopy(v)) {
+        if (ipcx_ring_reserve(ch->p, size, (void **)&d, IPCX_FOREVER)) b_die(ipcx_last_error());
+        memcpy(d, src, size);
+        memcpy(d, &seq, 8);
+        if (ipcx_ring_commit(ch->p, size)) b_die(ipcx_last_error());
+    } else {
+        memcpy((unsigned char *)src, &seq, 8);
+        if (ipcx_ring_send(ch->p, src, size, IPCX_FOREVER)) b_die(ipcx_last_error());
+    }
+}
+
+/* Receive one message: copying variants copy it into dst; returns its seq. */
+static inline uint64_t get(int v, struct chan *ch, struct raw_end *e, unsigned char *dst, size_t size) {
+    uint64_t seq;
+    if (is_raw(v)) {
+        const unsigned char *s = raw_peek(e);
+        memcpy(dst, s, size);
+        raw_done(e);
+        memcpy(&seq, dst, 8);
+    } else if (zerocopy(v)) {
+        const void *s;
+        size_t len;
+        if (ipcx_ring_borrow(ch->c, &s, &len, IPCX_FOREVER) || len != size) b_die(ipcx_last_error());
+        memcpy(&seq, s, 8);
+        if (ipcx_ring_release(ch->c)) b_die(ipcx_last_error());
+    } else {
+        size_t len = size;
+        if (ipcx_ring_recv(ch->c, dst, &len, IPCX_FOREVER) || len != size) b_die(ipcx_last_error());
+        memcpy(&seq, dst, 8);
+    }
+    return seq;
+}
+
+/* Echo one message from `in` to `out` (the round-trip child). */
+static inline void echo(int v, struct chan *in, struct raw_end *ie, struct chan *out, struct raw_end *oe,
+                        unsigned char *buf, size_t size) {
+    if (zerocopy(v)) { /* in place: borrowed bytes straight into the reservation */
+        const void *s;
+        void *d;
+        size_t len;
+        if (ipcx_ring_borrow(in->c, &s, &len, IPCX_FOREVER)) b_die(ipcx_last_error());
+        if (ipcx_ring_reserve(out->p, len, &d, IPCX_FOREVER)) b_die(ipcx_last_error());
+        memcpy(d, s, len);
+        if (ipcx_ring_commit(out->p, len) || ipcx_ring_release(in->c)) b_die(ipcx_last_error());
+        return;
+    }
+    uint64_t seq = get(v, in, ie, buf, size);
+    put(v, out, oe, buf, size, seq);
+}
+
+/* ---------------------------------------------------------------- measurements */
+
+static int cmpu64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Round trips: median and p99 in microseconds. */
+static void round_trip(int v, size_t size, int child_cpu, int iters, double *med, double *p99) {
+    struct chan a, b;
+    chan_make(&a, v);
+    chan_make(&b, v);
+    int warm = iters / 10 + 10;
+    pid_t p = fork();
+    if (p == 0) {
+        b_pin(child_cpu);
+        ipcx_ring_close(a.p), a.p = NULL;
+        ipcx_ring_close(b.c), b.c = NULL;
+        struct raw_end ie = raw_end(&a, v, size), oe = raw_end(&b, v, size);
+        unsigned char *buf = calloc(1, size);
+        for (int i = 0; i < warm + iters; i++) echo(v, &a, &ie, &b, &oe, buf, size);
+        free(buf);
+        chan_free(&a);
+        chan_free(&b);
+        _exit(0);
+    }
+    ipcx_ring_close(a.c), a.c = NULL;
+    ipcx_ring_close(b.p), b.p = NULL;
+    struct raw_end oe = raw_end(&a, v, size), ie = raw_end(&b, v, size);
+    unsigned char *src = calloc(1, size), *dst = calloc(1, size);
+    uint64_t *t = calloc((size_t)iters, sizeof *t);
+    for (int i = 0; i < warm + iters; i++) {
+        uint64_t t0 = ticks();
+        put(v, &a, &oe, src, size, (uint64_t)i);
+        if (get(v, &b, &ie, dst, size) != (uint64_t)i) b_die("echo sequence");
+        if (i >= warm) t[i - warm] = ticks() - t0;
+    }
+    b_wait(p);
+    qsort(t, (size_t)iters, sizeof *t, cmpu64);
+    *med = (double)t[iters / 2] * ns_per_tick / 1000.0;
+    *p99 = (double)t[iters * 99 / 100] * ns_per_tick / 1000.0;
+    free(t);
+    free(src);
+    free(dst);
+    chan_free(&a);
+    chan_free(&b);
+}
+
+/* One-way throughput in messages per second; every message's sequence is checked. */
+static double throughput(int v, size_t size, int child_cpu, int count) {
+    struct chan a;
+    chan_make(&a, v);
+    pid_t p = fork();
+    if (p == 0) {
+        b_pin(child_cpu);
+        ipcx_ring_close(a.c), a.c = NULL;
+        struct raw_end e = raw_end(&a, v, size);
+        unsigned char *src = calloc(1, size);
+        for (int i = 0; i < count; i++) put(v, &a, &e, src, size, (uint64_t)i);
+        free(src);
+        chan_free(&a);
+        _exit(0);
+    }
+    ipcx_ring_close(a.p), a.p = NULL;
+    struct raw_end e = raw_end(&a, v, size);
+    unsigned char *dst = calloc(1, size);
+    if (get(v, &a, &e, dst, size) != 0) b_die("sequence");
+    int64_t t0 = b_now_ns(); /* from the first message on */
+    for (int i = 1; i < count; i++)
+        if (get(v, &a, &e, dst, size) != (uint64_t)i) b_die("sequence");
+    double rate = (count - 1) / ((double)(b_now_ns() - t0) / 1e9);
+    b_wait(p);
+    free(dst);
+    chan_free(&a);
+    return rate;
+}
+
+/* ---------------------------------------------------------------- report */
+
+static void row(const char *what, int v, struct b_series *s, const char *unit, struct b_series *ref,
+                const char *target) {
+    if (s->n == 0) return;
+    printf("  %-22s %-22s", what, vname[v]);
+    b_print_series(unit, s);
+    if (ref && ref->n) {
+        double lo, hi, r = b_ratio(s, ref, &lo, &hi);
+        printf("   %.3fx (%.3f-%.3f) %s", r, lo, hi, target);
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv) {
+    int runs = argc > 1 ? atoi(argv[1]) : 3;
+    if (runs < 1 || runs > B_MAX_RUNS) runs = 3;
+    filter = argc > 2 ? argv[2] : NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    calibrate();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("ipcx %s shared-memory ring benchmark: %d runs per figure, median (min-max); ratio = median of\n"
+           "per-run ratios to the raw reference named in brackets; RT = round trip, p99 = median of per-run p99\n",
+           ipcx_version(), runs);
+    b_pin(0);
+    const size_t sizes[2] = {64, 65536};
+    for (int place = 0; place < 2; place++) {
+        int child_cpu = place == 0 ? 1 : 0;
+        if (place == 0 && ncpu < 2) continue;
+        printf("\n%s (parent CPU0, child CPU%d)%s\n", place == 0 ? "cross-core" : "same-core", child_cpu,
+               place ? "; spinning on one CPU waits for the scheduler to switch (figures in ms territory)" : "");
+        for (int z = 0; z < 2; z++) {
+            size_t size = sizes[z];
+            struct b_series rt[NVAR] = {0}, p99[NVAR] = {0}, thr[NVAR] = {0};
+            for (int r = 0; r < runs; r++) {
+                for (int v = 0; v < NVAR; v++) {
+                    if (!selected(v)) continue;
+                    int spin_same = place == 1 && !blocking(v);
+                    int iters = spin_same ? 40 : blocking(v) ? 2000 : (z ? 4000 : 20000);
+                    double m, q;
+                    round_trip(v, size, child_cpu, iters, &m, &q);
+                    b_add(&rt[v], m);
+                    b_add(&p99[v], q);
+                }
+                for (int v = 0; v < NVAR; v++) {
+                    if (!selected(v)) continue;
+                    int spin_same = place == 1 && !blocking(v);
+                    int count = z ? (spin_same ? 400 : 20000) : (spin_same ? 200000 : blocking(v) ? 200000 : 1000000);
+                    double t = throughput(v, size, child_cpu, count);
+                    b_add(&thr[v], z ? t * (double)size / 1e9 : t / 1e6);
+                }
+            }
+            char what[64];
+            const char *tu = z ? "GB/s" : "Mmsg/s";
+            printf(" %s messages\n", z ? "64 KiB" : "64 B");
+            snprintf(what, sizeof what, "RT median");
+            row(what, RAW_SPIN, &rt[RAW_SPIN], "us", NULL, "");
+            row(what, IPCX_SPIN_COPY, &rt[IPCX_SPIN_COPY], "us", &rt[RAW_SPIN], "[raw spin; target <= 1.2]");
+            row(what, IPCX_SPIN_ZC, &rt[IPCX_SPIN_ZC], "us", &rt[RAW_SPIN], "[raw spin; target <= 1.2]");
+            row(what, RAW_FUTEX, &rt[RAW_FUTEX], "us", NULL, "");
+            row(what, IPCX_BLOCK_COPY, &rt[IPCX_BLOCK_COPY], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
+            row(what, IPCX_BLOCK_ZC, &rt[IPCX_BLOCK_ZC], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
+            for (int v = 0; v < NVAR; v++) row("RT p99", v, &p99[v], "us", is_raw(v) ? NULL : &p99[v < RAW_FUTEX ? RAW_SPIN : RAW_FUTEX], v < RAW_FUTEX ? "[raw spin]" : "[raw futex]");
+            const char *spin_t = z ? "[copy bound; target >= 0.9]" : "[raw spin; target >= 0.8]";
+            row("throughput", RAW_SPIN, &thr[RAW_SPIN], tu, NULL, z ? "(= the copy bound)" : "");
+            row("throughput", IPCX_SPIN_COPY, &thr[IPCX_SPIN_COPY], tu, &thr[RAW_SPIN], spin_t);
+            row("throughput", IPCX_SPIN_ZC, &thr[IPCX_SPIN_ZC], tu, &thr[RAW_SPIN], spin_t);
+            row("throughput", RAW_FUTEX, &thr[RAW_FUTEX], tu, NULL, "");
+            row("throughput", IPCX_BLOCK_COPY, &thr[IPCX_BLOCK_COPY], tu, &thr[RAW_FUTEX],
+                z ? "[raw futex]" : "[naive futex; target >= 1.5]");
+            row("throughput", IPCX_BLOCK_ZC, &thr[IPCX_BLOCK_ZC], tu, &thr[RAW_FUTEX],
+                z ? "[raw futex]" : "[naive futex; target >= 1.5]");
+            row("zero-copy vs copy", IPCX_SPIN_ZC, &thr[IPCX_SPIN_ZC], tu, &thr[IPCX_SPIN_COPY], "[spin copy; target >= 1.0]");
+            row("zero-copy vs copy", IPCX_BLOCK_ZC, &thr[IPCX_BLOCK_ZC], tu, &thr[IPCX_BLOCK_COPY], "[block copy; target >= 1.0]");
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,274 @@
+//! Unit tests of the ring core: the algorithm in one process, and adversarial shared
+//! memory (every index and header a hostile peer could write).
+
+use super::*;
+use crate::error::Status;
+
+fn opts(cap: usize) -> Options {
+    Options {
+        capacity: Some(cap),
+        spin_ns: Some(0),
+        ..Options::default()
+    }
+}
+
+fn pair(cap: usize, flags: u32) -> (Ring, Ring) {
+    Ring::anonymous(&opts(cap), flags).unwrap()
+}
+
+fn pattern(seed: u32, n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| (seed.wrapping_mul(31) as usize + i * 7) as u8)
+        .collect()
+}
+
+#[test]
+fn messages_of_every_size_wrap_around_in_order() {
+    let (mut p, mut c) = pair(4096, 0);
+    let max = c.info().1;
+    let mut buf = vec![0u8; max];
+    // Sizes chosen to hit every offset near the end (pads of every length).
+    for round in 0..2000u32 {
+        let seed = round;
+        let n = ((round * 37) % 300) as usize + if round % 97 == 0 { max - 300 } else { 0 };
+        let msg = pattern(seed, n);
+        p.send(&msg, 0, "send").unwrap();
+        let got = c.recv(&mut buf, 0, "recv").unwrap();
+        assert_eq!(&buf[..got], &msg[..], "round {round}");
+    }
+    // Fill until full, then drain: nothing lost, order kept.
+    let mut sent = 0u32;
+    loop {
+        match p.send(&sent.to_le_bytes(), 0, "send") {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                assert!(e.is_timeout(), "{e}");
+                break;
+            }
+        }
+    }
+    assert!(sent >= 4096 / 16 - 2, "{sent}");
+    for i in 0..sent {
+        let n = c.recv(&mut buf, 0, "recv").unwrap();
+        assert_eq!(&buf[..n], &i.to_le_bytes());
+    }
+    assert!(c.recv(&mut buf, 0, "recv").unwrap_err().is_timeout());
+}
+
+#[test]
+fn zero_copy_reserve_commit_abort_borrow() {
+    let (mut p, mut c) = pair(4096, 0);
+    let ptr = p.reserve(100, 0, "reserve").unwrap();
+    assert_eq!(ptr as usize % 8, 0);
+    // One reservation at a time.
+    assert_eq!(
+        p.reserve(1, 0, "reserve").unwrap_err().status,
+        Status::IPCX_ERR_IN_USE
+    );
+    unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), ptr, 5) };
+    assert!(c.borrow(0, "borrow").unwrap_err().is_timeout()); // not published yet
+    assert_eq!(
+        p.commit(101, "commit").unwrap_err().status,
+        Status::IPCX_ERR_INVALID
+    );
+    p.commit(5, "commit").unwrap();
+    let _ = p.reserve(50, 0, "reserve").unwrap();
+    p.abort("abort").unwrap();
+    assert_eq!(
+        p.abort("abort").unwrap_err().status,
+        Status::IPCX_ERR_INVALID
+    );
+    let (q, n) = c.borrow(0, "borrow").unwrap();
+    assert_eq!(unsafe { std::slice::from_raw_parts(q, n) }, b"hello");
+    assert_eq!(
+        c.borrow(0, "borrow").unwrap_err().status,
+        Status::IPCX_ERR_IN_USE
+    );
+    c.release("release").unwrap();
+    assert!(c.borrow(0, "borrow").unwrap_err().is_timeout()); // the aborted one is gone
+    // A too-small buffer leaves the message queued.
+    p.send(&[7u8; 40], 0, "send").unwrap();
+    let e = c.recv(&mut [0u8; 10], 0, "recv").unwrap_err();
+    assert_eq!((e.status, e.needed), (Status::IPCX_ERR_TOO_BIG, 40));
+    assert_eq!(c.recv(&mut [0u8; 64], 0, "recv").unwrap(), 40);
+    // Wrong roles.
+    assert_eq!(
+        c.send(b"x", 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_INVALID
+    );
+    assert_eq!(
+        p.borrow(0, "borrow").unwrap_err().status,
+        Status::IPCX_ERR_INVALID
+    );
+    // Too big.
+    let max = p.info().1;
+    assert_eq!(
+        p.send(&vec![0u8; max + 1], 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_TOO_BIG
+    );
+}
+
+#[test]
+fn closing_ends_is_reported_to_the_other_side() {
+    let (mut p, mut c) = pair(4096, 0);
+    p.send(b"last", 0, "send").unwrap();
+    drop(p);
+    let mut b = [0u8; 16];
+    assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 4); // drained first
+    let e = c.recv(&mut b, 1000, "recv").unwrap_err();
+    assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{e}");
+    let (mut p, c) = pair(4096, 0);
+    drop(c);
+    assert_eq!(
+        p.send(b"x", 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_CLOSED
+    );
+}
+
+/// Write a raw 64-bit word into the data area of a ring.
+fn poke(r: &Ring, pos: u64, v: u64) {
+    r.word(pos).store(v, Ordering::SeqCst);
+}
+
+#[test]
+fn corrupted_record_headers_are_protocol_errors_and_sticky() {
+    let bad_words = [
+        msg_word(5000),                              // length past the end
+        msg_word(0xffff_fff8),                       // overflowing length
+        pad_word(16),                                // pad that does not reach the end
+        0x1234_5678_9abc_def0,                       // unknown kind
+        (layout::KIND_MSG as u64) << 32 | (1 << 31), // torn/huge
+    ];
+    for (i, w) in bad_words.iter().enumerate() {
+        let (mut p, mut c) = pair(4096, 0);
+        p.send(b"ok", 0, "send").unwrap();
+        let mut b = [0u8; 64];
+        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 2);
+        poke(&c, c.pos & c.g.mask, *w);
+        let e = c.recv(&mut b, 0, "recv").unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL, "word {i}: {e}");
+        // Sticky, even after the memory is repaired.
+        poke(&c, c.pos & c.g.mask, msg_word(2));
+        assert_eq!(
+            c.recv(&mut b, 0, "recv").unwrap_err().status,
+            Status::IPCX_ERR_PROTOCOL
+        );
+    }
+}
+
+#[test]
+fn corrupted_indices_never_lead_out_of_bounds() {
+    // The producer reads the consumer's head: wrapped, too far, misaligned.
+    for head in [u64::MAX - 7, 1 << 40, 3, 8 * 4096 + 8] {
+        let (mut p, _c) = pair(4096, 0);
+        // Fill so that the producer must read the shared head.
+        while p.send(&[0u8; 200], 0, "send").is_ok() {}
+        p.h().cons.0.pos.store(head, Ordering::SeqCst);
+        let e = p.send(&[0u8; 200], 0, "send").unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL, "head {head}: {e}");
+    }
+    // An MPMC consumer reads the shared head under its lock: masked, so any value is in
+    // bounds; misaligned values are refused.
+    let (mut p, mut c) = pair(4096, MPMC);
+    p.send(b"abc", 0, "send").unwrap();
+    c.h().cons.0.pos.store(5, Ordering::SeqCst);
+    let e = c.recv(&mut [0u8; 8], 0, "recv").unwrap_err();
+    assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL);
+    for head in [!7u64, 4096 * 1000 + 4088] {
+        let (mut p, mut c) = pair(4096, MPMC);
+        p.send(b"abc", 0, "send").unwrap();
+        c.h().cons.0.pos.store(head, Ordering::SeqCst);
+        // Whatever is there (zero, or garbage) is either empty or refused.
+        match c.recv(&mut [0u8; 8], 0, "recv") {
+            Err(e) => assert!(e.is_timeout() || e.status == Status::IPCX_ERR_PROTOCOL),
+            Ok(n) => assert!(n <= 8),
+        }
+    }
+    // MPMC producers read the shared tail under their lock.
+    let (mut p, _c) = pair(4096, MPMC);
+    p.h().prod.0.pos.store(12, Ordering::SeqCst);
+    assert_eq!(
+        p.send(b"x", 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_PROTOCOL
+    );
+    let (mut p, _c) = pair(4096, MPMC);
+    p.h().prod.0.pos.store(1 << 50, Ordering::SeqCst);
+    assert_eq!(
+        p.send(b"x", 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_PROTOCOL
+    );
+}
+
+#[test]
+fn tail_is_rederived_from_published_records() {
+    let (mut p, mut c) = pair(4096, 0);
+    for i in 0..10u32 {
+        p.send(&i.to_le_bytes(), 0, "send").unwrap();
+    }
+    let real = p.pos;
+    // A producer that died after publishing but before storing its tail.
+    assert_eq!(p.walk_tail(real - 16 * 3).unwrap(), real);
+    // The consumer already read past the stale tail.
+    let mut b = [0u8; 8];
+    for _ in 0..10 {
+        c.recv(&mut b, 0, "recv").unwrap();
+    }
+    assert_eq!(p.walk_tail(16).unwrap(), real);
+    // Hostile: a published chain that never ends (every word a valid record).
+    let (p, _c) = pair(4096, 0);
+    for pos in (0..4096).step_by(8) {
+        poke(&p, pos, msg_word(0));
+    }
+    assert_eq!(
+        p.walk_tail(0).unwrap_err().status,
+        Status::IPCX_ERR_PROTOCOL
+    );
+    // Hostile: garbage in the chain.
+    let (p, _c) = pair(4096, 0);
+    poke(&p, 0, msg_word(8));
+    poke(&p, 16, 0xffff_ffff_ffff_ffff);
+    assert_eq!(
+        p.walk_tail(0).unwrap_err().status,
+        Status::IPCX_ERR_PROTOCOL
+    );
+}
+
+#[test]
+fn mpmc_in_one_process_and_lock_takeover() {
+    let (mut p, mut c) = pair(8192, MPMC);
+    for i in 0..100u32 {
+        p.send(&i.to_le_bytes(), 0, "send").unwrap();
+        let mut b = [0u8; 4];
+        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 4);
+        assert_eq!(u32::from_le_bytes(b), i);
+    }
+    // The producers' lock held by an attachment that no longer exists: a non-blocking
+    // send says "would block" (the holder is probed once), a waiting one takes it over.
+    p.h()
+        .prod
+        .0
+        .lock
+        .store(peers::token(40, 7), Ordering::SeqCst);
+    p.send(b"after", 1000, "send").unwrap();
+    let mut b = [0u8; 8];
+    assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 5);
+    // A reservation holds the lock; another handle cannot reserve meanwhile.
+    let _ = p.reserve(8, 0, "reserve").unwrap();
+    let tok = p.h().prod.0.lock.load(Ordering::SeqCst);
+    assert_eq!(tok & 0x7f, p.slot as u32 + 1);
+    p.abort("abort").unwrap();
+    assert_eq!(p.h().prod.0.lock.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn timeouts_are_not_early() {
+    let (_p, mut c) = pair(4096, 0);
+    let t0 = Instant::now();
+    let e = c.recv(&mut [0u8; 8], 50, "recv").unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    assert!(t0.elapsed() >= Duration::from_millis(50));
+    assert_eq!(
+        c.recv(&mut [0u8; 8], -2, "recv").unwrap_err().status,
+        Status::IPCX_ERR_INVALID
+    );
+}
