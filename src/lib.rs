@@ -16,11 +16,11 @@ pub mod name;
 pub mod options;
 pub mod pipe;
 pub mod region;
-pub mod signal;
-pub mod shm;
-pub mod sync;
-pub mod sock;
 pub mod ring;
+pub mod shm;
+pub mod signal;
+pub mod sock;
+pub mod sync;
 pub mod time;
 
 pub mod ffi;

@@ -2,7 +2,6 @@
 
 use std::ffi::{c_char, c_int};
 
-
 use super::{call, call_on, handle, out};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
@@ -290,4 +289,3 @@ pub unsafe extern "C" fn ipcx_sysv_key(
         Ok(())
     })
 }
-

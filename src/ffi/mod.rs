@@ -10,11 +10,11 @@ pub mod lock;
 pub mod msgq;
 pub mod pipe;
 pub mod region;
-pub mod sem;
-pub mod signal;
-pub mod shm;
-pub mod sock;
 pub mod ring;
+pub mod sem;
+pub mod shm;
+pub mod signal;
+pub mod sock;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
