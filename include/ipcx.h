@@ -123,6 +123,31 @@
 // waiting for it (MS_SYNC, the default).
 #define IPCX_SYNC_ASYNC 1
 
+// `ipcx_ring_open` flag: attach as the producer (sender).
+#define IPCX_RING_PRODUCER 1
+
+// `ipcx_ring_open` flag: attach as the consumer (receiver).
+#define IPCX_RING_CONSUMER 2
+
+// `ipcx_ring_open` flag: create the ring if it does not exist.
+#define IPCX_RING_CREATE 4
+
+// `ipcx_ring_open` flag, with `IPCX_RING_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
+#define IPCX_RING_EXCL 8
+
+// Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
+// ring, require that it is one. `ipcx_ring_info` reports it.
+#define IPCX_RING_MPMC 16
+
+// Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
+#define IPCX_RING_MIN_CAPACITY 4096
+
+// Largest ring capacity in bytes.
+#define IPCX_RING_MAX_CAPACITY 1073741824
+
+// Default ring capacity in bytes.
+#define IPCX_RING_DEFAULT_CAPACITY 1048576
+
 // Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init_in`). The
 // slot starts with the native `sem_t` (so raw `sem_*` calls work at the same address);
 // ipcx keeps a tag in its last 8 bytes. The size may only grow in a later major version.
@@ -150,6 +175,17 @@
 
 // The largest value of a System V semaphore (SEMVMX, fixed by the kernel).
 #define IPCX_SEMSET_VALUE_MAX 32767
+
+// Flag: create the object if it does not exist (mode from the options, default 0600,
+// applied exactly).
+#define IPCX_SHM_CREATE 1
+
+// Flag, with `IPCX_SHM_CREATE`: fail with `IPCX_ERR_EXISTS` if the object exists.
+#define IPCX_SHM_EXCLUSIVE 2
+
+// Flag: open, attach or map read-only. Writing through the pointer of a read-only region
+// raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
+#define IPCX_SHM_READ_ONLY 4
 
 // `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 // stop, continue, or ignore, depending on the signal).
@@ -188,17 +224,6 @@
 // How many notifiers a process may have open at once.
 #define IPCX_NOTIFIER_MAX 128
 
-// Flag: create the object if it does not exist (mode from the options, default 0600,
-// applied exactly).
-#define IPCX_SHM_CREATE 1
-
-// Flag, with `IPCX_SHM_CREATE`: fail with `IPCX_ERR_EXISTS` if the object exists.
-#define IPCX_SHM_EXCLUSIVE 2
-
-// Flag: open, attach or map read-only. Writing through the pointer of a read-only region
-// raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
-#define IPCX_SHM_READ_ONLY 4
-
 // Socket type: a byte stream (Unix stream, TCP): framed messages or raw bytes.
 #define IPCX_SOCK_STREAM 1
 
@@ -227,31 +252,6 @@
 
 // The most descriptors one message carries (SCM_MAX_FD).
 #define IPCX_SOCK_FDS_MAX 253
-
-// `ipcx_ring_open` flag: attach as the producer (sender).
-#define IPCX_RING_PRODUCER 1
-
-// `ipcx_ring_open` flag: attach as the consumer (receiver).
-#define IPCX_RING_CONSUMER 2
-
-// `ipcx_ring_open` flag: create the ring if it does not exist.
-#define IPCX_RING_CREATE 4
-
-// `ipcx_ring_open` flag, with `IPCX_RING_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-#define IPCX_RING_EXCL 8
-
-// Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
-// ring, require that it is one. `ipcx_ring_info` reports it.
-#define IPCX_RING_MPMC 16
-
-// Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
-#define IPCX_RING_MIN_CAPACITY 4096
-
-// Largest ring capacity in bytes.
-#define IPCX_RING_MAX_CAPACITY 1073741824
-
-// Default ring capacity in bytes.
-#define IPCX_RING_DEFAULT_CAPACITY 1048576
 
 // Status code returned by every fallible ipcx function. `IPCX_OK` (0) is success.
 //
@@ -550,6 +550,41 @@ typedef struct {
   uint32_t flags;
 } ipcx_semop;
 
+// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
+typedef struct {
+  // The segment id.
+  int id;
+  // Its key (0, IPC_PRIVATE, for private segments and once removed).
+  int32_t key;
+  // Size in bytes, as given at creation.
+  size_t size;
+  // Number of attachments in all processes (a fork adds the child's).
+  uint64_t attach_count;
+  // Pid of the process that created it.
+  int32_t creator_pid;
+  // Pid of the process that last attached or detached it.
+  int32_t last_pid;
+  // Time of the last attach, seconds since the epoch (0: never).
+  int64_t attach_time;
+  // Time of the last detach, seconds since the epoch (0: never).
+  int64_t detach_time;
+  // Time of creation or of the last change, seconds since the epoch.
+  int64_t change_time;
+  // Permission bits (for example 0600).
+  uint32_t mode;
+  // Owner user id.
+  uint32_t uid;
+  // Owner group id.
+  uint32_t gid;
+  // Creator user id.
+  uint32_t creator_uid;
+  // Creator group id.
+  uint32_t creator_gid;
+  // True once removed (IPC_RMID) while still attached somewhere: it disappears at the
+  // last detach.
+  bool removed;
+} ipcx_shm_segment_info;
+
 // A set of signals: bit `n - 1` stands for signal `n` (1..64), the layout of the
 // kernel's own signal set. Build one with `ipcx_sigset_add` or with
 // `(ipcx_sigset)1 << (signo - 1)`; 0 is the empty set. Signals 32 and 33 are reserved by
@@ -616,41 +651,6 @@ typedef struct {
   // The payload of a queued signal (SI_QUEUE, timers, mq_notify); zero otherwise.
   ipcx_sigval value;
 } ipcx_siginfo;
-
-// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
-typedef struct {
-  // The segment id.
-  int id;
-  // Its key (0, IPC_PRIVATE, for private segments and once removed).
-  int32_t key;
-  // Size in bytes, as given at creation.
-  size_t size;
-  // Number of attachments in all processes (a fork adds the child's).
-  uint64_t attach_count;
-  // Pid of the process that created it.
-  int32_t creator_pid;
-  // Pid of the process that last attached or detached it.
-  int32_t last_pid;
-  // Time of the last attach, seconds since the epoch (0: never).
-  int64_t attach_time;
-  // Time of the last detach, seconds since the epoch (0: never).
-  int64_t detach_time;
-  // Time of creation or of the last change, seconds since the epoch.
-  int64_t change_time;
-  // Permission bits (for example 0600).
-  uint32_t mode;
-  // Owner user id.
-  uint32_t uid;
-  // Owner group id.
-  uint32_t gid;
-  // Creator user id.
-  uint32_t creator_uid;
-  // Creator group id.
-  uint32_t creator_gid;
-  // True once removed (IPC_RMID) while still attached somewhere: it disappears at the
-  // last detach.
-  bool removed;
-} ipcx_shm_segment_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1614,6 +1614,206 @@ ipcx_status ipcx_region_sync(ipcx_region *r, size_t offset, size_t len, uint32_t
 // `kind`/`writable` must be NULL or valid for writing.
 ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable);
 
+// Open, or create, the named ring `name` and attach to it as producer or consumer.
+//
+// Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
+// at most 255 bytes); `flags`: exactly one of `IPCX_RING_PRODUCER` /
+// `IPCX_RING_CONSUMER`, optionally `IPCX_RING_CREATE` (create if missing),
+// `IPCX_RING_EXCL` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
+// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
+// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
+// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
+// `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
+// existing ring.
+// Semantics: the memory is allocated at creation (no SIGBUS later when /dev/shm is
+// full). Opening a ring whose users all died recovers it: dead attachments are freed,
+// a lock a dead process held is taken over, a half-written message is dropped, complete
+// ones are kept. A ring whose creator died while initialising it, or whose header is
+// corrupted, is re-initialised when nobody is attached. An object that is not an ipcx
+// ring is never modified.
+// Errors: `IPCX_ERR_INVALID` (bad name, flags or options; the name exists but is not an
+// ipcx ring; explicit options differ from the existing ring), `IPCX_ERR_NOT_FOUND` (no
+// such ring, without CREATE), `IPCX_ERR_EXISTS` (EXCL and it exists), `IPCX_ERR_IN_USE`
+// (SPSC ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64
+// attachments, /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_PROTOCOL` (corrupted header while someone is attached),
+// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
+// options). On failure `*out` is NULL.
+// Ownership: close with `ipcx_ring_close`; the ring itself stays until
+// `ipcx_ring_unlink`.
+// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
+// ring by name.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_ring **out_ring);
+
+// Create an anonymous ring, shared with the processes forked afterwards: one producer
+// end and one consumer end (the pattern of `ipcx_pipe_create`: fork, then each process
+// closes the end it does not use).
+//
+// Arguments: `opts` may be NULL (honoured: capacity, max_message, spin); `flags`: 0 or
+// `IPCX_RING_MPMC` (then forked children using the producer end become separate
+// producers, and the same for consumers).
+// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
+// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
+// out-handles are NULL.
+// Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
+// process that uses it.
+// Fork: after fork each process closes the end it does not use; an end stays alive while
+// any process still holds it, so a consumer sees `IPCX_ERR_CLOSED` only once every copy
+// of the producer end is closed (or its processes died).
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+ipcx_status ipcx_ring_create_anonymous(const ipcx_options *opts, uint32_t flags, ipcx_ring **producer, ipcx_ring **consumer);
+
+// Close a ring end and free the handle. NULL is a no-op.
+//
+// An outstanding reservation is aborted; an outstanding borrowed message is released
+// (consumed). The peers learn at once that this end is gone (unless another process
+// still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
+// and no producer is left; a producer gets it when no consumer is left. Pointers from
+// `ipcx_ring_reserve`/`_borrow` become invalid.
+// Fork: closing in one process does not affect the copies other processes hold; only
+// what this process has outstanding is aborted or released.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_ring_close(ipcx_ring *r);
+
+// Remove the named ring. Only an ipcx ring is removed (its header is checked first);
+// attached ends keep working until closed, and a later `ipcx_ring_open` with
+// `IPCX_RING_CREATE` makes a new ring.
+//
+// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
+// ring: not removed), `IPCX_ERR_PERMISSION`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_ring_unlink(const char *name);
+
+// Send one message (producer): copied into the ring, delivered whole.
+//
+// Arguments: `buf`/`len`, the message (`buf` may be NULL when `len` is 0; zero-length
+// messages are delivered); `timeout_ms` bounds the wait for room.
+// Waiting: spins for the spin budget, then sleeps on a futex; the consumer wakes it with
+// at most one system call, and only when it sleeps.
+// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing sent), `IPCX_ERR_CLOSED` (no
+// consumer: it closed, or died; a consumer that is killed is noticed within about
+// 100 ms of waiting for room), `IPCX_ERR_TOO_BIG` (above the ring's max_message),
+// `IPCX_ERR_INVALID` (consumer handle, NULL buffer with a length, bad timeout),
+// `IPCX_ERR_IN_USE` (a reservation is outstanding; or another process uses this SPSC
+// end), `IPCX_ERR_PROTOCOL` (the shared memory is corrupted; sticky),
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t timeout_ms);
+
+// Receive one message (consumer), copied into `buf`.
+//
+// Arguments: `len` in: the capacity of `buf`; out: the message length (with
+// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
+// errors); `timeout_ms`.
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
+// closed or died: a killed producer is noticed within about 100 ms),
+// `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index
+// out of range; nothing out of bounds was read; sticky), `IPCX_ERR_INVALID` (producer
+// handle, NULL `len` or buffer), `IPCX_ERR_IN_USE` (a borrowed message is outstanding),
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `len` must be valid; `buf` valid for writing `*len` bytes.
+ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
+
+// Reserve room for a message of up to `len` bytes and get a pointer to write it in
+// place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with
+// `ipcx_ring_abort`.
+//
+// Arguments: `len` (0 allowed); `ptr` receives the address (8-byte aligned; writable for
+// `len` bytes, until commit, abort or close); `timeout_ms` bounds the wait for room.
+// On an MPMC ring the producers' lock is held until commit or abort: other producers
+// wait meanwhile.
+// Errors: as `ipcx_ring_send`; `IPCX_ERR_IN_USE` if a reservation is already
+// outstanding (one per handle). On failure `*ptr` is NULL.
+// Ownership: the memory belongs to the ring; closing the handle aborts the reservation.
+//
+// # Safety
+// `ptr` must be NULL or valid for writing.
+ipcx_status ipcx_ring_reserve(ipcx_ring *r, size_t len, void **ptr, int64_t timeout_ms);
+
+// Publish the reserved message with its final length `len` (at most what was
+// reserved; 0 allowed). The consumer sees it whole, never before this call.
+//
+// Errors: `IPCX_ERR_INVALID` (no reservation outstanding; `len` above the reservation:
+// the reservation stays), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_commit(ipcx_ring *r, size_t len);
+
+// Drop the outstanding reservation: nothing is published.
+//
+// Errors: `IPCX_ERR_INVALID` (no reservation outstanding, consumer handle),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_abort(ipcx_ring *r);
+
+// Borrow the next message in place (zero-copy receive): `*ptr`/`*len` describe it in the
+// shared memory until `ipcx_ring_release`.
+//
+// The bytes live in memory the producer can write: with an untrusted producer, copy them
+// before validating them. On an MPMC ring the consumers' lock is held until release.
+// Errors: as `ipcx_ring_recv` (no TOO_BIG); `IPCX_ERR_IN_USE` if a borrowed message is
+// already outstanding (one per handle). On failure `*ptr` is NULL and `*len` 0.
+// Ownership: the memory belongs to the ring; closing the handle releases the message.
+//
+// # Safety
+// `ptr`/`len` must be NULL or valid for writing.
+ipcx_status ipcx_ring_borrow(ipcx_ring *r, const void **ptr, size_t *len, int64_t timeout_ms);
+
+// Release the borrowed message: it is consumed and its space returns to the producers.
+//
+// Errors: `IPCX_ERR_INVALID` (nothing borrowed, producer handle),
+// `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_ring_release(ipcx_ring *r);
+
+// A descriptor for poll/epoll (consumers): readable when a message may be available,
+// or when every producer is gone.
+//
+// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
+// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
+// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
+// Costs nothing to the producers while nobody polls; while armed, the first message
+// costs its producer one datagram. The descriptor (an epoll descriptor) stays owned by
+// the handle: do not close or read it. It is close-on-exec; after fork, call this again
+// in the process that polls.
+// Errors: `IPCX_ERR_INVALID` (producer handle, NULL `fd`), `IPCX_ERR_IN_USE` (another
+// handle polls this consumer slot), `IPCX_ERR_LIMIT` (descriptors),
+// `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_ring_fd(ipcx_ring *r, int *fd);
+
+// Describe a ring end. Any out-pointer may be NULL.
+//
+// Arguments: `capacity` receives the data capacity in bytes (a power of two);
+// `max_message` the largest message; `flags` `IPCX_RING_PRODUCER` or
+// `IPCX_RING_CONSUMER`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// Out-pointers must be NULL or valid for writing.
+ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_message, uint32_t *flags);
+
 // Open or create a named POSIX semaphore.
 //
 // Arguments: `name`: "/something" (one leading slash, no other, at most
@@ -1951,6 +2151,216 @@ ipcx_status ipcx_semset_remove(const ipcx_semset *s);
 // `s` must be NULL or a handle from ipcx; no other thread may be using it.
 ipcx_status ipcx_semset_close(ipcx_semset *s);
 
+// Create or open the System V segment of `key` (shmget).
+//
+// Arguments:
+// - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
+//   every time; requires `IPCX_SHM_CREATE`).
+// - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
+//   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
+//   larger size than the segment's is an error.
+// - `flags`: 0 (open an existing segment), `IPCX_SHM_CREATE` (create if missing),
+//   `IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE` (create, fail if it exists).
+// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
+//   when the segment is created).
+//
+// Returns: `IPCX_OK` with `*out` set. Errors: `IPCX_ERR_INVALID` (size 0 when creating,
+// size above the existing segment's, private key without create, unknown flags, NULL
+// `out`, unsupported option), `IPCX_ERR_NOT_FOUND` (no segment has the key),
+// `IPCX_ERR_EXISTS` (exclusive create of an existing key), `IPCX_ERR_LIMIT` (size above
+// /proc/sys/kernel/shmmax, named with its value; shmmni or shmall reached; not enough
+// memory), `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_BAD_HANDLE` (closed
+// options). On failure `*out` is NULL.
+// Ownership: close the handle with `ipcx_shm_segment_close`; the segment itself stays
+// until `ipcx_shm_segment_remove`.
+//
+// # Safety
+// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+ipcx_status ipcx_shm_segment_open(int32_t key, size_t size, uint32_t flags, const ipcx_options *opts, ipcx_shm_segment **out_segment);
+
+// Open an existing System V segment by its id (as `ipcs -m` shows, or as passed on by the
+// process that created a private segment).
+//
+// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out`), `IPCX_ERR_NOT_FOUND` (no segment
+// has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last detach),
+// `IPCX_ERR_PERMISSION` (its mode does not allow reading its status). On failure `*out` is
+// NULL.
+// Ownership: close with `ipcx_shm_segment_close`.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_open_id(int id, ipcx_shm_segment **out_segment);
+
+// The segment's id (for `ipcs`, for `ipcx_shm_segment_open_id` in another process).
+//
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*id` is -1.
+//
+// # Safety
+// `id` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
+
+// Attach the segment (shmat) and return it as a region of the segment's size. Close the
+// region (`ipcx_region_close`) to detach it (shmdt).
+//
+// Arguments: `flags` 0 (read-write) or `IPCX_SHM_READ_ONLY`.
+// Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
+// ipcx does not attach removed segments, although their existing attachments stay valid),
+// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
+// `IPCX_ERR_INVALID` (unknown flags, NULL `out`), `IPCX_ERR_BAD_HANDLE`. On failure `*out`
+// is NULL.
+// Ownership: the region is independent of the segment handle (close them in any order).
+// Fork: a forked child inherits the attachment (the attach count grows by one); it may
+// use and must close its copy of the region.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_attach(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
+
+// The segment's status: size, attach count, creator and last pids, times, mode, owner,
+// and whether it was removed (shmctl IPC_STAT).
+//
+// Errors: `IPCX_ERR_REMOVED` (the segment no longer exists), `IPCX_ERR_PERMISSION` (its
+// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`.
+// On failure `*info` is zeroed.
+//
+// # Safety
+// `info` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_stat(const ipcx_shm_segment *seg, ipcx_shm_segment_info *info);
+
+// Remove the segment (shmctl IPC_RMID). Its key is released at once (opening the key
+// finds nothing, or a new segment); every existing attachment, in any process, stays valid
+// and usable; the memory is freed at the last detach. New attaches are refused.
+//
+// Errors: `IPCX_ERR_REMOVED` (already removed, through this handle or elsewhere),
+// `IPCX_ERR_PERMISSION` (only the owner or creator may remove it), `IPCX_ERR_INVALID`
+// (NULL), `IPCX_ERR_BAD_HANDLE`. The handle stays open: close it as usual.
+//
+// # Safety
+// `seg` must be NULL or a handle from ipcx.
+ipcx_status ipcx_shm_segment_remove(ipcx_shm_segment *seg);
+
+// Free a segment handle. The segment and its attachments are unaffected (see
+// `ipcx_shm_segment_remove`). NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `seg` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
+
+// Open or create a POSIX shared memory object (shm_open).
+//
+// Arguments:
+// - `name`: "/name": one leading slash, no other, at most 255 bytes.
+// - `flags`: `IPCX_SHM_CREATE` (create if missing), `IPCX_SHM_EXCLUSIVE` (with create:
+//   fail if it exists), `IPCX_SHM_READ_ONLY` (open read-only: map read-only, no resize).
+// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
+//   not remove bits; used only when this call creates the object).
+//
+// A new object is empty: set its size with `ipcx_shm_set_size` before mapping it.
+// Errors: `IPCX_ERR_INVALID` (bad name, unknown flags, NULL argument, unsupported option),
+// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
+// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
+// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_unlink`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
+// NULL or a live options handle.
+ipcx_status ipcx_shm_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_shm **out_shm);
+
+// Set the size of a POSIX shared memory object. Growing reserves the memory in /dev/shm
+// at once (fallocate), so a full /dev/shm is reported here instead of as SIGBUS when a
+// page is first touched; the new bytes read as zero. Shrinking (ftruncate) while other
+// processes have it mapped makes their pages past the new end disappear: raw access there
+// raises SIGBUS, `ipcx_region_read`/`write` return `IPCX_ERR_REMOVED`. Existing regions
+// keep their length; map again to see the new size.
+//
+// Errors: `IPCX_ERR_PERMISSION` (opened read-only), `IPCX_ERR_LIMIT` (/dev/shm full,
+// named with the space left; above RLIMIT_FSIZE, refused before the kernel would send
+// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `shm` must be NULL or a handle from ipcx.
+ipcx_status ipcx_shm_set_size(ipcx_shm *shm, size_t size);
+
+// The current size of a POSIX shared memory object in bytes (fstat): what another process
+// set, too.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*size` is 0.
+//
+// # Safety
+// `size` must be NULL or valid for writing.
+ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *size);
+
+// Map a whole POSIX shared memory object (its current size), shared, as a region.
+//
+// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
+// `IPCX_SHM_READ_ONLY`.
+// The region's copies (`ipcx_region_read`/`write`) are safe against another process
+// shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
+// call per copy; see docs/shm.md.
+// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out`),
+// `IPCX_ERR_PERMISSION` (read-write map of a read-only handle), `IPCX_ERR_LIMIT` (address
+// space, max_map_count), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Ownership: the region is independent of the handle (close them in any order).
+// Fork: a forked child inherits the mapping and may use its copy of the region.
+//
+// # Safety
+// `out` must be NULL or valid for writing.
+ipcx_status ipcx_shm_map(const ipcx_shm *shm, uint32_t flags, ipcx_region **out_region);
+
+// Close a POSIX shared memory handle (its descriptor). Regions mapped from it stay valid;
+// the object stays until unlinked. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+//
+// # Safety
+// `shm` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_shm_close(ipcx_shm *shm);
+
+// Remove the name of a POSIX shared memory object (shm_unlink). Processes that have it
+// open or mapped keep using it; the memory is freed when the last one lets go. The name
+// can then be created anew. Only POSIX shared memory objects are removed by this call.
+//
+// Errors: `IPCX_ERR_INVALID` (bad or NULL name), `IPCX_ERR_NOT_FOUND`,
+// `IPCX_ERR_PERMISSION`.
+//
+// # Safety
+// `name` must be NULL or a NUL-terminated string.
+ipcx_status ipcx_shm_unlink(const char *name);
+
+// Map a file shared (MAP_SHARED): every process that maps the same file, related or not,
+// sees the same bytes; `ipcx_region_sync` writes them to the file (msync); closing the
+// region unmaps it.
+//
+// Arguments:
+// - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
+// - `flags`: `IPCX_SHM_CREATE` (create the file if missing, mode from the options,
+//   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
+//   space), `IPCX_SHM_EXCLUSIVE` (with create: fail if it exists), `IPCX_SHM_READ_ONLY`.
+// - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
+//   file shorter than `size` is an error unless `IPCX_SHM_CREATE` extends it: touching a
+//   mapping past the end of a file raises SIGBUS. Files are never shrunk.
+// - `opts`: NULL or options; honoured: mode.
+//
+// The region's copies are safe against another process truncating the file
+// (`IPCX_ERR_REMOVED` instead of SIGBUS); see docs/shm.md.
+// Errors: `IPCX_ERR_INVALID` (bad path, not a regular file, empty file with size 0, file
+// shorter than `size` without create, size above SSIZE_MAX, unknown flags, NULL
+// argument), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_EXISTS` (exclusive create),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space to extend the file, RLIMIT_FSIZE,
+// descriptors, address space). On failure `*out` is NULL, and a file this call created is
+// removed again.
+// Ownership: close the region with `ipcx_region_close`. The file is the caller's: ipcx
+// never removes it after a successful call.
+// Fork: a forked child inherits the mapping and may use its copy of the region.
+//
+// # Safety
+// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
+// NULL or a live options handle.
+ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const ipcx_options *opts, ipcx_region **out_region);
+
 // Add signal `signo` to `*set`.
 //
 // Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
@@ -2264,216 +2674,6 @@ ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *fd);
 // # Safety
 // `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
 ipcx_status ipcx_notifier_close(ipcx_notifier *n);
-
-// Create or open the System V segment of `key` (shmget).
-//
-// Arguments:
-// - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
-//   every time; requires `IPCX_SHM_CREATE`).
-// - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
-//   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
-//   larger size than the segment's is an error.
-// - `flags`: 0 (open an existing segment), `IPCX_SHM_CREATE` (create if missing),
-//   `IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE` (create, fail if it exists).
-// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
-//   when the segment is created).
-//
-// Returns: `IPCX_OK` with `*out` set. Errors: `IPCX_ERR_INVALID` (size 0 when creating,
-// size above the existing segment's, private key without create, unknown flags, NULL
-// `out`, unsupported option), `IPCX_ERR_NOT_FOUND` (no segment has the key),
-// `IPCX_ERR_EXISTS` (exclusive create of an existing key), `IPCX_ERR_LIMIT` (size above
-// /proc/sys/kernel/shmmax, named with its value; shmmni or shmall reached; not enough
-// memory), `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_BAD_HANDLE` (closed
-// options). On failure `*out` is NULL.
-// Ownership: close the handle with `ipcx_shm_segment_close`; the segment itself stays
-// until `ipcx_shm_segment_remove`.
-//
-// # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
-ipcx_status ipcx_shm_segment_open(int32_t key, size_t size, uint32_t flags, const ipcx_options *opts, ipcx_shm_segment **out_segment);
-
-// Open an existing System V segment by its id (as `ipcs -m` shows, or as passed on by the
-// process that created a private segment).
-//
-// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out`), `IPCX_ERR_NOT_FOUND` (no segment
-// has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last detach),
-// `IPCX_ERR_PERMISSION` (its mode does not allow reading its status). On failure `*out` is
-// NULL.
-// Ownership: close with `ipcx_shm_segment_close`.
-//
-// # Safety
-// `out` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_open_id(int id, ipcx_shm_segment **out_segment);
-
-// The segment's id (for `ipcs`, for `ipcx_shm_segment_open_id` in another process).
-//
-// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*id` is -1.
-//
-// # Safety
-// `id` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
-
-// Attach the segment (shmat) and return it as a region of the segment's size. Close the
-// region (`ipcx_region_close`) to detach it (shmdt).
-//
-// Arguments: `flags` 0 (read-write) or `IPCX_SHM_READ_ONLY`.
-// Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
-// ipcx does not attach removed segments, although their existing attachments stay valid),
-// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
-// `IPCX_ERR_INVALID` (unknown flags, NULL `out`), `IPCX_ERR_BAD_HANDLE`. On failure `*out`
-// is NULL.
-// Ownership: the region is independent of the segment handle (close them in any order).
-// Fork: a forked child inherits the attachment (the attach count grows by one); it may
-// use and must close its copy of the region.
-//
-// # Safety
-// `out` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_attach(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
-
-// The segment's status: size, attach count, creator and last pids, times, mode, owner,
-// and whether it was removed (shmctl IPC_STAT).
-//
-// Errors: `IPCX_ERR_REMOVED` (the segment no longer exists), `IPCX_ERR_PERMISSION` (its
-// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`.
-// On failure `*info` is zeroed.
-//
-// # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_stat(const ipcx_shm_segment *seg, ipcx_shm_segment_info *info);
-
-// Remove the segment (shmctl IPC_RMID). Its key is released at once (opening the key
-// finds nothing, or a new segment); every existing attachment, in any process, stays valid
-// and usable; the memory is freed at the last detach. New attaches are refused.
-//
-// Errors: `IPCX_ERR_REMOVED` (already removed, through this handle or elsewhere),
-// `IPCX_ERR_PERMISSION` (only the owner or creator may remove it), `IPCX_ERR_INVALID`
-// (NULL), `IPCX_ERR_BAD_HANDLE`. The handle stays open: close it as usual.
-//
-// # Safety
-// `seg` must be NULL or a handle from ipcx.
-ipcx_status ipcx_shm_segment_remove(ipcx_shm_segment *seg);
-
-// Free a segment handle. The segment and its attachments are unaffected (see
-// `ipcx_shm_segment_remove`). NULL is a no-op.
-//
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
-//
-// # Safety
-// `seg` must be NULL or a handle from ipcx; no other thread may be using it.
-ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
-
-// Open or create a POSIX shared memory object (shm_open).
-//
-// Arguments:
-// - `name`: "/name": one leading slash, no other, at most 255 bytes.
-// - `flags`: `IPCX_SHM_CREATE` (create if missing), `IPCX_SHM_EXCLUSIVE` (with create:
-//   fail if it exists), `IPCX_SHM_READ_ONLY` (open read-only: map read-only, no resize).
-// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
-//   not remove bits; used only when this call creates the object).
-//
-// A new object is empty: set its size with `ipcx_shm_set_size` before mapping it.
-// Errors: `IPCX_ERR_INVALID` (bad name, unknown flags, NULL argument, unsupported option),
-// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
-// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
-// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
-// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_unlink`.
-//
-// # Safety
-// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-// NULL or a live options handle.
-ipcx_status ipcx_shm_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_shm **out_shm);
-
-// Set the size of a POSIX shared memory object. Growing reserves the memory in /dev/shm
-// at once (fallocate), so a full /dev/shm is reported here instead of as SIGBUS when a
-// page is first touched; the new bytes read as zero. Shrinking (ftruncate) while other
-// processes have it mapped makes their pages past the new end disappear: raw access there
-// raises SIGBUS, `ipcx_region_read`/`write` return `IPCX_ERR_REMOVED`. Existing regions
-// keep their length; map again to see the new size.
-//
-// Errors: `IPCX_ERR_PERMISSION` (opened read-only), `IPCX_ERR_LIMIT` (/dev/shm full,
-// named with the space left; above RLIMIT_FSIZE, refused before the kernel would send
-// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// `shm` must be NULL or a handle from ipcx.
-ipcx_status ipcx_shm_set_size(ipcx_shm *shm, size_t size);
-
-// The current size of a POSIX shared memory object in bytes (fstat): what another process
-// set, too.
-//
-// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*size` is 0.
-//
-// # Safety
-// `size` must be NULL or valid for writing.
-ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *size);
-
-// Map a whole POSIX shared memory object (its current size), shared, as a region.
-//
-// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
-// `IPCX_SHM_READ_ONLY`.
-// The region's copies (`ipcx_region_read`/`write`) are safe against another process
-// shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
-// call per copy; see docs/shm.md.
-// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out`),
-// `IPCX_ERR_PERMISSION` (read-write map of a read-only handle), `IPCX_ERR_LIMIT` (address
-// space, max_map_count), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
-// Ownership: the region is independent of the handle (close them in any order).
-// Fork: a forked child inherits the mapping and may use its copy of the region.
-//
-// # Safety
-// `out` must be NULL or valid for writing.
-ipcx_status ipcx_shm_map(const ipcx_shm *shm, uint32_t flags, ipcx_region **out_region);
-
-// Close a POSIX shared memory handle (its descriptor). Regions mapped from it stay valid;
-// the object stays until unlinked. NULL is a no-op.
-//
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
-//
-// # Safety
-// `shm` must be NULL or a handle from ipcx; no other thread may be using it.
-ipcx_status ipcx_shm_close(ipcx_shm *shm);
-
-// Remove the name of a POSIX shared memory object (shm_unlink). Processes that have it
-// open or mapped keep using it; the memory is freed when the last one lets go. The name
-// can then be created anew. Only POSIX shared memory objects are removed by this call.
-//
-// Errors: `IPCX_ERR_INVALID` (bad or NULL name), `IPCX_ERR_NOT_FOUND`,
-// `IPCX_ERR_PERMISSION`.
-//
-// # Safety
-// `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_shm_unlink(const char *name);
-
-// Map a file shared (MAP_SHARED): every process that maps the same file, related or not,
-// sees the same bytes; `ipcx_region_sync` writes them to the file (msync); closing the
-// region unmaps it.
-//
-// Arguments:
-// - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
-// - `flags`: `IPCX_SHM_CREATE` (create the file if missing, mode from the options,
-//   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
-//   space), `IPCX_SHM_EXCLUSIVE` (with create: fail if it exists), `IPCX_SHM_READ_ONLY`.
-// - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
-//   file shorter than `size` is an error unless `IPCX_SHM_CREATE` extends it: touching a
-//   mapping past the end of a file raises SIGBUS. Files are never shrunk.
-// - `opts`: NULL or options; honoured: mode.
-//
-// The region's copies are safe against another process truncating the file
-// (`IPCX_ERR_REMOVED` instead of SIGBUS); see docs/shm.md.
-// Errors: `IPCX_ERR_INVALID` (bad path, not a regular file, empty file with size 0, file
-// shorter than `size` without create, size above SSIZE_MAX, unknown flags, NULL
-// argument), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_EXISTS` (exclusive create),
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space to extend the file, RLIMIT_FSIZE,
-// descriptors, address space). On failure `*out` is NULL, and a file this call created is
-// removed again.
-// Ownership: close the region with `ipcx_region_close`. The file is the caller's: ipcx
-// never removes it after a successful call.
-// Fork: a forked child inherits the mapping and may use its copy of the region.
-//
-// # Safety
-// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-// NULL or a live options handle.
-ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const ipcx_options *opts, ipcx_region **out_region);
 
 // Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
 // one end sends, the other receives, both ways. After fork, one process keeps `a` and
@@ -2893,206 +3093,6 @@ ipcx_status ipcx_sock_peer_address(const ipcx_sock *s, char *buf, size_t *len);
 // # Safety
 // `s` must be NULL or a handle from ipcx.
 ipcx_status ipcx_sock_set_nodelay(ipcx_sock *s, bool on);
-
-// Open, or create, the named ring `name` and attach to it as producer or consumer.
-//
-// Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
-// at most 255 bytes); `flags`: exactly one of `IPCX_RING_PRODUCER` /
-// `IPCX_RING_CONSUMER`, optionally `IPCX_RING_CREATE` (create if missing),
-// `IPCX_RING_EXCL` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
-// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
-// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
-// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
-// `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
-// existing ring.
-// Semantics: the memory is allocated at creation (no SIGBUS later when /dev/shm is
-// full). Opening a ring whose users all died recovers it: dead attachments are freed,
-// a lock a dead process held is taken over, a half-written message is dropped, complete
-// ones are kept. A ring whose creator died while initialising it, or whose header is
-// corrupted, is re-initialised when nobody is attached. An object that is not an ipcx
-// ring is never modified.
-// Errors: `IPCX_ERR_INVALID` (bad name, flags or options; the name exists but is not an
-// ipcx ring; explicit options differ from the existing ring), `IPCX_ERR_NOT_FOUND` (no
-// such ring, without CREATE), `IPCX_ERR_EXISTS` (EXCL and it exists), `IPCX_ERR_IN_USE`
-// (SPSC ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64
-// attachments, /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_PROTOCOL` (corrupted header while someone is attached),
-// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
-// options). On failure `*out` is NULL.
-// Ownership: close with `ipcx_ring_close`; the ring itself stays until
-// `ipcx_ring_unlink`.
-// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
-// ring by name.
-//
-// # Safety
-// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
-ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_ring **out_ring);
-
-// Create an anonymous ring, shared with the processes forked afterwards: one producer
-// end and one consumer end (the pattern of `ipcx_pipe_create`: fork, then each process
-// closes the end it does not use).
-//
-// Arguments: `opts` may be NULL (honoured: capacity, max_message, spin); `flags`: 0 or
-// `IPCX_RING_MPMC` (then forked children using the producer end become separate
-// producers, and the same for consumers).
-// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
-// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
-// out-handles are NULL.
-// Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
-// process that uses it.
-// Fork: after fork each process closes the end it does not use; an end stays alive while
-// any process still holds it, so a consumer sees `IPCX_ERR_CLOSED` only once every copy
-// of the producer end is closed (or its processes died).
-//
-// # Safety
-// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
-ipcx_status ipcx_ring_create_anonymous(const ipcx_options *opts, uint32_t flags, ipcx_ring **producer, ipcx_ring **consumer);
-
-// Close a ring end and free the handle. NULL is a no-op.
-//
-// An outstanding reservation is aborted; an outstanding borrowed message is released
-// (consumed). The peers learn at once that this end is gone (unless another process
-// still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
-// and no producer is left; a producer gets it when no consumer is left. Pointers from
-// `ipcx_ring_reserve`/`_borrow` become invalid.
-// Fork: closing in one process does not affect the copies other processes hold; only
-// what this process has outstanding is aborted or released.
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
-//
-// # Safety
-// `r` must be NULL or a handle from ipcx; no other thread may be using it.
-ipcx_status ipcx_ring_close(ipcx_ring *r);
-
-// Remove the named ring. Only an ipcx ring is removed (its header is checked first);
-// attached ends keep working until closed, and a later `ipcx_ring_open` with
-// `IPCX_RING_CREATE` makes a new ring.
-//
-// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
-// ring: not removed), `IPCX_ERR_PERMISSION`.
-//
-// # Safety
-// `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_ring_unlink(const char *name);
-
-// Send one message (producer): copied into the ring, delivered whole.
-//
-// Arguments: `buf`/`len`, the message (`buf` may be NULL when `len` is 0; zero-length
-// messages are delivered); `timeout_ms` bounds the wait for room.
-// Waiting: spins for the spin budget, then sleeps on a futex; the consumer wakes it with
-// at most one system call, and only when it sleeps.
-// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing sent), `IPCX_ERR_CLOSED` (no
-// consumer: it closed, or died; a consumer that is killed is noticed within about
-// 100 ms of waiting for room), `IPCX_ERR_TOO_BIG` (above the ring's max_message),
-// `IPCX_ERR_INVALID` (consumer handle, NULL buffer with a length, bad timeout),
-// `IPCX_ERR_IN_USE` (a reservation is outstanding; or another process uses this SPSC
-// end), `IPCX_ERR_PROTOCOL` (the shared memory is corrupted; sticky),
-// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// `buf` must be valid for reading `len` bytes.
-ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t timeout_ms);
-
-// Receive one message (consumer), copied into `buf`.
-//
-// Arguments: `len` in: the capacity of `buf`; out: the message length (with
-// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
-// errors); `timeout_ms`.
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
-// closed or died: a killed producer is noticed within about 100 ms),
-// `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index
-// out of range; nothing out of bounds was read; sticky), `IPCX_ERR_INVALID` (producer
-// handle, NULL `len` or buffer), `IPCX_ERR_IN_USE` (a borrowed message is outstanding),
-// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes.
-ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
-
-// Reserve room for a message of up to `len` bytes and get a pointer to write it in
-// place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with
-// `ipcx_ring_abort`.
-//
-// Arguments: `len` (0 allowed); `ptr` receives the address (8-byte aligned; writable for
-// `len` bytes, until commit, abort or close); `timeout_ms` bounds the wait for room.
-// On an MPMC ring the producers' lock is held until commit or abort: other producers
-// wait meanwhile.
-// Errors: as `ipcx_ring_send`; `IPCX_ERR_IN_USE` if a reservation is already
-// outstanding (one per handle). On failure `*ptr` is NULL.
-// Ownership: the memory belongs to the ring; closing the handle aborts the reservation.
-//
-// # Safety
-// `ptr` must be NULL or valid for writing.
-ipcx_status ipcx_ring_reserve(ipcx_ring *r, size_t len, void **ptr, int64_t timeout_ms);
-
-// Publish the reserved message with its final length `len` (at most what was
-// reserved; 0 allowed). The consumer sees it whole, never before this call.
-//
-// Errors: `IPCX_ERR_INVALID` (no reservation outstanding; `len` above the reservation:
-// the reservation stays), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
-//
-// # Safety
-// `r` must be NULL or a handle from ipcx.
-ipcx_status ipcx_ring_commit(ipcx_ring *r, size_t len);
-
-// Drop the outstanding reservation: nothing is published.
-//
-// Errors: `IPCX_ERR_INVALID` (no reservation outstanding, consumer handle),
-// `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// `r` must be NULL or a handle from ipcx.
-ipcx_status ipcx_ring_abort(ipcx_ring *r);
-
-// Borrow the next message in place (zero-copy receive): `*ptr`/`*len` describe it in the
-// shared memory until `ipcx_ring_release`.
-//
-// The bytes live in memory the producer can write: with an untrusted producer, copy them
-// before validating them. On an MPMC ring the consumers' lock is held until release.
-// Errors: as `ipcx_ring_recv` (no TOO_BIG); `IPCX_ERR_IN_USE` if a borrowed message is
-// already outstanding (one per handle). On failure `*ptr` is NULL and `*len` 0.
-// Ownership: the memory belongs to the ring; closing the handle releases the message.
-//
-// # Safety
-// `ptr`/`len` must be NULL or valid for writing.
-ipcx_status ipcx_ring_borrow(ipcx_ring *r, const void **ptr, size_t *len, int64_t timeout_ms);
-
-// Release the borrowed message: it is consumed and its space returns to the producers.
-//
-// Errors: `IPCX_ERR_INVALID` (nothing borrowed, producer handle),
-// `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// `r` must be NULL or a handle from ipcx.
-ipcx_status ipcx_ring_release(ipcx_ring *r);
-
-// A descriptor for poll/epoll (consumers): readable when a message may be available,
-// or when every producer is gone.
-//
-// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
-// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
-// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
-// Costs nothing to the producers while nobody polls; while armed, the first message
-// costs its producer one datagram. The descriptor (an epoll descriptor) stays owned by
-// the handle: do not close or read it. It is close-on-exec; after fork, call this again
-// in the process that polls.
-// Errors: `IPCX_ERR_INVALID` (producer handle, NULL `fd`), `IPCX_ERR_IN_USE` (another
-// handle polls this consumer slot), `IPCX_ERR_LIMIT` (descriptors),
-// `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
-//
-// # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_ring_fd(ipcx_ring *r, int *fd);
-
-// Describe a ring end. Any out-pointer may be NULL.
-//
-// Arguments: `capacity` receives the data capacity in bytes (a power of two);
-// `max_message` the largest message; `flags` `IPCX_RING_PRODUCER` or
-// `IPCX_RING_CONSUMER`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
-// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
-//
-// # Safety
-// Out-pointers must be NULL or valid for writing.
-ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_message, uint32_t *flags);
 
 #ifdef __cplusplus
 }  // extern "C"
