@@ -24,3 +24,7 @@ pub mod sync;
 pub mod time;
 
 pub mod ffi;
+
+/// Fuzz harnesses: built only by the `fuzz/` package (`--cfg fuzzing`), see docs/testing.md.
+#[cfg(fuzzing)]
+pub mod fuzz;

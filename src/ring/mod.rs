@@ -29,6 +29,10 @@ mod poll;
 mod shm;
 mod wait;
 
+/// The ring's fuzz harness (`--cfg fuzzing` only).
+#[cfg(fuzzing)]
+pub mod fuzz;
+
 use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

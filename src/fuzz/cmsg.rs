@@ -1,0 +1,4 @@
+//! stub
+
+/// The fuzz entry point.
+pub fn run(_data: &[u8]) {}
