@@ -667,7 +667,14 @@ impl Ring {
             self.lock_side(&mut tmo, op)?;
         }
         let (rec, used) = place(self.pos, record_size(len), &self.g);
-        if self.pos.wrapping_sub(self.cached) + used + SLACK > self.g.capacity {
+        // Saturating: a hostile head (cached) ahead of the tail must not wrap the sum below
+        // the capacity and skip the check; the slow path validates the indices.
+        if self
+            .pos
+            .wrapping_sub(self.cached)
+            .saturating_add(used + SLACK)
+            > self.g.capacity
+        {
             if let Err(e) = self.wait_space(used, &mut tmo, op) {
                 self.unlock();
                 return Err(self.fail(e));

@@ -184,6 +184,14 @@ fn corrupted_indices_never_lead_out_of_bounds() {
             Ok(n) => assert!(n <= 8),
         }
     }
+    // An MPMC head ahead of the tail when the producer first looks (found by the ring
+    // fuzz target): the room check must not wrap around and let the record through.
+    let (mut p, _c) = pair(4096, MPMC);
+    p.h().cons.0.pos.store(64, Ordering::SeqCst);
+    assert_eq!(
+        p.send(&[1u8; 100], 0, "send").unwrap_err().status,
+        Status::IPCX_ERR_PROTOCOL
+    );
     // MPMC producers read the shared tail under their lock.
     let (mut p, _c) = pair(4096, MPMC);
     p.h().prod.0.pos.store(12, Ordering::SeqCst);
