@@ -634,7 +634,7 @@ impl Ring {
             let pos = t & self.g.mask;
             match decode(self.word(pos).load(Ordering::Acquire), pos, &self.g)? {
                 Rec::Empty => return Ok(t),
-                Rec::Msg { size, .. } | Rec::Pad { size } => t += size,
+                Rec::Msg { size, .. } | Rec::Pad { size } => t = t.wrapping_add(size),
             }
             if check_used(t, head, &self.g)? + SLACK > self.g.capacity {
                 break;
@@ -698,9 +698,9 @@ impl Ring {
         let tail = self.pos;
         let pos = tail & self.g.mask;
         let new_tail = if rec == pos {
-            tail + size
+            tail.wrapping_add(size)
         } else {
-            tail + (self.g.capacity - pos) + size
+            tail.wrapping_add(self.g.capacity - pos + size)
         };
         self.word(new_tail & self.g.mask)
             .store(0, Ordering::Relaxed);
@@ -889,7 +889,7 @@ impl Ring {
             match decode(w, pos, &self.g) {
                 Ok(Rec::Msg { len, size }) => return Ok((pos, len as usize, size)),
                 Ok(Rec::Pad { size }) => {
-                    self.pos += size;
+                    self.pos = self.pos.wrapping_add(size);
                     self.h().cons.0.pos.store(self.pos, Ordering::Release);
                 }
                 Ok(Rec::Empty) => {
@@ -907,7 +907,7 @@ impl Ring {
     /// one sleeps.
     #[inline(always)]
     fn consume(&mut self, size: u64) {
-        self.pos += size;
+        self.pos = self.pos.wrapping_add(size);
         self.h().cons.0.pos.store(self.pos, Ordering::Release);
         if self.locked {
             self.unlock();
@@ -1068,7 +1068,7 @@ impl Drop for Ring {
             // Closing releases what this process has outstanding (nng's rule).
             match self.pending {
                 Pending::Borrowed { size } if self.broken.is_none() => {
-                    self.pos += size;
+                    self.pos = self.pos.wrapping_add(size);
                     self.side().pos.store(self.pos, Ordering::Release);
                     wait::wake_everyone(&self.h().space_wait.0.word);
                 }

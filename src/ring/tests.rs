@@ -192,6 +192,25 @@ fn corrupted_indices_never_lead_out_of_bounds() {
         p.send(&[1u8; 100], 0, "send").unwrap_err().status,
         Status::IPCX_ERR_PROTOCOL
     );
+    // Indices a peer set near 2^64 wrap around instead of overflowing (found by the ring
+    // fuzz target: an overflow panic in debug builds); the ring stays consistent.
+    let (mut p, mut c) = pair(4096, MPMC);
+    p.h()
+        .prod
+        .0
+        .pos
+        .store(0u64.wrapping_sub(64), Ordering::SeqCst);
+    p.h()
+        .cons
+        .0
+        .pos
+        .store(0u64.wrapping_sub(64), Ordering::SeqCst);
+    let mut b = [0u8; 128];
+    for i in 0..3u8 {
+        p.send(&[i; 100], 0, "send").unwrap();
+        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 100);
+        assert_eq!(b[..100], [i; 100]);
+    }
     // MPMC producers read the shared tail under their lock.
     let (mut p, _c) = pair(4096, MPMC);
     p.h().prod.0.pos.store(12, Ordering::SeqCst);
