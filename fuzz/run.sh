@@ -25,7 +25,58 @@ build() {
   cargo build --locked --release --target "$triple" --manifest-path "$here/Cargo.toml" --bins >&2
 }
 
+# The msgq target works on a real System V queue; it records the queue's id here so that
+# the queue is removed even when the fuzzer stops on a finding (abort).
+export IPCX_FUZZ_TRACK="${TMPDIR:-/tmp}/ipcx-fuzz-track.$$"
+cleanup() {
+  if [ -f "$IPCX_FUZZ_TRACK" ]; then
+    while read -r id; do ipcrm -q "$id" 2>/dev/null || true; done <"$IPCX_FUZZ_TRACK"
+    rm -f "$IPCX_FUZZ_TRACK"
+  fi
+}
+trap cleanup EXIT
+
+# fuzz TARGET SECONDS: new inputs go to fuzz/work/TARGET (not committed), seeded by the
+# committed corpus; findings go to fuzz/artifacts/.
+fuzz() {
+  local t=$1 secs=$2
+  mkdir -p "$here/work/$t" "$here/artifacts" "$here/corpus/$t"
+  echo "== fuzz $t for ${secs}s"
+  # shellcheck disable=SC2086
+  "$bin/$t" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=1024 \
+    -artifact_prefix="$here/artifacts/$t-" ${IPCX_FUZZ_ARGS:-} "$here/work/$t" "$here/corpus/$t"
+}
+
+# replay TARGET: run every committed input once (regression inputs included).
+replay() {
+  local t=$1
+  local files=("$here/corpus/$t"/*)
+  [ -e "${files[0]}" ] || { echo "== replay $t: no corpus"; return 0; }
+  echo "== replay $t: ${#files[@]} inputs"
+  "$bin/$t" -timeout=10 -rss_limit_mb=1024 "${files[@]}" 2>&1 | grep -vE '^(Running|Executed) ' || true
+  # grep above only trims the log; the status is the fuzzer's.
+  "$bin/$t" -timeout=10 -rss_limit_mb=1024 "${files[@]}" >/dev/null 2>&1
+}
+
 case "${1:-}" in
-  "") echo "targets: ${targets[*]}"; echo "usage: $0 TARGET|all SECONDS | replay [TARGET] | build"; exit 0;;
+  ""|-h|--help)
+    echo "targets: ${targets[*]}"
+    echo "usage: $0 TARGET|all SECONDS   fuzz (SECONDS per target)"
+    echo "       $0 replay [TARGET]      run the committed corpus once"
+    echo "       $0 build                build only"
+    exit 0;;
   build) build; exit 0;;
+  replay)
+    build
+    if [ -n "${2:-}" ]; then replay "$2"; else for t in "${targets[@]}"; do replay "$t"; done; fi
+    echo "replay: all inputs passed";;
+  *)
+    secs="${2:?seconds}"
+    build
+    if [ "$1" = all ]; then
+      for t in "${targets[@]}"; do fuzz "$t" "$secs"; done
+    else
+      [[ " ${targets[*]} " == *" $1 "* ]] || { echo "unknown target $1 (${targets[*]})"; exit 2; }
+      fuzz "$1" "$secs"
+    fi;;
 esac

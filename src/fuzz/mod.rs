@@ -63,11 +63,10 @@ impl<'a> Input<'a> {
 
 /// The largest single allocation a harness may see. A parser that sizes an allocation
 /// from a peer's length field (a 4 GiB frame header, a ring index past the end) trips it.
-pub const ALLOC_LIMIT: usize = 4 << 20;
+const ALLOC_LIMIT: usize = 4 << 20;
 
-/// A global allocator for the fuzz binaries: the system allocator, aborting (through a
-/// panic, which the fuzzer reports with the input) on any allocation above
-/// [`ALLOC_LIMIT`].
+/// A global allocator for the fuzz binaries: the system allocator, aborting (libFuzzer
+/// reports the input as a crash) on any allocation above [`ALLOC_LIMIT`].
 pub struct LimitAlloc;
 
 // SAFETY: forwards to the system allocator unchanged.

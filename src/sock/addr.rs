@@ -14,7 +14,7 @@
 //! An unnamed Unix socket prints as the empty string. Bytes of a Unix name that are not
 //! printable text are shown as `\xNN`.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -370,6 +370,16 @@ pub fn numeric(s: &str) -> Option<SockAddr> {
     s.parse::<SocketAddr>().ok().map(SockAddr::inet)
 }
 
+/// Fuzz builds never reach the resolver (no name service traffic from random input).
+#[cfg(fuzzing)]
+fn getaddrinfo(s: &str, _: &HostPort<'_>, _: libc::c_int, _: bool) -> Result<Vec<SockAddr>> {
+    Err(Error::new(
+        Status::IPCX_ERR_NOT_FOUND,
+        format!("getaddrinfo({s:?}): not called in fuzz builds"),
+    ))
+}
+
+#[cfg(not(fuzzing))]
 fn getaddrinfo(
     s: &str,
     hp: &HostPort<'_>,
@@ -396,7 +406,7 @@ fn getaddrinfo(
     if rc != 0 {
         let errno = nix::errno::Errno::last();
         // SAFETY: gai_strerror returns a static string.
-        let why = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) }.to_string_lossy();
+        let why = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) }.to_string_lossy();
         let status = match rc {
             libc::EAI_NONAME | libc::EAI_NODATA | libc::EAI_AGAIN | libc::EAI_FAIL => {
                 Status::IPCX_ERR_NOT_FOUND
