@@ -152,7 +152,11 @@ pub(crate) unsafe fn get_ref<'a, T: Handle>(p: *const T) -> Result<&'a T> {
 /// registry only when that misses.
 #[inline(always)]
 fn validate<T: Handle>(p: *const T) -> Result<()> {
-    if table_has(p as usize, T::KIND) { Ok(()) } else { validate_slow(p) }
+    if table_has(p as usize, T::KIND) {
+        Ok(())
+    } else {
+        validate_slow(p)
+    }
 }
 
 #[cold]
