@@ -344,9 +344,14 @@ fn split_host_port(s: &str) -> Result<HostPort<'_>> {
 /// Name resolution may block (DNS): it is not bounded by a call's timeout.
 pub fn resolve(s: &str, socktype: libc::c_int, passive: bool) -> Result<Vec<SockAddr>> {
     if s.len() > 1024 || s.contains('\0') {
+        // The first 64 bytes or a little less: never cut inside a character.
+        let mut end = s.len().min(64);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
         return Err(Error::invalid(format!(
             "address {:?}... is too long or contains a NUL byte",
-            &s[..s.len().min(64)]
+            &s[..end]
         )));
     }
     let hp = split_host_port(s)?;
@@ -490,6 +495,15 @@ mod tests {
         for s in ["127.0.0.1:5000", "[::1]:80", "0.0.0.0:0"] {
             let a = resolve(s, libc::SOCK_STREAM, false).unwrap();
             assert_eq!(a[0].text(), s);
+        }
+        // Refused, not a panic, when the quoted prefix would end inside a character
+        // (found by the addr fuzz target).
+        for bad in [
+            format!("{}\u{15a}\0", "\0".repeat(63)),
+            "\u{e9}".repeat(600),
+        ] {
+            let e = resolve(&bad, libc::SOCK_STREAM, false).unwrap_err();
+            assert_eq!(e.status, Status::IPCX_ERR_INVALID);
         }
         let any = resolve(":7", libc::SOCK_STREAM, true).unwrap();
         assert_eq!(any[0].text(), "[::]:7");
