@@ -25,6 +25,7 @@ pub mod time;
 
 pub mod ffi;
 
-/// Fuzz harnesses: built only by the `fuzz/` package (`--cfg fuzzing`), see docs/testing.md.
-#[cfg(fuzzing)]
+/// Fuzz harnesses: built by the `fuzz/` package (`--cfg fuzzing`), and by the unit tests,
+/// which replay the committed corpus through them (see docs/testing.md).
+#[cfg(any(fuzzing, test))]
 pub mod fuzz;

@@ -102,10 +102,7 @@ pub fn run(data: &[u8]) {
         // SAFETY: just created.
         fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
     }
-    let nums: Vec<RawFd> = fds
-        .iter()
-        .map(|f| std::os::fd::AsRawFd::as_raw_fd(f))
-        .collect();
+    let nums: Vec<RawFd> = fds.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     let mut out = vec![-1; room];
     let (given, err) = Received { fds, cut }.hand_over(&mut out);
     assert_eq!(given, total.min(room));

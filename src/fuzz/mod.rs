@@ -1,8 +1,9 @@
-//! Fuzz harnesses (compiled only with `--cfg fuzzing`, by the `fuzz/` package; see
-//! docs/testing.md). Each `run` takes the fuzzer's bytes, drives one parser of
-//! peer-controlled data, and checks what it returned against a model: any difference, a
-//! panic (overflow checks and debug assertions are on), or an out-of-bounds access is a
-//! finding. Nothing here is part of the library's release build or its header.
+//! Fuzz harnesses (compiled with `--cfg fuzzing` by the `fuzz/` package, and into the
+//! unit tests, which replay the committed corpus; see docs/testing.md). Each `run` takes
+//! the fuzzer's bytes, drives one parser of peer-controlled data, and checks what it
+//! returned against a model: any difference, a panic (overflow checks and debug
+//! assertions are on in the fuzz build), or an out-of-bounds access is a finding. Nothing
+//! here is part of the library's release build or its header.
 //!
 //! The ring's harness lives in `src/ring/fuzz.rs` (it needs the ring's private items).
 
@@ -99,5 +100,74 @@ fn check_size(n: usize) {
         // SAFETY: writing a static buffer to stderr.
         unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    type Harness = (&'static str, fn(&[u8]));
+
+    /// The harnesses and their corpus directories.
+    const TARGETS: [Harness; 6] = [
+        ("frame", super::frame::run),
+        ("ring", super::ring::run),
+        ("names", super::names::run),
+        ("addr", super::addr::run),
+        ("msgq", super::msgq::run),
+        ("cmsg", super::cmsg::run),
+    ];
+
+    /// Every committed corpus input (seeds, and the regression inputs of past findings)
+    /// through its harness, without libFuzzer. Runs in a child process (this test binary
+    /// again, one test, one thread): the cmsg harness counts the process's descriptors,
+    /// which other tests running in parallel would change.
+    #[test]
+    fn fuzz_corpus_replays() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "fuzz::tests::replay_child",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .args(["--nocapture", "-q"])
+            .env("IPCX_FUZZ_REPLAY", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "corpus replay failed:\n{text}");
+        assert!(text.contains("1 passed"), "the replay did not run:\n{text}");
+    }
+
+    #[test]
+    #[ignore = "run by fuzz_corpus_replays in a child process"]
+    fn replay_child() {
+        if std::env::var_os("IPCX_FUZZ_REPLAY").is_none() {
+            return;
+        }
+        // Removes the System V queue of the msgq harness even when an input fails.
+        struct Close;
+        impl Drop for Close {
+            fn drop(&mut self) {
+                super::msgq::close();
+            }
+        }
+        let _close = Close;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        for (target, run) in TARGETS {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(target))
+                .unwrap_or_else(|e| panic!("fuzz/corpus/{target}: {e}"))
+                .map(|e| e.unwrap().path())
+                .collect();
+            files.sort();
+            assert!(!files.is_empty(), "fuzz/corpus/{target} is empty");
+            for f in files {
+                println!("{}", f.display());
+                run(&std::fs::read(&f).unwrap());
+            }
+        }
     }
 }

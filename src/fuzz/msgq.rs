@@ -53,11 +53,34 @@ fn mtype(inp: &mut Input<'_>) -> c_long {
     }
 }
 
+/// Remove the queue (at exit, and at the end of the corpus replay in the unit tests).
+pub fn close() {
+    let mut guard = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(mut q) = guard.take() {
+        let _ = q.remove();
+    }
+}
+
 /// The fuzz entry point.
 pub fn run(data: &[u8]) {
     let mut guard = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
     let q = guard.get_or_insert_with(|| {
         let q = MsgQueue::open(PRIVATE, CREATE, &Options::default()).expect("msgget");
+        // Removed at exit (libFuzzer exits normally at the end of a run); after an abort
+        // (a finding), fuzz/run.sh removes the ids recorded in IPCX_FUZZ_TRACK.
+        extern "C" fn at_exit() {
+            // try_lock: exit may come from another thread while an input runs.
+            let q = match QUEUE.try_lock() {
+                Ok(mut g) => g.take(),
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().take(),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(mut q) = q {
+                let _ = q.remove();
+            }
+        }
+        // SAFETY: registers a plain function.
+        unsafe { libc::atexit(at_exit) };
         if let Ok(path) = std::env::var("IPCX_FUZZ_TRACK") {
             if let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)

@@ -29,8 +29,8 @@ mod poll;
 mod shm;
 mod wait;
 
-/// The ring's fuzz harness (`--cfg fuzzing` only).
-#[cfg(fuzzing)]
+/// The ring's fuzz harness (`--cfg fuzzing` and unit tests only).
+#[cfg(any(fuzzing, test))]
 pub mod fuzz;
 
 use std::os::fd::{AsFd, OwnedFd, RawFd};

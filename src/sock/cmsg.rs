@@ -79,7 +79,7 @@ pub fn decode(msg: &libc::msghdr, out: &mut Vec<OwnedFd>) {
         return;
     }
     let base = msg.msg_control.cast::<u8>().cast_const();
-    let total = msg.msg_controllen as usize;
+    let total = msg.msg_controllen;
     // CMSG_LEN(0): the aligned header, where CMSG_DATA starts.
     // SAFETY: CMSG_LEN is arithmetic.
     let head = unsafe { libc::CMSG_LEN(0) } as usize;
