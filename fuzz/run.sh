@@ -49,13 +49,15 @@ fuzz() {
 
 # replay TARGET: run every committed input once (regression inputs included).
 replay() {
-  local t=$1
+  local t=$1 log rc=0
   local files=("$here/corpus/$t"/*)
-  [ -e "${files[0]}" ] || { echo "== replay $t: no corpus"; return 0; }
+  [ -e "${files[0]}" ] || { echo "== replay $t: no corpus"; return 1; }
   echo "== replay $t: ${#files[@]} inputs"
-  "$bin/$t" -timeout=10 -rss_limit_mb=1024 "${files[@]}" 2>&1 | grep -vE '^(Running|Executed) ' || true
-  # grep above only trims the log; the status is the fuzzer's.
-  "$bin/$t" -timeout=10 -rss_limit_mb=1024 "${files[@]}" >/dev/null 2>&1
+  log="$(mktemp)"
+  "$bin/$t" -timeout=10 -rss_limit_mb=1024 "${files[@]}" >"$log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then grep -avE '^(Running|Executed|INFO|WARNING)' "$log" | tail -40; fi
+  rm -f "$log"
+  return "$rc"
 }
 
 case "${1:-}" in
