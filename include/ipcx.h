@@ -937,7 +937,8 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
 // records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found.
 // `out` receives the list.
 // Returns: `IPCX_OK` with the list; problems that did not stop the listing (an untrusted
-// record directory or record, an unreadable source) are in `ipcx_object_list_warnings`.
+// record directory or record, an unreadable source, systemd-logind's RemoveIPC= applying
+// to a user whose records were read) are in `ipcx_object_list_warnings`.
 // Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
 // directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
 // directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.

@@ -748,6 +748,88 @@ fn settle(objs: &mut [Obj]) {
     }
 }
 
+// ------------------------------------------------------------------ systemd RemoveIPC
+
+/// Where logind reads its configuration, in order (later files override earlier ones).
+fn logind_conf_files() -> Vec<std::path::PathBuf> {
+    let mut files = vec![std::path::PathBuf::from("/etc/systemd/logind.conf")];
+    let mut drop_ins = Vec::new();
+    for d in [
+        "/usr/lib/systemd/logind.conf.d",
+        "/run/systemd/logind.conf.d",
+        "/etc/systemd/logind.conf.d",
+    ] {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            drop_ins.extend(
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "conf")),
+            );
+        }
+    }
+    // Drop-ins apply in the lexical order of their file names, whatever their directory.
+    drop_ins.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    files.extend(drop_ins);
+    files
+}
+
+/// The RemoveIPC= setting the configuration texts give (logind's default is yes).
+fn remove_ipc_setting(confs: &[String]) -> bool {
+    let mut on = true;
+    for text in confs {
+        for line in text.lines() {
+            let Some((k, v)) = line.trim().split_once('=') else {
+                continue;
+            };
+            if k.trim() == "RemoveIPC" {
+                on = matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "yes" | "y" | "true" | "t" | "on" | "1"
+                );
+            }
+        }
+    }
+    on
+}
+
+/// SYS_UID_MAX from a login.defs text (999 when unset).
+fn sys_uid_max(login_defs: &str) -> u32 {
+    login_defs
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some("SYS_UID_MAX")).then(|| f.next()?.parse().ok())?
+        })
+        .last()
+        .unwrap_or(999)
+}
+
+/// A warning when systemd-logind will remove `uid`'s IPC objects (and its ipcx records,
+/// which live in /dev/shm) at the end of its last login session: systemd is the init
+/// system, RemoveIPC= is on, and `uid` is a regular user (above SYS_UID_MAX).
+fn remove_ipc_warning(uid: u32) -> Option<String> {
+    if uid == 0 || !std::path::Path::new("/run/systemd/system").is_dir() {
+        return None;
+    }
+    let max = sys_uid_max(&std::fs::read_to_string("/etc/login.defs").unwrap_or_default());
+    if uid <= max {
+        return None;
+    }
+    let confs: Vec<String> = logind_conf_files()
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    remove_ipc_setting(&confs).then(|| {
+        format!(
+            "systemd-logind RemoveIPC=yes applies to uid {uid} (a regular user: above \
+             SYS_UID_MAX {max}): when its last login session ends, logind removes its System V \
+             and POSIX IPC objects and its ipcx records ({}); run long-lived services as a \
+             system user or set RemoveIPC=no in /etc/systemd/logind.conf (docs/inspect.md)",
+            provenance::dir_path(uid)
+        )
+    })
+}
+
 // ------------------------------------------------------------------ listing
 
 /// Everything known: (objects, warnings). Without `all`, only ipcx's objects and vanished
@@ -755,6 +837,11 @@ fn settle(objs: &mut [Obj]) {
 fn collect(dirs: &[String], all: bool) -> (Vec<Obj>, Vec<String>) {
     let mut warnings = Vec::new();
     let records = read_records(&mut warnings);
+    let mut uids: Vec<u32> = records.iter().map(|r| r.uid).collect();
+    uids.push(euid());
+    uids.sort_unstable();
+    uids.dedup();
+    warnings.extend(uids.into_iter().filter_map(remove_ipc_warning));
     let mut objs = sysv_objects(&mut warnings);
     objs.extend(dev_shm_objects(&mut warnings));
     objs.extend(mqueue_objects());
@@ -1150,6 +1237,19 @@ mod tests {
             assert!(row.contains_key("shmid") && row.contains_key("nattch"));
         }
         assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn remove_ipc_configuration() {
+        assert!(remove_ipc_setting(&[]));
+        assert!(remove_ipc_setting(&["[Login]\n#RemoveIPC=no\n".into()]));
+        assert!(!remove_ipc_setting(&["[Login]\nRemoveIPC=no\n".into()]));
+        assert!(remove_ipc_setting(&[
+            "RemoveIPC=no\n".into(),
+            "[Login]\n RemoveIPC = yes\n".into()
+        ]));
+        assert_eq!(sys_uid_max(""), 999);
+        assert_eq!(sys_uid_max("#SYS_UID_MAX 10\nSYS_UID_MAX\t\t499\n"), 499);
     }
 
     #[test]

@@ -96,9 +96,12 @@ static void print_table(const ipcx_object_list *l, size_t n) {
         snprintf(att, sizeof att, o.attached < 0 ? "?" : "%lld", (long long)o.attached);
         snprintf(cre, sizeof cre, o.creator_pid > 0 ? "%d" : "-", o.creator_pid);
         const char *alive = o.creator_alive == 1 ? "yes" : o.creator_alive == 0 ? "no" : "?";
-        printf("%-9s  %-32s  %-8s  %04o  %10llu  %5s  %3s  %7s  %-5s  %5s  %s\n",
+        char mode[8] = "-";
+        if (o.flags & IPCX_OBJECT_VANISHED) snprintf(att, sizeof att, "-"); /* no object */
+        else snprintf(mode, sizeof mode, "%04o", o.mode);
+        printf("%-9s  %-32s  %-8s  %4s  %10llu  %5s  %3s  %7s  %-5s  %5s  %s\n",
                ipcx_object_kind_name(o.kind), name_text(&o, name, sizeof name),
-               owner_name(o.uid, own, sizeof own), o.mode, (unsigned long long)o.size, depth,
+               owner_name(o.uid, own, sizeof own), mode, (unsigned long long)o.size, depth,
                att, cre, alive, age_text(o.age, age, sizeof age), state_text(o.flags, st, sizeof st));
     }
 }
