@@ -800,7 +800,7 @@ fn sys_uid_max(login_defs: &str) -> u32 {
             let mut f = l.split_whitespace();
             (f.next() == Some("SYS_UID_MAX")).then(|| f.next()?.parse().ok())?
         })
-        .last()
+        .next_back()
         .unwrap_or(999)
 }
 
