@@ -302,6 +302,29 @@ static void make_foreign(struct names *n) {
     t_track_sysv_sem(n->semset);
 }
 
+static struct shared *S;
+
+/* A child that creates one object of every kind into `n`, then waits to be killed. */
+static pid_t spawn_creator(struct names *n, const char *tag) {
+    int before = atomic_load(&S->ready);
+    pid_t p = t_fork();
+    if (p == 0) {
+        struct held h;
+        make_all(n, &h, tag);
+        atomic_fetch_add(&S->ready, 1);
+        for (;;) pause();
+    }
+    wait_ready(S, before + 1);
+    return p;
+}
+
+/* The name ipcx_inspect_remove takes for `x`: its name, or its id in decimal. */
+static const char *ident_name(const struct ident *x, char *buf, size_t len) {
+    if (x->name) return x->name;
+    snprintf(buf, len, "%d", x->id);
+    return buf;
+}
+
 /* Remove the objects of `n` through ipcx_inspect_remove (`flags` as given). */
 static void remove_all(const struct names *n, uint32_t flags) {
     struct ident x[9];
@@ -309,11 +332,7 @@ static void remove_all(const struct names *n, uint32_t flags) {
     for (int i = 0; i < 9; i++) {
         if (x[i].name && !x[i].name[0]) continue;
         char idbuf[32];
-        const char *nm = x[i].name;
-        if (!nm) {
-            snprintf(idbuf, sizeof idbuf, "%d", x[i].id);
-            nm = idbuf;
-        }
+        const char *nm = ident_name(&x[i], idbuf, sizeof idbuf);
         ipcx_status s = ipcx_inspect_remove(x[i].kind, nm, flags);
         T_ASSERTF(s == IPCX_OK || s == IPCX_ERR_NOT_FOUND, "remove %s %s: %s",
                   ipcx_object_kind_name(x[i].kind), nm, ipcx_last_error());
@@ -498,18 +517,10 @@ T_CASE(list_finds_every_kind) { run_as_user(list_body); }
 
 /* ---------------------------------------------------------------- staleness */
 
-static struct shared *S;
-
 static void stale_body(void) {
     S = shared_map();
     /* A creator that is SIGKILLed holding every kind... */
-    pid_t dead = t_fork();
-    if (dead == 0) {
-        struct held h;
-        make_all(&S->dead, &h, "dead");
-        atomic_fetch_add(&S->ready, 1);
-        for (;;) pause();
-    }
+    pid_t dead = spawn_creator(&S->dead, "dead");
     /* ...a creator that stays alive... */
     int gate[2];
     T_ASSERT(pipe2(gate, O_CLOEXEC) == 0);
@@ -637,12 +648,8 @@ static void stale_body(void) {
     for (int i = 0; i < 9; i++) {
         if (fr[i].kind == IPCX_OBJECT_RING) continue;
         T_ASSERT(exists(&fr[i]));
-        char idbuf[300];
-        const char *nm = fr[i].name;
-        if (!nm) {
-            snprintf(idbuf, sizeof idbuf, "%d", fr[i].id);
-            nm = idbuf;
-        }
+        char idbuf[32];
+        const char *nm = ident_name(&fr[i], idbuf, sizeof idbuf);
         T_OK(ipcx_inspect_remove(fr[i].kind, nm, IPCX_REMOVE_FOREIGN));
         T_ASSERT(!exists(&fr[i]));
     }
@@ -699,12 +706,8 @@ static void remove_body(void) {
     idents(&f, fr);
     for (int i = 0; i < 9; i++) {
         if (fr[i].kind == IPCX_OBJECT_RING) continue;
-        char idbuf[300];
-        const char *nm = fr[i].name;
-        if (!nm) {
-            snprintf(idbuf, sizeof idbuf, "%d", fr[i].id);
-            nm = idbuf;
-        }
+        char idbuf[32];
+        const char *nm = ident_name(&fr[i], idbuf, sizeof idbuf);
         /* Not ipcx's: refused without the flag, the object untouched. */
         T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(fr[i].kind, nm, 0));
         T_LAST_ERROR_HAS("not created by ipcx");
@@ -721,12 +724,8 @@ static void remove_body(void) {
     struct ident ids[9];
     idents(&n, ids);
     for (int i = 0; i < 9; i++) {
-        char idbuf[300];
-        const char *nm = ids[i].name;
-        if (!nm) {
-            snprintf(idbuf, sizeof idbuf, "%d", ids[i].id);
-            nm = idbuf;
-        }
+        char idbuf[32];
+        const char *nm = ident_name(&ids[i], idbuf, sizeof idbuf);
         T_OK(ipcx_inspect_remove(ids[i].kind, nm, 0));
         T_ASSERTF(!exists(&ids[i]), "%s %s still exists", ipcx_object_kind_name(ids[i].kind), nm);
     }
@@ -941,14 +940,7 @@ static void cli_body(void) {
 
     /* A creator killed with its objects; a foreign object. */
     S = shared_map();
-    pid_t dead = t_fork();
-    if (dead == 0) {
-        struct held h;
-        make_all(&S->dead, &h, "cli");
-        atomic_fetch_add(&S->ready, 1);
-        for (;;) pause();
-    }
-    wait_ready(S, 1);
+    pid_t dead = spawn_creator(&S->dead, "cli");
     T_ASSERT(kill(dead, SIGKILL) == 0);
     t_wait(dead, 20000);
     char frn[64];
