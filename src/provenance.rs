@@ -489,22 +489,28 @@ fn cstring(s: &str) -> Result<CString> {
 pub fn open_dir(uid: u32, create: bool) -> Result<Option<Dir>> {
     let path = dir_path(uid);
     let c = cstring(&path)?;
+    let open = || {
+        // SAFETY: a valid C string; the caller owns the descriptor returned.
+        unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        }
+    };
+    // Open first (the directory usually exists: one system call saved per creation), make
+    // it only when it is missing.
     let mut made = false;
-    if create {
+    let mut fd = open();
+    if fd < 0 && create && Errno::last() == Errno::ENOENT {
         // SAFETY: a valid C string.
         if unsafe { libc::mkdir(c.as_ptr(), 0o700) } == 0 {
             made = true;
         } else if Errno::last() != Errno::EEXIST {
             return Err(Error::last_os(format_args!("mkdir({path:?}, 0700)")));
         }
+        fd = open();
     }
-    // SAFETY: a valid C string; a fresh descriptor, owned at once.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
     if fd < 0 {
         let e = Errno::last();
         return match e {

@@ -163,7 +163,11 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
         // With CREATE, the mode bits go along as before: the kernel checks them against an
         // existing segment's permissions (shmget's ipcperms), so a segment the caller could
         // not use is refused here, not at attach.
-        match get(if create { opts.mode() as libc::c_int } else { 0 }) {
+        match get(if create {
+            opts.mode() as libc::c_int
+        } else {
+            0
+        }) {
             Ok(id) => break (id, false),
             // Removed between the two calls: create it after all.
             Err(Errno::ENOENT) if create => continue,
