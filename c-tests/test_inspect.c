@@ -36,6 +36,25 @@ static const char *records_dir(void) {
     return d;
 }
 
+/* The record directory is gone (removed with its last record); if it is there, list what
+ * was left in it. */
+static void assert_no_records_dir(void) {
+    DIR *d = opendir(records_dir());
+    if (d == NULL) {
+        T_EQ_INT(errno, ENOENT);
+        return;
+    }
+    struct dirent *de;
+    int left = 0;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            printf("  left: %s\n", de->d_name);
+            left++;
+        }
+    closedir(d);
+    T_ASSERTF(false, "record directory %s is still there (%d entries)", records_dir(), left);
+}
+
 /* Remove the private user's record directory and what is in it (root). */
 static void wipe_records(void) {
     DIR *d = opendir(records_dir());
@@ -417,18 +436,8 @@ static void records_body(void) {
     T_OK(ipcx_sem_unlink(n.sem));
     snprintf(name, sizeof name, "sem.%s", n.sem + 1);
     T_ASSERT(!record_exists(name));
-    /* Nothing is left in the directory. */
-    DIR *d = opendir(records_dir());
-    T_ASSERT(d);
-    struct dirent *de;
-    int left = 0;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.') {
-            printf("  left: %s\n", de->d_name);
-            left++;
-        }
-    closedir(d);
-    T_EQ_INT(left, 0);
+    /* Nothing is left: the directory went with its last record. */
+    assert_no_records_dir();
 }
 
 T_CASE(records_follow_objects) { run_as_user(records_body); }
@@ -730,13 +739,7 @@ static void remove_body(void) {
         T_ASSERTF(!exists(&ids[i]), "%s %s still exists", ipcx_object_kind_name(ids[i].kind), nm);
     }
     close_all(&h);
-    DIR *d = opendir(records_dir());
-    T_ASSERT(d);
-    struct dirent *de;
-    int left = 0;
-    while ((de = readdir(d)) != NULL) left += de->d_name[0] != '.';
-    closedir(d);
-    T_EQ_INT(left, 0);
+    assert_no_records_dir();
 
     /* A regular file is never removed as a FIFO or a socket, even with the flag. */
     char reg[256];

@@ -684,9 +684,9 @@ impl Dir {
         Ok(())
     }
 
-    /// Delete the record file `name`. With `only_if`, only when the record there describes
-    /// that inode (or no inode): a record written meanwhile for a new object of the same
-    /// name is kept.
+    /// Delete the record file `name`, and the directory with it when that was the last
+    /// record. With `only_if`, only when the record there describes that inode (or no
+    /// inode): a record written meanwhile for a new object of the same name is kept.
     pub fn delete(&self, name: &str, only_if: Option<&Stamp>) -> bool {
         if let Some(removed) = only_if {
             if let Ok(rec) = self.read(name) {
@@ -699,7 +699,17 @@ impl Dir {
             return false;
         };
         // SAFETY: a valid C string relative to a directory we hold.
-        unsafe { libc::unlinkat(self.fd.as_raw_fd(), c.as_ptr(), 0) == 0 }
+        if unsafe { libc::unlinkat(self.fd.as_raw_fd(), c.as_ptr(), 0) } != 0 {
+            return false;
+        }
+        // Leave nothing behind: the directory goes with its last record (rmdir refuses while
+        // any other record, or a creator's temporary file, is in it; a creator that opened it
+        // just before retries in a new one, see `created`).
+        if let Ok(path) = CString::new(self.path.as_str()) {
+            // SAFETY: a valid C string.
+            unsafe { libc::rmdir(path.as_ptr()) };
+        }
+        true
     }
 }
 
@@ -737,8 +747,17 @@ fn created(kind: ObjKind, name: String, key: i32, id: i32, stamp: Option<Stamp>)
         stamp,
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    if let Ok(Some(dir)) = open_dir(uid, true) {
-        let _ = dir.write(&rec);
+    // A remover may delete the directory when its last record goes (see `forget`) between
+    // our open and our write: the write then fails with ENOENT and is retried once in a
+    // fresh directory.
+    for _ in 0..2 {
+        match open_dir(uid, true) {
+            Ok(Some(dir)) => match dir.write(&rec) {
+                Err(e) if e.errno == libc::ENOENT => continue,
+                _ => return,
+            },
+            _ => return,
+        }
     }
 }
 
