@@ -6,6 +6,7 @@
 
 pub mod common;
 pub(crate) mod handle;
+pub mod inspect;
 pub mod lock;
 pub mod msgq;
 pub mod pipe;

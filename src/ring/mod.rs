@@ -353,6 +353,11 @@ impl Ring {
                         let mut ring = Ring::new(r, fd, role, want, what, spin)?;
                         ring.claim_use()?;
                         shm::flock(ring.fd(), libc::LOCK_UN)?;
+                        crate::provenance::created_named(
+                            crate::provenance::ObjKind::Ring,
+                            name,
+                            Some(ring.fd()),
+                        );
                         return Ok(ring);
                     }
                     Err(e) if e.status == Status::IPCX_ERR_EXISTS && flags & EXCL == 0 => {}
@@ -1245,7 +1250,9 @@ pub fn unlink(name: &str) -> Result<()> {
             "{what} is not an ipcx ring (bad magic); not removed"
         )));
     }
-    shm::unlink(name)
+    shm::unlink(name)?;
+    crate::provenance::removed_named(crate::provenance::ObjKind::Ring, name);
+    Ok(())
 }
 
 #[cfg(test)]
