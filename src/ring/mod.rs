@@ -1041,6 +1041,15 @@ impl Ring {
 
     // -------------------------------------------------------------- introspection
 
+    /// The identity of the ring's shared-memory object (fstat of the handle's own
+    /// descriptor), to check a name still refers to it before removing it.
+    pub(crate) fn file_id(&self) -> Option<crate::fd::FileId> {
+        use std::os::fd::AsRawFd;
+        self.fd
+            .as_ref()
+            .and_then(|f| crate::fd::FileId::of_fd(f.as_raw_fd()))
+    }
+
     /// (capacity, max message, role, mpmc).
     pub fn info(&self) -> (usize, usize, Role, bool) {
         (
