@@ -573,8 +573,9 @@ typedef struct {
   uint32_t caps;
   // The largest message a send accepts and a receive may return, in bytes.
   size_t max_message;
-  // True when this handle created the object (FIFO, socket file, queue, ring): close
-  // removes it unless `IPCX_CHAN_KEEP` was given.
+  // True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
+  // opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
+  // previous receiver left. Close removes it unless `IPCX_CHAN_KEEP` was given.
   bool created;
   // sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
   int32_t sysv_id;
@@ -897,8 +898,8 @@ ipcx_status ipcx_chan_info(const ipcx_chan *c, ipcx_chan_details *info);
 
 // Close a channel end and free the handle. NULL is a no-op.
 //
-// A receiver removes the object it created (FIFO, socket file, queue with its
-// unreceived messages, ring) unless it was opened with `IPCX_CHAN_KEEP`, and only after
+// A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
+// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
 // checking the name still refers to that object; a forked child closing an inherited
 // receiver removes nothing. Senders remove nothing. A stream send that timed out midway
 // writes its tail if there is room now.

@@ -136,11 +136,11 @@ fn fifo_options(opts: &Options) -> Result<Options> {
     })
 }
 
-fn fifo_end(path: &str, end: PipeEnd) -> PipeChan {
+fn fifo_end(path: &str, end: PipeEnd, o: &Options) -> PipeChan {
     PipeChan {
         end,
         path: Some(path.to_string()),
-        max: FIFO_MAX,
+        max: o.max_message(),
     }
 }
 
@@ -294,7 +294,7 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
                     return Err(e);
                 }
             };
-            let mut m = Made::new(fifo_end(path, end), format!("fifo:{path}"), path);
+            let mut m = Made::new(fifo_end(path, end, &o), format!("fifo:{path}"), path);
             m.created = created;
             Ok(m)
         }
@@ -360,7 +360,11 @@ pub(super) fn open_existing(
                 Role::Recv => fifo::READ,
             };
             let end = fifo::open(path, flag, &o, deadline)?;
-            Ok(Made::new(fifo_end(path, end), format!("fifo:{path}"), path))
+            Ok(Made::new(
+                fifo_end(path, end, &o),
+                format!("fifo:{path}"),
+                path,
+            ))
         }
         Addr::Unix(Some(path)) => {
             let s = sock::connect_unix(path, sock::Kind::Stream, &without_mode(opts), deadline)?;

@@ -286,7 +286,14 @@ impl Chan {
             (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
                 ends::open_existing(a, role, multi, opts, deadline)
             })?,
-            (Role::Recv, _) => ends::create(a, multi, opts)?,
+            // A receiver owns what it opens without NO_CREATE, including an object a
+            // crashed receiver left (adopted with its messages): its close removes it, so
+            // a restarted receiver cleans up after the one that died.
+            (Role::Recv, _) => {
+                let mut m = ends::create(a, multi, opts)?;
+                m.created = true;
+                m
+            }
             (Role::Send, _) => until_present(deadline, address, || {
                 ends::open_existing(a, role, multi, opts, deadline)
             })?,

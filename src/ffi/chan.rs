@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
-use super::{bytes, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
+use super::{bytes, call, call_on, call_ref, handle, options, out, recv_into, set_opt, str_arg};
 use crate::chan::{self, Chan, Role, Transport};
 use crate::error::ipcx_status;
 use crate::time::Deadline;
@@ -110,8 +110,9 @@ pub struct ipcx_chan_details {
     pub caps: u32,
     /// The largest message a send accepts and a receive may return, in bytes.
     pub max_message: usize,
-    /// True when this handle created the object (FIFO, socket file, queue, ring): close
-    /// removes it unless `IPCX_CHAN_KEEP` was given.
+    /// True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
+    /// opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
+    /// previous receiver left. Close removes it unless `IPCX_CHAN_KEEP` was given.
     pub created: bool,
     /// sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
     pub sysv_id: i32,
@@ -352,7 +353,7 @@ pub unsafe extern "C" fn ipcx_chan_info(
     info: *mut ipcx_chan_details,
 ) -> ipcx_status {
     unsafe { set_opt(info, ipcx_chan_details::default()) };
-    call_on("ipcx_chan_info", c, |c| {
+    call_ref("ipcx_chan_info", c, |c| {
         let o = unsafe { out(info, "info") }?;
         let ch = &c.0;
         let caps = ch.caps();
@@ -375,8 +376,8 @@ pub unsafe extern "C" fn ipcx_chan_info(
 
 /// Close a channel end and free the handle. NULL is a no-op.
 ///
-/// A receiver removes the object it created (FIFO, socket file, queue with its
-/// unreceived messages, ring) unless it was opened with `IPCX_CHAN_KEEP`, and only after
+/// A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
+/// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
 /// checking the name still refers to that object; a forked child closing an inherited
 /// receiver removes nothing. Senders remove nothing. A stream send that timed out midway
 /// writes its tail if there is room now.
