@@ -452,8 +452,12 @@ T_CASE(receiver_killed_midstream) {
             ipcx_chan *again = open_recv(t, a, 0, o, NULL);
             ipcx_chan_details d;
             T_OK(ipcx_chan_info(again, &d));
-            T_ASSERT(d.created);
+            /* A System V queue may carry other channels (types): only its creator
+             * removes it; after a crash, ipcrm does. */
+            T_EQ_INT(d.created, t != TP_SYSVMQ);
+            int id = d.sysv_id;
             T_OK(ipcx_chan_close(again));
+            if (t == TP_SYSVMQ) T_ASSERT(msgctl(id, IPC_RMID, NULL) == 0);
         }
         T_OK(ipcx_options_destroy(o));
     }
@@ -771,7 +775,13 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
             T_ASSERT(nc == NULL);
         }
         r = open_recv(t, a, 0, o, NULL);
+        ipcx_chan_details d;
+        T_OK(ipcx_chan_info(r, &d));
         T_OK(ipcx_chan_close(r));
+        if (t == TP_SYSVMQ) { /* adopted, not owned: its other types may be in use */
+            T_ASSERT(object_exists(t, a));
+            T_ASSERT(msgctl(d.sysv_id, IPC_RMID, NULL) == 0);
+        }
         T_ASSERT(!object_exists(t, a));
         T_OK(ipcx_options_destroy(o));
     }
@@ -874,9 +884,46 @@ T_CASE(second_receiver_on_a_ring_is_in_use) {
     T_OK(ipcx_options_destroy(o));
 }
 
+/* System V: the type is the sub-channel; several channels share one queue. */
+T_CASE(sysvmq_types_are_sub_channels) {
+    char a1[ADDR_MAX], a2[ADDR_MAX];
+    mkaddr(TP_SYSVMQ, a1, "t");
+    snprintf(a2, sizeof a2, "%.*s/2", (int)(strchr(a1, '/') - a1), a1);
+    snprintf(strchr(a1, '/'), 3, "/1");
+    ipcx_chan *r1 = open_recv(TP_SYSVMQ, a1, 0, NULL, NULL), *r2 = NULL;
+    T_OK(ipcx_chan_open(a2, IPCX_CHAN_RECV, NULL, 0, &r2));
+    ipcx_chan_details d1, d2;
+    T_OK(ipcx_chan_info(r1, &d1));
+    T_OK(ipcx_chan_info(r2, &d2));
+    T_EQ_INT(d1.sysv_id, d2.sysv_id);
+    T_ASSERT(d1.created && !d2.created);
+    ipcx_chan *s1 = open_send(a1, 0), *s2 = open_send(a2, 0);
+    T_OK(ipcx_chan_send(s2, "two", 3, 1000));
+    T_OK(ipcx_chan_send(s1, "one", 3, 1000));
+    char b[8];
+    size_t len = sizeof b;
+    T_OK(ipcx_chan_recv(r1, b, &len, 1000));
+    T_ASSERT(len == 3 && !memcmp(b, "one", 3));
+    len = sizeof b;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_chan_recv(r1, b, &len, 50));
+    len = sizeof b;
+    T_OK(ipcx_chan_recv(r2, b, &len, 1000));
+    T_ASSERT(len == 3 && !memcmp(b, "two", 3));
+    T_OK(ipcx_chan_close(r2));
+    T_ASSERT(object_exists(TP_SYSVMQ, a1));
+    T_OK(ipcx_chan_close(r1)); /* the creator removes the queue */
+    T_ASSERT(!object_exists(TP_SYSVMQ, a1));
+    /* The other sub-channel's sender learns it. */
+    T_ERR(IPCX_ERR_CLOSED, ipcx_chan_send(s2, "x", 1, 1000));
+    T_LAST_ERROR_HAS("removed its queue");
+    T_OK(ipcx_chan_close(s1));
+    T_OK(ipcx_chan_close(s2));
+}
+
 T_MAIN(T_ENTRY(ping_pong), T_ENTRY(four_producers_nothing_lost_in_order),
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(close_removes_keep_keeps_no_create_adopts),
-       T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use))
+       T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
+       T_ENTRY(sysvmq_types_are_sub_channels))

@@ -575,7 +575,9 @@ typedef struct {
   size_t max_message;
   // True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
   // opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
-  // previous receiver left. Close removes it unless `IPCX_CHAN_KEEP` was given.
+  // previous receiver left (sysvmq: only the receiver that created the queue, since
+  // its other types are other channels). Close removes it unless `IPCX_CHAN_KEEP` was
+  // given.
   bool created;
   // sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
   int32_t sysv_id;

@@ -51,5 +51,6 @@ void tour_unix_socket(struct tour_row *row);
 void tour_tcp(struct tour_row *row);
 void tour_udp(struct tour_row *row);
 void tour_ring(struct tour_row *row);
+void tour_chan(struct tour_row *row);
 
 #endif

@@ -288,10 +288,12 @@ impl Chan {
             })?,
             // A receiver owns what it opens without NO_CREATE, including an object a
             // crashed receiver left (adopted with its messages): its close removes it, so
-            // a restarted receiver cleans up after the one that died.
+            // a restarted receiver cleans up after the one that died. Not a System V
+            // queue it did not create: its other types are other channels, with their
+            // own receivers; only the creator removes it.
             (Role::Recv, _) => {
                 let mut m = ends::create(a, multi, opts)?;
-                m.created = true;
+                m.created |= t != Transport::SysvMq;
                 m
             }
             (Role::Send, _) => until_present(deadline, address, || {

@@ -112,7 +112,9 @@ pub struct ipcx_chan_details {
     pub max_message: usize,
     /// True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
     /// opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
-    /// previous receiver left. Close removes it unless `IPCX_CHAN_KEEP` was given.
+    /// previous receiver left (sysvmq: only the receiver that created the queue, since
+    /// its other types are other channels). Close removes it unless `IPCX_CHAN_KEEP` was
+    /// given.
     pub created: bool,
     /// sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
     pub sysv_id: i32,
