@@ -17,6 +17,8 @@
  * measures what the channel layer costs on top. Raw readers know the message size and
  * read exactly that; the channel frames streams with a 4-byte header. Channels use
  * IPCX_FOREVER and default options (mq: 10 x 8 KiB), as raw programs would.
+ * pipe: and fifo: also run as "chan noguard" (sigpipe_guard false: no rt_sigprocmask
+ * pair around each write, for programs that ignore or block SIGPIPE themselves).
  * Peers: compared with the raw Unix stream (their transport). iceoryx2 is not included:
  * it is a Rust crate with its own service model and build (see docs/channel.md).
  *
@@ -49,15 +51,22 @@
 
 enum kind { K_PIPE, K_FIFO, K_UNIX, K_TCP, K_MQ, K_SYSVMQ, K_SHM, K_PEERS, NK };
 static const char *kind_name[NK] = {"pipe:", "fifo:", "unix:", "tcp:", "mq:", "sysvmq:", "shm:", "peers (ipc)"};
-enum variant { RAW, CHAN, ZMQ, NNG, NV };
+enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, NV };
 
-static int nvariants(int k) { return k == K_PEERS ? 3 : 2; }
+static int nvariants(int k) { return k == K_PEERS || k == K_PIPE || k == K_FIFO ? 3 : 2; }
 static const char *variant_name(int k, int v) {
     if (k == K_SHM) return v == RAW ? "ring API" : "channel";
     if (k == K_PEERS) return v == RAW ? "raw unix" : v == 1 ? "zmq push/pull" : "nng push/pull";
-    return v == RAW ? "raw" : "channel";
+    return v == RAW ? "raw" : v == 1 ? "channel" : "chan noguard";
 }
-static int peer_variant(int k, int v) { return k == K_PEERS && v > 0 ? (v == 1 ? ZMQ : NNG) : v; }
+/* The variant a column measures: pipe:/fifo: add the channel without the SIGPIPE guard
+ * (sigpipe_guard false: for programs that ignore or block SIGPIPE themselves). */
+static int peer_variant(int k, int v) {
+    if (k == K_PEERS && v > 0) return v == 1 ? ZMQ : NNG;
+    return v == 2 ? CHAN_NG : v;
+}
+static ipcx_options *noguard;
+static const ipcx_options *chan_opts(int v) { return v == CHAN_NG ? noguard : NULL; }
 static int peer_available(int pv) {
 #ifdef IPCX_BENCH_ZMQ
     if (pv == ZMQ) return 1;
@@ -65,7 +74,7 @@ static int peer_available(int pv) {
 #ifdef IPCX_BENCH_NNG
     if (pv == NNG) return 1;
 #endif
-    return pv == RAW || pv == CHAN;
+    return pv == RAW || pv == CHAN || pv == CHAN_NG;
 }
 
 static size_t big_size(int k) {
@@ -128,6 +137,7 @@ static void ep_send(struct ep *e, const void *buf, size_t len) {
             return;
         }
     case CHAN:
+    case CHAN_NG:
         if (ipcx_chan_send(e->ch, buf, len, IPCX_FOREVER)) b_die(ipcx_last_error());
         return;
 #ifdef IPCX_BENCH_ZMQ
@@ -179,6 +189,7 @@ static void ep_recv(struct ep *e, void *buf, size_t len) {
         }
         break;
     case CHAN:
+    case CHAN_NG:
         if (ipcx_chan_recv(e->ch, buf, &got, IPCX_FOREVER)) b_die(ipcx_last_error());
         break;
 #ifdef IPCX_BENCH_ZMQ
@@ -269,11 +280,11 @@ static void pre_fork(int k, int v, struct pre *p) {
         }
         return;
     }
-    if (v == CHAN) {
+    if (v == CHAN || v == CHAN_NG) {
         if (k == K_PIPE || k == K_SHM) {
             const char *a = k == K_PIPE ? "pipe:" : "shm:";
-            if (ipcx_chan_pair(a, NULL, &p->c_req_s, &p->c_req_r) ||
-                ipcx_chan_pair(a, NULL, &p->c_rep_s, &p->c_rep_r))
+            if (ipcx_chan_pair(a, chan_opts(v), &p->c_req_s, &p->c_req_r) ||
+                ipcx_chan_pair(a, chan_opts(v), &p->c_rep_s, &p->c_rep_r))
                 b_die(ipcx_last_error());
             return;
         }
@@ -385,7 +396,7 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
         }
         return;
     }
-    if (v == CHAN) {
+    if (v == CHAN || v == CHAN_NG) {
         if (k == K_PIPE || k == K_SHM) {
             tx->ch = parent ? p->c_req_s : p->c_rep_s;
             rx->ch = parent ? p->c_rep_r : p->c_req_r;
@@ -400,13 +411,14 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
             size_t len = sizeof buf - 1;
             if (ipcx_chan_recv(rx->ch, buf, &len, 10000)) b_die(ipcx_last_error());
             buf[len] = 0;
-            if (ipcx_chan_open(buf, IPCX_CHAN_SEND, NULL, 10000, &tx->ch)) b_die(ipcx_last_error());
+            if (ipcx_chan_open(buf, IPCX_CHAN_SEND, chan_opts(v), 10000, &tx->ch))
+                b_die(ipcx_last_error());
         } else {
             ipcx_chan_details d;
             ipcx_chan_close(p->parent_recv); /* inherited: removes nothing */
             if (ipcx_chan_open(p->addr_b, IPCX_CHAN_RECV, NULL, 0, &rx->ch) ||
                 ipcx_chan_info(rx->ch, &d) ||
-                ipcx_chan_open(p->addr_a, IPCX_CHAN_SEND, NULL, 10000, &tx->ch) ||
+                ipcx_chan_open(p->addr_a, IPCX_CHAN_SEND, chan_opts(v), 10000, &tx->ch) ||
                 ipcx_chan_send(tx->ch, d.address, strlen(d.address), 10000))
                 b_die(ipcx_last_error());
         }
@@ -460,6 +472,7 @@ static void detach(int v, struct ep *tx, struct ep *rx, struct pre *p, int paren
         }
         break;
     case CHAN:
+    case CHAN_NG:
         ipcx_chan_close(tx->ch);
         ipcx_chan_close(rx->ch);
         break;
@@ -585,6 +598,8 @@ int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 3;
     const char *filter = argc > 2 ? argv[2] : NULL;
     if (runs < 1 || runs > B_MAX_RUNS) runs = 3;
+    if (ipcx_options_create(&noguard) || ipcx_options_set_sigpipe_guard(noguard, false))
+        b_die(ipcx_last_error());
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("bench_chan: channels (ipcx_chan_*) against raw calls; %d run(s), medians (min-max)\n", runs);
 #ifndef IPCX_BENCH_ZMQ

@@ -128,11 +128,8 @@ void tour_chan(struct tour_row *row) {
     int64_t m[8];
     for (int t = 0; t < 8; t++) m[t] = (int64_t)(meds[t] * 1000);
     row->median_rt_us = tour_median_us(m, 8);
-    char fa[32], sa[32];
-    snprintf(fa, sizeof fa, "%s", addr[nfast][0]);
-    snprintf(sa, sizeof sa, "%s", addr[nslow][0]);
-    *strchr(fa, ':') = 0;
-    *strchr(sa, ':') = 0;
-    snprintf(row->detail, sizeof row->detail, "fastest %s: %.1f us, slowest %s: %.1f us", fa,
-             fast, sa, slow);
+    static const char *scheme[8] = {"pipe", "fifo", "unix", "unix-abstract",
+                                    "tcp",  "mq",   "sysvmq", "shm"};
+    snprintf(row->detail, sizeof row->detail, "fastest %s: %.1f us, slowest %s: %.1f us",
+             scheme[nfast], fast, scheme[nslow], slow);
 }
