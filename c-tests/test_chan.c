@@ -920,7 +920,57 @@ T_CASE(sysvmq_types_are_sub_channels) {
     T_OK(ipcx_chan_close(s2));
 }
 
-T_MAIN(T_ENTRY(ping_pong), T_ENTRY(four_producers_nothing_lost_in_order),
+/* Unnamed channels for fork: both ends at once, for each kind of pair. */
+T_CASE(pairs_over_fork) {
+    static const char *const kinds[] = {"pipe:", "unix:", "shm:"};
+    static const uint32_t ids[] = {IPCX_CHAN_PIPE, IPCX_CHAN_UNIX, IPCX_CHAN_SHM};
+    for (int k = 0; k < 3; k++) {
+        ipcx_chan *s, *r;
+        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        ipcx_chan_details ds, dr;
+        T_OK(ipcx_chan_info(s, &ds));
+        T_OK(ipcx_chan_info(r, &dr));
+        T_EQ_INT(ds.transport, ids[k]);
+        T_EQ_INT(ds.role, IPCX_CHAN_SEND);
+        T_EQ_INT(dr.role, IPCX_CHAN_RECV);
+        T_ASSERT(!ds.created && !dr.created);
+        T_ASSERT(strcmp(dr.address, kinds[k]) == 0 && strcmp(dr.object, "") == 0);
+        T_EQ_INT(dr.caps & IPCX_CHAN_CAP_MULTI_SENDER, 0);
+        pid_t p = t_fork();
+        if (p == 0) {
+            T_OK(ipcx_chan_close(r));
+            for (uint32_t i = 0; i < 1000; i++) T_OK(ipcx_chan_send(s, &i, sizeof i, 10000));
+            T_OK(ipcx_chan_close(s));
+            _exit(0);
+        }
+        T_OK(ipcx_chan_close(s));
+        for (uint32_t i = 0; i < 1000; i++) {
+            uint32_t v = 0;
+            size_t len = sizeof v;
+            T_OK(ipcx_chan_recv(r, &v, &len, 10000));
+            T_EQ_INT(len, sizeof v);
+            T_EQ_INT(v, i);
+        }
+        uint32_t v;
+        size_t len = sizeof v;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, &v, &len, 5000));
+        T_LAST_ERROR_HAS("ipcx_chan_recv");
+        t_wait_ok(p, 10000);
+        T_OK(ipcx_chan_close(r));
+    }
+    /* The sender learns that the receiver is gone. */
+    for (int k = 0; k < 3; k++) {
+        ipcx_chan *s, *r;
+        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        T_OK(ipcx_chan_close(r));
+        int st = IPCX_OK;
+        for (int i = 0; i < 100000 && st == IPCX_OK; i++) st = ipcx_chan_send(s, "x", 1, 1000);
+        T_ASSERTF(st == IPCX_ERR_CLOSED, "%s: %s", kinds[k], ipcx_last_error());
+        T_OK(ipcx_chan_close(s));
+    }
+}
+
+T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_nothing_lost_in_order),
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
