@@ -99,6 +99,62 @@
 // the handle).
 #define IPCX_KEY_PRIVATE 0
 
+// Object kind: System V message queue (named by its id).
+#define IPCX_OBJECT_SYSV_MSQ 1
+
+// Object kind: System V shared memory segment (named by its id).
+#define IPCX_OBJECT_SYSV_SHM 2
+
+// Object kind: System V semaphore set (named by its id).
+#define IPCX_OBJECT_SYSV_SEM 3
+
+// Object kind: POSIX shared memory object ("/name").
+#define IPCX_OBJECT_POSIX_SHM 4
+
+// Object kind: POSIX message queue ("/name").
+#define IPCX_OBJECT_POSIX_MQ 5
+
+// Object kind: POSIX named semaphore ("/name").
+#define IPCX_OBJECT_POSIX_SEM 6
+
+// Object kind: FIFO (absolute path).
+#define IPCX_OBJECT_FIFO 7
+
+// Object kind: Unix domain socket file (absolute path).
+#define IPCX_OBJECT_SOCKET 8
+
+// Object kind: named shared-memory ring ("/name").
+#define IPCX_OBJECT_RING 9
+
+// Size of `ipcx_object_info.name`, the terminating NUL included (PATH_MAX).
+#define IPCX_OBJECT_NAME_MAX 4096
+
+// `ipcx_object_info.flags`: ipcx created it (a trusted record names it and matches it).
+#define IPCX_OBJECT_IPCX 1
+
+// `ipcx_object_info.flags`: stale: ipcx's, its creator is gone and nothing is attached.
+#define IPCX_OBJECT_STALE 2
+
+// `ipcx_object_info.flags`: only ipcx's record is left; the object was removed by
+// something else (another program, systemd-logind's RemoveIPC=, a reboot of /tmp...).
+#define IPCX_OBJECT_VANISHED 4
+
+// `ipcx_object_info.flags`, in `ipcx_inspect_clean` results: removed by this clean.
+#define IPCX_OBJECT_REMOVED 8
+
+// `ipcx_inspect_list` flag: also list other programs' objects (without
+// `IPCX_OBJECT_IPCX`).
+#define IPCX_INSPECT_ALL 1
+
+// `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
+#define IPCX_CLEAN_DRY_RUN 1
+
+// `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
+#define IPCX_CLEAN_RECORDS_ONLY 2
+
+// `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
+#define IPCX_REMOVE_FOREIGN 1
+
 // Bytes to reserve in shared memory for a mutex. The slot starts with the native
 // `pthread_mutex_t`; ipcx keeps a tag in its last 8 bytes.
 #define IPCX_MUTEX_SIZE 64
@@ -431,6 +487,13 @@ typedef struct ipcx_mutex ipcx_mutex;
 // eventfd): poke and wait in one process, or close it in the other. Close-on-exec.
 typedef struct ipcx_notifier ipcx_notifier;
 
+// A list of objects made by `ipcx_inspect_list` or `ipcx_inspect_clean`. Opaque; a
+// snapshot (it does not change when the objects do).
+//
+// Thread safety: a list may be read by one thread at a time.
+// Fork: the child gets a copy it may read and must free separately.
+typedef struct ipcx_object_list ipcx_object_list;
+
 // Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
 typedef struct ipcx_options ipcx_options;
 
@@ -588,6 +651,47 @@ typedef struct {
   // Owned by the handle, valid until it is closed.
   const char *object;
 } ipcx_chan_details;
+
+// What is known about one object (`ipcx_object_info` in C). Fixed size, no pointers.
+typedef struct {
+  // The kind, one of `IPCX_OBJECT_*`.
+  uint32_t kind;
+  // `IPCX_OBJECT_IPCX`, `IPCX_OBJECT_STALE`, `IPCX_OBJECT_VANISHED`,
+  // `IPCX_OBJECT_REMOVED`.
+  uint32_t flags;
+  // POSIX name ("/orders") or absolute path, NUL-terminated; empty for System V objects.
+  // At most `IPCX_OBJECT_NAME_MAX - 1` bytes (longer names are cut).
+  char name[4096];
+  // System V key (0 for IPC_PRIVATE and for other kinds).
+  int32_t key;
+  // System V id; -1 for other kinds.
+  int32_t id;
+  // Owner uid.
+  uint32_t uid;
+  // Permission bits (e.g. 0600).
+  uint32_t mode;
+  // Size in bytes: segments, shared memory objects and rings; bytes queued in System V
+  // queues and (when /dev/mqueue is mounted) POSIX queues; 0 otherwise.
+  uint64_t size;
+  // Depth: messages queued (queues), semaphores in a set; -1 where it does not apply or
+  // cannot be read.
+  int64_t depth;
+  // Processes attached: System V segments: nattch; queues and semaphore sets: live
+  // processes among their last users; others: processes that have it open or mapped
+  // (socket files: 1 if a socket is bound to it); -1 unknown.
+  int64_t attached;
+  // The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
+  int32_t creator_pid;
+  // 1 the creator is running, 0 it is gone, -1 unknown.
+  int32_t creator_alive;
+  // The last process to use it (System V: last sender, last attach/detach); 0 unknown.
+  int32_t last_pid;
+  // Creation time, seconds since the epoch (System V without a record: the last change
+  // time); 0 unknown.
+  int64_t created;
+  // Age in seconds (now - created); -1 unknown.
+  int64_t age;
+} ipcx_object_info;
 
 // What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
 typedef struct {
@@ -1077,6 +1181,139 @@ ipcx_status ipcx_options_set_spin(ipcx_options *opts, uint64_t ns);
 // # Safety
 // `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
 ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
+
+// List the IPC objects of the machine: System V queues, segments and semaphore sets
+// (/proc/sysvipc), POSIX shared memory objects and named semaphores (/dev/shm), POSIX
+// message queues (through ipcx's records, and /dev/mqueue when it is mounted), named
+// rings, and FIFOs and socket files (ipcx's through their records, wherever they are;
+// other programs' under `dirs`).
+//
+// Arguments: `dirs`/`ndirs`: up to 64 directories scanned (recursively, without following
+// symbolic links or entering other filesystems) for other programs' FIFOs and socket
+// files; `dirs` may be NULL when `ndirs` is 0. `flags`: 0 lists ipcx's objects and the
+// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found.
+// `out` receives the list.
+// Returns: `IPCX_OK` with the list; problems that did not stop the listing (an untrusted
+// record directory or record, an unreadable source, systemd-logind's RemoveIPC= applying
+// to a user whose records were read) are in `ipcx_object_list_warnings`.
+// Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
+// directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
+// directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
+// Ownership: the caller frees the list with `ipcx_object_list_free`.
+// Notes: what "attached" and "stale" mean for each kind, and their limits, are in
+// docs/inspect.md. As a regular user, only your own record directory is read and other
+// users' processes cannot be examined (objects others could open are then never stale).
+// Fork: safe to call in a child.
+//
+// # Safety
+// `dirs` as described; `out` NULL or valid for writing a pointer.
+ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t flags, ipcx_object_list **out_list);
+
+// Remove ipcx's stale objects (ipcx created them, their creator is gone, nothing is
+// attached: see docs/inspect.md) with their records, and the records whose objects
+// vanished. Other programs' objects are never touched.
+//
+// Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
+// these directories are considered (the other kinds are not affected); NULL/0 considers
+// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_CLEAN_DRY_RUN` removes
+// nothing; `IPCX_CLEAN_RECORDS_ONLY` only forgets records whose objects vanished.
+// `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
+// run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
+// be removed (the reason is in `ipcx_object_list_warnings`).
+// Returns: `IPCX_OK` with the list.
+// Errors: as for `ipcx_inspect_list`. On failure `*out` is NULL and nothing was removed.
+// Races: an object is checked just before its removal only for System V segments (nattch);
+// a process that attaches to another kind of stale object between the scan and the
+// removal keeps its mapping or descriptor, but the name is gone.
+// Ownership: the caller frees the list with `ipcx_object_list_free`.
+// Fork: safe to call in a child.
+//
+// # Safety
+// As for `ipcx_inspect_list`.
+ipcx_status ipcx_inspect_clean(const char *const *dirs, size_t ndirs, uint32_t flags, ipcx_object_list **out_list);
+
+// The number of objects in a list.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `count`), `IPCX_ERR_BAD_HANDLE` (freed list).
+// On error `*count` is 0 (when `count` is not NULL).
+//
+// # Safety
+// `list` NULL or a list from ipcx; `count` NULL or valid for writing.
+ipcx_status ipcx_object_list_count(const ipcx_object_list *list, size_t *count);
+
+// Copy the object at `index` (0 ≤ index < count) into the caller's `info`. The copy has no
+// pointers into the list: it stays valid after the list is freed.
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `info`, `index` out of range: the message
+// gives the count), `IPCX_ERR_BAD_HANDLE` (freed list). On error `*info` is zeroed (when
+// `info` is not NULL), so its name is an empty string.
+//
+// # Safety
+// `list` NULL or a list from ipcx; `info` NULL or valid for writing an `ipcx_object_info`.
+ipcx_status ipcx_object_list_get(const ipcx_object_list *list, size_t index, ipcx_object_info *info);
+
+// The warnings of a list, one per line (an empty string when there were none): record
+// directories or records that are not trusted and were ignored (wrong owner or mode, a
+// symbolic link, a malformed record), sources that could not be read, and for
+// `ipcx_inspect_clean` the objects that could not be removed, with the reason.
+//
+// Arguments: `text` receives a NUL-terminated string owned by the list, valid until the
+// list is freed.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `text`), `IPCX_ERR_BAD_HANDLE` (freed list).
+// On error `*text` is NULL (when `text` is not NULL).
+//
+// # Safety
+// `list` NULL or a list from ipcx; `text` NULL or valid for writing a pointer.
+ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char **text);
+
+// Free a list. NULL is a no-op.
+//
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already freed (nothing is freed
+// twice). Strings from `ipcx_object_list_warnings` die with the list; copies made by
+// `ipcx_object_list_get` do not.
+//
+// # Safety
+// `list` must be NULL or a list from ipcx; no other thread may be using it.
+ipcx_status ipcx_object_list_free(ipcx_object_list *list);
+
+// Remove one object, given its kind and exact identity.
+//
+// Arguments: `kind`: an `IPCX_OBJECT_*` value. `name`: System V kinds: the id as a
+// decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
+// FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
+// only if ipcx created it (a matching record); `IPCX_REMOVE_FOREIGN` removes it whoever
+// created it.
+// Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
+// ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
+// `ipcx_inspect_list` first if that matters.
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
+// flags, a path that is not of the kind given: a regular file is never removed),
+// `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
+// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_REMOVE_FOREIGN` not given, or the kernel
+// refused: only the owner, creator or a privileged process may remove it),
+// `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
+// Fork: safe to call in a child.
+//
+// # Safety
+// `name` NULL or a NUL-terminated string.
+ipcx_status ipcx_inspect_remove(uint32_t kind, const char *name, uint32_t flags);
+
+// The short name of an object kind ("sysv-msq", "sysv-shm", "sysv-sem", "posix-shm",
+// "posix-mq", "posix-sem", "fifo", "socket", "ring"), as the `ipcx` tool prints and
+// accepts it.
+//
+// Returns: a static NUL-terminated string, never NULL; "unknown" for a value that is not a
+// kind. Never fails, never allocates.
+const char *ipcx_object_kind_name(uint32_t kind);
+
+// The kind whose short name is `name` (see `ipcx_object_kind_name`).
+//
+// Errors: `IPCX_ERR_INVALID` (NULL `name` or `kind`, or no kind has that name: the message
+// lists the names). On error `*kind` is 0 (when `kind` is not NULL).
+//
+// # Safety
+// `name` NULL or a NUL-terminated string; `kind` NULL or valid for writing.
+ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *kind);
 
 // Initialise a robust process-shared mutex at `offset` of `region` and return a handle to
 // it. Do this once, in one process, before other processes attach (`ipcx_mutex_attach`);

@@ -96,6 +96,7 @@ pub fn create(path: &str, opts: &Options) -> Result<()> {
         unsafe { libc::unlink(c.as_ptr()) };
         return Err(err);
     }
+    crate::provenance::created_path(crate::provenance::ObjKind::Fifo, path);
     Ok(())
 }
 
@@ -112,10 +113,12 @@ pub fn unlink(path: &str) -> Result<()> {
         }
         Ok(_) => {}
     }
+    let stamp = crate::provenance::path_stamp(path);
     // SAFETY: valid C string.
     if unsafe { libc::unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("unlink({path:?})")));
     }
+    crate::provenance::removed_path(crate::provenance::ObjKind::Fifo, path, stamp.as_ref());
     Ok(())
 }
 

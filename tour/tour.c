@@ -33,6 +33,7 @@ static const struct {
     {"TCP across hosts", tour_tcp},
     {"UDP across hosts", tour_udp},
     {"one channel, every transport", tour_chan},
+    {"stale-object inspection", tour_inspect},
 };
 
 static void dashes(int n) {

@@ -7,6 +7,7 @@
 pub mod chan;
 pub mod common;
 pub(crate) mod handle;
+pub mod inspect;
 pub mod lock;
 pub mod msgq;
 pub mod pipe;

@@ -199,6 +199,9 @@ impl MsgQueue {
                 return Err(e);
             }
         }
+        if created {
+            crate::provenance::created_sysv(crate::provenance::ObjKind::SysvMsq, key, id);
+        }
         Ok(q)
     }
 
@@ -577,6 +580,7 @@ impl MsgQueue {
                 e => self.op_error(e, "msgctl(IPC_RMID)"),
             });
         }
+        crate::provenance::removed_sysv(crate::provenance::ObjKind::SysvMsq, self.id);
         Ok(())
     }
 }

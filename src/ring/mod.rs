@@ -350,6 +350,11 @@ impl Ring {
                         let mut ring = Ring::new(r, fd, role, want, what, spin)?;
                         ring.claim_use()?;
                         flock(ring.fd(), libc::LOCK_UN)?;
+                        crate::provenance::created_named(
+                            crate::provenance::ObjKind::Ring,
+                            name,
+                            Some(ring.fd()),
+                        );
                         return Ok(ring);
                     }
                     Err(e) if e.status == Status::IPCX_ERR_EXISTS && flags & EXCL == 0 => {}
@@ -1246,7 +1251,9 @@ pub fn unlink(name: &str) -> Result<()> {
             "{what} is not an ipcx ring (bad magic); not removed"
         )));
     }
-    shm::posix::unlink(name)
+    shm::posix::unlink(name)?;
+    crate::provenance::removed_named(crate::provenance::ObjKind::Ring, name);
+    Ok(())
 }
 
 // ------------------------------------------------------------------ the shared object
@@ -1258,7 +1265,11 @@ fn create_object(name: &str, mode: u32) -> Result<OwnedFd> {
         mode: Some(mode),
         ..Options::default()
     };
-    Ok(shm::posix::open(name, shm::CREATE | shm::EXCLUSIVE, &opts)?.into_fd())
+    let fd = shm::posix::open(name, shm::CREATE | shm::EXCLUSIVE, &opts)?.into_fd();
+    // The object is recorded once, as a ring (by the caller once it is initialised), not
+    // also as a plain shared-memory object.
+    crate::provenance::removed_named(crate::provenance::ObjKind::PosixShm, name);
+    Ok(fd)
 }
 
 /// Open the existing POSIX shared-memory object `name` read-write.

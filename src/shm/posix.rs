@@ -38,7 +38,7 @@ pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
         libc::O_RDONLY
     };
     let what = format!("POSIX shared memory object {n:?}");
-    let (fd, _created) = open_exact(
+    let (fd, created) = open_exact(
         &what,
         flags,
         opts.mode(),
@@ -52,6 +52,9 @@ pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
             libc::shm_unlink(c.as_ptr());
         },
     )?;
+    if created {
+        crate::provenance::created_named(crate::provenance::ObjKind::PosixShm, n, Some(fd.as_fd()));
+    }
     Ok(PosixShm {
         fd,
         name: n.to_string(),
@@ -67,6 +70,7 @@ pub fn unlink(n: &str) -> Result<()> {
     if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("shm_unlink({n:?})")));
     }
+    crate::provenance::removed_named(crate::provenance::ObjKind::PosixShm, n);
     Ok(())
 }
 

@@ -144,18 +144,38 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
             ))
         }));
     }
-    let mut shmflg = 0;
-    if create {
-        shmflg |= libc::IPC_CREAT | opts.mode() as libc::c_int;
-        if flags & EXCLUSIVE != 0 {
-            shmflg |= libc::IPC_EXCL;
-        }
-    }
     // SAFETY: plain system call. System V modes are not filtered by the umask: the mode is
     // applied exactly.
-    let id = unsafe { libc::shmget(key, size, shmflg) };
-    if id < 0 {
-        return Err(get_error(Errno::last(), key, size, create));
+    let get = |flg: libc::c_int| match unsafe { libc::shmget(key, size, flg) } {
+        id if id < 0 => Err(Errno::last()),
+        id => Ok(id),
+    };
+    // Create exclusively first, so that we know whether this call created the segment (its
+    // provenance is recorded only then); fall back to opening the existing one.
+    let (id, created) = loop {
+        if create {
+            match get(libc::IPC_CREAT | libc::IPC_EXCL | opts.mode() as libc::c_int) {
+                Ok(id) => break (id, true),
+                Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 && key != KEY_PRIVATE => {}
+                Err(e) => return Err(get_error(e, key, size, create)),
+            }
+        }
+        // With CREATE, the mode bits go along as before: the kernel checks them against an
+        // existing segment's permissions (shmget's ipcperms), so a segment the caller could
+        // not use is refused here, not at attach.
+        match get(if create {
+            opts.mode() as libc::c_int
+        } else {
+            0
+        }) {
+            Ok(id) => break (id, false),
+            // Removed between the two calls: create it after all.
+            Err(Errno::ENOENT) if create => continue,
+            Err(e) => return Err(get_error(e, key, size, create)),
+        }
+    };
+    if created {
+        crate::provenance::created_sysv(crate::provenance::ObjKind::SysvShm, key, id);
     }
     Ok(Segment {
         id,
@@ -377,6 +397,7 @@ impl Segment {
                 _ => Error::os(e, format_args!("shmctl({id}, IPC_RMID)")),
             });
         }
+        crate::provenance::removed_sysv(crate::provenance::ObjKind::SysvShm, id);
         self.removed = true;
         Ok(())
     }

@@ -48,7 +48,15 @@ impl Drop for BoundPath {
         if let Ok(st) = lstat(&self.path) {
             if is_socket(&st) && FileId::of(&st) == self.id {
                 // SAFETY: a valid C string; verified to be our socket file just above.
-                unsafe { libc::unlink(self.path.as_ptr()) };
+                if unsafe { libc::unlink(self.path.as_ptr()) } == 0 {
+                    if let Ok(p) = self.path.to_str() {
+                        crate::provenance::removed_path(
+                            crate::provenance::ObjKind::Socket,
+                            p,
+                            None,
+                        );
+                    }
+                }
             }
         }
     }
@@ -94,6 +102,14 @@ fn probe(addr: &SockAddr, shown: &str) -> Result<Probe> {
             format_args!("bind({shown}): probing the socket file already there"),
         )),
     }
+}
+
+/// Whether a socket is bound to the socket file at `path` (the same non-disturbing probe
+/// bind uses for a file in its way); an error when it cannot be told (no permission).
+pub(crate) fn path_is_bound(path: &str) -> Result<bool> {
+    let name = UnixName::parse(path)?;
+    let addr = SockAddr::unix(name);
+    Ok(matches!(probe(&addr, path)?, Probe::Live))
 }
 
 /// Bind `fd` to `name`. For a path: the file is created with `mode` exactly (fchmod before
@@ -182,12 +198,17 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
         lstat(&c).map_err(|e| Error::os(e, format_args!("lstat({name}) after bind")))
     };
     match st {
-        Ok(st) => Ok(Some(BoundPath {
-            path: c,
-            id: FileId::of(&st),
-            // SAFETY: no preconditions.
-            owner: unsafe { libc::getpid() },
-        })),
+        Ok(st) => {
+            if let Ok(p) = c.to_str() {
+                crate::provenance::created_path(crate::provenance::ObjKind::Socket, p);
+            }
+            Ok(Some(BoundPath {
+                path: c,
+                id: FileId::of(&st),
+                // SAFETY: no preconditions.
+                owner: unsafe { libc::getpid() },
+            }))
+        }
         Err(err) => {
             // SAFETY: we created it a moment ago; do not leave it with a wrong mode.
             unsafe { libc::unlink(c.as_ptr()) };

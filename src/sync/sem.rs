@@ -173,6 +173,14 @@ impl Sem {
                         }
                         return Err(e);
                     }
+                    if let Some(fd) = open_if_ours(name, p) {
+                        use std::os::fd::AsFd;
+                        crate::provenance::created_named(
+                            crate::provenance::ObjKind::PosixSem,
+                            name,
+                            Some(fd.as_fd()),
+                        );
+                    }
                     return Ok(sem);
                 }
                 let e = Errno::last();
@@ -204,6 +212,7 @@ impl Sem {
         if unsafe { libc::sem_unlink(c.as_ptr()) } < 0 {
             return Err(Error::last_os(format_args!("sem_unlink({name:?})")));
         }
+        crate::provenance::removed_named(crate::provenance::ObjKind::PosixSem, name);
         Ok(())
     }
 

@@ -1,0 +1,372 @@
+//! C functions to inspect the IPC objects of the machine, find ipcx's stale ones and remove
+//! them (the `ipcx` command-line tool is built on these).
+
+use std::ffi::c_char;
+
+use super::{call, call_on, handle, out, set_opt, str_arg};
+use crate::error::{Error, Result, ipcx_status};
+use crate::inspect::{self, Listing, ipcx_object_info};
+use crate::provenance::ObjKind;
+
+/// A list of objects made by `ipcx_inspect_list` or `ipcx_inspect_clean`. Opaque; a
+/// snapshot (it does not change when the objects do).
+///
+/// Thread safety: a list may be read by one thread at a time.
+/// Fork: the child gets a copy it may read and must free separately.
+#[allow(non_camel_case_types)]
+pub struct ipcx_object_list(Listing);
+
+impl handle::Handle for ipcx_object_list {
+    const KIND: u32 = 80;
+    const NAME: &'static str = "ipcx_object_list";
+}
+
+/// Object kind: System V message queue (named by its id).
+pub const IPCX_OBJECT_SYSV_MSQ: u32 = 1;
+/// Object kind: System V shared memory segment (named by its id).
+pub const IPCX_OBJECT_SYSV_SHM: u32 = 2;
+/// Object kind: System V semaphore set (named by its id).
+pub const IPCX_OBJECT_SYSV_SEM: u32 = 3;
+/// Object kind: POSIX shared memory object ("/name").
+pub const IPCX_OBJECT_POSIX_SHM: u32 = 4;
+/// Object kind: POSIX message queue ("/name").
+pub const IPCX_OBJECT_POSIX_MQ: u32 = 5;
+/// Object kind: POSIX named semaphore ("/name").
+pub const IPCX_OBJECT_POSIX_SEM: u32 = 6;
+/// Object kind: FIFO (absolute path).
+pub const IPCX_OBJECT_FIFO: u32 = 7;
+/// Object kind: Unix domain socket file (absolute path).
+pub const IPCX_OBJECT_SOCKET: u32 = 8;
+/// Object kind: named shared-memory ring ("/name").
+pub const IPCX_OBJECT_RING: u32 = 9;
+/// Size of `ipcx_object_info.name`, the terminating NUL included (PATH_MAX).
+pub const IPCX_OBJECT_NAME_MAX: usize = 4096;
+
+/// `ipcx_object_info.flags`: ipcx created it (a trusted record names it and matches it).
+pub const IPCX_OBJECT_IPCX: u32 = 1;
+/// `ipcx_object_info.flags`: stale: ipcx's, its creator is gone and nothing is attached.
+pub const IPCX_OBJECT_STALE: u32 = 2;
+/// `ipcx_object_info.flags`: only ipcx's record is left; the object was removed by
+/// something else (another program, systemd-logind's RemoveIPC=, a reboot of /tmp...).
+pub const IPCX_OBJECT_VANISHED: u32 = 4;
+/// `ipcx_object_info.flags`, in `ipcx_inspect_clean` results: removed by this clean.
+pub const IPCX_OBJECT_REMOVED: u32 = 8;
+
+/// `ipcx_inspect_list` flag: also list other programs' objects (without
+/// `IPCX_OBJECT_IPCX`).
+pub const IPCX_INSPECT_ALL: u32 = 1;
+/// `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
+pub const IPCX_CLEAN_DRY_RUN: u32 = 1;
+/// `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
+pub const IPCX_CLEAN_RECORDS_ONLY: u32 = 2;
+/// `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
+pub const IPCX_REMOVE_FOREIGN: u32 = 1;
+
+/// The most directories one call scans.
+const DIRS_MAX: usize = 64;
+
+const _: () = assert!(
+    IPCX_OBJECT_SYSV_MSQ == ObjKind::SysvMsq as u32
+        && IPCX_OBJECT_SYSV_SHM == ObjKind::SysvShm as u32
+        && IPCX_OBJECT_SYSV_SEM == ObjKind::SysvSem as u32
+        && IPCX_OBJECT_POSIX_SHM == ObjKind::PosixShm as u32
+        && IPCX_OBJECT_POSIX_MQ == ObjKind::PosixMq as u32
+        && IPCX_OBJECT_POSIX_SEM == ObjKind::PosixSem as u32
+        && IPCX_OBJECT_FIFO == ObjKind::Fifo as u32
+        && IPCX_OBJECT_SOCKET == ObjKind::Socket as u32
+        && IPCX_OBJECT_RING == ObjKind::Ring as u32
+        && IPCX_OBJECT_NAME_MAX == inspect::NAME_MAX
+        && IPCX_OBJECT_IPCX == inspect::FLAG_IPCX
+        && IPCX_OBJECT_STALE == inspect::FLAG_STALE
+        && IPCX_OBJECT_VANISHED == inspect::FLAG_VANISHED
+        && IPCX_OBJECT_REMOVED == inspect::FLAG_REMOVED
+);
+const _: () = assert!(std::mem::size_of::<[c_char; IPCX_OBJECT_NAME_MAX]>() == 4096);
+
+fn check_flags(flags: u32, allowed: u32, what: &str) -> Result<()> {
+    if flags & !allowed != 0 {
+        return Err(Error::invalid(format!(
+            "unknown {what} flags {:#x}",
+            flags & !allowed
+        )));
+    }
+    Ok(())
+}
+
+/// The directory arguments as strings.
+///
+/// # Safety
+/// `dirs` must be NULL or point to `ndirs` pointers, each NULL or a NUL-terminated string.
+unsafe fn dir_args(dirs: *const *const c_char, ndirs: usize) -> Result<Vec<String>> {
+    if ndirs == 0 {
+        return Ok(Vec::new());
+    }
+    if dirs.is_null() {
+        return Err(Error::invalid(format!("dirs is NULL with ndirs {ndirs}")));
+    }
+    if ndirs > DIRS_MAX {
+        return Err(Error::invalid(format!(
+            "ndirs {ndirs} is more than {DIRS_MAX} directories"
+        )));
+    }
+    (0..ndirs)
+        .map(|i| {
+            // SAFETY: per the contract, `dirs` has `ndirs` readable pointers.
+            let p = unsafe { *dirs.add(i) };
+            // SAFETY: per the contract.
+            unsafe { str_arg(p, &format!("dirs[{i}]"), crate::name::PATH_MAX) }.map(str::to_string)
+        })
+        .collect()
+}
+
+/// List the IPC objects of the machine: System V queues, segments and semaphore sets
+/// (/proc/sysvipc), POSIX shared memory objects and named semaphores (/dev/shm), POSIX
+/// message queues (through ipcx's records, and /dev/mqueue when it is mounted), named
+/// rings, and FIFOs and socket files (ipcx's through their records, wherever they are;
+/// other programs' under `dirs`).
+///
+/// Arguments: `dirs`/`ndirs`: up to 64 directories scanned (recursively, without following
+/// symbolic links or entering other filesystems) for other programs' FIFOs and socket
+/// files; `dirs` may be NULL when `ndirs` is 0. `flags`: 0 lists ipcx's objects and the
+/// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found.
+/// `out` receives the list.
+/// Returns: `IPCX_OK` with the list; problems that did not stop the listing (an untrusted
+/// record directory or record, an unreadable source, systemd-logind's RemoveIPC= applying
+/// to a user whose records were read) are in `ipcx_object_list_warnings`.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
+/// directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
+/// directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
+/// Ownership: the caller frees the list with `ipcx_object_list_free`.
+/// Notes: what "attached" and "stale" mean for each kind, and their limits, are in
+/// docs/inspect.md. As a regular user, only your own record directory is read and other
+/// users' processes cannot be examined (objects others could open are then never stale).
+/// Fork: safe to call in a child.
+///
+/// # Safety
+/// `dirs` as described; `out` NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_inspect_list(
+    dirs: *const *const c_char,
+    ndirs: usize,
+    flags: u32,
+    out_list: *mut *mut ipcx_object_list,
+) -> ipcx_status {
+    unsafe { set_opt(out_list, std::ptr::null_mut()) };
+    call("ipcx_inspect_list", || {
+        let o = unsafe { out(out_list, "out") }?;
+        check_flags(flags, IPCX_INSPECT_ALL, "ipcx_inspect_list")?;
+        let dirs = unsafe { dir_args(dirs, ndirs) }?;
+        let l = inspect::list(&dirs, flags & IPCX_INSPECT_ALL != 0)?;
+        *o = handle::into_raw(ipcx_object_list(l));
+        Ok(())
+    })
+}
+
+/// Remove ipcx's stale objects (ipcx created them, their creator is gone, nothing is
+/// attached: see docs/inspect.md) with their records, and the records whose objects
+/// vanished. Other programs' objects are never touched.
+///
+/// Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
+/// these directories are considered (the other kinds are not affected); NULL/0 considers
+/// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_CLEAN_DRY_RUN` removes
+/// nothing; `IPCX_CLEAN_RECORDS_ONLY` only forgets records whose objects vanished.
+/// `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
+/// run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
+/// be removed (the reason is in `ipcx_object_list_warnings`).
+/// Returns: `IPCX_OK` with the list.
+/// Errors: as for `ipcx_inspect_list`. On failure `*out` is NULL and nothing was removed.
+/// Races: an object is checked just before its removal only for System V segments (nattch);
+/// a process that attaches to another kind of stale object between the scan and the
+/// removal keeps its mapping or descriptor, but the name is gone.
+/// Ownership: the caller frees the list with `ipcx_object_list_free`.
+/// Fork: safe to call in a child.
+///
+/// # Safety
+/// As for `ipcx_inspect_list`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_inspect_clean(
+    dirs: *const *const c_char,
+    ndirs: usize,
+    flags: u32,
+    out_list: *mut *mut ipcx_object_list,
+) -> ipcx_status {
+    unsafe { set_opt(out_list, std::ptr::null_mut()) };
+    call("ipcx_inspect_clean", || {
+        let o = unsafe { out(out_list, "out") }?;
+        check_flags(
+            flags,
+            IPCX_CLEAN_DRY_RUN | IPCX_CLEAN_RECORDS_ONLY,
+            "ipcx_inspect_clean",
+        )?;
+        let dirs = unsafe { dir_args(dirs, ndirs) }?;
+        let l = inspect::clean(
+            &dirs,
+            flags & IPCX_CLEAN_DRY_RUN != 0,
+            flags & IPCX_CLEAN_RECORDS_ONLY != 0,
+        )?;
+        *o = handle::into_raw(ipcx_object_list(l));
+        Ok(())
+    })
+}
+
+/// The number of objects in a list.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `list` or `count`), `IPCX_ERR_BAD_HANDLE` (freed list).
+/// On error `*count` is 0 (when `count` is not NULL).
+///
+/// # Safety
+/// `list` NULL or a list from ipcx; `count` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_object_list_count(
+    list: *const ipcx_object_list,
+    count: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(count, 0) };
+    call_on("ipcx_object_list_count", list, |l| {
+        *unsafe { out(count, "count") }? = l.0.objects.len();
+        Ok(())
+    })
+}
+
+/// Copy the object at `index` (0 ≤ index < count) into the caller's `info`. The copy has no
+/// pointers into the list: it stays valid after the list is freed.
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `list` or `info`, `index` out of range: the message
+/// gives the count), `IPCX_ERR_BAD_HANDLE` (freed list). On error `*info` is zeroed (when
+/// `info` is not NULL), so its name is an empty string.
+///
+/// # Safety
+/// `list` NULL or a list from ipcx; `info` NULL or valid for writing an `ipcx_object_info`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_object_list_get(
+    list: *const ipcx_object_list,
+    index: usize,
+    info: *mut ipcx_object_info,
+) -> ipcx_status {
+    // SAFETY: per the contract; all-zero is a valid ipcx_object_info.
+    unsafe { set_opt(info, std::mem::zeroed()) };
+    call_on("ipcx_object_list_get", list, |l| {
+        let dst = unsafe { out(info, "info") }?;
+        let n = l.0.objects.len();
+        *dst = *l.0.objects.get(index).ok_or_else(|| {
+            Error::invalid(format!(
+                "index {index} is out of range (the list has {n} objects)"
+            ))
+        })?;
+        Ok(())
+    })
+}
+
+/// The warnings of a list, one per line (an empty string when there were none): record
+/// directories or records that are not trusted and were ignored (wrong owner or mode, a
+/// symbolic link, a malformed record), sources that could not be read, and for
+/// `ipcx_inspect_clean` the objects that could not be removed, with the reason.
+///
+/// Arguments: `text` receives a NUL-terminated string owned by the list, valid until the
+/// list is freed.
+/// Errors: `IPCX_ERR_INVALID` (NULL `list` or `text`), `IPCX_ERR_BAD_HANDLE` (freed list).
+/// On error `*text` is NULL (when `text` is not NULL).
+///
+/// # Safety
+/// `list` NULL or a list from ipcx; `text` NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_object_list_warnings(
+    list: *const ipcx_object_list,
+    text: *mut *const c_char,
+) -> ipcx_status {
+    unsafe { set_opt(text, std::ptr::null()) };
+    call_on("ipcx_object_list_warnings", list, |l| {
+        *unsafe { out(text, "text") }? = l.0.warnings.as_ptr();
+        Ok(())
+    })
+}
+
+/// Free a list. NULL is a no-op.
+///
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already freed (nothing is freed
+/// twice). Strings from `ipcx_object_list_warnings` die with the list; copies made by
+/// `ipcx_object_list_get` do not.
+///
+/// # Safety
+/// `list` must be NULL or a list from ipcx; no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_object_list_free(list: *mut ipcx_object_list) -> ipcx_status {
+    call("ipcx_object_list_free", || unsafe { handle::close(list) })
+}
+
+/// Remove one object, given its kind and exact identity.
+///
+/// Arguments: `kind`: an `IPCX_OBJECT_*` value. `name`: System V kinds: the id as a
+/// decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
+/// FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
+/// only if ipcx created it (a matching record); `IPCX_REMOVE_FOREIGN` removes it whoever
+/// created it.
+/// Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
+/// ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
+/// `ipcx_inspect_list` first if that matters.
+/// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
+/// flags, a path that is not of the kind given: a regular file is never removed),
+/// `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
+/// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_REMOVE_FOREIGN` not given, or the kernel
+/// refused: only the owner, creator or a privileged process may remove it),
+/// `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
+/// Fork: safe to call in a child.
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_inspect_remove(
+    kind: u32,
+    name: *const c_char,
+    flags: u32,
+) -> ipcx_status {
+    call("ipcx_inspect_remove", || {
+        let k = ObjKind::from_code(kind)
+            .ok_or_else(|| Error::invalid(format!("unknown object kind {kind}")))?;
+        check_flags(flags, IPCX_REMOVE_FOREIGN, "ipcx_inspect_remove")?;
+        let name = unsafe { str_arg(name, "name", crate::name::PATH_MAX) }?;
+        inspect::remove(k, name, flags & IPCX_REMOVE_FOREIGN != 0)
+    })
+}
+
+/// The short name of an object kind ("sysv-msq", "sysv-shm", "sysv-sem", "posix-shm",
+/// "posix-mq", "posix-sem", "fifo", "socket", "ring"), as the `ipcx` tool prints and
+/// accepts it.
+///
+/// Returns: a static NUL-terminated string, never NULL; "unknown" for a value that is not a
+/// kind. Never fails, never allocates.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_object_kind_name(kind: u32) -> *const c_char {
+    ObjKind::from_code(kind).map_or(c"unknown".as_ptr(), |k| k.c_name().as_ptr())
+}
+
+/// The kind whose short name is `name` (see `ipcx_object_kind_name`).
+///
+/// Errors: `IPCX_ERR_INVALID` (NULL `name` or `kind`, or no kind has that name: the message
+/// lists the names). On error `*kind` is 0 (when `kind` is not NULL).
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string; `kind` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_object_kind_from_name(
+    name: *const c_char,
+    kind: *mut u32,
+) -> ipcx_status {
+    unsafe { set_opt(kind, 0) };
+    call("ipcx_object_kind_from_name", || {
+        let k = unsafe { out(kind, "kind") }?;
+        let n = unsafe { str_arg(name, "name", 64) }?;
+        let found = ObjKind::from_name(n).ok_or_else(|| {
+            let names: Vec<&str> = crate::provenance::ALL_KINDS
+                .iter()
+                .map(|k| k.name())
+                .collect();
+            Error::invalid(format!(
+                "unknown object kind {n:?} (kinds: {})",
+                names.join(", ")
+            ))
+        })?;
+        *k = found as u32;
+        Ok(())
+    })
+}
