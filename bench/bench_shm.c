@@ -128,6 +128,16 @@ static void copy_bandwidth(int runs) {
                 else snprintf(sz, sizeof sz, "%zu B", sizes[si]);
                 snprintf(what, sizeof what, "%s %s %s", kind_name[k], into ? "write" : "read", sz);
                 report_pair(what, "GB/s", &raw, &ipcx, k == ANON || k == SYSV ? " [target >= 0.95]" : " [safe copy]");
+                if (k == ANON || k == SYSV) continue;
+                /* The same kind with fault-safe copies turned off (trusted peers). */
+                struct b_series fast = {0};
+                check(ipcx_region_set_checked_copies(r, false), "unchecked");
+                for (int run = 0; run < runs; run++) b_add(&fast, bandwidth(r, buf, sizes[si], iters[si], into, 1));
+                check(ipcx_region_set_checked_copies(r, true), "checked");
+                double lo, hi, ratio = b_ratio(&fast, &raw, &lo, &hi);
+                printf("  %-34s %-13s", what, "ipcx-unchecked");
+                b_print_series("GB/s", &fast);
+                printf("   ratio %.3fx (%.3f-%.3f) [target >= 0.95]\n", ratio, lo, hi);
             }
         }
         check(ipcx_region_close(r), "close");

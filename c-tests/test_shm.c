@@ -942,6 +942,43 @@ T_CASE(truncated_file_copies_fail_safely) {
     T_ASSERT(unlink(path) == 0);
 }
 
+T_CASE(unchecked_copies_are_plain_memcpy_and_fault_like_raw_access) {
+    char name[128];
+    ipcx_shm *s = new_posix(name, sizeof name, "unchecked", NULL);
+    T_OK(ipcx_shm_set_size(s, 2 * 4096));
+    ipcx_region *r;
+    T_OK(ipcx_shm_map(s, 0, &r));
+    T_OK(ipcx_region_set_checked_copies(r, false));
+    T_OK(ipcx_region_write(r, 4096, "fast", 4));
+    char buf[8] = {0};
+    T_OK(ipcx_region_read(r, 4096, buf, 4));
+    T_ASSERT(memcmp(buf, "fast", 4) == 0);
+    /* Shrunk behind its back, an unchecked copy faults exactly as raw access would. */
+    T_OK(ipcx_shm_set_size(s, 4096));
+    pid_t p = t_fork();
+    if (p == 0) {
+        signal(SIGBUS, SIG_DFL); /* sanitizers install their own handler */
+        ipcx_region_read(r, 4096, buf, 4);
+        _exit(0); /* not reached */
+    }
+    int st = t_wait(p, 10000);
+    T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+    /* Checked again: the same copy is an error, not a fault. */
+    T_OK(ipcx_region_set_checked_copies(r, true));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 4096, buf, 4));
+    /* Kinds that cannot shrink ignore the setting. */
+    ipcx_region *a;
+    T_OK(ipcx_region_create_anonymous(4096, &a));
+    T_OK(ipcx_region_set_checked_copies(a, true));
+    T_OK(ipcx_region_write(a, 0, "x", 1));
+    T_OK(ipcx_region_close(a));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_set_checked_copies(NULL, false));
+    T_OK(ipcx_region_close(r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_set_checked_copies(r, false));
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_shm_unlink(name));
+}
+
 T_CASE(truncated_posix_copies_fail_safely) {
     char name[128];
     ipcx_shm *s = new_posix(name, sizeof name, "trunc", NULL);
@@ -1031,4 +1068,5 @@ T_MAIN(T_ENTRY(anonymous_region_shared_across_fork), T_ENTRY(region_bad_input),
        T_ENTRY(posix_unrelated_process), T_ENTRY(file_mapping_across_fork),
        T_ENTRY(file_mapping_unrelated_process), T_ENTRY(file_mapping_bad_input),
        T_ENTRY(truncated_file_copies_fail_safely), T_ENTRY(truncated_posix_copies_fail_safely),
+       T_ENTRY(unchecked_copies_are_plain_memcpy_and_fault_like_raw_access),
        T_ENTRY(region_256_mib_written_by_child_verified_by_parent))

@@ -1,12 +1,16 @@
 /* Example: the seed's shared memory pattern, with the hand-off made explicit.
  *
- * One process writes a record into shared memory, then tells the other "record ready";
- * only then does the other read it, and it answers "record read" so that the writer knows
- * it may reuse the space. Shared memory has no synchronisation of its own: the notes (here
- * pipe messages; semaphores work too) are what make the record safe to read and rewrite.
+ * Shared memory has no synchronisation of its own. The seed pairs it with semaphores
+ * (P/V): here two process-shared semaphores live in the shared object itself, next to the
+ * record they guard:
+ *   "ready" (starts at 0): the writer posts it (V) after writing a record; the reader waits
+ *           on it (P) before reading;
+ *   "free"  (starts at 1): the reader posts it after reading; the writer waits on it before
+ *           overwriting the record.
  *
- * The parent creates a POSIX shared memory object, sizes and maps it. The child opens it by
- * name, as an unrelated program would, and maps it too: both see the same memory.
+ * The parent creates a POSIX shared memory object, sizes and maps it, and initialises the
+ * semaphores in it. The child opens the object by name and maps it, as an unrelated program
+ * would, and attaches to the semaphores at their offsets.
  *
  * Build: cc shm.c $(pkg-config --cflags --libs ipcx)
  */
@@ -21,6 +25,12 @@ struct record {
     char text[60];
 };
 
+/* Layout of the shared object: two semaphore slots, then the record. */
+#define READY_AT 0
+#define FREE_AT IPCX_SEM_SIZE
+#define RECORD_AT (2 * IPCX_SEM_SIZE)
+#define ROUNDS 3
+
 #define CHECK(call)                                                             \
     do {                                                                        \
         if ((call) != IPCX_OK) {                                                \
@@ -29,23 +39,24 @@ struct record {
         }                                                                       \
     } while (0)
 
-static int reader(const char *name, ipcx_pipe *notes) {
+static int reader(const char *name) {
     ipcx_shm *shm;
     ipcx_region *region;
-    CHECK(ipcx_shm_open(name, 0, NULL, &shm));        /* open by name */
-    CHECK(ipcx_shm_map(shm, IPCX_SHM_READ_ONLY, &region));
-    CHECK(ipcx_shm_close(shm));                        /* the mapping stays */
-    for (;;) {
-        char note[16];
-        size_t len = sizeof note;
-        int s = ipcx_pipe_recv(notes, note, &len, 5000); /* wait for "record ready" */
-        if (s == IPCX_ERR_CLOSED) break;                /* the writer is done */
-        CHECK(s);
+    ipcx_sem *ready, *free_;
+    CHECK(ipcx_shm_open(name, 0, NULL, &shm)); /* open by name */
+    CHECK(ipcx_shm_map(shm, 0, &region));
+    CHECK(ipcx_shm_close(shm));                /* the mapping stays */
+    CHECK(ipcx_sem_attach(region, READY_AT, &ready));
+    CHECK(ipcx_sem_attach(region, FREE_AT, &free_));
+    for (int i = 0; i < ROUNDS; i++) {
         struct record rec;
-        CHECK(ipcx_region_read(region, 0, &rec, sizeof rec)); /* bounded copy */
+        CHECK(ipcx_sem_wait(ready, 5000));                          /* P(ready) */
+        CHECK(ipcx_region_read(region, RECORD_AT, &rec, sizeof rec)); /* bounded copy */
         printf("reader: record %d: %s\n", rec.id, rec.text);
-        CHECK(ipcx_pipe_send(notes, "record read", 11, 5000)); /* the space is free again */
+        CHECK(ipcx_sem_post(free_));                                /* V(free) */
     }
+    ipcx_sem_close(ready); /* detach only: the semaphores belong to the object */
+    ipcx_sem_close(free_);
     CHECK(ipcx_region_close(region));
     return 0;
 }
@@ -55,37 +66,37 @@ int main(void) {
     snprintf(name, sizeof name, "/ipcx-example-%d", (int)getpid());
     ipcx_shm *shm;
     ipcx_region *region;
-    CHECK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm)); /* mode 0600 */
-    CHECK(ipcx_shm_set_size(shm, sizeof(struct record)));
+    ipcx_sem *ready, *free_;
+    CHECK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm)); /* 0600 */
+    CHECK(ipcx_shm_set_size(shm, RECORD_AT + sizeof(struct record)));
     CHECK(ipcx_shm_map(shm, 0, &region));
     CHECK(ipcx_shm_close(shm));
+    CHECK(ipcx_sem_init_in(region, READY_AT, 0, &ready)); /* nothing to read yet */
+    CHECK(ipcx_sem_init_in(region, FREE_AT, 1, &free_));  /* the slot is free */
 
-    ipcx_pipe *mine, *theirs; /* the hand-off channel, both ways */
-    CHECK(ipcx_pipe_create_duplex(NULL, &mine, &theirs));
     pid_t pid = fork();
     if (pid == 0) {
-        ipcx_pipe_close(mine);
-        ipcx_region_close(region); /* the child maps the object itself, by name */
-        int rc = reader(name, theirs);
-        ipcx_pipe_close(theirs);
+        ipcx_sem_close(ready); /* the child attaches by itself, after mapping by name */
+        ipcx_sem_close(free_);
+        ipcx_region_close(region);
+        int rc = reader(name);
         fflush(stdout);
         _exit(rc);
     }
-    ipcx_pipe_close(theirs);
-    const char *lines[] = {"hello", "from the writer", "through shared memory"};
-    for (int i = 0; i < 3; i++) {
+    const char *lines[ROUNDS] = {"hello", "from the writer", "through shared memory"};
+    for (int i = 0; i < ROUNDS; i++) {
         struct record rec = {.id = i};
         snprintf(rec.text, sizeof rec.text, "%s", lines[i]);
-        CHECK(ipcx_region_write(region, 0, &rec, sizeof rec));       /* 1. write the record */
-        CHECK(ipcx_pipe_send(mine, "record ready", 12, IPCX_FOREVER)); /* 2. then say so */
-        char note[16];
-        size_t len = sizeof note;
-        CHECK(ipcx_pipe_recv(mine, note, &len, 5000)); /* 3. wait for "record read" */
+        CHECK(ipcx_sem_wait(free_, 5000));                             /* P(free) */
+        CHECK(ipcx_region_write(region, RECORD_AT, &rec, sizeof rec)); /* write the record */
+        CHECK(ipcx_sem_post(ready));                                   /* V(ready): say so */
     }
-    ipcx_pipe_close(mine); /* no more records: the reader sees the pipe close */
-    int status;
+    int status = 0;
     waitpid(pid, &status, 0);
-    ipcx_region_close(region);
-    ipcx_shm_unlink(name); /* remove the name; the memory goes with the last mapping */
+    CHECK(ipcx_sem_wait(free_, 5000)); /* the last record was read */
+    CHECK(ipcx_sem_destroy(ready));    /* nobody uses them any more */
+    CHECK(ipcx_sem_destroy(free_));
+    CHECK(ipcx_region_close(region));
+    CHECK(ipcx_shm_unlink(name));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

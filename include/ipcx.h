@@ -1614,6 +1614,25 @@ ipcx_status ipcx_region_sync(ipcx_region *r, size_t offset, size_t len, uint32_t
 // `kind`/`writable` must be NULL or valid for writing.
 ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable);
 
+// Choose how `ipcx_region_read` / `ipcx_region_write` copy for this region.
+//
+// POSIX shared memory and mapped files can be shrunk by another process (ftruncate);
+// touching the lost pages raises SIGBUS. By default ipcx's bounded copies on those kinds
+// are fault-safe: they go through the kernel (process_vm_readv/writev on the own process)
+// and report `IPCX_ERR_REMOVED` instead of faulting. That costs a system call per copy
+// (about 1 µs here, see bench_shm). With `checked` false, copies are plain memcpy: as fast
+// as raw access, and as exposed to SIGBUS. Turn it off only when every process mapping the
+// object is trusted never to shrink it. Anonymous and System V regions cannot shrink and
+// always copy directly; for them this call changes nothing.
+//
+// Arguments: `checked`: true (the default for POSIX and file regions) or false.
+// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
+// Fork: the setting belongs to the handle; a child inherits it with the handle.
+//
+// # Safety
+// `r` must be NULL or a handle from ipcx.
+ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
+
 // Open, or create, the named ring `name` and attach to it as producer or consumer.
 //
 // Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,

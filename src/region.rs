@@ -75,6 +75,8 @@ pub struct Region {
     release: Release,
     /// The name or path behind the mapping, for messages (set by the creating module).
     origin: Option<Box<str>>,
+    /// Bounded copies go through the fault-safe path (default: kinds that can shrink).
+    checked: bool,
 }
 
 // SAFETY: the region is plain shared memory; access discipline is the caller's, as in C.
@@ -100,7 +102,21 @@ impl Region {
             kind,
             release,
             origin: None,
+            checked: kind.can_shrink(),
         }
+    }
+
+    /// Choose whether bounded copies are fault-safe. Only kinds whose backing can shrink
+    /// ([`Kind::can_shrink`]) need it; turning it off there trades SIGBUS safety (a peer
+    /// that shrinks the object makes the copy fault, as a raw access would) for memcpy
+    /// speed. Kinds that cannot shrink always copy directly.
+    pub fn set_checked_copies(&mut self, on: bool) {
+        self.checked = on && self.kind.can_shrink();
+    }
+
+    /// Whether bounded copies are fault-safe.
+    pub fn checked_copies(&self) -> bool {
+        self.checked
     }
 
     /// Record the name or path behind the mapping, used in error messages.
@@ -159,6 +175,7 @@ impl Region {
             kind: Kind::Anonymous,
             release: Release::Munmap,
             origin: None,
+            checked: false,
         })
     }
 
@@ -214,7 +231,7 @@ impl Region {
     /// data) instead of SIGBUS. Other kinds copy with `memcpy`.
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         let p = self.range(offset, out.len(), 1)?;
-        if self.kind.can_shrink() {
+        if self.checked {
             return fault_safe::copy(fault_safe::Dir::FromRegion, p, out.as_mut_ptr(), out.len())
                 .map_err(|f| self.copy_error("read", offset, out.len(), f));
         }
@@ -233,7 +250,7 @@ impl Region {
             ));
         }
         let p = self.range(offset, data.len(), 1)?;
-        if self.kind.can_shrink() {
+        if self.checked {
             return fault_safe::copy(
                 fault_safe::Dir::ToRegion,
                 p,

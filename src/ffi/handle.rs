@@ -131,27 +131,45 @@ pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
 /// handle from two threads at once.
 #[inline(always)]
 pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
+    validate(p)?;
+    // SAFETY: validated: it came from `into_raw::<T>` and has not been closed.
+    Ok(unsafe { &mut *(p as *mut T) })
+}
+
+/// Like [`get`], for handles shared between threads: a shared reference.
+///
+/// # Safety
+/// `p` must be NULL or a pointer the caller got from ipcx; it must not be closed while
+/// another thread is inside a call on it.
+#[inline(always)]
+pub(crate) unsafe fn get_ref<'a, T: Handle>(p: *const T) -> Result<&'a T> {
+    validate(p)?;
+    // SAFETY: validated: it came from `into_raw::<T>` and has not been closed.
+    Ok(unsafe { &*p })
+}
+
+/// Check that `p` is a live, unpoisoned `T`: the lock-free table first (inline), the
+/// registry only when that misses.
+#[inline(always)]
+fn validate<T: Handle>(p: *const T) -> Result<()> {
     if table_has(p as usize, T::KIND) {
-        // SAFETY: in the table, so it came from `into_raw::<T>` and has not been closed.
-        return Ok(unsafe { &mut *(p as *mut T) });
+        Ok(())
+    } else {
+        validate_slow(p)
     }
-    // SAFETY: per the contract.
-    unsafe { get_slow(p) }
 }
 
 #[cold]
 #[inline(never)]
-unsafe fn get_slow<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
+fn validate_slow<T: Handle>(p: *const T) -> Result<()> {
     if p.is_null() {
         return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));
     }
     let entry = registry_read().get(&(p as usize)).copied();
     match entry {
-        Some(e) if e.kind == T::KIND && !e.poisoned => {}
-        other => return Err(unusable::<T>(p, other)),
+        Some(e) if e.kind == T::KIND && !e.poisoned => Ok(()),
+        other => Err(unusable::<T>(p, other)),
     }
-    // SAFETY: registered, so it came from `into_raw::<T>` and has not been closed.
-    Ok(unsafe { &mut *(p as *mut T) })
 }
 
 /// Unregister and free a handle. NULL is a no-op; an unknown pointer is

@@ -4,7 +4,7 @@
 use std::ffi::c_void;
 
 use super::region::ipcx_region;
-use super::{call, call_on, handle, options, out, set_opt};
+use super::{call, call_ref, handle, options, out, set_opt};
 use crate::error::{Result, ipcx_status};
 use crate::options::Options;
 use crate::sync::lock::{Cond, Mutex};
@@ -185,7 +185,7 @@ pub unsafe extern "C" fn ipcx_mutex_attach_at(
 /// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_lock(m: *const ipcx_mutex, timeout_ms: i64) -> ipcx_status {
-    call_on("ipcx_mutex_lock", m, |m| m.0.lock(timeout_ms))
+    call_ref("ipcx_mutex_lock", m, |m| m.0.lock(timeout_ms))
 }
 
 /// Unlock the mutex.
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn ipcx_mutex_lock(m: *const ipcx_mutex, timeout_ms: i64) 
 /// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_unlock(m: *const ipcx_mutex) -> ipcx_status {
-    call_on("ipcx_mutex_unlock", m, |m| m.0.unlock())
+    call_ref("ipcx_mutex_unlock", m, |m| m.0.unlock())
 }
 
 /// Declare the data protected by a mutex consistent again, after `ipcx_mutex_lock` (or
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn ipcx_mutex_unlock(m: *const ipcx_mutex) -> ipcx_status 
 /// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_consistent(m: *const ipcx_mutex) -> ipcx_status {
-    call_on("ipcx_mutex_consistent", m, |m| m.0.consistent())
+    call_ref("ipcx_mutex_consistent", m, |m| m.0.consistent())
 }
 
 /// Destroy the mutex and free the handle. No process may use the mutex afterwards (their
@@ -370,7 +370,7 @@ pub unsafe extern "C" fn ipcx_cond_wait(
     m: *const ipcx_mutex,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_cond_wait", c, |c| {
+    call_ref("ipcx_cond_wait", c, |c| {
         let m = unsafe { handle::get(m) }?;
         c.0.wait(&m.0, timeout_ms)
     })
@@ -385,7 +385,7 @@ pub unsafe extern "C" fn ipcx_cond_wait(
 /// `c` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_signal(c: *const ipcx_cond) -> ipcx_status {
-    call_on("ipcx_cond_signal", c, |c| c.0.signal())
+    call_ref("ipcx_cond_signal", c, |c| c.0.signal())
 }
 
 /// Wake every process and thread waiting on the condition variable.
@@ -396,7 +396,7 @@ pub unsafe extern "C" fn ipcx_cond_signal(c: *const ipcx_cond) -> ipcx_status {
 /// `c` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_broadcast(c: *const ipcx_cond) -> ipcx_status {
-    call_on("ipcx_cond_broadcast", c, |c| c.0.broadcast())
+    call_ref("ipcx_cond_broadcast", c, |c| c.0.broadcast())
 }
 
 /// Destroy the condition variable and free the handle. Nobody may be waiting on it (a

@@ -51,6 +51,26 @@ pub(crate) fn call_on<T: handle::Handle>(
     }
 }
 
+/// Like [`call_on`] for handles that may be used by several threads at once (their core
+/// type only needs `&self`, with its own synchronisation): the body gets a shared
+/// reference, so concurrent calls never alias a `&mut`.
+#[inline(always)]
+pub(crate) fn call_ref<T: handle::Handle>(
+    func: &'static str,
+    h: *const T,
+    body: impl FnOnce(&T) -> Result<()>,
+) -> Status {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the C contract: `h` is NULL or a pointer ipcx returned; `get_ref` validates it.
+        let obj = unsafe { handle::get_ref(h) }?;
+        body(obj)
+    }));
+    match r {
+        Ok(Ok(())) => Status::IPCX_OK,
+        r => finish(func, r, h as usize),
+    }
+}
+
 /// The success path stays in the caller (no move of the large error type); failures and
 /// panics are handled out of line.
 #[inline(always)]

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_void};
 
 use super::region::ipcx_region;
-use super::{bytes, call, call_on, handle, options, out, set_opt, str_arg};
+use super::{bytes, call, call_ref, handle, options, out, set_opt, str_arg};
 use crate::error::{Error, Result, ipcx_status};
 use crate::sync::sem::{self, Sem};
 use crate::sync::sysv::{self, SemSet, ipcx_semop};
@@ -294,7 +294,7 @@ pub unsafe extern "C" fn ipcx_sem_create_private(
 /// `s` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sem_wait(s: *const ipcx_sem, timeout_ms: i64) -> ipcx_status {
-    call_on("ipcx_sem_wait", s, |s| s.0.wait(timeout_ms))
+    call_ref("ipcx_sem_wait", s, |s| s.0.wait(timeout_ms))
 }
 
 /// V: increment the value, waking one waiter if there is one. Never blocks. (Unlike
@@ -307,7 +307,7 @@ pub unsafe extern "C" fn ipcx_sem_wait(s: *const ipcx_sem, timeout_ms: i64) -> i
 /// `s` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sem_post(s: *const ipcx_sem) -> ipcx_status {
-    call_on("ipcx_sem_post", s, |s| s.0.post())
+    call_ref("ipcx_sem_post", s, |s| s.0.post())
 }
 
 /// The current value. On Linux it is never negative: with processes waiting it is 0 (the
@@ -321,7 +321,7 @@ pub unsafe extern "C" fn ipcx_sem_post(s: *const ipcx_sem) -> ipcx_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sem_value(s: *const ipcx_sem, value: *mut i32) -> ipcx_status {
     unsafe { set_opt(value, 0) };
-    call_on("ipcx_sem_value", s, |s| {
+    call_ref("ipcx_sem_value", s, |s| {
         let v = unsafe { out(value, "value") }?;
         *v = s.0.value()?;
         Ok(())
@@ -454,7 +454,7 @@ pub unsafe extern "C" fn ipcx_semset_id(
         set_opt(id, -1);
         set_opt(nsems, 0);
     }
-    call_on("ipcx_semset_id", s, |s| {
+    call_ref("ipcx_semset_id", s, |s| {
         unsafe {
             set_opt(id, s.0.id());
             set_opt(nsems, s.0.nsems());
@@ -488,7 +488,7 @@ pub unsafe extern "C" fn ipcx_semset_op(
     nops: usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_semset_op", s, |s| {
+    call_ref("ipcx_semset_op", s, |s| {
         s.0.op(unsafe { array(ops, nops, "ops") }?, timeout_ms)
     })
 }
@@ -509,7 +509,7 @@ pub unsafe extern "C" fn ipcx_semset_p(
     flags: u32,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_semset_p", s, |s| {
+    call_ref("ipcx_semset_p", s, |s| {
         s.0.add(index, -1, flags, timeout_ms)
     })
 }
@@ -529,7 +529,7 @@ pub unsafe extern "C" fn ipcx_semset_v(
     index: u32,
     flags: u32,
 ) -> ipcx_status {
-    call_on("ipcx_semset_v", s, |s| {
+    call_ref("ipcx_semset_v", s, |s| {
         s.0.add(index, 1, flags, crate::time::FOREVER)
     })
 }
@@ -549,7 +549,7 @@ pub unsafe extern "C" fn ipcx_semset_set(
     index: u32,
     value: i32,
 ) -> ipcx_status {
-    call_on("ipcx_semset_set", s, |s| s.0.set(index, value))
+    call_ref("ipcx_semset_set", s, |s| s.0.set(index, value))
 }
 
 /// One semaphore's value (GETVAL).
@@ -566,7 +566,7 @@ pub unsafe extern "C" fn ipcx_semset_get(
     value: *mut i32,
 ) -> ipcx_status {
     unsafe { set_opt(value, 0) };
-    call_on("ipcx_semset_get", s, |s| {
+    call_ref("ipcx_semset_get", s, |s| {
         let v = unsafe { out(value, "value") }?;
         *v = s.0.get(index)?;
         Ok(())
@@ -588,7 +588,7 @@ pub unsafe extern "C" fn ipcx_semset_set_all(
     values: *const i32,
     count: usize,
 ) -> ipcx_status {
-    call_on("ipcx_semset_set_all", s, |s| {
+    call_ref("ipcx_semset_set_all", s, |s| {
         s.0.set_all(unsafe { array(values, count, "values") }?)
     })
 }
@@ -609,7 +609,7 @@ pub unsafe extern "C" fn ipcx_semset_get_all(
     values: *mut i32,
     count: *mut usize,
 ) -> ipcx_status {
-    call_on("ipcx_semset_get_all", s, |s| {
+    call_ref("ipcx_semset_get_all", s, |s| {
         let count = unsafe { out(count, "count") }?;
         let n = *count;
         let len = n
@@ -653,7 +653,7 @@ pub unsafe extern "C" fn ipcx_semset_waiters(
         set_opt(ncnt, 0);
         set_opt(zcnt, 0);
     }
-    call_on("ipcx_semset_waiters", s, |s| {
+    call_ref("ipcx_semset_waiters", s, |s| {
         let (n, z) = s.0.waiters(index)?;
         unsafe {
             set_opt(ncnt, n);
@@ -680,7 +680,7 @@ pub unsafe extern "C" fn ipcx_semset_pid(
     pid: *mut i32,
 ) -> ipcx_status {
     unsafe { set_opt(pid, 0) };
-    call_on("ipcx_semset_pid", s, |s| {
+    call_ref("ipcx_semset_pid", s, |s| {
         let p = unsafe { out(pid, "pid") }?;
         *p = s.0.pid(index)?;
         Ok(())
@@ -698,7 +698,7 @@ pub unsafe extern "C" fn ipcx_semset_pid(
 /// `s` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_semset_remove(s: *const ipcx_semset) -> ipcx_status {
-    call_on("ipcx_semset_remove", s, |s| s.0.remove())
+    call_ref("ipcx_semset_remove", s, |s| s.0.remove())
 }
 
 /// Free the handle. The set stays (remove it with `ipcx_semset_remove`); this process's
