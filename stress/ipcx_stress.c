@@ -321,13 +321,19 @@ static void load_consumer(st_run *r) {
             if (t.ends == (uint64_t)r->producers) break;
             continue;
         }
-        if (s == IPCX_ERR_CLOSED) break; /* every producer is gone */
-        if (s != IPCX_ERR_TIMEOUT) {
+        if (s == IPCX_ERR_CLOSED && t.ends == (uint64_t)r->producers) break;
+        if (s != IPCX_ERR_TIMEOUT && s != IPCX_ERR_CLOSED) {
             st_fail(r, "consumer: receive: %s: %s", st_status_name(s), ipcx_last_error());
             break;
         }
-        /* Quiet: stop once every producer has exited (a lossy mechanism may have lost its
-         * end marker), or declare a hang after 60 s without a message. */
+        /* Quiet, or CLOSED: no producer attached right now (one that attaches by name may
+         * still come: a ring reports CLOSED between the last producer's detach and the
+         * next one's attach). Stop once every producer has exited (a lossy mechanism may
+         * have lost its end marker), or declare a hang after 60 s without a message. */
+        if (s == IPCX_ERR_CLOSED) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         for (int i = 0; i < r->producers; i++) {
             int st;
             if (pids[i] > 0 && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
@@ -417,6 +423,12 @@ static void run_load(const struct st_mech *m, struct result *res) {
         problem(res, "load: %s", shared->out.note);
         res->errors++;
     }
+    if (shared->out.lost && !(m->caps & ST_LOSSY))
+        problem(res, "load: %llu message(s) lost", (unsigned long long)shared->out.lost);
+    if (shared->out.dup || shared->out.corrupt || ((m->caps & ST_ORDERED) && shared->out.ooo))
+        problem(res, "load: %llu duplicated, %llu corrupted, %llu out of order",
+                (unsigned long long)shared->out.dup, (unsigned long long)shared->out.corrupt,
+                (unsigned long long)shared->out.ooo);
     res->ran_load = 1;
     res->messages += shared->out.messages;
     res->lost += shared->out.lost;
@@ -462,6 +474,10 @@ static void generic_victim(st_run *r) {
     void *rx;
     int s = m->rx_open(r, &rx);
     if (s != IPCX_OK) st_victim_failed(r, s, "consumer open");
+    for (int i = 0; i < 5000 && !atomic_load(&r->sh->peer_ready); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     st_victim_started(r);
     for (;;) {
         size_t len = sizeof buf;
@@ -559,6 +575,7 @@ static void generic_survivor(st_run *r) {
         judge(r, s, -1, "producer open");
         return;
     }
+    atomic_store(&sh->peer_ready, 1);
     for (uint32_t seq = 0;;) {
         size_t len = st_msg_len(0, seq, m->crash_max_len);
         st_msg_build(buf, len, 0, seq, 0);

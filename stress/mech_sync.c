@@ -254,10 +254,11 @@ static void cond_survivor(st_run *r) {
     /* Recovery: a new process takes the victim's place; three rounds must go through the
      * same mutex and condition variable (a waiter killed inside them must not break them). */
     st_wait_victim(r);
+    /* (Read before the fork: a turn the victim never took is the new peer's at once.) */
+    uint64_t before = atomic_load(&g->rounds);
     fflush(NULL);
     pid_t h = fork();
     if (h == 0) _exit(cond_peer(r, 3, 2000) == IPCX_OK ? 0 : 1);
-    uint64_t before = atomic_load(&g->rounds);
     for (int i = 0; i < 3; i++) {
         int s = cond_round(r, 2000, 0);
         if (s != IPCX_OK) {

@@ -95,6 +95,9 @@ struct st_shared {
     atomic_int producer_status[ST_MAX_PRODUCERS];
     /* anything -> anyone: a port or address published by the side that binds it */
     atomic_int published;
+    /* survivor -> victim: the survivor's end is open (a victim consumer starts then, so
+     * that it is killed while messages flow, not before its peer could connect) */
+    atomic_int peer_ready;
     char address[IPCX_SOCK_ADDR_MAX];
     /* objects created (for forced cleanup and for leak checks by name) */
     atomic_int nres;
