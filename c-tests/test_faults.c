@@ -5,7 +5,8 @@
  * The cases that change limits or mounts do so in a child: a private mount namespace with a
  * 64 KiB tmpfs on /dev/shm, a private IPC namespace whose /proc/sys/kernel limits the child
  * lowers, a lowered RLIMIT_NOFILE or RLIMIT_MSGQUEUE. Where unshare is not permitted (not
- * root) those cases print "# SKIP" with the reason and pass without checking. */
+ * root) those cases print "# SKIP" with the reason and pass without checking.
+ * RLIMIT_SIGPENDING (queued signals) is covered by c_signal (test_signal.c). */
 
 #include "test.h"
 
@@ -536,6 +537,42 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_OK(ipcx_fifo_create(fifo, NULL));
     ipcx_pipe *fw;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_fifo_open(fifo, IPCX_FIFO_WRITE, NULL, 300, &fw));
+    /* A ring: receive from an empty one, send into a full one. */
+    char rname[96];
+    t_posix_name(rname, sizeof rname, "ring");
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
+    ipcx_ring *rc, *rp;
+    T_OK(ipcx_ring_open(rname, IPCX_RING_CONSUMER | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &rc));
+    t_track_shm(rname);
+    ipcx_options_destroy(o);
+    T_OK(ipcx_ring_open(rname, IPCX_RING_PRODUCER, NULL, &rp));
+    len = sizeof buf;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_ring_recv(rc, buf, &len, 300));
+    while (ipcx_ring_send(rp, buf, 100, IPCX_NOWAIT) == IPCX_OK) {
+    }
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_ring_send(rp, buf, 100, 300));
+    T_OK(ipcx_ring_close(rp));
+    T_OK(ipcx_ring_close(rc));
+    T_OK(ipcx_ring_unlink(rname));
+    /* Full queues. */
+    while (ipcx_mq_send(mq, buf, 100, 0, IPCX_NOWAIT) == IPCX_OK) {
+    }
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_mq_send(mq, buf, 100, 0, 300));
+    do len = sizeof buf;
+    while (ipcx_mq_recv(mq, buf, &len, NULL, IPCX_NOWAIT) == IPCX_OK);
+    while (ipcx_msgq_send(mg, buf, 1000, 1, IPCX_NOWAIT) == IPCX_OK) {
+    }
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_msgq_send(mg, buf, 1000, 1, 300));
+    do len = sizeof buf;
+    while (ipcx_msgq_recv(mg, buf, &len, 0, 0, NULL, IPCX_NOWAIT) == IPCX_OK);
+    /* Waiting for a blocked signal that never comes while handled ones arrive. */
+    ipcx_sigset usr2 = 0, oldmask = 0;
+    T_OK(ipcx_sigset_add(&usr2, SIGUSR2));
+    T_OK(ipcx_signal_block(usr2, &oldmask));
+    ipcx_siginfo si;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_signal_wait(usr2, 300, &si));
+    T_OK(ipcx_signal_unblock(usr2, NULL));
     /* A send on a full pipe. */
     static uint8_t big[1000];
     while (ipcx_pipe_send(wr, big, sizeof big, IPCX_NOWAIT) == IPCX_OK) {
