@@ -134,6 +134,12 @@ static int chan_reuse(st_run *r, void *h, int side) {
 static void chan_cleanup(st_run *r) {
     if (r->h[1]) ipcx_chan_close(r->h[1]);
     r->h[1] = NULL;
+    /* sysvmq: a new receiver does not adopt a queue it did not create (its other types
+     * may be other channels): the application removes it, here by the id registered. */
+    if (strstr(r->name, "sysvmq:") == r->name && r->kind == ST_KIND_KILL_CONSUMER) {
+        st_res_remove_all(r->sh);
+        return;
+    }
     /* A receiver killed before it closed left its object: adopt and remove it. */
     if (atomic_load(&r->sh->published) && r->kind == ST_KIND_KILL_CONSUMER && !r->id) {
         ipcx_chan *c;
@@ -166,7 +172,9 @@ const struct st_mech st_chan_rows[] = {
      .notes = "channel over a POSIX queue (timeouts are the defined status)", CHAN_COMMON},
     {.name = "chan sysvmq:", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED, .max_len = 1024,
      .crash_max_len = 1024, .rx_final = IPCX_ERR_TIMEOUT, .tx_final = IPCX_ERR_TIMEOUT,
-     .notes = "channel over a System V queue, type 1", CHAN_COMMON},
+     .notes = "channel over a System V queue, type 1; a dead receiver's queue is not "
+              "adopted by the next one (documented): the driver removes it by id",
+     CHAN_COMMON},
     {.name = "chan shm:", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED, .max_len = 4096,
      .crash_max_len = 8192, .rx_final = IPCX_ERR_CLOSED, .tx_final = IPCX_ERR_CLOSED,
      .notes = "channel over a shared-memory ring, MULTI_SENDER", CHAN_COMMON},
