@@ -522,6 +522,17 @@ static int judge(st_run *r, int s, int final, const char *what) {
     return 1;
 }
 
+/* After the survivor reached its defined status: a new peer uses the object again. */
+static void try_reuse(st_run *r, void *h, int side) {
+    if (!r->m->reuse || r->sh->out.error) return;
+    st_wait_victim(r);
+    int rs = r->m->reuse(r, h, side);
+    if (rs != IPCX_OK)
+        st_fail(r, "a new %s after the crash: %s: %s",
+                side == ST_SIDE_CONSUMER ? "producer" : "consumer", st_status_name(rs),
+                ipcx_last_error());
+}
+
 static void generic_survivor(st_run *r) {
     const struct st_mech *m = r->m;
     struct st_shared *sh = r->sh;
@@ -545,13 +556,7 @@ static void generic_survivor(st_run *r) {
             }
             if (judge(r, s, m->rx_final, "receive")) break;
         }
-        if (m->reuse && !sh->out.error) {
-            st_wait_victim(r);
-            int rs = m->reuse(r, rx, ST_SIDE_CONSUMER);
-            if (rs != IPCX_OK)
-                st_fail(r, "a new producer after the crash: %s: %s", st_status_name(rs),
-                        ipcx_last_error());
-        }
+        try_reuse(r, rx, ST_SIDE_CONSUMER);
         m->rx_close(rx);
         uint64_t sent = atomic_load(&sh->sent_ok[0]), got = t.p[0].distinct;
         sh->out.messages = t.received;
@@ -593,13 +598,7 @@ static void generic_survivor(st_run *r) {
         }
         if (judge(r, s, m->tx_final, "send")) break;
     }
-    if (m->reuse && !sh->out.error) {
-        st_wait_victim(r);
-        int rs = m->reuse(r, tx, ST_SIDE_PRODUCER);
-        if (rs != IPCX_OK)
-            st_fail(r, "a new consumer after the crash: %s: %s", st_status_name(rs),
-                    ipcx_last_error());
-    }
+    try_reuse(r, tx, ST_SIDE_PRODUCER);
     m->tx_close(tx);
 }
 

@@ -355,8 +355,8 @@ static void sem_victim(st_run *r) {
 }
 
 /* A POSIX semaphore has no owner: a unit held by a process that dies is gone. The defined
- * status is the survivor's timeout; the application knows (here: the `held` flag) and
- * posts the unit again. */
+ * status is the survivor's timeout; the application knows (here: the value once the
+ * victim is dead) and posts the unit again. */
 static void sem_survivor(st_run *r) {
     ipcx_sem *sem = r->h[0];
     struct guarded *g = data_of(r);
@@ -380,10 +380,17 @@ static void sem_survivor(st_run *r) {
             return;
         }
         if (k < 0) continue; /* the live victim was slow */
+        /* The application's repair, once the victim is surely dead (the survivor is then
+         * the only user): a value of 0 means the victim died holding the unit; 1 means the
+         * wait timed out just as the victim gave it back (wait again). */
+        st_wait_victim(r);
+        int32_t v = -1;
+        ipcx_sem_value(sem, &v);
+        if (v == 1) continue;
         sh->out.final_status = s;
         sh->out.recovery_ms = k;
         sh->out.units_lost++;
-        ipcx_sem_post(sem); /* the application's repair */
+        ipcx_sem_post(sem);
         break;
     }
     st_wait_victim(r);
