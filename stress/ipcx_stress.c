@@ -174,7 +174,7 @@ static void snapshot(struct list *l) {
         list_dir(l, "/dev/shm", "/dev/shm", mine);
     }
     list_dir(l, run_dir, run_dir, NULL);
-    qsort(l->v, (size_t)l->n, sizeof(char *), cmp_str);
+    if (l->n) qsort(l->v, (size_t)l->n, sizeof(char *), cmp_str);
 }
 
 /* Objects registered by a run that still exist (shared-host mode). */
@@ -216,7 +216,9 @@ static int compare(const struct list *before, const struct list *after, struct r
                    const char *when) {
     int leaks = 0;
     for (int i = 0; i < after->n; i++) {
-        if (bsearch(&after->v[i], before->v, (size_t)before->n, sizeof(char *), cmp_str)) continue;
+        if (before->n &&
+            bsearch(&after->v[i], before->v, (size_t)before->n, sizeof(char *), cmp_str))
+            continue;
         if (leaks < 3) problem(res, "%s: left behind: %s", when, after->v[i]);
         leaks++;
     }
