@@ -397,7 +397,11 @@ static void run_load(const struct st_mech *m, struct result *res) {
     int64_t t0 = st_now_ns();
     fflush(NULL);
     pid_t c = fork();
-    if (c == 0) load_consumer(&r);
+    if (c == 0) {
+        setpgid(0, 0); /* the consumer and its producers: a hang kills them all */
+        load_consumer(&r);
+    }
+    setpgid(c, c);
     /* Watch progress: a consumer that receives nothing for 120 s is hung. */
     uint64_t last = 0;
     int64_t last_t = st_now_ns();
@@ -409,6 +413,7 @@ static void run_load(const struct st_mech *m, struct result *res) {
             last = now;
             last_t = st_now_ns();
         } else if (st_ms_since(last_t) > 120000) {
+            kill(-c, SIGKILL);
             kill_and_reap(c);
             shared->out.hang = 1;
             problem(res, "load: the consumer made no progress for 120 s: killed");
@@ -667,7 +672,11 @@ static void run_trial(const struct st_mech *m, int trial, int kind, struct resul
     snapshot(&before);
     fflush(NULL);
     pid_t s = fork();
-    if (s == 0) trial_survivor(&r);
+    if (s == 0) {
+        setpgid(0, 0); /* the trial's processes form a group: a hang kills them all */
+        trial_survivor(&r);
+    }
+    setpgid(s, s);
     int st = 0, exited = 0;
     /* Wait for the victim to start (or the survivor to give up). */
     int64_t give_up = st_now_ns() + 20 * 1000000000LL;
@@ -693,6 +702,7 @@ static void run_trial(const struct st_mech *m, int trial, int kind, struct resul
     }
     res->trials++;
     if (!exited && !wait_until(s, st_now_ns() + 10 * 1000000000LL, &st)) {
+        kill(-s, SIGKILL); /* the survivor, the victim and any helper they forked */
         kill_and_reap(s);
         if (v > 0) kill(v, SIGKILL); /* reparented: init reaps it */
         res->hangs++;
