@@ -174,6 +174,20 @@ int st_res_remove_all(struct st_shared *sh) {
     for (int i = n - 1; i >= 0; i--) {
         struct st_res *r = &sh->res[i];
         int rc = -1;
+        /* System V objects ipcx created go through ipcx_inspect_remove, which forgets their
+         * provenance record too (a raw IPC_RMID would leave the record behind). */
+        int sysv = r->kind == ST_RES_MSQ ? IPCX_OBJECT_SYSV_MSQ
+                   : r->kind == ST_RES_SEG ? IPCX_OBJECT_SYSV_SHM
+                   : r->kind == ST_RES_SEMSET ? IPCX_OBJECT_SYSV_SEM
+                                              : 0;
+        if (sysv) {
+            char id[32];
+            snprintf(id, sizeof id, "%ld", r->id);
+            if (ipcx_inspect_remove((uint32_t)sysv, id, IPCX_REMOVE_FOREIGN) == IPCX_OK) {
+                removed++;
+                continue;
+            }
+        }
         switch (r->kind) {
         case ST_RES_PATH: rc = unlink(r->name); break;
         case ST_RES_SHM: rc = shm_unlink(r->name); break;
