@@ -453,6 +453,77 @@ T_CASE(cond_wait_reports_owner_dead) {
     fixture_end(&f, m, NULL);
 }
 
+/* Waiters killed inside ipcx_cond_wait (SIGKILL, as a crash would) leave the condition
+ * variable usable: later signals and broadcasts return at once and wake live waiters. With
+ * glibc's process-shared pthread_cond_t (2.36) the dead waiters' group references stay
+ * counted and the next broadcast blocks for ever (found by stress/ipcx_stress). */
+T_CASE(cond_survives_killed_waiters) {
+    struct fix f = fixture(1);
+    ipcx_mutex *m = f.m;
+    ipcx_cond *c = f.c;
+    struct shared *d = f.d;
+    for (int round = 0; round < 4; round++) {
+        /* Two waiters block (one untimed, one timed), then both are killed mid-wait. */
+        pid_t w[2];
+        d->waiting = 0;
+        for (int i = 0; i < 2; i++) {
+            w[i] = t_fork();
+            if (w[i] == 0) {
+                T_OK(ipcx_mutex_lock(m, 10000));
+                d->waiting++;
+                for (;;) ipcx_cond_wait(c, m, i ? 60000 : IPCX_FOREVER);
+            }
+        }
+        for (int i = 0; i < 5000; i++) {
+            T_OK(ipcx_mutex_lock(m, 10000));
+            int n = d->waiting;
+            T_OK(ipcx_mutex_unlock(m));
+            if (n == 2) break;
+            usleep(1000);
+        }
+        T_EQ_INT(d->waiting, 2);
+        for (int i = 0; i < 2; i++) {
+            kill(w[i], SIGKILL);
+            t_wait_killed(w[i]);
+        }
+        /* Signal and broadcast in a child, so that a hang fails the case instead of
+         * blocking it; then a live waiter is woken. */
+        pid_t s = t_fork();
+        if (s == 0) {
+            T_OK(ipcx_cond_signal(c));
+            T_OK(ipcx_cond_broadcast(c));
+            T_OK(ipcx_cond_signal(c));
+            _exit(0);
+        }
+        t_wait_ok(s, 5000);
+        d->ready = 0;
+        d->woken = 0;
+        pid_t live = t_fork();
+        if (live == 0) {
+            T_OK(ipcx_mutex_lock(m, 10000));
+            d->waiting = 100;
+            for (int k = 0; !d->ready && k < 3; k++) T_OK(ipcx_cond_wait(c, m, 10000));
+            T_ASSERT(d->ready);
+            d->woken = 1;
+            T_OK(ipcx_mutex_unlock(m));
+            _exit(0);
+        }
+        for (int i = 0; i < 5000 && d->waiting != 100; i++) usleep(1000);
+        T_OK(ipcx_mutex_lock(m, 10000));
+        d->ready = 1;
+        pid_t b = t_fork();
+        if (b == 0) {
+            T_OK(ipcx_cond_broadcast(c));
+            _exit(0);
+        }
+        t_wait_ok(b, 5000);
+        T_OK(ipcx_mutex_unlock(m));
+        t_wait_ok(live, 5000);
+        T_ASSERT(d->woken == 1);
+    }
+    fixture_end(&f, m, c);
+}
+
 T_CASE(cond_placement_by_address) {
     char path[256];
     char *mem = map_new_file(path, sizeof path, 4096);
@@ -559,4 +630,5 @@ T_MAIN(T_ENTRY(mutex_lock_unlock_and_errors), T_ENTRY(mutex_owner_death_and_reco
        T_ENTRY(mutex_owner_death_wakes_a_blocked_locker), T_ENTRY(counter_4x100k_robust_mutex),
        T_ENTRY(mutex_between_unrelated_processes), T_ENTRY(mutex_placement_and_lifetime),
        T_ENTRY(cond_signal_broadcast_and_timeouts), T_ENTRY(cond_wait_reports_owner_dead),
+       T_ENTRY(cond_survives_killed_waiters),
        T_ENTRY(cond_placement_by_address), T_ENTRY(lock_closed_null_and_foreign_handles))

@@ -32,6 +32,65 @@
 #define IPCX_VERSION_STRING "0.1.0"
 
 
+// `ipcx_chan_open` flag: this end sends.
+#define IPCX_CHAN_SEND 1
+
+// `ipcx_chan_open` flag: this end receives.
+#define IPCX_CHAN_RECV 2
+
+// `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
+// someone else created (waiting up to the timeout for it to appear) instead of creating
+// it.
+#define IPCX_CHAN_NO_CREATE 4
+
+// `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
+// place (with its queued messages). No effect where nothing persists (pipe:, sockets).
+#define IPCX_CHAN_KEEP 8
+
+// `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
+// creates a multi-producer ring (and a sender requires one); every other transport but
+// pipe: always allows several senders and accepts the flag as is.
+#define IPCX_CHAN_MULTI_SENDER 16
+
+// `ipcx_chan_info` transport: `pipe:`.
+#define IPCX_CHAN_PIPE 1
+
+// `ipcx_chan_info` transport: `fifo:/path`.
+#define IPCX_CHAN_FIFO 2
+
+// `ipcx_chan_info` transport: `unix:/path` (or a `unix:` pair).
+#define IPCX_CHAN_UNIX 3
+
+// `ipcx_chan_info` transport: `unix-abstract:name`.
+#define IPCX_CHAN_UNIX_ABSTRACT 4
+
+// `ipcx_chan_info` transport: `tcp:host:port`.
+#define IPCX_CHAN_TCP 5
+
+// `ipcx_chan_info` transport: `mq:/name` (POSIX message queue).
+#define IPCX_CHAN_MQ 6
+
+// `ipcx_chan_info` transport: `sysvmq:key[/type]` (System V message queue).
+#define IPCX_CHAN_SYSVMQ 7
+
+// `ipcx_chan_info` transport: `shm:/name` (shared-memory ring; or a `shm:` pair).
+#define IPCX_CHAN_SHM 8
+
+// `ipcx_chan_info` capability: several senders may send at once.
+#define IPCX_CHAN_CAP_MULTI_SENDER 1
+
+// `ipcx_chan_info` capability: `ipcx_chan_fd` gives a descriptor (receivers, every
+// transport but sysvmq:).
+#define IPCX_CHAN_CAP_POLL 2
+
+// `ipcx_chan_info` capability: this end is told `IPCX_ERR_CLOSED` when the other side is
+// gone (closed or dead); without it, it only sees timeouts.
+#define IPCX_CHAN_CAP_PEER_CLOSED 4
+
+// `ipcx_chan_info` capability: queued messages outlive the processes (queues, named
+// rings): they stay until received or the object is removed.
+#define IPCX_CHAN_CAP_PERSISTENT 8
+
 // `ipcx_options_set_spin` value: spin without ever sleeping (busy polling).
 #define IPCX_SPIN_FOREVER UINT64_MAX
 
@@ -103,8 +162,9 @@
 // Alignment of a mutex's offset in a region (a cache line).
 #define IPCX_MUTEX_ALIGN 64
 
-// Bytes to reserve in shared memory for a condition variable (native `pthread_cond_t`
-// first, ipcx's tag in the last 8 bytes).
+// Bytes to reserve in shared memory for a condition variable (ipcx's futex words first,
+// not a `pthread_cond_t`: glibc's hangs every signaller once a waiter was killed; ipcx's
+// tag in the last 8 bytes).
 #define IPCX_COND_SIZE 64
 
 // Alignment of a condition variable's offset in a region (a cache line).
@@ -362,6 +422,21 @@ typedef enum {
   IPCX_ERR_INTERNAL = 18,
 } ipcx_status;
 
+// One end of a channel: a sender or the receiver. Opaque.
+//
+// A channel carries whole messages one way, from any number of senders to one receiver
+// (ZeroMQ PUSH/PULL, nng push/pull). The transport is chosen by the address string
+// given to `ipcx_chan_open` or `ipcx_chan_pair`; every call is the same for every
+// transport. Request/reply is two channels (each side receives on its own).
+// Thread safety: a handle may be used by one thread at a time.
+// Fork: the child inherits the handle. Use each handle in one process: a child closes
+// what it inherited and does not use (or just exits); closing an inherited receiver in
+// the child removes nothing (only the process that created the object removes it).
+// Descriptors are close-on-exec.
+// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
+// `IPCX_ERR_BAD_HANDLE` for a closed one.
+typedef struct ipcx_chan ipcx_chan;
+
 // A process-shared condition variable (timed waits on the monotonic clock) living in
 // shared memory. Opaque.
 //
@@ -551,6 +626,32 @@ typedef struct ipcx_sock ipcx_sock;
 // close only in the process that created it, so a child closing its inherited copy leaves
 // the parent's file alone.
 typedef struct ipcx_sock_listener ipcx_sock_listener;
+
+// What `ipcx_chan_info` reports about a channel end.
+typedef struct {
+  // The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
+  uint32_t transport;
+  // `IPCX_CHAN_SEND` or `IPCX_CHAN_RECV`.
+  uint32_t role;
+  // `IPCX_CHAN_CAP_*` bits for this end.
+  uint32_t caps;
+  // The largest message a send accepts and a receive may return, in bytes.
+  size_t max_message;
+  // True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
+  // opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
+  // previous receiver left (sysvmq: only the receiver that created the queue, since
+  // its other types are other channels). Close removes it unless `IPCX_CHAN_KEEP` was
+  // given.
+  bool created;
+  // sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
+  int32_t sysv_id;
+  // An address a sender can open: the one given, or for `tcp:host:0` the port the
+  // receiver got. NUL-terminated, owned by the handle, valid until it is closed.
+  const char *address;
+  // The object's path (fifo:, unix:) or name (mq:, shm:), "" when it has none.
+  // Owned by the handle, valid until it is closed.
+  const char *object;
+} ipcx_chan_details;
 
 // What is known about one object (`ipcx_object_info` in C). Fixed size, no pointers.
 typedef struct {
@@ -759,6 +860,163 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Open one end of a channel.
+//
+// Arguments:
+// - `address`: the transport and the object, one of `fifo:/path`, `unix:/path`,
+//   `unix-abstract:name`, `tcp:host:port` (`tcp:[v6]:port`; port 0 lets a receiver pick
+//   one, see `ipcx_chan_info`), `mq:/name` (POSIX queue), `sysvmq:key[/type]` (key
+//   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
+//   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
+//   without a name, are unnamed: use `ipcx_chan_pair`.
+// - `flags`: exactly one of `IPCX_CHAN_SEND` / `IPCX_CHAN_RECV`; receivers may add
+//   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
+// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
+//   naming the option, the transport and what it supports): max_message (all; fifo: at
+//   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
+//   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
+//   default 0600 applied exactly; not unix-abstract:); sigpipe_guard (pipe:, fifo:);
+//   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
+//   match it.
+// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
+//   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
+//   creates its object does not wait.
+//
+// Semantics: the receiver creates the object (adopting an existing one of the right
+// kind, with the messages it holds); senders open it. Guarantees per transport
+// (docs/channel.md explains each):
+//
+// | address | senders | order | max message (default) | receiver, senders gone | sender, receiver gone | after a crash |
+// |---|---|---|---|---|---|---|
+// | pipe: | one | FIFO | max_message (1 MiB) | CLOSED | CLOSED | nothing |
+// | fifo:/path | many | per sender | 4092 (PIPE_BUF - 4: atomic) | CLOSED | CLOSED | the FIFO file (data lost) |
+// | unix:, unix-abstract: | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
+// | tcp:host:port | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | nothing |
+// | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
+// | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
+// | shm:/name | one (MULTI_SENDER: 63) | per sender | capacity/2 - 16 | CLOSED (within ~100 ms) | CLOSED | ring and messages (recovered by the next open) |
+//
+// Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
+// sent before is delivered, and is not sticky (a new sender makes the channel work again).
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
+// expected; bad flags; unsupported option; an object of another kind at the name),
+// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
+// `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
+// `IPCX_ERR_EXISTS` (a file of another kind at a socket path), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax, msg_max, msgsize_max,
+// descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not resolved),
+// `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
+// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// Ownership: close with `ipcx_chan_close`.
+// Fork: see `ipcx_chan`; an unrelated process opens the same address.
+//
+// # Safety
+// `address` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+ipcx_status ipcx_chan_open(const char *address, uint32_t flags, const ipcx_options *opts, int64_t timeout_ms, ipcx_chan **out_chan);
+
+// Make both ends of an unnamed channel at once, to share across fork (create, fork,
+// each process closes the end it does not use).
+//
+// Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
+// pair) or `"shm:"` (an anonymous shared-memory ring); `opts` may be NULL (honoured:
+// max_message, capacity; pipe: sigpipe_guard; shm: spin).
+// Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
+// end is closed (every process that inherited it closed it or exited) and the messages
+// sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
+// gone.
+// Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
+// `ipcx_chan_open` takes; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
+// Ownership: close each end with `ipcx_chan_close`.
+//
+// # Safety
+// `address` must be NULL or a NUL-terminated string; the out-pointers NULL or valid for
+// writing.
+ipcx_status ipcx_chan_pair(const char *address, const ipcx_options *opts, ipcx_chan **send_end, ipcx_chan **recv_end);
+
+// Send one message. The receiver gets it whole. A zero-length message is valid.
+//
+// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`
+// bounds the wait for room (a full pipe, socket buffer, queue or ring).
+// Returns: `IPCX_OK` once the message is accepted (copied into the transport; over a
+// stream whose send timed out midway, its tail is kept and written first by the next
+// send, so messages are never cut).
+// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
+// receiver is gone, where the transport can tell; no SIGPIPE is raised),
+// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_info`),
+// `IPCX_ERR_INVALID` (a receiver handle, NULL buffer with a length, bad timeout),
+// `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`.
+// Ownership: the caller keeps `buf`.
+//
+// # Safety
+// `buf` must be valid for reading `len` bytes.
+ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t timeout_ms);
+
+// Receive one message.
+//
+// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
+// message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
+// Senders: messages of one sender arrive in the order it sent them; several senders'
+// messages interleave (fairly, one message per connection in turn, for sockets).
+// Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
+// is gone and everything they sent was delivered, where the transport can tell: pipe:,
+// fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
+// the message stays queued), `IPCX_ERR_PROTOCOL` (a sender broke the framing: its
+// connection is dropped; or a corrupted ring), `IPCX_ERR_INVALID` (a sender handle,
+// NULL `len`, NULL `buf` with a nonzero `*len`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_INTERRUPTED`.
+//
+// # Safety
+// `len` must be NULL or valid; `buf` valid for writing `*len` bytes.
+ipcx_status ipcx_chan_recv(ipcx_chan *c, void *buf, size_t *len, int64_t timeout_ms);
+
+// The receiver's descriptor for poll/epoll/select: readable when a receive may make
+// progress (a message, a sender connecting or leaving).
+//
+// Use it like an edge-triggered descriptor: when it is readable, receive with
+// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
+// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
+// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
+// of a socket receiver (listener and connections), or the ring's notification
+// descriptor. It stays owned by the channel: do not close or read it.
+// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
+// `IPCX_ERR_INVALID` (a sender handle, NULL `fd`), `IPCX_ERR_IN_USE` (shm: another
+// handle polls this ring), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is
+// -1.
+// Fork: a shm: descriptor belongs to the process that asked for it.
+//
+// # Safety
+// `fd` must be NULL or valid for writing.
+ipcx_status ipcx_chan_fd(ipcx_chan *c, int *fd);
+
+// Describe a channel end: transport, role, capabilities, largest message, the object
+// and an address a sender can open.
+//
+// Arguments: `info` receives the description; its strings are owned by the handle and
+// valid until it is closed.
+// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_BAD_HANDLE`. On failure `*info` is
+// zeroed (NULL strings, `sysv_id` -1).
+//
+// # Safety
+// `info` must be NULL or valid for writing.
+ipcx_status ipcx_chan_info(const ipcx_chan *c, ipcx_chan_details *info);
+
+// Close a channel end and free the handle. NULL is a no-op.
+//
+// A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
+// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
+// checking the name still refers to that object; a forked child closing an inherited
+// receiver removes nothing. Senders remove nothing. A stream send that timed out midway
+// writes its tail if there is room now.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice);
+// an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the handle
+// is freed all the same.
+//
+// # Safety
+// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+ipcx_status ipcx_chan_close(ipcx_chan *c);
 
 // The library version, e.g. `"0.1.0"`: a static string, never freed.
 //
@@ -1221,9 +1479,9 @@ ipcx_status ipcx_cond_attach_at(void *addr, ipcx_cond **out_cond);
 // hold), sleep until signalled, and take `m` back before returning. Every process waiting
 // on one condition variable at the same time must use the same mutex.
 //
-// Arguments: `timeout_ms`: `IPCX_FOREVER` (pthread_cond_wait), `IPCX_NOWAIT` (returns
-// `IPCX_ERR_TIMEOUT` at once, `m` untouched), or a positive timeout on the monotonic clock
-// (pthread_cond_clockwait).
+// Arguments: `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (returns `IPCX_ERR_TIMEOUT` at
+// once, `m` untouched), or a positive timeout on the monotonic clock. A process killed
+// while it waits leaves the condition variable usable by every other process.
 // Returns: `IPCX_OK` (woken; possibly spuriously: re-check the condition in a loop) with `m`
 // held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_OWNER_DEAD` with `m` held: while this
 // thread waited, a process died holding `m` (this takes precedence over a timeout): repair

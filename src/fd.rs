@@ -265,6 +265,43 @@ pub fn without_sigpipe<T>(
     }
 }
 
+/// What identifies one file over time: device, inode number and change time.
+/// Filesystems reuse the inode number of a removed file at once (ext4 does), so the number
+/// alone could match a file someone else made at the same path later. Used before removing
+/// a path: only the file ipcx created (or still holds open) is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId {
+    dev: libc::dev_t,
+    ino: libc::ino_t,
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    /// The identity in a stat result.
+    pub(crate) fn of(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        }
+    }
+
+    /// The identity of the file open on `fd` (fstat); `None` if fstat fails (a descriptor
+    /// that is not open is just an error for fstat).
+    pub(crate) fn of_fd(fd: RawFd) -> Option<FileId> {
+        // SAFETY: fstat writes into a zeroed stat buffer; any integer is a valid argument.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        (unsafe { libc::fstat(fd, &mut st) } == 0).then(|| FileId::of(&st))
+    }
+
+    /// The same file as `other`, by device and inode only: valid while the caller holds
+    /// one of the two open (an inode in use cannot be freed, so its number is not reused),
+    /// and immune to the change time moving with every write (FIFOs, queues).
+    pub(crate) fn same_inode(&self, other: &FileId) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+}
+
 /// Number of bytes readable without blocking (FIONREAD).
 pub fn readable_bytes(fd: BorrowedFd<'_>) -> Result<usize> {
     let mut n: libc::c_int = 0;

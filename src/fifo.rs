@@ -22,6 +22,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
+use crate::fd;
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::pipe::{Origin, PipeEnd};
@@ -193,16 +194,16 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
     }
     let end = if read {
         let fd = time::retry_eintr(deadline, "open", || open_raw(&c, libc::O_RDONLY))?
-            .map_err(|e| Error::os(e, format_args!("open({path:?}, O_RDONLY)")))?;
+            .map_err(|e| fd::new_fd_error(e, &format!("open({path:?}, O_RDONLY)")))?;
         verify(&fd, path)?;
-        let hold = if flags & KEEP_OPEN != 0 {
-            Some(
-                open_raw(&c, libc::O_WRONLY)
-                    .map_err(|e| Error::os(e, format_args!("open({path:?}, O_WRONLY) to hold")))?,
-            )
-        } else {
-            None
-        };
+        let hold =
+            if flags & KEEP_OPEN != 0 {
+                Some(open_raw(&c, libc::O_WRONLY).map_err(|e| {
+                    fd::new_fd_error(e, &format!("open({path:?}, O_WRONLY) to hold"))
+                })?)
+            } else {
+                None
+            };
         PipeEnd::from_fds(
             Some(fd),
             None,
@@ -245,7 +246,7 @@ fn open_writer(c: &CString, path: &str, deadline: &Deadline) -> Result<OwnedFd> 
                 format_args!("open({path:?}, O_WRONLY): no process has the FIFO open for reading"),
             )?,
             Err(Errno::EINTR) => time::on_eintr(deadline, "open")?,
-            Err(e) => return Err(Error::os(e, format_args!("open({path:?}, O_WRONLY)"))),
+            Err(e) => return Err(fd::new_fd_error(e, &format!("open({path:?}, O_WRONLY)"))),
         }
     }
 }

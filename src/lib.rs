@@ -7,6 +7,7 @@
 //! [`frame`] (message framing over byte streams), [`options`] (creation options).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod chan;
 pub mod error;
 pub mod fd;
 pub mod fifo;

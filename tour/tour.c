@@ -32,6 +32,7 @@ static const struct {
     {"Unix domain socket", tour_unix_socket},
     {"TCP across hosts", tour_tcp},
     {"UDP across hosts", tour_udp},
+    {"one channel, every transport", tour_chan},
     {"stale-object inspection", tour_inspect},
 };
 

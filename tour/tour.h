@@ -51,6 +51,7 @@ void tour_unix_socket(struct tour_row *row);
 void tour_tcp(struct tour_row *row);
 void tour_udp(struct tour_row *row);
 void tour_ring(struct tour_row *row);
+void tour_chan(struct tour_row *row);
 void tour_inspect(struct tour_row *row);
 
 #endif

@@ -178,8 +178,19 @@ fn validate_slow<T: Handle>(p: *const T) -> Result<()> {
 /// # Safety
 /// As for [`get`]; no other thread may be inside a call on this handle.
 pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
+    // SAFETY: per the contract.
+    drop(unsafe { take(p) }?);
+    Ok(())
+}
+
+/// Unregister a handle and give its value back (for a close that can report what
+/// releasing it did). NULL gives `None`; an unknown pointer is `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As for [`close`].
+pub(crate) unsafe fn take<T: Handle>(p: *mut T) -> Result<Option<Box<T>>> {
     if p.is_null() {
-        return Ok(());
+        return Ok(None);
     }
     let addr = p as usize;
     {
@@ -193,8 +204,7 @@ pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
         }
     }
     // SAFETY: it was registered as a T, and is no longer reachable through the registry.
-    drop(unsafe { Box::from_raw(p) });
-    Ok(())
+    Ok(Some(unsafe { Box::from_raw(p) }))
 }
 
 /// Why `p` cannot be used as a `T`, given what the registry knows about it.

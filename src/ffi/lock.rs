@@ -42,8 +42,9 @@ impl handle::Handle for ipcx_cond {
 pub const IPCX_MUTEX_SIZE: usize = 64;
 /// Alignment of a mutex's offset in a region (a cache line).
 pub const IPCX_MUTEX_ALIGN: usize = 64;
-/// Bytes to reserve in shared memory for a condition variable (native `pthread_cond_t`
-/// first, ipcx's tag in the last 8 bytes).
+/// Bytes to reserve in shared memory for a condition variable (ipcx's futex words first,
+/// not a `pthread_cond_t`: glibc's hangs every signaller once a waiter was killed; ipcx's
+/// tag in the last 8 bytes).
 pub const IPCX_COND_SIZE: usize = 64;
 /// Alignment of a condition variable's offset in a region (a cache line).
 pub const IPCX_COND_ALIGN: usize = 64;
@@ -351,9 +352,9 @@ pub unsafe extern "C" fn ipcx_cond_attach_at(
 /// hold), sleep until signalled, and take `m` back before returning. Every process waiting
 /// on one condition variable at the same time must use the same mutex.
 ///
-/// Arguments: `timeout_ms`: `IPCX_FOREVER` (pthread_cond_wait), `IPCX_NOWAIT` (returns
-/// `IPCX_ERR_TIMEOUT` at once, `m` untouched), or a positive timeout on the monotonic clock
-/// (pthread_cond_clockwait).
+/// Arguments: `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (returns `IPCX_ERR_TIMEOUT` at
+/// once, `m` untouched), or a positive timeout on the monotonic clock. A process killed
+/// while it waits leaves the condition variable usable by every other process.
 /// Returns: `IPCX_OK` (woken; possibly spuriously: re-check the condition in a loop) with `m`
 /// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_OWNER_DEAD` with `m` held: while this
 /// thread waited, a process died holding `m` (this takes precedence over a timeout): repair

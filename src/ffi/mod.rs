@@ -4,6 +4,7 @@
 //! One file per mechanism family; argument helpers and the panic boundary live here, the
 //! handle registry in [`handle`].
 
+pub mod chan;
 pub mod common;
 pub(crate) mod handle;
 pub mod inspect;

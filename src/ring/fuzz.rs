@@ -166,12 +166,13 @@ pub fn run(data: &[u8]) {
     let max = g.max_message as usize;
     // The shared memory as the hostile peer sees it (stays mapped while either end is
     // open; ends are re-attached through a descriptor of the same object).
-    let keep = shm::reopen(p.fd()).expect("reopen");
-    let keep_map = shm::map(
+    let keep = shm::reopen(p.fd(), "ring").expect("reopen");
+    let keep_map = shm::map_fd(
         keep.as_fd(),
         g.region_len(),
         true,
         crate::region::Kind::Anonymous,
+        "ring",
     )
     .expect("map");
     // SAFETY: the header lives in `keep_map`, which outlives every use below.
@@ -329,9 +330,9 @@ pub fn run(data: &[u8]) {
                 } else {
                     Role::Consumer
                 };
-                let fd = shm::reopen(keep.as_fd()).expect("reopen");
+                let fd = shm::reopen(keep.as_fd(), "ring").expect("reopen");
                 let f = rflags | if producer { PRODUCER } else { CONSUMER };
-                let res = attach_existing(fd, role, &opts, f, &g, "ring", 0);
+                let res = attach_existing(fd, "ring", role, &opts, f, &g, "ring", 0);
                 match res {
                     Ok(Some(r)) => {
                         assert!(

@@ -17,7 +17,8 @@
 //!   (membarrier) ordering that keeps fences off the fast path;
 //! - `peers.rs`: attachments and liveness through open-file-description locks;
 //! - `poll.rs`: the consumer's poll descriptor;
-//! - `shm.rs`: private POSIX shared-memory calls, to be replaced by the shm module.
+//! - the memory itself comes from the shared-memory module (`crate::shm`): POSIX
+//!   shared-memory objects for named rings, a memfd for anonymous ones.
 //!
 //! A handle is used by one thread at a time. Handles survive fork like pipe ends (see
 //! `peers.rs` and docs/ring.md).
@@ -26,7 +27,6 @@ pub(crate) mod layout;
 mod lock;
 mod peers;
 mod poll;
-mod shm;
 mod wait;
 
 /// The ring's fuzz harness (`--cfg fuzzing` and unit tests only).
@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region};
+use crate::shm;
 use crate::time::Deadline;
 
 use layout::{
@@ -289,13 +290,13 @@ impl Ring {
             flags & MPMC != 0,
         )?;
         let spin = opts.spin_ns.unwrap_or(wait::DEFAULT_SPIN_NS);
-        let cfd = shm::anonymous()?;
-        shm::allocate(cfd.as_fd(), g.region_len(), "anonymous ring")?;
-        let rc = shm::map(cfd.as_fd(), g.region_len(), true, Kind::Anonymous)?;
-        init_header(&rc, &g);
-        let pfd = shm::reopen(cfd.as_fd())?;
-        let rp = shm::map(pfd.as_fd(), g.region_len(), true, Kind::Anonymous)?;
         let what = "anonymous ring".to_string();
+        let cfd = shm::memfd(c"ipcx-ring")?;
+        shm::set_size(cfd.as_fd(), g.region_len(), &what, "memory (memfd)")?;
+        let rc = shm::map_fd(cfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
+        init_header(&rc, &g);
+        let pfd = shm::reopen(cfd.as_fd(), &what)?;
+        let rp = shm::map_fd(pfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
         let p = Ring::new(rp, pfd, Role::Producer, g, what.clone(), spin)?;
         let c = Ring::new(rc, cfd, Role::Consumer, g, what, spin)?;
         Ok((p, c))
@@ -334,25 +335,25 @@ impl Ring {
         let started = Instant::now();
         loop {
             if flags & CREATE != 0 {
-                match shm::create_excl(name, opts.mode()) {
+                match create_object(name, opts.mode()) {
                     Ok(fd) => {
-                        shm::flock(fd.as_fd(), libc::LOCK_EX)?;
+                        flock(fd.as_fd(), libc::LOCK_EX)?;
                         let made = (|| {
-                            shm::allocate(fd.as_fd(), want.region_len(), &what)?;
-                            let r = shm::map(fd.as_fd(), want.region_len(), true, Kind::Posix)?;
+                            shm::set_size(fd.as_fd(), want.region_len(), &what, "/dev/shm")?;
+                            let r = map_named(fd.as_fd(), want.region_len(), name)?;
                             init_header(&r, &want);
                             Ok::<_, Error>(r)
                         })();
                         let r = match made {
                             Ok(r) => r,
                             Err(e) => {
-                                let _ = shm::unlink(name);
+                                let _ = shm::posix::unlink(name);
                                 return Err(e);
                             }
                         };
                         let mut ring = Ring::new(r, fd, role, want, what, spin)?;
                         ring.claim_use()?;
-                        shm::flock(ring.fd(), libc::LOCK_UN)?;
+                        flock(ring.fd(), libc::LOCK_UN)?;
                         crate::provenance::created_named(
                             crate::provenance::ObjKind::Ring,
                             name,
@@ -364,7 +365,7 @@ impl Ring {
                     Err(e) => return Err(e),
                 }
             }
-            let fd = match shm::open_existing(name) {
+            let fd = match open_object(name) {
                 Ok(fd) => fd,
                 // Removed between our two calls: try creating again.
                 Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND && flags & CREATE != 0 => {
@@ -372,10 +373,10 @@ impl Ring {
                 }
                 Err(e) => return Err(e),
             };
-            shm::flock(fd.as_fd(), libc::LOCK_EX)?;
-            match attach_existing(fd, role, opts, flags, &want, &what, spin) {
+            flock(fd.as_fd(), libc::LOCK_EX)?;
+            match attach_existing(fd, name, role, opts, flags, &want, &what, spin) {
                 Ok(Some(ring)) => {
-                    shm::flock(ring.fd(), libc::LOCK_UN)?;
+                    flock(ring.fd(), libc::LOCK_UN)?;
                     return Ok(ring);
                 }
                 // Still being created by another process (empty object): wait a little.
@@ -451,7 +452,7 @@ impl Ring {
         }
         if self.g.mpmc {
             if self.attach_gen != fgen {
-                let nfd = shm::reopen(self.fd())?;
+                let nfd = shm::reopen(self.fd(), &self.what)?;
                 let (slot, sgen) = self.peers().attach(nfd.as_fd(), self.role, true)?;
                 self.fd = Some(nfd); // drops the inherited description here
                 self.slot = slot;
@@ -1056,6 +1057,15 @@ impl Ring {
 
     // -------------------------------------------------------------- introspection
 
+    /// The identity of the ring's shared-memory object (fstat of the handle's own
+    /// descriptor), to check a name still refers to it before removing it.
+    pub(crate) fn file_id(&self) -> Option<crate::fd::FileId> {
+        use std::os::fd::AsRawFd;
+        self.fd
+            .as_ref()
+            .and_then(|f| crate::fd::FileId::of_fd(f.as_raw_fd()))
+    }
+
     /// (capacity, max message, role, mpmc).
     pub fn info(&self) -> (usize, usize, Role, bool) {
         (
@@ -1147,8 +1157,10 @@ fn init_header(r: &Region, g: &Geometry) {
 
 /// Attach to an existing named ring (the open lock is held). `Ok(None)`: the object is
 /// still empty (being created).
+#[allow(clippy::too_many_arguments)]
 fn attach_existing(
     fd: OwnedFd,
+    name: &str,
     role: Role,
     opts: &Options,
     flags: u32,
@@ -1156,7 +1168,7 @@ fn attach_existing(
     what: &str,
     spin: u64,
 ) -> Result<Option<Ring>> {
-    let size = shm::size(fd.as_fd())?;
+    let size = object_size(fd.as_fd(), what)?;
     if size == 0 {
         return Ok(None);
     }
@@ -1168,7 +1180,7 @@ fn attach_existing(
     if !(DATA_OFFSET + layout::MIN_CAPACITY..=DATA_OFFSET + layout::MAX_CAPACITY).contains(&size) {
         return not_ring(&format!("size {size}"));
     }
-    let region = shm::map(fd.as_fd(), size, true, Kind::Posix)?;
+    let region = map_named(fd.as_fd(), size, name)?;
     // SAFETY: the region holds at least a header.
     let h = unsafe { &*(region.base() as *const Header) };
     if h.ident.0.magic.load(Ordering::Acquire) != MAGIC {
@@ -1196,8 +1208,8 @@ fn attach_existing(
             }
             drop(region);
             let g = *want;
-            shm::allocate(fd.as_fd(), g.region_len(), what)?;
-            let r = shm::map(fd.as_fd(), g.region_len(), true, Kind::Posix)?;
+            shm::set_size(fd.as_fd(), g.region_len(), what, "/dev/shm")?;
+            let r = map_named(fd.as_fd(), g.region_len(), name)?;
             init_header(&r, &g);
             let mut ring = Ring::new(r, fd, role, g, what.to_string(), spin)?;
             ring.claim_use()?;
@@ -1229,16 +1241,16 @@ fn attach_existing(
 
 /// Remove the named ring. Only an ipcx ring is ever removed (checked by its magic).
 pub fn unlink(name: &str) -> Result<()> {
-    let fd = shm::open_existing(name)?;
-    shm::flock(fd.as_fd(), libc::LOCK_EX)?;
-    let size = shm::size(fd.as_fd())?;
+    let fd = open_object(name)?;
+    flock(fd.as_fd(), libc::LOCK_EX)?;
     let what = format!("ring {name:?}");
+    let size = object_size(fd.as_fd(), &what)?;
     if size < DATA_OFFSET {
         return Err(Error::invalid(format!(
             "{what} is not an ipcx ring (size {size}); not removed"
         )));
     }
-    let r = shm::map(fd.as_fd(), DATA_OFFSET, false, Kind::Posix)?;
+    let r = shm::map_fd(fd.as_fd(), DATA_OFFSET, false, Kind::Posix, name)?;
     // SAFETY: the mapping holds a header.
     let magic = unsafe { &*(r.base() as *const Header) }
         .ident
@@ -1250,9 +1262,55 @@ pub fn unlink(name: &str) -> Result<()> {
             "{what} is not an ipcx ring (bad magic); not removed"
         )));
     }
-    shm::unlink(name)?;
+    shm::posix::unlink(name)?;
     crate::provenance::removed_named(crate::provenance::ObjKind::Ring, name);
     Ok(())
+}
+
+// ------------------------------------------------------------------ the shared object
+
+/// Create the POSIX shared-memory object `name` exclusively, with exactly `mode`
+/// (`IPCX_ERR_EXISTS` if it exists).
+fn create_object(name: &str, mode: u32) -> Result<OwnedFd> {
+    let opts = Options {
+        mode: Some(mode),
+        ..Options::default()
+    };
+    let fd = shm::posix::open(name, shm::CREATE | shm::EXCLUSIVE, &opts)?.into_fd();
+    // The object is recorded once, as a ring (by the caller once it is initialised), not
+    // also as a plain shared-memory object.
+    crate::provenance::removed_named(crate::provenance::ObjKind::PosixShm, name);
+    Ok(fd)
+}
+
+/// Open the existing POSIX shared-memory object `name` read-write.
+fn open_object(name: &str) -> Result<OwnedFd> {
+    Ok(shm::posix::open(name, 0, &Options::default())?.into_fd())
+}
+
+fn object_size(fd: std::os::fd::BorrowedFd<'_>, what: &str) -> Result<usize> {
+    Ok(shm::fstat(fd, what)?.st_size as usize)
+}
+
+/// Map `len` bytes of a named ring's object, read-write.
+fn map_named(fd: std::os::fd::BorrowedFd<'_>, len: usize, name: &str) -> Result<Region> {
+    shm::map_fd(fd, len, true, Kind::Posix, name)
+}
+
+/// flock(fd, LOCK_EX / LOCK_UN), retrying EINTR: the open/recovery lock of a named ring
+/// (released by the kernel if its holder dies).
+fn flock(fd: std::os::fd::BorrowedFd<'_>, op: libc::c_int) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: valid descriptor.
+        if unsafe { libc::flock(fd.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = nix::errno::Errno::last();
+        if e != nix::errno::Errno::EINTR {
+            return Err(Error::os(e, "flock(ring)"));
+        }
+    }
 }
 
 #[cfg(test)]

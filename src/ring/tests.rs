@@ -311,15 +311,24 @@ fn scaled(n: u32) -> u32 {
 
 /// Another attachment to the ring of `r` (MPMC: a second producer or consumer).
 fn attach_more(r: &Ring, role: Role) -> Ring {
-    let fd = shm::reopen(r.fd()).unwrap();
+    let fd = shm::reopen(r.fd(), "ring").unwrap();
     let f = MPMC
         | match role {
             Role::Producer => PRODUCER,
             Role::Consumer => CONSUMER,
         };
-    attach_existing(fd, role, &opts(r.g.capacity as usize), f, &r.g, "ring", 0)
-        .unwrap()
-        .unwrap()
+    attach_existing(
+        fd,
+        "ring",
+        role,
+        &opts(r.g.capacity as usize),
+        f,
+        &r.g,
+        "ring",
+        0,
+    )
+    .unwrap()
+    .unwrap()
 }
 
 /// Producer and consumer on two threads: every message arrives once, whole and in order,

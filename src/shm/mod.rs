@@ -132,6 +132,32 @@ pub(crate) fn open_exact(
     ))
 }
 
+/// An anonymous shared-memory object (memfd_create, close-on-exec) named `name` in
+/// /proc/PID/fd listings: memory shared with the processes that inherit or receive the
+/// descriptor, gone with the last descriptor and mapping. Size it with [`set_size`].
+pub(crate) fn memfd(name: &std::ffi::CStr) -> Result<OwnedFd> {
+    // SAFETY: a valid C string.
+    owned(unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) })
+        .map_err(|e| crate::fd::new_fd_error(e, &format!("memfd_create({name:?})")))
+}
+
+/// A new open file description of the object behind `fd` (read-write, close-on-exec),
+/// through /proc/self/fd: unlike dup(2), it has its own file offset, status flags and
+/// open-file-description locks (which the ring uses for liveness).
+pub(crate) fn reopen(fd: BorrowedFd<'_>, what: &str) -> Result<OwnedFd> {
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|_| Error::internal("descriptor path"))?;
+    // SAFETY: a valid C string.
+    owned(unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) }).map_err(|e| {
+        Error::os(
+            e,
+            format_args!(
+                "open(/proc/self/fd/N) for a second description of {what} (is /proc mounted?)"
+            ),
+        )
+    })
+}
+
 /// Wrap a raw descriptor returned by open/shm_open.
 pub(crate) fn owned(fd: libc::c_int) -> std::result::Result<OwnedFd, Errno> {
     if fd < 0 {

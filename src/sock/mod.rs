@@ -559,6 +559,12 @@ impl Sock {
         self.fd.as_raw_fd()
     }
 
+    /// Bytes of a stream already taken from the kernel and not yet delivered (the next
+    /// receive starts with them; poll does not see them).
+    pub(crate) fn buffered(&self) -> usize {
+        self.reader.buffered()
+    }
+
     fn is_tcp(&self) -> bool {
         !self.unix && self.kind == Kind::Stream
     }

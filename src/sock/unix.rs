@@ -9,6 +9,7 @@ use nix::errno::Errno;
 use super::Kind;
 use super::addr::{SockAddr, UnixName};
 use crate::error::{Error, Result, Status};
+use crate::fd::FileId;
 
 fn lstat(c: &CString) -> std::result::Result<libc::stat, Errno> {
     // SAFETY: a valid C string and a zeroed stat buffer.
@@ -30,32 +31,12 @@ fn is_socket(st: &libc::stat) -> bool {
 /// the file this process created and this is the process that created it (a forked child
 /// closing an inherited listener leaves the file alone).
 ///
-/// "The same file" is the same device, inode number and change time: filesystems reuse
-/// the inode number of a removed file at once (ext4 does), so the number alone could match
-/// a socket file someone else made at the same path later.
+/// "The same file" is a [`FileId`] match (device, inode number and change time).
 #[derive(Debug)]
 pub struct BoundPath {
     path: CString,
     id: FileId,
     owner: libc::pid_t,
-}
-
-/// What identifies one file over time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileId {
-    dev: libc::dev_t,
-    ino: libc::ino_t,
-    ctime: (i64, i64),
-}
-
-impl FileId {
-    fn of(st: &libc::stat) -> FileId {
-        FileId {
-            dev: st.st_dev,
-            ino: st.st_ino,
-            ctime: (st.st_ctime, st.st_ctime_nsec),
-        }
-    }
 }
 
 impl Drop for BoundPath {

@@ -12,12 +12,15 @@
 //!   never undefined behaviour; locking it twice from one thread is an error (EDEADLK), not a
 //!   deadlock.
 //!
-//! The condition variable is a `pthread_cond_t` with `PTHREAD_PROCESS_SHARED` and
-//! `CLOCK_MONOTONIC` for timed waits.
+//! The condition variable is ipcx's own (a futex sequence word, see [`Cond`]): glibc's
+//! process-shared `pthread_cond_t` hangs every signaller once a waiter was killed.
 
 use nix::errno::Errno;
 
-use super::sys::{pthread_cond_clockwait, pthread_mutex_clocklock};
+use std::mem::size_of;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::sys::pthread_mutex_clocklock;
 use super::{Kind, Placement, Site, os};
 use crate::error::{Error, Result, Status};
 use crate::region::Region;
@@ -311,40 +314,52 @@ fn lock_error(r: libc::c_int, site: Site, what: &str) -> Error {
 }
 
 /// A process-shared condition variable (monotonic clock) in a slot of shared memory.
+///
+/// Not a `pthread_cond_t`: glibc's process-shared condition variable counts its waiters in
+/// the shared object (`__g_refs`, glibc 2.25-2.40), and a waiter killed inside
+/// `pthread_cond_wait` never gives its count back, after which every later
+/// `pthread_cond_signal`/`_broadcast` blocks for ever in every process (found by the
+/// stress driver's crash trials). This one is a sequence word and a waiter count
+/// ([`CondWord`]): a waiter reads the sequence, releases the mutex and sleeps on the word
+/// (FUTEX_WAIT_BITSET, shared, absolute CLOCK_MONOTONIC deadline); signal and broadcast
+/// bump the sequence and wake one or every sleeper. A dead waiter leaves at most a stale
+/// count behind (a wake-up call too many), never a hang.
 #[derive(Debug)]
 pub struct Cond {
     place: Placement,
     site: Site,
 }
 
+/// The shared state of a [`Cond`] (offset 0 of its slot).
+#[repr(C)]
+struct CondWord {
+    /// Bumped by every signal and broadcast; the futex word.
+    seq: AtomicU32,
+    /// Waiters that may sleep on `seq` (an over-count after a waiter died is harmless).
+    waiters: AtomicU32,
+}
+
+const _: () = assert!(size_of::<CondWord>() <= super::SLOT_SIZE - 8);
+
 impl Cond {
     #[inline(always)]
-    fn ptr(&self) -> *mut libc::pthread_cond_t {
-        self.place.ptr()
+    fn word(&self) -> &CondWord {
+        // SAFETY: the slot is mapped for as long as the handle lives, aligned, and the
+        // words are only accessed atomically.
+        unsafe { &*self.place.ptr::<CondWord>() }
     }
 
     fn init(place: Placement, site: Site) -> Result<Cond> {
-        let c = place.ptr::<libc::pthread_cond_t>();
+        let w = place.ptr::<CondWord>();
         place.init(Kind::Cond, site, || {
-            // SAFETY: attribute calls on a local attribute object; the slot is mapped,
-            // aligned and large enough.
+            // SAFETY: the slot is mapped, aligned and large enough; nobody uses it yet.
             unsafe {
-                let mut a: libc::pthread_condattr_t = std::mem::zeroed();
-                check(libc::pthread_condattr_init(&mut a), "pthread_condattr_init")?;
-                let r = (|| {
-                    check(
-                        libc::pthread_condattr_setpshared(&mut a, libc::PTHREAD_PROCESS_SHARED),
-                        "pthread_condattr_setpshared",
-                    )?;
-                    check(
-                        libc::pthread_condattr_setclock(&mut a, libc::CLOCK_MONOTONIC),
-                        "pthread_condattr_setclock",
-                    )?;
-                    check(libc::pthread_cond_init(c, &a), "pthread_cond_init")
-                })();
-                libc::pthread_condattr_destroy(&mut a);
-                r
-            }
+                w.write(CondWord {
+                    seq: AtomicU32::new(0),
+                    waiters: AtomicU32::new(0),
+                })
+            };
+            Ok(())
         })?;
         Ok(Cond { place, site })
     }
@@ -375,76 +390,116 @@ impl Cond {
     }
 
     /// Release `m` (held by the caller), wait for a signal, and take `m` again. -1 waits
-    /// forever; 0 returns `IPCX_ERR_TIMEOUT` at once without releasing `m`; otherwise
-    /// `pthread_cond_clockwait` on the monotonic clock. Whatever the outcome except
+    /// forever; 0 returns `IPCX_ERR_TIMEOUT` at once without releasing `m`; otherwise until
+    /// a deadline on the monotonic clock. Whatever the outcome except
     /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_NOT_RECOVERABLE` and `IPCX_ERR_INVALID`, the caller
     /// holds `m` again when this returns; `IPCX_ERR_OWNER_DEAD` means the mutex was taken back
     /// from a dead owner (it wins over a timeout). Wake-ups may be spurious: wait in a loop
-    /// that checks the condition.
+    /// that checks the condition. Signals do not end the wait (it resumes until the same
+    /// deadline).
     pub fn wait(&self, m: &Mutex, timeout_ms: i64) -> Result<()> {
-        let r = match timeout_ms {
-            // SAFETY: live objects.
-            time::FOREVER => unsafe { libc::pthread_cond_wait(self.ptr(), m.ptr()) },
+        let abs = match timeout_ms {
+            time::FOREVER => None,
             time::NOWAIT => {
                 return Err(Error::timeout(format!(
                     "condition variable at {}: not waiting (timeout 0)",
                     self.site
                 )));
             }
-            ms => {
-                let (_, abs) = super::abstime(ms)?;
-                // SAFETY: live objects, a valid absolute time.
-                unsafe { pthread_cond_clockwait(self.ptr(), m.ptr(), libc::CLOCK_MONOTONIC, &abs) }
+            ms => Some(super::abstime(ms)?.1),
+        };
+        let w = self.word();
+        w.waiters.fetch_add(1, Ordering::SeqCst);
+        let seq = w.seq.load(Ordering::SeqCst);
+        if let Err(e) = m.unlock() {
+            w.waiters.fetch_sub(1, Ordering::SeqCst);
+            if e.status == Status::IPCX_ERR_PERMISSION {
+                return Err(Error::os_as(
+                    Status::IPCX_ERR_PERMISSION,
+                    Errno::EPERM,
+                    format!(
+                        "ipcx_cond_wait(condition variable at {}): the calling thread does not hold the mutex",
+                        self.site
+                    ),
+                ));
+            }
+            return Err(e);
+        }
+        let timed_out = loop {
+            let ts = abs
+                .as_ref()
+                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: the word lives in the slot's mapping for the whole call; `ts` is NULL
+            // or a valid absolute CLOCK_MONOTONIC time (FUTEX_WAIT_BITSET without
+            // FUTEX_CLOCK_REALTIME); a shared (not private) futex: other processes wake it.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    w.seq.as_ptr(),
+                    libc::FUTEX_WAIT_BITSET,
+                    seq,
+                    ts,
+                    std::ptr::null::<u32>(),
+                    libc::FUTEX_BITSET_MATCH_ANY,
+                )
+            };
+            if r == 0 {
+                break false;
+            }
+            match Errno::last() {
+                Errno::EINTR if w.seq.load(Ordering::SeqCst) == seq => continue,
+                Errno::ETIMEDOUT => break true,
+                _ => break false, // EAGAIN: signalled before the sleep; EINTR after a signal
             }
         };
-        if r == 0 {
-            return Ok(());
+        w.waiters.fetch_sub(1, Ordering::SeqCst);
+        // Take the mutex back whatever happened (as pthread_cond_wait does).
+        m.lock(time::FOREVER)?;
+        if timed_out {
+            return Err(Error::timeout(format!(
+                "condition variable at {}: timed out",
+                self.site
+            )));
         }
-        if r == libc::EPERM {
-            return Err(Error::os_as(
-                Status::IPCX_ERR_PERMISSION,
-                Errno::EPERM,
-                format!(
-                    "pthread_cond_wait(condition variable at {}): the calling thread does not hold the mutex",
-                    self.site
-                ),
-            ));
+        Ok(())
+    }
+
+    fn wake(&self, n: i32) {
+        let w = self.word();
+        w.seq.fetch_add(1, Ordering::SeqCst);
+        if w.waiters.load(Ordering::SeqCst) == 0 {
+            return;
         }
-        Err(lock_error(r, m.site, "pthread_cond_wait"))
+        // SAFETY: as in `wait`; FUTEX_WAKE takes no pointers besides the word.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                w.seq.as_ptr(),
+                libc::FUTEX_WAKE,
+                n,
+                std::ptr::null::<libc::timespec>(),
+                std::ptr::null::<u32>(),
+                0,
+            );
+        }
     }
 
     /// Wake one waiter.
     pub fn signal(&self) -> Result<()> {
-        // SAFETY: a live condition variable.
-        check(
-            unsafe { libc::pthread_cond_signal(self.ptr()) },
-            "pthread_cond_signal",
-        )
+        self.wake(1);
+        Ok(())
     }
 
     /// Wake every waiter.
     pub fn broadcast(&self) -> Result<()> {
-        // SAFETY: a live condition variable.
-        check(
-            unsafe { libc::pthread_cond_broadcast(self.ptr()) },
-            "pthread_cond_broadcast",
-        )
+        self.wake(i32::MAX);
+        Ok(())
     }
 
     /// Destroy the condition variable; the caller then drops the handle. No process may
     /// wait on it or use it afterwards.
     pub fn destroy(&self) -> Result<()> {
-        self.place.retire(Kind::Cond, self.site)?;
-        // SAFETY: a live condition variable nobody waits on (the caller's contract).
-        let r = unsafe { libc::pthread_cond_destroy(self.ptr()) };
-        if r != 0 {
-            self.place.unretire(Kind::Cond);
-            return Err(os(
-                r,
-                format_args!("pthread_cond_destroy(condition variable at {})", self.site),
-            ));
-        }
-        Ok(())
+        self.place.retire(Kind::Cond, self.site)
     }
 }
 

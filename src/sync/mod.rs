@@ -70,7 +70,7 @@ pub(crate) enum Kind {
     Sem,
     /// A robust process-shared mutex (`pthread_mutex_t`).
     Mutex,
-    /// A process-shared condition variable (`pthread_cond_t`).
+    /// A process-shared condition variable (ipcx's futex sequence word).
     Cond,
 }
 
@@ -82,7 +82,7 @@ impl Kind {
         match self {
             Kind::Sem => u64::from_le_bytes(*b"ipcxSEM1"),
             Kind::Mutex => u64::from_le_bytes(*b"ipcxMTX1"),
-            Kind::Cond => u64::from_le_bytes(*b"ipcxCND1"),
+            Kind::Cond => u64::from_le_bytes(*b"ipcxCND2"),
         }
     }
 
@@ -430,12 +430,6 @@ mod sys {
         ) -> libc::c_int;
 
         pub(crate) fn pthread_mutex_clocklock(
-            m: *mut libc::pthread_mutex_t,
-            clock: libc::clockid_t,
-            abstime: *const libc::timespec,
-        ) -> libc::c_int;
-        pub(crate) fn pthread_cond_clockwait(
-            c: *mut libc::pthread_cond_t,
             m: *mut libc::pthread_mutex_t,
             clock: libc::clockid_t,
             abstime: *const libc::timespec,

@@ -1,0 +1,987 @@
+/* Channels (ipcx_chan_*): one test body per property, run over every transport.
+ *
+ * Each case loops over the transport table below; every named object a receiver creates
+ * is tracked (paths by t_path, POSIX names before creation, System V ids right after),
+ * so nothing is left behind even when an assertion fails. */
+#include "test.h"
+
+#include <poll.h>
+
+enum { TP_PIPE, TP_FIFO, TP_UNIX, TP_ABSTRACT, TP_TCP, TP_MQ, TP_SYSVMQ, TP_SHM, TP_N };
+
+struct tp {
+    const char *scheme;
+    uint32_t id;       /* IPCX_CHAN_* */
+    int pair_only;     /* pipe: */
+    int tells_recv;    /* the receiver gets CLOSED when every sender is gone */
+    int tells_send;    /* a sender gets CLOSED when the receiver is gone */
+    int persistent;    /* a crashed receiver leaves its object (recovered by the next) */
+    int can_poll;      /* ipcx_chan_fd works on the receiver */
+};
+
+static const struct tp TP[TP_N] = {
+    [TP_PIPE] = {"pipe", IPCX_CHAN_PIPE, 1, 1, 1, 0, 1},
+    [TP_FIFO] = {"fifo", IPCX_CHAN_FIFO, 0, 1, 1, 1, 1},
+    [TP_UNIX] = {"unix", IPCX_CHAN_UNIX, 0, 1, 1, 1, 1},
+    [TP_ABSTRACT] = {"unix-abstract", IPCX_CHAN_UNIX_ABSTRACT, 0, 1, 1, 0, 1},
+    [TP_TCP] = {"tcp", IPCX_CHAN_TCP, 0, 1, 1, 0, 1},
+    [TP_MQ] = {"mq", IPCX_CHAN_MQ, 0, 0, 0, 1, 1},
+    [TP_SYSVMQ] = {"sysvmq", IPCX_CHAN_SYSVMQ, 0, 0, 0, 1, 0},
+    [TP_SHM] = {"shm", IPCX_CHAN_SHM, 0, 1, 1, 1, 1},
+};
+
+#define ADDR_MAX 512
+
+/* A fresh address for transport `t` (tracked where it names an object). */
+static const char *mkaddr(int t, char *buf, const char *tag) {
+    char n[300];
+    switch (t) {
+    case TP_PIPE: snprintf(buf, ADDR_MAX, "pipe:"); break;
+    case TP_FIFO: snprintf(buf, ADDR_MAX, "fifo:%s", t_path(n, sizeof n, tag)); break;
+    case TP_UNIX: snprintf(buf, ADDR_MAX, "unix:%s", t_path(n, sizeof n, tag)); break;
+    case TP_ABSTRACT:
+        snprintf(buf, ADDR_MAX, "unix-abstract:ipcx-t-%d-%d-%s", (int)t_runner_pid,
+                 atomic_fetch_add(&t_sh->seq, 1), tag);
+        break;
+    case TP_TCP: snprintf(buf, ADDR_MAX, "tcp:127.0.0.1:0"); break;
+    case TP_MQ:
+        t_posix_name(n, sizeof n, tag);
+        t_track_mq(n);
+        snprintf(buf, ADDR_MAX, "mq:%s", n);
+        break;
+    case TP_SYSVMQ:
+        snprintf(buf, ADDR_MAX, "sysvmq:0x%x/%d",
+                 0x1c700000u | (((unsigned)t_runner_pid & 0xfff) << 8) |
+                     ((unsigned)atomic_fetch_add(&t_sh->seq, 1) & 0xff),
+                 1 + (int)(t_runner_pid % 7));
+        break;
+    case TP_SHM:
+        t_posix_name(n, sizeof n, tag);
+        t_track_shm(n);
+        snprintf(buf, ADDR_MAX, "shm:%s", n);
+        break;
+    }
+    return buf;
+}
+
+/* Small sizes, so queues stay within the shared per-user limits. */
+static ipcx_options *mkopts(int t, size_t max_message) {
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    if (max_message) T_OK(ipcx_options_set_max_message(o, max_message));
+    if (t == TP_MQ) {
+        if (!max_message) T_OK(ipcx_options_set_max_message(o, 256));
+        T_OK(ipcx_options_set_max_messages(o, 10));
+    }
+    if (t == TP_SHM) T_OK(ipcx_options_set_capacity(o, 64 * 1024));
+    return o;
+}
+
+/* Open the receiver at `addr` (created), track what it created; the address senders
+ * open goes to `send_addr`. */
+static ipcx_chan *open_recv(int t, const char *addr, uint32_t flags, const ipcx_options *o,
+                            char *send_addr) {
+    ipcx_chan *r = NULL;
+    T_OK(ipcx_chan_open(addr, IPCX_CHAN_RECV | flags, o, 0, &r));
+    T_ASSERT(r != NULL);
+    ipcx_chan_details d;
+    T_OK(ipcx_chan_info(r, &d));
+    if (t == TP_SYSVMQ) {
+        T_ASSERT(d.sysv_id >= 0);
+        t_track_sysv_msq(d.sysv_id);
+    }
+    if (send_addr) snprintf(send_addr, ADDR_MAX, "%s", d.address);
+    return r;
+}
+
+static ipcx_chan *open_send_o(const char *addr, uint32_t flags, const ipcx_options *o) {
+    ipcx_chan *s = NULL;
+    T_OK(ipcx_chan_open(addr, IPCX_CHAN_SEND | flags, o, 5000, &s));
+    T_ASSERT(s != NULL);
+    return s;
+}
+
+static ipcx_chan *open_send(const char *addr, uint32_t flags) {
+    ipcx_chan *s = NULL;
+    T_OK(ipcx_chan_open(addr, IPCX_CHAN_SEND | flags, NULL, 5000, &s));
+    T_ASSERT(s != NULL);
+    return s;
+}
+
+/* A shared counter for children to rendezvous. */
+static atomic_int *shared_int(void) {
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    T_ASSERT(p != MAP_FAILED);
+    return p;
+}
+
+static void fill(unsigned char *b, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(seed * 31 + i);
+}
+
+/* ---------------------------------------------------------------- ping-pong */
+
+#define ROUNDS 200
+
+/* The child: receives on `in`, echoes on `out`, ROUNDS times; then sees how the parent's
+ * close shows. */
+static void echo_loop(int t, ipcx_chan *in, ipcx_chan *out) {
+    unsigned char buf[1024];
+    for (int i = 0; i < ROUNDS; i++) {
+        size_t len = sizeof buf;
+        T_OK(ipcx_chan_recv(in, buf, &len, 10000));
+        T_OK(ipcx_chan_send(out, buf, len, 10000));
+    }
+    size_t len = sizeof buf;
+    if (TP[t].tells_recv)
+        T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(in, buf, &len, 5000));
+    else
+        T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_chan_recv(in, buf, &len, 50));
+}
+
+static void pinger(int t, ipcx_chan *out, ipcx_chan *in) {
+    unsigned char msg[1024], got[1024];
+    size_t cap = t == TP_MQ ? 256 : sizeof msg;
+    for (int i = 0; i < ROUNDS; i++) {
+        size_t n = (size_t)(i * 37) % (cap + 1);
+        fill(msg, n, (unsigned)i);
+        T_OK(ipcx_chan_send(out, msg, n, 10000));
+        size_t len = sizeof got;
+        T_OK(ipcx_chan_recv(in, got, &len, 10000));
+        T_EQ_INT(len, n);
+        T_ASSERT(memcmp(got, msg, n) == 0);
+    }
+}
+
+/* The operator's way to remove a queue a crashed receiver left: by id, with ipcx's record
+ * of it (a raw IPC_RMID would leave the record behind). */
+static void remove_sysv_queue(int id) {
+    char idstr[32];
+    snprintf(idstr, sizeof idstr, "%d", id);
+    T_OK(ipcx_inspect_remove(IPCX_OBJECT_SYSV_MSQ, idstr, 0));
+}
+
+T_CASE(ping_pong) {
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX], b[ADDR_MAX];
+        if (TP[t].pair_only) {
+            ipcx_chan *s1, *r1, *s2, *r2;
+            T_OK(ipcx_chan_pair("pipe:", NULL, &s1, &r1));
+            T_OK(ipcx_chan_pair("pipe:", NULL, &s2, &r2));
+            pid_t p = t_fork();
+            if (p == 0) {
+                T_OK(ipcx_chan_close(s1));
+                T_OK(ipcx_chan_close(r2));
+                echo_loop(t, r1, s2);
+                T_OK(ipcx_chan_close(r1));
+                T_OK(ipcx_chan_close(s2));
+                _exit(0);
+            }
+            T_OK(ipcx_chan_close(r1));
+            T_OK(ipcx_chan_close(s2));
+            pinger(t, s1, r2);
+            T_OK(ipcx_chan_close(s1));
+            size_t len = 8;
+            char x[8];
+            T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r2, x, &len, 5000));
+            T_OK(ipcx_chan_close(r2));
+            t_wait_ok(p, 30000);
+            continue;
+        }
+        /* The parent's receiver at A; the child makes its own at B and sends B's address
+         * as its first message (the FIFO server's per-client reply channel). */
+        ipcx_options *o = mkopts(t, 0);
+        char send_a[ADDR_MAX];
+        ipcx_chan *ra = open_recv(t, mkaddr(t, a, "pa"), 0, o, send_a);
+        mkaddr(t, b, "pb");
+        pid_t p = t_fork();
+        if (p == 0) {
+            T_OK(ipcx_chan_close(ra));
+            char send_b[ADDR_MAX];
+            ipcx_chan *rb = open_recv(t, b, 0, o, send_b);
+            ipcx_chan *sa = open_send(send_a, 0);
+            T_OK(ipcx_chan_send(sa, send_b, strlen(send_b), 5000));
+            echo_loop(t, rb, sa);
+            T_OK(ipcx_chan_close(sa));
+            T_OK(ipcx_chan_close(rb));
+            T_OK(ipcx_options_destroy(o));
+            _exit(0);
+        }
+        char reply[ADDR_MAX] = {0};
+        size_t len = sizeof reply - 1;
+        T_OK(ipcx_chan_recv(ra, reply, &len, 10000));
+        reply[len] = 0;
+        ipcx_chan *sb = open_send(reply, 0);
+        pinger(t, sb, ra);
+        T_OK(ipcx_chan_close(sb));
+        if (TP[t].tells_recv) {
+            char x[8];
+            len = sizeof x;
+            T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(ra, x, &len, 5000));
+        }
+        t_wait_ok(p, 30000);
+        T_OK(ipcx_chan_close(ra));
+        T_OK(ipcx_options_destroy(o));
+    }
+}
+
+/* ---------------------------------------------------------------- fan-in */
+
+#define PRODUCERS 4
+#define PER_PRODUCER 10000
+
+T_CASE(four_producers_nothing_lost_in_order) {
+    atomic_int *ready = shared_int();
+    for (int t = 0; t < TP_N; t++) {
+        if (TP[t].pair_only) continue;
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "fan"), IPCX_CHAN_MULTI_SENDER, o, sa);
+        atomic_store(ready, 0);
+        pid_t kids[PRODUCERS];
+        for (int k = 0; k < PRODUCERS; k++) {
+            kids[k] = t_fork();
+            if (kids[k] == 0) {
+                T_OK(ipcx_chan_close(r));
+                ipcx_chan *s = open_send(sa, IPCX_CHAN_MULTI_SENDER);
+                atomic_fetch_add(ready, 1);
+                while (atomic_load(ready) < PRODUCERS) usleep(500);
+                for (uint32_t i = 0; i < PER_PRODUCER; i++) {
+                    uint32_t m[4] = {(uint32_t)k, i, ~i, 0x5a5a5a5a};
+                    T_OK(ipcx_chan_send(s, m, sizeof m, 20000));
+                }
+                T_OK(ipcx_chan_close(s));
+                _exit(0);
+            }
+        }
+        uint32_t next[PRODUCERS] = {0};
+        for (int n = 0; n < PRODUCERS * PER_PRODUCER; n++) {
+            uint32_t m[8];
+            size_t len = sizeof m;
+            T_OK(ipcx_chan_recv(r, m, &len, 20000));
+            T_EQ_INT(len, 16);
+            T_ASSERTF(m[0] < PRODUCERS, "%s: producer %u", a, m[0]);
+            T_ASSERTF(m[1] == next[m[0]], "%s: producer %u sent %u, expected %u", a, m[0],
+                      m[1], next[m[0]]);
+            T_ASSERT(m[2] == ~m[1] && m[3] == 0x5a5a5a5a);
+            next[m[0]]++;
+        }
+        for (int k = 0; k < PRODUCERS; k++) t_wait_ok(kids[k], 30000);
+        uint32_t m[8];
+        size_t len = sizeof m;
+        if (TP[t].tells_recv)
+            T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, m, &len, 5000));
+        else
+            T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_chan_recv(r, m, &len, 50));
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_destroy(o));
+    }
+    munmap(ready, 4096);
+}
+
+/* ---------------------------------------------------------------- timeouts */
+
+T_CASE(timeouts_never_early) {
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        if (t <= TP_TCP) T_OK(ipcx_options_set_capacity(o, 16384));
+        ipcx_chan *r, *s;
+        if (TP[t].pair_only) {
+            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+        } else {
+            r = open_recv(t, mkaddr(t, a, "tmo"), 0, o, sa);
+            s = open_send(sa, 0);
+        }
+        unsigned char msg[200], got[256];
+        size_t len = sizeof got;
+        /* Nothing sent: the receive times out (a connected sender is silent). */
+        T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_chan_recv(r, got, &len, 100));
+        /* Fill the channel, then a send times out. */
+        int sent = 0;
+        for (;;) {
+            fill(msg, sizeof msg, (unsigned)sent);
+            int st = ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT);
+            if (st == IPCX_ERR_TIMEOUT) break;
+            T_OK(st);
+            T_ASSERTF(++sent < 1000000, "%s: never full", TP[t].scheme);
+        }
+        T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_chan_send(s, msg, sizeof msg, 100));
+        /* Every accepted message arrives whole and in order. Over a stream, the last
+         * one may have been accepted with its tail kept by the sender (written first by
+         * the next send): receive all but it, send one more, then receive both. */
+        for (int i = 0; i <= sent; i++) {
+            if (i == sent - 1) {
+                fill(msg, sizeof msg, (unsigned)sent);
+                T_OK(ipcx_chan_send(s, msg, sizeof msg, 5000));
+            }
+            len = sizeof got;
+            T_OK(ipcx_chan_recv(r, got, &len, 5000));
+            T_EQ_INT(len, sizeof msg);
+            fill(msg, sizeof msg, (unsigned)i);
+            T_ASSERTF(memcmp(got, msg, len) == 0, "%s: message %d", TP[t].scheme, i);
+        }
+        len = sizeof got;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, got, &len, IPCX_NOWAIT));
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+        if (!TP[t].pair_only) {
+            /* Nothing at the address any more: a sender's open times out. */
+            if (t != TP_TCP) {
+                ipcx_chan *x = (ipcx_chan *)1;
+                T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
+                            ipcx_chan_open(sa, IPCX_CHAN_SEND, NULL, 100, &x));
+                T_ASSERT(x == NULL);
+                T_LAST_ERROR_HAS("nothing to open");
+            }
+            /* A NO_CREATE receiver waits for the object, then times out. */
+            if (TP[t].persistent && t != TP_UNIX) {
+                ipcx_chan *x = (ipcx_chan *)1;
+                T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
+                            ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL,
+                                           100, &x));
+                T_ASSERT(x == NULL);
+            }
+        }
+        T_OK(ipcx_options_destroy(o));
+    }
+}
+
+/* ---------------------------------------------------------------- peers killed */
+
+/* Status and time of the first failing call after the kill. */
+static void expect_after_kill(const char *what, int tells, int st, double t_kill) {
+    double el = t_now_ms() - t_kill;
+    int want = tells ? IPCX_ERR_CLOSED : IPCX_ERR_TIMEOUT;
+    T_ASSERTF(st == want, "%s: %s after the peer was killed, expected %s (%s)", what,
+              t_status_name(st), t_status_name(want), ipcx_last_error());
+    T_ASSERTF(el < 2000.0, "%s: %s only %.0f ms after the kill", what, t_status_name(st), el);
+}
+
+T_CASE(sender_killed_midstream) {
+    atomic_int *sent = shared_int();
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        ipcx_chan *r, *s = NULL;
+        if (TP[t].pair_only)
+            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+        else
+            r = open_recv(t, mkaddr(t, a, "sk"), 0, o, sa);
+        atomic_store(sent, 0);
+        pid_t p = t_fork();
+        if (p == 0) {
+            if (!s) s = open_send(sa, 0);
+            uint32_t m[4] = {0};
+            for (uint32_t i = 0;; i++) {
+                m[0] = i;
+                int st = ipcx_chan_send(s, m, sizeof m, 1000);
+                if (st == IPCX_OK) atomic_fetch_add(sent, 1);
+                else if (st != IPCX_ERR_TIMEOUT) T_OK(st);
+            }
+        }
+        if (s) T_OK(ipcx_chan_close(s));
+        /* Receive until the sender has sent a few hundred, then kill it mid-stream. */
+        uint32_t m[8], expect = 0;
+        size_t len;
+        while (atomic_load(sent) < 300) {
+            len = sizeof m;
+            T_OK(ipcx_chan_recv(r, m, &len, 5000));
+            T_EQ_INT(m[0], expect++);
+        }
+        kill(p, SIGKILL);
+        int wst = t_wait(p, 5000);
+        T_ASSERT(WIFSIGNALED(wst));
+        double t0 = t_now_ms();
+        int st;
+        for (;;) {
+            len = sizeof m;
+            st = ipcx_chan_recv(r, m, &len, 500);
+            if (st != IPCX_OK) break;
+            T_EQ_INT(m[0], expect++); /* what was sent before the kill, in order */
+        }
+        expect_after_kill(a, TP[t].tells_recv, st, t0);
+        T_ASSERT(expect >= 300);
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_destroy(o));
+    }
+    munmap(sent, 4096);
+}
+
+struct rk_shared {
+    atomic_int ready;
+    char addr[ADDR_MAX];
+};
+
+T_CASE(receiver_killed_midstream) {
+    struct rk_shared *sh = (struct rk_shared *)shared_int();
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        ipcx_chan *s = NULL, *r = NULL;
+        if (TP[t].pair_only)
+            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+        else
+            mkaddr(t, a, "rk");
+        atomic_store(&sh->ready, 0);
+        pid_t p = t_fork();
+        if (p == 0) {
+            if (s) T_OK(ipcx_chan_close(s));
+            if (!r) r = open_recv(t, a, 0, o, sh->addr);
+            atomic_store(&sh->ready, 1);
+            for (;;) {
+                uint32_t m[8];
+                size_t len = sizeof m;
+                int st = ipcx_chan_recv(r, m, &len, 1000);
+                if (st != IPCX_OK && st != IPCX_ERR_TIMEOUT && st != IPCX_ERR_CLOSED) T_OK(st);
+                /* Slowly, so the channel fills up after the kill. */
+                usleep(100);
+            }
+        }
+        if (r) T_OK(ipcx_chan_close(r));
+        while (!atomic_load(&sh->ready)) usleep(500);
+        if (!s) s = open_send(sh->addr, 0);
+        uint32_t m[4] = {0};
+        for (int i = 0; i < 20; i++) T_OK(ipcx_chan_send(s, m, sizeof m, 5000));
+        kill(p, SIGKILL);
+        int wst = t_wait(p, 5000);
+        T_ASSERT(WIFSIGNALED(wst));
+        double t0 = t_now_ms();
+        int st;
+        for (int i = 0;; i++) {
+            st = ipcx_chan_send(s, m, sizeof m, 200);
+            if (st != IPCX_OK) break;
+            T_ASSERTF(i < 10000000, "%s: sends never fail", TP[t].scheme);
+        }
+        expect_after_kill(TP[t].scheme, TP[t].tells_send, st, t0);
+        T_OK(ipcx_chan_close(s));
+        /* What persists: a restarted receiver adopts the object and removes it on close. */
+        if (TP[t].persistent) {
+            ipcx_chan *again = open_recv(t, a, 0, o, NULL);
+            ipcx_chan_details d;
+            T_OK(ipcx_chan_info(again, &d));
+            /* A System V queue may carry other channels (types): only its creator
+             * removes it; after a crash, `ipcx rm sysv-msq ID` (ipcx_inspect_remove) does. */
+            T_EQ_INT(d.created, t != TP_SYSVMQ);
+            int id = d.sysv_id;
+            T_OK(ipcx_chan_close(again));
+            if (t == TP_SYSVMQ) remove_sysv_queue(id);
+        }
+        T_OK(ipcx_options_destroy(o));
+    }
+    munmap(sh, 4096);
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+T_CASE(malformed_addresses_say_what_was_expected) {
+    static const struct {
+        const char *addr, *want;
+    } bad[] = {
+        {"", "expected pipe:, fifo:/path, unix:/path, unix-abstract:name, tcp:host:port, "
+             "mq:/name, sysvmq:key[/type], shm:/name"},
+        {"nocolon", "no scheme"},
+        {"fifo2:/tmp/x", "unknown scheme \"fifo2\""},
+        {"fifo2:/tmp/x", "expected pipe:"},
+        {"pipe:x", "a pipe has no name"},
+        {"fifo:", "expected fifo:/path"},
+        {"unix:@x", "unix-abstract:name"},
+        {"unix-abstract:", "expected unix-abstract:name"},
+        {"tcp:", "expected tcp:host:port"},
+        {"tcp:127.0.0.1", "port"},
+        {"tcp:127.0.0.1:99999", "port"},
+        {"mq:noslash", "expected mq:/name"},
+        {"mq:/a/b", "expected mq:/name"},
+        {"sysvmq:", "expected sysvmq:key[/type]"},
+        {"sysvmq:0", "IPC_PRIVATE"},
+        {"sysvmq:zz", "bad key"},
+        {"sysvmq:0x1g", "bad key"},
+        {"sysvmq:12/0", "bad type"},
+        {"sysvmq:12/-1", "bad type"},
+        {"sysvmq:12/x", "bad type"},
+        {"shm:/a/b", "expected shm:/name"},
+        {"shm:x", "expected shm:/name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ipcx_chan *c = (ipcx_chan *)1;
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_CHAN_RECV, NULL, 0, &c));
+        T_ASSERT(c == NULL);
+        T_LAST_ERROR_HAS(bad[i].want);
+        c = (ipcx_chan *)1;
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_CHAN_SEND, NULL, 0, &c));
+        T_ASSERT(c == NULL);
+    }
+    char longp[700];
+    memset(longp, 'x', sizeof longp);
+    memcpy(longp, "unix:/", 6);
+    longp[200] = 0;
+    ipcx_chan *c, *d;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(longp, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_LAST_ERROR_HAS("sun_path");
+    /* Unnamed addresses are for pairs, named ones for open. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("pipe:", IPCX_CHAN_RECV, NULL, 0, &c));
+    T_LAST_ERROR_HAS("ipcx_chan_pair");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("shm:", IPCX_CHAN_SEND, NULL, 0, &c));
+    T_LAST_ERROR_HAS("ipcx_chan_pair");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("unix:", IPCX_CHAN_SEND, NULL, 0, &c));
+    T_LAST_ERROR_HAS("socket pair");
+    c = d = (ipcx_chan *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("fifo:/tmp/x", NULL, &c, &d));
+    T_ASSERT(c == NULL && d == NULL);
+    T_LAST_ERROR_HAS("ipcx_chan_open");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe2:", NULL, &c, &d));
+    T_LAST_ERROR_HAS("unknown scheme");
+    /* A tcp: host that does not resolve. */
+    T_ERR(IPCX_ERR_NOT_FOUND,
+          ipcx_chan_open("tcp:no-such-host.invalid:1", IPCX_CHAN_SEND, NULL, 100, &c));
+}
+
+/* ---------------------------------------------------------------- options */
+
+T_CASE(options_a_transport_cannot_honour) {
+    static const struct {
+        int t;
+        const char *opt;
+    } cases[] = {
+        {TP_PIPE, "spin"},      {TP_FIFO, "max_messages"}, {TP_UNIX, "keepalive"},
+        {TP_ABSTRACT, "mode"},  {TP_TCP, "mode"},          {TP_MQ, "capacity"},
+        {TP_SYSVMQ, "spin"},    {TP_SHM, "keepalive"},     {TP_FIFO, "atomic"},
+        {TP_PIPE, "mode"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int t = cases[i].t;
+        ipcx_options *o = NULL;
+        T_OK(ipcx_options_create(&o));
+        const char *n = cases[i].opt;
+        if (!strcmp(n, "spin")) T_OK(ipcx_options_set_spin(o, 100));
+        if (!strcmp(n, "max_messages")) T_OK(ipcx_options_set_max_messages(o, 4));
+        if (!strcmp(n, "keepalive")) T_OK(ipcx_options_set_keepalive(o, 5));
+        if (!strcmp(n, "mode")) T_OK(ipcx_options_set_mode(o, 0600));
+        if (!strcmp(n, "capacity")) T_OK(ipcx_options_set_capacity(o, 8192));
+        if (!strcmp(n, "atomic")) T_OK(ipcx_options_set_atomic(o, true));
+        char a[ADDR_MAX], want[64];
+        ipcx_chan *c = (ipcx_chan *)1, *d = (ipcx_chan *)1;
+        if (TP[t].pair_only) {
+            T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", o, &c, &d));
+            T_ASSERT(c == NULL && d == NULL);
+        } else {
+            T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(t, a, "opt"), IPCX_CHAN_RECV, o, 0, &c));
+            T_ASSERT(c == NULL);
+        }
+        snprintf(want, sizeof want, "option '%s' is not supported by %s:", n, TP[t].scheme);
+        T_LAST_ERROR_HAS(want);
+        T_LAST_ERROR_HAS("supported: ");
+        T_OK(ipcx_options_destroy(o));
+    }
+    /* Sizes a transport cannot carry. */
+    ipcx_options *o = NULL;
+    ipcx_chan *c = NULL;
+    char a[ADDR_MAX];
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 5000));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(TP_FIFO, a, "big"), IPCX_CHAN_RECV, o, 0, &c));
+    T_LAST_ERROR_HAS("4092");
+    T_LAST_ERROR_HAS("PIPE_BUF");
+    T_OK(ipcx_options_set_max_message(o, 1 << 20));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_chan_open(mkaddr(TP_SYSVMQ, a, "big"), IPCX_CHAN_RECV, o, 0, &c));
+    T_LAST_ERROR_HAS("msgmax");
+    T_OK(ipcx_options_destroy(o));
+}
+
+/* ---------------------------------------------------------------- sizes */
+
+T_CASE(message_sizes_and_too_big) {
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 1000);
+        ipcx_chan *r, *s;
+        if (TP[t].pair_only) {
+            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+        } else {
+            r = open_recv(t, mkaddr(t, a, "sz"), 0, o, sa);
+            s = open_send_o(sa, 0, o);
+        }
+        ipcx_chan_details d;
+        T_OK(ipcx_chan_info(s, &d));
+        T_EQ_INT(d.max_message, 1000);
+        unsigned char msg[1001], got[1001];
+        fill(msg, sizeof msg, 7);
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_chan_send(s, msg, 1001, 1000));
+        T_OK(ipcx_chan_send(s, msg, 1000, 1000));
+        T_OK(ipcx_chan_send(s, NULL, 0, 1000));
+        T_OK(ipcx_chan_send(s, msg, 1, 1000));
+        /* Too small a buffer: the size needed, and the message stays queued. */
+        size_t len = 10;
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_chan_recv(r, got, &len, 1000));
+        T_EQ_INT(len, 1000);
+        len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 1000));
+        T_EQ_INT(len, 1000);
+        T_ASSERT(memcmp(got, msg, 1000) == 0);
+        len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 1000));
+        T_EQ_INT(len, 0);
+        len = 0;
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_chan_recv(r, NULL, &len, 1000));
+        T_EQ_INT(len, 1);
+        len = 1;
+        T_OK(ipcx_chan_recv(r, got, &len, 1000));
+        T_EQ_INT(len, 1);
+        T_EQ_INT(got[0], msg[0]);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_destroy(o));
+    }
+}
+
+/* ---------------------------------------------------------------- info and fd */
+
+T_CASE(info_and_poll_descriptor) {
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        ipcx_chan *r, *s;
+        if (TP[t].pair_only) {
+            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+        } else {
+            r = open_recv(t, mkaddr(t, a, "inf"), 0, o, sa);
+            s = open_send(sa, 0);
+        }
+        ipcx_chan_details ri, si;
+        T_OK(ipcx_chan_info(r, &ri));
+        T_OK(ipcx_chan_info(s, &si));
+        T_EQ_INT(ri.transport, TP[t].id);
+        T_EQ_INT(si.transport, TP[t].id);
+        T_EQ_INT(ri.role, IPCX_CHAN_RECV);
+        T_EQ_INT(si.role, IPCX_CHAN_SEND);
+        T_EQ_INT(ri.created, !TP[t].pair_only);
+        T_EQ_INT(si.created, 0);
+        T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_POLL), TP[t].can_poll);
+        T_EQ_INT(si.caps & IPCX_CHAN_CAP_POLL, 0);
+        T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PEER_CLOSED), TP[t].tells_recv);
+        T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_MULTI_SENDER), t != TP_PIPE && t != TP_SHM);
+        T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PERSISTENT),
+                 t == TP_MQ || t == TP_SYSVMQ || t == TP_SHM);
+        T_ASSERT(ri.max_message > 0 && ri.max_message == si.max_message);
+        T_EQ_INT(ri.sysv_id >= 0, t == TP_SYSVMQ);
+        T_ASSERT(strncmp(ri.address, TP[t].scheme, strlen(TP[t].scheme)) == 0);
+        if (t == TP_TCP) T_ASSERT(strcmp(ri.address, "tcp:127.0.0.1:0") != 0);
+        if (t == TP_FIFO || t == TP_UNIX || t == TP_MQ || t == TP_SHM)
+            T_ASSERT(strcmp(ri.object, strchr(a, ':') + 1) == 0);
+        else
+            T_ASSERT(strcmp(ri.object, "") == 0);
+        /* The descriptor: readable once a message is there. */
+        int fd = 0;
+        if (!TP[t].can_poll) {
+            T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(r, &fd));
+            T_EQ_INT(fd, -1);
+            T_LAST_ERROR_HAS("no descriptor");
+        } else {
+            T_OK(ipcx_chan_fd(r, &fd));
+            T_ASSERT(fd >= 0);
+            /* A sender connecting makes a socket receiver readable: a receive takes the
+             * connection in, then nothing is readable until a message comes. */
+            char b0[8];
+            size_t l0 = sizeof b0;
+            T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, b0, &l0, IPCX_NOWAIT));
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            T_ASSERTF(poll(&pf, 1, 0) == 0, "%s: readable at once (revents %#x)", a,
+                      pf.revents);
+            T_OK(ipcx_chan_send(s, "ping", 4, 1000));
+            T_EQ_INT(poll(&pf, 1, 5000), 1);
+            T_ASSERT(pf.revents & POLLIN);
+            char buf[8];
+            size_t len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
+            T_EQ_INT(len, 4);
+            T_ASSERT(memcmp(buf, "ping", 4) == 0);
+        }
+        fd = 0;
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, &fd));
+        T_EQ_INT(fd, -1);
+        T_LAST_ERROR_HAS("only a receiver");
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_destroy(o));
+    }
+}
+
+/* ---------------------------------------------------------------- what close removes */
+
+static int object_exists(int t, const char *addr) {
+    const char *n = strchr(addr, ':') + 1;
+    struct stat st;
+    switch (t) {
+    case TP_FIFO:
+    case TP_UNIX: return lstat(n, &st) == 0;
+    case TP_MQ: {
+        mqd_t q = mq_open(n, O_RDONLY);
+        if (q == (mqd_t)-1) return 0;
+        mq_close(q);
+        return 1;
+    }
+    case TP_SHM: {
+        int fd = shm_open(n, O_RDONLY, 0);
+        if (fd < 0) return 0;
+        close(fd);
+        return 1;
+    }
+    case TP_SYSVMQ: return msgget((key_t)strtoul(n, NULL, 0), 0) >= 0;
+    }
+    return 0;
+}
+
+T_CASE(close_removes_keep_keeps_no_create_adopts) {
+    static const int named[] = {TP_FIFO, TP_UNIX, TP_MQ, TP_SYSVMQ, TP_SHM};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        int t = named[i];
+        char a[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        /* Plain receiver: close removes; a forked child closing its copy does not. */
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "rm"), 0, o, NULL);
+        T_ASSERT(object_exists(t, a));
+        pid_t p = t_fork();
+        if (p == 0) {
+            T_OK(ipcx_chan_close(r));
+            _exit(0);
+        }
+        t_wait_ok(p, 10000);
+        T_ASSERT(object_exists(t, a));
+        T_OK(ipcx_chan_close(r));
+        T_ASSERTF(!object_exists(t, a), "%s still exists after close", a);
+        /* KEEP: the object and (for queues and rings) its messages stay; a NO_CREATE
+         * receiver opens it without owning it; a plain receiver adopts and removes it. */
+        r = open_recv(t, a, IPCX_CHAN_KEEP, o, NULL);
+        int keeps_msgs = t == TP_MQ || t == TP_SYSVMQ || t == TP_SHM;
+        if (keeps_msgs) {
+            ipcx_chan *s = open_send(a, 0);
+            T_OK(ipcx_chan_send(s, "kept", 4, 1000));
+            T_OK(ipcx_chan_close(s));
+        }
+        T_OK(ipcx_chan_close(r));
+        /* A socket file is useless without its listener: KEEP does not apply. */
+        T_ASSERTF(object_exists(t, a) == (t != TP_UNIX), "%s: KEEP close", a);
+        if (t != TP_UNIX) {
+            ipcx_chan *nc = NULL;
+            T_OK(ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 1000, &nc));
+            ipcx_chan_details d;
+            T_OK(ipcx_chan_info(nc, &d));
+            T_EQ_INT(d.created, 0);
+            if (keeps_msgs) {
+                char buf[8];
+                size_t len = sizeof buf;
+                T_OK(ipcx_chan_recv(nc, buf, &len, 1000));
+                T_EQ_INT(len, 4);
+                T_ASSERT(memcmp(buf, "kept", 4) == 0);
+            }
+            T_OK(ipcx_chan_close(nc));
+            T_ASSERT(object_exists(t, a));
+        } else {
+            ipcx_chan *nc = (ipcx_chan *)1;
+            T_ERR(IPCX_ERR_INVALID,
+                  ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 0, &nc));
+            T_ASSERT(nc == NULL);
+        }
+        r = open_recv(t, a, 0, o, NULL);
+        ipcx_chan_details d;
+        T_OK(ipcx_chan_info(r, &d));
+        T_OK(ipcx_chan_close(r));
+        if (t == TP_SYSVMQ) { /* adopted, not owned: its other types may be in use */
+            T_ASSERT(object_exists(t, a));
+            remove_sysv_queue(d.sysv_id);
+        }
+        T_ASSERT(!object_exists(t, a));
+        T_OK(ipcx_options_destroy(o));
+    }
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+T_CASE(bad_input) {
+    ipcx_chan *s = NULL, *r = NULL, *c = (ipcx_chan *)1, *d = (ipcx_chan *)1;
+    char buf[16];
+    size_t len = sizeof buf;
+    int fd = 0;
+    ipcx_chan_details info;
+    /* NULL arguments. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(NULL, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ASSERT(c == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("mq:/x", IPCX_CHAN_RECV, NULL, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair(NULL, NULL, &c, &d));
+    T_ASSERT(c == NULL && d == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", NULL, NULL, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", NULL, &c, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(NULL, "x", 1, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(NULL, buf, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(NULL, &fd));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_info(NULL, &info));
+    T_OK(ipcx_chan_close(NULL));
+    /* Flags. */
+    char a[ADDR_MAX];
+    mkaddr(TP_MQ, a, "flags");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, 0, NULL, 0, &c));
+    T_LAST_ERROR_HAS("exactly one of IPCX_CHAN_SEND and IPCX_CHAN_RECV");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_SEND | IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_RECV | 0x100, NULL, 0, &c));
+    T_LAST_ERROR_HAS("unknown channel flags 0x100");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_SEND | IPCX_CHAN_KEEP, NULL, 0, &c));
+    T_LAST_ERROR_HAS("apply to receivers");
+    T_ERR(IPCX_ERR_INVALID,
+          ipcx_chan_open("tcp:127.0.0.1:0", IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_RECV, NULL, -5, &c));
+    T_ASSERT(c == NULL);
+    /* Closed options. */
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_destroy(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_pair("pipe:", o, &c, &d));
+    /* Wrong roles, NULL buffers. */
+    T_OK(ipcx_chan_pair("pipe:", NULL, &s, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(r, "x", 1, 0));
+    T_LAST_ERROR_HAS("receiver end");
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(s, buf, &len, 0));
+    T_LAST_ERROR_HAS("sender end");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(s, NULL, 4, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(r, buf, NULL, 0));
+    len = 4;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(r, NULL, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(r, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_info(r, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(s, "x", 1, -7));
+    /* Closed handles; double close. */
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_close(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_send(s, "x", 1, 0));
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_recv(r, buf, &len, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(r, &fd));
+    T_EQ_INT(fd, -1);
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_info(r, &info));
+    T_ASSERT(info.address == NULL && info.sysv_id == -1);
+    /* A handle of another kind. */
+    ipcx_options *o2 = NULL;
+    T_OK(ipcx_options_create(&o2));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_send((ipcx_chan *)o2, "x", 1, 0));
+    T_OK(ipcx_options_destroy(o2));
+    /* An object of another kind at a FIFO's path. */
+    char p[300], fa[ADDR_MAX];
+    t_path(p, sizeof p, "plain");
+    int f = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    T_ASSERT(f >= 0);
+    close(f);
+    snprintf(fa, sizeof fa, "fifo:%s", p);
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(fa, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ASSERT(access(p, F_OK) == 0); /* not removed: ipcx did not create it */
+    T_ASSERT(unlink(p) == 0);
+}
+
+/* A receiver that is not the only one: shm: refuses a second consumer. */
+T_CASE(second_receiver_on_a_ring_is_in_use) {
+    char a[ADDR_MAX];
+    ipcx_options *o = mkopts(TP_SHM, 0);
+    ipcx_chan *r = open_recv(TP_SHM, mkaddr(TP_SHM, a, "two"), 0, o, NULL), *r2 = NULL;
+    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_CHAN_RECV, o, 0, &r2));
+    T_ASSERT(r2 == NULL);
+    /* An SPSC ring takes one sender; MULTI_SENDER senders need an MPMC ring. */
+    ipcx_chan *s = open_send(a, 0), *s2 = NULL;
+    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_CHAN_SEND, NULL, 0, &s2));
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+    T_OK(ipcx_options_destroy(o));
+}
+
+/* System V: the type is the sub-channel; several channels share one queue. */
+T_CASE(sysvmq_types_are_sub_channels) {
+    char a1[ADDR_MAX], a2[ADDR_MAX];
+    mkaddr(TP_SYSVMQ, a1, "t");
+    snprintf(a2, sizeof a2, "%.*s/2", (int)(strchr(a1, '/') - a1), a1);
+    snprintf(strchr(a1, '/'), 3, "/1");
+    ipcx_chan *r1 = open_recv(TP_SYSVMQ, a1, 0, NULL, NULL), *r2 = NULL;
+    T_OK(ipcx_chan_open(a2, IPCX_CHAN_RECV, NULL, 0, &r2));
+    ipcx_chan_details d1, d2;
+    T_OK(ipcx_chan_info(r1, &d1));
+    T_OK(ipcx_chan_info(r2, &d2));
+    T_EQ_INT(d1.sysv_id, d2.sysv_id);
+    T_ASSERT(d1.created && !d2.created);
+    ipcx_chan *s1 = open_send(a1, 0), *s2 = open_send(a2, 0);
+    T_OK(ipcx_chan_send(s2, "two", 3, 1000));
+    T_OK(ipcx_chan_send(s1, "one", 3, 1000));
+    char b[8];
+    size_t len = sizeof b;
+    T_OK(ipcx_chan_recv(r1, b, &len, 1000));
+    T_ASSERT(len == 3 && !memcmp(b, "one", 3));
+    len = sizeof b;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_chan_recv(r1, b, &len, 50));
+    len = sizeof b;
+    T_OK(ipcx_chan_recv(r2, b, &len, 1000));
+    T_ASSERT(len == 3 && !memcmp(b, "two", 3));
+    T_OK(ipcx_chan_close(r2));
+    T_ASSERT(object_exists(TP_SYSVMQ, a1));
+    T_OK(ipcx_chan_close(r1)); /* the creator removes the queue */
+    T_ASSERT(!object_exists(TP_SYSVMQ, a1));
+    /* The other sub-channel's sender learns it. */
+    T_ERR(IPCX_ERR_CLOSED, ipcx_chan_send(s2, "x", 1, 1000));
+    T_LAST_ERROR_HAS("removed its queue");
+    T_OK(ipcx_chan_close(s1));
+    T_OK(ipcx_chan_close(s2));
+}
+
+/* Unnamed channels for fork: both ends at once, for each kind of pair. */
+T_CASE(pairs_over_fork) {
+    static const char *const kinds[] = {"pipe:", "unix:", "shm:"};
+    static const uint32_t ids[] = {IPCX_CHAN_PIPE, IPCX_CHAN_UNIX, IPCX_CHAN_SHM};
+    for (int k = 0; k < 3; k++) {
+        ipcx_chan *s, *r;
+        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        ipcx_chan_details ds, dr;
+        T_OK(ipcx_chan_info(s, &ds));
+        T_OK(ipcx_chan_info(r, &dr));
+        T_EQ_INT(ds.transport, ids[k]);
+        T_EQ_INT(ds.role, IPCX_CHAN_SEND);
+        T_EQ_INT(dr.role, IPCX_CHAN_RECV);
+        T_ASSERT(!ds.created && !dr.created);
+        T_ASSERT(strcmp(dr.address, kinds[k]) == 0 && strcmp(dr.object, "") == 0);
+        T_EQ_INT(dr.caps & IPCX_CHAN_CAP_MULTI_SENDER, 0);
+        pid_t p = t_fork();
+        if (p == 0) {
+            T_OK(ipcx_chan_close(r));
+            for (uint32_t i = 0; i < 1000; i++) T_OK(ipcx_chan_send(s, &i, sizeof i, 10000));
+            T_OK(ipcx_chan_close(s));
+            _exit(0);
+        }
+        T_OK(ipcx_chan_close(s));
+        for (uint32_t i = 0; i < 1000; i++) {
+            uint32_t v = 0;
+            size_t len = sizeof v;
+            T_OK(ipcx_chan_recv(r, &v, &len, 10000));
+            T_EQ_INT(len, sizeof v);
+            T_EQ_INT(v, i);
+        }
+        uint32_t v;
+        size_t len = sizeof v;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, &v, &len, 5000));
+        T_LAST_ERROR_HAS("ipcx_chan_recv");
+        t_wait_ok(p, 10000);
+        T_OK(ipcx_chan_close(r));
+    }
+    /* The sender learns that the receiver is gone. */
+    for (int k = 0; k < 3; k++) {
+        ipcx_chan *s, *r;
+        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        T_OK(ipcx_chan_close(r));
+        int st = IPCX_OK;
+        for (int i = 0; i < 100000 && st == IPCX_OK; i++) st = ipcx_chan_send(s, "x", 1, 1000);
+        T_ASSERTF(st == IPCX_ERR_CLOSED, "%s: %s", kinds[k], ipcx_last_error());
+        T_OK(ipcx_chan_close(s));
+    }
+}
+
+T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_nothing_lost_in_order),
+       T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
+       T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
+       T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
+       T_ENTRY(info_and_poll_descriptor), T_ENTRY(close_removes_keep_keeps_no_create_adopts),
+       T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
+       T_ENTRY(sysvmq_types_are_sub_channels))

@@ -1,0 +1,453 @@
+//! Opening the endpoints of every transport, and the endpoints of pipes, FIFOs, stream
+//! sockets and rings (queues are in `queue.rs`, the stream listener in `fanin.rs`).
+
+use std::ffi::CString;
+use std::os::fd::RawFd;
+
+use super::fanin::FanIn;
+use super::queue;
+use super::{
+    Addr, CAP_MULTI_SENDER, CAP_PEER_CLOSED, CAP_PERSISTENT, CAP_POLL, Caps, Endpoint, Made, Role,
+};
+use crate::error::{Error, Result, Status};
+use crate::fd::FileId;
+use crate::fifo;
+use crate::options::Options;
+use crate::pipe::{PIPE_BUF, PipeEnd};
+use crate::ring::{self, Ring};
+use crate::sock::{self, Sock};
+use crate::time::Deadline;
+
+/// The largest message a FIFO channel carries: what one write of PIPE_BUF bytes holds
+/// with the frame header, so that several senders never interleave.
+pub(crate) const FIFO_MAX: usize = PIPE_BUF - crate::frame::HEADER;
+
+// ------------------------------------------------------------------ pipes and FIFOs
+
+/// A pipe end or a FIFO end.
+struct PipeChan {
+    end: PipeEnd,
+    /// The FIFO's path; `None` for an anonymous pipe.
+    path: Option<String>,
+    max: usize,
+}
+
+impl Endpoint for PipeChan {
+    #[inline]
+    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+        self.end.send(msg, &Deadline::from_ms(timeout_ms)?)
+    }
+
+    #[inline]
+    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+        self.end.recv(out, &Deadline::from_ms(timeout_ms)?)
+    }
+
+    fn poll_fd(&mut self) -> Result<RawFd> {
+        Ok(self.end.fds().0)
+    }
+
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => format!("FIFO {p:?}"),
+            None => "pipe".into(),
+        }
+    }
+
+    fn caps(&self) -> Caps {
+        let multi = if self.path.is_some() {
+            CAP_MULTI_SENDER
+        } else {
+            0
+        };
+        Caps {
+            bits: CAP_POLL | CAP_PEER_CLOSED | multi,
+            max_message: self.max,
+        }
+    }
+
+    fn remove(&mut self) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let (r, w) = self.end.fds();
+        let ours = FileId::of_fd(if r >= 0 { r } else { w });
+        if !same(ours, path_id(path)) {
+            return Ok(()); // gone, or replaced by another file: not ours to remove
+        }
+        match fifo::unlink(path) {
+            Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => Ok(()),
+            other => other,
+        }
+    }
+}
+
+fn same(a: Option<FileId>, b: Option<FileId>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a.same_inode(&b))
+}
+
+fn path_id(path: &str) -> Option<FileId> {
+    let c = CString::new(path).ok()?;
+    // SAFETY: a valid C string and a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::lstat(c.as_ptr(), &mut st) } == 0).then(|| FileId::of(&st))
+}
+
+/// The identity of the POSIX message queue (`mq`) or shared-memory object named `name`,
+/// by opening it for a moment (read-only, else read-write / write-only).
+pub(super) fn posix_object_id(name: &str, mq: bool) -> Option<FileId> {
+    let c = CString::new(name).ok()?;
+    let second = if mq { libc::O_WRONLY } else { libc::O_RDWR };
+    for acc in [libc::O_RDONLY, second] {
+        // SAFETY: a valid C string; the descriptor is closed below.
+        let fd = unsafe {
+            if mq {
+                libc::mq_open(c.as_ptr(), acc | libc::O_CLOEXEC)
+            } else {
+                libc::shm_open(c.as_ptr(), acc | libc::O_CLOEXEC, 0)
+            }
+        };
+        if fd >= 0 {
+            let id = FileId::of_fd(fd);
+            // SAFETY: the descriptor opened just above.
+            unsafe { libc::close(fd) };
+            return id;
+        }
+    }
+    None
+}
+
+/// The options of a FIFO channel: always atomic (several senders never interleave), so
+/// messages are at most [`FIFO_MAX`] bytes.
+fn fifo_options(opts: &Options) -> Result<Options> {
+    let max = opts.max_message.unwrap_or(FIFO_MAX);
+    if max > FIFO_MAX {
+        return Err(Error::invalid(format!(
+            "option max_message {max} is above {FIFO_MAX}, the largest message a fifo: channel \
+             carries: several senders may write to a FIFO, and only writes of at most \
+             PIPE_BUF ({PIPE_BUF}) bytes, the 4-byte frame header included, are never \
+             interleaved (use unix:, mq: or shm: for larger messages)"
+        )));
+    }
+    Ok(Options {
+        max_message: Some(max),
+        atomic: Some(true),
+        ..opts.clone()
+    })
+}
+
+fn fifo_end(path: &str, end: PipeEnd, o: &Options) -> PipeChan {
+    PipeChan {
+        end,
+        path: Some(path.to_string()),
+        max: o.max_message(),
+    }
+}
+
+// ------------------------------------------------------------------ stream sockets
+
+/// A connection of a sender to a stream listener, or one end of a socket pair.
+struct SockChan {
+    s: Sock,
+    multi: bool,
+    max: usize,
+    what: &'static str,
+}
+
+impl Endpoint for SockChan {
+    #[inline]
+    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+        self.s.send(msg, &Deadline::from_ms(timeout_ms)?)
+    }
+
+    #[inline]
+    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+        self.s.recv(out, &Deadline::from_ms(timeout_ms)?)
+    }
+
+    fn poll_fd(&mut self) -> Result<RawFd> {
+        Ok(self.s.fd())
+    }
+
+    fn describe(&self) -> String {
+        self.what.into()
+    }
+
+    fn caps(&self) -> Caps {
+        Caps {
+            bits: CAP_POLL | CAP_PEER_CLOSED | if self.multi { CAP_MULTI_SENDER } else { 0 },
+            max_message: self.max,
+        }
+    }
+}
+
+fn without_mode(opts: &Options) -> Options {
+    Options {
+        mode: None,
+        ..opts.clone()
+    }
+}
+
+// ------------------------------------------------------------------ rings
+
+/// A ring end (named or anonymous).
+struct RingChan {
+    ring: Ring,
+    name: Option<String>,
+}
+
+impl Endpoint for RingChan {
+    #[inline]
+    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+        self.ring.send(msg, timeout_ms, "send")
+    }
+
+    #[inline]
+    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+        self.ring.recv(out, timeout_ms, "receive")
+    }
+
+    fn poll_fd(&mut self) -> Result<RawFd> {
+        self.ring.poll_fd("poll")
+    }
+
+    fn describe(&self) -> String {
+        match &self.name {
+            Some(n) => format!("ring {n:?}"),
+            None => "anonymous ring".into(),
+        }
+    }
+
+    fn caps(&self) -> Caps {
+        let (_, max, _, mpmc) = self.ring.info();
+        let mut bits = CAP_POLL | CAP_PEER_CLOSED;
+        if mpmc {
+            bits |= CAP_MULTI_SENDER;
+        }
+        if self.name.is_some() {
+            bits |= CAP_PERSISTENT;
+        }
+        Caps {
+            bits,
+            max_message: max,
+        }
+    }
+
+    fn remove(&mut self) -> Result<()> {
+        let Some(name) = &self.name else {
+            return Ok(());
+        };
+        if !same(self.ring.file_id(), posix_object_id(name, false)) {
+            return Ok(());
+        }
+        match ring::unlink(name) {
+            Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => Ok(()),
+            other => other,
+        }
+    }
+}
+
+fn ring_flags(role: Role, multi: bool) -> u32 {
+    let side = match role {
+        Role::Send => ring::PRODUCER,
+        Role::Recv => ring::CONSUMER,
+    };
+    side | if multi { ring::MPMC } else { 0 }
+}
+
+fn ring_made(ring: Ring, name: &str, created: bool) -> Made {
+    let mut m = Made::new(
+        RingChan {
+            ring,
+            name: Some(name.to_string()),
+        },
+        format!("shm:{name}"),
+        name,
+    );
+    m.created = created;
+    m
+}
+
+// ------------------------------------------------------------------ opening
+
+/// A receiver that creates its object (adopting an existing one of the right kind: the
+/// stale object of a receiver that crashed, with the messages it holds).
+pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
+    match a {
+        Addr::Fifo(path) => {
+            let o = fifo_options(opts)?;
+            let mode = Options {
+                mode: opts.mode,
+                ..Options::default()
+            };
+            let created = match fifo::create(path, &mode) {
+                Ok(()) => true,
+                Err(e) if e.status == Status::IPCX_ERR_EXISTS => false,
+                Err(e) => return Err(e),
+            };
+            let end = match fifo::open(path, fifo::READ, &o, &Deadline::now()) {
+                Ok(end) => end,
+                Err(e) => {
+                    if created {
+                        let _ = fifo::unlink(path);
+                    }
+                    return Err(e);
+                }
+            };
+            let mut m = Made::new(fifo_end(path, end, &o), format!("fifo:{path}"), path);
+            m.created = created;
+            Ok(m)
+        }
+        Addr::Unix(Some(path)) => {
+            let l = sock::listen_unix(path, sock::Kind::Stream, opts)?;
+            let fan = FanIn::new(l, opts.max_message(), "unix")?;
+            let mut m = Made::new(fan, format!("unix:{path}"), path);
+            m.created = true; // the socket file goes with the listener
+            Ok(m)
+        }
+        Addr::UnixAbstract(name) => {
+            let l = sock::listen_unix(&format!("@{name}"), sock::Kind::Stream, opts)?;
+            let fan = FanIn::new(l, opts.max_message(), "unix-abstract")?;
+            Ok(Made::new(fan, format!("unix-abstract:{name}"), ""))
+        }
+        Addr::Tcp(hp) => {
+            let l = sock::listen_tcp(hp, opts)?;
+            let bound = l.local_address()?.text();
+            let fan = FanIn::new(l, opts.max_message(), "tcp")?;
+            Ok(Made::new(fan, format!("tcp:{bound}"), ""))
+        }
+        Addr::Mq(name) => queue::create_mq(name, opts),
+        Addr::SysvMq { key, mtype } => queue::create_sysv(key, mtype, opts),
+        Addr::Shm(Some(name)) => {
+            let excl = ring_flags(Role::Recv, multi) | ring::CREATE | ring::EXCL;
+            for _ in 0..100 {
+                match Ring::open(name, excl, opts) {
+                    Ok(r) => return Ok(ring_made(r, name, true)),
+                    Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
+                    Err(e) => return Err(e),
+                }
+                match Ring::open(name, ring_flags(Role::Recv, multi), opts) {
+                    Ok(r) => return Ok(ring_made(r, name, false)),
+                    Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => {} // removed meanwhile
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(Error::new(
+                Status::IPCX_ERR_IN_USE,
+                format!("shm:{name}: the ring keeps appearing and disappearing; giving up"),
+            ))
+        }
+        Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {
+            Err(Error::internal("unnamed address reached create"))
+        }
+    }
+}
+
+/// A sender, or a receiver with NO_CREATE: open the existing object. `IPCX_ERR_NOT_FOUND`
+/// (with an errno) means "not there yet": the caller retries until its deadline.
+pub(super) fn open_existing(
+    a: Addr<'_>,
+    role: Role,
+    multi: bool,
+    opts: &Options,
+    deadline: &Deadline,
+) -> Result<Made> {
+    match a {
+        Addr::Fifo(path) => {
+            let o = fifo_options(opts)?;
+            let flag = match role {
+                Role::Send => fifo::WRITE,
+                Role::Recv => fifo::READ,
+            };
+            let end = fifo::open(path, flag, &o, deadline)?;
+            Ok(Made::new(
+                fifo_end(path, end, &o),
+                format!("fifo:{path}"),
+                path,
+            ))
+        }
+        Addr::Unix(Some(path)) => {
+            let s = sock::connect_unix(path, sock::Kind::Stream, &without_mode(opts), deadline)?;
+            Ok(sender(
+                s,
+                opts,
+                format!("unix:{path}"),
+                path,
+                "Unix stream connection",
+            ))
+        }
+        Addr::UnixAbstract(name) => {
+            let at = format!("@{name}");
+            let s = sock::connect_unix(&at, sock::Kind::Stream, opts, deadline)?;
+            let shown = format!("unix-abstract:{name}");
+            Ok(sender(s, opts, shown, "", "Unix stream connection"))
+        }
+        Addr::Tcp(hp) => {
+            let s = sock::connect_tcp(hp, opts, deadline)?;
+            Ok(sender(s, opts, format!("tcp:{hp}"), "", "TCP connection"))
+        }
+        Addr::Mq(name) => queue::open_mq(name, role, opts),
+        Addr::SysvMq { key, mtype } => queue::open_sysv(key, mtype, opts),
+        Addr::Shm(Some(name)) => {
+            let r = Ring::open(name, ring_flags(role, multi), opts)?;
+            Ok(ring_made(r, name, false))
+        }
+        Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {
+            Err(Error::internal("unnamed address reached open"))
+        }
+    }
+}
+
+fn sender(s: Sock, opts: &Options, address: String, object: &str, what: &'static str) -> Made {
+    Made::new(
+        SockChan {
+            s,
+            multi: true,
+            max: opts.max_message(),
+            what,
+        },
+        address,
+        object,
+    )
+}
+
+/// Both ends of an unnamed channel: (sender, receiver).
+pub(super) fn pair(a: Addr<'_>, opts: &Options) -> Result<(Made, Made)> {
+    match a {
+        Addr::Pipe => {
+            let (r, w) = PipeEnd::pipe(opts)?;
+            let max = opts.max_message();
+            let end = |end| PipeChan {
+                end,
+                path: None,
+                max,
+            };
+            Ok((
+                Made::new(end(w), "pipe:".into(), ""),
+                Made::new(end(r), "pipe:".into(), ""),
+            ))
+        }
+        Addr::Unix(None) => {
+            let (a, b) = sock::pair(sock::Kind::Stream, opts)?;
+            let end = |s| SockChan {
+                s,
+                multi: false,
+                max: opts.max_message(),
+                what: "Unix stream socket pair",
+            };
+            Ok((
+                Made::new(end(a), "unix:".into(), ""),
+                Made::new(end(b), "unix:".into(), ""),
+            ))
+        }
+        Addr::Shm(None) => {
+            let (p, c) = Ring::anonymous(opts, 0)?;
+            let end = |ring| RingChan { ring, name: None };
+            Ok((
+                Made::new(end(p), "shm:".into(), ""),
+                Made::new(end(c), "shm:".into(), ""),
+            ))
+        }
+        _ => Err(Error::internal("named address reached pair")),
+    }
+}

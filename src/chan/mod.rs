@@ -1,0 +1,448 @@
+//! Channels: one way to send whole messages over every transport, chosen by an address
+//! string (`fifo:/tmp/jobs`, `unix:/run/app.sock`, `mq:/jobs`, `shm:/jobs`...).
+//!
+//! The model (ZeroMQ PUSH/PULL, nng push/pull): a channel carries messages **one way**,
+//! from any number of senders to one receiver. That is what every transport is natively
+//! (a pipe or FIFO is half-duplex, a queue has writers and a reader), fan-in falls out of
+//! it, and the guarantees are simple to state per transport (docs/channel.md).
+//! Request/reply is two channels.
+//!
+//! The pieces:
+//! - [`addr`]: the address parser (the one place that knows the schemes);
+//! - [`Endpoint`]: what a channel needs from a transport (send, receive, a poll
+//!   descriptor, a description, capabilities, removal of the named object). Each
+//!   transport's core type implements it, directly or through a newtype that adds what
+//!   the channel needs (`ends.rs`: pipes, FIFOs, sockets, rings; `queue.rs`: POSIX and
+//!   System V queues; `fanin.rs`: the receiver of a stream listener, which multiplexes
+//!   the accepted connections);
+//! - [`Chan`]: a role, an endpoint and what close removes. The channel is glue: framing,
+//!   waiting, limits and errors are the transports' own.
+
+pub mod addr;
+mod ends;
+mod fanin;
+mod queue;
+
+use std::ffi::CString;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use crate::error::{Error, Result, Status};
+use crate::options::{Opt, Options};
+use crate::time::{Backoff, Deadline};
+pub use addr::{Addr, Transport};
+
+/// Open flag: this end sends.
+pub(crate) const SEND: u32 = 1;
+/// Open flag: this end receives.
+pub(crate) const RECV: u32 = 2;
+/// Receiver flag: open an existing object instead of creating it.
+pub(crate) const NO_CREATE: u32 = 4;
+/// Receiver flag: close leaves the object it created in place.
+pub(crate) const KEEP: u32 = 8;
+/// Flag: several senders will use the channel (shm: an MPMC ring).
+pub(crate) const MULTI_SENDER: u32 = 16;
+const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER;
+
+/// Capability bit: several senders may send at once.
+pub(crate) const CAP_MULTI_SENDER: u32 = 1;
+/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`).
+pub(crate) const CAP_POLL: u32 = 2;
+/// Capability bit: this end learns that the other side is gone (`IPCX_ERR_CLOSED`).
+pub(crate) const CAP_PEER_CLOSED: u32 = 4;
+/// Capability bit: queued messages outlive the processes (kept until removed).
+pub(crate) const CAP_PERSISTENT: u32 = 8;
+
+/// The side of a channel a handle is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Sends messages.
+    Send,
+    /// Receives messages.
+    Recv,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Send => "sender",
+            Role::Recv => "receiver",
+        }
+    }
+
+    /// The C flag of the role.
+    pub fn flag(self) -> u32 {
+        match self {
+            Role::Send => SEND,
+            Role::Recv => RECV,
+        }
+    }
+}
+
+/// What an endpoint offers, for `ipcx_chan_info`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Caps {
+    /// `CAP_*` bits.
+    pub bits: u32,
+    /// The largest message a send accepts (and a receive can get).
+    pub max_message: usize,
+}
+
+/// What a channel needs from a transport. Implemented by each transport's core type (or a
+/// newtype over it adding channel state). Timeouts are C milliseconds, converted by the
+/// implementation (the ring never reads the clock on its fast path).
+pub(crate) trait Endpoint {
+    /// Send one whole message.
+    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()>;
+    /// Receive one whole message into `out`; its length. A buffer too small is
+    /// `IPCX_ERR_TOO_BIG` with the size needed, and the message stays queued.
+    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize>;
+    /// A descriptor that is readable when a receive may progress.
+    fn poll_fd(&mut self) -> Result<RawFd>;
+    /// What the endpoint is, for messages ("FIFO \"/tmp/f\"").
+    fn describe(&self) -> String;
+    /// Capabilities and the largest message.
+    fn caps(&self) -> Caps;
+    /// Remove the named object this endpoint uses, after checking it is still the one the
+    /// endpoint holds (nothing else is ever removed). Default: nothing to remove.
+    fn remove(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One end of a channel.
+pub struct Chan {
+    ep: Box<dyn Endpoint>,
+    role: Role,
+    transport: Transport,
+    /// An address a sender can open (the bound port for `tcp:...:0`).
+    address: CString,
+    /// The object's path or name ("" when there is none).
+    object: CString,
+    sysv_id: i32,
+    /// This handle created the object; close removes it (unless `keep`).
+    created: bool,
+    keep: bool,
+    /// The process that created it: a forked child closing an inherited copy removes
+    /// nothing.
+    owner: libc::pid_t,
+}
+
+/// What an opened endpoint comes with.
+struct Made {
+    ep: Box<dyn Endpoint>,
+    address: String,
+    object: String,
+    sysv_id: i32,
+    created: bool,
+}
+
+impl Made {
+    fn new(ep: impl Endpoint + 'static, address: String, object: &str) -> Made {
+        Made {
+            ep: Box::new(ep),
+            address,
+            object: object.to_string(),
+            sysv_id: -1,
+            created: false,
+        }
+    }
+}
+
+/// The options each transport honours (the same for both roles: options given to a
+/// sender that concern the object's creation are checked against the existing object
+/// where it records them, and otherwise used by the receiver that creates it).
+fn allowed(t: Transport) -> &'static [Opt] {
+    use Opt::*;
+    match t {
+        Transport::Pipe => &[MaxMessage, Capacity, SigpipeGuard],
+        Transport::Fifo => &[Mode, MaxMessage, Capacity, SigpipeGuard],
+        Transport::Unix => &[Mode, MaxMessage, Capacity],
+        Transport::UnixAbstract => &[MaxMessage, Capacity],
+        Transport::Tcp => &[MaxMessage, Capacity, Keepalive],
+        Transport::Mq => &[Mode, MaxMessage, MaxMessages],
+        Transport::SysvMq => &[Mode, MaxMessage, Capacity],
+        Transport::Shm => &[Mode, MaxMessage, Capacity, Spin],
+    }
+}
+
+fn check_options(t: Transport, opts: &Options, pair: bool) -> Result<()> {
+    let list = allowed(t);
+    if pair {
+        // Pairs create no named object: no mode.
+        let without: Vec<Opt> = list.iter().copied().filter(|o| *o != Opt::Mode).collect();
+        return opts.only(&without, &format!("{}: pairs (ipcx_chan_pair)", t.scheme()));
+    }
+    opts.only(list, &format!("{}: channels", t.scheme()))
+}
+
+/// Retry `attempt` while the object is missing (`IPCX_ERR_NOT_FOUND` from the kernel:
+/// no such file or name, connection refused), pausing 1 ms doubling to 10 ms, until the
+/// deadline; then `IPCX_ERR_TIMEOUT` naming the last reason.
+fn until_present<T>(
+    deadline: &Deadline,
+    address: &str,
+    mut attempt: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(10));
+    loop {
+        match attempt() {
+            Ok(v) => return Ok(v),
+            Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND && e.errno != 0 => {
+                if let Err(stop) = backoff.sleep(deadline, address) {
+                    if stop.status != Status::IPCX_ERR_TIMEOUT {
+                        return Err(stop);
+                    }
+                    return Err(Error {
+                        status: Status::IPCX_ERR_TIMEOUT,
+                        errno: e.errno,
+                        msg: format!(
+                            "{address}: nothing to open there before the timeout (no receiver \
+                             has created it, or it is gone): {}",
+                            e.msg
+                        ),
+                        needed: 0,
+                    });
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn cstring(s: String) -> CString {
+    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+}
+
+impl Chan {
+    fn from_made(m: Made, role: Role, transport: Transport, keep: bool) -> Chan {
+        Chan {
+            ep: m.ep,
+            role,
+            transport,
+            address: cstring(m.address),
+            object: cstring(m.object),
+            sysv_id: m.sysv_id,
+            created: m.created,
+            keep,
+            // SAFETY: getpid has no preconditions.
+            owner: unsafe { libc::getpid() },
+        }
+    }
+
+    /// Open one end of the channel at `address` (see `ipcx_chan_open`).
+    pub fn open(address: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<Chan> {
+        if flags & !ALL_FLAGS != 0 {
+            return Err(Error::invalid(format!(
+                "unknown channel flags {:#x} (known: IPCX_CHAN_SEND, IPCX_CHAN_RECV, \
+                 IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, IPCX_CHAN_MULTI_SENDER)",
+                flags & !ALL_FLAGS
+            )));
+        }
+        let role = match flags & (SEND | RECV) {
+            SEND => Role::Send,
+            RECV => Role::Recv,
+            _ => {
+                return Err(Error::invalid(
+                    "channel flags must contain exactly one of IPCX_CHAN_SEND and IPCX_CHAN_RECV",
+                ));
+            }
+        };
+        let a = addr::parse(address)?;
+        let t = a.transport();
+        if role == Role::Send && flags & (NO_CREATE | KEEP) != 0 {
+            return Err(Error::invalid(format!(
+                "{address}: IPCX_CHAN_NO_CREATE and IPCX_CHAN_KEEP apply to receivers (a \
+                 sender never creates or removes the object)"
+            )));
+        }
+        let pair_only = match a {
+            Addr::Pipe => Some("a pipe has no name"),
+            Addr::Unix(None) => Some("a bare unix: is a socket pair"),
+            Addr::Shm(None) => Some("a bare shm: is an anonymous ring"),
+            _ => None,
+        };
+        if let Some(why) = pair_only {
+            return Err(Error::invalid(format!(
+                "{address}: {why}, shared across fork: make both ends with ipcx_chan_pair (to \
+                 open by name, give one: fifo:/path, unix:/path, shm:/name...)"
+            )));
+        }
+        if flags & NO_CREATE != 0
+            && matches!(
+                t,
+                Transport::Unix | Transport::UnixAbstract | Transport::Tcp
+            )
+        {
+            return Err(Error::invalid(format!(
+                "{address}: IPCX_CHAN_NO_CREATE does not apply to {}: channels (a receiver \
+                 always binds its own listening socket)",
+                t.scheme()
+            )));
+        }
+        check_options(t, opts, false)?;
+        let multi = flags & MULTI_SENDER != 0;
+        let made = match (role, a) {
+            (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
+                ends::open_existing(a, role, multi, opts, deadline)
+            })?,
+            // A receiver owns what it opens without NO_CREATE, including an object a
+            // crashed receiver left (adopted with its messages): its close removes it, so
+            // a restarted receiver cleans up after the one that died. Not a System V
+            // queue it did not create: its other types are other channels, with their
+            // own receivers; only the creator removes it.
+            (Role::Recv, _) => {
+                let mut m = ends::create(a, multi, opts)?;
+                m.created |= t != Transport::SysvMq;
+                m
+            }
+            (Role::Send, _) => until_present(deadline, address, || {
+                ends::open_existing(a, role, multi, opts, deadline)
+            })?,
+        };
+        Ok(Chan::from_made(made, role, t, flags & KEEP != 0))
+    }
+
+    /// Both ends of an unnamed channel, for fork (see `ipcx_chan_pair`): (sender,
+    /// receiver).
+    pub fn pair(address: &str, opts: &Options) -> Result<(Chan, Chan)> {
+        let a = addr::parse(address)?;
+        let t = a.transport();
+        if !matches!(a, Addr::Pipe | Addr::Unix(None) | Addr::Shm(None)) {
+            return Err(Error::invalid(format!(
+                "{address}: ipcx_chan_pair makes unnamed channels: \"pipe:\", \"unix:\" (a \
+                 socket pair) or \"shm:\" (an anonymous ring); open a named address with \
+                 ipcx_chan_open"
+            )));
+        }
+        check_options(t, opts, true)?;
+        let (s, r) = ends::pair(a, opts)?;
+        Ok((
+            Chan::from_made(s, Role::Send, t, false),
+            Chan::from_made(r, Role::Recv, t, false),
+        ))
+    }
+
+    #[cold]
+    fn wrong_role(&self, op: &str) -> Error {
+        Error::invalid(format!(
+            "{op}: {} is the {} end of the channel; {op} needs a {}",
+            self.address.to_string_lossy(),
+            self.role.name(),
+            match self.role {
+                Role::Send => Role::Recv.name(),
+                Role::Recv => Role::Send.name(),
+            }
+        ))
+    }
+
+    /// Send one message.
+    #[inline]
+    pub fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+        if self.role != Role::Send {
+            return Err(self.wrong_role("send"));
+        }
+        self.ep.send(msg, timeout_ms)
+    }
+
+    /// Receive one message into `out`; its length.
+    #[inline]
+    pub fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+        if self.role != Role::Recv {
+            return Err(self.wrong_role("receive"));
+        }
+        self.ep.recv(out, timeout_ms)
+    }
+
+    /// The receiver's poll descriptor.
+    pub fn poll_fd(&mut self) -> Result<RawFd> {
+        if self.role != Role::Recv {
+            return Err(Error::invalid(format!(
+                "{}: only a receiver has a descriptor to poll (a sender waits with its send \
+                 timeout)",
+                self.address.to_string_lossy()
+            )));
+        }
+        self.ep
+            .poll_fd()
+            .map_err(|e| e.context(self.address.to_string_lossy()))
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// Capabilities of this end and the largest message.
+    pub fn caps(&self) -> Caps {
+        let mut c = self.ep.caps();
+        if self.role == Role::Send {
+            c.bits &= !CAP_POLL;
+        }
+        c
+    }
+
+    /// An address a sender can open (NUL-terminated, owned by the channel).
+    pub fn address(&self) -> &std::ffi::CStr {
+        &self.address
+    }
+
+    /// The object's path or name ("" when none).
+    pub fn object(&self) -> &std::ffi::CStr {
+        &self.object
+    }
+
+    /// The System V queue id (-1 for other transports).
+    pub fn sysv_id(&self) -> i32 {
+        self.sysv_id
+    }
+
+    /// Whether close removes the object (this handle created it, without KEEP).
+    pub fn removes_on_close(&self) -> bool {
+        self.created && !self.keep
+    }
+
+    /// Whether this handle created the object.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// What the endpoint is, for messages.
+    pub fn describe(&self) -> String {
+        self.ep.describe()
+    }
+
+    fn remove_owned(&mut self) -> Result<()> {
+        // SAFETY: getpid has no preconditions.
+        if !self.removes_on_close() || unsafe { libc::getpid() } != self.owner {
+            return Ok(());
+        }
+        self.created = false;
+        self.ep.remove().map_err(|e| {
+            e.context(format_args!(
+                "close {}: removing what the receiver created",
+                self.address.to_string_lossy()
+            ))
+        })
+    }
+
+    /// Close: remove what this receiver created (unless KEEP, or in a forked child), then
+    /// release the endpoint. A failure to remove is reported; the handle is gone anyway.
+    pub fn close(mut self) -> Result<()> {
+        self.remove_owned()
+    }
+}
+
+impl Drop for Chan {
+    fn drop(&mut self) {
+        let _ = self.remove_owned();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,398 @@
+//! C functions for channels (`ipcx_chan`): one message API over every transport.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use super::common::ipcx_options;
+use super::{bytes, call, call_on, call_ref, handle, options, out, recv_into, set_opt, str_arg};
+use crate::chan::{self, Chan, Role, Transport};
+use crate::error::ipcx_status;
+use crate::time::Deadline;
+
+/// One end of a channel: a sender or the receiver. Opaque.
+///
+/// A channel carries whole messages one way, from any number of senders to one receiver
+/// (ZeroMQ PUSH/PULL, nng push/pull). The transport is chosen by the address string
+/// given to `ipcx_chan_open` or `ipcx_chan_pair`; every call is the same for every
+/// transport. Request/reply is two channels (each side receives on its own).
+/// Thread safety: a handle may be used by one thread at a time.
+/// Fork: the child inherits the handle. Use each handle in one process: a child closes
+/// what it inherited and does not use (or just exits); closing an inherited receiver in
+/// the child removes nothing (only the process that created the object removes it).
+/// Descriptors are close-on-exec.
+/// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
+/// `IPCX_ERR_BAD_HANDLE` for a closed one.
+#[allow(non_camel_case_types)]
+pub struct ipcx_chan(Chan);
+
+impl handle::Handle for ipcx_chan {
+    const KIND: u32 = 60;
+    const NAME: &'static str = "ipcx_chan";
+}
+
+/// `ipcx_chan_open` flag: this end sends.
+pub const IPCX_CHAN_SEND: u32 = 1;
+/// `ipcx_chan_open` flag: this end receives.
+pub const IPCX_CHAN_RECV: u32 = 2;
+/// `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
+/// someone else created (waiting up to the timeout for it to appear) instead of creating
+/// it.
+pub const IPCX_CHAN_NO_CREATE: u32 = 4;
+/// `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
+/// place (with its queued messages). No effect where nothing persists (pipe:, sockets).
+pub const IPCX_CHAN_KEEP: u32 = 8;
+/// `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
+/// creates a multi-producer ring (and a sender requires one); every other transport but
+/// pipe: always allows several senders and accepts the flag as is.
+pub const IPCX_CHAN_MULTI_SENDER: u32 = 16;
+const _: () = assert!(
+    IPCX_CHAN_SEND == chan::SEND
+        && IPCX_CHAN_RECV == chan::RECV
+        && IPCX_CHAN_NO_CREATE == chan::NO_CREATE
+        && IPCX_CHAN_KEEP == chan::KEEP
+        && IPCX_CHAN_MULTI_SENDER == chan::MULTI_SENDER
+);
+
+/// `ipcx_chan_info` transport: `pipe:`.
+pub const IPCX_CHAN_PIPE: u32 = 1;
+/// `ipcx_chan_info` transport: `fifo:/path`.
+pub const IPCX_CHAN_FIFO: u32 = 2;
+/// `ipcx_chan_info` transport: `unix:/path` (or a `unix:` pair).
+pub const IPCX_CHAN_UNIX: u32 = 3;
+/// `ipcx_chan_info` transport: `unix-abstract:name`.
+pub const IPCX_CHAN_UNIX_ABSTRACT: u32 = 4;
+/// `ipcx_chan_info` transport: `tcp:host:port`.
+pub const IPCX_CHAN_TCP: u32 = 5;
+/// `ipcx_chan_info` transport: `mq:/name` (POSIX message queue).
+pub const IPCX_CHAN_MQ: u32 = 6;
+/// `ipcx_chan_info` transport: `sysvmq:key[/type]` (System V message queue).
+pub const IPCX_CHAN_SYSVMQ: u32 = 7;
+/// `ipcx_chan_info` transport: `shm:/name` (shared-memory ring; or a `shm:` pair).
+pub const IPCX_CHAN_SHM: u32 = 8;
+const _: () = assert!(
+    IPCX_CHAN_PIPE == Transport::Pipe as u32
+        && IPCX_CHAN_FIFO == Transport::Fifo as u32
+        && IPCX_CHAN_UNIX == Transport::Unix as u32
+        && IPCX_CHAN_UNIX_ABSTRACT == Transport::UnixAbstract as u32
+        && IPCX_CHAN_TCP == Transport::Tcp as u32
+        && IPCX_CHAN_MQ == Transport::Mq as u32
+        && IPCX_CHAN_SYSVMQ == Transport::SysvMq as u32
+        && IPCX_CHAN_SHM == Transport::Shm as u32
+);
+
+/// `ipcx_chan_info` capability: several senders may send at once.
+pub const IPCX_CHAN_CAP_MULTI_SENDER: u32 = 1;
+/// `ipcx_chan_info` capability: `ipcx_chan_fd` gives a descriptor (receivers, every
+/// transport but sysvmq:).
+pub const IPCX_CHAN_CAP_POLL: u32 = 2;
+/// `ipcx_chan_info` capability: this end is told `IPCX_ERR_CLOSED` when the other side is
+/// gone (closed or dead); without it, it only sees timeouts.
+pub const IPCX_CHAN_CAP_PEER_CLOSED: u32 = 4;
+/// `ipcx_chan_info` capability: queued messages outlive the processes (queues, named
+/// rings): they stay until received or the object is removed.
+pub const IPCX_CHAN_CAP_PERSISTENT: u32 = 8;
+const _: () = assert!(
+    IPCX_CHAN_CAP_MULTI_SENDER == chan::CAP_MULTI_SENDER
+        && IPCX_CHAN_CAP_POLL == chan::CAP_POLL
+        && IPCX_CHAN_CAP_PEER_CLOSED == chan::CAP_PEER_CLOSED
+        && IPCX_CHAN_CAP_PERSISTENT == chan::CAP_PERSISTENT
+);
+
+/// What `ipcx_chan_info` reports about a channel end.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ipcx_chan_details {
+    /// The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
+    pub transport: u32,
+    /// `IPCX_CHAN_SEND` or `IPCX_CHAN_RECV`.
+    pub role: u32,
+    /// `IPCX_CHAN_CAP_*` bits for this end.
+    pub caps: u32,
+    /// The largest message a send accepts and a receive may return, in bytes.
+    pub max_message: usize,
+    /// True when this handle owns the object (FIFO, socket file, queue, ring): a receiver
+    /// opened without `IPCX_CHAN_NO_CREATE`, which created it or adopted the one a
+    /// previous receiver left (sysvmq: only the receiver that created the queue, since
+    /// its other types are other channels). Close removes it unless `IPCX_CHAN_KEEP` was
+    /// given.
+    pub created: bool,
+    /// sysvmq: the queue id (for ipcs, `ipcx_msgq_open_id`); -1 for other transports.
+    pub sysv_id: i32,
+    /// An address a sender can open: the one given, or for `tcp:host:0` the port the
+    /// receiver got. NUL-terminated, owned by the handle, valid until it is closed.
+    pub address: *const c_char,
+    /// The object's path (fifo:, unix:) or name (mq:, shm:), "" when it has none.
+    /// Owned by the handle, valid until it is closed.
+    pub object: *const c_char,
+}
+
+impl Default for ipcx_chan_details {
+    fn default() -> ipcx_chan_details {
+        ipcx_chan_details {
+            transport: 0,
+            role: 0,
+            caps: 0,
+            max_message: 0,
+            created: false,
+            sysv_id: -1,
+            address: std::ptr::null(),
+            object: std::ptr::null(),
+        }
+    }
+}
+
+/// Longest address accepted (a path of PATH_MAX plus a scheme).
+const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
+
+/// Open one end of a channel.
+///
+/// Arguments:
+/// - `address`: the transport and the object, one of `fifo:/path`, `unix:/path`,
+///   `unix-abstract:name`, `tcp:host:port` (`tcp:[v6]:port`; port 0 lets a receiver pick
+///   one, see `ipcx_chan_info`), `mq:/name` (POSIX queue), `sysvmq:key[/type]` (key
+///   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
+///   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
+///   without a name, are unnamed: use `ipcx_chan_pair`.
+/// - `flags`: exactly one of `IPCX_CHAN_SEND` / `IPCX_CHAN_RECV`; receivers may add
+///   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
+/// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
+///   naming the option, the transport and what it supports): max_message (all; fifo: at
+///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
+///   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
+///   default 0600 applied exactly; not unix-abstract:); sigpipe_guard (pipe:, fifo:);
+///   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
+///   match it.
+/// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
+///   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
+///   creates its object does not wait.
+///
+/// Semantics: the receiver creates the object (adopting an existing one of the right
+/// kind, with the messages it holds); senders open it. Guarantees per transport
+/// (docs/channel.md explains each):
+///
+/// | address | senders | order | max message (default) | receiver, senders gone | sender, receiver gone | after a crash |
+/// |---|---|---|---|---|---|---|
+/// | pipe: | one | FIFO | max_message (1 MiB) | CLOSED | CLOSED | nothing |
+/// | fifo:/path | many | per sender | 4092 (PIPE_BUF - 4: atomic) | CLOSED | CLOSED | the FIFO file (data lost) |
+/// | unix:, unix-abstract: | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
+/// | tcp:host:port | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | nothing |
+/// | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
+/// | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
+/// | shm:/name | one (MULTI_SENDER: 63) | per sender | capacity/2 - 16 | CLOSED (within ~100 ms) | CLOSED | ring and messages (recovered by the next open) |
+///
+/// Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
+/// sent before is delivered, and is not sticky (a new sender makes the channel work again).
+/// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
+/// expected; bad flags; unsupported option; an object of another kind at the name),
+/// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
+/// `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
+/// `IPCX_ERR_EXISTS` (a file of another kind at a socket path), `IPCX_ERR_PERMISSION`,
+/// `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax, msg_max, msgsize_max,
+/// descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not resolved),
+/// `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// Ownership: close with `ipcx_chan_close`.
+/// Fork: see `ipcx_chan`; an unrelated process opens the same address.
+///
+/// # Safety
+/// `address` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_open(
+    address: *const c_char,
+    flags: u32,
+    opts: *const ipcx_options,
+    timeout_ms: i64,
+    out_chan: *mut *mut ipcx_chan,
+) -> ipcx_status {
+    unsafe { set_opt(out_chan, std::ptr::null_mut()) };
+    call("ipcx_chan_open", || {
+        let o = unsafe { out(out_chan, "out") }?;
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
+        let c = Chan::open(address, flags, unsafe { options(opts) }?, &deadline)?;
+        *o = handle::into_raw(ipcx_chan(c));
+        Ok(())
+    })
+}
+
+/// Make both ends of an unnamed channel at once, to share across fork (create, fork,
+/// each process closes the end it does not use).
+///
+/// Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
+/// pair) or `"shm:"` (an anonymous shared-memory ring); `opts` may be NULL (honoured:
+/// max_message, capacity; pipe: sigpipe_guard; shm: spin).
+/// Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
+/// end is closed (every process that inherited it closed it or exited) and the messages
+/// sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
+/// gone.
+/// Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
+/// `ipcx_chan_open` takes; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
+/// Ownership: close each end with `ipcx_chan_close`.
+///
+/// # Safety
+/// `address` must be NULL or a NUL-terminated string; the out-pointers NULL or valid for
+/// writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_pair(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    send_end: *mut *mut ipcx_chan,
+    recv_end: *mut *mut ipcx_chan,
+) -> ipcx_status {
+    unsafe {
+        set_opt(send_end, std::ptr::null_mut());
+        set_opt(recv_end, std::ptr::null_mut());
+    }
+    call("ipcx_chan_pair", || {
+        let s = unsafe { out(send_end, "send_end") }?;
+        let r = unsafe { out(recv_end, "recv_end") }?;
+        let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
+        let (a, b) = Chan::pair(address, unsafe { options(opts) }?)?;
+        *s = handle::into_raw(ipcx_chan(a));
+        *r = handle::into_raw(ipcx_chan(b));
+        Ok(())
+    })
+}
+
+/// Send one message. The receiver gets it whole. A zero-length message is valid.
+///
+/// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`
+/// bounds the wait for room (a full pipe, socket buffer, queue or ring).
+/// Returns: `IPCX_OK` once the message is accepted (copied into the transport; over a
+/// stream whose send timed out midway, its tail is kept and written first by the next
+/// send, so messages are never cut).
+/// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
+/// receiver is gone, where the transport can tell; no SIGPIPE is raised),
+/// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_info`),
+/// `IPCX_ERR_INVALID` (a receiver handle, NULL buffer with a length, bad timeout),
+/// `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`.
+/// Ownership: the caller keeps `buf`.
+///
+/// # Safety
+/// `buf` must be valid for reading `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_send(
+    c: *mut ipcx_chan,
+    buf: *const c_void,
+    len: usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_chan_send", c, |c| {
+        c.0.send(unsafe { bytes(buf, len, "buf") }?, timeout_ms)
+    })
+}
+
+/// Receive one message.
+///
+/// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
+/// message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
+/// Senders: messages of one sender arrive in the order it sent them; several senders'
+/// messages interleave (fairly, one message per connection in turn, for sockets).
+/// Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
+/// is gone and everything they sent was delivered, where the transport can tell: pipe:,
+/// fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
+/// the message stays queued), `IPCX_ERR_PROTOCOL` (a sender broke the framing: its
+/// connection is dropped; or a corrupted ring), `IPCX_ERR_INVALID` (a sender handle,
+/// NULL `len`, NULL `buf` with a nonzero `*len`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `len` must be NULL or valid; `buf` valid for writing `*len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_recv(
+    c: *mut ipcx_chan,
+    buf: *mut c_void,
+    len: *mut usize,
+    timeout_ms: i64,
+) -> ipcx_status {
+    call_on("ipcx_chan_recv", c, |c| unsafe {
+        recv_into(buf, len, |dst| c.0.recv(dst, timeout_ms))
+    })
+}
+
+/// The receiver's descriptor for poll/epoll/select: readable when a receive may make
+/// progress (a message, a sender connecting or leaving).
+///
+/// Use it like an edge-triggered descriptor: when it is readable, receive with
+/// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
+/// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
+/// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
+/// of a socket receiver (listener and connections), or the ring's notification
+/// descriptor. It stays owned by the channel: do not close or read it.
+/// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
+/// `IPCX_ERR_INVALID` (a sender handle, NULL `fd`), `IPCX_ERR_IN_USE` (shm: another
+/// handle polls this ring), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is
+/// -1.
+/// Fork: a shm: descriptor belongs to the process that asked for it.
+///
+/// # Safety
+/// `fd` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_fd(c: *mut ipcx_chan, fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(fd, -1) };
+    call_on("ipcx_chan_fd", c, |c| {
+        let o = unsafe { out(fd, "fd") }?;
+        *o = c.0.poll_fd()?;
+        Ok(())
+    })
+}
+
+/// Describe a channel end: transport, role, capabilities, largest message, the object
+/// and an address a sender can open.
+///
+/// Arguments: `info` receives the description; its strings are owned by the handle and
+/// valid until it is closed.
+/// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_BAD_HANDLE`. On failure `*info` is
+/// zeroed (NULL strings, `sysv_id` -1).
+///
+/// # Safety
+/// `info` must be NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_info(
+    c: *const ipcx_chan,
+    info: *mut ipcx_chan_details,
+) -> ipcx_status {
+    unsafe { set_opt(info, ipcx_chan_details::default()) };
+    call_ref("ipcx_chan_info", c, |c| {
+        let o = unsafe { out(info, "info") }?;
+        let ch = &c.0;
+        let caps = ch.caps();
+        *o = ipcx_chan_details {
+            transport: ch.transport() as u32,
+            role: match ch.role() {
+                Role::Send => IPCX_CHAN_SEND,
+                Role::Recv => IPCX_CHAN_RECV,
+            },
+            caps: caps.bits,
+            max_message: caps.max_message,
+            created: ch.created(),
+            sysv_id: ch.sysv_id(),
+            address: ch.address().as_ptr(),
+            object: ch.object().as_ptr(),
+        };
+        Ok(())
+    })
+}
+
+/// Close a channel end and free the handle. NULL is a no-op.
+///
+/// A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
+/// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
+/// checking the name still refers to that object; a forked child closing an inherited
+/// receiver removes nothing. Senders remove nothing. A stream send that timed out midway
+/// writes its tail if there is room now.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice);
+/// an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the handle
+/// is freed all the same.
+///
+/// # Safety
+/// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_close(c: *mut ipcx_chan) -> ipcx_status {
+    call("ipcx_chan_close", || match unsafe { handle::take(c) }? {
+        Some(b) => b.0.close(),
+        None => Ok(()),
+    })
+}
