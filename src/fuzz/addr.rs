@@ -17,10 +17,31 @@ use super::Input;
 use crate::error::Status;
 use crate::sock::addr::{self, SockAddr};
 
-/// Hook for the channel address parser (src/chan, issue 9): when it lands, parse `s` with
-/// it here and check its round trip the same way; the corpus in fuzz/corpus/addr already
-/// holds socket and ring address forms.
-fn channel(_s: &str) {}
+/// The channel address parser (src/chan/addr.rs): no panic on any text; an accepted
+/// address names its scheme, and its parts pass the transports' own checks; a refused one
+/// is `IPCX_ERR_INVALID`.
+fn channel(s: &str) {
+    use crate::chan::addr::{self as chan, Addr};
+    match chan::parse(s) {
+        Ok(a) => {
+            let scheme = a.transport().scheme();
+            assert!(
+                s.starts_with(scheme) && s[scheme.len()..].starts_with(':'),
+                "{s:?}"
+            );
+            match a {
+                Addr::Fifo(p) => assert!(crate::name::path(p).is_ok(), "{s:?}"),
+                Addr::Unix(Some(p)) => assert!(addr::UnixName::parse(p).is_ok(), "{s:?}"),
+                Addr::UnixAbstract(n) => assert!(crate::name::abstract_name(n).is_ok(), "{s:?}"),
+                Addr::Tcp(hp) => assert!(!hp.is_empty() && s.ends_with(hp), "{s:?}"),
+                Addr::Mq(n) | Addr::Shm(Some(n)) => assert!(n.starts_with('/'), "{s:?}"),
+                Addr::SysvMq { key, mtype } => assert!(key != 0 && mtype > 0, "{s:?}"),
+                Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {}
+            }
+        }
+        Err(e) => assert_eq!(e.status, Status::IPCX_ERR_INVALID, "{s:?}: {}", e.msg),
+    }
+}
 
 /// What the text form keeps: address, port and (IPv6) scope; not the flow label.
 fn key(a: &SockAddr) -> Option<(std::net::IpAddr, u16, u32)> {
