@@ -4,6 +4,7 @@
  * monotonic clock, non-blocking mode, the pollable descriptor, arrival notification).
  * Every queue is tracked for cleanup right after it is created. */
 #include "test.h"
+#include "valgrind_env.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -493,7 +494,7 @@ T_CASE(sysv_too_small_buffer_keeps_the_message) {
 
 T_CASE(sysv_timeouts_and_a_full_queue) {
     ipcx_msgq *q = new_private(NULL);
-    char buf[64];
+    char buf[64] = {0}; /* sent below: initialised (memcheck) */
     size_t len = sizeof buf;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_msgq_recv(q, buf, &len, 0, 0, NULL, IPCX_NOWAIT));
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 200, ipcx_msgq_recv(q, buf, &len, 0, 0, NULL, 200));

@@ -2,6 +2,7 @@
  * processes; zero-copy; timeouts; peers killed mid-stream; stale rings; a process that
  * scribbles over the shared memory; the poll descriptor; bad input. */
 #include "test.h"
+#include "valgrind_env.h"
 
 #include <poll.h>
 
@@ -712,8 +713,12 @@ T_CASE(poll_descriptor) {
     T_ASSERT(kill(pid, SIGKILL) == 0);
     double t0 = t_now_ms();
     pf.revents = 0;
-    T_EQ_INT(poll(&pf, 1, 5000), 1);
-    T_ASSERTF(t_now_ms() - t0 < 2000, "readable after %.0f ms", t_now_ms() - t0);
+    /* Through a pidfd of the producer: valgrind does not support pidfd_open, so there
+     * only the receive reports the death. */
+    if (!t_under_valgrind()) {
+        T_EQ_INT(poll(&pf, 1, 5000), 1);
+        T_ASSERTF(t_now_ms() - t0 < 2000, "readable after %.0f ms", t_now_ms() - t0);
+    }
     int v;
     size_t len = sizeof v;
     int s;

@@ -27,3 +27,8 @@ pub mod sync;
 pub mod time;
 
 pub mod ffi;
+
+/// Fuzz harnesses: built by the `fuzz/` package (`--cfg fuzzing`), and by the unit tests,
+/// which replay the committed corpus through them (see docs/testing.md).
+#[cfg(any(fuzzing, test))]
+pub mod fuzz;

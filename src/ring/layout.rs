@@ -22,7 +22,9 @@
 //! producer never fills the last 8 free bytes.
 //!
 //! Indices (`tail`, `head`) count bytes since creation (u64, never wrap in practice); the
-//! position in the data area is `index & (capacity - 1)`.
+//! position in the data area is `index & (capacity - 1)`. Advancing an index wraps modulo
+//! 2^64 (`wrapping_add`): an index a hostile peer set near the top then comes out below
+//! the other one, which [`check_used`] refuses, instead of overflowing.
 //!
 //! Everything here treats the region as hostile: the geometry is read once at open and
 //! kept in the handle ([`Geometry`]); every header word and index read from the region is

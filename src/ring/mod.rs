@@ -29,6 +29,10 @@ mod peers;
 mod poll;
 mod wait;
 
+/// The ring's fuzz harness (`--cfg fuzzing` and unit tests only).
+#[cfg(any(fuzzing, test))]
+pub mod fuzz;
+
 use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -636,7 +640,7 @@ impl Ring {
             let pos = t & self.g.mask;
             match decode(self.word(pos).load(Ordering::Acquire), pos, &self.g)? {
                 Rec::Empty => return Ok(t),
-                Rec::Msg { size, .. } | Rec::Pad { size } => t += size,
+                Rec::Msg { size, .. } | Rec::Pad { size } => t = t.wrapping_add(size),
             }
             if check_used(t, head, &self.g)? + SLACK > self.g.capacity {
                 break;
@@ -669,7 +673,14 @@ impl Ring {
             self.lock_side(&mut tmo, op)?;
         }
         let (rec, used) = place(self.pos, record_size(len), &self.g);
-        if self.pos.wrapping_sub(self.cached) + used + SLACK > self.g.capacity {
+        // Saturating: a hostile head (cached) ahead of the tail must not wrap the sum below
+        // the capacity and skip the check; the slow path validates the indices.
+        if self
+            .pos
+            .wrapping_sub(self.cached)
+            .saturating_add(used + SLACK)
+            > self.g.capacity
+        {
             if let Err(e) = self.wait_space(used, &mut tmo, op) {
                 self.unlock();
                 return Err(self.fail(e));
@@ -693,9 +704,9 @@ impl Ring {
         let tail = self.pos;
         let pos = tail & self.g.mask;
         let new_tail = if rec == pos {
-            tail + size
+            tail.wrapping_add(size)
         } else {
-            tail + (self.g.capacity - pos) + size
+            tail.wrapping_add(self.g.capacity - pos + size)
         };
         self.word(new_tail & self.g.mask)
             .store(0, Ordering::Relaxed);
@@ -884,7 +895,7 @@ impl Ring {
             match decode(w, pos, &self.g) {
                 Ok(Rec::Msg { len, size }) => return Ok((pos, len as usize, size)),
                 Ok(Rec::Pad { size }) => {
-                    self.pos += size;
+                    self.pos = self.pos.wrapping_add(size);
                     self.h().cons.0.pos.store(self.pos, Ordering::Release);
                 }
                 Ok(Rec::Empty) => {
@@ -902,7 +913,7 @@ impl Ring {
     /// one sleeps.
     #[inline(always)]
     fn consume(&mut self, size: u64) {
-        self.pos += size;
+        self.pos = self.pos.wrapping_add(size);
         self.h().cons.0.pos.store(self.pos, Ordering::Release);
         if self.locked {
             self.unlock();
@@ -1072,7 +1083,7 @@ impl Drop for Ring {
             // Closing releases what this process has outstanding (nng's rule).
             match self.pending {
                 Pending::Borrowed { size } if self.broken.is_none() => {
-                    self.pos += size;
+                    self.pos = self.pos.wrapping_add(size);
                     self.side().pos.store(self.pos, Ordering::Release);
                     wait::wake_everyone(&self.h().space_wait.0.word);
                 }

@@ -18,7 +18,9 @@
 //!
 //! Limits: abstract sockets live in the network namespace: a consumer and producer in
 //! different network namespaces sharing /dev/shm get no notifications (receiving still
-//! works).
+//! works). Where pidfd_open is refused (ENOSYS: a seccomp filter, or valgrind, which does
+//! not support it), a producer's death does not make the descriptor readable; the next
+//! receive still reports it (`IPCX_ERR_CLOSED`).
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 

@@ -69,27 +69,48 @@ impl CmsgBuf {
 
 /// Take ownership of every descriptor in the SCM_RIGHTS messages of `msg` (after a
 /// successful recvmsg), appending them to `out`.
+///
+/// The walk checks every `cmsg_len` against `msg_controllen` itself instead of using
+/// CMSG_NXTHDR: the kernel writes well-formed control data, but a length out of range
+/// must neither send the walk outside the buffer nor overflow the CMSG_ALIGN arithmetic
+/// (which loops forever on `cmsg_len` near `usize::MAX`; found by the cmsg fuzz target).
 pub fn decode(msg: &libc::msghdr, out: &mut Vec<OwnedFd>) {
-    if msg.msg_control.is_null() || msg.msg_controllen == 0 {
+    if msg.msg_control.is_null() {
         return;
     }
-    // SAFETY: the kernel filled msg_controllen bytes of control data; the CMSG macros
-    // walk them within that length.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let data = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
-                let p = libc::CMSG_DATA(c);
-                for i in 0..data / INT {
-                    let fd = std::ptr::read_unaligned(p.add(i * INT).cast::<RawFd>());
-                    if fd >= 0 {
-                        out.push(OwnedFd::from_raw_fd(fd));
-                    }
+    let base = msg.msg_control.cast::<u8>().cast_const();
+    let total = msg.msg_controllen;
+    // CMSG_LEN(0): the aligned header, where CMSG_DATA starts.
+    // SAFETY: CMSG_LEN is arithmetic.
+    let head = unsafe { libc::CMSG_LEN(0) } as usize;
+    let align = std::mem::size_of::<usize>();
+    let mut at = 0;
+    while total - at >= head {
+        // SAFETY: `head` bytes at `at` lie inside the control buffer, which the caller
+        // aligned for cmsghdr (`at` stays a multiple of the alignment).
+        let c = unsafe { std::ptr::read_unaligned(base.add(at).cast::<libc::cmsghdr>()) };
+        let len = c.cmsg_len as usize;
+        if len < head || len > total - at {
+            break;
+        }
+        if c.cmsg_level == libc::SOL_SOCKET && c.cmsg_type == libc::SCM_RIGHTS {
+            for i in 0..(len - head) / INT {
+                // SAFETY: inside this message's `len` bytes, checked above.
+                let fd = unsafe {
+                    std::ptr::read_unaligned(base.add(at + head + i * INT).cast::<RawFd>())
+                };
+                if fd >= 0 {
+                    // SAFETY: the kernel installed this descriptor for us.
+                    out.push(unsafe { OwnedFd::from_raw_fd(fd) });
                 }
             }
-            c = libc::CMSG_NXTHDR(msg, c);
         }
+        // CMSG_ALIGN(len) without overflow: len <= total.
+        let step = len.div_ceil(align) * align;
+        if step > total - at {
+            break;
+        }
+        at += step;
     }
 }
 
@@ -172,4 +193,42 @@ pub fn check_send_count(n: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg_over(buf: &mut CmsgBuf, len: usize) -> libc::msghdr {
+        // SAFETY: msghdr is plain data.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_control = buf.ptr();
+        msg.msg_controllen = len;
+        msg
+    }
+
+    #[test]
+    fn decode_round_trip_and_hostile_lengths() {
+        let fd = std::fs::File::open("/dev/null").unwrap();
+        let raw = fd.into_raw_fd();
+        let mut buf = CmsgBuf::new();
+        let n = buf.encode(&[raw]);
+        let mut out = Vec::new();
+        decode(&msg_over(&mut buf, n), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&out[0]), raw);
+        drop(out); // closes raw
+
+        // Out-of-range cmsg_len values: no descriptor, no read outside the buffer, no
+        // endless walk (usize::MAX overflowed CMSG_ALIGN in CMSG_NXTHDR).
+        for bad in [0, 1, 15, n + 8, usize::MAX, usize::MAX - 6] {
+            let mut buf = CmsgBuf::new();
+            buf.encode(&[-1]);
+            // SAFETY: the buffer holds a cmsghdr at its start.
+            unsafe { (*buf.ptr().cast::<libc::cmsghdr>()).cmsg_len = bad as _ };
+            let mut out = Vec::new();
+            decode(&msg_over(&mut buf, n), &mut out);
+            assert!(out.is_empty(), "cmsg_len {bad}");
+        }
+    }
 }
