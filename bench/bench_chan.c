@@ -19,6 +19,8 @@
  * IPCX_FOREVER and default options (mq: 10 x 8 KiB), as raw programs would.
  * pipe: and fifo: also run as "chan noguard" (sigpipe_guard false: no rt_sigprocmask
  * pair around each write, for programs that ignore or block SIGPIPE themselves).
+ * unix: and tcp: also run "raw epoll+recv": the raw connection read after epoll_wait, as
+ * a raw receiver serving several senders must, which is what the channel receiver does.
  * Peers: compared with the raw Unix stream (their transport). iceoryx2 is not included:
  * it is a Rust crate with its own service model and build (see docs/channel.md).
  *
@@ -31,6 +33,7 @@
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -51,18 +54,24 @@
 
 enum kind { K_PIPE, K_FIFO, K_UNIX, K_TCP, K_MQ, K_SYSVMQ, K_SHM, K_PEERS, NK };
 static const char *kind_name[NK] = {"pipe:", "fifo:", "unix:", "tcp:", "mq:", "sysvmq:", "shm:", "peers (ipc)"};
-enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, NV };
+enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, RAW_EP, NV };
 
-static int nvariants(int k) { return k == K_PEERS || k == K_PIPE || k == K_FIFO ? 3 : 2; }
+static int nvariants(int k) {
+    return k == K_PEERS || k == K_PIPE || k == K_FIFO || k == K_UNIX || k == K_TCP ? 3 : 2;
+}
 static const char *variant_name(int k, int v) {
     if (k == K_SHM) return v == RAW ? "ring API" : "channel";
     if (k == K_PEERS) return v == RAW ? "raw unix" : v == 1 ? "zmq push/pull" : "nng push/pull";
+    if (k == K_UNIX || k == K_TCP) return v == RAW ? "raw" : v == 1 ? "channel" : "raw epoll+recv";
     return v == RAW ? "raw" : v == 1 ? "channel" : "chan noguard";
 }
 /* The variant a column measures: pipe:/fifo: add the channel without the SIGPIPE guard
- * (sigpipe_guard false: for programs that ignore or block SIGPIPE themselves). */
+ * (sigpipe_guard false: for programs that ignore or block SIGPIPE themselves); unix:/tcp:
+ * add what a raw receiver serving several senders does (epoll_wait, then recv), which is
+ * what the channel's receiver does. */
 static int peer_variant(int k, int v) {
     if (k == K_PEERS && v > 0) return v == 1 ? ZMQ : NNG;
+    if ((k == K_UNIX || k == K_TCP) && v == 2) return RAW_EP;
     return v == 2 ? CHAN_NG : v;
 }
 static ipcx_options *noguard;
@@ -74,7 +83,7 @@ static int peer_available(int pv) {
 #ifdef IPCX_BENCH_NNG
     if (pv == NNG) return 1;
 #endif
-    return pv == RAW || pv == CHAN || pv == CHAN_NG;
+    return pv == RAW || pv == CHAN || pv == CHAN_NG || pv == RAW_EP;
 }
 
 static size_t big_size(int k) {
@@ -93,6 +102,7 @@ static size_t big_size(int k) {
 struct ep {
     int kind, var;
     int fd;
+    int epfd; /* RAW_EP: an epoll set holding fd */
     mqd_t mq;
     int msqid;
     long mtype;
@@ -113,6 +123,7 @@ static struct {
 
 static void ep_send(struct ep *e, const void *buf, size_t len) {
     switch (e->var) {
+    case RAW_EP:
     case RAW:
         switch (e->kind) {
         case K_MQ:
@@ -159,6 +170,12 @@ static void ep_send(struct ep *e, const void *buf, size_t len) {
 static void ep_recv(struct ep *e, void *buf, size_t len) {
     size_t got = MAXMSG;
     switch (e->var) {
+    case RAW_EP: {
+        struct epoll_event ev;
+        while (epoll_wait(e->epfd, &ev, 1, -1) != 1)
+            if (errno != EINTR) b_die("epoll_wait");
+    }
+    /* fall through */
     case RAW:
         switch (e->kind) {
         case K_MQ: {
@@ -230,7 +247,7 @@ static int seq_no;
 static void pre_fork(int k, int v, struct pre *p) {
     memset(p, 0, sizeof *p);
     int pid = (int)getpid(), n = seq_no++;
-    if (v == RAW) {
+    if (v == RAW || v == RAW_EP) {
         switch (k) {
         case K_PIPE:
             if (pipe2(p->req, O_CLOEXEC) || pipe2(p->rep, O_CLOEXEC)) b_die("pipe");
@@ -334,6 +351,14 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
     memset(rx, 0, sizeof *rx);
     tx->kind = rx->kind = k;
     tx->var = rx->var = v;
+    if (v == RAW_EP) {
+        attach(k, RAW, p, parent, tx, rx);
+        tx->var = rx->var = RAW_EP;
+        struct epoll_event ev = {.events = EPOLLIN};
+        rx->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (rx->epfd < 0 || epoll_ctl(rx->epfd, EPOLL_CTL_ADD, rx->fd, &ev)) b_die("epoll");
+        return;
+    }
     if (v == RAW) {
         switch (k) {
         case K_PIPE:
@@ -452,6 +477,9 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
 
 static void detach(int v, struct ep *tx, struct ep *rx, struct pre *p, int parent) {
     switch (v) {
+    case RAW_EP:
+        close(rx->epfd);
+        /* fall through */
     case RAW:
         switch (tx->kind) {
         case K_MQ:
@@ -643,7 +671,7 @@ int main(int argc, char **argv) {
                 }
             (void)have;
             int target[NV];
-            for (int i = 0; i < n; i++) target[i] = k != K_PEERS;
+            for (int i = 0; i < n; i++) target[i] = k != K_PEERS && vmap[i] != RAW_EP;
             char what[64], bigname[32];
             snprintf(what, sizeof what, "%s RT 64 B median", kind_name[k]);
             b_report(what, "us", rt, n, names, 1, target);
