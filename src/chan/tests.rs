@@ -40,12 +40,17 @@ fn pairs_carry_messages_and_close() {
 fn fan_in_serves_every_sender_in_order() {
     let addr = format!("unix-abstract:ipcx-unit-chan-{}", std::process::id());
     let mut r = Chan::open(&addr, RECV, &Options::default(), &Deadline::now()).unwrap();
+    // Every sender connects before any sends: a receiver whose senders have all come and
+    // gone reports CLOSED, so a sender that connected late could find the receiver done.
+    let all_connected = std::sync::Arc::new(std::sync::Barrier::new(3));
     let threads: Vec<_> = (0..3u32)
         .map(|t| {
             let addr = addr.clone();
+            let all_connected = all_connected.clone();
             std::thread::spawn(move || {
                 let dl = Deadline::from_ms(5000).unwrap();
                 let mut s = Chan::open(&addr, SEND, &Options::default(), &dl).unwrap();
+                all_connected.wait();
                 for i in 0..500u32 {
                     let mut m = [0u8; 8];
                     m[..4].copy_from_slice(&t.to_le_bytes());
