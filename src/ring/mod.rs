@@ -1151,7 +1151,7 @@ fn init_header(r: &Region, g: &Geometry) {
     id.creator_pid
         .store(unsafe { libc::getpid() } as u32, Ordering::Relaxed);
     id.creator_start
-        .store(peers::own_start_time(), Ordering::Relaxed);
+        .store(crate::provenance::own_start(), Ordering::Relaxed);
     id.state.store(STATE_READY, Ordering::Release);
 }
 

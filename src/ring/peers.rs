@@ -294,35 +294,10 @@ impl Peers<'_> {
 }
 
 /// Whether a process exists and is not a zombie (used only to decide whether a recorded
-/// SPSC user still exists; liveness of attachments uses the OFD locks).
+/// SPSC user still exists; liveness of attachments uses the OFD locks). A process /proc
+/// hides from us counts as gone.
 pub(crate) fn pid_running(pid: u32) -> bool {
-    if pid == 0 || pid > i32::MAX as u32 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks existence and permission.
-    if unsafe { libc::kill(pid as libc::pid_t, 0) } != 0
-        && nix::errno::Errno::last() == nix::errno::Errno::ESRCH
-    {
-        return false;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => match s.rfind(')') {
-            Some(p) => !matches!(s[p + 1..].trim_start().chars().next(), Some('Z' | 'X')),
-            None => true,
-        },
-        Err(_) => false,
-    }
-}
-
-/// Start time of this process (field 22 of /proc/self/stat, clock ticks since boot), for
-/// the header's diagnostics; 0 if unreadable.
-pub(crate) fn own_start_time() -> u64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let after = &s[s.rfind(')')? + 1..];
-            // Fields after the command start at field 3; starttime is field 22.
-            after.split_whitespace().nth(22 - 3)?.parse().ok()
-        })
-        .unwrap_or(0)
+    pid != 0
+        && pid <= i32::MAX as u32
+        && crate::provenance::process_alive(pid as i32, 0) == Some(true)
 }

@@ -107,59 +107,8 @@ fn membarrier() {
     }
 }
 
-/// FUTEX_WAIT on a shared (not private) word for at most `d`.
-fn futex_wait(word: &AtomicU32, expected: u32, d: Duration) -> Errno {
-    let ts = time::duration_to_timespec(d);
-    // SAFETY: the word lives in a mapping that outlives the call; a valid timespec.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT,
-            expected,
-            &ts as *const libc::timespec,
-            std::ptr::null::<u32>(),
-            0,
-        )
-    };
-    if r == 0 {
-        Errno::UnknownErrno
-    } else {
-        Errno::last()
-    }
-}
-
-/// FUTEX_WAKE every waiter of a shared word.
-pub(crate) fn futex_wake_all(word: &AtomicU32) {
-    // SAFETY: as above.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE,
-            i32::MAX,
-            std::ptr::null::<libc::timespec>(),
-            std::ptr::null::<u32>(),
-            0,
-        );
-    }
-}
-
-/// FUTEX_WAKE one waiter.
-pub(crate) fn futex_wake_one(word: &AtomicU32) {
-    // SAFETY: as above.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE,
-            1,
-            std::ptr::null::<libc::timespec>(),
-            std::ptr::null::<u32>(),
-            0,
-        );
-    }
-}
+use crate::sync::futex::futex_wait;
+pub(crate) use crate::sync::futex::{futex_wake_all, futex_wake_one};
 
 /// Sleep on `word` until it no longer holds `expected`, a wake-up, or `d` passes.
 /// EINTR is decided by [`time::on_eintr`].

@@ -210,8 +210,7 @@ impl Mutex {
         // Only the owner clears its id; others may only add the waiters bit meanwhile.
         let old = w.swap(0, std::sync::atomic::Ordering::Release);
         if old & FUTEX_WAITERS != 0 {
-            // SAFETY: FUTEX_WAKE on the (process-shared) futex word; wakes at most one.
-            unsafe { libc::syscall(libc::SYS_futex, w.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0) };
+            super::futex::futex_wake_one(w);
         }
     }
 
@@ -470,18 +469,7 @@ impl Cond {
         if w.waiters.load(Ordering::SeqCst) == 0 {
             return;
         }
-        // SAFETY: as in `wait`; FUTEX_WAKE takes no pointers besides the word.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                w.seq.as_ptr(),
-                libc::FUTEX_WAKE,
-                n,
-                std::ptr::null::<libc::timespec>(),
-                std::ptr::null::<u32>(),
-                0,
-            );
-        }
+        super::futex::futex_wake(&w.seq, n);
     }
 
     /// Wake one waiter.

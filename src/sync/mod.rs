@@ -32,6 +32,7 @@
 //! (a process-shared object in private memory would not be shared: `IPCX_ERR_INVALID`) or
 //! not mapped at all.
 
+pub(crate) mod futex;
 pub mod lock;
 pub mod sem;
 pub mod sysv;
