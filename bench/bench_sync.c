@@ -137,7 +137,9 @@ static void teardown(struct obj *o) {
         for (int i = 0; i < 2; i++) {
             if (o->v == RAW) sem_close(o->rsem[i]);
             else CHECK(ipcx_sem_close(o->isem[i]));
-            sem_unlink(o->names[i]);
+            /* What ipcx created, ipcx removes (which also forgets its provenance record). */
+            if (o->v == RAW) sem_unlink(o->names[i]);
+            else CHECK(ipcx_sem_unlink(o->names[i]));
         }
         break;
     case SYSV:
