@@ -290,8 +290,8 @@ static void pre_fork(int k, int v, struct pre *p) {
             if (p->msqid < 0) b_die("msgget");
             break;
         case K_SHM:
-            if (ipcx_ring_create_anonymous(NULL, 0, &p->ring_req_p, &p->ring_req_c) ||
-                ipcx_ring_create_anonymous(NULL, 0, &p->ring_rep_p, &p->ring_rep_c))
+            if (ipcx_ring_pair(0, NULL, &p->ring_req_p, &p->ring_req_c) ||
+                ipcx_ring_pair(0, NULL, &p->ring_rep_p, &p->ring_rep_c))
                 b_die(ipcx_last_error());
             break;
         }
@@ -300,8 +300,8 @@ static void pre_fork(int k, int v, struct pre *p) {
     if (v == CHAN || v == CHAN_NG) {
         if (k == K_PIPE || k == K_SHM) {
             const char *a = k == K_PIPE ? "pipe:" : "shm:";
-            if (ipcx_chan_pair(a, chan_opts(v), &p->c_req_s, &p->c_req_r) ||
-                ipcx_chan_pair(a, chan_opts(v), &p->c_rep_s, &p->c_rep_r))
+            if (ipcx_chan_pair(a, 0, chan_opts(v), &p->c_req_s, &p->c_req_r) ||
+                ipcx_chan_pair(a, 0, chan_opts(v), &p->c_rep_s, &p->c_rep_r))
                 b_die(ipcx_last_error());
             return;
         }
@@ -330,7 +330,7 @@ static void pre_fork(int k, int v, struct pre *p) {
         }
         }
         ipcx_chan_details d;
-        if (ipcx_chan_open(p->addr_a, IPCX_CHAN_RECV, NULL, 0, &p->parent_recv) ||
+        if (ipcx_chan_open(p->addr_a, IPCX_OPEN_READ, NULL, 0, &p->parent_recv) ||
             ipcx_chan_info(p->parent_recv, &d))
             b_die(ipcx_last_error());
         snprintf(p->addr_a, sizeof p->addr_a, "%s", d.address); /* tcp: the port */
@@ -436,14 +436,14 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
             size_t len = sizeof buf - 1;
             if (ipcx_chan_recv(rx->ch, buf, &len, 10000)) b_die(ipcx_last_error());
             buf[len] = 0;
-            if (ipcx_chan_open(buf, IPCX_CHAN_SEND, chan_opts(v), 10000, &tx->ch))
+            if (ipcx_chan_open(buf, IPCX_OPEN_WRITE, chan_opts(v), 10000, &tx->ch))
                 b_die(ipcx_last_error());
         } else {
             ipcx_chan_details d;
             ipcx_chan_close(p->parent_recv); /* inherited: removes nothing */
-            if (ipcx_chan_open(p->addr_b, IPCX_CHAN_RECV, NULL, 0, &rx->ch) ||
+            if (ipcx_chan_open(p->addr_b, IPCX_OPEN_READ, NULL, 0, &rx->ch) ||
                 ipcx_chan_info(rx->ch, &d) ||
-                ipcx_chan_open(p->addr_a, IPCX_CHAN_SEND, chan_opts(v), 10000, &tx->ch) ||
+                ipcx_chan_open(p->addr_a, IPCX_OPEN_WRITE, chan_opts(v), 10000, &tx->ch) ||
                 ipcx_chan_send(tx->ch, d.address, strlen(d.address), 10000))
                 b_die(ipcx_last_error());
         }

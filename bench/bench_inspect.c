@@ -26,8 +26,8 @@ static double shm_cycle(int ipcx) {
     for (int i = 0; i < CYCLES; i++) {
         if (ipcx) {
             ipcx_shm *s;
-            if (ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s) ||
-                ipcx_shm_close(s) || ipcx_shm_unlink(name))
+            if (ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s) ||
+                ipcx_shm_close(s) || ipcx_shm_remove(name))
                 b_die("ipcx shm cycle");
         } else {
             int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -45,7 +45,7 @@ static double msq_cycle(int ipcx) {
     for (int i = 0; i < CYCLES; i++) {
         if (ipcx) {
             ipcx_msgq *q;
-            if (ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q) ||
+            if (ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q) ||
                 ipcx_msgq_remove(q) || ipcx_msgq_close(q))
                 b_die("ipcx msq cycle");
         } else {
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     char nm[N][64];
     for (int i = 0; i < N; i++) {
         snprintf(nm[i], sizeof nm[i], "/ipcx-bench-%d-%d", (int)getpid(), i);
-        if (ipcx_shm_open(nm[i], IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &objs[i]))
+        if (ipcx_shm_open(nm[i], IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &objs[i]))
             b_die("ipcx_shm_open");
     }
     struct b_series list = {0};
@@ -91,14 +91,14 @@ int main(int argc, char **argv) {
         ipcx_object_list *l;
         if (ipcx_inspect_list(NULL, 0, 0, &l)) b_die("ipcx_inspect_list");
         b_add(&list, (double)(b_now_ns() - t0) / 1e6);
-        ipcx_object_list_free(l);
+        ipcx_object_list_close(l);
     }
     printf("  %-32s %-13s", "ipcx_inspect_list, 100 objects", "ipcx");
     b_print_series("ms", &list);
     printf("\n");
     for (int i = 0; i < N; i++) {
         ipcx_shm_close(objs[i]);
-        ipcx_shm_unlink(nm[i]);
+        ipcx_shm_remove(nm[i]);
     }
     return 0;
 }

@@ -76,7 +76,7 @@ static void setup(struct qs *q, enum kind k, enum variant v, size_t msgsize) {
         if (q->mq[i] < 0) b_die("mq_open");
         if (v != RAW) {
             mq_close(q->mq[i]);
-            if (ipcx_mq_open(q->name[i], IPCX_MQ_READ | IPCX_MQ_WRITE, NULL, &q->pq[i])) b_die(ipcx_last_error());
+            if (ipcx_mq_open(q->name[i], IPCX_OPEN_READ | IPCX_OPEN_WRITE, NULL, &q->pq[i])) b_die(ipcx_last_error());
         }
     }
 }

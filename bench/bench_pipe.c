@@ -71,7 +71,7 @@ static void setup(enum kind k, enum variant v, struct dir *a, struct dir *b, ipc
         if (pipe(p) || pipe(q)) b_die("pipe");
         a->rfd = p[0], a->wfd = p[1], b->rfd = q[0], b->wfd = q[1];
     } else {
-        if (ipcx_pipe_create(o, &a->r, &a->w) || ipcx_pipe_create(o, &b->r, &b->w)) b_die("ipcx_pipe_create");
+        if (ipcx_pipe_pair(0, o, &a->r, &a->w) || ipcx_pipe_pair(0, o, &b->r, &b->w)) b_die("ipcx_pipe_pair");
     }
 }
 
@@ -91,8 +91,8 @@ static void open_side(enum kind k, enum variant v, struct dir *a, struct dir *b,
             }
             if (in->rfd < 0 || out->wfd < 0) b_die("open fifo");
         } else {
-            if (ipcx_fifo_open(in_path, IPCX_FIFO_READ, o, 10000, &in->r) ||
-                ipcx_fifo_open(out_path, IPCX_FIFO_WRITE, o, 10000, &out->w))
+            if (ipcx_fifo_open(in_path, IPCX_OPEN_READ, o, 10000, &in->r) ||
+                ipcx_fifo_open(out_path, IPCX_OPEN_WRITE, o, 10000, &out->w))
                 b_die("ipcx_fifo_open");
         }
         return;
@@ -170,7 +170,7 @@ static double round_trip_ns(int kind, int variant, int child_cpu, int iters) {
     double per = (double)(b_now_ns() - t0) / iters;
     close_side(v, &b, &a);
     b_wait(p);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     return per;
 }
 
@@ -212,7 +212,7 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
     close_side(v, &b, &a);
     b_wait(p);
     free(buf);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     return rate;
 }
 

@@ -142,9 +142,9 @@ static void chan_make(struct chan *ch, int v) {
     ipcx_options *o;
     if (ipcx_options_create(&o) || ipcx_options_set_capacity(o, RAW_BYTES) ||
         ipcx_options_set_spin(o, blocking(v) ? 0 : IPCX_SPIN_FOREVER) ||
-        ipcx_ring_create_anonymous(o, 0, &ch->p, &ch->c))
+        ipcx_ring_pair(0, o, &ch->p, &ch->c))
         b_die(ipcx_last_error());
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
 }
 static void chan_free(struct chan *ch) {
     if (ch->raw) munmap(ch->raw, sizeof *ch->raw);

@@ -46,30 +46,30 @@ static void check(int s, const char *what) {
 static ipcx_region *make_region(enum kind k, size_t size) {
     ipcx_region *r = NULL;
     switch (k) {
-    case ANON: check(ipcx_region_create_anonymous(size, &r), "anonymous"); break;
+    case ANON: check(ipcx_region_create(size, &r), "anonymous"); break;
     case SYSV:
-        check(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, size, IPCX_SHM_CREATE, NULL, &segment), "shmget");
-        check(ipcx_shm_segment_attach(segment, 0, &r), "shmat");
+        check(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, size, IPCX_OPEN_CREATE, NULL, &segment), "shmget");
+        check(ipcx_shm_segment_map(segment, 0, &r), "shmat");
         check(ipcx_shm_segment_remove(segment), "remove"); /* gone at the last detach */
         check(ipcx_shm_segment_close(segment), "close");
         break;
     case POSIX: {
         ipcx_shm *s;
-        check(ipcx_shm_open(shm_name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s), "shm_open");
-        check(ipcx_shm_unlink(shm_name), "shm_unlink");
+        check(ipcx_shm_open(shm_name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s), "shm_open");
+        check(ipcx_shm_remove(shm_name), "shm_unlink");
         check(ipcx_shm_set_size(s, size), "set_size");
         check(ipcx_shm_map(s, 0, &r), "map");
         check(ipcx_shm_close(s), "close");
         break;
     }
     case FILEMAP:
-        check(ipcx_file_map(file_path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, size, NULL, &r), "file map");
+        check(ipcx_file_map(file_path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, size, NULL, &r), "file map");
         unlink(file_path);
         break;
     default: break;
     }
     void *base;
-    check(ipcx_region_info(r, &base, NULL), "info");
+    check(ipcx_region_base(r, &base, NULL), "info");
     memset(base, 1, size);
     return r;
 }
@@ -79,7 +79,7 @@ static ipcx_region *make_region(enum kind k, size_t size) {
 /* GB/s of `iters` copies of `n` bytes, into the region (`into`) or out of it. */
 static double bandwidth(ipcx_region *r, unsigned char *buf, size_t n, long iters, int into, int use_ipcx) {
     void *base;
-    ipcx_region_info(r, &base, NULL);
+    ipcx_region_base(r, &base, NULL);
     int64_t t0 = b_now_ns();
     for (long i = 0; i < iters; i++) {
         if (use_ipcx) {
@@ -154,7 +154,7 @@ static const char *variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
 static double handoff(enum kind k, enum variant v, int child_cpu, int iters) {
     ipcx_region *r = make_region(k, 4096);
     unsigned char *base;
-    check(ipcx_region_info(r, (void **)&base, NULL), "info");
+    check(ipcx_region_base(r, (void **)&base, NULL), "info");
     int down[2], up[2];
     ipcx_pipe *a = NULL, *b = NULL;
     ipcx_options *o = NULL;
@@ -163,7 +163,7 @@ static double handoff(enum kind k, enum variant v, int child_cpu, int iters) {
     } else {
         check(ipcx_options_create(&o), "options");
         if (v == IPCX_NOGUARD) ipcx_options_set_sigpipe_guard(o, false);
-        check(ipcx_pipe_create_duplex(o, &a, &b), "duplex");
+        check(ipcx_pipe_pair(IPCX_PIPE_DUPLEX, o, &a, &b), "duplex");
     }
     pid_t p = fork();
     if (p == 0) {
@@ -223,7 +223,7 @@ static double handoff(enum kind k, enum variant v, int child_cpu, int iters) {
         close(up[0]);
     } else {
         ipcx_pipe_close(a);
-        ipcx_options_destroy(o);
+        ipcx_options_close(o);
     }
     b_wait(p);
     ipcx_region_close(r);

@@ -73,9 +73,9 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
     memset(o, 0, sizeof *o);
     o->p = p;
     o->v = v;
-    CHECK(ipcx_region_create_anonymous(4096, &o->region));
+    CHECK(ipcx_region_create(4096, &o->region));
     void *base;
-    CHECK(ipcx_region_info(o->region, &base, NULL));
+    CHECK(ipcx_region_base(o->region, &base, NULL));
     o->shm = base;
     o->counter = (volatile long *)(o->shm + 2048);
     for (int i = 0; i < 2; i++)
@@ -87,8 +87,8 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
             o->rsem[1] = (sem_t *)(o->shm + 64);
             if (sem_init(o->rsem[0], 1, (unsigned)v0) || sem_init(o->rsem[1], 1, 0)) b_die("sem_init");
         } else {
-            CHECK(ipcx_sem_init_in(o->region, 0, v0, &o->isem[0]));
-            CHECK(ipcx_sem_init_in(o->region, 64, 0, &o->isem[1]));
+            CHECK(ipcx_sem_init(o->region, 0, v0, &o->isem[0]));
+            CHECK(ipcx_sem_init(o->region, 64, 0, &o->isem[1]));
         }
         break;
     case NAMED:
@@ -98,7 +98,7 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
                 o->rsem[i] = sem_open(o->names[i], O_CREAT | O_EXCL, 0600, i ? 0 : (unsigned)v0);
                 if (o->rsem[i] == SEM_FAILED) b_die("sem_open");
             } else {
-                CHECK(ipcx_sem_open(o->names[i], IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, i ? 0 : v0, NULL, &o->isem[i]));
+                CHECK(ipcx_sem_open(o->names[i], IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, i ? 0 : v0, NULL, &o->isem[i]));
             }
         }
         break;
@@ -117,7 +117,7 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
             o->rmutex = (pthread_mutex_t *)(o->shm + 128);
             raw_mutex_init(o->rmutex);
         } else {
-            CHECK(ipcx_mutex_init_in(o->region, 128, NULL, &o->imutex));
+            CHECK(ipcx_mutex_init(o->region, 128, NULL, &o->imutex));
         }
         break;
     default:
@@ -139,7 +139,7 @@ static void teardown(struct obj *o) {
             else CHECK(ipcx_sem_close(o->isem[i]));
             /* What ipcx created, ipcx removes (which also forgets its provenance record). */
             if (o->v == RAW) sem_unlink(o->names[i]);
-            else CHECK(ipcx_sem_unlink(o->names[i]));
+            else CHECK(ipcx_sem_remove(o->names[i]));
         }
         break;
     case SYSV:

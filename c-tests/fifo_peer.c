@@ -27,8 +27,8 @@
 
 static int echo(const char *in, const char *out, int count) {
     ipcx_pipe *r, *w;
-    CHECK(ipcx_fifo_open(in, IPCX_FIFO_READ, NULL, 10000, &r));
-    CHECK(ipcx_fifo_open(out, IPCX_FIFO_WRITE, NULL, 10000, &w));
+    CHECK(ipcx_fifo_open(in, IPCX_OPEN_READ, NULL, 10000, &r));
+    CHECK(ipcx_fifo_open(out, IPCX_OPEN_WRITE, NULL, 10000, &w));
     char buf[4096], rev[4096];
     for (int i = 0; i < count; i++) {
         size_t len = sizeof buf;
@@ -48,11 +48,11 @@ static int client(const char *server, const char *reply, int id, int count) {
     ipcx_options *o;
     CHECK(ipcx_options_create(&o));
     CHECK(ipcx_options_set_atomic(o, true));
-    CHECK(ipcx_fifo_create(reply, NULL));
+    CHECK(ipcx_fifo_make(reply, NULL));
     ipcx_pipe *w, *r;
-    CHECK(ipcx_fifo_open(reply, IPCX_FIFO_READ, NULL, 10000, &r));
-    CHECK(ipcx_fifo_open(server, IPCX_FIFO_WRITE, o, 10000, &w));
-    CHECK(ipcx_options_destroy(o));
+    CHECK(ipcx_fifo_open(reply, IPCX_OPEN_READ, NULL, 10000, &r));
+    CHECK(ipcx_fifo_open(server, IPCX_OPEN_WRITE, o, 10000, &w));
+    CHECK(ipcx_options_close(o));
     static char msg[IPCX_FIFO_ATOMIC_MAX], buf[64];
     for (int seq = 0; seq < count; seq++) {
         int head = snprintf(msg, sizeof msg, "%d %d %s ", id, seq, reply);
@@ -70,7 +70,7 @@ static int client(const char *server, const char *reply, int id, int count) {
     }
     CHECK(ipcx_pipe_close(w));
     CHECK(ipcx_pipe_close(r));
-    CHECK(ipcx_fifo_unlink(reply));
+    CHECK(ipcx_fifo_remove(reply));
     return 0;
 }
 

@@ -35,8 +35,8 @@
 
 static int echo(const char *in, const char *out, int count) {
     ipcx_ring *r, *w;
-    CHECK(ipcx_ring_open(in, IPCX_RING_CONSUMER, NULL, &r));
-    CHECK(ipcx_ring_open(out, IPCX_RING_PRODUCER, NULL, &w));
+    CHECK(ipcx_ring_open(in, IPCX_OPEN_READ, NULL, &r));
+    CHECK(ipcx_ring_open(out, IPCX_OPEN_WRITE, NULL, &w));
     static char buf[65536], rev[65536];
     for (int i = 0; i < count; i++) {
         size_t len = sizeof buf;
@@ -51,7 +51,7 @@ static int echo(const char *in, const char *out, int count) {
 
 static int produce(const char *name, int count) {
     ipcx_ring *w;
-    CHECK(ipcx_ring_open(name, IPCX_RING_PRODUCER, NULL, &w));
+    CHECK(ipcx_ring_open(name, IPCX_OPEN_WRITE, NULL, &w));
     for (int i = 0; i < count; i++) {
         char msg[32];
         int n = snprintf(msg, sizeof msg, "%d", i);

@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
         want_kind = IPCX_REGION_FILE;
     } else if (strcmp(kind, "sysv") == 0) {
         CHECK(ipcx_shm_segment_open((int32_t)strtol(name, NULL, 0), 0, 0, NULL, &seg));
-        CHECK(ipcx_shm_segment_attach(seg, 0, &r));
+        CHECK(ipcx_shm_segment_map(seg, 0, &r));
         CHECK(ipcx_shm_segment_close(seg)); /* the attachment outlives the handle */
         want_kind = IPCX_REGION_SYSV;
     } else {
@@ -68,11 +68,11 @@ int main(int argc, char **argv) {
     if (got_kind != want_kind || !writable) return fail("wrong region kind");
     void *base;
     size_t size;
-    CHECK(ipcx_region_info(r, &base, &size));
+    CHECK(ipcx_region_base(r, &base, &size));
 
     ipcx_pipe *in, *out;
-    CHECK(ipcx_fifo_open(argv[3], IPCX_FIFO_READ, NULL, 10000, &in));
-    CHECK(ipcx_fifo_open(argv[4], IPCX_FIFO_WRITE, NULL, 10000, &out));
+    CHECK(ipcx_fifo_open(argv[3], IPCX_OPEN_READ, NULL, 10000, &in));
+    CHECK(ipcx_fifo_open(argv[4], IPCX_OPEN_WRITE, NULL, 10000, &out));
     static unsigned char buf[1 << 20], want[1 << 20];
     for (;;) {
         char msg[128];

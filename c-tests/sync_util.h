@@ -7,7 +7,7 @@
 /* The base address of a region. */
 static void *base_of(ipcx_region *r) {
     void *b = NULL;
-    T_OK(ipcx_region_info(r, &b, NULL));
+    T_OK(ipcx_region_base(r, &b, NULL));
     return b;
 }
 

@@ -51,17 +51,7 @@
 static int t_in_child;          /* set in processes forked by a case */
 static const char *t_case_name; /* the running case */
 
-static const char *t_status_name(int s) {
-    static const char *names[] = {
-        "IPCX_OK", "IPCX_ERR_INVALID", "IPCX_ERR_TIMEOUT", "IPCX_ERR_CLOSED",
-        "IPCX_ERR_INTERRUPTED", "IPCX_ERR_NOT_FOUND", "IPCX_ERR_EXISTS",
-        "IPCX_ERR_PERMISSION", "IPCX_ERR_LIMIT", "IPCX_ERR_REMOVED", "IPCX_ERR_TOO_BIG",
-        "IPCX_ERR_UNSUPPORTED", "IPCX_ERR_SYSTEM", "IPCX_ERR_BAD_HANDLE",
-        "IPCX_ERR_PROTOCOL", "IPCX_ERR_IN_USE", "IPCX_ERR_OWNER_DEAD",
-        "IPCX_ERR_NOT_RECOVERABLE", "IPCX_ERR_INTERNAL"};
-    if (s >= 0 && (size_t)s < sizeof names / sizeof names[0]) return names[s];
-    return "(unknown status)";
-}
+static const char *t_status_name(int s) { return ipcx_status_name(s); }
 
 static void t_fail_exit(void) {
     fflush(stdout);

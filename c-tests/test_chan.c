@@ -82,7 +82,7 @@ static ipcx_options *mkopts(int t, size_t max_message) {
 static ipcx_chan *open_recv(int t, const char *addr, uint32_t flags, const ipcx_options *o,
                             char *send_addr) {
     ipcx_chan *r = NULL;
-    T_OK(ipcx_chan_open(addr, IPCX_CHAN_RECV | flags, o, 0, &r));
+    T_OK(ipcx_chan_open(addr, IPCX_OPEN_READ | flags, o, 0, &r));
     T_ASSERT(r != NULL);
     ipcx_chan_details d;
     T_OK(ipcx_chan_info(r, &d));
@@ -96,14 +96,14 @@ static ipcx_chan *open_recv(int t, const char *addr, uint32_t flags, const ipcx_
 
 static ipcx_chan *open_send_o(const char *addr, uint32_t flags, const ipcx_options *o) {
     ipcx_chan *s = NULL;
-    T_OK(ipcx_chan_open(addr, IPCX_CHAN_SEND | flags, o, 5000, &s));
+    T_OK(ipcx_chan_open(addr, IPCX_OPEN_WRITE | flags, o, 5000, &s));
     T_ASSERT(s != NULL);
     return s;
 }
 
 static ipcx_chan *open_send(const char *addr, uint32_t flags) {
     ipcx_chan *s = NULL;
-    T_OK(ipcx_chan_open(addr, IPCX_CHAN_SEND | flags, NULL, 5000, &s));
+    T_OK(ipcx_chan_open(addr, IPCX_OPEN_WRITE | flags, NULL, 5000, &s));
     T_ASSERT(s != NULL);
     return s;
 }
@@ -166,8 +166,8 @@ T_CASE(ping_pong) {
         char a[ADDR_MAX], b[ADDR_MAX];
         if (TP[t].pair_only) {
             ipcx_chan *s1, *r1, *s2, *r2;
-            T_OK(ipcx_chan_pair("pipe:", NULL, &s1, &r1));
-            T_OK(ipcx_chan_pair("pipe:", NULL, &s2, &r2));
+            T_OK(ipcx_chan_pair("pipe:", 0, NULL, &s1, &r1));
+            T_OK(ipcx_chan_pair("pipe:", 0, NULL, &s2, &r2));
             pid_t p = t_fork();
             if (p == 0) {
                 T_OK(ipcx_chan_close(s1));
@@ -204,7 +204,7 @@ T_CASE(ping_pong) {
             echo_loop(t, rb, sa);
             T_OK(ipcx_chan_close(sa));
             T_OK(ipcx_chan_close(rb));
-            T_OK(ipcx_options_destroy(o));
+            T_OK(ipcx_options_close(o));
             _exit(0);
         }
         char reply[ADDR_MAX] = {0};
@@ -221,7 +221,7 @@ T_CASE(ping_pong) {
         }
         t_wait_ok(p, 30000);
         T_OK(ipcx_chan_close(ra));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
 }
 
@@ -274,7 +274,7 @@ T_CASE(four_producers_nothing_lost_in_order) {
         else
             T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_chan_recv(r, m, &len, 50));
         T_OK(ipcx_chan_close(r));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
     munmap(ready, 4096);
 }
@@ -288,7 +288,7 @@ T_CASE(timeouts_never_early) {
         if (t <= TP_TCP) T_OK(ipcx_options_set_capacity(o, 16384));
         ipcx_chan *r, *s;
         if (TP[t].pair_only) {
-            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
         } else {
             r = open_recv(t, mkaddr(t, a, "tmo"), 0, o, sa);
             s = open_send(sa, 0);
@@ -330,7 +330,7 @@ T_CASE(timeouts_never_early) {
             if (t != TP_TCP) {
                 ipcx_chan *x = (ipcx_chan *)1;
                 T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
-                            ipcx_chan_open(sa, IPCX_CHAN_SEND, NULL, 100, &x));
+                            ipcx_chan_open(sa, IPCX_OPEN_WRITE, NULL, 100, &x));
                 T_ASSERT(x == NULL);
                 T_LAST_ERROR_HAS("nothing to open");
             }
@@ -338,12 +338,12 @@ T_CASE(timeouts_never_early) {
             if (TP[t].persistent && t != TP_UNIX) {
                 ipcx_chan *x = (ipcx_chan *)1;
                 T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
-                            ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL,
+                            ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL,
                                            100, &x));
                 T_ASSERT(x == NULL);
             }
         }
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
 }
 
@@ -365,7 +365,7 @@ T_CASE(sender_killed_midstream) {
         ipcx_options *o = mkopts(t, 0);
         ipcx_chan *r, *s = NULL;
         if (TP[t].pair_only)
-            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
         else
             r = open_recv(t, mkaddr(t, a, "sk"), 0, o, sa);
         atomic_store(sent, 0);
@@ -403,7 +403,7 @@ T_CASE(sender_killed_midstream) {
         expect_after_kill(a, TP[t].tells_recv, st, t0);
         T_ASSERT(expect >= 300);
         T_OK(ipcx_chan_close(r));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
     munmap(sent, 4096);
 }
@@ -420,7 +420,7 @@ T_CASE(receiver_killed_midstream) {
         ipcx_options *o = mkopts(t, 0);
         ipcx_chan *s = NULL, *r = NULL;
         if (TP[t].pair_only)
-            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
         else
             mkaddr(t, a, "rk");
         atomic_store(&sh->ready, 0);
@@ -467,7 +467,7 @@ T_CASE(receiver_killed_midstream) {
             T_OK(ipcx_chan_close(again));
             if (t == TP_SYSVMQ) remove_sysv_queue(id);
         }
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
     munmap(sh, 4096);
 }
@@ -504,11 +504,11 @@ T_CASE(malformed_addresses_say_what_was_expected) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ipcx_chan *c = (ipcx_chan *)1;
-        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_CHAN_RECV, NULL, 0, &c));
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_OPEN_READ, NULL, 0, &c));
         T_ASSERT(c == NULL);
         T_LAST_ERROR_HAS(bad[i].want);
         c = (ipcx_chan *)1;
-        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_CHAN_SEND, NULL, 0, &c));
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(bad[i].addr, IPCX_OPEN_WRITE, NULL, 0, &c));
         T_ASSERT(c == NULL);
     }
     char longp[700];
@@ -516,24 +516,24 @@ T_CASE(malformed_addresses_say_what_was_expected) {
     memcpy(longp, "unix:/", 6);
     longp[200] = 0;
     ipcx_chan *c, *d;
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(longp, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(longp, IPCX_OPEN_READ, NULL, 0, &c));
     T_LAST_ERROR_HAS("sun_path");
     /* Unnamed addresses are for pairs, named ones for open. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("pipe:", IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("pipe:", IPCX_OPEN_READ, NULL, 0, &c));
     T_LAST_ERROR_HAS("ipcx_chan_pair");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("shm:", IPCX_CHAN_SEND, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("shm:", IPCX_OPEN_WRITE, NULL, 0, &c));
     T_LAST_ERROR_HAS("ipcx_chan_pair");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("unix:", IPCX_CHAN_SEND, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("unix:", IPCX_OPEN_WRITE, NULL, 0, &c));
     T_LAST_ERROR_HAS("socket pair");
     c = d = (ipcx_chan *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("fifo:/tmp/x", NULL, &c, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("fifo:/tmp/x", 0, NULL, &c, &d));
     T_ASSERT(c == NULL && d == NULL);
     T_LAST_ERROR_HAS("ipcx_chan_open");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe2:", NULL, &c, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe2:", 0, NULL, &c, &d));
     T_LAST_ERROR_HAS("unknown scheme");
     /* A tcp: host that does not resolve. */
     T_ERR(IPCX_ERR_NOT_FOUND,
-          ipcx_chan_open("tcp:no-such-host.invalid:1", IPCX_CHAN_SEND, NULL, 100, &c));
+          ipcx_chan_open("tcp:no-such-host.invalid:1", IPCX_OPEN_WRITE, NULL, 100, &c));
 }
 
 /* ---------------------------------------------------------------- options */
@@ -562,16 +562,16 @@ T_CASE(options_a_transport_cannot_honour) {
         char a[ADDR_MAX], want[64];
         ipcx_chan *c = (ipcx_chan *)1, *d = (ipcx_chan *)1;
         if (TP[t].pair_only) {
-            T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", o, &c, &d));
+            T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", 0, o, &c, &d));
             T_ASSERT(c == NULL && d == NULL);
         } else {
-            T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(t, a, "opt"), IPCX_CHAN_RECV, o, 0, &c));
+            T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(t, a, "opt"), IPCX_OPEN_READ, o, 0, &c));
             T_ASSERT(c == NULL);
         }
         snprintf(want, sizeof want, "option '%s' is not supported by %s:", n, TP[t].scheme);
         T_LAST_ERROR_HAS(want);
         T_LAST_ERROR_HAS("supported: ");
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
     /* Sizes a transport cannot carry. */
     ipcx_options *o = NULL;
@@ -579,13 +579,13 @@ T_CASE(options_a_transport_cannot_honour) {
     char a[ADDR_MAX];
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_max_message(o, 5000));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(TP_FIFO, a, "big"), IPCX_CHAN_RECV, o, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(mkaddr(TP_FIFO, a, "big"), IPCX_OPEN_READ, o, 0, &c));
     T_LAST_ERROR_HAS("4092");
     T_LAST_ERROR_HAS("PIPE_BUF");
     T_OK(ipcx_options_set_max_message(o, 1 << 20));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_chan_open(mkaddr(TP_SYSVMQ, a, "big"), IPCX_CHAN_RECV, o, 0, &c));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_chan_open(mkaddr(TP_SYSVMQ, a, "big"), IPCX_OPEN_READ, o, 0, &c));
     T_LAST_ERROR_HAS("msgmax");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 /* ---------------------------------------------------------------- sizes */
@@ -596,7 +596,7 @@ T_CASE(message_sizes_and_too_big) {
         ipcx_options *o = mkopts(t, 1000);
         ipcx_chan *r, *s;
         if (TP[t].pair_only) {
-            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
         } else {
             r = open_recv(t, mkaddr(t, a, "sz"), 0, o, sa);
             s = open_send_o(sa, 0, o);
@@ -630,7 +630,7 @@ T_CASE(message_sizes_and_too_big) {
         T_EQ_INT(got[0], msg[0]);
         T_OK(ipcx_chan_close(s));
         T_OK(ipcx_chan_close(r));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
 }
 
@@ -642,7 +642,7 @@ T_CASE(info_and_poll_descriptor) {
         ipcx_options *o = mkopts(t, 0);
         ipcx_chan *r, *s;
         if (TP[t].pair_only) {
-            T_OK(ipcx_chan_pair("pipe:", o, &s, &r));
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
         } else {
             r = open_recv(t, mkaddr(t, a, "inf"), 0, o, sa);
             s = open_send(sa, 0);
@@ -652,8 +652,8 @@ T_CASE(info_and_poll_descriptor) {
         T_OK(ipcx_chan_info(s, &si));
         T_EQ_INT(ri.transport, TP[t].id);
         T_EQ_INT(si.transport, TP[t].id);
-        T_EQ_INT(ri.role, IPCX_CHAN_RECV);
-        T_EQ_INT(si.role, IPCX_CHAN_SEND);
+        T_EQ_INT(ri.role, IPCX_OPEN_READ);
+        T_EQ_INT(si.role, IPCX_OPEN_WRITE);
         T_EQ_INT(ri.created, !TP[t].pair_only);
         T_EQ_INT(si.created, 0);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_POLL), TP[t].can_poll);
@@ -702,7 +702,7 @@ T_CASE(info_and_poll_descriptor) {
         T_LAST_ERROR_HAS("only a receiver");
         T_OK(ipcx_chan_close(s));
         T_OK(ipcx_chan_close(r));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
 }
 
@@ -763,7 +763,7 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
         T_ASSERTF(object_exists(t, a) == (t != TP_UNIX), "%s: KEEP close", a);
         if (t != TP_UNIX) {
             ipcx_chan *nc = NULL;
-            T_OK(ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 1000, &nc));
+            T_OK(ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 1000, &nc));
             ipcx_chan_details d;
             T_OK(ipcx_chan_info(nc, &d));
             T_EQ_INT(d.created, 0);
@@ -779,7 +779,7 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
         } else {
             ipcx_chan *nc = (ipcx_chan *)1;
             T_ERR(IPCX_ERR_INVALID,
-                  ipcx_chan_open(a, IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 0, &nc));
+                  ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 0, &nc));
             T_ASSERT(nc == NULL);
         }
         r = open_recv(t, a, 0, o, NULL);
@@ -791,7 +791,7 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
             remove_sysv_queue(d.sysv_id);
         }
         T_ASSERT(!object_exists(t, a));
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
     }
 }
 
@@ -804,13 +804,13 @@ T_CASE(bad_input) {
     int fd = 0;
     ipcx_chan_details info;
     /* NULL arguments. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(NULL, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(NULL, IPCX_OPEN_READ, NULL, 0, &c));
     T_ASSERT(c == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("mq:/x", IPCX_CHAN_RECV, NULL, 0, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair(NULL, NULL, &c, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("mq:/x", IPCX_OPEN_READ, NULL, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair(NULL, 0, NULL, &c, &d));
     T_ASSERT(c == NULL && d == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", NULL, NULL, &d));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", NULL, &c, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", 0, NULL, NULL, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", 0, NULL, &c, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(NULL, "x", 1, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(NULL, buf, &len, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(NULL, &fd));
@@ -820,23 +820,23 @@ T_CASE(bad_input) {
     char a[ADDR_MAX];
     mkaddr(TP_MQ, a, "flags");
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, 0, NULL, 0, &c));
-    T_LAST_ERROR_HAS("exactly one of IPCX_CHAN_SEND and IPCX_CHAN_RECV");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_SEND | IPCX_CHAN_RECV, NULL, 0, &c));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_RECV | 0x100, NULL, 0, &c));
+    T_LAST_ERROR_HAS("exactly one of IPCX_OPEN_WRITE and IPCX_OPEN_READ");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_READ, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_READ | 0x100, NULL, 0, &c));
     T_LAST_ERROR_HAS("unknown channel flags 0x100");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_SEND | IPCX_CHAN_KEEP, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_CHAN_KEEP, NULL, 0, &c));
     T_LAST_ERROR_HAS("apply to receivers");
     T_ERR(IPCX_ERR_INVALID,
-          ipcx_chan_open("tcp:127.0.0.1:0", IPCX_CHAN_RECV | IPCX_CHAN_NO_CREATE, NULL, 0, &c));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_CHAN_RECV, NULL, -5, &c));
+          ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_READ, NULL, -5, &c));
     T_ASSERT(c == NULL);
     /* Closed options. */
     ipcx_options *o = NULL;
     T_OK(ipcx_options_create(&o));
-    T_OK(ipcx_options_destroy(o));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_pair("pipe:", o, &c, &d));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_pair("pipe:", 0, o, &c, &d));
     /* Wrong roles, NULL buffers. */
-    T_OK(ipcx_chan_pair("pipe:", NULL, &s, &r));
+    T_OK(ipcx_chan_pair("pipe:", 0, NULL, &s, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(r, "x", 1, 0));
     T_LAST_ERROR_HAS("receiver end");
     len = sizeof buf;
@@ -864,7 +864,7 @@ T_CASE(bad_input) {
     ipcx_options *o2 = NULL;
     T_OK(ipcx_options_create(&o2));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_send((ipcx_chan *)o2, "x", 1, 0));
-    T_OK(ipcx_options_destroy(o2));
+    T_OK(ipcx_options_close(o2));
     /* An object of another kind at a FIFO's path. */
     char p[300], fa[ADDR_MAX];
     t_path(p, sizeof p, "plain");
@@ -872,7 +872,7 @@ T_CASE(bad_input) {
     T_ASSERT(f >= 0);
     close(f);
     snprintf(fa, sizeof fa, "fifo:%s", p);
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(fa, IPCX_CHAN_RECV, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(fa, IPCX_OPEN_READ, NULL, 0, &c));
     T_ASSERT(access(p, F_OK) == 0); /* not removed: ipcx did not create it */
     T_ASSERT(unlink(p) == 0);
 }
@@ -882,14 +882,14 @@ T_CASE(second_receiver_on_a_ring_is_in_use) {
     char a[ADDR_MAX];
     ipcx_options *o = mkopts(TP_SHM, 0);
     ipcx_chan *r = open_recv(TP_SHM, mkaddr(TP_SHM, a, "two"), 0, o, NULL), *r2 = NULL;
-    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_CHAN_RECV, o, 0, &r2));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_OPEN_READ, o, 0, &r2));
     T_ASSERT(r2 == NULL);
     /* An SPSC ring takes one sender; MULTI_SENDER senders need an MPMC ring. */
     ipcx_chan *s = open_send(a, 0), *s2 = NULL;
-    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_CHAN_SEND, NULL, 0, &s2));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_chan_open(a, IPCX_OPEN_WRITE, NULL, 0, &s2));
     T_OK(ipcx_chan_close(s));
     T_OK(ipcx_chan_close(r));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 /* System V: the type is the sub-channel; several channels share one queue. */
@@ -899,7 +899,7 @@ T_CASE(sysvmq_types_are_sub_channels) {
     snprintf(a2, sizeof a2, "%.*s/2", (int)(strchr(a1, '/') - a1), a1);
     snprintf(strchr(a1, '/'), 3, "/1");
     ipcx_chan *r1 = open_recv(TP_SYSVMQ, a1, 0, NULL, NULL), *r2 = NULL;
-    T_OK(ipcx_chan_open(a2, IPCX_CHAN_RECV, NULL, 0, &r2));
+    T_OK(ipcx_chan_open(a2, IPCX_OPEN_READ, NULL, 0, &r2));
     ipcx_chan_details d1, d2;
     T_OK(ipcx_chan_info(r1, &d1));
     T_OK(ipcx_chan_info(r2, &d2));
@@ -934,13 +934,13 @@ T_CASE(pairs_over_fork) {
     static const uint32_t ids[] = {IPCX_CHAN_PIPE, IPCX_CHAN_UNIX, IPCX_CHAN_SHM};
     for (int k = 0; k < 3; k++) {
         ipcx_chan *s, *r;
-        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        T_OK(ipcx_chan_pair(kinds[k], 0, NULL, &s, &r));
         ipcx_chan_details ds, dr;
         T_OK(ipcx_chan_info(s, &ds));
         T_OK(ipcx_chan_info(r, &dr));
         T_EQ_INT(ds.transport, ids[k]);
-        T_EQ_INT(ds.role, IPCX_CHAN_SEND);
-        T_EQ_INT(dr.role, IPCX_CHAN_RECV);
+        T_EQ_INT(ds.role, IPCX_OPEN_WRITE);
+        T_EQ_INT(dr.role, IPCX_OPEN_READ);
         T_ASSERT(!ds.created && !dr.created);
         T_ASSERT(strcmp(dr.address, kinds[k]) == 0 && strcmp(dr.object, "") == 0);
         T_EQ_INT(dr.caps & IPCX_CHAN_CAP_MULTI_SENDER, 0);
@@ -969,7 +969,7 @@ T_CASE(pairs_over_fork) {
     /* The sender learns that the receiver is gone. */
     for (int k = 0; k < 3; k++) {
         ipcx_chan *s, *r;
-        T_OK(ipcx_chan_pair(kinds[k], NULL, &s, &r));
+        T_OK(ipcx_chan_pair(kinds[k], 0, NULL, &s, &r));
         T_OK(ipcx_chan_close(r));
         int st = IPCX_OK;
         for (int i = 0; i < 100000 && st == IPCX_OK; i++) st = ipcx_chan_send(s, "x", 1, 1000);

@@ -29,16 +29,16 @@ static void *other_thread(void *arg) {
 }
 
 T_CASE(last_error_detail_and_thread_locality) {
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_unlink("/tmp/ipcx-t-definitely-missing"));
-    T_LAST_ERROR_HAS("ipcx_fifo_unlink");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_remove("/tmp/ipcx-t-definitely-missing"));
+    T_LAST_ERROR_HAS("ipcx_fifo_remove");
     T_LAST_ERROR_HAS("/tmp/ipcx-t-definitely-missing");
     T_LAST_ERROR_HAS("ENOENT");
     T_EQ_INT(ipcx_last_errno(), ENOENT);
     /* A later success does not clear it (errno-like). */
     ipcx_options *o = NULL;
     T_OK(ipcx_options_create(&o));
-    T_LAST_ERROR_HAS("ipcx_fifo_unlink");
-    T_OK(ipcx_options_destroy(o));
+    T_LAST_ERROR_HAS("ipcx_fifo_remove");
+    T_OK(ipcx_options_close(o));
     /* Errors found by ipcx itself carry no errno. */
     T_ERR(IPCX_ERR_INVALID, ipcx_options_create(NULL));
     T_EQ_INT(ipcx_last_errno(), 0);
@@ -51,7 +51,7 @@ T_CASE(last_error_detail_and_thread_locality) {
     pid_t p = t_fork();
     if (p == 0) {
         T_LAST_ERROR_HAS("ipcx_options_create");
-        T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create(NULL, NULL, NULL));
+        T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(0, NULL, NULL, NULL));
         _exit(0);
     }
     t_wait_ok(p, 10000);
@@ -80,27 +80,27 @@ T_CASE(options_validation) {
     T_ERR(IPCX_ERR_INVALID, ipcx_options_set_sigpipe_guard(NULL, true));
     /* An option a mechanism does not honour is refused, naming it. */
     ipcx_pipe *r = (ipcx_pipe *)1, *w = (ipcx_pipe *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create(o, &r, &w)); /* mode and atomic: not for pipes */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(0, o, &r, &w)); /* mode and atomic: not for pipes */
     T_LAST_ERROR_HAS("not supported by pipes");
     T_ASSERT(r == NULL && w == NULL); /* out-handles NULL on failure */
-    T_OK(ipcx_options_destroy(o));
-    T_OK(ipcx_options_destroy(NULL));
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_options_close(NULL));
 }
 
 T_CASE(closed_and_foreign_handles) {
     ipcx_options *o = NULL;
     T_OK(ipcx_options_create(&o));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* Use after close and double close are reported, never undefined behaviour. */
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_set_mode(o, 0600));
     T_LAST_ERROR_HAS("closed");
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_destroy(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_close(o));
     /* A handle of another type. */
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(NULL, &r, &w));
+    T_OK(ipcx_pipe_pair(0, NULL, &r, &w));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_set_mode((ipcx_options *)r, 0600));
     T_LAST_ERROR_HAS("not an ipcx_options");
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_destroy((ipcx_options *)r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_close((ipcx_options *)r));
     /* A pointer that never was a handle. */
     int junk = 0;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_close((ipcx_pipe *)&junk));
@@ -116,13 +116,13 @@ T_CASE(handles_survive_fork) {
     pid_t p = t_fork();
     if (p == 0) {
         T_OK(ipcx_options_set_mode(o, 0644));
-        T_OK(ipcx_options_destroy(o));
-        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
+        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_close(o));
         _exit(0);
     }
     t_wait_ok(p, 10000);
     T_OK(ipcx_options_set_mode(o, 0600)); /* still alive in the parent */
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 static volatile sig_atomic_t t_got_sig;
@@ -140,7 +140,7 @@ T_CASE(interruptible_threads_get_interrupted) {
     sigemptyset(&sa.sa_mask);
     T_ASSERT(sigaction(SIGUSR1, &sa, NULL) == 0);
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(NULL, &r, &w));
+    T_OK(ipcx_pipe_pair(0, NULL, &r, &w));
     pid_t parent = getpid();
     pid_t p = t_fork();
     if (p == 0) {

@@ -136,7 +136,7 @@ static void set_sysctl(const char *path, const char *value) {
 T_CASE(full_queues_time_out_and_keep_what_they_accepted) {
     /* Pipe: the kernel's 64 KiB buffer. */
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     fill_and_drain(&(struct q){"pipe", wr, rd, pipe_send_, pipe_recv_}, 1000);
     T_OK(ipcx_pipe_close(rd));
     T_OK(ipcx_pipe_close(wr));
@@ -149,16 +149,16 @@ T_CASE(full_queues_time_out_and_keep_what_they_accepted) {
     T_OK(ipcx_options_set_max_messages(o, 4));
     T_OK(ipcx_options_set_max_message(o, 128));
     ipcx_mq *mq;
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &mq));
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &mq));
     t_track_mq(name);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     fill_and_drain(&(struct q){"POSIX mq", mq, mq, mq_send_, mq_recv_}, 100);
     T_OK(ipcx_mq_close(mq));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 
     /* System V: the default byte limit (msgmnb) with 1000-byte messages. */
     ipcx_msgq *mg;
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &mg));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &mg));
     int32_t id;
     T_OK(ipcx_msgq_id(mg, &id));
     t_track_sysv_msq(id);
@@ -171,14 +171,14 @@ T_CASE(full_queues_time_out_and_keep_what_they_accepted) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
     ipcx_ring *rc, *rp;
-    T_OK(ipcx_ring_open(name, IPCX_RING_CONSUMER | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &rc));
+    T_OK(ipcx_ring_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &rc));
     t_track_shm(name);
-    ipcx_options_destroy(o);
-    T_OK(ipcx_ring_open(name, IPCX_RING_PRODUCER, NULL, &rp));
+    ipcx_options_close(o);
+    T_OK(ipcx_ring_open(name, IPCX_OPEN_WRITE, NULL, &rp));
     fill_and_drain(&(struct q){"ring", rp, rc, ring_send_, ring_recv_}, 100);
     T_OK(ipcx_ring_close(rp));
     T_OK(ipcx_ring_close(rc));
-    T_OK(ipcx_ring_unlink(name));
+    T_OK(ipcx_ring_remove(name));
 
     /* A Unix stream socket pair: the socket buffers. */
     ipcx_sock *a, *b;
@@ -196,7 +196,7 @@ static void tiny_dev_shm(void) {
               "mount a 64 KiB tmpfs on /dev/shm: %s", strerror(errno));
     /* A POSIX object: sizing it past the space left fails now, not with SIGBUS later. */
     ipcx_shm *shm;
-    T_OK(ipcx_shm_open("/faults-shm", IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm));
+    T_OK(ipcx_shm_open("/faults-shm", IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &shm));
     T_OK(ipcx_shm_set_size(shm, 16384));
     T_ERR(IPCX_ERR_LIMIT, ipcx_shm_set_size(shm, 1 << 20));
     T_LAST_ERROR_HAS("is full");
@@ -216,19 +216,19 @@ static void tiny_dev_shm(void) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, 1 << 20));
     ipcx_ring *r = (ipcx_ring *)1;
-    T_ERR(IPCX_ERR_LIMIT, ipcx_ring_open("/faults-ring", IPCX_RING_CONSUMER | IPCX_RING_CREATE, o, &r));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_ring_open("/faults-ring", IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &r));
     T_ASSERT(r == NULL);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     T_ASSERTF(access("/dev/shm/faults-ring", F_OK) != 0, "a half-created ring was left in /dev/shm");
     /* A small ring still fits; then the space is gone for the next object's pages. */
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
-    T_OK(ipcx_ring_open("/faults-ring", IPCX_RING_CONSUMER | IPCX_RING_CREATE, o, &r));
-    ipcx_options_destroy(o);
+    T_OK(ipcx_ring_open("/faults-ring", IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &r));
+    ipcx_options_close(o);
     T_OK(ipcx_ring_close(r));
-    T_OK(ipcx_ring_unlink("/faults-ring"));
+    T_OK(ipcx_ring_remove("/faults-ring"));
     T_OK(ipcx_shm_close(shm));
-    T_OK(ipcx_shm_unlink("/faults-shm"));
+    T_OK(ipcx_shm_remove("/faults-shm"));
     DIR *d = opendir("/dev/shm");
     T_ASSERT(d != NULL);
     struct dirent *e;
@@ -265,12 +265,12 @@ static void emfile_child(const char *fifo, const char *sockpath) {
     /* Pipes: two descriptors each. */
     ipcx_pipe *p[256]; /* (free numbers below the highest open one count too) */
     int n = 0, s;
-    while (n < 254 && (s = ipcx_pipe_create(NULL, &p[n], &p[n + 1])) == IPCX_OK) n += 2;
+    while (n < 254 && (s = ipcx_pipe_pair(0, NULL, &p[n], &p[n + 1])) == IPCX_OK) n += 2;
     T_EQ_INT(s, IPCX_ERR_LIMIT);
     T_LAST_ERROR_HAS("RLIMIT_NOFILE");
     T_ASSERT(n > 0);
     /* FIFO opens (one descriptor each: the last free one, if pipe2 left one). */
-    while (n < 256 && (s = ipcx_fifo_open(fifo, IPCX_FIFO_READ, NULL, IPCX_NOWAIT, &p[n])) == IPCX_OK) n++;
+    while (n < 256 && (s = ipcx_fifo_open(fifo, IPCX_OPEN_READ, NULL, IPCX_NOWAIT, &p[n])) == IPCX_OK) n++;
     T_EQ_INT(s, IPCX_ERR_LIMIT);
     T_LAST_ERROR_HAS("RLIMIT_NOFILE");
     /* Sockets. */
@@ -286,8 +286,8 @@ static void emfile_child(const char *fifo, const char *sockpath) {
     ipcx_sock *c;
     T_OK(ipcx_sock_connect_unix(sockpath, IPCX_SOCK_STREAM, NULL, 2000, &c));
     ipcx_pipe *x, *y;
-    while (n < 254 && ipcx_pipe_create(NULL, &x, &y) == IPCX_OK) p[n++] = x, p[n++] = y;
-    while (n < 256 && ipcx_fifo_open(fifo, IPCX_FIFO_READ, NULL, IPCX_NOWAIT, &p[n]) == IPCX_OK) n++;
+    while (n < 254 && ipcx_pipe_pair(0, NULL, &x, &y) == IPCX_OK) p[n++] = x, p[n++] = y;
+    while (n < 256 && ipcx_fifo_open(fifo, IPCX_OPEN_READ, NULL, IPCX_NOWAIT, &p[n]) == IPCX_OK) n++;
     ipcx_sock *acc;
     T_ERR(IPCX_ERR_LIMIT, ipcx_sock_accept(l, 1000, &acc));
     T_LAST_ERROR_HAS("RLIMIT_NOFILE");
@@ -317,11 +317,11 @@ T_CASE(emfile_names_rlimit_nofile) {
     char fifo[128], sockpath[128];
     t_path(fifo, sizeof fifo, "fifo");
     t_path(sockpath, sizeof sockpath, "sock");
-    T_OK(ipcx_fifo_create(fifo, NULL));
+    T_OK(ipcx_fifo_make(fifo, NULL));
     ipcx_pipe *w; /* keeps a writer so that readers open at once */
     ipcx_pipe *r0;
-    T_OK(ipcx_fifo_open(fifo, IPCX_FIFO_READ, NULL, IPCX_NOWAIT, &r0));
-    T_OK(ipcx_fifo_open(fifo, IPCX_FIFO_WRITE, NULL, 1000, &w));
+    T_OK(ipcx_fifo_open(fifo, IPCX_OPEN_READ, NULL, IPCX_NOWAIT, &r0));
+    T_OK(ipcx_fifo_open(fifo, IPCX_OPEN_WRITE, NULL, 1000, &w));
     pid_t p = t_fork();
     if (p == 0) {
         emfile_child(fifo, sockpath);
@@ -336,15 +336,15 @@ T_CASE(emfile_names_rlimit_nofile) {
     T_OK(ipcx_options_set_max_messages(o, 2));
     T_OK(ipcx_options_set_max_message(o, 64));
     ipcx_mq *q;
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &q));
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &q));
     t_track_mq(name);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     p = t_fork();
     if (p == 0) {
         lower_nofile();
         ipcx_mq *h[256];
         int n = 0, s = IPCX_OK;
-        while (n < 256 && (s = ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &h[n])) == IPCX_OK) n++;
+        while (n < 256 && (s = ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &h[n])) == IPCX_OK) n++;
         T_EQ_INT(s, IPCX_ERR_LIMIT);
         T_LAST_ERROR_HAS("RLIMIT_NOFILE");
         while (n > 0) T_OK(ipcx_mq_close(h[--n]));
@@ -352,10 +352,10 @@ T_CASE(emfile_names_rlimit_nofile) {
     }
     t_wait_ok(p, 30000);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
     T_OK(ipcx_pipe_close(w));
     T_OK(ipcx_pipe_close(r0));
-    T_OK(ipcx_fifo_unlink(fifo));
+    T_OK(ipcx_fifo_remove(fifo));
 }
 
 /* ------------------------------------------------------------------ IPC namespace limits */
@@ -364,9 +364,9 @@ static void ipc_limits(void) {
     /* System V queues: msgmni 2. */
     set_sysctl("/proc/sys/kernel/msgmni", "2");
     ipcx_msgq *q[3];
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q[0]));
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q[1]));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q[2]));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q[0]));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q[1]));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q[2]));
     T_LAST_ERROR_HAS("/proc/sys/kernel/msgmni");
     T_LAST_ERROR_HAS("2");
     for (int i = 0; i < 2; i++) {
@@ -376,8 +376,8 @@ static void ipc_limits(void) {
     /* System V segments: shmmni 1. */
     set_sysctl("/proc/sys/kernel/shmmni", "1");
     ipcx_shm_segment *g[2];
-    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL, &g[0]));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL, &g[1]));
+    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL, &g[0]));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL, &g[1]));
     T_LAST_ERROR_HAS("/proc/sys/kernel/shmmni");
     T_OK(ipcx_shm_segment_remove(g[0]));
     T_OK(ipcx_shm_segment_close(g[0]));
@@ -396,20 +396,20 @@ static void ipc_limits(void) {
     T_OK(ipcx_options_set_max_messages(o, 2));
     T_OK(ipcx_options_set_max_message(o, 64));
     ipcx_mq *m[2];
-    T_OK(ipcx_mq_open("/faults-a", IPCX_MQ_READ | IPCX_MQ_CREATE, o, &m[0]));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open("/faults-b", IPCX_MQ_READ | IPCX_MQ_CREATE, o, &m[1]));
+    T_OK(ipcx_mq_open("/faults-a", IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &m[0]));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open("/faults-b", IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &m[1]));
     T_LAST_ERROR_HAS("queues_max");
     T_OK(ipcx_mq_close(m[0]));
-    T_OK(ipcx_mq_unlink("/faults-a"));
+    T_OK(ipcx_mq_remove("/faults-a"));
     /* RLIMIT_MSGQUEUE: bytes of every queue of the user. */
     struct rlimit rl = {1024, 1024};
     T_ASSERT(setrlimit(RLIMIT_MSGQUEUE, &rl) == 0);
     set_sysctl("/proc/sys/fs/mqueue/queues_max", "16");
     T_OK(ipcx_options_set_max_messages(o, 10));
     T_OK(ipcx_options_set_max_message(o, 1024));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open("/faults-c", IPCX_MQ_READ | IPCX_MQ_CREATE, o, &m[1]));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open("/faults-c", IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &m[1]));
     T_LAST_ERROR_HAS("RLIMIT_MSGQUEUE");
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
 }
 
 T_CASE(ipc_namespace_limits_are_named) {
@@ -482,7 +482,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
 
     /* Timed waits on things that never come: never early. */
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     char buf[2048] = {0}; /* sent below: initialised (memcheck) */
     size_t len = sizeof buf;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_pipe_recv(rd, buf, &len, 300));
@@ -492,27 +492,27 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_OK(ipcx_options_set_max_messages(o, 4));
     T_OK(ipcx_options_set_max_message(o, 128));
     t_posix_name(name, sizeof name, "mq");
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &mq));
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &mq));
     t_track_mq(name);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     len = sizeof buf;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_mq_recv(mq, buf, &len, NULL, 300));
     ipcx_msgq *mg;
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &mg));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &mg));
     int32_t id;
     T_OK(ipcx_msgq_id(mg, &id));
     t_track_sysv_msq(id);
     len = sizeof buf;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_msgq_recv(mg, buf, &len, 0, 0, NULL, 300));
     ipcx_region *reg;
-    T_OK(ipcx_region_create_anonymous(4096, &reg));
+    T_OK(ipcx_region_create(4096, &reg));
     ipcx_sem *sem;
-    T_OK(ipcx_sem_init_in(reg, 0, 0, &sem));
+    T_OK(ipcx_sem_init(reg, 0, 0, &sem));
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_sem_wait(sem, 300));
     ipcx_mutex *m;
     ipcx_cond *c;
-    T_OK(ipcx_mutex_init_in(reg, 64, NULL, &m));
-    T_OK(ipcx_cond_init_in(reg, 128, &c));
+    T_OK(ipcx_mutex_init(reg, 64, NULL, &m));
+    T_OK(ipcx_cond_init(reg, 128, &c));
     T_OK(ipcx_mutex_lock(m, 1000));
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_cond_wait(c, m, 300));
     pid_t h = t_fork();
@@ -538,19 +538,19 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_sock_accept(l, 300, &acc));
     char fifo[128];
     t_path(fifo, sizeof fifo, "fifo");
-    T_OK(ipcx_fifo_create(fifo, NULL));
+    T_OK(ipcx_fifo_make(fifo, NULL));
     ipcx_pipe *fw;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_fifo_open(fifo, IPCX_FIFO_WRITE, NULL, 300, &fw));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_fifo_open(fifo, IPCX_OPEN_WRITE, NULL, 300, &fw));
     /* A ring: receive from an empty one, send into a full one. */
     char rname[96];
     t_posix_name(rname, sizeof rname, "ring");
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
     ipcx_ring *rc, *rp;
-    T_OK(ipcx_ring_open(rname, IPCX_RING_CONSUMER | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &rc));
+    T_OK(ipcx_ring_open(rname, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &rc));
     t_track_shm(rname);
-    ipcx_options_destroy(o);
-    T_OK(ipcx_ring_open(rname, IPCX_RING_PRODUCER, NULL, &rp));
+    ipcx_options_close(o);
+    T_OK(ipcx_ring_open(rname, IPCX_OPEN_WRITE, NULL, &rp));
     len = sizeof buf;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_ring_recv(rc, buf, &len, 300));
     while (ipcx_ring_send(rp, buf, 100, IPCX_NOWAIT) == IPCX_OK) {
@@ -558,7 +558,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_ring_send(rp, buf, 100, 300));
     T_OK(ipcx_ring_close(rp));
     T_OK(ipcx_ring_close(rc));
-    T_OK(ipcx_ring_unlink(rname));
+    T_OK(ipcx_ring_remove(rname));
     /* Full queues. */
     while (ipcx_mq_send(mq, buf, 100, 0, IPCX_NOWAIT) == IPCX_OK) {
     }
@@ -612,7 +612,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
 
     stop_storm(st);
     T_ASSERT(sigaction(SIGUSR1, &old, NULL) == 0);
-    T_OK(ipcx_fifo_unlink(fifo));
+    T_OK(ipcx_fifo_remove(fifo));
     T_OK(ipcx_sock_close(cl));
     T_OK(ipcx_sock_close(acc));
     T_OK(ipcx_sock_listener_close(l));
@@ -625,7 +625,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_OK(ipcx_msgq_remove(mg));
     T_OK(ipcx_msgq_close(mg));
     T_OK(ipcx_mq_close(mq));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
     T_OK(ipcx_pipe_close(rd));
     T_OK(ipcx_pipe_close(wr));
 }

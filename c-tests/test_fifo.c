@@ -22,26 +22,26 @@ static mode_t mode_of(const char *path) {
 T_CASE(create_modes_and_unlink) {
     char path[256];
     t_path(path, sizeof path, "fifo");
-    T_OK(ipcx_fifo_create(path, NULL));
+    T_OK(ipcx_fifo_make(path, NULL));
     T_ASSERT(S_ISFIFO(mode_of(path)));
     T_EQ_INT(mode_of(path) & 0777, 0600); /* default mode */
-    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_create(path, NULL));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(path, NULL));
     T_LAST_ERROR_HAS("a FIFO already exists");
-    T_OK(ipcx_fifo_unlink(path));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_remove(path));
     /* The mode is applied exactly, whatever the umask. */
     mode_t old = umask(077);
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0644));
-    T_OK(ipcx_fifo_create(path, o));
+    T_OK(ipcx_fifo_make(path, o));
     umask(old);
     T_EQ_INT(mode_of(path) & 0777, 0644);
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
     /* An option FIFO creation does not use is refused. */
     T_OK(ipcx_options_set_max_message(o, 10));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_create(path, o));
-    T_OK(ipcx_options_destroy(o));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_make(path, o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(never_touches_what_is_not_a_fifo) {
@@ -51,37 +51,37 @@ T_CASE(never_touches_what_is_not_a_fifo) {
     T_ASSERT(f);
     fputs("precious", f);
     fclose(f);
-    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_create(path, NULL));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(path, NULL));
     T_LAST_ERROR_HAS("not a FIFO");
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_unlink(path));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_remove(path));
     T_LAST_ERROR_HAS("not removed");
     ipcx_pipe *p = (ipcx_pipe *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_READ | IPCX_FIFO_CREATE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
     T_ASSERT(p == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 0, &p));
     struct stat st;
     T_ASSERT(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 8);
     T_ASSERT(unlink(path) == 0);
     t_path(dir, sizeof dir, "dir");
     T_ASSERT(mkdir(dir, 0700) == 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_unlink(dir));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_remove(dir));
     T_ASSERT(rmdir(dir) == 0);
 }
 
 T_CASE(parent_reads_child_writes) {
     char path[256];
     t_path(path, sizeof path, "fifo");
-    T_OK(ipcx_fifo_create(path, NULL));
+    T_OK(ipcx_fifo_make(path, NULL));
     pid_t p = t_fork();
     if (p == 0) {
         ipcx_pipe *w;
-        T_OK(ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 10000, &w));
+        T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 10000, &w));
         for (int i = 0; i < 1000; i++) T_OK(ipcx_pipe_send(w, &i, sizeof i, 10000));
         T_OK(ipcx_pipe_close(w));
         _exit(0);
     }
     ipcx_pipe *r;
-    T_OK(ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, 10000, &r));
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 10000, &r));
     for (int i = 0; i < 1000; i++) {
         int v = -1;
         size_t len = sizeof v;
@@ -93,24 +93,24 @@ T_CASE(parent_reads_child_writes) {
     T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, &v, &len, 10000));
     T_OK(ipcx_pipe_close(r));
     t_wait_ok(p, 20000);
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
 }
 
 T_CASE(open_for_writing_honours_the_timeout) {
     char path[256];
     t_path(path, sizeof path, "fifo");
-    T_OK(ipcx_fifo_create(path, NULL));
+    T_OK(ipcx_fifo_make(path, NULL));
     ipcx_pipe *w = (ipcx_pipe *)1;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, IPCX_NOWAIT, &w));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, IPCX_NOWAIT, &w));
     T_ASSERT(w == NULL);
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 200, ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 200, &w));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 200, ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 200, &w));
     T_LAST_ERROR_HAS("no process has the FIFO open for reading");
     /* A reader that arrives later lets a waiting writer in. */
     pid_t p = t_fork();
     if (p == 0) {
         usleep(150000);
         ipcx_pipe *r;
-        T_OK(ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, 0, &r));
+        T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, &r));
         char buf[8];
         size_t len = sizeof buf;
         T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
@@ -118,12 +118,12 @@ T_CASE(open_for_writing_honours_the_timeout) {
         _exit(0);
     }
     double t0 = t_now_ms();
-    T_OK(ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 10000, &w));
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 10000, &w));
     T_ASSERT(t_now_ms() - t0 >= 100);
     T_OK(ipcx_pipe_send(w, "hi", 2, 1000));
     T_OK(ipcx_pipe_close(w));
     t_wait_ok(p, 10000);
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
 }
 
 T_CASE(reader_eof_only_after_a_writer_came_and_went) {
@@ -132,7 +132,7 @@ T_CASE(reader_eof_only_after_a_writer_came_and_went) {
     ipcx_pipe *r;
     /* Opening for reading does not wait for a writer; CREATE makes the FIFO. */
     double t0 = t_now_ms();
-    T_OK(ipcx_fifo_open(path, IPCX_FIFO_READ | IPCX_FIFO_CREATE, NULL, 10000, &r));
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 10000, &r));
     T_ASSERT(t_now_ms() - t0 < 1000);
     char buf[16];
     size_t len = sizeof buf;
@@ -141,7 +141,7 @@ T_CASE(reader_eof_only_after_a_writer_came_and_went) {
     pid_t p = t_fork();
     if (p == 0) {
         ipcx_pipe *w;
-        T_OK(ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 10000, &w));
+        T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 10000, &w));
         T_OK(ipcx_pipe_send(w, "one", 3, 1000));
         T_OK(ipcx_pipe_close(w));
         _exit(0);
@@ -153,19 +153,19 @@ T_CASE(reader_eof_only_after_a_writer_came_and_went) {
     len = sizeof buf;
     T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, 10000)); /* the writer left */
     T_OK(ipcx_pipe_close(r));
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
 }
 
 T_CASE(keep_open_reader_survives_writers_coming_and_going) {
     char path[256];
     t_path(path, sizeof path, "fifo");
     ipcx_pipe *r;
-    T_OK(ipcx_fifo_open(path, IPCX_FIFO_READ | IPCX_FIFO_CREATE | IPCX_FIFO_KEEP_OPEN, NULL, 0, &r));
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_FIFO_KEEP_OPEN, NULL, 0, &r));
     for (int round = 0; round < 3; round++) {
         pid_t p = t_fork();
         if (p == 0) {
             ipcx_pipe *w;
-            T_OK(ipcx_fifo_open(path, IPCX_FIFO_WRITE, NULL, 10000, &w));
+            T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 10000, &w));
             T_OK(ipcx_pipe_send(w, &round, sizeof round, 1000));
             T_OK(ipcx_pipe_close(w));
             _exit(0);
@@ -180,20 +180,20 @@ T_CASE(keep_open_reader_survives_writers_coming_and_going) {
         T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_recv(r, &v, &len, 50));
     }
     T_OK(ipcx_pipe_close(r));
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
 }
 
 T_CASE(unrelated_process_echo) {
     char to[256], from[256];
     t_path(to, sizeof to, "to");
     t_path(from, sizeof from, "from");
-    T_OK(ipcx_fifo_create(to, NULL));
-    T_OK(ipcx_fifo_create(from, NULL));
+    T_OK(ipcx_fifo_make(to, NULL));
+    T_OK(ipcx_fifo_make(from, NULL));
     char *argv[] = {"fifo_peer", "echo", to, from, "200", NULL};
     pid_t p = spawn_peer(argv);
     ipcx_pipe *w, *r;
-    T_OK(ipcx_fifo_open(to, IPCX_FIFO_WRITE, NULL, 10000, &w));
-    T_OK(ipcx_fifo_open(from, IPCX_FIFO_READ, NULL, 10000, &r));
+    T_OK(ipcx_fifo_open(to, IPCX_OPEN_WRITE, NULL, 10000, &w));
+    T_OK(ipcx_fifo_open(from, IPCX_OPEN_READ, NULL, 10000, &r));
     for (int i = 0; i < 200; i++) {
         char msg[64], buf[64];
         int n = snprintf(msg, sizeof msg, "message %d", i);
@@ -206,8 +206,8 @@ T_CASE(unrelated_process_echo) {
     T_OK(ipcx_pipe_close(w));
     T_OK(ipcx_pipe_close(r));
     t_wait_ok(p, 20000);
-    T_OK(ipcx_fifo_unlink(to));
-    T_OK(ipcx_fifo_unlink(from));
+    T_OK(ipcx_fifo_remove(to));
+    T_OK(ipcx_fifo_remove(from));
 }
 
 #define CLIENTS 8
@@ -220,7 +220,7 @@ T_CASE(server_with_several_clients) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_atomic(o, true));
     ipcx_pipe *in;
-    T_OK(ipcx_fifo_open(server, IPCX_FIFO_READ | IPCX_FIFO_CREATE | IPCX_FIFO_KEEP_OPEN, o, 0, &in));
+    T_OK(ipcx_fifo_open(server, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_FIFO_KEEP_OPEN, o, 0, &in));
     pid_t pids[CLIENTS];
     for (int c = 0; c < CLIENTS; c++) {
         t_path(reply[c], sizeof reply[c], "reply");
@@ -244,7 +244,7 @@ T_CASE(server_with_several_clients) {
         for (size_t k = (size_t)head; k < len; k++)
             T_ASSERTF(buf[k] == (char)('a' + (c * 7 + seq * 3 + k) % 26),
                       "client %d request %d byte %zu interleaved", c, seq, k);
-        if (!out[c]) T_OK(ipcx_fifo_open(rpath, IPCX_FIFO_WRITE, NULL, 10000, &out[c]));
+        if (!out[c]) T_OK(ipcx_fifo_open(rpath, IPCX_OPEN_WRITE, NULL, 10000, &out[c]));
         char ok[64];
         int n = snprintf(ok, sizeof ok, "ok %d %d %zu", c, seq, len);
         T_OK(ipcx_pipe_send(out[c], ok, (size_t)n, 10000));
@@ -256,51 +256,51 @@ T_CASE(server_with_several_clients) {
     }
     /* Atomic mode refuses what could interleave. */
     ipcx_pipe *w;
-    T_OK(ipcx_fifo_open(server, IPCX_FIFO_WRITE, o, 1000, &w));
+    T_OK(ipcx_fifo_open(server, IPCX_OPEN_WRITE, o, 1000, &w));
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_pipe_send(w, buf, IPCX_FIFO_ATOMIC_MAX + 1, 1000));
     T_LAST_ERROR_HAS("PIPE_BUF");
     T_OK(ipcx_pipe_send(w, buf, IPCX_FIFO_ATOMIC_MAX, 1000));
     T_OK(ipcx_pipe_close(w));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_pipe_close(in));
-    T_OK(ipcx_fifo_unlink(server));
+    T_OK(ipcx_fifo_remove(server));
 }
 
 T_CASE(bad_input) {
     char path[256], longp[5000];
     t_path(path, sizeof path, "fifo");
     ipcx_pipe *p = (ipcx_pipe *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_create(NULL, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_create("", NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_make(NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_make("", NULL));
     memset(longp, 'a', sizeof longp - 1);
     longp[sizeof longp - 1] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_create(longp, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_create("/tmp/ipcx-t-\xff\xfe", NULL)); /* not UTF-8 */
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_create("/nonexistent-dir/x", NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_unlink(NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(NULL, IPCX_FIFO_READ, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_make(longp, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_make("/tmp/ipcx-t-\xff\xfe", NULL)); /* not UTF-8 */
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_make("/nonexistent-dir/x", NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_remove(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(NULL, IPCX_OPEN_READ, NULL, 0, &p));
     T_ASSERT(p == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, 0, NULL));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, 0, &p));
-    T_OK(ipcx_fifo_create(path, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, NULL));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, &p));
+    T_OK(ipcx_fifo_make(path, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, 0, NULL, 0, &p));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_READ | IPCX_FIFO_WRITE, NULL, 0, &p));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_WRITE | IPCX_FIFO_KEEP_OPEN, NULL, 0, &p));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_READ | 0x100, NULL, 0, &p));
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, -7, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_WRITE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_WRITE | IPCX_FIFO_KEEP_OPEN, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | 0x100, NULL, 0, &p));
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, -7, &p));
     /* Permission: a FIFO with no permissions (root bypasses modes, so only check as non-root). */
     if (geteuid() != 0) {
         T_ASSERT(chmod(path, 0) == 0);
-        T_ERR(IPCX_ERR_PERMISSION, ipcx_fifo_open(path, IPCX_FIFO_READ, NULL, 0, &p));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, &p));
     }
     /* A child sees the same errors. */
     pid_t c = t_fork();
     if (c == 0) {
-        T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_create(path, NULL));
+        T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(path, NULL));
         _exit(0);
     }
     t_wait_ok(c, 10000);
-    T_OK(ipcx_fifo_unlink(path));
+    T_OK(ipcx_fifo_remove(path));
 }
 
 T_MAIN(T_ENTRY(create_modes_and_unlink), T_ENTRY(never_touches_what_is_not_a_fifo),

@@ -128,14 +128,14 @@ static void make_all(struct names *n, struct held *h, const char *tag) {
     n->creator = getpid();
     snprintf(t, sizeof t, "%s-fifo", tag);
     t_path(n->fifo, sizeof n->fifo, t);
-    T_OK(ipcx_fifo_create(n->fifo, NULL));
+    T_OK(ipcx_fifo_make(n->fifo, NULL));
     snprintf(t, sizeof t, "%s-sock", tag);
     t_path(n->sock, sizeof n->sock, t);
     T_OK(ipcx_sock_listen_unix(n->sock, IPCX_SOCK_STREAM, NULL, &h->sock));
 
     t_posix_name(n->shm, sizeof n->shm, tag);
     t_track_shm(n->shm);
-    T_OK(ipcx_shm_open(n->shm, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &h->shm));
+    T_OK(ipcx_shm_open(n->shm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &h->shm));
     T_OK(ipcx_shm_set_size(h->shm, 8192));
     T_OK(ipcx_shm_map(h->shm, 0, &h->shm_map));
 
@@ -145,23 +145,23 @@ static void make_all(struct names *n, struct held *h, const char *tag) {
     T_OK(ipcx_options_set_max_message(o, 64));
     t_posix_name(n->mq, sizeof n->mq, tag);
     t_track_mq(n->mq);
-    T_OK(ipcx_mq_open(n->mq, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o,
+    T_OK(ipcx_mq_open(n->mq, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o,
                       &h->mq));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_mq_send(h->mq, "hello", 5, 0, 0));
 
     t_posix_name(n->sem, sizeof n->sem, tag);
     t_track_sem(n->sem);
-    T_OK(ipcx_sem_open(n->sem, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 1, NULL, &h->sem));
+    T_OK(ipcx_sem_open(n->sem, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &h->sem));
 
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
     t_posix_name(n->ring, sizeof n->ring, tag);
     t_track_shm(n->ring);
-    T_OK(ipcx_ring_open(n->ring, IPCX_RING_PRODUCER | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &h->ring));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_ring_open(n->ring, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &h->ring));
+    T_OK(ipcx_options_close(o));
 
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &h->msq));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &h->msq));
     int32_t id;
     T_OK(ipcx_msgq_id(h->msq, &id));
     n->msq = id;
@@ -169,12 +169,12 @@ static void make_all(struct names *n, struct held *h, const char *tag) {
     T_OK(ipcx_msgq_send(h->msq, "0123456789", 10, 1, 0));
     T_OK(ipcx_msgq_send(h->msq, "abcdefghij", 10, 2, 0));
 
-    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL, &h->seg));
+    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL, &h->seg));
     int sid;
     T_OK(ipcx_shm_segment_id(h->seg, &sid));
     n->seg = sid;
     t_track_sysv_shm(sid);
-    T_OK(ipcx_shm_segment_attach(h->seg, 0, &h->seg_map));
+    T_OK(ipcx_shm_segment_map(h->seg, 0, &h->seg_map));
 
     T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 3, NULL, NULL, &h->semset));
     uint32_t nsems;
@@ -422,18 +422,18 @@ static void records_body(void) {
     T_ASSERT(!record_exists(name));
     close_all(&h);
     T_ASSERT(!record_exists(sock_rec)); /* closing the listener removed its socket file */
-    T_OK(ipcx_fifo_unlink(n.fifo));
+    T_OK(ipcx_fifo_remove(n.fifo));
     T_ASSERT(!record_exists(fifo_rec));
-    T_OK(ipcx_shm_unlink(n.shm));
+    T_OK(ipcx_shm_remove(n.shm));
     snprintf(name, sizeof name, "shm.%s", n.shm + 1);
     T_ASSERT(!record_exists(name));
-    T_OK(ipcx_ring_unlink(n.ring));
+    T_OK(ipcx_ring_remove(n.ring));
     snprintf(name, sizeof name, "shm.%s", n.ring + 1);
     T_ASSERT(!record_exists(name));
-    T_OK(ipcx_mq_unlink(n.mq));
+    T_OK(ipcx_mq_remove(n.mq));
     snprintf(name, sizeof name, "mq.%s", n.mq + 1);
     T_ASSERT(!record_exists(name));
-    T_OK(ipcx_sem_unlink(n.sem));
+    T_OK(ipcx_sem_remove(n.sem));
     snprintf(name, sizeof name, "sem.%s", n.sem + 1);
     T_ASSERT(!record_exists(name));
     /* Nothing is left: the directory went with its last record. */
@@ -494,7 +494,7 @@ static void list_body(void) {
     ipcx_object_info o;
     T_ASSERT(!find(l, IPCX_OBJECT_POSIX_SHM, f.shm, -1, &o));
     T_ASSERT(!find(l, IPCX_OBJECT_SYSV_MSQ, NULL, f.msq, &o));
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     /* ...and are, unmarked, with it (FIFOs and sockets only under a --dir). */
     const char *dirs[] = {"/tmp"};
     T_OK(ipcx_inspect_list(dirs, 1, IPCX_INSPECT_ALL, &l));
@@ -516,10 +516,10 @@ static void list_body(void) {
     const char *w = NULL;
     T_OK(ipcx_object_list_warnings(l, &w));
     T_ASSERT(w != NULL);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     close_all(&h);
     remove_all(&n, 0);
-    remove_all(&f, IPCX_REMOVE_FOREIGN);
+    remove_all(&f, IPCX_INSPECT_FOREIGN);
 }
 
 T_CASE(list_finds_every_kind) { run_as_user(list_body); }
@@ -589,10 +589,10 @@ static void stale_body(void) {
         T_EQ_INT(o.flags, IPCX_OBJECT_IPCX);
         T_EQ_INT(o.creator_alive, 1);
     }
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
 
     /* Dry run: exactly the eight stale objects, nothing removed. */
-    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_CLEAN_DRY_RUN, &l));
+    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_DRY_RUN, &l));
     size_t cnt;
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 8);
@@ -602,7 +602,7 @@ static void stale_body(void) {
         if (want) T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE);
         T_ASSERT(exists(&d[i]));
     }
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
 
     /* Clean: exactly those are removed, with their records. */
     T_OK(ipcx_inspect_clean(NULL, 0, 0, &l));
@@ -619,7 +619,7 @@ static void stale_body(void) {
         T_ASSERT(exists(&lv[i]));
         if (fr[i].kind != IPCX_OBJECT_RING) T_ASSERT(exists(&fr[i]));
     }
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     char name[64];
     snprintf(name, sizeof name, "sysv-msq.%d", S->dead.msq);
     T_ASSERT(!record_exists(name));
@@ -636,14 +636,14 @@ static void stale_body(void) {
     T_EQ_INT(cnt, 1);
     T_ASSERT(find(l, IPCX_OBJECT_POSIX_SHM, S->dead.shm, -1, &o));
     T_ASSERT(o.flags & IPCX_OBJECT_REMOVED);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     T_ASSERT(!exists(&d[2]));
 
     /* Nothing else is stale; the live creator's objects are still there. */
-    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_CLEAN_DRY_RUN, &l));
+    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_DRY_RUN, &l));
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 0);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     close(gate[1]);
     t_wait_ok(live, 20000);
     /* The live creator exited without removing its objects (closing its listener removed
@@ -651,7 +651,7 @@ static void stale_body(void) {
     T_OK(ipcx_inspect_clean(NULL, 0, 0, &l));
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 8);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     for (int i = 0; i < 9; i++) T_ASSERT(!exists(&lv[i]));
     /* The foreign objects remain: remove them explicitly (and untrack-free). */
     for (int i = 0; i < 9; i++) {
@@ -659,7 +659,7 @@ static void stale_body(void) {
         T_ASSERT(exists(&fr[i]));
         char idbuf[32];
         const char *nm = ident_name(&fr[i], idbuf, sizeof idbuf);
-        T_OK(ipcx_inspect_remove(fr[i].kind, nm, IPCX_REMOVE_FOREIGN));
+        T_OK(ipcx_inspect_remove(fr[i].kind, nm, IPCX_INSPECT_FOREIGN));
         T_ASSERT(!exists(&fr[i]));
     }
     munmap(S, sizeof *S);
@@ -677,9 +677,9 @@ static void clean_dirs_body(void) {
     if (c == 0) {
         snprintf(S->dead.fifo, sizeof S->dead.fifo, "%s/in.fifo", dir);
         t_track_path(S->dead.fifo);
-        T_OK(ipcx_fifo_create(S->dead.fifo, NULL));
+        T_OK(ipcx_fifo_make(S->dead.fifo, NULL));
         t_path(S->dead.sock, sizeof S->dead.sock, "out-fifo");
-        T_OK(ipcx_fifo_create(S->dead.sock, NULL));
+        T_OK(ipcx_fifo_make(S->dead.sock, NULL));
         _exit(0);
     }
     t_wait_ok(c, 20000);
@@ -691,14 +691,14 @@ static void clean_dirs_body(void) {
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 1);
     T_ASSERT(find(l, IPCX_OBJECT_FIFO, S->dead.fifo, -1, &o) && (o.flags & IPCX_OBJECT_REMOVED));
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     struct stat st;
     T_ASSERT(lstat(S->dead.fifo, &st) < 0 && errno == ENOENT);
     T_ASSERT(lstat(S->dead.sock, &st) == 0);
     T_OK(ipcx_inspect_clean(NULL, 0, 0, &l));
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 1);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     T_ASSERT(lstat(S->dead.sock, &st) < 0 && errno == ENOENT);
     T_ASSERT(rmdir(dir) == 0);
     munmap(S, sizeof *S);
@@ -721,9 +721,9 @@ static void remove_body(void) {
         T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(fr[i].kind, nm, 0));
         T_LAST_ERROR_HAS("not created by ipcx");
         T_ASSERT(exists(&fr[i]));
-        T_OK(ipcx_inspect_remove(fr[i].kind, nm, IPCX_REMOVE_FOREIGN));
+        T_OK(ipcx_inspect_remove(fr[i].kind, nm, IPCX_INSPECT_FOREIGN));
         T_ASSERT(!exists(&fr[i]));
-        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_remove(fr[i].kind, nm, IPCX_REMOVE_FOREIGN));
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_remove(fr[i].kind, nm, IPCX_INSPECT_FOREIGN));
         T_LAST_ERROR_HAS("does not exist");
     }
     /* ipcx's own objects go without the flag, with their records. */
@@ -747,9 +747,9 @@ static void remove_body(void) {
     int fd = open(reg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     T_ASSERT(fd >= 0);
     close(fd);
-    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_FIFO, reg, IPCX_REMOVE_FOREIGN));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_FIFO, reg, IPCX_INSPECT_FOREIGN));
     T_LAST_ERROR_HAS("is not a FIFO");
-    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_SOCKET, reg, IPCX_REMOVE_FOREIGN));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_SOCKET, reg, IPCX_INSPECT_FOREIGN));
     struct stat st;
     T_ASSERT(lstat(reg, &st) == 0);
     T_ASSERT(unlink(reg) == 0);
@@ -760,7 +760,7 @@ static void remove_body(void) {
     ipcx_shm *s;
     t_posix_name(nm, sizeof nm, "lookalike");
     t_track_shm(nm);
-    T_OK(ipcx_shm_open(nm, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s));
+    T_OK(ipcx_shm_open(nm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
     T_OK(ipcx_shm_close(s));
     T_ASSERT(shm_unlink(nm) == 0);
     fd = shm_open(nm, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -771,17 +771,17 @@ static void remove_body(void) {
     T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
     T_ASSERT(find(l, IPCX_OBJECT_POSIX_SHM, nm, -1, &o));
     T_EQ_INT(o.flags, 0); /* the object: foreign */
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, nm, 0));
     /* The stale record is reported as vanished, and clean forgets only it. */
-    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_CLEAN_RECORDS_ONLY, &l));
+    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_RECORDS_ONLY, &l));
     size_t cnt;
     T_OK(ipcx_object_list_count(l, &cnt));
     T_EQ_INT(cnt, 1);
     T_OK(ipcx_object_list_get(l, 0, &o));
     T_EQ_INT(o.flags, IPCX_OBJECT_VANISHED | IPCX_OBJECT_REMOVED);
     T_EQ_INT(strcmp(o.name, nm), 0);
-    T_OK(ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
     T_ASSERT(shm_unlink(nm) == 0);
 }
 
@@ -815,8 +815,8 @@ T_CASE(bad_input) {
     l = (ipcx_object_list *)1;
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_clean(NULL, 0, 4, &l));
     T_ASSERT(l == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_clean(many, 65, IPCX_CLEAN_DRY_RUN, &l));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_clean(nodir, 1, IPCX_CLEAN_DRY_RUN, &l));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_clean(many, 65, IPCX_INSPECT_DRY_RUN, &l));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_clean(nodir, 1, IPCX_INSPECT_DRY_RUN, &l));
 
     /* Accessors. */
     T_OK(ipcx_inspect_list(NULL, 0, 0, &l));
@@ -838,12 +838,12 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_warnings(NULL, &w));
     T_ASSERT(w == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_warnings(l, NULL));
-    T_OK(ipcx_object_list_free(l));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_free(l));
+    T_OK(ipcx_object_list_close(l));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_close(l));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_count(l, &n));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_get(l, 0, &o));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_warnings(l, &w));
-    T_OK(ipcx_object_list_free(NULL));
+    T_OK(ipcx_object_list_close(NULL));
 
     /* Kind names. */
     static const char *names[] = {"sysv-msq", "sysv-shm", "sysv-sem", "posix-shm", "posix-mq",
@@ -873,7 +873,7 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, "/a/b", 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_SYSV_SHM, "abc", 0));
     T_LAST_ERROR_HAS("named by their id");
-    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_SYSV_MSQ, "-1", IPCX_REMOVE_FOREIGN));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_SYSV_MSQ, "-1", IPCX_INSPECT_FOREIGN));
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_FIFO, "relative/path", 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_FIFO, "", 0));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SEM, "/ipcx-no-such-sem", 0));

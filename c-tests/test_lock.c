@@ -47,10 +47,10 @@ struct fix {
 
 static struct fix fixture(int with_cond) {
     struct fix f = {0};
-    T_OK(ipcx_region_create_anonymous(4096, &f.r));
+    T_OK(ipcx_region_create(4096, &f.r));
     f.d = data_of(f.r);
-    T_OK(ipcx_mutex_init_in(f.r, M_OFF, NULL, &f.m));
-    if (with_cond) T_OK(ipcx_cond_init_in(f.r, C_OFF, &f.c));
+    T_OK(ipcx_mutex_init(f.r, M_OFF, NULL, &f.m));
+    if (with_cond) T_OK(ipcx_cond_init(f.r, C_OFF, &f.c));
     return f;
 }
 
@@ -185,7 +185,7 @@ T_CASE(mutex_not_recoverable_without_consistent) {
     t_wait_ok(p, 10000);
     /* The way out: destroy and initialise again. */
     T_OK(ipcx_mutex_destroy(m));
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
+    T_OK(ipcx_mutex_init(r, M_OFF, NULL, &m));
     T_OK(ipcx_mutex_lock(m, 1000));
     T_OK(ipcx_mutex_unlock(m));
     fixture_end(&f, m, NULL);
@@ -280,42 +280,42 @@ T_CASE(mutex_between_unrelated_processes) {
 
 T_CASE(mutex_placement_and_lifetime) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(8192, &r));
+    T_OK(ipcx_region_create(8192, &r));
     ipcx_mutex *m = (ipcx_mutex *)1, *a;
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(r, 32, NULL, &m));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, 32, NULL, &m));
     T_LAST_ERROR_HAS("not aligned to 64 bytes");
     T_ASSERT(m == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(r, 8192, NULL, &m));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, 8192, NULL, &m));
     T_LAST_ERROR_HAS("outside the 8192-byte region");
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(r, (size_t)-64, NULL, &m));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, (size_t)-64, NULL, &m));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_attach(r, 8, &m));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_attach(r, 1 << 20, &m));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mutex_attach(r, 4096, &m));
     T_LAST_ERROR_HAS("no mutex is initialised there");
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(NULL, 0, NULL, &m));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(r, 0, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(NULL, 0, NULL, &m));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, 0, NULL, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_attach(NULL, 0, &m));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_attach(r, 0, NULL));
     /* No option applies to mutexes yet. */
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
-    T_OK(ipcx_mutex_init_in(r, 4096, o, &m)); /* an options object with nothing set is fine */
+    T_OK(ipcx_mutex_init(r, 4096, o, &m)); /* an options object with nothing set is fine */
     T_OK(ipcx_mutex_destroy(m));
     T_OK(ipcx_options_set_mode(o, 0600));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_in(r, 4096, o, &m));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, 4096, o, &m));
     T_LAST_ERROR_HAS("not supported by mutexes");
     void *base = NULL;
-    T_OK(ipcx_region_info(r, &base, NULL));
+    T_OK(ipcx_region_base(r, &base, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_at((char *)base + 4096, o, &m));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* Double init, kind mismatch. */
-    T_OK(ipcx_mutex_init_in(r, 4096, NULL, &m));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_mutex_init_in(r, 4096, NULL, &a));
+    T_OK(ipcx_mutex_init(r, 4096, NULL, &m));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_mutex_init(r, 4096, NULL, &a));
     ipcx_cond *c = (ipcx_cond *)1;
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_attach(r, 4096, &c));
     T_LAST_ERROR_HAS("a mutex is initialised there, not a condition variable");
     T_ASSERT(c == NULL);
-    T_ERR(IPCX_ERR_EXISTS, ipcx_cond_init_in(r, 4096, &c));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_cond_init(r, 4096, &c));
     /* By address: alignment, shared memory only. */
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_at(NULL, NULL, &a));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init_at((char *)base + 4, NULL, &a));
@@ -565,11 +565,11 @@ T_CASE(cond_placement_by_address) {
 
 T_CASE(lock_closed_null_and_foreign_handles) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     ipcx_mutex *m;
     ipcx_cond *c;
-    T_OK(ipcx_mutex_init_in(r, M_OFF, NULL, &m));
-    T_OK(ipcx_cond_init_in(r, C_OFF, &c));
+    T_OK(ipcx_mutex_init(r, M_OFF, NULL, &m));
+    T_OK(ipcx_cond_init(r, C_OFF, &c));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_lock(m, -2));
     T_OK(ipcx_mutex_lock(m, 1000));
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_wait(c, m, -5));
@@ -616,12 +616,12 @@ T_CASE(lock_closed_null_and_foreign_handles) {
     T_OK(ipcx_region_close(r));
     ipcx_mutex *x = (ipcx_mutex *)1;
     ipcx_cond *y = (ipcx_cond *)1;
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_init_in(r, 0, NULL, &x));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_init(r, 0, NULL, &x));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_attach(r, 0, &x));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_init_in(r, 0, &y));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_init(r, 0, &y));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_attach(r, 0, &y));
     T_ASSERT(x == NULL && y == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_cond_init_in(NULL, 0, &y));
+    T_ERR(IPCX_ERR_INVALID, ipcx_cond_init(NULL, 0, &y));
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_attach(NULL, 0, &y));
 }
 

@@ -41,7 +41,7 @@ static ipcx_msgq *track_msgq(ipcx_msgq *q) {
 /* A new private System V queue, tracked. */
 static ipcx_msgq *new_private(const ipcx_options *o) {
     ipcx_msgq *q = NULL;
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, o, &q));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, o, &q));
     return track_msgq(q);
 }
 
@@ -68,9 +68,9 @@ static ipcx_mq *new_mq(char *name, size_t cap, const char *tag, size_t depth, si
     t_track_mq(name);
     ipcx_options *o = mq_opts(depth, size);
     ipcx_mq *q = NULL;
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE | extra,
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE | extra,
                       o, &q));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     return q;
 }
 
@@ -159,13 +159,13 @@ T_CASE(sysv_keys_and_open_flags) {
     ipcx_msgq *q = (ipcx_msgq *)1, *q2 = (ipcx_msgq *)1, *q3, *q4;
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_msgq_open(k1, 0, NULL, &q));
     T_ASSERT(q == NULL);
-    T_LAST_ERROR_HAS("IPCX_MSGQ_CREATE");
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE");
     /* Create-exclusive with a mode, under a umask that would remove bits from it. */
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0640));
     mode_t old = umask(077);
-    T_OK(ipcx_msgq_open(k1, IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE, o, &q));
+    T_OK(ipcx_msgq_open(k1, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &q));
     umask(old);
     track_msgq(q);
     int32_t id = -1, id2 = -1;
@@ -178,10 +178,10 @@ T_CASE(sysv_keys_and_open_flags) {
     T_EQ_INT(info.uid, getuid());
     T_EQ_INT(info.creator_uid, getuid());
     T_EQ_INT(info.max_bytes, proc_long("/proc/sys/kernel/msgmnb"));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_msgq_open(k1, IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE, NULL, &q2));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_msgq_open(k1, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &q2));
     T_ASSERT(q2 == NULL);
     /* CREATE without EXCLUSIVE opens the existing queue and keeps its mode. */
-    T_OK(ipcx_msgq_open(k1, IPCX_MSGQ_CREATE, NULL, &q2));
+    T_OK(ipcx_msgq_open(k1, IPCX_OPEN_CREATE, NULL, &q2));
     T_OK(ipcx_msgq_id(q2, &id2));
     T_EQ_INT(id2, id);
     T_EQ_INT(stat_of(q2).mode, 0640);
@@ -205,14 +205,14 @@ T_CASE(sysv_keys_and_open_flags) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_msgq_open_id(INT32_MAX, &q5));
     T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open_id(id, NULL));
     /* Flags and options. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_MSGQ_EXCLUSIVE, NULL, &q5));
-    T_LAST_ERROR_HAS("IPCX_MSGQ_EXCLUSIVE needs IPCX_MSGQ_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_OPEN_EXCLUSIVE, NULL, &q5));
+    T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE");
     T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, 0x80, NULL, &q5));
-    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_MSGQ_CREATE, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_OPEN_CREATE, NULL, NULL));
     T_OK(ipcx_options_set_max_messages(o, 4));
-    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_MSGQ_CREATE, o, &q5));
+    T_ERR(IPCX_ERR_INVALID, ipcx_msgq_open(k1, IPCX_OPEN_CREATE, o, &q5));
     T_LAST_ERROR_HAS("max_messages");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* The default mode is 0600 exactly, whatever the umask. */
     old = umask(0);
     ipcx_msgq *p = new_private(NULL);
@@ -632,11 +632,11 @@ T_CASE(sysv_stat_limits_and_byte_limit) {
     if (!has_cap_sys_resource()) {
         T_OK(ipcx_options_set_capacity(o, msgmnb * 2));
         ipcx_msgq *c2 = (ipcx_msgq *)1;
-        T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, o, &c2));
+        T_ERR(IPCX_ERR_LIMIT, ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, o, &c2));
         T_ASSERT(c2 == NULL); /* and the queue it created was removed again */
         T_LAST_ERROR_HAS("msgmnb");
     }
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_msgq_remove(c));
     T_OK(ipcx_msgq_close(c));
     T_OK(ipcx_msgq_remove(q));
@@ -695,9 +695,9 @@ T_CASE(permissions_are_enforced) {
         T_OK(ipcx_msgq_close(c));
         T_OK(ipcx_msgq_close(w));
         ipcx_mq *m = (ipcx_mq *)1;
-        T_ERR(IPCX_ERR_PERMISSION, ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &m));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &m));
         T_ASSERT(m == NULL);
-        T_ERR(IPCX_ERR_PERMISSION, ipcx_mq_unlink(name));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_mq_remove(name));
         _exit(0);
     }
     int st = t_wait(p, 10000);
@@ -712,13 +712,13 @@ T_CASE(permissions_are_enforced) {
         T_EQ_INT(stat_of(q).last_send_pid, p);
     }
     T_EQ_INT(attr_of(mq).messages, 0);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_msgq_remove(q));
     T_OK(ipcx_msgq_remove(closed));
     T_OK(ipcx_msgq_close(q));
     T_OK(ipcx_msgq_close(closed));
     T_OK(ipcx_mq_close(mq));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(sysv_bad_input) {
@@ -755,7 +755,7 @@ T_CASE(sysv_bad_input) {
     T_OK(ipcx_options_create(&o));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_msgq_send((ipcx_msgq *)o, "x", 1, 1, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_msgq_close((ipcx_msgq *)o));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* Closed handles, double close. */
     T_OK(ipcx_msgq_remove(q));
     T_OK(ipcx_msgq_close(q));
@@ -775,50 +775,50 @@ T_CASE(posix_names_flags_and_unlink) {
     const char *bad[] = {"", "noslash", "/", "/a/b", "/.", "/..", "//x"};
     ipcx_mq *q = (ipcx_mq *)1;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(bad[i], IPCX_MQ_READ | IPCX_MQ_CREATE, NULL, &q));
+        T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(bad[i], IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, &q));
         T_ASSERT(q == NULL);
-        T_ERR(IPCX_ERR_INVALID, ipcx_mq_unlink(bad[i]));
+        T_ERR(IPCX_ERR_INVALID, ipcx_mq_remove(bad[i]));
     }
     char longname[400];
     longname[0] = '/';
     memset(longname + 1, 'x', 300);
     longname[301] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(longname, IPCX_MQ_READ | IPCX_MQ_CREATE, NULL, &q));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(longname, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, &q));
     T_LAST_ERROR_HAS("long");
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(NULL, IPCX_MQ_READ, NULL, &q));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_unlink(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(NULL, IPCX_OPEN_READ, NULL, &q));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_remove(NULL));
 
     char name[128];
     t_posix_name(name, sizeof name, "names");
     t_track_mq(name);
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_open(name, IPCX_MQ_READ, NULL, &q));
-    T_LAST_ERROR_HAS("IPCX_MQ_CREATE");
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_unlink(name));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_open(name, IPCX_OPEN_READ, NULL, &q));
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_remove(name));
     ipcx_options *o = mq_opts(2, 32);
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_READ, o, &q)); /* sizes need CREATE */
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_READ, o, &q)); /* sizes need CREATE */
     T_LAST_ERROR_HAS("only when creating");
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_CREATE, o, &q)); /* no direction */
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_EXCLUSIVE, NULL, &q));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_READ | 64, NULL, &q));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE, o, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_CREATE, o, &q)); /* no direction */
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_EXCLUSIVE, NULL, &q));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_READ | 64, NULL, &q));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, NULL));
     ipcx_options *bad_opt;
     T_OK(ipcx_options_create(&bad_opt));
     T_OK(ipcx_options_set_capacity(bad_opt, 100));
-    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE, bad_opt, &q));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE, bad_opt, &q));
     T_LAST_ERROR_HAS("capacity");
-    T_OK(ipcx_options_destroy(bad_opt));
+    T_OK(ipcx_options_close(bad_opt));
 
     ipcx_mq *w, *r;
-    T_OK(ipcx_mq_open(name, IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &w));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_mq_open(name, IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &q));
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &w));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_mq_open(name, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &q));
     T_ASSERT(q == NULL);
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE, NULL, &r)); /* opens the existing one */
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, &r)); /* opens the existing one */
     T_EQ_INT(attr_of(r).message_size, 32);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* Unlinked: open handles keep working, the name is gone. */
-    T_OK(ipcx_mq_unlink(name));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_unlink(name));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_open(name, IPCX_MQ_READ, NULL, &q));
+    T_OK(ipcx_mq_remove(name));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_remove(name));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_open(name, IPCX_OPEN_READ, NULL, &q));
     T_OK(ipcx_mq_send(w, "still", 5, 1, 1000));
     char buf[32];
     size_t len = sizeof buf;
@@ -842,9 +842,9 @@ T_CASE(posix_attributes_mode_and_limits) {
     T_OK(ipcx_options_set_mode(o, 0640));
     mode_t old = umask(077);
     ipcx_mq *q;
-    T_OK(ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE, o, &q));
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, o, &q));
     umask(old);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     ipcx_mq_attr a = attr_of(q);
     T_ASSERT(a.max_messages == 4 && a.message_size == 128 && a.messages == 0 && !a.nonblocking);
     int fd = -1;
@@ -856,7 +856,7 @@ T_CASE(posix_attributes_mode_and_limits) {
     T_OK(ipcx_mq_send(q, "m", 1, 0, 0));
     T_EQ_INT(attr_of(q).messages, 1);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 
     /* Default mode 0600; a depth alone takes the default message size, and the reverse. */
     ipcx_mq *d = new_mq(name, sizeof name, "dflt", 2, 0, 0);
@@ -867,13 +867,13 @@ T_CASE(posix_attributes_mode_and_limits) {
     T_EQ_INT(a.max_messages, 2);
     T_EQ_INT(a.message_size, proc_long("/proc/sys/fs/mqueue/msgsize_default"));
     T_OK(ipcx_mq_close(d));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
     d = new_mq(name, sizeof name, "dflt2", 0, 64, 0);
     a = attr_of(d);
     T_EQ_INT(a.max_messages, proc_long("/proc/sys/fs/mqueue/msg_default"));
     T_EQ_INT(a.message_size, 64);
     T_OK(ipcx_mq_close(d));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 
     /* Above the system limits: a clear error naming the file and its value. */
     if (!has_cap_sys_resource()) {
@@ -884,22 +884,22 @@ T_CASE(posix_attributes_mode_and_limits) {
         t_track_mq(name);
         o = mq_opts((size_t)msg_max + 1, 16);
         q = (ipcx_mq *)1;
-        T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE, o, &q));
+        T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &q));
         T_ASSERT(q == NULL);
         snprintf(want, sizeof want, "/proc/sys/fs/mqueue/msg_max (%ld)", msg_max);
         T_LAST_ERROR_HAS(want);
-        T_OK(ipcx_options_destroy(o));
+        T_OK(ipcx_options_close(o));
         o = mq_opts(2, (size_t)size_max + 1);
-        T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_CREATE, o, &q));
+        T_ERR(IPCX_ERR_LIMIT, ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE, o, &q));
         snprintf(want, sizeof want, "/proc/sys/fs/mqueue/msgsize_max (%ld)", size_max);
         T_LAST_ERROR_HAS(want);
-        T_OK(ipcx_options_destroy(o));
-        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_unlink(name)); /* nothing was created */
+        T_OK(ipcx_options_close(o));
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mq_remove(name)); /* nothing was created */
     }
     ipcx_options *z;
     T_OK(ipcx_options_create(&z));
     T_ERR(IPCX_ERR_INVALID, ipcx_options_set_max_messages(z, 0));
-    T_OK(ipcx_options_destroy(z));
+    T_OK(ipcx_options_close(z));
 }
 
 T_CASE(posix_priorities) {
@@ -925,7 +925,7 @@ T_CASE(posix_priorities) {
     T_LAST_ERROR_HAS("MQ_PRIO_MAX");
     T_EQ_INT(attr_of(q).messages, 0);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_producer_consumer_across_fork) {
@@ -935,7 +935,7 @@ T_CASE(posix_producer_consumer_across_fork) {
     if (p == 0) {
         /* The inherited handle for half, a fresh open by name for the rest. */
         ipcx_mq *w;
-        T_OK(ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &w));
+        T_OK(ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &w));
         unsigned char buf[256];
         for (int i = 0; i < 1000; i++) {
             size_t n = (size_t)(i * 41) % 257;
@@ -955,7 +955,7 @@ T_CASE(posix_producer_consumer_across_fork) {
     }
     t_wait_ok(p, 20000);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 /* 4 producers x 10k messages through a queue 8 deep: producers wait on a full queue all
@@ -969,7 +969,7 @@ T_CASE(posix_four_producers_ten_thousand_each) {
         if (kids[p] == 0) {
             ipcx_mq *w;
             T_OK(ipcx_mq_close(q));
-            T_OK(ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &w));
+            T_OK(ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &w));
             struct seqmsg m;
             memset(&m, 0, sizeof m);
             m.producer = p;
@@ -995,7 +995,7 @@ T_CASE(posix_four_producers_ten_thousand_each) {
     }
     T_EQ_INT(attr_of(q).messages, 0);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_timeouts_full_queue_and_small_buffers) {
@@ -1057,12 +1057,12 @@ T_CASE(posix_timeouts_full_queue_and_small_buffers) {
     T_OK(ipcx_mq_recv(q, buf, &len, NULL, 0));
     T_EQ_INT(len, 0);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_nonblocking_mode) {
     char name[128];
-    ipcx_mq *q = new_mq(name, sizeof name, "nb", 1, 16, IPCX_MQ_NONBLOCK);
+    ipcx_mq *q = new_mq(name, sizeof name, "nb", 1, 16, IPCX_OPEN_NONBLOCK);
     T_ASSERT(attr_of(q).nonblocking);
     char buf[16];
     size_t len = sizeof buf;
@@ -1094,7 +1094,7 @@ T_CASE(posix_nonblocking_mode) {
     len = sizeof buf;
     T_OK(ipcx_mq_recv(q, buf, &len, NULL, IPCX_NOWAIT));
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_descriptor_is_pollable) {
@@ -1122,7 +1122,7 @@ T_CASE(posix_descriptor_is_pollable) {
     t_wait_ok(p, 10000);
     T_ERR(IPCX_ERR_INVALID, ipcx_mq_fd(q, NULL));
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 /* Arrival notification as a readable descriptor: one-shot, only on an empty queue,
@@ -1146,7 +1146,7 @@ T_CASE(posix_notification_descriptor) {
         T_ERR(IPCX_ERR_INVALID, ipcx_mq_notify(q, &cfd));
         T_LAST_ERROR_HAS("inherited across fork");
         T_ERR(IPCX_ERR_INVALID, ipcx_mq_notify_cancel(q));
-        T_OK(ipcx_mq_open(name, IPCX_MQ_WRITE, NULL, &c));
+        T_OK(ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &c));
         T_ERR(IPCX_ERR_IN_USE, ipcx_mq_notify(c, &cfd));
         T_EQ_INT(cfd, -1);
         usleep(100000);
@@ -1191,7 +1191,7 @@ T_CASE(posix_notification_descriptor) {
     if (p == 0) {
         ipcx_mq *c;
         int cfd;
-        T_OK(ipcx_mq_open(name, IPCX_MQ_READ, NULL, &c));
+        T_OK(ipcx_mq_open(name, IPCX_OPEN_READ, NULL, &c));
         T_OK(ipcx_mq_notify(c, &cfd));
         T_OK(ipcx_mq_close(c)); /* closing cancels it */
         _exit(0);
@@ -1202,7 +1202,7 @@ T_CASE(posix_notification_descriptor) {
     T_OK(ipcx_mq_notify(q, &nfd)); /* free again after the child closed */
     T_ERR(IPCX_ERR_INVALID, ipcx_mq_notify(q, NULL));
     T_OK(ipcx_mq_close(q)); /* closes the notification descriptor too */
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_signals_interrupt_only_when_asked) {
@@ -1219,7 +1219,7 @@ T_CASE(posix_signals_interrupt_only_when_asked) {
     ipcx_thread_set_interruptible(false);
     t_wait_ok(p, 10000);
     T_OK(ipcx_mq_close(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_CASE(posix_bad_input) {
@@ -1265,7 +1265,7 @@ T_CASE(posix_bad_input) {
     T_EQ_INT(fd, -1);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mq_notify(q, &fd));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mq_notify_cancel(q));
-    T_OK(ipcx_mq_unlink(name));
+    T_OK(ipcx_mq_remove(name));
 }
 
 T_MAIN(T_ENTRY(sysv_keys_and_open_flags), T_ENTRY(sysv_receive_type_rules),

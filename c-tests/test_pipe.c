@@ -4,7 +4,7 @@
 
 #include <poll.h>
 
-static void make_pipe(ipcx_pipe **r, ipcx_pipe **w) { T_OK(ipcx_pipe_create(NULL, r, w)); }
+static void make_pipe(ipcx_pipe **r, ipcx_pipe **w) { T_OK(ipcx_pipe_pair(0, NULL, r, w)); }
 
 /* Fill `buf` with a pattern derived from (seed, i) so the reader can check every byte. */
 static void pattern(unsigned char *buf, size_t n, unsigned seed) {
@@ -85,7 +85,7 @@ T_CASE(half_duplex_child_writes_parent_reads_bytes) {
 
 T_CASE(duplex_ping_pong) {
     ipcx_pipe *a, *b;
-    T_OK(ipcx_pipe_create_duplex(NULL, &a, &b));
+    T_OK(ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &a, &b));
     pid_t p = t_fork();
     if (p == 0) {
         T_OK(ipcx_pipe_close(a));
@@ -119,8 +119,8 @@ T_CASE(large_and_empty_messages) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_max_message(o, 16u << 20));
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(o, &r, &w));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
     const size_t big = 8u << 20;
     pid_t p = t_fork();
     if (p == 0) {
@@ -184,8 +184,8 @@ T_CASE(hostile_length_is_refused_without_allocation) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_max_message(o, 1024));
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(o, &r, &w));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
     pid_t p = t_fork();
     if (p == 0) {
         T_OK(ipcx_pipe_close(r));
@@ -212,8 +212,8 @@ T_CASE(send_above_max_message_is_refused) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_max_message(o, 100));
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(o, &r, &w));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
     char buf[101] = {0};
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_pipe_send(w, buf, 101, 1000));
     T_LAST_ERROR_HAS("maximum message size of 100");
@@ -385,10 +385,10 @@ T_CASE(capacity_get_set_and_limits) {
     ipcx_pipe *r2, *w2;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, 1 << 20));
-    T_OK(ipcx_pipe_create(o, &r2, &w2));
+    T_OK(ipcx_pipe_pair(0, o, &r2, &w2));
     T_OK(ipcx_pipe_capacity(w2, &cap));
     T_EQ_INT(cap, 1 << 20);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_pipe_close(r2));
     T_OK(ipcx_pipe_close(w2));
     T_OK(ipcx_pipe_close(r));
@@ -398,7 +398,7 @@ T_CASE(capacity_get_set_and_limits) {
 T_CASE(descriptors_are_pollable_and_cloexec) {
     ipcx_pipe *r, *w, *a, *b;
     make_pipe(&r, &w);
-    T_OK(ipcx_pipe_create_duplex(NULL, &a, &b));
+    T_OK(ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &a, &b));
     int rfd = 0, wfd = 0;
     T_OK(ipcx_pipe_fds(r, &rfd, &wfd));
     T_ASSERT(rfd >= 0 && wfd == -1);
@@ -443,9 +443,9 @@ T_CASE(bad_input) {
     size_t len = sizeof buf, n;
     /* NULL handles and out-parameters. */
     ipcx_pipe *x = (ipcx_pipe *)1, *y = (ipcx_pipe *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create(NULL, NULL, &y));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(0, NULL, NULL, &y));
     T_ASSERT(y == NULL); /* out-handles are NULL after a failure */
-    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create_duplex(NULL, &x, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &x, NULL));
     T_ASSERT(x == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(NULL, "x", 1, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(NULL, buf, &len, 0));
@@ -508,8 +508,8 @@ T_CASE(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_sigpipe_guard(o, false));
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(o, &r, &w));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_pipe_close(r));
     T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send(w, "x", 1, 100));
     T_OK(ipcx_pipe_close(w));

@@ -18,14 +18,14 @@ static ipcx_options *ring_opts(size_t cap, uint64_t spin) {
 
 static void anon(ipcx_ring **p, ipcx_ring **c, size_t cap, uint32_t flags, uint64_t spin) {
     ipcx_options *o = ring_opts(cap, spin);
-    T_OK(ipcx_ring_create_anonymous(o, flags, p, c));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_ring_pair(flags, o, p, c));
+    T_OK(ipcx_options_close(o));
 }
 
 /* Create a named ring and track its name at once. */
 static ipcx_ring *create_named(const char *name, uint32_t flags, ipcx_options *o) {
     ipcx_ring *r;
-    T_OK(ipcx_ring_open(name, flags | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &r));
+    T_OK(ipcx_ring_open(name, flags | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &r));
     t_track_shm(name);
     return r;
 }
@@ -198,7 +198,7 @@ T_CASE(mpmc_four_producers_one_consumer) {
     T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv(c, buf, &len, 10000));
     uint32_t flags = 0;
     T_OK(ipcx_ring_info(c, NULL, NULL, &flags));
-    T_EQ_INT(flags, IPCX_RING_CONSUMER | IPCX_RING_MPMC);
+    T_EQ_INT(flags, IPCX_OPEN_READ | IPCX_RING_MPMC);
     T_OK(ipcx_ring_close(c));
     for (int k = 0; k < P; k++) t_wait_ok(kids[k], 30000);
 }
@@ -257,10 +257,10 @@ T_CASE(named_rings_between_unrelated_processes) {
     mode_t old = umask(077);
     ipcx_options *o = ring_opts(1 << 18, 20000);
     T_OK(ipcx_options_set_mode(o, 0640));
-    ipcx_ring *w = create_named(a, IPCX_RING_PRODUCER, o);
-    ipcx_ring *r = create_named(b, IPCX_RING_CONSUMER, NULL);
+    ipcx_ring *w = create_named(a, IPCX_OPEN_WRITE, o);
+    ipcx_ring *r = create_named(b, IPCX_OPEN_READ, NULL);
     umask(old);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     char path[300];
     struct stat st;
     snprintf(path, sizeof path, "/dev/shm%s", a);
@@ -290,21 +290,21 @@ T_CASE(named_rings_between_unrelated_processes) {
     T_OK(ipcx_ring_close(r));
     /* The rings persist until unlinked; unlink removes exactly them. */
     T_ASSERT(shm_exists(a) && shm_exists(b));
-    T_OK(ipcx_ring_unlink(a));
-    T_OK(ipcx_ring_unlink(b));
+    T_OK(ipcx_ring_remove(a));
+    T_OK(ipcx_ring_remove(b));
     T_ASSERT(!shm_exists(a) && !shm_exists(b));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_unlink(a));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_remove(a));
 }
 
 /* Messages survive their producer: a named ring is a persistent queue. */
 T_CASE(named_ring_keeps_messages_after_producer_closes) {
     char n[128];
     t_posix_name(n, sizeof n, "keep");
-    ipcx_ring *w = create_named(n, IPCX_RING_PRODUCER, NULL);
+    ipcx_ring *w = create_named(n, IPCX_OPEN_WRITE, NULL);
     for (int i = 0; i < 3; i++) T_OK(ipcx_ring_send(w, &i, sizeof i, 0));
     T_OK(ipcx_ring_close(w));
     ipcx_ring *r;
-    T_OK(ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
     for (int i = 0; i < 3; i++) {
         int v;
         size_t len = sizeof v;
@@ -315,12 +315,12 @@ T_CASE(named_ring_keeps_messages_after_producer_closes) {
     size_t len = sizeof v;
     T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv(r, &v, &len, 0));
     /* A new producer makes it live again. */
-    T_OK(ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &w));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &w));
     len = sizeof v;
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 50, ipcx_ring_recv(r, &v, &len, 50));
     T_OK(ipcx_ring_close(w));
     T_OK(ipcx_ring_close(r));
-    T_OK(ipcx_ring_unlink(n));
+    T_OK(ipcx_ring_remove(n));
 }
 
 T_CASE(timeouts) {
@@ -499,7 +499,7 @@ T_CASE(mpmc_producer_killed_holding_the_lock) {
 T_CASE(stale_ring_recovery) {
     char n[128];
     t_posix_name(n, sizeof n, "stale");
-    ipcx_ring *r = create_named(n, IPCX_RING_PRODUCER, NULL); /* no consumer yet */
+    ipcx_ring *r = create_named(n, IPCX_OPEN_WRITE, NULL); /* no consumer yet */
     T_OK(ipcx_ring_close(r));
     int out[2];
     T_ASSERT(pipe(out) == 0);
@@ -517,15 +517,15 @@ T_CASE(stale_ring_recovery) {
     char buf[64];
     /* While the producer lives, a second SPSC producer is refused: never steal. */
     ipcx_ring *w = (ipcx_ring *)1;
-    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &w));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &w));
     T_LAST_ERROR_HAS("live producer");
     T_ASSERT(w == NULL);
     T_ASSERT(kill(peer, SIGKILL) == 0);
     int st;
     T_ASSERT(waitpid(peer, &st, 0) == peer && WIFSIGNALED(st));
     /* Both sides dead now. A new producer and consumer recover the ring. */
-    T_OK(ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_CREATE, NULL, &w));
-    T_OK(ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &w));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
     T_OK(ipcx_ring_send(w, "new", 3, 1000));
     const char *want[] = {"0", "1", "2", "new"};
     for (int i = 0; i < 4; i++) {
@@ -542,8 +542,8 @@ T_CASE(stale_ring_recovery) {
     uint64_t bogus = 12345;
     T_ASSERT(pwrite(fd, &bogus, 8, 24) == 8); /* Ident.capacity */
     close(fd);
-    T_OK(ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r));
-    T_OK(ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &w));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &w));
     T_OK(ipcx_ring_send(w, "fresh", 5, 1000));
     size_t len = sizeof buf;
     T_OK(ipcx_ring_recv(r, buf, &len, 1000));
@@ -552,11 +552,11 @@ T_CASE(stale_ring_recovery) {
     T_ASSERT(pwrite(fd, &bogus, 8, 24) == 8);
     close(fd);
     ipcx_ring *third;
-    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_open(n, IPCX_RING_CONSUMER | IPCX_RING_MPMC, NULL, &third));
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_RING_MPMC, NULL, &third));
     T_LAST_ERROR_HAS("corrupted ring header");
     T_OK(ipcx_ring_close(w));
     T_OK(ipcx_ring_close(r));
-    T_OK(ipcx_ring_unlink(n));
+    T_OK(ipcx_ring_remove(n));
 }
 
 /* ipcx never modifies or removes a shared-memory object that is not an ipcx ring. */
@@ -570,12 +570,12 @@ T_CASE(never_touches_what_is_not_a_ring) {
     memset(junk, 'j', sizeof junk);
     T_ASSERT(write(fd, junk, sizeof junk) == sizeof junk);
     ipcx_ring *r = (ipcx_ring *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
     T_LAST_ERROR_HAS("not an ipcx ring");
     T_ASSERT(r == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_unlink(n));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n));
     T_LAST_ERROR_HAS("not removed");
-    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_CREATE | IPCX_RING_EXCL, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
     char back[16];
     T_ASSERT(pread(fd, back, sizeof back, 100) == sizeof back && back[0] == 'j' && back[15] == 'j');
     struct stat st;
@@ -583,7 +583,7 @@ T_CASE(never_touches_what_is_not_a_ring) {
     /* An empty object (someone else is still creating it, or gave up). */
     T_ASSERT(ftruncate(fd, 0) == 0);
     double t0 = t_now_ms();
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
     T_LAST_ERROR_HAS("is empty");
     T_ASSERT(t_now_ms() - t0 >= 1900);
     T_ASSERT(fstat(fd, &st) == 0 && st.st_size == 0);
@@ -600,9 +600,9 @@ T_CASE(scribbler_cannot_crash_the_reader) {
         char n[128];
         t_posix_name(n, sizeof n, "scribble");
         ipcx_options *o = ring_opts(1 << 16, 20000);
-        ipcx_ring *r = create_named(n, IPCX_RING_CONSUMER, o), *w;
-        T_OK(ipcx_options_destroy(o));
-        T_OK(ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &w));
+        ipcx_ring *r = create_named(n, IPCX_OPEN_READ, o), *w;
+        T_OK(ipcx_options_close(o));
+        T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &w));
         pid_t prod = t_fork();
         if (prod == 0) { /* a producer that sends for 1.5 s, whatever happens */
             T_OK(ipcx_ring_close(r));
@@ -647,7 +647,7 @@ T_CASE(scribbler_cannot_crash_the_reader) {
         t_wait_ok(scr, 10000);
         t_wait_ok(prod, 20000); /* the producer did not crash either */
         T_OK(ipcx_ring_close(r));
-        /* ipcx_ring_unlink refuses it if the scribbler destroyed the magic (it can no
+        /* ipcx_ring_remove refuses it if the scribbler destroyed the magic (it can no
          * longer be told from a foreign object): remove it directly. */
         T_ASSERT(shm_unlink(n) == 0);
         /* Its provenance record is left behind: ipcx_inspect_remove forgets it. */
@@ -820,15 +820,15 @@ T_CASE(spsc_end_is_used_by_one_process_at_a_time) {
 T_CASE(info_capacity_and_limits) {
     ipcx_ring *p, *c;
     ipcx_options *o = ring_opts(5000, 0);
-    T_OK(ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_OK(ipcx_ring_pair(0, o, &p, &c));
     size_t cap = 0, max = 0;
     uint32_t flags = 0;
     T_OK(ipcx_ring_info(p, &cap, &max, &flags));
     T_EQ_INT(cap, 8192); /* rounded up to a power of two */
     T_EQ_INT(max, 8192 / 2 - 16);
-    T_EQ_INT(flags, IPCX_RING_PRODUCER);
+    T_EQ_INT(flags, IPCX_OPEN_WRITE);
     T_OK(ipcx_ring_info(c, NULL, NULL, &flags));
-    T_EQ_INT(flags, IPCX_RING_CONSUMER);
+    T_EQ_INT(flags, IPCX_OPEN_READ);
     T_OK(ipcx_ring_info(c, NULL, NULL, NULL));
     /* The largest message goes through, wherever the indices stand; one more byte is
      * refused. */
@@ -858,17 +858,17 @@ T_CASE(info_capacity_and_limits) {
     T_OK(ipcx_ring_close(c));
     /* Capacity limits and max_message. */
     T_OK(ipcx_options_set_capacity(o, 100));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, o, &p, &c));
     T_LAST_ERROR_HAS("out of range");
     T_ASSERT(p == NULL && c == NULL);
     T_OK(ipcx_options_set_capacity(o, (size_t)IPCX_RING_MAX_CAPACITY + 1));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, o, &p, &c));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
     T_OK(ipcx_options_set_max_message(o, IPCX_RING_MIN_CAPACITY / 2));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, o, &p, &c));
     T_LAST_ERROR_HAS("capacity/2 - 16");
     T_OK(ipcx_options_set_max_message(o, 100));
-    T_OK(ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_OK(ipcx_ring_pair(0, o, &p, &c));
     T_OK(ipcx_ring_info(p, &cap, &max, NULL));
     T_EQ_INT(cap, IPCX_RING_MIN_CAPACITY);
     T_EQ_INT(max, 100);
@@ -876,7 +876,7 @@ T_CASE(info_capacity_and_limits) {
     T_OK(ipcx_ring_close(p));
     T_OK(ipcx_ring_close(c));
     T_ERR(IPCX_ERR_INVALID, ipcx_options_set_capacity(o, 0));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(bad_input) {
@@ -886,55 +886,55 @@ T_CASE(bad_input) {
     /* Names. */
     const char *bad_names[] = {"", "/", "noslash", "/a/b", "/..", NULL};
     for (int i = 0; bad_names[i]; i++) {
-        T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(bad_names[i], IPCX_RING_PRODUCER | IPCX_RING_CREATE, NULL, &r));
+        T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(bad_names[i], IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
         T_ASSERT(r == NULL);
-        T_ERR(IPCX_ERR_INVALID, ipcx_ring_unlink(bad_names[i]));
+        T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(bad_names[i]));
     }
     char longname[400];
     longname[0] = '/';
     memset(longname + 1, 'x', 300);
     longname[301] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(longname, IPCX_RING_PRODUCER | IPCX_RING_CREATE, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(NULL, IPCX_RING_PRODUCER, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_unlink(NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(longname, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(NULL, IPCX_OPEN_WRITE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, NULL));
     /* Flags. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_CREATE, NULL, &r));
     T_LAST_ERROR_HAS("exactly one of");
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_CONSUMER | IPCX_RING_CREATE, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER | 0x100, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_EXCL, NULL, &r));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | 0x100, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &r));
     T_ASSERT(!shm_exists(n));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(NULL, 0x4, &p, &c));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(NULL, 0, NULL, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0x4, NULL, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, NULL, NULL, &c));
     T_ASSERT(c == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(NULL, 0, &p, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, NULL, &p, NULL));
     /* Options a ring does not use, and a mode for an anonymous ring. */
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_sigpipe_guard(o, false));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_PRODUCER | IPCX_RING_CREATE, o, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, o, &r));
     T_LAST_ERROR_HAS("sigpipe_guard");
     T_ASSERT(!shm_exists(n));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0600));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_create_anonymous(o, 0, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, o, &p, &c));
     T_LAST_ERROR_HAS("mode");
-    T_OK(ipcx_options_destroy(o));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_create_anonymous(o, 0, &p, &c)); /* destroyed */
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_pair(0, o, &p, &c)); /* destroyed */
     /* Existing rings: EXCL, mismatched options, second SPSC consumer. */
-    ipcx_ring *w = create_named(n, IPCX_RING_PRODUCER, NULL);
-    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_RING_CONSUMER | IPCX_RING_CREATE | IPCX_RING_EXCL, NULL, &r));
+    ipcx_ring *w = create_named(n, IPCX_OPEN_WRITE, NULL);
+    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
     o = ring_opts(1 << 12, 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_CONSUMER, o, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_READ, o, &r));
     T_LAST_ERROR_HAS("capacity");
-    T_OK(ipcx_options_destroy(o));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_RING_CONSUMER | IPCX_RING_MPMC, NULL, &r));
-    T_OK(ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_RING_MPMC, NULL, &r));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
     ipcx_ring *r2;
-    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_open(n, IPCX_RING_CONSUMER, NULL, &r2));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r2));
     /* Wrong roles, NULL buffers, NULL out-parameters. */
     char buf[16];
     size_t len = sizeof buf;
@@ -990,7 +990,7 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_fd(r, &fd));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_info(r, NULL, NULL, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_close(r)); /* double close */
-    T_OK(ipcx_ring_unlink(n));
+    T_OK(ipcx_ring_remove(n));
 }
 
 T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong_blocking),

@@ -48,22 +48,22 @@ static void create_objs(struct objs *o, uint32_t mode, const char *tag) {
     T_OK(ipcx_options_create(&opt));
     if (mode) T_OK(ipcx_options_set_mode(opt, mode));
     t_path(o->fifo, sizeof o->fifo, tag);
-    T_OK(ipcx_fifo_create(o->fifo, mode ? opt : NULL));
+    T_OK(ipcx_fifo_make(o->fifo, mode ? opt : NULL));
     t_path(o->sock, sizeof o->sock, tag);
     T_OK(ipcx_sock_listen_unix(o->sock, IPCX_SOCK_STREAM, mode ? opt : NULL, &o->l));
     t_posix_name(o->shm, sizeof o->shm, tag);
     t_track_shm(o->shm);
-    T_OK(ipcx_shm_open(o->shm, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, mode ? opt : NULL, &o->shm_h));
+    T_OK(ipcx_shm_open(o->shm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, mode ? opt : NULL, &o->shm_h));
     T_OK(ipcx_shm_set_size(o->shm_h, 4096));
     t_posix_name(o->sem, sizeof o->sem, tag);
     t_track_sem(o->sem);
-    T_OK(ipcx_sem_open(o->sem, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, mode ? opt : NULL, &o->sem_h));
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, mode ? opt : NULL, &o->msq_h));
+    T_OK(ipcx_sem_open(o->sem, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, mode ? opt : NULL, &o->sem_h));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, mode ? opt : NULL, &o->msq_h));
     int32_t id;
     T_OK(ipcx_msgq_id(o->msq_h, &id));
     o->msq = id;
     t_track_sysv_msq(id);
-    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, mode ? opt : NULL, &o->seg_h));
+    T_OK(ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, mode ? opt : NULL, &o->seg_h));
     T_OK(ipcx_shm_segment_id(o->seg_h, &o->seg));
     t_track_sysv_shm(o->seg);
     o->semset_key = 0x5ec00000 | ((getpid() & 0xfff) << 8) | (mode ? 1 : 0);
@@ -78,26 +78,26 @@ static void create_objs(struct objs *o, uint32_t mode, const char *tag) {
     T_OK(ipcx_options_set_capacity(ro, IPCX_RING_MIN_CAPACITY));
     t_posix_name(o->ring, sizeof o->ring, tag);
     t_track_shm(o->ring);
-    T_OK(ipcx_ring_open(o->ring, IPCX_RING_PRODUCER | IPCX_RING_CREATE | IPCX_RING_EXCL, ro, &o->ring_h));
-    T_OK(ipcx_options_destroy(ro));
+    T_OK(ipcx_ring_open(o->ring, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, ro, &o->ring_h));
+    T_OK(ipcx_options_close(ro));
     T_OK(ipcx_options_create(&ro));
     if (mode) T_OK(ipcx_options_set_mode(ro, mode));
     T_OK(ipcx_options_set_max_messages(ro, 2));
     T_OK(ipcx_options_set_max_message(ro, 32));
     t_posix_name(o->mq, sizeof o->mq, tag);
     t_track_mq(o->mq);
-    T_OK(ipcx_mq_open(o->mq, IPCX_MQ_READ | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, ro, &o->mq_h));
-    T_OK(ipcx_options_destroy(ro));
-    T_OK(ipcx_options_destroy(opt));
+    T_OK(ipcx_mq_open(o->mq, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, ro, &o->mq_h));
+    T_OK(ipcx_options_close(ro));
+    T_OK(ipcx_options_close(opt));
 }
 
 static void destroy_objs(struct objs *o) {
     T_OK(ipcx_sock_listener_close(o->l));
-    T_OK(ipcx_fifo_unlink(o->fifo));
+    T_OK(ipcx_fifo_remove(o->fifo));
     T_OK(ipcx_shm_close(o->shm_h));
-    T_OK(ipcx_shm_unlink(o->shm));
+    T_OK(ipcx_shm_remove(o->shm));
     T_OK(ipcx_sem_close(o->sem_h));
-    T_OK(ipcx_sem_unlink(o->sem));
+    T_OK(ipcx_sem_remove(o->sem));
     T_OK(ipcx_msgq_remove(o->msq_h));
     T_OK(ipcx_msgq_close(o->msq_h));
     T_OK(ipcx_shm_segment_remove(o->seg_h));
@@ -105,9 +105,9 @@ static void destroy_objs(struct objs *o) {
     T_OK(ipcx_semset_remove(o->set_h));
     T_OK(ipcx_semset_close(o->set_h));
     T_OK(ipcx_ring_close(o->ring_h));
-    T_OK(ipcx_ring_unlink(o->ring));
+    T_OK(ipcx_ring_remove(o->ring));
     T_OK(ipcx_mq_close(o->mq_h));
-    T_OK(ipcx_mq_unlink(o->mq));
+    T_OK(ipcx_mq_remove(o->mq));
 }
 
 /* In a process running as nobody: try every object; `open` says whether access is
@@ -121,7 +121,7 @@ static void probe(const struct objs *o, int open) {
                   t_status_name(want), ipcx_last_error());                                  \
     } while (0)
     ipcx_pipe *p = NULL;
-    EXPECT("fifo", ipcx_fifo_open(o->fifo, IPCX_FIFO_READ, NULL, 0, &p));
+    EXPECT("fifo", ipcx_fifo_open(o->fifo, IPCX_OPEN_READ, NULL, 0, &p));
     if (p) T_OK(ipcx_pipe_close(p));
     ipcx_sock *c = NULL;
     EXPECT("socket", ipcx_sock_connect_unix(o->sock, IPCX_SOCK_STREAM, NULL, 2000, &c));
@@ -133,10 +133,10 @@ static void probe(const struct objs *o, int open) {
     EXPECT("named semaphore", ipcx_sem_open(o->sem, 0, 0, NULL, &sm));
     if (sm) T_OK(ipcx_sem_close(sm));
     ipcx_mq *m = NULL;
-    EXPECT("posix mq", ipcx_mq_open(o->mq, IPCX_MQ_WRITE, NULL, &m));
+    EXPECT("posix mq", ipcx_mq_open(o->mq, IPCX_OPEN_WRITE, NULL, &m));
     if (m) T_OK(ipcx_mq_close(m));
     ipcx_ring *r = NULL;
-    EXPECT("ring", ipcx_ring_open(o->ring, IPCX_RING_CONSUMER, NULL, &r));
+    EXPECT("ring", ipcx_ring_open(o->ring, IPCX_OPEN_READ, NULL, &r));
     if (r) T_OK(ipcx_ring_close(r));
     /* System V: opening by id checks nothing; each operation checks the mode. */
     ipcx_msgq *q;
@@ -147,7 +147,7 @@ static void probe(const struct objs *o, int open) {
     int sg = ipcx_shm_segment_open_id(o->seg, &g);
     if (sg == IPCX_OK) {
         ipcx_region *reg = NULL;
-        EXPECT("sysv shm", ipcx_shm_segment_attach(g, 0, &reg));
+        EXPECT("sysv shm", ipcx_shm_segment_map(g, 0, &reg));
         if (reg) T_OK(ipcx_region_close(reg));
         T_OK(ipcx_shm_segment_close(g));
     } else {
@@ -240,7 +240,7 @@ static void create_and_expect_untrusted(const char *warning) {
         t_posix_name(n, sizeof n, "untrusted");
         t_track_shm(n);
         ipcx_shm *s;
-        T_OK(ipcx_shm_open(n, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s));
+        T_OK(ipcx_shm_open(n, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
         T_OK(ipcx_shm_close(s));
         ipcx_object_list *l;
         T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
@@ -259,9 +259,9 @@ static void create_and_expect_untrusted(const char *warning) {
             }
         }
         T_ASSERT(seen);
-        T_OK(ipcx_object_list_free(l));
+        T_OK(ipcx_object_list_close(l));
         T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, n, 0));
-        T_OK(ipcx_shm_unlink(n));
+        T_OK(ipcx_shm_remove(n));
         _exit(0);
     }
     t_wait_ok(p, 20000);
@@ -308,7 +308,7 @@ T_CASE(forged_records_are_ignored) {
     if (p == 0) {
         become(T_UID);
         ipcx_shm *s;
-        T_OK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s));
+        T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
         T_OK(ipcx_shm_close(s));
         _exit(0);
     }
@@ -357,7 +357,7 @@ T_CASE(forged_records_are_ignored) {
         T_OK(ipcx_object_list_get(l, 0, &o));
         T_EQ_INT(strcmp(o.name, name), 0);
         T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE);
-        T_OK(ipcx_object_list_free(l));
+        T_OK(ipcx_object_list_close(l));
         /* A hard link makes even the genuine record untrusted (two names, one file). */
         char hl[300];
         snprintf(hl, sizeof hl, "%s/shm.hardlink", rdir);
@@ -367,12 +367,12 @@ T_CASE(forged_records_are_ignored) {
         T_ASSERTF(strstr(w, "it has 2 links"), "%s", w);
         T_OK(ipcx_object_list_count(l, &cnt));
         T_EQ_INT(cnt, 0);
-        T_OK(ipcx_object_list_free(l));
+        T_OK(ipcx_object_list_close(l));
         /* Clean removes nothing it cannot trust. */
         T_OK(ipcx_inspect_clean(NULL, 0, 0, &l));
         T_OK(ipcx_object_list_count(l, &cnt));
         T_EQ_INT(cnt, 0);
-        T_OK(ipcx_object_list_free(l));
+        T_OK(ipcx_object_list_close(l));
         T_ASSERT(unlink(hl) == 0);
         T_OK(ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, name, 0));
         _exit(0);
@@ -446,7 +446,7 @@ T_CASE(hostile_peers) {
 
     /* Pipe: a frame announcing 4 GiB - 1 bytes. */
     ipcx_pipe *r, *w;
-    T_OK(ipcx_pipe_create(NULL, &r, &w));
+    T_OK(ipcx_pipe_pair(0, NULL, &r, &w));
     T_OK(ipcx_pipe_write(w, huge, 4, 1000, &wr));
     len = sizeof buf;
     T_ERR(IPCX_ERR_PROTOCOL, ipcx_pipe_recv(r, buf, &len, 1000));
@@ -457,15 +457,15 @@ T_CASE(hostile_peers) {
     /* FIFO: the same from a raw writer. */
     char fifo[256];
     t_path(fifo, sizeof fifo, "hostile");
-    T_OK(ipcx_fifo_create(fifo, NULL));
-    T_OK(ipcx_fifo_open(fifo, IPCX_FIFO_READ, NULL, 0, &r));
+    T_OK(ipcx_fifo_make(fifo, NULL));
+    T_OK(ipcx_fifo_open(fifo, IPCX_OPEN_READ, NULL, 0, &r));
     int raw = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     T_ASSERT(raw >= 0 && write(raw, huge, 4) == 4);
     len = sizeof buf;
     T_ERR(IPCX_ERR_PROTOCOL, ipcx_pipe_recv(r, buf, &len, 1000));
     close(raw);
     T_OK(ipcx_pipe_close(r));
-    T_OK(ipcx_fifo_unlink(fifo));
+    T_OK(ipcx_fifo_remove(fifo));
 
     /* Stream socket: the same. */
     ipcx_sock *a, *b;
@@ -486,9 +486,9 @@ T_CASE(hostile_peers) {
         T_OK(ipcx_options_create(&o));
         T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
         ipcx_ring *c, *pr;
-        T_OK(ipcx_ring_open(n, IPCX_RING_CONSUMER | IPCX_RING_CREATE | IPCX_RING_EXCL, o, &c));
-        T_OK(ipcx_options_destroy(o));
-        T_OK(ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &pr));
+        T_OK(ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &c));
+        T_OK(ipcx_options_close(o));
+        T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &pr));
         T_OK(ipcx_ring_send(pr, "ok", 2, 1000));
         len = sizeof buf;
         T_OK(ipcx_ring_recv(c, buf, &len, 1000));
@@ -504,7 +504,7 @@ T_CASE(hostile_peers) {
             T_OK(ipcx_ring_close(pr));
             __atomic_store_n((uint64_t *)(void *)(m + RING_PROD_POS), head + (4ull << 30),
                              __ATOMIC_RELEASE);
-            T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_open(n, IPCX_RING_PRODUCER, NULL, &pr));
+            T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &pr));
             T_ASSERT(pr == NULL);
         } else {
             uint64_t word = (RING_KIND_MSG << 32) | 0xffffffffull;
@@ -518,13 +518,13 @@ T_CASE(hostile_peers) {
         munmap(m, maplen);
         T_OK(ipcx_ring_close(pr));
         T_OK(ipcx_ring_close(c));
-        T_OK(ipcx_ring_unlink(n));
+        T_OK(ipcx_ring_remove(n));
     }
 
     /* System V queues: message types must be positive; the kernel refuses a raw peer's
      * zero or negative type too, so no receiver ever sees one. */
     ipcx_msgq *q;
-    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q));
     int32_t id;
     T_OK(ipcx_msgq_id(q, &id));
     t_track_sysv_msq(id);

@@ -102,15 +102,15 @@ T_CASE(named_create_open_exclusive_unlink) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_open(name, 0, 0, NULL, &b));
     T_LAST_ERROR_HAS("no semaphore has this name");
     T_ASSERT(b == NULL);
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 2, NULL, &a));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 2, NULL, &a));
     t_track_sem(name);
     T_EQ_INT(sem_file_mode(name), 0600); /* default mode */
-    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, NULL, &b));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &b));
     T_ASSERT(b == NULL);
     /* Open the existing one; CREATE without EXCL opens it too and keeps its value. */
     T_OK(ipcx_sem_open(name, 0, 0, NULL, &b));
     ipcx_sem *c;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE, 9, NULL, &c));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 9, NULL, &c));
     T_OK(ipcx_sem_wait(b, IPCX_NOWAIT));
     int32_t v = -1;
     T_OK(ipcx_sem_value(c, &v));
@@ -118,23 +118,23 @@ T_CASE(named_create_open_exclusive_unlink) {
     T_OK(ipcx_sem_wait(a, IPCX_NOWAIT));
     T_OK(ipcx_sem_close(c));
     /* Unlink removes the name; open handles keep working. */
-    T_OK(ipcx_sem_unlink(name));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_remove(name));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_open(name, 0, 0, NULL, &c));
     T_OK(ipcx_sem_post(a));
     T_OK(ipcx_sem_value(b, &v));
     T_EQ_INT(v, 1);
     /* A named semaphore is not destroyed: closed and unlinked. */
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_destroy(a));
-    T_LAST_ERROR_HAS("ipcx_sem_unlink");
+    T_LAST_ERROR_HAS("ipcx_sem_remove");
     T_OK(ipcx_sem_close(a));
     T_OK(ipcx_sem_close(b));
     /* CREATE recreates: a new semaphore with the new value. */
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE, 5, NULL, &a));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 5, NULL, &a));
     T_OK(ipcx_sem_value(a, &v));
     T_EQ_INT(v, 5);
     T_OK(ipcx_sem_close(a));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
 }
 
 T_CASE(named_mode_is_applied_exactly) {
@@ -145,34 +145,34 @@ T_CASE(named_mode_is_applied_exactly) {
     T_OK(ipcx_options_set_mode(o, 0664));
     mode_t old = umask(077);
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, o, &s));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, o, &s));
     t_track_sem(name);
     umask(old);
     T_EQ_INT(sem_file_mode(name), 0664);
     T_OK(ipcx_sem_close(s));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
     /* Opening an existing semaphore leaves its mode alone. */
     T_OK(ipcx_options_set_mode(o, 0600));
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, NULL, &s));
     T_OK(ipcx_options_set_mode(o, 0666));
     ipcx_sem *t;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE, 0, o, &t));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, o, &t));
     T_EQ_INT(sem_file_mode(name), 0600);
     T_OK(ipcx_sem_close(t));
     T_OK(ipcx_sem_close(s));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
     /* Options semaphores do not use are refused. */
     T_OK(ipcx_options_set_max_message(o, 100));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_SEM_CREATE, 0, o, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, o, &s));
     T_LAST_ERROR_HAS("max_message");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(named_semantics_across_fork) {
     char name[128];
     t_posix_name(name, sizeof name, "fork");
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
     t_track_sem(name);
     exercise_shared(s);
     /* A child opens it by name on its own. */
@@ -188,39 +188,39 @@ T_CASE(named_semantics_across_fork) {
     T_OK(ipcx_sem_wait(s, 10000));
     t_wait_ok(p, 10000);
     T_OK(ipcx_sem_close(s));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
 }
 
 T_CASE(named_names) {
     ipcx_sem *s = (ipcx_sem *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(NULL, IPCX_SEM_CREATE, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(NULL, IPCX_OPEN_CREATE, 0, NULL, &s));
     T_ASSERT(s == NULL);
     const char *bad[] = {"", "/", "noslash", "/a/b", "/.", "/..", "/ipcx-t-\xff"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(bad[i], IPCX_SEM_CREATE, 0, NULL, &s));
-        T_ERR(IPCX_ERR_INVALID, ipcx_sem_unlink(bad[i]));
+        T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(bad[i], IPCX_OPEN_CREATE, 0, NULL, &s));
+        T_ERR(IPCX_ERR_INVALID, ipcx_sem_remove(bad[i]));
     }
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_unlink(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_remove(NULL));
     /* The longest name glibc can store ("/" + 251 bytes), and one byte more. */
     char name[IPCX_SEM_NAME_MAX + 2];
     int n = snprintf(name, sizeof name, "/ipcx-t-%d-", (int)getpid());
     memset(name + n, 'x', IPCX_SEM_NAME_MAX - (size_t)n);
     name[IPCX_SEM_NAME_MAX] = 0;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
     t_track_sem(name);
     T_OK(ipcx_sem_close(s));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
     name[IPCX_SEM_NAME_MAX] = 'x';
     name[IPCX_SEM_NAME_MAX + 1] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_SEM_CREATE, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, NULL, &s));
     T_LAST_ERROR_HAS("252");
     /* Flags. */
     char ok[128];
     t_posix_name(ok, sizeof ok, "flags");
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_SEM_EXCLUSIVE, 0, NULL, &s));
-    T_LAST_ERROR_HAS("IPCX_SEM_EXCLUSIVE needs IPCX_SEM_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
+    T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE");
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, 0x10, 0, NULL, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_SEM_CREATE, 0, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_OPEN_CREATE, 0, NULL, NULL));
     char path[300];
     snprintf(path, sizeof path, "/dev/shm/sem.%s", ok + 1);
     T_ASSERT(access(path, F_OK) != 0); /* nothing was created by the failed calls */
@@ -233,26 +233,26 @@ T_CASE(values_and_sem_value_max) {
     t_posix_name(name, sizeof name, "max");
     ipcx_sem *s = (ipcx_sem *)1;
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     /* Negative initial values are invalid, above SEM_VALUE_MAX is a limit: every kind. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_SEM_CREATE, -1, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, -1, NULL, &s));
     T_LAST_ERROR_HAS("negative");
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, IPCX_SEM_CREATE, (int64_t)IPCX_SEM_VALUE_MAX + 1, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, IPCX_OPEN_CREATE, (int64_t)IPCX_SEM_VALUE_MAX + 1, NULL, &s));
     T_LAST_ERROR_HAS("SEM_VALUE_MAX (2147483647)");
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, 0, -1, &s));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_init_in(r, 0, (int64_t)IPCX_SEM_VALUE_MAX + 1, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_create_private(-5, &s));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_create_private(INT64_MAX, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 0, -1, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_init(r, 0, (int64_t)IPCX_SEM_VALUE_MAX + 1, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_create(-5, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_create(INT64_MAX, &s));
     T_ASSERT(s == NULL);
     /* A failed init leaves the slot free. */
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_attach(r, 0, &s));
     /* Posting past SEM_VALUE_MAX: the value stays, the error names the limit. */
     ipcx_sem *k[3];
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, IPCX_SEM_VALUE_MAX, NULL, &k[0]));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, IPCX_SEM_VALUE_MAX, NULL, &k[0]));
     t_track_sem(name);
-    T_OK(ipcx_sem_init_in(r, 0, IPCX_SEM_VALUE_MAX, &k[1]));
-    T_OK(ipcx_sem_create_private(IPCX_SEM_VALUE_MAX, &k[2]));
+    T_OK(ipcx_sem_init(r, 0, IPCX_SEM_VALUE_MAX, &k[1]));
+    T_OK(ipcx_sem_create(IPCX_SEM_VALUE_MAX, &k[2]));
     for (int i = 0; i < 3; i++) {
         int32_t v = 0;
         T_ERR(IPCX_ERR_LIMIT, ipcx_sem_post(k[i]));
@@ -264,7 +264,7 @@ T_CASE(values_and_sem_value_max) {
         T_OK(ipcx_sem_post(k[i]));
     }
     T_OK(ipcx_sem_close(k[0]));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
     T_OK(ipcx_sem_destroy(k[1]));
     T_OK(ipcx_sem_close(k[2]));
     T_OK(ipcx_region_close(r));
@@ -274,9 +274,9 @@ T_CASE(values_and_sem_value_max) {
 
 T_CASE(unnamed_in_region_across_fork) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     ipcx_sem *s;
-    T_OK(ipcx_sem_init_in(r, 2 * IPCX_SEM_ALIGN, 0, &s));
+    T_OK(ipcx_sem_init(r, 2 * IPCX_SEM_ALIGN, 0, &s));
     exercise_shared(s);
     /* The slot starts with a native sem_t: raw calls at the same address see it. */
     sem_t *raw = (sem_t *)((char *)base_of(r) + 2 * IPCX_SEM_ALIGN);
@@ -286,7 +286,7 @@ T_CASE(unnamed_in_region_across_fork) {
     T_ASSERT(sem_trywait(raw) == 0);
     /* Ping-pong between parent and child with two semaphores. */
     ipcx_sem *pong;
-    T_OK(ipcx_sem_init_in(r, 3 * IPCX_SEM_ALIGN, 0, &pong));
+    T_OK(ipcx_sem_init(r, 3 * IPCX_SEM_ALIGN, 0, &pong));
     volatile int *data = (volatile int *)base_of(r);
     pid_t p = t_fork();
     if (p == 0) {
@@ -312,13 +312,13 @@ T_CASE(unnamed_in_region_across_fork) {
 
 T_CASE(unnamed_attach_destroy_and_region_lifetime) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(8192, &r));
+    T_OK(ipcx_region_create(8192, &r));
     ipcx_sem *a, *b, *c = (ipcx_sem *)1;
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_attach(r, 4096, &c));
     T_LAST_ERROR_HAS("no semaphore is initialised there");
     T_ASSERT(c == NULL);
-    T_OK(ipcx_sem_init_in(r, 4096, 1, &a));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_init_in(r, 4096, 0, &c));
+    T_OK(ipcx_sem_init(r, 4096, 1, &a));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_init(r, 4096, 0, &c));
     T_LAST_ERROR_HAS("already initialised");
     T_ASSERT(c == NULL);
     T_OK(ipcx_sem_attach(r, 4096, &b));
@@ -348,10 +348,10 @@ T_CASE(unnamed_attach_destroy_and_region_lifetime) {
     T_OK(ipcx_sem_close(b));
     if (t_under_valgrind()) T_OK(ipcx_region_close(r)); /* closed late under valgrind */
     /* A destroyed slot can be initialised again. */
-    T_OK(ipcx_region_create_anonymous(4096, &r));
-    T_OK(ipcx_sem_init_in(r, 0, 0, &a));
+    T_OK(ipcx_region_create(4096, &r));
+    T_OK(ipcx_sem_init(r, 0, 0, &a));
     T_OK(ipcx_sem_destroy(a));
-    T_OK(ipcx_sem_init_in(r, 0, 3, &a));
+    T_OK(ipcx_sem_init(r, 0, 3, &a));
     T_OK(ipcx_sem_close(a)); /* close detaches: the semaphore stays */
     T_OK(ipcx_sem_attach(r, 0, &a));
     T_OK(ipcx_sem_value(a, &v));
@@ -362,27 +362,27 @@ T_CASE(unnamed_attach_destroy_and_region_lifetime) {
 
 T_CASE(unnamed_placement_rules) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     ipcx_sem *s = (ipcx_sem *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, 8, 0, &s)); /* misaligned */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 8, 0, &s)); /* misaligned */
     T_LAST_ERROR_HAS("not aligned to 64 bytes");
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, 4096 - 32, 0, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, 4096, 0, &s)); /* out of the region */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 4096 - 32, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 4096, 0, &s)); /* out of the region */
     T_LAST_ERROR_HAS("outside the 4096-byte region");
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, (size_t)-64, 0, &s)); /* would overflow */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, (size_t)-64, 0, &s)); /* would overflow */
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_attach(r, 4, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_attach(r, 4096, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(NULL, 0, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(NULL, 0, 0, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_attach(NULL, 0, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_in(r, 0, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 0, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_attach(r, 0, NULL));
     /* Another kind of object in the slot. */
     ipcx_mutex *m;
-    T_OK(ipcx_mutex_init_in(r, 0, NULL, &m));
+    T_OK(ipcx_mutex_init(r, 0, NULL, &m));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_attach(r, 0, &s));
     T_LAST_ERROR_HAS("a mutex is initialised there, not a semaphore");
-    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_init_in(r, 0, 0, &s));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_init(r, 0, 0, &s));
     T_OK(ipcx_mutex_destroy(m));
     /* By address: alignment, shared memory only, mapped memory only. */
     char *base = base_of(r);
@@ -442,8 +442,8 @@ static void *poster(void *arg) {
 
 T_CASE(private_semaphore_between_threads) {
     ipcx_sem *s[2];
-    T_OK(ipcx_sem_create_private(0, &s[0]));
-    T_OK(ipcx_sem_create_private(0, &s[1]));
+    T_OK(ipcx_sem_create(0, &s[0]));
+    T_OK(ipcx_sem_create(0, &s[1]));
     pthread_t th;
     T_ASSERT(pthread_create(&th, NULL, poster, s) == 0);
     for (int i = 0; i < 10000; i++) {
@@ -475,7 +475,7 @@ T_CASE(private_semaphore_between_threads) {
 T_CASE(waits_resume_after_signals_unless_interruptible) {
     install_usr1();
     ipcx_sem *s;
-    T_OK(ipcx_sem_create_private(0, &s));
+    T_OK(ipcx_sem_create(0, &s));
     ipcx_semset *set;
     T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, NULL, NULL, &set));
     int32_t id;
@@ -539,10 +539,10 @@ T_CASE(waits_resume_after_signals_unless_interruptible) {
 
 T_CASE(counter_4x100k_unnamed_sem) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     volatile long *counter = (volatile long *)((char *)base_of(r) + 512);
     ipcx_sem *s;
-    T_OK(ipcx_sem_init_in(r, 0, 1, &s));
+    T_OK(ipcx_sem_init(r, 0, 1, &s));
     COUNTER_CHILDREN(counter, ipcx_sem_wait(s, 20000), ipcx_sem_post(s));
     T_EQ_INT(*counter, (long)WORKERS * ROUNDS);
     int32_t v = 0;
@@ -558,7 +558,7 @@ T_CASE(counter_4x100k_named_sem_two_unrelated) {
     char *mem = map_new_file(path, sizeof path, 4096);
     volatile long *counter = (volatile long *)(mem + 256);
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 1, NULL, &s));
+    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &s));
     t_track_sem(name);
     /* Two separately started programs open the name; two forked children use the handle. */
     snprintf(off, sizeof off, "%d", 256);
@@ -583,22 +583,22 @@ T_CASE(counter_4x100k_named_sem_two_unrelated) {
     }
     T_EQ_INT(*counter, (long)WORKERS * ROUNDS);
     T_OK(ipcx_sem_close(s));
-    T_OK(ipcx_sem_unlink(name));
+    T_OK(ipcx_sem_remove(name));
     munmap(mem, 4096);
     T_ASSERT(unlink(path) == 0);
 }
 
 T_CASE(counter_4x100k_sysv_sem) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     volatile long *counter = (volatile long *)base_of(r);
     ipcx_semset *s;
     int32_t one = 1, id = -1;
     T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &one, NULL, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
-    COUNTER_CHILDREN(counter, ipcx_semset_p(s, 0, IPCX_SEMOP_UNDO, 20000),
-                     ipcx_semset_v(s, 0, IPCX_SEMOP_UNDO));
+    COUNTER_CHILDREN(counter, ipcx_semset_p(s, 0, IPCX_SEMSET_UNDO, 20000),
+                     ipcx_semset_v(s, 0, IPCX_SEMSET_UNDO));
     T_EQ_INT(*counter, (long)WORKERS * ROUNDS);
     int32_t v = 0;
     T_OK(ipcx_semset_get(s, 0, &v));
@@ -697,7 +697,7 @@ T_CASE(semset_create_open_values) {
     T_OK(ipcx_options_set_capacity(opt, 10));
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_create(key, 1, NULL, opt, &s));
     T_LAST_ERROR_HAS("capacity");
-    T_OK(ipcx_options_destroy(opt));
+    T_OK(ipcx_options_close(opt));
     T_ASSERT(unlink(path) == 0);
 }
 
@@ -797,7 +797,7 @@ T_CASE(semset_undo_after_sigkill) {
     /* A holds sem 0 with SEM_UNDO and is killed; B, blocked on it, gets it. */
     pid_t a = t_fork();
     if (a == 0) {
-        T_OK(ipcx_semset_p(s, 0, IPCX_SEMOP_UNDO, 10000));
+        T_OK(ipcx_semset_p(s, 0, IPCX_SEMSET_UNDO, 10000));
         T_OK(ipcx_semset_v(s, 1, 0)); /* "I hold it" */
         sleep(30);
         _exit(2);
@@ -808,7 +808,7 @@ T_CASE(semset_undo_after_sigkill) {
     T_EQ_INT(v, 0);
     pid_t b = t_fork();
     if (b == 0) {
-        T_OK(ipcx_semset_p(s, 0, IPCX_SEMOP_UNDO, 10000));
+        T_OK(ipcx_semset_p(s, 0, IPCX_SEMSET_UNDO, 10000));
         _exit(0); /* exits holding it: SEM_UNDO releases it again */
     }
     uint32_t ncnt = 0;
@@ -852,7 +852,7 @@ T_CASE(semset_removal_wakes_waiters) {
         kids[k] = t_fork();
         if (kids[k] == 0) {
             if (k == 0) T_ERR(IPCX_ERR_REMOVED, ipcx_semset_p(s, 0, 0, 20000));
-            else T_ERR(IPCX_ERR_REMOVED, ipcx_semset_p(s, 1, IPCX_SEMOP_UNDO, IPCX_FOREVER));
+            else T_ERR(IPCX_ERR_REMOVED, ipcx_semset_p(s, 1, IPCX_SEMSET_UNDO, IPCX_FOREVER));
             T_LAST_ERROR_HAS("removed");
             _exit(0);
         }
@@ -989,7 +989,7 @@ T_CASE(semset_limits_and_bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_remove(NULL));
     T_OK(ipcx_semset_close(NULL));
     ipcx_sem *sem;
-    T_OK(ipcx_sem_create_private(0, &sem));
+    T_OK(ipcx_sem_create(0, &sem));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_semset_v((ipcx_semset *)sem, 0, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_semset_close((ipcx_semset *)sem));
     T_OK(ipcx_sem_close(sem));
@@ -998,7 +998,7 @@ T_CASE(semset_limits_and_bad_input) {
 T_CASE(sem_closed_null_and_foreign_handles) {
     ipcx_sem *s;
     int32_t v = 7;
-    T_OK(ipcx_sem_create_private(1, &s));
+    T_OK(ipcx_sem_create(1, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_wait(s, -2));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_value(s, NULL));
     T_OK(ipcx_sem_close(s));
@@ -1013,14 +1013,14 @@ T_CASE(sem_closed_null_and_foreign_handles) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_value(NULL, &v));
     T_OK(ipcx_sem_close(NULL));
     T_OK(ipcx_sem_destroy(NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_create_private(0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_create(0, NULL));
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_post((ipcx_sem *)r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_close((ipcx_sem *)r));
     T_OK(ipcx_region_close(r));
     ipcx_sem *x = (ipcx_sem *)1;
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_init_in(r, 0, 0, &x)); /* closed region */
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_init(r, 0, 0, &x)); /* closed region */
     T_ASSERT(x == NULL);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_attach(r, 0, &x));
 }

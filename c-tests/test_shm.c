@@ -37,7 +37,7 @@ static void expect_region(ipcx_region *r, int kind, bool writable, size_t size) 
     T_OK(ipcx_region_kind(r, &k, &w));
     T_EQ_INT(k, kind);
     T_EQ_INT(w, writable);
-    T_OK(ipcx_region_info(r, NULL, &sz));
+    T_OK(ipcx_region_base(r, NULL, &sz));
     T_EQ_INT(sz, size);
 }
 
@@ -55,7 +55,7 @@ static void check_record(ipcx_region *r, size_t off, size_t n, unsigned seed) {
     unsigned char *got = malloc(n), *want = malloc(n);
     T_ASSERT(got != NULL && want != NULL);
     void *base;
-    T_OK(ipcx_region_info(r, &base, NULL));
+    T_OK(ipcx_region_base(r, &base, NULL));
     shm_pattern(want, n, seed);
     T_OK(ipcx_region_read(r, off, got, n));
     T_ASSERTF(memcmp(got, want, n) == 0, "record at %zu (seed %u) differs (bounded copy)", off, seed);
@@ -80,8 +80,8 @@ static void wait_for(ipcx_pipe *p, const char *note) {
  * child checks the answer. */
 static void handoff_across_fork(ipcx_region *r) {
     ipcx_pipe *a_rd, *a_wr, *b_rd, *b_wr;
-    T_OK(ipcx_pipe_create(NULL, &a_rd, &a_wr)); /* child -> parent */
-    T_OK(ipcx_pipe_create(NULL, &b_rd, &b_wr)); /* parent -> child */
+    T_OK(ipcx_pipe_pair(0, NULL, &a_rd, &a_wr)); /* child -> parent */
+    T_OK(ipcx_pipe_pair(0, NULL, &b_rd, &b_wr)); /* parent -> child */
     pid_t p = t_fork();
     if (p == 0) {
         T_OK(ipcx_pipe_close(a_rd));
@@ -112,13 +112,13 @@ static void handoff_with_peer(ipcx_region *r, const char *kind, const char *name
     char to[256], from[256];
     t_path(to, sizeof to, "to");
     t_path(from, sizeof from, "from");
-    T_OK(ipcx_fifo_create(to, NULL));
-    T_OK(ipcx_fifo_create(from, NULL));
+    T_OK(ipcx_fifo_make(to, NULL));
+    T_OK(ipcx_fifo_make(from, NULL));
     char *argv[] = {"shm_peer", (char *)kind, (char *)name, to, from, NULL};
     pid_t p = spawn_peer(argv);
     ipcx_pipe *w, *rd;
-    T_OK(ipcx_fifo_open(to, IPCX_FIFO_WRITE, NULL, 10000, &w));
-    T_OK(ipcx_fifo_open(from, IPCX_FIFO_READ, NULL, 10000, &rd));
+    T_OK(ipcx_fifo_open(to, IPCX_OPEN_WRITE, NULL, 10000, &w));
+    T_OK(ipcx_fifo_open(from, IPCX_OPEN_READ, NULL, 10000, &rd));
     size_t off = 0;
     for (int i = 0; i < rounds; i++) {
         size_t n = (size_t)1 << (i % 13); /* 1 B .. 4 KiB */
@@ -140,8 +140,8 @@ static void handoff_with_peer(ipcx_region *r, const char *kind, const char *name
     T_OK(ipcx_pipe_close(w));
     T_OK(ipcx_pipe_close(rd));
     t_wait_ok(p, 20000);
-    T_OK(ipcx_fifo_unlink(to));
-    T_OK(ipcx_fifo_unlink(from));
+    T_OK(ipcx_fifo_remove(to));
+    T_OK(ipcx_fifo_remove(from));
 }
 
 static unsigned long long read_ull(const char *path) {
@@ -171,15 +171,15 @@ static void expect_sigbus_on_touch(volatile unsigned char *p) {
 
 T_CASE(anonymous_region_shared_across_fork) {
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(1 << 20, &r));
+    T_OK(ipcx_region_create(1 << 20, &r));
     expect_region(r, IPCX_REGION_ANONYMOUS, true, 1 << 20);
     void *base = NULL;
     size_t size = 0;
-    T_OK(ipcx_region_info(r, &base, &size));
+    T_OK(ipcx_region_base(r, &base, &size));
     T_ASSERT(base != NULL && size == 1 << 20);
     T_ASSERT(((unsigned char *)base)[12345] == 0); /* zero-filled */
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         /* The child writes through the raw pointer and with a bounded copy. */
@@ -205,16 +205,16 @@ T_CASE(anonymous_region_shared_across_fork) {
 
 T_CASE(region_bad_input) {
     ipcx_region *r = (ipcx_region *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_region_create_anonymous(0, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_create(0, &r));
     T_ASSERT(r == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_region_create_anonymous((size_t)-1, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_create((size_t)-1, &r));
     /* valgrind refuses a mapping beyond its address space with EINVAL, not ENOMEM. */
     if (!t_under_valgrind()) {
-        T_ERR(IPCX_ERR_LIMIT, ipcx_region_create_anonymous((size_t)1 << 62, &r));
+        T_ERR(IPCX_ERR_LIMIT, ipcx_region_create((size_t)1 << 62, &r));
         T_LAST_ERROR_HAS("not enough memory");
     }
-    T_ERR(IPCX_ERR_INVALID, ipcx_region_create_anonymous(4096, NULL));
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_create(4096, NULL));
+    T_OK(ipcx_region_create(4096, &r));
     char buf[16] = {0};
     /* Out-of-bounds copies, including offsets that would overflow. */
     T_ERR(IPCX_ERR_INVALID, ipcx_region_write(r, 4090, buf, 7));
@@ -225,15 +225,15 @@ T_CASE(region_bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, NULL, 3));
     T_ERR(IPCX_ERR_INVALID, ipcx_region_write(r, 0, buf, (size_t)-1));
     T_OK(ipcx_region_write(r, 4096, NULL, 0)); /* empty copy at the end is fine */
-    T_ERR(IPCX_ERR_INVALID, ipcx_region_info(NULL, NULL, NULL));
-    T_OK(ipcx_region_info(r, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_base(NULL, NULL, NULL));
+    T_OK(ipcx_region_base(r, NULL, NULL));
     /* sync: range and flags. */
     T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(r, 4000, 200, 0));
     T_LAST_ERROR_HAS("outside the 4096-byte region");
     T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(r, 0, 10, 0x80));
-    T_LAST_ERROR_HAS("IPCX_SYNC_ASYNC");
+    T_LAST_ERROR_HAS("IPCX_REGION_SYNC_ASYNC");
     T_OK(ipcx_region_sync(r, 10, 0, 0));
-    T_OK(ipcx_region_sync(r, 10, 100, IPCX_SYNC_ASYNC));
+    T_OK(ipcx_region_sync(r, 10, 100, IPCX_REGION_SYNC_ASYNC));
     T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(NULL, 0, 1, 0));
     /* kind: NULL outs are allowed, a NULL region is not. */
     T_OK(ipcx_region_kind(r, NULL, NULL));
@@ -245,7 +245,7 @@ T_CASE(region_bad_input) {
     T_OK(ipcx_region_close(r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_read(r, 0, buf, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_write(r, 0, buf, 1));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_info(r, NULL, NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_base(r, NULL, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_sync(r, 0, 1, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_kind(r, &kind, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
@@ -279,7 +279,7 @@ static int32_t key_file(char *path, size_t len, int proj) {
 
 T_CASE(sysv_private_segment_across_fork) {
     time_t t0 = time(NULL);
-    ipcx_shm_segment *s = new_segment(IPCX_KEY_PRIVATE, 10000, IPCX_SHM_CREATE, NULL);
+    ipcx_shm_segment *s = new_segment(IPCX_KEY_PRIVATE, 10000, IPCX_OPEN_CREATE, NULL);
     int id;
     T_OK(ipcx_shm_segment_id(s, &id));
     ipcx_shm_segment_info i;
@@ -297,7 +297,7 @@ T_CASE(sysv_private_segment_across_fork) {
     T_ASSERT(!i.removed);
 
     ipcx_region *r;
-    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    T_OK(ipcx_shm_segment_map(s, 0, &r));
     expect_region(r, IPCX_REGION_SYSV, true, 10000);
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_EQ_INT(i.attach_count, 1);
@@ -305,7 +305,7 @@ T_CASE(sysv_private_segment_across_fork) {
     T_ASSERT(i.attach_time >= t0 - 1);
     /* A second attachment of the same segment is another view of the same memory. */
     ipcx_region *r2;
-    T_OK(ipcx_shm_segment_attach(s, IPCX_SHM_READ_ONLY, &r2));
+    T_OK(ipcx_shm_segment_map(s, IPCX_OPEN_READ, &r2));
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_EQ_INT(i.attach_count, 2);
     T_OK(ipcx_region_write(r, 9990, "0123456789", 10));
@@ -319,14 +319,14 @@ T_CASE(sysv_private_segment_across_fork) {
 
     /* Across fork: the child inherits the attachment (the count grows) and the handle. */
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         ipcx_shm_segment_info ci;
         T_OK(ipcx_shm_segment_stat(s, &ci));
         T_EQ_INT(ci.attach_count, 2);
         ipcx_region *own;
-        T_OK(ipcx_shm_segment_attach(s, 0, &own)); /* the child may attach too */
+        T_OK(ipcx_shm_segment_map(s, 0, &own)); /* the child may attach too */
         put_record(own, 0, 4000, 3);
         T_OK(ipcx_region_close(own));
         say(wr, "record ready");
@@ -361,12 +361,12 @@ T_CASE(sysv_keys_modes_and_read_only) {
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0640));
-    ipcx_shm_segment *s = new_segment(key, 8192, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o);
+    ipcx_shm_segment *s = new_segment(key, 8192, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o);
     ipcx_shm_segment *t = (ipcx_shm_segment *)1;
-    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_segment_open(key, 8192, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &t));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_segment_open(key, 8192, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &t));
     T_ASSERT(t == NULL);
     T_LAST_ERROR_HAS("already exists");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     ipcx_shm_segment_info i;
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_EQ_INT(i.mode, 0640);
@@ -379,7 +379,7 @@ T_CASE(sysv_keys_modes_and_read_only) {
     T_OK(ipcx_shm_segment_id(t, &id2));
     T_EQ_INT(id2, id);
     T_OK(ipcx_shm_segment_close(t));
-    T_OK(ipcx_shm_segment_open(key, 100, IPCX_SHM_CREATE, NULL, &t));
+    T_OK(ipcx_shm_segment_open(key, 100, IPCX_OPEN_CREATE, NULL, &t));
     T_OK(ipcx_shm_segment_id(t, &id2));
     T_EQ_INT(id2, id);
     T_OK(ipcx_shm_segment_close(t));
@@ -387,7 +387,7 @@ T_CASE(sysv_keys_modes_and_read_only) {
     T_LAST_ERROR_HAS("is only 8192 bytes");
 
     ipcx_region *r;
-    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    T_OK(ipcx_shm_segment_map(s, 0, &r));
     put_record(r, 0, 8192, 11);
     /* A child opens it by key, another handle by id, and attaches read-only. */
     pid_t p = t_fork();
@@ -396,7 +396,7 @@ T_CASE(sysv_keys_modes_and_read_only) {
         T_OK(ipcx_shm_segment_open(key, 0, 0, NULL, &c));
         T_OK(ipcx_shm_segment_open_id(id, &c2));
         ipcx_region *ro;
-        T_OK(ipcx_shm_segment_attach(c2, IPCX_SHM_READ_ONLY, &ro));
+        T_OK(ipcx_shm_segment_map(c2, IPCX_OPEN_READ, &ro));
         expect_region(ro, IPCX_REGION_SYSV, false, 8192);
         check_record(ro, 0, 8192, 11);
         T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(ro, 0, "x", 1));
@@ -419,11 +419,11 @@ T_CASE(sysv_keys_modes_and_read_only) {
 T_CASE(sysv_remove_while_attached) {
     char path[256];
     int32_t key = key_file(path, sizeof path, 1);
-    ipcx_shm_segment *s = new_segment(key, 1 << 16, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    ipcx_shm_segment *s = new_segment(key, 1 << 16, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL);
     int id;
     T_OK(ipcx_shm_segment_id(s, &id));
     ipcx_region *r;
-    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    T_OK(ipcx_shm_segment_map(s, 0, &r));
     put_record(r, 0, 1000, 21);
     T_OK(ipcx_shm_segment_remove(s));
 
@@ -438,13 +438,13 @@ T_CASE(sysv_remove_while_attached) {
     T_ASSERT(t == NULL);
     /* No new attachments, through this handle or another one. */
     ipcx_region *r2 = (ipcx_region *)1;
-    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_attach(s, 0, &r2));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_map(s, 0, &r2));
     T_ASSERT(r2 == NULL);
     T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_open_id(id, &t));
     T_LAST_ERROR_HAS("was removed");
     T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_remove(s));
     /* The key can be taken by a new segment meanwhile. */
-    ipcx_shm_segment *fresh = new_segment(key, 4096, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    ipcx_shm_segment *fresh = new_segment(key, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL);
     int fresh_id;
     T_OK(ipcx_shm_segment_id(fresh, &fresh_id));
     T_ASSERT(fresh_id != id);
@@ -453,7 +453,7 @@ T_CASE(sysv_remove_while_attached) {
 
     /* The existing attachment stays valid, in this process and in a forked child. */
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         check_record(r, 0, 1000, 21);
@@ -479,9 +479,9 @@ T_CASE(sysv_remove_while_attached) {
 T_CASE(sysv_unrelated_process) {
     char path[256];
     int32_t key = key_file(path, sizeof path, 7);
-    ipcx_shm_segment *s = new_segment(key, 16384, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL);
+    ipcx_shm_segment *s = new_segment(key, 16384, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL);
     ipcx_region *r;
-    T_OK(ipcx_shm_segment_attach(s, 0, &r));
+    T_OK(ipcx_shm_segment_map(s, 0, &r));
     char keytext[32];
     snprintf(keytext, sizeof keytext, "%d", (int)key);
     handoff_with_peer(r, "sysv", keytext, 40);
@@ -495,36 +495,36 @@ T_CASE(sysv_bad_input) {
     ipcx_shm_segment *s = (ipcx_shm_segment *)1;
     /* Sizes: zero, above SHMMAX (the limit and its value in the message), more memory than
      * there is, above SSIZE_MAX. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 0, IPCX_SHM_CREATE, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 0, IPCX_OPEN_CREATE, NULL, &s));
     T_ASSERT(s == NULL);
     T_LAST_ERROR_HAS("SHMMIN");
     char want[96];
     snprintf(want, sizeof want, "/proc/sys/kernel/shmmax (%llu)", read_ull("/proc/sys/kernel/shmmax"));
     T_LAST_ERROR_HAS(want);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)-1, IPCX_SHM_CREATE, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)-1, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS(want);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)1 << 40, IPCX_SHM_CREATE, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, (size_t)1 << 40, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("not enough memory");
     T_LAST_ERROR_HAS("overcommit_memory");
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, ((size_t)1 << 63) + 5, IPCX_SHM_CREATE, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, ((size_t)1 << 63) + 5, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("SSIZE_MAX");
     /* Keys and flags. */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, 0, NULL, &s));
-    T_LAST_ERROR_HAS("IPCX_SHM_CREATE");
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_SHM_EXCLUSIVE, NULL, &s));
-    T_LAST_ERROR_HAS("needs IPCX_SHM_CREATE");
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_SHM_READ_ONLY, NULL, &s));
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_OPEN_EXCLUSIVE, NULL, &s));
+    T_LAST_ERROR_HAS("needs IPCX_OPEN_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_OPEN_READ, NULL, &s));
     T_LAST_ERROR_HAS("unknown flags");
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, 0x100, NULL, &s));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open(0x7ea1ab1e, 0, 0, NULL, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL, NULL));
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_max_message(o, 100));
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, o, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, o, &s));
     T_LAST_ERROR_HAS("max_message");
-    T_OK(ipcx_options_destroy(o));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, o, &s));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, o, &s));
     /* Ids. */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open_id(-1, &s));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open_id(0x7ffffff0, &s));
@@ -541,12 +541,12 @@ T_CASE(sysv_bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sysv_key("/tmp", 1, NULL));
 
     /* Calls on a live segment with bad arguments, then on a closed one. */
-    s = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_SHM_CREATE, NULL);
+    s = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL);
     ipcx_region *r = (ipcx_region *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(s, IPCX_SHM_CREATE, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(s, IPCX_OPEN_CREATE, &r));
     T_ASSERT(r == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(s, 0, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_attach(NULL, 0, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(s, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(NULL, 0, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(s, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(NULL, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_id(s, NULL));
@@ -555,13 +555,13 @@ T_CASE(sysv_bad_input) {
     T_ASSERT(id == -1);
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_remove(NULL));
     /* A handle of another type is refused. */
-    T_OK(ipcx_region_create_anonymous(4096, &r));
+    T_OK(ipcx_region_create(4096, &r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_remove((ipcx_shm_segment *)r));
     T_OK(ipcx_region_close(r));
     T_OK(ipcx_shm_segment_remove(s));
     T_OK(ipcx_shm_segment_close(s));
     ipcx_shm_segment_info i;
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_attach(s, 0, &r));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_map(s, 0, &r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_stat(s, &i));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_id(s, &id));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_remove(s));
@@ -574,7 +574,7 @@ T_CASE(sysv_bad_input) {
 static ipcx_shm *new_posix(char *name, size_t len, const char *tag, const ipcx_options *o) {
     t_posix_name(name, len, tag);
     ipcx_shm *s = NULL;
-    T_OK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &s));
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
     t_track_shm(name);
     return s;
 }
@@ -595,11 +595,11 @@ T_CASE(posix_object_across_fork) {
     T_OK(ipcx_shm_map(s, 0, &r));
     expect_region(r, IPCX_REGION_POSIX, true, 65536);
     void *base;
-    T_OK(ipcx_region_info(r, &base, NULL));
+    T_OK(ipcx_region_base(r, &base, NULL));
     T_ASSERT(((unsigned char *)base)[65535] == 0);
 
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         /* The child maps it again by name, writes a record, and grows the object. */
@@ -624,7 +624,7 @@ T_CASE(posix_object_across_fork) {
     t_wait_ok(p, 10000);
     handoff_across_fork(r);
     /* Unlink: the name goes, the memory stays for those who have it. */
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
     ipcx_shm *t = (ipcx_shm *)1;
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_open(name, 0, NULL, &t));
     T_ASSERT(t == NULL);
@@ -646,12 +646,12 @@ T_CASE(posix_modes_names_and_read_only) {
     snprintf(dev, sizeof dev, "/dev/shm%s", name);
     T_EQ_INT(perm_of(dev), 0640); /* exactly, despite the umask */
     ipcx_shm *t = (ipcx_shm *)1;
-    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, o, &t));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &t));
     T_ASSERT(t == NULL);
     T_LAST_ERROR_HAS(name);
     /* CREATE without EXCLUSIVE opens the existing object and leaves its mode alone. */
     T_OK(ipcx_options_set_mode(o, 0600));
-    T_OK(ipcx_shm_open(name, IPCX_SHM_CREATE, o, &t));
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE, o, &t));
     T_EQ_INT(perm_of(dev), 0640);
     T_OK(ipcx_shm_close(t));
     T_OK(ipcx_shm_set_size(s, 4096));
@@ -661,13 +661,13 @@ T_CASE(posix_modes_names_and_read_only) {
 
     /* A read-only handle: read-only maps only, no resizing. */
     ipcx_shm *ro;
-    T_OK(ipcx_shm_open(name, IPCX_SHM_READ_ONLY, NULL, &ro));
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_READ, NULL, &ro));
     ipcx_region *r = (ipcx_region *)1;
     T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_map(ro, 0, &r));
     T_ASSERT(r == NULL);
-    T_LAST_ERROR_HAS("IPCX_SHM_READ_ONLY");
+    T_LAST_ERROR_HAS("IPCX_OPEN_READ");
     T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_set_size(ro, 8192));
-    T_OK(ipcx_shm_map(ro, IPCX_SHM_READ_ONLY, &r));
+    T_OK(ipcx_shm_map(ro, IPCX_OPEN_READ, &r));
     expect_region(r, IPCX_REGION_POSIX, false, 4096);
     char buf[5];
     T_OK(ipcx_region_read(r, 0, buf, 5));
@@ -681,25 +681,25 @@ T_CASE(posix_modes_names_and_read_only) {
     /* Bad names. */
     const char *bad[] = {"noslash", "/a/b", "/", "", "/.", "/.."};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(bad[k], IPCX_SHM_CREATE, NULL, &t));
-        T_ERR(IPCX_ERR_INVALID, ipcx_shm_unlink(bad[k]));
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(bad[k], IPCX_OPEN_CREATE, NULL, &t));
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_remove(bad[k]));
     }
     char longname[300];
     longname[0] = '/';
     memset(longname + 1, 'n', sizeof longname - 2);
     longname[sizeof longname - 1] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(longname, IPCX_SHM_CREATE, NULL, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(longname, IPCX_OPEN_CREATE, NULL, &t));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(NULL, 0, NULL, &t));
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_unlink(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_remove(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, NULL, NULL));
     /* Flags and options. */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0x40, NULL, &t));
     T_LAST_ERROR_HAS("unknown flags");
-    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, IPCX_SHM_EXCLUSIVE, NULL, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, IPCX_OPEN_EXCLUSIVE, NULL, &t));
     T_OK(ipcx_options_set_capacity(o, 100));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, o, &t));
     T_LAST_ERROR_HAS("capacity");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0x40, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_map(s, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_size(s, NULL));
@@ -715,9 +715,9 @@ T_CASE(posix_modes_names_and_read_only) {
     t_posix_name(missing, sizeof missing, "missing");
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_open(missing, 0, NULL, &t));
     T_LAST_ERROR_HAS("does not exist");
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_unlink(missing));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_remove(missing));
     /* Closed handles. */
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
     T_OK(ipcx_shm_close(s));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_size(s, &size));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_set_size(s, 1));
@@ -755,7 +755,7 @@ T_CASE(posix_limits) {
     T_OK(ipcx_shm_size(s, &size));
     T_EQ_INT(size, 100);
     T_OK(ipcx_shm_close(s));
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
 }
 
 T_CASE(posix_unrelated_process) {
@@ -767,7 +767,7 @@ T_CASE(posix_unrelated_process) {
     T_OK(ipcx_shm_close(s));
     handoff_with_peer(r, "posix", name, 40);
     T_OK(ipcx_region_close(r));
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
 }
 
 /* ------------------------------------------------------------------ files */
@@ -780,15 +780,15 @@ T_CASE(file_mapping_across_fork) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0640));
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 3 * 4096, o, &r));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 3 * 4096, o, &r));
+    T_OK(ipcx_options_close(o));
     T_EQ_INT(perm_of(path), 0640);
     struct stat st;
     T_ASSERT(stat(path, &st) == 0 && st.st_size == 3 * 4096);
     expect_region(r, IPCX_REGION_FILE, true, 3 * 4096);
     /* CREATE on the existing file with a smaller size maps a prefix; never shrinks it. */
     ipcx_region *prefix;
-    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE, 100, NULL, &prefix));
+    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE, 100, NULL, &prefix));
     expect_region(prefix, IPCX_REGION_FILE, true, 100);
     T_ASSERT(stat(path, &st) == 0 && st.st_size == 3 * 4096);
     T_EQ_INT(perm_of(path), 0640);
@@ -799,7 +799,7 @@ T_CASE(file_mapping_across_fork) {
     T_OK(ipcx_region_close(prefix));
 
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         /* The child maps the whole file by path (size 0) and writes a record, flushed. */
@@ -824,7 +824,7 @@ T_CASE(file_mapping_across_fork) {
     T_ASSERT(memcmp(from_file, want, sizeof want) == 0);
     t_wait_ok(p, 10000);
     handoff_across_fork(r);
-    T_OK(ipcx_region_sync(r, 0, 3 * 4096, IPCX_SYNC_ASYNC));
+    T_OK(ipcx_region_sync(r, 0, 3 * 4096, IPCX_REGION_SYNC_ASYNC));
     T_OK(ipcx_region_sync(r, 1, 3 * 4096 - 1, 0));
     T_ASSERT(pread(fd, from_file, 3000, 3100) == 3000);
     shm_pattern(want, 3000, 8); /* the answer handoff_across_fork wrote */
@@ -834,7 +834,7 @@ T_CASE(file_mapping_across_fork) {
     T_OK(ipcx_pipe_close(wr));
     T_OK(ipcx_region_close(r));
     /* Read-only mappings. */
-    T_OK(ipcx_file_map(path, IPCX_SHM_READ_ONLY, 0, NULL, &r));
+    T_OK(ipcx_file_map(path, IPCX_OPEN_READ, 0, NULL, &r));
     expect_region(r, IPCX_REGION_FILE, false, 3 * 4096);
     check_record(r, 7000, 5000, 41);
     T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(r, 0, "x", 1));
@@ -846,7 +846,7 @@ T_CASE(file_mapping_unrelated_process) {
     char path[256];
     t_path(path, sizeof path, "peer");
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 16384, NULL, &r));
+    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 16384, NULL, &r));
     handoff_with_peer(r, "file", path, 40);
     T_OK(ipcx_region_close(r));
     T_ASSERT(unlink(path) == 0);
@@ -868,20 +868,20 @@ T_CASE(file_mapping_bad_input) {
     close(fd);
     T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0, 4096, NULL, &r));
     T_LAST_ERROR_HAS("shorter than the 4096");
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_READ_ONLY, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_READ, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r));
     T_OK(ipcx_file_map(path, 0, 0, NULL, &r)); /* the 3 bytes it has */
     expect_region(r, IPCX_REGION_FILE, true, 3);
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, (char[4]){0}, 4));
     T_OK(ipcx_region_close(r));
     T_ASSERT(unlink(path) == 0);
     /* A failed call removes the file it created. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_READ_ONLY, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_READ, 4096, NULL, &r));
     T_ASSERT(access(path, F_OK) != 0 && errno == ENOENT);
     /* Not regular files: a directory, and a FIFO (which must not block the open). */
     t_path(dir, sizeof dir, "dir");
     T_ASSERT(mkdir(dir, 0700) == 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(dir, IPCX_SHM_READ_ONLY, 0, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(dir, IPCX_OPEN_READ, 0, NULL, &r));
     T_ASSERT(rmdir(dir) == 0);
     t_path(fifo, sizeof fifo, "fifo");
     T_ASSERT(mkfifo(fifo, 0600) == 0);
@@ -889,19 +889,19 @@ T_CASE(file_mapping_bad_input) {
     T_LAST_ERROR_HAS("not a regular file");
     T_ASSERT(unlink(fifo) == 0);
     /* Arguments. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map("", IPCX_SHM_CREATE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(NULL, IPCX_SHM_CREATE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, 4096, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map("", IPCX_OPEN_CREATE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(NULL, IPCX_OPEN_CREATE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, 4096, NULL, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0x40, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_EXCLUSIVE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, (size_t)-1, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, (size_t)-1, NULL, &r));
     T_LAST_ERROR_HAS("SSIZE_MAX");
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_atomic(o, true));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_SHM_CREATE, 4096, o, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, 4096, o, &r));
     T_LAST_ERROR_HAS("atomic");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_ASSERT(access(path, F_OK) != 0); /* none of these created it */
 }
 
@@ -924,7 +924,7 @@ static void copies_fail_safely(ipcx_region *r, size_t keep) {
     }
     /* The same access through the raw pointer kills with SIGBUS (shown in a child). */
     void *base;
-    T_OK(ipcx_region_info(r, &base, NULL));
+    T_OK(ipcx_region_base(r, &base, NULL));
     expect_sigbus_on_touch((unsigned char *)base + 8192);
 }
 
@@ -932,7 +932,7 @@ T_CASE(truncated_file_copies_fail_safely) {
     char path[256];
     t_path(path, sizeof path, "trunc");
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 3 * 4096, NULL, &r));
+    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 3 * 4096, NULL, &r));
     T_OK(ipcx_region_write(r, 0, "still here", 10));
     T_OK(ipcx_region_read(r, 8192, (char[64]){0}, 64));
     pid_t p = t_fork();
@@ -972,7 +972,7 @@ T_CASE(unchecked_copies_are_plain_memcpy_and_fault_like_raw_access) {
     T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 4096, buf, 4));
     /* Kinds that cannot shrink ignore the setting. */
     ipcx_region *a;
-    T_OK(ipcx_region_create_anonymous(4096, &a));
+    T_OK(ipcx_region_create(4096, &a));
     T_OK(ipcx_region_set_checked_copies(a, true));
     T_OK(ipcx_region_write(a, 0, "x", 1));
     T_OK(ipcx_region_close(a));
@@ -980,7 +980,7 @@ T_CASE(unchecked_copies_are_plain_memcpy_and_fault_like_raw_access) {
     T_OK(ipcx_region_close(r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_set_checked_copies(r, false));
     T_OK(ipcx_shm_close(s));
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
 }
 
 T_CASE(truncated_posix_copies_fail_safely) {
@@ -1003,7 +1003,7 @@ T_CASE(truncated_posix_copies_fail_safely) {
     T_ERR(IPCX_ERR_REMOVED, ipcx_region_read(r, 0, (char[8]){0}, 8));
     T_OK(ipcx_region_close(r));
     T_OK(ipcx_shm_close(s));
-    T_OK(ipcx_shm_unlink(name));
+    T_OK(ipcx_shm_remove(name));
 }
 
 /* ------------------------------------------------------------------ 256 MiB */
@@ -1016,7 +1016,7 @@ T_CASE(truncated_posix_copies_fail_safely) {
  * byte, then checks it again through the pointer. */
 static void big_region(ipcx_region *r) {
     ipcx_pipe *rd, *wr;
-    T_OK(ipcx_pipe_create(NULL, &rd, &wr));
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
         unsigned char *chunk = malloc(CHUNK);
@@ -1035,7 +1035,7 @@ static void big_region(ipcx_region *r) {
     T_ASSERT(all != NULL && want != NULL);
     T_OK(ipcx_region_read(r, 0, all, BIG));
     void *base;
-    T_OK(ipcx_region_info(r, &base, NULL));
+    T_OK(ipcx_region_base(r, &base, NULL));
     for (size_t off = 0; off < BIG; off += CHUNK) {
         shm_pattern(want, CHUNK, off / CHUNK + 500);
         T_ASSERTF(memcmp(all + off, want, CHUNK) == 0, "bytes differ in the MiB at %zu", off);
@@ -1051,7 +1051,7 @@ static void big_region(ipcx_region *r) {
 T_CASE(region_256_mib_written_by_child_verified_by_parent) {
     /* Anonymous (plain memcpy copies) and POSIX (fault-safe copies). */
     ipcx_region *r;
-    T_OK(ipcx_region_create_anonymous(BIG, &r));
+    T_OK(ipcx_region_create(BIG, &r));
     big_region(r);
     T_OK(ipcx_region_close(r));
     char name[128];
@@ -1059,7 +1059,7 @@ T_CASE(region_256_mib_written_by_child_verified_by_parent) {
     T_OK(ipcx_shm_set_size(s, BIG));
     T_OK(ipcx_shm_map(s, 0, &r));
     T_OK(ipcx_shm_close(s));
-    T_OK(ipcx_shm_unlink(name)); /* nothing left even if the case dies */
+    T_OK(ipcx_shm_remove(name)); /* nothing left even if the case dies */
     big_region(r);
     T_OK(ipcx_region_close(r));
 }

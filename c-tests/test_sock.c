@@ -202,7 +202,7 @@ T_CASE(unix_stream_over_a_path) {
     T_ASSERT(lstat(path, &st) == 0);
     T_EQ_INT(st.st_mode & 0777, 0666);
     T_OK(ipcx_sock_listener_close(l));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(unix_seqpacket_over_an_abstract_name) {
@@ -265,7 +265,7 @@ T_CASE(unix_seqpacket_over_an_abstract_name) {
     T_OK(ipcx_options_set_mode(o, 0600));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_listen_unix(name, IPCX_SOCK_STREAM, o, &l));
     T_LAST_ERROR_HAS("abstract");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(unix_datagrams_bind_sendto_recvfrom) {
@@ -365,7 +365,7 @@ T_CASE(records_too_big_kept_and_above_max_discarded) {
         T_OK(ipcx_options_set_max_message(small, 100));
         ipcx_sock *e, *f;
         T_OK(ipcx_sock_pair(kinds[k], small, &e, &f));
-        T_OK(ipcx_options_destroy(small));
+        T_OK(ipcx_options_close(small));
         int ef = -1;
         T_OK(ipcx_sock_fd(e, &ef));
         T_ASSERT(send(ef, big, 200, 0) == 200); /* a raw peer ignoring the limit */
@@ -381,7 +381,7 @@ T_CASE(records_too_big_kept_and_above_max_discarded) {
         T_OK(ipcx_sock_close(a));
         T_OK(ipcx_sock_close(b));
     }
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 /* ------------------------------------------------------------------ socket files */
@@ -552,7 +552,7 @@ T_CASE(pass_a_pipe_end_the_receiver_uses) {
         T_ASSERT(pipe(p) == 0);
         /* Also an ipcx pipe's write end. */
         ipcx_pipe *ir, *iw;
-        T_OK(ipcx_pipe_create(NULL, &ir, &iw));
+        T_OK(ipcx_pipe_pair(0, NULL, &ir, &iw));
         int iwfd = -1;
         T_OK(ipcx_pipe_fds(iw, NULL, &iwfd));
         pid_t c = t_fork();
@@ -948,7 +948,7 @@ static void tcp_exchange(const char *listen_addr, const char *expect_prefix) {
     t_wait_ok(p, 30000);
     T_OK(ipcx_sock_close(c));
     T_OK(ipcx_sock_listener_close(l));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 T_CASE(tcp_over_ipv4_and_ipv6_loopback) {
@@ -1263,7 +1263,7 @@ T_CASE(options_capacity_keepalive) {
     T_ERR(IPCX_ERR_LIMIT, ipcx_sock_pair(IPCX_SOCK_STREAM, o, &a, &b));
     T_LAST_ERROR_HAS("/proc/sys/net/core/");
     T_ASSERT(a == NULL && b == NULL);
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     /* Keepalive: TCP only; on the connection and on the accepted side. */
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_keepalive(o, 7));
@@ -1286,7 +1286,7 @@ T_CASE(options_capacity_keepalive) {
     T_LAST_ERROR_HAS("keepalive");
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_bind_udp("127.0.0.1:0", o, &a));
     ipcx_pipe *pr, *pw;
-    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_create(o, &pr, &pw)); /* pipes refuse it too */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(0, o, &pr, &pw)); /* pipes refuse it too */
     T_OK(ipcx_options_set_keepalive(o, 0)); /* explicitly off */
     T_OK(ipcx_sock_listen_tcp("127.0.0.1:0", o, &l));
     listener_addr(l, addr, sizeof addr);
@@ -1294,12 +1294,12 @@ T_CASE(options_capacity_keepalive) {
     T_EQ_INT(sockopt(c, SOL_SOCKET, SO_KEEPALIVE), 0);
     T_OK(ipcx_sock_close(c));
     T_OK(ipcx_sock_listener_close(l));
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_atomic(o, true));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(IPCX_SOCK_STREAM, o, &a, &b));
     T_LAST_ERROR_HAS("atomic");
-    T_OK(ipcx_options_destroy(o));
+    T_OK(ipcx_options_close(o));
 }
 
 /* ------------------------------------------------------------------ bad input */

@@ -25,7 +25,7 @@ static int run(const char *address) {
     ipcx_chan *rx;
     /* The receiver creates the object (FIFO, socket, queue, ring). MULTI_SENDER only
      * matters for shm: (a ring for several producers); the others always allow it. */
-    if (ipcx_chan_open(address, IPCX_CHAN_RECV | IPCX_CHAN_MULTI_SENDER, NULL, 0, &rx)) {
+    if (ipcx_chan_open(address, IPCX_OPEN_READ | IPCX_CHAN_MULTI_SENDER, NULL, 0, &rx)) {
         fprintf(stderr, "%s: %s\n", address, ipcx_last_error());
         return 1;
     }
@@ -35,7 +35,7 @@ static int run(const char *address) {
         if (fork() == 0) {
             ipcx_chan *tx;
             /* Waits up to 5 s for the receiver's object to be there. */
-            int s = ipcx_chan_open(info.address, IPCX_CHAN_SEND | IPCX_CHAN_MULTI_SENDER, NULL,
+            int s = ipcx_chan_open(info.address, IPCX_OPEN_WRITE | IPCX_CHAN_MULTI_SENDER, NULL,
                                    5000, &tx);
             for (int i = 0; i < MESSAGES && s == IPCX_OK; i++) {
                 char msg[64];

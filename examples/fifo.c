@@ -17,7 +17,7 @@ int main(void) {
     snprintf(path, sizeof path, "/tmp/ipcx-example-%d.fifo", (int)getpid());
     ipcx_pipe *server;
     /* Create (mode 0600) and open for reading; KEEP_OPEN: no EOF between clients. */
-    if (ipcx_fifo_open(path, IPCX_FIFO_READ | IPCX_FIFO_CREATE | IPCX_FIFO_KEEP_OPEN, NULL, 0,
+    if (ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_FIFO_KEEP_OPEN, NULL, 0,
                        &server) != IPCX_OK) {
         fprintf(stderr, "%s\n", ipcx_last_error());
         return 1;
@@ -30,7 +30,7 @@ int main(void) {
             ipcx_pipe *w;
             char msg[64];
             int n = snprintf(msg, sizeof msg, "hello from client %d", c);
-            int s = ipcx_fifo_open(path, IPCX_FIFO_WRITE, atomic, 5000, &w);
+            int s = ipcx_fifo_open(path, IPCX_OPEN_WRITE, atomic, 5000, &w);
             if (s == IPCX_OK) s = ipcx_pipe_send(w, msg, (size_t)n, 5000);
             ipcx_pipe_close(w);
             _exit(s == IPCX_OK ? 0 : 1);
@@ -48,8 +48,8 @@ int main(void) {
     }
     int failed = 0, st;
     while (wait(&st) > 0) failed |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-    ipcx_options_destroy(atomic);
+    ipcx_options_close(atomic);
     ipcx_pipe_close(server);
-    ipcx_fifo_unlink(path); /* only ever removes a FIFO */
+    ipcx_fifo_remove(path); /* only ever removes a FIFO */
     return failed;
 }

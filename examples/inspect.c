@@ -24,7 +24,7 @@ int main(void) {
     pid_t child = fork();
     if (child == 0) { /* creates the object, then "crashes" while holding it */
         ipcx_shm *s;
-        if (ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s) != IPCX_OK ||
+        if (ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s) != IPCX_OK ||
             ipcx_shm_set_size(s, 4096) != IPCX_OK)
             _exit(1);
         (void)write(ready[1], "x", 1);
@@ -37,7 +37,7 @@ int main(void) {
 
     /* What would `ipcx clean --dry-run` remove? */
     ipcx_object_list *list;
-    if (ipcx_inspect_clean(NULL, 0, IPCX_CLEAN_DRY_RUN, &list) != IPCX_OK) {
+    if (ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_DRY_RUN, &list) != IPCX_OK) {
         fprintf(stderr, "%s\n", ipcx_last_error());
         return 1;
     }
@@ -54,9 +54,9 @@ int main(void) {
             found = 1;
         }
     }
-    ipcx_object_list_free(list);
+    ipcx_object_list_close(list);
 
-    /* Remove exactly that one. Without IPCX_REMOVE_FOREIGN, ipcx refuses objects it did
+    /* Remove exactly that one. Without IPCX_INSPECT_FOREIGN, ipcx refuses objects it did
      * not create. */
     if (ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, name, 0) != IPCX_OK) {
         fprintf(stderr, "%s\n", ipcx_last_error());

@@ -24,7 +24,7 @@ static int system_v(void) {
     ipcx_msgq *q;
     /* A private queue: reachable by our children (and by id); 0600 by default. Use
      * ipcx_sysv_key(path, id, &key) instead of IPCX_KEY_PRIVATE for unrelated processes. */
-    if (ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q) != IPCX_OK) return fail("open");
+    if (ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q) != IPCX_OK) return fail("open");
     pid_t kids[2];
     for (long channel = 1; channel <= 2; channel++) {
         if ((kids[channel - 1] = fork()) == 0) {
@@ -64,8 +64,8 @@ static int posix(void) {
     ipcx_options_set_max_messages(o, 4); /* depth */
     ipcx_options_set_max_message(o, 64); /* message size; receive buffers need this much */
     ipcx_mq *q;
-    int s = ipcx_mq_open(name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE, o, &q);
-    ipcx_options_destroy(o);
+    int s = ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &q);
+    ipcx_options_close(o);
     if (s != IPCX_OK) return fail("mq_open");
     if (fork() == 0) { /* the child sends, lowest priority first */
         ipcx_mq_send(q, "routine", 7, 1, 5000);
@@ -84,7 +84,7 @@ static int posix(void) {
         printf("POSIX: priority %u: %.*s\n", prio, (int)len, buf);
     }
     ipcx_mq_close(q);
-    ipcx_mq_unlink(name);
+    ipcx_mq_remove(name);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 
 int main(void) {
     ipcx_pipe *rd, *wr;
-    if (ipcx_pipe_create(NULL, &rd, &wr) != IPCX_OK) {
+    if (ipcx_pipe_pair(0, NULL, &rd, &wr) != IPCX_OK) {
         fprintf(stderr, "pipe: %s\n", ipcx_last_error());
         return 1;
     }

@@ -17,7 +17,7 @@
 
 static int consumer(const char *name) {
     ipcx_ring *r;
-    if (ipcx_ring_open(name, IPCX_RING_CONSUMER, NULL, &r) != IPCX_OK) {
+    if (ipcx_ring_open(name, IPCX_OPEN_READ, NULL, &r) != IPCX_OK) {
         fprintf(stderr, "child: %s\n", ipcx_last_error());
         return 1;
     }
@@ -50,7 +50,7 @@ int main(void) {
     snprintf(name, sizeof name, "/ipcx-example-ring-%d", (int)getpid());
     ipcx_ring *w;
     /* Create it exclusively: 1 MiB by default, mode 0600 (see ipcx_options_set_capacity). */
-    if (ipcx_ring_open(name, IPCX_RING_PRODUCER | IPCX_RING_CREATE | IPCX_RING_EXCL, NULL, &w) != IPCX_OK) {
+    if (ipcx_ring_open(name, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &w) != IPCX_OK) {
         fprintf(stderr, "ring: %s\n", ipcx_last_error());
         return 1;
     }
@@ -72,6 +72,6 @@ int main(void) {
     ipcx_ring_close(w);    /* the consumer sees IPCX_ERR_CLOSED after the last message */
     int status;
     waitpid(pid, &status, 0);
-    ipcx_ring_unlink(name); /* a named ring stays until unlinked, like a file */
+    ipcx_ring_remove(name); /* a named ring stays until unlinked, like a file */
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

@@ -31,14 +31,14 @@
 
 int main(void) {
     ipcx_region *r;
-    CHECK(ipcx_region_create_anonymous(4096, &r));
+    CHECK(ipcx_region_create(4096, &r));
     void *base;
-    CHECK(ipcx_region_info(r, &base, NULL));
+    CHECK(ipcx_region_base(r, &base, NULL));
     volatile long *counter = (volatile long *)((char *)base + DATA_AT);
 
     /* A process-shared semaphore with value 1: a lock for the counter. */
     ipcx_sem *sem;
-    CHECK(ipcx_sem_init_in(r, SEM_AT, 1, &sem));
+    CHECK(ipcx_sem_init(r, SEM_AT, 1, &sem));
     for (int c = 0; c < 4; c++) {
         if (fork() == 0) { /* children inherit the region and the handle */
             for (int i = 0; i < 10000; i++) {
@@ -56,7 +56,7 @@ int main(void) {
 
     /* A robust mutex: its owner dies holding it. */
     ipcx_mutex *m;
-    CHECK(ipcx_mutex_init_in(r, MUTEX_AT, NULL, &m));
+    CHECK(ipcx_mutex_init(r, MUTEX_AT, NULL, &m));
     if (fork() == 0) {
         ipcx_mutex_lock(m, IPCX_FOREVER);
         *counter = -1;   /* halfway through an update... */
@@ -79,7 +79,7 @@ int main(void) {
     CHECK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &one, NULL, &set));
     pid_t pid = fork();
     if (pid == 0) {
-        ipcx_semset_p(set, 0, IPCX_SEMOP_UNDO, 5000);
+        ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, 5000);
         pause(); /* killed while holding it */
     }
     while (ipcx_semset_get(set, 0, &v) == IPCX_OK && v != 0) usleep(1000); /* taken */

@@ -67,12 +67,12 @@ int main(void) {
     ipcx_shm *shm;
     ipcx_region *region;
     ipcx_sem *ready, *free_;
-    CHECK(ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm)); /* 0600 */
+    CHECK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &shm)); /* 0600 */
     CHECK(ipcx_shm_set_size(shm, RECORD_AT + sizeof(struct record)));
     CHECK(ipcx_shm_map(shm, 0, &region));
     CHECK(ipcx_shm_close(shm));
-    CHECK(ipcx_sem_init_in(region, READY_AT, 0, &ready)); /* nothing to read yet */
-    CHECK(ipcx_sem_init_in(region, FREE_AT, 1, &free_));  /* the slot is free */
+    CHECK(ipcx_sem_init(region, READY_AT, 0, &ready)); /* nothing to read yet */
+    CHECK(ipcx_sem_init(region, FREE_AT, 1, &free_));  /* the slot is free */
 
     pid_t pid = fork();
     if (pid == 0) {
@@ -97,6 +97,6 @@ int main(void) {
     CHECK(ipcx_sem_destroy(ready));    /* nobody uses them any more */
     CHECK(ipcx_sem_destroy(free_));
     CHECK(ipcx_region_close(region));
-    CHECK(ipcx_shm_unlink(name));
+    CHECK(ipcx_shm_remove(name));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

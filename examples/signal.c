@@ -30,7 +30,7 @@ int main(void) {
     /* Block SIGRTMIN+1 before forking (the child inherits the mask) and before creating
      * the receiver: a signalfd only sees signals that are blocked in every thread. */
     if (ipcx_notifier_create(NULL, &wake) != IPCX_OK ||
-        ipcx_signal_catch(SIGUSR1, on_usr1, IPCX_SA_RESTART, &old) != IPCX_OK ||
+        ipcx_signal_catch(SIGUSR1, on_usr1, IPCX_SIGNAL_RESTART, &old) != IPCX_OK ||
         ipcx_signal_block(rt_set, NULL) != IPCX_OK ||
         ipcx_signalfd_create(rt_set, NULL, &rx) != IPCX_OK) {
         fprintf(stderr, "setup: %s\n", ipcx_last_error());

@@ -32,25 +32,19 @@
 #define IPCX_VERSION_STRING "0.1.0"
 
 
-// `ipcx_chan_open` flag: this end sends.
-#define IPCX_CHAN_SEND 1
-
-// `ipcx_chan_open` flag: this end receives.
-#define IPCX_CHAN_RECV 2
-
 // `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
 // someone else created (waiting up to the timeout for it to appear) instead of creating
 // it.
-#define IPCX_CHAN_NO_CREATE 4
+#define IPCX_CHAN_NO_CREATE 65536
 
 // `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
 // place (with its queued messages). No effect where nothing persists (pipe:, sockets).
-#define IPCX_CHAN_KEEP 8
+#define IPCX_CHAN_KEEP 131072
 
 // `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
 // creates a multi-producer ring (and a sender requires one); every other transport but
 // pipe: always allows several senders and accepts the flag as is.
-#define IPCX_CHAN_MULTI_SENDER 16
+#define IPCX_CHAN_MULTI_SENDER 262144
 
 // `ipcx_chan_info` transport: `pipe:`.
 #define IPCX_CHAN_PIPE 1
@@ -93,6 +87,24 @@
 
 // `ipcx_options_set_spin` value: spin without ever sleeping (busy polling).
 #define IPCX_SPIN_FOREVER UINT64_MAX
+
+// Flag: create the object if it does not exist (every `_open`). Open flags are one set
+// with the same values in every family (bits 0-15); family flags use bits 16-31.
+#define IPCX_OPEN_CREATE 1
+
+// Flag: with `IPCX_OPEN_CREATE`, fail with `IPCX_ERR_EXISTS` if the object exists.
+#define IPCX_OPEN_EXCLUSIVE 2
+
+// Flag: open for reading: the reader of a FIFO or queue, the consumer of a ring, the
+// receiver of a channel; for shared memory and files without `IPCX_OPEN_WRITE`, read-only.
+#define IPCX_OPEN_READ 4
+
+// Flag: open for writing: the writer of a FIFO or queue, the producer of a ring, a
+// channel sender.
+#define IPCX_OPEN_WRITE 8
+
+// Flag: non-blocking mode (`ipcx_mq_open`).
+#define IPCX_OPEN_NONBLOCK 16
 
 // The System V private key (IPC_PRIVATE), for every System V open function: always a new
 // object, reachable by other processes only through its id (or by children that inherit
@@ -144,16 +156,16 @@
 
 // `ipcx_inspect_list` flag: also list other programs' objects (without
 // `IPCX_OBJECT_IPCX`).
-#define IPCX_INSPECT_ALL 1
+#define IPCX_INSPECT_ALL 65536
 
 // `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
-#define IPCX_CLEAN_DRY_RUN 1
+#define IPCX_INSPECT_DRY_RUN 131072
 
 // `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
-#define IPCX_CLEAN_RECORDS_ONLY 2
+#define IPCX_INSPECT_RECORDS_ONLY 262144
 
 // `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
-#define IPCX_REMOVE_FOREIGN 1
+#define IPCX_INSPECT_FOREIGN 524288
 
 // Bytes to reserve in shared memory for a mutex. The slot starts with the native
 // `pthread_mutex_t`; ipcx keeps a tag in its last 8 bytes.
@@ -170,51 +182,20 @@
 // Alignment of a condition variable's offset in a region (a cache line).
 #define IPCX_COND_ALIGN 64
 
-// `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
-#define IPCX_MSGQ_CREATE 1
-
-// `ipcx_msgq_open` flag, with `IPCX_MSGQ_CREATE`: fail with `IPCX_ERR_EXISTS` if a queue
-// has the key (IPC_EXCL).
-#define IPCX_MSGQ_EXCLUSIVE 2
-
 // `ipcx_msgq_recv` flag: take the first message whose type is NOT `mtype` (MSG_EXCEPT;
 // `mtype` must be > 0).
-#define IPCX_MSGQ_EXCEPT 1
+#define IPCX_MSGQ_EXCEPT 65536
 
 // `ipcx_msgq_recv` flag: a message longer than the buffer is cut to the buffer's size
 // and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
-#define IPCX_MSGQ_TRUNCATE 2
-
-// `ipcx_mq_open` flag: open for receiving.
-#define IPCX_MQ_READ 1
-
-// `ipcx_mq_open` flag: open for sending (with `IPCX_MQ_READ`: both).
-#define IPCX_MQ_WRITE 2
-
-// `ipcx_mq_open` flag: create the queue if it does not exist.
-#define IPCX_MQ_CREATE 4
-
-// `ipcx_mq_open` flag, with `IPCX_MQ_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-#define IPCX_MQ_EXCLUSIVE 8
-
-// `ipcx_mq_open` flag: non-blocking mode (O_NONBLOCK; see `ipcx_mq_set_nonblocking`).
-#define IPCX_MQ_NONBLOCK 16
+#define IPCX_MSGQ_TRUNCATE 131072
 
 // Priorities are 0 to `IPCX_MQ_PRIO_MAX` - 1 (MQ_PRIO_MAX on Linux); higher first.
 #define IPCX_MQ_PRIO_MAX 32768
 
-// `ipcx_fifo_open` flag: open for reading.
-#define IPCX_FIFO_READ 1
-
-// `ipcx_fifo_open` flag: open for writing.
-#define IPCX_FIFO_WRITE 2
-
-// `ipcx_fifo_open` flag: create the FIFO (mode from the options) if it does not exist.
-#define IPCX_FIFO_CREATE 4
-
 // `ipcx_fifo_open` flag, readers only: keep a write reference open too, so reads never
 // report end of file while writers come and go (a server reading from many clients).
-#define IPCX_FIFO_KEEP_OPEN 8
+#define IPCX_FIFO_KEEP_OPEN 131072
 
 // PIPE_BUF: a write of at most this many bytes to a pipe or FIFO is atomic.
 #define IPCX_PIPE_BUF 4096
@@ -223,10 +204,13 @@
 // the 4-byte frame header).
 #define IPCX_FIFO_ATOMIC_MAX 4092
 
-// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create_anonymous`).
+// Flag (`ipcx_pipe_pair`): make a full-duplex pair of two pipes instead of one pipe.
+#define IPCX_PIPE_DUPLEX 65536
+
+// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create`).
 #define IPCX_REGION_ANONYMOUS 1
 
-// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_attach`).
+// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_map`).
 #define IPCX_REGION_SYSV 2
 
 // `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
@@ -237,23 +221,11 @@
 
 // `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
 // waiting for it (MS_SYNC, the default).
-#define IPCX_SYNC_ASYNC 1
-
-// `ipcx_ring_open` flag: attach as the producer (sender).
-#define IPCX_RING_PRODUCER 1
-
-// `ipcx_ring_open` flag: attach as the consumer (receiver).
-#define IPCX_RING_CONSUMER 2
-
-// `ipcx_ring_open` flag: create the ring if it does not exist.
-#define IPCX_RING_CREATE 4
-
-// `ipcx_ring_open` flag, with `IPCX_RING_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-#define IPCX_RING_EXCL 8
+#define IPCX_REGION_SYNC_ASYNC 65536
 
 // Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
 // ring, require that it is one. `ipcx_ring_info` reports it.
-#define IPCX_RING_MPMC 16
+#define IPCX_RING_MPMC 65536
 
 // Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
 #define IPCX_RING_MIN_CAPACITY 4096
@@ -264,7 +236,7 @@
 // Default ring capacity in bytes.
 #define IPCX_RING_DEFAULT_CAPACITY 1048576
 
-// Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init_in`). The
+// Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init`). The
 // slot starts with the native `sem_t` (so raw `sem_*` calls work at the same address);
 // ipcx keeps a tag in its last 8 bytes. The size may only grow in a later major version.
 #define IPCX_SEM_SIZE 64
@@ -279,29 +251,12 @@
 // as the file /dev/shm/sem.name, whose name is limited to 255 bytes).
 #define IPCX_SEM_NAME_MAX 252
 
-// `ipcx_sem_open` flag: create the semaphore if it does not exist.
-#define IPCX_SEM_CREATE 1
-
-// `ipcx_sem_open` flag, with `IPCX_SEM_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-#define IPCX_SEM_EXCLUSIVE 2
-
 // `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
 // even if it is killed.
-#define IPCX_SEMOP_UNDO 1
+#define IPCX_SEMSET_UNDO 65536
 
 // The largest value of a System V semaphore (SEMVMX, fixed by the kernel).
 #define IPCX_SEMSET_VALUE_MAX 32767
-
-// Flag: create the object if it does not exist (mode from the options, default 0600,
-// applied exactly).
-#define IPCX_SHM_CREATE 1
-
-// Flag, with `IPCX_SHM_CREATE`: fail with `IPCX_ERR_EXISTS` if the object exists.
-#define IPCX_SHM_EXCLUSIVE 2
-
-// Flag: open, attach or map read-only. Writing through the pointer of a read-only region
-// raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
-#define IPCX_SHM_READ_ONLY 4
 
 // `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 // stop, continue, or ignore, depending on the signal).
@@ -314,28 +269,28 @@
 #define IPCX_SIGNAL_CATCH 2
 
 // Handler flag (SA_RESTART): system calls interrupted by the handler are restarted.
-#define IPCX_SA_RESTART 1
+#define IPCX_SIGNAL_RESTART 65536
 
 // Handler flag (SA_NODEFER): the signal is not blocked while its handler runs.
-#define IPCX_SA_NODEFER 2
+#define IPCX_SIGNAL_NODEFER 131072
 
 // Handler flag (SA_RESETHAND): the disposition returns to the default once the handler
 // has been entered (one-shot).
-#define IPCX_SA_RESETHAND 4
+#define IPCX_SIGNAL_RESETHAND 262144
 
 // Handler flag (SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
-#define IPCX_SA_ONSTACK 8
+#define IPCX_SIGNAL_ONSTACK 524288
 
 // Flag for SIGCHLD (SA_NOCLDSTOP): no SIGCHLD when a child stops or continues.
-#define IPCX_SA_NOCLDSTOP 16
+#define IPCX_SIGNAL_NOCLDSTOP 1048576
 
 // Flag for SIGCHLD (SA_NOCLDWAIT): children do not become zombies.
-#define IPCX_SA_NOCLDWAIT 32
+#define IPCX_SIGNAL_NOCLDWAIT 2097152
 
 // Flag (SA_SIGINFO): the handler takes three arguments. Always set by
 // `ipcx_signal_catch`; absent in a queried disposition whose one-argument handler was
 // installed by other code (`ipcx_signal_set_disposition` then restores it as such).
-#define IPCX_SA_SIGINFO 64
+#define IPCX_SIGNAL_SIGINFO 4194304
 
 // How many notifiers a process may have open at once.
 #define IPCX_NOTIFIER_MAX 128
@@ -449,7 +404,7 @@ typedef struct ipcx_cond ipcx_cond;
 // Fork: the child inherits the handle and its descriptor and may send and receive; the
 // descriptor shares its open file description, so non-blocking mode set by one process
 // applies to both. An arrival notification belongs to the process that armed it.
-// Descriptors are close-on-exec. The queue stays in the system until `ipcx_mq_unlink`
+// Descriptors are close-on-exec. The queue stays in the system until `ipcx_mq_remove`
 // and the last close.
 typedef struct ipcx_mq ipcx_mq;
 
@@ -496,6 +451,9 @@ typedef struct ipcx_notifier ipcx_notifier;
 typedef struct ipcx_object_list ipcx_object_list;
 
 // Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
+//
+// Thread safety: thread-safe. A call that takes options copies them, so an options object
+// may be changed, reused or closed once the call returns.
 typedef struct ipcx_options ipcx_options;
 
 // One end of a pipe or FIFO: readable, writable, or both (duplex). Opaque.
@@ -511,7 +469,7 @@ typedef struct ipcx_pipe ipcx_pipe;
 // A mapped shared memory region: an anonymous shared mapping, a System V segment, a
 // POSIX shared memory object or a mapped file. Opaque.
 //
-// Access: `ipcx_region_info` gives the raw pointer; `ipcx_region_read` /
+// Access: `ipcx_region_base` gives the raw pointer; `ipcx_region_read` /
 // `ipcx_region_write` copy with bounds checks. The memory itself is not synchronised:
 // use a semaphore or lock (or a pipe) to hand data over between processes.
 //
@@ -548,8 +506,8 @@ typedef struct ipcx_region ipcx_region;
 typedef struct ipcx_ring ipcx_ring;
 
 // A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
-// (`ipcx_sem_init_in` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
-// thread-only (`ipcx_sem_create_private`). Opaque.
+// (`ipcx_sem_init` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
+// thread-only (`ipcx_sem_create`). Opaque.
 //
 // Thread safety: a semaphore handle may be used by any number of threads at once (that is
 // its purpose); only `ipcx_sem_close` / `ipcx_sem_destroy` need every other call on it to
@@ -572,7 +530,7 @@ typedef struct ipcx_semset ipcx_semset;
 // A POSIX shared memory object (its descriptor). Opaque.
 //
 // `ipcx_shm_map` maps it into an `ipcx_region` that stays valid after the object handle is
-// closed. The object lives until `ipcx_shm_unlink` and the last descriptor and mapping.
+// closed. The object lives until `ipcx_shm_remove` and the last descriptor and mapping.
 // Thread safety: one thread at a time per handle.
 // Fork: the child inherits the handle and its descriptor and may use them; each process
 // closes its own. The descriptor is close-on-exec.
@@ -580,7 +538,7 @@ typedef struct ipcx_shm ipcx_shm;
 
 // A System V shared memory segment (the kernel object: an id and a key). Opaque.
 //
-// It is separate from its attachments: `ipcx_shm_segment_attach` gives an `ipcx_region`
+// It is separate from its attachments: `ipcx_shm_segment_map` gives an `ipcx_region`
 // (closing the region detaches it). Closing the segment handle frees the handle only: the
 // segment stays in the system until `ipcx_shm_segment_remove` (kernel persistence, as
 // `ipcs -m` shows), and attachments are unaffected.
@@ -631,7 +589,7 @@ typedef struct ipcx_sock_listener ipcx_sock_listener;
 typedef struct {
   // The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
   uint32_t transport;
-  // `IPCX_CHAN_SEND` or `IPCX_CHAN_RECV`.
+  // `IPCX_OPEN_WRITE` or `IPCX_OPEN_READ`.
   uint32_t role;
   // `IPCX_CHAN_CAP_*` bits for this end.
   uint32_t caps;
@@ -751,7 +709,7 @@ typedef struct {
   // The change: > 0 increments (V), < 0 waits and decrements (P), 0 waits for zero.
   // Range -32768 .. 32767.
   int32_t delta;
-  // 0 or `IPCX_SEMOP_UNDO`.
+  // 0 or `IPCX_SEMSET_UNDO`.
   uint32_t flags;
 } ipcx_semop;
 
@@ -817,11 +775,11 @@ typedef void (*ipcx_signal_handler)(int signo, void *info, void *context);
 typedef struct {
   // `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
   int32_t action;
-  // `IPCX_SA_*` flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
+  // `IPCX_SIGNAL_*` flag flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
   // are not reported.
   uint32_t flags;
   // The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
-  // `IPCX_SA_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
+  // `IPCX_SIGNAL_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
   ipcx_signal_handler handler;
   // Signals blocked while the handler runs, besides the signal itself.
   ipcx_sigset mask;
@@ -870,7 +828,7 @@ extern "C" {
 //   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
 //   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
 //   without a name, are unnamed: use `ipcx_chan_pair`.
-// - `flags`: exactly one of `IPCX_CHAN_SEND` / `IPCX_CHAN_RECV`; receivers may add
+// - `flags`: exactly one of `IPCX_OPEN_WRITE` / `IPCX_OPEN_READ`; receivers may add
 //   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
 // - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 //   naming the option, the transport and what it supports): max_message (all; fifo: at
@@ -919,21 +877,21 @@ ipcx_status ipcx_chan_open(const char *address, uint32_t flags, const ipcx_optio
 // each process closes the end it does not use).
 //
 // Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
-// pair) or `"shm:"` (an anonymous shared-memory ring); `opts` may be NULL (honoured:
-// max_message, capacity; pipe: sigpipe_guard; shm: spin).
+// pair) or `"shm:"` (an anonymous shared-memory ring); `flags`: 0 (no flag applies yet);
+// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin).
 // Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
 // end is closed (every process that inherited it closed it or exited) and the messages
 // sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 // gone.
 // Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
-// `ipcx_chan_open` takes; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
+// `ipcx_chan_open` takes; unknown flags; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
 // `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 // Ownership: close each end with `ipcx_chan_close`.
 //
 // # Safety
 // `address` must be NULL or a NUL-terminated string; the out-pointers NULL or valid for
 // writing.
-ipcx_status ipcx_chan_pair(const char *address, const ipcx_options *opts, ipcx_chan **send_end, ipcx_chan **recv_end);
+ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_options *opts, ipcx_chan **out_send, ipcx_chan **out_recv);
 
 // Send one message. The receiver gets it whole. A zero-length message is valid.
 //
@@ -1030,6 +988,14 @@ const char *ipcx_version(void);
 // Thread-safe and async-signal-safe.
 const char *ipcx_strerror(int code);
 
+// The name of a status code as the header spells it: `"IPCX_ERR_TIMEOUT"` for
+// `IPCX_ERR_TIMEOUT`, for logs and test output.
+//
+// Arguments: `code`, any integer.
+// Returns: a NUL-terminated static string; `"IPCX_UNKNOWN"` for a code outside the enum.
+// Never NULL, never freed, never allocates. Thread-safe and async-signal-safe.
+const char *ipcx_status_name(int code);
+
 // The detail of the last failure of an ipcx call on the calling thread: which function,
 // on what object, why, and the errno text, e.g.
 // `ipcx_fifo_open: open("/tmp/f", O_WRONLY): no process has the FIFO open for reading`.
@@ -1055,22 +1021,20 @@ void ipcx_thread_set_interruptible(bool on);
 //
 // Arguments: `out` receives the new object.
 // Returns: `IPCX_OK`; `IPCX_ERR_INVALID` if `out` is NULL.
-// Ownership: the caller owns the object and frees it with `ipcx_options_destroy`. An
+// Ownership: the caller owns the object and releases it with `ipcx_options_close`. An
 // options object is only read by the calls it is passed to; one object may be reused.
-// Fork: the child gets a copy it may use and must destroy separately.
+// Fork: the child gets a copy it may use and must close separately.
 //
 // # Safety
 // `out` must be NULL or valid for writing a pointer.
 ipcx_status ipcx_options_create(ipcx_options **out_opts);
 
-// Free an options object. NULL is a no-op.
+// Release an options object. NULL is a no-op. Calls that were given it have taken
+// their copy; a call still running on another thread finishes with its copy.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already destroyed (nothing is
-// freed twice).
-//
-// # Safety
-// `opts` must be NULL or a pointer from `ipcx_options_create`.
-ipcx_status ipcx_options_destroy(ipcx_options *opts);
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+// twice).
+ipcx_status ipcx_options_close(ipcx_options *opts);
 
 // Set the permission bits of objects created with these options (FIFOs, queues, shared
 // memory, semaphores, socket files). Default 0600. The mode is applied exactly: the
@@ -1171,17 +1135,17 @@ ipcx_status ipcx_options_set_spin(ipcx_options *opts, uint64_t ns);
 //
 // Arguments: `path` must exist (only its device and inode numbers are used, so the key
 // changes if the file is deleted and re-created); `proj_id` 1..255 (ftok uses its low
-// 8 bits); `key` receives the key.
+// 8 bits); `out_key` receives the key.
 // Collisions: the key packs 8 bits of the project id, 8 bits of the device number and
 // 16 bits of the inode number, so two different files can give the same key; use
 // exclusive creation to detect that.
 // Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
-// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
-// `proj_id` out of range). On error `*key` is 0 (when `key` is not NULL).
+// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `out_key`, bad path,
+// `proj_id` out of range). On error `*out_key` is 0 (when `out_key` is not NULL).
 //
 // # Safety
-// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
-ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
+// `path` must be NULL or a NUL-terminated string; `out_key` NULL or valid for writing.
+ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *out_key);
 
 // List the IPC objects of the machine: System V queues, segments and semaphore sets
 // (/proc/sysvipc), POSIX shared memory objects and named semaphores (/dev/shm), POSIX
@@ -1200,7 +1164,7 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *key);
 // Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
 // directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
 // directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
-// Ownership: the caller frees the list with `ipcx_object_list_free`.
+// Ownership: the caller frees the list with `ipcx_object_list_close`.
 // Notes: what "attached" and "stale" mean for each kind, and their limits, are in
 // docs/inspect.md. As a regular user, only your own record directory is read and other
 // users' processes cannot be examined (objects others could open are then never stale).
@@ -1216,8 +1180,8 @@ ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t fl
 //
 // Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
 // these directories are considered (the other kinds are not affected); NULL/0 considers
-// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_CLEAN_DRY_RUN` removes
-// nothing; `IPCX_CLEAN_RECORDS_ONLY` only forgets records whose objects vanished.
+// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_INSPECT_DRY_RUN` removes
+// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished.
 // `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
 // run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
 // be removed (the reason is in `ipcx_object_list_warnings`).
@@ -1226,7 +1190,7 @@ ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t fl
 // Races: an object is checked just before its removal only for System V segments (nattch);
 // a process that attaches to another kind of stale object between the scan and the
 // removal keeps its mapping or descriptor, but the name is gone.
-// Ownership: the caller frees the list with `ipcx_object_list_free`.
+// Ownership: the caller frees the list with `ipcx_object_list_close`.
 // Fork: safe to call in a child.
 //
 // # Safety
@@ -1275,14 +1239,14 @@ ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char *
 //
 // # Safety
 // `list` must be NULL or a list from ipcx; no other thread may be using it.
-ipcx_status ipcx_object_list_free(ipcx_object_list *list);
+ipcx_status ipcx_object_list_close(ipcx_object_list *list);
 
 // Remove one object, given its kind and exact identity.
 //
 // Arguments: `kind`: an `IPCX_OBJECT_*` value. `name`: System V kinds: the id as a
 // decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
 // FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
-// only if ipcx created it (a matching record); `IPCX_REMOVE_FOREIGN` removes it whoever
+// only if ipcx created it (a matching record); `IPCX_INSPECT_FOREIGN` removes it whoever
 // created it.
 // Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
 // ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
@@ -1290,7 +1254,7 @@ ipcx_status ipcx_object_list_free(ipcx_object_list *list);
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
 // flags, a path that is not of the kind given: a regular file is never removed),
 // `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
-// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_REMOVE_FOREIGN` not given, or the kernel
+// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_INSPECT_FOREIGN` not given, or the kernel
 // refused: only the owner, creator or a privileged process may remove it),
 // `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
 // Fork: safe to call in a child.
@@ -1334,15 +1298,15 @@ ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *kind);
 //
 // # Safety
 // `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
-ipcx_status ipcx_mutex_init_in(const ipcx_region *region, size_t offset, const ipcx_options *opts, ipcx_mutex **out_mutex);
+ipcx_status ipcx_mutex_init(const ipcx_region *region, size_t offset, const ipcx_options *opts, ipcx_mutex **out_mutex);
 
-// Like `ipcx_mutex_init_in`, at an address of memory the caller mapped itself (a file or
+// Like `ipcx_mutex_init`, at an address of memory the caller mapped itself (a file or
 // POSIX shared memory mapped with MAP_SHARED): how unrelated processes that do not hold
 // an `ipcx_region` share a mutex. `addr` must be a multiple of `IPCX_MUTEX_ALIGN` in a
 // writable shared mapping (private memory is refused with `IPCX_ERR_INVALID`); the caller
 // guarantees `IPCX_MUTEX_SIZE` bytes there.
 //
-// Errors and ownership as for `ipcx_mutex_init_in` (the handle keeps its own mapping of
+// Errors and ownership as for `ipcx_mutex_init` (the handle keeps its own mapping of
 // the page, so the caller may unmap its own).
 //
 // # Safety
@@ -1438,16 +1402,16 @@ ipcx_status ipcx_mutex_close(ipcx_mutex *m);
 // region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
 // `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is
 // NULL.
-// Ownership: as for `ipcx_mutex_init_in`.
+// Ownership: as for `ipcx_mutex_init`.
 //
 // # Safety
 // `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
-ipcx_status ipcx_cond_init_in(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
+ipcx_status ipcx_cond_init(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
 
-// Like `ipcx_cond_init_in`, at an address in a shared mapping the caller made (see
+// Like `ipcx_cond_init`, at an address in a shared mapping the caller made (see
 // `ipcx_mutex_init_at`).
 //
-// Errors: as for `ipcx_cond_init_in`, plus `IPCX_ERR_INVALID` for memory that is not a
+// Errors: as for `ipcx_cond_init`, plus `IPCX_ERR_INVALID` for memory that is not a
 // shared mapping. On failure `*out` is NULL.
 //
 // # Safety
@@ -1537,20 +1501,20 @@ ipcx_status ipcx_cond_close(ipcx_cond *c);
 // - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
 //   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
 //   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
-// - `flags`: 0 opens an existing queue; `IPCX_MSGQ_CREATE` creates it if needed;
-//   `IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE` creates it and fails if it exists;
+// - `flags`: 0 opens an existing queue; `IPCX_OPEN_CREATE` creates it if needed;
+//   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` creates it and fails if it exists;
 // - `opts` may be NULL; honoured, only when this call creates the queue: mode (default
 //   0600, applied exactly: System V permissions ignore the umask) and capacity (the
 //   byte limit msg_qbytes; default /proc/sys/kernel/msgmnb; above it needs
 //   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit.
 //
 // Returns: `IPCX_OK` with `*out` set.
-// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_MSGQ_CREATE` was not
+// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_OPEN_CREATE` was not
 // given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
 // `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
 // system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
 // just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
-// `IPCX_MSGQ_EXCLUSIVE` without `IPCX_MSGQ_CREATE`, an option other than mode and
+// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, an option other than mode and
 // capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
 // Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
 // do), so a process allowed only to write can still open the queue and send.
@@ -1693,18 +1657,18 @@ ipcx_status ipcx_msgq_limits(size_t *msgmax, size_t *msgmnb, size_t *msgmni);
 //
 // Arguments:
 // - `name`: "/name": one leading slash, no other, at most 255 bytes;
-// - `flags`: `IPCX_MQ_READ`, `IPCX_MQ_WRITE` or both; optionally `IPCX_MQ_CREATE`,
-//   `IPCX_MQ_EXCLUSIVE` (with CREATE), `IPCX_MQ_NONBLOCK`;
+// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both; optionally `IPCX_OPEN_CREATE`,
+//   `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
 // - `opts` may be NULL; honoured: mode (default 0600, applied exactly when this call
 //   creates the queue), max_messages (depth, default /proc/sys/fs/mqueue/msg_default, at
 //   most /proc/sys/fs/mqueue/msg_max) and max_message (message size, default
 //   /proc/sys/fs/mqueue/msgsize_default, at most /proc/sys/fs/mqueue/msgsize_max); depth
-//   and size need `IPCX_MQ_CREATE`, and an existing queue keeps its own (check with
+//   and size need `IPCX_OPEN_CREATE`, and an existing queue keeps its own (check with
 //   `ipcx_mq_get_attr`).
 //
 // Returns: `IPCX_OK` with `*out` set.
 // Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name, bad flags, NULL `out`,
-// an unsupported option, depth or size options without `IPCX_MQ_CREATE`),
+// an unsupported option, depth or size options without `IPCX_OPEN_CREATE`),
 // `IPCX_ERR_NOT_FOUND` (no such queue, no CREATE), `IPCX_ERR_EXISTS` (exclusive
 // creation of an existing name), `IPCX_ERR_PERMISSION` (mode denies access),
 // `IPCX_ERR_LIMIT` (depth or size above the /proc/sys/fs/mqueue limits, the message
@@ -1712,7 +1676,7 @@ ipcx_status ipcx_msgq_limits(size_t *msgmax, size_t *msgmnb, size_t *msgmni);
 // limit reached; /proc/sys/fs/mqueue/queues_max queues exist), `IPCX_ERR_UNSUPPORTED`
 // (kernel without POSIX queues), `IPCX_ERR_BAD_HANDLE` (closed options). On failure
 // `*out` is NULL.
-// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_unlink`.
+// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_remove`.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string; `opts` NULL or a live options handle;
@@ -1738,7 +1702,7 @@ ipcx_status ipcx_mq_close(ipcx_mq *q);
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_mq_unlink(const char *name);
+ipcx_status ipcx_mq_remove(const char *name);
 
 // Send one message with a priority (mq_send). Messages are received highest priority
 // first, in order within a priority.
@@ -1848,31 +1812,29 @@ ipcx_status ipcx_mq_notify(ipcx_mq *q, int *fd);
 // `q` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mq_notify_cancel(ipcx_mq *q);
 
-// Create an anonymous pipe (half-duplex): bytes written to `write_end` are read from
-// `read_end`.
+// Create an anonymous pipe and return its two ends.
 //
-// The seed's pattern: create, fork, then the writer closes its read end and the reader
-// closes its write end.
+// Half-duplex (`flags` 0): bytes written to `*out_a` (the write end, `out_write`) are
+// read from `*out_b`... see below; the ends are `out_read` and `out_write`: what is
+// written to `*out_write` is read from `*out_read`, as pipe(2) gives `fds[0]` and
+// `fds[1]`. The seed's pattern: create, fork, then the writer closes its read end and the
+// reader closes its write end.
+// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes; what `*out_read` writes, `*out_write`
+// reads, and the other way round (call them `a` and `b`). After fork, one process keeps
+// one end and closes the other.
 //
-// Arguments: `opts` may be NULL; honoured: max_message, capacity, sigpipe_guard.
+// Arguments: `flags`: 0 or `IPCX_PIPE_DUPLEX`; `opts` may be NULL (honoured:
+// max_message, capacity, sigpipe_guard).
 // Returns: `IPCX_OK` with both handles set.
-// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unsupported option), `IPCX_ERR_LIMIT`
-// (out of descriptors, capacity above /proc/sys/fs/pipe-max-size), `IPCX_ERR_BAD_HANDLE`
-// (closed options). On failure both out-handles are NULL.
+// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags, unsupported option),
+// `IPCX_ERR_LIMIT` (out of descriptors, capacity above /proc/sys/fs/pipe-max-size, too
+// many handles), `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are
+// NULL.
 // Ownership: the caller closes each end with `ipcx_pipe_close`.
 //
 // # Safety
-// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
-ipcx_status ipcx_pipe_create(const ipcx_options *opts, ipcx_pipe **read_end, ipcx_pipe **write_end);
-
-// Create a full-duplex pair made of two pipes: what `a` writes, `b` reads, and the other
-// way round. After fork, one process keeps `a` and closes `b`, the other the reverse.
-//
-// Arguments, errors and ownership as for `ipcx_pipe_create`.
-//
-// # Safety
-// As for `ipcx_pipe_create`.
-ipcx_status ipcx_pipe_create_duplex(const ipcx_options *opts, ipcx_pipe **a, ipcx_pipe **b);
+// Out-pointers must be NULL or valid for writing.
+ipcx_status ipcx_pipe_pair(uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_read, ipcx_pipe **out_write);
 
 // Close a pipe end and free the handle. NULL is a no-op.
 //
@@ -1989,17 +1951,17 @@ ipcx_status ipcx_pipe_fds(const ipcx_pipe *p, int *read_fd, int *write_fd);
 // Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 // FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path).
-// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_unlink`.
+// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_remove`.
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_fifo_create(const char *path, const ipcx_options *opts);
+ipcx_status ipcx_fifo_make(const char *path, const ipcx_options *opts);
 
 // Open a FIFO for reading or writing; the result is a pipe end used with the
 // `ipcx_pipe_*` calls.
 //
-// Arguments: `flags`: exactly one of `IPCX_FIFO_READ` / `IPCX_FIFO_WRITE`, optionally
-// `IPCX_FIFO_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
+// Arguments: `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`, optionally
+// `IPCX_OPEN_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
 // mode, max_message, capacity, atomic, sigpipe_guard); `timeout_ms` bounds the wait of a
 // writer for a reader.
 // Semantics: opening for reading returns at once; a reader sees end of file only after
@@ -2009,7 +1971,7 @@ ipcx_status ipcx_fifo_create(const char *path, const ipcx_options *opts);
 // `IPCX_ERR_INVALID` (bad flags; path exists but is not a FIFO), `IPCX_ERR_PERMISSION`,
 // `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
 // Ownership: close with `ipcx_pipe_close`; the FIFO itself stays until
-// `ipcx_fifo_unlink`.
+// `ipcx_fifo_remove`.
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -2022,7 +1984,7 @@ ipcx_status ipcx_fifo_open(const char *path, uint32_t flags, const ipcx_options 
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_fifo_unlink(const char *path);
+ipcx_status ipcx_fifo_remove(const char *path);
 
 // Map `size` bytes of anonymous shared memory, zero-filled. It is shared with every child
 // forked afterwards (the seed's "anonymous shared mapping over fork") and disappears when
@@ -2034,10 +1996,10 @@ ipcx_status ipcx_fifo_unlink(const char *path);
 //
 // # Safety
 // `out` must be NULL or valid for writing.
-ipcx_status ipcx_region_create_anonymous(size_t size, ipcx_region **out_region);
+ipcx_status ipcx_region_create(size_t size, ipcx_region **out_region);
 
 // Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-// from `ipcx_region_info` become invalid. Other processes keep their mappings.
+// from `ipcx_region_base` become invalid. Other processes keep their mappings.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 //
@@ -2053,7 +2015,7 @@ ipcx_status ipcx_region_close(ipcx_region *r);
 //
 // # Safety
 // `base`/`size` must be NULL or valid for writing.
-ipcx_status ipcx_region_info(const ipcx_region *r, void **base, size_t *size);
+ipcx_status ipcx_region_base(const ipcx_region *r, void **base, size_t *size);
 
 // Copy `len` bytes from `buf` into the region at `offset`, with bounds checks.
 //
@@ -2087,7 +2049,7 @@ ipcx_status ipcx_region_read(const ipcx_region *r, size_t offset, void *buf, siz
 // file see changes at once anyway (same pages); this is about the data on disk (and
 // `read(2)` after a crash). For other kinds it succeeds and has no effect worth paying for.
 //
-// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_SYNC_ASYNC` (schedule and
+// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_REGION_SYNC_ASYNC` (schedule and
 // return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
 // Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
 // `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
@@ -2131,9 +2093,9 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 // Open, or create, the named ring `name` and attach to it as producer or consumer.
 //
 // Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
-// at most 255 bytes); `flags`: exactly one of `IPCX_RING_PRODUCER` /
-// `IPCX_RING_CONSUMER`, optionally `IPCX_RING_CREATE` (create if missing),
-// `IPCX_RING_EXCL` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
+// at most 255 bytes); `flags`: exactly one of `IPCX_OPEN_WRITE` /
+// `IPCX_OPEN_READ`, optionally `IPCX_OPEN_CREATE` (create if missing),
+// `IPCX_OPEN_EXCLUSIVE` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
 // be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
 // to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
 // default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
@@ -2154,7 +2116,7 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 // `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
 // options). On failure `*out` is NULL.
 // Ownership: close with `ipcx_ring_close`; the ring itself stays until
-// `ipcx_ring_unlink`.
+// `ipcx_ring_remove`.
 // Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
 // ring by name.
 //
@@ -2163,11 +2125,11 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_ring **out_ring);
 
 // Create an anonymous ring, shared with the processes forked afterwards: one producer
-// end and one consumer end (the pattern of `ipcx_pipe_create`: fork, then each process
+// end and one consumer end (the pattern of `ipcx_pipe_pair`: fork, then each process
 // closes the end it does not use).
 //
-// Arguments: `opts` may be NULL (honoured: capacity, max_message, spin); `flags`: 0 or
-// `IPCX_RING_MPMC` (then forked children using the producer end become separate
+// Arguments: `flags`: 0 or `IPCX_RING_MPMC`; `opts` may be NULL (honoured: capacity,
+// max_message, spin). With `IPCX_RING_MPMC` (then forked children using the producer end become separate
 // producers, and the same for consumers).
 // Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
 // `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
@@ -2180,7 +2142,7 @@ ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options 
 //
 // # Safety
 // Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
-ipcx_status ipcx_ring_create_anonymous(const ipcx_options *opts, uint32_t flags, ipcx_ring **producer, ipcx_ring **consumer);
+ipcx_status ipcx_ring_pair(uint32_t flags, const ipcx_options *opts, ipcx_ring **out_producer, ipcx_ring **out_consumer);
 
 // Close a ring end and free the handle. NULL is a no-op.
 //
@@ -2199,14 +2161,14 @@ ipcx_status ipcx_ring_close(ipcx_ring *r);
 
 // Remove the named ring. Only an ipcx ring is removed (its header is checked first);
 // attached ends keep working until closed, and a later `ipcx_ring_open` with
-// `IPCX_RING_CREATE` makes a new ring.
+// `IPCX_OPEN_CREATE` makes a new ring.
 //
 // Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
 // ring: not removed), `IPCX_ERR_PERMISSION`.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_ring_unlink(const char *name);
+ipcx_status ipcx_ring_remove(const char *name);
 
 // Send one message (producer): copied into the ring, delivered whole.
 //
@@ -2320,8 +2282,8 @@ ipcx_status ipcx_ring_fd(ipcx_ring *r, int *fd);
 // Describe a ring end. Any out-pointer may be NULL.
 //
 // Arguments: `capacity` receives the data capacity in bytes (a power of two);
-// `max_message` the largest message; `flags` `IPCX_RING_PRODUCER` or
-// `IPCX_RING_CONSUMER`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+// `max_message` the largest message; `flags` `IPCX_OPEN_WRITE` or
+// `IPCX_OPEN_READ`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
 // Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
@@ -2331,34 +2293,34 @@ ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_mes
 // Open or create a named POSIX semaphore.
 //
 // Arguments: `name`: "/something" (one leading slash, no other, at most
-// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_SEM_CREATE`
-// creates it if missing, `IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE` insists on creating it;
+// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_OPEN_CREATE`
+// creates it if missing, `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` insists on creating it;
 // `value`: the initial value if this call creates it (0 .. `IPCX_SEM_VALUE_MAX`; checked
-// whenever `IPCX_SEM_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
+// whenever `IPCX_OPEN_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
 // mode (default 0600, applied exactly, whatever the umask, when this call creates the
 // semaphore).
-// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_SEM_EXCLUSIVE`
-// without `IPCX_SEM_CREATE`, negative `value`, unsupported option, NULL `out`),
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_OPEN_EXCLUSIVE`
+// without `IPCX_OPEN_CREATE`, negative `value`, unsupported option, NULL `out`),
 // `IPCX_ERR_LIMIT` (`value` above `IPCX_SEM_VALUE_MAX`; out of descriptors or /dev/shm
-// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_SEM_CREATE`),
-// `IPCX_ERR_EXISTS` (`IPCX_SEM_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
+// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_OPEN_CREATE`),
+// `IPCX_ERR_EXISTS` (`IPCX_OPEN_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
 // `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
 // Ownership: close the handle with `ipcx_sem_close`; the semaphore itself lives until
-// `ipcx_sem_unlink` and the last close (or reboot).
+// `ipcx_sem_remove` and the last close (or reboot).
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
 ipcx_status ipcx_sem_open(const char *name, uint32_t flags, int64_t value, const ipcx_options *opts, ipcx_sem **out_sem);
 
 // Remove a named semaphore's name. Processes that have it open keep using it; it is freed
-// after the last close. A later `ipcx_sem_open` with `IPCX_SEM_CREATE` makes a new one.
+// after the last close. A later `ipcx_sem_open` with `IPCX_OPEN_CREATE` makes a new one.
 //
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed name), `IPCX_ERR_NOT_FOUND`,
 // `IPCX_ERR_PERMISSION`.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_sem_unlink(const char *name);
+ipcx_status ipcx_sem_remove(const char *name);
 
 // Initialise a process-shared unnamed semaphore at `offset` of `region` and return a
 // handle to it. Do this once, in one process, before any other process attaches
@@ -2377,17 +2339,17 @@ ipcx_status ipcx_sem_unlink(const char *name);
 //
 // # Safety
 // `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
-ipcx_status ipcx_sem_init_in(const ipcx_region *region, size_t offset, int64_t value, ipcx_sem **out_sem);
+ipcx_status ipcx_sem_init(const ipcx_region *region, size_t offset, int64_t value, ipcx_sem **out_sem);
 
-// Like `ipcx_sem_init_in`, at an address of memory the caller mapped (a file or POSIX
+// Like `ipcx_sem_init`, at an address of memory the caller mapped (a file or POSIX
 // shared memory mapped with MAP_SHARED, for example), for programs that do not hold an
 // `ipcx_region`. `addr` must be a multiple of `IPCX_SEM_ALIGN` and lie in a writable shared
 // mapping: private memory (a stack, the heap, a MAP_PRIVATE mapping) is refused with
 // `IPCX_ERR_INVALID`, as an object there would not be shared; use
-// `ipcx_sem_create_private` for a thread-only semaphore. Only the alignment and the
+// `ipcx_sem_create` for a thread-only semaphore. Only the alignment and the
 // mapping are checked: the caller guarantees `IPCX_SEM_SIZE` bytes at `addr`.
 //
-// Errors and ownership as for `ipcx_sem_init_in` (the handle keeps its own mapping of the
+// Errors and ownership as for `ipcx_sem_init` (the handle keeps its own mapping of the
 // page, so the caller may unmap its own).
 //
 // # Safety
@@ -2402,7 +2364,7 @@ ipcx_status ipcx_sem_init_at(void *addr, int64_t value, ipcx_sem **out_sem);
 // destroyed, or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives
 // there; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`
 // (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
-// Ownership: as for `ipcx_sem_init_in`; `ipcx_sem_close` detaches.
+// Ownership: as for `ipcx_sem_init`; `ipcx_sem_close` detaches.
 //
 // # Safety
 // `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
@@ -2430,7 +2392,7 @@ ipcx_status ipcx_sem_attach_at(void *addr, ipcx_sem **out_sem);
 //
 // # Safety
 // `out` must be NULL or valid for writing.
-ipcx_status ipcx_sem_create_private(int64_t value, ipcx_sem **out_sem);
+ipcx_status ipcx_sem_create(int64_t value, ipcx_sem **out_sem);
 
 // P: wait until the value is above zero, then decrement it.
 //
@@ -2471,7 +2433,7 @@ ipcx_status ipcx_sem_value(const ipcx_sem *s, int32_t *value);
 // thread-only semaphore this is `ipcx_sem_close`. NULL is a no-op.
 //
 // Errors: `IPCX_ERR_INVALID` (a named semaphore: use `ipcx_sem_close` and
-// `ipcx_sem_unlink`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
+// `ipcx_sem_remove`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
 // destroyed it already; the handle stays open: close it), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
@@ -2479,7 +2441,7 @@ ipcx_status ipcx_sem_value(const ipcx_sem *s, int32_t *value);
 ipcx_status ipcx_sem_destroy(ipcx_sem *s);
 
 // Release the handle. A named semaphore is closed (sem_close; the name stays until
-// `ipcx_sem_unlink`); an unnamed one in shared memory stays for the other processes (the
+// `ipcx_sem_remove`); an unnamed one in shared memory stays for the other processes (the
 // handle's own mapping of it is removed); a thread-only one is destroyed and freed. NULL is
 // a no-op.
 //
@@ -2540,7 +2502,7 @@ ipcx_status ipcx_semset_id(const ipcx_semset *s, int32_t *id, uint32_t *nsems);
 // Apply several operations to the set atomically: either all happen, or (while any would
 // block) none. Each `ipcx_semop` adds `delta` to semaphore `index`: a positive delta
 // increments (V), a negative one waits until the value is at least `-delta` and subtracts
-// it (P), 0 waits until the value is 0. `IPCX_SEMOP_UNDO` in an operation's flags makes
+// it (P), 0 waits until the value is 0. `IPCX_SEMSET_UNDO` in an operation's flags makes
 // the kernel revert it when this process exits, even by SIGKILL.
 //
 // Arguments: `ops`/`nops`: 1 .. SEMOPM operations (/proc/sys/kernel/sem, field 3);
@@ -2560,7 +2522,7 @@ ipcx_status ipcx_semset_op(const ipcx_semset *s, const ipcx_semop *ops, size_t n
 // P on one semaphore: wait until it is above 0 and decrement it (`ipcx_semset_op` with one
 // operation of delta -1).
 //
-// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO` (use the same on the matching V, or the undo
+// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO` (use the same on the matching V, or the undo
 // adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
 // Errors: as for `ipcx_semset_op`.
 //
@@ -2570,7 +2532,7 @@ ipcx_status ipcx_semset_p(const ipcx_semset *s, uint32_t index, uint32_t flags, 
 
 // V on one semaphore: increment it (never blocks).
 //
-// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO`.
+// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO`.
 // Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
 // `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
@@ -2669,12 +2631,12 @@ ipcx_status ipcx_semset_close(ipcx_semset *s);
 //
 // Arguments:
 // - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
-//   every time; requires `IPCX_SHM_CREATE`).
+//   every time; requires `IPCX_OPEN_CREATE`).
 // - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
 //   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
 //   larger size than the segment's is an error.
-// - `flags`: 0 (open an existing segment), `IPCX_SHM_CREATE` (create if missing),
-//   `IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE` (create, fail if it exists).
+// - `flags`: 0 (open an existing segment), `IPCX_OPEN_CREATE` (create if missing),
+//   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` (create, fail if it exists).
 // - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
 //   when the segment is created).
 //
@@ -2716,7 +2678,7 @@ ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
 // Attach the segment (shmat) and return it as a region of the segment's size. Close the
 // region (`ipcx_region_close`) to detach it (shmdt).
 //
-// Arguments: `flags` 0 (read-write) or `IPCX_SHM_READ_ONLY`.
+// Arguments: `flags` 0 (read-write) or `IPCX_OPEN_READ`.
 // Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
 // ipcx does not attach removed segments, although their existing attachments stay valid),
 // `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
@@ -2728,7 +2690,7 @@ ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
 //
 // # Safety
 // `out` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_attach(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
+ipcx_status ipcx_shm_segment_map(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
 
 // The segment's status: size, attach count, creator and last pids, times, mode, owner,
 // and whether it was removed (shmctl IPC_STAT).
@@ -2766,8 +2728,8 @@ ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
 //
 // Arguments:
 // - `name`: "/name": one leading slash, no other, at most 255 bytes.
-// - `flags`: `IPCX_SHM_CREATE` (create if missing), `IPCX_SHM_EXCLUSIVE` (with create:
-//   fail if it exists), `IPCX_SHM_READ_ONLY` (open read-only: map read-only, no resize).
+// - `flags`: `IPCX_OPEN_CREATE` (create if missing), `IPCX_OPEN_EXCLUSIVE` (with create:
+//   fail if it exists), `IPCX_OPEN_READ` (open read-only: map read-only, no resize).
 // - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
 //   not remove bits; used only when this call creates the object).
 //
@@ -2776,7 +2738,7 @@ ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
 // `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
 // `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
 // /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
-// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_unlink`.
+// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_remove`.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
@@ -2810,7 +2772,7 @@ ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *size);
 // Map a whole POSIX shared memory object (its current size), shared, as a region.
 //
 // Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
-// `IPCX_SHM_READ_ONLY`.
+// `IPCX_OPEN_READ`.
 // The region's copies (`ipcx_region_read`/`write`) are safe against another process
 // shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
 // call per copy; see docs/shm.md.
@@ -2842,7 +2804,7 @@ ipcx_status ipcx_shm_close(ipcx_shm *shm);
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
-ipcx_status ipcx_shm_unlink(const char *name);
+ipcx_status ipcx_shm_remove(const char *name);
 
 // Map a file shared (MAP_SHARED): every process that maps the same file, related or not,
 // sees the same bytes; `ipcx_region_sync` writes them to the file (msync); closing the
@@ -2850,11 +2812,11 @@ ipcx_status ipcx_shm_unlink(const char *name);
 //
 // Arguments:
 // - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
-// - `flags`: `IPCX_SHM_CREATE` (create the file if missing, mode from the options,
+// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
 //   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
-//   space), `IPCX_SHM_EXCLUSIVE` (with create: fail if it exists), `IPCX_SHM_READ_ONLY`.
+//   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), `IPCX_OPEN_READ`.
 // - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
-//   file shorter than `size` is an error unless `IPCX_SHM_CREATE` extends it: touching a
+//   file shorter than `size` is an error unless `IPCX_OPEN_CREATE` extends it: touching a
 //   mapping past the end of a file raises SIGBUS. Files are never shrunk.
 // - `opts`: NULL or options; honoured: mode.
 //
@@ -2929,11 +2891,11 @@ ipcx_status ipcx_signal_default(int signo, ipcx_signal_disposition *old);
 
 // Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
 // empty: only the signal itself is blocked while the handler runs, unless
-// `IPCX_SA_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
+// `IPCX_SIGNAL_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
 //
 // Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
-// `flags`: 0 or `IPCX_SA_*` flags (`IPCX_SA_RESTART` is usually wanted;
-// `IPCX_SA_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+// `flags`: 0 or `IPCX_SIGNAL_*` flag flags (`IPCX_SIGNAL_RESTART` is usually wanted;
+// `IPCX_SIGNAL_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
 // Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
 // 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
 // Fork and exec: a forked child inherits the handler (same address in its copy of the
@@ -2958,8 +2920,8 @@ ipcx_status ipcx_signal_get_disposition(int signo, ipcx_signal_disposition *out_
 // (sigaction): restore one saved by `old`, or set a handler with a handler mask.
 //
 // Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
-// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SA_*` (include
-// `IPCX_SA_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
+// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` flag (include
+// `IPCX_SIGNAL_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
 // SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
 // receives the previous disposition.
 // Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler

@@ -101,6 +101,32 @@ impl Status {
         }
     }
 
+    /// The enumerator's name, as C spells it (`"IPCX_ERR_TIMEOUT"`).
+    pub fn name(self) -> &'static CStr {
+        use ipcx_status::*;
+        match self {
+            IPCX_OK => c"IPCX_OK",
+            IPCX_ERR_INVALID => c"IPCX_ERR_INVALID",
+            IPCX_ERR_TIMEOUT => c"IPCX_ERR_TIMEOUT",
+            IPCX_ERR_CLOSED => c"IPCX_ERR_CLOSED",
+            IPCX_ERR_INTERRUPTED => c"IPCX_ERR_INTERRUPTED",
+            IPCX_ERR_NOT_FOUND => c"IPCX_ERR_NOT_FOUND",
+            IPCX_ERR_EXISTS => c"IPCX_ERR_EXISTS",
+            IPCX_ERR_PERMISSION => c"IPCX_ERR_PERMISSION",
+            IPCX_ERR_LIMIT => c"IPCX_ERR_LIMIT",
+            IPCX_ERR_REMOVED => c"IPCX_ERR_REMOVED",
+            IPCX_ERR_TOO_BIG => c"IPCX_ERR_TOO_BIG",
+            IPCX_ERR_UNSUPPORTED => c"IPCX_ERR_UNSUPPORTED",
+            IPCX_ERR_SYSTEM => c"IPCX_ERR_SYSTEM",
+            IPCX_ERR_BAD_HANDLE => c"IPCX_ERR_BAD_HANDLE",
+            IPCX_ERR_PROTOCOL => c"IPCX_ERR_PROTOCOL",
+            IPCX_ERR_IN_USE => c"IPCX_ERR_IN_USE",
+            IPCX_ERR_OWNER_DEAD => c"IPCX_ERR_OWNER_DEAD",
+            IPCX_ERR_NOT_RECOVERABLE => c"IPCX_ERR_NOT_RECOVERABLE",
+            IPCX_ERR_INTERNAL => c"IPCX_ERR_INTERNAL",
+        }
+    }
+
     /// The status for a raw integer code, if it is one (C passes codes as `int`).
     pub fn from_code(code: i32) -> Option<Status> {
         use ipcx_status::*;

@@ -29,13 +29,13 @@ use crate::pipe::{Origin, PipeEnd};
 use crate::time::{self, Deadline};
 
 /// Open for reading.
-pub(crate) const READ: u32 = 1;
+pub(crate) const READ: u32 = crate::flags::READ;
 /// Open for writing.
-pub(crate) const WRITE: u32 = 2;
+pub(crate) const WRITE: u32 = crate::flags::WRITE;
 /// Create the FIFO if it does not exist (an existing FIFO is used as is).
-pub(crate) const CREATE: u32 = 4;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// Reader only: also hold a write reference so reads never see end of file.
-pub(crate) const KEEP_OPEN: u32 = 8;
+pub(crate) const KEEP_OPEN: u32 = crate::flags::family(1);
 
 /// Options FIFOs honour.
 pub(crate) const FIFO_OPTIONS: &[Opt] = &[
@@ -70,7 +70,7 @@ fn is_fifo(st: &libc::stat) -> bool {
 /// Create a FIFO at `path` with `opts.mode` (default 0600, applied exactly: the umask does
 /// not filter it). An existing file of any kind is `IPCX_ERR_EXISTS` and is left alone.
 pub fn create(path: &str, opts: &Options) -> Result<()> {
-    opts.only(&[Opt::Mode], "ipcx_fifo_create")?;
+    opts.only(&[Opt::Mode], "ipcx_fifo_make")?;
     let c = cpath(path)?;
     let mode = opts.mode();
     // SAFETY: valid C string.
@@ -160,7 +160,7 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
         WRITE => false,
         _ => {
             return Err(Error::invalid(
-                "FIFO open flags must contain exactly one of IPCX_FIFO_READ and IPCX_FIFO_WRITE",
+                "FIFO open flags must contain exactly one of IPCX_OPEN_READ and IPCX_OPEN_WRITE",
             ));
         }
     };

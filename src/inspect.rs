@@ -1150,7 +1150,7 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
                 Status::IPCX_ERR_PERMISSION,
                 format!(
                     "{what} was not created by ipcx (no matching record in {}); it is left \
-                     alone: pass IPCX_REMOVE_FOREIGN (ipcx rm --foreign) to remove it anyway",
+                     alone: pass IPCX_INSPECT_FOREIGN (ipcx rm --foreign) to remove it anyway",
                     provenance::dir_path(owner)
                 ),
             ));

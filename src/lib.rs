@@ -11,6 +11,7 @@ pub mod chan;
 pub mod error;
 pub mod fd;
 pub mod fifo;
+pub mod flags;
 pub mod frame;
 pub mod inspect;
 pub mod msgq;

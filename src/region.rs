@@ -20,6 +20,7 @@
 mod fault_safe;
 
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
@@ -76,11 +77,15 @@ pub struct Region {
     /// The name or path behind the mapping, for messages (set by the creating module).
     origin: Option<Box<str>>,
     /// Bounded copies go through the fault-safe path (default: kinds that can shrink).
-    checked: bool,
+    checked: AtomicBool,
 }
 
 // SAFETY: the region is plain shared memory; access discipline is the caller's, as in C.
+// Its own fields are immutable after creation except `checked`, an atomic.
 unsafe impl Send for Region {}
+// SAFETY: as above: `&Region` methods only read immutable fields, copy bytes with bounds
+// checks, or touch the atomic.
+unsafe impl Sync for Region {}
 
 impl Region {
     /// Wrap an existing mapping. `base` must be a live mapping of `len` bytes that `release`
@@ -102,7 +107,7 @@ impl Region {
             kind,
             release,
             origin: None,
-            checked: kind.can_shrink(),
+            checked: AtomicBool::new(kind.can_shrink()),
         }
     }
 
@@ -110,13 +115,14 @@ impl Region {
     /// ([`Kind::can_shrink`]) need it; turning it off there trades SIGBUS safety (a peer
     /// that shrinks the object makes the copy fault, as a raw access would) for memcpy
     /// speed. Kinds that cannot shrink always copy directly.
-    pub fn set_checked_copies(&mut self, on: bool) {
-        self.checked = on && self.kind.can_shrink();
+    pub fn set_checked_copies(&self, on: bool) {
+        self.checked
+            .store(on && self.kind.can_shrink(), Ordering::Relaxed);
     }
 
     /// Whether bounded copies are fault-safe.
     pub fn checked_copies(&self) -> bool {
-        self.checked
+        self.checked.load(Ordering::Relaxed)
     }
 
     /// Record the name or path behind the mapping, used in error messages.
@@ -175,7 +181,7 @@ impl Region {
             kind: Kind::Anonymous,
             release: Release::Munmap,
             origin: None,
-            checked: false,
+            checked: AtomicBool::new(false),
         })
     }
 
@@ -231,7 +237,7 @@ impl Region {
     /// data) instead of SIGBUS. Other kinds copy with `memcpy`.
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         let p = self.range(offset, out.len(), 1)?;
-        if self.checked {
+        if self.checked.load(Ordering::Relaxed) {
             return fault_safe::copy(fault_safe::Dir::FromRegion, p, out.as_mut_ptr(), out.len())
                 .map_err(|f| self.copy_error("read", offset, out.len(), f));
         }
@@ -250,7 +256,7 @@ impl Region {
             ));
         }
         let p = self.range(offset, data.len(), 1)?;
-        if self.checked {
+        if self.checked.load(Ordering::Relaxed) {
             return fault_safe::copy(
                 fault_safe::Dir::ToRegion,
                 p,
@@ -288,7 +294,7 @@ impl Region {
                 format_args!(
                     "{op} in the {what}: no fault-safe copy is available in this process \
                      (process_vm_readv/writev are refused, by a seccomp filter for example, and \
-                     /proc/self/mem cannot be opened); use the raw pointer from ipcx_region_info"
+                     /proc/self/mem cannot be opened); use the raw pointer from ipcx_region_base"
                 ),
             ),
             fault_safe::Failure::Other { errno } => {

@@ -257,7 +257,7 @@ static int send_all(st_run *r, int id) {
     void *tx;
     int s = m->tx_open(r, id, &tx);
     if (s != IPCX_OK) {
-        fprintf(stderr, "stress: %s: producer %d: open: %s: %s\n", m->name, id, st_status_name(s),
+        fprintf(stderr, "stress: %s: producer %d: open: %s: %s\n", m->name, id, ipcx_status_name(s),
                 ipcx_last_error());
         return s;
     }
@@ -269,7 +269,7 @@ static int send_all(st_run *r, int id) {
         s = m->tx_send(tx, buf, len, 30000);
         if (s != IPCX_OK) {
             fprintf(stderr, "stress: %s: producer %d: send %u: %s: %s\n", m->name, id, seq,
-                    st_status_name(s), ipcx_last_error());
+                    ipcx_status_name(s), ipcx_last_error());
             break;
         }
         if (!end) atomic_fetch_add(&r->sh->sent_ok[id], 1);
@@ -285,7 +285,7 @@ static void load_consumer(st_run *r) {
     int fd0 = st_fd_count();
     int s = m->setup(r, ST_SIDE_CONSUMER);
     if (s != IPCX_OK) {
-        st_fail(r, "setup: %s: %s", st_status_name(s), ipcx_last_error());
+        st_fail(r, "setup: %s: %s", ipcx_status_name(s), ipcx_last_error());
         _exit(0);
     }
     pid_t pids[ST_MAX_PRODUCERS];
@@ -305,7 +305,7 @@ static void load_consumer(st_run *r) {
     st_tally_init(&t, r->producers, m->caps & ST_ORDERED);
     s = m->rx_open(r, &rx);
     if (s != IPCX_OK) {
-        st_fail(r, "consumer: open: %s: %s", st_status_name(s), ipcx_last_error());
+        st_fail(r, "consumer: open: %s: %s", ipcx_status_name(s), ipcx_last_error());
         for (int i = 0; i < r->producers; i++) kill_and_reap(pids[i]);
         m->cleanup(r);
         _exit(0);
@@ -325,7 +325,7 @@ static void load_consumer(st_run *r) {
         }
         if (s == IPCX_ERR_CLOSED && t.ends == (uint64_t)r->producers) break;
         if (s != IPCX_ERR_TIMEOUT && s != IPCX_ERR_CLOSED) {
-            st_fail(r, "consumer: receive: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "consumer: receive: %s: %s", ipcx_status_name(s), ipcx_last_error());
             break;
         }
         /* Quiet, or CLOSED: no producer attached right now (one that attaches by name may
@@ -362,7 +362,7 @@ static void load_consumer(st_run *r) {
     m->rx_close(rx);
     for (int i = 0; i < r->producers; i++) {
         int ps = atomic_load(&sh->producer_status[i]);
-        if (ps != IPCX_OK) st_fail(r, "producer %d ended with %s", i, st_status_name(ps));
+        if (ps != IPCX_OK) st_fail(r, "producer %d ended with %s", i, ipcx_status_name(ps));
     }
     uint64_t sent = 0, distinct = 0;
     for (int i = 0; i < r->producers; i++) {
@@ -502,7 +502,7 @@ static int judge(st_run *r, int s, int final, const char *what) {
             st_fail(r, "the victim failed before the kill (see above)");
         } else {
             st_fail(r, "%s returned %s before the victim was killed: %s", what,
-                    st_status_name(s), ipcx_last_error());
+                    ipcx_status_name(s), ipcx_last_error());
         }
         r->sh->out.final_status = s;
         return 1;
@@ -517,15 +517,15 @@ static int judge(st_run *r, int s, int final, const char *what) {
             r->sh->out.hang = 1;
             r->sh->out.recovery_ms = k;
             st_fail(r, "%s: still %s %.0f ms after the kill (expected %s)", what,
-                    st_status_name(s), k, st_status_name(final));
+                    ipcx_status_name(s), k, ipcx_status_name(final));
             return 1;
         }
         return 0;
     }
     r->sh->out.final_status = s;
     r->sh->out.recovery_ms = k;
-    st_fail(r, "%s after the kill: %s, expected %s: %s", what, st_status_name(s),
-            st_status_name(final), ipcx_last_error());
+    st_fail(r, "%s after the kill: %s, expected %s: %s", what, ipcx_status_name(s),
+            ipcx_status_name(final), ipcx_last_error());
     return 1;
 }
 
@@ -536,7 +536,7 @@ static void try_reuse(st_run *r, void *h, int side) {
     int rs = r->m->reuse(r, h, side);
     if (rs != IPCX_OK)
         st_fail(r, "a new %s after the crash: %s: %s",
-                side == ST_SIDE_CONSUMER ? "producer" : "consumer", st_status_name(rs),
+                side == ST_SIDE_CONSUMER ? "producer" : "consumer", ipcx_status_name(rs),
                 ipcx_last_error());
 }
 
@@ -619,7 +619,7 @@ static void trial_survivor(st_run *r) {
                                                 : 0;
     int s = m->setup(r, side);
     if (s != IPCX_OK) {
-        st_fail(r, "setup: %s: %s", st_status_name(s), ipcx_last_error());
+        st_fail(r, "setup: %s: %s", ipcx_status_name(s), ipcx_last_error());
         _exit(0);
     }
     fflush(NULL);

@@ -3,9 +3,9 @@
  * and the definition once include/ipcx.h declares ipcx_chan_open); without it this file is
  * not compiled.
  *
- * Every row works the same way: the consumer opens the receiver (IPCX_CHAN_RECV, which
+ * Every row works the same way: the consumer opens the receiver (IPCX_OPEN_READ, which
  * creates the object) and publishes the address a sender can open (ipcx_chan_info: for
- * tcp:127.0.0.1:0 the port it got); producers wait for it and open IPCX_CHAN_SEND. After a
+ * tcp:127.0.0.1:0 the port it got); producers wait for it and open IPCX_OPEN_WRITE. After a
  * crash of the receiver the object stays (the documented behaviour); the survivor's
  * cleanup opens a new receiver on the same address, which adopts and on close removes it.
  * To add a transport, add a row to `rows` below: a name, an address template ("%s" is
@@ -73,14 +73,14 @@ static int chan_tx_open(st_run *r, int id, void **tx) {
     int s = wait_published(r);
     if (s != IPCX_OK) return s;
     ipcx_chan *c;
-    s = ipcx_chan_open(r->sh->address, IPCX_CHAN_SEND | info_of(r)->flags, NULL, 5000, &c);
+    s = ipcx_chan_open(r->sh->address, IPCX_OPEN_WRITE | info_of(r)->flags, NULL, 5000, &c);
     *tx = c;
     return s;
 }
 
 static int chan_rx_open(st_run *r, void **rx) {
     ipcx_chan *c;
-    int s = ipcx_chan_open(r->name, IPCX_CHAN_RECV | info_of(r)->flags, NULL, 5000, &c);
+    int s = ipcx_chan_open(r->name, IPCX_OPEN_READ | info_of(r)->flags, NULL, 5000, &c);
     *rx = c;
     if (s != IPCX_OK) return s;
     ipcx_chan_details d;
@@ -112,7 +112,7 @@ static int chan_reuse(st_run *r, void *h, int side) {
     static char buf[65536];
     size_t len;
     if (side == ST_SIDE_CONSUMER) {
-        s = ipcx_chan_open(r->sh->address, IPCX_CHAN_SEND | info_of(r)->flags, NULL, 2000, &other);
+        s = ipcx_chan_open(r->sh->address, IPCX_OPEN_WRITE | info_of(r)->flags, NULL, 2000, &other);
         if (s != IPCX_OK) return s;
         s = ipcx_chan_send(other, "again", 5, 2000);
         if (s == IPCX_OK) {
@@ -124,7 +124,7 @@ static int chan_reuse(st_run *r, void *h, int side) {
         ipcx_chan_close(other);
         return s;
     }
-    s = ipcx_chan_open(r->name, IPCX_CHAN_RECV | info_of(r)->flags, NULL, 2000, &other);
+    s = ipcx_chan_open(r->name, IPCX_OPEN_READ | info_of(r)->flags, NULL, 2000, &other);
     if (s != IPCX_OK) return s;
     r->h[1] = other; /* closed (and its object removed) by the cleanup */
     r->id = 1;       /* adopted */
@@ -143,7 +143,7 @@ static void chan_cleanup(st_run *r) {
     /* A receiver killed before it closed left its object: adopt and remove it. */
     if (atomic_load(&r->sh->published) && r->kind == ST_KIND_KILL_CONSUMER && !r->id) {
         ipcx_chan *c;
-        if (ipcx_chan_open(r->name, IPCX_CHAN_RECV | info_of(r)->flags, NULL, 1000, &c) == IPCX_OK)
+        if (ipcx_chan_open(r->name, IPCX_OPEN_READ | info_of(r)->flags, NULL, 1000, &c) == IPCX_OK)
             ipcx_chan_close(c);
     }
 }

@@ -19,9 +19,9 @@ static int mq_setup(st_run *r, int side) {
     ipcx_options_set_max_messages(o, MQ_DEPTH);
     ipcx_options_set_max_message(o, MQ_MSGSIZE);
     ipcx_mq *q;
-    int s = ipcx_mq_open(r->name, IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE,
+    int s = ipcx_mq_open(r->name, IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
                          o, &q);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     if (s == IPCX_OK) st_res_add(r, ST_RES_MQ, r->name, 0);
     r->h[0] = q;
     return s;
@@ -40,7 +40,7 @@ static void mq_prune(st_run *r, int side) {
 static int mq_tx_open(st_run *r, int id, void **tx) {
     (void)id;
     ipcx_mq *q;
-    int s = ipcx_mq_open(r->name, IPCX_MQ_WRITE, NULL, &q);
+    int s = ipcx_mq_open(r->name, IPCX_OPEN_WRITE, NULL, &q);
     *tx = q;
     return s;
 }
@@ -62,7 +62,7 @@ static void mq_close(void *h) { ipcx_mq_close(h); }
 /* After the crash the queue works for new peers: the survivor's own end, plus a new one. */
 static int mq_reuse(st_run *r, void *h, int side) {
     ipcx_mq *other;
-    int s = ipcx_mq_open(r->name, side == ST_SIDE_CONSUMER ? IPCX_MQ_WRITE : IPCX_MQ_READ, NULL, &other);
+    int s = ipcx_mq_open(r->name, side == ST_SIDE_CONSUMER ? IPCX_OPEN_WRITE : IPCX_OPEN_READ, NULL, &other);
     if (s != IPCX_OK) return s;
     ipcx_mq *tx = side == ST_SIDE_CONSUMER ? other : h, *rx = side == ST_SIDE_CONSUMER ? h : other;
     static char buf[MQ_MSGSIZE];
@@ -83,7 +83,7 @@ static int mq_reuse(st_run *r, void *h, int side) {
 
 static void mq_cleanup(st_run *r) {
     mq_drop(r);
-    ipcx_mq_unlink(r->name);
+    ipcx_mq_remove(r->name);
 }
 
 const struct st_mech st_posix_mq = {
@@ -120,7 +120,7 @@ struct msq_end {
 static int msq_setup(st_run *r, int side) {
     (void)side;
     ipcx_msgq *q;
-    int s = ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q);
+    int s = ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q);
     if (s != IPCX_OK) return s;
     int32_t id;
     ipcx_msgq_id(q, &id);

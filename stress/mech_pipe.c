@@ -26,7 +26,7 @@ static void rx_close(void *rx) { ipcx_pipe_close(rx); }
 static int pipe_setup(st_run *r, int side) {
     (void)side;
     ipcx_pipe *rd, *wr;
-    int s = ipcx_pipe_create(NULL, &rd, &wr);
+    int s = ipcx_pipe_pair(0, NULL, &rd, &wr);
     r->h[0] = rd;
     r->h[1] = wr;
     return s;
@@ -80,12 +80,12 @@ static int fifo_setup(st_run *r, int side) {
     char base[64];
     st_unique(base, sizeof base, "", "fifo");
     snprintf(r->name, sizeof r->name, "%.60s/%s", r->dir, base);
-    int s = ipcx_fifo_create(r->name, NULL);
+    int s = ipcx_fifo_make(r->name, NULL);
     if (s != IPCX_OK) return s;
     st_res_add(r, ST_RES_PATH, r->name, 0);
     /* The load keeps the reader open across writers coming and going; a crash trial must
      * see end of file once the victim writer is gone. */
-    uint32_t flags = IPCX_FIFO_READ | (r->kind == ST_KIND_LOAD ? IPCX_FIFO_KEEP_OPEN : 0);
+    uint32_t flags = IPCX_OPEN_READ | (r->kind == ST_KIND_LOAD ? IPCX_FIFO_KEEP_OPEN : 0);
     ipcx_pipe *rd;
     s = ipcx_fifo_open(r->name, flags, NULL, IPCX_NOWAIT, &rd);
     r->h[0] = rd;
@@ -108,8 +108,8 @@ static int fifo_tx_open(st_run *r, int id, void **tx) {
         ipcx_options_set_atomic(o, true);
     }
     ipcx_pipe *wr;
-    int s = ipcx_fifo_open(r->name, IPCX_FIFO_WRITE, o, 5000, &wr);
-    ipcx_options_destroy(o);
+    int s = ipcx_fifo_open(r->name, IPCX_OPEN_WRITE, o, 5000, &wr);
+    ipcx_options_close(o);
     close_pipe(r, 0);
     *tx = wr;
     return s;
@@ -125,7 +125,7 @@ static int fifo_rx_open(st_run *r, void **rx) {
 static int fifo_reuse(st_run *r, void *h, int side) {
     if (side != ST_SIDE_CONSUMER) return IPCX_OK; /* no reader left to reuse */
     ipcx_pipe *wr;
-    int s = ipcx_fifo_open(r->name, IPCX_FIFO_WRITE, NULL, 2000, &wr);
+    int s = ipcx_fifo_open(r->name, IPCX_OPEN_WRITE, NULL, 2000, &wr);
     if (s != IPCX_OK) return s;
     s = ipcx_pipe_send(wr, "again", 5, 2000);
     ipcx_pipe_close(wr);
@@ -138,7 +138,7 @@ static int fifo_reuse(st_run *r, void *h, int side) {
 
 static void fifo_cleanup(st_run *r) {
     close_pipe(r, 0);
-    ipcx_fifo_unlink(r->name);
+    ipcx_fifo_remove(r->name);
 }
 
 const struct st_mech st_fifo = {

@@ -14,10 +14,10 @@ static int ring_setup(st_run *r, int side) {
     ipcx_options_create(&o);
     /* Crash trials: a small ring fills at once, so kills land while a side waits. */
     ipcx_options_set_capacity(o, r->kind == ST_KIND_LOAD ? (1u << 20) : (1u << 16));
-    uint32_t role = side == ST_SIDE_PRODUCER ? IPCX_RING_PRODUCER : IPCX_RING_CONSUMER;
+    uint32_t role = side == ST_SIDE_PRODUCER ? IPCX_OPEN_WRITE : IPCX_OPEN_READ;
     ipcx_ring *h;
-    int s = ipcx_ring_open(r->name, role | IPCX_RING_CREATE | IPCX_RING_EXCL | mpmc(r), o, &h);
-    ipcx_options_destroy(o);
+    int s = ipcx_ring_open(r->name, role | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE | mpmc(r), o, &h);
+    ipcx_options_close(o);
     if (s == IPCX_OK) st_res_add(r, ST_RES_SHM, r->name, 0);
     r->h[side == ST_SIDE_PRODUCER ? 1 : 0] = h;
     return s;
@@ -53,10 +53,10 @@ static int open_end(st_run *r, int i, uint32_t role, void **out) {
 
 static int ring_tx_open(st_run *r, int id, void **tx) {
     (void)id;
-    return open_end(r, 1, IPCX_RING_PRODUCER, tx);
+    return open_end(r, 1, IPCX_OPEN_WRITE, tx);
 }
 
-static int ring_rx_open(st_run *r, void **rx) { return open_end(r, 0, IPCX_RING_CONSUMER, rx); }
+static int ring_rx_open(st_run *r, void **rx) { return open_end(r, 0, IPCX_OPEN_READ, rx); }
 
 static int ring_send(void *tx, const void *buf, size_t len, int64_t t) {
     struct end *e = tx;
@@ -95,7 +95,7 @@ static void end_close(void *h) {
 static int ring_reuse(st_run *r, void *h, int side) {
     struct end *mine = h;
     ipcx_ring *other;
-    uint32_t role = side == ST_SIDE_CONSUMER ? IPCX_RING_PRODUCER : IPCX_RING_CONSUMER;
+    uint32_t role = side == ST_SIDE_CONSUMER ? IPCX_OPEN_WRITE : IPCX_OPEN_READ;
     int s = ipcx_ring_open(r->name, role | mpmc(r), NULL, &other);
     if (s != IPCX_OK) return s;
     ipcx_ring *tx = side == ST_SIDE_CONSUMER ? other : mine->r;
@@ -119,7 +119,7 @@ static int ring_reuse(st_run *r, void *h, int side) {
 static void ring_cleanup(st_run *r) {
     drop(r, 0);
     drop(r, 1);
-    ipcx_ring_unlink(r->name);
+    ipcx_ring_remove(r->name);
 }
 
 #define RING_COMMON                                                                   \

@@ -47,7 +47,7 @@ static int shm_setup(st_run *r, int side) {
     if (is_posix(r)) {
         st_unique(r->name, sizeof r->name, "/", "shm");
         ipcx_shm *shm;
-        s = ipcx_shm_open(r->name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm);
+        s = ipcx_shm_open(r->name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &shm);
         if (s != IPCX_OK) return s;
         st_res_add(r, ST_RES_SHM, r->name, 0);
         r->h[0] = shm;
@@ -55,14 +55,14 @@ static int shm_setup(st_run *r, int side) {
         s = ipcx_shm_map(shm, 0, &reg);
     } else {
         ipcx_shm_segment *seg;
-        s = ipcx_shm_segment_open(IPCX_KEY_PRIVATE, SIZE, IPCX_SHM_CREATE, NULL, &seg);
+        s = ipcx_shm_segment_open(IPCX_KEY_PRIVATE, SIZE, IPCX_OPEN_CREATE, NULL, &seg);
         if (s != IPCX_OK) return s;
         int id;
         ipcx_shm_segment_id(seg, &id);
         r->id = id;
         st_res_add(r, ST_RES_SEG, "", id);
         r->h[0] = seg;
-        s = ipcx_shm_segment_attach(seg, 0, &reg);
+        s = ipcx_shm_segment_map(seg, 0, &reg);
     }
     r->h[1] = reg;
     return s;
@@ -85,7 +85,7 @@ static int remap_write(st_run *r, const struct rec *x, uint32_t slot) {
         s = ipcx_shm_map(shm, 0, &reg);
         ipcx_shm_close(shm);
     } else {
-        s = ipcx_shm_segment_attach(r->h[0], 0, &reg);
+        s = ipcx_shm_segment_map(r->h[0], 0, &reg);
     }
     if (s != IPCX_OK) return s;
     s = ipcx_region_write(reg, (size_t)slot * REC, x, sizeof *x);
@@ -96,7 +96,7 @@ static int remap_write(st_run *r, const struct rec *x, uint32_t slot) {
 static void shm_victim(st_run *r) {
     ipcx_region *reg = r->h[1];
     void *base = NULL;
-    ipcx_region_info(reg, &base, NULL);
+    ipcx_region_base(reg, &base, NULL);
     static struct rec x;
     st_victim_started(r);
     for (uint32_t seq = 1;; seq++) {
@@ -130,7 +130,7 @@ static void shm_survivor(st_run *r) {
     while (st_since_kill_ms(r) < 0) {
         int s = scan(r, NULL);
         if (s != IPCX_OK) {
-            st_fail(r, "read while the victim writes: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "read while the victim writes: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         struct timespec ts = {0, 200000};
@@ -141,7 +141,7 @@ static void shm_survivor(st_run *r) {
     int s = scan(r, &torn);
     double k = st_since_kill_ms(r);
     if (s != IPCX_OK) {
-        st_fail(r, "read after the kill: %s: %s", st_status_name(s), ipcx_last_error());
+        st_fail(r, "read after the kill: %s: %s", ipcx_status_name(s), ipcx_last_error());
         return;
     }
     sh->out.torn = torn;
@@ -150,7 +150,7 @@ static void shm_survivor(st_run *r) {
     rec_fill(&x, 0xfffffff0u, 0);
     if ((s = ipcx_region_write(r->h[1], 0, &x, sizeof x)) != IPCX_OK ||
         (s = ipcx_region_read(r->h[1], 0, &y, sizeof y)) != IPCX_OK || memcmp(&x, &y, sizeof x)) {
-        st_fail(r, "write after the kill: %s", st_status_name(s));
+        st_fail(r, "write after the kill: %s", ipcx_status_name(s));
         return;
     }
     if (is_posix(r)) {
@@ -161,7 +161,7 @@ static void shm_survivor(st_run *r) {
         /* Nothing of the dead victim stays attached: only the survivor's region. */
         ipcx_shm_segment_info info;
         s = ipcx_shm_segment_stat(r->h[0], &info);
-        if (s != IPCX_OK) st_fail(r, "stat: %s", st_status_name(s));
+        if (s != IPCX_OK) st_fail(r, "stat: %s", ipcx_status_name(s));
         else if (info.attach_count != 1)
             st_fail(r, "%llu attachments after the victim died, expected 1",
                     (unsigned long long)info.attach_count);
@@ -179,7 +179,7 @@ static void shm_cleanup(st_run *r) {
         else ipcx_shm_segment_close(r->h[0]);
     }
     r->h[0] = NULL;
-    if (is_posix(r)) ipcx_shm_unlink(r->name);
+    if (is_posix(r)) ipcx_shm_remove(r->name);
 }
 
 const struct st_mech st_shm_posix = {

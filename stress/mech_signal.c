@@ -69,7 +69,7 @@ static void sig_survivor(st_run *r) {
         }
         double k = st_since_kill_ms(r);
         if (s != IPCX_ERR_TIMEOUT) {
-            st_fail(r, "ipcx_signal_wait: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "ipcx_signal_wait: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         if (k < 0) continue;

@@ -57,7 +57,7 @@ static int sock_setup(st_run *r, int side) {
                 s = ipcx_sock_local_address(u, r->sh->address, &len);
             }
         }
-        ipcx_options_destroy(o);
+        ipcx_options_close(o);
         return s;
     }
     st_unique(base, sizeof base, "", "sock");

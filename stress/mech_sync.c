@@ -23,14 +23,14 @@ static struct guarded *data_of(st_run *r) { return (struct guarded *)((char *)r-
 
 static void *base_of(ipcx_region *reg) {
     void *b = NULL;
-    ipcx_region_info(reg, &b, NULL);
+    ipcx_region_base(reg, &b, NULL);
     return b;
 }
 
 /* h[0]: the lock, h[1]: a condition variable, h[2]: the region. */
 static int region_setup(st_run *r) {
     ipcx_region *reg;
-    int s = ipcx_region_create_anonymous(4096, &reg);
+    int s = ipcx_region_create(4096, &reg);
     if (s != IPCX_OK) return s;
     r->h[2] = reg;
     r->mem = base_of(reg);
@@ -56,7 +56,7 @@ static int mutex_setup(st_run *r, int side) {
     int s = region_setup(r);
     if (s != IPCX_OK) return s;
     ipcx_mutex *m;
-    s = ipcx_mutex_init_in(r->h[2], 0, NULL, &m);
+    s = ipcx_mutex_init(r->h[2], 0, NULL, &m);
     r->h[0] = m;
     return s;
 }
@@ -108,7 +108,7 @@ static void mutex_survivor(st_run *r) {
                 sh->out.hang = 1;
                 sh->out.recovery_ms = k;
             }
-            st_fail(r, "ipcx_mutex_lock: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "ipcx_mutex_lock: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         if (atomic_load(&g->a) != atomic_load(&g->b)) st_fail(r, "locked with a half update");
@@ -125,10 +125,10 @@ static void mutex_survivor(st_run *r) {
     /* Usable again, and destroyable (nobody holds it). */
     st_wait_victim(r);
     int s = ipcx_mutex_lock(m, IPCX_NOWAIT);
-    if (s != IPCX_OK) st_fail(r, "after recovery: lock: %s", st_status_name(s));
+    if (s != IPCX_OK) st_fail(r, "after recovery: lock: %s", ipcx_status_name(s));
     else ipcx_mutex_unlock(m);
     s = ipcx_mutex_destroy(m);
-    if (s != IPCX_OK) st_fail(r, "after recovery: destroy: %s: %s", st_status_name(s), ipcx_last_error());
+    if (s != IPCX_OK) st_fail(r, "after recovery: destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
     r->h[0] = NULL;
 }
 
@@ -155,7 +155,7 @@ static int cond_setup(st_run *r, int side) {
     int s = mutex_setup(r, side);
     if (s != IPCX_OK) return s;
     ipcx_cond *c;
-    s = ipcx_cond_init_in(r->h[2], 64, &c);
+    s = ipcx_cond_init(r->h[2], 64, &c);
     r->h[1] = c;
     return s;
 }
@@ -239,11 +239,11 @@ static void cond_survivor(st_run *r) {
             continue;
         }
         if (k < 0) {
-            st_fail(r, "round before the kill: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "round before the kill: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         if (s != IPCX_ERR_TIMEOUT && s != IPCX_ERR_OWNER_DEAD) {
-            st_fail(r, "round after the kill: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "round after the kill: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         sh->out.final_status = s;
@@ -263,7 +263,7 @@ static void cond_survivor(st_run *r) {
         int s = cond_round(r, 2000, 0);
         if (s != IPCX_OK) {
             st_fail(r, "after recovery: round %d with a new peer: %s: %s", i,
-                    st_status_name(s), ipcx_last_error());
+                    ipcx_status_name(s), ipcx_last_error());
             break;
         }
     }
@@ -281,10 +281,10 @@ static void cond_survivor(st_run *r) {
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || atomic_load(&g->rounds) - before < 3)
         st_fail(r, "after recovery: the new peer did not complete its rounds (status %#x)", st);
     int s = ipcx_cond_destroy(r->h[1]);
-    if (s != IPCX_OK) st_fail(r, "after recovery: cond destroy: %s: %s", st_status_name(s), ipcx_last_error());
+    if (s != IPCX_OK) st_fail(r, "after recovery: cond destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
     r->h[1] = NULL;
     s = ipcx_mutex_destroy(r->h[0]);
-    if (s != IPCX_OK) st_fail(r, "after recovery: mutex destroy: %s: %s", st_status_name(s), ipcx_last_error());
+    if (s != IPCX_OK) st_fail(r, "after recovery: mutex destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
     r->h[0] = NULL;
 }
 
@@ -313,7 +313,7 @@ static int sem_named_setup(st_run *r, int side) {
     if (s != IPCX_OK) return s;
     st_unique(r->name, sizeof r->name, "/", "sem");
     ipcx_sem *sem;
-    s = ipcx_sem_open(r->name, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 1, NULL, &sem);
+    s = ipcx_sem_open(r->name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &sem);
     if (s == IPCX_OK) st_res_add(r, ST_RES_SEM, r->name, 0);
     r->h[0] = sem;
     return s;
@@ -324,7 +324,7 @@ static int sem_unnamed_setup(st_run *r, int side) {
     (void)side;
     st_unique(r->name, sizeof r->name, "/", "semshm");
     ipcx_shm *shm;
-    int s = ipcx_shm_open(r->name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm);
+    int s = ipcx_shm_open(r->name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &shm);
     if (s != IPCX_OK) return s;
     st_res_add(r, ST_RES_SHM, r->name, 0);
     r->h[3] = shm;
@@ -334,7 +334,7 @@ static int sem_unnamed_setup(st_run *r, int side) {
     r->h[2] = reg;
     r->mem = base_of(reg);
     ipcx_sem *sem;
-    s = ipcx_sem_init_in(reg, 0, 1, &sem);
+    s = ipcx_sem_init(reg, 0, 1, &sem);
     r->h[0] = sem;
     return s;
 }
@@ -376,7 +376,7 @@ static void sem_survivor(st_run *r) {
             continue;
         }
         if (s != IPCX_ERR_TIMEOUT) {
-            st_fail(r, "ipcx_sem_wait: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "ipcx_sem_wait: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         if (k < 0) continue; /* the live victim was slow */
@@ -398,27 +398,27 @@ static void sem_survivor(st_run *r) {
     ipcx_sem_value(sem, &v);
     if (v != 1) st_fail(r, "value %d after recovery, expected 1", v);
     int s = ipcx_sem_wait(sem, IPCX_NOWAIT);
-    if (s != IPCX_OK) st_fail(r, "after recovery: wait: %s", st_status_name(s));
+    if (s != IPCX_OK) st_fail(r, "after recovery: wait: %s", ipcx_status_name(s));
     else ipcx_sem_post(sem);
 }
 
 static void sem_named_cleanup(st_run *r) {
     if (r->h[0]) ipcx_sem_close(r->h[0]);
     r->h[0] = NULL;
-    ipcx_sem_unlink(r->name);
+    ipcx_sem_remove(r->name);
     region_cleanup(r);
 }
 
 static void sem_unnamed_cleanup(st_run *r) {
     if (r->h[0]) {
         int s = ipcx_sem_destroy(r->h[0]);
-        if (s != IPCX_OK) st_fail(r, "ipcx_sem_destroy: %s: %s", st_status_name(s), ipcx_last_error());
+        if (s != IPCX_OK) st_fail(r, "ipcx_sem_destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
     }
     r->h[0] = NULL;
     region_cleanup(r);
     if (r->h[3]) ipcx_shm_close(r->h[3]);
     r->h[3] = NULL;
-    ipcx_shm_unlink(r->name);
+    ipcx_shm_remove(r->name);
 }
 
 const struct st_mech st_sem_named = {
@@ -465,12 +465,12 @@ static void semset_victim(st_run *r) {
     struct guarded *g = data_of(r);
     st_victim_started(r);
     for (;;) {
-        int s = ipcx_semset_p(set, 0, IPCX_SEMOP_UNDO, IPCX_FOREVER);
+        int s = ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, IPCX_FOREVER);
         if (s != IPCX_OK) st_victim_failed(r, s, "ipcx_semset_p");
         atomic_store(&g->held, 1);
         st_spin_us(small_us(r));
         atomic_store(&g->held, 0);
-        s = ipcx_semset_v(set, 0, IPCX_SEMOP_UNDO);
+        s = ipcx_semset_v(set, 0, IPCX_SEMSET_UNDO);
         if (s != IPCX_OK) st_victim_failed(r, s, "ipcx_semset_v");
     }
 }
@@ -480,10 +480,10 @@ static void semset_survivor(st_run *r) {
     ipcx_semset *set = r->h[0];
     struct st_shared *sh = r->sh;
     for (;;) {
-        int s = ipcx_semset_p(set, 0, IPCX_SEMOP_UNDO, 100);
+        int s = ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, 100);
         double k = st_since_kill_ms(r);
         if (s == IPCX_OK) {
-            ipcx_semset_v(set, 0, IPCX_SEMOP_UNDO);
+            ipcx_semset_v(set, 0, IPCX_SEMSET_UNDO);
             if (k >= 0) {
                 sh->out.final_status = s;
                 sh->out.recovery_ms = k;
@@ -492,7 +492,7 @@ static void semset_survivor(st_run *r) {
             continue;
         }
         if (s != IPCX_ERR_TIMEOUT) {
-            st_fail(r, "ipcx_semset_p: %s: %s", st_status_name(s), ipcx_last_error());
+            st_fail(r, "ipcx_semset_p: %s: %s", ipcx_status_name(s), ipcx_last_error());
             return;
         }
         if (k > 2000) {

@@ -183,7 +183,7 @@ int st_res_remove_all(struct st_shared *sh) {
         if (sysv) {
             char id[32];
             snprintf(id, sizeof id, "%ld", r->id);
-            if (ipcx_inspect_remove((uint32_t)sysv, id, IPCX_REMOVE_FOREIGN) == IPCX_OK) {
+            if (ipcx_inspect_remove((uint32_t)sysv, id, IPCX_INSPECT_FOREIGN) == IPCX_OK) {
                 removed++;
                 continue;
             }
@@ -218,7 +218,7 @@ void st_victim_started(st_run *r) {
 void st_victim_failed(st_run *r, int status, const char *what) {
     atomic_store(&r->sh->victim_status, status ? status : -1);
     fprintf(stderr, "stress: %s: victim: %s returned %s: %s\n", r->m->name, what,
-            st_status_name(status), ipcx_last_error());
+            ipcx_status_name(status), ipcx_last_error());
     st_victim_started(r);
     for (;;) pause();
 }
@@ -264,11 +264,3 @@ void st_fail(st_run *r, const char *fmt, ...) {
     va_end(ap);
 }
 
-const char *st_status_name(int s) {
-    static const char *names[] = {
-        "OK", "INVALID", "TIMEOUT", "CLOSED", "INTERRUPTED", "NOT_FOUND", "EXISTS",
-        "PERMISSION", "LIMIT", "REMOVED", "TOO_BIG", "UNSUPPORTED", "SYSTEM", "BAD_HANDLE",
-        "PROTOCOL", "IN_USE", "OWNER_DEAD", "NOT_RECOVERABLE", "INTERNAL"};
-    if (s >= 0 && (size_t)s < sizeof names / sizeof names[0]) return names[s];
-    return "?";
-}

@@ -207,7 +207,6 @@ void st_fail(st_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Busy-wait about `us` microseconds (work inside a critical section). */
 void st_spin_us(unsigned us);
 
-const char *st_status_name(int s);
 
 /* Per-producer bookkeeping of received messages. */
 struct st_seen {

@@ -209,8 +209,8 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (!clean && strcmp(argv[i], "--all") == 0) flags |= IPCX_INSPECT_ALL;
-        else if (clean && strcmp(argv[i], "--dry-run") == 0) flags |= IPCX_CLEAN_DRY_RUN;
-        else if (clean && strcmp(argv[i], "--records-only") == 0) flags |= IPCX_CLEAN_RECORDS_ONLY;
+        else if (clean && strcmp(argv[i], "--dry-run") == 0) flags |= IPCX_INSPECT_DRY_RUN;
+        else if (clean && strcmp(argv[i], "--records-only") == 0) flags |= IPCX_INSPECT_RECORDS_ONLY;
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             if (ndirs == MAX_DIRS) {
                 fprintf(stderr, "ipcx: at most %d --dir options\n", MAX_DIRS);
@@ -232,7 +232,7 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
     ipcx_object_list_count(l, &n);
     ipcx_object_list_warnings(l, &warnings);
     int failed = 0;
-    for (size_t i = 0; clean && !(flags & IPCX_CLEAN_DRY_RUN) && i < n; i++) {
+    for (size_t i = 0; clean && !(flags & IPCX_INSPECT_DRY_RUN) && i < n; i++) {
         ipcx_object_info o;
         if (ipcx_object_list_get(l, i, &o) == IPCX_OK && !(o.flags & IPCX_OBJECT_REMOVED)) failed = 1;
     }
@@ -243,12 +243,12 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
         if (n) print_table(l, n);
         if (clean)
             printf("%zu object(s) %s%s\n", n,
-                   (flags & IPCX_CLEAN_DRY_RUN) ? "would be removed" : "removed",
+                   (flags & IPCX_INSPECT_DRY_RUN) ? "would be removed" : "removed",
                    failed ? " (some could not be: see the warnings)" : "");
         else if (!n)
             printf("no %sIPC objects found\n", (flags & IPCX_INSPECT_ALL) ? "" : "ipcx ");
     }
-    ipcx_object_list_free(l);
+    ipcx_object_list_close(l);
     return failed ? 1 : 0;
 }
 
@@ -256,7 +256,7 @@ static int cmd_rm(int argc, char **argv) {
     const char *kind = NULL, *name = NULL;
     uint32_t flags = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--foreign") == 0) flags |= IPCX_REMOVE_FOREIGN;
+        if (strcmp(argv[i], "--foreign") == 0) flags |= IPCX_INSPECT_FOREIGN;
         else if (!kind) kind = argv[i];
         else if (!name) name = argv[i];
         else {
@@ -273,7 +273,7 @@ static int cmd_rm(int argc, char **argv) {
     ipcx_status s = ipcx_object_kind_from_name(kind, &k);
     if (s != IPCX_OK) return fail("rm", s);
     s = ipcx_inspect_remove(k, name, flags);
-    if (s == IPCX_ERR_PERMISSION && !(flags & IPCX_REMOVE_FOREIGN) &&
+    if (s == IPCX_ERR_PERMISSION && !(flags & IPCX_INSPECT_FOREIGN) &&
         strstr(ipcx_last_error(), "not created by ipcx")) {
         fprintf(stderr, "ipcx: rm: %s\n", ipcx_last_error());
         return EXIT_REFUSED;

@@ -15,8 +15,8 @@
 static void chan_child(const char *mine, const char *parent) {
     ipcx_chan *in, *out;
     ipcx_chan_details d;
-    if (ipcx_chan_open(mine, IPCX_CHAN_RECV, NULL, 0, &in)) _exit(2);
-    if (ipcx_chan_open(parent, IPCX_CHAN_SEND, NULL, 10000, &out)) _exit(3);
+    if (ipcx_chan_open(mine, IPCX_OPEN_READ, NULL, 0, &in)) _exit(2);
+    if (ipcx_chan_open(parent, IPCX_OPEN_WRITE, NULL, 10000, &out)) _exit(3);
     ipcx_chan_info(in, &d);
     if (ipcx_chan_send(out, d.address, strlen(d.address), 10000)) _exit(4);
     static char buf[8192];
@@ -38,8 +38,8 @@ static double chan_one(struct tour_row *row, const char *a, const char *b) {
     static char got[8192];
     ipcx_chan *in = NULL, *out = NULL, *cin = NULL, *cout = NULL;
     int pair = !strcmp(a, "pipe:");
-    int s = pair ? ipcx_chan_pair(a, NULL, &out, &cin) : ipcx_chan_open(a, IPCX_CHAN_RECV, NULL, 0, &in);
-    if (!s && pair) s = ipcx_chan_pair(a, NULL, &cout, &in);
+    int s = pair ? ipcx_chan_pair(a, 0, NULL, &out, &cin) : ipcx_chan_open(a, IPCX_OPEN_READ, NULL, 0, &in);
+    if (!s && pair) s = ipcx_chan_pair(a, 0, NULL, &cout, &in);
     if (s) {
         tour_fail_status(row, a, s);
         ipcx_chan_close(out);
@@ -72,7 +72,7 @@ static double chan_one(struct tour_row *row, const char *a, const char *b) {
         s = ipcx_chan_recv(in, got, &len, 10000);
         if (!s) {
             got[len] = 0;
-            s = ipcx_chan_open(got, IPCX_CHAN_SEND, NULL, 10000, &out);
+            s = ipcx_chan_open(got, IPCX_OPEN_WRITE, NULL, 10000, &out);
         }
     }
     char msg[64];

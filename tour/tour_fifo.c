@@ -12,19 +12,19 @@ void tour_fifo(struct tour_row *row) {
     snprintf(from, sizeof from, "/tmp/ipcx-tour-%d-from", (int)getpid());
     snprintf(row->checked, sizeof row->checked,
              "path in FS, open by name after fork, FIFO order, EOF, 2-FIFO echo RT");
-    int s = ipcx_fifo_create(to, NULL);
-    if (s == IPCX_OK) s = ipcx_fifo_create(from, NULL);
+    int s = ipcx_fifo_make(to, NULL);
+    if (s == IPCX_OK) s = ipcx_fifo_make(from, NULL);
     if (s) {
-        tour_fail_status(row, "ipcx_fifo_create", s);
-        ipcx_fifo_unlink(to);
+        tour_fail_status(row, "ipcx_fifo_make", s);
+        ipcx_fifo_remove(to);
         return;
     }
     pid_t pid = fork();
     if (pid == 0) {
         /* The child only knows the paths: it opens them itself. */
         ipcx_pipe *in, *out;
-        if (ipcx_fifo_open(to, IPCX_FIFO_READ, NULL, 10000, &in) ||
-            ipcx_fifo_open(from, IPCX_FIFO_WRITE, NULL, 10000, &out))
+        if (ipcx_fifo_open(to, IPCX_OPEN_READ, NULL, 10000, &in) ||
+            ipcx_fifo_open(from, IPCX_OPEN_WRITE, NULL, 10000, &out))
             _exit(1);
         char buf[64];
         for (;;) {
@@ -38,8 +38,8 @@ void tour_fifo(struct tour_row *row) {
         _exit(0);
     }
     ipcx_pipe *out = NULL, *in = NULL;
-    s = ipcx_fifo_open(to, IPCX_FIFO_WRITE, NULL, 10000, &out);
-    if (s == IPCX_OK) s = ipcx_fifo_open(from, IPCX_FIFO_READ, NULL, 10000, &in);
+    s = ipcx_fifo_open(to, IPCX_OPEN_WRITE, NULL, 10000, &out);
+    if (s == IPCX_OK) s = ipcx_fifo_open(from, IPCX_OPEN_READ, NULL, 10000, &in);
     static int64_t samples[TOUR_ROUNDS];
     for (int i = 0; i < TOUR_ROUNDS && s == IPCX_OK; i++) {
         char msg[64];
@@ -60,6 +60,6 @@ void tour_fifo(struct tour_row *row) {
     ipcx_pipe_close(out);
     ipcx_pipe_close(in);
     if (!tour_wait_child(pid, 10000) && row->ok) tour_fail(row, "child did not see EOF or failed");
-    if (ipcx_fifo_unlink(to) || ipcx_fifo_unlink(from)) tour_fail_status(row, "ipcx_fifo_unlink", IPCX_ERR_SYSTEM);
+    if (ipcx_fifo_remove(to) || ipcx_fifo_remove(from)) tour_fail_status(row, "ipcx_fifo_remove", IPCX_ERR_SYSTEM);
     if (row->ok) row->median_rt_us = tour_median_us(samples, TOUR_ROUNDS);
 }

@@ -37,7 +37,7 @@ void tour_inspect(struct tour_row *row) {
     pid_t pid = fork();
     if (pid == 0) {
         ipcx_shm *s;
-        if (ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &s) ||
+        if (ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s) ||
             ipcx_shm_set_size(s, 4096))
             _exit(1);
         __atomic_store_n(ready, 1, __ATOMIC_RELEASE);
@@ -61,17 +61,17 @@ void tour_inspect(struct tour_row *row) {
                   o.creator_pid, o.creator_alive, (long long)o.attached,
                   (unsigned long long)o.size);
     }
-    ipcx_object_list_free(l);
+    ipcx_object_list_close(l);
     /* A dry-run clean proposes it too; then it is removed by its exact name. */
     l = NULL;
-    if (row->ok && (s = ipcx_inspect_clean(NULL, 0, IPCX_CLEAN_DRY_RUN, &l)) != IPCX_OK)
+    if (row->ok && (s = ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_DRY_RUN, &l)) != IPCX_OK)
         tour_fail_status(row, "ipcx_inspect_clean (dry run)", s);
     else if (row->ok && !find_shm(l, name, &o))
         tour_fail(row, "a dry-run clean did not propose the stale object");
-    ipcx_object_list_free(l);
+    ipcx_object_list_close(l);
     s = ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, name, 0);
     if (row->ok && s) tour_fail_status(row, "ipcx_inspect_remove", s);
-    if (s) ipcx_shm_unlink(name);
+    if (s) ipcx_shm_remove(name);
     if (row->ok && ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, name, 0) != IPCX_ERR_NOT_FOUND)
         tour_fail(row, "the object was still there after its removal");
     snprintf(row->detail, sizeof row->detail, "no round trip: inspection, not an exchange");

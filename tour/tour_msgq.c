@@ -15,7 +15,7 @@ void tour_sysv_msgq(struct tour_row *row) {
     snprintf(row->checked, sizeof row->checked,
              "types as channels, lowest-type rule, removal wakes reader, RT");
     ipcx_msgq *q;
-    int s = ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_MSGQ_CREATE, NULL, &q);
+    int s = ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q);
     if (s) {
         tour_fail_status(row, "ipcx_msgq_open", s);
         return;
@@ -83,10 +83,10 @@ void tour_posix_mq(struct tour_row *row) {
     int s = ipcx_options_create(&o);
     if (!s) s = ipcx_options_set_max_messages(o, 4);
     if (!s) s = ipcx_options_set_max_message(o, 64);
-    uint32_t f = IPCX_MQ_READ | IPCX_MQ_WRITE | IPCX_MQ_CREATE | IPCX_MQ_EXCLUSIVE;
+    uint32_t f = IPCX_OPEN_READ | IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE;
     if (!s) s = ipcx_mq_open(req_name, f, o, &req);
     if (!s) s = ipcx_mq_open(rep_name, f, o, &rep);
-    ipcx_options_destroy(o);
+    ipcx_options_close(o);
     if (s) {
         tour_fail_status(row, "ipcx_mq_open", s);
         goto out;
@@ -141,6 +141,6 @@ void tour_posix_mq(struct tour_row *row) {
 out:
     ipcx_mq_close(req);
     ipcx_mq_close(rep);
-    ipcx_mq_unlink(req_name);
-    ipcx_mq_unlink(rep_name);
+    ipcx_mq_remove(req_name);
+    ipcx_mq_remove(rep_name);
 }

@@ -9,8 +9,8 @@
 /* One direction: `writer_is_parent` chooses who writes. Returns 1 if the child was happy. */
 static int one_way(struct tour_row *row, int writer_is_parent) {
     ipcx_pipe *r, *w;
-    int s = ipcx_pipe_create(NULL, &r, &w);
-    if (s) return tour_fail_status(row, "ipcx_pipe_create", s);
+    int s = ipcx_pipe_pair(0, NULL, &r, &w);
+    if (s) return tour_fail_status(row, "ipcx_pipe_pair", s);
     pid_t pid = fork();
     if (pid < 0) return tour_fail(row, "fork failed");
     int i_write = (pid == 0) != writer_is_parent;
@@ -49,9 +49,9 @@ void tour_pipe(struct tour_row *row) {
     if (!one_way(row, 1) || !one_way(row, 0)) return;
     /* Round trip over a full-duplex pair (two pipes). */
     ipcx_pipe *a, *b;
-    int s = ipcx_pipe_create_duplex(NULL, &a, &b);
+    int s = ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &a, &b);
     if (s) {
-        tour_fail_status(row, "ipcx_pipe_create_duplex", s);
+        tour_fail_status(row, "ipcx_pipe_pair", s);
         return;
     }
     pid_t pid = fork();

@@ -14,16 +14,16 @@ void tour_ring(struct tour_row *row) {
     char name[64];
     snprintf(name, sizeof name, "/ipcx-tour-ring-%d", (int)getpid());
     ipcx_ring *w, *in, *out, *back;
-    int s = ipcx_ring_open(name, IPCX_RING_PRODUCER | IPCX_RING_CREATE | IPCX_RING_EXCL, NULL, &w);
+    int s = ipcx_ring_open(name, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &w);
     if (s) {
         tour_fail_status(row, "ipcx_ring_open", s);
         return;
     }
-    s = ipcx_ring_create_anonymous(NULL, 0, &out, &back); /* replies, over fork */
+    s = ipcx_ring_pair(0, NULL, &out, &back); /* replies, over fork */
     if (s) {
-        tour_fail_status(row, "ipcx_ring_create_anonymous", s);
+        tour_fail_status(row, "ipcx_ring_pair", s);
         ipcx_ring_close(w);
-        ipcx_ring_unlink(name);
+        ipcx_ring_remove(name);
         return;
     }
     pid_t pid = fork();
@@ -31,7 +31,7 @@ void tour_ring(struct tour_row *row) {
         /* The child opens the named ring by its name and echoes every message. */
         ipcx_ring_close(w);
         ipcx_ring_close(back);
-        if (ipcx_ring_open(name, IPCX_RING_CONSUMER, NULL, &in)) _exit(2);
+        if (ipcx_ring_open(name, IPCX_OPEN_READ, NULL, &in)) _exit(2);
         int bad = 0;
         for (;;) {
             const void *m;
@@ -67,6 +67,6 @@ void tour_ring(struct tour_row *row) {
         tour_fail(row, "no end of stream after the child left");
     ipcx_ring_close(back);
     if (!tour_wait_child(pid, 10000) && row->ok) tour_fail(row, "echo child failed");
-    ipcx_ring_unlink(name);
+    ipcx_ring_remove(name);
     if (row->ok) row->median_rt_us = tour_median_us(samples, TOUR_ROUNDS);
 }

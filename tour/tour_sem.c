@@ -59,15 +59,15 @@ void tour_sem_named(struct tour_row *row) {
     snprintf(pong, sizeof pong, "/ipcx-tour-%d-pong", (int)getpid());
     ipcx_region *r = NULL;
     struct pingpong pp = {0};
-    int s = ipcx_region_create_anonymous(4096, &r);
-    if (s == IPCX_OK) s = ipcx_sem_open(ping, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, NULL, &pp.ping);
-    if (s == IPCX_OK) s = ipcx_sem_open(pong, IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE, 0, NULL, &pp.pong);
+    int s = ipcx_region_create(4096, &r);
+    if (s == IPCX_OK) s = ipcx_sem_open(ping, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &pp.ping);
+    if (s == IPCX_OK) s = ipcx_sem_open(pong, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &pp.pong);
     if (s) {
         tour_fail_status(row, "ipcx_sem_open", s);
         goto out;
     }
     void *base;
-    ipcx_region_info(r, &base, NULL);
+    ipcx_region_base(r, &base, NULL);
     pp.value = base;
     if (!counts(row, pp.ping)) goto out;
     pid_t pid = fork();
@@ -86,8 +86,8 @@ void tour_sem_named(struct tour_row *row) {
 out:
     ipcx_sem_close(pp.ping);
     ipcx_sem_close(pp.pong);
-    ipcx_sem_unlink(ping);
-    ipcx_sem_unlink(pong);
+    ipcx_sem_remove(ping);
+    ipcx_sem_remove(pong);
     ipcx_region_close(r);
 }
 
@@ -97,16 +97,16 @@ void tour_sem_unnamed(struct tour_row *row) {
     ipcx_region *r = NULL;
     struct pingpong pp = {0};
     ipcx_sem *priv = NULL;
-    int s = ipcx_region_create_anonymous(4096, &r);
-    if (s == IPCX_OK) s = ipcx_sem_init_in(r, 0, 0, &pp.ping);
-    if (s == IPCX_OK) s = ipcx_sem_init_in(r, IPCX_SEM_SIZE, 0, &pp.pong);
-    if (s == IPCX_OK) s = ipcx_sem_create_private(0, &priv);
+    int s = ipcx_region_create(4096, &r);
+    if (s == IPCX_OK) s = ipcx_sem_init(r, 0, 0, &pp.ping);
+    if (s == IPCX_OK) s = ipcx_sem_init(r, IPCX_SEM_SIZE, 0, &pp.pong);
+    if (s == IPCX_OK) s = ipcx_sem_create(0, &priv);
     if (s) {
-        tour_fail_status(row, "ipcx_sem_init_in", s);
+        tour_fail_status(row, "ipcx_sem_init", s);
         goto out;
     }
     void *base;
-    ipcx_region_info(r, &base, NULL);
+    ipcx_region_base(r, &base, NULL);
     pp.value = (volatile long *)((char *)base + 2 * IPCX_SEM_SIZE);
     if (!counts(row, pp.ping)) goto out;
     pid_t pid = fork();
@@ -166,7 +166,7 @@ void tour_semset(struct tour_row *row) {
     if (ok) {
         pid = fork();
         if (pid == 0) {
-            if (ipcx_semset_p(set, 0, IPCX_SEMOP_UNDO, 10000)) _exit(1);
+            if (ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, 10000)) _exit(1);
             ipcx_semset_v(set, 1, 0);
             pause();
             _exit(1);
@@ -205,15 +205,15 @@ void tour_mutex_cond(struct tour_row *row) {
     ipcx_region *r = NULL;
     ipcx_mutex *m = NULL;
     ipcx_cond *c = NULL;
-    int s = ipcx_region_create_anonymous(4096, &r);
-    if (s == IPCX_OK) s = ipcx_mutex_init_in(r, 0, NULL, &m);
-    if (s == IPCX_OK) s = ipcx_cond_init_in(r, IPCX_MUTEX_SIZE, &c);
+    int s = ipcx_region_create(4096, &r);
+    if (s == IPCX_OK) s = ipcx_mutex_init(r, 0, NULL, &m);
+    if (s == IPCX_OK) s = ipcx_cond_init(r, IPCX_MUTEX_SIZE, &c);
     if (s) {
         tour_fail_status(row, "init", s);
         goto out;
     }
     void *base;
-    ipcx_region_info(r, &base, NULL);
+    ipcx_region_base(r, &base, NULL);
     struct turn *t = (struct turn *)((char *)base + 256);
     static int64_t samples[TOUR_ROUNDS];
     int ok = 1;

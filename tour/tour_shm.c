@@ -18,8 +18,8 @@
  * back incremented at REC, and says so; the parent checks it. Returns 1 on success. */
 static int handoff_rt(struct tour_row *row, ipcx_region *r) {
     ipcx_pipe *a, *b;
-    int s = ipcx_pipe_create_duplex(NULL, &a, &b);
-    if (s) return tour_fail_status(row, "ipcx_pipe_create_duplex", s);
+    int s = ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &a, &b);
+    if (s) return tour_fail_status(row, "ipcx_pipe_pair", s);
     pid_t pid = fork();
     if (pid < 0) return tour_fail(row, "fork failed");
     if (pid == 0) {
@@ -65,7 +65,7 @@ static int handoff_rt(struct tour_row *row, ipcx_region *r) {
 /* The child writes `msg` at `off` (raw pointer) and exits; the parent then checks it. */
 static int child_writes(struct tour_row *row, ipcx_region *r, size_t off, const char *msg) {
     void *base;
-    ipcx_region_info(r, &base, NULL);
+    ipcx_region_base(r, &base, NULL);
     pid_t pid = fork();
     if (pid == 0) {
         memcpy((char *)base + off, msg, strlen(msg));
@@ -91,14 +91,14 @@ void tour_sysv_shm(struct tour_row *row) {
     ipcx_shm_segment *seg = NULL;
     ipcx_region *r = NULL;
     int s = ipcx_sysv_key(path, 'T', &key);
-    if (!s) s = ipcx_shm_segment_open(key, 4096, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &seg);
+    if (!s) s = ipcx_shm_segment_open(key, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &seg);
     unlink(path);
     if (s) {
         tour_fail_status(row, "ipcx_shm_segment_open", s);
         return;
     }
-    if ((s = ipcx_shm_segment_attach(seg, 0, &r))) {
-        tour_fail_status(row, "ipcx_shm_segment_attach", s);
+    if ((s = ipcx_shm_segment_map(seg, 0, &r))) {
+        tour_fail_status(row, "ipcx_shm_segment_map", s);
         goto out;
     }
     /* Process 2 gets the segment from the same key (shmget + shmat of the seed). */
@@ -106,7 +106,7 @@ void tour_sysv_shm(struct tour_row *row) {
     if (pid == 0) {
         ipcx_shm_segment *c;
         ipcx_region *cr;
-        if (ipcx_shm_segment_open(key, 0, 0, NULL, &c) || ipcx_shm_segment_attach(c, 0, &cr) ||
+        if (ipcx_shm_segment_open(key, 0, 0, NULL, &c) || ipcx_shm_segment_map(c, 0, &cr) ||
             ipcx_region_write(cr, 100, "from process 2", 14))
             _exit(1);
         ipcx_region_close(cr); /* shmdt */
@@ -148,7 +148,7 @@ void tour_posix_shm(struct tour_row *row) {
     snprintf(name, sizeof name, "/ipcx-tour-%d", (int)getpid());
     ipcx_shm *shm = NULL;
     ipcx_region *r = NULL;
-    int s = ipcx_shm_open(name, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, NULL, &shm);
+    int s = ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &shm);
     if (s) {
         tour_fail_status(row, "ipcx_shm_open", s);
         return;
@@ -171,12 +171,12 @@ void tour_posix_shm(struct tour_row *row) {
         tour_fail(row, "the child did not reach the object by its name");
         goto out;
     }
-    ipcx_shm_unlink(name);
+    ipcx_shm_remove(name);
     name[0] = 0;
     if (!child_writes(row, r, 200, "after unlink")) goto out;
     handoff_rt(row, r);
 out:
-    if (name[0]) ipcx_shm_unlink(name);
+    if (name[0]) ipcx_shm_remove(name);
     ipcx_region_close(r);
     ipcx_shm_close(shm);
 }
@@ -187,7 +187,7 @@ void tour_file_mapping(struct tour_row *row) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/ipcx-tour-%d-map", (int)getpid());
     ipcx_region *r = NULL;
-    int s = ipcx_file_map(path, IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE, 4096, NULL, &r);
+    int s = ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r);
     if (s) {
         tour_fail_status(row, "ipcx_file_map", s);
         return;
@@ -225,9 +225,9 @@ void tour_anonymous_mapping(struct tour_row *row) {
     snprintf(row->checked, sizeof row->checked,
              "MAP_SHARED|MAP_ANONYMOUS inherited by fork, both see writes");
     ipcx_region *r = NULL;
-    int s = ipcx_region_create_anonymous(4096, &r);
+    int s = ipcx_region_create(4096, &r);
     if (s) {
-        tour_fail_status(row, "ipcx_region_create_anonymous", s);
+        tour_fail_status(row, "ipcx_region_create", s);
         return;
     }
     if (child_writes(row, r, 0, "child to parent")) handoff_rt(row, r);

@@ -105,7 +105,7 @@ void tour_signal_dispositions(struct tour_row *row) {
     pid_t pid = fork();
     if (pid == 0) {
         int bad = ipcx_notifier_create(NULL, &g_notifier) != IPCX_OK ||
-                  ipcx_signal_catch(SIGUSR1, on_usr1, IPCX_SA_RESTART, NULL) != IPCX_OK;
+                  ipcx_signal_catch(SIGUSR1, on_usr1, IPCX_SIGNAL_RESTART, NULL) != IPCX_OK;
         if (!bad) bad = ipcx_signal_send(parent, SIGUSR2) != IPCX_OK; /* ready */
         for (int i = 0; i < TOUR_ROUNDS && !bad; i++) {
             uint64_t pokes = 0;

@@ -33,15 +33,15 @@ use crate::time::{Backoff, Deadline};
 pub use addr::{Addr, Transport};
 
 /// Open flag: this end sends.
-pub(crate) const SEND: u32 = 1;
+pub(crate) const SEND: u32 = crate::flags::WRITE;
 /// Open flag: this end receives.
-pub(crate) const RECV: u32 = 2;
+pub(crate) const RECV: u32 = crate::flags::READ;
 /// Receiver flag: open an existing object instead of creating it.
-pub(crate) const NO_CREATE: u32 = 4;
+pub(crate) const NO_CREATE: u32 = crate::flags::family(0);
 /// Receiver flag: close leaves the object it created in place.
-pub(crate) const KEEP: u32 = 8;
+pub(crate) const KEEP: u32 = crate::flags::family(1);
 /// Flag: several senders will use the channel (shm: an MPMC ring).
-pub(crate) const MULTI_SENDER: u32 = 16;
+pub(crate) const MULTI_SENDER: u32 = crate::flags::family(2);
 const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER;
 
 /// Capability bit: several senders may send at once.
@@ -112,7 +112,7 @@ pub(crate) trait Endpoint {
 
 /// One end of a channel.
 pub struct Chan {
-    ep: Box<dyn Endpoint>,
+    ep: Box<dyn Endpoint + Send>,
     role: Role,
     transport: Transport,
     /// An address a sender can open (the bound port for `tcp:...:0`).
@@ -130,7 +130,7 @@ pub struct Chan {
 
 /// What an opened endpoint comes with.
 struct Made {
-    ep: Box<dyn Endpoint>,
+    ep: Box<dyn Endpoint + Send>,
     address: String,
     object: String,
     sysv_id: i32,
@@ -138,7 +138,7 @@ struct Made {
 }
 
 impl Made {
-    fn new(ep: impl Endpoint + 'static, address: String, object: &str) -> Made {
+    fn new(ep: impl Endpoint + Send + 'static, address: String, object: &str) -> Made {
         Made {
             ep: Box::new(ep),
             address,
@@ -234,7 +234,7 @@ impl Chan {
     pub fn open(address: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<Chan> {
         if flags & !ALL_FLAGS != 0 {
             return Err(Error::invalid(format!(
-                "unknown channel flags {:#x} (known: IPCX_CHAN_SEND, IPCX_CHAN_RECV, \
+                "unknown channel flags {:#x} (known: IPCX_OPEN_WRITE, IPCX_OPEN_READ, \
                  IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, IPCX_CHAN_MULTI_SENDER)",
                 flags & !ALL_FLAGS
             )));
@@ -244,7 +244,7 @@ impl Chan {
             RECV => Role::Recv,
             _ => {
                 return Err(Error::invalid(
-                    "channel flags must contain exactly one of IPCX_CHAN_SEND and IPCX_CHAN_RECV",
+                    "channel flags must contain exactly one of IPCX_OPEN_WRITE and IPCX_OPEN_READ",
                 ));
             }
         };

@@ -3,7 +3,8 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
-use super::{bytes, call, call_on, call_ref, handle, options, out, recv_into, set_opt, str_arg};
+use super::common::{IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::{bytes, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::chan::{self, Chan, Role, Transport};
 use crate::error::ipcx_status;
 use crate::time::Deadline;
@@ -29,24 +30,20 @@ impl handle::Handle for ipcx_chan {
     const NAME: &'static str = "ipcx_chan";
 }
 
-/// `ipcx_chan_open` flag: this end sends.
-pub const IPCX_CHAN_SEND: u32 = 1;
-/// `ipcx_chan_open` flag: this end receives.
-pub const IPCX_CHAN_RECV: u32 = 2;
 /// `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
 /// someone else created (waiting up to the timeout for it to appear) instead of creating
 /// it.
-pub const IPCX_CHAN_NO_CREATE: u32 = 4;
+pub const IPCX_CHAN_NO_CREATE: u32 = 0x10000;
 /// `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
 /// place (with its queued messages). No effect where nothing persists (pipe:, sockets).
-pub const IPCX_CHAN_KEEP: u32 = 8;
+pub const IPCX_CHAN_KEEP: u32 = 0x20000;
 /// `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
 /// creates a multi-producer ring (and a sender requires one); every other transport but
 /// pipe: always allows several senders and accepts the flag as is.
-pub const IPCX_CHAN_MULTI_SENDER: u32 = 16;
+pub const IPCX_CHAN_MULTI_SENDER: u32 = 0x40000;
 const _: () = assert!(
-    IPCX_CHAN_SEND == chan::SEND
-        && IPCX_CHAN_RECV == chan::RECV
+    IPCX_OPEN_WRITE == chan::SEND
+        && IPCX_OPEN_READ == chan::RECV
         && IPCX_CHAN_NO_CREATE == chan::NO_CREATE
         && IPCX_CHAN_KEEP == chan::KEEP
         && IPCX_CHAN_MULTI_SENDER == chan::MULTI_SENDER
@@ -104,7 +101,7 @@ const _: () = assert!(
 pub struct ipcx_chan_details {
     /// The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
     pub transport: u32,
-    /// `IPCX_CHAN_SEND` or `IPCX_CHAN_RECV`.
+    /// `IPCX_OPEN_WRITE` or `IPCX_OPEN_READ`.
     pub role: u32,
     /// `IPCX_CHAN_CAP_*` bits for this end.
     pub caps: u32,
@@ -153,7 +150,7 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
 ///   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
 ///   without a name, are unnamed: use `ipcx_chan_pair`.
-/// - `flags`: exactly one of `IPCX_CHAN_SEND` / `IPCX_CHAN_RECV`; receivers may add
+/// - `flags`: exactly one of `IPCX_OPEN_WRITE` / `IPCX_OPEN_READ`; receivers may add
 ///   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
@@ -209,8 +206,8 @@ pub unsafe extern "C" fn ipcx_chan_open(
         let o = unsafe { out(out_chan, "out") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
-        let c = Chan::open(address, flags, unsafe { options(opts) }?, &deadline)?;
-        *o = handle::into_raw(ipcx_chan(c));
+        let c = Chan::open(address, flags, &unsafe { options(opts) }?, &deadline)?;
+        *o = handle::into_raw(ipcx_chan(c))?;
         Ok(())
     })
 }
@@ -219,14 +216,14 @@ pub unsafe extern "C" fn ipcx_chan_open(
 /// each process closes the end it does not use).
 ///
 /// Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
-/// pair) or `"shm:"` (an anonymous shared-memory ring); `opts` may be NULL (honoured:
-/// max_message, capacity; pipe: sigpipe_guard; shm: spin).
+/// pair) or `"shm:"` (an anonymous shared-memory ring); `flags`: 0 (no flag applies yet);
+/// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin).
 /// Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
 /// end is closed (every process that inherited it closed it or exited) and the messages
 /// sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 /// gone.
 /// Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
-/// `ipcx_chan_open` takes; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
+/// `ipcx_chan_open` takes; unknown flags; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
 /// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 /// Ownership: close each end with `ipcx_chan_close`.
 ///
@@ -236,21 +233,22 @@ pub unsafe extern "C" fn ipcx_chan_open(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_pair(
     address: *const c_char,
+    flags: u32,
     opts: *const ipcx_options,
-    send_end: *mut *mut ipcx_chan,
-    recv_end: *mut *mut ipcx_chan,
+    out_send: *mut *mut ipcx_chan,
+    out_recv: *mut *mut ipcx_chan,
 ) -> ipcx_status {
     unsafe {
-        set_opt(send_end, std::ptr::null_mut());
-        set_opt(recv_end, std::ptr::null_mut());
+        set_opt(out_send, std::ptr::null_mut());
+        set_opt(out_recv, std::ptr::null_mut());
     }
     call("ipcx_chan_pair", || {
-        let s = unsafe { out(send_end, "send_end") }?;
-        let r = unsafe { out(recv_end, "recv_end") }?;
+        let s = unsafe { out(out_send, "out_send") }?;
+        let r = unsafe { out(out_recv, "out_recv") }?;
         let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
-        let (a, b) = Chan::pair(address, unsafe { options(opts) }?)?;
-        *s = handle::into_raw(ipcx_chan(a));
-        *r = handle::into_raw(ipcx_chan(b));
+        crate::flags::check(flags, 0, "no flags: 0")?;
+        let (a, b) = Chan::pair(address, &unsafe { options(opts) }?)?;
+        (*s, *r) = handle::into_raw_pair(ipcx_chan(a), ipcx_chan(b))?;
         Ok(())
     })
 }
@@ -355,15 +353,15 @@ pub unsafe extern "C" fn ipcx_chan_info(
     info: *mut ipcx_chan_details,
 ) -> ipcx_status {
     unsafe { set_opt(info, ipcx_chan_details::default()) };
-    call_ref("ipcx_chan_info", c, |c| {
+    call_on("ipcx_chan_info", c, |c| {
         let o = unsafe { out(info, "info") }?;
         let ch = &c.0;
         let caps = ch.caps();
         *o = ipcx_chan_details {
             transport: ch.transport() as u32,
             role: match ch.role() {
-                Role::Send => IPCX_CHAN_SEND,
-                Role::Recv => IPCX_CHAN_RECV,
+                Role::Send => IPCX_OPEN_WRITE,
+                Role::Recv => IPCX_OPEN_READ,
             },
             caps: caps.bits,
             max_message: caps.max_message,
@@ -391,7 +389,7 @@ pub unsafe extern "C" fn ipcx_chan_info(
 /// `c` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_close(c: *mut ipcx_chan) -> ipcx_status {
-    call("ipcx_chan_close", || match unsafe { handle::take(c) }? {
+    call("ipcx_chan_close", || match handle::take(c)? {
         Some(b) => b.0.close(),
         None => Ok(()),
     })

@@ -2,7 +2,9 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{call, call_on, handle, out};
+use std::sync::Mutex;
+
+use super::{call, call_ref, handle, out};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
 use crate::time;
@@ -29,6 +31,20 @@ pub extern "C" fn ipcx_strerror(code: c_int) -> *const c_char {
     match Status::from_code(code) {
         Some(s) => s.describe().as_ptr(),
         None => c"unknown ipcx status code".as_ptr(),
+    }
+}
+
+/// The name of a status code as the header spells it: `"IPCX_ERR_TIMEOUT"` for
+/// `IPCX_ERR_TIMEOUT`, for logs and test output.
+///
+/// Arguments: `code`, any integer.
+/// Returns: a NUL-terminated static string; `"IPCX_UNKNOWN"` for a code outside the enum.
+/// Never NULL, never freed, never allocates. Thread-safe and async-signal-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn ipcx_status_name(code: c_int) -> *const c_char {
+    match Status::from_code(code) {
+        Some(s) => s.name().as_ptr(),
+        None => c"IPCX_UNKNOWN".as_ptr(),
     }
 }
 
@@ -63,21 +79,39 @@ pub extern "C" fn ipcx_thread_set_interruptible(on: bool) {
 }
 
 /// Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
+///
+/// Thread safety: thread-safe. A call that takes options copies them, so an options object
+/// may be changed, reused or closed once the call returns.
 #[allow(non_camel_case_types)]
-pub struct ipcx_options(pub(crate) Options);
+pub struct ipcx_options(Mutex<Options>);
+
+impl ipcx_options {
+    /// A copy of the options.
+    pub(crate) fn get(&self) -> Options {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(
+        &self,
+        f: impl FnOnce(&mut Options) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
 
 impl handle::Handle for ipcx_options {
     const KIND: u32 = 1;
     const NAME: &'static str = "ipcx_options";
 }
+impl handle::Shared for ipcx_options {}
 
 /// Create an options object with every option unset (each mechanism's defaults apply).
 ///
 /// Arguments: `out` receives the new object.
 /// Returns: `IPCX_OK`; `IPCX_ERR_INVALID` if `out` is NULL.
-/// Ownership: the caller owns the object and frees it with `ipcx_options_destroy`. An
+/// Ownership: the caller owns the object and releases it with `ipcx_options_close`. An
 /// options object is only read by the calls it is passed to; one object may be reused.
-/// Fork: the child gets a copy it may use and must destroy separately.
+/// Fork: the child gets a copy it may use and must close separately.
 ///
 /// # Safety
 /// `out` must be NULL or valid for writing a pointer.
@@ -85,21 +119,19 @@ impl handle::Handle for ipcx_options {
 pub unsafe extern "C" fn ipcx_options_create(out_opts: *mut *mut ipcx_options) -> ipcx_status {
     call("ipcx_options_create", || {
         let o = unsafe { out(out_opts, "out") }?;
-        *o = handle::into_raw(ipcx_options(Options::default()));
+        *o = handle::into_raw(ipcx_options(Mutex::new(Options::default())))?;
         Ok(())
     })
 }
 
-/// Free an options object. NULL is a no-op.
+/// Release an options object. NULL is a no-op. Calls that were given it have taken
+/// their copy; a call still running on another thread finishes with its copy.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already destroyed (nothing is
-/// freed twice).
-///
-/// # Safety
-/// `opts` must be NULL or a pointer from `ipcx_options_create`.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+/// twice).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_options_destroy(opts: *mut ipcx_options) -> ipcx_status {
-    call("ipcx_options_destroy", || unsafe { handle::close(opts) })
+pub extern "C" fn ipcx_options_close(opts: *mut ipcx_options) -> ipcx_status {
+    call("ipcx_options_close", || handle::close(opts))
 }
 
 /// Set the permission bits of objects created with these options (FIFOs, queues, shared
@@ -112,7 +144,9 @@ pub unsafe extern "C" fn ipcx_options_destroy(opts: *mut ipcx_options) -> ipcx_s
 /// `opts` must be NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_options_set_mode(opts: *mut ipcx_options, mode: u32) -> ipcx_status {
-    call_on("ipcx_options_set_mode", opts, |o| o.0.set_mode(mode))
+    call_ref("ipcx_options_set_mode", opts, |o| {
+        o.set(|o| o.set_mode(mode))
+    })
 }
 
 /// Set the largest message accepted by framed sends and receives (default 1 MiB, at most
@@ -130,8 +164,8 @@ pub unsafe extern "C" fn ipcx_options_set_max_message(
     opts: *mut ipcx_options,
     bytes: usize,
 ) -> ipcx_status {
-    call_on("ipcx_options_set_max_message", opts, |o| {
-        o.0.set_max_message(bytes)
+    call_ref("ipcx_options_set_max_message", opts, |o| {
+        o.set(|o| o.set_max_message(bytes))
     })
 }
 
@@ -149,8 +183,8 @@ pub unsafe extern "C" fn ipcx_options_set_capacity(
     opts: *mut ipcx_options,
     bytes: usize,
 ) -> ipcx_status {
-    call_on("ipcx_options_set_capacity", opts, |o| {
-        o.0.set_capacity(bytes)
+    call_ref("ipcx_options_set_capacity", opts, |o| {
+        o.set(|o| o.set_capacity(bytes))
     })
 }
 
@@ -167,8 +201,8 @@ pub unsafe extern "C" fn ipcx_options_set_max_messages(
     opts: *mut ipcx_options,
     count: usize,
 ) -> ipcx_status {
-    call_on("ipcx_options_set_max_messages", opts, |o| {
-        o.0.set_max_messages(count)
+    call_ref("ipcx_options_set_max_messages", opts, |o| {
+        o.set(|o| o.set_max_messages(count))
     })
 }
 
@@ -183,9 +217,11 @@ pub unsafe extern "C" fn ipcx_options_set_max_messages(
 /// `opts` must be NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_options_set_atomic(opts: *mut ipcx_options, on: bool) -> ipcx_status {
-    call_on("ipcx_options_set_atomic", opts, |o| {
-        o.0.atomic = Some(on);
-        Ok(())
+    call_ref("ipcx_options_set_atomic", opts, |o| {
+        o.set(|o| {
+            o.atomic = Some(on);
+            Ok(())
+        })
     })
 }
 
@@ -204,9 +240,11 @@ pub unsafe extern "C" fn ipcx_options_set_sigpipe_guard(
     opts: *mut ipcx_options,
     on: bool,
 ) -> ipcx_status {
-    call_on("ipcx_options_set_sigpipe_guard", opts, |o| {
-        o.0.sigpipe_guard = Some(on);
-        Ok(())
+    call_ref("ipcx_options_set_sigpipe_guard", opts, |o| {
+        o.set(|o| {
+            o.sigpipe_guard = Some(on);
+            Ok(())
+        })
     })
 }
 
@@ -227,8 +265,8 @@ pub unsafe extern "C" fn ipcx_options_set_keepalive(
     opts: *mut ipcx_options,
     seconds: u32,
 ) -> ipcx_status {
-    call_on("ipcx_options_set_keepalive", opts, |o| {
-        o.0.set_keepalive(seconds)
+    call_ref("ipcx_options_set_keepalive", opts, |o| {
+        o.set(|o| o.set_keepalive(seconds))
     })
 }
 
@@ -248,11 +286,34 @@ pub const IPCX_SPIN_FOREVER: u64 = u64::MAX;
 /// `opts` must be NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_options_set_spin(opts: *mut ipcx_options, ns: u64) -> ipcx_status {
-    call_on("ipcx_options_set_spin", opts, |o| {
-        o.0.spin_ns = Some(ns);
-        Ok(())
+    call_ref("ipcx_options_set_spin", opts, |o| {
+        o.set(|o| {
+            o.spin_ns = Some(ns);
+            Ok(())
+        })
     })
 }
+
+/// Flag: create the object if it does not exist (every `_open`). Open flags are one set
+/// with the same values in every family (bits 0-15); family flags use bits 16-31.
+pub const IPCX_OPEN_CREATE: u32 = 1;
+/// Flag: with `IPCX_OPEN_CREATE`, fail with `IPCX_ERR_EXISTS` if the object exists.
+pub const IPCX_OPEN_EXCLUSIVE: u32 = 2;
+/// Flag: open for reading: the reader of a FIFO or queue, the consumer of a ring, the
+/// receiver of a channel; for shared memory and files without `IPCX_OPEN_WRITE`, read-only.
+pub const IPCX_OPEN_READ: u32 = 4;
+/// Flag: open for writing: the writer of a FIFO or queue, the producer of a ring, a
+/// channel sender.
+pub const IPCX_OPEN_WRITE: u32 = 8;
+/// Flag: non-blocking mode (`ipcx_mq_open`).
+pub const IPCX_OPEN_NONBLOCK: u32 = 16;
+const _: () = assert!(
+    IPCX_OPEN_CREATE == crate::flags::CREATE
+        && IPCX_OPEN_EXCLUSIVE == crate::flags::EXCLUSIVE
+        && IPCX_OPEN_READ == crate::flags::READ
+        && IPCX_OPEN_WRITE == crate::flags::WRITE
+        && IPCX_OPEN_NONBLOCK == crate::flags::NONBLOCK
+);
 
 /// The System V private key (IPC_PRIVATE), for every System V open function: always a new
 /// object, reachable by other processes only through its id (or by children that inherit
@@ -265,25 +326,25 @@ pub const IPCX_KEY_PRIVATE: i32 = 0;
 ///
 /// Arguments: `path` must exist (only its device and inode numbers are used, so the key
 /// changes if the file is deleted and re-created); `proj_id` 1..255 (ftok uses its low
-/// 8 bits); `key` receives the key.
+/// 8 bits); `out_key` receives the key.
 /// Collisions: the key packs 8 bits of the project id, 8 bits of the device number and
 /// 16 bits of the inode number, so two different files can give the same key; use
 /// exclusive creation to detect that.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no such path), `IPCX_ERR_PERMISSION` (a directory on
-/// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `key`, bad path,
-/// `proj_id` out of range). On error `*key` is 0 (when `key` is not NULL).
+/// the path cannot be searched), `IPCX_ERR_INVALID` (NULL `path` or `out_key`, bad path,
+/// `proj_id` out of range). On error `*out_key` is 0 (when `out_key` is not NULL).
 ///
 /// # Safety
-/// `path` must be NULL or a NUL-terminated string; `key` NULL or valid for writing.
+/// `path` must be NULL or a NUL-terminated string; `out_key` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sysv_key(
     path: *const c_char,
     proj_id: c_int,
-    key: *mut i32,
+    out_key: *mut i32,
 ) -> ipcx_status {
-    unsafe { super::set_opt(key, 0) };
+    unsafe { super::set_opt(out_key, 0) };
     call("ipcx_sysv_key", || {
-        let key = unsafe { out(key, "key") }?;
+        let key = unsafe { out(out_key, "out_key") }?;
         let path = unsafe { super::str_arg(path, "path", crate::name::PATH_MAX) }?;
         *key = crate::name::sysv_key(path, proj_id)?;
         Ok(())

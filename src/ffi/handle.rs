@@ -1,235 +1,650 @@
-//! The handle registry: how the boundary tells a live handle from a closed one.
+//! The handle table: what a C handle is, and how a call gets from it to its object safely.
 //!
-//! A handle is a `Box<T>` turned into a raw pointer, registered under its address with
-//! its type. Every call looks the pointer up before touching it, so a closed, foreign or
-//! wrong-type pointer gets `IPCX_ERR_BAD_HANDLE` instead of undefined behaviour, and a
-//! double close is reported instead of freeing twice. A handle whose call panicked is
-//! poisoned: later calls get `IPCX_ERR_INTERNAL`, close still releases it.
+//! A handle is an identifier dressed as an opaque pointer: the index of a slot in a table
+//! (plus one, so that NULL is never a handle) and the slot's generation, which grows every
+//! time the slot is freed. It is never dereferenced. A lookup is a few loads and does not
+//! depend on how many handles are alive: the table is a list of chunks that double in size
+//! (chunk `c` holds `BASE << c` slots), found from the index with one leading-zeros count;
+//! chunks are never freed.
 //!
-//! Lookups take no lock and touch no thread-local storage: live handles are also kept in a
-//! fixed, lock-free open-addressing table (a fast path of a hash, a multiply and one load
-//! and compare per probe, inlined into the caller); the locked map is the authority,
-//! consulted out of line when the table has no room or the pointer is not found there
-//! (closed, foreign or poisoned handles). Writers (create, close, poison) serialise on the
-//! map's lock.
+//! Each slot holds a `tag` (generation, handle kind, state) and a pin count. A call pins its
+//! handle for its whole duration:
+//! - a call on a thread-safe type ([`Shared`]) adds 1 to the shared count;
+//! - a call on a one-thread type adds 1 to the exclusive count; if another call already
+//!   holds it, the call fails at once with `IPCX_ERR_IN_USE` instead of aliasing a `&mut`.
 //!
-//! Limits of the scheme, documented in docs/conventions.md: as with file descriptors, an
-//! address freed by close may be reused by a later handle of the same type, and a handle
-//! must not be closed while another thread is inside a call on it.
+//! and then compares the tag with the one the handle expects. A stale handle (its slot was
+//! freed and reused: the generation differs), a closed one, one of another type or a
+//! poisoned one fails the comparison and gets a defined error.
+//!
+//! Close moves the tag to CLOSING, so no new call gets in, and frees the object at once if
+//! nothing is pinned; otherwise the last call to unpin frees it. The pinner increments then
+//! reads the tag; the closer writes the tag then reads the count (all sequentially
+//! consistent): whichever comes second sees the other, so exactly one of them reclaims (a
+//! compare-and-swap of the tag decides) and nobody ever uses a freed object.
+//!
+//! Slots are reused oldest-freed first, so a stale handle meets the same slot again only
+//! after every other free slot was used; its generation then still differs unless the slot
+//! went round 2^24 generations (2^12 on 32-bit targets, whose handles have 20 bits of
+//! index and 12 of generation).
 
-use std::collections::BTreeMap;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Status};
 
-/// A type that C sees as an opaque handle.
-pub(crate) trait Handle: Sized + 'static {
-    /// Distinct per handle type.
+/// A type that C sees as an opaque handle. Calls on it are exclusive: one thread at a time.
+pub(crate) trait Handle: Sized + Send + 'static {
+    /// Distinct per handle type, 1..=63.
     const KIND: u32;
     /// The C type name, for messages.
     const NAME: &'static str;
 }
 
-#[derive(Clone, Copy)]
-struct Entry {
-    kind: u32,
-    poisoned: bool,
-}
+/// A handle type whose calls only need `&self` and may run on several threads at once.
+pub(crate) trait Shared: Handle + Sync {}
 
-/// The authority: every live handle, with its type and poisoned flag.
-static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
+// ---------------------------------------------------------------- encoding
 
-/// The fast path: live, unpoisoned handles, at most `PROBE` slots from their hash. Each
-/// slot packs the address (below 2^48) with the kind in the top 16 bits, so a lookup is one
-/// load and one compare per probe, and touches one array.
-const TABLE_BITS: u32 = 12;
-const TABLE: usize = 1 << TABLE_BITS;
-const PROBE: usize = 8;
-static SLOTS: [AtomicU64; TABLE] = [const { AtomicU64::new(0) }; TABLE];
+/// Bits of the slot index (plus one) in a handle value; the generation takes the rest.
+const IDX_BITS: u32 = if usize::BITS >= 64 { 32 } else { 20 };
+const IDX_MASK: usize = (1usize << IDX_BITS) - 1;
+/// Bits of generation a handle carries (and the modulus of a slot's generation).
+const GEN_BITS: u32 = if usize::BITS >= 64 { 24 } else { 12 };
+const GEN_MASK: u32 = (1u32 << GEN_BITS) - 1;
+/// The most slots the table can have.
+const MAX_SLOTS: usize = IDX_MASK - 1;
 
-/// Addresses at or above this bound (and kinds above 16 bits) stay out of the fast table.
-const ADDR_LIMIT: usize = 1 << 48;
-
-#[inline(always)]
-fn pack(addr: usize, kind: u32) -> u64 {
-    addr as u64 | (u64::from(kind) << 48)
-}
+// Tag: generation << 8 | kind << 2 | state.
+const FREE: u32 = 0;
+const LIVE: u32 = 1;
+const POISONED: u32 = 2;
+const CLOSING: u32 = 3;
+const STATE_MASK: u32 = 3;
 
 #[inline(always)]
-fn slot0(addr: usize) -> usize {
-    ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
-}
-
-fn probe(addr: usize) -> impl Iterator<Item = usize> {
-    let s = slot0(addr);
-    (0..PROBE).map(move |i| (s + i) & (TABLE - 1))
-}
-
-/// Add to the fast table (caller holds the registry write lock). No room: map only.
-fn table_insert(addr: usize, kind: u32) {
-    if addr >= ADDR_LIMIT || kind >> 16 != 0 {
-        return;
-    }
-    if let Some(i) = probe(addr).find(|&i| SLOTS[i].load(Ordering::Relaxed) == 0) {
-        SLOTS[i].store(pack(addr, kind), Ordering::Release);
-    }
-}
-
-/// Remove from the fast table (caller holds the registry write lock).
-fn table_remove(addr: usize) {
-    let mask = (ADDR_LIMIT - 1) as u64;
-    if let Some(i) =
-        probe(addr).find(|&i| SLOTS[i].load(Ordering::Relaxed) & mask == addr as u64 && addr != 0)
-    {
-        SLOTS[i].store(0, Ordering::Release);
-    }
+const fn tag(generation: u32, kind: u32, state: u32) -> u32 {
+    generation << 8 | kind << 2 | state
 }
 
 #[inline(always)]
-fn table_has(addr: usize, kind: u32) -> bool {
-    if addr >= ADDR_LIMIT {
-        return false;
+fn tag_gen(t: u32) -> u32 {
+    t >> 8
+}
+
+#[inline(always)]
+fn tag_kind(t: u32) -> u32 {
+    (t >> 2) & 63
+}
+
+/// Pin counts: exclusive holders in the high half, shared ones in the low half.
+const EXCL: u64 = 1 << 32;
+const SHARED_ONE: u64 = 1;
+
+// ---------------------------------------------------------------- the table
+
+struct Slot {
+    tag: AtomicU32,
+    pins: AtomicU64,
+    obj: AtomicPtr<()>,
+    /// The `unsafe fn(*mut ())` that drops the boxed object.
+    drop_fn: AtomicPtr<()>,
+    /// This slot's index (fixed when its chunk is made).
+    idx: usize,
+}
+
+impl Slot {
+    fn new(idx: usize) -> Slot {
+        Slot {
+            tag: AtomicU32::new(tag(0, 0, FREE)),
+            pins: AtomicU64::new(0),
+            obj: AtomicPtr::new(std::ptr::null_mut()),
+            drop_fn: AtomicPtr::new(std::ptr::null_mut()),
+            idx,
+        }
     }
-    // NULL packs to kind << 48, which no stored slot equals (stored addresses are not 0).
-    let want = pack(addr, kind);
-    let s = slot0(addr);
-    (0..PROBE).any(|i| SLOTS[(s + i) & (TABLE - 1)].load(Ordering::Acquire) == want)
 }
 
-fn registry_read() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Entry>> {
-    REGISTRY.read().unwrap_or_else(|e| e.into_inner())
+/// Slots in chunk 0; chunk `c` holds `BASE << c`.
+const BASE: usize = 64;
+const NCHUNKS: usize = (usize::BITS - BASE.trailing_zeros()) as usize;
+static CHUNKS: [AtomicPtr<Slot>; NCHUNKS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; NCHUNKS];
+
+/// Chunk and offset of slot `idx`.
+#[inline(always)]
+fn place(idx: usize) -> (usize, usize) {
+    let q = idx / BASE + 1;
+    let c = (usize::BITS - 1 - q.leading_zeros()) as usize;
+    (c, idx - BASE * ((1 << c) - 1))
 }
 
-fn registry_write() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Entry>> {
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner())
+#[inline(always)]
+fn slot_at(idx: usize) -> Option<&'static Slot> {
+    let (c, off) = place(idx);
+    let chunk = CHUNKS.get(c)?.load(Ordering::Acquire);
+    if chunk.is_null() {
+        return None;
+    }
+    // SAFETY: a published chunk holds `BASE << c` initialised slots and is never freed;
+    // `place` gives an offset below that.
+    Some(unsafe { &*chunk.add(off) })
 }
 
-/// Turn a value into a registered handle.
-pub(crate) fn into_raw<T: Handle>(value: T) -> *mut T {
-    let p = Box::into_raw(Box::new(value));
-    let mut reg = registry_write();
-    reg.insert(
-        p as usize,
-        Entry {
-            kind: T::KIND,
-            poisoned: false,
-        },
-    );
-    table_insert(p as usize, T::KIND);
-    p
+/// Allocation state: the free slots, oldest-freed first, and the next never-used index.
+struct Alloc {
+    free: VecDeque<u32>,
+    next: usize,
 }
 
-/// Borrow a live handle. NULL is `IPCX_ERR_INVALID`; closed or foreign is
-/// `IPCX_ERR_BAD_HANDLE`; poisoned is `IPCX_ERR_INTERNAL`.
-///
-/// The fast path (a live handle in the table) is inlined into the caller; everything else
-/// is out of line.
-///
+static ALLOC: Mutex<Alloc> = Mutex::new(Alloc {
+    free: VecDeque::new(),
+    next: 0,
+});
+
+fn alloc_lock() -> std::sync::MutexGuard<'static, Alloc> {
+    ALLOC.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A free slot index (the caller makes it live).
+fn alloc_slot() -> Result<usize> {
+    let mut a = alloc_lock();
+    if let Some(i) = a.free.pop_front() {
+        return Ok(i as usize);
+    }
+    let idx = a.next;
+    if idx >= MAX_SLOTS {
+        return Err(Error::new(
+            Status::IPCX_ERR_LIMIT,
+            format!("too many open ipcx handles ({MAX_SLOTS}): close some"),
+        ));
+    }
+    let (c, off) = place(idx);
+    if off == 0 && CHUNKS[c].load(Ordering::Relaxed).is_null() {
+        let chunk: Box<[Slot]> = (idx..idx + (BASE << c)).map(Slot::new).collect();
+        CHUNKS[c].store(Box::leak(chunk).as_mut_ptr(), Ordering::Release);
+    }
+    a.next = idx + 1;
+    Ok(idx)
+}
+
+fn free_slot(idx: usize) {
+    alloc_lock().free.push_back(idx as u32);
+}
+
+// ---------------------------------------------------------------- handle values
+
+#[inline(always)]
+fn encode(idx: usize, generation: u32) -> usize {
+    ((generation as usize) << IDX_BITS) | (idx + 1)
+}
+
+/// The slot and the generation a handle value names, if it could name one at all.
+#[inline(always)]
+fn decode(v: usize) -> Option<(usize, u32)> {
+    let i = v & IDX_MASK;
+    let generation = v >> IDX_BITS;
+    if i == 0 || generation > GEN_MASK as usize {
+        return None;
+    }
+    Some((i - 1, generation as u32))
+}
+
+#[inline(always)]
+fn find<T: Handle>(p: *const T) -> Option<(&'static Slot, u32)> {
+    let (idx, generation) = decode(p as usize)?;
+    Some((slot_at(idx)?, tag(generation, T::KIND, LIVE)))
+}
+
+/// Turn a value into a handle. `IPCX_ERR_LIMIT` when the table is full.
+pub(crate) fn into_raw<T: Handle>(value: T) -> Result<*mut T> {
+    debug_assert!((1..64).contains(&T::KIND));
+    let idx = alloc_slot()?;
+    let slot = slot_at(idx).expect("allocated slots exist");
+    let generation = tag_gen(slot.tag.load(Ordering::Relaxed));
+    slot.obj
+        .store(Box::into_raw(Box::new(value)).cast(), Ordering::Relaxed);
+    let d: unsafe fn(*mut ()) = drop_box::<T>;
+    slot.drop_fn.store(d as *mut (), Ordering::Relaxed);
+    // Publishes obj and drop_fn to whoever reads the tag.
+    slot.tag
+        .store(tag(generation, T::KIND, LIVE), Ordering::SeqCst);
+    Ok(encode(idx, generation) as *mut T)
+}
+
+/// Turn two values into handles (the two ends of a pair): both, or neither.
+pub(crate) fn into_raw_pair<A: Handle, B: Handle>(a: A, b: B) -> Result<(*mut A, *mut B)> {
+    let ha = into_raw(a)?;
+    match into_raw(b) {
+        Ok(hb) => Ok((ha, hb)),
+        Err(e) => {
+            let _ = close(ha);
+            Err(e)
+        }
+    }
+}
+
 /// # Safety
-/// `p` must be NULL or a pointer the caller got from ipcx; the caller must not use the
-/// handle from two threads at once.
-#[inline(always)]
-pub(crate) unsafe fn get<'a, T: Handle>(p: *const T) -> Result<&'a mut T> {
-    validate(p)?;
-    // SAFETY: validated: it came from `into_raw::<T>` and has not been closed.
-    Ok(unsafe { &mut *(p as *mut T) })
+/// `p` must come from `Box::<T>::into_raw`, and be dropped once.
+unsafe fn drop_box<T>(p: *mut ()) {
+    // SAFETY: per the contract.
+    drop(unsafe { Box::from_raw(p.cast::<T>()) });
 }
 
-/// Like [`get`], for handles shared between threads: a shared reference.
-///
-/// # Safety
-/// `p` must be NULL or a pointer the caller got from ipcx; it must not be closed while
-/// another thread is inside a call on it.
-#[inline(always)]
-pub(crate) unsafe fn get_ref<'a, T: Handle>(p: *const T) -> Result<&'a T> {
-    validate(p)?;
-    // SAFETY: validated: it came from `into_raw::<T>` and has not been closed.
-    Ok(unsafe { &*p })
+// ---------------------------------------------------------------- pins
+
+/// A pinned handle: the object stays alive (and, for one-thread types, exclusive) until the
+/// guard is dropped.
+pub(crate) struct Pin<T: Handle> {
+    slot: &'static Slot,
+    obj: *mut T,
+    amount: u64,
 }
 
-/// Check that `p` is a live, unpoisoned `T`: the lock-free table first (inline), the
-/// registry only when that misses.
-#[inline(always)]
-fn validate<T: Handle>(p: *const T) -> Result<()> {
-    if table_has(p as usize, T::KIND) {
-        Ok(())
-    } else {
-        validate_slow(p)
+impl<T: Handle> std::ops::Deref for Pin<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: pinned: the object is not freed before the guard drops.
+        unsafe { &*self.obj }
     }
+}
+
+impl<T: Handle> Pin<T> {
+    /// The object, mutably: only through an exclusive pin.
+    #[inline(always)]
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        debug_assert_eq!(self.amount, EXCL);
+        // SAFETY: an exclusive pin: no other call holds this object.
+        unsafe { &mut *self.obj }
+    }
+}
+
+impl<T: Handle> Drop for Pin<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        unpin(self.slot, self.amount);
+    }
+}
+
+#[inline(always)]
+fn unpin(slot: &'static Slot, amount: u64) {
+    if slot.pins.fetch_sub(amount, Ordering::SeqCst) == amount {
+        let t = slot.tag.load(Ordering::SeqCst);
+        if t & STATE_MASK == CLOSING {
+            reclaim_if_unpinned(slot, t);
+        }
+    }
+}
+
+/// Pin a handle of a thread-safe type for a call. NULL is `IPCX_ERR_INVALID`; closed,
+/// stale or foreign is `IPCX_ERR_BAD_HANDLE`; poisoned is `IPCX_ERR_INTERNAL`.
+#[inline(always)]
+pub(crate) fn pin<T: Shared>(p: *const T) -> Result<Pin<T>> {
+    pin_with(p, SHARED_ONE)
+}
+
+/// Pin a handle of a one-thread type for a call: as [`pin`], and `IPCX_ERR_IN_USE` if
+/// another call is inside it.
+#[inline(always)]
+pub(crate) fn pin_mut<T: Handle>(p: *const T) -> Result<Pin<T>> {
+    pin_with(p, EXCL)
+}
+
+#[inline(always)]
+fn pin_with<T: Handle>(p: *const T, amount: u64) -> Result<Pin<T>> {
+    if let Some((slot, want)) = find(p) {
+        let before = slot.pins.fetch_add(amount, Ordering::SeqCst);
+        if slot.tag.load(Ordering::SeqCst) == want && (amount != EXCL || before < EXCL) {
+            let obj = slot.obj.load(Ordering::Relaxed).cast::<T>();
+            return Ok(Pin { slot, obj, amount });
+        }
+        unpin(slot, amount);
+        return Err(refused::<T>(
+            p,
+            Some(slot),
+            before >= EXCL && amount == EXCL,
+        ));
+    }
+    Err(refused::<T>(p, None, false))
+}
+
+/// Why `p` cannot be used as a `T`.
+#[cold]
+#[inline(never)]
+fn refused<T: Handle>(p: *const T, slot: Option<&Slot>, busy: bool) -> Error {
+    if p.is_null() {
+        return Error::invalid(format!("{} handle is NULL", T::NAME));
+    }
+    let Some(slot) = slot else {
+        return Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("{p:p} is not an {} handle (never created)", T::NAME),
+        );
+    };
+    let generation = decode(p as usize).map_or(0, |d| d.1);
+    let t = slot.tag.load(Ordering::SeqCst);
+    if tag_gen(t) != generation || t & STATE_MASK == FREE {
+        return Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("{} handle {p:p} is closed", T::NAME),
+        );
+    }
+    if tag_kind(t) != T::KIND {
+        return Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("handle {p:p} is not an {}", T::NAME),
+        );
+    }
+    match t & STATE_MASK {
+        POISONED => Error::internal(format!(
+            "{} handle {p:p} is poisoned by an earlier internal error; close it",
+            T::NAME
+        )),
+        CLOSING => Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("{} handle {p:p} is closed", T::NAME),
+        ),
+        _ if busy => Error::new(
+            Status::IPCX_ERR_IN_USE,
+            format!(
+                "{} handle {p:p} is in use by a call on another thread (a handle of this \
+                 type is used by one thread at a time)",
+                T::NAME
+            ),
+        ),
+        _ => Error::new(
+            Status::IPCX_ERR_BAD_HANDLE,
+            format!("{} handle {p:p} changed while it was looked up", T::NAME),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- close
+
+/// Close a handle: NULL is a no-op; closed, stale or foreign is `IPCX_ERR_BAD_HANDLE` and
+/// nothing is freed. The object is dropped now, or by the last call still inside it.
+pub(crate) fn close<T: Handle>(p: *mut T) -> Result<()> {
+    drop(take(p)?);
+    Ok(())
+}
+
+/// Close a handle and give its object back when nothing else holds it (for a close that
+/// can report what releasing it did). `Ok(None)`: NULL, or calls on other threads are
+/// still inside the object and the last of them drops it.
+pub(crate) fn take<T: Handle>(p: *mut T) -> Result<Option<Box<T>>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    let Some((slot, live)) = find(p) else {
+        return Err(refused::<T>(p, None, false));
+    };
+    let poisoned = live - LIVE + POISONED;
+    let closing = live - LIVE + CLOSING;
+    let mut cur = slot.tag.load(Ordering::SeqCst);
+    loop {
+        if cur != live && cur != poisoned {
+            return Err(refused::<T>(p, Some(slot), false));
+        }
+        match slot
+            .tag
+            .compare_exchange(cur, closing, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => break,
+            Err(t) => cur = t,
+        }
+    }
+    if slot.pins.load(Ordering::SeqCst) == 0 {
+        if let Some(obj) = claim(slot, closing) {
+            free_slot(slot.idx);
+            // SAFETY: claimed: this thread alone owns the object, a `T` by its kind.
+            return Ok(Some(unsafe { Box::from_raw(obj.cast::<T>()) }));
+        }
+    }
+    Ok(None)
+}
+
+/// Move a CLOSING slot to FREE (next generation) and take its object: `None` if someone
+/// else already did.
+fn claim(slot: &'static Slot, closing: u32) -> Option<*mut ()> {
+    let next = tag((tag_gen(closing) + 1) & GEN_MASK, 0, FREE);
+    slot.tag
+        .compare_exchange(closing, next, Ordering::SeqCst, Ordering::Relaxed)
+        .ok()?;
+    Some(slot.obj.swap(std::ptr::null_mut(), Ordering::AcqRel))
 }
 
 #[cold]
 #[inline(never)]
-fn validate_slow<T: Handle>(p: *const T) -> Result<()> {
-    if p.is_null() {
-        return Err(Error::invalid(format!("{} handle is NULL", T::NAME)));
+fn reclaim_if_unpinned(slot: &'static Slot, closing: u32) {
+    if slot.pins.load(Ordering::SeqCst) != 0 {
+        return;
     }
-    let entry = registry_read().get(&(p as usize)).copied();
-    match entry {
-        Some(e) if e.kind == T::KIND && !e.poisoned => Ok(()),
-        other => Err(unusable::<T>(p, other)),
+    if let Some(obj) = claim(slot, closing) {
+        let d = slot.drop_fn.load(Ordering::Relaxed);
+        // SAFETY: `drop_fn` was stored with this object by `into_raw` (the tag's SeqCst
+        // store published it) from an `unsafe fn(*mut ())` that drops it.
+        let d: unsafe fn(*mut ()) = unsafe { std::mem::transmute::<*mut (), _>(d) };
+        // A release deferred to the last call: its errors cannot be reported, and a panic
+        // must not escape into that call.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { d(obj) }));
+        free_slot(slot.idx);
     }
 }
 
-/// Unregister and free a handle. NULL is a no-op; an unknown pointer is
-/// `IPCX_ERR_BAD_HANDLE` and nothing is freed.
-///
-/// # Safety
-/// As for [`get`]; no other thread may be inside a call on this handle.
-pub(crate) unsafe fn close<T: Handle>(p: *mut T) -> Result<()> {
-    // SAFETY: per the contract.
-    drop(unsafe { take(p) }?);
-    Ok(())
+// ---------------------------------------------------------------- poison
+
+/// Poison a handle: a call on it panicked. Later calls get `IPCX_ERR_INTERNAL`; close
+/// still works.
+pub(crate) fn poison(v: usize) {
+    let Some((idx, generation)) = decode(v) else {
+        return;
+    };
+    let Some(slot) = slot_at(idx) else { return };
+    let t = slot.tag.load(Ordering::SeqCst);
+    if tag_gen(t) == generation && t & STATE_MASK == LIVE {
+        let _ =
+            slot.tag
+                .compare_exchange(t, t - LIVE + POISONED, Ordering::SeqCst, Ordering::Relaxed);
+    }
 }
 
-/// Unregister a handle and give its value back (for a close that can report what
-/// releasing it did). NULL gives `None`; an unknown pointer is `IPCX_ERR_BAD_HANDLE`.
-///
-/// # Safety
-/// As for [`close`].
-pub(crate) unsafe fn take<T: Handle>(p: *mut T) -> Result<Option<Box<T>>> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    let addr = p as usize;
-    {
-        let mut reg = registry_write();
-        match reg.get(&addr).copied() {
-            Some(e) if e.kind == T::KIND => {
-                reg.remove(&addr);
-                table_remove(addr);
-            }
-            other => return Err(unusable::<T>(p, other)),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+
+    /// Counts its drops, to prove an object is released exactly once.
+    struct Obj(Arc<AtomicUsize>, u64);
+    impl Drop for Obj {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
-    // SAFETY: it was registered as a T, and is no longer reachable through the registry.
-    Ok(Some(unsafe { Box::from_raw(p) }))
-}
-
-/// Why `p` cannot be used as a `T`, given what the registry knows about it.
-fn unusable<T: Handle>(p: *const T, entry: Option<Entry>) -> Error {
-    match entry {
-        Some(e) if e.kind == T::KIND && e.poisoned => Error::internal(format!(
-            "{} handle {p:p} is poisoned by an earlier internal error; close it",
-            T::NAME
-        )),
-        Some(_) => Error::new(
-            Status::IPCX_ERR_BAD_HANDLE,
-            format!("handle {p:p} is not an {}", T::NAME),
-        ),
-        None => Error::new(
-            Status::IPCX_ERR_BAD_HANDLE,
-            format!("{} handle {p:p} is closed or was never created", T::NAME),
-        ),
+    impl Handle for Obj {
+        const KIND: u32 = 61;
+        const NAME: &'static str = "obj";
     }
-}
+    impl Shared for Obj {}
 
-/// Poison a handle: a call on it panicked. Later calls get `IPCX_ERR_INTERNAL`.
-pub(crate) fn poison(addr: usize) {
-    let mut reg = registry_write();
-    if let Some(e) = reg.get_mut(&addr) {
-        e.poisoned = true;
-        table_remove(addr);
+    struct Other;
+    impl Handle for Other {
+        const KIND: u32 = 62;
+        const NAME: &'static str = "other";
+    }
+
+    fn status<T>(r: Result<T>) -> Status {
+        match r {
+            Ok(_) => Status::IPCX_OK,
+            Err(e) => e.status,
+        }
+    }
+
+    fn scale(n: usize) -> usize {
+        if cfg!(miri) { (n / 100).max(4) } else { n }
+    }
+
+    #[test]
+    fn stale_handle_after_reuse_is_refused() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = into_raw(Obj(drops.clone(), 1)).unwrap();
+        close(a).unwrap();
+        // Reuse until the same slot comes back (oldest-freed first: it may take a while
+        // when other tests freed slots meanwhile).
+        let mut held = Vec::new();
+        let b = loop {
+            let b = into_raw(Obj(drops.clone(), 2)).unwrap();
+            if decode(b as usize).unwrap().0 == decode(a as usize).unwrap().0 {
+                break b;
+            }
+            held.push(b);
+        };
+        assert_ne!(a, b);
+        assert_eq!(status(pin(a)), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(status(pin_mut(a)), Status::IPCX_ERR_BAD_HANDLE);
+        // The stale handle cannot close the new object.
+        assert_eq!(status(close(a)), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(pin(b).unwrap().1, 2);
+        close(b).unwrap();
+        for h in held {
+            close(h).unwrap();
+        }
+    }
+
+    #[test]
+    fn double_close_wrong_type_null_and_garbage() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = into_raw(Obj(drops.clone(), 1)).unwrap();
+        assert_eq!(
+            status(pin_mut(a as *const Other)),
+            Status::IPCX_ERR_BAD_HANDLE
+        );
+        assert_eq!(status(close(a as *mut Other)), Status::IPCX_ERR_BAD_HANDLE);
+        close(a).unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(status(close(a)), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            status(pin::<Obj>(std::ptr::null())),
+            Status::IPCX_ERR_INVALID
+        );
+        assert!(close::<Obj>(std::ptr::null_mut()).is_ok());
+        for v in [1usize, 0x7fff_ffff, usize::MAX, 12345 << IDX_BITS] {
+            assert_eq!(
+                status(pin(v as *const Obj)),
+                Status::IPCX_ERR_BAD_HANDLE,
+                "{v:#x}"
+            );
+            assert_eq!(status(close(v as *mut Obj)), Status::IPCX_ERR_BAD_HANDLE);
+        }
+    }
+
+    #[test]
+    fn exclusive_calls_exclude_each_other() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = into_raw(Obj(drops.clone(), 1)).unwrap();
+        let p = pin_mut(a).unwrap();
+        assert_eq!(status(pin_mut(a)), Status::IPCX_ERR_IN_USE);
+        drop(p);
+        drop(pin_mut(a).unwrap());
+        close(a).unwrap();
+    }
+
+    #[test]
+    fn close_while_pinned_defers_the_release() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = into_raw(Obj(drops.clone(), 1)).unwrap();
+        let p1 = pin(a).unwrap();
+        let p2 = pin(a).unwrap();
+        assert!(take(a).unwrap().is_none());
+        assert_eq!(status(pin(a)), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(status(close(a)), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!((p1.1, p2.1), (1, 1));
+        drop(p1);
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        drop(p2);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn poisoned_handles_report_internal_and_still_close() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = into_raw(Obj(drops.clone(), 1)).unwrap();
+        poison(a as usize);
+        assert_eq!(status(pin(a)), Status::IPCX_ERR_INTERNAL);
+        close(a).unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn many_handles_every_one_found() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let n = scale(20_000);
+        let hs: Vec<*mut Obj> = (0..n)
+            .map(|i| into_raw(Obj(drops.clone(), i as u64)).unwrap())
+            .collect();
+        for (i, &h) in hs.iter().enumerate() {
+            assert_eq!(pin(h).unwrap().1, i as u64);
+        }
+        for &h in &hs {
+            close(h).unwrap();
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), n);
+    }
+
+    #[test]
+    fn slot_placement_is_dense() {
+        let mut next = 0;
+        for c in 0..6 {
+            for off in 0..BASE << c {
+                assert_eq!(place(next), (c, off));
+                next += 1;
+            }
+        }
+    }
+
+    /// Four threads call on one handle while a fifth closes it: every call either gets in
+    /// and sees a live object, or is refused with BAD_HANDLE; the object is dropped once,
+    /// after the last call.
+    #[test]
+    fn close_racing_four_calling_threads() {
+        for _round in 0..scale(200) {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let a = into_raw(Obj(drops.clone(), 42)).unwrap() as usize;
+            let stop = Arc::new(AtomicBool::new(false));
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let (stop, drops) = (stop.clone(), drops.clone());
+                    std::thread::spawn(move || {
+                        let mut ok = 0;
+                        loop {
+                            match pin(a as *const Obj) {
+                                Ok(p) => {
+                                    assert_eq!(p.1, 42);
+                                    assert_eq!(drops.load(Ordering::SeqCst), 0);
+                                    ok += 1;
+                                }
+                                Err(e) => {
+                                    assert_eq!(e.status, Status::IPCX_ERR_BAD_HANDLE);
+                                    return ok;
+                                }
+                            }
+                            if stop.load(Ordering::Relaxed) && ok > 1_000_000 {
+                                return ok;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            std::thread::yield_now();
+            close(a as *mut Obj).unwrap();
+            stop.store(true, Ordering::Relaxed);
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        }
     }
 }

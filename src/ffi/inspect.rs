@@ -20,6 +20,7 @@ impl handle::Handle for ipcx_object_list {
     const KIND: u32 = 80;
     const NAME: &'static str = "ipcx_object_list";
 }
+impl handle::Shared for ipcx_object_list {}
 
 /// Object kind: System V message queue (named by its id).
 pub const IPCX_OBJECT_SYSV_MSQ: u32 = 1;
@@ -54,13 +55,13 @@ pub const IPCX_OBJECT_REMOVED: u32 = 8;
 
 /// `ipcx_inspect_list` flag: also list other programs' objects (without
 /// `IPCX_OBJECT_IPCX`).
-pub const IPCX_INSPECT_ALL: u32 = 1;
+pub const IPCX_INSPECT_ALL: u32 = 0x10000;
 /// `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
-pub const IPCX_CLEAN_DRY_RUN: u32 = 1;
+pub const IPCX_INSPECT_DRY_RUN: u32 = 0x20000;
 /// `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
-pub const IPCX_CLEAN_RECORDS_ONLY: u32 = 2;
+pub const IPCX_INSPECT_RECORDS_ONLY: u32 = 0x40000;
 /// `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
-pub const IPCX_REMOVE_FOREIGN: u32 = 1;
+pub const IPCX_INSPECT_FOREIGN: u32 = 0x80000;
 
 /// The most directories one call scans.
 const DIRS_MAX: usize = 64;
@@ -136,7 +137,7 @@ unsafe fn dir_args(dirs: *const *const c_char, ndirs: usize) -> Result<Vec<Strin
 /// Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
 /// directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
 /// directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
-/// Ownership: the caller frees the list with `ipcx_object_list_free`.
+/// Ownership: the caller frees the list with `ipcx_object_list_close`.
 /// Notes: what "attached" and "stale" mean for each kind, and their limits, are in
 /// docs/inspect.md. As a regular user, only your own record directory is read and other
 /// users' processes cannot be examined (objects others could open are then never stale).
@@ -157,7 +158,7 @@ pub unsafe extern "C" fn ipcx_inspect_list(
         check_flags(flags, IPCX_INSPECT_ALL, "ipcx_inspect_list")?;
         let dirs = unsafe { dir_args(dirs, ndirs) }?;
         let l = inspect::list(&dirs, flags & IPCX_INSPECT_ALL != 0)?;
-        *o = handle::into_raw(ipcx_object_list(l));
+        *o = handle::into_raw(ipcx_object_list(l))?;
         Ok(())
     })
 }
@@ -168,8 +169,8 @@ pub unsafe extern "C" fn ipcx_inspect_list(
 ///
 /// Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
 /// these directories are considered (the other kinds are not affected); NULL/0 considers
-/// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_CLEAN_DRY_RUN` removes
-/// nothing; `IPCX_CLEAN_RECORDS_ONLY` only forgets records whose objects vanished.
+/// every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_INSPECT_DRY_RUN` removes
+/// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished.
 /// `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
 /// run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
 /// be removed (the reason is in `ipcx_object_list_warnings`).
@@ -178,7 +179,7 @@ pub unsafe extern "C" fn ipcx_inspect_list(
 /// Races: an object is checked just before its removal only for System V segments (nattch);
 /// a process that attaches to another kind of stale object between the scan and the
 /// removal keeps its mapping or descriptor, but the name is gone.
-/// Ownership: the caller frees the list with `ipcx_object_list_free`.
+/// Ownership: the caller frees the list with `ipcx_object_list_close`.
 /// Fork: safe to call in a child.
 ///
 /// # Safety
@@ -195,16 +196,16 @@ pub unsafe extern "C" fn ipcx_inspect_clean(
         let o = unsafe { out(out_list, "out") }?;
         check_flags(
             flags,
-            IPCX_CLEAN_DRY_RUN | IPCX_CLEAN_RECORDS_ONLY,
+            IPCX_INSPECT_DRY_RUN | IPCX_INSPECT_RECORDS_ONLY,
             "ipcx_inspect_clean",
         )?;
         let dirs = unsafe { dir_args(dirs, ndirs) }?;
         let l = inspect::clean(
             &dirs,
-            flags & IPCX_CLEAN_DRY_RUN != 0,
-            flags & IPCX_CLEAN_RECORDS_ONLY != 0,
+            flags & IPCX_INSPECT_DRY_RUN != 0,
+            flags & IPCX_INSPECT_RECORDS_ONLY != 0,
         )?;
-        *o = handle::into_raw(ipcx_object_list(l));
+        *o = handle::into_raw(ipcx_object_list(l))?;
         Ok(())
     })
 }
@@ -290,8 +291,8 @@ pub unsafe extern "C" fn ipcx_object_list_warnings(
 /// # Safety
 /// `list` must be NULL or a list from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_object_list_free(list: *mut ipcx_object_list) -> ipcx_status {
-    call("ipcx_object_list_free", || unsafe { handle::close(list) })
+pub unsafe extern "C" fn ipcx_object_list_close(list: *mut ipcx_object_list) -> ipcx_status {
+    call("ipcx_object_list_close", || handle::close(list))
 }
 
 /// Remove one object, given its kind and exact identity.
@@ -299,7 +300,7 @@ pub unsafe extern "C" fn ipcx_object_list_free(list: *mut ipcx_object_list) -> i
 /// Arguments: `kind`: an `IPCX_OBJECT_*` value. `name`: System V kinds: the id as a
 /// decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
 /// FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
-/// only if ipcx created it (a matching record); `IPCX_REMOVE_FOREIGN` removes it whoever
+/// only if ipcx created it (a matching record); `IPCX_INSPECT_FOREIGN` removes it whoever
 /// created it.
 /// Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
 /// ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
@@ -307,7 +308,7 @@ pub unsafe extern "C" fn ipcx_object_list_free(list: *mut ipcx_object_list) -> i
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
 /// flags, a path that is not of the kind given: a regular file is never removed),
 /// `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
-/// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_REMOVE_FOREIGN` not given, or the kernel
+/// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_INSPECT_FOREIGN` not given, or the kernel
 /// refused: only the owner, creator or a privileged process may remove it),
 /// `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
 /// Fork: safe to call in a child.
@@ -323,9 +324,9 @@ pub unsafe extern "C" fn ipcx_inspect_remove(
     call("ipcx_inspect_remove", || {
         let k = ObjKind::from_code(kind)
             .ok_or_else(|| Error::invalid(format!("unknown object kind {kind}")))?;
-        check_flags(flags, IPCX_REMOVE_FOREIGN, "ipcx_inspect_remove")?;
+        check_flags(flags, IPCX_INSPECT_FOREIGN, "ipcx_inspect_remove")?;
         let name = unsafe { str_arg(name, "name", crate::name::PATH_MAX) }?;
-        inspect::remove(k, name, flags & IPCX_REMOVE_FOREIGN != 0)
+        inspect::remove(k, name, flags & IPCX_INSPECT_FOREIGN != 0)
     })
 }
 

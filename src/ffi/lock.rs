@@ -24,6 +24,7 @@ impl handle::Handle for ipcx_mutex {
     const KIND: u32 = 32;
     const NAME: &'static str = "ipcx_mutex";
 }
+impl handle::Shared for ipcx_mutex {}
 
 /// A process-shared condition variable (timed waits on the monotonic clock) living in
 /// shared memory. Opaque.
@@ -36,6 +37,7 @@ impl handle::Handle for ipcx_cond {
     const KIND: u32 = 33;
     const NAME: &'static str = "ipcx_cond";
 }
+impl handle::Shared for ipcx_cond {}
 
 /// Bytes to reserve in shared memory for a mutex. The slot starts with the native
 /// `pthread_mutex_t`; ipcx keeps a tag in its last 8 bytes.
@@ -81,29 +83,29 @@ fn mutex_options(opts: &Options) -> Result<()> {
 /// # Safety
 /// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_mutex_init_in(
+pub unsafe extern "C" fn ipcx_mutex_init(
     region: *const ipcx_region,
     offset: usize,
     opts: *const super::common::ipcx_options,
     out_mutex: *mut *mut ipcx_mutex,
 ) -> ipcx_status {
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
-    call("ipcx_mutex_init_in", || {
+    call("ipcx_mutex_init", || {
         let o = unsafe { out(out_mutex, "out") }?;
-        mutex_options(unsafe { options(opts) }?)?;
-        let r = unsafe { handle::get(region) }?;
-        *o = handle::into_raw(ipcx_mutex(Mutex::init_in(&r.0, offset)?));
+        mutex_options(&unsafe { options(opts) }?)?;
+        let r = handle::pin(region)?;
+        *o = handle::into_raw(ipcx_mutex(Mutex::init_in(&r.0, offset)?))?;
         Ok(())
     })
 }
 
-/// Like `ipcx_mutex_init_in`, at an address of memory the caller mapped itself (a file or
+/// Like `ipcx_mutex_init`, at an address of memory the caller mapped itself (a file or
 /// POSIX shared memory mapped with MAP_SHARED): how unrelated processes that do not hold
 /// an `ipcx_region` share a mutex. `addr` must be a multiple of `IPCX_MUTEX_ALIGN` in a
 /// writable shared mapping (private memory is refused with `IPCX_ERR_INVALID`); the caller
 /// guarantees `IPCX_MUTEX_SIZE` bytes there.
 ///
-/// Errors and ownership as for `ipcx_mutex_init_in` (the handle keeps its own mapping of
+/// Errors and ownership as for `ipcx_mutex_init` (the handle keeps its own mapping of
 /// the page, so the caller may unmap its own).
 ///
 /// # Safety
@@ -118,8 +120,8 @@ pub unsafe extern "C" fn ipcx_mutex_init_at(
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_init_at", || {
         let o = unsafe { out(out_mutex, "out") }?;
-        mutex_options(unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_mutex(Mutex::init_at(addr.cast())?));
+        mutex_options(&unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_mutex(Mutex::init_at(addr.cast())?))?;
         Ok(())
     })
 }
@@ -142,8 +144,8 @@ pub unsafe extern "C" fn ipcx_mutex_attach(
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_attach", || {
         let o = unsafe { out(out_mutex, "out") }?;
-        let r = unsafe { handle::get(region) }?;
-        *o = handle::into_raw(ipcx_mutex(Mutex::attach_in(&r.0, offset)?));
+        let r = handle::pin(region)?;
+        *o = handle::into_raw(ipcx_mutex(Mutex::attach_in(&r.0, offset)?))?;
         Ok(())
     })
 }
@@ -164,7 +166,7 @@ pub unsafe extern "C" fn ipcx_mutex_attach_at(
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_attach_at", || {
         let o = unsafe { out(out_mutex, "out") }?;
-        *o = handle::into_raw(ipcx_mutex(Mutex::attach_at(addr.cast())?));
+        *o = handle::into_raw(ipcx_mutex(Mutex::attach_at(addr.cast())?))?;
         Ok(())
     })
 }
@@ -231,8 +233,8 @@ pub unsafe extern "C" fn ipcx_mutex_destroy(m: *mut ipcx_mutex) -> ipcx_status {
         if m.is_null() {
             return Ok(());
         }
-        unsafe { handle::get(m) }?.0.destroy()?;
-        unsafe { handle::close(m) }
+        handle::pin(m)?.0.destroy()?;
+        handle::close(m)
     })
 }
 
@@ -251,8 +253,8 @@ pub unsafe extern "C" fn ipcx_mutex_close(m: *mut ipcx_mutex) -> ipcx_status {
         if m.is_null() {
             return Ok(());
         }
-        unsafe { handle::get(m) }?.0.check_closable()?;
-        unsafe { handle::close(m) }
+        handle::pin(m)?.0.check_closable()?;
+        handle::close(m)
     })
 }
 
@@ -263,29 +265,29 @@ pub unsafe extern "C" fn ipcx_mutex_close(m: *mut ipcx_mutex) -> ipcx_status {
 /// region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
 /// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is
 /// NULL.
-/// Ownership: as for `ipcx_mutex_init_in`.
+/// Ownership: as for `ipcx_mutex_init`.
 ///
 /// # Safety
 /// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_cond_init_in(
+pub unsafe extern "C" fn ipcx_cond_init(
     region: *const ipcx_region,
     offset: usize,
     out_cond: *mut *mut ipcx_cond,
 ) -> ipcx_status {
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
-    call("ipcx_cond_init_in", || {
+    call("ipcx_cond_init", || {
         let o = unsafe { out(out_cond, "out") }?;
-        let r = unsafe { handle::get(region) }?;
-        *o = handle::into_raw(ipcx_cond(Cond::init_in(&r.0, offset)?));
+        let r = handle::pin(region)?;
+        *o = handle::into_raw(ipcx_cond(Cond::init_in(&r.0, offset)?))?;
         Ok(())
     })
 }
 
-/// Like `ipcx_cond_init_in`, at an address in a shared mapping the caller made (see
+/// Like `ipcx_cond_init`, at an address in a shared mapping the caller made (see
 /// `ipcx_mutex_init_at`).
 ///
-/// Errors: as for `ipcx_cond_init_in`, plus `IPCX_ERR_INVALID` for memory that is not a
+/// Errors: as for `ipcx_cond_init`, plus `IPCX_ERR_INVALID` for memory that is not a
 /// shared mapping. On failure `*out` is NULL.
 ///
 /// # Safety
@@ -299,7 +301,7 @@ pub unsafe extern "C" fn ipcx_cond_init_at(
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_init_at", || {
         let o = unsafe { out(out_cond, "out") }?;
-        *o = handle::into_raw(ipcx_cond(Cond::init_at(addr.cast())?));
+        *o = handle::into_raw(ipcx_cond(Cond::init_at(addr.cast())?))?;
         Ok(())
     })
 }
@@ -321,8 +323,8 @@ pub unsafe extern "C" fn ipcx_cond_attach(
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_attach", || {
         let o = unsafe { out(out_cond, "out") }?;
-        let r = unsafe { handle::get(region) }?;
-        *o = handle::into_raw(ipcx_cond(Cond::attach_in(&r.0, offset)?));
+        let r = handle::pin(region)?;
+        *o = handle::into_raw(ipcx_cond(Cond::attach_in(&r.0, offset)?))?;
         Ok(())
     })
 }
@@ -343,7 +345,7 @@ pub unsafe extern "C" fn ipcx_cond_attach_at(
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_attach_at", || {
         let o = unsafe { out(out_cond, "out") }?;
-        *o = handle::into_raw(ipcx_cond(Cond::attach_at(addr.cast())?));
+        *o = handle::into_raw(ipcx_cond(Cond::attach_at(addr.cast())?))?;
         Ok(())
     })
 }
@@ -372,7 +374,7 @@ pub unsafe extern "C" fn ipcx_cond_wait(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_ref("ipcx_cond_wait", c, |c| {
-        let m = unsafe { handle::get(m) }?;
+        let m = handle::pin(m)?;
         c.0.wait(&m.0, timeout_ms)
     })
 }
@@ -415,8 +417,8 @@ pub unsafe extern "C" fn ipcx_cond_destroy(c: *mut ipcx_cond) -> ipcx_status {
         if c.is_null() {
             return Ok(());
         }
-        unsafe { handle::get(c) }?.0.destroy()?;
-        unsafe { handle::close(c) }
+        handle::pin(c)?.0.destroy()?;
+        handle::close(c)
     })
 }
 
@@ -429,5 +431,5 @@ pub unsafe extern "C" fn ipcx_cond_destroy(c: *mut ipcx_cond) -> ipcx_status {
 /// `c` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_close(c: *mut ipcx_cond) -> ipcx_status {
-    call("ipcx_cond_close", || unsafe { handle::close(c) })
+    call("ipcx_cond_close", || handle::close(c))
 }

@@ -33,18 +33,18 @@ pub(crate) fn call(func: &'static str, body: impl FnOnce() -> Result<()>) -> Sta
     }
 }
 
-/// Like [`call`] for a function working on one handle: the handle is looked up first
-/// (NULL, closed, foreign or poisoned handles are reported), then `body` runs on it; if
-/// `body` panics, the handle is poisoned.
+/// Like [`call`] for a function working on one handle of a one-thread type: the handle is
+/// pinned exclusively first (NULL, closed, stale, foreign, poisoned or busy handles are
+/// reported), then `body` runs on it; if `body` panics, the handle is poisoned.
+#[inline(always)]
 pub(crate) fn call_on<T: handle::Handle>(
     func: &'static str,
     h: *const T,
     body: impl FnOnce(&mut T) -> Result<()>,
 ) -> Status {
     let r = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the C contract: `h` is NULL or a pointer ipcx returned; `get` validates it.
-        let obj = unsafe { handle::get(h) }?;
-        body(obj)
+        let mut pinned = handle::pin_mut(h)?;
+        body(pinned.get_mut())
     }));
     // The success path stays inline; failures go to the out-of-line `finish`.
     match r {
@@ -53,19 +53,18 @@ pub(crate) fn call_on<T: handle::Handle>(
     }
 }
 
-/// Like [`call_on`] for handles that may be used by several threads at once (their core
-/// type only needs `&self`, with its own synchronisation): the body gets a shared
-/// reference, so concurrent calls never alias a `&mut`.
+/// Like [`call_on`] for handles of thread-safe types (their core type only needs `&self`,
+/// with its own synchronisation): the body gets a shared reference, and calls on other
+/// threads may run at the same time.
 #[inline(always)]
-pub(crate) fn call_ref<T: handle::Handle>(
+pub(crate) fn call_ref<T: handle::Shared>(
     func: &'static str,
     h: *const T,
     body: impl FnOnce(&T) -> Result<()>,
 ) -> Status {
     let r = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the C contract: `h` is NULL or a pointer ipcx returned; `get_ref` validates it.
-        let obj = unsafe { handle::get_ref(h) }?;
-        body(obj)
+        let pinned = handle::pin(h)?;
+        body(&pinned)
     }));
     match r {
         Ok(Ok(())) => Status::IPCX_OK,
@@ -236,26 +235,156 @@ pub(crate) unsafe fn str_arg<'a>(p: *const c_char, what: &str, max: usize) -> Re
     std::str::from_utf8(b).map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
 }
 
-/// The options behind an optional `ipcx_options` pointer (NULL = defaults).
+/// A copy of the options behind an optional `ipcx_options` handle (NULL = defaults).
 ///
 /// # Safety
-/// As for [`handle::get`].
-pub(crate) unsafe fn options<'a>(p: *const common::ipcx_options) -> Result<&'a Options> {
-    static DEFAULT: Options = Options {
-        mode: None,
-        max_message: None,
-        capacity: None,
-        atomic: None,
-        sigpipe_guard: None,
-        max_messages: None,
-        keepalive: None,
-        spin_ns: None,
-    };
+/// None beyond the C contract: `p` is NULL or a value ipcx returned (anything else is
+/// reported, never dereferenced).
+pub(crate) unsafe fn options(p: *const common::ipcx_options) -> Result<Options> {
     if p.is_null() {
-        return Ok(&DEFAULT);
+        return Ok(Options::default());
     }
+    Ok(handle::pin(p)?.get())
+}
+
+/// A caller-owned array of `n` values of `T` (`const T *p, size_t n`). NULL is allowed only
+/// with `n` 0; a misaligned pointer is refused (building a slice from it would be undefined
+/// behaviour).
+///
+/// # Safety
+/// `p` must be NULL or valid for reading `n` values for the duration of the call.
+#[allow(dead_code)] // until every family uses it (0.2 port)
+pub(crate) unsafe fn array<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T]> {
+    check_array::<T>(p as usize, n, what)?;
+    if n == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: per the contract; non-NULL, aligned, and the byte length fits.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// Like [`array`], for an array the call writes.
+///
+/// # Safety
+/// `p` must be NULL or valid for writing `n` values for the duration of the call.
+#[allow(dead_code)] // until every family uses it (0.2 port)
+pub(crate) unsafe fn array_mut<'a, T>(p: *mut T, n: usize, what: &str) -> Result<&'a mut [T]> {
+    check_array::<T>(p as usize, n, what)?;
+    if n == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: per the contract; non-NULL, aligned, and the byte length fits.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+}
+
+#[allow(dead_code)] // until every family uses it (0.2 port)
+fn check_array<T>(addr: usize, n: usize, what: &str) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    if addr == 0 {
+        return Err(Error::invalid(format!(
+            "{what} is NULL with a count of {n}"
+        )));
+    }
+    if addr % align_of::<T>() != 0 {
+        return Err(Error::invalid(format!(
+            "{what} ({addr:#x}) is not aligned to {} bytes",
+            align_of::<T>()
+        )));
+    }
+    if n.checked_mul(size_of::<T>().max(1))
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(Error::invalid(format!(
+            "{what}: a count of {n} is too large"
+        )));
+    }
+    Ok(())
+}
+
+/// A text out-buffer (`char *buf, size_t *len`): in, `*len` is the capacity of `buf`; out,
+/// always the length of `text` without its NUL, with `IPCX_OK` when `buf` held the text and
+/// its NUL, `IPCX_ERR_TOO_BIG` otherwise (then `buf` needs `*len + 1` bytes and holds `""`
+/// if it has room for anything).
+///
+/// # Safety
+/// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
+#[allow(dead_code)] // until every family uses it (0.2 port)
+pub(crate) unsafe fn text_out(buf: *mut c_char, len: *mut usize, text: &str) -> Result<()> {
     // SAFETY: per the contract.
-    Ok(&unsafe { handle::get(p) }?.0)
+    let len = unsafe { out(len, "len") }?;
+    let dst = unsafe { bytes_mut(buf.cast(), *len, "buf") }?;
+    let need = text.len();
+    *len = need;
+    if dst.len() <= need {
+        if let Some(first) = dst.first_mut() {
+            *first = 0;
+        }
+        return Err(Error::too_big(
+            need,
+            format!(
+                "the buffer holds {} bytes; the text needs {}",
+                dst.len(),
+                need + 1
+            ),
+        ));
+    }
+    dst[..need].copy_from_slice(text.as_bytes());
+    dst[need] = 0;
+    Ok(())
+}
+
+/// A struct the library fills, whose first field is `uint32_t size` (docs/conventions.md,
+/// "Structs that grow"): the caller sets `size`; the library writes at most that many
+/// bytes and sets `size` to what it wrote.
+///
+/// # Safety
+/// Implementors are `#[repr(C)]`, start with a `u32` size field, and hold no padding that
+/// matters (they are copied bytewise).
+#[allow(dead_code)] // until every family uses it (0.2 port)
+pub(crate) unsafe trait Info: Copy {
+    /// The struct's size in the first release that had it: a caller's `size` below it is
+    /// refused.
+    const MIN_SIZE: usize = size_of::<Self>();
+    /// A value with every field at its failure value (zero, NULL, -1 for ids).
+    fn failed() -> Self;
+}
+
+/// Fill the caller's info struct at `p` with what `make` returns (or its failure value if
+/// `make` fails, whose error is then returned).
+///
+/// # Safety
+/// `p` must be NULL or valid for reading its `size` field and writing `size` bytes.
+#[allow(dead_code)] // until every family uses it (0.2 port)
+pub(crate) unsafe fn info_out<T: Info>(
+    p: *mut T,
+    what: &str,
+    make: impl FnOnce() -> Result<T>,
+) -> Result<()> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: per the contract, the first field is a readable u32.
+    let size = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    if size < T::MIN_SIZE {
+        return Err(Error::invalid(format!(
+            "{what}->size is {size}: set it to sizeof the struct ({} here) before the call",
+            size_of::<T>()
+        )));
+    }
+    let (value, r) = match make() {
+        Ok(v) => (v, Ok(())),
+        Err(e) => (T::failed(), Err(e)),
+    };
+    let n = size.min(size_of::<T>());
+    // SAFETY: `value` is a T of `size_of::<T>()` bytes; the caller's struct has room for
+    // `size` bytes, and `n` is at most both.
+    unsafe {
+        std::ptr::copy_nonoverlapping((&value as *const T).cast::<u8>(), p.cast::<u8>(), n);
+        p.cast::<u32>().write_unaligned(n as u32);
+    }
+    r
 }
 
 #[cfg(test)]
@@ -264,50 +393,165 @@ mod tests {
 
     struct Dummy(u32);
     impl handle::Handle for Dummy {
-        const KIND: u32 = 0xD0;
+        const KIND: u32 = 60;
         const NAME: &'static str = "dummy";
-    }
-    struct Other;
-    impl handle::Handle for Other {
-        const KIND: u32 = 0xD1;
-        const NAME: &'static str = "other";
     }
 
     #[test]
     fn panic_poisons_the_handle_and_close_still_works() {
-        let h = handle::into_raw(Dummy(7));
-        assert_eq!(
-            call_on("t", h, |d| if d.0 == 7 {
+        let h = handle::into_raw(Dummy(7)).unwrap();
+        let ok = call_on("t", h, |d| {
+            if d.0 == 7 {
                 Ok(())
             } else {
                 Err(Error::invalid("x"))
-            }),
-            Status::IPCX_OK
-        );
+            }
+        });
+        assert_eq!(ok, Status::IPCX_OK);
         let s = call_on("t", h, |_d: &mut Dummy| -> Result<()> { panic!("boom") });
         assert_eq!(s, Status::IPCX_ERR_INTERNAL);
         assert_eq!(call_on("t", h, |_| Ok(())), Status::IPCX_ERR_INTERNAL);
-        assert!(unsafe { handle::close(h) }.is_ok());
+        assert!(handle::close(h).is_ok());
         assert_eq!(call_on("t", h, |_| Ok(())), Status::IPCX_ERR_BAD_HANDLE);
     }
 
     #[test]
-    fn many_handles_beyond_the_fast_table() {
-        // More handles than the lock-free table holds near one hash: the map answers.
-        let hs: Vec<*mut Dummy> = (0..20_000).map(|i| handle::into_raw(Dummy(i))).collect();
-        for (i, &h) in hs.iter().enumerate() {
-            assert_eq!(unsafe { handle::get(h) }.unwrap().0, i as u32);
-            assert_eq!(
-                unsafe { handle::get(h as *const Other) }
-                    .err()
-                    .unwrap()
-                    .status,
-                Status::IPCX_ERR_BAD_HANDLE
-            );
+    fn array_arguments() {
+        assert!(
+            unsafe { array::<i32>(std::ptr::null(), 0, "a") }
+                .unwrap()
+                .is_empty()
+        );
+        assert!(unsafe { array::<i32>(std::ptr::null(), 1, "a") }.is_err());
+        let v = [1i32, 2, 3];
+        let misaligned = (v.as_ptr() as usize + 1) as *const i32;
+        assert!(unsafe { array(misaligned, 2, "a") }.is_err());
+        // A dangling, misaligned pointer with a count of 0 is never turned into a slice.
+        assert!(unsafe { array(misaligned, 0, "a") }.unwrap().is_empty());
+        assert_eq!(unsafe { array(v.as_ptr(), 3, "a") }.unwrap(), &v);
+        assert!(unsafe { array_mut::<i32>(std::ptr::null_mut(), 2, "a") }.is_err());
+    }
+
+    #[test]
+    fn text_out_reports_the_length_both_ways() {
+        let mut buf = [0x55u8; 8];
+        let mut len = buf.len();
+        unsafe { text_out(buf.as_mut_ptr().cast(), &mut len, "abc") }.unwrap();
+        assert_eq!((len, &buf[..4]), (3, &b"abc\0"[..]));
+        let mut len = 3;
+        let e = unsafe { text_out(buf.as_mut_ptr().cast(), &mut len, "abc") }.unwrap_err();
+        assert_eq!((e.status, len, buf[0]), (Status::IPCX_ERR_TOO_BIG, 3, 0));
+        let mut len = 0;
+        let e = unsafe { text_out(std::ptr::null_mut(), &mut len, "abcd") }.unwrap_err();
+        assert_eq!((e.status, len), (Status::IPCX_ERR_TOO_BIG, 4));
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    #[repr(C)]
+    struct Inf {
+        size: u32,
+        a: u32,
+        b: u64,
+    }
+    unsafe impl Info for Inf {
+        const MIN_SIZE: usize = 8;
+        fn failed() -> Inf {
+            Inf {
+                size: 0,
+                a: 0,
+                b: u64::MAX,
+            }
         }
-        for &h in &hs {
-            unsafe { handle::close(h) }.unwrap();
-            assert!(unsafe { handle::close(h) }.is_err());
+    }
+
+    #[test]
+    fn info_structs_honour_the_callers_size() {
+        let mut i = Inf {
+            size: 16,
+            a: 0,
+            b: 0,
+        };
+        unsafe {
+            info_out(&mut i, "info", || {
+                Ok(Inf {
+                    size: 0,
+                    a: 1,
+                    b: 2,
+                })
+            })
         }
+        .unwrap();
+        assert_eq!(
+            i,
+            Inf {
+                size: 16,
+                a: 1,
+                b: 2
+            }
+        );
+        // An older caller: only the fields it knows are written.
+        let mut i = Inf {
+            size: 8,
+            a: 0,
+            b: 9,
+        };
+        unsafe {
+            info_out(&mut i, "info", || {
+                Ok(Inf {
+                    size: 0,
+                    a: 1,
+                    b: 2,
+                })
+            })
+        }
+        .unwrap();
+        assert_eq!(
+            i,
+            Inf {
+                size: 8,
+                a: 1,
+                b: 9
+            }
+        );
+        // A caller that did not set the size.
+        let mut i = Inf {
+            size: 0,
+            a: 5,
+            b: 9,
+        };
+        let e = unsafe {
+            info_out(&mut i, "info", || {
+                Ok(Inf {
+                    size: 0,
+                    a: 1,
+                    b: 2,
+                })
+            })
+        };
+        assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_INVALID);
+        assert_eq!(
+            i,
+            Inf {
+                size: 0,
+                a: 5,
+                b: 9
+            }
+        );
+        // A failure writes the failure values.
+        let mut i = Inf {
+            size: 16,
+            a: 5,
+            b: 9,
+        };
+        let e = unsafe { info_out(&mut i, "info", || Err::<Inf, _>(Error::invalid("x"))) };
+        assert!(e.is_err());
+        assert_eq!(
+            i,
+            Inf {
+                size: 16,
+                a: 0,
+                b: u64::MAX
+            }
+        );
     }
 }

@@ -2,6 +2,9 @@
 
 use std::ffi::{c_char, c_int, c_long, c_void};
 
+use super::common::{
+    IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_NONBLOCK, IPCX_OPEN_READ, IPCX_OPEN_WRITE,
+};
 use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::{Error, ipcx_status};
 use crate::msgq::posix::{self, PosixQueue};
@@ -29,21 +32,16 @@ impl handle::Handle for ipcx_msgq {
     const NAME: &'static str = "ipcx_msgq";
 }
 
-/// `ipcx_msgq_open` flag: create the queue if no queue has the key (IPC_CREAT).
-pub const IPCX_MSGQ_CREATE: u32 = 1;
-/// `ipcx_msgq_open` flag, with `IPCX_MSGQ_CREATE`: fail with `IPCX_ERR_EXISTS` if a queue
-/// has the key (IPC_EXCL).
-pub const IPCX_MSGQ_EXCLUSIVE: u32 = 2;
 /// `ipcx_msgq_recv` flag: take the first message whose type is NOT `mtype` (MSG_EXCEPT;
 /// `mtype` must be > 0).
-pub const IPCX_MSGQ_EXCEPT: u32 = 1;
+pub const IPCX_MSGQ_EXCEPT: u32 = 0x10000;
 /// `ipcx_msgq_recv` flag: a message longer than the buffer is cut to the buffer's size
 /// and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
-pub const IPCX_MSGQ_TRUNCATE: u32 = 2;
+pub const IPCX_MSGQ_TRUNCATE: u32 = 0x20000;
 const _: () = assert!(
     super::common::IPCX_KEY_PRIVATE == sysv::PRIVATE
-        && IPCX_MSGQ_CREATE == sysv::CREATE
-        && IPCX_MSGQ_EXCLUSIVE == sysv::EXCLUSIVE
+        && IPCX_OPEN_CREATE == sysv::CREATE
+        && IPCX_OPEN_EXCLUSIVE == sysv::EXCLUSIVE
         && IPCX_MSGQ_EXCEPT == sysv::EXCEPT
         && IPCX_MSGQ_TRUNCATE == sysv::TRUNCATE
 );
@@ -92,20 +90,20 @@ pub struct ipcx_msgq_info {
 /// - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
 ///   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
 ///   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
-/// - `flags`: 0 opens an existing queue; `IPCX_MSGQ_CREATE` creates it if needed;
-///   `IPCX_MSGQ_CREATE | IPCX_MSGQ_EXCLUSIVE` creates it and fails if it exists;
+/// - `flags`: 0 opens an existing queue; `IPCX_OPEN_CREATE` creates it if needed;
+///   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` creates it and fails if it exists;
 /// - `opts` may be NULL; honoured, only when this call creates the queue: mode (default
 ///   0600, applied exactly: System V permissions ignore the umask) and capacity (the
 ///   byte limit msg_qbytes; default /proc/sys/kernel/msgmnb; above it needs
 ///   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit.
 ///
 /// Returns: `IPCX_OK` with `*out` set.
-/// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_MSGQ_CREATE` was not
+/// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_OPEN_CREATE` was not
 /// given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
 /// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
 /// system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
 /// just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
-/// `IPCX_MSGQ_EXCLUSIVE` without `IPCX_MSGQ_CREATE`, an option other than mode and
+/// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, an option other than mode and
 /// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
 /// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
 /// do), so a process allowed only to write can still open the queue and send.
@@ -124,8 +122,8 @@ pub unsafe extern "C" fn ipcx_msgq_open(
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_msgq_open", || {
         let o = unsafe { out(out_queue, "out") }?;
-        let q = MsgQueue::open(key, flags, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_msgq(q));
+        let q = MsgQueue::open(key, flags, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_msgq(q))?;
         Ok(())
     })
 }
@@ -144,7 +142,7 @@ pub unsafe extern "C" fn ipcx_msgq_open_id(id: i32, out_queue: *mut *mut ipcx_ms
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_msgq_open_id", || {
         let o = unsafe { out(out_queue, "out") }?;
-        *o = handle::into_raw(ipcx_msgq(MsgQueue::open_id(id)?));
+        *o = handle::into_raw(ipcx_msgq(MsgQueue::open_id(id)?))?;
         Ok(())
     })
 }
@@ -158,7 +156,7 @@ pub unsafe extern "C" fn ipcx_msgq_open_id(id: i32, out_queue: *mut *mut ipcx_ms
 /// `q` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_close(q: *mut ipcx_msgq) -> ipcx_status {
-    call("ipcx_msgq_close", || unsafe { handle::close(q) })
+    call("ipcx_msgq_close", || handle::close(q))
 }
 
 /// The queue's id (msqid): what ipcs shows, and what `ipcx_msgq_open_id` takes.
@@ -383,7 +381,7 @@ pub unsafe extern "C" fn ipcx_msgq_limits(
 /// Fork: the child inherits the handle and its descriptor and may send and receive; the
 /// descriptor shares its open file description, so non-blocking mode set by one process
 /// applies to both. An arrival notification belongs to the process that armed it.
-/// Descriptors are close-on-exec. The queue stays in the system until `ipcx_mq_unlink`
+/// Descriptors are close-on-exec. The queue stays in the system until `ipcx_mq_remove`
 /// and the last close.
 #[allow(non_camel_case_types)]
 pub struct ipcx_mq(PosixQueue);
@@ -393,24 +391,14 @@ impl handle::Handle for ipcx_mq {
     const NAME: &'static str = "ipcx_mq";
 }
 
-/// `ipcx_mq_open` flag: open for receiving.
-pub const IPCX_MQ_READ: u32 = 1;
-/// `ipcx_mq_open` flag: open for sending (with `IPCX_MQ_READ`: both).
-pub const IPCX_MQ_WRITE: u32 = 2;
-/// `ipcx_mq_open` flag: create the queue if it does not exist.
-pub const IPCX_MQ_CREATE: u32 = 4;
-/// `ipcx_mq_open` flag, with `IPCX_MQ_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-pub const IPCX_MQ_EXCLUSIVE: u32 = 8;
-/// `ipcx_mq_open` flag: non-blocking mode (O_NONBLOCK; see `ipcx_mq_set_nonblocking`).
-pub const IPCX_MQ_NONBLOCK: u32 = 16;
 /// Priorities are 0 to `IPCX_MQ_PRIO_MAX` - 1 (MQ_PRIO_MAX on Linux); higher first.
 pub const IPCX_MQ_PRIO_MAX: u32 = 32768;
 const _: () = assert!(
-    IPCX_MQ_READ == posix::READ
-        && IPCX_MQ_WRITE == posix::WRITE
-        && IPCX_MQ_CREATE == posix::CREATE
-        && IPCX_MQ_EXCLUSIVE == posix::EXCLUSIVE
-        && IPCX_MQ_NONBLOCK == posix::NONBLOCK
+    IPCX_OPEN_READ == posix::READ
+        && IPCX_OPEN_WRITE == posix::WRITE
+        && IPCX_OPEN_CREATE == posix::CREATE
+        && IPCX_OPEN_EXCLUSIVE == posix::EXCLUSIVE
+        && IPCX_OPEN_NONBLOCK == posix::NONBLOCK
         && IPCX_MQ_PRIO_MAX == posix::PRIO_MAX
 );
 
@@ -434,18 +422,18 @@ pub struct ipcx_mq_attr {
 ///
 /// Arguments:
 /// - `name`: "/name": one leading slash, no other, at most 255 bytes;
-/// - `flags`: `IPCX_MQ_READ`, `IPCX_MQ_WRITE` or both; optionally `IPCX_MQ_CREATE`,
-///   `IPCX_MQ_EXCLUSIVE` (with CREATE), `IPCX_MQ_NONBLOCK`;
+/// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both; optionally `IPCX_OPEN_CREATE`,
+///   `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
 /// - `opts` may be NULL; honoured: mode (default 0600, applied exactly when this call
 ///   creates the queue), max_messages (depth, default /proc/sys/fs/mqueue/msg_default, at
 ///   most /proc/sys/fs/mqueue/msg_max) and max_message (message size, default
 ///   /proc/sys/fs/mqueue/msgsize_default, at most /proc/sys/fs/mqueue/msgsize_max); depth
-///   and size need `IPCX_MQ_CREATE`, and an existing queue keeps its own (check with
+///   and size need `IPCX_OPEN_CREATE`, and an existing queue keeps its own (check with
 ///   `ipcx_mq_get_attr`).
 ///
 /// Returns: `IPCX_OK` with `*out` set.
 /// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name, bad flags, NULL `out`,
-/// an unsupported option, depth or size options without `IPCX_MQ_CREATE`),
+/// an unsupported option, depth or size options without `IPCX_OPEN_CREATE`),
 /// `IPCX_ERR_NOT_FOUND` (no such queue, no CREATE), `IPCX_ERR_EXISTS` (exclusive
 /// creation of an existing name), `IPCX_ERR_PERMISSION` (mode denies access),
 /// `IPCX_ERR_LIMIT` (depth or size above the /proc/sys/fs/mqueue limits, the message
@@ -453,7 +441,7 @@ pub struct ipcx_mq_attr {
 /// limit reached; /proc/sys/fs/mqueue/queues_max queues exist), `IPCX_ERR_UNSUPPORTED`
 /// (kernel without POSIX queues), `IPCX_ERR_BAD_HANDLE` (closed options). On failure
 /// `*out` is NULL.
-/// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_unlink`.
+/// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_remove`.
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string; `opts` NULL or a live options handle;
@@ -469,8 +457,8 @@ pub unsafe extern "C" fn ipcx_mq_open(
     call("ipcx_mq_open", || {
         let o = unsafe { out(out_queue, "out") }?;
         let n = unsafe { str_arg(name, "name", name::POSIX_NAME_MAX + 1) }?;
-        let q = PosixQueue::open(n, flags, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_mq(q));
+        let q = PosixQueue::open(n, flags, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_mq(q))?;
         Ok(())
     })
 }
@@ -485,7 +473,7 @@ pub unsafe extern "C" fn ipcx_mq_open(
 /// `q` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mq_close(q: *mut ipcx_mq) -> ipcx_status {
-    call("ipcx_mq_close", || unsafe { handle::close(q) })
+    call("ipcx_mq_close", || handle::close(q))
 }
 
 /// Remove the queue's name (mq_unlink). Processes that have it open keep using it; the
@@ -498,8 +486,8 @@ pub unsafe extern "C" fn ipcx_mq_close(q: *mut ipcx_mq) -> ipcx_status {
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_mq_unlink(name: *const c_char) -> ipcx_status {
-    call("ipcx_mq_unlink", || {
+pub unsafe extern "C" fn ipcx_mq_remove(name: *const c_char) -> ipcx_status {
+    call("ipcx_mq_remove", || {
         posix::unlink(unsafe { str_arg(name, "name", name::POSIX_NAME_MAX + 1) }?)
     })
 }

@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::fifo;
@@ -25,24 +26,18 @@ impl handle::Handle for ipcx_pipe {
     const NAME: &'static str = "ipcx_pipe";
 }
 
-/// `ipcx_fifo_open` flag: open for reading.
-pub const IPCX_FIFO_READ: u32 = 1;
-/// `ipcx_fifo_open` flag: open for writing.
-pub const IPCX_FIFO_WRITE: u32 = 2;
-/// `ipcx_fifo_open` flag: create the FIFO (mode from the options) if it does not exist.
-pub const IPCX_FIFO_CREATE: u32 = 4;
 /// `ipcx_fifo_open` flag, readers only: keep a write reference open too, so reads never
 /// report end of file while writers come and go (a server reading from many clients).
-pub const IPCX_FIFO_KEEP_OPEN: u32 = 8;
+pub const IPCX_FIFO_KEEP_OPEN: u32 = 0x20000;
 /// PIPE_BUF: a write of at most this many bytes to a pipe or FIFO is atomic.
 pub const IPCX_PIPE_BUF: usize = 4096;
 /// The largest message a FIFO shared by several writers delivers whole (PIPE_BUF minus
 /// the 4-byte frame header).
 pub const IPCX_FIFO_ATOMIC_MAX: usize = 4092;
 const _: () = assert!(
-    IPCX_FIFO_READ == fifo::READ
-        && IPCX_FIFO_WRITE == fifo::WRITE
-        && IPCX_FIFO_CREATE == fifo::CREATE
+    IPCX_OPEN_READ == fifo::READ
+        && IPCX_OPEN_WRITE == fifo::WRITE
+        && IPCX_OPEN_CREATE == fifo::CREATE
         && IPCX_FIFO_KEEP_OPEN == fifo::KEEP_OPEN
         && IPCX_PIPE_BUF == crate::pipe::PIPE_BUF
         && IPCX_FIFO_ATOMIC_MAX == crate::pipe::PIPE_BUF - crate::frame::HEADER
@@ -63,56 +58,51 @@ unsafe fn pair_out(
         let a = unsafe { out(a, "first out-handle") }?;
         let b = unsafe { out(b, "second out-handle") }?;
         let (x, y) = make()?;
-        *a = handle::into_raw(ipcx_pipe(x));
-        *b = handle::into_raw(ipcx_pipe(y));
+        (*a, *b) = handle::into_raw_pair(ipcx_pipe(x), ipcx_pipe(y))?;
         Ok(())
     })
 }
 
-/// Create an anonymous pipe (half-duplex): bytes written to `write_end` are read from
-/// `read_end`.
+/// Flag (`ipcx_pipe_pair`): make a full-duplex pair of two pipes instead of one pipe.
+pub const IPCX_PIPE_DUPLEX: u32 = 0x10000;
+
+/// Create an anonymous pipe and return its two ends.
 ///
-/// The seed's pattern: create, fork, then the writer closes its read end and the reader
-/// closes its write end.
+/// Half-duplex (`flags` 0): bytes written to `*out_a` (the write end, `out_write`) are
+/// read from `*out_b`... see below; the ends are `out_read` and `out_write`: what is
+/// written to `*out_write` is read from `*out_read`, as pipe(2) gives `fds[0]` and
+/// `fds[1]`. The seed's pattern: create, fork, then the writer closes its read end and the
+/// reader closes its write end.
+/// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes; what `*out_read` writes, `*out_write`
+/// reads, and the other way round (call them `a` and `b`). After fork, one process keeps
+/// one end and closes the other.
 ///
-/// Arguments: `opts` may be NULL; honoured: max_message, capacity, sigpipe_guard.
+/// Arguments: `flags`: 0 or `IPCX_PIPE_DUPLEX`; `opts` may be NULL (honoured:
+/// max_message, capacity, sigpipe_guard).
 /// Returns: `IPCX_OK` with both handles set.
-/// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unsupported option), `IPCX_ERR_LIMIT`
-/// (out of descriptors, capacity above /proc/sys/fs/pipe-max-size), `IPCX_ERR_BAD_HANDLE`
-/// (closed options). On failure both out-handles are NULL.
+/// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags, unsupported option),
+/// `IPCX_ERR_LIMIT` (out of descriptors, capacity above /proc/sys/fs/pipe-max-size, too
+/// many handles), `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are
+/// NULL.
 /// Ownership: the caller closes each end with `ipcx_pipe_close`.
 ///
 /// # Safety
-/// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// Out-pointers must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_pipe_create(
+pub unsafe extern "C" fn ipcx_pipe_pair(
+    flags: u32,
     opts: *const super::common::ipcx_options,
-    read_end: *mut *mut ipcx_pipe,
-    write_end: *mut *mut ipcx_pipe,
+    out_read: *mut *mut ipcx_pipe,
+    out_write: *mut *mut ipcx_pipe,
 ) -> ipcx_status {
     unsafe {
-        pair_out("ipcx_pipe_create", read_end, write_end, || {
-            PipeEnd::pipe(options(opts)?)
-        })
-    }
-}
-
-/// Create a full-duplex pair made of two pipes: what `a` writes, `b` reads, and the other
-/// way round. After fork, one process keeps `a` and closes `b`, the other the reverse.
-///
-/// Arguments, errors and ownership as for `ipcx_pipe_create`.
-///
-/// # Safety
-/// As for `ipcx_pipe_create`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_pipe_create_duplex(
-    opts: *const super::common::ipcx_options,
-    a: *mut *mut ipcx_pipe,
-    b: *mut *mut ipcx_pipe,
-) -> ipcx_status {
-    unsafe {
-        pair_out("ipcx_pipe_create_duplex", a, b, || {
-            PipeEnd::duplex(options(opts)?)
+        pair_out("ipcx_pipe_pair", out_read, out_write, || {
+            crate::flags::check(flags, IPCX_PIPE_DUPLEX, "0 or IPCX_PIPE_DUPLEX")?;
+            if flags & IPCX_PIPE_DUPLEX != 0 {
+                PipeEnd::duplex(&options(opts)?)
+            } else {
+                PipeEnd::pipe(&options(opts)?)
+            }
         })
     }
 }
@@ -127,7 +117,7 @@ pub unsafe extern "C" fn ipcx_pipe_create_duplex(
 /// `p` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_close(p: *mut ipcx_pipe) -> ipcx_status {
-    call("ipcx_pipe_close", || unsafe { handle::close(p) })
+    call("ipcx_pipe_close", || handle::close(p))
 }
 
 /// Send one message (framed: a 4-byte length, then the bytes). The receiver gets it whole
@@ -328,26 +318,26 @@ pub unsafe extern "C" fn ipcx_pipe_fds(
 /// Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 /// FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path).
-/// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_unlink`.
+/// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_remove`.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_fifo_create(
+pub unsafe extern "C" fn ipcx_fifo_make(
     path: *const c_char,
     opts: *const super::common::ipcx_options,
 ) -> ipcx_status {
-    call("ipcx_fifo_create", || {
+    call("ipcx_fifo_make", || {
         let path = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
-        fifo::create(path, unsafe { options(opts) }?)
+        fifo::create(path, &unsafe { options(opts) }?)
     })
 }
 
 /// Open a FIFO for reading or writing; the result is a pipe end used with the
 /// `ipcx_pipe_*` calls.
 ///
-/// Arguments: `flags`: exactly one of `IPCX_FIFO_READ` / `IPCX_FIFO_WRITE`, optionally
-/// `IPCX_FIFO_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
+/// Arguments: `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`, optionally
+/// `IPCX_OPEN_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
 /// mode, max_message, capacity, atomic, sigpipe_guard); `timeout_ms` bounds the wait of a
 /// writer for a reader.
 /// Semantics: opening for reading returns at once; a reader sees end of file only after
@@ -357,7 +347,7 @@ pub unsafe extern "C" fn ipcx_fifo_create(
 /// `IPCX_ERR_INVALID` (bad flags; path exists but is not a FIFO), `IPCX_ERR_PERMISSION`,
 /// `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
 /// Ownership: close with `ipcx_pipe_close`; the FIFO itself stays until
-/// `ipcx_fifo_unlink`.
+/// `ipcx_fifo_remove`.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -374,8 +364,8 @@ pub unsafe extern "C" fn ipcx_fifo_open(
         let o = unsafe { out(out_end, "out") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let path = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
-        let end = fifo::open(path, flags, unsafe { options(opts) }?, &deadline)?;
-        *o = handle::into_raw(ipcx_pipe(end));
+        let end = fifo::open(path, flags, &unsafe { options(opts) }?, &deadline)?;
+        *o = handle::into_raw(ipcx_pipe(end))?;
         Ok(())
     })
 }
@@ -388,8 +378,8 @@ pub unsafe extern "C" fn ipcx_fifo_open(
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_fifo_unlink(path: *const c_char) -> ipcx_status {
-    call("ipcx_fifo_unlink", || {
+pub unsafe extern "C" fn ipcx_fifo_remove(path: *const c_char) -> ipcx_status {
+    call("ipcx_fifo_remove", || {
         fifo::unlink(unsafe { str_arg(path, "path", name::PATH_MAX) }?)
     })
 }

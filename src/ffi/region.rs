@@ -6,9 +6,9 @@ use super::{bytes, bytes_mut, call, call_on, handle, out, set_opt};
 use crate::error::ipcx_status;
 use crate::region::{Kind, Region};
 
-/// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create_anonymous`).
+/// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create`).
 pub const IPCX_REGION_ANONYMOUS: i32 = 1;
-/// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_attach`).
+/// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_map`).
 pub const IPCX_REGION_SYSV: i32 = 2;
 /// `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
 pub const IPCX_REGION_POSIX: i32 = 3;
@@ -16,12 +16,12 @@ pub const IPCX_REGION_POSIX: i32 = 3;
 pub const IPCX_REGION_FILE: i32 = 4;
 /// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
 /// waiting for it (MS_SYNC, the default).
-pub const IPCX_SYNC_ASYNC: u32 = 1;
+pub const IPCX_REGION_SYNC_ASYNC: u32 = 0x10000;
 
 /// A mapped shared memory region: an anonymous shared mapping, a System V segment, a
 /// POSIX shared memory object or a mapped file. Opaque.
 ///
-/// Access: `ipcx_region_info` gives the raw pointer; `ipcx_region_read` /
+/// Access: `ipcx_region_base` gives the raw pointer; `ipcx_region_read` /
 /// `ipcx_region_write` copy with bounds checks. The memory itself is not synchronised:
 /// use a semaphore or lock (or a pipe) to hand data over between processes.
 ///
@@ -43,6 +43,7 @@ impl handle::Handle for ipcx_region {
     const KIND: u32 = 3;
     const NAME: &'static str = "ipcx_region";
 }
+impl handle::Shared for ipcx_region {}
 
 /// Map `size` bytes of anonymous shared memory, zero-filled. It is shared with every child
 /// forked afterwards (the seed's "anonymous shared mapping over fork") and disappears when
@@ -55,20 +56,20 @@ impl handle::Handle for ipcx_region {
 /// # Safety
 /// `out` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_region_create_anonymous(
+pub unsafe extern "C" fn ipcx_region_create(
     size: usize,
     out_region: *mut *mut ipcx_region,
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
-    call("ipcx_region_create_anonymous", || {
+    call("ipcx_region_create", || {
         let o = unsafe { out(out_region, "out") }?;
-        *o = handle::into_raw(ipcx_region(Region::anonymous(size)?));
+        *o = handle::into_raw(ipcx_region(Region::anonymous(size)?))?;
         Ok(())
     })
 }
 
 /// Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-/// from `ipcx_region_info` become invalid. Other processes keep their mappings.
+/// from `ipcx_region_base` become invalid. Other processes keep their mappings.
 ///
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 ///
@@ -76,7 +77,7 @@ pub unsafe extern "C" fn ipcx_region_create_anonymous(
 /// `r` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_region_close(r: *mut ipcx_region) -> ipcx_status {
-    call("ipcx_region_close", || unsafe { handle::close(r) })
+    call("ipcx_region_close", || handle::close(r))
 }
 
 /// The base address and size of a region. Either out-pointer may be NULL.
@@ -88,7 +89,7 @@ pub unsafe extern "C" fn ipcx_region_close(r: *mut ipcx_region) -> ipcx_status {
 /// # Safety
 /// `base`/`size` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_region_info(
+pub unsafe extern "C" fn ipcx_region_base(
     r: *const ipcx_region,
     base: *mut *mut c_void,
     size: *mut usize,
@@ -97,7 +98,7 @@ pub unsafe extern "C" fn ipcx_region_info(
         set_opt(base, std::ptr::null_mut());
         set_opt(size, 0);
     }
-    call_on("ipcx_region_info", r, |r| {
+    call_on("ipcx_region_base", r, |r| {
         unsafe {
             set_opt(base, r.0.base().cast());
             set_opt(size, r.0.len());
@@ -158,7 +159,7 @@ pub unsafe extern "C" fn ipcx_region_read(
 /// file see changes at once anyway (same pages); this is about the data on disk (and
 /// `read(2)` after a crash). For other kinds it succeeds and has no effect worth paying for.
 ///
-/// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_SYNC_ASYNC` (schedule and
+/// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_REGION_SYNC_ASYNC` (schedule and
 /// return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
 /// Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
 /// `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
@@ -174,12 +175,12 @@ pub unsafe extern "C" fn ipcx_region_sync(
     flags: u32,
 ) -> ipcx_status {
     call_on("ipcx_region_sync", r, |r| {
-        if flags & !IPCX_SYNC_ASYNC != 0 {
+        if flags & !IPCX_REGION_SYNC_ASYNC != 0 {
             return Err(crate::error::Error::invalid(format!(
-                "unknown flags {flags:#x} (allowed: IPCX_SYNC_ASYNC)"
+                "unknown flags {flags:#x} (allowed: IPCX_REGION_SYNC_ASYNC)"
             )));
         }
-        r.0.sync(offset, len, flags & IPCX_SYNC_ASYNC != 0)
+        r.0.sync(offset, len, flags & IPCX_REGION_SYNC_ASYNC != 0)
     })
 }
 

@@ -3,6 +3,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::name;
@@ -33,17 +34,9 @@ impl handle::Handle for ipcx_ring {
     const NAME: &'static str = "ipcx_ring";
 }
 
-/// `ipcx_ring_open` flag: attach as the producer (sender).
-pub const IPCX_RING_PRODUCER: u32 = 1;
-/// `ipcx_ring_open` flag: attach as the consumer (receiver).
-pub const IPCX_RING_CONSUMER: u32 = 2;
-/// `ipcx_ring_open` flag: create the ring if it does not exist.
-pub const IPCX_RING_CREATE: u32 = 4;
-/// `ipcx_ring_open` flag, with `IPCX_RING_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-pub const IPCX_RING_EXCL: u32 = 8;
 /// Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
 /// ring, require that it is one. `ipcx_ring_info` reports it.
-pub const IPCX_RING_MPMC: u32 = 16;
+pub const IPCX_RING_MPMC: u32 = 0x10000;
 /// Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
 pub const IPCX_RING_MIN_CAPACITY: usize = 4096;
 /// Largest ring capacity in bytes.
@@ -51,10 +44,10 @@ pub const IPCX_RING_MAX_CAPACITY: usize = 1073741824;
 /// Default ring capacity in bytes.
 pub const IPCX_RING_DEFAULT_CAPACITY: usize = 1048576;
 const _: () = assert!(
-    IPCX_RING_PRODUCER == ring::PRODUCER
-        && IPCX_RING_CONSUMER == ring::CONSUMER
-        && IPCX_RING_CREATE == ring::CREATE
-        && IPCX_RING_EXCL == ring::EXCL
+    IPCX_OPEN_WRITE == ring::PRODUCER
+        && IPCX_OPEN_READ == ring::CONSUMER
+        && IPCX_OPEN_CREATE == ring::CREATE
+        && IPCX_OPEN_EXCLUSIVE == ring::EXCL
         && IPCX_RING_MPMC == ring::MPMC
         && IPCX_RING_MIN_CAPACITY == layout::MIN_CAPACITY
         && IPCX_RING_MAX_CAPACITY == layout::MAX_CAPACITY
@@ -64,9 +57,9 @@ const _: () = assert!(
 /// Open, or create, the named ring `name` and attach to it as producer or consumer.
 ///
 /// Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
-/// at most 255 bytes); `flags`: exactly one of `IPCX_RING_PRODUCER` /
-/// `IPCX_RING_CONSUMER`, optionally `IPCX_RING_CREATE` (create if missing),
-/// `IPCX_RING_EXCL` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
+/// at most 255 bytes); `flags`: exactly one of `IPCX_OPEN_WRITE` /
+/// `IPCX_OPEN_READ`, optionally `IPCX_OPEN_CREATE` (create if missing),
+/// `IPCX_OPEN_EXCLUSIVE` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
 /// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
 /// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
 /// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
@@ -87,7 +80,7 @@ const _: () = assert!(
 /// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
 /// options). On failure `*out` is NULL.
 /// Ownership: close with `ipcx_ring_close`; the ring itself stays until
-/// `ipcx_ring_unlink`.
+/// `ipcx_ring_remove`.
 /// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
 /// ring by name.
 ///
@@ -104,18 +97,18 @@ pub unsafe extern "C" fn ipcx_ring_open(
     call("ipcx_ring_open", || {
         let o = unsafe { out(out_ring, "out") }?;
         let name = unsafe { str_arg(name, "name", name::POSIX_NAME_MAX) }?;
-        let r = Ring::open(name, flags, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_ring(r));
+        let r = Ring::open(name, flags, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_ring(r))?;
         Ok(())
     })
 }
 
 /// Create an anonymous ring, shared with the processes forked afterwards: one producer
-/// end and one consumer end (the pattern of `ipcx_pipe_create`: fork, then each process
+/// end and one consumer end (the pattern of `ipcx_pipe_pair`: fork, then each process
 /// closes the end it does not use).
 ///
-/// Arguments: `opts` may be NULL (honoured: capacity, max_message, spin); `flags`: 0 or
-/// `IPCX_RING_MPMC` (then forked children using the producer end become separate
+/// Arguments: `flags`: 0 or `IPCX_RING_MPMC`; `opts` may be NULL (honoured: capacity,
+/// max_message, spin). With `IPCX_RING_MPMC` (then forked children using the producer end become separate
 /// producers, and the same for consumers).
 /// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
 /// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
@@ -129,22 +122,21 @@ pub unsafe extern "C" fn ipcx_ring_open(
 /// # Safety
 /// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_ring_create_anonymous(
-    opts: *const ipcx_options,
+pub unsafe extern "C" fn ipcx_ring_pair(
     flags: u32,
-    producer: *mut *mut ipcx_ring,
-    consumer: *mut *mut ipcx_ring,
+    opts: *const ipcx_options,
+    out_producer: *mut *mut ipcx_ring,
+    out_consumer: *mut *mut ipcx_ring,
 ) -> ipcx_status {
     unsafe {
-        set_opt(producer, std::ptr::null_mut());
-        set_opt(consumer, std::ptr::null_mut());
+        set_opt(out_producer, std::ptr::null_mut());
+        set_opt(out_consumer, std::ptr::null_mut());
     }
-    call("ipcx_ring_create_anonymous", || {
-        let p = unsafe { out(producer, "producer out-handle") }?;
-        let c = unsafe { out(consumer, "consumer out-handle") }?;
-        let (rp, rc) = Ring::anonymous(unsafe { options(opts) }?, flags)?;
-        *p = handle::into_raw(ipcx_ring(rp));
-        *c = handle::into_raw(ipcx_ring(rc));
+    call("ipcx_ring_pair", || {
+        let p = unsafe { out(out_producer, "out_producer") }?;
+        let c = unsafe { out(out_consumer, "out_consumer") }?;
+        let (rp, rc) = Ring::anonymous(&unsafe { options(opts) }?, flags)?;
+        (*p, *c) = handle::into_raw_pair(ipcx_ring(rp), ipcx_ring(rc))?;
         Ok(())
     })
 }
@@ -164,12 +156,12 @@ pub unsafe extern "C" fn ipcx_ring_create_anonymous(
 /// `r` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_close(r: *mut ipcx_ring) -> ipcx_status {
-    call("ipcx_ring_close", || unsafe { handle::close(r) })
+    call("ipcx_ring_close", || handle::close(r))
 }
 
 /// Remove the named ring. Only an ipcx ring is removed (its header is checked first);
 /// attached ends keep working until closed, and a later `ipcx_ring_open` with
-/// `IPCX_RING_CREATE` makes a new ring.
+/// `IPCX_OPEN_CREATE` makes a new ring.
 ///
 /// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
 /// ring: not removed), `IPCX_ERR_PERMISSION`.
@@ -177,8 +169,8 @@ pub unsafe extern "C" fn ipcx_ring_close(r: *mut ipcx_ring) -> ipcx_status {
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_ring_unlink(name: *const c_char) -> ipcx_status {
-    call("ipcx_ring_unlink", || {
+pub unsafe extern "C" fn ipcx_ring_remove(name: *const c_char) -> ipcx_status {
+    call("ipcx_ring_remove", || {
         ring::unlink(unsafe { str_arg(name, "name", name::POSIX_NAME_MAX) }?)
     })
 }
@@ -377,8 +369,8 @@ pub unsafe extern "C" fn ipcx_ring_fd(r: *mut ipcx_ring, fd: *mut c_int) -> ipcx
 /// Describe a ring end. Any out-pointer may be NULL.
 ///
 /// Arguments: `capacity` receives the data capacity in bytes (a power of two);
-/// `max_message` the largest message; `flags` `IPCX_RING_PRODUCER` or
-/// `IPCX_RING_CONSUMER`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+/// `max_message` the largest message; `flags` `IPCX_OPEN_WRITE` or
+/// `IPCX_OPEN_READ`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
 /// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
@@ -398,8 +390,8 @@ pub unsafe extern "C" fn ipcx_ring_info(
     call_on("ipcx_ring_info", r, |r| {
         let (cap, max, role, mpmc) = r.0.info();
         let f = match role {
-            ring::Role::Producer => IPCX_RING_PRODUCER,
-            ring::Role::Consumer => IPCX_RING_CONSUMER,
+            ring::Role::Producer => IPCX_OPEN_WRITE,
+            ring::Role::Consumer => IPCX_OPEN_READ,
         } | if mpmc { IPCX_RING_MPMC } else { 0 };
         unsafe {
             set_opt(capacity, cap);

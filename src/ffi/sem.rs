@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void};
 
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE};
 use super::region::ipcx_region;
 use super::{bytes, call, call_ref, handle, options, out, set_opt, str_arg};
 use crate::error::{Error, Result, ipcx_status};
@@ -12,8 +13,8 @@ use crate::sync::{SLOT_ALIGN, SLOT_SIZE};
 use crate::time::Deadline;
 
 /// A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
-/// (`ipcx_sem_init_in` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
-/// thread-only (`ipcx_sem_create_private`). Opaque.
+/// (`ipcx_sem_init` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
+/// thread-only (`ipcx_sem_create`). Opaque.
 ///
 /// Thread safety: a semaphore handle may be used by any number of threads at once (that is
 /// its purpose); only `ipcx_sem_close` / `ipcx_sem_destroy` need every other call on it to
@@ -29,6 +30,7 @@ impl handle::Handle for ipcx_sem {
     const KIND: u32 = 30;
     const NAME: &'static str = "ipcx_sem";
 }
+impl handle::Shared for ipcx_sem {}
 
 /// A System V semaphore set. Opaque.
 ///
@@ -44,8 +46,9 @@ impl handle::Handle for ipcx_semset {
     const KIND: u32 = 31;
     const NAME: &'static str = "ipcx_semset";
 }
+impl handle::Shared for ipcx_semset {}
 
-/// Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init_in`). The
+/// Bytes to reserve in shared memory for an unnamed semaphore (`ipcx_sem_init`). The
 /// slot starts with the native `sem_t` (so raw `sem_*` calls work at the same address);
 /// ipcx keeps a tag in its last 8 bytes. The size may only grow in a later major version.
 pub const IPCX_SEM_SIZE: usize = 64;
@@ -56,13 +59,9 @@ pub const IPCX_SEM_VALUE_MAX: i64 = 2147483647;
 /// The longest name of a named semaphore, the leading slash included (glibc stores "/name"
 /// as the file /dev/shm/sem.name, whose name is limited to 255 bytes).
 pub const IPCX_SEM_NAME_MAX: usize = 252;
-/// `ipcx_sem_open` flag: create the semaphore if it does not exist.
-pub const IPCX_SEM_CREATE: u32 = 1;
-/// `ipcx_sem_open` flag, with `IPCX_SEM_CREATE`: fail with `IPCX_ERR_EXISTS` if it exists.
-pub const IPCX_SEM_EXCLUSIVE: u32 = 2;
 /// `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
 /// even if it is killed.
-pub const IPCX_SEMOP_UNDO: u32 = 1;
+pub const IPCX_SEMSET_UNDO: u32 = 0x10000;
 /// The largest value of a System V semaphore (SEMVMX, fixed by the kernel).
 pub const IPCX_SEMSET_VALUE_MAX: i32 = 32767;
 
@@ -71,16 +70,17 @@ const _: () = assert!(
         && IPCX_SEM_ALIGN == SLOT_ALIGN
         && IPCX_SEM_VALUE_MAX == sem::VALUE_MAX
         && IPCX_SEM_NAME_MAX == sem::NAME_MAX
-        && IPCX_SEM_CREATE == sem::CREATE
-        && IPCX_SEM_EXCLUSIVE == sem::EXCL
+        && IPCX_OPEN_CREATE == sem::CREATE
+        && IPCX_OPEN_EXCLUSIVE == sem::EXCL
         && super::common::IPCX_KEY_PRIVATE == libc::IPC_PRIVATE
-        && IPCX_SEMOP_UNDO == sysv::UNDO
+        && IPCX_SEMSET_UNDO == sysv::UNDO
         && IPCX_SEMSET_VALUE_MAX == sysv::SEMVMX
 );
 
 /// Store a new semaphore handle in `o`.
-fn give(o: &mut *mut ipcx_sem, s: Sem) {
-    *o = handle::into_raw(ipcx_sem(s));
+fn give(o: &mut *mut ipcx_sem, s: Sem) -> Result<()> {
+    *o = handle::into_raw(ipcx_sem(s))?;
+    Ok(())
 }
 
 /// A typed C array of `n` elements (NULL only with `n` 0).
@@ -99,20 +99,20 @@ unsafe fn array<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T]> {
 /// Open or create a named POSIX semaphore.
 ///
 /// Arguments: `name`: "/something" (one leading slash, no other, at most
-/// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_SEM_CREATE`
-/// creates it if missing, `IPCX_SEM_CREATE | IPCX_SEM_EXCLUSIVE` insists on creating it;
+/// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_OPEN_CREATE`
+/// creates it if missing, `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` insists on creating it;
 /// `value`: the initial value if this call creates it (0 .. `IPCX_SEM_VALUE_MAX`; checked
-/// whenever `IPCX_SEM_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
+/// whenever `IPCX_OPEN_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
 /// mode (default 0600, applied exactly, whatever the umask, when this call creates the
 /// semaphore).
-/// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_SEM_EXCLUSIVE`
-/// without `IPCX_SEM_CREATE`, negative `value`, unsupported option, NULL `out`),
+/// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_OPEN_EXCLUSIVE`
+/// without `IPCX_OPEN_CREATE`, negative `value`, unsupported option, NULL `out`),
 /// `IPCX_ERR_LIMIT` (`value` above `IPCX_SEM_VALUE_MAX`; out of descriptors or /dev/shm
-/// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_SEM_CREATE`),
-/// `IPCX_ERR_EXISTS` (`IPCX_SEM_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
+/// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_OPEN_CREATE`),
+/// `IPCX_ERR_EXISTS` (`IPCX_OPEN_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
 /// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
 /// Ownership: close the handle with `ipcx_sem_close`; the semaphore itself lives until
-/// `ipcx_sem_unlink` and the last close (or reboot).
+/// `ipcx_sem_remove` and the last close (or reboot).
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
@@ -128,13 +128,15 @@ pub unsafe extern "C" fn ipcx_sem_open(
     call("ipcx_sem_open", || {
         let o = unsafe { out(out_sem, "out") }?;
         let name = unsafe { str_arg(name, "name", IPCX_SEM_NAME_MAX) }?;
-        give(o, Sem::open(name, flags, value, unsafe { options(opts) }?)?);
-        Ok(())
+        give(
+            o,
+            Sem::open(name, flags, value, &unsafe { options(opts) }?)?,
+        )
     })
 }
 
 /// Remove a named semaphore's name. Processes that have it open keep using it; it is freed
-/// after the last close. A later `ipcx_sem_open` with `IPCX_SEM_CREATE` makes a new one.
+/// after the last close. A later `ipcx_sem_open` with `IPCX_OPEN_CREATE` makes a new one.
 ///
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed name), `IPCX_ERR_NOT_FOUND`,
 /// `IPCX_ERR_PERMISSION`.
@@ -142,8 +144,8 @@ pub unsafe extern "C" fn ipcx_sem_open(
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_sem_unlink(name: *const c_char) -> ipcx_status {
-    call("ipcx_sem_unlink", || {
+pub unsafe extern "C" fn ipcx_sem_remove(name: *const c_char) -> ipcx_status {
+    call("ipcx_sem_remove", || {
         Sem::unlink(unsafe { str_arg(name, "name", IPCX_SEM_NAME_MAX) }?)
     })
 }
@@ -166,30 +168,29 @@ pub unsafe extern "C" fn ipcx_sem_unlink(name: *const c_char) -> ipcx_status {
 /// # Safety
 /// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_sem_init_in(
+pub unsafe extern "C" fn ipcx_sem_init(
     region: *const ipcx_region,
     offset: usize,
     value: i64,
     out_sem: *mut *mut ipcx_sem,
 ) -> ipcx_status {
     unsafe { set_opt(out_sem, std::ptr::null_mut()) };
-    call("ipcx_sem_init_in", || {
+    call("ipcx_sem_init", || {
         let o = unsafe { out(out_sem, "out") }?;
-        let r = unsafe { handle::get(region) }?;
-        give(o, Sem::init_in(&r.0, offset, value)?);
-        Ok(())
+        let r = handle::pin(region)?;
+        give(o, Sem::init_in(&r.0, offset, value)?)
     })
 }
 
-/// Like `ipcx_sem_init_in`, at an address of memory the caller mapped (a file or POSIX
+/// Like `ipcx_sem_init`, at an address of memory the caller mapped (a file or POSIX
 /// shared memory mapped with MAP_SHARED, for example), for programs that do not hold an
 /// `ipcx_region`. `addr` must be a multiple of `IPCX_SEM_ALIGN` and lie in a writable shared
 /// mapping: private memory (a stack, the heap, a MAP_PRIVATE mapping) is refused with
 /// `IPCX_ERR_INVALID`, as an object there would not be shared; use
-/// `ipcx_sem_create_private` for a thread-only semaphore. Only the alignment and the
+/// `ipcx_sem_create` for a thread-only semaphore. Only the alignment and the
 /// mapping are checked: the caller guarantees `IPCX_SEM_SIZE` bytes at `addr`.
 ///
-/// Errors and ownership as for `ipcx_sem_init_in` (the handle keeps its own mapping of the
+/// Errors and ownership as for `ipcx_sem_init` (the handle keeps its own mapping of the
 /// page, so the caller may unmap its own).
 ///
 /// # Safety
@@ -204,8 +205,7 @@ pub unsafe extern "C" fn ipcx_sem_init_at(
     unsafe { set_opt(out_sem, std::ptr::null_mut()) };
     call("ipcx_sem_init_at", || {
         let o = unsafe { out(out_sem, "out") }?;
-        give(o, Sem::init_at(addr.cast(), value)?);
-        Ok(())
+        give(o, Sem::init_at(addr.cast(), value)?)
     })
 }
 
@@ -216,7 +216,7 @@ pub unsafe extern "C" fn ipcx_sem_init_at(
 /// destroyed, or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives
 /// there; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`
 /// (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
-/// Ownership: as for `ipcx_sem_init_in`; `ipcx_sem_close` detaches.
+/// Ownership: as for `ipcx_sem_init`; `ipcx_sem_close` detaches.
 ///
 /// # Safety
 /// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
@@ -229,9 +229,8 @@ pub unsafe extern "C" fn ipcx_sem_attach(
     unsafe { set_opt(out_sem, std::ptr::null_mut()) };
     call("ipcx_sem_attach", || {
         let o = unsafe { out(out_sem, "out") }?;
-        let r = unsafe { handle::get(region) }?;
-        give(o, Sem::attach_in(&r.0, offset)?);
-        Ok(())
+        let r = handle::pin(region)?;
+        give(o, Sem::attach_in(&r.0, offset)?)
     })
 }
 
@@ -251,8 +250,7 @@ pub unsafe extern "C" fn ipcx_sem_attach_at(
     unsafe { set_opt(out_sem, std::ptr::null_mut()) };
     call("ipcx_sem_attach_at", || {
         let o = unsafe { out(out_sem, "out") }?;
-        give(o, Sem::attach_at(addr.cast())?);
-        Ok(())
+        give(o, Sem::attach_at(addr.cast())?)
     })
 }
 
@@ -269,15 +267,11 @@ pub unsafe extern "C" fn ipcx_sem_attach_at(
 /// # Safety
 /// `out` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_sem_create_private(
-    value: i64,
-    out_sem: *mut *mut ipcx_sem,
-) -> ipcx_status {
+pub unsafe extern "C" fn ipcx_sem_create(value: i64, out_sem: *mut *mut ipcx_sem) -> ipcx_status {
     unsafe { set_opt(out_sem, std::ptr::null_mut()) };
-    call("ipcx_sem_create_private", || {
+    call("ipcx_sem_create", || {
         let o = unsafe { out(out_sem, "out") }?;
-        give(o, Sem::private(value)?);
-        Ok(())
+        give(o, Sem::private(value)?)
     })
 }
 
@@ -334,7 +328,7 @@ pub unsafe extern "C" fn ipcx_sem_value(s: *const ipcx_sem, value: *mut i32) -> 
 /// thread-only semaphore this is `ipcx_sem_close`. NULL is a no-op.
 ///
 /// Errors: `IPCX_ERR_INVALID` (a named semaphore: use `ipcx_sem_close` and
-/// `ipcx_sem_unlink`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
+/// `ipcx_sem_remove`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
 /// destroyed it already; the handle stays open: close it), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
@@ -345,13 +339,13 @@ pub unsafe extern "C" fn ipcx_sem_destroy(s: *mut ipcx_sem) -> ipcx_status {
         if s.is_null() {
             return Ok(());
         }
-        unsafe { handle::get(s) }?.0.destroy()?;
-        unsafe { handle::close(s) }
+        handle::pin(s)?.0.destroy()?;
+        handle::close(s)
     })
 }
 
 /// Release the handle. A named semaphore is closed (sem_close; the name stays until
-/// `ipcx_sem_unlink`); an unnamed one in shared memory stays for the other processes (the
+/// `ipcx_sem_remove`); an unnamed one in shared memory stays for the other processes (the
 /// handle's own mapping of it is removed); a thread-only one is destroyed and freed. NULL is
 /// a no-op.
 ///
@@ -361,7 +355,7 @@ pub unsafe extern "C" fn ipcx_sem_destroy(s: *mut ipcx_sem) -> ipcx_status {
 /// `s` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sem_close(s: *mut ipcx_sem) -> ipcx_status {
-    call("ipcx_sem_close", || unsafe { handle::close(s) })
+    call("ipcx_sem_close", || handle::close(s))
 }
 
 /// Create a new System V semaphore set of `nsems` semaphores under `key`, exclusively, and
@@ -400,8 +394,8 @@ pub unsafe extern "C" fn ipcx_semset_create(
         } else {
             Some(unsafe { array(values, nsems as usize, "values") }?)
         };
-        let s = SemSet::create(key, nsems, values, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_semset(s));
+        let s = SemSet::create(key, nsems, values, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_semset(s))?;
         Ok(())
     })
 }
@@ -431,7 +425,7 @@ pub unsafe extern "C" fn ipcx_semset_open(
     call("ipcx_semset_open", || {
         let o = unsafe { out(out_set, "out") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
-        *o = handle::into_raw(ipcx_semset(SemSet::open(key, nsems_min, &deadline)?));
+        *o = handle::into_raw(ipcx_semset(SemSet::open(key, nsems_min, &deadline)?))?;
         Ok(())
     })
 }
@@ -466,7 +460,7 @@ pub unsafe extern "C" fn ipcx_semset_id(
 /// Apply several operations to the set atomically: either all happen, or (while any would
 /// block) none. Each `ipcx_semop` adds `delta` to semaphore `index`: a positive delta
 /// increments (V), a negative one waits until the value is at least `-delta` and subtracts
-/// it (P), 0 waits until the value is 0. `IPCX_SEMOP_UNDO` in an operation's flags makes
+/// it (P), 0 waits until the value is 0. `IPCX_SEMSET_UNDO` in an operation's flags makes
 /// the kernel revert it when this process exits, even by SIGKILL.
 ///
 /// Arguments: `ops`/`nops`: 1 .. SEMOPM operations (/proc/sys/kernel/sem, field 3);
@@ -496,7 +490,7 @@ pub unsafe extern "C" fn ipcx_semset_op(
 /// P on one semaphore: wait until it is above 0 and decrement it (`ipcx_semset_op` with one
 /// operation of delta -1).
 ///
-/// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO` (use the same on the matching V, or the undo
+/// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO` (use the same on the matching V, or the undo
 /// adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
 /// Errors: as for `ipcx_semset_op`.
 ///
@@ -516,7 +510,7 @@ pub unsafe extern "C" fn ipcx_semset_p(
 
 /// V on one semaphore: increment it (never blocks).
 ///
-/// Arguments: `flags`: 0 or `IPCX_SEMOP_UNDO`.
+/// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO`.
 /// Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
 /// `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
@@ -710,5 +704,5 @@ pub unsafe extern "C" fn ipcx_semset_remove(s: *const ipcx_semset) -> ipcx_statu
 /// `s` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_semset_close(s: *mut ipcx_semset) -> ipcx_status {
-    call("ipcx_semset_close", || unsafe { handle::close(s) })
+    call("ipcx_semset_close", || handle::close(s))
 }

@@ -5,29 +5,22 @@
 use std::ffi::c_int;
 
 use super::common::ipcx_options;
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ};
 use super::region::ipcx_region;
 use super::{call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::shm::{self, file, posix, sysv};
 
-/// Flag: create the object if it does not exist (mode from the options, default 0600,
-/// applied exactly).
-pub const IPCX_SHM_CREATE: u32 = 1;
-/// Flag, with `IPCX_SHM_CREATE`: fail with `IPCX_ERR_EXISTS` if the object exists.
-pub const IPCX_SHM_EXCLUSIVE: u32 = 2;
-/// Flag: open, attach or map read-only. Writing through the pointer of a read-only region
-/// raises SIGSEGV; `ipcx_region_write` returns `IPCX_ERR_PERMISSION`.
-pub const IPCX_SHM_READ_ONLY: u32 = 4;
 const _: () = assert!(
-    IPCX_SHM_CREATE == shm::CREATE
-        && IPCX_SHM_EXCLUSIVE == shm::EXCLUSIVE
-        && IPCX_SHM_READ_ONLY == shm::READ_ONLY
+    IPCX_OPEN_CREATE == shm::CREATE
+        && IPCX_OPEN_EXCLUSIVE == shm::EXCLUSIVE
+        && IPCX_OPEN_READ == shm::READ_ONLY
         && super::common::IPCX_KEY_PRIVATE == sysv::KEY_PRIVATE
 );
 
 /// A System V shared memory segment (the kernel object: an id and a key). Opaque.
 ///
-/// It is separate from its attachments: `ipcx_shm_segment_attach` gives an `ipcx_region`
+/// It is separate from its attachments: `ipcx_shm_segment_map` gives an `ipcx_region`
 /// (closing the region detaches it). Closing the segment handle frees the handle only: the
 /// segment stays in the system until `ipcx_shm_segment_remove` (kernel persistence, as
 /// `ipcs -m` shows), and attachments are unaffected.
@@ -44,7 +37,7 @@ impl handle::Handle for ipcx_shm_segment {
 /// A POSIX shared memory object (its descriptor). Opaque.
 ///
 /// `ipcx_shm_map` maps it into an `ipcx_region` that stays valid after the object handle is
-/// closed. The object lives until `ipcx_shm_unlink` and the last descriptor and mapping.
+/// closed. The object lives until `ipcx_shm_remove` and the last descriptor and mapping.
 /// Thread safety: one thread at a time per handle.
 /// Fork: the child inherits the handle and its descriptor and may use them; each process
 /// closes its own. The descriptor is close-on-exec.
@@ -62,12 +55,12 @@ pub use crate::shm::sysv::ipcx_shm_segment_info;
 ///
 /// Arguments:
 /// - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
-///   every time; requires `IPCX_SHM_CREATE`).
+///   every time; requires `IPCX_OPEN_CREATE`).
 /// - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
 ///   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
 ///   larger size than the segment's is an error.
-/// - `flags`: 0 (open an existing segment), `IPCX_SHM_CREATE` (create if missing),
-///   `IPCX_SHM_CREATE | IPCX_SHM_EXCLUSIVE` (create, fail if it exists).
+/// - `flags`: 0 (open an existing segment), `IPCX_OPEN_CREATE` (create if missing),
+///   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` (create, fail if it exists).
 /// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
 ///   when the segment is created).
 ///
@@ -94,8 +87,8 @@ pub unsafe extern "C" fn ipcx_shm_segment_open(
     unsafe { set_opt(out_segment, std::ptr::null_mut()) };
     call("ipcx_shm_segment_open", || {
         let o = unsafe { out(out_segment, "out") }?;
-        let seg = sysv::open(key, size, flags, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_shm_segment(seg));
+        let seg = sysv::open(key, size, flags, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_shm_segment(seg))?;
         Ok(())
     })
 }
@@ -119,7 +112,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_open_id(
     unsafe { set_opt(out_segment, std::ptr::null_mut()) };
     call("ipcx_shm_segment_open_id", || {
         let o = unsafe { out(out_segment, "out") }?;
-        *o = handle::into_raw(ipcx_shm_segment(sysv::open_id(id)?));
+        *o = handle::into_raw(ipcx_shm_segment(sysv::open_id(id)?))?;
         Ok(())
     })
 }
@@ -145,7 +138,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_id(
 /// Attach the segment (shmat) and return it as a region of the segment's size. Close the
 /// region (`ipcx_region_close`) to detach it (shmdt).
 ///
-/// Arguments: `flags` 0 (read-write) or `IPCX_SHM_READ_ONLY`.
+/// Arguments: `flags` 0 (read-write) or `IPCX_OPEN_READ`.
 /// Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
 /// ipcx does not attach removed segments, although their existing attachments stay valid),
 /// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
@@ -158,15 +151,15 @@ pub unsafe extern "C" fn ipcx_shm_segment_id(
 /// # Safety
 /// `out` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_shm_segment_attach(
+pub unsafe extern "C" fn ipcx_shm_segment_map(
     seg: *const ipcx_shm_segment,
     flags: u32,
     out_region: *mut *mut ipcx_region,
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
-    call_on("ipcx_shm_segment_attach", seg, |s| {
+    call_on("ipcx_shm_segment_map", seg, |s| {
         let o = unsafe { out(out_region, "out") }?;
-        *o = handle::into_raw(ipcx_region(s.0.attach(flags)?));
+        *o = handle::into_raw(ipcx_region(s.0.attach(flags)?))?;
         Ok(())
     })
 }
@@ -217,15 +210,15 @@ pub unsafe extern "C" fn ipcx_shm_segment_remove(seg: *mut ipcx_shm_segment) -> 
 /// `seg` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_close(seg: *mut ipcx_shm_segment) -> ipcx_status {
-    call("ipcx_shm_segment_close", || unsafe { handle::close(seg) })
+    call("ipcx_shm_segment_close", || handle::close(seg))
 }
 
 /// Open or create a POSIX shared memory object (shm_open).
 ///
 /// Arguments:
 /// - `name`: "/name": one leading slash, no other, at most 255 bytes.
-/// - `flags`: `IPCX_SHM_CREATE` (create if missing), `IPCX_SHM_EXCLUSIVE` (with create:
-///   fail if it exists), `IPCX_SHM_READ_ONLY` (open read-only: map read-only, no resize).
+/// - `flags`: `IPCX_OPEN_CREATE` (create if missing), `IPCX_OPEN_EXCLUSIVE` (with create:
+///   fail if it exists), `IPCX_OPEN_READ` (open read-only: map read-only, no resize).
 /// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
 ///   not remove bits; used only when this call creates the object).
 ///
@@ -234,7 +227,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_close(seg: *mut ipcx_shm_segment) -> i
 /// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
 /// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
 /// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
-/// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_unlink`.
+/// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_remove`.
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
@@ -250,8 +243,8 @@ pub unsafe extern "C" fn ipcx_shm_open(
     call("ipcx_shm_open", || {
         let n = unsafe { str_arg(name, "name", crate::name::POSIX_NAME_MAX) }?;
         let o = unsafe { out(out_shm, "out") }?;
-        let shm = posix::open(n, flags, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_shm(shm));
+        let shm = posix::open(n, flags, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_shm(shm))?;
         Ok(())
     })
 }
@@ -294,7 +287,7 @@ pub unsafe extern "C" fn ipcx_shm_size(shm: *const ipcx_shm, size: *mut usize) -
 /// Map a whole POSIX shared memory object (its current size), shared, as a region.
 ///
 /// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
-/// `IPCX_SHM_READ_ONLY`.
+/// `IPCX_OPEN_READ`.
 /// The region's copies (`ipcx_region_read`/`write`) are safe against another process
 /// shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
 /// call per copy; see docs/shm.md.
@@ -315,7 +308,7 @@ pub unsafe extern "C" fn ipcx_shm_map(
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call_on("ipcx_shm_map", shm, |s| {
         let o = unsafe { out(out_region, "out") }?;
-        *o = handle::into_raw(ipcx_region(s.0.map(flags)?));
+        *o = handle::into_raw(ipcx_region(s.0.map(flags)?))?;
         Ok(())
     })
 }
@@ -329,7 +322,7 @@ pub unsafe extern "C" fn ipcx_shm_map(
 /// `shm` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_close(shm: *mut ipcx_shm) -> ipcx_status {
-    call("ipcx_shm_close", || unsafe { handle::close(shm) })
+    call("ipcx_shm_close", || handle::close(shm))
 }
 
 /// Remove the name of a POSIX shared memory object (shm_unlink). Processes that have it
@@ -342,8 +335,8 @@ pub unsafe extern "C" fn ipcx_shm_close(shm: *mut ipcx_shm) -> ipcx_status {
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_shm_unlink(name: *const std::ffi::c_char) -> ipcx_status {
-    call("ipcx_shm_unlink", || {
+pub unsafe extern "C" fn ipcx_shm_remove(name: *const std::ffi::c_char) -> ipcx_status {
+    call("ipcx_shm_remove", || {
         let n = unsafe { str_arg(name, "name", crate::name::POSIX_NAME_MAX) }?;
         posix::unlink(n)
     })
@@ -355,11 +348,11 @@ pub unsafe extern "C" fn ipcx_shm_unlink(name: *const std::ffi::c_char) -> ipcx_
 ///
 /// Arguments:
 /// - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
-/// - `flags`: `IPCX_SHM_CREATE` (create the file if missing, mode from the options,
+/// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
 ///   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
-///   space), `IPCX_SHM_EXCLUSIVE` (with create: fail if it exists), `IPCX_SHM_READ_ONLY`.
+///   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), `IPCX_OPEN_READ`.
 /// - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
-///   file shorter than `size` is an error unless `IPCX_SHM_CREATE` extends it: touching a
+///   file shorter than `size` is an error unless `IPCX_OPEN_CREATE` extends it: touching a
 ///   mapping past the end of a file raises SIGBUS. Files are never shrunk.
 /// - `opts`: NULL or options; honoured: mode.
 ///
@@ -390,8 +383,8 @@ pub unsafe extern "C" fn ipcx_file_map(
     call("ipcx_file_map", || {
         let p = unsafe { str_arg(path, "path", crate::name::PATH_MAX) }?;
         let o = unsafe { out(out_region, "out") }?;
-        let r = file::map(p, flags, size, unsafe { options(opts) }?)?;
-        *o = handle::into_raw(ipcx_region(r));
+        let r = file::map(p, flags, size, &unsafe { options(opts) }?)?;
+        *o = handle::into_raw(ipcx_region(r))?;
         Ok(())
     })
 }

@@ -60,30 +60,30 @@ const _: () = assert!(
 );
 
 /// Handler flag (SA_RESTART): system calls interrupted by the handler are restarted.
-pub const IPCX_SA_RESTART: u32 = 1;
+pub const IPCX_SIGNAL_RESTART: u32 = 0x10000;
 /// Handler flag (SA_NODEFER): the signal is not blocked while its handler runs.
-pub const IPCX_SA_NODEFER: u32 = 2;
+pub const IPCX_SIGNAL_NODEFER: u32 = 0x20000;
 /// Handler flag (SA_RESETHAND): the disposition returns to the default once the handler
 /// has been entered (one-shot).
-pub const IPCX_SA_RESETHAND: u32 = 4;
+pub const IPCX_SIGNAL_RESETHAND: u32 = 0x40000;
 /// Handler flag (SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
-pub const IPCX_SA_ONSTACK: u32 = 8;
+pub const IPCX_SIGNAL_ONSTACK: u32 = 0x80000;
 /// Flag for SIGCHLD (SA_NOCLDSTOP): no SIGCHLD when a child stops or continues.
-pub const IPCX_SA_NOCLDSTOP: u32 = 16;
+pub const IPCX_SIGNAL_NOCLDSTOP: u32 = 0x100000;
 /// Flag for SIGCHLD (SA_NOCLDWAIT): children do not become zombies.
-pub const IPCX_SA_NOCLDWAIT: u32 = 32;
+pub const IPCX_SIGNAL_NOCLDWAIT: u32 = 0x200000;
 /// Flag (SA_SIGINFO): the handler takes three arguments. Always set by
 /// `ipcx_signal_catch`; absent in a queried disposition whose one-argument handler was
 /// installed by other code (`ipcx_signal_set_disposition` then restores it as such).
-pub const IPCX_SA_SIGINFO: u32 = 64;
+pub const IPCX_SIGNAL_SIGINFO: u32 = 0x400000;
 const _: () = assert!(
-    IPCX_SA_RESTART == signal::SA_RESTART
-        && IPCX_SA_NODEFER == signal::SA_NODEFER
-        && IPCX_SA_RESETHAND == signal::SA_RESETHAND
-        && IPCX_SA_ONSTACK == signal::SA_ONSTACK
-        && IPCX_SA_NOCLDSTOP == signal::SA_NOCLDSTOP
-        && IPCX_SA_NOCLDWAIT == signal::SA_NOCLDWAIT
-        && IPCX_SA_SIGINFO == signal::SA_SIGINFO
+    IPCX_SIGNAL_RESTART == signal::SA_RESTART
+        && IPCX_SIGNAL_NODEFER == signal::SA_NODEFER
+        && IPCX_SIGNAL_RESETHAND == signal::SA_RESETHAND
+        && IPCX_SIGNAL_ONSTACK == signal::SA_ONSTACK
+        && IPCX_SIGNAL_NOCLDSTOP == signal::SA_NOCLDSTOP
+        && IPCX_SIGNAL_NOCLDWAIT == signal::SA_NOCLDWAIT
+        && IPCX_SIGNAL_SIGINFO == signal::SA_SIGINFO
 );
 
 /// How many notifiers a process may have open at once.
@@ -100,11 +100,11 @@ const _: () = assert!(IPCX_NOTIFIER_MAX == notifier::SLOTS);
 pub struct ipcx_signal_disposition {
     /// `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
     pub action: i32,
-    /// `IPCX_SA_*` flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
+    /// `IPCX_SIGNAL_*` flag flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
     /// are not reported.
     pub flags: u32,
     /// The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
-    /// `IPCX_SA_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
+    /// `IPCX_SIGNAL_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
     pub handler: ipcx_signal_handler,
     /// Signals blocked while the handler runs, besides the signal itself.
     pub mask: ipcx_sigset,
@@ -300,11 +300,11 @@ pub unsafe extern "C" fn ipcx_signal_default(
 
 /// Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
 /// empty: only the signal itself is blocked while the handler runs, unless
-/// `IPCX_SA_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
+/// `IPCX_SIGNAL_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
 ///
 /// Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
-/// `flags`: 0 or `IPCX_SA_*` flags (`IPCX_SA_RESTART` is usually wanted;
-/// `IPCX_SA_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+/// `flags`: 0 or `IPCX_SIGNAL_*` flag flags (`IPCX_SIGNAL_RESTART` is usually wanted;
+/// `IPCX_SIGNAL_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
 /// Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
 /// 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
 /// Fork and exec: a forked child inherits the handler (same address in its copy of the
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn ipcx_signal_catch(
     flags: u32,
     old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
-    let d = Disposition::from_parts(IPCX_SIGNAL_CATCH, flags | IPCX_SA_SIGINFO, handler, 0);
+    let d = Disposition::from_parts(IPCX_SIGNAL_CATCH, flags | IPCX_SIGNAL_SIGINFO, handler, 0);
     unsafe { change("ipcx_signal_catch", signo, d, old) }
 }
 
@@ -349,8 +349,8 @@ pub unsafe extern "C" fn ipcx_signal_get_disposition(
 /// (sigaction): restore one saved by `old`, or set a handler with a handler mask.
 ///
 /// Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
-/// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SA_*` (include
-/// `IPCX_SA_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
+/// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` flag (include
+/// `IPCX_SIGNAL_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
 /// SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
 /// receives the previous disposition.
 /// Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler
@@ -618,7 +618,7 @@ pub unsafe extern "C" fn ipcx_signalfd_create(
     call("ipcx_signalfd_create", || {
         let o = unsafe { out(out_receiver, "out") }?;
         unsafe { options(opts) }?.only(&[], "signalfd receivers")?;
-        *o = handle::into_raw(ipcx_signalfd(SignalFd::new(SigSet(set))?));
+        *o = handle::into_raw(ipcx_signalfd(SignalFd::new(SigSet(set))?))?;
         Ok(())
     })
 }
@@ -688,7 +688,7 @@ pub unsafe extern "C" fn ipcx_signalfd_fd(r: *const ipcx_signalfd, fd: *mut c_in
 /// `r` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signalfd_close(r: *mut ipcx_signalfd) -> ipcx_status {
-    call("ipcx_signalfd_close", || unsafe { handle::close(r) })
+    call("ipcx_signalfd_close", || handle::close(r))
 }
 
 // ------------------------------------------------------------------------ notifier
@@ -732,9 +732,8 @@ pub unsafe extern "C" fn ipcx_notifier_create(
     call("ipcx_notifier_create", || {
         let o = unsafe { out(out_notifier, "out") }?;
         unsafe { options(opts) }?.only(&[], "notifiers")?;
-        let p = handle::into_raw(ipcx_notifier(Notifier::new()?));
-        // SAFETY: a live handle just created; nobody else has it yet.
-        unsafe { (*p).0.publish(p as usize) };
+        let p = handle::into_raw(ipcx_notifier(Notifier::new()?))?;
+        handle::pin_mut(p)?.0.publish(p as usize);
         *o = p;
         Ok(())
     })
@@ -806,5 +805,5 @@ pub unsafe extern "C" fn ipcx_notifier_fd(n: *const ipcx_notifier, fd: *mut c_in
 /// `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_notifier_close(n: *mut ipcx_notifier) -> ipcx_status {
-    call("ipcx_notifier_close", || unsafe { handle::close(n) })
+    call("ipcx_notifier_close", || handle::close(n))
 }

@@ -100,7 +100,7 @@ unsafe fn new_sock(
     unsafe { set_opt(out_sock, std::ptr::null_mut()) };
     call(func, || {
         let o = unsafe { out(out_sock, "out") }?;
-        *o = handle::into_raw(ipcx_sock(make()?));
+        *o = handle::into_raw(ipcx_sock(make()?))?;
         Ok(())
     })
 }
@@ -114,7 +114,7 @@ unsafe fn new_listener(
     unsafe { set_opt(out_listener, std::ptr::null_mut()) };
     call(func, || {
         let o = unsafe { out(out_listener, "out") }?;
-        *o = handle::into_raw(ipcx_sock_listener(make()?));
+        *o = handle::into_raw(ipcx_sock_listener(make()?))?;
         Ok(())
     })
 }
@@ -168,9 +168,8 @@ pub unsafe extern "C" fn ipcx_sock_pair(
     call("ipcx_sock_pair", || {
         let a = unsafe { out(a, "first out-handle") }?;
         let b = unsafe { out(b, "second out-handle") }?;
-        let (x, y) = sock::pair(Kind::from_c(r#type)?, unsafe { options(opts) }?)?;
-        *a = handle::into_raw(ipcx_sock(x));
-        *b = handle::into_raw(ipcx_sock(y));
+        let (x, y) = sock::pair(Kind::from_c(r#type)?, &unsafe { options(opts) }?)?;
+        (*a, *b) = handle::into_raw_pair(ipcx_sock(x), ipcx_sock(y))?;
         Ok(())
     })
 }
@@ -211,7 +210,7 @@ pub unsafe extern "C" fn ipcx_sock_listen_unix(
     unsafe {
         new_listener("ipcx_sock_listen_unix", out_listener, || {
             let kind = Kind::from_c(r#type)?;
-            sock::listen_unix(unix_name(name)?, kind, options(opts)?)
+            sock::listen_unix(unix_name(name)?, kind, &options(opts)?)
         })
     }
 }
@@ -247,7 +246,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_unix(
         new_sock("ipcx_sock_connect_unix", out_sock, || {
             let deadline = Deadline::from_ms(timeout_ms)?;
             let kind = Kind::from_c(r#type)?;
-            sock::connect_unix(unix_name(name)?, kind, options(opts)?, &deadline)
+            sock::connect_unix(unix_name(name)?, kind, &options(opts)?, &deadline)
         })
     }
 }
@@ -281,7 +280,7 @@ pub unsafe extern "C" fn ipcx_sock_bind_unix(
             } else {
                 Some(unix_name(name)?)
             };
-            sock::bind_unix(n, options(opts)?)
+            sock::bind_unix(n, &options(opts)?)
         })
     }
 }
@@ -309,7 +308,7 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
 ) -> ipcx_status {
     unsafe {
         new_listener("ipcx_sock_listen_tcp", out_listener, || {
-            sock::listen_tcp(host_port(address)?, options(opts)?)
+            sock::listen_tcp(host_port(address)?, &options(opts)?)
         })
     }
 }
@@ -339,7 +338,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_tcp(
     unsafe {
         new_sock("ipcx_sock_connect_tcp", out_sock, || {
             let deadline = Deadline::from_ms(timeout_ms)?;
-            sock::connect_tcp(host_port(address)?, options(opts)?, &deadline)
+            sock::connect_tcp(host_port(address)?, &options(opts)?, &deadline)
         })
     }
 }
@@ -365,7 +364,7 @@ pub unsafe extern "C" fn ipcx_sock_bind_udp(
 ) -> ipcx_status {
     unsafe {
         new_sock("ipcx_sock_bind_udp", out_sock, || {
-            sock::bind_udp(host_port(address)?, options(opts)?)
+            sock::bind_udp(host_port(address)?, &options(opts)?)
         })
     }
 }
@@ -390,7 +389,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_udp(
 ) -> ipcx_status {
     unsafe {
         new_sock("ipcx_sock_connect_udp", out_sock, || {
-            sock::connect_udp(host_port(address)?, options(opts)?)
+            sock::connect_udp(host_port(address)?, &options(opts)?)
         })
     }
 }
@@ -417,7 +416,7 @@ pub unsafe extern "C" fn ipcx_sock_accept(
     call_on("ipcx_sock_accept", l, |l| {
         let o = unsafe { out(out_sock, "out") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
-        *o = handle::into_raw(ipcx_sock(l.0.accept(&deadline)?));
+        *o = handle::into_raw(ipcx_sock(l.0.accept(&deadline)?))?;
         Ok(())
     })
 }
@@ -432,7 +431,7 @@ pub unsafe extern "C" fn ipcx_sock_accept(
 /// `l` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listener_close(l: *mut ipcx_sock_listener) -> ipcx_status {
-    call("ipcx_sock_listener_close", || unsafe { handle::close(l) })
+    call("ipcx_sock_listener_close", || handle::close(l))
 }
 
 /// The listener's descriptor, for poll/epoll: readable when a connection is waiting to be
@@ -490,7 +489,7 @@ pub unsafe extern "C" fn ipcx_sock_listener_address(
 /// `s` must be NULL or a handle from ipcx; no other thread may be using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_close(s: *mut ipcx_sock) -> ipcx_status {
-    call("ipcx_sock_close", || unsafe { handle::close(s) })
+    call("ipcx_sock_close", || handle::close(s))
 }
 
 /// Send one message to the connected peer: framed on stream sockets, one record on

@@ -36,15 +36,15 @@ use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 
 /// Open flag: receive.
-pub(crate) const READ: u32 = 1;
+pub(crate) const READ: u32 = crate::flags::READ;
 /// Open flag: send.
-pub(crate) const WRITE: u32 = 2;
+pub(crate) const WRITE: u32 = crate::flags::WRITE;
 /// Open flag: create the queue if it does not exist.
-pub(crate) const CREATE: u32 = 4;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = 8;
+pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
 /// Open flag: non-blocking mode (O_NONBLOCK).
-pub(crate) const NONBLOCK: u32 = 16;
+pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
 /// Priorities are 0..PRIO_MAX (sysconf(_SC_MQ_PRIO_MAX) on Linux).
 pub(crate) const PRIO_MAX: u32 = 32768;
 
@@ -133,18 +133,18 @@ impl PosixQueue {
             x if x == READ | WRITE => libc::O_RDWR,
             _ => {
                 return Err(Error::invalid(
-                    "POSIX queue open flags need IPCX_MQ_READ, IPCX_MQ_WRITE or both",
+                    "POSIX queue open flags need IPCX_OPEN_READ, IPCX_OPEN_WRITE or both",
                 ));
             }
         };
         let create = flags & CREATE != 0;
         if flags & EXCLUSIVE != 0 && !create {
-            return Err(Error::invalid("IPCX_MQ_EXCLUSIVE needs IPCX_MQ_CREATE"));
+            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
         if !create && (opts.max_message.is_some() || opts.max_messages.is_some()) {
             return Err(Error::invalid(
                 "options max_message and max_messages apply only when creating a queue \
-                 (pass IPCX_MQ_CREATE)",
+                 (pass IPCX_OPEN_CREATE)",
             ));
         }
         let mut oflag = acc | libc::O_CLOEXEC;
@@ -233,7 +233,7 @@ impl PosixQueue {
     pub fn send(&mut self, msg: &[u8], priority: u32, deadline: &Deadline) -> Result<()> {
         if !self.writable {
             return Err(Error::invalid(format!(
-                "queue {:?} was not opened for writing (IPCX_MQ_WRITE)",
+                "queue {:?} was not opened for writing (IPCX_OPEN_WRITE)",
                 self.name
             )));
         }
@@ -280,7 +280,7 @@ impl PosixQueue {
     pub fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<(usize, u32)> {
         if !self.readable {
             return Err(Error::invalid(format!(
-                "queue {:?} was not opened for reading (IPCX_MQ_READ)",
+                "queue {:?} was not opened for reading (IPCX_OPEN_READ)",
                 self.name
             )));
         }
@@ -614,7 +614,7 @@ fn open_error(e: Errno, qname: &str, attr: Option<&libc::mq_attr>) -> Error {
         ),
         Errno::ENOENT => Error::os(
             e,
-            format_args!("{what}: no such queue (pass IPCX_MQ_CREATE to create it)"),
+            format_args!("{what}: no such queue (pass IPCX_OPEN_CREATE to create it)"),
         ),
         Errno::EEXIST => Error::os(e, format_args!("{what}: the queue exists")),
         Errno::ENOSYS => Error::os(

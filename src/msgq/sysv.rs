@@ -38,13 +38,13 @@ use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 
 /// Open flag: create the queue if it does not exist.
-pub(crate) const CREATE: u32 = 1;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = 2;
+pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
 /// Receive flag: take the first message whose type is not the given one (MSG_EXCEPT).
-pub(crate) const EXCEPT: u32 = 1;
+pub(crate) const EXCEPT: u32 = crate::flags::family(0);
 /// Receive flag: cut a message longer than the buffer instead of failing (MSG_NOERROR).
-pub(crate) const TRUNCATE: u32 = 2;
+pub(crate) const TRUNCATE: u32 = crate::flags::family(1);
 /// The key that always creates a new queue, reachable only through its id.
 pub(crate) const PRIVATE: i32 = libc::IPC_PRIVATE;
 
@@ -160,7 +160,7 @@ impl MsgQueue {
             )));
         }
         if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_MSGQ_EXCLUSIVE needs IPCX_MSGQ_CREATE"));
+            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
         let mode = opts.mode() as libc::c_int;
         let get = |f: libc::c_int| {
@@ -590,7 +590,7 @@ fn open_error(e: Errno, what: &str) -> Error {
     match e {
         Errno::ENOENT => Error::os(
             e,
-            format_args!("{what}: no queue has this key (pass IPCX_MSGQ_CREATE to create it)"),
+            format_args!("{what}: no queue has this key (pass IPCX_OPEN_CREATE to create it)"),
         ),
         Errno::EEXIST => Error::os(e, format_args!("{what}: a queue with this key exists")),
         Errno::ENOSPC => Error::os_as(

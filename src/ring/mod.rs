@@ -53,15 +53,15 @@ pub use peers::Role;
 use wait::{Sleeper, WaitRef};
 
 /// Open flag: attach as a producer.
-pub(crate) const PRODUCER: u32 = 1;
+pub(crate) const PRODUCER: u32 = crate::flags::WRITE;
 /// Open flag: attach as a consumer.
-pub(crate) const CONSUMER: u32 = 2;
+pub(crate) const CONSUMER: u32 = crate::flags::READ;
 /// Open flag: create the ring if it does not exist.
-pub(crate) const CREATE: u32 = 4;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// Open flag (with CREATE): fail if it exists.
-pub(crate) const EXCL: u32 = 8;
+pub(crate) const EXCL: u32 = crate::flags::EXCLUSIVE;
 /// Open/create flag: multi-producer/multi-consumer.
-pub(crate) const MPMC: u32 = 16;
+pub(crate) const MPMC: u32 = crate::flags::family(0);
 
 /// The options rings honour.
 const NAMED_OPTIONS: &[Opt] = &[Opt::Mode, Opt::Capacity, Opt::MaxMessage, Opt::Spin];
@@ -315,13 +315,13 @@ impl Ring {
             CONSUMER => Role::Consumer,
             _ => {
                 return Err(Error::invalid(
-                    "ring open flags must contain exactly one of IPCX_RING_PRODUCER and \
-                     IPCX_RING_CONSUMER",
+                    "ring open flags must contain exactly one of IPCX_OPEN_WRITE and \
+                     IPCX_OPEN_READ",
                 ));
             }
         };
         if flags & EXCL != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_RING_EXCL needs IPCX_RING_CREATE"));
+            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
         crate::name::posix_name(name, crate::name::POSIX_NAME_MAX)?;
         let mpmc = flags & MPMC != 0;

@@ -59,7 +59,7 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
         let len = if size == 0 { cur as usize } else { size };
         if len == 0 {
             return Err(Error::invalid(format!(
-                "map {what}: the file is empty; pass a size (with IPCX_SHM_CREATE to extend it)"
+                "map {what}: the file is empty; pass a size (with IPCX_OPEN_CREATE to extend it)"
             )));
         }
         if len as u64 > cur {
@@ -67,7 +67,7 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
                 return Err(Error::invalid(format!(
                     "map {what}: the file is {cur} bytes, shorter than the {len} asked for; \
                      touching a mapping past the end of a file raises SIGBUS, so ipcx refuses \
-                     (pass IPCX_SHM_CREATE, without IPCX_SHM_READ_ONLY, to extend the file)"
+                     (pass IPCX_OPEN_CREATE, without IPCX_OPEN_READ, to extend the file)"
                 )));
             }
             crate::shm::set_size(

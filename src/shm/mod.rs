@@ -20,11 +20,11 @@ use crate::error::{Error, Result, Status};
 use crate::region::{Kind, Region, Release};
 
 /// Create the object if it does not exist.
-pub(crate) const CREATE: u32 = 1;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// With [`CREATE`]: fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = 2;
+pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
 /// Open, attach or map read-only.
-pub(crate) const READ_ONLY: u32 = 4;
+pub(crate) const READ_ONLY: u32 = crate::flags::READ;
 
 /// Check `flags` against the `allowed` bits and the CREATE/EXCLUSIVE rule.
 pub(crate) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
@@ -37,7 +37,7 @@ pub(crate) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
     }
     if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
         return Err(Error::invalid(format!(
-            "{func}: IPCX_SHM_EXCLUSIVE needs IPCX_SHM_CREATE"
+            "{func}: IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"
         )));
     }
     Ok(())
@@ -45,9 +45,9 @@ pub(crate) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
 
 fn flag_names(allowed: u32) -> String {
     let names: Vec<&str> = [
-        (CREATE, "IPCX_SHM_CREATE"),
-        (EXCLUSIVE, "IPCX_SHM_EXCLUSIVE"),
-        (READ_ONLY, "IPCX_SHM_READ_ONLY"),
+        (CREATE, "IPCX_OPEN_CREATE"),
+        (EXCLUSIVE, "IPCX_OPEN_EXCLUSIVE"),
+        (READ_ONLY, "IPCX_OPEN_READ"),
     ]
     .iter()
     .filter(|(b, _)| allowed & b != 0)

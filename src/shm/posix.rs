@@ -96,7 +96,7 @@ impl PosixShm {
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,
                 format!(
-                    "{} was opened read-only (IPCX_SHM_READ_ONLY): it cannot be resized",
+                    "{} was opened read-only (IPCX_OPEN_READ): it cannot be resized",
                     self.what()
                 ),
             ));
@@ -112,7 +112,7 @@ impl PosixShm {
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,
                 format!(
-                    "{} was opened read-only: map it with IPCX_SHM_READ_ONLY",
+                    "{} was opened read-only: map it with IPCX_OPEN_READ",
                     self.what()
                 ),
             ));

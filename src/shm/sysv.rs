@@ -126,7 +126,7 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
     let k = key_text(key);
     if key == KEY_PRIVATE && !create {
         return Err(Error::invalid(
-            "the private key (IPCX_KEY_PRIVATE) always makes a new segment: pass IPCX_SHM_CREATE, \
+            "the private key (IPCX_KEY_PRIVATE) always makes a new segment: pass IPCX_OPEN_CREATE, \
              or open an existing private segment by id (ipcx_shm_segment_open_id)",
         ));
     }

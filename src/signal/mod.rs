@@ -237,13 +237,13 @@ impl fmt::Display for SigSet {
 pub type Handler = unsafe extern "C" fn(c_int, *mut c_void, *mut c_void);
 
 /// Handler flags (ipcx's own values, the same on every architecture).
-pub(crate) const SA_RESTART: u32 = 1;
-pub(crate) const SA_NODEFER: u32 = 2;
-pub(crate) const SA_RESETHAND: u32 = 4;
-pub(crate) const SA_ONSTACK: u32 = 8;
-pub(crate) const SA_NOCLDSTOP: u32 = 16;
-pub(crate) const SA_NOCLDWAIT: u32 = 32;
-pub(crate) const SA_SIGINFO: u32 = 64;
+pub(crate) const SA_RESTART: u32 = crate::flags::family(0);
+pub(crate) const SA_NODEFER: u32 = crate::flags::family(1);
+pub(crate) const SA_RESETHAND: u32 = crate::flags::family(2);
+pub(crate) const SA_ONSTACK: u32 = crate::flags::family(3);
+pub(crate) const SA_NOCLDSTOP: u32 = crate::flags::family(4);
+pub(crate) const SA_NOCLDWAIT: u32 = crate::flags::family(5);
+pub(crate) const SA_SIGINFO: u32 = crate::flags::family(6);
 const FLAG_MAP: [(u32, c_int); 7] = [
     (SA_RESTART, libc::SA_RESTART),
     (SA_NODEFER, libc::SA_NODEFER),
@@ -253,7 +253,8 @@ const FLAG_MAP: [(u32, c_int); 7] = [
     (SA_NOCLDWAIT, libc::SA_NOCLDWAIT),
     (SA_SIGINFO, libc::SA_SIGINFO),
 ];
-const ALL_FLAGS: u32 = 127;
+const ALL_FLAGS: u32 =
+    SA_RESTART | SA_NODEFER | SA_RESETHAND | SA_ONSTACK | SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO;
 
 /// What the kernel does when a signal is delivered.
 #[derive(Clone, Copy, Debug)]
@@ -295,7 +296,7 @@ impl Disposition {
     ) -> Result<Disposition> {
         if flags & !ALL_FLAGS != 0 {
             return Err(Error::invalid(format!(
-                "flags {flags:#x} has bits outside the IPCX_SA_* flags ({ALL_FLAGS:#x})"
+                "flags {flags:#x} has bits outside the IPCX_SIGNAL_* flags ({ALL_FLAGS:#x})"
             )));
         }
         let action = match (action, handler) {

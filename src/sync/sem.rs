@@ -27,9 +27,9 @@ pub(crate) const VALUE_MAX: i64 = i32::MAX as i64;
 pub(crate) const NAME_MAX: usize = 252;
 
 /// `open` flag: create the semaphore if it does not exist.
-pub(crate) const CREATE: u32 = 1;
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// `open` flag, with [`CREATE`]: fail if it exists.
-pub(crate) const EXCL: u32 = 2;
+pub(crate) const EXCL: u32 = crate::flags::EXCLUSIVE;
 
 /// Who owns the memory of the `sem_t`.
 #[derive(Debug)]
@@ -137,7 +137,7 @@ impl Sem {
             )));
         }
         if flags & EXCL != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_SEM_EXCLUSIVE needs IPCX_SEM_CREATE"));
+            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
         let create = flags & CREATE != 0;
         let value = if create { check_value(value)? } else { 0 };
@@ -299,7 +299,7 @@ impl Sem {
             }
             Owner::Private(_) => Ok(()),
             Owner::Named(n) => Err(Error::invalid(format!(
-                "semaphore {n:?} is named: close it, and remove the name with ipcx_sem_unlink"
+                "semaphore {n:?} is named: close it, and remove the name with ipcx_sem_remove"
             ))),
         }
     }

@@ -21,7 +21,7 @@ use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 
 /// `ipcx_semop` flag: undo the operation when the process exits (SEM_UNDO).
-pub(crate) const UNDO: u32 = 1;
+pub(crate) const UNDO: u32 = crate::flags::family(0);
 
 /// SEMVMX: the largest value of a System V semaphore (fixed in the kernel).
 pub(crate) const SEMVMX: i32 = 32767;
@@ -38,7 +38,7 @@ pub struct ipcx_semop {
     /// The change: > 0 increments (V), < 0 waits and decrements (P), 0 waits for zero.
     /// Range -32768 .. 32767.
     pub delta: i32,
-    /// 0 or `IPCX_SEMOP_UNDO`.
+    /// 0 or `IPCX_SEMSET_UNDO`.
     pub flags: u32,
 }
 
@@ -308,7 +308,7 @@ impl SemSet {
             ))
         } else if o.flags & !UNDO != 0 {
             Error::invalid(format!(
-                "operation {i}: unknown flags {:#x} (only IPCX_SEMOP_UNDO)",
+                "operation {i}: unknown flags {:#x} (only IPCX_SEMSET_UNDO)",
                 o.flags
             ))
         } else {

@@ -7,7 +7,7 @@
 
 int main(void) {
     ipcx_pipe *r, *w;
-    if (ipcx_pipe_create(NULL, &r, &w) != IPCX_OK) return 1;
+    if (ipcx_pipe_pair(0, NULL, &r, &w) != IPCX_OK) return 1;
     pid_t p = fork();
     if (p == 0) {
         ipcx_pipe_close(r);
