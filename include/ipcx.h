@@ -27,9 +27,9 @@
 /* Timeout: do not block; fail with IPCX_ERR_TIMEOUT if the call would block. */
 #define IPCX_NOWAIT ((int64_t)0)
 #define IPCX_VERSION_MAJOR 0
-#define IPCX_VERSION_MINOR 1
+#define IPCX_VERSION_MINOR 2
 #define IPCX_VERSION_PATCH 0
-#define IPCX_VERSION_STRING "0.1.0"
+#define IPCX_VERSION_STRING "0.2.0"
 
 
 // `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object

@@ -7,31 +7,32 @@
 //! (chunk `c` holds `BASE << c` slots), found from the index with one leading-zeros count;
 //! chunks are never freed.
 //!
-//! Each slot holds a `tag` (generation, handle kind, state) and a pin count. A call pins its
-//! handle for its whole duration:
-//! - a call on a thread-safe type ([`Shared`]) adds 1 to the shared count;
-//! - a call on a one-thread type adds 1 to the exclusive count; if another call already
-//!   holds it, the call fails at once with `IPCX_ERR_IN_USE` instead of aliasing a `&mut`.
-//!
-//! and then compares the tag with the one the handle expects. A stale handle (its slot was
-//! freed and reused: the generation differs), a closed one, one of another type or a
-//! poisoned one fails the comparison and gets a defined error.
+//! Each slot holds a `tag` (generation, handle kind, state). A call pins its handle for its
+//! whole duration: it publishes the handle in one of its thread's hazard words (see
+//! [`hazard`](super::hazard); where that is not available, it adds 1 to the slot's pin
+//! count) and then compares the tag with the one the handle expects. A stale handle (its
+//! slot was freed and reused: the generation differs), a closed one, one of another type or
+//! a poisoned one fails the comparison and gets a defined error. A call on a one-thread type
+//! also takes the slot's `busy` flag; if another call holds it, the call fails at once with
+//! `IPCX_ERR_IN_USE` instead of aliasing a `&mut`.
 //!
 //! Close moves the tag to CLOSING, so no new call gets in, and frees the object at once if
-//! nothing is pinned; otherwise the last call to unpin frees it. The pinner increments then
-//! reads the tag; the closer writes the tag then reads the count (all sequentially
-//! consistent): whichever comes second sees the other, so exactly one of them reclaims (a
+//! nothing holds it; otherwise the last call to unpin frees it. The pinner publishes then
+//! reads the tag; the closer writes the tag, makes every thread execute a barrier, then
+//! looks for pins: whichever comes second sees the other, so exactly one of them reclaims (a
 //! compare-and-swap of the tag decides) and nobody ever uses a freed object.
 //!
 //! Slots are reused oldest-freed first, so a stale handle meets the same slot again only
 //! after every other free slot was used; its generation then still differs unless the slot
 //! went round 2^24 generations (2^12 on 32-bit targets, whose handles have 20 bits of
-//! index and 12 of generation).
+//! index and 12 of generation). A slot's first generation is scattered per process, so
+//! that a small integer or another stray value is almost never a live handle.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use super::hazard;
 use crate::error::{Error, Result, Status};
 
 /// A type that C sees as an opaque handle. Calls on it are exclusive: one thread at a time.
@@ -78,15 +79,15 @@ fn tag_kind(t: u32) -> u32 {
     (t >> 2) & 63
 }
 
-/// Pin counts: exclusive holders in the high half, shared ones in the low half.
-const EXCL: u64 = 1 << 32;
-const SHARED_ONE: u64 = 1;
-
 // ---------------------------------------------------------------- the table
 
+#[repr(align(64))]
 struct Slot {
     tag: AtomicU32,
+    /// Pins that did not go to a hazard word.
     pins: AtomicU64,
+    /// 1 while a call on a one-thread type is inside.
+    busy: AtomicU32,
     obj: AtomicPtr<()>,
     /// The `unsafe fn(*mut ())` that drops the boxed object.
     drop_fn: AtomicPtr<()>,
@@ -94,11 +95,23 @@ struct Slot {
     idx: usize,
 }
 
+/// A slot's first generation: scattered (per process and per slot), so that small integers
+/// and other garbage a program might pass are almost never a live handle's value.
+fn first_generation(idx: usize) -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut h = SEED.get_or_init(Default::default).build_hasher();
+    h.write_usize(idx);
+    h.finish() as u32 & GEN_MASK
+}
+
 impl Slot {
     fn new(idx: usize) -> Slot {
         Slot {
-            tag: AtomicU32::new(tag(0, 0, FREE)),
+            tag: AtomicU32::new(tag(first_generation(idx), 0, FREE)),
             pins: AtomicU64::new(0),
+            busy: AtomicU32::new(0),
             obj: AtomicPtr::new(std::ptr::null_mut()),
             drop_fn: AtomicPtr::new(std::ptr::null_mut()),
             idx,
@@ -150,6 +163,7 @@ fn alloc_lock() -> std::sync::MutexGuard<'static, Alloc> {
 /// A free slot index (the caller makes it live).
 fn alloc_slot() -> Result<usize> {
     let mut a = alloc_lock();
+    hazard::init_mode();
     if let Some(i) = a.free.pop_front() {
         return Ok(i as usize);
     }
@@ -239,7 +253,9 @@ unsafe fn drop_box<T>(p: *mut ()) {
 pub(crate) struct Pin<T: Handle> {
     slot: &'static Slot,
     obj: *mut T,
-    amount: u64,
+    /// The hazard word used, or `None` for the slot's counter.
+    hazard: Option<&'static AtomicUsize>,
+    excl: bool,
 }
 
 impl<T: Handle> std::ops::Deref for Pin<T> {
@@ -255,7 +271,7 @@ impl<T: Handle> Pin<T> {
     /// The object, mutably: only through an exclusive pin.
     #[inline(always)]
     pub(crate) fn get_mut(&mut self) -> &mut T {
-        debug_assert_eq!(self.amount, EXCL);
+        debug_assert!(self.excl);
         // SAFETY: an exclusive pin: no other call holds this object.
         unsafe { &mut *self.obj }
     }
@@ -264,16 +280,31 @@ impl<T: Handle> Pin<T> {
 impl<T: Handle> Drop for Pin<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        unpin(self.slot, self.amount);
+        if self.excl {
+            self.slot.busy.store(0, Ordering::Release);
+        }
+        unpin(self.slot, self.hazard);
     }
 }
 
 #[inline(always)]
-fn unpin(slot: &'static Slot, amount: u64) {
-    if slot.pins.fetch_sub(amount, Ordering::SeqCst) == amount {
-        let t = slot.tag.load(Ordering::SeqCst);
-        if t & STATE_MASK == CLOSING {
-            reclaim_if_unpinned(slot, t);
+fn unpin(slot: &'static Slot, hazard: Option<&'static AtomicUsize>) {
+    match hazard {
+        Some(word) => {
+            word.store(0, Ordering::Release);
+            hazard::reader_fence();
+            let t = slot.tag.load(Ordering::Relaxed);
+            if t & STATE_MASK == CLOSING {
+                reclaim_if_unpinned(slot, t);
+            }
+        }
+        None => {
+            if slot.pins.fetch_sub(1, Ordering::SeqCst) == 1 {
+                let t = slot.tag.load(Ordering::SeqCst);
+                if t & STATE_MASK == CLOSING {
+                    reclaim_if_unpinned(slot, t);
+                }
+            }
         }
     }
 }
@@ -282,32 +313,95 @@ fn unpin(slot: &'static Slot, amount: u64) {
 /// stale or foreign is `IPCX_ERR_BAD_HANDLE`; poisoned is `IPCX_ERR_INTERNAL`.
 #[inline(always)]
 pub(crate) fn pin<T: Shared>(p: *const T) -> Result<Pin<T>> {
-    pin_with(p, SHARED_ONE)
+    match try_pin(p) {
+        Some(pinned) => Ok(pinned),
+        None => pin_slow(p),
+    }
 }
 
 /// Pin a handle of a one-thread type for a call: as [`pin`], and `IPCX_ERR_IN_USE` if
 /// another call is inside it.
 #[inline(always)]
 pub(crate) fn pin_mut<T: Handle>(p: *const T) -> Result<Pin<T>> {
-    pin_with(p, EXCL)
+    match try_pin_mut(p) {
+        Some(pinned) => Ok(pinned),
+        None => pin_mut_slow(p),
+    }
+}
+
+/// The fast path of [`pin`]: `None` when anything is unusual (the caller then calls
+/// [`pin_slow`] for the error). Small, so that it inlines into every boundary function.
+#[inline(always)]
+pub(crate) fn try_pin<T: Shared>(p: *const T) -> Option<Pin<T>> {
+    try_pin_with(p, false)
+}
+
+/// The fast path of [`pin_mut`], as [`try_pin`].
+#[inline(always)]
+pub(crate) fn try_pin_mut<T: Handle>(p: *const T) -> Option<Pin<T>> {
+    try_pin_with(p, true)
 }
 
 #[inline(always)]
-fn pin_with<T: Handle>(p: *const T, amount: u64) -> Result<Pin<T>> {
-    if let Some((slot, want)) = find(p) {
-        let before = slot.pins.fetch_add(amount, Ordering::SeqCst);
-        if slot.tag.load(Ordering::SeqCst) == want && (amount != EXCL || before < EXCL) {
-            let obj = slot.obj.load(Ordering::Relaxed).cast::<T>();
-            return Ok(Pin { slot, obj, amount });
-        }
-        unpin(slot, amount);
-        return Err(refused::<T>(
-            p,
-            Some(slot),
-            before >= EXCL && amount == EXCL,
-        ));
+fn try_pin_with<T: Handle>(p: *const T, excl: bool) -> Option<Pin<T>> {
+    let (slot, want) = find(p)?;
+    let hazard = publish(slot, p as usize);
+    if slot.tag.load(Ordering::SeqCst) == want
+        && (!excl
+            || slot
+                .busy
+                .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok())
+    {
+        let obj = slot.obj.load(Ordering::Relaxed).cast::<T>();
+        return Some(Pin {
+            slot,
+            obj,
+            hazard,
+            excl,
+        });
     }
-    Err(refused::<T>(p, None, false))
+    unpin(slot, hazard);
+    None
+}
+
+/// Announce a pin on `slot` (handle value `v`): in a hazard word of this thread when the
+/// process uses them, else in the slot's counter. The tag is read after this returns.
+#[inline(always)]
+fn publish(slot: &'static Slot, v: usize) -> Option<&'static AtomicUsize> {
+    if hazard::mode() != hazard::COUNT {
+        if let Some(word) = hazard::current().and_then(hazard::Rec::free_word) {
+            word.store(v, Ordering::Relaxed);
+            hazard::reader_fence();
+            return Some(word);
+        }
+    }
+    slot.pins.fetch_add(1, Ordering::SeqCst);
+    None
+}
+
+/// The slow path of [`pin`]: the full check, with the error when it fails.
+#[inline(never)]
+#[cold]
+pub(crate) fn pin_slow<T: Shared>(p: *const T) -> Result<Pin<T>> {
+    pin_with(p, false)
+}
+
+/// The slow path of [`pin_mut`].
+#[inline(never)]
+#[cold]
+pub(crate) fn pin_mut_slow<T: Handle>(p: *const T) -> Result<Pin<T>> {
+    pin_with(p, true)
+}
+
+#[inline(always)]
+fn pin_with<T: Handle>(p: *const T, excl: bool) -> Result<Pin<T>> {
+    if let Some(pinned) = try_pin_with(p, excl) {
+        return Ok(pinned);
+    }
+    let slot = find(p).map(|(s, _)| s);
+    let busy = excl && slot.is_some_and(|s| s.busy.load(Ordering::Relaxed) != 0);
+    Err(refused::<T>(p, slot, busy))
 }
 
 /// Why `p` cannot be used as a `T`.
@@ -395,7 +489,7 @@ pub(crate) fn take<T: Handle>(p: *mut T) -> Result<Option<Box<T>>> {
             Err(t) => cur = t,
         }
     }
-    if slot.pins.load(Ordering::SeqCst) == 0 {
+    if unpinned(slot, closing) {
         if let Some(obj) = claim(slot, closing) {
             free_slot(slot.idx);
             // SAFETY: claimed: this thread alone owns the object, a `T` by its kind.
@@ -403,6 +497,13 @@ pub(crate) fn take<T: Handle>(p: *mut T) -> Result<Option<Box<T>>> {
         }
     }
     Ok(None)
+}
+
+/// Whether no call holds the CLOSING slot any more (after the closer's barrier).
+fn unpinned(slot: &'static Slot, closing: u32) -> bool {
+    hazard::closer_barrier()
+        && slot.pins.load(Ordering::SeqCst) == 0
+        && !hazard::held(encode(slot.idx, tag_gen(closing)))
 }
 
 /// Move a CLOSING slot to FREE (next generation) and take its object: `None` if someone
@@ -418,7 +519,7 @@ fn claim(slot: &'static Slot, closing: u32) -> Option<*mut ()> {
 #[cold]
 #[inline(never)]
 fn reclaim_if_unpinned(slot: &'static Slot, closing: u32) {
-    if slot.pins.load(Ordering::SeqCst) != 0 {
+    if !unpinned(slot, closing) {
         return;
     }
     if let Some(obj) = claim(slot, closing) {

@@ -7,6 +7,7 @@
 pub mod chan;
 pub mod common;
 pub(crate) mod handle;
+mod hazard;
 pub mod inspect;
 pub mod lock;
 pub mod msgq;
@@ -42,9 +43,9 @@ pub(crate) fn call_on<T: handle::Handle>(
     h: *const T,
     body: impl FnOnce(&mut T) -> Result<()>,
 ) -> Status {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        let mut pinned = handle::pin_mut(h)?;
-        body(pinned.get_mut())
+    let r = catch_unwind(AssertUnwindSafe(|| match handle::try_pin_mut(h) {
+        Some(mut pinned) => body(pinned.get_mut()),
+        None => body(handle::pin_mut_slow(h)?.get_mut()),
     }));
     // The success path stays inline; failures go to the out-of-line `finish`.
     match r {
@@ -62,9 +63,9 @@ pub(crate) fn call_ref<T: handle::Shared>(
     h: *const T,
     body: impl FnOnce(&T) -> Result<()>,
 ) -> Status {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        let pinned = handle::pin(h)?;
-        body(&pinned)
+    let r = catch_unwind(AssertUnwindSafe(|| match handle::try_pin(h) {
+        Some(pinned) => body(&pinned),
+        None => body(&*handle::pin_slow(h)?),
     }));
     match r {
         Ok(Ok(())) => Status::IPCX_OK,
@@ -424,7 +425,7 @@ mod tests {
         );
         assert!(unsafe { array::<i32>(std::ptr::null(), 1, "a") }.is_err());
         let v = [1i32, 2, 3];
-        let misaligned = (v.as_ptr() as usize + 1) as *const i32;
+        let misaligned = v.as_ptr().cast::<u8>().wrapping_add(1).cast::<i32>();
         assert!(unsafe { array(misaligned, 2, "a") }.is_err());
         // A dangling, misaligned pointer with a count of 0 is never turned into a slice.
         assert!(unsafe { array(misaligned, 0, "a") }.unwrap().is_empty());

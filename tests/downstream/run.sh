@@ -11,6 +11,16 @@ test -f "$work/prefix/include/ipcx.h"
 ls "$work"/prefix/lib*/libipcx.so.0 >/dev/null
 cmake -S "$src" -B "$work/cmake" -G "$gen" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake" >/dev/null
+# Until 1.0 a minor release may break the API: asking for the previous minor must fail.
+mkdir -p "$work/old"
+cat > "$work/old/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(old_consumer C)
+find_package(ipcx 0.1 REQUIRED)
+CMAKE
+if cmake -S "$work/old" -B "$work/old/build" -G "$gen" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null 2>&1; then
+  echo "find_package(ipcx 0.1) accepted version $(grep -o '[0-9.]*' "$work"/prefix/lib*/cmake/ipcx/ipcxConfigVersion.cmake | head -1)"; exit 1
+fi
 "$work/cmake/consumer_shared"
 "$work/cmake/consumer_static"
 if readelf -d "$work/cmake/consumer_static" | grep -q libipcx; then
