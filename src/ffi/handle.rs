@@ -37,7 +37,7 @@ use crate::error::{Error, Result, Status};
 
 /// A type that C sees as an opaque handle. Calls on it are exclusive: one thread at a time.
 pub(crate) trait Handle: Sized + Send + 'static {
-    /// Distinct per handle type, 1..=63.
+    /// Distinct per handle type, 1..=63 (checked at compile time).
     const KIND: u32;
     /// The C type name, for messages.
     const NAME: &'static str;
@@ -213,7 +213,7 @@ fn find<T: Handle>(p: *const T) -> Option<(&'static Slot, u32)> {
 
 /// Turn a value into a handle. `IPCX_ERR_LIMIT` when the table is full.
 pub(crate) fn into_raw<T: Handle>(value: T) -> Result<*mut T> {
-    debug_assert!((1..64).contains(&T::KIND));
+    const { assert!(T::KIND >= 1 && T::KIND < 64, "handle kinds are 1..=63") };
     let idx = alloc_slot()?;
     let slot = slot_at(idx).expect("allocated slots exist");
     let generation = tag_gen(slot.tag.load(Ordering::Relaxed));

@@ -394,7 +394,7 @@ mod tests {
 
     struct Dummy(u32);
     impl handle::Handle for Dummy {
-        const KIND: u32 = 60;
+        const KIND: u32 = 63;
         const NAME: &'static str = "dummy";
     }
 

@@ -30,7 +30,7 @@ use crate::ring::{self, Ring, layout};
 pub struct ipcx_ring(Ring);
 
 impl handle::Handle for ipcx_ring {
-    const KIND: u32 = 70;
+    const KIND: u32 = 45;
     const NAME: &'static str = "ipcx_ring";
 }
 
