@@ -98,7 +98,7 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
                 o->rsem[i] = sem_open(o->names[i], O_CREAT | O_EXCL, 0600, i ? 0 : (unsigned)v0);
                 if (o->rsem[i] == SEM_FAILED) b_die("sem_open");
             } else {
-                CHECK(ipcx_sem_open(o->names[i], IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, i ? 0 : v0, NULL, &o->isem[i]));
+                CHECK(ipcx_sem_open(o->names[i], i ? 0 : v0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &o->isem[i]));
             }
         }
         break;
@@ -109,7 +109,7 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
             if (o->semid < 0 || semctl(o->semid, 0, SETALL, vals) < 0) b_die("semget");
         } else {
             int32_t vals[2] = {v0, 0};
-            CHECK(ipcx_semset_create(IPCX_KEY_PRIVATE, 2, vals, NULL, &o->iset));
+            CHECK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, vals, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &o->iset));
         }
         break;
     case MUTEX:
@@ -131,6 +131,8 @@ static void teardown(struct obj *o) {
         if (o->v == IPCX) {
             CHECK(ipcx_sem_destroy(o->isem[0]));
             CHECK(ipcx_sem_destroy(o->isem[1]));
+            CHECK(ipcx_sem_close(o->isem[0]));
+            CHECK(ipcx_sem_close(o->isem[1]));
         }
         break;
     case NAMED:
@@ -150,7 +152,10 @@ static void teardown(struct obj *o) {
         }
         break;
     case MUTEX:
-        if (o->v == IPCX) CHECK(ipcx_mutex_destroy(o->imutex));
+        if (o->v == IPCX) {
+            CHECK(ipcx_mutex_destroy(o->imutex));
+            CHECK(ipcx_mutex_close(o->imutex));
+        }
         break;
     default:
         break;
