@@ -125,7 +125,8 @@ static size_t recv_msg(struct qs *q, int dir, struct rawmsg *m, size_t cap) {
             return (size_t)n;
         }
         size_t len = cap;
-        if (ipcx_msgq_recv(q->sq, m->mtext, &len, dir + 1, 0, tmo(q->v), NULL)) b_die(ipcx_last_error());
+        if (ipcx_msgq_recv(q->sq, m->mtext, &len, dir + 1, 0, tmo(q->v),
+                           NULL)) b_die(ipcx_last_error());
         return len;
     }
     if (q->v == RAW) {

@@ -583,7 +583,8 @@ T_CASE(sysv_removed_while_blocked) {
             char buf[32];
             size_t len = sizeof buf;
             double t0 = t_now_ms();
-            if (k == 0) T_ERR(IPCX_ERR_REMOVED, ipcx_msgq_recv(q, buf, &len, 1, 0, IPCX_FOREVER, NULL));
+            if (k == 0) T_ERR(IPCX_ERR_REMOVED, ipcx_msgq_recv(q, buf, &len, 1, 0, IPCX_FOREVER,
+                                                               NULL));
             if (k == 1) T_ERR(IPCX_ERR_REMOVED, ipcx_msgq_recv(q, buf, &len, 1, 0, 30000, NULL));
             if (k == 2) T_ERR(IPCX_ERR_REMOVED, ipcx_msgq_send(q, "x", 1, 2, IPCX_FOREVER));
             T_LAST_ERROR_HAS("removed");
@@ -714,7 +715,8 @@ T_CASE(permissions_are_enforced) {
         T_OK(ipcx_msgq_close(c));
         T_OK(ipcx_msgq_open(key, IPCX_OPEN_CREATE, NULL, &c));
         T_OK(ipcx_msgq_close(c));
-        T_ERR(IPCX_ERR_EXISTS, ipcx_msgq_open(key, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &c));
+        T_ERR(IPCX_ERR_EXISTS, ipcx_msgq_open(key, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                              &c));
         T_OK(ipcx_msgq_close(w));
         ipcx_mq *m = (ipcx_mq *)1;
         T_ERR(IPCX_ERR_PERMISSION, ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &m));

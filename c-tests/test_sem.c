@@ -238,7 +238,8 @@ T_CASE(values_and_sem_value_max) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, -1, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("negative");
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, (int64_t)IPCX_SEM_VALUE_MAX + 1, IPCX_OPEN_CREATE, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, (int64_t)IPCX_SEM_VALUE_MAX + 1, IPCX_OPEN_CREATE,
+                                        NULL, &s));
     T_LAST_ERROR_HAS("SEM_VALUE_MAX (2147483647)");
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 0, -1, &s));
     T_ERR(IPCX_ERR_LIMIT, ipcx_sem_init(r, 0, (int64_t)IPCX_SEM_VALUE_MAX + 1, &s));
@@ -249,7 +250,8 @@ T_CASE(values_and_sem_value_max) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_attach(r, 0, &s));
     /* Posting past SEM_VALUE_MAX: the value stays, the error names the limit. */
     ipcx_sem *k[3];
-    T_OK(ipcx_sem_open(name, IPCX_SEM_VALUE_MAX, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &k[0]));
+    T_OK(ipcx_sem_open(name, IPCX_SEM_VALUE_MAX, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                       &k[0]));
     t_track_sem(name);
     T_OK(ipcx_sem_init(r, 0, IPCX_SEM_VALUE_MAX, &k[1]));
     T_OK(ipcx_sem_create(IPCX_SEM_VALUE_MAX, &k[2]));
@@ -565,7 +567,8 @@ T_CASE(waits_resume_after_signals_unless_interruptible) {
     ipcx_sem *s;
     T_OK(ipcx_sem_create(0, &s));
     ipcx_semset *set;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &set));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &set));
     int32_t id;
     T_OK(ipcx_semset_id(set, &id, NULL));
     t_track_sysv_sem(id);
@@ -683,7 +686,8 @@ T_CASE(counter_4x100k_sysv_sem) {
     volatile long *counter = (volatile long *)base_of(r);
     ipcx_semset *s;
     int32_t one = 1, id = -1;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     COUNTER_CHILDREN(counter, ipcx_semset_p(s, 0, IPCX_SEMSET_UNDO, 20000),
@@ -714,7 +718,8 @@ T_CASE(semset_create_open_values) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, NULL, 0, NULL, 0, &s));
     T_ASSERT(s == NULL);
     int32_t init[3] = {1, 2, 3};
-    T_OK(ipcx_semset_open(key, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(key, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                          &s));
     int32_t id = -1;
     uint32_t nsems = 0;
     T_OK(ipcx_semset_id(s, &id, &nsems));
@@ -725,7 +730,8 @@ T_CASE(semset_create_open_values) {
     T_ASSERT(semctl(id, 0, IPC_STAT, &ds) == 0);
     T_EQ_INT(ds.sem_perm.mode & 0777, 0600);
     T_ASSERT(ds.sem_otime != 0); /* marked initialised */
-    T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(key, 3, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &o));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(key, 3, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                            NULL, IPCX_NOWAIT, &o));
     T_LAST_ERROR_HAS("already exists");
     /* Another process opens it by key and sees the values. */
     pid_t p = t_fork();
@@ -774,7 +780,8 @@ T_CASE(semset_create_open_values) {
     ipcx_options *opt;
     T_OK(ipcx_options_create(&opt));
     T_OK(ipcx_options_set_mode(opt, 0640));
-    T_OK(ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, opt, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, opt, IPCX_NOWAIT,
+                          &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     T_ASSERT(semctl(id, 0, IPC_STAT, &ds) == 0);
@@ -784,7 +791,8 @@ T_CASE(semset_create_open_values) {
     T_OK(ipcx_semset_remove(s));
     T_OK(ipcx_semset_close(s));
     T_OK(ipcx_options_set_capacity(opt, 10));
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, opt, IPCX_NOWAIT, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                             opt, IPCX_NOWAIT, &s));
     T_LAST_ERROR_HAS("capacity");
     T_OK(ipcx_options_close(opt));
     T_ASSERT(unlink(path) == 0);
@@ -862,7 +870,8 @@ T_CASE(semset_open_create_opens_or_creates) {
     int raw = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
     T_ASSERT(raw >= 0);
     t_track_sysv_sem(raw);
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_semset_open(key, 2, init, IPCX_OPEN_CREATE, NULL, 100, &b));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_semset_open(key, 2, init, IPCX_OPEN_CREATE, NULL, 100,
+                                                        &b));
     T_ASSERT(b == NULL);
     pid_t p = t_fork();
     if (p == 0) {
@@ -892,7 +901,8 @@ T_CASE(semset_open_create_opens_or_creates) {
     /* Flags. */
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_EXCLUSIVE, NULL, 0, &b));
     T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE");
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL, 0, &b));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL,
+                                             0, &b));
     T_LAST_ERROR_HAS("IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE");
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_SEMSET_UNDO, NULL, 0, &b));
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 0, NULL, IPCX_OPEN_CREATE, NULL, 0, &b));
@@ -913,7 +923,8 @@ T_CASE(semset_open_needs_read_permission_only) {
     for (int k = 0; k < 4; k++) {
         T_OK(ipcx_options_set_mode(o, modes[k]));
         int32_t one = 1, id;
-        T_OK(ipcx_semset_open(base + k, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, 0, &set[k]));
+        T_OK(ipcx_semset_open(base + k, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, 0,
+                              &set[k]));
         T_OK(ipcx_semset_id(set[k], &id, NULL));
         t_track_sysv_sem(id);
     }
@@ -927,9 +938,12 @@ T_CASE(semset_open_needs_read_permission_only) {
         T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 0, 0, NULL, 0, NULL, 0, &s));
         T_ASSERT(s == NULL);
         T_LAST_ERROR_HAS("read");
-        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 0, 1, NULL, IPCX_OPEN_CREATE, NULL, 0, &s));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 0, 1, NULL, IPCX_OPEN_CREATE, NULL, 0,
+                                                    &s));
         T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 2, 0, NULL, 0, NULL, 0, &s));
-        T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(base + 0, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0, &s));
+        T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(base + 0, 1, NULL,
+                                                IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0,
+                                                &s));
         /* 0644: opened; reading works, changing is refused by the kernel. */
         T_OK(ipcx_semset_open(base + 1, 1, NULL, 0, NULL, 0, &s));
         T_OK(ipcx_semset_get(s, 0, &v));
@@ -958,7 +972,8 @@ T_CASE(semset_open_needs_read_permission_only) {
 T_CASE(semset_empty_and_misaligned_arrays) {
     ipcx_semset *s;
     int32_t id;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0,
+                          &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     /* No operation: invalid, whatever the pointer. */
@@ -1004,7 +1019,8 @@ T_CASE(semset_empty_and_misaligned_arrays) {
 T_CASE(semset_atomic_ops_waiters_and_zero) {
     ipcx_semset *s;
     int32_t init[3] = {1, 0, 2}, id;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     /* All or nothing: sem 1 is 0, so taking from 0 and 1 together does nothing. */
@@ -1059,7 +1075,8 @@ T_CASE(semset_atomic_ops_waiters_and_zero) {
 T_CASE(semset_undo_after_sigkill) {
     ipcx_semset *s;
     int32_t init[2] = {1, 0}, id;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     /* A holds sem 0 with SEM_UNDO and is killed; B, blocked on it, gets it. */
@@ -1091,7 +1108,8 @@ T_CASE(semset_undo_after_sigkill) {
     int32_t key = (int32_t)(0x5f000000 | (getpid() & 0xffffff));
     ipcx_semset *k;
     int32_t three = 3;
-    T_OK(ipcx_semset_open(key, 1, &three, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &k));
+    T_OK(ipcx_semset_open(key, 1, &three, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                          &k));
     T_OK(ipcx_semset_id(k, &id, NULL));
     t_track_sysv_sem(id);
     char keys[32];
@@ -1112,7 +1130,8 @@ T_CASE(semset_undo_after_sigkill) {
 T_CASE(semset_removal_wakes_waiters) {
     ipcx_semset *s;
     int32_t id;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     pid_t kids[2];
@@ -1145,24 +1164,35 @@ T_CASE(semset_removal_wakes_waiters) {
 T_CASE(semset_limits_and_bad_input) {
     ipcx_semset *s = (ipcx_semset *)1;
     long semmsl = sem_limit(0), semopm = sem_limit(2);
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 0, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 0, NULL,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, &s));
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, (uint32_t)semmsl + 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, (uint32_t)semmsl + 1, NULL,
+                                           IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                                           &s));
     T_LAST_ERROR_HAS("SEMMSL");
     T_LAST_ERROR_HAS("/proc/sys/kernel/sem");
     int32_t bad[2] = {1, -1};
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, &s));
     bad[1] = 32768;
-    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad,
+                                           IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                                           &s));
     T_LAST_ERROR_HAS("SEMVMX");
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, NULL, 0, NULL, -2, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, 0, NULL, 0, &s));
     T_LAST_ERROR_HAS("key IPCX_KEY_PRIVATE always makes a new semaphore set, so it needs "
                      "IPCX_OPEN_CREATE");
     T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, NULL, 0, NULL, 0, NULL));
     int32_t id;
-    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     T_OK(ipcx_semset_id(s, NULL, NULL));

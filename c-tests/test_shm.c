@@ -5,6 +5,7 @@
  * Hand-offs go through ipcx pipes (or FIFOs for unrelated processes): one process writes a
  * record, then says "record ready"; the other reads it only after that message. */
 #include <grp.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -301,6 +302,66 @@ T_CASE(region_bad_input) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_set_checked_copies(r, false));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
     T_OK(ipcx_region_close(NULL));
+}
+
+/* A region is a thread-safe handle: threads copy, stat and sync through one handle at once
+ * (never IPCX_ERR_IN_USE), and a close racing them lets the calls inside finish: later
+ * calls get IPCX_ERR_BAD_HANDLE, nothing crashes. */
+struct region_worker {
+    ipcx_region *r;
+    int index, after_close;
+    atomic_int *closed;
+    int bad_status;
+};
+
+static void *region_worker(void *p) {
+    struct region_worker *w = p;
+    unsigned char buf[64], mine[64];
+    memset(mine, w->index + 1, sizeof mine);
+    for (int i = 0; i < 20000; i++) {
+        int closed = atomic_load(w->closed);
+        int s1 = ipcx_region_write(w->r, (size_t)w->index * 64, mine, sizeof mine);
+        int s2 = ipcx_region_read(w->r, (size_t)w->index * 64, buf, sizeof buf);
+        ipcx_region_info info = {.size = sizeof info};
+        int s3 = ipcx_region_stat(w->r, &info);
+        int s4 = ipcx_region_sync(w->r, 0, 64, IPCX_REGION_SYNC_ASYNC);
+        int s[4] = {s1, s2, s3, s4};
+        for (int k = 0; k < 4; k++) {
+            if (s[k] == IPCX_OK) continue;
+            if (s[k] == IPCX_ERR_BAD_HANDLE && atomic_load(w->closed)) {
+                w->after_close = 1;
+                continue;
+            }
+            w->bad_status = s[k];
+            return NULL;
+        }
+        if (s2 == IPCX_OK && memcmp(buf, mine, sizeof buf) != 0) {
+            w->bad_status = -1;
+            return NULL;
+        }
+        if (closed && w->after_close) break;
+    }
+    return NULL;
+}
+
+T_CASE(region_is_a_thread_safe_handle) {
+    ipcx_region *r;
+    T_OK(ipcx_region_create(4096, &r));
+    atomic_int closed = 0;
+    struct region_worker w[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        w[k] = (struct region_worker){.r = r, .index = k, .closed = &closed};
+        T_ASSERT(pthread_create(&th[k], NULL, region_worker, &w[k]) == 0);
+    }
+    usleep(20000);
+    atomic_store(&closed, 1);
+    T_OK(ipcx_region_close(r)); /* while the workers are busy: it waits for nobody */
+    for (int k = 0; k < 4; k++) {
+        T_ASSERT(pthread_join(th[k], NULL) == 0);
+        T_ASSERTF(w[k].bad_status == 0, "worker %d got %s", k, t_status_name(w[k].bad_status));
+    }
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
 }
 
 /* ------------------------------------------------------------------ System V */
@@ -990,7 +1051,8 @@ T_CASE(read_and_write_flags_give_read_write) {
         T_OK(ipcx_region_write(r, 0, "w", 1));
         T_OK(ipcx_region_close(r));
     }
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 5 * 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 5 * 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL,
+                                          &r));
     T_OK(ipcx_file_map(path, 0, IPCX_OPEN_READ, NULL, &r));
     expect_region(r, IPCX_REGION_FILE, false, 3 * 4096);
     T_OK(ipcx_region_close(r));
@@ -1140,7 +1202,8 @@ T_CASE(file_mapping_bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, 0, NULL, &r));
     T_LAST_ERROR_HAS("shorter than the 4096");
     T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL, &r));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                         &r));
     T_OK(ipcx_file_map(path, 0, 0, NULL, &r)); /* the 3 bytes it has */
     expect_region(r, IPCX_REGION_FILE, true, 3);
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, (char[4]){0}, 4));
@@ -1336,6 +1399,7 @@ T_CASE(region_256_mib_written_by_child_verified_by_parent) {
 }
 
 T_MAIN(T_ENTRY(anonymous_region_shared_across_fork), T_ENTRY(region_bad_input),
+       T_ENTRY(region_is_a_thread_safe_handle),
        T_ENTRY(sysv_private_segment_across_fork), T_ENTRY(sysv_keys_modes_and_read_only),
        T_ENTRY(sysv_remove_while_attached), T_ENTRY(sysv_unrelated_process),
        T_ENTRY(sysv_open_checks_no_permission), T_ENTRY(sysv_bad_input),

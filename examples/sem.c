@@ -77,7 +77,8 @@ int main(void) {
     /* System V: a child takes the semaphore with SEM_UNDO and is killed holding it. */
     ipcx_semset *set;
     int32_t one = 1, v = -1;
-    CHECK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &set));
+    CHECK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                           IPCX_NOWAIT, &set));
     pid_t pid = fork();
     if (pid == 0) {
         ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, 5000);

@@ -1667,7 +1667,8 @@ ipcx_status ipcx_msgq_id(const ipcx_msgq *q, int32_t *out_id);
 // limit so it could never fit), `IPCX_ERR_TIMEOUT` (the queue stayed full; nothing was
 // sent), `IPCX_ERR_REMOVED` (the queue was removed, also while waiting),
 // `IPCX_ERR_PERMISSION` (no write permission), `IPCX_ERR_LIMIT` (kernel out of memory),
-// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 //
 // # Safety
 // `buf` must be valid for reading `len` bytes.
@@ -1724,10 +1725,11 @@ ipcx_status ipcx_msgq_stat(const ipcx_msgq *q, ipcx_msgq_info *out_info);
 // it holds before senders wait. It also caps the number of messages (each counts at
 // least one byte). Senders waiting for room are woken if it grows.
 //
+// Returns: `IPCX_OK` once the limit is set.
 // Errors: `IPCX_ERR_INVALID` (0 or above SSIZE_MAX), `IPCX_ERR_LIMIT` (above
 // /proc/sys/kernel/msgmnb without CAP_SYS_RESOURCE; the message gives the value),
 // `IPCX_ERR_PERMISSION` (not the queue's owner or creator), `IPCX_ERR_REMOVED`,
-// `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -1738,8 +1740,10 @@ ipcx_status ipcx_msgq_set_max_bytes(ipcx_msgq *q, size_t bytes);
 // timeout, returns `IPCX_ERR_REMOVED`, as do later calls. The handle must still be
 // closed with `ipcx_msgq_close`.
 //
+// Returns: `IPCX_OK` once removed.
 // Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
-// creator), `IPCX_ERR_BAD_HANDLE`.
+// creator), `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+// (another thread is inside a call on `q`).
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -1926,8 +1930,9 @@ ipcx_status ipcx_mq_notify(ipcx_mq *q, int *out_fd);
 // so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
 // none is armed.
 //
-// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL `q`; a handle whose notification a parent set up before
+// fork), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -2699,6 +2704,7 @@ ipcx_status ipcx_semset_op(const ipcx_semset *s, const ipcx_semop *ops, size_t n
 //
 // Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO` (use the same on the matching V, or the undo
 // adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
+// Returns: `IPCX_OK` once decremented.
 // Errors: as for `ipcx_semset_op`.
 //
 // # Safety
@@ -2708,6 +2714,7 @@ ipcx_status ipcx_semset_p(const ipcx_semset *s, uint32_t index, uint32_t flags, 
 // V on one semaphore: increment it (never blocks).
 //
 // Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO`.
+// Returns: `IPCX_OK` once incremented.
 // Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
 // `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.

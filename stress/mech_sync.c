@@ -450,7 +450,8 @@ static int semset_setup(st_run *r, int side) {
     if (s != IPCX_OK) return s;
     const int32_t one = 1;
     ipcx_semset *set;
-    s = ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &set);
+    s = ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                         IPCX_NOWAIT, &set);
     if (s != IPCX_OK) return s;
     int32_t id;
     ipcx_semset_id(set, &id, NULL);

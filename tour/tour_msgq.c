@@ -98,7 +98,8 @@ void tour_posix_mq(struct tour_row *row) {
         /* Three messages sent before we read: highest priority first. */
         for (int i = 0; i < 3; i++) {
             size_t len = sizeof buf;
-            if (ipcx_mq_recv(req, buf, &len, 10000, &prio) || prio != (uint32_t)(9 - 4 * i)) _exit(2);
+            if (ipcx_mq_recv(req, buf, &len, 10000,
+                             &prio) || prio != (uint32_t)(9 - 4 * i)) _exit(2);
         }
         for (;;) {
             size_t len = sizeof buf;

@@ -60,8 +60,10 @@ void tour_sem_named(struct tour_row *row) {
     ipcx_region *r = NULL;
     struct pingpong pp = {0};
     int s = ipcx_region_create(4096, &r);
-    if (s == IPCX_OK) s = ipcx_sem_open(ping, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &pp.ping);
-    if (s == IPCX_OK) s = ipcx_sem_open(pong, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &pp.pong);
+    if (s == IPCX_OK) s = ipcx_sem_open(ping, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                        &pp.ping);
+    if (s == IPCX_OK) s = ipcx_sem_open(pong, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                        &pp.pong);
     if (s) {
         tour_fail_status(row, "ipcx_sem_open", s);
         goto out;
@@ -136,7 +138,8 @@ void tour_semset(struct tour_row *row) {
     snprintf(row->checked, sizeof row->checked,
              "set of 2, atomic ops, SEM_UNDO after SIGKILL, removal wakes, RT");
     ipcx_semset *set = NULL;
-    int s = ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &set);
+    int s = ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                             IPCX_NOWAIT, &set);
     if (s) {
         tour_fail_status(row, "ipcx_semset_create", s);
         return;

@@ -218,7 +218,8 @@ pub unsafe extern "C" fn ipcx_msgq_id(q: *const ipcx_msgq, out_id: *mut i32) -> 
 /// limit so it could never fit), `IPCX_ERR_TIMEOUT` (the queue stayed full; nothing was
 /// sent), `IPCX_ERR_REMOVED` (the queue was removed, also while waiting),
 /// `IPCX_ERR_PERMISSION` (no write permission), `IPCX_ERR_LIMIT` (kernel out of memory),
-/// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 ///
 /// # Safety
 /// `buf` must be valid for reading `len` bytes.
@@ -350,10 +351,11 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
 /// it holds before senders wait. It also caps the number of messages (each counts at
 /// least one byte). Senders waiting for room are woken if it grows.
 ///
+/// Returns: `IPCX_OK` once the limit is set.
 /// Errors: `IPCX_ERR_INVALID` (0 or above SSIZE_MAX), `IPCX_ERR_LIMIT` (above
 /// /proc/sys/kernel/msgmnb without CAP_SYS_RESOURCE; the message gives the value),
 /// `IPCX_ERR_PERMISSION` (not the queue's owner or creator), `IPCX_ERR_REMOVED`,
-/// `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.
@@ -367,8 +369,10 @@ pub unsafe extern "C" fn ipcx_msgq_set_max_bytes(q: *mut ipcx_msgq, bytes: usize
 /// timeout, returns `IPCX_ERR_REMOVED`, as do later calls. The handle must still be
 /// closed with `ipcx_msgq_close`.
 ///
+/// Returns: `IPCX_OK` once removed.
 /// Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
-/// creator), `IPCX_ERR_BAD_HANDLE`.
+/// creator), `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on `q`).
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.
@@ -732,8 +736,9 @@ pub unsafe extern "C" fn ipcx_mq_notify(q: *mut ipcx_mq, out_fd: *mut c_int) -> 
 /// so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
 /// none is armed.
 ///
-/// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q`; a handle whose notification a parent set up before
+/// fork), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.

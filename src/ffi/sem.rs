@@ -517,6 +517,7 @@ pub unsafe extern "C" fn ipcx_semset_op(
 ///
 /// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO` (use the same on the matching V, or the undo
 /// adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
+/// Returns: `IPCX_OK` once decremented.
 /// Errors: as for `ipcx_semset_op`.
 ///
 /// # Safety
@@ -536,6 +537,7 @@ pub unsafe extern "C" fn ipcx_semset_p(
 /// V on one semaphore: increment it (never blocks).
 ///
 /// Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO`.
+/// Returns: `IPCX_OK` once incremented.
 /// Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
 /// `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
