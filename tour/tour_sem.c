@@ -141,7 +141,7 @@ void tour_semset(struct tour_row *row) {
     int s = ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
                              IPCX_NOWAIT, &set);
     if (s) {
-        tour_fail_status(row, "ipcx_semset_create", s);
+        tour_fail_status(row, "ipcx_semset_open", s);
         return;
     }
     static int64_t samples[TOUR_ROUNDS];
