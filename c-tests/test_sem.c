@@ -208,12 +208,32 @@ T_CASE(named_names) {
     name[IPCX_SEM_NAME_MAX] = 0;
     T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
     t_track_sem(name);
+    /* ... which the raw call opens, and the reverse. */
+    sem_t *raw = sem_open(name, 0);
+    T_ASSERT(raw != SEM_FAILED);
+    T_ASSERT(sem_post(raw) == 0);
+    T_OK(ipcx_sem_wait(s, IPCX_NOWAIT));
+    sem_close(raw);
     T_OK(ipcx_sem_close(s));
     T_OK(ipcx_sem_remove(name));
+    name[IPCX_SEM_NAME_MAX - 1] = 'y';
+    raw = sem_open(name, O_CREAT | O_EXCL, 0600, 2);
+    T_ASSERT(raw != SEM_FAILED);
+    t_track_sem(name);
+    sem_close(raw);
+    T_OK(ipcx_sem_open(name, 0, 0, NULL, &s));
+    int32_t v = 0;
+    T_OK(ipcx_sem_value(s, &v));
+    T_EQ_INT(v, 2);
+    T_OK(ipcx_sem_close(s));
+    T_ASSERT(sem_unlink(name) == 0);
     name[IPCX_SEM_NAME_MAX] = 'x';
     name[IPCX_SEM_NAME_MAX + 1] = 0;
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, 0, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("252");
+    T_LAST_ERROR_HAS(name); /* the message names the name */
+    t_track_sem(name); /* (in case glibc disagreed) */
+    T_ASSERT(sem_open(name, O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED); /* glibc agrees */
     /* Flags. */
     char ok[128];
     t_posix_name(ok, sizeof ok, "flags");
