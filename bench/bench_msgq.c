@@ -125,7 +125,8 @@ static size_t recv_msg(struct qs *q, int dir, struct rawmsg *m, size_t cap) {
             return (size_t)n;
         }
         size_t len = cap;
-        if (ipcx_msgq_recv(q->sq, m->mtext, &len, dir + 1, 0, NULL, tmo(q->v))) b_die(ipcx_last_error());
+        if (ipcx_msgq_recv(q->sq, m->mtext, &len, dir + 1, 0, tmo(q->v),
+                           NULL)) b_die(ipcx_last_error());
         return len;
     }
     if (q->v == RAW) {
@@ -135,7 +136,7 @@ static size_t recv_msg(struct qs *q, int dir, struct rawmsg *m, size_t cap) {
         return (size_t)n;
     }
     size_t len = cap;
-    if (ipcx_mq_recv(q->pq[dir], m->mtext, &len, NULL, tmo(q->v))) b_die(ipcx_last_error());
+    if (ipcx_mq_recv(q->pq[dir], m->mtext, &len, tmo(q->v), NULL)) b_die(ipcx_last_error());
     return len;
 }
 
@@ -257,8 +258,8 @@ static void wait_cost(enum kind k, int ms, double *wakeups, double *cpu_us) {
     getrusage(RUSAGE_SELF, &a);
     int s;
     size_t len = k == POSIX ? 64 : sizeof msg.mtext;
-    if (k == SYSV) s = ipcx_msgq_recv(q.sq, msg.mtext, &len, 1, 0, NULL, ms);
-    else s = ipcx_mq_recv(q.pq[0], msg.mtext, &len, NULL, ms);
+    if (k == SYSV) s = ipcx_msgq_recv(q.sq, msg.mtext, &len, 1, 0, ms, NULL);
+    else s = ipcx_mq_recv(q.pq[0], msg.mtext, &len, ms, NULL);
     getrusage(RUSAGE_SELF, &b);
     if (s != IPCX_ERR_TIMEOUT) b_die("timed wait");
     *wakeups = (double)(b.ru_nvcsw - a.ru_nvcsw) * 1000.0 / ms;

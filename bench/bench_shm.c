@@ -63,7 +63,8 @@ static ipcx_region *make_region(enum kind k, size_t size) {
         break;
     }
     case FILEMAP:
-        check(ipcx_file_map(file_path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, size, NULL, &r), "file map");
+        check(ipcx_file_map(file_path, size, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                            &r), "file map");
         unlink(file_path);
         break;
     default: break;

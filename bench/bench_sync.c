@@ -5,6 +5,9 @@
  * (pthread_mutex_lock/unlock with the same attributes ipcx uses).
  * Measures, raw and ipcx alternating run by run:
  *   - uncontended: one process, V then P (or lock then unlock), ns per pair;
+ *   - the uncontended unnamed-semaphore pair again with N = 0, 10,000 and 1,000,000 other
+ *     live ipcx handles (options objects made before the timed loops, closed after): a
+ *     handle lookup must cost the same however many handles are alive;
  *   - contended: two processes take and release the same semaphore or mutex around a shared
  *     counter (checked), ns per pair, both placements;
  *   - round trip: parent and child ping-pong through two semaphores (or a mutex + flag
@@ -12,6 +15,7 @@
  * Placements: parent CPU0 and child CPU1 (cross-core), both on CPU0 (same-core).
  *
  *   bench_sync [runs]                 (default 7)
+ *   bench_sync uncontended [runs]     only the uncontended cases (with the N-handles one)
  *   bench_sync calls <prim> <raw|ipcx> <n>
  *       only the uncontended loop, n pairs, no timing: for
  *       valgrind --tool=callgrind --toggle-collect=loop_* to count instructions per pair.
@@ -98,7 +102,8 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
                 o->rsem[i] = sem_open(o->names[i], O_CREAT | O_EXCL, 0600, i ? 0 : (unsigned)v0);
                 if (o->rsem[i] == SEM_FAILED) b_die("sem_open");
             } else {
-                CHECK(ipcx_sem_open(o->names[i], IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, i ? 0 : v0, NULL, &o->isem[i]));
+                CHECK(ipcx_sem_open(o->names[i], i ? 0 : v0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                    NULL, &o->isem[i]));
             }
         }
         break;
@@ -109,7 +114,8 @@ static void setup(struct obj *o, enum prim p, enum variant v, int v0) {
             if (o->semid < 0 || semctl(o->semid, 0, SETALL, vals) < 0) b_die("semget");
         } else {
             int32_t vals[2] = {v0, 0};
-            CHECK(ipcx_semset_create(IPCX_KEY_PRIVATE, 2, vals, NULL, &o->iset));
+            CHECK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, vals, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                   NULL, IPCX_NOWAIT, &o->iset));
         }
         break;
     case MUTEX:
@@ -131,6 +137,8 @@ static void teardown(struct obj *o) {
         if (o->v == IPCX) {
             CHECK(ipcx_sem_destroy(o->isem[0]));
             CHECK(ipcx_sem_destroy(o->isem[1]));
+            CHECK(ipcx_sem_close(o->isem[0]));
+            CHECK(ipcx_sem_close(o->isem[1]));
         }
         break;
     case NAMED:
@@ -150,7 +158,10 @@ static void teardown(struct obj *o) {
         }
         break;
     case MUTEX:
-        if (o->v == IPCX) CHECK(ipcx_mutex_destroy(o->imutex));
+        if (o->v == IPCX) {
+            CHECK(ipcx_mutex_destroy(o->imutex));
+            CHECK(ipcx_mutex_close(o->imutex));
+        }
         break;
     default:
         break;
@@ -344,6 +355,42 @@ static double round_trip(enum prim p, enum variant v, int child_cpu, int iters) 
     return per;
 }
 
+/* The uncontended unnamed-semaphore pair with `n` other live handles: cheap ones (options
+ * objects), made before the semaphores so that those get slots past them, and closed once
+ * the runs are done. */
+static void with_live_handles(long n, int runs, struct b_series s[NVAR]) {
+    ipcx_options **h = n ? malloc((size_t)n * sizeof *h) : NULL;
+    if (n && !h) b_die("malloc");
+    for (long i = 0; i < n; i++) CHECK(ipcx_options_create(&h[i]));
+    for (int r = 0; r < runs; r++)
+        for (int v = 0; v < NVAR; v++) b_add(&s[v], uncontended(SEM, (enum variant)v));
+    for (long i = 0; i < n; i++) CHECK(ipcx_options_close(h[i]));
+    free(h);
+}
+
+static void report(const char *what, const char *unit, struct b_series s[NVAR]);
+
+static void uncontended_cases(int runs) {
+    printf("\nuncontended (one process on CPU0): one V + one P, or one lock + one unlock\n");
+    for (int p = 0; p < NPRIM; p++) {
+        struct b_series s[NVAR] = {0};
+        for (int r = 0; r < runs; r++)
+            for (int v = 0; v < NVAR; v++) b_add(&s[v], uncontended((enum prim)p, (enum variant)v));
+        char what[64];
+        snprintf(what, sizeof what, "%s pair", prim_name[p]);
+        report(what, "ns", s);
+    }
+    printf("\nuncontended unnamed sem pair with N other live ipcx handles (one process on CPU0)\n");
+    const long counts[] = {0, 10000, 1000000};
+    for (int k = 0; k < 3; k++) {
+        struct b_series s[NVAR] = {0};
+        with_live_handles(counts[k], runs, s);
+        char what[64];
+        snprintf(what, sizeof what, "unnamed sem pair, N = %ld", counts[k]);
+        report(what, "ns", s);
+    }
+}
+
 static void report(const char *what, const char *unit, struct b_series s[NVAR]) {
     for (int v = 0; v < NVAR; v++) {
         printf("  %-40s %-5s", what, variant_name[v]);
@@ -373,6 +420,11 @@ static int calls_mode(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "calls") == 0) return calls_mode(argc, argv);
+    int only_uncontended = argc > 1 && strcmp(argv[1], "uncontended") == 0;
+    if (only_uncontended) {
+        argc--;
+        argv++;
+    }
     int runs = argc > 1 ? atoi(argv[1]) : 7;
     if (runs < 1 || runs > B_MAX_RUNS) runs = 7;
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -380,15 +432,8 @@ int main(int argc, char **argv) {
     printf("ipcx %s semaphore/lock benchmark: %d runs per figure, median (min-max), ratio = median of per-run ipcx/raw\n",
            ipcx_version(), runs);
     b_pin(0);
-    printf("\nuncontended (one process on CPU0): one V + one P, or one lock + one unlock\n");
-    for (int p = 0; p < NPRIM; p++) {
-        struct b_series s[NVAR] = {0};
-        for (int r = 0; r < runs; r++)
-            for (int v = 0; v < NVAR; v++) b_add(&s[v], uncontended((enum prim)p, (enum variant)v));
-        char what[64];
-        snprintf(what, sizeof what, "%s pair", prim_name[p]);
-        report(what, "ns", s);
-    }
+    uncontended_cases(runs);
+    if (only_uncontended) return 0;
     for (int place = 0; place < 2; place++) {
         int child_cpu = place == 0 ? 1 : 0;
         if (place == 0 && ncpu < 2) continue;

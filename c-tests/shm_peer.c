@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     ipcx_region *r = NULL;
     ipcx_shm *shm = NULL;
     ipcx_shm_segment *seg = NULL;
-    int want_kind;
+    uint32_t want_kind;
     if (strcmp(kind, "posix") == 0) {
         CHECK(ipcx_shm_open(name, 0, NULL, &shm));
         CHECK(ipcx_shm_map(shm, 0, &r));
@@ -62,13 +62,13 @@ int main(int argc, char **argv) {
     } else {
         return fail("unknown kind");
     }
-    int got_kind = 0;
-    bool writable = false;
-    CHECK(ipcx_region_kind(r, &got_kind, &writable));
-    if (got_kind != want_kind || !writable) return fail("wrong region kind");
+    ipcx_region_info info = {.size = sizeof info};
+    CHECK(ipcx_region_stat(r, &info));
+    if (info.kind != want_kind || !info.writable) return fail("wrong region kind");
     void *base;
     size_t size;
     CHECK(ipcx_region_base(r, &base, &size));
+    if (info.base != base || info.len != size) return fail("stat and base disagree");
 
     ipcx_pipe *in, *out;
     CHECK(ipcx_fifo_open(argv[3], IPCX_OPEN_READ, NULL, 10000, &in));

@@ -98,7 +98,7 @@ static int sem_count(const char *name, const char *path, long coff, long count) 
 
 static int semset_hold(int key, unsigned index) {
     ipcx_semset *s;
-    CHECK(ipcx_semset_open(key, index + 1, 10000, &s));
+    CHECK(ipcx_semset_open(key, index + 1, NULL, 0, NULL, 10000, &s));
     CHECK(ipcx_semset_p(s, index, IPCX_SEMSET_UNDO, 10000));
     sleep(30); /* killed long before */
     return 2;

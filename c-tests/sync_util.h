@@ -2,7 +2,28 @@
 #ifndef IPCX_SYNC_UTIL_H
 #define IPCX_SYNC_UTIL_H
 
+#include <grp.h>
+#include <sys/prctl.h>
+
 #include "test.h"
+
+/* The uid of nobody, for the permission cases (run as root, in a forked child). */
+#define T_NOBODY 65534u
+
+/* Root only: switch this (forked) process to `uid`/`uid` for good. */
+static void t_become(uid_t uid) {
+    T_ASSERT(setgroups(0, NULL) == 0);
+    T_ASSERT(setresgid(uid, uid, uid) == 0);
+    T_ASSERT(setresuid(uid, uid, uid) == 0);
+    T_ASSERT(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0);
+}
+
+/* Whether the permission cases can run here (they switch users). */
+static int t_can_switch_users(void) {
+    if (geteuid() == 0) return 1;
+    printf("  (skipped: needs root to switch users)\n");
+    return 0;
+}
 
 /* The base address of a region. */
 static void *base_of(ipcx_region *r) {

@@ -54,10 +54,14 @@ static struct fix fixture(int with_cond) {
     return f;
 }
 
-/* Destroy `c` (if not NULL) and `m`, close the region. */
+/* Destroy `c` (if not NULL) and `m`, close their handles and the region. */
 static void fixture_end(struct fix *f, ipcx_mutex *m, ipcx_cond *c) {
-    if (c) T_OK(ipcx_cond_destroy(c));
+    if (c) {
+        T_OK(ipcx_cond_destroy(c));
+        T_OK(ipcx_cond_close(c));
+    }
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     T_OK(ipcx_region_close(f->r));
 }
 
@@ -122,7 +126,10 @@ T_CASE(mutex_lock_unlock_and_errors) {
     T_OK(ipcx_mutex_lock(m, IPCX_NOWAIT));
     T_OK(ipcx_mutex_unlock(m));
     T_OK(ipcx_mutex_destroy(m));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mutex_attach(r, M_OFF, &m));
+    ipcx_mutex *gone = (ipcx_mutex *)1;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_mutex_attach(r, M_OFF, &gone));
+    T_ASSERT(gone == NULL);
+    T_OK(ipcx_mutex_close(m));
     T_OK(ipcx_region_close(r));
 }
 
@@ -185,6 +192,7 @@ T_CASE(mutex_not_recoverable_without_consistent) {
     t_wait_ok(p, 10000);
     /* The way out: destroy and initialise again. */
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     T_OK(ipcx_mutex_init(r, M_OFF, NULL, &m));
     T_OK(ipcx_mutex_lock(m, 1000));
     T_OK(ipcx_mutex_unlock(m));
@@ -274,6 +282,7 @@ T_CASE(mutex_between_unrelated_processes) {
     T_OK(ipcx_mutex_consistent(m));
     T_OK(ipcx_mutex_unlock(m));
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     T_ASSERT(munmap(mem, 4096) == 0);
     T_ASSERT(unlink(path) == 0);
 }
@@ -301,6 +310,7 @@ T_CASE(mutex_placement_and_lifetime) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_mutex_init(r, 4096, o, &m)); /* an options object with nothing set is fine */
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     T_OK(ipcx_options_set_mode(o, 0600));
     T_ERR(IPCX_ERR_INVALID, ipcx_mutex_init(r, 4096, o, &m));
     T_LAST_ERROR_HAS("not supported by mutexes");
@@ -339,6 +349,7 @@ T_CASE(mutex_placement_and_lifetime) {
     T_OK(ipcx_mutex_unlock(m));
     T_OK(ipcx_mutex_close(a));
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     if (t_under_valgrind()) T_OK(ipcx_region_close(r));
 }
 
@@ -412,7 +423,10 @@ T_CASE(cond_signal_broadcast_and_timeouts) {
     T_EQ_INT(d->woken, 3);
     T_OK(ipcx_cond_signal(c)); /* nobody waits: fine */
     T_OK(ipcx_cond_destroy(c));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_cond_attach(r, C_OFF, &c));
+    ipcx_cond *gone = (ipcx_cond *)1;
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_cond_attach(r, C_OFF, &gone));
+    T_ASSERT(gone == NULL);
+    T_OK(ipcx_cond_close(c));
     fixture_end(&f, m, NULL);
 }
 
@@ -449,8 +463,7 @@ T_CASE(cond_wait_reports_owner_dead) {
     t_wait_killed(p);
     T_OK(ipcx_mutex_consistent(m));
     T_OK(ipcx_mutex_unlock(m));
-    T_OK(ipcx_cond_destroy(c));
-    fixture_end(&f, m, NULL);
+    fixture_end(&f, m, c);
 }
 
 /* Waiters killed inside ipcx_cond_wait (SIGKILL, as a crash would) leave the condition
@@ -559,8 +572,61 @@ T_CASE(cond_placement_by_address) {
     T_OK(ipcx_cond_close(c2));
     T_OK(ipcx_cond_destroy(c));
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_cond_close(c));
+    T_OK(ipcx_mutex_close(m));
     t_unmap_late(mem, 4096);
     T_ASSERT(unlink(path) == 0);
+}
+
+/* _destroy destroys the object only: the handle stays open, every later call on it, or on
+ * another handle to the object in any process, fails with IPCX_ERR_REMOVED (as for
+ * semaphores, see test_sem.c), and _close releases it. */
+T_CASE(destroy_keeps_the_handle_until_close) {
+    struct fix f = fixture(1);
+    ipcx_mutex *m = f.m, *m2;
+    ipcx_cond *c = f.c, *c2;
+    T_OK(ipcx_mutex_attach(f.r, M_OFF, &m2));
+    T_OK(ipcx_cond_attach(f.r, C_OFF, &c2));
+    T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_cond_destroy(c));
+    /* A forked child's handles see it too. */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_lock(m2, IPCX_FOREVER)); /* fails, never blocks */
+        T_ERR(IPCX_ERR_REMOVED, ipcx_cond_signal(c2));
+        T_OK(ipcx_mutex_close(m2));
+        T_OK(ipcx_cond_close(c2));
+        _exit(0);
+    }
+    t_wait_ok(p, 10000);
+    ipcx_mutex *ms[] = {m, m2};
+    ipcx_cond *cs[] = {c, c2};
+    for (int k = 0; k < 2; k++) {
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_lock(ms[k], IPCX_NOWAIT));
+        T_LAST_ERROR_HAS("destroyed");
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_lock(ms[k], 50));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_unlock(ms[k]));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_consistent(ms[k]));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_mutex_destroy(ms[k]));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_cond_signal(cs[k]));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_cond_broadcast(cs[k]));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_cond_wait(cs[k], ms[k], 50));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_cond_destroy(cs[k]));
+        T_OK(ipcx_mutex_close(ms[k]));
+        T_OK(ipcx_cond_close(cs[k]));
+        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_lock(ms[k], 0));
+        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_destroy(ms[k]));
+        T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_destroy(cs[k]));
+    }
+    /* The slots are free again: a new mutex and condition variable; a wait on a live
+     * condition variable with a destroyed mutex fails the same way. */
+    T_OK(ipcx_mutex_init(f.r, M_OFF, NULL, &m));
+    T_OK(ipcx_cond_init(f.r, C_OFF, &c));
+    T_OK(ipcx_mutex_init(f.r, 3 * 64, NULL, &m2));
+    T_OK(ipcx_mutex_destroy(m2));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_cond_wait(c, m2, 50));
+    T_OK(ipcx_mutex_close(m2));
+    fixture_end(&f, m, c);
 }
 
 T_CASE(lock_closed_null_and_foreign_handles) {
@@ -584,9 +650,9 @@ T_CASE(lock_closed_null_and_foreign_handles) {
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_signal(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_cond_broadcast(NULL));
     T_OK(ipcx_mutex_close(NULL));
-    T_OK(ipcx_mutex_destroy(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_destroy(NULL)); /* only close takes NULL */
     T_OK(ipcx_cond_close(NULL));
-    T_OK(ipcx_cond_destroy(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_cond_destroy(NULL));
     /* Foreign handles. */
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_mutex_lock((ipcx_mutex *)r, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_signal((ipcx_cond *)m));
@@ -612,6 +678,8 @@ T_CASE(lock_closed_null_and_foreign_handles) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_cond_wait(c, m2, 0));
     T_OK(ipcx_mutex_destroy(m));
     T_OK(ipcx_cond_destroy(c));
+    T_OK(ipcx_mutex_close(m));
+    T_OK(ipcx_cond_close(c));
     /* A closed region. */
     T_OK(ipcx_region_close(r));
     ipcx_mutex *x = (ipcx_mutex *)1;
@@ -631,4 +699,5 @@ T_MAIN(T_ENTRY(mutex_lock_unlock_and_errors), T_ENTRY(mutex_owner_death_and_reco
        T_ENTRY(mutex_between_unrelated_processes), T_ENTRY(mutex_placement_and_lifetime),
        T_ENTRY(cond_signal_broadcast_and_timeouts), T_ENTRY(cond_wait_reports_owner_dead),
        T_ENTRY(cond_survives_killed_waiters),
-       T_ENTRY(cond_placement_by_address), T_ENTRY(lock_closed_null_and_foreign_handles))
+       T_ENTRY(cond_placement_by_address), T_ENTRY(destroy_keeps_the_handle_until_close),
+       T_ENTRY(lock_closed_null_and_foreign_handles))

@@ -102,15 +102,15 @@ T_CASE(named_create_open_exclusive_unlink) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_open(name, 0, 0, NULL, &b));
     T_LAST_ERROR_HAS("no semaphore has this name");
     T_ASSERT(b == NULL);
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 2, NULL, &a));
+    T_OK(ipcx_sem_open(name, 2, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &a));
     t_track_sem(name);
     T_EQ_INT(sem_file_mode(name), 0600); /* default mode */
-    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &b));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &b));
     T_ASSERT(b == NULL);
     /* Open the existing one; CREATE without EXCL opens it too and keeps its value. */
     T_OK(ipcx_sem_open(name, 0, 0, NULL, &b));
     ipcx_sem *c;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 9, NULL, &c));
+    T_OK(ipcx_sem_open(name, 9, IPCX_OPEN_CREATE, NULL, &c));
     T_OK(ipcx_sem_wait(b, IPCX_NOWAIT));
     int32_t v = -1;
     T_OK(ipcx_sem_value(c, &v));
@@ -130,7 +130,7 @@ T_CASE(named_create_open_exclusive_unlink) {
     T_OK(ipcx_sem_close(a));
     T_OK(ipcx_sem_close(b));
     /* CREATE recreates: a new semaphore with the new value. */
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 5, NULL, &a));
+    T_OK(ipcx_sem_open(name, 5, IPCX_OPEN_CREATE, NULL, &a));
     T_OK(ipcx_sem_value(a, &v));
     T_EQ_INT(v, 5);
     T_OK(ipcx_sem_close(a));
@@ -145,7 +145,7 @@ T_CASE(named_mode_is_applied_exactly) {
     T_OK(ipcx_options_set_mode(o, 0664));
     mode_t old = umask(077);
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, o, &s));
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
     t_track_sem(name);
     umask(old);
     T_EQ_INT(sem_file_mode(name), 0664);
@@ -153,17 +153,17 @@ T_CASE(named_mode_is_applied_exactly) {
     T_OK(ipcx_sem_remove(name));
     /* Opening an existing semaphore leaves its mode alone. */
     T_OK(ipcx_options_set_mode(o, 0600));
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE, NULL, &s));
     T_OK(ipcx_options_set_mode(o, 0666));
     ipcx_sem *t;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, o, &t));
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE, o, &t));
     T_EQ_INT(sem_file_mode(name), 0600);
     T_OK(ipcx_sem_close(t));
     T_OK(ipcx_sem_close(s));
     T_OK(ipcx_sem_remove(name));
     /* Options semaphores do not use are refused. */
     T_OK(ipcx_options_set_max_message(o, 100));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, o, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, 0, IPCX_OPEN_CREATE, o, &s));
     T_LAST_ERROR_HAS("max_message");
     T_OK(ipcx_options_close(o));
 }
@@ -172,7 +172,7 @@ T_CASE(named_semantics_across_fork) {
     char name[128];
     t_posix_name(name, sizeof name, "fork");
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
     t_track_sem(name);
     exercise_shared(s);
     /* A child opens it by name on its own. */
@@ -193,11 +193,11 @@ T_CASE(named_semantics_across_fork) {
 
 T_CASE(named_names) {
     ipcx_sem *s = (ipcx_sem *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(NULL, IPCX_OPEN_CREATE, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(NULL, 0, IPCX_OPEN_CREATE, NULL, &s));
     T_ASSERT(s == NULL);
     const char *bad[] = {"", "/", "noslash", "/a/b", "/.", "/..", "/ipcx-t-\xff"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(bad[i], IPCX_OPEN_CREATE, 0, NULL, &s));
+        T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(bad[i], 0, IPCX_OPEN_CREATE, NULL, &s));
         T_ERR(IPCX_ERR_INVALID, ipcx_sem_remove(bad[i]));
     }
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_remove(NULL));
@@ -206,21 +206,41 @@ T_CASE(named_names) {
     int n = snprintf(name, sizeof name, "/ipcx-t-%d-", (int)getpid());
     memset(name + n, 'x', IPCX_SEM_NAME_MAX - (size_t)n);
     name[IPCX_SEM_NAME_MAX] = 0;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
     t_track_sem(name);
+    /* ... which the raw call opens, and the reverse. */
+    sem_t *raw = sem_open(name, 0);
+    T_ASSERT(raw != SEM_FAILED);
+    T_ASSERT(sem_post(raw) == 0);
+    T_OK(ipcx_sem_wait(s, IPCX_NOWAIT));
+    sem_close(raw);
     T_OK(ipcx_sem_close(s));
     T_OK(ipcx_sem_remove(name));
+    name[IPCX_SEM_NAME_MAX - 1] = 'y';
+    raw = sem_open(name, O_CREAT | O_EXCL, 0600, 2);
+    T_ASSERT(raw != SEM_FAILED);
+    t_track_sem(name);
+    sem_close(raw);
+    T_OK(ipcx_sem_open(name, 0, 0, NULL, &s));
+    int32_t v = 0;
+    T_OK(ipcx_sem_value(s, &v));
+    T_EQ_INT(v, 2);
+    T_OK(ipcx_sem_close(s));
+    T_ASSERT(sem_unlink(name) == 0);
     name[IPCX_SEM_NAME_MAX] = 'x';
     name[IPCX_SEM_NAME_MAX + 1] = 0;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, 0, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("252");
+    T_LAST_ERROR_HAS(name); /* the message names the name */
+    t_track_sem(name); /* (in case glibc disagreed) */
+    T_ASSERT(sem_open(name, O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED); /* glibc agrees */
     /* Flags. */
     char ok[128];
     t_posix_name(ok, sizeof ok, "flags");
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_OPEN_EXCLUSIVE, 0, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, 0, IPCX_OPEN_EXCLUSIVE, NULL, &s));
     T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE");
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, 0x10, 0, NULL, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, IPCX_OPEN_CREATE, 0, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, 0, 0x10, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(ok, 0, IPCX_OPEN_CREATE, NULL, NULL));
     char path[300];
     snprintf(path, sizeof path, "/dev/shm/sem.%s", ok + 1);
     T_ASSERT(access(path, F_OK) != 0); /* nothing was created by the failed calls */
@@ -235,10 +255,11 @@ T_CASE(values_and_sem_value_max) {
     ipcx_region *r;
     T_OK(ipcx_region_create(4096, &r));
     /* Negative initial values are invalid, above SEM_VALUE_MAX is a limit: every kind. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, IPCX_OPEN_CREATE, -1, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_open(name, -1, IPCX_OPEN_CREATE, NULL, &s));
     T_LAST_ERROR_HAS("negative");
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, IPCX_OPEN_CREATE, (int64_t)IPCX_SEM_VALUE_MAX + 1, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_sem_open(name, (int64_t)IPCX_SEM_VALUE_MAX + 1, IPCX_OPEN_CREATE,
+                                        NULL, &s));
     T_LAST_ERROR_HAS("SEM_VALUE_MAX (2147483647)");
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_init(r, 0, -1, &s));
     T_ERR(IPCX_ERR_LIMIT, ipcx_sem_init(r, 0, (int64_t)IPCX_SEM_VALUE_MAX + 1, &s));
@@ -249,7 +270,8 @@ T_CASE(values_and_sem_value_max) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_attach(r, 0, &s));
     /* Posting past SEM_VALUE_MAX: the value stays, the error names the limit. */
     ipcx_sem *k[3];
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, IPCX_SEM_VALUE_MAX, NULL, &k[0]));
+    T_OK(ipcx_sem_open(name, IPCX_SEM_VALUE_MAX, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                       &k[0]));
     t_track_sem(name);
     T_OK(ipcx_sem_init(r, 0, IPCX_SEM_VALUE_MAX, &k[1]));
     T_OK(ipcx_sem_create(IPCX_SEM_VALUE_MAX, &k[2]));
@@ -266,6 +288,7 @@ T_CASE(values_and_sem_value_max) {
     T_OK(ipcx_sem_close(k[0]));
     T_OK(ipcx_sem_remove(name));
     T_OK(ipcx_sem_destroy(k[1]));
+    T_OK(ipcx_sem_close(k[1]));
     T_OK(ipcx_sem_close(k[2]));
     T_OK(ipcx_region_close(r));
 }
@@ -307,6 +330,8 @@ T_CASE(unnamed_in_region_across_fork) {
     t_wait_ok(p, 20000);
     T_OK(ipcx_sem_destroy(pong));
     T_OK(ipcx_sem_destroy(s));
+    T_OK(ipcx_sem_close(pong));
+    T_OK(ipcx_sem_close(s));
     T_OK(ipcx_region_close(r));
 }
 
@@ -340,23 +365,104 @@ T_CASE(unnamed_attach_destroy_and_region_lifetime) {
     T_EQ_INT(v, 2);
     T_OK(ipcx_sem_wait(b, IPCX_NOWAIT));
     T_OK(ipcx_sem_wait(a, IPCX_NOWAIT));
-    /* Destroy through one handle: the other handle's destroy finds nothing, and stays open. */
+    /* Destroy through one handle: both handles stay open, and every call on either one
+     * (destroy included) says the semaphore was destroyed, until they are closed. */
     T_OK(ipcx_sem_destroy(a));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_post(a));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_destroy(b));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(a));
     T_LAST_ERROR_HAS("destroyed");
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_destroy(b));
+    T_LAST_ERROR_HAS("destroyed");
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(b, IPCX_NOWAIT));
     T_OK(ipcx_sem_close(b));
+    T_OK(ipcx_sem_close(a));
     if (t_under_valgrind()) T_OK(ipcx_region_close(r)); /* closed late under valgrind */
     /* A destroyed slot can be initialised again. */
     T_OK(ipcx_region_create(4096, &r));
     T_OK(ipcx_sem_init(r, 0, 0, &a));
     T_OK(ipcx_sem_destroy(a));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sem_attach(r, 0, &b)); /* nothing there any more */
+    T_OK(ipcx_sem_close(a));
     T_OK(ipcx_sem_init(r, 0, 3, &a));
     T_OK(ipcx_sem_close(a)); /* close detaches: the semaphore stays */
     T_OK(ipcx_sem_attach(r, 0, &a));
     T_OK(ipcx_sem_value(a, &v));
     T_EQ_INT(v, 3);
     T_OK(ipcx_sem_destroy(a));
+    T_OK(ipcx_sem_close(a));
+    T_OK(ipcx_region_close(r));
+}
+
+/* _destroy destroys the object only: the handle stays open, every later call on it fails
+ * with IPCX_ERR_REMOVED (the same for semaphores, mutexes and condition variables, see
+ * test_lock.c), in this process and in others, and _close releases it. */
+T_CASE(destroy_keeps_the_handle_until_close) {
+    ipcx_region *r;
+    T_OK(ipcx_region_create(4096, &r));
+    ipcx_sem *s, *other;
+    T_OK(ipcx_sem_init(r, 0, 1, &s));
+    T_OK(ipcx_sem_attach(r, 0, &other));
+    /* A forked child holds a handle too: it sees the destroy made by the parent. */
+    ipcx_pipe *rd, *wr;
+    T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
+    pid_t p = t_fork();
+    if (p == 0) {
+        char c;
+        size_t len = 1;
+        T_OK(ipcx_pipe_recv(rd, &c, &len, 10000)); /* "destroyed" */
+        T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(other));
+        T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(other, 100));
+        T_OK(ipcx_sem_close(other));
+        T_OK(ipcx_sem_close(s));
+        T_OK(ipcx_pipe_close(rd));
+        T_OK(ipcx_pipe_close(wr));
+        _exit(0);
+    }
+    T_OK(ipcx_sem_destroy(s));
+    T_OK(ipcx_pipe_send(wr, "d", 1, 1000));
+    t_wait_ok(p, 10000);
+    int32_t v = 7;
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(s, IPCX_NOWAIT));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(s, IPCX_FOREVER)); /* fails, never blocks */
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(s, 50));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(s));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_value(s, &v));
+    T_EQ_INT(v, 0);
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_destroy(s));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(other));
+    T_OK(ipcx_sem_close(s));
+    T_OK(ipcx_sem_close(other));
+    /* Closed: now the handles are gone. */
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_post(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_destroy(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_close(s));
+    /* A thread-only semaphore: destroy destroys it, close frees it. */
+    ipcx_sem *t;
+    T_OK(ipcx_sem_create(2, &t));
+    T_OK(ipcx_sem_destroy(t));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_wait(t, IPCX_NOWAIT));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(t));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_value(t, &v));
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_destroy(t));
+    T_OK(ipcx_sem_close(t));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_post(t));
+    /* A thread-only semaphore closed without a destroy is destroyed by the close. */
+    T_OK(ipcx_sem_create(0, &t));
+    T_OK(ipcx_sem_close(t));
+    /* Bad input: NULL is an error for destroy (only close takes NULL), a named semaphore is
+     * not destroyed. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_destroy(NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sem_destroy((ipcx_sem *)r));
+    char name[128];
+    t_posix_name(name, sizeof name, "destroy");
+    t_track_sem(name);
+    T_OK(ipcx_sem_open(name, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_destroy(t));
+    T_LAST_ERROR_HAS("ipcx_sem_remove");
+    T_OK(ipcx_sem_post(t)); /* still usable */
+    T_OK(ipcx_sem_close(t));
+    T_OK(ipcx_sem_remove(name));
+    T_OK(ipcx_pipe_close(rd));
+    T_OK(ipcx_pipe_close(wr));
     T_OK(ipcx_region_close(r));
 }
 
@@ -384,6 +490,7 @@ T_CASE(unnamed_placement_rules) {
     T_LAST_ERROR_HAS("a mutex is initialised there, not a semaphore");
     T_ERR(IPCX_ERR_EXISTS, ipcx_sem_init(r, 0, 0, &s));
     T_OK(ipcx_mutex_destroy(m));
+    T_OK(ipcx_mutex_close(m));
     /* By address: alignment, shared memory only, mapped memory only. */
     char *base = base_of(r);
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_init_at(NULL, 0, &s));
@@ -414,6 +521,7 @@ T_CASE(unnamed_placement_rules) {
     T_ERR(IPCX_ERR_TIMEOUT, ipcx_sem_wait(a, IPCX_NOWAIT));
     T_OK(ipcx_sem_close(b));
     T_OK(ipcx_sem_destroy(a));
+    T_OK(ipcx_sem_close(a));
     t_unmap_late(mem, 4096);
     /* A file mapped from a read-only descriptor cannot hold a semaphore. */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -466,7 +574,9 @@ T_CASE(private_semaphore_between_threads) {
     int32_t v = -1;
     T_OK(ipcx_sem_value(s[0], &v));
     T_EQ_INT(v, 0);
-    T_OK(ipcx_sem_destroy(s[0])); /* destroy = close for a thread-only semaphore */
+    T_OK(ipcx_sem_destroy(s[0])); /* destroys it; the handle stays until closed */
+    T_ERR(IPCX_ERR_REMOVED, ipcx_sem_post(s[0]));
+    T_OK(ipcx_sem_close(s[0]));
     T_OK(ipcx_sem_close(s[1]));
 }
 
@@ -477,7 +587,8 @@ T_CASE(waits_resume_after_signals_unless_interruptible) {
     ipcx_sem *s;
     T_OK(ipcx_sem_create(0, &s));
     ipcx_semset *set;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, NULL, NULL, &set));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &set));
     int32_t id;
     T_OK(ipcx_semset_id(set, &id, NULL));
     t_track_sysv_sem(id);
@@ -549,6 +660,7 @@ T_CASE(counter_4x100k_unnamed_sem) {
     T_OK(ipcx_sem_value(s, &v));
     T_EQ_INT(v, 1);
     T_OK(ipcx_sem_destroy(s));
+    T_OK(ipcx_sem_close(s));
     T_OK(ipcx_region_close(r));
 }
 
@@ -558,7 +670,7 @@ T_CASE(counter_4x100k_named_sem_two_unrelated) {
     char *mem = map_new_file(path, sizeof path, 4096);
     volatile long *counter = (volatile long *)(mem + 256);
     ipcx_sem *s;
-    T_OK(ipcx_sem_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &s));
+    T_OK(ipcx_sem_open(name, 1, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
     t_track_sem(name);
     /* Two separately started programs open the name; two forked children use the handle. */
     snprintf(off, sizeof off, "%d", 256);
@@ -594,7 +706,8 @@ T_CASE(counter_4x100k_sysv_sem) {
     volatile long *counter = (volatile long *)base_of(r);
     ipcx_semset *s;
     int32_t one = 1, id = -1;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &one, NULL, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     COUNTER_CHILDREN(counter, ipcx_semset_p(s, 0, IPCX_SEMSET_UNDO, 20000),
@@ -622,10 +735,11 @@ T_CASE(semset_create_open_values) {
     T_EQ_INT(key, key2);
     T_ASSERT(key != -1 && key != IPCX_KEY_PRIVATE);
     ipcx_semset *s = (ipcx_semset *)1, *o;
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, 0, &s));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, NULL, 0, NULL, 0, &s));
     T_ASSERT(s == NULL);
     int32_t init[3] = {1, 2, 3};
-    T_OK(ipcx_semset_create(key, 3, init, NULL, &s));
+    T_OK(ipcx_semset_open(key, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                          &s));
     int32_t id = -1;
     uint32_t nsems = 0;
     T_OK(ipcx_semset_id(s, &id, &nsems));
@@ -636,13 +750,14 @@ T_CASE(semset_create_open_values) {
     T_ASSERT(semctl(id, 0, IPC_STAT, &ds) == 0);
     T_EQ_INT(ds.sem_perm.mode & 0777, 0600);
     T_ASSERT(ds.sem_otime != 0); /* marked initialised */
-    T_ERR(IPCX_ERR_EXISTS, ipcx_semset_create(key, 3, NULL, NULL, &o));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(key, 3, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                            NULL, IPCX_NOWAIT, &o));
     T_LAST_ERROR_HAS("already exists");
     /* Another process opens it by key and sees the values. */
     pid_t p = t_fork();
     if (p == 0) {
         ipcx_semset *mine;
-        T_OK(ipcx_semset_open(key, 3, 1000, &mine));
+        T_OK(ipcx_semset_open(key, 3, NULL, 0, NULL, 1000, &mine));
         int32_t all[3] = {0};
         size_t n = 3;
         T_OK(ipcx_semset_get_all(mine, all, &n));
@@ -660,9 +775,9 @@ T_CASE(semset_create_open_values) {
     T_EQ_INT(pid, p); /* GETPID: the last process that operated on it */
     T_OK(ipcx_semset_pid(s, 1, &pid));
     T_EQ_INT(pid, getpid()); /* the creator's SETALL (Linux records it) */
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 4, 0, &o)); /* too few semaphores */
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 4, NULL, 0, NULL, 0, &o)); /* too few semaphores */
     T_LAST_ERROR_HAS("fewer than the 4");
-    T_OK(ipcx_semset_open(key, 0, 0, &o));
+    T_OK(ipcx_semset_open(key, 0, NULL, 0, NULL, 0, &o));
     /* set / get / set_all / get_all */
     T_OK(ipcx_semset_set(o, 1, 7));
     T_OK(ipcx_semset_get(s, 1, &v));
@@ -679,13 +794,14 @@ T_CASE(semset_create_open_values) {
     T_EQ_INT(n, 3); /* the size needed */
     T_OK(ipcx_semset_close(o));
     T_OK(ipcx_semset_remove(s));
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, 0, &o));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, NULL, 0, NULL, 0, &o));
     T_OK(ipcx_semset_close(s));
     /* An exact mode. */
     ipcx_options *opt;
     T_OK(ipcx_options_create(&opt));
     T_OK(ipcx_options_set_mode(opt, 0640));
-    T_OK(ipcx_semset_create(key, 1, NULL, opt, &s));
+    T_OK(ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, opt, IPCX_NOWAIT,
+                          &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     T_ASSERT(semctl(id, 0, IPC_STAT, &ds) == 0);
@@ -695,7 +811,8 @@ T_CASE(semset_create_open_values) {
     T_OK(ipcx_semset_remove(s));
     T_OK(ipcx_semset_close(s));
     T_OK(ipcx_options_set_capacity(opt, 10));
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_create(key, 1, NULL, opt, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                             opt, IPCX_NOWAIT, &s));
     T_LAST_ERROR_HAS("capacity");
     T_OK(ipcx_options_close(opt));
     T_ASSERT(unlink(path) == 0);
@@ -708,8 +825,8 @@ T_CASE(semset_open_waits_for_initialisation) {
     T_ASSERT(id >= 0);
     t_track_sysv_sem(id);
     ipcx_semset *s = (ipcx_semset *)1;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_semset_open(key, 0, IPCX_NOWAIT, &s));
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_semset_open(key, 0, 150, &s));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_semset_open(key, 0, NULL, 0, NULL, IPCX_NOWAIT, &s));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_semset_open(key, 0, NULL, 0, NULL, 150, &s));
     T_LAST_ERROR_HAS("has not initialised it");
     T_ASSERT(s == NULL);
     /* Its creator's first operation makes it ready while we wait. */
@@ -721,7 +838,7 @@ T_CASE(semset_open_waits_for_initialisation) {
         _exit(0);
     }
     double t0 = t_now_ms();
-    T_OK(ipcx_semset_open(key, 2, 10000, &s));
+    T_OK(ipcx_semset_open(key, 2, NULL, 0, NULL, 10000, &s));
     T_ASSERT(t_now_ms() - t0 >= 50);
     int32_t v = 0;
     T_OK(ipcx_semset_get(s, 1, &v));
@@ -729,14 +846,201 @@ T_CASE(semset_open_waits_for_initialisation) {
     t_wait_ok(p, 10000);
     T_OK(ipcx_semset_remove(s));
     T_OK(ipcx_semset_close(s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 0, 0, &s));
-    T_LAST_ERROR_HAS("private");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 0, NULL, 0, NULL, 0, &s));
+    T_LAST_ERROR_HAS("key IPCX_KEY_PRIVATE always makes a new semaphore set, so it needs "
+                     "IPCX_OPEN_CREATE");
+}
+
+/* IPCX_OPEN_CREATE without IPCX_OPEN_EXCLUSIVE: creates the set if no set has the key (with
+ * the values), else opens it as without the flag (values unused, at least nsems, and a wait
+ * for an initialisation in progress). */
+T_CASE(semset_open_create_opens_or_creates) {
+    int32_t key = (int32_t)(0x5d000000 | (getpid() & 0xffffff));
+    ipcx_semset *a, *b = (ipcx_semset *)1;
+    int32_t init[2] = {4, 5}, other[2] = {9, 9}, id, id2, v = 0;
+    uint32_t n = 0;
+    T_OK(ipcx_semset_open(key, 2, init, IPCX_OPEN_CREATE, NULL, IPCX_NOWAIT, &a));
+    T_OK(ipcx_semset_id(a, &id, &n));
+    t_track_sysv_sem(id);
+    T_EQ_INT(n, 2);
+    T_OK(ipcx_semset_get(a, 1, &v));
+    T_EQ_INT(v, 5);
+    /* Again: the same set, its values untouched; fewer semaphores asked is fine, more not. */
+    T_OK(ipcx_semset_open(key, 1, other, IPCX_OPEN_CREATE, NULL, IPCX_NOWAIT, &b));
+    T_OK(ipcx_semset_id(b, &id2, &n));
+    T_EQ_INT(id2, id);
+    T_EQ_INT(n, 2);
+    T_OK(ipcx_semset_get(b, 0, &v));
+    T_EQ_INT(v, 4);
+    T_OK(ipcx_semset_close(b));
+    b = (ipcx_semset *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 3, NULL, IPCX_OPEN_CREATE, NULL, 0, &b));
+    T_LAST_ERROR_HAS("fewer than the 3");
+    T_ASSERT(b == NULL);
+    /* Without CREATE the values are not even read (a bad pointer is harmless). */
+    T_OK(ipcx_semset_open(key, 2, (const int32_t *)1, 0, NULL, IPCX_NOWAIT, &b));
+    T_OK(ipcx_semset_close(b));
+    /* With CREATE they are checked, even when the set exists. */
+    int32_t bad[2] = {1, -1};
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 2, bad, IPCX_OPEN_CREATE, NULL, 0, &b));
+    T_OK(ipcx_semset_remove(a));
+    T_OK(ipcx_semset_close(a));
+    /* A set being initialised by its creator (a raw semget, no operation yet): CREATE
+     * opens it and waits for the initialisation, never before its deadline. */
+    int raw = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
+    T_ASSERT(raw >= 0);
+    t_track_sysv_sem(raw);
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_semset_open(key, 2, init, IPCX_OPEN_CREATE, NULL, 100,
+                                                        &b));
+    T_ASSERT(b == NULL);
+    pid_t p = t_fork();
+    if (p == 0) {
+        usleep(100000);
+        struct sembuf op = {0, 3, 0};
+        T_ASSERT(semop(raw, &op, 1) == 0);
+        _exit(0);
+    }
+    T_OK(ipcx_semset_open(key, 2, init, IPCX_OPEN_CREATE, NULL, 10000, &b));
+    T_OK(ipcx_semset_get(b, 0, &v));
+    T_EQ_INT(v, 3); /* the creator's value, not ours */
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_semset_remove(b));
+    T_OK(ipcx_semset_close(b));
+    /* The private key with CREATE: a new set every time. */
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE, NULL, 0, &a));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE, NULL, 0, &b));
+    T_OK(ipcx_semset_id(a, &id, NULL));
+    t_track_sysv_sem(id);
+    T_OK(ipcx_semset_id(b, &id2, NULL));
+    t_track_sysv_sem(id2);
+    T_ASSERT(id != id2);
+    T_OK(ipcx_semset_remove(a));
+    T_OK(ipcx_semset_remove(b));
+    T_OK(ipcx_semset_close(a));
+    T_OK(ipcx_semset_close(b));
+    /* Flags. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_EXCLUSIVE, NULL, 0, &b));
+    T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL,
+                                             0, &b));
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 1, NULL, IPCX_SEMSET_UNDO, NULL, 0, &b));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(key, 0, NULL, IPCX_OPEN_CREATE, NULL, 0, &b));
+    T_LAST_ERROR_HAS("at least one semaphore");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_semset_open(key, 0, NULL, 0, NULL, 0, &b));
+}
+
+/* Opening a set checks no permission of its own, but waiting for its initialisation
+ * reads its status: without read permission the open is IPCX_ERR_PERMISSION. What the
+ * open lets through is checked by the kernel at each operation. */
+T_CASE(semset_open_needs_read_permission_only) {
+    if (!t_can_switch_users()) return;
+    int32_t base = (int32_t)(0x5c000000 | ((getpid() & 0xfff) << 8));
+    const uint32_t modes[] = {0600, 0644, 0622, 0666};
+    ipcx_semset *set[4];
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    for (int k = 0; k < 4; k++) {
+        T_OK(ipcx_options_set_mode(o, modes[k]));
+        int32_t one = 1, id;
+        T_OK(ipcx_semset_open(base + k, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, 0,
+                              &set[k]));
+        T_OK(ipcx_semset_id(set[k], &id, NULL));
+        t_track_sysv_sem(id);
+    }
+    T_OK(ipcx_options_close(o));
+    pid_t p = t_fork();
+    if (p == 0) {
+        t_become(T_NOBODY);
+        ipcx_semset *s = (ipcx_semset *)1;
+        int32_t v;
+        /* 0600 and 0622: no read permission, no open (with or without CREATE). */
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 0, 0, NULL, 0, NULL, 0, &s));
+        T_ASSERT(s == NULL);
+        T_LAST_ERROR_HAS("read");
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 0, 1, NULL, IPCX_OPEN_CREATE, NULL, 0,
+                                                    &s));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_open(base + 2, 0, NULL, 0, NULL, 0, &s));
+        T_ERR(IPCX_ERR_EXISTS, ipcx_semset_open(base + 0, 1, NULL,
+                                                IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0,
+                                                &s));
+        /* 0644: opened; reading works, changing is refused by the kernel. */
+        T_OK(ipcx_semset_open(base + 1, 1, NULL, 0, NULL, 0, &s));
+        T_OK(ipcx_semset_get(s, 0, &v));
+        T_EQ_INT(v, 1);
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_v(s, 0, 0));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_set(s, 0, 3));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_remove(s));
+        T_OK(ipcx_semset_close(s));
+        /* 0666: everything but removal (owner or creator only). */
+        T_OK(ipcx_semset_open(base + 3, 1, NULL, IPCX_OPEN_CREATE, NULL, 0, &s));
+        T_OK(ipcx_semset_v(s, 0, 0));
+        T_OK(ipcx_semset_p(s, 0, 0, 0));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_semset_remove(s));
+        T_OK(ipcx_semset_close(s));
+        _exit(0);
+    }
+    t_wait_ok(p, 20000);
+    for (int k = 0; k < 4; k++) {
+        T_OK(ipcx_semset_remove(set[k]));
+        T_OK(ipcx_semset_close(set[k]));
+    }
+}
+
+/* Empty arrays are checked like any count, never turned into a slice from a dangling
+ * pointer (undefined behaviour a debug build of the library aborts on). */
+T_CASE(semset_empty_and_misaligned_arrays) {
+    ipcx_semset *s;
+    int32_t id;
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0,
+                          &s));
+    T_OK(ipcx_semset_id(s, &id, NULL));
+    t_track_sysv_sem(id);
+    /* No operation: invalid, whatever the pointer. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_op(s, NULL, 0, 0));
+    T_LAST_ERROR_HAS("no operations");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_op(s, (const ipcx_semop *)1, 0, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_op(s, NULL, 0, IPCX_FOREVER));
+    /* SETALL with no value: invalid (the set has 2). */
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_set_all(s, NULL, 0));
+    T_LAST_ERROR_HAS("0 values given, the set has 2");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_set_all(s, (const int32_t *)2, 0));
+    /* GETALL into no room: too big, with the count needed. */
+    size_t n = 0;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_semset_get_all(s, NULL, &n));
+    T_EQ_INT(n, 2);
+    n = 0;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_semset_get_all(s, (int32_t *)3, &n));
+    T_EQ_INT(n, 2);
+    /* Misaligned arrays with a count: refused, not read. */
+    _Alignas(8) char raw[64] = {0};
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_op(s, (const ipcx_semop *)(raw + 1), 1, 0));
+    T_LAST_ERROR_HAS("aligned");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_set_all(s, (const int32_t *)(raw + 2), 2));
+    T_LAST_ERROR_HAS("aligned");
+    n = 2;
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_get_all(s, (int32_t *)(raw + 1), &n));
+    T_LAST_ERROR_HAS("aligned");
+    T_EQ_INT(n, 2);
+    /* Creation values: NULL with a count is zeros, a misaligned array is refused. */
+    ipcx_semset *t = (ipcx_semset *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, (const int32_t *)(raw + 1),
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, 0, &t));
+    T_ASSERT(t == NULL);
+    /* Nothing changed. */
+    int32_t all[2] = {7, 7};
+    n = 2;
+    T_OK(ipcx_semset_get_all(s, all, &n));
+    T_ASSERT(n == 2 && all[0] == 0 && all[1] == 0);
+    T_OK(ipcx_semset_remove(s));
+    T_OK(ipcx_semset_close(s));
 }
 
 T_CASE(semset_atomic_ops_waiters_and_zero) {
     ipcx_semset *s;
     int32_t init[3] = {1, 0, 2}, id;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 3, init, NULL, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 3, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     /* All or nothing: sem 1 is 0, so taking from 0 and 1 together does nothing. */
@@ -791,7 +1095,8 @@ T_CASE(semset_atomic_ops_waiters_and_zero) {
 T_CASE(semset_undo_after_sigkill) {
     ipcx_semset *s;
     int32_t init[2] = {1, 0}, id;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 2, init, NULL, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, init, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     /* A holds sem 0 with SEM_UNDO and is killed; B, blocked on it, gets it. */
@@ -823,7 +1128,8 @@ T_CASE(semset_undo_after_sigkill) {
     int32_t key = (int32_t)(0x5f000000 | (getpid() & 0xffffff));
     ipcx_semset *k;
     int32_t three = 3;
-    T_OK(ipcx_semset_create(key, 1, &three, NULL, &k));
+    T_OK(ipcx_semset_open(key, 1, &three, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                          &k));
     T_OK(ipcx_semset_id(k, &id, NULL));
     t_track_sysv_sem(id);
     char keys[32];
@@ -844,7 +1150,8 @@ T_CASE(semset_undo_after_sigkill) {
 T_CASE(semset_removal_wakes_waiters) {
     ipcx_semset *s;
     int32_t id;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 2, NULL, NULL, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     pid_t kids[2];
@@ -877,21 +1184,35 @@ T_CASE(semset_removal_wakes_waiters) {
 T_CASE(semset_limits_and_bad_input) {
     ipcx_semset *s = (ipcx_semset *)1;
     long semmsl = sem_limit(0), semopm = sem_limit(2);
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_create(IPCX_KEY_PRIVATE, 0, NULL, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 0, NULL,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, &s));
     T_ASSERT(s == NULL);
-    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_create(IPCX_KEY_PRIVATE, (uint32_t)semmsl + 1, NULL, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, (uint32_t)semmsl + 1, NULL,
+                                           IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                                           &s));
     T_LAST_ERROR_HAS("SEMMSL");
     T_LAST_ERROR_HAS("/proc/sys/kernel/sem");
     int32_t bad[2] = {1, -1};
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_create(IPCX_KEY_PRIVATE, 2, bad, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, &s));
     bad[1] = 32768;
-    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_create(IPCX_KEY_PRIVATE, 2, bad, NULL, &s));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, 2, bad,
+                                           IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT,
+                                           &s));
     T_LAST_ERROR_HAS("SEMVMX");
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_create(IPCX_KEY_PRIVATE, 1, NULL, NULL, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, -2, &s));
-    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL,
+                                             IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                             IPCX_NOWAIT, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, NULL, 0, NULL, -2, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, 0, NULL, 0, &s));
+    T_LAST_ERROR_HAS("key IPCX_KEY_PRIVATE always makes a new semaphore set, so it needs "
+                     "IPCX_OPEN_CREATE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_semset_open(12345, 0, NULL, 0, NULL, 0, NULL));
     int32_t id;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 2, NULL, NULL, &s));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                          IPCX_NOWAIT, &s));
     T_OK(ipcx_semset_id(s, &id, NULL));
     t_track_sysv_sem(id);
     T_OK(ipcx_semset_id(s, NULL, NULL));
@@ -1012,7 +1333,7 @@ T_CASE(sem_closed_null_and_foreign_handles) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_post(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_value(NULL, &v));
     T_OK(ipcx_sem_close(NULL));
-    T_OK(ipcx_sem_destroy(NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sem_destroy(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sem_create(0, NULL));
     ipcx_region *r;
     T_OK(ipcx_region_create(4096, &r));
@@ -1028,11 +1349,15 @@ T_CASE(sem_closed_null_and_foreign_handles) {
 T_MAIN(T_ENTRY(named_create_open_exclusive_unlink), T_ENTRY(named_mode_is_applied_exactly),
        T_ENTRY(named_semantics_across_fork), T_ENTRY(named_names),
        T_ENTRY(values_and_sem_value_max), T_ENTRY(unnamed_in_region_across_fork),
-       T_ENTRY(unnamed_attach_destroy_and_region_lifetime), T_ENTRY(unnamed_placement_rules),
+       T_ENTRY(unnamed_attach_destroy_and_region_lifetime),
+       T_ENTRY(destroy_keeps_the_handle_until_close), T_ENTRY(unnamed_placement_rules),
        T_ENTRY(private_semaphore_between_threads),
        T_ENTRY(waits_resume_after_signals_unless_interruptible),
        T_ENTRY(counter_4x100k_unnamed_sem), T_ENTRY(counter_4x100k_named_sem_two_unrelated),
        T_ENTRY(counter_4x100k_sysv_sem), T_ENTRY(semset_create_open_values),
-       T_ENTRY(semset_open_waits_for_initialisation), T_ENTRY(semset_atomic_ops_waiters_and_zero),
+       T_ENTRY(semset_open_waits_for_initialisation),
+       T_ENTRY(semset_open_create_opens_or_creates),
+       T_ENTRY(semset_open_needs_read_permission_only),
+       T_ENTRY(semset_empty_and_misaligned_arrays), T_ENTRY(semset_atomic_ops_waiters_and_zero),
        T_ENTRY(semset_undo_after_sigkill), T_ENTRY(semset_removal_wakes_waiters),
        T_ENTRY(semset_limits_and_bad_input), T_ENTRY(sem_closed_null_and_foreign_handles))

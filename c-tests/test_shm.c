@@ -4,6 +4,9 @@
  *
  * Hand-offs go through ipcx pipes (or FIFOs for unrelated processes): one process writes a
  * record, then says "record ready"; the other reads it only after that message. */
+#include <grp.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include "shm_pattern.h"
@@ -29,16 +32,21 @@ static mode_t perm_of(const char *path) {
     return st.st_mode & 07777;
 }
 
-/* Check a region's kind, writability and size. */
-static void expect_region(ipcx_region *r, int kind, bool writable, size_t size) {
-    int k = -1;
-    bool w = !writable;
+/* Check a region's kind, writability and size (ipcx_region_stat agrees with
+ * ipcx_region_base). */
+static void expect_region(ipcx_region *r, uint32_t kind, bool writable, size_t size) {
+    ipcx_region_info info = {.size = sizeof info};
+    info.writable = !writable;
+    T_OK(ipcx_region_stat(r, &info));
+    T_EQ_INT(info.size, sizeof info);
+    T_EQ_INT(info.kind, kind);
+    T_EQ_INT(info.writable, writable);
+    T_EQ_INT(info.len, size);
+    void *base = NULL;
     size_t sz = 0;
-    T_OK(ipcx_region_kind(r, &k, &w));
-    T_EQ_INT(k, kind);
-    T_EQ_INT(w, writable);
-    T_OK(ipcx_region_base(r, NULL, &sz));
+    T_OK(ipcx_region_base(r, &base, &sz));
     T_EQ_INT(sz, size);
+    T_ASSERT(base == info.base && base != NULL);
 }
 
 /* Write a record of `n` bytes made with `seed` at `off`. */
@@ -167,6 +175,26 @@ static void expect_sigbus_on_touch(volatile unsigned char *p) {
     T_ASSERTF(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS, "raw access was not killed by SIGBUS (status %#x)", st);
 }
 
+/* Root only: switch this (forked) process to `uid`/`uid` for good. */
+static void become(uid_t uid) {
+    T_ASSERT(setgroups(0, NULL) == 0);
+    T_ASSERT(setresgid(uid, uid, uid) == 0);
+    T_ASSERT(setresuid(uid, uid, uid) == 0);
+    T_ASSERT(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0);
+}
+
+#define NOBODY 65534u
+
+/* A name of exactly `IPCX_SHM_NAME_MAX` bytes (a slash and 255), unique to this run:
+ * `buf` needs IPCX_SHM_NAME_MAX + 2 bytes (the NUL, and one more for the too-long case). */
+static const char *longest_name(char *buf, const char *tag) {
+    t_posix_name(buf, IPCX_SHM_NAME_MAX + 1, tag);
+    size_t n = strlen(buf);
+    memset(buf + n, 'x', IPCX_SHM_NAME_MAX - n);
+    buf[IPCX_SHM_NAME_MAX] = 0;
+    return buf;
+}
+
 /* ------------------------------------------------------------------ anonymous */
 
 T_CASE(anonymous_region_shared_across_fork) {
@@ -235,21 +263,105 @@ T_CASE(region_bad_input) {
     T_OK(ipcx_region_sync(r, 10, 0, 0));
     T_OK(ipcx_region_sync(r, 10, 100, IPCX_REGION_SYNC_ASYNC));
     T_ERR(IPCX_ERR_INVALID, ipcx_region_sync(NULL, 0, 1, 0));
-    /* kind: NULL outs are allowed, a NULL region is not. */
-    T_OK(ipcx_region_kind(r, NULL, NULL));
-    int kind = 99;
-    bool w = true;
-    T_ERR(IPCX_ERR_INVALID, ipcx_region_kind(NULL, &kind, &w));
-    T_ASSERT(kind == 0 && !w);
+    /* stat: the info struct is required and must say its size; a NULL region is refused
+     * with the failure values written. */
+    ipcx_region_info info = {.size = sizeof info};
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_stat(r, NULL));
+    info.size = 0;
+    info.kind = 77;
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_stat(r, &info));
+    T_LAST_ERROR_HAS("size");
+    T_ASSERT(info.size == 0 && info.kind == 77); /* nothing written */
+    info.size = sizeof info - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_stat(r, &info));
+    info = (ipcx_region_info){.size = sizeof info, .kind = 99, .writable = true, .len = 5};
+    T_ERR(IPCX_ERR_INVALID, ipcx_region_stat(NULL, &info));
+    T_ASSERT(info.kind == 0 && !info.writable && info.len == 0 && info.base == NULL);
+    T_EQ_INT(info.size, sizeof info);
+    /* A caller built against a larger (future) struct: only the known bytes are written,
+     * and size says how many. */
+    struct {
+        ipcx_region_info known;
+        uint64_t future;
+    } big;
+    memset(&big, 0x5a, sizeof big);
+    big.known.size = sizeof big;
+    T_OK(ipcx_region_stat(r, &big.known));
+    T_EQ_INT(big.known.size, sizeof(ipcx_region_info));
+    T_EQ_INT(big.known.kind, IPCX_REGION_ANONYMOUS);
+    T_EQ_INT(big.future, 0x5a5a5a5a5a5a5a5aull);
     /* Closed regions. */
     T_OK(ipcx_region_close(r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_read(r, 0, buf, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_write(r, 0, buf, 1));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_base(r, NULL, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_sync(r, 0, 1, 0));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_kind(r, &kind, NULL));
+    info = (ipcx_region_info){.size = sizeof info, .kind = 99};
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_stat(r, &info));
+    T_EQ_INT(info.kind, 0);
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_set_checked_copies(r, false));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
     T_OK(ipcx_region_close(NULL));
+}
+
+/* A region is a thread-safe handle: threads copy, stat and sync through one handle at once
+ * (never IPCX_ERR_IN_USE), and a close racing them lets the calls inside finish: later
+ * calls get IPCX_ERR_BAD_HANDLE, nothing crashes. */
+struct region_worker {
+    ipcx_region *r;
+    int index, after_close;
+    atomic_int *closed;
+    int bad_status;
+};
+
+static void *region_worker(void *p) {
+    struct region_worker *w = p;
+    unsigned char buf[64], mine[64];
+    memset(mine, w->index + 1, sizeof mine);
+    for (int i = 0; i < 20000; i++) {
+        int closed = atomic_load(w->closed);
+        int s1 = ipcx_region_write(w->r, (size_t)w->index * 64, mine, sizeof mine);
+        int s2 = ipcx_region_read(w->r, (size_t)w->index * 64, buf, sizeof buf);
+        ipcx_region_info info = {.size = sizeof info};
+        int s3 = ipcx_region_stat(w->r, &info);
+        int s4 = ipcx_region_sync(w->r, 0, 64, IPCX_REGION_SYNC_ASYNC);
+        int s[4] = {s1, s2, s3, s4};
+        for (int k = 0; k < 4; k++) {
+            if (s[k] == IPCX_OK) continue;
+            if (s[k] == IPCX_ERR_BAD_HANDLE && atomic_load(w->closed)) {
+                w->after_close = 1;
+                continue;
+            }
+            w->bad_status = s[k];
+            return NULL;
+        }
+        if (s2 == IPCX_OK && memcmp(buf, mine, sizeof buf) != 0) {
+            w->bad_status = -1;
+            return NULL;
+        }
+        if (closed && w->after_close) break;
+    }
+    return NULL;
+}
+
+T_CASE(region_is_a_thread_safe_handle) {
+    ipcx_region *r;
+    T_OK(ipcx_region_create(4096, &r));
+    atomic_int closed = 0;
+    struct region_worker w[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        w[k] = (struct region_worker){.r = r, .index = k, .closed = &closed};
+        T_ASSERT(pthread_create(&th[k], NULL, region_worker, &w[k]) == 0);
+    }
+    usleep(20000);
+    atomic_store(&closed, 1);
+    T_OK(ipcx_region_close(r)); /* while the workers are busy: it waits for nobody */
+    for (int k = 0; k < 4; k++) {
+        T_ASSERT(pthread_join(th[k], NULL) == 0);
+        T_ASSERTF(w[k].bad_status == 0, "worker %d got %s", k, t_status_name(w[k].bad_status));
+    }
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_region_close(r));
 }
 
 /* ------------------------------------------------------------------ System V */
@@ -282,11 +394,12 @@ T_CASE(sysv_private_segment_across_fork) {
     ipcx_shm_segment *s = new_segment(IPCX_KEY_PRIVATE, 10000, IPCX_OPEN_CREATE, NULL);
     int id;
     T_OK(ipcx_shm_segment_id(s, &id));
-    ipcx_shm_segment_info i;
+    ipcx_shm_segment_info i = {.size = sizeof i};
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_EQ_INT(i.id, id);
     T_EQ_INT(i.key, 0);
-    T_EQ_INT(i.size, 10000); /* the size asked for, not rounded to pages */
+    T_EQ_INT(i.size, sizeof i);
+    T_EQ_INT(i.segment_size, 10000); /* the size asked for, not rounded to pages */
     T_EQ_INT(i.attach_count, 0);
     T_EQ_INT(i.creator_pid, getpid());
     T_EQ_INT(i.mode, 0600);
@@ -322,7 +435,7 @@ T_CASE(sysv_private_segment_across_fork) {
     T_OK(ipcx_pipe_pair(0, NULL, &rd, &wr));
     pid_t p = t_fork();
     if (p == 0) {
-        ipcx_shm_segment_info ci;
+        ipcx_shm_segment_info ci = {.size = sizeof ci};
         T_OK(ipcx_shm_segment_stat(s, &ci));
         T_EQ_INT(ci.attach_count, 2);
         ipcx_region *own;
@@ -367,7 +480,7 @@ T_CASE(sysv_keys_modes_and_read_only) {
     T_ASSERT(t == NULL);
     T_LAST_ERROR_HAS("already exists");
     T_OK(ipcx_options_close(o));
-    ipcx_shm_segment_info i;
+    ipcx_shm_segment_info i = {.size = sizeof i};
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_EQ_INT(i.mode, 0640);
     T_EQ_INT(i.key, key);
@@ -428,7 +541,7 @@ T_CASE(sysv_remove_while_attached) {
     T_OK(ipcx_shm_segment_remove(s));
 
     /* Marked: no key, removed flag, still attached. */
-    ipcx_shm_segment_info i;
+    ipcx_shm_segment_info i = {.size = sizeof i};
     T_OK(ipcx_shm_segment_stat(s, &i));
     T_ASSERT(i.removed);
     T_EQ_INT(i.key, 0);
@@ -491,6 +604,75 @@ T_CASE(sysv_unrelated_process) {
     T_ASSERT(unlink(path) == 0);
 }
 
+/* The permission rule of the System V families: opening a segment, by key or by id, checks
+ * no permission; the kernel checks attaching (read for read-only, read and write for
+ * read-write) and stat (read). A process running as nobody against segments of root. */
+T_CASE(sysv_open_checks_no_permission) {
+    if (geteuid() != 0) {
+        printf("  (skipped: needs root to switch users)\n");
+        return;
+    }
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    char path[256];
+    int32_t key = key_file(path, sizeof path, 'p');
+    T_OK(ipcx_options_set_mode(o, 0600));
+    ipcx_shm_segment *keyed = new_segment(key, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o);
+    ipcx_shm_segment *priv = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, o);
+    T_OK(ipcx_options_set_mode(o, 0644));
+    ipcx_shm_segment *readable = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, o);
+    T_OK(ipcx_options_set_mode(o, 0622));
+    ipcx_shm_segment *writable = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, o);
+    T_OK(ipcx_options_close(o));
+    int32_t id_priv, id_readable, id_writable;
+    T_OK(ipcx_shm_segment_id(priv, &id_priv));
+    T_OK(ipcx_shm_segment_id(readable, &id_readable));
+    T_OK(ipcx_shm_segment_id(writable, &id_writable));
+    pid_t p = t_fork();
+    if (p == 0) {
+        become(NOBODY);
+        ipcx_shm_segment *g;
+        ipcx_region *r = NULL;
+        ipcx_shm_segment_info i = {.size = sizeof i};
+        /* 0600, by key (with and without CREATE) and by id: opened; nothing else. */
+        T_OK(ipcx_shm_segment_open(key, 0, 0, NULL, &g));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, IPCX_OPEN_READ, &r));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_stat(g, &i));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_remove(g));
+        T_OK(ipcx_shm_segment_close(g));
+        T_OK(ipcx_shm_segment_open(key, 4096, IPCX_OPEN_CREATE, NULL, &g));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, 0, &r));
+        T_OK(ipcx_shm_segment_close(g));
+        T_OK(ipcx_shm_segment_open_id(id_priv, &g));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, IPCX_OPEN_READ, &r));
+        T_ASSERT(r == NULL);
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_stat(g, &i));
+        T_OK(ipcx_shm_segment_close(g));
+        /* 0644: read-only attach and stat; not read-write. */
+        T_OK(ipcx_shm_segment_open_id(id_readable, &g));
+        T_OK(ipcx_shm_segment_stat(g, &i));
+        T_EQ_INT(i.mode, 0644);
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, 0, &r));
+        T_OK(ipcx_shm_segment_map(g, IPCX_OPEN_READ, &r));
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_segment_close(g));
+        /* 0622: write without read allows no attachment and no stat, but the open. */
+        T_OK(ipcx_shm_segment_open_id(id_writable, &g));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, 0, &r));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_map(g, IPCX_OPEN_READ, &r));
+        T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_segment_stat(g, &i));
+        T_OK(ipcx_shm_segment_close(g));
+        _exit(0);
+    }
+    t_wait_ok(p, 20000);
+    ipcx_shm_segment *all[] = {keyed, priv, readable, writable};
+    for (size_t k = 0; k < 4; k++) {
+        T_OK(ipcx_shm_segment_remove(all[k]));
+        T_OK(ipcx_shm_segment_close(all[k]));
+    }
+    T_ASSERT(unlink(path) == 0);
+}
+
 T_CASE(sysv_bad_input) {
     ipcx_shm_segment *s = (ipcx_shm_segment *)1;
     /* Sizes: zero, above SHMMAX (the limit and its value in the message), more memory than
@@ -510,11 +692,12 @@ T_CASE(sysv_bad_input) {
     T_LAST_ERROR_HAS("SSIZE_MAX");
     /* Keys and flags. */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, 0, NULL, &s));
-    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE");
+    T_LAST_ERROR_HAS("key IPCX_KEY_PRIVATE always makes a new segment, so it needs IPCX_OPEN_CREATE");
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_OPEN_EXCLUSIVE, NULL, &s));
     T_LAST_ERROR_HAS("needs IPCX_OPEN_CREATE");
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, IPCX_OPEN_READ, NULL, &s));
     T_LAST_ERROR_HAS("unknown flags");
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE"); /* the accepted flags */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(0x7ea1ab1e, 4096, 0x100, NULL, &s));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_shm_segment_open(0x7ea1ab1e, 0, 0, NULL, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL, NULL));
@@ -547,8 +730,24 @@ T_CASE(sysv_bad_input) {
     T_ASSERT(r == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(s, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(NULL, 0, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_map(s, 0x40000, &r));
+    T_LAST_ERROR_HAS("IPCX_OPEN_READ and IPCX_OPEN_WRITE");
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(s, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(NULL, NULL));
+    {
+        /* The info struct must say its size: 0 or too small is refused, untouched. */
+        ipcx_shm_segment_info z = {.size = 0, .attach_count = 42};
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(s, &z));
+        T_LAST_ERROR_HAS("size");
+        T_ASSERT(z.size == 0 && z.attach_count == 42);
+        z.size = 8;
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(s, &z));
+        T_ASSERT(z.attach_count == 42);
+        /* A failure with a good size writes the failure values. */
+        z.size = sizeof z;
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_stat(NULL, &z));
+        T_ASSERT(z.attach_count == 0 && z.id == 0 && z.size == sizeof z);
+    }
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_id(s, NULL));
     int id = 5;
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_segment_id(NULL, &id));
@@ -560,9 +759,10 @@ T_CASE(sysv_bad_input) {
     T_OK(ipcx_region_close(r));
     T_OK(ipcx_shm_segment_remove(s));
     T_OK(ipcx_shm_segment_close(s));
-    ipcx_shm_segment_info i;
+    ipcx_shm_segment_info i = {.size = sizeof i, .segment_size = 7};
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_map(s, 0, &r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_stat(s, &i));
+    T_EQ_INT(i.segment_size, 0);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_id(s, &id));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_remove(s));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_segment_close(s));
@@ -689,12 +889,16 @@ T_CASE(posix_modes_names_and_read_only) {
     memset(longname + 1, 'n', sizeof longname - 2);
     longname[sizeof longname - 1] = 0;
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(longname, IPCX_OPEN_CREATE, NULL, &t));
+    T_LAST_ERROR_HAS("/nnnnnnnn"); /* the message names the name */
+    T_LAST_ERROR_HAS("the limit is 256");
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(NULL, 0, NULL, &t));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_remove(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, NULL, NULL));
     /* Flags and options. */
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0x40, NULL, &t));
     T_LAST_ERROR_HAS("unknown flags");
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ and IPCX_OPEN_WRITE");
+    T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, IPCX_OPEN_NONBLOCK, NULL, &t));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, IPCX_OPEN_EXCLUSIVE, NULL, &t));
     T_OK(ipcx_options_set_capacity(o, 100));
     T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(name, 0, o, &t));
@@ -724,6 +928,135 @@ T_CASE(posix_modes_names_and_read_only) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_map(s, 0, &r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_shm_close(s));
     T_OK(ipcx_shm_close(NULL));
+}
+
+/* Names as long as the kernel allows (a slash and 255 bytes, as Python's posix_ipc makes
+ * them) work both ways between ipcx and the raw calls; one byte more is refused, naming the
+ * name. The names are too long for the harness's resource table, so the body runs in a
+ * child and this process removes them whatever happened. */
+T_CASE(posix_names_of_the_kernels_length) {
+    T_EQ_INT(IPCX_SHM_NAME_MAX, 256);
+    char by_ipcx[IPCX_SHM_NAME_MAX + 2], by_raw[IPCX_SHM_NAME_MAX + 2];
+    longest_name(by_ipcx, "shmmax-a");
+    longest_name(by_raw, "shmmax-b");
+    T_EQ_INT(strlen(by_ipcx), 256);
+    pid_t p = t_fork();
+    if (p == 0) {
+        /* Created through ipcx, opened by the raw call. */
+        ipcx_shm *s;
+        T_OK(ipcx_shm_open(by_ipcx, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+        T_OK(ipcx_shm_set_size(s, 4096));
+        ipcx_region *r;
+        T_OK(ipcx_shm_map(s, 0, &r));
+        T_OK(ipcx_region_write(r, 0, "long", 4));
+        int fd = shm_open(by_ipcx, O_RDONLY, 0);
+        T_ASSERT(fd >= 0);
+        char b[4];
+        T_ASSERT(pread(fd, b, 4, 0) == 4 && memcmp(b, "long", 4) == 0);
+        close(fd);
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_close(s));
+        /* Created by the raw call, opened through ipcx. */
+        fd = shm_open(by_raw, O_RDWR | O_CREAT | O_EXCL, 0600);
+        T_ASSERT(fd >= 0);
+        T_ASSERT(ftruncate(fd, 4096) == 0 && pwrite(fd, "raw!", 4, 10) == 4);
+        close(fd);
+        T_OK(ipcx_shm_open(by_raw, 0, NULL, &s));
+        size_t size = 0;
+        T_OK(ipcx_shm_size(s, &size));
+        T_EQ_INT(size, 4096);
+        T_OK(ipcx_shm_map(s, IPCX_OPEN_READ, &r));
+        T_OK(ipcx_region_read(r, 10, b, 4));
+        T_ASSERT(memcmp(b, "raw!", 4) == 0);
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_close(s));
+        /* One byte more: refused, and the message names the name. */
+        char longer[IPCX_SHM_NAME_MAX + 2];
+        memcpy(longer, by_ipcx, IPCX_SHM_NAME_MAX);
+        longer[IPCX_SHM_NAME_MAX] = 'y';
+        longer[IPCX_SHM_NAME_MAX + 1] = 0;
+        s = (ipcx_shm *)1;
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_open(longer, IPCX_OPEN_CREATE, NULL, &s));
+        T_ASSERT(s == NULL);
+        T_LAST_ERROR_HAS(longer);
+        T_LAST_ERROR_HAS("257 bytes long, the limit is 256");
+        T_ERR(IPCX_ERR_INVALID, ipcx_shm_remove(longer));
+        T_LAST_ERROR_HAS(longer);
+        /* Removal by the other side. */
+        T_ASSERT(shm_unlink(by_ipcx) == 0);
+        T_OK(ipcx_shm_remove(by_raw));
+        _exit(0);
+    }
+    int st = t_wait(p, 20000);
+    int left = (shm_unlink(by_ipcx) == 0) + (shm_unlink(by_raw) == 0);
+    T_ASSERTF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child failed (status %#x)", st);
+    T_EQ_INT(left, 0);
+}
+
+/* Memory is always readable: IPCX_OPEN_READ alone is read-only, anything else (0,
+ * IPCX_OPEN_WRITE, or both) read-write, for every kind that maps. */
+T_CASE(read_and_write_flags_give_read_write) {
+    const uint32_t rw[] = {0, IPCX_OPEN_WRITE, IPCX_OPEN_READ | IPCX_OPEN_WRITE};
+    char name[128];
+    t_posix_name(name, sizeof name, "rwflags");
+    t_track_shm(name);
+    ipcx_shm *s;
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE | IPCX_OPEN_READ | IPCX_OPEN_WRITE,
+                       NULL, &s));
+    T_OK(ipcx_shm_set_size(s, 4096)); /* read-write: it may be resized */
+    for (size_t k = 0; k < 3; k++) {
+        ipcx_shm *h;
+        T_OK(ipcx_shm_open(name, rw[k], NULL, &h));
+        T_OK(ipcx_shm_set_size(h, 4096));
+        ipcx_region *r;
+        T_OK(ipcx_shm_map(h, rw[k], &r));
+        expect_region(r, IPCX_REGION_POSIX, true, 4096);
+        T_OK(ipcx_region_write(r, 0, "w", 1));
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_map(h, IPCX_OPEN_READ, &r));
+        expect_region(r, IPCX_REGION_POSIX, false, 4096);
+        T_OK(ipcx_region_close(r));
+        T_OK(ipcx_shm_close(h));
+    }
+    ipcx_shm *ro;
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_READ, NULL, &ro));
+    ipcx_region *r = (ipcx_region *)1;
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_map(ro, IPCX_OPEN_READ | IPCX_OPEN_WRITE, &r));
+    T_ASSERT(r == NULL);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_shm_set_size(ro, 8192));
+    T_OK(ipcx_shm_close(ro));
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_shm_remove(name));
+
+    /* Segments. */
+    ipcx_shm_segment *g = new_segment(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE, NULL);
+    for (size_t k = 0; k < 3; k++) {
+        T_OK(ipcx_shm_segment_map(g, rw[k], &r));
+        expect_region(r, IPCX_REGION_SYSV, true, 4096);
+        T_OK(ipcx_region_write(r, 0, "w", 1));
+        T_OK(ipcx_region_close(r));
+    }
+    T_OK(ipcx_shm_segment_map(g, IPCX_OPEN_READ, &r));
+    expect_region(r, IPCX_REGION_SYSV, false, 4096);
+    T_OK(ipcx_region_close(r));
+    T_OK(ipcx_shm_segment_remove(g));
+    T_OK(ipcx_shm_segment_close(g));
+
+    /* Files: read-write may extend with CREATE; read-only may not. */
+    char path[256];
+    t_path(path, sizeof path, "rwflags");
+    for (size_t k = 0; k < 3; k++) {
+        T_OK(ipcx_file_map(path, 4096 * (k + 1), IPCX_OPEN_CREATE | rw[k], NULL, &r));
+        expect_region(r, IPCX_REGION_FILE, true, 4096 * (k + 1));
+        T_OK(ipcx_region_write(r, 0, "w", 1));
+        T_OK(ipcx_region_close(r));
+    }
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 5 * 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL,
+                                          &r));
+    T_OK(ipcx_file_map(path, 0, IPCX_OPEN_READ, NULL, &r));
+    expect_region(r, IPCX_REGION_FILE, false, 3 * 4096);
+    T_OK(ipcx_region_close(r));
+    T_ASSERT(unlink(path) == 0);
 }
 
 T_CASE(posix_limits) {
@@ -780,7 +1113,7 @@ T_CASE(file_mapping_across_fork) {
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_mode(o, 0640));
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 3 * 4096, o, &r));
+    T_OK(ipcx_file_map(path, 3 * 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &r));
     T_OK(ipcx_options_close(o));
     T_EQ_INT(perm_of(path), 0640);
     struct stat st;
@@ -788,7 +1121,7 @@ T_CASE(file_mapping_across_fork) {
     expect_region(r, IPCX_REGION_FILE, true, 3 * 4096);
     /* CREATE on the existing file with a smaller size maps a prefix; never shrinks it. */
     ipcx_region *prefix;
-    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE, 100, NULL, &prefix));
+    T_OK(ipcx_file_map(path, 100, IPCX_OPEN_CREATE, NULL, &prefix));
     expect_region(prefix, IPCX_REGION_FILE, true, 100);
     T_ASSERT(stat(path, &st) == 0 && st.st_size == 3 * 4096);
     T_EQ_INT(perm_of(path), 0640);
@@ -834,7 +1167,7 @@ T_CASE(file_mapping_across_fork) {
     T_OK(ipcx_pipe_close(wr));
     T_OK(ipcx_region_close(r));
     /* Read-only mappings. */
-    T_OK(ipcx_file_map(path, IPCX_OPEN_READ, 0, NULL, &r));
+    T_OK(ipcx_file_map(path, 0, IPCX_OPEN_READ, NULL, &r));
     expect_region(r, IPCX_REGION_FILE, false, 3 * 4096);
     check_record(r, 7000, 5000, 41);
     T_ERR(IPCX_ERR_PERMISSION, ipcx_region_write(r, 0, "x", 1));
@@ -846,7 +1179,7 @@ T_CASE(file_mapping_unrelated_process) {
     char path[256];
     t_path(path, sizeof path, "peer");
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 16384, NULL, &r));
+    T_OK(ipcx_file_map(path, 16384, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
     handoff_with_peer(r, "file", path, 40);
     T_OK(ipcx_region_close(r));
     T_ASSERT(unlink(path) == 0);
@@ -856,7 +1189,7 @@ T_CASE(file_mapping_bad_input) {
     char path[256], dir[256], fifo[256];
     t_path(path, sizeof path, "bad");
     ipcx_region *r = (ipcx_region *)1;
-    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_file_map(path, 0, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_file_map(path, 4096, 0, NULL, &r));
     T_ASSERT(r == NULL);
     T_LAST_ERROR_HAS("does not exist");
     /* A file shorter than asked: refused without CREATE (touching past the end is SIGBUS). */
@@ -866,40 +1199,41 @@ T_CASE(file_mapping_bad_input) {
     T_LAST_ERROR_HAS("empty");
     T_ASSERT(write(fd, "abc", 3) == 3);
     close(fd);
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, 0, NULL, &r));
     T_LAST_ERROR_HAS("shorter than the 4096");
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_READ, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                         &r));
     T_OK(ipcx_file_map(path, 0, 0, NULL, &r)); /* the 3 bytes it has */
     expect_region(r, IPCX_REGION_FILE, true, 3);
     T_ERR(IPCX_ERR_INVALID, ipcx_region_read(r, 0, (char[4]){0}, 4));
     T_OK(ipcx_region_close(r));
     T_ASSERT(unlink(path) == 0);
     /* A failed call removes the file it created. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_READ, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_READ, NULL, &r));
     T_ASSERT(access(path, F_OK) != 0 && errno == ENOENT);
     /* Not regular files: a directory, and a FIFO (which must not block the open). */
     t_path(dir, sizeof dir, "dir");
     T_ASSERT(mkdir(dir, 0700) == 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(dir, IPCX_OPEN_READ, 0, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(dir, 0, IPCX_OPEN_READ, NULL, &r));
     T_ASSERT(rmdir(dir) == 0);
     t_path(fifo, sizeof fifo, "fifo");
     T_ASSERT(mkfifo(fifo, 0600) == 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(fifo, 0, 4096, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(fifo, 4096, 0, NULL, &r));
     T_LAST_ERROR_HAS("not a regular file");
     T_ASSERT(unlink(fifo) == 0);
     /* Arguments. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map("", IPCX_OPEN_CREATE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(NULL, IPCX_OPEN_CREATE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, 4096, NULL, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 0x40, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, (size_t)-1, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map("", 4096, IPCX_OPEN_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(NULL, 4096, IPCX_OPEN_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE, NULL, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, 0x40, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_EXCLUSIVE, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, (size_t)-1, IPCX_OPEN_CREATE, NULL, &r));
     T_LAST_ERROR_HAS("SSIZE_MAX");
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_atomic(o, true));
-    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, IPCX_OPEN_CREATE, 4096, o, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_file_map(path, 4096, IPCX_OPEN_CREATE, o, &r));
     T_LAST_ERROR_HAS("atomic");
     T_OK(ipcx_options_close(o));
     T_ASSERT(access(path, F_OK) != 0); /* none of these created it */
@@ -932,7 +1266,7 @@ T_CASE(truncated_file_copies_fail_safely) {
     char path[256];
     t_path(path, sizeof path, "trunc");
     ipcx_region *r;
-    T_OK(ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 3 * 4096, NULL, &r));
+    T_OK(ipcx_file_map(path, 3 * 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
     T_OK(ipcx_region_write(r, 0, "still here", 10));
     T_OK(ipcx_region_read(r, 8192, (char[64]){0}, 64));
     pid_t p = t_fork();
@@ -1065,10 +1399,13 @@ T_CASE(region_256_mib_written_by_child_verified_by_parent) {
 }
 
 T_MAIN(T_ENTRY(anonymous_region_shared_across_fork), T_ENTRY(region_bad_input),
+       T_ENTRY(region_is_a_thread_safe_handle),
        T_ENTRY(sysv_private_segment_across_fork), T_ENTRY(sysv_keys_modes_and_read_only),
        T_ENTRY(sysv_remove_while_attached), T_ENTRY(sysv_unrelated_process),
-       T_ENTRY(sysv_bad_input), T_ENTRY(posix_object_across_fork),
-       T_ENTRY(posix_modes_names_and_read_only), T_ENTRY(posix_limits),
+       T_ENTRY(sysv_open_checks_no_permission), T_ENTRY(sysv_bad_input),
+       T_ENTRY(posix_object_across_fork), T_ENTRY(posix_modes_names_and_read_only),
+       T_ENTRY(posix_names_of_the_kernels_length), T_ENTRY(read_and_write_flags_give_read_write),
+       T_ENTRY(posix_limits),
        T_ENTRY(posix_unrelated_process), T_ENTRY(file_mapping_across_fork),
        T_ENTRY(file_mapping_unrelated_process), T_ENTRY(file_mapping_bad_input),
        T_ENTRY(truncated_file_copies_fail_safely), T_ENTRY(truncated_posix_copies_fail_safely),

@@ -31,7 +31,7 @@ static int system_v(void) {
             char job[64], answer[96];
             size_t len = sizeof job - 1;
             /* Only messages of type `channel` reach this worker. */
-            while (ipcx_msgq_recv(q, job, &len, channel, 0, NULL, 5000) == IPCX_OK) {
+            while (ipcx_msgq_recv(q, job, &len, channel, 0, 5000, NULL) == IPCX_OK) {
                 job[len] = 0;
                 int n = snprintf(answer, sizeof answer, "worker %ld did \"%s\"", channel, job);
                 ipcx_msgq_send(q, answer, (size_t)n, 3, 5000);
@@ -46,7 +46,7 @@ static int system_v(void) {
     for (int i = 0; i < 4; i++) {
         char answer[96];
         size_t len = sizeof answer - 1;
-        if (ipcx_msgq_recv(q, answer, &len, 3, 0, NULL, 5000) != IPCX_OK) return fail("recv");
+        if (ipcx_msgq_recv(q, answer, &len, 3, 0, 5000, NULL) != IPCX_OK) return fail("recv");
         answer[len] = 0;
         printf("System V: %s\n", answer);
     }
@@ -78,7 +78,7 @@ static int posix(void) {
         char buf[64];
         size_t len = sizeof buf;
         uint32_t prio;
-        s = ipcx_mq_recv(q, buf, &len, &prio, 100 /* ms */);
+        s = ipcx_mq_recv(q, buf, &len, 100 /* ms */, &prio);
         if (s == IPCX_ERR_TIMEOUT) break; /* empty for 100 ms */
         if (s != IPCX_OK) return fail("mq_recv");
         printf("POSIX: priority %u: %.*s\n", prio, (int)len, buf);

@@ -52,7 +52,8 @@ int main(void) {
     while (wait(NULL) > 0) {
     }
     printf("counter = %ld (expected 40000)\n", *counter);
-    ipcx_sem_destroy(sem);
+    ipcx_sem_destroy(sem); /* the semaphore; the handle stays until closed */
+    ipcx_sem_close(sem);
 
     /* A robust mutex: its owner dies holding it. */
     ipcx_mutex *m;
@@ -76,7 +77,8 @@ int main(void) {
     /* System V: a child takes the semaphore with SEM_UNDO and is killed holding it. */
     ipcx_semset *set;
     int32_t one = 1, v = -1;
-    CHECK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &one, NULL, &set));
+    CHECK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                           IPCX_NOWAIT, &set));
     pid_t pid = fork();
     if (pid == 0) {
         ipcx_semset_p(set, 0, IPCX_SEMSET_UNDO, 5000);
@@ -93,6 +95,7 @@ int main(void) {
     long final = v == 1 ? *counter : -1;
     printf("counter = %ld after recovery\n", final);
     ipcx_mutex_destroy(m);
+    ipcx_mutex_close(m);
     ipcx_region_close(r); /* the pointers into the region are invalid from here on */
     return final == 40000 ? 0 : 1;
 }

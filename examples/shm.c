@@ -96,6 +96,8 @@ int main(void) {
     CHECK(ipcx_sem_wait(free_, 5000)); /* the last record was read */
     CHECK(ipcx_sem_destroy(ready));    /* nobody uses them any more */
     CHECK(ipcx_sem_destroy(free_));
+    CHECK(ipcx_sem_close(ready));      /* destroy leaves the handles: release them */
+    CHECK(ipcx_sem_close(free_));
     CHECK(ipcx_region_close(region));
     CHECK(ipcx_shm_remove(name));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -66,6 +66,8 @@ for i, n in enumerate([b"/ok", b"/", b"/.", b"/..", b"/a/b", b"relative", b"@abs
                        b"/tmp/x\x00y", "/\u00e9t\u00e9".encode(), b"\xff\xfe"]):
     put("names", "n%02d" % i, u8(i) + n)
 put("names", "long-posix", u8(0x80 | 0x40 | 6) + b"abc")
+# A POSIX name of the kernel's length (a slash and 255 bytes: IPCX_SHM_NAME_MAX), accepted.
+put("names", "posix-kernel-max", u8(0x80 | 0x40 | 8) + b"abc")
 put("names", "long-path", u8(0x80 | 9) + b"/d/")
 
 # addr: even selector = text; odd = raw sockaddr (family by (sel>>1)%4, len u16, bytes).

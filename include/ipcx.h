@@ -193,6 +193,10 @@
 // Priorities are 0 to `IPCX_MQ_PRIO_MAX` - 1 (MQ_PRIO_MAX on Linux); higher first.
 #define IPCX_MQ_PRIO_MAX 32768
 
+// The longest POSIX queue name, the leading slash included, the NUL excluded: a slash and
+// 255 bytes (NAME_MAX, the kernel's limit for the entry in /dev/mqueue).
+#define IPCX_MQ_NAME_MAX 256
+
 // `ipcx_fifo_open` flag, readers only: keep a write reference open too, so reads never
 // report end of file while writers come and go (a server reading from many clients).
 #define IPCX_FIFO_KEEP_OPEN 131072
@@ -207,16 +211,16 @@
 // Flag (`ipcx_pipe_pair`): make a full-duplex pair of two pipes instead of one pipe.
 #define IPCX_PIPE_DUPLEX 65536
 
-// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create`).
+// `ipcx_region_info.kind`: an anonymous shared mapping (`ipcx_region_create`).
 #define IPCX_REGION_ANONYMOUS 1
 
-// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_map`).
+// `ipcx_region_info.kind`: an attached System V segment (`ipcx_shm_segment_map`).
 #define IPCX_REGION_SYSV 2
 
-// `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
+// `ipcx_region_info.kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
 #define IPCX_REGION_POSIX 3
 
-// `ipcx_region_kind`: a mapped file (`ipcx_file_map`).
+// `ipcx_region_info.kind`: a mapped file (`ipcx_file_map`).
 #define IPCX_REGION_FILE 4
 
 // `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
@@ -247,8 +251,9 @@
 // The largest value of a POSIX semaphore (SEM_VALUE_MAX).
 #define IPCX_SEM_VALUE_MAX 2147483647
 
-// The longest name of a named semaphore, the leading slash included (glibc stores "/name"
-// as the file /dev/shm/sem.name, whose name is limited to 255 bytes).
+// The longest name of a named semaphore, the leading slash included, the NUL excluded: a
+// slash and 251 bytes (glibc stores "/name" as the file /dev/shm/sem.name, whose name is
+// limited to NAME_MAX, 255 bytes).
 #define IPCX_SEM_NAME_MAX 252
 
 // `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
@@ -257,6 +262,10 @@
 
 // The largest value of a System V semaphore (SEMVMX, fixed by the kernel).
 #define IPCX_SEMSET_VALUE_MAX 32767
+
+// The longest POSIX shared memory object name, the leading slash included, the NUL
+// excluded: a slash and 255 bytes (NAME_MAX, the kernel's limit for the file in /dev/shm).
+#define IPCX_SHM_NAME_MAX 256
 
 // `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 // stop, continue, or ignore, depending on the signal).
@@ -395,12 +404,15 @@ typedef struct ipcx_chan ipcx_chan;
 // A process-shared condition variable (timed waits on the monotonic clock) living in
 // shared memory. Opaque.
 //
-// Thread safety and fork: as for `ipcx_mutex`.
+// Thread safety, destroy and fork: as for `ipcx_mutex` (a thread-safe handle; calls on a
+// destroyed condition variable fail with `IPCX_ERR_REMOVED` until `ipcx_cond_close`).
 typedef struct ipcx_cond ipcx_cond;
 
 // An open POSIX message queue (a queue descriptor). Opaque.
 //
-// Thread safety: a handle may be used by one thread at a time.
+// Thread safety: a one-thread handle: used by one thread at a time (it keeps the
+// notification state); a call made while another thread is inside a call on the same
+// handle returns `IPCX_ERR_IN_USE`.
 // Fork: the child inherits the handle and its descriptor and may send and receive; the
 // descriptor shares its open file description, so non-blocking mode set by one process
 // applies to both. An arrival notification belongs to the process that armed it.
@@ -413,8 +425,9 @@ typedef struct ipcx_mq ipcx_mq;
 //
 // The queue itself lives in the kernel until `ipcx_msgq_remove` (or reboot): closing the
 // handle does not remove it.
-// Thread safety: a handle may be used by one thread at a time (each thread may open
-// its own handle on the same queue).
+// Thread safety: a one-thread handle: used by one thread at a time (it keeps a message
+// buffer); a call made while another thread is inside a call on the same handle returns
+// `IPCX_ERR_IN_USE`. Each thread may open its own handle on the same queue.
 // Fork: the child may use an inherited handle (it holds no descriptor, only the id);
 // each process closes its own. Unrelated processes open the queue by key, or by id
 // with `ipcx_msgq_open_id`.
@@ -422,9 +435,12 @@ typedef struct ipcx_msgq ipcx_msgq;
 
 // A robust, process-shared, error-checking mutex living in shared memory. Opaque.
 //
-// Thread safety: a mutex handle may be used by any number of threads at once (that is its
-// purpose); only `ipcx_mutex_close` / `ipcx_mutex_destroy` need every other call on it to
-// have returned.
+// Thread safety: a thread-safe handle: any number of threads may use it at once (that is
+// its purpose), `ipcx_mutex_destroy` and `ipcx_mutex_close` included (a close waits for no
+// one: calls already inside finish first, see docs/conventions.md).
+// Destroy: `ipcx_mutex_destroy` destroys the mutex but leaves the handle open; every later
+// call on a handle to a destroyed mutex (through any handle, in any process) fails with
+// `IPCX_ERR_REMOVED`, until the handle is closed with `ipcx_mutex_close`.
 // Fork: the child inherits the handle and may use it; the mutex is shared. A lock held by
 // the parent is not held by the child (the child cannot unlock it).
 typedef struct ipcx_mutex ipcx_mutex;
@@ -480,8 +496,10 @@ typedef struct ipcx_pipe ipcx_pipe;
 // cannot crash that way: for those two kinds they report `IPCX_ERR_REMOVED` (at the cost of
 // one system call per copy; anonymous and System V regions cannot shrink and copy with a
 // plain memcpy).
-// Thread safety: the handle may be used by one thread at a time; the memory may be used
-// by any number of threads and processes under the caller's synchronisation.
+// Thread safety: a thread-safe handle: any number of threads may call functions on it at
+// once (bounded copies, sync, stat, placing objects); only `ipcx_region_close` ends its
+// use (calls already inside finish first, see docs/conventions.md). The memory itself may
+// be used by any number of threads and processes under the caller's synchronisation.
 // Fork: the child inherits the mapping at the same address and may use the handle;
 // each process closes (unmaps) its own.
 typedef struct ipcx_region ipcx_region;
@@ -509,9 +527,13 @@ typedef struct ipcx_ring ipcx_ring;
 // (`ipcx_sem_init` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
 // thread-only (`ipcx_sem_create`). Opaque.
 //
-// Thread safety: a semaphore handle may be used by any number of threads at once (that is
-// its purpose); only `ipcx_sem_close` / `ipcx_sem_destroy` need every other call on it to
-// have returned.
+// Thread safety: a thread-safe handle: any number of threads may use it at once (that is
+// its purpose), `ipcx_sem_destroy` and `ipcx_sem_close` included (a close waits for no
+// one: calls already inside finish first, see docs/conventions.md).
+// Destroy: `ipcx_sem_destroy` destroys an unnamed semaphore but leaves the handle open;
+// every later call on a handle to a destroyed semaphore (through this handle, or for one
+// in shared memory through any handle in any process) fails with `IPCX_ERR_REMOVED`,
+// until the handle is closed with `ipcx_sem_close`.
 // Fork: the child inherits the handle and may use it. Named and unnamed semaphores live in
 // shared memory, so parent and child share the same counter. A thread-only semaphore is
 // in private memory: after fork the child has its own copy, unconnected to the parent's.
@@ -520,8 +542,8 @@ typedef struct ipcx_sem ipcx_sem;
 
 // A System V semaphore set. Opaque.
 //
-// Thread safety: a set handle may be used by any number of threads at once; only
-// `ipcx_semset_close` needs every other call on it to have returned.
+// Thread safety: a thread-safe handle: any number of threads may use it at once (a close
+// waits for no one: calls already inside finish first, see docs/conventions.md).
 // Fork: the child inherits the handle and may use it (the set is a kernel object). SEM_UNDO
 // adjustments are per process: a child starts with none, and its own are reverted when it
 // exits.
@@ -531,7 +553,9 @@ typedef struct ipcx_semset ipcx_semset;
 //
 // `ipcx_shm_map` maps it into an `ipcx_region` that stays valid after the object handle is
 // closed. The object lives until `ipcx_shm_remove` and the last descriptor and mapping.
-// Thread safety: one thread at a time per handle.
+// Thread safety: a one-thread handle: used by one thread at a time; a call made while
+// another thread is inside a call on the same handle returns `IPCX_ERR_IN_USE`. (The
+// regions mapped from it are thread-safe handles.)
 // Fork: the child inherits the handle and its descriptor and may use them; each process
 // closes its own. The descriptor is close-on-exec.
 typedef struct ipcx_shm ipcx_shm;
@@ -542,7 +566,8 @@ typedef struct ipcx_shm ipcx_shm;
 // (closing the region detaches it). Closing the segment handle frees the handle only: the
 // segment stays in the system until `ipcx_shm_segment_remove` (kernel persistence, as
 // `ipcs -m` shows), and attachments are unaffected.
-// Thread safety: one thread at a time per handle.
+// Thread safety: a one-thread handle: used by one thread at a time; a call made while
+// another thread is inside a call on the same handle returns `IPCX_ERR_IN_USE`.
 // Fork: the handle holds no descriptor; the child may use its copy and must close it.
 typedef struct ipcx_shm_segment ipcx_shm_segment;
 
@@ -652,8 +677,12 @@ typedef struct {
   int64_t age;
 } ipcx_object_info;
 
-// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
+// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)). A growable
+// struct: set `size` to `sizeof(ipcx_msgq_info)` before the call
+// (`ipcx_msgq_info info = { sizeof info };`).
 typedef struct {
+  // In: the size of the caller's struct. Out: the number of bytes the library wrote.
+  uint32_t size;
   // The queue's key (`IPCX_KEY_PRIVATE` for a private queue).
   int32_t key;
   // The queue's id (as `ipcx_msgq_id` and ipcs show it).
@@ -687,8 +716,11 @@ typedef struct {
   int64_t change_time;
 } ipcx_msgq_info;
 
-// A POSIX queue's attributes (`ipcx_mq_get_attr`; mq_getattr).
+// A POSIX queue's attributes (`ipcx_mq_stat`; mq_getattr). A growable struct: set
+// `size` to `sizeof(ipcx_mq_info)` before the call (`ipcx_mq_info info = { sizeof info };`).
 typedef struct {
+  // In: the size of the caller's struct. Out: the number of bytes the library wrote.
+  uint32_t size;
   // Depth: the most messages the queue holds (mq_maxmsg), fixed at creation.
   size_t max_messages;
   // The largest message (mq_msgsize), fixed at creation; receive buffers must be at
@@ -698,7 +730,23 @@ typedef struct {
   size_t messages;
   // Non-blocking mode (O_NONBLOCK), the only attribute that can change.
   bool nonblocking;
-} ipcx_mq_attr;
+} ipcx_mq_info;
+
+// What `ipcx_region_stat` reports about a region. A growable struct: set `size` to
+// `sizeof(ipcx_region_info)` before the call (`ipcx_region_info info = { sizeof info };`).
+typedef struct {
+  // In: the size of the caller's struct. Out: the number of bytes the library wrote.
+  uint32_t size;
+  // The first byte of the mapping in this process (valid until `ipcx_region_close`).
+  void *base;
+  // The length of the mapping in bytes.
+  size_t len;
+  // What created it: `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
+  // `IPCX_REGION_FILE`.
+  uint32_t kind;
+  // Mapped writable (false for read-only mappings).
+  bool writable;
+} ipcx_region_info;
 
 // One operation of `ipcx_semset_op`: add `delta` to semaphore `index` of the set
 // (negative: wait until the value is at least `-delta`, then subtract; zero: wait until
@@ -713,14 +761,18 @@ typedef struct {
   uint32_t flags;
 } ipcx_semop;
 
-// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
+// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT). A
+// growable struct: set `size` to `sizeof(ipcx_shm_segment_info)` before the call
+// (`ipcx_shm_segment_info info = { sizeof info };`).
 typedef struct {
+  // In: the size of the caller's struct. Out: the number of bytes the library wrote.
+  uint32_t size;
   // The segment id.
-  int id;
-  // Its key (0, IPC_PRIVATE, for private segments and once removed).
+  int32_t id;
+  // Its key (0, `IPCX_KEY_PRIVATE`, for private segments and once removed).
   int32_t key;
-  // Size in bytes, as given at creation.
-  size_t size;
+  // The segment's size in bytes, as given at creation (shm_segsz).
+  size_t segment_size;
   // Number of attachments in all processes (a fork adds the child's).
   uint64_t attach_count;
   // Pid of the process that created it.
@@ -1287,17 +1339,21 @@ ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *kind);
 // The mutex is robust (an owner that dies, even by SIGKILL, releases it and the next
 // locker is told: `IPCX_ERR_OWNER_DEAD`) and error-checking (unlocking it without holding
 // it, or locking it twice from one thread, is an error).
-// Arguments: `offset`: a multiple of `IPCX_MUTEX_ALIGN` with `IPCX_MUTEX_SIZE` bytes inside
-// the region; `opts` may be NULL (no option applies to mutexes yet).
-// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
-// region, an option set), `IPCX_ERR_EXISTS` (the slot already holds an initialised
+// Arguments: `region`: the region holding the mutex; `offset`: a multiple of
+// `IPCX_MUTEX_ALIGN` with `IPCX_MUTEX_SIZE` bytes inside the region; `opts` may be NULL
+// (no option applies to mutexes yet); `out_mutex` receives the handle.
+// Returns: `IPCX_OK` with `*out_mutex` set.
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out_mutex`, misaligned offset, slot outside
+// the region, an option set), `IPCX_ERR_EXISTS` (the slot already holds an initialised
 // object: attach to it, or destroy it first), `IPCX_ERR_PERMISSION` (read-only region),
-// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// `IPCX_ERR_BAD_HANDLE` (closed region or options). On failure `*out_mutex` is NULL.
 // Ownership: the handle maps the mutex's page on its own, so it stays valid after
-// `ipcx_region_close`. `ipcx_mutex_close` detaches; `ipcx_mutex_destroy` destroys.
+// `ipcx_region_close`. `ipcx_mutex_close` detaches; `ipcx_mutex_destroy` destroys (the
+// handle then still needs `ipcx_mutex_close`).
+// Fork: see `ipcx_mutex`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_mutex` NULL or valid for writing.
 ipcx_status ipcx_mutex_init(const ipcx_region *region, size_t offset, const ipcx_options *opts, ipcx_mutex **out_mutex);
 
 // Like `ipcx_mutex_init`, at an address of memory the caller mapped itself (a file or
@@ -1306,33 +1362,37 @@ ipcx_status ipcx_mutex_init(const ipcx_region *region, size_t offset, const ipcx
 // writable shared mapping (private memory is refused with `IPCX_ERR_INVALID`); the caller
 // guarantees `IPCX_MUTEX_SIZE` bytes there.
 //
-// Errors and ownership as for `ipcx_mutex_init` (the handle keeps its own mapping of
-// the page, so the caller may unmap its own).
+// Returns, errors and ownership as for `ipcx_mutex_init` (the handle keeps its own
+// mapping of the page, so the caller may unmap its own); `*out_mutex` is NULL on failure.
 //
 // # Safety
 // `addr` must be NULL or point to `IPCX_MUTEX_SIZE` bytes of mapped shared memory reserved
-// for this mutex; `out` NULL or valid for writing.
+// for this mutex; `out_mutex` NULL or valid for writing.
 ipcx_status ipcx_mutex_init_at(void *addr, const ipcx_options *opts, ipcx_mutex **out_mutex);
 
 // Attach to a mutex another process initialised at `offset` of `region`.
 //
+// Returns: `IPCX_OK` with `*out_mutex` set.
 // Errors: `IPCX_ERR_NOT_FOUND` (no mutex initialised there: never initialised, destroyed,
 // or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives there;
 // misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION` (read-only
-// region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_mutex` is NULL.
+// Ownership: as for `ipcx_mutex_init`; `ipcx_mutex_close` detaches.
+// Fork: see `ipcx_mutex`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_mutex` NULL or valid for writing.
 ipcx_status ipcx_mutex_attach(const ipcx_region *region, size_t offset, ipcx_mutex **out_mutex);
 
 // Attach to a mutex initialised at `addr` (see `ipcx_mutex_init_at`).
 //
+// Returns: `IPCX_OK` with `*out_mutex` set.
 // Errors: as for `ipcx_mutex_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
-// shared mapping. On failure `*out` is NULL.
+// shared mapping. On failure `*out_mutex` is NULL.
 //
 // # Safety
-// `addr` must be NULL or point to mapped memory of `IPCX_MUTEX_SIZE` bytes; `out` NULL or
-// valid for writing.
+// `addr` must be NULL or point to mapped memory of `IPCX_MUTEX_SIZE` bytes; `out_mutex`
+// NULL or valid for writing.
 ipcx_status ipcx_mutex_attach_at(void *addr, ipcx_mutex **out_mutex);
 
 // Lock the mutex.
@@ -1346,7 +1406,8 @@ ipcx_status ipcx_mutex_attach_at(void *addr, ipcx_mutex **out_mutex);
 // Errors: `IPCX_ERR_TIMEOUT` (held by someone else until the deadline),
 // `IPCX_ERR_NOT_RECOVERABLE` (not held: see above; destroy and initialise it again),
 // `IPCX_ERR_IN_USE` (the calling thread already holds it), `IPCX_ERR_INVALID` (timeout
-// below -1; the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
+// below -1, NULL handle), `IPCX_ERR_REMOVED` (the mutex was destroyed),
+// `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `m` must be NULL or a handle from ipcx.
@@ -1354,8 +1415,10 @@ ipcx_status ipcx_mutex_lock(const ipcx_mutex *m, int64_t timeout_ms);
 
 // Unlock the mutex.
 //
+// Returns: `IPCX_OK` once unlocked.
 // Errors: `IPCX_ERR_PERMISSION` (the calling thread does not hold it: an error, not
-// undefined behaviour; nothing changes), `IPCX_ERR_BAD_HANDLE`.
+// undefined behaviour; nothing changes), `IPCX_ERR_INVALID` (NULL handle),
+// `IPCX_ERR_REMOVED` (the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `m` must be NULL or a handle from ipcx.
@@ -1365,78 +1428,90 @@ ipcx_status ipcx_mutex_unlock(const ipcx_mutex *m);
 // `ipcx_cond_wait`) returned `IPCX_ERR_OWNER_DEAD` to the calling thread. The thread still
 // holds the lock and unlocks it as usual.
 //
-// Errors: `IPCX_ERR_INVALID` (the mutex is not in the owner-died state),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` once marked consistent.
+// Errors: `IPCX_ERR_INVALID` (the mutex is not in the owner-died state; NULL handle),
+// `IPCX_ERR_REMOVED` (the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `m` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mutex_consistent(const ipcx_mutex *m);
 
-// Destroy the mutex and free the handle. No process may use the mutex afterwards (their
-// handles must be closed; their attaches fail with `IPCX_ERR_NOT_FOUND`); the slot may be
-// initialised again. NULL is a no-op.
+// Destroy the mutex (pthread_mutex_destroy). The handle stays open: close it with
+// `ipcx_mutex_close`. Every later call on it, and on any other handle to the mutex in any
+// process, fails with `IPCX_ERR_REMOVED`; new attaches fail with `IPCX_ERR_NOT_FOUND`, and
+// the slot may be initialised again.
 //
+// Returns: `IPCX_OK` once destroyed.
 // Errors: `IPCX_ERR_IN_USE` (some thread holds it: unlock first; nothing changes),
-// `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays open: close
-// it), `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_REMOVED` (destroyed already, through this handle or another one),
+// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
-// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+// `m` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mutex_destroy(ipcx_mutex *m);
 
 // Detach: free the handle (and its mapping of the mutex's page). The mutex stays for the
-// other processes. NULL is a no-op.
+// other processes. A handle to a destroyed mutex is closed the same way. NULL is a no-op.
 //
+// Returns: `IPCX_OK`.
 // Errors: `IPCX_ERR_IN_USE` (a thread of this process holds the mutex: unlock it first,
 // since the kernel's robust-list bookkeeping points into the handle's mapping; the handle
 // stays open), `IPCX_ERR_BAD_HANDLE` (already closed).
 //
 // # Safety
-// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+// `m` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mutex_close(ipcx_mutex *m);
 
 // Initialise a process-shared condition variable (CLOCK_MONOTONIC for timed waits) at
 // `offset` of `region`, once, in one process.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
-// region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
-// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is
-// NULL.
-// Ownership: as for `ipcx_mutex_init`.
+// Arguments: `region`: the region holding it; `offset`: a multiple of `IPCX_COND_ALIGN`
+// with `IPCX_COND_SIZE` bytes inside the region; `out_cond` receives the handle.
+// Returns: `IPCX_OK` with `*out_cond` set.
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out_cond`, misaligned offset, slot outside
+// the region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
+// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_cond`
+// is NULL.
+// Ownership: as for `ipcx_mutex_init` (`ipcx_cond_destroy`, then `ipcx_cond_close`).
+// Fork: see `ipcx_cond`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_cond` NULL or valid for writing.
 ipcx_status ipcx_cond_init(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
 
 // Like `ipcx_cond_init`, at an address in a shared mapping the caller made (see
 // `ipcx_mutex_init_at`).
 //
+// Returns: `IPCX_OK` with `*out_cond` set.
 // Errors: as for `ipcx_cond_init`, plus `IPCX_ERR_INVALID` for memory that is not a
-// shared mapping. On failure `*out` is NULL.
+// shared mapping. On failure `*out_cond` is NULL.
 //
 // # Safety
 // `addr` must be NULL or point to `IPCX_COND_SIZE` bytes of mapped shared memory reserved
-// for this condition variable; `out` NULL or valid for writing.
+// for this condition variable; `out_cond` NULL or valid for writing.
 ipcx_status ipcx_cond_init_at(void *addr, ipcx_cond **out_cond);
 
 // Attach to a condition variable another process initialised at `offset` of `region`.
 //
-// Errors: `IPCX_ERR_NOT_FOUND` (none initialised there), `IPCX_ERR_INVALID` (another kind
-// of object; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// Returns: `IPCX_OK` with `*out_cond` set.
+// Errors: `IPCX_ERR_NOT_FOUND` (none initialised there, or destroyed), `IPCX_ERR_INVALID`
+// (another kind of object; misaligned or out-of-region offset; NULL arguments),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_cond` is NULL.
+// Fork: see `ipcx_cond`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_cond` NULL or valid for writing.
 ipcx_status ipcx_cond_attach(const ipcx_region *region, size_t offset, ipcx_cond **out_cond);
 
 // Attach to a condition variable initialised at `addr` (see `ipcx_cond_init_at`).
 //
+// Returns: `IPCX_OK` with `*out_cond` set.
 // Errors: as for `ipcx_cond_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
-// shared mapping. On failure `*out` is NULL.
+// shared mapping. On failure `*out_cond` is NULL.
 //
 // # Safety
-// `addr` must be NULL or point to mapped memory of `IPCX_COND_SIZE` bytes; `out` NULL or
-// valid for writing.
+// `addr` must be NULL or point to mapped memory of `IPCX_COND_SIZE` bytes; `out_cond`
+// NULL or valid for writing.
 ipcx_status ipcx_cond_attach_at(void *addr, ipcx_cond **out_cond);
 
 // Wait on the condition variable: atomically release `m` (which the calling thread must
@@ -1452,7 +1527,9 @@ ipcx_status ipcx_cond_attach_at(void *addr, ipcx_cond **out_cond);
 // the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
 // Errors (with `m` not held): `IPCX_ERR_PERMISSION` (the calling thread did not hold `m`;
 // nothing waited), `IPCX_ERR_NOT_RECOVERABLE`, `IPCX_ERR_INVALID` (NULL handles, timeout
-// below -1), `IPCX_ERR_BAD_HANDLE` (either handle closed).
+// below -1), `IPCX_ERR_REMOVED` (the condition variable or the mutex was destroyed; if the
+// mutex is destroyed while this thread waits, it is not taken back), `IPCX_ERR_BAD_HANDLE`
+// (either handle closed).
 //
 // # Safety
 // `c` and `m` must be NULL or handles from ipcx.
@@ -1461,7 +1538,9 @@ ipcx_status ipcx_cond_wait(const ipcx_cond *c, const ipcx_mutex *m, int64_t time
 // Wake one process or thread waiting on the condition variable (if any). Signal while
 // holding the mutex, after changing the condition, so that no wake-up is lost.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_REMOVED` (destroyed),
+// `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `c` must be NULL or a handle from ipcx.
@@ -1469,71 +1548,86 @@ ipcx_status ipcx_cond_signal(const ipcx_cond *c);
 
 // Wake every process and thread waiting on the condition variable.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_REMOVED` (destroyed),
+// `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `c` must be NULL or a handle from ipcx.
 ipcx_status ipcx_cond_broadcast(const ipcx_cond *c);
 
-// Destroy the condition variable and free the handle. Nobody may be waiting on it (a
-// waiter that was never signalled would wait forever; glibc makes the destroyer wait for
-// signalled waiters to leave). NULL is a no-op.
+// Destroy the condition variable. The handle stays open: close it with
+// `ipcx_cond_close`. Every later call on it, and on any other handle to it in any process,
+// fails with `IPCX_ERR_REMOVED`; new attaches fail with `IPCX_ERR_NOT_FOUND`. Nobody may be
+// waiting on it (a waiter that was never signalled would wait until its timeout).
 //
-// Errors: `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays
-// open: close it), `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` once destroyed.
+// Errors: `IPCX_ERR_REMOVED` (destroyed already, through this handle or another one),
+// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
-// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+// `c` must be NULL or a handle from ipcx.
 ipcx_status ipcx_cond_destroy(ipcx_cond *c);
 
 // Detach: free the handle (and its mapping of the condition variable's page); the
-// condition variable stays for the other processes. NULL is a no-op.
+// condition variable stays for the other processes. A handle to a destroyed condition
+// variable is closed the same way. NULL is a no-op.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 //
 // # Safety
-// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+// `c` must be NULL or a handle from ipcx.
 ipcx_status ipcx_cond_close(ipcx_cond *c);
 
 // Open or create a System V message queue (msgget).
 //
 // Arguments:
 // - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
-//   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
-//   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
+//   on, or `IPCX_KEY_PRIVATE` (always a new queue, so it needs `IPCX_OPEN_CREATE`; other
+//   processes reach it by its id, see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the
+//   handle across fork);
 // - `flags`: 0 opens an existing queue; `IPCX_OPEN_CREATE` creates it if needed;
 //   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` creates it and fails if it exists;
 // - `opts` may be NULL; honoured, only when this call creates the queue: mode (default
 //   0600, applied exactly: System V permissions ignore the umask) and capacity (the
 //   byte limit msg_qbytes; default /proc/sys/kernel/msgmnb; above it needs
-//   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit.
+//   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit;
+// - `out_queue` receives the handle.
 //
-// Returns: `IPCX_OK` with `*out` set.
+// Permissions (the rule of every System V family): opening by key or by id checks no
+// permission; the kernel checks each operation against the queue's mode (a send needs
+// write permission, a receive, `ipcx_msgq_stat` and the byte limit read permission), so
+// a process allowed only to write can open the queue and send.
+//
+// Returns: `IPCX_OK` with `*out_queue` set.
 // Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_OPEN_CREATE` was not
 // given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
-// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
-// system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
-// just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
-// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, an option other than mode and
-// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
-// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
-// do), so a process allowed only to write can still open the queue and send.
+// `IPCX_ERR_LIMIT` (the system has /proc/sys/kernel/msgmni queues; capacity above
+// msgmnb, and then the queue just created is removed again), `IPCX_ERR_INVALID` (NULL
+// `out_queue`, unknown flags, `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`,
+// `IPCX_KEY_PRIVATE` without `IPCX_OPEN_CREATE`, an option other than mode and
+// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_queue` is NULL.
 // Ownership: close the handle with `ipcx_msgq_close`; the queue stays in the system until
 // `ipcx_msgq_remove`.
+// Fork: see `ipcx_msgq`.
 //
 // # Safety
-// `opts` must be NULL or a live options handle; `out` NULL or valid for writing.
+// `opts` must be NULL or a live options handle; `out_queue` NULL or valid for writing.
 ipcx_status ipcx_msgq_open(int32_t key, uint32_t flags, const ipcx_options *opts, ipcx_msgq **out_queue);
 
 // Use the existing System V queue with id `id` (as `ipcx_msgq_id` gives it in another
 // process, or ipcs shows it): the way an unrelated process reaches a private queue.
 //
+// Arguments: `id` the queue id; `out_queue` receives the handle.
+// Permissions: none are checked here (as for `ipcx_msgq_open`); each operation is.
+// Returns: `IPCX_OK` with `*out_queue` set.
 // Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_INVALID` (negative id,
-// NULL `out`). On failure `*out` is NULL. (Permissions are checked by each operation.)
+// NULL `out_queue`). On failure `*out_queue` is NULL.
 // Ownership: close with `ipcx_msgq_close`.
+// Fork: see `ipcx_msgq`.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_queue` must be NULL or valid for writing.
 ipcx_status ipcx_msgq_open_id(int32_t id, ipcx_msgq **out_queue);
 
 // Close a System V queue handle and free it. The queue itself stays (see
@@ -1547,11 +1641,13 @@ ipcx_status ipcx_msgq_close(ipcx_msgq *q);
 
 // The queue's id (msqid): what ipcs shows, and what `ipcx_msgq_open_id` takes.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `id`), `IPCX_ERR_BAD_HANDLE`. On error `*id` is -1.
+// Returns: `IPCX_OK` with `*out_id` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_id`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`). On error `*out_id` is -1.
 //
 // # Safety
-// `id` must be NULL or valid for writing.
-ipcx_status ipcx_msgq_id(const ipcx_msgq *q, int32_t *id);
+// `out_id` must be NULL or valid for writing.
+ipcx_status ipcx_msgq_id(const ipcx_msgq *q, int32_t *out_id);
 
 // Send one message of type `mtype` (msgsnd). The message is copied into the queue;
 // `buf` may be reused at once.
@@ -1571,7 +1667,8 @@ ipcx_status ipcx_msgq_id(const ipcx_msgq *q, int32_t *id);
 // limit so it could never fit), `IPCX_ERR_TIMEOUT` (the queue stayed full; nothing was
 // sent), `IPCX_ERR_REMOVED` (the queue was removed, also while waiting),
 // `IPCX_ERR_PERMISSION` (no write permission), `IPCX_ERR_LIMIT` (kernel out of memory),
-// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 //
 // # Safety
 // `buf` must be valid for reading `len` bytes.
@@ -1587,44 +1684,52 @@ ipcx_status ipcx_msgq_send(ipcx_msgq *q, const void *buf, size_t len, long mtype
 //
 // Arguments: `buf` receives the text; `len` in: the capacity of `buf`, out: the message
 // length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `flags`: 0,
-// `IPCX_MSGQ_EXCEPT`, `IPCX_MSGQ_TRUNCATE`; `got_type` (may be NULL) receives the
-// message's type; `timeout_ms` as for `ipcx_msgq_send` (a message that arrives while a
-// timed receive waits is taken within 2 ms; a message already there costs one msgrcv).
+// `IPCX_MSGQ_EXCEPT`, `IPCX_MSGQ_TRUNCATE`; `timeout_ms` as for `ipcx_msgq_send` (a
+// message that arrives while a timed receive waits is taken within 2 ms; a message
+// already there costs one msgrcv); `out_type` (optional, may be NULL) receives the
+// message's type.
 // Returns: `IPCX_OK` with the message removed from the queue.
 // Errors: `IPCX_ERR_TOO_BIG` (the chosen message is longer than `*len`: it stays queued
 // and `*len` is set to its size, found by copying the queued messages with MSG_COPY,
 // which removes nothing; without `IPCX_MSGQ_TRUNCATE` only), `IPCX_ERR_TIMEOUT` (no
 // matching message in time), `IPCX_ERR_REMOVED` (the queue was removed, also while
 // waiting), `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with `*len` > 0, unknown flags,
-// `IPCX_MSGQ_EXCEPT` with `mtype` <= 0, timeout < -1), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`. On error `*got_type` is 0 and `*len`
-// unchanged except with `IPCX_ERR_TOO_BIG`.
+// `IPCX_MSGQ_EXCEPT` with `mtype` <= 0, timeout < -1), `IPCX_ERR_PERMISSION` (no read
+// permission), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another
+// thread is inside a call on `q`). On error `*out_type` is 0 and `*len` unchanged except
+// with `IPCX_ERR_TOO_BIG`.
 // Truncation (`IPCX_MSGQ_TRUNCATE`): `*len` is the number of bytes stored; the rest of
 // the message is lost, as with MSG_NOERROR.
 //
 // # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes; `got_type` NULL or valid.
-ipcx_status ipcx_msgq_recv(ipcx_msgq *q, void *buf, size_t *len, long mtype, uint32_t flags, long *got_type, int64_t timeout_ms);
+// `len` must be valid; `buf` valid for writing `*len` bytes; `out_type` NULL or valid.
+ipcx_status ipcx_msgq_recv(ipcx_msgq *q, void *buf, size_t *len, long mtype, uint32_t flags, int64_t timeout_ms, long *out_type);
 
 // The queue's status (msgctl(IPC_STAT)): messages and bytes queued, byte limit, last
 // sender and receiver, times, owner and mode.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_REMOVED` (the queue was removed),
-// `IPCX_ERR_PERMISSION` (no read permission), `IPCX_ERR_BAD_HANDLE`. On error `*info` is
-// zeroed.
+// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_msgq_info)`
+// (`ipcx_msgq_info info = { sizeof info };`); the library writes at most `size` bytes and
+// sets `size` to the number it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_info`; `out_info->size` below the 0.2 size
+// of the struct: then nothing is written), `IPCX_ERR_REMOVED` (the queue was removed),
+// `IPCX_ERR_PERMISSION` (no read permission), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// On other errors the fields of `*out_info` are zeroed.
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_msgq_stat(const ipcx_msgq *q, ipcx_msgq_info *info);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_msgq_stat(const ipcx_msgq *q, ipcx_msgq_info *out_info);
 
 // Set the queue's byte limit (msg_qbytes; msgctl(IPC_SET)): the total of message bytes
 // it holds before senders wait. It also caps the number of messages (each counts at
 // least one byte). Senders waiting for room are woken if it grows.
 //
+// Returns: `IPCX_OK` once the limit is set.
 // Errors: `IPCX_ERR_INVALID` (0 or above SSIZE_MAX), `IPCX_ERR_LIMIT` (above
 // /proc/sys/kernel/msgmnb without CAP_SYS_RESOURCE; the message gives the value),
 // `IPCX_ERR_PERMISSION` (not the queue's owner or creator), `IPCX_ERR_REMOVED`,
-// `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -1635,52 +1740,61 @@ ipcx_status ipcx_msgq_set_max_bytes(ipcx_msgq *q, size_t bytes);
 // timeout, returns `IPCX_ERR_REMOVED`, as do later calls. The handle must still be
 // closed with `ipcx_msgq_close`.
 //
+// Returns: `IPCX_OK` once removed.
 // Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
-// creator), `IPCX_ERR_BAD_HANDLE`.
+// creator), `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+// (another thread is inside a call on `q`).
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
 ipcx_status ipcx_msgq_remove(ipcx_msgq *q);
 
 // The system limits on System V message queues (msgctl(IPC_INFO)): the largest message
-// (`msgmax`, /proc/sys/kernel/msgmax), the default byte limit of a new queue and the most
-// an unprivileged process may set (`msgmnb`, /proc/sys/kernel/msgmnb), the most queues
-// in the system (`msgmni`, /proc/sys/kernel/msgmni). Any pointer may be NULL.
+// (`out_msgmax`, /proc/sys/kernel/msgmax), the default byte limit of a new queue and the
+// most an unprivileged process may set (`out_msgmnb`, /proc/sys/kernel/msgmnb), the most
+// queues in the system (`out_msgmni`, /proc/sys/kernel/msgmni). Each out-parameter is
+// optional (may be NULL).
 //
+// Returns: `IPCX_OK` with the values set.
 // Errors: `IPCX_ERR_SYSTEM` if the kernel refuses IPC_INFO. On error the values are 0.
 //
 // # Safety
 // Each pointer must be NULL or valid for writing.
-ipcx_status ipcx_msgq_limits(size_t *msgmax, size_t *msgmnb, size_t *msgmni);
+ipcx_status ipcx_msgq_limits(size_t *out_msgmax, size_t *out_msgmnb, size_t *out_msgmni);
 
 // Open or create a POSIX message queue (mq_open). No /dev/mqueue mount is needed.
 //
 // Arguments:
-// - `name`: "/name": one leading slash, no other, at most 255 bytes;
-// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both; optionally `IPCX_OPEN_CREATE`,
-//   `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
+// - `name`: "/name": one leading slash, no other, at most `IPCX_MQ_NAME_MAX` (256) bytes
+//   with the slash (the kernel's limit: a slash and 255 bytes);
+// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both (at least one); optionally
+//   `IPCX_OPEN_CREATE`, `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
 // - `opts` may be NULL; honoured: mode (default 0600, applied exactly when this call
 //   creates the queue), max_messages (depth, default /proc/sys/fs/mqueue/msg_default, at
 //   most /proc/sys/fs/mqueue/msg_max) and max_message (message size, default
 //   /proc/sys/fs/mqueue/msgsize_default, at most /proc/sys/fs/mqueue/msgsize_max); depth
 //   and size need `IPCX_OPEN_CREATE`, and an existing queue keeps its own (check with
-//   `ipcx_mq_get_attr`).
+//   `ipcx_mq_stat`);
+// - `out_queue` receives the handle.
 //
-// Returns: `IPCX_OK` with `*out` set.
-// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name, bad flags, NULL `out`,
-// an unsupported option, depth or size options without `IPCX_OPEN_CREATE`),
+// Returns: `IPCX_OK` with `*out_queue` set.
+// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name: the message names it;
+// unknown flags, neither `IPCX_OPEN_READ` nor `IPCX_OPEN_WRITE`, `IPCX_OPEN_EXCLUSIVE`
+// without `IPCX_OPEN_CREATE`, NULL `out_queue`, an unsupported option, depth or size
+// options without `IPCX_OPEN_CREATE`),
 // `IPCX_ERR_NOT_FOUND` (no such queue, no CREATE), `IPCX_ERR_EXISTS` (exclusive
 // creation of an existing name), `IPCX_ERR_PERMISSION` (mode denies access),
 // `IPCX_ERR_LIMIT` (depth or size above the /proc/sys/fs/mqueue limits, the message
 // names the file and its value; the per-user RLIMIT_MSGQUEUE bytes or the descriptor
 // limit reached; /proc/sys/fs/mqueue/queues_max queues exist), `IPCX_ERR_UNSUPPORTED`
 // (kernel without POSIX queues), `IPCX_ERR_BAD_HANDLE` (closed options). On failure
-// `*out` is NULL.
+// `*out_queue` is NULL.
 // Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_remove`.
+// Fork: see `ipcx_mq`.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string; `opts` NULL or a live options handle;
-// `out` NULL or valid for writing.
+// `out_queue` NULL or valid for writing.
 ipcx_status ipcx_mq_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_mq **out_queue);
 
 // Close a POSIX queue handle and its descriptor (mq_close). The queue stays in the
@@ -1697,8 +1811,9 @@ ipcx_status ipcx_mq_close(ipcx_mq *q);
 // queue is destroyed when the last descriptor is closed. A new queue may be created
 // under the same name at once. (Unlike System V removal, this wakes nobody.)
 //
-// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL or
-// malformed name).
+// Returns: `IPCX_OK` once the name is removed.
+// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL,
+// malformed or too long name).
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
@@ -1718,7 +1833,8 @@ ipcx_status ipcx_mq_remove(const char *name);
 // Errors: `IPCX_ERR_TOO_BIG` (`len` above the queue's message size),
 // `IPCX_ERR_TIMEOUT` (full until the deadline, or full in non-blocking mode; nothing
 // was sent), `IPCX_ERR_INVALID` (not opened for writing, priority out of range, NULL
-// `buf` with `len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+// `buf` with `len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 //
 // # Safety
 // `buf` must be valid for reading `len` bytes.
@@ -1727,37 +1843,44 @@ ipcx_status ipcx_mq_send(ipcx_mq *q, const void *buf, size_t len, uint32_t prior
 // Receive the oldest message of the highest priority (mq_receive).
 //
 // Arguments: `buf` receives the message; `len` in: the capacity of `buf`, which must be
-// at least the queue's message size (a POSIX rule: see `ipcx_mq_get_attr`), out: the
-// message length; `priority` (may be NULL) receives the message's priority;
-// `timeout_ms` as for `ipcx_mq_send`.
+// at least the queue's message size (a POSIX rule: see `ipcx_mq_stat`), out: the
+// message length; `timeout_ms` as for `ipcx_mq_send`; `out_priority` (optional, may be
+// NULL) receives the message's priority.
 // Returns: `IPCX_OK` with the message removed from the queue.
 // Errors: `IPCX_ERR_TOO_BIG` (`*len` is below the queue's message size: `*len` is set
 // to that size and nothing is received), `IPCX_ERR_TIMEOUT` (empty until the deadline,
 // or empty in non-blocking mode), `IPCX_ERR_INVALID` (not opened for reading, NULL
 // `len`, NULL `buf` with `*len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`,
-// `IPCX_ERR_BAD_HANDLE`. On error `*priority` is 0 and `*len` unchanged except with
-// `IPCX_ERR_TOO_BIG`.
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On error `*out_priority` is 0 and `*len`
+// unchanged except with `IPCX_ERR_TOO_BIG`.
 //
 // # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes; `priority` NULL or valid.
-ipcx_status ipcx_mq_recv(ipcx_mq *q, void *buf, size_t *len, uint32_t *priority, int64_t timeout_ms);
+// `len` must be valid; `buf` valid for writing `*len` bytes; `out_priority` NULL or valid.
+ipcx_status ipcx_mq_recv(ipcx_mq *q, void *buf, size_t *len, int64_t timeout_ms, uint32_t *out_priority);
 
 // The queue's attributes (mq_getattr): depth, message size, messages queued, and
 // whether non-blocking mode is on.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `attr`), `IPCX_ERR_BAD_HANDLE`. On error `*attr` is
-// zeroed.
+// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_mq_info)`
+// (`ipcx_mq_info info = { sizeof info };`); the library writes at most `size` bytes and
+// sets `size` to the number it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_info`; `out_info->size` below the 0.2 size
+// of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+// (another thread is inside a call on `q`). On other errors the fields of `*out_info`
+// are zeroed.
 //
 // # Safety
-// `attr` must be NULL or valid for writing.
-ipcx_status ipcx_mq_get_attr(ipcx_mq *q, ipcx_mq_attr *attr);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_mq_stat(const ipcx_mq *q, ipcx_mq_info *out_info);
 
 // Switch non-blocking mode (mq_setattr; depth and message size cannot change). In
 // non-blocking mode a send to a full queue or a receive from an empty one fails at once
 // with `IPCX_ERR_TIMEOUT`, whatever its timeout. The mode belongs to the open file
 // description: a forked child sharing the descriptor sees the change too.
 //
-// Errors: `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` once the mode is set.
+// Errors: `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -1768,11 +1891,13 @@ ipcx_status ipcx_mq_set_nonblocking(ipcx_mq *q, bool on);
 // switch non-blocking mode with `ipcx_mq_set_nonblocking` only. After a wake-up,
 // receive with `IPCX_NOWAIT` (another process may have taken the message).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+// Returns: `IPCX_OK` with `*out_fd` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`. On error `*out_fd` is -1.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_mq_fd(const ipcx_mq *q, int *fd);
+// `out_fd` must be NULL or valid for writing.
+ipcx_status ipcx_mq_fd(const ipcx_mq *q, int *out_fd);
 
 // Arm arrival notification (mq_notify) and get a descriptor that becomes readable when
 // it fires: no signal, no handler, no thread. (ipcx registers a netlink socket, the
@@ -1783,30 +1908,31 @@ ipcx_status ipcx_mq_fd(const ipcx_mq *q, int *fd);
 // may be registered per queue; closing any descriptor of the queue in the registering
 // process cancels it.
 // Use: call `ipcx_mq_notify`, then receive with `IPCX_NOWAIT` until
-// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*fd`. When it is
+// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*out_fd`. When it is
 // readable, call `ipcx_mq_notify` again FIRST (it consumes the event and re-arms), then
 // drain the queue again. Calling it while armed changes nothing.
 //
-// Returns: `IPCX_OK` with `*fd` set; the descriptor is the same for the life of the
+// Returns: `IPCX_OK` with `*out_fd` set; the descriptor is the same for the life of the
 // handle, owned by it (do not read or close it).
 // Errors: `IPCX_ERR_IN_USE` (another process, or another handle in this process, is
-// registered), `IPCX_ERR_INVALID` (NULL `fd`; a handle whose notification a parent set
-// up before fork), `IPCX_ERR_LIMIT` (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error
-// `*fd` is -1.
+// registered; or another thread is inside a call on `q`), `IPCX_ERR_INVALID` (NULL `q` or
+// `out_fd`; a handle whose notification a parent set up before fork), `IPCX_ERR_LIMIT`
+// (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error `*out_fd` is -1.
 // Fork: the registration and the descriptor belong to the process that called this
 // first on the handle; in a forked child the call fails with `IPCX_ERR_INVALID` (it would
 // steal the parent's events): open the queue again in the child.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_mq_notify(ipcx_mq *q, int *fd);
+// `out_fd` must be NULL or valid for writing.
+ipcx_status ipcx_mq_notify(ipcx_mq *q, int *out_fd);
 
 // Cancel an armed arrival notification (mq_notify(NULL)) and consume any pending event,
 // so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
 // none is armed.
 //
-// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL `q`; a handle whose notification a parent set up before
+// fork), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `q` must be NULL or a handle from ipcx.
@@ -1990,32 +2116,40 @@ ipcx_status ipcx_fifo_remove(const char *path);
 // forked afterwards (the seed's "anonymous shared mapping over fork") and disappears when
 // the last process unmaps it.
 //
-// Errors: `IPCX_ERR_INVALID` (size 0, above SSIZE_MAX, NULL `out`), `IPCX_ERR_LIMIT`
-// (not enough memory or address space). On failure `*out` is NULL.
+// Arguments: `size` in bytes (1 .. SSIZE_MAX); `out_region` receives the handle.
+// Returns: `IPCX_OK` with `*out_region` set.
+// Errors: `IPCX_ERR_INVALID` (size 0, above SSIZE_MAX, NULL `out_region`),
+// `IPCX_ERR_LIMIT` (not enough memory or address space). On failure `*out_region` is NULL.
 // Ownership: close with `ipcx_region_close`.
+// Fork: children forked afterwards share the memory (see `ipcx_region`).
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_region` must be NULL or valid for writing.
 ipcx_status ipcx_region_create(size_t size, ipcx_region **out_region);
 
 // Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-// from `ipcx_region_base` become invalid. Other processes keep their mappings.
+// from `ipcx_region_base` become invalid. Other processes keep their mappings. Calls on
+// other threads already inside the region finish first (the unmap happens when the last
+// returns); later calls get `IPCX_ERR_BAD_HANDLE`.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+// `r` must be NULL or a handle from ipcx.
 ipcx_status ipcx_region_close(ipcx_region *r);
 
-// The base address and size of a region. Either out-pointer may be NULL.
+// The base address and length of a region. Either out-parameter is optional (may be
+// NULL).
 //
 // The pointer stays valid until `ipcx_region_close`. Writing through it to a read-only
 // region raises SIGSEGV, as with any read-only mapping.
-// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` with `*out_base` and `*out_len` set.
+// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_base`
+// is NULL and `*out_len` 0.
 //
 // # Safety
-// `base`/`size` must be NULL or valid for writing.
-ipcx_status ipcx_region_base(const ipcx_region *r, void **base, size_t *size);
+// `out_base`/`out_len` must be NULL or valid for writing.
+ipcx_status ipcx_region_base(const ipcx_region *r, void **out_base, size_t *out_len);
 
 // Copy `len` bytes from `buf` into the region at `offset`, with bounds checks.
 //
@@ -2027,6 +2161,7 @@ ipcx_status ipcx_region_base(const ipcx_region *r, void **base, size_t *size);
 // written, and the message says how many. `IPCX_ERR_UNSUPPORTED`: no fault-safe copy is
 // possible in this process (a seccomp filter refusing process_vm_writev, and no
 // /proc/self/mem). A length of 0 copies nothing.
+// Returns: `IPCX_OK` once the bytes are copied.
 //
 // # Safety
 // `buf` must be valid for reading `len` bytes.
@@ -2039,6 +2174,7 @@ ipcx_status ipcx_region_write(ipcx_region *r, size_t offset, const void *buf, si
 // only): part of the range is no longer backed because another process shrank the object
 // or file (a raw read there would raise SIGBUS), or `buf` is not valid memory; `buf` may
 // hold part of the data. `IPCX_ERR_UNSUPPORTED`: as for `ipcx_region_write`.
+// Returns: `IPCX_OK` once the bytes are copied.
 //
 // # Safety
 // `buf` must be valid for writing `len` bytes.
@@ -2051,6 +2187,7 @@ ipcx_status ipcx_region_read(const ipcx_region *r, size_t offset, void *buf, siz
 //
 // Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_REGION_SYNC_ASYNC` (schedule and
 // return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
+// Returns: `IPCX_OK` once written back (or scheduled).
 // Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
 // `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
 // `IPCX_ERR_BAD_HANDLE`.
@@ -2059,17 +2196,21 @@ ipcx_status ipcx_region_read(const ipcx_region *r, size_t offset, void *buf, siz
 // `r` must be NULL or a handle from ipcx.
 ipcx_status ipcx_region_sync(ipcx_region *r, size_t offset, size_t len, uint32_t flags);
 
-// What kind of region this is and whether it is mapped writable. Either out-pointer may
-// be NULL.
+// Describe a region: its base address and length (as `ipcx_region_base`), what created it
+// and whether it is mapped writable.
 //
-// `*kind` receives `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
-// `IPCX_REGION_FILE`; `*writable` false for read-only mappings.
-// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*kind` is 0
-// and `*writable` false.
+// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_region_info)`
+// (`ipcx_region_info info = { sizeof info };`); the library writes at most `size` bytes and
+// sets `size` to the number it wrote. `kind` is `IPCX_REGION_ANONYMOUS`,
+// `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or `IPCX_REGION_FILE`.
+// Returns: `IPCX_OK` with `*out_info` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out_info`; `out_info->size` below the 0.2
+// size of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`. On other errors
+// the fields of `*out_info` are zeroed (base NULL, kind 0, writable false).
 //
 // # Safety
-// `kind`/`writable` must be NULL or valid for writing.
-ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_region_stat(const ipcx_region *r, ipcx_region_info *out_info);
 
 // Choose how `ipcx_region_read` / `ipcx_region_write` copy for this region.
 //
@@ -2083,6 +2224,7 @@ ipcx_status ipcx_region_kind(const ipcx_region *r, int32_t *kind, bool *writable
 // always copy directly; for them this call changes nothing.
 //
 // Arguments: `checked`: true (the default for POSIX and file regions) or false.
+// Returns: `IPCX_OK` once set (it applies to copies that start afterwards, on any thread).
 // Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
 // Fork: the setting belongs to the handle; a child inherits it with the handle.
 //
@@ -2293,29 +2435,33 @@ ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_mes
 // Open or create a named POSIX semaphore.
 //
 // Arguments: `name`: "/something" (one leading slash, no other, at most
-// `IPCX_SEM_NAME_MAX` bytes); `flags`: 0 opens an existing semaphore, `IPCX_OPEN_CREATE`
-// creates it if missing, `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` insists on creating it;
-// `value`: the initial value if this call creates it (0 .. `IPCX_SEM_VALUE_MAX`; checked
-// whenever `IPCX_OPEN_CREATE` is given, ignored without it); `opts` may be NULL, honoured:
-// mode (default 0600, applied exactly, whatever the umask, when this call creates the
-// semaphore).
-// Errors: `IPCX_ERR_INVALID` (NULL or malformed name, unknown flags, `IPCX_OPEN_EXCLUSIVE`
-// without `IPCX_OPEN_CREATE`, negative `value`, unsupported option, NULL `out`),
-// `IPCX_ERR_LIMIT` (`value` above `IPCX_SEM_VALUE_MAX`; out of descriptors or /dev/shm
-// space), `IPCX_ERR_NOT_FOUND` (no such semaphore and no `IPCX_OPEN_CREATE`),
-// `IPCX_ERR_EXISTS` (`IPCX_OPEN_EXCLUSIVE` and it exists), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// `IPCX_SEM_NAME_MAX` (252) bytes with the slash); `value`: the initial value if this call
+// creates it (0 .. `IPCX_SEM_VALUE_MAX`; checked whenever `IPCX_OPEN_CREATE` is given,
+// ignored without it); `flags`: 0 opens an existing semaphore, `IPCX_OPEN_CREATE` creates
+// it if missing, `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` insists on creating it; `opts`
+// may be NULL, honoured: mode (default 0600, applied exactly, whatever the umask, when
+// this call creates the semaphore); `out_sem` receives the handle.
+// Returns: `IPCX_OK` with `*out_sem` set.
+// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name: the message names it;
+// unknown flags, `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, negative `value`,
+// unsupported option, NULL `out_sem`), `IPCX_ERR_LIMIT` (`value` above
+// `IPCX_SEM_VALUE_MAX`; out of descriptors or /dev/shm space), `IPCX_ERR_NOT_FOUND` (no
+// such semaphore and no `IPCX_OPEN_CREATE`), `IPCX_ERR_EXISTS` (`IPCX_OPEN_EXCLUSIVE` and
+// it exists), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure
+// `*out_sem` is NULL.
 // Ownership: close the handle with `ipcx_sem_close`; the semaphore itself lives until
 // `ipcx_sem_remove` and the last close (or reboot).
+// Fork: see `ipcx_sem`.
 //
 // # Safety
-// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
-ipcx_status ipcx_sem_open(const char *name, uint32_t flags, int64_t value, const ipcx_options *opts, ipcx_sem **out_sem);
+// `name` must be NULL or a NUL-terminated string; `out_sem` NULL or valid for writing.
+ipcx_status ipcx_sem_open(const char *name, int64_t value, uint32_t flags, const ipcx_options *opts, ipcx_sem **out_sem);
 
 // Remove a named semaphore's name. Processes that have it open keep using it; it is freed
 // after the last close. A later `ipcx_sem_open` with `IPCX_OPEN_CREATE` makes a new one.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL or malformed name), `IPCX_ERR_NOT_FOUND`,
+// Returns: `IPCX_OK` once the name is removed.
+// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name), `IPCX_ERR_NOT_FOUND`,
 // `IPCX_ERR_PERMISSION`.
 //
 // # Safety
@@ -2326,19 +2472,22 @@ ipcx_status ipcx_sem_remove(const char *name);
 // handle to it. Do this once, in one process, before any other process attaches
 // (`ipcx_sem_attach`) or uses it; children forked afterwards inherit the handle.
 //
-// Arguments: `offset`: a multiple of `IPCX_SEM_ALIGN`, with `IPCX_SEM_SIZE` bytes inside
-// the region; `value`: 0 .. `IPCX_SEM_VALUE_MAX`.
-// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
-// region, negative value), `IPCX_ERR_LIMIT` (value above `IPCX_SEM_VALUE_MAX`),
+// Arguments: `region`: the region holding the semaphore; `offset`: a multiple of
+// `IPCX_SEM_ALIGN`, with `IPCX_SEM_SIZE` bytes inside the region; `value`: 0 ..
+// `IPCX_SEM_VALUE_MAX`; `out_sem` receives the handle.
+// Returns: `IPCX_OK` with `*out_sem` set.
+// Errors: `IPCX_ERR_INVALID` (NULL region or `out_sem`, misaligned offset, slot outside
+// the region, negative value), `IPCX_ERR_LIMIT` (value above `IPCX_SEM_VALUE_MAX`),
 // `IPCX_ERR_EXISTS` (the slot already holds an initialised semaphore, mutex or condition
 // variable: attach to it, or destroy it first), `IPCX_ERR_PERMISSION` (read-only region),
-// `IPCX_ERR_BAD_HANDLE` (closed region). On failure `*out` is NULL.
+// `IPCX_ERR_BAD_HANDLE` (closed region). On failure `*out_sem` is NULL.
 // Ownership: the handle maps the semaphore's page on its own, so it stays valid even after
 // `ipcx_region_close`. `ipcx_sem_close` releases the handle and leaves the semaphore for
-// others; `ipcx_sem_destroy` destroys it.
+// others; `ipcx_sem_destroy` destroys it (the handle then still needs `ipcx_sem_close`).
+// Fork: see `ipcx_sem`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_sem` NULL or valid for writing.
 ipcx_status ipcx_sem_init(const ipcx_region *region, size_t offset, int64_t value, ipcx_sem **out_sem);
 
 // Like `ipcx_sem_init`, at an address of memory the caller mapped (a file or POSIX
@@ -2349,49 +2498,53 @@ ipcx_status ipcx_sem_init(const ipcx_region *region, size_t offset, int64_t valu
 // `ipcx_sem_create` for a thread-only semaphore. Only the alignment and the
 // mapping are checked: the caller guarantees `IPCX_SEM_SIZE` bytes at `addr`.
 //
-// Errors and ownership as for `ipcx_sem_init` (the handle keeps its own mapping of the
-// page, so the caller may unmap its own).
+// Returns, errors and ownership as for `ipcx_sem_init` (the handle keeps its own mapping
+// of the page, so the caller may unmap its own); `*out_sem` is NULL on failure.
 //
 // # Safety
 // `addr` must be NULL or point to `IPCX_SEM_SIZE` bytes of mapped shared memory reserved
-// for this semaphore; `out` NULL or valid for writing.
+// for this semaphore; `out_sem` NULL or valid for writing.
 ipcx_status ipcx_sem_init_at(void *addr, int64_t value, ipcx_sem **out_sem);
 
 // Attach to an unnamed semaphore another process initialised at `offset` of `region`
 // (for example in POSIX or System V shared memory this process mapped itself).
 //
+// Returns: `IPCX_OK` with `*out_sem` set.
 // Errors: `IPCX_ERR_NOT_FOUND` (no semaphore initialised there: never initialised,
 // destroyed, or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives
 // there; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`
-// (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_sem` is NULL.
 // Ownership: as for `ipcx_sem_init`; `ipcx_sem_close` detaches.
+// Fork: see `ipcx_sem`.
 //
 // # Safety
-// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `region` must be NULL or a handle from ipcx; `out_sem` NULL or valid for writing.
 ipcx_status ipcx_sem_attach(const ipcx_region *region, size_t offset, ipcx_sem **out_sem);
 
 // Attach to an unnamed semaphore initialised at `addr` (see `ipcx_sem_init_at`).
 //
+// Returns: `IPCX_OK` with `*out_sem` set.
 // Errors: as for `ipcx_sem_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
-// shared mapping. On failure `*out` is NULL.
+// shared mapping. On failure `*out_sem` is NULL.
 //
 // # Safety
-// `addr` must be NULL or point to mapped memory of `IPCX_SEM_SIZE` bytes; `out` NULL or
-// valid for writing.
+// `addr` must be NULL or point to mapped memory of `IPCX_SEM_SIZE` bytes; `out_sem` NULL
+// or valid for writing.
 ipcx_status ipcx_sem_attach_at(void *addr, ipcx_sem **out_sem);
 
 // Create a thread-only unnamed semaphore (`sem_init` with pshared = 0) in memory ipcx
 // allocates: the seed's semaphore for threads of one process.
 //
-// Arguments: `value`: 0 .. `IPCX_SEM_VALUE_MAX`.
-// Errors: `IPCX_ERR_INVALID` (negative value, NULL `out`), `IPCX_ERR_LIMIT` (value above
-// `IPCX_SEM_VALUE_MAX`). On failure `*out` is NULL.
-// Ownership: `ipcx_sem_close` (or `ipcx_sem_destroy`) destroys and frees it.
+// Arguments: `value`: 0 .. `IPCX_SEM_VALUE_MAX`; `out_sem` receives the handle.
+// Returns: `IPCX_OK` with `*out_sem` set.
+// Errors: `IPCX_ERR_INVALID` (negative value, NULL `out_sem`), `IPCX_ERR_LIMIT` (value
+// above `IPCX_SEM_VALUE_MAX`). On failure `*out_sem` is NULL.
+// Ownership: `ipcx_sem_close` destroys it (if `ipcx_sem_destroy` did not) and frees it.
 // Fork: a child gets an independent copy (private memory); it does not synchronise with
 // the parent.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_sem` must be NULL or valid for writing.
 ipcx_status ipcx_sem_create(int64_t value, ipcx_sem **out_sem);
 
 // P: wait until the value is above zero, then decrement it.
@@ -2399,9 +2552,11 @@ ipcx_status ipcx_sem_create(int64_t value, ipcx_sem **out_sem);
 // Arguments: `timeout_ms`: `IPCX_FOREVER` (sem_wait), `IPCX_NOWAIT` (the try-wait:
 // sem_trywait), or a positive timeout on the monotonic clock (sem_clockwait with
 // CLOCK_MONOTONIC: wall-clock changes do not affect it).
+// Returns: `IPCX_OK` once the value was decremented.
 // Errors: `IPCX_ERR_TIMEOUT` (the value stayed 0), `IPCX_ERR_INTERRUPTED` (a signal, on a
 // thread that asked for it; otherwise the wait resumes until the same deadline),
-// `IPCX_ERR_INVALID` (timeout below -1, NULL handle), `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_INVALID` (timeout below -1, NULL handle), `IPCX_ERR_REMOVED` (the semaphore
+// was destroyed), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `s` must be NULL or a handle from ipcx.
@@ -2410,8 +2565,10 @@ ipcx_status ipcx_sem_wait(const ipcx_sem *s, int64_t timeout_ms);
 // V: increment the value, waking one waiter if there is one. Never blocks. (Unlike
 // sem_post, it is not async-signal-safe: a handle lookup may take a lock.)
 //
+// Returns: `IPCX_OK` once the value was incremented.
 // Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEM_VALUE_MAX`; it is unchanged),
-// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_REMOVED` (the semaphore was destroyed),
+// `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `s` must be NULL or a handle from ipcx.
@@ -2420,84 +2577,105 @@ ipcx_status ipcx_sem_post(const ipcx_sem *s);
 // The current value. On Linux it is never negative: with processes waiting it is 0 (the
 // count of waiters that some systems report as a negative value is not available).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL handle or `value`), `IPCX_ERR_BAD_HANDLE`. On failure
-// `*value` is 0.
+// Returns: `IPCX_OK` with `*out_value` set.
+// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_value`), `IPCX_ERR_REMOVED` (the
+// semaphore was destroyed), `IPCX_ERR_BAD_HANDLE`. On failure `*out_value` is 0.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx; `value` NULL or valid for writing.
-ipcx_status ipcx_sem_value(const ipcx_sem *s, int32_t *value);
+// `s` must be NULL or a handle from ipcx; `out_value` NULL or valid for writing.
+ipcx_status ipcx_sem_value(const ipcx_sem *s, int32_t *out_value);
 
-// Destroy an unnamed semaphore and free the handle. For a semaphore in shared memory, no
-// process may use it afterwards (other processes' handles must be closed, not used; their
-// attaches fail with `IPCX_ERR_NOT_FOUND`); the slot may be initialised again. For a
-// thread-only semaphore this is `ipcx_sem_close`. NULL is a no-op.
+// Destroy an unnamed semaphore (sem_destroy). The handle stays open: close it with
+// `ipcx_sem_close`. Every later call on it, and for a semaphore in shared memory on any
+// other handle to it in any process, fails with `IPCX_ERR_REMOVED` (a call already
+// waiting is not woken: destroy a semaphore nobody waits on); new attaches fail with
+// `IPCX_ERR_NOT_FOUND`, and the slot may be initialised again. A thread-only semaphore's
+// memory is freed by `ipcx_sem_close`.
 //
-// Errors: `IPCX_ERR_INVALID` (a named semaphore: use `ipcx_sem_close` and
-// `ipcx_sem_remove`; the handle stays open), `IPCX_ERR_NOT_FOUND` (another process
-// destroyed it already; the handle stays open: close it), `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` once destroyed.
+// Errors: `IPCX_ERR_INVALID` (NULL handle; a named semaphore: use `ipcx_sem_close` and
+// `ipcx_sem_remove`), `IPCX_ERR_REMOVED` (destroyed already, through this handle or
+// another one), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+// `s` must be NULL or a handle from ipcx.
 ipcx_status ipcx_sem_destroy(ipcx_sem *s);
 
 // Release the handle. A named semaphore is closed (sem_close; the name stays until
 // `ipcx_sem_remove`); an unnamed one in shared memory stays for the other processes (the
-// handle's own mapping of it is removed); a thread-only one is destroyed and freed. NULL is
-// a no-op.
+// handle's own mapping of it is removed); a thread-only one is destroyed (if
+// `ipcx_sem_destroy` did not) and freed. A handle to a destroyed semaphore is closed the
+// same way. NULL is a no-op. Calls on other threads already inside finish first.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+// `s` must be NULL or a handle from ipcx.
 ipcx_status ipcx_sem_close(ipcx_sem *s);
 
-// Create a new System V semaphore set of `nsems` semaphores under `key`, exclusively, and
-// initialise it before any other ipcx caller can use it.
+// Open, or create, the System V semaphore set of `key` (semget), initialised before any
+// other ipcx caller can use it.
 //
-// Arguments: `key`: from `ipcx_sysv_key`, any number agreed between programs, or
-// `IPCX_KEY_PRIVATE` for a new set only reachable through this handle (and fork);
-// `nsems`: 1 .. SEMMSL (/proc/sys/kernel/sem, field 1); `values`: NULL (all 0) or an array
-// of `nsems` initial values, each 0 .. `IPCX_SEMSET_VALUE_MAX`; `opts` may be NULL,
-// honoured: mode (default 0600; System V does not apply the umask).
-// Semantics: semget(IPC_CREAT | IPC_EXCL), SETALL, then one operation that changes no value
-// but sets sem_otime, which `ipcx_semset_open` waits for (the classic creation race).
-// Errors: `IPCX_ERR_EXISTS` (a set has this key: open it instead), `IPCX_ERR_INVALID`
-// (`nsems` 0, negative value, unsupported option, NULL `out`), `IPCX_ERR_LIMIT` (`nsems`
-// above SEMMSL, a value above SEMVMX, too many sets (SEMMNI) or semaphores (SEMMNS): the
-// message names the limit and its value), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`
-// (closed options). On failure `*out` is NULL and no set is left behind.
+// Arguments:
+// - `key`: from `ipcx_sysv_key`, any number agreed between programs, or
+//   `IPCX_KEY_PRIVATE` (always a new set, so it needs `IPCX_OPEN_CREATE`; only reachable
+//   through this handle, inherited across fork).
+// - `nsems`: without `IPCX_OPEN_CREATE`, the set must have at least this many semaphores
+//   (0: any). With `IPCX_OPEN_CREATE`, the number of semaphores of a new set: 1 .. SEMMSL
+//   (/proc/sys/kernel/sem, field 1); an existing set must have at least this many.
+// - `values`: NULL (all 0) or an array of `nsems` initial values, each 0 ..
+//   `IPCX_SEMSET_VALUE_MAX`. They only matter when this call creates the set (they are
+//   checked whenever `IPCX_OPEN_CREATE` is given, and not read without it).
+// - `flags`: 0 opens an existing set; `IPCX_OPEN_CREATE` creates it if no set has the
+//   key, else opens it as without the flag; `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` must
+//   create it.
+// - `opts` may be NULL; honoured: mode (default 0600, applied exactly: System V does not
+//   apply the umask; used only when this call creates the set).
+// - `timeout_ms`: how long to wait, when the set exists, for its creator to finish
+//   initialising it (`IPCX_FOREVER`, `IPCX_NOWAIT`, or milliseconds; checked every 1-10
+//   ms). A set is ready once some operation was done on it: ipcx's creation does one
+//   (semget(IPC_CREAT | IPC_EXCL), SETALL, then one operation that changes no value but
+//   sets sem_otime, the classic cure of the creation race); a set made by another program
+//   becomes ready at its first semop.
+// - `out_set` receives the handle.
+//
+// Permissions (the rule of every System V family): opening checks no permission of its
+// own, and the kernel checks each operation against the set's mode (semop needs write
+// permission to change values and read permission to wait; get, waiters and pid need
+// read). But opening an existing set reads its status to wait for its initialisation,
+// which needs read permission: without it the open fails with `IPCX_ERR_PERMISSION`.
+//
+// Returns: `IPCX_OK` with `*out_set` set.
+// Errors: `IPCX_ERR_NOT_FOUND` (no set has the key and no `IPCX_OPEN_CREATE`),
+// `IPCX_ERR_EXISTS` (`IPCX_OPEN_EXCLUSIVE` and a set has the key), `IPCX_ERR_TIMEOUT`
+// (the set exists but was never operated on before the deadline), `IPCX_ERR_PERMISSION`
+// (no read permission on an existing set), `IPCX_ERR_INVALID` (unknown flags,
+// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, `IPCX_KEY_PRIVATE` without
+// `IPCX_OPEN_CREATE`, `nsems` 0 with `IPCX_OPEN_CREATE`, an existing set with fewer than
+// `nsems` semaphores, a negative value, timeout below -1, unsupported option, NULL
+// `out_set`), `IPCX_ERR_LIMIT` (`nsems` above SEMMSL, a value above SEMVMX, too many sets
+// (SEMMNI) or semaphores (SEMMNS): the message names the limit and its value),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_set` is NULL and no set this
+// call created is left behind.
 // Ownership: close the handle with `ipcx_semset_close`; the set lives until
 // `ipcx_semset_remove` (or reboot), whoever closes what.
+// Fork: see `ipcx_semset`.
 //
 // # Safety
-// `values` must be NULL or point to `nsems` values; `out` NULL or valid for writing.
-ipcx_status ipcx_semset_create(int32_t key, uint32_t nsems, const int32_t *values, const ipcx_options *opts, ipcx_semset **out_set);
-
-// Open the existing System V semaphore set under `key`.
-//
-// Arguments: `nsems_min`: the set must have at least this many semaphores (0: any);
-// `timeout_ms`: how long to wait for the set's creator to finish initialising it (a set
-// is ready once some operation was done on it, as `ipcx_semset_create` does; checked
-// every 1-10 ms). A set made by another program becomes ready at its first semop.
-// Errors: `IPCX_ERR_NOT_FOUND` (no set has this key), `IPCX_ERR_TIMEOUT` (it exists but
-// was never operated on), `IPCX_ERR_INVALID` (`IPCX_KEY_PRIVATE`, fewer semaphores than
-// `nsems_min`, timeout below -1, NULL `out`), `IPCX_ERR_PERMISSION`. On failure `*out` is
-// NULL.
-// Ownership: close with `ipcx_semset_close`.
-//
-// # Safety
-// `out` must be NULL or valid for writing.
-ipcx_status ipcx_semset_open(int32_t key, uint32_t nsems_min, int64_t timeout_ms, ipcx_semset **out_set);
+// `values` must be NULL or point to `nsems` values; `opts` NULL or a live options handle;
+// `out_set` NULL or valid for writing.
+ipcx_status ipcx_semset_open(int32_t key, uint32_t nsems, const int32_t *values, uint32_t flags, const ipcx_options *opts, int64_t timeout_ms, ipcx_semset **out_set);
 
 // The kernel id of the set (what `ipcs -s` shows) and its number of semaphores. Either
-// pointer may be NULL.
+// out-parameter is optional (may be NULL).
 //
+// Returns: `IPCX_OK` with `*out_id` and `*out_nsems` set.
 // Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`. On failure the outputs
 // are -1 and 0.
 //
 // # Safety
-// `id`/`nsems` must be NULL or valid for writing.
-ipcx_status ipcx_semset_id(const ipcx_semset *s, int32_t *id, uint32_t *nsems);
+// `out_id`/`out_nsems` must be NULL or valid for writing.
+ipcx_status ipcx_semset_id(const ipcx_semset *s, int32_t *out_id, uint32_t *out_nsems);
 
 // Apply several operations to the set atomically: either all happen, or (while any would
 // block) none. Each `ipcx_semop` adds `delta` to semaphore `index`: a positive delta
@@ -2505,15 +2683,17 @@ ipcx_status ipcx_semset_id(const ipcx_semset *s, int32_t *id, uint32_t *nsems);
 // it (P), 0 waits until the value is 0. `IPCX_SEMSET_UNDO` in an operation's flags makes
 // the kernel revert it when this process exits, even by SIGKILL.
 //
-// Arguments: `ops`/`nops`: 1 .. SEMOPM operations (/proc/sys/kernel/sem, field 3);
-// `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (IPC_NOWAIT), or a positive timeout
-// (semtimedop; after an EINTR the wait resumes with the time that remains).
+// Arguments: `ops`/`nops`: 1 .. SEMOPM operations (/proc/sys/kernel/sem, field 3); `ops`
+// may be NULL only with `nops` 0, which is refused like any empty list; `timeout_ms`:
+// `IPCX_FOREVER`, `IPCX_NOWAIT` (IPC_NOWAIT), or a positive timeout (semtimedop; after an
+// EINTR the wait resumes with the time that remains).
+// Returns: `IPCX_OK` once every operation was applied.
 // Errors: `IPCX_ERR_TIMEOUT` (would block / timed out: nothing was applied),
-// `IPCX_ERR_REMOVED` (the set was removed, also while waiting), `IPCX_ERR_INVALID` (NULL
-// or empty array, index out of range, delta outside -32768..32767, unknown flags: the
-// message names the operation), `IPCX_ERR_LIMIT` (more than SEMOPM operations; a value
-// would exceed SEMVMX; undo memory), `IPCX_ERR_PERMISSION`, `IPCX_ERR_INTERRUPTED`,
-// `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_REMOVED` (the set was removed, also while waiting), `IPCX_ERR_INVALID` (no
+// operation (`nops` 0), NULL `ops` with `nops` > 0, a misaligned `ops`, index out of
+// range, delta outside -32768..32767, unknown flags: the message names the operation),
+// `IPCX_ERR_LIMIT` (more than SEMOPM operations; a value would exceed SEMVMX; undo
+// memory), `IPCX_ERR_PERMISSION`, `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `ops` must be NULL or point to `nops` operations.
@@ -2524,6 +2704,7 @@ ipcx_status ipcx_semset_op(const ipcx_semset *s, const ipcx_semop *ops, size_t n
 //
 // Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO` (use the same on the matching V, or the undo
 // adjustment drifts); `timeout_ms` as for `ipcx_semset_op`.
+// Returns: `IPCX_OK` once decremented.
 // Errors: as for `ipcx_semset_op`.
 //
 // # Safety
@@ -2533,6 +2714,7 @@ ipcx_status ipcx_semset_p(const ipcx_semset *s, uint32_t index, uint32_t flags, 
 // V on one semaphore: increment it (never blocks).
 //
 // Arguments: `flags`: 0 or `IPCX_SEMSET_UNDO`.
+// Returns: `IPCX_OK` once incremented.
 // Errors: `IPCX_ERR_LIMIT` (the value is already `IPCX_SEMSET_VALUE_MAX`),
 // `IPCX_ERR_REMOVED`, `IPCX_ERR_INVALID` (index out of range, unknown flags),
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
@@ -2544,6 +2726,7 @@ ipcx_status ipcx_semset_v(const ipcx_semset *s, uint32_t index, uint32_t flags);
 // Set one semaphore's value (SETVAL). Waiters that can now proceed are woken; undo
 // adjustments recorded for this semaphore are cleared in every process (kernel behaviour).
 //
+// Returns: `IPCX_OK` once set.
 // Errors: `IPCX_ERR_INVALID` (index out of range, negative value), `IPCX_ERR_LIMIT` (above
 // `IPCX_SEMSET_VALUE_MAX`), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`,
 // `IPCX_ERR_BAD_HANDLE`.
@@ -2554,19 +2737,23 @@ ipcx_status ipcx_semset_set(const ipcx_semset *s, uint32_t index, int32_t value)
 
 // One semaphore's value (GETVAL).
 //
-// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `value`), `IPCX_ERR_REMOVED`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*value` is 0.
+// Returns: `IPCX_OK` with `*out_value` set.
+// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `out_value`), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_value` is 0.
 //
 // # Safety
-// `value` must be NULL or valid for writing.
-ipcx_status ipcx_semset_get(const ipcx_semset *s, uint32_t index, int32_t *value);
+// `out_value` must be NULL or valid for writing.
+ipcx_status ipcx_semset_get(const ipcx_semset *s, uint32_t index, int32_t *out_value);
 
 // Set every value at once (SETALL); clears every undo adjustment of the set.
 //
-// Arguments: `values`/`count`: exactly one value per semaphore.
-// Errors: `IPCX_ERR_INVALID` (NULL values, `count` not the set's size, negative value),
-// `IPCX_ERR_LIMIT` (a value above `IPCX_SEMSET_VALUE_MAX`), `IPCX_ERR_REMOVED`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. Nothing is changed on error.
+// Arguments: `values`/`count`: exactly one value per semaphore (`values` may be NULL
+// only with `count` 0, which is refused: a set has at least one semaphore).
+// Returns: `IPCX_OK` once set.
+// Errors: `IPCX_ERR_INVALID` (NULL `values` with `count` > 0, a misaligned `values`,
+// `count` not the set's size (0 included), negative value), `IPCX_ERR_LIMIT` (a value
+// above `IPCX_SEMSET_VALUE_MAX`), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_BAD_HANDLE`. Nothing is changed on error.
 //
 // # Safety
 // `values` must be NULL or point to `count` values.
@@ -2574,64 +2761,71 @@ ipcx_status ipcx_semset_set_all(const ipcx_semset *s, const int32_t *values, siz
 
 // Every value at once (GETALL).
 //
-// Arguments: `values` receives the values; `count` in: the capacity of `values`, out: the
-// number of semaphores written (or, with `IPCX_ERR_TOO_BIG`, the capacity needed).
-// Errors: `IPCX_ERR_TOO_BIG` (capacity below the set's size), `IPCX_ERR_INVALID` (NULL
-// `count`, NULL `values` with a capacity), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `values` receives the values (NULL only with a capacity of 0); `count` in:
+// the capacity of `values`, out: the number of semaphores written (or, with
+// `IPCX_ERR_TOO_BIG`, the capacity needed). A capacity of 0 asks for the size: the call
+// fails with `IPCX_ERR_TOO_BIG` and `*count` the set's number of semaphores.
+// Returns: `IPCX_OK` with `*count` values written.
+// Errors: `IPCX_ERR_TOO_BIG` (capacity below the set's size, 0 included; `values` is left
+// unchanged), `IPCX_ERR_INVALID` (NULL `count`, NULL `values` with a capacity, a
+// misaligned `values`), `IPCX_ERR_REMOVED`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `count` must be NULL or valid; `values` valid for writing `*count` values.
 ipcx_status ipcx_semset_get_all(const ipcx_semset *s, int32_t *values, size_t *count);
 
-// How many processes wait for semaphore `index` to increase (`ncnt`, GETNCNT) and to
-// become zero (`zcnt`, GETZCNT). Either pointer may be NULL. This is the waiter count the
-// seed describes as a negative semaphore value.
+// How many processes wait for semaphore `index` to increase (`out_ncnt`, GETNCNT) and to
+// become zero (`out_zcnt`, GETZCNT). Either out-parameter is optional (may be NULL). This
+// is the waiter count the seed describes as a negative semaphore value.
 //
+// Returns: `IPCX_OK` with the counts set.
 // Errors: `IPCX_ERR_INVALID` (index out of range), `IPCX_ERR_REMOVED`,
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure both outputs are 0.
 //
 // # Safety
-// `ncnt`/`zcnt` must be NULL or valid for writing.
-ipcx_status ipcx_semset_waiters(const ipcx_semset *s, uint32_t index, uint32_t *ncnt, uint32_t *zcnt);
+// `out_ncnt`/`out_zcnt` must be NULL or valid for writing.
+ipcx_status ipcx_semset_waiters(const ipcx_semset *s, uint32_t index, uint32_t *out_ncnt, uint32_t *out_zcnt);
 
 // The pid of the last process that operated on semaphore `index` (GETPID). Linux also
-// records the caller of SETVAL and SETALL. A set made by `ipcx_semset_create` starts with
+// records the caller of SETVAL and SETALL. A set created by `ipcx_semset_open` starts with
 // its creator's pid on semaphore 0 (the initialisation operation) and, when initial values
 // were given, on every semaphore; 0 elsewhere.
 //
-// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `pid`), `IPCX_ERR_REMOVED`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*pid` is 0.
+// Returns: `IPCX_OK` with `*out_pid` set.
+// Errors: `IPCX_ERR_INVALID` (index out of range, NULL `out_pid`), `IPCX_ERR_REMOVED`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_pid` is 0.
 //
 // # Safety
-// `pid` must be NULL or valid for writing.
-ipcx_status ipcx_semset_pid(const ipcx_semset *s, uint32_t index, int32_t *pid);
+// `out_pid` must be NULL or valid for writing.
+ipcx_status ipcx_semset_pid(const ipcx_semset *s, uint32_t index, int32_t *out_pid);
 
 // Remove the set (IPC_RMID) at once: every process waiting on it wakes with
 // `IPCX_ERR_REMOVED`, and later calls on any handle to it return `IPCX_ERR_REMOVED`. The
 // handle stays open: close it with `ipcx_semset_close`.
 //
+// Returns: `IPCX_OK` once removed.
 // Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
-// creator), `IPCX_ERR_BAD_HANDLE`.
+// creator), `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
 // `s` must be NULL or a handle from ipcx.
-ipcx_status ipcx_semset_remove(const ipcx_semset *s);
+ipcx_status ipcx_semset_remove(ipcx_semset *s);
 
 // Free the handle. The set stays (remove it with `ipcx_semset_remove`); this process's
-// undo adjustments stay until it exits. NULL is a no-op.
+// undo adjustments stay until it exits. NULL is a no-op. Calls on other threads already
+// inside finish first.
 //
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+// `s` must be NULL or a handle from ipcx.
 ipcx_status ipcx_semset_close(ipcx_semset *s);
 
 // Create or open the System V segment of `key` (shmget).
 //
 // Arguments:
 // - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
-//   every time; requires `IPCX_OPEN_CREATE`).
+//   every time, so it needs `IPCX_OPEN_CREATE`; other processes open it by its id).
 // - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
 //   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
 //   larger size than the segment's is an error.
@@ -2639,77 +2833,101 @@ ipcx_status ipcx_semset_close(ipcx_semset *s);
 //   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` (create, fail if it exists).
 // - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
 //   when the segment is created).
+// - `out_segment` receives the handle.
 //
-// Returns: `IPCX_OK` with `*out` set. Errors: `IPCX_ERR_INVALID` (size 0 when creating,
-// size above the existing segment's, private key without create, unknown flags, NULL
-// `out`, unsupported option), `IPCX_ERR_NOT_FOUND` (no segment has the key),
-// `IPCX_ERR_EXISTS` (exclusive create of an existing key), `IPCX_ERR_LIMIT` (size above
-// /proc/sys/kernel/shmmax, named with its value; shmmni or shmall reached; not enough
-// memory), `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_BAD_HANDLE` (closed
-// options). On failure `*out` is NULL.
+// Permissions (the rule of every System V family): opening by key or by id checks no
+// permission; the kernel checks each operation against the segment's mode (mapping needs
+// read permission, read-write mapping read and write; `ipcx_shm_segment_stat` read).
+//
+// Returns: `IPCX_OK` with `*out_segment` set.
+// Errors: `IPCX_ERR_INVALID` (size 0 when creating, size above the existing segment's,
+// `IPCX_KEY_PRIVATE` without `IPCX_OPEN_CREATE`, unknown flags, `IPCX_OPEN_EXCLUSIVE`
+// without `IPCX_OPEN_CREATE`, NULL `out_segment`, unsupported option),
+// `IPCX_ERR_NOT_FOUND` (no segment has the key), `IPCX_ERR_EXISTS` (exclusive create of an
+// existing key), `IPCX_ERR_LIMIT` (size above /proc/sys/kernel/shmmax, named with its
+// value; shmmni or shmall reached; not enough memory), `IPCX_ERR_BAD_HANDLE` (closed
+// options). On failure `*out_segment` is NULL.
 // Ownership: close the handle with `ipcx_shm_segment_close`; the segment itself stays
 // until `ipcx_shm_segment_remove`.
+// Fork: see `ipcx_shm_segment`.
 //
 // # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+// `out_segment` must be NULL or valid for writing; `opts` NULL or a live options handle.
 ipcx_status ipcx_shm_segment_open(int32_t key, size_t size, uint32_t flags, const ipcx_options *opts, ipcx_shm_segment **out_segment);
 
 // Open an existing System V segment by its id (as `ipcs -m` shows, or as passed on by the
 // process that created a private segment).
 //
-// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out`), `IPCX_ERR_NOT_FOUND` (no segment
-// has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last detach),
-// `IPCX_ERR_PERMISSION` (its mode does not allow reading its status). On failure `*out` is
-// NULL.
+// Arguments: `id` the segment id; `out_segment` receives the handle.
+// Permissions: none are checked here (as for `ipcx_shm_segment_open`); mapping and stat
+// are checked by the kernel.
+// Returns: `IPCX_OK` with `*out_segment` set.
+// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out_segment`), `IPCX_ERR_NOT_FOUND` (no
+// segment has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last
+// detach; known only when this process may read its status). On failure `*out_segment`
+// is NULL.
 // Ownership: close with `ipcx_shm_segment_close`.
+// Fork: see `ipcx_shm_segment`.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_open_id(int id, ipcx_shm_segment **out_segment);
+// `out_segment` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_open_id(int32_t id, ipcx_shm_segment **out_segment);
 
 // The segment's id (for `ipcs`, for `ipcx_shm_segment_open_id` in another process).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*id` is -1.
+// Returns: `IPCX_OK` with `*out_id` set.
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+// (another thread is inside a call on `seg`). On failure `*out_id` is -1.
 //
 // # Safety
-// `id` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int *id);
+// `out_id` must be NULL or valid for writing.
+ipcx_status ipcx_shm_segment_id(const ipcx_shm_segment *seg, int32_t *out_id);
 
 // Attach the segment (shmat) and return it as a region of the segment's size. Close the
 // region (`ipcx_region_close`) to detach it (shmdt).
 //
-// Arguments: `flags` 0 (read-write) or `IPCX_OPEN_READ`.
+// Arguments: `flags`: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` attaches read-only;
+// anything else (0, `IPCX_OPEN_WRITE`, both) read-write. `out_region` receives the region.
+// Returns: `IPCX_OK` with `*out_region` set.
 // Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
 // ipcx does not attach removed segments, although their existing attachments stay valid),
-// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
-// `IPCX_ERR_INVALID` (unknown flags, NULL `out`), `IPCX_ERR_BAD_HANDLE`. On failure `*out`
-// is NULL.
+// `IPCX_ERR_PERMISSION` (the segment's mode: read-only needs read permission, read-write
+// read and write), `IPCX_ERR_LIMIT` (no address space), `IPCX_ERR_INVALID` (unknown
+// flags, NULL `out_region`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+// `*out_region` is NULL.
 // Ownership: the region is independent of the segment handle (close them in any order).
 // Fork: a forked child inherits the attachment (the attach count grows by one); it may
 // use and must close its copy of the region.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_region` must be NULL or valid for writing.
 ipcx_status ipcx_shm_segment_map(const ipcx_shm_segment *seg, uint32_t flags, ipcx_region **out_region);
 
 // The segment's status: size, attach count, creator and last pids, times, mode, owner,
 // and whether it was removed (shmctl IPC_STAT).
 //
+// Arguments: `out_info`: the caller's struct with `size` set to
+// `sizeof(ipcx_shm_segment_info)` (`ipcx_shm_segment_info info = { sizeof info };`); the
+// library writes at most `size` bytes and sets `size` to the number it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled.
 // Errors: `IPCX_ERR_REMOVED` (the segment no longer exists), `IPCX_ERR_PERMISSION` (its
-// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`.
-// On failure `*info` is zeroed.
+// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument; `out_info->size` below
+// the 0.2 size of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`. On other errors the fields of `*out_info` are zeroed.
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_shm_segment_stat(const ipcx_shm_segment *seg, ipcx_shm_segment_info *info);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_shm_segment_stat(const ipcx_shm_segment *seg, ipcx_shm_segment_info *out_info);
 
 // Remove the segment (shmctl IPC_RMID). Its key is released at once (opening the key
 // finds nothing, or a new segment); every existing attachment, in any process, stays valid
 // and usable; the memory is freed at the last detach. New attaches are refused.
 //
+// Returns: `IPCX_OK` once removed.
 // Errors: `IPCX_ERR_REMOVED` (already removed, through this handle or elsewhere),
 // `IPCX_ERR_PERMISSION` (only the owner or creator may remove it), `IPCX_ERR_INVALID`
-// (NULL), `IPCX_ERR_BAD_HANDLE`. The handle stays open: close it as usual.
+// (NULL), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. The handle stays open: close it as
+// usual.
 //
 // # Safety
 // `seg` must be NULL or a handle from ipcx.
@@ -2727,22 +2945,30 @@ ipcx_status ipcx_shm_segment_close(ipcx_shm_segment *seg);
 // Open or create a POSIX shared memory object (shm_open).
 //
 // Arguments:
-// - `name`: "/name": one leading slash, no other, at most 255 bytes.
+// - `name`: "/name": one leading slash, no other, at most `IPCX_SHM_NAME_MAX` (256) bytes
+//   with the slash (the kernel's limit: a slash and 255 bytes).
 // - `flags`: `IPCX_OPEN_CREATE` (create if missing), `IPCX_OPEN_EXCLUSIVE` (with create:
-//   fail if it exists), `IPCX_OPEN_READ` (open read-only: map read-only, no resize).
+//   fail if it exists), and the access: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` opens
+//   read-only (map read-only, no resize); anything else (no access flag,
+//   `IPCX_OPEN_WRITE`, both) read-write.
 // - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
 //   not remove bits; used only when this call creates the object).
+// - `out_shm` receives the handle.
 //
 // A new object is empty: set its size with `ipcx_shm_set_size` before mapping it.
-// Errors: `IPCX_ERR_INVALID` (bad name, unknown flags, NULL argument, unsupported option),
-// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
-// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
-// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+// Returns: `IPCX_OK` with `*out_shm` set.
+// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name: the message names it;
+// unknown flags, `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, NULL `out_shm`,
+// unsupported option), `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS`
+// (exclusive create), `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT`
+// (descriptors, or no room in /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On
+// failure `*out_shm` is NULL.
 // Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_remove`.
+// Fork: see `ipcx_shm`.
 //
 // # Safety
-// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-// NULL or a live options handle.
+// `name` must be NULL or a NUL-terminated string; `out_shm` NULL or valid for writing;
+// `opts` NULL or a live options handle.
 ipcx_status ipcx_shm_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_shm **out_shm);
 
 // Set the size of a POSIX shared memory object. Growing reserves the memory in /dev/shm
@@ -2752,9 +2978,11 @@ ipcx_status ipcx_shm_open(const char *name, uint32_t flags, const ipcx_options *
 // raises SIGBUS, `ipcx_region_read`/`write` return `IPCX_ERR_REMOVED`. Existing regions
 // keep their length; map again to see the new size.
 //
+// Returns: `IPCX_OK` once the object has the new size.
 // Errors: `IPCX_ERR_PERMISSION` (opened read-only), `IPCX_ERR_LIMIT` (/dev/shm full,
 // named with the space left; above RLIMIT_FSIZE, refused before the kernel would send
-// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`.
+// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`.
 //
 // # Safety
 // `shm` must be NULL or a handle from ipcx.
@@ -2763,27 +2991,32 @@ ipcx_status ipcx_shm_set_size(ipcx_shm *shm, size_t size);
 // The current size of a POSIX shared memory object in bytes (fstat): what another process
 // set, too.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*size` is 0.
+// Returns: `IPCX_OK` with `*out_size` set.
+// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// On failure `*out_size` is 0.
 //
 // # Safety
-// `size` must be NULL or valid for writing.
-ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *size);
+// `out_size` must be NULL or valid for writing.
+ipcx_status ipcx_shm_size(const ipcx_shm *shm, size_t *out_size);
 
 // Map a whole POSIX shared memory object (its current size), shared, as a region.
 //
-// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
-// `IPCX_OPEN_READ`.
+// Arguments: `flags`: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` maps read-only; anything
+// else (0, `IPCX_OPEN_WRITE`, both) read-write, which needs a handle opened read-write.
+// `out_region` receives the region.
 // The region's copies (`ipcx_region_read`/`write`) are safe against another process
 // shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
 // call per copy; see docs/shm.md.
-// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out`),
+// Returns: `IPCX_OK` with `*out_region` set.
+// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out_region`),
 // `IPCX_ERR_PERMISSION` (read-write map of a read-only handle), `IPCX_ERR_LIMIT` (address
-// space, max_map_count), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// space, max_map_count), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+// `*out_region` is NULL.
 // Ownership: the region is independent of the handle (close them in any order).
 // Fork: a forked child inherits the mapping and may use its copy of the region.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_region` must be NULL or valid for writing.
 ipcx_status ipcx_shm_map(const ipcx_shm *shm, uint32_t flags, ipcx_region **out_region);
 
 // Close a POSIX shared memory handle (its descriptor). Regions mapped from it stay valid;
@@ -2799,7 +3032,8 @@ ipcx_status ipcx_shm_close(ipcx_shm *shm);
 // open or mapped keep using it; the memory is freed when the last one lets go. The name
 // can then be created anew. Only POSIX shared memory objects are removed by this call.
 //
-// Errors: `IPCX_ERR_INVALID` (bad or NULL name), `IPCX_ERR_NOT_FOUND`,
+// Returns: `IPCX_OK` once the name is removed.
+// Errors: `IPCX_ERR_INVALID` (bad, too long or NULL name), `IPCX_ERR_NOT_FOUND`,
 // `IPCX_ERR_PERMISSION`.
 //
 // # Safety
@@ -2812,30 +3046,35 @@ ipcx_status ipcx_shm_remove(const char *name);
 //
 // Arguments:
 // - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
-// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
-//   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
-//   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), `IPCX_OPEN_READ`.
 // - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
 //   file shorter than `size` is an error unless `IPCX_OPEN_CREATE` extends it: touching a
 //   mapping past the end of a file raises SIGBUS. Files are never shrunk.
+// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
+//   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
+//   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), and the access:
+//   `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` maps read-only (and never extends the
+//   file); anything else (no access flag, `IPCX_OPEN_WRITE`, both) read-write.
 // - `opts`: NULL or options; honoured: mode.
+// - `out_region` receives the region.
 //
 // The region's copies are safe against another process truncating the file
 // (`IPCX_ERR_REMOVED` instead of SIGBUS); see docs/shm.md.
+// Returns: `IPCX_OK` with `*out_region` set.
 // Errors: `IPCX_ERR_INVALID` (bad path, not a regular file, empty file with size 0, file
-// shorter than `size` without create, size above SSIZE_MAX, unknown flags, NULL
-// argument), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_EXISTS` (exclusive create),
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space to extend the file, RLIMIT_FSIZE,
-// descriptors, address space). On failure `*out` is NULL, and a file this call created is
+// shorter than `size` without create, size above SSIZE_MAX, unknown flags,
+// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, NULL argument), `IPCX_ERR_NOT_FOUND`,
+// `IPCX_ERR_EXISTS` (exclusive create), `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space
+// to extend the file, RLIMIT_FSIZE, descriptors, address space), `IPCX_ERR_BAD_HANDLE`
+// (closed options). On failure `*out_region` is NULL, and a file this call created is
 // removed again.
 // Ownership: close the region with `ipcx_region_close`. The file is the caller's: ipcx
 // never removes it after a successful call.
 // Fork: a forked child inherits the mapping and may use its copy of the region.
 //
 // # Safety
-// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-// NULL or a live options handle.
-ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const ipcx_options *opts, ipcx_region **out_region);
+// `path` must be NULL or a NUL-terminated string; `out_region` NULL or valid for writing;
+// `opts` NULL or a live options handle.
+ipcx_status ipcx_file_map(const char *path, size_t size, uint32_t flags, const ipcx_options *opts, ipcx_region **out_region);
 
 // Add signal `signo` to `*set`.
 //

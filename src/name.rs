@@ -8,11 +8,22 @@ use crate::error::{Error, Result};
 /// Longest path accepted (PATH_MAX including the NUL).
 pub(crate) const PATH_MAX: usize = libc::PATH_MAX as usize - 1;
 
-/// Longest POSIX IPC name accepted, including the leading slash. NAME_MAX (255) is the
-/// limit of the final component under /dev/shm and /dev/mqueue; the glibc helpers for
-/// named semaphores prepend "sem." so their limit is 251.
-#[allow(dead_code)] // used by the POSIX shm, mq and semaphore modules
-pub(crate) const POSIX_NAME_MAX: usize = 255;
+/// Longest POSIX IPC name accepted, including the leading slash and excluding the NUL: a
+/// slash and NAME_MAX (255) bytes, the kernel's limit for the file under /dev/mqueue and
+/// /dev/shm (glibc's shm_open and the kernel's mq_open strip the slash). Python's
+/// posix_ipc creates names that long.
+pub(crate) const POSIX_NAME_MAX: usize = 256;
+/// Longest POSIX message queue name (`IPCX_MQ_NAME_MAX`).
+pub(crate) const MQ_NAME_MAX: usize = POSIX_NAME_MAX;
+/// Longest POSIX shared memory object name (`IPCX_SHM_NAME_MAX`); rings are shared memory
+/// objects and share the limit.
+pub(crate) const SHM_NAME_MAX: usize = POSIX_NAME_MAX;
+/// Longest named semaphore name (`IPCX_SEM_NAME_MAX`): a slash and 251 bytes, since glibc
+/// stores "/name" as the file /dev/shm/sem.name, whose name has at most NAME_MAX bytes.
+pub(crate) const SEM_NAME_MAX: usize = POSIX_NAME_MAX - 4;
+/// How far a name argument is scanned for its NUL: far enough that a name a few bytes too
+/// long is still read, so that the error message can name it.
+pub(crate) const NAME_SCAN_MAX: usize = PATH_MAX;
 
 /// Check a filesystem path: non-empty, no NUL, at most [`PATH_MAX`] bytes.
 pub fn path(p: &str) -> Result<&str> {
@@ -80,6 +91,16 @@ pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
     Ok(key as i32)
 }
 
+/// The error for `IPCX_KEY_PRIVATE` without `IPCX_OPEN_CREATE`, worded the same in every
+/// System V family: the private key always makes a new object, so opening it is meaningless.
+/// `what` names the object ("message queue"); `reach` says how another process reaches an
+/// existing private one.
+pub(crate) fn private_key_needs_create(what: &str, reach: &str) -> Error {
+    Error::invalid(format!(
+        "key IPCX_KEY_PRIVATE always makes a new {what}, so it needs IPCX_OPEN_CREATE; {reach}"
+    ))
+}
+
 /// Longest abstract socket name (sun_path is 108 bytes, the first is the NUL marker).
 pub(crate) const ABSTRACT_MAX: usize = 107;
 
@@ -103,12 +124,17 @@ mod tests {
 
     #[test]
     fn posix_names() {
-        assert!(posix_name("/ok", 255).is_ok());
+        assert!(posix_name("/ok", POSIX_NAME_MAX).is_ok());
         for bad in ["", "/", "noslash", "/a/b", "/.", "/.."] {
-            assert!(posix_name(bad, 255).is_err(), "{bad}");
+            assert!(posix_name(bad, POSIX_NAME_MAX).is_err(), "{bad}");
         }
-        let long = format!("/{}", "x".repeat(255));
-        assert!(posix_name(&long, 255).is_err());
+        // The kernel's limit: a slash and 255 bytes; one more is refused, naming the name.
+        let longest = format!("/{}", "x".repeat(255));
+        assert!(posix_name(&longest, POSIX_NAME_MAX).is_ok());
+        let long = format!("/{}", "x".repeat(256));
+        let e = posix_name(&long, POSIX_NAME_MAX).unwrap_err();
+        assert!(e.msg.contains(&long) && e.msg.contains("257"), "{}", e.msg);
+        assert_eq!(SEM_NAME_MAX, 252);
     }
 
     #[test]

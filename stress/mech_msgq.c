@@ -55,7 +55,7 @@ static int mq_send(void *tx, const void *buf, size_t len, int64_t t) {
     return ipcx_mq_send(tx, buf, len, 0, t);
 }
 static int mq_recv(void *rx, void *buf, size_t *len, int64_t t) {
-    return ipcx_mq_recv(rx, buf, len, NULL, t);
+    return ipcx_mq_recv(rx, buf, len, t, NULL);
 }
 static void mq_close(void *h) { ipcx_mq_close(h); }
 
@@ -69,12 +69,12 @@ static int mq_reuse(st_run *r, void *h, int side) {
     size_t len;
     if (side == ST_SIDE_PRODUCER) { /* the queue is full of the dead consumer's backlog */
         do len = sizeof buf;
-        while ((s = ipcx_mq_recv(rx, buf, &len, NULL, IPCX_NOWAIT)) == IPCX_OK);
+        while ((s = ipcx_mq_recv(rx, buf, &len, IPCX_NOWAIT, NULL)) == IPCX_OK);
     }
     s = ipcx_mq_send(tx, "again", 5, 0, 2000);
     if (s == IPCX_OK) {
         len = sizeof buf;
-        s = ipcx_mq_recv(rx, buf, &len, NULL, 2000);
+        s = ipcx_mq_recv(rx, buf, &len, 2000, NULL);
         if (s == IPCX_OK && (len != 5 || memcmp(buf, "again", 5))) s = IPCX_ERR_PROTOCOL;
     }
     ipcx_mq_close(other);
@@ -169,7 +169,7 @@ static int msq_send(void *tx, const void *buf, size_t len, int64_t t) {
 static int msq_recv(void *rx, void *buf, size_t *len, int64_t t) {
     struct msq_end *e = rx;
     long got = 0;
-    int s = ipcx_msgq_recv(e->q, buf, len, e->type, 0, &got, t);
+    int s = ipcx_msgq_recv(e->q, buf, len, e->type, 0, t, &got);
     if (s == IPCX_OK && e->typed && *len >= sizeof(struct st_hdr)) {
         struct st_hdr h;
         memcpy(&h, buf, sizeof h);
@@ -193,12 +193,12 @@ static int msq_reuse(st_run *r, void *h, int side) {
     size_t len;
     if (side == ST_SIDE_PRODUCER) { /* drain the dead consumer's backlog */
         do len = sizeof buf;
-        while ((s = ipcx_msgq_recv(q, buf, &len, 0, 0, NULL, IPCX_NOWAIT)) == IPCX_OK);
+        while ((s = ipcx_msgq_recv(q, buf, &len, 0, 0, IPCX_NOWAIT, NULL)) == IPCX_OK);
     }
     s = ipcx_msgq_send(side == ST_SIDE_CONSUMER ? q : mine->q, "again", 5, 7, 2000);
     if (s == IPCX_OK) {
         len = sizeof buf;
-        s = ipcx_msgq_recv(side == ST_SIDE_CONSUMER ? mine->q : q, buf, &len, 7, 0, NULL, 2000);
+        s = ipcx_msgq_recv(side == ST_SIDE_CONSUMER ? mine->q : q, buf, &len, 7, 0, 2000, NULL);
         if (s == IPCX_OK && len != 5) s = IPCX_ERR_PROTOCOL;
     }
     ipcx_msgq_close(q);

@@ -159,7 +159,7 @@ static void shm_survivor(st_run *r) {
         if (size != SIZE) st_fail(r, "object size %zu after the kill", size);
     } else {
         /* Nothing of the dead victim stays attached: only the survivor's region. */
-        ipcx_shm_segment_info info;
+        ipcx_shm_segment_info info = {.size = sizeof info};
         s = ipcx_shm_segment_stat(r->h[0], &info);
         if (s != IPCX_OK) st_fail(r, "stat: %s", ipcx_status_name(s));
         else if (info.attach_count != 1)

@@ -129,7 +129,7 @@ static void mutex_survivor(st_run *r) {
     else ipcx_mutex_unlock(m);
     s = ipcx_mutex_destroy(m);
     if (s != IPCX_OK) st_fail(r, "after recovery: destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
-    r->h[0] = NULL;
+    /* The handle outlives the destroy; the cleanup closes it. */
 }
 
 static void mutex_cleanup(st_run *r) {
@@ -282,10 +282,9 @@ static void cond_survivor(st_run *r) {
         st_fail(r, "after recovery: the new peer did not complete its rounds (status %#x)", st);
     int s = ipcx_cond_destroy(r->h[1]);
     if (s != IPCX_OK) st_fail(r, "after recovery: cond destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
-    r->h[1] = NULL;
     s = ipcx_mutex_destroy(r->h[0]);
     if (s != IPCX_OK) st_fail(r, "after recovery: mutex destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
-    r->h[0] = NULL;
+    /* The handles outlive the destroys; the cleanup closes them. */
 }
 
 static void cond_cleanup(st_run *r) {
@@ -313,7 +312,7 @@ static int sem_named_setup(st_run *r, int side) {
     if (s != IPCX_OK) return s;
     st_unique(r->name, sizeof r->name, "/", "sem");
     ipcx_sem *sem;
-    s = ipcx_sem_open(r->name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &sem);
+    s = ipcx_sem_open(r->name, 1, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &sem);
     if (s == IPCX_OK) st_res_add(r, ST_RES_SEM, r->name, 0);
     r->h[0] = sem;
     return s;
@@ -413,6 +412,7 @@ static void sem_unnamed_cleanup(st_run *r) {
     if (r->h[0]) {
         int s = ipcx_sem_destroy(r->h[0]);
         if (s != IPCX_OK) st_fail(r, "ipcx_sem_destroy: %s: %s", ipcx_status_name(s), ipcx_last_error());
+        ipcx_sem_close(r->h[0]);
     }
     r->h[0] = NULL;
     region_cleanup(r);
@@ -450,7 +450,8 @@ static int semset_setup(st_run *r, int side) {
     if (s != IPCX_OK) return s;
     const int32_t one = 1;
     ipcx_semset *set;
-    s = ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &one, NULL, &set);
+    s = ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &one, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                         IPCX_NOWAIT, &set);
     if (s != IPCX_OK) return s;
     int32_t id;
     ipcx_semset_id(set, &id, NULL);

@@ -29,7 +29,7 @@ void tour_sysv_msgq(struct tour_row *row) {
     for (int i = 0; i < 3 && row->ok; i++) {
         long v = 0, t = 0;
         size_t len = sizeof v;
-        s = ipcx_msgq_recv(q, &v, &len, i < 2 ? -4 : 0, 0, &t, IPCX_NOWAIT);
+        s = ipcx_msgq_recv(q, &v, &len, i < 2 ? -4 : 0, 0, IPCX_NOWAIT, &t);
         if (s || t != want[i] || v != want[i]) tour_fail(row, "type rule: got type %ld, want %ld", t, want[i]);
     }
     /* A message on a channel nobody reads. */
@@ -40,7 +40,7 @@ void tour_sysv_msgq(struct tour_row *row) {
         char buf[64];
         for (;;) {
             size_t len = sizeof buf;
-            s = ipcx_msgq_recv(q, buf, &len, 1, 0, NULL, IPCX_FOREVER);
+            s = ipcx_msgq_recv(q, buf, &len, 1, 0, IPCX_FOREVER, NULL);
             if (s == IPCX_ERR_REMOVED) _exit(0);
             if (s || ipcx_msgq_send(q, buf, len, 2, IPCX_FOREVER)) {
                 ipcx_msgq_remove(q); /* never leave the parent blocked */
@@ -55,11 +55,11 @@ void tour_sysv_msgq(struct tour_row *row) {
         long t = 0;
         int64_t t0 = tour_now_ns();
         s = ipcx_msgq_send(q, msg, 64, 1, IPCX_FOREVER);
-        if (s == IPCX_OK) s = ipcx_msgq_recv(q, msg, &len, 2, 0, &t, IPCX_FOREVER);
+        if (s == IPCX_OK) s = ipcx_msgq_recv(q, msg, &len, 2, 0, IPCX_FOREVER, &t);
         samples[i] = tour_now_ns() - t0;
         if (s != IPCX_OK || len != 64 || t != 2) tour_fail_status(row, "round trip", s);
     }
-    ipcx_msgq_info info;
+    ipcx_msgq_info info = {.size = sizeof info};
     if (row->ok && ((s = ipcx_msgq_stat(q, &info)) || info.messages != 1 || info.last_send_pid != pid ||
                     info.last_recv_pid != getpid()))
         tour_fail(row, "stat: %zu queued (want the type-7 message only), last sender %d, receiver %d",
@@ -98,11 +98,12 @@ void tour_posix_mq(struct tour_row *row) {
         /* Three messages sent before we read: highest priority first. */
         for (int i = 0; i < 3; i++) {
             size_t len = sizeof buf;
-            if (ipcx_mq_recv(req, buf, &len, &prio, 10000) || prio != (uint32_t)(9 - 4 * i)) _exit(2);
+            if (ipcx_mq_recv(req, buf, &len, 10000,
+                             &prio) || prio != (uint32_t)(9 - 4 * i)) _exit(2);
         }
         for (;;) {
             size_t len = sizeof buf;
-            if (ipcx_mq_recv(req, buf, &len, &prio, 10000)) _exit(1);
+            if (ipcx_mq_recv(req, buf, &len, 10000, &prio)) _exit(1);
             if (prio == 31) _exit(0); /* the parent's "stop" */
             if (ipcx_mq_send(rep, buf, len, 0, 10000)) _exit(1);
         }
@@ -118,7 +119,7 @@ void tour_posix_mq(struct tour_row *row) {
     char msg[64] = "ping";
     size_t len = sizeof msg;
     int64_t t0 = tour_now_ns();
-    s = ipcx_mq_recv(rep, msg, &len, NULL, 50);
+    s = ipcx_mq_recv(rep, msg, &len, 50, NULL);
     if (row->ok && (s != IPCX_ERR_TIMEOUT || tour_now_ns() - t0 < 50000000))
         tour_fail(row, "a 50 ms timed receive returned %d after %.1f ms", s, (tour_now_ns() - t0) / 1e6);
     int fd = -1;
@@ -131,7 +132,7 @@ void tour_posix_mq(struct tour_row *row) {
         s = ipcx_mq_send(req, msg, 64, 0, IPCX_FOREVER);
         if (s == IPCX_OK && i % 100 == 0 && (poll(&p, 1, 10000) != 1 || !(p.revents & POLLIN)))
             tour_fail(row, "the reply did not make the descriptor readable");
-        if (s == IPCX_OK && row->ok) s = ipcx_mq_recv(rep, msg, &len, NULL, IPCX_FOREVER);
+        if (s == IPCX_OK && row->ok) s = ipcx_mq_recv(rep, msg, &len, IPCX_FOREVER, NULL);
         samples[i] = tour_now_ns() - t0;
         if (row->ok && (s != IPCX_OK || len != 64)) tour_fail_status(row, "round trip", s);
     }

@@ -60,8 +60,10 @@ void tour_sem_named(struct tour_row *row) {
     ipcx_region *r = NULL;
     struct pingpong pp = {0};
     int s = ipcx_region_create(4096, &r);
-    if (s == IPCX_OK) s = ipcx_sem_open(ping, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &pp.ping);
-    if (s == IPCX_OK) s = ipcx_sem_open(pong, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, NULL, &pp.pong);
+    if (s == IPCX_OK) s = ipcx_sem_open(ping, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                        &pp.ping);
+    if (s == IPCX_OK) s = ipcx_sem_open(pong, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                                        &pp.pong);
     if (s) {
         tour_fail_status(row, "ipcx_sem_open", s);
         goto out;
@@ -126,6 +128,8 @@ void tour_sem_unnamed(struct tour_row *row) {
 out:
     ipcx_sem_destroy(pp.ping);
     ipcx_sem_destroy(pp.pong);
+    ipcx_sem_close(pp.ping);
+    ipcx_sem_close(pp.pong);
     ipcx_sem_close(priv);
     ipcx_region_close(r);
 }
@@ -134,9 +138,10 @@ void tour_semset(struct tour_row *row) {
     snprintf(row->checked, sizeof row->checked,
              "set of 2, atomic ops, SEM_UNDO after SIGKILL, removal wakes, RT");
     ipcx_semset *set = NULL;
-    int s = ipcx_semset_create(IPCX_KEY_PRIVATE, 2, NULL, NULL, &set);
+    int s = ipcx_semset_open(IPCX_KEY_PRIVATE, 2, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL,
+                             IPCX_NOWAIT, &set);
     if (s) {
-        tour_fail_status(row, "ipcx_semset_create", s);
+        tour_fail_status(row, "ipcx_semset_open", s);
         return;
     }
     static int64_t samples[TOUR_ROUNDS];
@@ -269,5 +274,7 @@ void tour_mutex_cond(struct tour_row *row) {
 out:
     ipcx_cond_destroy(c);
     ipcx_mutex_destroy(m);
+    ipcx_cond_close(c);
+    ipcx_mutex_close(m);
     ipcx_region_close(r);
 }

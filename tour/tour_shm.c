@@ -119,7 +119,7 @@ void tour_sysv_shm(struct tour_row *row) {
         goto out;
     }
     /* Remove while attached: the key is gone, the attachment still works across fork. */
-    ipcx_shm_segment_info info;
+    ipcx_shm_segment_info info = {.size = sizeof info};
     ipcx_shm_segment *again = NULL;
     if ((s = ipcx_shm_segment_remove(seg)) || (s = ipcx_shm_segment_stat(seg, &info))) {
         tour_fail_status(row, "remove/stat", s);
@@ -187,7 +187,7 @@ void tour_file_mapping(struct tour_row *row) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/ipcx-tour-%d-map", (int)getpid());
     ipcx_region *r = NULL;
-    int s = ipcx_file_map(path, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 4096, NULL, &r);
+    int s = ipcx_file_map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r);
     if (s) {
         tour_fail_status(row, "ipcx_file_map", s);
         return;

@@ -12,9 +12,12 @@ use crate::sync::{SLOT_ALIGN, SLOT_SIZE};
 
 /// A robust, process-shared, error-checking mutex living in shared memory. Opaque.
 ///
-/// Thread safety: a mutex handle may be used by any number of threads at once (that is its
-/// purpose); only `ipcx_mutex_close` / `ipcx_mutex_destroy` need every other call on it to
-/// have returned.
+/// Thread safety: a thread-safe handle: any number of threads may use it at once (that is
+/// its purpose), `ipcx_mutex_destroy` and `ipcx_mutex_close` included (a close waits for no
+/// one: calls already inside finish first, see docs/conventions.md).
+/// Destroy: `ipcx_mutex_destroy` destroys the mutex but leaves the handle open; every later
+/// call on a handle to a destroyed mutex (through any handle, in any process) fails with
+/// `IPCX_ERR_REMOVED`, until the handle is closed with `ipcx_mutex_close`.
 /// Fork: the child inherits the handle and may use it; the mutex is shared. A lock held by
 /// the parent is not held by the child (the child cannot unlock it).
 #[allow(non_camel_case_types)]
@@ -29,7 +32,8 @@ impl handle::Shared for ipcx_mutex {}
 /// A process-shared condition variable (timed waits on the monotonic clock) living in
 /// shared memory. Opaque.
 ///
-/// Thread safety and fork: as for `ipcx_mutex`.
+/// Thread safety, destroy and fork: as for `ipcx_mutex` (a thread-safe handle; calls on a
+/// destroyed condition variable fail with `IPCX_ERR_REMOVED` until `ipcx_cond_close`).
 #[allow(non_camel_case_types)]
 pub struct ipcx_cond(Cond);
 
@@ -71,17 +75,21 @@ fn mutex_options(opts: &Options) -> Result<()> {
 /// The mutex is robust (an owner that dies, even by SIGKILL, releases it and the next
 /// locker is told: `IPCX_ERR_OWNER_DEAD`) and error-checking (unlocking it without holding
 /// it, or locking it twice from one thread, is an error).
-/// Arguments: `offset`: a multiple of `IPCX_MUTEX_ALIGN` with `IPCX_MUTEX_SIZE` bytes inside
-/// the region; `opts` may be NULL (no option applies to mutexes yet).
-/// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
-/// region, an option set), `IPCX_ERR_EXISTS` (the slot already holds an initialised
+/// Arguments: `region`: the region holding the mutex; `offset`: a multiple of
+/// `IPCX_MUTEX_ALIGN` with `IPCX_MUTEX_SIZE` bytes inside the region; `opts` may be NULL
+/// (no option applies to mutexes yet); `out_mutex` receives the handle.
+/// Returns: `IPCX_OK` with `*out_mutex` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL region or `out_mutex`, misaligned offset, slot outside
+/// the region, an option set), `IPCX_ERR_EXISTS` (the slot already holds an initialised
 /// object: attach to it, or destroy it first), `IPCX_ERR_PERMISSION` (read-only region),
-/// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// `IPCX_ERR_BAD_HANDLE` (closed region or options). On failure `*out_mutex` is NULL.
 /// Ownership: the handle maps the mutex's page on its own, so it stays valid after
-/// `ipcx_region_close`. `ipcx_mutex_close` detaches; `ipcx_mutex_destroy` destroys.
+/// `ipcx_region_close`. `ipcx_mutex_close` detaches; `ipcx_mutex_destroy` destroys (the
+/// handle then still needs `ipcx_mutex_close`).
+/// Fork: see `ipcx_mutex`.
 ///
 /// # Safety
-/// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+/// `region` must be NULL or a handle from ipcx; `out_mutex` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_init(
     region: *const ipcx_region,
@@ -91,7 +99,7 @@ pub unsafe extern "C" fn ipcx_mutex_init(
 ) -> ipcx_status {
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_init", || {
-        let o = unsafe { out(out_mutex, "out") }?;
+        let o = unsafe { out(out_mutex, "out_mutex") }?;
         mutex_options(&unsafe { options(opts) }?)?;
         let r = handle::pin(region)?;
         *o = handle::into_raw(ipcx_mutex(Mutex::init_in(&r.0, offset)?))?;
@@ -105,12 +113,12 @@ pub unsafe extern "C" fn ipcx_mutex_init(
 /// writable shared mapping (private memory is refused with `IPCX_ERR_INVALID`); the caller
 /// guarantees `IPCX_MUTEX_SIZE` bytes there.
 ///
-/// Errors and ownership as for `ipcx_mutex_init` (the handle keeps its own mapping of
-/// the page, so the caller may unmap its own).
+/// Returns, errors and ownership as for `ipcx_mutex_init` (the handle keeps its own
+/// mapping of the page, so the caller may unmap its own); `*out_mutex` is NULL on failure.
 ///
 /// # Safety
 /// `addr` must be NULL or point to `IPCX_MUTEX_SIZE` bytes of mapped shared memory reserved
-/// for this mutex; `out` NULL or valid for writing.
+/// for this mutex; `out_mutex` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_init_at(
     addr: *mut c_void,
@@ -119,7 +127,7 @@ pub unsafe extern "C" fn ipcx_mutex_init_at(
 ) -> ipcx_status {
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_init_at", || {
-        let o = unsafe { out(out_mutex, "out") }?;
+        let o = unsafe { out(out_mutex, "out_mutex") }?;
         mutex_options(&unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_mutex(Mutex::init_at(addr.cast())?))?;
         Ok(())
@@ -128,13 +136,16 @@ pub unsafe extern "C" fn ipcx_mutex_init_at(
 
 /// Attach to a mutex another process initialised at `offset` of `region`.
 ///
+/// Returns: `IPCX_OK` with `*out_mutex` set.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no mutex initialised there: never initialised, destroyed,
 /// or still being initialised), `IPCX_ERR_INVALID` (another kind of object lives there;
 /// misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION` (read-only
-/// region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_mutex` is NULL.
+/// Ownership: as for `ipcx_mutex_init`; `ipcx_mutex_close` detaches.
+/// Fork: see `ipcx_mutex`.
 ///
 /// # Safety
-/// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+/// `region` must be NULL or a handle from ipcx; `out_mutex` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_attach(
     region: *const ipcx_region,
@@ -143,7 +154,7 @@ pub unsafe extern "C" fn ipcx_mutex_attach(
 ) -> ipcx_status {
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_attach", || {
-        let o = unsafe { out(out_mutex, "out") }?;
+        let o = unsafe { out(out_mutex, "out_mutex") }?;
         let r = handle::pin(region)?;
         *o = handle::into_raw(ipcx_mutex(Mutex::attach_in(&r.0, offset)?))?;
         Ok(())
@@ -152,12 +163,13 @@ pub unsafe extern "C" fn ipcx_mutex_attach(
 
 /// Attach to a mutex initialised at `addr` (see `ipcx_mutex_init_at`).
 ///
+/// Returns: `IPCX_OK` with `*out_mutex` set.
 /// Errors: as for `ipcx_mutex_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
-/// shared mapping. On failure `*out` is NULL.
+/// shared mapping. On failure `*out_mutex` is NULL.
 ///
 /// # Safety
-/// `addr` must be NULL or point to mapped memory of `IPCX_MUTEX_SIZE` bytes; `out` NULL or
-/// valid for writing.
+/// `addr` must be NULL or point to mapped memory of `IPCX_MUTEX_SIZE` bytes; `out_mutex`
+/// NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_attach_at(
     addr: *mut c_void,
@@ -165,7 +177,7 @@ pub unsafe extern "C" fn ipcx_mutex_attach_at(
 ) -> ipcx_status {
     unsafe { set_opt(out_mutex, std::ptr::null_mut()) };
     call("ipcx_mutex_attach_at", || {
-        let o = unsafe { out(out_mutex, "out") }?;
+        let o = unsafe { out(out_mutex, "out_mutex") }?;
         *o = handle::into_raw(ipcx_mutex(Mutex::attach_at(addr.cast())?))?;
         Ok(())
     })
@@ -182,7 +194,8 @@ pub unsafe extern "C" fn ipcx_mutex_attach_at(
 /// Errors: `IPCX_ERR_TIMEOUT` (held by someone else until the deadline),
 /// `IPCX_ERR_NOT_RECOVERABLE` (not held: see above; destroy and initialise it again),
 /// `IPCX_ERR_IN_USE` (the calling thread already holds it), `IPCX_ERR_INVALID` (timeout
-/// below -1; the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
+/// below -1, NULL handle), `IPCX_ERR_REMOVED` (the mutex was destroyed),
+/// `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `m` must be NULL or a handle from ipcx.
@@ -193,8 +206,10 @@ pub unsafe extern "C" fn ipcx_mutex_lock(m: *const ipcx_mutex, timeout_ms: i64) 
 
 /// Unlock the mutex.
 ///
+/// Returns: `IPCX_OK` once unlocked.
 /// Errors: `IPCX_ERR_PERMISSION` (the calling thread does not hold it: an error, not
-/// undefined behaviour; nothing changes), `IPCX_ERR_BAD_HANDLE`.
+/// undefined behaviour; nothing changes), `IPCX_ERR_INVALID` (NULL handle),
+/// `IPCX_ERR_REMOVED` (the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `m` must be NULL or a handle from ipcx.
@@ -207,8 +222,9 @@ pub unsafe extern "C" fn ipcx_mutex_unlock(m: *const ipcx_mutex) -> ipcx_status 
 /// `ipcx_cond_wait`) returned `IPCX_ERR_OWNER_DEAD` to the calling thread. The thread still
 /// holds the lock and unlocks it as usual.
 ///
-/// Errors: `IPCX_ERR_INVALID` (the mutex is not in the owner-died state),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` once marked consistent.
+/// Errors: `IPCX_ERR_INVALID` (the mutex is not in the owner-died state; NULL handle),
+/// `IPCX_ERR_REMOVED` (the mutex was destroyed), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `m` must be NULL or a handle from ipcx.
@@ -217,36 +233,33 @@ pub unsafe extern "C" fn ipcx_mutex_consistent(m: *const ipcx_mutex) -> ipcx_sta
     call_ref("ipcx_mutex_consistent", m, |m| m.0.consistent())
 }
 
-/// Destroy the mutex and free the handle. No process may use the mutex afterwards (their
-/// handles must be closed; their attaches fail with `IPCX_ERR_NOT_FOUND`); the slot may be
-/// initialised again. NULL is a no-op.
+/// Destroy the mutex (pthread_mutex_destroy). The handle stays open: close it with
+/// `ipcx_mutex_close`. Every later call on it, and on any other handle to the mutex in any
+/// process, fails with `IPCX_ERR_REMOVED`; new attaches fail with `IPCX_ERR_NOT_FOUND`, and
+/// the slot may be initialised again.
 ///
+/// Returns: `IPCX_OK` once destroyed.
 /// Errors: `IPCX_ERR_IN_USE` (some thread holds it: unlock first; nothing changes),
-/// `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays open: close
-/// it), `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_REMOVED` (destroyed already, through this handle or another one),
+/// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
-/// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_destroy(m: *mut ipcx_mutex) -> ipcx_status {
-    call("ipcx_mutex_destroy", || {
-        if m.is_null() {
-            return Ok(());
-        }
-        handle::pin(m)?.0.destroy()?;
-        handle::close(m)
-    })
+    call_ref("ipcx_mutex_destroy", m, |m| m.0.destroy())
 }
 
 /// Detach: free the handle (and its mapping of the mutex's page). The mutex stays for the
-/// other processes. NULL is a no-op.
+/// other processes. A handle to a destroyed mutex is closed the same way. NULL is a no-op.
 ///
+/// Returns: `IPCX_OK`.
 /// Errors: `IPCX_ERR_IN_USE` (a thread of this process holds the mutex: unlock it first,
 /// since the kernel's robust-list bookkeeping points into the handle's mapping; the handle
 /// stays open), `IPCX_ERR_BAD_HANDLE` (already closed).
 ///
 /// # Safety
-/// `m` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_close(m: *mut ipcx_mutex) -> ipcx_status {
     call("ipcx_mutex_close", || {
@@ -261,14 +274,18 @@ pub unsafe extern "C" fn ipcx_mutex_close(m: *mut ipcx_mutex) -> ipcx_status {
 /// Initialise a process-shared condition variable (CLOCK_MONOTONIC for timed waits) at
 /// `offset` of `region`, once, in one process.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL region or `out`, misaligned offset, slot outside the
-/// region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
-/// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is
-/// NULL.
-/// Ownership: as for `ipcx_mutex_init`.
+/// Arguments: `region`: the region holding it; `offset`: a multiple of `IPCX_COND_ALIGN`
+/// with `IPCX_COND_SIZE` bytes inside the region; `out_cond` receives the handle.
+/// Returns: `IPCX_OK` with `*out_cond` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL region or `out_cond`, misaligned offset, slot outside
+/// the region), `IPCX_ERR_EXISTS` (the slot already holds an initialised object),
+/// `IPCX_ERR_PERMISSION` (read-only region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_cond`
+/// is NULL.
+/// Ownership: as for `ipcx_mutex_init` (`ipcx_cond_destroy`, then `ipcx_cond_close`).
+/// Fork: see `ipcx_cond`.
 ///
 /// # Safety
-/// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+/// `region` must be NULL or a handle from ipcx; `out_cond` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_init(
     region: *const ipcx_region,
@@ -277,7 +294,7 @@ pub unsafe extern "C" fn ipcx_cond_init(
 ) -> ipcx_status {
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_init", || {
-        let o = unsafe { out(out_cond, "out") }?;
+        let o = unsafe { out(out_cond, "out_cond") }?;
         let r = handle::pin(region)?;
         *o = handle::into_raw(ipcx_cond(Cond::init_in(&r.0, offset)?))?;
         Ok(())
@@ -287,12 +304,13 @@ pub unsafe extern "C" fn ipcx_cond_init(
 /// Like `ipcx_cond_init`, at an address in a shared mapping the caller made (see
 /// `ipcx_mutex_init_at`).
 ///
+/// Returns: `IPCX_OK` with `*out_cond` set.
 /// Errors: as for `ipcx_cond_init`, plus `IPCX_ERR_INVALID` for memory that is not a
-/// shared mapping. On failure `*out` is NULL.
+/// shared mapping. On failure `*out_cond` is NULL.
 ///
 /// # Safety
 /// `addr` must be NULL or point to `IPCX_COND_SIZE` bytes of mapped shared memory reserved
-/// for this condition variable; `out` NULL or valid for writing.
+/// for this condition variable; `out_cond` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_init_at(
     addr: *mut c_void,
@@ -300,7 +318,7 @@ pub unsafe extern "C" fn ipcx_cond_init_at(
 ) -> ipcx_status {
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_init_at", || {
-        let o = unsafe { out(out_cond, "out") }?;
+        let o = unsafe { out(out_cond, "out_cond") }?;
         *o = handle::into_raw(ipcx_cond(Cond::init_at(addr.cast())?))?;
         Ok(())
     })
@@ -308,12 +326,14 @@ pub unsafe extern "C" fn ipcx_cond_init_at(
 
 /// Attach to a condition variable another process initialised at `offset` of `region`.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND` (none initialised there), `IPCX_ERR_INVALID` (another kind
-/// of object; misaligned or out-of-region offset; NULL arguments), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// Returns: `IPCX_OK` with `*out_cond` set.
+/// Errors: `IPCX_ERR_NOT_FOUND` (none initialised there, or destroyed), `IPCX_ERR_INVALID`
+/// (another kind of object; misaligned or out-of-region offset; NULL arguments),
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_cond` is NULL.
+/// Fork: see `ipcx_cond`.
 ///
 /// # Safety
-/// `region` must be NULL or a handle from ipcx; `out` NULL or valid for writing.
+/// `region` must be NULL or a handle from ipcx; `out_cond` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_attach(
     region: *const ipcx_region,
@@ -322,7 +342,7 @@ pub unsafe extern "C" fn ipcx_cond_attach(
 ) -> ipcx_status {
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_attach", || {
-        let o = unsafe { out(out_cond, "out") }?;
+        let o = unsafe { out(out_cond, "out_cond") }?;
         let r = handle::pin(region)?;
         *o = handle::into_raw(ipcx_cond(Cond::attach_in(&r.0, offset)?))?;
         Ok(())
@@ -331,12 +351,13 @@ pub unsafe extern "C" fn ipcx_cond_attach(
 
 /// Attach to a condition variable initialised at `addr` (see `ipcx_cond_init_at`).
 ///
+/// Returns: `IPCX_OK` with `*out_cond` set.
 /// Errors: as for `ipcx_cond_attach`, plus `IPCX_ERR_INVALID` for memory that is not a
-/// shared mapping. On failure `*out` is NULL.
+/// shared mapping. On failure `*out_cond` is NULL.
 ///
 /// # Safety
-/// `addr` must be NULL or point to mapped memory of `IPCX_COND_SIZE` bytes; `out` NULL or
-/// valid for writing.
+/// `addr` must be NULL or point to mapped memory of `IPCX_COND_SIZE` bytes; `out_cond`
+/// NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_attach_at(
     addr: *mut c_void,
@@ -344,7 +365,7 @@ pub unsafe extern "C" fn ipcx_cond_attach_at(
 ) -> ipcx_status {
     unsafe { set_opt(out_cond, std::ptr::null_mut()) };
     call("ipcx_cond_attach_at", || {
-        let o = unsafe { out(out_cond, "out") }?;
+        let o = unsafe { out(out_cond, "out_cond") }?;
         *o = handle::into_raw(ipcx_cond(Cond::attach_at(addr.cast())?))?;
         Ok(())
     })
@@ -363,7 +384,9 @@ pub unsafe extern "C" fn ipcx_cond_attach_at(
 /// the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
 /// Errors (with `m` not held): `IPCX_ERR_PERMISSION` (the calling thread did not hold `m`;
 /// nothing waited), `IPCX_ERR_NOT_RECOVERABLE`, `IPCX_ERR_INVALID` (NULL handles, timeout
-/// below -1), `IPCX_ERR_BAD_HANDLE` (either handle closed).
+/// below -1), `IPCX_ERR_REMOVED` (the condition variable or the mutex was destroyed; if the
+/// mutex is destroyed while this thread waits, it is not taken back), `IPCX_ERR_BAD_HANDLE`
+/// (either handle closed).
 ///
 /// # Safety
 /// `c` and `m` must be NULL or handles from ipcx.
@@ -382,7 +405,9 @@ pub unsafe extern "C" fn ipcx_cond_wait(
 /// Wake one process or thread waiting on the condition variable (if any). Signal while
 /// holding the mutex, after changing the condition, so that no wake-up is lost.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_REMOVED` (destroyed),
+/// `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `c` must be NULL or a handle from ipcx.
@@ -393,7 +418,9 @@ pub unsafe extern "C" fn ipcx_cond_signal(c: *const ipcx_cond) -> ipcx_status {
 
 /// Wake every process and thread waiting on the condition variable.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_REMOVED` (destroyed),
+/// `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
 /// `c` must be NULL or a handle from ipcx.
@@ -402,33 +429,30 @@ pub unsafe extern "C" fn ipcx_cond_broadcast(c: *const ipcx_cond) -> ipcx_status
     call_ref("ipcx_cond_broadcast", c, |c| c.0.broadcast())
 }
 
-/// Destroy the condition variable and free the handle. Nobody may be waiting on it (a
-/// waiter that was never signalled would wait forever; glibc makes the destroyer wait for
-/// signalled waiters to leave). NULL is a no-op.
+/// Destroy the condition variable. The handle stays open: close it with
+/// `ipcx_cond_close`. Every later call on it, and on any other handle to it in any process,
+/// fails with `IPCX_ERR_REMOVED`; new attaches fail with `IPCX_ERR_NOT_FOUND`. Nobody may be
+/// waiting on it (a waiter that was never signalled would wait until its timeout).
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND` (another process destroyed it already; the handle stays
-/// open: close it), `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` once destroyed.
+/// Errors: `IPCX_ERR_REMOVED` (destroyed already, through this handle or another one),
+/// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
-/// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `c` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_destroy(c: *mut ipcx_cond) -> ipcx_status {
-    call("ipcx_cond_destroy", || {
-        if c.is_null() {
-            return Ok(());
-        }
-        handle::pin(c)?.0.destroy()?;
-        handle::close(c)
-    })
+    call_ref("ipcx_cond_destroy", c, |c| c.0.destroy())
 }
 
 /// Detach: free the handle (and its mapping of the condition variable's page); the
-/// condition variable stays for the other processes. NULL is a no-op.
+/// condition variable stays for the other processes. A handle to a destroyed condition
+/// variable is closed the same way. NULL is a no-op.
 ///
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
 ///
 /// # Safety
-/// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `c` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_cond_close(c: *mut ipcx_cond) -> ipcx_status {
     call("ipcx_cond_close", || handle::close(c))

@@ -5,7 +5,9 @@ use std::ffi::{c_char, c_int, c_long, c_void};
 use super::common::{
     IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_NONBLOCK, IPCX_OPEN_READ, IPCX_OPEN_WRITE,
 };
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
+use super::{
+    Info, bytes, bytes_mut, call, call_on, handle, info_out, options, out, set_opt, str_arg,
+};
 use crate::error::{Error, ipcx_status};
 use crate::msgq::posix::{self, PosixQueue};
 use crate::msgq::sysv::{self, MsgQueue};
@@ -19,8 +21,9 @@ use crate::time::Deadline;
 ///
 /// The queue itself lives in the kernel until `ipcx_msgq_remove` (or reboot): closing the
 /// handle does not remove it.
-/// Thread safety: a handle may be used by one thread at a time (each thread may open
-/// its own handle on the same queue).
+/// Thread safety: a one-thread handle: used by one thread at a time (it keeps a message
+/// buffer); a call made while another thread is inside a call on the same handle returns
+/// `IPCX_ERR_IN_USE`. Each thread may open its own handle on the same queue.
 /// Fork: the child may use an inherited handle (it holds no descriptor, only the id);
 /// each process closes its own. Unrelated processes open the queue by key, or by id
 /// with `ipcx_msgq_open_id`.
@@ -46,11 +49,15 @@ const _: () = assert!(
         && IPCX_MSGQ_TRUNCATE == sysv::TRUNCATE
 );
 
-/// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)).
+/// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)). A growable
+/// struct: set `size` to `sizeof(ipcx_msgq_info)` before the call
+/// (`ipcx_msgq_info info = { sizeof info };`).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ipcx_msgq_info {
+    /// In: the size of the caller's struct. Out: the number of bytes the library wrote.
+    pub size: u32,
     /// The queue's key (`IPCX_KEY_PRIVATE` for a private queue).
     pub key: i32,
     /// The queue's id (as `ipcx_msgq_id` and ipcs show it).
@@ -84,34 +91,47 @@ pub struct ipcx_msgq_info {
     pub change_time: i64,
 }
 
+// SAFETY: repr(C), starts with the u32 size, plain integers.
+unsafe impl Info for ipcx_msgq_info {
+    fn failed() -> Self {
+        Self::default()
+    }
+}
+
 /// Open or create a System V message queue (msgget).
 ///
 /// Arguments:
 /// - `key`: from `ipcx_sysv_key` (a path and a project id), a number the processes agree
-///   on, or `IPCX_KEY_PRIVATE` (always a new queue; other processes reach it by its id,
-///   see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the handle across fork);
+///   on, or `IPCX_KEY_PRIVATE` (always a new queue, so it needs `IPCX_OPEN_CREATE`; other
+///   processes reach it by its id, see `ipcx_msgq_id` / `ipcx_msgq_open_id`, or inherit the
+///   handle across fork);
 /// - `flags`: 0 opens an existing queue; `IPCX_OPEN_CREATE` creates it if needed;
 ///   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` creates it and fails if it exists;
 /// - `opts` may be NULL; honoured, only when this call creates the queue: mode (default
 ///   0600, applied exactly: System V permissions ignore the umask) and capacity (the
 ///   byte limit msg_qbytes; default /proc/sys/kernel/msgmnb; above it needs
-///   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit.
+///   CAP_SYS_RESOURCE). Opening an existing queue keeps its mode and limit;
+/// - `out_queue` receives the handle.
 ///
-/// Returns: `IPCX_OK` with `*out` set.
+/// Permissions (the rule of every System V family): opening by key or by id checks no
+/// permission; the kernel checks each operation against the queue's mode (a send needs
+/// write permission, a receive, `ipcx_msgq_stat` and the byte limit read permission), so
+/// a process allowed only to write can open the queue and send.
+///
+/// Returns: `IPCX_OK` with `*out_queue` set.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no queue has the key and `IPCX_OPEN_CREATE` was not
 /// given), `IPCX_ERR_EXISTS` (exclusive creation of an existing key),
-/// `IPCX_ERR_PERMISSION` (creation refused), `IPCX_ERR_LIMIT` (the
-/// system has /proc/sys/kernel/msgmni queues; capacity above msgmnb, and then the queue
-/// just created is removed again), `IPCX_ERR_INVALID` (NULL `out`, unknown flags,
-/// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, an option other than mode and
-/// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
-/// Permissions of an existing queue are checked by each operation (as msgsnd/msgrcv
-/// do), so a process allowed only to write can still open the queue and send.
+/// `IPCX_ERR_LIMIT` (the system has /proc/sys/kernel/msgmni queues; capacity above
+/// msgmnb, and then the queue just created is removed again), `IPCX_ERR_INVALID` (NULL
+/// `out_queue`, unknown flags, `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`,
+/// `IPCX_KEY_PRIVATE` without `IPCX_OPEN_CREATE`, an option other than mode and
+/// capacity), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_queue` is NULL.
 /// Ownership: close the handle with `ipcx_msgq_close`; the queue stays in the system until
 /// `ipcx_msgq_remove`.
+/// Fork: see `ipcx_msgq`.
 ///
 /// # Safety
-/// `opts` must be NULL or a live options handle; `out` NULL or valid for writing.
+/// `opts` must be NULL or a live options handle; `out_queue` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_open(
     key: i32,
@@ -121,7 +141,7 @@ pub unsafe extern "C" fn ipcx_msgq_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_msgq_open", || {
-        let o = unsafe { out(out_queue, "out") }?;
+        let o = unsafe { out(out_queue, "out_queue") }?;
         let q = MsgQueue::open(key, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_msgq(q))?;
         Ok(())
@@ -131,17 +151,21 @@ pub unsafe extern "C" fn ipcx_msgq_open(
 /// Use the existing System V queue with id `id` (as `ipcx_msgq_id` gives it in another
 /// process, or ipcs shows it): the way an unrelated process reaches a private queue.
 ///
+/// Arguments: `id` the queue id; `out_queue` receives the handle.
+/// Permissions: none are checked here (as for `ipcx_msgq_open`); each operation is.
+/// Returns: `IPCX_OK` with `*out_queue` set.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no queue has this id), `IPCX_ERR_INVALID` (negative id,
-/// NULL `out`). On failure `*out` is NULL. (Permissions are checked by each operation.)
+/// NULL `out_queue`). On failure `*out_queue` is NULL.
 /// Ownership: close with `ipcx_msgq_close`.
+/// Fork: see `ipcx_msgq`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_queue` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_open_id(id: i32, out_queue: *mut *mut ipcx_msgq) -> ipcx_status {
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_msgq_open_id", || {
-        let o = unsafe { out(out_queue, "out") }?;
+        let o = unsafe { out(out_queue, "out_queue") }?;
         *o = handle::into_raw(ipcx_msgq(MsgQueue::open_id(id)?))?;
         Ok(())
     })
@@ -161,15 +185,17 @@ pub unsafe extern "C" fn ipcx_msgq_close(q: *mut ipcx_msgq) -> ipcx_status {
 
 /// The queue's id (msqid): what ipcs shows, and what `ipcx_msgq_open_id` takes.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `id`), `IPCX_ERR_BAD_HANDLE`. On error `*id` is -1.
+/// Returns: `IPCX_OK` with `*out_id` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_id`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`). On error `*out_id` is -1.
 ///
 /// # Safety
-/// `id` must be NULL or valid for writing.
+/// `out_id` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_msgq_id(q: *const ipcx_msgq, id: *mut i32) -> ipcx_status {
-    unsafe { set_opt(id, -1) };
+pub unsafe extern "C" fn ipcx_msgq_id(q: *const ipcx_msgq, out_id: *mut i32) -> ipcx_status {
+    unsafe { set_opt(out_id, -1) };
     call_on("ipcx_msgq_id", q, |q| {
-        *unsafe { out(id, "id") }? = q.0.id();
+        *unsafe { out(out_id, "out_id") }? = q.0.id();
         Ok(())
     })
 }
@@ -192,7 +218,8 @@ pub unsafe extern "C" fn ipcx_msgq_id(q: *const ipcx_msgq, id: *mut i32) -> ipcx
 /// limit so it could never fit), `IPCX_ERR_TIMEOUT` (the queue stayed full; nothing was
 /// sent), `IPCX_ERR_REMOVED` (the queue was removed, also while waiting),
 /// `IPCX_ERR_PERMISSION` (no write permission), `IPCX_ERR_LIMIT` (kernel out of memory),
-/// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_INTERRUPTED` (see `ipcx_thread_set_interruptible`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 ///
 /// # Safety
 /// `buf` must be valid for reading `len` bytes.
@@ -220,23 +247,25 @@ pub unsafe extern "C" fn ipcx_msgq_send(
 ///
 /// Arguments: `buf` receives the text; `len` in: the capacity of `buf`, out: the message
 /// length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `flags`: 0,
-/// `IPCX_MSGQ_EXCEPT`, `IPCX_MSGQ_TRUNCATE`; `got_type` (may be NULL) receives the
-/// message's type; `timeout_ms` as for `ipcx_msgq_send` (a message that arrives while a
-/// timed receive waits is taken within 2 ms; a message already there costs one msgrcv).
+/// `IPCX_MSGQ_EXCEPT`, `IPCX_MSGQ_TRUNCATE`; `timeout_ms` as for `ipcx_msgq_send` (a
+/// message that arrives while a timed receive waits is taken within 2 ms; a message
+/// already there costs one msgrcv); `out_type` (optional, may be NULL) receives the
+/// message's type.
 /// Returns: `IPCX_OK` with the message removed from the queue.
 /// Errors: `IPCX_ERR_TOO_BIG` (the chosen message is longer than `*len`: it stays queued
 /// and `*len` is set to its size, found by copying the queued messages with MSG_COPY,
 /// which removes nothing; without `IPCX_MSGQ_TRUNCATE` only), `IPCX_ERR_TIMEOUT` (no
 /// matching message in time), `IPCX_ERR_REMOVED` (the queue was removed, also while
 /// waiting), `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with `*len` > 0, unknown flags,
-/// `IPCX_MSGQ_EXCEPT` with `mtype` <= 0, timeout < -1), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`. On error `*got_type` is 0 and `*len`
-/// unchanged except with `IPCX_ERR_TOO_BIG`.
+/// `IPCX_MSGQ_EXCEPT` with `mtype` <= 0, timeout < -1), `IPCX_ERR_PERMISSION` (no read
+/// permission), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another
+/// thread is inside a call on `q`). On error `*out_type` is 0 and `*len` unchanged except
+/// with `IPCX_ERR_TOO_BIG`.
 /// Truncation (`IPCX_MSGQ_TRUNCATE`): `*len` is the number of bytes stored; the rest of
 /// the message is lost, as with MSG_NOERROR.
 ///
 /// # Safety
-/// `len` must be valid; `buf` valid for writing `*len` bytes; `got_type` NULL or valid.
+/// `len` must be valid; `buf` valid for writing `*len` bytes; `out_type` NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_recv(
     q: *mut ipcx_msgq,
@@ -244,10 +273,10 @@ pub unsafe extern "C" fn ipcx_msgq_recv(
     len: *mut usize,
     mtype: c_long,
     flags: u32,
-    got_type: *mut c_long,
     timeout_ms: i64,
+    out_type: *mut c_long,
 ) -> ipcx_status {
-    unsafe { set_opt(got_type, 0) };
+    unsafe { set_opt(out_type, 0) };
     call_on("ipcx_msgq_recv", q, |q| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let len = unsafe { out(len, "len") }?;
@@ -255,7 +284,7 @@ pub unsafe extern "C" fn ipcx_msgq_recv(
         match q.0.recv(dst, mtype, flags, &deadline) {
             Ok((n, t)) => {
                 *len = n;
-                unsafe { set_opt(got_type, t) };
+                unsafe { set_opt(out_type, t) };
                 Ok(())
             }
             Err(e) => Err(too_big_len(e, len)),
@@ -274,40 +303,47 @@ fn too_big_len(e: Error, len: &mut usize) -> Error {
 /// The queue's status (msgctl(IPC_STAT)): messages and bytes queued, byte limit, last
 /// sender and receiver, times, owner and mode.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_REMOVED` (the queue was removed),
-/// `IPCX_ERR_PERMISSION` (no read permission), `IPCX_ERR_BAD_HANDLE`. On error `*info` is
-/// zeroed.
+/// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_msgq_info)`
+/// (`ipcx_msgq_info info = { sizeof info };`); the library writes at most `size` bytes and
+/// sets `size` to the number it wrote.
+/// Returns: `IPCX_OK` with `*out_info` filled.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_info`; `out_info->size` below the 0.2 size
+/// of the struct: then nothing is written), `IPCX_ERR_REMOVED` (the queue was removed),
+/// `IPCX_ERR_PERMISSION` (no read permission), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// On other errors the fields of `*out_info` are zeroed.
 ///
 /// # Safety
-/// `info` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_stat(
     q: *const ipcx_msgq,
-    info: *mut ipcx_msgq_info,
+    out_info: *mut ipcx_msgq_info,
 ) -> ipcx_status {
-    unsafe { set_opt(info, ipcx_msgq_info::default()) };
-    call_on("ipcx_msgq_stat", q, |q| {
-        let o = unsafe { out(info, "info") }?;
-        let ds = q.0.stat()?;
-        let perm = &ds.msg_perm;
-        *o = ipcx_msgq_info {
-            key: perm.__key,
-            id: q.0.id(),
-            mode: u32::from(perm.mode) & 0o777,
-            uid: perm.uid,
-            gid: perm.gid,
-            creator_uid: perm.cuid,
-            creator_gid: perm.cgid,
-            messages: ds.msg_qnum as usize,
-            bytes: ds.__msg_cbytes as usize,
-            max_bytes: ds.msg_qbytes as usize,
-            last_send_pid: ds.msg_lspid,
-            last_recv_pid: ds.msg_lrpid,
-            last_send_time: ds.msg_stime,
-            last_recv_time: ds.msg_rtime,
-            change_time: ds.msg_ctime,
-        };
-        Ok(())
+    // The handle is pinned inside, so that every failure leaves the failure values.
+    call("ipcx_msgq_stat", || unsafe {
+        info_out(out_info, "out_info", || {
+            let q = handle::pin_mut(q)?;
+            let ds = q.0.stat()?;
+            let perm = &ds.msg_perm;
+            Ok(ipcx_msgq_info {
+                size: 0,
+                key: perm.__key,
+                id: q.0.id(),
+                mode: u32::from(perm.mode) & 0o777,
+                uid: perm.uid,
+                gid: perm.gid,
+                creator_uid: perm.cuid,
+                creator_gid: perm.cgid,
+                messages: ds.msg_qnum as usize,
+                bytes: ds.__msg_cbytes as usize,
+                max_bytes: ds.msg_qbytes as usize,
+                last_send_pid: ds.msg_lspid,
+                last_recv_pid: ds.msg_lrpid,
+                last_send_time: ds.msg_stime,
+                last_recv_time: ds.msg_rtime,
+                change_time: ds.msg_ctime,
+            })
+        })
     })
 }
 
@@ -315,10 +351,11 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
 /// it holds before senders wait. It also caps the number of messages (each counts at
 /// least one byte). Senders waiting for room are woken if it grows.
 ///
+/// Returns: `IPCX_OK` once the limit is set.
 /// Errors: `IPCX_ERR_INVALID` (0 or above SSIZE_MAX), `IPCX_ERR_LIMIT` (above
 /// /proc/sys/kernel/msgmnb without CAP_SYS_RESOURCE; the message gives the value),
 /// `IPCX_ERR_PERMISSION` (not the queue's owner or creator), `IPCX_ERR_REMOVED`,
-/// `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.
@@ -332,8 +369,10 @@ pub unsafe extern "C" fn ipcx_msgq_set_max_bytes(q: *mut ipcx_msgq, bytes: usize
 /// timeout, returns `IPCX_ERR_REMOVED`, as do later calls. The handle must still be
 /// closed with `ipcx_msgq_close`.
 ///
+/// Returns: `IPCX_OK` once removed.
 /// Errors: `IPCX_ERR_REMOVED` (already removed), `IPCX_ERR_PERMISSION` (not the owner or
-/// creator), `IPCX_ERR_BAD_HANDLE`.
+/// creator), `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on `q`).
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.
@@ -343,31 +382,33 @@ pub unsafe extern "C" fn ipcx_msgq_remove(q: *mut ipcx_msgq) -> ipcx_status {
 }
 
 /// The system limits on System V message queues (msgctl(IPC_INFO)): the largest message
-/// (`msgmax`, /proc/sys/kernel/msgmax), the default byte limit of a new queue and the most
-/// an unprivileged process may set (`msgmnb`, /proc/sys/kernel/msgmnb), the most queues
-/// in the system (`msgmni`, /proc/sys/kernel/msgmni). Any pointer may be NULL.
+/// (`out_msgmax`, /proc/sys/kernel/msgmax), the default byte limit of a new queue and the
+/// most an unprivileged process may set (`out_msgmnb`, /proc/sys/kernel/msgmnb), the most
+/// queues in the system (`out_msgmni`, /proc/sys/kernel/msgmni). Each out-parameter is
+/// optional (may be NULL).
 ///
+/// Returns: `IPCX_OK` with the values set.
 /// Errors: `IPCX_ERR_SYSTEM` if the kernel refuses IPC_INFO. On error the values are 0.
 ///
 /// # Safety
 /// Each pointer must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_msgq_limits(
-    msgmax: *mut usize,
-    msgmnb: *mut usize,
-    msgmni: *mut usize,
+    out_msgmax: *mut usize,
+    out_msgmnb: *mut usize,
+    out_msgmni: *mut usize,
 ) -> ipcx_status {
     unsafe {
-        set_opt(msgmax, 0);
-        set_opt(msgmnb, 0);
-        set_opt(msgmni, 0);
+        set_opt(out_msgmax, 0);
+        set_opt(out_msgmnb, 0);
+        set_opt(out_msgmni, 0);
     }
     call("ipcx_msgq_limits", || {
         let l = sysv::limits()?;
         unsafe {
-            set_opt(msgmax, l.msgmax);
-            set_opt(msgmnb, l.msgmnb);
-            set_opt(msgmni, l.msgmni);
+            set_opt(out_msgmax, l.msgmax);
+            set_opt(out_msgmnb, l.msgmnb);
+            set_opt(out_msgmni, l.msgmni);
         }
         Ok(())
     })
@@ -377,7 +418,9 @@ pub unsafe extern "C" fn ipcx_msgq_limits(
 
 /// An open POSIX message queue (a queue descriptor). Opaque.
 ///
-/// Thread safety: a handle may be used by one thread at a time.
+/// Thread safety: a one-thread handle: used by one thread at a time (it keeps the
+/// notification state); a call made while another thread is inside a call on the same
+/// handle returns `IPCX_ERR_IN_USE`.
 /// Fork: the child inherits the handle and its descriptor and may send and receive; the
 /// descriptor shares its open file description, so non-blocking mode set by one process
 /// applies to both. An arrival notification belongs to the process that armed it.
@@ -393,6 +436,9 @@ impl handle::Handle for ipcx_mq {
 
 /// Priorities are 0 to `IPCX_MQ_PRIO_MAX` - 1 (MQ_PRIO_MAX on Linux); higher first.
 pub const IPCX_MQ_PRIO_MAX: u32 = 32768;
+/// The longest POSIX queue name, the leading slash included, the NUL excluded: a slash and
+/// 255 bytes (NAME_MAX, the kernel's limit for the entry in /dev/mqueue).
+pub const IPCX_MQ_NAME_MAX: usize = 256;
 const _: () = assert!(
     IPCX_OPEN_READ == posix::READ
         && IPCX_OPEN_WRITE == posix::WRITE
@@ -400,13 +446,17 @@ const _: () = assert!(
         && IPCX_OPEN_EXCLUSIVE == posix::EXCLUSIVE
         && IPCX_OPEN_NONBLOCK == posix::NONBLOCK
         && IPCX_MQ_PRIO_MAX == posix::PRIO_MAX
+        && IPCX_MQ_NAME_MAX == name::MQ_NAME_MAX
 );
 
-/// A POSIX queue's attributes (`ipcx_mq_get_attr`; mq_getattr).
+/// A POSIX queue's attributes (`ipcx_mq_stat`; mq_getattr). A growable struct: set
+/// `size` to `sizeof(ipcx_mq_info)` before the call (`ipcx_mq_info info = { sizeof info };`).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ipcx_mq_attr {
+pub struct ipcx_mq_info {
+    /// In: the size of the caller's struct. Out: the number of bytes the library wrote.
+    pub size: u32,
     /// Depth: the most messages the queue holds (mq_maxmsg), fixed at creation.
     pub max_messages: usize,
     /// The largest message (mq_msgsize), fixed at creation; receive buffers must be at
@@ -418,34 +468,46 @@ pub struct ipcx_mq_attr {
     pub nonblocking: bool,
 }
 
+// SAFETY: repr(C), starts with the u32 size, plain values.
+unsafe impl Info for ipcx_mq_info {
+    fn failed() -> Self {
+        Self::default()
+    }
+}
+
 /// Open or create a POSIX message queue (mq_open). No /dev/mqueue mount is needed.
 ///
 /// Arguments:
-/// - `name`: "/name": one leading slash, no other, at most 255 bytes;
-/// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both; optionally `IPCX_OPEN_CREATE`,
-///   `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
+/// - `name`: "/name": one leading slash, no other, at most `IPCX_MQ_NAME_MAX` (256) bytes
+///   with the slash (the kernel's limit: a slash and 255 bytes);
+/// - `flags`: `IPCX_OPEN_READ`, `IPCX_OPEN_WRITE` or both (at least one); optionally
+///   `IPCX_OPEN_CREATE`, `IPCX_OPEN_EXCLUSIVE` (with CREATE), `IPCX_OPEN_NONBLOCK`;
 /// - `opts` may be NULL; honoured: mode (default 0600, applied exactly when this call
 ///   creates the queue), max_messages (depth, default /proc/sys/fs/mqueue/msg_default, at
 ///   most /proc/sys/fs/mqueue/msg_max) and max_message (message size, default
 ///   /proc/sys/fs/mqueue/msgsize_default, at most /proc/sys/fs/mqueue/msgsize_max); depth
 ///   and size need `IPCX_OPEN_CREATE`, and an existing queue keeps its own (check with
-///   `ipcx_mq_get_attr`).
+///   `ipcx_mq_stat`);
+/// - `out_queue` receives the handle.
 ///
-/// Returns: `IPCX_OK` with `*out` set.
-/// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name, bad flags, NULL `out`,
-/// an unsupported option, depth or size options without `IPCX_OPEN_CREATE`),
+/// Returns: `IPCX_OK` with `*out_queue` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name: the message names it;
+/// unknown flags, neither `IPCX_OPEN_READ` nor `IPCX_OPEN_WRITE`, `IPCX_OPEN_EXCLUSIVE`
+/// without `IPCX_OPEN_CREATE`, NULL `out_queue`, an unsupported option, depth or size
+/// options without `IPCX_OPEN_CREATE`),
 /// `IPCX_ERR_NOT_FOUND` (no such queue, no CREATE), `IPCX_ERR_EXISTS` (exclusive
 /// creation of an existing name), `IPCX_ERR_PERMISSION` (mode denies access),
 /// `IPCX_ERR_LIMIT` (depth or size above the /proc/sys/fs/mqueue limits, the message
 /// names the file and its value; the per-user RLIMIT_MSGQUEUE bytes or the descriptor
 /// limit reached; /proc/sys/fs/mqueue/queues_max queues exist), `IPCX_ERR_UNSUPPORTED`
 /// (kernel without POSIX queues), `IPCX_ERR_BAD_HANDLE` (closed options). On failure
-/// `*out` is NULL.
+/// `*out_queue` is NULL.
 /// Ownership: close with `ipcx_mq_close`; the queue stays until `ipcx_mq_remove`.
+/// Fork: see `ipcx_mq`.
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string; `opts` NULL or a live options handle;
-/// `out` NULL or valid for writing.
+/// `out_queue` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mq_open(
     name: *const c_char,
@@ -455,8 +517,8 @@ pub unsafe extern "C" fn ipcx_mq_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_mq_open", || {
-        let o = unsafe { out(out_queue, "out") }?;
-        let n = unsafe { str_arg(name, "name", name::POSIX_NAME_MAX + 1) }?;
+        let o = unsafe { out(out_queue, "out_queue") }?;
+        let n = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
         let q = PosixQueue::open(n, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_mq(q))?;
         Ok(())
@@ -480,15 +542,16 @@ pub unsafe extern "C" fn ipcx_mq_close(q: *mut ipcx_mq) -> ipcx_status {
 /// queue is destroyed when the last descriptor is closed. A new queue may be created
 /// under the same name at once. (Unlike System V removal, this wakes nobody.)
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL or
-/// malformed name).
+/// Returns: `IPCX_OK` once the name is removed.
+/// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL,
+/// malformed or too long name).
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mq_remove(name: *const c_char) -> ipcx_status {
     call("ipcx_mq_remove", || {
-        posix::unlink(unsafe { str_arg(name, "name", name::POSIX_NAME_MAX + 1) }?)
+        posix::unlink(unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?)
     })
 }
 
@@ -506,7 +569,8 @@ pub unsafe extern "C" fn ipcx_mq_remove(name: *const c_char) -> ipcx_status {
 /// Errors: `IPCX_ERR_TOO_BIG` (`len` above the queue's message size),
 /// `IPCX_ERR_TIMEOUT` (full until the deadline, or full in non-blocking mode; nothing
 /// was sent), `IPCX_ERR_INVALID` (not opened for writing, priority out of range, NULL
-/// `buf` with `len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+/// `buf` with `len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on `q`).
 ///
 /// # Safety
 /// `buf` must be valid for reading `len` bytes.
@@ -527,28 +591,28 @@ pub unsafe extern "C" fn ipcx_mq_send(
 /// Receive the oldest message of the highest priority (mq_receive).
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, which must be
-/// at least the queue's message size (a POSIX rule: see `ipcx_mq_get_attr`), out: the
-/// message length; `priority` (may be NULL) receives the message's priority;
-/// `timeout_ms` as for `ipcx_mq_send`.
+/// at least the queue's message size (a POSIX rule: see `ipcx_mq_stat`), out: the
+/// message length; `timeout_ms` as for `ipcx_mq_send`; `out_priority` (optional, may be
+/// NULL) receives the message's priority.
 /// Returns: `IPCX_OK` with the message removed from the queue.
 /// Errors: `IPCX_ERR_TOO_BIG` (`*len` is below the queue's message size: `*len` is set
 /// to that size and nothing is received), `IPCX_ERR_TIMEOUT` (empty until the deadline,
 /// or empty in non-blocking mode), `IPCX_ERR_INVALID` (not opened for reading, NULL
 /// `len`, NULL `buf` with `*len` > 0, timeout < -1), `IPCX_ERR_INTERRUPTED`,
-/// `IPCX_ERR_BAD_HANDLE`. On error `*priority` is 0 and `*len` unchanged except with
-/// `IPCX_ERR_TOO_BIG`.
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On error `*out_priority` is 0 and `*len`
+/// unchanged except with `IPCX_ERR_TOO_BIG`.
 ///
 /// # Safety
-/// `len` must be valid; `buf` valid for writing `*len` bytes; `priority` NULL or valid.
+/// `len` must be valid; `buf` valid for writing `*len` bytes; `out_priority` NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mq_recv(
     q: *mut ipcx_mq,
     buf: *mut c_void,
     len: *mut usize,
-    priority: *mut u32,
     timeout_ms: i64,
+    out_priority: *mut u32,
 ) -> ipcx_status {
-    unsafe { set_opt(priority, 0) };
+    unsafe { set_opt(out_priority, 0) };
     call_on("ipcx_mq_recv", q, |q| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let len = unsafe { out(len, "len") }?;
@@ -556,7 +620,7 @@ pub unsafe extern "C" fn ipcx_mq_recv(
         match q.0.recv(dst, &deadline) {
             Ok((n, p)) => {
                 *len = n;
-                unsafe { set_opt(priority, p) };
+                unsafe { set_opt(out_priority, p) };
                 Ok(())
             }
             Err(e) => Err(too_big_len(e, len)),
@@ -567,24 +631,34 @@ pub unsafe extern "C" fn ipcx_mq_recv(
 /// The queue's attributes (mq_getattr): depth, message size, messages queued, and
 /// whether non-blocking mode is on.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `attr`), `IPCX_ERR_BAD_HANDLE`. On error `*attr` is
-/// zeroed.
+/// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_mq_info)`
+/// (`ipcx_mq_info info = { sizeof info };`); the library writes at most `size` bytes and
+/// sets `size` to the number it wrote.
+/// Returns: `IPCX_OK` with `*out_info` filled.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_info`; `out_info->size` below the 0.2 size
+/// of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on `q`). On other errors the fields of `*out_info`
+/// are zeroed.
 ///
 /// # Safety
-/// `attr` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_mq_get_attr(q: *mut ipcx_mq, attr: *mut ipcx_mq_attr) -> ipcx_status {
-    unsafe { set_opt(attr, ipcx_mq_attr::default()) };
-    call_on("ipcx_mq_get_attr", q, |q| {
-        let o = unsafe { out(attr, "attr") }?;
-        let a = q.0.attr()?;
-        *o = ipcx_mq_attr {
-            max_messages: a.max_messages,
-            message_size: a.message_size,
-            messages: a.messages,
-            nonblocking: a.nonblocking,
-        };
-        Ok(())
+pub unsafe extern "C" fn ipcx_mq_stat(
+    q: *const ipcx_mq,
+    out_info: *mut ipcx_mq_info,
+) -> ipcx_status {
+    call("ipcx_mq_stat", || unsafe {
+        info_out(out_info, "out_info", || {
+            let mut q = handle::pin_mut(q)?;
+            let a = q.get_mut().0.attr()?;
+            Ok(ipcx_mq_info {
+                size: 0,
+                max_messages: a.max_messages,
+                message_size: a.message_size,
+                messages: a.messages,
+                nonblocking: a.nonblocking,
+            })
+        })
     })
 }
 
@@ -593,7 +667,8 @@ pub unsafe extern "C" fn ipcx_mq_get_attr(q: *mut ipcx_mq, attr: *mut ipcx_mq_at
 /// with `IPCX_ERR_TIMEOUT`, whatever its timeout. The mode belongs to the open file
 /// description: a forked child sharing the descriptor sees the change too.
 ///
-/// Errors: `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` once the mode is set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.
@@ -607,15 +682,17 @@ pub unsafe extern "C" fn ipcx_mq_set_nonblocking(q: *mut ipcx_mq, on: bool) -> i
 /// switch non-blocking mode with `ipcx_mq_set_nonblocking` only. After a wake-up,
 /// receive with `IPCX_NOWAIT` (another process may have taken the message).
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+/// Returns: `IPCX_OK` with `*out_fd` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`. On error `*out_fd` is -1.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `out_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, out_fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_mq_fd", q, |q| {
-        *unsafe { out(fd, "fd") }? = q.0.fd();
+        *unsafe { out(out_fd, "out_fd") }? = q.0.fd();
         Ok(())
     })
 }
@@ -629,27 +706,27 @@ pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, fd: *mut c_int) -> ipcx_s
 /// may be registered per queue; closing any descriptor of the queue in the registering
 /// process cancels it.
 /// Use: call `ipcx_mq_notify`, then receive with `IPCX_NOWAIT` until
-/// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*fd`. When it is
+/// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*out_fd`. When it is
 /// readable, call `ipcx_mq_notify` again FIRST (it consumes the event and re-arms), then
 /// drain the queue again. Calling it while armed changes nothing.
 ///
-/// Returns: `IPCX_OK` with `*fd` set; the descriptor is the same for the life of the
+/// Returns: `IPCX_OK` with `*out_fd` set; the descriptor is the same for the life of the
 /// handle, owned by it (do not read or close it).
 /// Errors: `IPCX_ERR_IN_USE` (another process, or another handle in this process, is
-/// registered), `IPCX_ERR_INVALID` (NULL `fd`; a handle whose notification a parent set
-/// up before fork), `IPCX_ERR_LIMIT` (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error
-/// `*fd` is -1.
+/// registered; or another thread is inside a call on `q`), `IPCX_ERR_INVALID` (NULL `q` or
+/// `out_fd`; a handle whose notification a parent set up before fork), `IPCX_ERR_LIMIT`
+/// (no descriptor left), `IPCX_ERR_BAD_HANDLE`. On error `*out_fd` is -1.
 /// Fork: the registration and the descriptor belong to the process that called this
 /// first on the handle; in a forked child the call fails with `IPCX_ERR_INVALID` (it would
 /// steal the parent's events): open the queue again in the child.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `out_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_mq_notify(q: *mut ipcx_mq, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_mq_notify(q: *mut ipcx_mq, out_fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_mq_notify", q, |q| {
-        let o = unsafe { out(fd, "fd") }?;
+        let o = unsafe { out(out_fd, "out_fd") }?;
         *o = q.0.notify()?;
         Ok(())
     })
@@ -659,8 +736,9 @@ pub unsafe extern "C" fn ipcx_mq_notify(q: *mut ipcx_mq, fd: *mut c_int) -> ipcx
 /// so the descriptor from `ipcx_mq_notify` is no longer readable. Nothing happens if
 /// none is armed.
 ///
-/// Errors: `IPCX_ERR_INVALID` (a handle whose notification a parent set up before fork),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL `q`; a handle whose notification a parent set up before
+/// fork), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `q` must be NULL or a handle from ipcx.

@@ -2,18 +2,18 @@
 
 use std::ffi::c_void;
 
-use super::{bytes, bytes_mut, call, call_on, handle, out, set_opt};
+use super::{Info, bytes, bytes_mut, call, call_ref, handle, info_out, out, set_opt};
 use crate::error::ipcx_status;
 use crate::region::{Kind, Region};
 
-/// `ipcx_region_kind`: an anonymous shared mapping (`ipcx_region_create`).
-pub const IPCX_REGION_ANONYMOUS: i32 = 1;
-/// `ipcx_region_kind`: an attached System V segment (`ipcx_shm_segment_map`).
-pub const IPCX_REGION_SYSV: i32 = 2;
-/// `ipcx_region_kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
-pub const IPCX_REGION_POSIX: i32 = 3;
-/// `ipcx_region_kind`: a mapped file (`ipcx_file_map`).
-pub const IPCX_REGION_FILE: i32 = 4;
+/// `ipcx_region_info.kind`: an anonymous shared mapping (`ipcx_region_create`).
+pub const IPCX_REGION_ANONYMOUS: u32 = 1;
+/// `ipcx_region_info.kind`: an attached System V segment (`ipcx_shm_segment_map`).
+pub const IPCX_REGION_SYSV: u32 = 2;
+/// `ipcx_region_info.kind`: a mapped POSIX shared memory object (`ipcx_shm_map`).
+pub const IPCX_REGION_POSIX: u32 = 3;
+/// `ipcx_region_info.kind`: a mapped file (`ipcx_file_map`).
+pub const IPCX_REGION_FILE: u32 = 4;
 /// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
 /// waiting for it (MS_SYNC, the default).
 pub const IPCX_REGION_SYNC_ASYNC: u32 = 0x10000;
@@ -32,8 +32,10 @@ pub const IPCX_REGION_SYNC_ASYNC: u32 = 0x10000;
 /// cannot crash that way: for those two kinds they report `IPCX_ERR_REMOVED` (at the cost of
 /// one system call per copy; anonymous and System V regions cannot shrink and copy with a
 /// plain memcpy).
-/// Thread safety: the handle may be used by one thread at a time; the memory may be used
-/// by any number of threads and processes under the caller's synchronisation.
+/// Thread safety: a thread-safe handle: any number of threads may call functions on it at
+/// once (bounded copies, sync, stat, placing objects); only `ipcx_region_close` ends its
+/// use (calls already inside finish first, see docs/conventions.md). The memory itself may
+/// be used by any number of threads and processes under the caller's synchronisation.
 /// Fork: the child inherits the mapping at the same address and may use the handle;
 /// each process closes (unmaps) its own.
 #[allow(non_camel_case_types)]
@@ -45,16 +47,51 @@ impl handle::Handle for ipcx_region {
 }
 impl handle::Shared for ipcx_region {}
 
+/// What `ipcx_region_stat` reports about a region. A growable struct: set `size` to
+/// `sizeof(ipcx_region_info)` before the call (`ipcx_region_info info = { sizeof info };`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ipcx_region_info {
+    /// In: the size of the caller's struct. Out: the number of bytes the library wrote.
+    pub size: u32,
+    /// The first byte of the mapping in this process (valid until `ipcx_region_close`).
+    pub base: *mut c_void,
+    /// The length of the mapping in bytes.
+    pub len: usize,
+    /// What created it: `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
+    /// `IPCX_REGION_FILE`.
+    pub kind: u32,
+    /// Mapped writable (false for read-only mappings).
+    pub writable: bool,
+}
+
+// SAFETY: repr(C), starts with the u32 size, plain values.
+unsafe impl Info for ipcx_region_info {
+    fn failed() -> Self {
+        ipcx_region_info {
+            size: 0,
+            base: std::ptr::null_mut(),
+            len: 0,
+            kind: 0,
+            writable: false,
+        }
+    }
+}
+
 /// Map `size` bytes of anonymous shared memory, zero-filled. It is shared with every child
 /// forked afterwards (the seed's "anonymous shared mapping over fork") and disappears when
 /// the last process unmaps it.
 ///
-/// Errors: `IPCX_ERR_INVALID` (size 0, above SSIZE_MAX, NULL `out`), `IPCX_ERR_LIMIT`
-/// (not enough memory or address space). On failure `*out` is NULL.
+/// Arguments: `size` in bytes (1 .. SSIZE_MAX); `out_region` receives the handle.
+/// Returns: `IPCX_OK` with `*out_region` set.
+/// Errors: `IPCX_ERR_INVALID` (size 0, above SSIZE_MAX, NULL `out_region`),
+/// `IPCX_ERR_LIMIT` (not enough memory or address space). On failure `*out_region` is NULL.
 /// Ownership: close with `ipcx_region_close`.
+/// Fork: children forked afterwards share the memory (see `ipcx_region`).
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_region` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_region_create(
     size: usize,
@@ -62,46 +99,51 @@ pub unsafe extern "C" fn ipcx_region_create(
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call("ipcx_region_create", || {
-        let o = unsafe { out(out_region, "out") }?;
+        let o = unsafe { out(out_region, "out_region") }?;
         *o = handle::into_raw(ipcx_region(Region::anonymous(size)?))?;
         Ok(())
     })
 }
 
 /// Unmap a region in this process and free the handle. NULL is a no-op. Pointers obtained
-/// from `ipcx_region_base` become invalid. Other processes keep their mappings.
+/// from `ipcx_region_base` become invalid. Other processes keep their mappings. Calls on
+/// other threads already inside the region finish first (the unmap happens when the last
+/// returns); later calls get `IPCX_ERR_BAD_HANDLE`.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `r` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_region_close(r: *mut ipcx_region) -> ipcx_status {
     call("ipcx_region_close", || handle::close(r))
 }
 
-/// The base address and size of a region. Either out-pointer may be NULL.
+/// The base address and length of a region. Either out-parameter is optional (may be
+/// NULL).
 ///
 /// The pointer stays valid until `ipcx_region_close`. Writing through it to a read-only
 /// region raises SIGSEGV, as with any read-only mapping.
-/// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` with `*out_base` and `*out_len` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*out_base`
+/// is NULL and `*out_len` 0.
 ///
 /// # Safety
-/// `base`/`size` must be NULL or valid for writing.
+/// `out_base`/`out_len` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_region_base(
     r: *const ipcx_region,
-    base: *mut *mut c_void,
-    size: *mut usize,
+    out_base: *mut *mut c_void,
+    out_len: *mut usize,
 ) -> ipcx_status {
     unsafe {
-        set_opt(base, std::ptr::null_mut());
-        set_opt(size, 0);
+        set_opt(out_base, std::ptr::null_mut());
+        set_opt(out_len, 0);
     }
-    call_on("ipcx_region_base", r, |r| {
+    call_ref("ipcx_region_base", r, |r| {
         unsafe {
-            set_opt(base, r.0.base().cast());
-            set_opt(size, r.0.len());
+            set_opt(out_base, r.0.base().cast());
+            set_opt(out_len, r.0.len());
         }
         Ok(())
     })
@@ -117,6 +159,7 @@ pub unsafe extern "C" fn ipcx_region_base(
 /// written, and the message says how many. `IPCX_ERR_UNSUPPORTED`: no fault-safe copy is
 /// possible in this process (a seccomp filter refusing process_vm_writev, and no
 /// /proc/self/mem). A length of 0 copies nothing.
+/// Returns: `IPCX_OK` once the bytes are copied.
 ///
 /// # Safety
 /// `buf` must be valid for reading `len` bytes.
@@ -127,7 +170,7 @@ pub unsafe extern "C" fn ipcx_region_write(
     buf: *const c_void,
     len: usize,
 ) -> ipcx_status {
-    call_on("ipcx_region_write", r, |r| {
+    call_ref("ipcx_region_write", r, |r| {
         r.0.write(offset, unsafe { bytes(buf, len, "buf") }?)
     })
 }
@@ -139,6 +182,7 @@ pub unsafe extern "C" fn ipcx_region_write(
 /// only): part of the range is no longer backed because another process shrank the object
 /// or file (a raw read there would raise SIGBUS), or `buf` is not valid memory; `buf` may
 /// hold part of the data. `IPCX_ERR_UNSUPPORTED`: as for `ipcx_region_write`.
+/// Returns: `IPCX_OK` once the bytes are copied.
 ///
 /// # Safety
 /// `buf` must be valid for writing `len` bytes.
@@ -149,7 +193,7 @@ pub unsafe extern "C" fn ipcx_region_read(
     buf: *mut c_void,
     len: usize,
 ) -> ipcx_status {
-    call_on("ipcx_region_read", r, |r| {
+    call_ref("ipcx_region_read", r, |r| {
         r.0.read(offset, unsafe { bytes_mut(buf, len, "buf") }?)
     })
 }
@@ -161,6 +205,7 @@ pub unsafe extern "C" fn ipcx_region_read(
 ///
 /// Arguments: `flags` 0 (wait until written, MS_SYNC) or `IPCX_REGION_SYNC_ASYNC` (schedule and
 /// return, MS_ASYNC). The range is widened to whole pages; `len` 0 does nothing.
+/// Returns: `IPCX_OK` once written back (or scheduled).
 /// Errors: `IPCX_ERR_INVALID` (the range leaves the region, unknown flags),
 /// `IPCX_ERR_SYSTEM` (an I/O error writing back, `ipcx_last_errno` EIO),
 /// `IPCX_ERR_BAD_HANDLE`.
@@ -174,48 +219,47 @@ pub unsafe extern "C" fn ipcx_region_sync(
     len: usize,
     flags: u32,
 ) -> ipcx_status {
-    call_on("ipcx_region_sync", r, |r| {
-        if flags & !IPCX_REGION_SYNC_ASYNC != 0 {
-            return Err(crate::error::Error::invalid(format!(
-                "unknown flags {flags:#x} (allowed: IPCX_REGION_SYNC_ASYNC)"
-            )));
-        }
+    call_ref("ipcx_region_sync", r, |r| {
+        crate::flags::check(flags, IPCX_REGION_SYNC_ASYNC, "IPCX_REGION_SYNC_ASYNC")?;
         r.0.sync(offset, len, flags & IPCX_REGION_SYNC_ASYNC != 0)
     })
 }
 
-/// What kind of region this is and whether it is mapped writable. Either out-pointer may
-/// be NULL.
+/// Describe a region: its base address and length (as `ipcx_region_base`), what created it
+/// and whether it is mapped writable.
 ///
-/// `*kind` receives `IPCX_REGION_ANONYMOUS`, `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or
-/// `IPCX_REGION_FILE`; `*writable` false for read-only mappings.
-/// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`. On failure `*kind` is 0
-/// and `*writable` false.
+/// Arguments: `out_info`: the caller's struct with `size` set to `sizeof(ipcx_region_info)`
+/// (`ipcx_region_info info = { sizeof info };`); the library writes at most `size` bytes and
+/// sets `size` to the number it wrote. `kind` is `IPCX_REGION_ANONYMOUS`,
+/// `IPCX_REGION_SYSV`, `IPCX_REGION_POSIX` or `IPCX_REGION_FILE`.
+/// Returns: `IPCX_OK` with `*out_info` filled.
+/// Errors: `IPCX_ERR_INVALID` (NULL region or `out_info`; `out_info->size` below the 0.2
+/// size of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`. On other errors
+/// the fields of `*out_info` are zeroed (base NULL, kind 0, writable false).
 ///
 /// # Safety
-/// `kind`/`writable` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_region_kind(
+pub unsafe extern "C" fn ipcx_region_stat(
     r: *const ipcx_region,
-    kind: *mut i32,
-    writable: *mut bool,
+    out_info: *mut ipcx_region_info,
 ) -> ipcx_status {
-    unsafe {
-        set_opt(kind, 0);
-        set_opt(writable, false);
-    }
-    call_on("ipcx_region_kind", r, |r| {
-        let k = match r.0.kind() {
-            Kind::Anonymous => IPCX_REGION_ANONYMOUS,
-            Kind::SysV => IPCX_REGION_SYSV,
-            Kind::Posix => IPCX_REGION_POSIX,
-            Kind::File => IPCX_REGION_FILE,
-        };
-        unsafe {
-            set_opt(kind, k);
-            set_opt(writable, r.0.writable());
-        }
-        Ok(())
+    call("ipcx_region_stat", || unsafe {
+        info_out(out_info, "out_info", || {
+            let r = handle::pin(r)?;
+            Ok(ipcx_region_info {
+                size: 0,
+                base: r.0.base().cast(),
+                len: r.0.len(),
+                kind: match r.0.kind() {
+                    Kind::Anonymous => IPCX_REGION_ANONYMOUS,
+                    Kind::SysV => IPCX_REGION_SYSV,
+                    Kind::Posix => IPCX_REGION_POSIX,
+                    Kind::File => IPCX_REGION_FILE,
+                },
+                writable: r.0.writable(),
+            })
+        })
     })
 }
 
@@ -231,6 +275,7 @@ pub unsafe extern "C" fn ipcx_region_kind(
 /// always copy directly; for them this call changes nothing.
 ///
 /// Arguments: `checked`: true (the default for POSIX and file regions) or false.
+/// Returns: `IPCX_OK` once set (it applies to copies that start afterwards, on any thread).
 /// Errors: `IPCX_ERR_INVALID` (NULL region), `IPCX_ERR_BAD_HANDLE`.
 /// Fork: the setting belongs to the handle; a child inherits it with the handle.
 ///
@@ -241,7 +286,7 @@ pub unsafe extern "C" fn ipcx_region_set_checked_copies(
     r: *mut ipcx_region,
     checked: bool,
 ) -> ipcx_status {
-    call_on("ipcx_region_set_checked_copies", r, |r| {
+    call_ref("ipcx_region_set_checked_copies", r, |r| {
         r.0.set_checked_copies(checked);
         Ok(())
     })

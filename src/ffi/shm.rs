@@ -2,20 +2,25 @@
 //! memory objects (`ipcx_shm`) and shared file mappings (`ipcx_file_map`). Every kind is
 //! accessed through an `ipcx_region` (see `src/ffi/region.rs`).
 
-use std::ffi::c_int;
-
 use super::common::ipcx_options;
-use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ};
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::region::ipcx_region;
-use super::{call, call_on, handle, options, out, set_opt, str_arg};
+use super::{Info, call, call_on, handle, info_out, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
+use crate::name;
 use crate::shm::{self, file, posix, sysv};
+
+/// The longest POSIX shared memory object name, the leading slash included, the NUL
+/// excluded: a slash and 255 bytes (NAME_MAX, the kernel's limit for the file in /dev/shm).
+pub const IPCX_SHM_NAME_MAX: usize = 256;
 
 const _: () = assert!(
     IPCX_OPEN_CREATE == shm::CREATE
         && IPCX_OPEN_EXCLUSIVE == shm::EXCLUSIVE
-        && IPCX_OPEN_READ == shm::READ_ONLY
+        && IPCX_OPEN_READ == shm::READ
+        && IPCX_OPEN_WRITE == shm::WRITE
         && super::common::IPCX_KEY_PRIVATE == sysv::KEY_PRIVATE
+        && IPCX_SHM_NAME_MAX == name::SHM_NAME_MAX
 );
 
 /// A System V shared memory segment (the kernel object: an id and a key). Opaque.
@@ -24,7 +29,8 @@ const _: () = assert!(
 /// (closing the region detaches it). Closing the segment handle frees the handle only: the
 /// segment stays in the system until `ipcx_shm_segment_remove` (kernel persistence, as
 /// `ipcs -m` shows), and attachments are unaffected.
-/// Thread safety: one thread at a time per handle.
+/// Thread safety: a one-thread handle: used by one thread at a time; a call made while
+/// another thread is inside a call on the same handle returns `IPCX_ERR_IN_USE`.
 /// Fork: the handle holds no descriptor; the child may use its copy and must close it.
 #[allow(non_camel_case_types)]
 pub struct ipcx_shm_segment(sysv::Segment);
@@ -38,7 +44,9 @@ impl handle::Handle for ipcx_shm_segment {
 ///
 /// `ipcx_shm_map` maps it into an `ipcx_region` that stays valid after the object handle is
 /// closed. The object lives until `ipcx_shm_remove` and the last descriptor and mapping.
-/// Thread safety: one thread at a time per handle.
+/// Thread safety: a one-thread handle: used by one thread at a time; a call made while
+/// another thread is inside a call on the same handle returns `IPCX_ERR_IN_USE`. (The
+/// regions mapped from it are thread-safe handles.)
 /// Fork: the child inherits the handle and its descriptor and may use them; each process
 /// closes its own. The descriptor is close-on-exec.
 #[allow(non_camel_case_types)]
@@ -49,13 +57,60 @@ impl handle::Handle for ipcx_shm {
     const NAME: &'static str = "ipcx_shm";
 }
 
-pub use crate::shm::sysv::ipcx_shm_segment_info;
+/// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT). A
+/// growable struct: set `size` to `sizeof(ipcx_shm_segment_info)` before the call
+/// (`ipcx_shm_segment_info info = { sizeof info };`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ipcx_shm_segment_info {
+    /// In: the size of the caller's struct. Out: the number of bytes the library wrote.
+    pub size: u32,
+    /// The segment id.
+    pub id: i32,
+    /// Its key (0, `IPCX_KEY_PRIVATE`, for private segments and once removed).
+    pub key: i32,
+    /// The segment's size in bytes, as given at creation (shm_segsz).
+    pub segment_size: usize,
+    /// Number of attachments in all processes (a fork adds the child's).
+    pub attach_count: u64,
+    /// Pid of the process that created it.
+    pub creator_pid: i32,
+    /// Pid of the process that last attached or detached it.
+    pub last_pid: i32,
+    /// Time of the last attach, seconds since the epoch (0: never).
+    pub attach_time: i64,
+    /// Time of the last detach, seconds since the epoch (0: never).
+    pub detach_time: i64,
+    /// Time of creation or of the last change, seconds since the epoch.
+    pub change_time: i64,
+    /// Permission bits (for example 0600).
+    pub mode: u32,
+    /// Owner user id.
+    pub uid: u32,
+    /// Owner group id.
+    pub gid: u32,
+    /// Creator user id.
+    pub creator_uid: u32,
+    /// Creator group id.
+    pub creator_gid: u32,
+    /// True once removed (IPC_RMID) while still attached somewhere: it disappears at the
+    /// last detach.
+    pub removed: bool,
+}
+
+// SAFETY: repr(C), starts with the u32 size, plain values.
+unsafe impl Info for ipcx_shm_segment_info {
+    fn failed() -> Self {
+        Self::default()
+    }
+}
 
 /// Create or open the System V segment of `key` (shmget).
 ///
 /// Arguments:
 /// - `key`: from `ipcx_sysv_key`, a number agreed on, or `IPCX_KEY_PRIVATE` (a new segment
-///   every time; requires `IPCX_OPEN_CREATE`).
+///   every time, so it needs `IPCX_OPEN_CREATE`; other processes open it by its id).
 /// - `size`: bytes. When creating, at least 1 (SHMMIN) and at most
 ///   /proc/sys/kernel/shmmax. When opening an existing segment, 0 accepts any size; a
 ///   larger size than the segment's is an error.
@@ -63,19 +118,26 @@ pub use crate::shm::sysv::ipcx_shm_segment_info;
 ///   `IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE` (create, fail if it exists).
 /// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly; used only
 ///   when the segment is created).
+/// - `out_segment` receives the handle.
 ///
-/// Returns: `IPCX_OK` with `*out` set. Errors: `IPCX_ERR_INVALID` (size 0 when creating,
-/// size above the existing segment's, private key without create, unknown flags, NULL
-/// `out`, unsupported option), `IPCX_ERR_NOT_FOUND` (no segment has the key),
-/// `IPCX_ERR_EXISTS` (exclusive create of an existing key), `IPCX_ERR_LIMIT` (size above
-/// /proc/sys/kernel/shmmax, named with its value; shmmni or shmall reached; not enough
-/// memory), `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_BAD_HANDLE` (closed
-/// options). On failure `*out` is NULL.
+/// Permissions (the rule of every System V family): opening by key or by id checks no
+/// permission; the kernel checks each operation against the segment's mode (mapping needs
+/// read permission, read-write mapping read and write; `ipcx_shm_segment_stat` read).
+///
+/// Returns: `IPCX_OK` with `*out_segment` set.
+/// Errors: `IPCX_ERR_INVALID` (size 0 when creating, size above the existing segment's,
+/// `IPCX_KEY_PRIVATE` without `IPCX_OPEN_CREATE`, unknown flags, `IPCX_OPEN_EXCLUSIVE`
+/// without `IPCX_OPEN_CREATE`, NULL `out_segment`, unsupported option),
+/// `IPCX_ERR_NOT_FOUND` (no segment has the key), `IPCX_ERR_EXISTS` (exclusive create of an
+/// existing key), `IPCX_ERR_LIMIT` (size above /proc/sys/kernel/shmmax, named with its
+/// value; shmmni or shmall reached; not enough memory), `IPCX_ERR_BAD_HANDLE` (closed
+/// options). On failure `*out_segment` is NULL.
 /// Ownership: close the handle with `ipcx_shm_segment_close`; the segment itself stays
 /// until `ipcx_shm_segment_remove`.
+/// Fork: see `ipcx_shm_segment`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// `out_segment` must be NULL or valid for writing; `opts` NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_open(
     key: i32,
@@ -86,7 +148,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_segment, std::ptr::null_mut()) };
     call("ipcx_shm_segment_open", || {
-        let o = unsafe { out(out_segment, "out") }?;
+        let o = unsafe { out(out_segment, "out_segment") }?;
         let seg = sysv::open(key, size, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_shm_segment(seg))?;
         Ok(())
@@ -96,22 +158,27 @@ pub unsafe extern "C" fn ipcx_shm_segment_open(
 /// Open an existing System V segment by its id (as `ipcs -m` shows, or as passed on by the
 /// process that created a private segment).
 ///
-/// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out`), `IPCX_ERR_NOT_FOUND` (no segment
-/// has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last detach),
-/// `IPCX_ERR_PERMISSION` (its mode does not allow reading its status). On failure `*out` is
-/// NULL.
+/// Arguments: `id` the segment id; `out_segment` receives the handle.
+/// Permissions: none are checked here (as for `ipcx_shm_segment_open`); mapping and stat
+/// are checked by the kernel.
+/// Returns: `IPCX_OK` with `*out_segment` set.
+/// Errors: `IPCX_ERR_INVALID` (negative id, NULL `out_segment`), `IPCX_ERR_NOT_FOUND` (no
+/// segment has this id), `IPCX_ERR_REMOVED` (it was removed and waits for its last
+/// detach; known only when this process may read its status). On failure `*out_segment`
+/// is NULL.
 /// Ownership: close with `ipcx_shm_segment_close`.
+/// Fork: see `ipcx_shm_segment`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_segment` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_open_id(
-    id: c_int,
+    id: i32,
     out_segment: *mut *mut ipcx_shm_segment,
 ) -> ipcx_status {
     unsafe { set_opt(out_segment, std::ptr::null_mut()) };
     call("ipcx_shm_segment_open_id", || {
-        let o = unsafe { out(out_segment, "out") }?;
+        let o = unsafe { out(out_segment, "out_segment") }?;
         *o = handle::into_raw(ipcx_shm_segment(sysv::open_id(id)?))?;
         Ok(())
     })
@@ -119,18 +186,20 @@ pub unsafe extern "C" fn ipcx_shm_segment_open_id(
 
 /// The segment's id (for `ipcs`, for `ipcx_shm_segment_open_id` in another process).
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*id` is -1.
+/// Returns: `IPCX_OK` with `*out_id` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on `seg`). On failure `*out_id` is -1.
 ///
 /// # Safety
-/// `id` must be NULL or valid for writing.
+/// `out_id` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_id(
     seg: *const ipcx_shm_segment,
-    id: *mut c_int,
+    out_id: *mut i32,
 ) -> ipcx_status {
-    unsafe { set_opt(id, -1) };
+    unsafe { set_opt(out_id, -1) };
     call_on("ipcx_shm_segment_id", seg, |s| {
-        *unsafe { out(id, "id") }? = s.0.id();
+        *unsafe { out(out_id, "out_id") }? = s.0.id();
         Ok(())
     })
 }
@@ -138,18 +207,21 @@ pub unsafe extern "C" fn ipcx_shm_segment_id(
 /// Attach the segment (shmat) and return it as a region of the segment's size. Close the
 /// region (`ipcx_region_close`) to detach it (shmdt).
 ///
-/// Arguments: `flags` 0 (read-write) or `IPCX_OPEN_READ`.
+/// Arguments: `flags`: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` attaches read-only;
+/// anything else (0, `IPCX_OPEN_WRITE`, both) read-write. `out_region` receives the region.
+/// Returns: `IPCX_OK` with `*out_region` set.
 /// Errors: `IPCX_ERR_REMOVED` (the segment was removed, through this handle or elsewhere:
 /// ipcx does not attach removed segments, although their existing attachments stay valid),
-/// `IPCX_ERR_PERMISSION` (the segment's mode), `IPCX_ERR_LIMIT` (no address space),
-/// `IPCX_ERR_INVALID` (unknown flags, NULL `out`), `IPCX_ERR_BAD_HANDLE`. On failure `*out`
-/// is NULL.
+/// `IPCX_ERR_PERMISSION` (the segment's mode: read-only needs read permission, read-write
+/// read and write), `IPCX_ERR_LIMIT` (no address space), `IPCX_ERR_INVALID` (unknown
+/// flags, NULL `out_region`), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+/// `*out_region` is NULL.
 /// Ownership: the region is independent of the segment handle (close them in any order).
 /// Fork: a forked child inherits the attachment (the attach count grows by one); it may
 /// use and must close its copy of the region.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_region` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_map(
     seg: *const ipcx_shm_segment,
@@ -158,7 +230,7 @@ pub unsafe extern "C" fn ipcx_shm_segment_map(
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call_on("ipcx_shm_segment_map", seg, |s| {
-        let o = unsafe { out(out_region, "out") }?;
+        let o = unsafe { out(out_region, "out_region") }?;
         *o = handle::into_raw(ipcx_region(s.0.attach(flags)?))?;
         Ok(())
     })
@@ -167,22 +239,45 @@ pub unsafe extern "C" fn ipcx_shm_segment_map(
 /// The segment's status: size, attach count, creator and last pids, times, mode, owner,
 /// and whether it was removed (shmctl IPC_STAT).
 ///
+/// Arguments: `out_info`: the caller's struct with `size` set to
+/// `sizeof(ipcx_shm_segment_info)` (`ipcx_shm_segment_info info = { sizeof info };`); the
+/// library writes at most `size` bytes and sets `size` to the number it wrote.
+/// Returns: `IPCX_OK` with `*out_info` filled.
 /// Errors: `IPCX_ERR_REMOVED` (the segment no longer exists), `IPCX_ERR_PERMISSION` (its
-/// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`.
-/// On failure `*info` is zeroed.
+/// mode does not allow reading), `IPCX_ERR_INVALID` (NULL argument; `out_info->size` below
+/// the 0.2 size of the struct: then nothing is written), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`. On other errors the fields of `*out_info` are zeroed.
 ///
 /// # Safety
-/// `info` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_segment_stat(
     seg: *const ipcx_shm_segment,
-    info: *mut ipcx_shm_segment_info,
+    out_info: *mut ipcx_shm_segment_info,
 ) -> ipcx_status {
-    unsafe { set_opt(info, ipcx_shm_segment_info::default()) };
-    call_on("ipcx_shm_segment_stat", seg, |s| {
-        let o = unsafe { out(info, "info") }?;
-        *o = s.0.stat()?;
-        Ok(())
+    call("ipcx_shm_segment_stat", || unsafe {
+        info_out(out_info, "out_info", || {
+            let s = handle::pin_mut(seg)?;
+            let i = s.0.stat()?;
+            Ok(ipcx_shm_segment_info {
+                size: 0,
+                id: i.id,
+                key: i.key,
+                segment_size: i.segment_size,
+                attach_count: i.attach_count,
+                creator_pid: i.creator_pid,
+                last_pid: i.last_pid,
+                attach_time: i.attach_time,
+                detach_time: i.detach_time,
+                change_time: i.change_time,
+                mode: i.mode,
+                uid: i.uid,
+                gid: i.gid,
+                creator_uid: i.creator_uid,
+                creator_gid: i.creator_gid,
+                removed: i.removed,
+            })
+        })
     })
 }
 
@@ -190,9 +285,11 @@ pub unsafe extern "C" fn ipcx_shm_segment_stat(
 /// finds nothing, or a new segment); every existing attachment, in any process, stays valid
 /// and usable; the memory is freed at the last detach. New attaches are refused.
 ///
+/// Returns: `IPCX_OK` once removed.
 /// Errors: `IPCX_ERR_REMOVED` (already removed, through this handle or elsewhere),
 /// `IPCX_ERR_PERMISSION` (only the owner or creator may remove it), `IPCX_ERR_INVALID`
-/// (NULL), `IPCX_ERR_BAD_HANDLE`. The handle stays open: close it as usual.
+/// (NULL), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. The handle stays open: close it as
+/// usual.
 ///
 /// # Safety
 /// `seg` must be NULL or a handle from ipcx.
@@ -216,22 +313,30 @@ pub unsafe extern "C" fn ipcx_shm_segment_close(seg: *mut ipcx_shm_segment) -> i
 /// Open or create a POSIX shared memory object (shm_open).
 ///
 /// Arguments:
-/// - `name`: "/name": one leading slash, no other, at most 255 bytes.
+/// - `name`: "/name": one leading slash, no other, at most `IPCX_SHM_NAME_MAX` (256) bytes
+///   with the slash (the kernel's limit: a slash and 255 bytes).
 /// - `flags`: `IPCX_OPEN_CREATE` (create if missing), `IPCX_OPEN_EXCLUSIVE` (with create:
-///   fail if it exists), `IPCX_OPEN_READ` (open read-only: map read-only, no resize).
+///   fail if it exists), and the access: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` opens
+///   read-only (map read-only, no resize); anything else (no access flag,
+///   `IPCX_OPEN_WRITE`, both) read-write.
 /// - `opts`: NULL or options; honoured: mode (default 0600, applied exactly, the umask does
 ///   not remove bits; used only when this call creates the object).
+/// - `out_shm` receives the handle.
 ///
 /// A new object is empty: set its size with `ipcx_shm_set_size` before mapping it.
-/// Errors: `IPCX_ERR_INVALID` (bad name, unknown flags, NULL argument, unsupported option),
-/// `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS` (exclusive create),
-/// `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT` (descriptors, or no room in
-/// /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out` is NULL.
+/// Returns: `IPCX_OK` with `*out_shm` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL, malformed or too long name: the message names it;
+/// unknown flags, `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, NULL `out_shm`,
+/// unsupported option), `IPCX_ERR_NOT_FOUND` (missing, without create), `IPCX_ERR_EXISTS`
+/// (exclusive create), `IPCX_ERR_PERMISSION` (the object's mode), `IPCX_ERR_LIMIT`
+/// (descriptors, or no room in /dev/shm), `IPCX_ERR_BAD_HANDLE` (closed options). On
+/// failure `*out_shm` is NULL.
 /// Ownership: close with `ipcx_shm_close`; remove the name with `ipcx_shm_remove`.
+/// Fork: see `ipcx_shm`.
 ///
 /// # Safety
-/// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-/// NULL or a live options handle.
+/// `name` must be NULL or a NUL-terminated string; `out_shm` NULL or valid for writing;
+/// `opts` NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_open(
     name: *const std::ffi::c_char,
@@ -241,8 +346,8 @@ pub unsafe extern "C" fn ipcx_shm_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_shm, std::ptr::null_mut()) };
     call("ipcx_shm_open", || {
-        let n = unsafe { str_arg(name, "name", crate::name::POSIX_NAME_MAX) }?;
-        let o = unsafe { out(out_shm, "out") }?;
+        let n = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
+        let o = unsafe { out(out_shm, "out_shm") }?;
         let shm = posix::open(n, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_shm(shm))?;
         Ok(())
@@ -256,9 +361,11 @@ pub unsafe extern "C" fn ipcx_shm_open(
 /// raises SIGBUS, `ipcx_region_read`/`write` return `IPCX_ERR_REMOVED`. Existing regions
 /// keep their length; map again to see the new size.
 ///
+/// Returns: `IPCX_OK` once the object has the new size.
 /// Errors: `IPCX_ERR_PERMISSION` (opened read-only), `IPCX_ERR_LIMIT` (/dev/shm full,
 /// named with the space left; above RLIMIT_FSIZE, refused before the kernel would send
-/// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`.
+/// SIGXFSZ), `IPCX_ERR_INVALID` (size above 2^63 - 1, NULL), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`.
 ///
 /// # Safety
 /// `shm` must be NULL or a handle from ipcx.
@@ -270,15 +377,17 @@ pub unsafe extern "C" fn ipcx_shm_set_size(shm: *mut ipcx_shm, size: usize) -> i
 /// The current size of a POSIX shared memory object in bytes (fstat): what another process
 /// set, too.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`. On failure `*size` is 0.
+/// Returns: `IPCX_OK` with `*out_size` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL argument), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// On failure `*out_size` is 0.
 ///
 /// # Safety
-/// `size` must be NULL or valid for writing.
+/// `out_size` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_shm_size(shm: *const ipcx_shm, size: *mut usize) -> ipcx_status {
-    unsafe { set_opt(size, 0) };
+pub unsafe extern "C" fn ipcx_shm_size(shm: *const ipcx_shm, out_size: *mut usize) -> ipcx_status {
+    unsafe { set_opt(out_size, 0) };
     call_on("ipcx_shm_size", shm, |s| {
-        let o = unsafe { out(size, "size") }?;
+        let o = unsafe { out(out_size, "out_size") }?;
         *o = s.0.size()?;
         Ok(())
     })
@@ -286,19 +395,22 @@ pub unsafe extern "C" fn ipcx_shm_size(shm: *const ipcx_shm, size: *mut usize) -
 
 /// Map a whole POSIX shared memory object (its current size), shared, as a region.
 ///
-/// Arguments: `flags` 0 (read-write; the object must have been opened read-write) or
-/// `IPCX_OPEN_READ`.
+/// Arguments: `flags`: `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` maps read-only; anything
+/// else (0, `IPCX_OPEN_WRITE`, both) read-write, which needs a handle opened read-write.
+/// `out_region` receives the region.
 /// The region's copies (`ipcx_region_read`/`write`) are safe against another process
 /// shrinking the object (`IPCX_ERR_REMOVED` instead of SIGBUS), at the cost of one system
 /// call per copy; see docs/shm.md.
-/// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out`),
+/// Returns: `IPCX_OK` with `*out_region` set.
+/// Errors: `IPCX_ERR_INVALID` (the object is empty, unknown flags, NULL `out_region`),
 /// `IPCX_ERR_PERMISSION` (read-write map of a read-only handle), `IPCX_ERR_LIMIT` (address
-/// space, max_map_count), `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// space, max_map_count), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+/// `*out_region` is NULL.
 /// Ownership: the region is independent of the handle (close them in any order).
 /// Fork: a forked child inherits the mapping and may use its copy of the region.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_region` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_map(
     shm: *const ipcx_shm,
@@ -307,7 +419,7 @@ pub unsafe extern "C" fn ipcx_shm_map(
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call_on("ipcx_shm_map", shm, |s| {
-        let o = unsafe { out(out_region, "out") }?;
+        let o = unsafe { out(out_region, "out_region") }?;
         *o = handle::into_raw(ipcx_region(s.0.map(flags)?))?;
         Ok(())
     })
@@ -329,7 +441,8 @@ pub unsafe extern "C" fn ipcx_shm_close(shm: *mut ipcx_shm) -> ipcx_status {
 /// open or mapped keep using it; the memory is freed when the last one lets go. The name
 /// can then be created anew. Only POSIX shared memory objects are removed by this call.
 ///
-/// Errors: `IPCX_ERR_INVALID` (bad or NULL name), `IPCX_ERR_NOT_FOUND`,
+/// Returns: `IPCX_OK` once the name is removed.
+/// Errors: `IPCX_ERR_INVALID` (bad, too long or NULL name), `IPCX_ERR_NOT_FOUND`,
 /// `IPCX_ERR_PERMISSION`.
 ///
 /// # Safety
@@ -337,7 +450,7 @@ pub unsafe extern "C" fn ipcx_shm_close(shm: *mut ipcx_shm) -> ipcx_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_shm_remove(name: *const std::ffi::c_char) -> ipcx_status {
     call("ipcx_shm_remove", || {
-        let n = unsafe { str_arg(name, "name", crate::name::POSIX_NAME_MAX) }?;
+        let n = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
         posix::unlink(n)
     })
 }
@@ -348,42 +461,47 @@ pub unsafe extern "C" fn ipcx_shm_remove(name: *const std::ffi::c_char) -> ipcx_
 ///
 /// Arguments:
 /// - `path`: the file (NUL-terminated, < PATH_MAX). Only regular files are mapped.
-/// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
-///   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
-///   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), `IPCX_OPEN_READ`.
 /// - `size`: bytes to map from the start of the file; 0 maps the whole current file. A
 ///   file shorter than `size` is an error unless `IPCX_OPEN_CREATE` extends it: touching a
 ///   mapping past the end of a file raises SIGBUS. Files are never shrunk.
+/// - `flags`: `IPCX_OPEN_CREATE` (create the file if missing, mode from the options,
+///   default 0600 applied exactly; and extend it to `size` if it is shorter, reserving the
+///   space), `IPCX_OPEN_EXCLUSIVE` (with create: fail if it exists), and the access:
+///   `IPCX_OPEN_READ` without `IPCX_OPEN_WRITE` maps read-only (and never extends the
+///   file); anything else (no access flag, `IPCX_OPEN_WRITE`, both) read-write.
 /// - `opts`: NULL or options; honoured: mode.
+/// - `out_region` receives the region.
 ///
 /// The region's copies are safe against another process truncating the file
 /// (`IPCX_ERR_REMOVED` instead of SIGBUS); see docs/shm.md.
+/// Returns: `IPCX_OK` with `*out_region` set.
 /// Errors: `IPCX_ERR_INVALID` (bad path, not a regular file, empty file with size 0, file
-/// shorter than `size` without create, size above SSIZE_MAX, unknown flags, NULL
-/// argument), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_EXISTS` (exclusive create),
-/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space to extend the file, RLIMIT_FSIZE,
-/// descriptors, address space). On failure `*out` is NULL, and a file this call created is
+/// shorter than `size` without create, size above SSIZE_MAX, unknown flags,
+/// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`, NULL argument), `IPCX_ERR_NOT_FOUND`,
+/// `IPCX_ERR_EXISTS` (exclusive create), `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (no space
+/// to extend the file, RLIMIT_FSIZE, descriptors, address space), `IPCX_ERR_BAD_HANDLE`
+/// (closed options). On failure `*out_region` is NULL, and a file this call created is
 /// removed again.
 /// Ownership: close the region with `ipcx_region_close`. The file is the caller's: ipcx
 /// never removes it after a successful call.
 /// Fork: a forked child inherits the mapping and may use its copy of the region.
 ///
 /// # Safety
-/// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing; `opts`
-/// NULL or a live options handle.
+/// `path` must be NULL or a NUL-terminated string; `out_region` NULL or valid for writing;
+/// `opts` NULL or a live options handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_file_map(
     path: *const std::ffi::c_char,
-    flags: u32,
     size: usize,
+    flags: u32,
     opts: *const ipcx_options,
     out_region: *mut *mut ipcx_region,
 ) -> ipcx_status {
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call("ipcx_file_map", || {
-        let p = unsafe { str_arg(path, "path", crate::name::PATH_MAX) }?;
-        let o = unsafe { out(out_region, "out") }?;
-        let r = file::map(p, flags, size, &unsafe { options(opts) }?)?;
+        let p = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
+        let o = unsafe { out(out_region, "out_region") }?;
+        let r = file::map(p, size, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_region(r))?;
         Ok(())
     })

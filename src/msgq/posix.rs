@@ -102,7 +102,7 @@ pub struct PosixQueue {
 }
 
 fn cname(n: &str) -> Result<CString> {
-    let n = name::posix_name(n, name::POSIX_NAME_MAX)?;
+    let n = name::posix_name(n, name::MQ_NAME_MAX)?;
     CString::new(n).map_err(|_| Error::invalid(format!("name {n:?} contains a NUL byte")))
 }
 
@@ -122,11 +122,12 @@ impl PosixQueue {
     pub fn open(qname: &str, flags: u32, opts: &Options) -> Result<PosixQueue> {
         let c = cname(qname)?;
         opts.only(OPTIONS, "POSIX message queues")?;
-        if flags & !(READ | WRITE | CREATE | EXCLUSIVE | NONBLOCK) != 0 {
-            return Err(Error::invalid(format!(
-                "unknown POSIX queue open flags {flags:#x}"
-            )));
-        }
+        crate::flags::check(
+            flags,
+            READ | WRITE | CREATE | EXCLUSIVE | NONBLOCK,
+            "IPCX_OPEN_READ, IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
+             IPCX_OPEN_NONBLOCK",
+        )?;
         let acc = match flags & (READ | WRITE) {
             READ => libc::O_RDONLY,
             WRITE => libc::O_WRONLY,

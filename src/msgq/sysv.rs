@@ -154,13 +154,20 @@ impl MsgQueue {
     /// when this call creates the queue.
     pub fn open(key: i32, flags: u32, opts: &Options) -> Result<MsgQueue> {
         opts.only(OPTIONS, "System V message queues")?;
-        if flags & !(CREATE | EXCLUSIVE) != 0 {
-            return Err(Error::invalid(format!(
-                "unknown message queue open flags {flags:#x}"
-            )));
-        }
+        crate::flags::check(
+            flags,
+            CREATE | EXCLUSIVE,
+            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
+        )?;
         if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
             return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
+        }
+        if key == PRIVATE && flags & CREATE == 0 {
+            return Err(crate::name::private_key_needs_create(
+                "message queue",
+                "another process opens an existing private queue by its id \
+                 (ipcx_msgq_id, ipcx_msgq_open_id)",
+            ));
         }
         let mode = opts.mode() as libc::c_int;
         let get = |f: libc::c_int| {
@@ -177,10 +184,10 @@ impl MsgQueue {
         };
         // Know whether this call created the queue: options apply only then.
         let (id, created) = loop {
-            if key == PRIVATE || flags & CREATE != 0 {
+            if flags & CREATE != 0 {
                 match get(libc::IPC_CREAT | libc::IPC_EXCL | mode) {
                     Ok(id) => break (id, true),
-                    Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 => {}
+                    Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 && key != PRIVATE => {}
                     Err(e) => return Err(open_error(e, &what())),
                 }
             }
@@ -366,11 +373,11 @@ impl MsgQueue {
         flags: u32,
         deadline: &Deadline,
     ) -> Result<(usize, c_long)> {
-        if flags & !(EXCEPT | TRUNCATE) != 0 {
-            return Err(Error::invalid(format!(
-                "unknown message queue receive flags {flags:#x}"
-            )));
-        }
+        crate::flags::check(
+            flags,
+            EXCEPT | TRUNCATE,
+            "IPCX_MSGQ_EXCEPT and IPCX_MSGQ_TRUNCATE",
+        )?;
         let sel = Selector::new(mtype, flags)?;
         let cap = out.len();
         let truncate = flags & TRUNCATE != 0;

@@ -11,12 +11,14 @@ use crate::error::{Error, Result};
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region};
-use crate::shm::{CREATE, EXCLUSIVE, READ_ONLY, check_flags, fstat, map_fd, open_exact, owned};
+use crate::shm::{
+    CREATE, EXCLUSIVE, READ, WRITE, check_flags, fstat, map_fd, open_exact, owned, writable,
+};
 
 /// Map `size` bytes of the file at `path` (0: its whole current size); see `ipcx_file_map`.
-pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region> {
+pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region> {
     opts.only(&[Opt::Mode], "file mappings")?;
-    check_flags(flags, CREATE | EXCLUSIVE | READ_ONLY, "file map")?;
+    check_flags(flags, CREATE | EXCLUSIVE | READ | WRITE)?;
     let path = name::path(path)?;
     if size > isize::MAX as usize {
         return Err(Error::invalid(format!(
@@ -24,7 +26,7 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
         )));
     }
     let c = CString::new(path).map_err(|_| Error::invalid("path contains a NUL byte"))?;
-    let writable = flags & READ_ONLY == 0;
+    let writable = writable(flags);
     let acc = if writable {
         libc::O_RDWR
     } else {
@@ -67,7 +69,7 @@ pub fn map(path: &str, flags: u32, size: usize, opts: &Options) -> Result<Region
                 return Err(Error::invalid(format!(
                     "map {what}: the file is {cur} bytes, shorter than the {len} asked for; \
                      touching a mapping past the end of a file raises SIGBUS, so ipcx refuses \
-                     (pass IPCX_OPEN_CREATE, without IPCX_OPEN_READ, to extend the file)"
+                     (pass IPCX_OPEN_CREATE, and not IPCX_OPEN_READ alone, to extend the file)"
                 )));
             }
             crate::shm::set_size(

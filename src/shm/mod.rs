@@ -23,22 +23,23 @@ use crate::region::{Kind, Region, Release};
 pub(crate) const CREATE: u32 = crate::flags::CREATE;
 /// With [`CREATE`]: fail with `IPCX_ERR_EXISTS` if it exists.
 pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
-/// Open, attach or map read-only.
-pub(crate) const READ_ONLY: u32 = crate::flags::READ;
+/// Access: read. Memory is always readable, so [`READ`] without [`WRITE`] means
+/// read-only, and anything else (no access flag, [`WRITE`], or both) read-write.
+pub(crate) const READ: u32 = crate::flags::READ;
+/// Access: write (see [`READ`]).
+pub(crate) const WRITE: u32 = crate::flags::WRITE;
+
+/// Whether `flags` ask for a writable object or mapping: everything but [`READ`] without
+/// [`WRITE`] (docs/conventions.md, "Flags").
+pub(crate) fn writable(flags: u32) -> bool {
+    flags & (READ | WRITE) != READ
+}
 
 /// Check `flags` against the `allowed` bits and the CREATE/EXCLUSIVE rule.
-pub(crate) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
-    if flags & !allowed != 0 {
-        return Err(Error::invalid(format!(
-            "{func}: unknown flags {:#x} (allowed: {})",
-            flags & !allowed,
-            flag_names(allowed)
-        )));
-    }
+pub(crate) fn check_flags(flags: u32, allowed: u32) -> Result<()> {
+    crate::flags::check(flags, allowed, &flag_names(allowed))?;
     if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-        return Err(Error::invalid(format!(
-            "{func}: IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"
-        )));
+        return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
     }
     Ok(())
 }
@@ -47,16 +48,17 @@ fn flag_names(allowed: u32) -> String {
     let names: Vec<&str> = [
         (CREATE, "IPCX_OPEN_CREATE"),
         (EXCLUSIVE, "IPCX_OPEN_EXCLUSIVE"),
-        (READ_ONLY, "IPCX_OPEN_READ"),
+        (READ, "IPCX_OPEN_READ"),
+        (WRITE, "IPCX_OPEN_WRITE"),
     ]
     .iter()
     .filter(|(b, _)| allowed & b != 0)
     .map(|(_, n)| *n)
     .collect();
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(", ")
+    match names.len() {
+        0 => "no flags".into(),
+        1 => names[0].into(),
+        n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
     }
 }
 

@@ -11,7 +11,9 @@ use crate::error::{Error, Result, Status};
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region};
-use crate::shm::{CREATE, EXCLUSIVE, READ_ONLY, check_flags, fstat, map_fd, open_exact, owned};
+use crate::shm::{
+    CREATE, EXCLUSIVE, READ, WRITE, check_flags, fstat, map_fd, open_exact, owned, writable,
+};
 
 /// An open POSIX shared memory object.
 #[derive(Debug)]
@@ -22,16 +24,16 @@ pub struct PosixShm {
 }
 
 fn cname(n: &str) -> Result<CString> {
-    let n = name::posix_name(n, name::POSIX_NAME_MAX)?;
+    let n = name::posix_name(n, name::SHM_NAME_MAX)?;
     CString::new(n).map_err(|_| Error::invalid("name contains a NUL byte"))
 }
 
 /// Open (or create) the object `n` (see `ipcx_shm_open`).
 pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
     opts.only(&[Opt::Mode], "POSIX shared memory")?;
-    check_flags(flags, CREATE | EXCLUSIVE | READ_ONLY, "shm open")?;
+    check_flags(flags, CREATE | EXCLUSIVE | READ | WRITE)?;
     let c = cname(n)?;
-    let writable = flags & READ_ONLY == 0;
+    let writable = writable(flags);
     let acc = if writable {
         libc::O_RDWR
     } else {
@@ -96,7 +98,8 @@ impl PosixShm {
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,
                 format!(
-                    "{} was opened read-only (IPCX_OPEN_READ): it cannot be resized",
+                    "{} was opened read-only (IPCX_OPEN_READ without IPCX_OPEN_WRITE): it \
+                     cannot be resized",
                     self.what()
                 ),
             ));
@@ -106,13 +109,14 @@ impl PosixShm {
 
     /// Map the whole object (its current size), shared.
     pub fn map(&self, flags: u32) -> Result<Region> {
-        check_flags(flags, READ_ONLY, "shm map")?;
-        let writable = flags & READ_ONLY == 0;
+        check_flags(flags, READ | WRITE)?;
+        let writable = writable(flags);
         if writable && !self.writable {
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,
                 format!(
-                    "{} was opened read-only: map it with IPCX_OPEN_READ",
+                    "{} was opened read-only: map it read-only (IPCX_OPEN_READ without \
+                     IPCX_OPEN_WRITE)",
                     self.what()
                 ),
             ));

@@ -6,6 +6,10 @@
 //! later by others), may be attached several times, is stat'ed and removed without an
 //! attachment, and its attachments outlive its removal.
 //!
+//! Permissions: opening by key or by id checks none (shmget with no permission bits asks
+//! for nothing); attaching, stat and removal are checked by the kernel, as for every System
+//! V family.
+//!
 //! Removal (IPC_RMID) only marks the segment: the key is released at once (a new segment
 //! may take it), existing attachments stay valid, and the memory is freed at the last
 //! detach. Linux would even let a process attach a marked segment by id; ipcx refuses that
@@ -18,7 +22,7 @@ use nix::errno::Errno;
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region, Release};
-use crate::shm::{CREATE, EXCLUSIVE, READ_ONLY, check_flags};
+use crate::shm::{CREATE, EXCLUSIVE, READ, WRITE, check_flags, writable};
 
 /// The private key: always a new segment, reachable by its id only.
 pub(crate) const KEY_PRIVATE: i32 = libc::IPC_PRIVATE;
@@ -30,24 +34,19 @@ const SHM_DEST: u32 = 0o1000;
 #[derive(Debug)]
 pub struct Segment {
     id: i32,
-    key: i32,
     /// Removed through this handle.
     removed: bool,
 }
 
-// Defined here, in C layout, so the core and the boundary share one definition (as
-// `ipcx_status` is in error.rs).
-/// What `ipcx_shm_segment_stat` reports about a System V segment (shmctl IPC_STAT).
-#[allow(non_camel_case_types)]
-#[repr(C)]
+/// What [`Segment::stat`] reports (shmctl IPC_STAT).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ipcx_shm_segment_info {
+pub struct SegmentInfo {
     /// The segment id.
-    pub id: libc::c_int,
+    pub id: i32,
     /// Its key (0, IPC_PRIVATE, for private segments and once removed).
     pub key: i32,
     /// Size in bytes, as given at creation.
-    pub size: usize,
+    pub segment_size: usize,
     /// Number of attachments in all processes (a fork adds the child's).
     pub attach_count: u64,
     /// Pid of the process that created it.
@@ -74,9 +73,6 @@ pub struct ipcx_shm_segment_info {
     /// last detach.
     pub removed: bool,
 }
-
-/// Short Rust-side name.
-pub use ipcx_shm_segment_info as SegmentInfo;
 
 fn shm_stat(id: i32) -> std::result::Result<libc::shmid_ds, Errno> {
     // SAFETY: a zeroed shmid_ds buffer; the kernel validates the id.
@@ -121,13 +117,14 @@ fn above_shmmax(size: usize, key: i32) -> Option<Error> {
 /// Create or open the segment of `key` (see `ipcx_shm_segment_open`).
 pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment> {
     opts.only(&[Opt::Mode], "System V shared memory")?;
-    check_flags(flags, CREATE | EXCLUSIVE, "shm segment open")?;
+    check_flags(flags, CREATE | EXCLUSIVE)?;
     let create = flags & CREATE != 0;
     let k = key_text(key);
     if key == KEY_PRIVATE && !create {
-        return Err(Error::invalid(
-            "the private key (IPCX_KEY_PRIVATE) always makes a new segment: pass IPCX_OPEN_CREATE, \
-             or open an existing private segment by id (ipcx_shm_segment_open_id)",
+        return Err(crate::name::private_key_needs_create(
+            "segment",
+            "another process opens an existing private segment by its id \
+             (ipcx_shm_segment_id, ipcx_shm_segment_open_id)",
         ));
     }
     if create && size == 0 {
@@ -160,14 +157,9 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
                 Err(e) => return Err(get_error(e, key, size, create)),
             }
         }
-        // With CREATE, the mode bits go along as before: the kernel checks them against an
-        // existing segment's permissions (shmget's ipcperms), so a segment the caller could
-        // not use is refused here, not at attach.
-        match get(if create {
-            opts.mode() as libc::c_int
-        } else {
-            0
-        }) {
+        // No permission bits: opening checks no permission (the kernel checks attach, stat
+        // and removal), as for the other System V families.
+        match get(0) {
             Ok(id) => break (id, false),
             // Removed between the two calls: create it after all.
             Err(Errno::ENOENT) if create => continue,
@@ -177,11 +169,7 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
     if created {
         crate::provenance::created_sysv(crate::provenance::ObjKind::SysvShm, key, id);
     }
-    Ok(Segment {
-        id,
-        key,
-        removed: false,
-    })
+    Ok(Segment { id, removed: false })
 }
 
 #[cold]
@@ -262,29 +250,27 @@ fn stat_error(e: Errno, id: i32, what: &str) -> Error {
 }
 
 /// Open an existing segment by id (for example a private segment whose id was passed on).
+/// No permission is checked (as when opening by key): a segment whose status this process
+/// may not read is opened all the same, and its mode is checked at attach.
 pub fn open_id(id: i32) -> Result<Segment> {
     if id < 0 {
         return Err(Error::invalid(format!("segment id {id} is negative")));
     }
-    let ds = shm_stat(id).map_err(|e| match e {
-        Errno::EINVAL | Errno::EIDRM => Error::os_as(
+    match shm_stat(id) {
+        Ok(ds) if ds.shm_perm.mode as u32 & SHM_DEST != 0 => Err(Error::new(
+            Status::IPCX_ERR_REMOVED,
+            format!("segment id {id} was removed and only waits for its last detach"),
+        )),
+        // EACCES: the segment exists, and its mode does not let this process read its
+        // status; attach decides what it may do.
+        Ok(_) | Err(Errno::EACCES) => Ok(Segment { id, removed: false }),
+        Err(e @ (Errno::EINVAL | Errno::EIDRM)) => Err(Error::os_as(
             Status::IPCX_ERR_NOT_FOUND,
             e,
             format_args!("shmctl({id}, IPC_STAT): no segment has id {id}"),
-        ),
-        e => stat_error(e, id, "open"),
-    })?;
-    if ds.shm_perm.mode as u32 & SHM_DEST != 0 {
-        return Err(Error::new(
-            Status::IPCX_ERR_REMOVED,
-            format!("segment id {id} was removed and only waits for its last detach"),
-        ));
+        )),
+        Err(e) => Err(stat_error(e, id, "open")),
     }
-    Ok(Segment {
-        id,
-        key: ds.shm_perm.__key,
-        removed: false,
-    })
 }
 
 impl Segment {
@@ -293,14 +279,9 @@ impl Segment {
         self.id
     }
 
-    /// The key it was opened with (IPC_PRIVATE for private or by-id opens of private ones).
-    pub fn key(&self) -> i32 {
-        self.key
-    }
-
     /// Attach the segment (shmat): a region of the segment's size, released by shmdt.
     pub fn attach(&self, flags: u32) -> Result<Region> {
-        check_flags(flags, READ_ONLY, "shm segment attach")?;
+        check_flags(flags, READ | WRITE)?;
         let id = self.id;
         if self.removed {
             return Err(Error::new(
@@ -308,7 +289,17 @@ impl Segment {
                 format!("segment id {id} was removed through this handle; it cannot be attached"),
             ));
         }
-        let ds = shm_stat(id).map_err(|e| stat_error(e, id, "attach"))?;
+        // The status needs read permission, as every attachment does (shmat read-only
+        // needs read, read-write needs read and write).
+        let ds = shm_stat(id).map_err(|e| match e {
+            Errno::EACCES => Error::os(
+                e,
+                format_args!(
+                    "shmat({id}): the segment's mode does not allow this process to attach it"
+                ),
+            ),
+            e => stat_error(e, id, "attach"),
+        })?;
         if ds.shm_perm.mode as u32 & SHM_DEST != 0 {
             return Err(Error::new(
                 Status::IPCX_ERR_REMOVED,
@@ -318,7 +309,7 @@ impl Segment {
                 ),
             ));
         }
-        let writable = flags & READ_ONLY == 0;
+        let writable = writable(flags);
         let shmflg = if writable { 0 } else { libc::SHM_RDONLY };
         // SAFETY: the kernel picks the address; nothing existing is affected.
         let p = unsafe { libc::shmat(id, std::ptr::null(), shmflg) };
@@ -357,7 +348,7 @@ impl Segment {
         Ok(SegmentInfo {
             id: self.id,
             key: p.__key,
-            size: ds.shm_segsz,
+            segment_size: ds.shm_segsz,
             attach_count: ds.shm_nattch,
             creator_pid: ds.shm_cpid,
             last_pid: ds.shm_lpid,

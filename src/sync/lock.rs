@@ -18,7 +18,7 @@
 use nix::errno::Errno;
 
 use std::mem::size_of;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::sys::pthread_mutex_clocklock;
 use super::{Kind, Placement, Site, os};
@@ -37,6 +37,8 @@ const FUTEX_WAITERS: u32 = 0x8000_0000;
 pub struct Mutex {
     place: Placement,
     site: Site,
+    /// Destroyed through this handle; a destroy through another handle shows in the tag.
+    destroyed: AtomicBool,
 }
 
 fn check(code: libc::c_int, what: &str) -> Result<()> {
@@ -48,9 +50,29 @@ fn check(code: libc::c_int, what: &str) -> Result<()> {
 }
 
 impl Mutex {
+    fn new(place: Placement, site: Site) -> Mutex {
+        Mutex {
+            place,
+            site,
+            destroyed: AtomicBool::new(false),
+        }
+    }
+
     #[inline(always)]
     fn ptr(&self) -> *mut libc::pthread_mutex_t {
         self.place.ptr()
+    }
+
+    /// `IPCX_ERR_REMOVED` once the mutex was destroyed, through any handle in any process.
+    #[inline(always)]
+    fn live(&self) -> Result<()> {
+        if !self.destroyed.load(Ordering::Relaxed) && self.place.holds(Kind::Mutex) {
+            return Ok(());
+        }
+        Err(super::destroyed(
+            format_args!("the mutex at {}", self.site),
+            "ipcx_mutex_destroy",
+        ))
     }
 
     fn init(place: Placement, site: Site) -> Result<Mutex> {
@@ -83,7 +105,7 @@ impl Mutex {
                 r
             }
         })?;
-        Ok(Mutex { place, site })
+        Ok(Mutex::new(place, site))
     }
 
     /// Initialise a mutex at `offset` of `region` (once, by one process).
@@ -98,7 +120,7 @@ impl Mutex {
 
     fn attach(place: Placement, site: Site) -> Result<Mutex> {
         place.attach(Kind::Mutex, site)?;
-        Ok(Mutex { place, site })
+        Ok(Mutex::new(place, site))
     }
 
     /// Attach to the mutex at `offset` of `region`.
@@ -116,6 +138,7 @@ impl Mutex {
     /// *was* acquired.
     #[inline]
     pub fn lock(&self, timeout_ms: i64) -> Result<()> {
+        self.live()?;
         match timeout_ms {
             time::FOREVER => {
                 // SAFETY: a live mutex for as long as the handle lives.
@@ -158,6 +181,7 @@ impl Mutex {
     /// Unlock. A thread that does not hold the mutex gets `IPCX_ERR_PERMISSION`.
     #[inline]
     pub fn unlock(&self) -> Result<()> {
+        self.live()?;
         // SAFETY: a live mutex; error checking makes a non-owner's unlock an error.
         let r = unsafe { libc::pthread_mutex_unlock(self.ptr()) };
         if r == 0 {
@@ -169,6 +193,7 @@ impl Mutex {
     /// Mark the state protected by a mutex whose owner died as consistent again (after a
     /// lock returned `IPCX_ERR_OWNER_DEAD`); the caller still holds the lock.
     pub fn consistent(&self) -> Result<()> {
+        self.live()?;
         // SAFETY: a live mutex.
         let r = unsafe { libc::pthread_mutex_consistent(self.ptr()) };
         if r == 0 {
@@ -225,6 +250,10 @@ impl Mutex {
     /// `IPCX_ERR_IN_USE` if a thread of this process holds the mutex: the handle's mapping
     /// must not go away under the thread's robust list (glibc and the kernel walk it).
     pub fn check_closable(&self) -> Result<()> {
+        if self.live().is_err() {
+            // Destroyed: nobody holds it (destroy refuses a held mutex).
+            return Ok(());
+        }
         let tid = self.owner_tid();
         if tid == 0 {
             return Ok(());
@@ -244,9 +273,11 @@ impl Mutex {
         Ok(())
     }
 
-    /// Destroy the mutex (no process may use it afterwards); the caller then drops the
-    /// handle. A mutex that some thread holds is `IPCX_ERR_IN_USE` and is kept.
+    /// Destroy the mutex (no process may use it afterwards). The handle stays (the caller
+    /// closes it); every later call on it fails with `IPCX_ERR_REMOVED`. A mutex that some
+    /// thread holds is `IPCX_ERR_IN_USE` and is kept.
     pub fn destroy(&self) -> Result<()> {
+        self.live()?;
         let tid = self.owner_tid();
         if tid != 0 {
             return Err(Error::new(
@@ -257,14 +288,26 @@ impl Mutex {
                 ),
             ));
         }
-        self.place.retire(Kind::Mutex, self.site)?;
+        // Only one destroy wins the slot's tag, in any process.
+        self.place
+            .retire(Kind::Mutex, self.site)
+            .map_err(|_| self.live().err().unwrap_or_else(|| self.gone()))?;
         // SAFETY: a live, unlocked mutex.
         let r = unsafe { libc::pthread_mutex_destroy(self.ptr()) };
         if r != 0 {
             self.place.unretire(Kind::Mutex);
             return Err(lock_error(r, self.site, "pthread_mutex_destroy"));
         }
+        self.destroyed.store(true, Ordering::Release);
         Ok(())
+    }
+
+    #[cold]
+    fn gone(&self) -> Error {
+        super::destroyed(
+            format_args!("the mutex at {}", self.site),
+            "ipcx_mutex_destroy",
+        )
     }
 }
 
@@ -327,6 +370,8 @@ fn lock_error(r: libc::c_int, site: Site, what: &str) -> Error {
 pub struct Cond {
     place: Placement,
     site: Site,
+    /// Destroyed through this handle; a destroy through another handle shows in the tag.
+    destroyed: AtomicBool,
 }
 
 /// The shared state of a [`Cond`] (offset 0 of its slot).
@@ -341,6 +386,27 @@ struct CondWord {
 const _: () = assert!(size_of::<CondWord>() <= super::SLOT_SIZE - 8);
 
 impl Cond {
+    fn new(place: Placement, site: Site) -> Cond {
+        Cond {
+            place,
+            site,
+            destroyed: AtomicBool::new(false),
+        }
+    }
+
+    /// `IPCX_ERR_REMOVED` once the condition variable was destroyed, through any handle in
+    /// any process.
+    #[inline(always)]
+    fn live(&self) -> Result<()> {
+        if !self.destroyed.load(Ordering::Relaxed) && self.place.holds(Kind::Cond) {
+            return Ok(());
+        }
+        Err(super::destroyed(
+            format_args!("the condition variable at {}", self.site),
+            "ipcx_cond_destroy",
+        ))
+    }
+
     #[inline(always)]
     fn word(&self) -> &CondWord {
         // SAFETY: the slot is mapped for as long as the handle lives, aligned, and the
@@ -360,7 +426,7 @@ impl Cond {
             };
             Ok(())
         })?;
-        Ok(Cond { place, site })
+        Ok(Cond::new(place, site))
     }
 
     /// Initialise a condition variable at `offset` of `region` (once, by one process).
@@ -375,7 +441,7 @@ impl Cond {
 
     fn attach(place: Placement, site: Site) -> Result<Cond> {
         place.attach(Kind::Cond, site)?;
-        Ok(Cond { place, site })
+        Ok(Cond::new(place, site))
     }
 
     /// Attach to the condition variable at `offset` of `region`.
@@ -397,6 +463,8 @@ impl Cond {
     /// that checks the condition. Signals do not end the wait (it resumes until the same
     /// deadline).
     pub fn wait(&self, m: &Mutex, timeout_ms: i64) -> Result<()> {
+        self.live()?;
+        m.live()?;
         let abs = match timeout_ms {
             time::FOREVER => None,
             time::NOWAIT => {
@@ -474,20 +542,31 @@ impl Cond {
 
     /// Wake one waiter.
     pub fn signal(&self) -> Result<()> {
+        self.live()?;
         self.wake(1);
         Ok(())
     }
 
     /// Wake every waiter.
     pub fn broadcast(&self) -> Result<()> {
+        self.live()?;
         self.wake(i32::MAX);
         Ok(())
     }
 
-    /// Destroy the condition variable; the caller then drops the handle. No process may
-    /// wait on it or use it afterwards.
+    /// Destroy the condition variable. The handle stays (the caller closes it); every later
+    /// call on it fails with `IPCX_ERR_REMOVED`. No process may wait on it afterwards.
     pub fn destroy(&self) -> Result<()> {
-        self.place.retire(Kind::Cond, self.site)
+        self.live()?;
+        // Only one destroy wins the slot's tag, in any process.
+        self.place.retire(Kind::Cond, self.site).map_err(|_| {
+            super::destroyed(
+                format_args!("the condition variable at {}", self.site),
+                "ipcx_cond_destroy",
+            )
+        })?;
+        self.destroyed.store(true, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -514,7 +593,20 @@ mod tests {
         assert_eq!(m.destroy().unwrap_err().status, Status::IPCX_ERR_IN_USE);
         m.unlock().unwrap();
         m.check_closable().unwrap();
+        let m2 = Mutex::attach_in(&r, 0).unwrap();
         m.destroy().unwrap();
         c.destroy().unwrap();
+        // Every later call fails the same way, through this handle or another one.
+        for e in [
+            m.lock(0),
+            m.unlock(),
+            m.destroy(),
+            m2.lock(-1),
+            c.signal(),
+            c.destroy(),
+        ] {
+            assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_REMOVED);
+        }
+        m.check_closable().unwrap();
     }
 }

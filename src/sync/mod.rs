@@ -273,6 +273,13 @@ impl Placement {
         }
     }
 
+    /// Whether the slot still holds an initialised object of `kind` (not destroyed through
+    /// any handle, in any process). One atomic load: the calls on placed objects check it.
+    #[inline(always)]
+    pub(crate) fn holds(&self, kind: Kind) -> bool {
+        self.tag().load(Ordering::Acquire) == kind.tag()
+    }
+
     /// Check that the slot holds an initialised object of `kind`.
     pub(crate) fn attach(&self, kind: Kind, site: Site) -> Result<()> {
         let cur = self.tag().load(Ordering::Acquire);
@@ -342,6 +349,18 @@ impl Drop for Placement {
             unsafe { libc::munmap(page.as_ptr().cast(), len) };
         }
     }
+}
+
+/// The error of a call on a handle whose object was destroyed (`_destroy` through this
+/// handle or another one, in any process): `IPCX_ERR_REMOVED`, the same for semaphores,
+/// mutexes and condition variables.
+#[cold]
+#[inline(never)]
+pub(crate) fn destroyed(what: impl std::fmt::Display, func: &str) -> Error {
+    Error::new(
+        Status::IPCX_ERR_REMOVED,
+        format!("{what} was destroyed ({func}); the handle only serves to be closed"),
+    )
 }
 
 fn read_only(site: Site) -> Error {

@@ -8,6 +8,7 @@
 //! unless the call fails.
 
 use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
@@ -24,7 +25,7 @@ pub(crate) const VALUE_MAX: i64 = i32::MAX as i64;
 
 /// Longest named-semaphore name, leading slash included: glibc stores "/name" as
 /// /dev/shm/sem.name, and that file name may have at most NAME_MAX (255) bytes.
-pub(crate) const NAME_MAX: usize = 252;
+pub(crate) const NAME_MAX: usize = name::SEM_NAME_MAX;
 
 /// `open` flag: create the semaphore if it does not exist.
 pub(crate) const CREATE: u32 = crate::flags::CREATE;
@@ -48,9 +49,13 @@ enum Owner {
 pub struct Sem {
     ptr: *mut libc::sem_t,
     owner: Owner,
+    /// Destroyed through this handle ([`Sem::destroy`]): every later call fails. (A placed
+    /// semaphore destroyed through another handle is seen in its slot's tag.)
+    destroyed: AtomicBool,
 }
 
-// SAFETY: a sem_t is made for concurrent use; the struct is not mutated after creation.
+// SAFETY: a sem_t is made for concurrent use; the struct is not mutated after creation
+// except `destroyed`, an atomic.
 unsafe impl Send for Sem {}
 // SAFETY: as above.
 unsafe impl Sync for Sem {}
@@ -122,20 +127,28 @@ fn set_mode(name: &str, p: *mut libc::sem_t, mode: u32) -> Result<()> {
 }
 
 impl Sem {
+    fn new(ptr: *mut libc::sem_t, owner: Owner) -> Sem {
+        Sem {
+            ptr,
+            owner,
+            destroyed: AtomicBool::new(false),
+        }
+    }
+
     /// Open the named semaphore `name` (`/something`), creating it with `value` and the
     /// options' mode (default 0600, applied exactly) when `flags` has [`CREATE`].
-    pub fn open(name: &str, flags: u32, value: i64, opts: &Options) -> Result<Sem> {
+    pub fn open(name: &str, value: i64, flags: u32, opts: &Options) -> Result<Sem> {
         opts.only(&[Opt::Mode], "named semaphores")?;
         name::posix_name(name, NAME_MAX).map_err(|e| {
             e.context(format_args!(
                 "named semaphore (at most {NAME_MAX} bytes with the slash)"
             ))
         })?;
-        if flags & !(CREATE | EXCL) != 0 {
-            return Err(Error::invalid(format!(
-                "unknown semaphore open flags {flags:#x}"
-            )));
-        }
+        crate::flags::check(
+            flags,
+            CREATE | EXCL,
+            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
+        )?;
         if flags & EXCL != 0 && flags & CREATE == 0 {
             return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
@@ -157,10 +170,7 @@ impl Sem {
                     )
                 };
                 if p != libc::SEM_FAILED {
-                    let sem = Sem {
-                        ptr: p,
-                        owner: Owner::Named(name.to_string()),
-                    };
+                    let sem = Sem::new(p, Owner::Named(name.to_string()));
                     // sem_open applied the umask: set the mode exactly.
                     if let Err(e) = set_mode(name, p, mode) {
                         // We created it a moment ago: do not leave it with a wrong mode,
@@ -191,10 +201,7 @@ impl Sem {
             // SAFETY: valid C string.
             let p = unsafe { libc::sem_open(c.as_ptr(), 0) };
             if p != libc::SEM_FAILED {
-                return Ok(Sem {
-                    ptr: p,
-                    owner: Owner::Named(name.to_string()),
-                });
+                return Ok(Sem::new(p, Owner::Named(name.to_string())));
             }
             let e = Errno::last();
             if !(e == Errno::ENOENT && create) {
@@ -217,10 +224,7 @@ impl Sem {
     }
 
     fn placed(place: Placement, site: Site) -> Sem {
-        Sem {
-            ptr: place.ptr(),
-            owner: Owner::Placed(place, site),
-        }
+        Sem::new(place.ptr(), Owner::Placed(place, site))
     }
 
     /// Initialise a process-shared semaphore in the slot `place` (once, by one process).
@@ -280,27 +284,54 @@ impl Sem {
         }
         // SAFETY: Box::into_raw never returns NULL.
         let raw = unsafe { std::ptr::NonNull::new_unchecked(Box::into_raw(slot)) };
-        Ok(Sem {
-            ptr: p,
-            owner: Owner::Private(raw),
-        })
+        Ok(Sem::new(p, Owner::Private(raw)))
     }
 
-    /// Destroy a placed semaphore (`sem_destroy`); the caller then drops the handle. Other
-    /// kinds: a private semaphore is destroyed when dropped (`Ok`); a named one is refused (its
-    /// name is removed with [`Sem::unlink`]).
+    /// `IPCX_ERR_REMOVED` once the semaphore was destroyed: through this handle, or (for a
+    /// placed one) through any handle in any process. The hot paths check it first: one
+    /// relaxed load, plus the slot's tag for a placed semaphore.
+    #[inline(always)]
+    fn live(&self) -> Result<()> {
+        let ok = !self.destroyed.load(Ordering::Relaxed)
+            && match &self.owner {
+                Owner::Placed(place, _) => place.holds(Kind::Sem),
+                _ => true,
+            };
+        if ok {
+            return Ok(());
+        }
+        Err(super::destroyed(self.describe(), "ipcx_sem_destroy"))
+    }
+
+    /// Destroy an unnamed semaphore (`sem_destroy`). The handle stays (the caller closes
+    /// it); every later call on it fails with `IPCX_ERR_REMOVED`. A placed semaphore's slot
+    /// is freed for a new object; a thread-only semaphore's memory is freed with the
+    /// handle. A named one is refused (its name is removed with [`Sem::unlink`]).
     pub fn destroy(&self) -> Result<()> {
         match &self.owner {
+            Owner::Named(n) => Err(Error::invalid(format!(
+                "semaphore {n:?} is named: close it, and remove the name with ipcx_sem_remove"
+            ))),
             Owner::Placed(place, site) => {
-                place.retire(Kind::Sem, *site)?;
+                self.live()?;
+                // Only one destroy wins the slot's tag, in any process.
+                place
+                    .retire(Kind::Sem, *site)
+                    .map_err(|_| super::destroyed(self.describe(), "ipcx_sem_destroy"))?;
+                self.destroyed.store(true, Ordering::Release);
                 // SAFETY: a live semaphore (the tag said so); glibc's sem_destroy only checks.
                 unsafe { libc::sem_destroy(self.ptr) };
                 Ok(())
             }
-            Owner::Private(_) => Ok(()),
-            Owner::Named(n) => Err(Error::invalid(format!(
-                "semaphore {n:?} is named: close it, and remove the name with ipcx_sem_remove"
-            ))),
+            Owner::Private(_) => {
+                if self.destroyed.swap(true, Ordering::AcqRel) {
+                    return Err(super::destroyed(self.describe(), "ipcx_sem_destroy"));
+                }
+                // SAFETY: initialised by sem_init, destroyed once (the swap above); the
+                // memory stays until the handle is dropped.
+                unsafe { libc::sem_destroy(self.ptr) };
+                Ok(())
+            }
         }
     }
 
@@ -309,6 +340,7 @@ impl Sem {
     /// monotonic clock. Signals: see [`time::on_eintr`].
     #[inline]
     pub fn wait(&self, timeout_ms: i64) -> Result<()> {
+        self.live()?;
         match timeout_ms {
             time::FOREVER => loop {
                 // SAFETY: a live semaphore for as long as the handle lives.
@@ -354,6 +386,7 @@ impl Sem {
     /// V: increment the value, waking one waiter.
     #[inline]
     pub fn post(&self) -> Result<()> {
+        self.live()?;
         // SAFETY: a live semaphore.
         if unsafe { libc::sem_post(self.ptr) } == 0 {
             return Ok(());
@@ -364,6 +397,7 @@ impl Sem {
     /// The current value (0 when processes are waiting: Linux never reports a negative
     /// count of waiters).
     pub fn value(&self) -> Result<i32> {
+        self.live()?;
         let mut v: libc::c_int = 0;
         // SAFETY: a live semaphore, a valid out-pointer.
         if unsafe { libc::sem_getvalue(self.ptr, &mut v) } < 0 {
@@ -436,10 +470,13 @@ impl Drop for Sem {
                 libc::sem_close(self.ptr);
             },
             Owner::Placed(..) => {} // the placement unmaps its page
-            // SAFETY: initialised by sem_init; nobody else can reach the private slot, which
-            // came from Box::into_raw and is freed once.
+            // SAFETY: initialised by sem_init (destroyed once: here unless `destroy` did);
+            // nobody else can reach the private slot, which came from Box::into_raw and is
+            // freed once.
             Owner::Private(slot) => unsafe {
-                libc::sem_destroy(self.ptr);
+                if !*self.destroyed.get_mut() {
+                    libc::sem_destroy(self.ptr);
+                }
                 drop(Box::from_raw(slot.as_ptr()));
             },
         }
@@ -471,5 +508,24 @@ mod tests {
         );
         let full = Sem::private(VALUE_MAX).unwrap();
         assert_eq!(full.post().unwrap_err().status, Status::IPCX_ERR_LIMIT);
+        // Destroy leaves a handle whose calls fail; the memory goes with the handle.
+        s.destroy().unwrap();
+        for e in [s.post(), s.wait(0), s.value().map(|_| ()), s.destroy()] {
+            assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_REMOVED);
+        }
+    }
+
+    #[test]
+    fn placed_semaphore_destroyed_through_another_handle() {
+        let r = Region::anonymous(4096).unwrap();
+        let a = Sem::init_in(&r, 64, 1).unwrap();
+        let b = Sem::attach_in(&r, 64).unwrap();
+        b.destroy().unwrap();
+        assert_eq!(a.post().unwrap_err().status, Status::IPCX_ERR_REMOVED);
+        assert_eq!(a.destroy().unwrap_err().status, Status::IPCX_ERR_REMOVED);
+        assert_eq!(
+            Sem::attach_in(&r, 64).unwrap_err().status,
+            Status::IPCX_ERR_NOT_FOUND
+        );
     }
 }

@@ -7,9 +7,14 @@
 //!
 //! Creation and initialisation are two steps in System V (the classic race: a process that
 //! opens the set between `semget` and `SETALL` sees zeros). ipcx closes the race the way
-//! Stevens describes: [`SemSet::create`] creates exclusively, sets the initial values, then
-//! performs one operation that changes nothing but sets `sem_otime`; [`SemSet::open`] waits
-//! until `sem_otime` is set before it returns.
+//! Stevens describes: [`SemSet::open`] creates exclusively, sets the initial values, then
+//! performs one operation that changes nothing but sets `sem_otime`; opening an existing
+//! set waits until `sem_otime` is set before it returns.
+//!
+//! Permissions: opening checks none of its own (semget asks for no permission bits), but
+//! waiting for the initialisation reads the set's status (IPC_STAT), which needs read
+//! permission: an open by a process that may not read the set is `IPCX_ERR_PERMISSION`.
+//! Everything else is checked by the kernel at each operation.
 
 use std::time::Duration;
 
@@ -22,6 +27,12 @@ use crate::time::{self, Deadline};
 
 /// `ipcx_semop` flag: undo the operation when the process exits (SEM_UNDO).
 pub(crate) const UNDO: u32 = crate::flags::family(0);
+/// Open flag: create the set if no set has the key.
+pub(crate) const CREATE: u32 = crate::flags::CREATE;
+/// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if a set has the key.
+pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
+/// The key that always makes a new set, reachable through its handle only.
+pub(crate) const PRIVATE: i32 = libc::IPC_PRIVATE;
 
 /// SEMVMX: the largest value of a System V semaphore (fixed in the kernel).
 pub(crate) const SEMVMX: i32 = 32767;
@@ -75,14 +86,70 @@ pub struct SemSet {
 }
 
 impl SemSet {
+    /// Open the set of `key` (see `ipcx_semset_open`). Without [`CREATE`]: the existing
+    /// set, with at least `nsems` semaphores (0: any), once its creator has initialised it
+    /// (waiting until `deadline`). With [`CREATE`]: a new set of exactly `nsems` semaphores
+    /// with `values` (or zeros) and the options' mode (default 0600) if no set has the key,
+    /// else the existing one as without [`CREATE`]; with [`EXCLUSIVE`] too, a new set or
+    /// `IPCX_ERR_EXISTS`. [`PRIVATE`] always makes a new set, so it needs [`CREATE`].
+    pub fn open(
+        key: i32,
+        nsems: u32,
+        values: Option<&[i32]>,
+        flags: u32,
+        opts: &Options,
+        deadline: &Deadline,
+    ) -> Result<SemSet> {
+        opts.only(&[Opt::Mode], "System V semaphore sets")?;
+        crate::flags::check(
+            flags,
+            CREATE | EXCLUSIVE,
+            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
+        )?;
+        if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
+            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
+        }
+        if flags & CREATE == 0 {
+            if key == PRIVATE {
+                return Err(crate::name::private_key_needs_create(
+                    "semaphore set",
+                    "other processes use a private set through a handle inherited across fork",
+                ));
+            }
+            return SemSet::open_existing(key, nsems, deadline);
+        }
+        if let Some(v) = values {
+            if v.len() != nsems as usize {
+                return Err(Error::invalid(format!(
+                    "{} initial values for {nsems} semaphores",
+                    v.len()
+                )));
+            }
+        }
+        loop {
+            match SemSet::create(key, nsems, values, opts) {
+                Err(e)
+                    if e.status == Status::IPCX_ERR_EXISTS
+                        && flags & EXCLUSIVE == 0
+                        && key != PRIVATE => {}
+                r => return r,
+            }
+            match SemSet::open_existing(key, nsems, deadline) {
+                // Removed between the two calls: create it after all.
+                Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => continue,
+                r => return r,
+            }
+        }
+    }
+
     /// Create a new set of `nsems` semaphores under `key` (0 = private), exclusively,
     /// with `values` (or zeros) and the options' mode (default 0600), then mark it
     /// initialised.
-    pub fn create(key: i32, nsems: u32, values: Option<&[i32]>, opts: &Options) -> Result<SemSet> {
-        opts.only(&[Opt::Mode], "System V semaphore sets")?;
+    fn create(key: i32, nsems: u32, values: Option<&[i32]>, opts: &Options) -> Result<SemSet> {
         if nsems == 0 {
             return Err(Error::invalid(
-                "a semaphore set needs at least one semaphore",
+                "a semaphore set needs at least one semaphore (nsems 0 only opens an existing \
+                 set)",
             ));
         }
         if let Some(l) = limits() {
@@ -115,7 +182,7 @@ impl SemSet {
                     Status::IPCX_ERR_EXISTS,
                     e,
                     format!(
-                        "semget(key {key:#x}): a set with this key already exists (open it with ipcx_semset_open)"
+                        "semget(key {key:#x}): a set with this key already exists (open it without IPCX_OPEN_EXCLUSIVE)"
                     ),
                 ),
                 Errno::ENOSPC => Error::os_as(
@@ -179,12 +246,7 @@ impl SemSet {
     /// Open the existing set under `key`, which must have at least `nsems_min` semaphores
     /// (0: any), waiting until its creator has initialised it (`sem_otime` set) or the
     /// deadline passes.
-    pub fn open(key: i32, nsems_min: u32, deadline: &Deadline) -> Result<SemSet> {
-        if key == libc::IPC_PRIVATE {
-            return Err(Error::invalid(
-                "a private set (IPCX_KEY_PRIVATE) cannot be opened by key; share the handle through fork",
-            ));
-        }
+    fn open_existing(key: i32, nsems_min: u32, deadline: &Deadline) -> Result<SemSet> {
         // SAFETY: plain system call.
         let id = unsafe { libc::semget(key, 0, 0) };
         if id < 0 {
@@ -200,8 +262,23 @@ impl SemSet {
         }
         let mut pause = Duration::from_millis(1);
         loop {
-            let ds = stat(id)
-                .map_err(|e| Error::os(e, format_args!("semctl(key {key:#x}, IPC_STAT)")))?;
+            let ds = stat(id).map_err(|e| match e {
+                Errno::EACCES => Error::os(
+                    e,
+                    format_args!(
+                        "semctl(key {key:#x}, IPC_STAT): opening a set reads its status (to wait \
+                         for its initialisation), and its mode does not allow this process to \
+                         read it"
+                    ),
+                ),
+                // Removed since semget found it.
+                Errno::EINVAL | Errno::EIDRM => Error::os_as(
+                    Status::IPCX_ERR_NOT_FOUND,
+                    e,
+                    format!("semctl(key {key:#x}, IPC_STAT): the set was removed meanwhile"),
+                ),
+                e => Error::os(e, format_args!("semctl(key {key:#x}, IPC_STAT)")),
+            })?;
             let nsems = ds.sem_nsems as u32;
             if nsems < nsems_min {
                 return Err(Error::invalid(format!(
@@ -591,7 +668,15 @@ mod tests {
 
     #[test]
     fn private_set_ops_and_removal() {
-        let s = SemSet::create(0, 3, Some(&[1, 0, 5]), &Options::default()).unwrap();
+        let s = SemSet::open(
+            PRIVATE,
+            3,
+            Some(&[1, 0, 5]),
+            CREATE | EXCLUSIVE,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         assert_eq!(s.get(2).unwrap(), 5);
         s.add(0, -1, UNDO, -1).unwrap();
         assert!(s.add(0, -1, 0, 0).unwrap_err().is_timeout());
@@ -621,5 +706,7 @@ mod tests {
         assert_eq!(s.pid(1).unwrap(), std::process::id() as i32);
         s.remove().unwrap();
         assert_eq!(s.get(0).unwrap_err().status, Status::IPCX_ERR_REMOVED);
+        let e = SemSet::open(PRIVATE, 1, None, 0, &Options::default(), &Deadline::now());
+        assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_INVALID);
     }
 }
