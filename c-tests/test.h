@@ -166,7 +166,7 @@ enum t_kind {
 struct t_res {
     int kind;
     long id;
-    char name[256];
+    char name[320];
 };
 
 #define T_MAX_RES 1024
@@ -184,8 +184,13 @@ static void t_track(int kind, const char *name, long id) {
     if (i >= T_MAX_RES) T_FAIL("too many tracked resources");
     t_sh->res[i].kind = kind;
     t_sh->res[i].id = id;
-    size_t n = name ? strnlen(name, sizeof t_sh->res[i].name - 1) : 0;
-    if (n) memcpy(t_sh->res[i].name, name, n);
+    /* A loop rather than strnlen: gcc's -Wstringop-overread judges strnlen's bound against
+     * the caller's (smaller) buffer once inlined. */
+    size_t n = 0;
+    while (name && n < sizeof t_sh->res[i].name - 1 && name[n]) {
+        t_sh->res[i].name[n] = name[n];
+        n++;
+    }
     t_sh->res[i].name[n] = 0;
 }
 

@@ -48,10 +48,10 @@ struct q {
 static int pipe_send_(void *h, const void *b, size_t n, int64_t t) { return ipcx_pipe_send(h, b, n, t); }
 static int pipe_recv_(void *h, void *b, size_t *n, int64_t t) { return ipcx_pipe_recv(h, b, n, t); }
 static int mq_send_(void *h, const void *b, size_t n, int64_t t) { return ipcx_mq_send(h, b, n, 0, t); }
-static int mq_recv_(void *h, void *b, size_t *n, int64_t t) { return ipcx_mq_recv(h, b, n, NULL, t); }
+static int mq_recv_(void *h, void *b, size_t *n, int64_t t) { return ipcx_mq_recv(h, b, n, t, NULL); }
 static int msgq_send_(void *h, const void *b, size_t n, int64_t t) { return ipcx_msgq_send(h, b, n, 1, t); }
 static int msgq_recv_(void *h, void *b, size_t *n, int64_t t) {
-    return ipcx_msgq_recv(h, b, n, 0, 0, NULL, t);
+    return ipcx_msgq_recv(h, b, n, 0, 0, t, NULL);
 }
 static int ring_send_(void *h, const void *b, size_t n, int64_t t) { return ipcx_ring_send(h, b, n, t); }
 static int ring_recv_(void *h, void *b, size_t *n, int64_t t) { return ipcx_ring_recv(h, b, n, t); }
@@ -384,8 +384,8 @@ static void ipc_limits(void) {
     /* System V semaphore sets: SEMMNI (field 4 of /proc/sys/kernel/sem) 1. */
     set_sysctl("/proc/sys/kernel/sem", "32000 1024000000 500 1");
     ipcx_semset *s[2];
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, NULL, NULL, &s[0]));
-    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_create(IPCX_KEY_PRIVATE, 1, NULL, NULL, &s[1]));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s[0]));
+    T_ERR(IPCX_ERR_LIMIT, ipcx_semset_open(IPCX_KEY_PRIVATE, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &s[1]));
     T_LAST_ERROR_HAS("/proc/sys/kernel/sem");
     T_OK(ipcx_semset_remove(s[0]));
     T_OK(ipcx_semset_close(s[0]));
@@ -496,14 +496,14 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     t_track_mq(name);
     ipcx_options_close(o);
     len = sizeof buf;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_mq_recv(mq, buf, &len, NULL, 300));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_mq_recv(mq, buf, &len, 300, NULL));
     ipcx_msgq *mg;
     T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &mg));
     int32_t id;
     T_OK(ipcx_msgq_id(mg, &id));
     t_track_sysv_msq(id);
     len = sizeof buf;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_msgq_recv(mg, buf, &len, 0, 0, NULL, 300));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_msgq_recv(mg, buf, &len, 0, 0, 300, NULL));
     ipcx_region *reg;
     T_OK(ipcx_region_create(4096, &reg));
     ipcx_sem *sem;
@@ -526,7 +526,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_OK(ipcx_mutex_unlock(m));
     const int32_t zero = 0;
     ipcx_semset *set;
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 1, &zero, NULL, &set));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 1, &zero, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &set));
     int32_t sid;
     T_OK(ipcx_semset_id(set, &sid, NULL));
     t_track_sysv_sem(sid);
@@ -564,12 +564,12 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     }
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_mq_send(mq, buf, 100, 0, 300));
     do len = sizeof buf;
-    while (ipcx_mq_recv(mq, buf, &len, NULL, IPCX_NOWAIT) == IPCX_OK);
+    while (ipcx_mq_recv(mq, buf, &len, IPCX_NOWAIT, NULL) == IPCX_OK);
     while (ipcx_msgq_send(mg, buf, 1000, 1, IPCX_NOWAIT) == IPCX_OK) {
     }
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_msgq_send(mg, buf, 1000, 1, 300));
     do len = sizeof buf;
-    while (ipcx_msgq_recv(mg, buf, &len, 0, 0, NULL, IPCX_NOWAIT) == IPCX_OK);
+    while (ipcx_msgq_recv(mg, buf, &len, 0, 0, IPCX_NOWAIT, NULL) == IPCX_OK);
     /* Waiting for a blocked signal that never comes while handled ones arrive. */
     ipcx_sigset usr2 = 0, oldmask = 0;
     T_OK(ipcx_sigset_add(&usr2, SIGUSR2));
@@ -621,6 +621,9 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     T_OK(ipcx_cond_destroy(c));
     T_OK(ipcx_mutex_destroy(m));
     T_OK(ipcx_sem_destroy(sem));
+    T_OK(ipcx_cond_close(c));
+    T_OK(ipcx_mutex_close(m));
+    T_OK(ipcx_sem_close(sem));
     T_OK(ipcx_region_close(reg));
     T_OK(ipcx_msgq_remove(mg));
     T_OK(ipcx_msgq_close(mg));

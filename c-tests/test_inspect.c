@@ -152,7 +152,7 @@ static void make_all(struct names *n, struct held *h, const char *tag) {
 
     t_posix_name(n->sem, sizeof n->sem, tag);
     t_track_sem(n->sem);
-    T_OK(ipcx_sem_open(n->sem, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 1, NULL, &h->sem));
+    T_OK(ipcx_sem_open(n->sem, 1, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &h->sem));
 
     T_OK(ipcx_options_create(&o));
     T_OK(ipcx_options_set_capacity(o, IPCX_RING_MIN_CAPACITY));
@@ -176,7 +176,7 @@ static void make_all(struct names *n, struct held *h, const char *tag) {
     t_track_sysv_shm(sid);
     T_OK(ipcx_shm_segment_map(h->seg, 0, &h->seg_map));
 
-    T_OK(ipcx_semset_create(IPCX_KEY_PRIVATE, 3, NULL, NULL, &h->semset));
+    T_OK(ipcx_semset_open(IPCX_KEY_PRIVATE, 3, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, IPCX_NOWAIT, &h->semset));
     uint32_t nsems;
     T_OK(ipcx_semset_id(h->semset, &id, &nsems));
     n->semset = id;

@@ -57,7 +57,7 @@ static void create_objs(struct objs *o, uint32_t mode, const char *tag) {
     T_OK(ipcx_shm_set_size(o->shm_h, 4096));
     t_posix_name(o->sem, sizeof o->sem, tag);
     t_track_sem(o->sem);
-    T_OK(ipcx_sem_open(o->sem, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, 0, mode ? opt : NULL, &o->sem_h));
+    T_OK(ipcx_sem_open(o->sem, 0, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, mode ? opt : NULL, &o->sem_h));
     T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, mode ? opt : NULL, &o->msq_h));
     int32_t id;
     T_OK(ipcx_msgq_id(o->msq_h, &id));
@@ -67,7 +67,7 @@ static void create_objs(struct objs *o, uint32_t mode, const char *tag) {
     T_OK(ipcx_shm_segment_id(o->seg_h, &o->seg));
     t_track_sysv_shm(o->seg);
     o->semset_key = 0x5ec00000 | ((getpid() & 0xfff) << 8) | (mode ? 1 : 0);
-    T_OK(ipcx_semset_create(o->semset_key, 1, NULL, mode ? opt : NULL, &o->set_h));
+    T_OK(ipcx_semset_open(o->semset_key, 1, NULL, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, mode ? opt : NULL, IPCX_NOWAIT, &o->set_h));
     uint32_t nsems;
     T_OK(ipcx_semset_id(o->set_h, &id, &nsems));
     t_track_sysv_sem(id);
@@ -154,7 +154,7 @@ static void probe(const struct objs *o, int open) {
         EXPECT("sysv shm", sg);
     }
     ipcx_semset *ss = NULL;
-    int so = ipcx_semset_open(o->semset_key, 0, 1000, &ss);
+    int so = ipcx_semset_open(o->semset_key, 0, NULL, 0, NULL, 1000, &ss);
     if (so == IPCX_OK) {
         int32_t v;
         EXPECT("sysv sem", ipcx_semset_get(ss, 0, &v));
