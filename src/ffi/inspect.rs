@@ -17,7 +17,7 @@ use crate::provenance::ObjKind;
 pub struct ipcx_object_list(Listing);
 
 impl handle::Handle for ipcx_object_list {
-    const KIND: u32 = 80;
+    const KIND: u32 = 8;
     const NAME: &'static str = "ipcx_object_list";
 }
 impl handle::Shared for ipcx_object_list {}
