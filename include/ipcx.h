@@ -439,10 +439,11 @@ typedef struct ipcx_mutex ipcx_mutex;
 // allocation, no lock, errno preserved); a thread waits with `ipcx_notifier_wait` or
 // polls `ipcx_notifier_fd` and does the real work outside the handler. Pokes coalesce
 // into a count.
-// Thread safety: `ipcx_notifier_poke` may be called from any thread and any handler at
-// any time; the other calls by one thread at a time. Close a notifier only once no
-// handler can poke it any more (restore the disposition first); a poke racing with
-// close is safe (it returns `IPCX_ERR_BAD_HANDLE` or completes before the close).
+// Thread safety: a thread-safe handle: any number of threads may poke, wait and get the
+// descriptor at once (`ipcx_notifier_poke` also from signal handlers); one waiter takes
+// all the pokes pending when it wakes. Close a notifier only once no handler can poke it
+// any more (restore the disposition first); a poke racing with close is safe: it
+// completes before the descriptor is closed, or returns `IPCX_ERR_BAD_HANDLE`.
 // Fork: the child inherits the notifier and shares the counter with the parent (same
 // eventfd): poke and wait in one process, or close it in the other. Close-on-exec.
 typedef struct ipcx_notifier ipcx_notifier;
@@ -563,7 +564,9 @@ typedef struct ipcx_shm_segment ipcx_shm_segment;
 // in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
 // threads and forked children inherit the mask), or they are delivered normally
 // instead (handler or default action) and never reach the receiver.
-// Thread safety: one thread at a time.
+// Thread safety: a one-thread handle. A call made while another thread is inside a call
+// on the same receiver returns `IPCX_ERR_IN_USE` at once; hand it to another thread
+// between calls (a receiver reads the signals pending for the thread that calls it).
 // Fork: the child inherits the receiver; read in the child, it returns the child's own
 // signals (the kernel reads the pending signals of the reading process). Add it to an
 // epoll set in the process that reads it. Close-on-exec.
@@ -793,12 +796,17 @@ typedef void (*ipcx_signal_handler)(int signo, void *info, void *context);
 // A signal's disposition, as `struct sigaction` holds it. `ipcx_signal_get_disposition`
 // fills one; every function that changes a disposition returns the previous one in this
 // form, and `ipcx_signal_set_disposition` installs one (to restore it, or to set a
-// handler mask).
+// handler mask). Set `size` to `sizeof` the struct before passing it
+// (`ipcx_signal_disposition d = { .size = sizeof d };`), for output and for input.
 typedef struct {
+  // `sizeof(ipcx_signal_disposition)` as the caller knows it. Output: the library
+  // writes at most this many bytes and sets it to the number it wrote. Input
+  // (`ipcx_signal_set_disposition`): the library reads at most this many bytes.
+  uint32_t size;
   // `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
-  int32_t action;
-  // `IPCX_SIGNAL_*` flag flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
-  // are not reported.
+  uint32_t action;
+  // `IPCX_SIGNAL_*` handler flags. Flags ipcx does not know (SA_RESTORER, managed by
+  // the C library) are not reported.
   uint32_t flags;
   // The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
   // `IPCX_SIGNAL_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
@@ -818,8 +826,11 @@ typedef union {
 } ipcx_sigval;
 
 // A received signal, from `ipcx_signal_wait` or `ipcx_signalfd_recv` (the same record
-// for both).
+// for both). Set `size` to `sizeof` the struct before the call
+// (`ipcx_siginfo si = { .size = sizeof si };`).
 typedef struct {
+  // In: `sizeof(ipcx_siginfo)` as the caller knows it. Out: the bytes written.
+  uint32_t size;
   // The signal number.
   int32_t signo;
   // Where it came from (`si_code`, values of `<signal.h>`): SI_USER (0: kill),
@@ -2933,69 +2944,86 @@ int ipcx_signal_rtmax(void);
 // Ignore signal `signo` from now on (sigaction with SIG_IGN): it is discarded when it
 // arrives, and a pending one is discarded too.
 //
-// Arguments: `old` (may be NULL) receives the previous disposition, to restore it later
-// with `ipcx_signal_set_disposition`.
-// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP).
-// On error nothing changes and `*old` is zeroed (the record of `IPCX_SIGNAL_DEFAULT`).
+// Arguments: `out_old` (may be NULL; if not, set its `size` first) receives the previous
+// disposition, to restore it later with `ipcx_signal_set_disposition`.
+// Returns: `IPCX_OK` once the disposition is installed.
+// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP;
+// `out_old->size` below the 0.2 size of the struct). On error nothing changes and
+// `*out_old` holds the failure values (`IPCX_SIGNAL_DEFAULT`, no flags, no handler, empty
+// mask; nothing is written when its `size` is refused).
 // Fork and exec: a forked child inherits the disposition; an ignored signal stays
 // ignored across exec.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_ignore(int signo, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_ignore(int signo, ipcx_signal_disposition *out_old);
 
 // Restore the default action of signal `signo` (sigaction with SIG_DFL): for most
 // signals, termination of the process.
 //
-// Arguments, errors, fork: as for `ipcx_signal_ignore`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_ignore`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_default(int signo, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_default(int signo, ipcx_signal_disposition *out_old);
 
 // Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
 // empty: only the signal itself is blocked while the handler runs, unless
 // `IPCX_SIGNAL_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
 //
 // Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
-// `flags`: 0 or `IPCX_SIGNAL_*` flag flags (`IPCX_SIGNAL_RESTART` is usually wanted;
-// `IPCX_SIGNAL_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+// `flags`: 0 or `IPCX_SIGNAL_RESTART`, `IPCX_SIGNAL_NODEFER`, `IPCX_SIGNAL_RESETHAND`,
+// `IPCX_SIGNAL_ONSTACK`, `IPCX_SIGNAL_NOCLDSTOP`, `IPCX_SIGNAL_NOCLDWAIT`
+// (`IPCX_SIGNAL_RESTART` is usually wanted; `IPCX_SIGNAL_SIGINFO` is implied);
+// `out_old` (may be NULL; if not, set its `size` first) receives the previous
+// disposition.
+// Returns: `IPCX_OK` once the handler is installed.
 // Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
-// 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
+// 32/33, SIGKILL or SIGSTOP, `out_old->size` below the 0.2 size). On error nothing
+// changes and `*out_old` holds the failure values (as for `ipcx_signal_ignore`).
 // Fork and exec: a forked child inherits the handler (same address in its copy of the
 // program); exec resets caught signals to the default.
 //
 // # Safety
 // `handler` must be a function of the siginfo form that stays valid while installed;
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_catch(int signo, ipcx_signal_handler handler, uint32_t flags, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_catch(int signo, ipcx_signal_handler handler, uint32_t flags, ipcx_signal_disposition *out_old);
 
 // The current disposition of signal `signo` (sigaction, nothing changed). SIGKILL and
 // SIGSTOP may be queried (always `IPCX_SIGNAL_DEFAULT`).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`; `signo` 0, out of range, 32/33). On error
-// `*out` is zeroed.
+// Arguments: `out_disposition` (required; set its `size` first) receives it.
+// Returns: `IPCX_OK` with `*out_disposition` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_disposition` or its `size` below the 0.2 size:
+// nothing written; `signo` 0, out of range, 32/33). On error `*out_disposition` holds
+// the failure values (as for `ipcx_signal_ignore`).
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_disposition` must be NULL or valid for reading its `size` field and writing
+// `size` bytes.
 ipcx_status ipcx_signal_get_disposition(int signo, ipcx_signal_disposition *out_disposition);
 
 // Install a disposition for signal `signo` exactly as `disposition` describes it
-// (sigaction): restore one saved by `old`, or set a handler with a handler mask.
+// (sigaction): restore one saved by `out_old`, or set a handler with a handler mask.
 //
-// Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
-// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` flag (include
+// Arguments: `disposition` (required): `size` at least the 0.2 size of the struct (at
+// most `size` bytes are read); `action` one of `IPCX_SIGNAL_DEFAULT`,
+// `IPCX_SIGNAL_IGNORE`, `IPCX_SIGNAL_CATCH`; `handler` non-NULL exactly for
+// `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` handler flags (include
 // `IPCX_SIGNAL_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
-// SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
-// receives the previous disposition.
-// Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler
-// and action disagree, `signo` 0, out of range, 32/33, SIGKILL or SIGSTOP). On error
-// nothing changes and `*old` is zeroed.
+// SIGSTOP, 32 and 33 dropped silently). `out_old` (may be NULL, may equal
+// `disposition`; if not NULL, set its `size`) receives the previous disposition.
+// Returns: `IPCX_OK` once the disposition is installed.
+// Errors: `IPCX_ERR_INVALID` (NULL `disposition`; its `size` or `out_old->size` below
+// the 0.2 size; unknown action or flag bits; handler and action disagree; `signo` 0, out
+// of range, 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*out_old` holds
+// the failure values (as for `ipcx_signal_ignore`).
 //
 // # Safety
-// `disposition` must be NULL or valid for reading, its handler valid while installed;
-// `old` NULL or valid for writing.
-ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition *disposition, ipcx_signal_disposition *old);
+// `disposition` must be NULL or valid for reading its `size` field and `size` bytes, its
+// handler valid while installed; `out_old` NULL or valid for reading its `size` field
+// and writing `size` bytes.
+ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition *disposition, ipcx_signal_disposition *out_old);
 
 // Block the signals of `set` in the calling thread (pthread_sigmask SIG_BLOCK): they
 // stay pending until unblocked, waited for (`ipcx_signal_wait`) or read from a
@@ -3004,48 +3032,55 @@ ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition
 // main thread before creating other threads (threads inherit the mask).
 //
 // Arguments: `set` (SIGKILL, SIGSTOP, 32 and 33 are dropped silently, as the kernel
-// and glibc do); `old` (may be NULL) receives the previous mask.
-// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*old` is 0.
+// and glibc do); `out_old` (may be NULL) receives the previous mask.
+// Returns: `IPCX_OK` once the mask is changed.
+// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*out_old`
+// is 0.
 // Fork and exec: a forked child and an exec'd program inherit the mask.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_block(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_block(ipcx_sigset set, ipcx_sigset *out_old);
 
 // Unblock the signals of `set` in the calling thread (pthread_sigmask SIG_UNBLOCK); a
 // pending one is delivered at once.
 //
-// Arguments, errors, fork: as for `ipcx_signal_block`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_unblock(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_unblock(ipcx_sigset set, ipcx_sigset *out_old);
 
 // Replace the calling thread's mask with `set` (pthread_sigmask SIG_SETMASK), e.g. to
-// restore a mask saved by `old`.
+// restore a mask saved by `out_old`.
 //
-// Arguments, errors, fork: as for `ipcx_signal_block`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_set_mask(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_set_mask(ipcx_sigset set, ipcx_sigset *out_old);
 
 // The calling thread's signal mask.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+// Arguments: `out_set` (required) receives it.
+// Returns: `IPCX_OK` with `*out_set` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
+// Fork: a forked child starts with its parent's mask.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_set` must be NULL or valid for writing.
 ipcx_status ipcx_signal_get_mask(ipcx_sigset *out_set);
 
 // The signals pending for the calling thread or its process (sigpending): blocked
 // signals that arrived and were not taken yet. A standard signal appears once however
 // often it was sent. A forked child starts with none.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+// Arguments: `out_set` (required) receives the set.
+// Returns: `IPCX_OK` with `*out_set` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_set` must be NULL or valid for writing.
 ipcx_status ipcx_signal_pending(ipcx_sigset *out_set);
 
 // Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
@@ -3098,121 +3133,156 @@ ipcx_status ipcx_signal_queue_thread(int32_t tgid, int32_t tid, int signo, ipcx_
 // first; real-time signals of one number come in the order they were sent.
 //
 // Arguments: `timeout_ms` (monotonic; an interruption by a handler for another signal is
-// retried for the time that remains, unless the thread is interruptible); `info`
-// (required) receives the signal, code, sender pid and uid, and payload.
+// retried for the time that remains, unless the thread is interruptible); `out_info`
+// (required; set its `size` first) receives the signal, code, sender pid and uid, and
+// payload.
+// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
 // Errors: `IPCX_ERR_TIMEOUT` (no signal of `set` arrived in time), `IPCX_ERR_INVALID`
-// (NULL `info`, empty set, SIGKILL/SIGSTOP/32/33 in the set, timeout below -1),
-// `IPCX_ERR_INTERRUPTED`. On error `*info` is zeroed.
+// (NULL `out_info` or its `size` below the 0.2 size: nothing written; empty set,
+// SIGKILL/SIGSTOP/32/33 in the set, timeout below -1), `IPCX_ERR_INTERRUPTED`. On error
+// `*out_info` holds zeros (besides `size`).
+// Fork: waits for the calling process's own signals.
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_signal_wait(ipcx_sigset set, int64_t timeout_ms, ipcx_siginfo *info);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size`
+// bytes.
+ipcx_status ipcx_signal_wait(ipcx_sigset set, int64_t timeout_ms, ipcx_siginfo *out_info);
 
 // Create a receiver for the signals of `set`.
 //
 // Arguments: `set`: not empty, no SIGKILL/SIGSTOP/32/33, every signal blocked in the
-// calling thread (checked); `opts` may be NULL (no option applies).
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, bad set, a signal of the set not blocked in
-// the calling thread: the message names it, an option set), `IPCX_ERR_LIMIT` (out of
-// descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+// calling thread (checked); `opts` may be NULL (no option applies); `out_receiver`
+// receives the handle.
+// Returns: `IPCX_OK` with `*out_receiver` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_receiver`, bad set, a signal of the set not
+// blocked in the calling thread: the message names it, an option set),
+// `IPCX_ERR_LIMIT` (out of descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On
+// error `*out_receiver` is NULL.
 // Ownership: close with `ipcx_signalfd_close`.
+// Fork: see `ipcx_signalfd`.
 //
 // # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+// `out_receiver` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_create(ipcx_sigset set, const ipcx_options *opts, ipcx_signalfd **out_receiver);
 
 // Take one signal from the receiver, waiting up to `timeout_ms`.
 //
-// Arguments: `info` (required) receives the same record as `ipcx_signal_wait`.
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL `info` or receiver, timeout below
-// -1), `IPCX_ERR_BAD_HANDLE` (closed receiver), `IPCX_ERR_INTERRUPTED`. On error
-// `*info` is zeroed.
+// Arguments: `timeout_ms`; `out_info` (required; set its `size` first) receives the
+// same record as `ipcx_signal_wait`.
+// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL receiver or `out_info`, its
+// `size` below the 0.2 size: nothing written; timeout below -1), `IPCX_ERR_IN_USE`
+// (another thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE` (closed
+// receiver), `IPCX_ERR_INTERRUPTED`. On error `*out_info` holds zeros (besides
+// `size`).
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_signalfd_recv(ipcx_signalfd *r, int64_t timeout_ms, ipcx_siginfo *info);
+// `r` must be NULL or a value from ipcx; `out_info` NULL or valid for reading its
+// `size` field and writing `size` bytes.
+ipcx_status ipcx_signalfd_recv(ipcx_signalfd *r, int64_t timeout_ms, ipcx_siginfo *out_info);
 
 // Replace the set of signals the receiver takes (same rules as at creation).
 //
-// Errors: `IPCX_ERR_INVALID` (bad set, a signal not blocked in the calling thread),
+// Returns: `IPCX_OK` once the set is replaced.
+// Errors: `IPCX_ERR_INVALID` (NULL receiver, bad set, a signal not blocked in the
+// calling thread), `IPCX_ERR_IN_USE` (another thread is inside a call on the receiver),
 // `IPCX_ERR_BAD_HANDLE`. On error the receiver keeps its set.
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_update(ipcx_signalfd *r, ipcx_sigset set);
 
-// The receiver's descriptor, for poll/epoll (readable when a signal can be taken). It
-// stays owned by the receiver: do not close it; reading it directly takes signals the
-// receiver would have returned.
+// The receiver's descriptor, for poll/epoll (readable when a signal can be taken).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+// Arguments: `out_fd` (required) receives it.
+// Returns: `IPCX_OK` with `*out_fd` set.
+// Errors: `IPCX_ERR_INVALID` (NULL receiver or `out_fd`), `IPCX_ERR_IN_USE` (another
+// thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE`. On error `*out_fd`
+// is -1.
+// Ownership: it stays owned by the receiver: do not close it; reading it directly takes
+// signals the receiver would have returned.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_signalfd_fd(const ipcx_signalfd *r, int *fd);
+// `r` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
+ipcx_status ipcx_signalfd_fd(const ipcx_signalfd *r, int *out_fd);
 
 // Close a receiver. NULL is a no-op. The signals stay blocked (ipcx does not touch the
-// mask); pending ones stay pending.
+// mask); pending ones stay pending. A close racing a call on another thread never
+// waits: the descriptor is closed when that call returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a receiver
+// (nothing freed twice).
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_close(ipcx_signalfd *r);
 
 // Create a notifier (an eventfd, close-on-exec, non-blocking).
 //
-// Arguments: `opts` may be NULL (no option applies).
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, an option set), `IPCX_ERR_LIMIT` (more than
-// `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
-// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+// Arguments: `opts` may be NULL (no option applies); `out_notifier` receives the handle.
+// Returns: `IPCX_OK` with `*out_notifier` set; pokes reach it from then on.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_notifier`, an option set), `IPCX_ERR_LIMIT`
+// (more than `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out_notifier` is NULL.
 // Ownership: close with `ipcx_notifier_close`.
+// Fork: see `ipcx_notifier`.
 //
 // # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+// `out_notifier` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 ipcx_status ipcx_notifier_create(const ipcx_options *opts, ipcx_notifier **out_notifier);
 
 // Poke the notifier: add 1 to its count and make its descriptor readable.
 //
-// Async-signal-safe, by construction: it does not look the handle up in the registry
-// (whose fallback takes a lock) and never dereferences it; it finds the notifier in a
-// fixed table with atomic loads, makes one write(2), and preserves errno. It never
-// allocates, never blocks, and never sets the last-error message (read the returned
-// code only).
-// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, or not a notifier),
-// `IPCX_ERR_SYSTEM` (the write failed; not expected). A count at its maximum
-// (2^64 - 2 unconsumed pokes) stays there and the poke reports `IPCX_OK`.
+// Async-signal-safe, by construction: it does not go through the handle table (whose
+// release of a handle being closed may free memory and take a lock) and never
+// dereferences the handle; it finds the notifier in a fixed table of its own, keyed by
+// the handle's value (which names one notifier only: slot and generation), with atomic
+// loads, makes one write(2), and preserves errno. It never allocates, never blocks, and
+// never sets the last-error message (read the returned code only).
+// Returns: `IPCX_OK` (a count at its maximum, 2^64 - 2 unconsumed pokes, stays there).
+// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, being closed, stale,
+// or not a notifier), `IPCX_ERR_SYSTEM` (the write failed; not expected).
+// Fork: a child's poke reaches the same counter (see `ipcx_notifier`).
 ipcx_status ipcx_notifier_poke(const ipcx_notifier *n);
 
 // Wait until the notifier has been poked, then consume the pokes.
 //
-// Arguments: `timeout_ms`; `count` (may be NULL) receives the number of pokes since the
-// last successful wait (at least 1).
+// Arguments: `timeout_ms`; `out_count` (may be NULL) receives the number of pokes since
+// the last successful wait (at least 1).
+// Returns: `IPCX_OK` once pokes were consumed.
 // Errors: `IPCX_ERR_TIMEOUT` (no poke in time), `IPCX_ERR_INVALID` (NULL notifier,
-// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error `*count`
-// is 0.
+// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error
+// `*out_count` is 0.
+// Thread safety: several threads may wait at once; each poke wakes at least one, and
+// the pokes are consumed by exactly one of them.
 //
 // # Safety
-// `count` must be NULL or valid for writing.
-ipcx_status ipcx_notifier_wait(ipcx_notifier *n, int64_t timeout_ms, uint64_t *count);
+// `n` must be NULL or a value from ipcx; `out_count` NULL or valid for writing.
+ipcx_status ipcx_notifier_wait(const ipcx_notifier *n, int64_t timeout_ms, uint64_t *out_count);
 
-// The notifier's descriptor, for poll/epoll: readable while pokes are pending. It
-// stays owned by the notifier: do not close it, read it, or write it.
+// The notifier's descriptor, for poll/epoll: readable while pokes are pending.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+// Arguments: `out_fd` (required) receives it.
+// Returns: `IPCX_OK` with `*out_fd` set.
+// Errors: `IPCX_ERR_INVALID` (NULL notifier or `out_fd`), `IPCX_ERR_BAD_HANDLE`. On
+// error `*out_fd` is -1.
+// Ownership: it stays owned by the notifier: do not close it, read it, or write it.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *fd);
+// `n` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
+ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *out_fd);
 
-// Close a notifier. NULL is a no-op. A poke running in another thread's handler is
-// waited for (a few microseconds at most) before the descriptor is closed; later pokes
-// get `IPCX_ERR_BAD_HANDLE`.
+// Close a notifier. NULL is a no-op. Pokes that start after this call get
+// `IPCX_ERR_BAD_HANDLE`; a poke running in another thread's handler is waited for (a
+// few microseconds at most) before the descriptor is closed. A wait in progress on
+// another thread finishes normally (it may still be woken by a poke made before the
+// close); the descriptor is closed when it returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a notifier
+// (nothing freed twice).
 //
 // # Safety
-// `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
+// `n` must be NULL or a value from ipcx; not to be called from a signal handler.
 ipcx_status ipcx_notifier_close(ipcx_notifier *n);
 
 // Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
