@@ -138,9 +138,6 @@
 // Object kind: named shared-memory ring ("/name").
 #define IPCX_OBJECT_RING 9
 
-// Size of `ipcx_object_info.name`, the terminating NUL included (PATH_MAX).
-#define IPCX_OBJECT_NAME_MAX 4096
-
 // `ipcx_object_info.flags`: ipcx created it (a trusted record names it and matches it).
 #define IPCX_OBJECT_IPCX 1
 
@@ -451,8 +448,9 @@ typedef struct ipcx_notifier ipcx_notifier;
 // A list of objects made by `ipcx_inspect_list` or `ipcx_inspect_clean`. Opaque; a
 // snapshot (it does not change when the objects do).
 //
-// Thread safety: a list may be read by one thread at a time.
-// Fork: the child gets a copy it may read and must free separately.
+// Thread safety: a thread-safe handle: any number of threads may read a list at once
+// (it never changes).
+// Fork: the child gets a copy it may read and must close separately.
 typedef struct ipcx_object_list ipcx_object_list;
 
 // Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
@@ -622,16 +620,16 @@ typedef struct {
   const char *object;
 } ipcx_chan_details;
 
-// What is known about one object (`ipcx_object_info` in C). Fixed size, no pointers.
+// What is known about one object: `ipcx_object_list_get` fills it. Set `size` to
+// `sizeof` the struct before the call (`ipcx_object_info o = { .size = sizeof o };`).
 typedef struct {
+  // In: `sizeof(ipcx_object_info)` as the caller knows it. Out: the bytes written.
+  uint32_t size;
   // The kind, one of `IPCX_OBJECT_*`.
   uint32_t kind;
   // `IPCX_OBJECT_IPCX`, `IPCX_OBJECT_STALE`, `IPCX_OBJECT_VANISHED`,
   // `IPCX_OBJECT_REMOVED`.
   uint32_t flags;
-  // POSIX name ("/orders") or absolute path, NUL-terminated; empty for System V objects.
-  // At most `IPCX_OBJECT_NAME_MAX - 1` bytes (longer names are cut).
-  char name[4096];
   // System V key (0 for IPC_PRIVATE and for other kinds).
   int32_t key;
   // System V id; -1 for other kinds.
@@ -640,9 +638,18 @@ typedef struct {
   uint32_t uid;
   // Permission bits (e.g. 0600).
   uint32_t mode;
+  // The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
+  int32_t creator_pid;
+  // 1 the creator is running, 0 it is gone, -1 unknown.
+  int32_t creator_alive;
+  // The last process to use it (System V: last sender, last attach/detach); 0 unknown.
+  int32_t last_pid;
+  // POSIX name ("/orders") or absolute path, NUL-terminated, whole; "" (never NULL)
+  // for System V objects. Owned by the list: valid until `ipcx_object_list_close`.
+  const char *name;
   // Size in bytes: segments, shared memory objects and rings; bytes queued in System V
   // queues and (when /dev/mqueue is mounted) POSIX queues; 0 otherwise.
-  uint64_t size;
+  uint64_t bytes;
   // Depth: messages queued (queues), semaphores in a set; -1 where it does not apply or
   // cannot be read.
   int64_t depth;
@@ -650,12 +657,6 @@ typedef struct {
   // processes among their last users; others: processes that have it open or mapped
   // (socket files: 1 if a socket is bound to it); -1 unknown.
   int64_t attached;
-  // The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
-  int32_t creator_pid;
-  // 1 the creator is running, 0 it is gone, -1 unknown.
-  int32_t creator_alive;
-  // The last process to use it (System V: last sender, last attach/detach); 0 unknown.
-  int32_t last_pid;
   // Creation time, seconds since the epoch (System V without a record: the last change
   // time); 0 unknown.
   int64_t created;
@@ -1189,22 +1190,24 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *out_key);
 // Arguments: `dirs`/`ndirs`: up to 64 directories scanned (recursively, without following
 // symbolic links or entering other filesystems) for other programs' FIFOs and socket
 // files; `dirs` may be NULL when `ndirs` is 0. `flags`: 0 lists ipcx's objects and the
-// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found.
-// `out` receives the list.
+// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found (no
+// other flag is taken). `out_list` receives the list.
 // Returns: `IPCX_OK` with the list; problems that did not stop the listing (an untrusted
 // record directory or record, an unreadable source, systemd-logind's RemoveIPC= applying
 // to a user whose records were read) are in `ipcx_object_list_warnings`.
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
-// directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
-// directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
-// Ownership: the caller frees the list with `ipcx_object_list_close`.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_list`, `dirs` NULL with `ndirs` > 0, more than
+// 64 directories, a directory that is not one, unknown flags: the message names
+// `IPCX_INSPECT_ALL`), `IPCX_ERR_NOT_FOUND` (no such directory), `IPCX_ERR_PERMISSION`
+// (a directory cannot be read). On failure `*out_list` is NULL.
+// Ownership: the caller closes the list with `ipcx_object_list_close`.
 // Notes: what "attached" and "stale" mean for each kind, and their limits, are in
 // docs/inspect.md. As a regular user, only your own record directory is read and other
 // users' processes cannot be examined (objects others could open are then never stale).
 // Fork: safe to call in a child.
 //
 // # Safety
-// `dirs` as described; `out` NULL or valid for writing a pointer.
+// `dirs` NULL or `ndirs` pointers, each NULL or a NUL-terminated string; `out_list` NULL
+// or valid for writing a pointer.
 ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t flags, ipcx_object_list **out_list);
 
 // Remove ipcx's stale objects (ipcx created them, their creator is gone, nothing is
@@ -1214,16 +1217,19 @@ ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t fl
 // Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
 // these directories are considered (the other kinds are not affected); NULL/0 considers
 // every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_INSPECT_DRY_RUN` removes
-// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished.
-// `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
-// run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
-// be removed (the reason is in `ipcx_object_list_warnings`).
+// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished (no
+// other flag is taken). `out_list` receives the list of what was removed
+// (`IPCX_OBJECT_REMOVED` set) or, in a dry run, what would be; an entry without
+// `IPCX_OBJECT_REMOVED` after a real clean could not be removed (the reason is in
+// `ipcx_object_list_warnings`).
 // Returns: `IPCX_OK` with the list.
-// Errors: as for `ipcx_inspect_list`. On failure `*out` is NULL and nothing was removed.
+// Errors: as for `ipcx_inspect_list` (unknown flags: the message names
+// `IPCX_INSPECT_DRY_RUN` and `IPCX_INSPECT_RECORDS_ONLY`). On failure `*out_list` is
+// NULL and nothing was removed.
 // Races: an object is checked just before its removal only for System V segments (nattch);
 // a process that attaches to another kind of stale object between the scan and the
 // removal keeps its mapping or descriptor, but the name is gone.
-// Ownership: the caller frees the list with `ipcx_object_list_close`.
+// Ownership: the caller closes the list with `ipcx_object_list_close`.
 // Fork: safe to call in a child.
 //
 // # Safety
@@ -1232,46 +1238,57 @@ ipcx_status ipcx_inspect_clean(const char *const *dirs, size_t ndirs, uint32_t f
 
 // The number of objects in a list.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `count`), `IPCX_ERR_BAD_HANDLE` (freed list).
-// On error `*count` is 0 (when `count` is not NULL).
+// Arguments: `out_count` (required) receives it.
+// Returns: `IPCX_OK` with `*out_count` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_count`), `IPCX_ERR_BAD_HANDLE` (closed
+// list). On error `*out_count` is 0.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `count` NULL or valid for writing.
-ipcx_status ipcx_object_list_count(const ipcx_object_list *list, size_t *count);
+// `list` NULL or a value from ipcx; `out_count` NULL or valid for writing.
+ipcx_status ipcx_object_list_count(const ipcx_object_list *list, size_t *out_count);
 
-// Copy the object at `index` (0 ≤ index < count) into the caller's `info`. The copy has no
-// pointers into the list: it stays valid after the list is freed.
+// Describe the object at `index` (0 ≤ index < count) in the caller's `out_info`.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `info`, `index` out of range: the message
-// gives the count), `IPCX_ERR_BAD_HANDLE` (freed list). On error `*info` is zeroed (when
-// `info` is not NULL), so its name is an empty string.
+// Arguments: `out_info` (required): set its `size` to `sizeof(ipcx_object_info)` first;
+// the library writes at most `size` bytes and sets `size` to what it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled. Its `name` points into the list (valid
+// until `ipcx_object_list_close`; copy it to keep it longer); the other fields are
+// copies.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_info`; `out_info->size` below the 0.2
+// size: nothing written; `index` out of range: the message gives the count),
+// `IPCX_ERR_BAD_HANDLE` (closed list). On other errors `*out_info` holds the failure
+// values: kind 0, `name` "" (a static empty string, never NULL), id -1, depth,
+// attached, age and creator_alive -1, the rest 0.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `info` NULL or valid for writing an `ipcx_object_info`.
-ipcx_status ipcx_object_list_get(const ipcx_object_list *list, size_t index, ipcx_object_info *info);
+// `list` NULL or a value from ipcx; `out_info` NULL or valid for reading its `size`
+// field and writing `size` bytes.
+ipcx_status ipcx_object_list_get(const ipcx_object_list *list, size_t index, ipcx_object_info *out_info);
 
 // The warnings of a list, one per line (an empty string when there were none): record
 // directories or records that are not trusted and were ignored (wrong owner or mode, a
 // symbolic link, a malformed record), sources that could not be read, and for
 // `ipcx_inspect_clean` the objects that could not be removed, with the reason.
 //
-// Arguments: `text` receives a NUL-terminated string owned by the list, valid until the
-// list is freed.
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `text`), `IPCX_ERR_BAD_HANDLE` (freed list).
-// On error `*text` is NULL (when `text` is not NULL).
+// Arguments: `out_text` (required) receives a NUL-terminated string owned by the list,
+// valid until the list is closed.
+// Returns: `IPCX_OK` with `*out_text` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_text`), `IPCX_ERR_BAD_HANDLE` (closed
+// list). On error `*out_text` is NULL.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `text` NULL or valid for writing a pointer.
-ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char **text);
+// `list` NULL or a value from ipcx; `out_text` NULL or valid for writing a pointer.
+ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char **out_text);
 
-// Free a list. NULL is a no-op.
+// Close a list. NULL is a no-op. The names from `ipcx_object_list_get` and the text from
+// `ipcx_object_list_warnings` die with it. A close racing a call on another thread
+// never waits: the list is freed when that call returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already freed (nothing is freed
-// twice). Strings from `ipcx_object_list_warnings` die with the list; copies made by
-// `ipcx_object_list_get` do not.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed, stale or not a
+// list (nothing is freed twice).
 //
 // # Safety
-// `list` must be NULL or a list from ipcx; no other thread may be using it.
+// `list` must be NULL or a value from ipcx.
 ipcx_status ipcx_object_list_close(ipcx_object_list *list);
 
 // Remove one object, given its kind and exact identity.
@@ -1280,16 +1297,17 @@ ipcx_status ipcx_object_list_close(ipcx_object_list *list);
 // decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
 // FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
 // only if ipcx created it (a matching record); `IPCX_INSPECT_FOREIGN` removes it whoever
-// created it.
+// created it (no other flag is taken).
 // Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
 // ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
 // `ipcx_inspect_list` first if that matters.
-// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
-// flags, a path that is not of the kind given: a regular file is never removed),
-// `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
-// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_INSPECT_FOREIGN` not given, or the kernel
-// refused: only the owner, creator or a privileged process may remove it),
-// `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind`,
+// unknown flags: the message names `IPCX_INSPECT_FOREIGN`, a path that is not of the
+// kind given: a regular file is never removed), `IPCX_ERR_NOT_FOUND` (no such object; a
+// record left behind for it is removed too), `IPCX_ERR_PERMISSION` (not ipcx's and
+// `IPCX_INSPECT_FOREIGN` not given, or the kernel refused: only the owner, creator or a
+// privileged process may remove it), `IPCX_ERR_IN_USE` (a socket file was replaced while
+// it was being removed).
 // Fork: safe to call in a child.
 //
 // # Safety
@@ -1306,12 +1324,14 @@ const char *ipcx_object_kind_name(uint32_t kind);
 
 // The kind whose short name is `name` (see `ipcx_object_kind_name`).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `name` or `kind`, or no kind has that name: the message
-// lists the names). On error `*kind` is 0 (when `kind` is not NULL).
+// Arguments: `out_kind` (required) receives the `IPCX_OBJECT_*` value.
+// Returns: `IPCX_OK` with `*out_kind` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `name` or `out_kind`, or no kind has that name: the
+// message lists the names). On error `*out_kind` is 0.
 //
 // # Safety
-// `name` NULL or a NUL-terminated string; `kind` NULL or valid for writing.
-ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *kind);
+// `name` NULL or a NUL-terminated string; `out_kind` NULL or valid for writing.
+ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *out_kind);
 
 // Initialise a robust process-shared mutex at `offset` of `region` and return a handle to
 // it. Do this once, in one process, before other processes attach (`ipcx_mutex_attach`);
