@@ -911,11 +911,12 @@ T_CASE(anonymous_ring_cannot_be_truncated) {
     ipcx_ring *p, *c;
     anon(&p, &c, 1 << 16, 0, 0);
     T_OK(ipcx_ring_send(p, "before", 6, 0));
-    int up[2];
-    T_ASSERT(pipe(up) == 0);
+    int up[2], down[2];
+    T_ASSERT(pipe(up) == 0 && pipe(down) == 0);
     pid_t pid = t_fork();
     if (pid == 0) {
         close(up[0]);
+        close(down[1]);
         /* Every descriptor of the ring's memfd, inherited or reopened by path. */
         int found = 0;
         DIR *d = opendir("/proc/self/fd");
@@ -949,13 +950,18 @@ T_CASE(anonymous_ring_cannot_be_truncated) {
         closedir(d);
         T_ASSERT(found >= 1);
         T_OK(ipcx_ring_close(c));
+        sig_wait(down[0]); /* the parent closed its producer end: ours to use now */
+        close(down[0]);
         T_OK(ipcx_ring_send(p, "after", 5, 5000)); /* the child produces afterwards */
         T_OK(ipcx_ring_close(p));
         sig_send(up[1]);
         _exit(0);
     }
     close(up[1]);
+    close(down[0]);
     T_OK(ipcx_ring_close(p));
+    sig_send(down[1]);
+    close(down[1]);
     sig_wait(up[0]);
     close(up[0]);
     char buf[16];

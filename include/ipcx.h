@@ -2934,6 +2934,8 @@ ipcx_status ipcx_file_map(const char *path, uint32_t flags, size_t size, const i
 
 // Add signal `signo` to `*set`.
 //
+// Arguments: `set` (required) is read and written.
+// Returns: `IPCX_OK` with the signal in `*set`.
 // Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
 // C library reserves). `*set` is unchanged on error.
 //
@@ -2943,6 +2945,8 @@ ipcx_status ipcx_sigset_add(ipcx_sigset *set, int signo);
 
 // Remove signal `signo` from `*set`.
 //
+// Arguments: `set` (required) is read and written.
+// Returns: `IPCX_OK` with the signal out of `*set`.
 // Errors: as for `ipcx_sigset_add`. `*set` is unchanged on error.
 //
 // # Safety
@@ -3106,6 +3110,7 @@ ipcx_status ipcx_signal_pending(ipcx_sigset *out_set);
 // Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
 // that the process exists and may be signalled.
 //
+// Returns: `IPCX_OK` once the signal is sent (pending at the receiver, or delivered).
 // A standard signal already pending at the receiver is merged with it (sent twice,
 // seen once); a real-time signal is queued (without payload: use `ipcx_signal_queue`).
 // Errors: `IPCX_ERR_INVALID` (`pid` <= 0: use `ipcx_signal_send_group` for groups;
@@ -3116,6 +3121,7 @@ ipcx_status ipcx_signal_send(int32_t pid, int signo);
 // Send signal `signo` to every process of process group `pgid` (killpg); 0 is the
 // caller's own group (the caller included). Signal 0 only probes.
 //
+// Returns: `IPCX_OK` once the signal is sent to at least one member.
 // Errors: `IPCX_ERR_INVALID` (`pgid` < 0, `signo` out of range or 32/33),
 // `IPCX_ERR_NOT_FOUND` (no such group), `IPCX_ERR_PERMISSION` (no member may be
 // signalled).
@@ -3125,6 +3131,7 @@ ipcx_status ipcx_signal_send_group(int32_t pgid, int signo);
 // process `tgid` (tgkill). Only that thread can take it; other threads never see it
 // pending. Signal 0 only probes.
 //
+// Returns: `IPCX_OK` once the signal is sent.
 // Errors: `IPCX_ERR_INVALID` (`tgid` or `tid` <= 0, `signo` out of range or 32/33),
 // `IPCX_ERR_NOT_FOUND` (no such thread in that process), `IPCX_ERR_PERMISSION`.
 ipcx_status ipcx_signal_send_thread(int32_t tgid, int32_t tid, int signo);
@@ -3134,6 +3141,7 @@ ipcx_status ipcx_signal_send_thread(int32_t tgid, int32_t tid, int signo);
 // merged (its payload lost). The receiver sees code SI_QUEUE, the sender's pid and uid.
 //
 // Arguments: `value`: set `as_int` or `as_ptr`.
+// Returns: `IPCX_OK` once the signal is queued.
 // Errors: `IPCX_ERR_LIMIT` (the receiver's queue is full: the message names
 // RLIMIT_SIGPENDING and its value for the receiver), `IPCX_ERR_INVALID` (`pid` <= 0,
 // `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`.
@@ -3143,6 +3151,7 @@ ipcx_status ipcx_signal_queue(int32_t pid, int signo, ipcx_sigval value);
 // (rt_tgsigqueueinfo, as pthread_sigqueue does, but for a thread of any process the
 // caller may signal). The receiver sees code SI_QUEUE, the sender's pid and uid.
 //
+// Returns: `IPCX_OK` once the signal is queued.
 // Errors: as for `ipcx_signal_queue`, and `IPCX_ERR_INVALID` for `tid` <= 0.
 ipcx_status ipcx_signal_queue_thread(int32_t tgid, int32_t tid, int signo, ipcx_sigval value);
 

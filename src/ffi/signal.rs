@@ -260,6 +260,8 @@ fn sigval_raw(v: ipcx_sigval) -> usize {
 
 /// Add signal `signo` to `*set`.
 ///
+/// Arguments: `set` (required) is read and written.
+/// Returns: `IPCX_OK` with the signal in `*set`.
 /// Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
 /// C library reserves). `*set` is unchanged on error.
 ///
@@ -278,6 +280,8 @@ pub unsafe extern "C" fn ipcx_sigset_add(set: *mut ipcx_sigset, signo: c_int) ->
 
 /// Remove signal `signo` from `*set`.
 ///
+/// Arguments: `set` (required) is read and written.
+/// Returns: `IPCX_OK` with the signal out of `*set`.
 /// Errors: as for `ipcx_sigset_add`. `*set` is unchanged on error.
 ///
 /// # Safety
@@ -592,6 +596,7 @@ pub unsafe extern "C" fn ipcx_signal_pending(out_set: *mut ipcx_sigset) -> ipcx_
 /// Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
 /// that the process exists and may be signalled.
 ///
+/// Returns: `IPCX_OK` once the signal is sent (pending at the receiver, or delivered).
 /// A standard signal already pending at the receiver is merged with it (sent twice,
 /// seen once); a real-time signal is queued (without payload: use `ipcx_signal_queue`).
 /// Errors: `IPCX_ERR_INVALID` (`pid` <= 0: use `ipcx_signal_send_group` for groups;
@@ -605,6 +610,7 @@ pub extern "C" fn ipcx_signal_send(pid: i32, signo: c_int) -> ipcx_status {
 /// Send signal `signo` to every process of process group `pgid` (killpg); 0 is the
 /// caller's own group (the caller included). Signal 0 only probes.
 ///
+/// Returns: `IPCX_OK` once the signal is sent to at least one member.
 /// Errors: `IPCX_ERR_INVALID` (`pgid` < 0, `signo` out of range or 32/33),
 /// `IPCX_ERR_NOT_FOUND` (no such group), `IPCX_ERR_PERMISSION` (no member may be
 /// signalled).
@@ -617,6 +623,7 @@ pub extern "C" fn ipcx_signal_send_group(pgid: i32, signo: c_int) -> ipcx_status
 /// process `tgid` (tgkill). Only that thread can take it; other threads never see it
 /// pending. Signal 0 only probes.
 ///
+/// Returns: `IPCX_OK` once the signal is sent.
 /// Errors: `IPCX_ERR_INVALID` (`tgid` or `tid` <= 0, `signo` out of range or 32/33),
 /// `IPCX_ERR_NOT_FOUND` (no such thread in that process), `IPCX_ERR_PERMISSION`.
 #[unsafe(no_mangle)]
@@ -631,6 +638,7 @@ pub extern "C" fn ipcx_signal_send_thread(tgid: i32, tid: i32, signo: c_int) -> 
 /// merged (its payload lost). The receiver sees code SI_QUEUE, the sender's pid and uid.
 ///
 /// Arguments: `value`: set `as_int` or `as_ptr`.
+/// Returns: `IPCX_OK` once the signal is queued.
 /// Errors: `IPCX_ERR_LIMIT` (the receiver's queue is full: the message names
 /// RLIMIT_SIGPENDING and its value for the receiver), `IPCX_ERR_INVALID` (`pid` <= 0,
 /// `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`.
@@ -645,6 +653,7 @@ pub extern "C" fn ipcx_signal_queue(pid: i32, signo: c_int, value: ipcx_sigval) 
 /// (rt_tgsigqueueinfo, as pthread_sigqueue does, but for a thread of any process the
 /// caller may signal). The receiver sees code SI_QUEUE, the sender's pid and uid.
 ///
+/// Returns: `IPCX_OK` once the signal is queued.
 /// Errors: as for `ipcx_signal_queue`, and `IPCX_ERR_INVALID` for `tid` <= 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn ipcx_signal_queue_thread(
@@ -980,8 +989,14 @@ pub unsafe extern "C" fn ipcx_notifier_close(n: *mut ipcx_notifier) -> ipcx_stat
             return Ok(());
         }
         // Unpublish first, so that no poke starts once close has begun, even when a wait
-        // on another thread defers the release of the notifier itself.
-        handle::pin(n)?.0.unpublish();
+        // on another thread defers the release of the notifier itself. A poisoned
+        // notifier cannot be pinned: it is unpublished when it drops, and close still
+        // works (the rule for poisoned handles).
+        match handle::pin(n) {
+            Ok(p) => p.0.unpublish(),
+            Err(e) if e.status == crate::error::Status::IPCX_ERR_INTERNAL => {}
+            Err(e) => return Err(e),
+        }
         handle::close(n)
     })
 }
