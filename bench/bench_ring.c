@@ -165,7 +165,7 @@ static inline void put(int v, struct chan *ch, struct raw_end *e, const unsigned
         memcpy(d, &seq, 8);
         raw_commit(e);
     } else if (zerocopy(v)) {
-        if (ipcx_ring_reserve(ch->p, size, (void **)&d, IPCX_FOREVER)) b_die(ipcx_last_error());
+        if (ipcx_ring_reserve(ch->p, size, IPCX_FOREVER, (void **)&d)) b_die(ipcx_last_error());
         memcpy(d, src, size);
         memcpy(d, &seq, 8);
         if (ipcx_ring_commit(ch->p, size)) b_die(ipcx_last_error());
@@ -186,7 +186,7 @@ static inline uint64_t get(int v, struct chan *ch, struct raw_end *e, unsigned c
     } else if (zerocopy(v)) {
         const void *s;
         size_t len;
-        if (ipcx_ring_borrow(ch->c, &s, &len, IPCX_FOREVER) || len != size) b_die(ipcx_last_error());
+        if (ipcx_ring_borrow(ch->c, IPCX_FOREVER, &s, &len) || len != size) b_die(ipcx_last_error());
         memcpy(&seq, s, 8);
         if (ipcx_ring_release(ch->c)) b_die(ipcx_last_error());
     } else {
@@ -204,8 +204,8 @@ static inline void echo(int v, struct chan *in, struct raw_end *ie, struct chan 
         const void *s;
         void *d;
         size_t len;
-        if (ipcx_ring_borrow(in->c, &s, &len, IPCX_FOREVER)) b_die(ipcx_last_error());
-        if (ipcx_ring_reserve(out->p, len, &d, IPCX_FOREVER)) b_die(ipcx_last_error());
+        if (ipcx_ring_borrow(in->c, IPCX_FOREVER, &s, &len)) b_die(ipcx_last_error());
+        if (ipcx_ring_reserve(out->p, len, IPCX_FOREVER, &d)) b_die(ipcx_last_error());
         memcpy(d, s, len);
         if (ipcx_ring_commit(out->p, len) || ipcx_ring_release(in->c)) b_die(ipcx_last_error());
         return;

@@ -65,12 +65,12 @@ static int rx_take(enum variant v, struct rx *x) {
         return ssi.ssi_int;
     }
     case IPCX: {
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         if (ipcx_signal_wait(g_iset, IPCX_FOREVER, &info)) b_die(ipcx_last_error());
         return info.value.as_int;
     }
     default: {
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         if (ipcx_signalfd_recv(x->r, IPCX_FOREVER, &info)) b_die(ipcx_last_error());
         return info.value.as_int;
     }

@@ -574,7 +574,7 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     ipcx_sigset usr2 = 0, oldmask = 0;
     T_OK(ipcx_sigset_add(&usr2, SIGUSR2));
     T_OK(ipcx_signal_block(usr2, &oldmask));
-    ipcx_siginfo si;
+    ipcx_siginfo si = {.size = sizeof si};
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 300, ipcx_signal_wait(usr2, 300, &si));
     T_OK(ipcx_signal_unblock(usr2, NULL));
     /* A send on a full pipe. */

@@ -10,6 +10,7 @@
  * entries): it sees and cleans only its own record directory /dev/shm/.ipcx-T_UID. The
  * root parent removes that directory afterwards. */
 #include <grp.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -202,6 +203,7 @@ static int find(const ipcx_object_list *l, uint32_t kind, const char *name, int 
     size_t n = 0;
     T_OK(ipcx_object_list_count(l, &n));
     for (size_t i = 0; i < n; i++) {
+        out->size = sizeof *out;
         T_OK(ipcx_object_list_get(l, i, out));
         if (out->kind != kind || (out->flags & IPCX_OBJECT_VANISHED)) continue;
         if (name ? strcmp(out->name, name) == 0 : out->id == id) return 1;
@@ -455,7 +457,7 @@ static void list_body(void) {
     struct ident ids[9];
     idents(&n, ids);
     for (int i = 0; i < 9; i++) {
-        ipcx_object_info o;
+        ipcx_object_info o = {.size = sizeof o};
         T_ASSERTF(find(l, ids[i].kind, ids[i].name, ids[i].id, &o), "%s %s %d not listed",
                   ipcx_object_kind_name(ids[i].kind), ids[i].name ? ids[i].name : "", ids[i].id);
         T_ASSERTF(o.flags == IPCX_OBJECT_IPCX, "%s flags %u", ipcx_object_kind_name(o.kind), o.flags);
@@ -476,12 +478,12 @@ static void list_body(void) {
             T_EQ_INT(o.name[0], 0);
         }
         switch (o.kind) {
-        case IPCX_OBJECT_POSIX_SHM: T_EQ_INT(o.size, 8192); break;
-        case IPCX_OBJECT_RING: T_ASSERT(o.size >= IPCX_RING_MIN_CAPACITY); break;
-        case IPCX_OBJECT_SYSV_SHM: T_EQ_INT(o.size, 4096); break;
+        case IPCX_OBJECT_POSIX_SHM: T_EQ_INT(o.bytes, 8192); break;
+        case IPCX_OBJECT_RING: T_ASSERT(o.bytes >= IPCX_RING_MIN_CAPACITY); break;
+        case IPCX_OBJECT_SYSV_SHM: T_EQ_INT(o.bytes, 4096); break;
         case IPCX_OBJECT_SYSV_MSQ:
             T_EQ_INT(o.depth, 2);
-            T_EQ_INT(o.size, 20);
+            T_EQ_INT(o.bytes, 20);
             T_EQ_INT(o.last_pid, getpid());
             break;
         case IPCX_OBJECT_SYSV_SEM: T_EQ_INT(o.depth, 3); break;
@@ -491,7 +493,7 @@ static void list_body(void) {
         }
     }
     /* Other programs' objects are not listed without IPCX_INSPECT_ALL... */
-    ipcx_object_info o;
+    ipcx_object_info o = {.size = sizeof o};
     T_ASSERT(!find(l, IPCX_OBJECT_POSIX_SHM, f.shm, -1, &o));
     T_ASSERT(!find(l, IPCX_OBJECT_SYSV_MSQ, NULL, f.msq, &o));
     T_OK(ipcx_object_list_close(l));
@@ -570,7 +572,7 @@ static void stale_body(void) {
 
     /* The listing marks the dead creator's objects stale, except the one in use. */
     ipcx_object_list *l;
-    ipcx_object_info o;
+    ipcx_object_info o = {.size = sizeof o};
     T_OK(ipcx_inspect_list(NULL, 0, 0, &l));
     for (int i = 0; i < 9; i++) {
         T_ASSERTF(find(l, d[i].kind, d[i].name, d[i].id, &o), "%s not listed",
@@ -685,7 +687,7 @@ static void clean_dirs_body(void) {
     t_wait_ok(c, 20000);
     const char *dirs[] = {dir};
     ipcx_object_list *l;
-    ipcx_object_info o;
+    ipcx_object_info o = {.size = sizeof o};
     size_t cnt;
     T_OK(ipcx_inspect_clean(dirs, 1, 0, &l));
     T_OK(ipcx_object_list_count(l, &cnt));
@@ -767,7 +769,7 @@ static void remove_body(void) {
     T_ASSERT(fd >= 0);
     close(fd);
     ipcx_object_list *l;
-    ipcx_object_info o;
+    ipcx_object_info o = {.size = sizeof o};
     T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
     T_ASSERT(find(l, IPCX_OBJECT_POSIX_SHM, nm, -1, &o));
     T_EQ_INT(o.flags, 0); /* the object: foreign */
@@ -787,6 +789,73 @@ static void remove_body(void) {
 
 T_CASE(remove_one_object_foreign_only_on_request) { run_as_user(remove_body); }
 
+/* ---------------------------------------------------------------- the list handle */
+
+/* A list is a thread-safe handle: threads read it at once (never IPCX_ERR_IN_USE). The
+ * names in ipcx_object_info point into the list: the same string on every get, whole
+ * (a ring name of IPCX_RING_NAME_MAX bytes), valid until the list is closed. */
+struct reader {
+    const ipcx_object_list *l;
+    const char *want;
+    int bad;
+};
+
+static void *read_list(void *arg) {
+    struct reader *r = arg;
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 0;
+        if (ipcx_object_list_count(r->l, &n) != IPCX_OK) r->bad++;
+        int seen = 0;
+        for (size_t i = 0; i < n; i++) {
+            ipcx_object_info o = {.size = sizeof o};
+            if (ipcx_object_list_get(r->l, i, &o) != IPCX_OK) r->bad++;
+            else if (strcmp(o.name, r->want) == 0) seen++;
+        }
+        const char *w = NULL;
+        if (ipcx_object_list_warnings(r->l, &w) != IPCX_OK || !w) r->bad++;
+        if (seen != 1) r->bad++;
+    }
+    return NULL;
+}
+
+static void list_threads_body(void) {
+    char base[128], name[IPCX_RING_NAME_MAX + 1];
+    t_posix_name(base, sizeof base, "lt-");
+    snprintf(name, sizeof name, "%s", base);
+    memset(name + strlen(name), 'n', IPCX_RING_NAME_MAX - strlen(name));
+    name[IPCX_RING_NAME_MAX] = 0;
+    t_track_shm(name);
+    ipcx_ring *r;
+    T_OK(ipcx_ring_open(name, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
+    ipcx_object_list *l;
+    T_OK(ipcx_inspect_list(NULL, 0, 0, &l));
+    ipcx_object_info a = {.size = sizeof a}, b = {.size = sizeof b};
+    T_ASSERT(find(l, IPCX_OBJECT_RING, name, -1, &a));
+    T_EQ_INT(strlen(a.name), IPCX_RING_NAME_MAX);
+    T_ASSERT(find(l, IPCX_OBJECT_RING, name, -1, &b));
+    T_ASSERT(a.name == b.name); /* owned by the list, not copied */
+    struct reader rd[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        rd[i] = (struct reader){l, name, 0};
+        T_ASSERT(pthread_create(&th[i], NULL, read_list, &rd[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        T_ASSERT(pthread_join(th[i], NULL) == 0);
+        T_EQ_INT(rd[i].bad, 0);
+    }
+    T_OK(ipcx_object_list_close(l));
+    T_OK(ipcx_ring_close(r));
+    /* The tool's removal takes ring names as long as the ring does. */
+    T_OK(ipcx_inspect_remove(IPCX_OBJECT_RING, name, 0));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_open(name, IPCX_OPEN_READ, NULL, &r));
+    char toolong[IPCX_RING_NAME_MAX + 2];
+    snprintf(toolong, sizeof toolong, "%sx", name);
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_RING, toolong, IPCX_INSPECT_FOREIGN));
+}
+
+T_CASE(list_is_thread_safe_and_owns_names) { run_as_user(list_threads_body); }
+
 /* ---------------------------------------------------------------- bad input */
 
 T_CASE(bad_input) {
@@ -794,7 +863,17 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 0, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 0, 0x100, &l));
     T_ASSERT(l == NULL);
-    T_LAST_ERROR_HAS("unknown");
+    T_LAST_ERROR_HAS("IPCX_INSPECT_ALL");
+    /* Each function takes its own flags only. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 0, IPCX_INSPECT_DRY_RUN, &l));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 0, IPCX_INSPECT_FOREIGN, &l));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 0, IPCX_OPEN_CREATE, &l));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_ALL, &l));
+    T_LAST_ERROR_HAS("IPCX_INSPECT_DRY_RUN and IPCX_INSPECT_RECORDS_ONLY");
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_FOREIGN | IPCX_INSPECT_DRY_RUN, &l));
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, "/ipcx-no-such", IPCX_INSPECT_ALL));
+    T_LAST_ERROR_HAS("IPCX_INSPECT_FOREIGN");
+    T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, "/ipcx-no-such", IPCX_INSPECT_DRY_RUN));
     l = (ipcx_object_list *)1;
     T_ERR(IPCX_ERR_INVALID, ipcx_inspect_list(NULL, 2, 0, &l));
     T_ASSERT(l == NULL);
@@ -827,10 +906,25 @@ T_CASE(bad_input) {
     T_OK(ipcx_object_list_count(l, &n));
     ipcx_object_info o;
     memset(&o, 0x55, sizeof o);
+    o.size = sizeof o;
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(l, n, &o));
     T_LAST_ERROR_HAS("out of range");
+    T_EQ_INT(o.size, sizeof o);
     T_EQ_INT(o.kind, 0);
+    T_ASSERT(o.name != NULL);
     T_EQ_INT(o.name[0], 0);
+    T_EQ_INT(o.id, -1);
+    T_EQ_INT(o.depth, -1);
+    /* The size field: unset or below the 0.2 size is refused, and nothing is written. */
+    memset(&o, 0x55, sizeof o);
+    o.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(l, 0, &o));
+    T_LAST_ERROR_HAS("out_info->size is 0");
+    T_EQ_INT(o.size, 0);
+    T_EQ_INT(o.kind, 0x55555555);
+    o.size = sizeof o - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(l, 0, &o));
+    o.size = sizeof o;
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(l, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(NULL, 0, &o));
     T_ERR(IPCX_ERR_INVALID, ipcx_object_list_get(l, (size_t)-1, &o));
@@ -841,7 +935,9 @@ T_CASE(bad_input) {
     T_OK(ipcx_object_list_close(l));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_close(l));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_count(l, &n));
+    o.kind = 9;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_get(l, 0, &o));
+    T_EQ_INT(o.kind, 0);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_object_list_warnings(l, &w));
     T_OK(ipcx_object_list_close(NULL));
 
@@ -1001,5 +1097,6 @@ T_CASE(cli_exit_codes_table_json) { run_as_user(cli_body); }
 
 T_MAIN(T_ENTRY(records_follow_objects), T_ENTRY(list_finds_every_kind),
        T_ENTRY(sigkilled_creator_is_stale_and_cleaned), T_ENTRY(clean_limited_to_dirs),
-       T_ENTRY(remove_one_object_foreign_only_on_request), T_ENTRY(bad_input),
+       T_ENTRY(remove_one_object_foreign_only_on_request),
+       T_ENTRY(list_is_thread_safe_and_owns_names), T_ENTRY(bad_input),
        T_ENTRY(cli_exit_codes_table_json))

@@ -5,6 +5,7 @@
 #include "valgrind_env.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -167,7 +168,7 @@ T_CASE(mpmc_four_producers_one_consumer) {
                 memset(buf + 8, k * 16 + i % 16, n - 8);
                 if (i % 3 == 0) { /* mix zero-copy and copying sends */
                     void *w;
-                    T_OK(ipcx_ring_reserve(p, n, &w, 10000));
+                    T_OK(ipcx_ring_reserve(p, n, 10000, &w));
                     memcpy(w, buf, n);
                     T_OK(ipcx_ring_commit(p, n));
                 } else {
@@ -196,9 +197,9 @@ T_CASE(mpmc_four_producers_one_consumer) {
     for (int k = 0; k < P; k++) T_EQ_INT(next[k], N);
     size_t len = sizeof buf;
     T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv(c, buf, &len, 10000));
-    uint32_t flags = 0;
-    T_OK(ipcx_ring_info(c, NULL, NULL, &flags));
-    T_EQ_INT(flags, IPCX_OPEN_READ | IPCX_RING_MPMC);
+    ipcx_ring_info info = {.size = sizeof info};
+    T_OK(ipcx_ring_stat(c, &info));
+    T_EQ_INT(info.flags, IPCX_OPEN_READ | IPCX_RING_MPMC);
     T_OK(ipcx_ring_close(c));
     for (int k = 0; k < P; k++) t_wait_ok(kids[k], 30000);
 }
@@ -333,13 +334,13 @@ T_CASE(timeouts) {
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_ring_recv(c, buf, &len, 150));
     T_LAST_ERROR_HAS("timed out");
     const void *bp;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_ring_borrow(c, &bp, &len, 100));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_ring_borrow(c, 100, &bp, &len));
     T_ASSERT(bp == NULL && len == 0);
     /* Fill: then sends time out. */
     while (ipcx_ring_send(p, buf, 1000, IPCX_NOWAIT) == IPCX_OK) {}
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_ring_send(p, buf, 1000, 150));
     void *wp;
-    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_ring_reserve(p, 1000, &wp, 100));
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_ring_reserve(p, 1000, 100, &wp));
     T_ASSERT(wp == NULL);
     /* Spin forever still honours the timeout. */
     T_OK(ipcx_ring_close(p));
@@ -357,7 +358,7 @@ T_CASE(timeouts) {
     T_ASSERT(pipe(up) == 0 && pipe(down) == 0);
     pid_t pid = t_fork();
     if (pid == 0) { /* hold the producers' lock with a reservation */
-        T_OK(ipcx_ring_reserve(p, 10, &wp, 1000));
+        T_OK(ipcx_ring_reserve(p, 10, 1000, &wp));
         sig_send(up[1]);
         sig_wait(down[0]);
         T_OK(ipcx_ring_abort(p));
@@ -466,7 +467,7 @@ T_CASE(mpmc_producer_killed_holding_the_lock) {
         T_OK(ipcx_ring_close(c));
         T_OK(ipcx_ring_send(p, "before", 6, 1000));
         void *w;
-        T_OK(ipcx_ring_reserve(p, 100, &w, 1000));
+        T_OK(ipcx_ring_reserve(p, 100, 1000, &w));
         memset(w, 'X', 100); /* written, never committed */
         sig_send(fds[1]);
         for (;;) pause();
@@ -570,7 +571,7 @@ T_CASE(never_touches_what_is_not_a_ring) {
     memset(junk, 'j', sizeof junk);
     T_ASSERT(write(fd, junk, sizeof junk) == sizeof junk);
     ipcx_ring *r = (ipcx_ring *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
     T_LAST_ERROR_HAS("not an ipcx ring");
     T_ASSERT(r == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n));
@@ -583,7 +584,7 @@ T_CASE(never_touches_what_is_not_a_ring) {
     /* An empty object (someone else is still creating it, or gave up). */
     T_ASSERT(ftruncate(fd, 0) == 0);
     double t0 = t_now_ms();
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r));
     T_LAST_ERROR_HAS("is empty");
     T_ASSERT(t_now_ms() - t0 >= 1900);
     T_ASSERT(fstat(fd, &st) == 0 && st.st_size == 0);
@@ -739,17 +740,17 @@ T_CASE(zero_copy_and_ownership) {
     if (pid == 0) {
         T_OK(ipcx_ring_close(c));
         void *w;
-        T_OK(ipcx_ring_reserve(p, 1000, &w, 1000));
+        T_OK(ipcx_ring_reserve(p, 1000, 1000, &w));
         T_ASSERT(((uintptr_t)w & 7) == 0);
         pattern(w, 600, 1);
         T_OK(ipcx_ring_commit(p, 600)); /* shorter than reserved */
-        T_OK(ipcx_ring_reserve(p, 50, &w, 1000));
+        T_OK(ipcx_ring_reserve(p, 50, 1000, &w));
         memset(w, 'A', 50);
         T_OK(ipcx_ring_abort(p)); /* never delivered */
-        T_OK(ipcx_ring_reserve(p, 0, &w, 1000));
+        T_OK(ipcx_ring_reserve(p, 0, 1000, &w));
         T_OK(ipcx_ring_commit(p, 0)); /* an empty message */
         T_OK(ipcx_ring_send(p, "x", 1, 1000));
-        T_OK(ipcx_ring_reserve(p, 20, &w, 1000)); /* closed with a reservation: aborted */
+        T_OK(ipcx_ring_reserve(p, 20, 1000, &w)); /* closed with a reservation: aborted */
         memset(w, 'B', 20);
         T_OK(ipcx_ring_close(p));
         _exit(0);
@@ -757,23 +758,23 @@ T_CASE(zero_copy_and_ownership) {
     T_OK(ipcx_ring_close(p));
     const void *m;
     size_t len;
-    T_OK(ipcx_ring_borrow(c, &m, &len, 5000));
+    T_OK(ipcx_ring_borrow(c, 5000, &m, &len));
     T_EQ_INT(len, 600);
     T_ASSERT(pattern_ok(m, 600, 1));
     const void *m2;
     size_t len2;
-    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_borrow(c, &m2, &len2, 0)); /* one at a time */
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_borrow(c, 0, &m2, &len2)); /* one at a time */
     char small[4];
     size_t sl = sizeof small;
     T_ERR(IPCX_ERR_IN_USE, ipcx_ring_recv(c, small, &sl, 0));
     T_OK(ipcx_ring_release(c));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_release(c)); /* nothing borrowed */
-    T_OK(ipcx_ring_borrow(c, &m, &len, 5000));
+    T_OK(ipcx_ring_borrow(c, 5000, &m, &len));
     T_EQ_INT(len, 0);
     T_OK(ipcx_ring_release(c));
     t_wait_ok(pid, 10000);
     /* "x" is next; borrow it and close: the borrow is released (consumed). */
-    T_OK(ipcx_ring_borrow(c, &m, &len, 1000));
+    T_OK(ipcx_ring_borrow(c, 1000, &m, &len));
     T_ASSERT(len == 1 && *(const char *)m == 'x');
     T_OK(ipcx_ring_close(c));
 }
@@ -821,15 +822,38 @@ T_CASE(info_capacity_and_limits) {
     ipcx_ring *p, *c;
     ipcx_options *o = ring_opts(5000, 0);
     T_OK(ipcx_ring_pair(0, o, &p, &c));
-    size_t cap = 0, max = 0;
-    uint32_t flags = 0;
-    T_OK(ipcx_ring_info(p, &cap, &max, &flags));
-    T_EQ_INT(cap, 8192); /* rounded up to a power of two */
-    T_EQ_INT(max, 8192 / 2 - 16);
-    T_EQ_INT(flags, IPCX_OPEN_WRITE);
-    T_OK(ipcx_ring_info(c, NULL, NULL, &flags));
-    T_EQ_INT(flags, IPCX_OPEN_READ);
-    T_OK(ipcx_ring_info(c, NULL, NULL, NULL));
+    ipcx_ring_info info = {.size = sizeof info};
+    T_OK(ipcx_ring_stat(p, &info));
+    T_EQ_INT(info.size, sizeof info);
+    T_EQ_INT(info.capacity, 8192); /* rounded up to a power of two */
+    T_EQ_INT(info.max_message, 8192 / 2 - 16);
+    T_EQ_INT(info.flags, IPCX_OPEN_WRITE);
+    size_t max = info.max_message;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    T_OK(ipcx_ring_stat(c, &info));
+    T_EQ_INT(info.flags, IPCX_OPEN_READ);
+    /* The size field: unset is refused and nothing is written; a caller built against a
+     * larger (newer) struct gets this library's size back and its extra bytes untouched. */
+    struct {
+        ipcx_ring_info info;
+        uint64_t extra;
+    } big_info;
+    memset(&big_info, 0x5a, sizeof big_info);
+    big_info.info.size = sizeof big_info;
+    T_OK(ipcx_ring_stat(c, &big_info.info));
+    T_EQ_INT(big_info.info.size, sizeof(ipcx_ring_info));
+    T_EQ_INT(big_info.info.capacity, 8192);
+    T_EQ_INT(big_info.extra, 0x5a5a5a5a5a5a5a5aULL);
+    memset(&info, 0x5a, sizeof info);
+    info.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_stat(c, &info));
+    T_LAST_ERROR_HAS("size");
+    T_EQ_INT(info.size, 0);
+    T_EQ_INT(info.flags, 0x5a5a5a5a);
+    info.size = sizeof info - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_stat(c, &info));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_stat(c, NULL));
     /* The largest message goes through, wherever the indices stand; one more byte is
      * refused. */
     static unsigned char big[8192];
@@ -845,7 +869,7 @@ T_CASE(info_capacity_and_limits) {
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_send(p, big, max + 1, 0));
     T_LAST_ERROR_HAS("maximum");
     void *w;
-    T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_reserve(p, max + 1, &w, 0));
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_reserve(p, max + 1, 0, &w));
     T_ASSERT(w == NULL);
     /* A receive buffer too small: the size needed, the message stays. */
     T_OK(ipcx_ring_send(p, big, 100, 0));
@@ -869,9 +893,10 @@ T_CASE(info_capacity_and_limits) {
     T_LAST_ERROR_HAS("capacity/2 - 16");
     T_OK(ipcx_options_set_max_message(o, 100));
     T_OK(ipcx_ring_pair(0, o, &p, &c));
-    T_OK(ipcx_ring_info(p, &cap, &max, NULL));
-    T_EQ_INT(cap, IPCX_RING_MIN_CAPACITY);
-    T_EQ_INT(max, 100);
+    info.size = sizeof info;
+    T_OK(ipcx_ring_stat(p, &info));
+    T_EQ_INT(info.capacity, IPCX_RING_MIN_CAPACITY);
+    T_EQ_INT(info.max_message, 100);
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_send(p, big, 101, 0));
     T_OK(ipcx_ring_close(p));
     T_OK(ipcx_ring_close(c));
@@ -879,10 +904,214 @@ T_CASE(info_capacity_and_limits) {
     T_OK(ipcx_options_close(o));
 }
 
+/* An anonymous ring's memory is sealed: a process that holds the memfd (every forked
+ * child does, and anyone who opens /proc/PID/fd/N) cannot shrink or grow it, so the
+ * other end never meets SIGBUS; the ring keeps working. */
+T_CASE(anonymous_ring_cannot_be_truncated) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 1 << 16, 0, 0);
+    T_OK(ipcx_ring_send(p, "before", 6, 0));
+    int up[2], down[2];
+    T_ASSERT(pipe(up) == 0 && pipe(down) == 0);
+    pid_t pid = t_fork();
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        /* Every descriptor of the ring's memfd, inherited or reopened by path. */
+        int found = 0;
+        DIR *d = opendir("/proc/self/fd");
+        T_ASSERT(d != NULL);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            char link[300], target[256];
+            snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+            ssize_t k = readlink(link, target, sizeof target - 1);
+            if (k <= 0) continue;
+            target[k] = 0;
+            if (!strstr(target, "memfd:ipcx-ring")) continue;
+            int fd = atoi(e->d_name);
+            struct stat st;
+            T_ASSERT(fstat(fd, &st) == 0 && st.st_size > 0);
+            int seals = fcntl(fd, F_GET_SEALS);
+            T_ASSERT((seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) ==
+                     (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
+            errno = 0;
+            T_ASSERT(ftruncate(fd, 0) < 0 && errno == EPERM);
+            T_ASSERT(ftruncate(fd, st.st_size / 2) < 0 && errno == EPERM);
+            T_ASSERT(ftruncate(fd, st.st_size * 2) < 0 && errno == EPERM);
+            T_ASSERT(fcntl(fd, F_ADD_SEALS, 0) < 0 && errno == EPERM); /* sealed for good */
+            int again = open(link, O_RDWR | O_CLOEXEC);
+            T_ASSERT(again >= 0);
+            T_ASSERT(ftruncate(again, 0) < 0 && errno == EPERM);
+            close(again);
+            T_ASSERT(fstat(fd, &st) == 0 && st.st_size > 0);
+            found++;
+        }
+        closedir(d);
+        T_ASSERT(found >= 1);
+        T_OK(ipcx_ring_close(c));
+        sig_wait(down[0]); /* the parent closed its producer end: ours to use now */
+        close(down[0]);
+        T_OK(ipcx_ring_send(p, "after", 5, 5000)); /* the child produces afterwards */
+        T_OK(ipcx_ring_close(p));
+        sig_send(up[1]);
+        _exit(0);
+    }
+    close(up[1]);
+    close(down[0]);
+    T_OK(ipcx_ring_close(p));
+    sig_send(down[1]);
+    close(down[1]);
+    sig_wait(up[0]);
+    close(up[0]);
+    char buf[16];
+    size_t len = sizeof buf;
+    T_OK(ipcx_ring_recv(c, buf, &len, 5000));
+    T_ASSERT(len == 6 && memcmp(buf, "before", 6) == 0);
+    len = sizeof buf;
+    T_OK(ipcx_ring_recv(c, buf, &len, 5000));
+    T_ASSERT(len == 5 && memcmp(buf, "after", 5) == 0);
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv(c, buf, &len, 5000));
+    T_OK(ipcx_ring_close(c));
+    t_wait_ok(pid, 20000);
+}
+
+/* Shrink a named ring's object from another process after `delay_ms`: `size` bytes. */
+static pid_t truncate_later(const char *name, int delay_ms, off_t size) {
+    pid_t pid = t_fork();
+    if (pid == 0) {
+        usleep((useconds_t)delay_ms * 1000);
+        int fd = shm_open(name, O_RDWR, 0);
+        T_ASSERT(fd >= 0);
+        T_ASSERT(ftruncate(fd, size) == 0);
+        close(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A named ring's object cannot be sealed (/dev/shm refuses seals to objects not made by
+ * memfd_create), so a process with write access can shrink it. What ipcx guarantees
+ * (docs/ring.md, "Who can break a ring"): a call waiting in the kernel when it happens
+ * returns IPCX_ERR_PROTOCOL (sticky) instead of touching the lost memory; the handle can
+ * still be described and closed; the next open reports the object as not a ring. Run
+ * for a sleeping consumer (the creator), a producer waiting for room, and an MPMC
+ * consumer waiting for its side's lock. */
+T_CASE(named_ring_truncated_is_reported) {
+    char n[128];
+    char buf[64];
+    size_t len;
+    /* The creator, a consumer, asleep in a receive. */
+    t_posix_name(n, sizeof n, "trunc-c");
+    ipcx_options *o = ring_opts(1 << 16, 0);
+    ipcx_ring *c = create_named(n, IPCX_OPEN_READ, o);
+    pid_t pid = truncate_later(n, 300, 0);
+    double t0 = t_now_ms();
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_recv(c, buf, &len, 20000));
+    T_LAST_ERROR_HAS("truncated");
+    T_ASSERT(t_now_ms() - t0 < 5000);
+    t_wait_ok(pid, 10000);
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_recv(c, buf, &len, 0)); /* sticky */
+    int fd;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_fd(c, &fd));
+    ipcx_ring_info info = {.size = sizeof info};
+    T_OK(ipcx_ring_stat(c, &info));
+    T_EQ_INT(info.flags, IPCX_OPEN_READ);
+    T_OK(ipcx_ring_close(c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n)); /* empty now: not a ring, left alone */
+    T_ASSERT(shm_unlink(n) == 0);
+
+    /* A producer waiting for room; afterwards, opening the name finds no ring. */
+    t_posix_name(n, sizeof n, "trunc-p");
+    ipcx_ring *p = create_named(n, IPCX_OPEN_WRITE, o);
+    static unsigned char chunk[1024];
+    while (ipcx_ring_send(p, chunk, sizeof chunk, 0) == IPCX_OK) {
+    }
+    pid = truncate_later(n, 300, 4096);
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_send(p, chunk, sizeof chunk, 20000));
+    T_LAST_ERROR_HAS("truncated to 4096 bytes");
+    t_wait_ok(pid, 10000);
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_send(p, chunk, 1, 0));
+    ipcx_ring *again = (ipcx_ring *)1;
+    T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &again));
+    T_LAST_ERROR_HAS("not an ipcx ring");
+    T_ASSERT(again == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n)); /* not a ring any more: left alone */
+    T_OK(ipcx_ring_close(p));
+    T_ASSERT(shm_unlink(n) == 0);
+
+    /* An MPMC consumer waiting for the consumers' lock, which another consumer holds
+     * (a borrowed message). */
+    t_posix_name(n, sizeof n, "trunc-m");
+    ipcx_ring *mp = create_named(n, IPCX_OPEN_WRITE | IPCX_RING_MPMC, o);
+    ipcx_ring *c1, *c2;
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_RING_MPMC, NULL, &c1));
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_READ | IPCX_RING_MPMC, NULL, &c2));
+    T_OK(ipcx_ring_send(mp, "m", 1, 0));
+    const void *m;
+    T_OK(ipcx_ring_borrow(c1, 0, &m, &len));
+    pid = truncate_later(n, 300, 0);
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_ring_recv(c2, buf, &len, 20000));
+    T_LAST_ERROR_HAS("truncated");
+    t_wait_ok(pid, 10000);
+    T_OK(ipcx_ring_close(c1)); /* holds a borrowed message in memory that is gone */
+    T_OK(ipcx_ring_close(c2));
+    T_OK(ipcx_ring_close(mp));
+    T_ASSERT(shm_unlink(n) == 0);
+    T_OK(ipcx_options_close(o));
+}
+
+struct in_use_arg {
+    ipcx_ring *c;
+    int status;
+};
+
+static void *recv_in_thread(void *p) {
+    struct in_use_arg *a = p;
+    char buf[8];
+    size_t len = sizeof buf;
+    a->status = ipcx_ring_recv(a->c, buf, &len, 1000);
+    return NULL;
+}
+
+/* A ring handle is used by one thread at a time: a call made while another thread is
+ * inside a call on it returns IPCX_ERR_IN_USE at once; between calls, any thread may use
+ * it. */
+T_CASE(one_thread_at_a_time) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 0, 0, 0);
+    struct in_use_arg a = {c, -1};
+    pthread_t th;
+    T_ASSERT(pthread_create(&th, NULL, recv_in_thread, &a) == 0);
+    usleep(200 * 1000); /* the thread is asleep inside ipcx_ring_recv */
+    char buf[8];
+    size_t len = sizeof buf;
+    double t0 = t_now_ms();
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_recv(c, buf, &len, 5000));
+    T_LAST_ERROR_HAS("another thread");
+    T_ASSERT(t_now_ms() - t0 < 100); /* at once */
+    int fd;
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_fd(c, &fd));
+    ipcx_ring_info info = {.size = sizeof info};
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_stat(c, &info));
+    T_OK(ipcx_ring_send(p, "x", 1, 0)); /* the other end is another handle */
+    T_ASSERT(pthread_join(th, NULL) == 0);
+    T_EQ_INT(a.status, IPCX_OK);
+    T_OK(ipcx_ring_stat(c, &info)); /* between calls: free again */
+    T_OK(ipcx_ring_close(p));
+    T_OK(ipcx_ring_close(c));
+}
+
 T_CASE(bad_input) {
     ipcx_ring *r = (ipcx_ring *)1, *p, *c;
     char n[128];
     t_posix_name(n, sizeof n, "bad");
+    char buf[16];
+    size_t len = sizeof buf;
     /* Names. */
     const char *bad_names[] = {"", "/", "noslash", "/a/b", "/..", NULL};
     for (int i = 0; bad_names[i]; i++) {
@@ -895,6 +1124,27 @@ T_CASE(bad_input) {
     memset(longname + 1, 'x', 300);
     longname[301] = 0;
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(longname, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
+    /* The limit is the kernel's: a slash and 255 bytes; one more byte is refused, and the
+     * message names the name. */
+    char maxname[IPCX_RING_NAME_MAX + 2];
+    snprintf(maxname, sizeof maxname, "%s-", n);
+    memset(maxname + strlen(maxname), 'm', IPCX_RING_NAME_MAX + 1 - strlen(maxname));
+    maxname[IPCX_RING_NAME_MAX + 1] = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(maxname, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, &r));
+    T_LAST_ERROR_HAS(maxname + 1);
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(maxname));
+    maxname[IPCX_RING_NAME_MAX] = 0;
+    T_EQ_INT(strlen(maxname), IPCX_RING_NAME_MAX);
+    ipcx_ring *longest = create_named(maxname, IPCX_OPEN_WRITE, NULL);
+    T_ASSERT(shm_exists(maxname));
+    T_OK(ipcx_ring_open(maxname, IPCX_OPEN_READ, NULL, &r));
+    T_OK(ipcx_ring_send(longest, "x", 1, 0));
+    len = sizeof buf;
+    T_OK(ipcx_ring_recv(r, buf, &len, 0));
+    T_OK(ipcx_ring_close(r));
+    T_OK(ipcx_ring_close(longest));
+    T_OK(ipcx_ring_remove(maxname));
+    T_ASSERT(!shm_exists(maxname));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(NULL, IPCX_OPEN_WRITE, NULL, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, NULL));
@@ -903,10 +1153,16 @@ T_CASE(bad_input) {
     T_LAST_ERROR_HAS("exactly one of");
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | 0x100, NULL, &r));
+    T_LAST_ERROR_HAS("IPCX_RING_MPMC");
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | 0x80000000u, NULL, &r));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_EXCLUSIVE, NULL, &r));
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_ring_open(n, IPCX_OPEN_WRITE, NULL, &r));
     T_ASSERT(!shm_exists(n));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0x4, NULL, &p, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(IPCX_OPEN_READ, NULL, &p, &c));
+    T_LAST_ERROR_HAS("IPCX_RING_MPMC");
+    T_ASSERT(p == NULL && c == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(IPCX_RING_MPMC << 1, NULL, &p, &c));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, NULL, NULL, &c));
     T_ASSERT(c == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_pair(0, NULL, &p, NULL));
@@ -936,31 +1192,30 @@ T_CASE(bad_input) {
     ipcx_ring *r2;
     T_ERR(IPCX_ERR_IN_USE, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &r2));
     /* Wrong roles, NULL buffers, NULL out-parameters. */
-    char buf[16];
-    size_t len = sizeof buf;
+    len = sizeof buf;
     void *wp;
     const void *rp;
     int fd;
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_send(r, "x", 1, 0));
     T_LAST_ERROR_HAS("needs a producer handle");
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_reserve(r, 1, &wp, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_reserve(r, 1, 0, &wp));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_commit(r, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_abort(r));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv(w, buf, &len, 0));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(w, &rp, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(w, 0, &rp, &len));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_release(w));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_send(w, NULL, 5, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_send(w, buf, (size_t)-1, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv(r, buf, NULL, 0));
     len = 5;
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv(r, NULL, &len, 0));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_reserve(w, 1, NULL, 0));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(r, NULL, &len, 0));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(r, &rp, NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_reserve(w, 1, 0, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(r, 0, NULL, &len));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_borrow(r, 0, &rp, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_commit(w, 0)); /* nothing reserved */
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_abort(w));
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_release(r));
-    T_OK(ipcx_ring_reserve(w, 8, &wp, 0));
+    T_OK(ipcx_ring_reserve(w, 8, 0, &wp));
     T_ERR(IPCX_ERR_IN_USE, ipcx_ring_send(w, "x", 1, 0)); /* a reservation is open */
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_commit(w, 9));
     T_LAST_ERROR_HAS("larger than the 8 bytes reserved");
@@ -974,21 +1229,26 @@ T_CASE(bad_input) {
     T_EQ_INT(len, 0);
     /* NULL handles and closed handles, for every function. */
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_send(NULL, "x", 1, 0));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_info(NULL, NULL, NULL, NULL));
+    ipcx_ring_info info = {.size = sizeof info};
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_stat(NULL, &info));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_fd(NULL, &fd));
+    T_EQ_INT(fd, -1);
     T_OK(ipcx_ring_close(NULL));
     T_OK(ipcx_ring_close(w));
     T_OK(ipcx_ring_close(r));
     len = sizeof buf;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_send(w, "x", 1, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_recv(r, buf, &len, 0));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_reserve(w, 1, &wp, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_reserve(w, 1, 0, &wp));
     T_ASSERT(wp == NULL);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_commit(w, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_abort(w));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_borrow(r, &rp, &len, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_borrow(r, 0, &rp, &len));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_release(r));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_fd(r, &fd));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_info(r, NULL, NULL, NULL));
+    info.capacity = 77;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_stat(r, &info));
+    T_EQ_INT(info.capacity, 0);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_close(r)); /* double close */
     T_OK(ipcx_ring_remove(n));
 }
@@ -1004,4 +1264,5 @@ T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong
        T_ENTRY(never_touches_what_is_not_a_ring), T_ENTRY(scribbler_cannot_crash_the_reader),
        T_ENTRY(poll_descriptor), T_ENTRY(zero_copy_and_ownership),
        T_ENTRY(spsc_end_is_used_by_one_process_at_a_time), T_ENTRY(info_capacity_and_limits),
-       T_ENTRY(bad_input))
+       T_ENTRY(anonymous_ring_cannot_be_truncated), T_ENTRY(named_ring_truncated_is_reported),
+       T_ENTRY(one_thread_at_a_time), T_ENTRY(bad_input))

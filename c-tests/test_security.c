@@ -251,7 +251,7 @@ static void create_and_expect_untrusted(const char *warning) {
         T_OK(ipcx_object_list_count(l, &cnt));
         int seen = 0;
         for (size_t i = 0; i < cnt; i++) {
-            ipcx_object_info o;
+            ipcx_object_info o = {.size = sizeof o};
             T_OK(ipcx_object_list_get(l, i, &o));
             if (strcmp(o.name, n) == 0 && !(o.flags & IPCX_OBJECT_VANISHED)) {
                 seen = 1;
@@ -353,7 +353,7 @@ T_CASE(forged_records_are_ignored) {
         size_t cnt;
         T_OK(ipcx_object_list_count(l, &cnt));
         T_EQ_INT(cnt, 1);
-        ipcx_object_info o;
+        ipcx_object_info o = {.size = sizeof o};
         T_OK(ipcx_object_list_get(l, 0, &o));
         T_EQ_INT(strcmp(o.name, name), 0);
         T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE);

@@ -79,7 +79,8 @@ T_CASE(ignore_child_survives_sigusr1) {
     sync_pipe(done);
     pid_t p = t_fork();
     if (p == 0) {
-        ipcx_signal_disposition old, now;
+        ipcx_signal_disposition old = {.size = sizeof old};
+        ipcx_signal_disposition now = {.size = sizeof now};
         T_OK(ipcx_signal_ignore(SIGUSR1, &old));
         T_EQ_INT(old.action, IPCX_SIGNAL_DEFAULT);
         T_ASSERT(old.handler == NULL);
@@ -112,7 +113,7 @@ T_CASE(default_child_dies_of_sigusr1) {
     sync_pipe(ready);
     pid_t p = t_fork();
     if (p == 0) {
-        ipcx_signal_disposition old;
+        ipcx_signal_disposition old = {.size = sizeof old};
         T_OK(ipcx_signal_ignore(SIGUSR1, NULL));
         T_OK(ipcx_signal_default(SIGUSR1, &old));
         T_EQ_INT(old.action, IPCX_SIGNAL_IGNORE);
@@ -138,7 +139,7 @@ T_CASE(catch_handler_runs_once_per_delivered_signal) {
     pid_t p = t_fork();
     if (p == 0) {
         T_OK(ipcx_notifier_create(NULL, &g_notifier));
-        ipcx_signal_disposition old;
+        ipcx_signal_disposition old = {.size = sizeof old};
         T_OK(ipcx_signal_catch(SIGUSR1, on_signal, IPCX_SIGNAL_RESTART, &old));
         T_EQ_INT(old.action, IPCX_SIGNAL_DEFAULT);
         put(ready[1], 'r');
@@ -180,7 +181,9 @@ T_CASE(catch_handler_runs_once_per_delivered_signal) {
 }
 
 T_CASE(catch_flags_query_and_restore) {
-    ipcx_signal_disposition orig, old, now;
+    ipcx_signal_disposition orig = {.size = sizeof orig};
+    ipcx_signal_disposition old = {.size = sizeof old};
+    ipcx_signal_disposition now = {.size = sizeof now};
     T_OK(ipcx_signal_get_disposition(SIGUSR2, &orig));
     T_EQ_INT(orig.action, IPCX_SIGNAL_DEFAULT);
     T_EQ_INT(orig.flags, 0);
@@ -207,8 +210,11 @@ T_CASE(catch_flags_query_and_restore) {
     T_EQ_INT(now.action, IPCX_SIGNAL_DEFAULT);
 
     /* A full record: handler mask (SIGKILL dropped silently), NODEFER. */
-    ipcx_signal_disposition d = {IPCX_SIGNAL_CATCH, IPCX_SIGNAL_SIGINFO | IPCX_SIGNAL_NODEFER, on_signal,
-                                 SIG(SIGUSR1) | SIG(SIGKILL) | SIG(rt(3))};
+    ipcx_signal_disposition d = {.size = sizeof d,
+                                 .action = IPCX_SIGNAL_CATCH,
+                                 .flags = IPCX_SIGNAL_SIGINFO | IPCX_SIGNAL_NODEFER,
+                                 .handler = on_signal,
+                                 .mask = SIG(SIGUSR1) | SIG(SIGKILL) | SIG(rt(3))};
     T_OK(ipcx_signal_set_disposition(SIGUSR2, &d, &old));
     T_EQ_INT(old.action, IPCX_SIGNAL_DEFAULT);
     T_OK(ipcx_signal_get_disposition(SIGUSR2, &now));
@@ -234,7 +240,7 @@ T_CASE(catch_flags_query_and_restore) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal_plain;
     T_ASSERT(sigaction(SIGUSR2, &sa, NULL) == 0);
-    ipcx_signal_disposition plain;
+    ipcx_signal_disposition plain = {.size = sizeof plain};
     T_OK(ipcx_signal_ignore(SIGUSR2, &plain));
     T_EQ_INT(plain.action, IPCX_SIGNAL_CATCH);
     T_EQ_INT(plain.flags & IPCX_SIGNAL_SIGINFO, 0);
@@ -277,7 +283,7 @@ T_CASE(standard_signals_coalesce_realtime_signals_queue) {
     T_ASSERT(ipcx_sigset_has(pend, SIGUSR1) && ipcx_sigset_has(pend, rt1));
     int usr1 = 0, next = 0;
     for (;;) {
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         int s = ipcx_signal_wait(set, IPCX_NOWAIT, &info);
         if (s == IPCX_ERR_TIMEOUT) break;
         T_OK(s);
@@ -314,7 +320,7 @@ T_CASE(payload_round_trip_int_and_pointer) {
         _exit(0);
     }
     t_wait_ok(p, 10000); /* both sent, SIGRTMAX first */
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     /* Lower real-time numbers are taken first, whatever the order they were sent in. */
     T_OK(ipcx_signal_wait(set, 10000, &info));
     T_EQ_INT(info.signo, rt2);
@@ -347,11 +353,11 @@ T_CASE(rlimit_sigpending_full_queue_is_a_limit_error) {
         int n = get(done[0], 20000);
         /* Every accepted signal is here, in order. */
         for (int i = 0; i < n; i++) {
-            ipcx_siginfo info;
+            ipcx_siginfo info = {.size = sizeof info};
             T_OK(ipcx_signal_wait(SIG(rt1), IPCX_NOWAIT, &info));
             T_EQ_INT(info.value.as_int, i);
         }
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         T_ERR(IPCX_ERR_TIMEOUT, ipcx_signal_wait(SIG(rt1), IPCX_NOWAIT, &info));
         _exit(0);
     }
@@ -390,8 +396,10 @@ static void *thread_waiter(void *arg) {
     struct thread_wait *w = arg;
     atomic_store(&w->tid, (int)gettid());
     while (!atomic_load(&w->go)) usleep(1000);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
+        w->got[i].size = sizeof w->got[i];
         w->status[i] = ipcx_signal_wait(SIG(SIGUSR2) | SIG(rt(2)), 10000, &w->got[i]);
+    }
     return NULL;
 }
 
@@ -416,7 +424,7 @@ T_CASE(send_and_queue_to_one_thread) {
     }
     t_wait_ok(p, 10000);
     /* Thread-directed signals are pending for that thread only. */
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_signal_wait(set, IPCX_NOWAIT, &info));
     atomic_store(&w.go, 1);
     T_ASSERT(pthread_join(th, NULL) == 0);
@@ -450,7 +458,7 @@ T_CASE(send_to_process_group) {
         for (int i = 0; i < 2; i++) {
             members[i] = t_fork();
             if (members[i] == 0) {
-                ipcx_siginfo info;
+                ipcx_siginfo info = {.size = sizeof info};
                 T_OK(ipcx_signal_wait(SIG(SIGUSR1), 10000, &info));
                 T_EQ_INT(info.signo, SIGUSR1);
                 T_EQ_INT(info.code, SI_USER);
@@ -458,7 +466,7 @@ T_CASE(send_to_process_group) {
             }
         }
         put(ready[1], 'r');
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         T_OK(ipcx_signal_wait(SIG(SIGUSR1), 10000, &info));
         T_EQ_INT(info.signo, SIGUSR1);
         for (int i = 0; i < 2; i++) t_wait_ok(members[i], 10000);
@@ -496,7 +504,7 @@ T_CASE(masks_block_unblock_set_get_pending) {
 
     /* Blocked, sent twice, pending once; unblocking delivers it at once. */
     atomic_store(&g_hits, 0);
-    ipcx_signal_disposition d;
+    ipcx_signal_disposition d = {.size = sizeof d};
     T_OK(ipcx_signal_catch(SIGUSR1, on_signal, 0, &d));
     T_OK(ipcx_signal_block(SIG(SIGUSR1), NULL));
     T_OK(ipcx_signal_send(getpid(), SIGUSR1));
@@ -523,7 +531,7 @@ static void on_alarm(int signo, void *info, void *ctx) {
 T_CASE(wait_times_out_and_retries_eintr) {
     ipcx_sigset old;
     T_OK(ipcx_signal_block(SIG(SIGUSR2), &old));
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_signal_wait(SIG(SIGUSR2), IPCX_NOWAIT, &info));
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 200, ipcx_signal_wait(SIG(SIGUSR2), 200, &info));
     T_LAST_ERROR_HAS("timed out");
@@ -532,7 +540,7 @@ T_CASE(wait_times_out_and_retries_eintr) {
 
     /* A handler for another signal interrupts the wait every 40 ms: the wait resumes
      * for the time that remains and still ends at its deadline. */
-    ipcx_signal_disposition d;
+    ipcx_signal_disposition d = {.size = sizeof d};
     T_OK(ipcx_signal_catch(SIGALRM, on_alarm, 0, &d));
     struct itimerval it = {{0, 40000}, {0, 40000}}, off = {{0, 0}, {0, 0}};
     T_ASSERT(setitimer(ITIMER_REAL, &it, NULL) == 0);
@@ -575,7 +583,7 @@ T_CASE(signalfd_in_poll) {
     T_ASSERT(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
     struct pollfd pfd = {fd, POLLIN, 0};
     T_EQ_INT(poll(&pfd, 1, 0), 0);
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_signalfd_recv(r, IPCX_NOWAIT, &info));
     T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_signalfd_recv(r, 150, &info));
     T_LAST_ERROR_HAS("timed out");
@@ -643,7 +651,7 @@ T_CASE(notifier_poked_from_handler_wakes_poll) {
     int fd = -1;
     T_OK(ipcx_notifier_fd(g_notifier, &fd));
     T_ASSERT(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
-    ipcx_signal_disposition d;
+    ipcx_signal_disposition d = {.size = sizeof d};
     atomic_store(&g_hits, 0);
     T_OK(ipcx_signal_catch(SIGUSR1, on_signal, IPCX_SIGNAL_RESTART, &d));
     pid_t p = t_fork();
@@ -721,7 +729,7 @@ static void *churn_handles(void *arg) {
 
 T_CASE(notifier_poke_is_async_signal_safe_under_handle_churn) {
     T_OK(ipcx_notifier_create(NULL, &g_notifier));
-    ipcx_signal_disposition d;
+    ipcx_signal_disposition d = {.size = sizeof d};
     atomic_store(&g_hits, 0);
     T_OK(ipcx_signal_catch(SIGUSR1, on_signal, IPCX_SIGNAL_RESTART, &d));
     struct churn c;
@@ -770,6 +778,123 @@ T_CASE(notifier_poke_is_async_signal_safe_under_handle_churn) {
     T_OK(ipcx_notifier_close(n));
 }
 
+/* A notifier is a thread-safe handle: threads wait on it and ask for its descriptor at
+ * the same time (never IPCX_ERR_IN_USE). Close withdraws it from pokes at once, even
+ * while a wait on another thread keeps the notifier itself alive until it returns; and a
+ * stale copy of the closed handle never pokes the notifier created after it. */
+struct waiter {
+    ipcx_notifier *n;
+    int64_t timeout_ms;
+    int status;
+    uint64_t count;
+    double elapsed_ms;
+};
+
+static void *wait_in_thread(void *arg) {
+    struct waiter *w = arg;
+    double t0 = t_now_ms();
+    w->status = ipcx_notifier_wait(w->n, w->timeout_ms, &w->count);
+    w->elapsed_ms = t_now_ms() - t0;
+    return NULL;
+}
+
+T_CASE(notifier_is_thread_safe_and_close_withdraws_pokes) {
+    ipcx_notifier *n;
+    T_OK(ipcx_notifier_create(NULL, &n));
+    /* Two waiters at once; the pokes go to one or the other, none is lost. */
+    struct waiter w[2] = {{n, 3000, -1, 0, 0}, {n, 3000, -1, 0, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) T_ASSERT(pthread_create(&th[i], NULL, wait_in_thread, &w[i]) == 0);
+    usleep(100 * 1000);
+    int fd = -1;
+    T_OK(ipcx_notifier_fd(n, &fd)); /* while both threads are inside a wait */
+    T_ASSERT(fd >= 0);
+    T_EQ_INT(ipcx_notifier_poke(n), IPCX_OK);
+    usleep(100 * 1000);
+    T_EQ_INT(ipcx_notifier_poke(n), IPCX_OK);
+    for (int i = 0; i < 2; i++) T_ASSERT(pthread_join(th[i], NULL) == 0);
+    uint64_t total = 0;
+    for (int i = 0; i < 2; i++) {
+        T_ASSERTF(w[i].status == IPCX_OK || w[i].status == IPCX_ERR_TIMEOUT, "waiter %d: %s", i,
+                  ipcx_status_name(w[i].status));
+        total += w[i].count;
+    }
+    T_ASSERT(w[0].status == IPCX_OK || w[1].status == IPCX_OK);
+    uint64_t rest = 0;
+    if (ipcx_notifier_wait(n, IPCX_NOWAIT, &rest) == IPCX_OK) total += rest;
+    T_EQ_INT(total, 2);
+
+    /* Close while a wait runs on another thread: close returns at once, later pokes are
+     * refused, and the wait ends normally (its full timeout, never early). */
+    struct waiter late = {n, 600, -1, 0, 0};
+    pthread_t t3;
+    T_ASSERT(pthread_create(&t3, NULL, wait_in_thread, &late) == 0);
+    usleep(100 * 1000);
+    double t0 = t_now_ms();
+    T_OK(ipcx_notifier_close(n));
+    T_ASSERT(t_now_ms() - t0 < 100);
+    T_EQ_INT(ipcx_notifier_poke(n), IPCX_ERR_BAD_HANDLE);
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_notifier_fd(n, &fd));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_notifier_wait(n, IPCX_NOWAIT, NULL));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_notifier_close(n));
+    T_ASSERT(pthread_join(t3, NULL) == 0);
+    T_EQ_INT(late.status, IPCX_ERR_TIMEOUT);
+    T_ASSERTF(late.elapsed_ms >= 600, "the wait returned after %.1f ms", late.elapsed_ms);
+
+    /* A new notifier (it may reuse the closed one's slots): the stale handle does not
+     * reach it. */
+    ipcx_notifier *n2;
+    T_OK(ipcx_notifier_create(NULL, &n2));
+    T_ASSERT(n2 != n);
+    T_EQ_INT(ipcx_notifier_poke(n), IPCX_ERR_BAD_HANDLE);
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_notifier_wait(n2, IPCX_NOWAIT, NULL));
+    T_EQ_INT(ipcx_notifier_poke(n2), IPCX_OK);
+    uint64_t k = 0;
+    T_OK(ipcx_notifier_wait(n2, IPCX_NOWAIT, &k));
+    T_EQ_INT(k, 1);
+    T_OK(ipcx_notifier_close(n2));
+}
+
+/* A signalfd receiver is a one-thread handle: a call made while another thread is inside
+ * one returns IPCX_ERR_IN_USE at once. */
+struct sfd_waiter {
+    ipcx_signalfd *r;
+    int status;
+};
+
+static void *sfd_recv_in_thread(void *arg) {
+    struct sfd_waiter *w = arg;
+    ipcx_siginfo info = {.size = sizeof info};
+    w->status = ipcx_signalfd_recv(w->r, 1000, &info);
+    return NULL;
+}
+
+T_CASE(signalfd_one_thread_at_a_time) {
+    ipcx_sigset old;
+    T_OK(ipcx_signal_block(SIG(SIGUSR2), &old)); /* before the thread exists: inherited */
+    ipcx_signalfd *r;
+    T_OK(ipcx_signalfd_create(SIG(SIGUSR2), NULL, &r));
+    struct sfd_waiter w = {r, -1};
+    pthread_t th;
+    T_ASSERT(pthread_create(&th, NULL, sfd_recv_in_thread, &w) == 0);
+    usleep(200 * 1000);
+    ipcx_siginfo info = {.size = sizeof info};
+    double t0 = t_now_ms();
+    T_ERR(IPCX_ERR_IN_USE, ipcx_signalfd_recv(r, 5000, &info));
+    T_LAST_ERROR_HAS("another thread");
+    T_ASSERT(t_now_ms() - t0 < 100);
+    T_EQ_INT(info.signo, 0);
+    int fd;
+    T_ERR(IPCX_ERR_IN_USE, ipcx_signalfd_fd(r, &fd));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_signalfd_update(r, SIG(SIGUSR2)));
+    T_OK(ipcx_signal_send(getpid(), SIGUSR2));
+    T_ASSERT(pthread_join(th, NULL) == 0);
+    T_EQ_INT(w.status, IPCX_OK);
+    T_OK(ipcx_signalfd_fd(r, &fd)); /* between calls: any thread */
+    T_OK(ipcx_signalfd_close(r));
+    T_OK(ipcx_signal_set_mask(old, NULL));
+}
+
 T_CASE(notifier_limit) {
     enum { MAX = IPCX_NOTIFIER_MAX };
     static ipcx_notifier *ns[MAX + 1];
@@ -799,7 +924,8 @@ T_CASE(notifier_limit) {
 T_CASE(fork_child_inherits_dispositions_and_mask_not_pending) {
     const int rt1 = rt(1);
     const ipcx_sigset set = SIG(SIGHUP) | SIG(rt1);
-    ipcx_signal_disposition d1, d2;
+    ipcx_signal_disposition d1 = {.size = sizeof d1};
+    ipcx_signal_disposition d2 = {.size = sizeof d2};
     ipcx_sigset old;
     T_OK(ipcx_signal_ignore(SIGUSR1, &d1));
     T_OK(ipcx_signal_catch(SIGUSR2, on_signal, 0, &d2));
@@ -812,7 +938,7 @@ T_CASE(fork_child_inherits_dispositions_and_mask_not_pending) {
     T_EQ_INT(pend & set, set);
     pid_t p = t_fork();
     if (p == 0) {
-        ipcx_signal_disposition d;
+        ipcx_signal_disposition d = {.size = sizeof d};
         T_OK(ipcx_signal_get_disposition(SIGUSR1, &d));
         T_EQ_INT(d.action, IPCX_SIGNAL_IGNORE); /* dispositions: inherited */
         T_OK(ipcx_signal_get_disposition(SIGUSR2, &d));
@@ -823,13 +949,13 @@ T_CASE(fork_child_inherits_dispositions_and_mask_not_pending) {
         T_EQ_INT(m & set, set); /* mask: inherited */
         T_OK(ipcx_signal_pending(&pe));
         T_EQ_INT(pe, 0); /* pending: cleared */
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         T_ERR(IPCX_ERR_TIMEOUT, ipcx_signal_wait(set, IPCX_NOWAIT, &info));
         _exit(0);
     }
     t_wait_ok(p, 10000);
     /* The parent still has both pending. */
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     T_OK(ipcx_signal_wait(set, IPCX_NOWAIT, &info));
     T_EQ_INT(info.signo, SIGHUP);
     T_OK(ipcx_signal_wait(set, IPCX_NOWAIT, &info));
@@ -873,6 +999,7 @@ static void dead_handler(int signo, void *info, void *ctx) { (void)signo, (void)
 T_CASE(bad_input) {
     ipcx_signal_disposition d;
     memset(&d, 0xAB, sizeof d);
+    d.size = sizeof d;
     /* Dispositions. */
     const int bad[] = {0, -3, 65, 32, 33};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -883,6 +1010,7 @@ T_CASE(bad_input) {
     }
     T_EQ_INT(d.action, IPCX_SIGNAL_DEFAULT); /* zeroed on error */
     T_ASSERT(d.handler == NULL && d.flags == 0 && d.mask == 0);
+    T_EQ_INT(d.size, sizeof d);
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_ignore(0, NULL));
     T_LAST_ERROR_HAS("signal 0 is not a signal");
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_ignore(65, NULL));
@@ -898,7 +1026,7 @@ T_CASE(bad_input) {
     T_LAST_ERROR_HAS("flags");
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_get_disposition(SIGUSR1, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, NULL, &d));
-    ipcx_signal_disposition bad_d = {7, 0, NULL, 0};
+    ipcx_signal_disposition bad_d = {.size = sizeof bad_d, .action = 7};
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, &bad_d, NULL));
     T_LAST_ERROR_HAS("action 7");
     bad_d.action = IPCX_SIGNAL_IGNORE;
@@ -909,7 +1037,43 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, &bad_d, NULL));
     bad_d.action = IPCX_SIGNAL_DEFAULT;
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGSTOP, &bad_d, NULL));
+    /* The size field of the struct, in and out: unset (0) or below the 0.2 size is
+     * refused before anything changes, and an output struct is then left untouched. */
+    ipcx_signal_disposition ign = {.size = sizeof ign, .action = IPCX_SIGNAL_IGNORE};
+    ign.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, &ign, NULL));
+    T_LAST_ERROR_HAS("disposition->size is 0");
+    ign.size = sizeof ign - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, &ign, NULL));
+    ign.size = sizeof ign;
+    memset(&d, 0xAB, sizeof d);
+    d.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_set_disposition(SIGUSR1, &ign, &d));
+    T_LAST_ERROR_HAS("out_old->size is 0");
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_ignore(SIGUSR1, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_default(SIGUSR1, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_catch(SIGUSR1, dead_handler, 0, &d));
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_get_disposition(SIGUSR1, &d));
+    T_LAST_ERROR_HAS("out_disposition->size is 0");
+    T_EQ_INT(d.size, 0);
+    T_EQ_INT(d.action, 0xABABABABu); /* nothing written */
+    /* A caller built against a larger (newer) struct: this library's size comes back and
+     * the bytes it does not know are left alone; an input that large is read up to the
+     * fields this library knows. */
+    struct {
+        ipcx_signal_disposition d;
+        uint64_t extra;
+    } big;
+    memset(&big, 0x5A, sizeof big);
+    big.d.size = sizeof big;
+    T_OK(ipcx_signal_get_disposition(SIGUSR1, &big.d));
+    T_EQ_INT(big.d.size, sizeof(ipcx_signal_disposition));
+    T_EQ_INT(big.d.action, IPCX_SIGNAL_DEFAULT);
+    T_EQ_INT(big.extra, 0x5A5A5A5A5A5A5A5AULL);
+    big.d.size = sizeof big;
+    T_OK(ipcx_signal_set_disposition(SIGUSR1, &big.d, NULL));
     /* Nothing was changed by any of that. */
+    d.size = sizeof d;
     T_OK(ipcx_signal_get_disposition(SIGUSR1, &d));
     T_EQ_INT(d.action, IPCX_SIGNAL_DEFAULT);
 
@@ -957,7 +1121,7 @@ T_CASE(bad_input) {
     t_wait_ok(p, 10000);
 
     /* Waiting. */
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     memset(&info, 0xAB, sizeof info);
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_wait(0, 0, &info));
     T_LAST_ERROR_HAS("empty");
@@ -969,7 +1133,35 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_wait(SIG(SIGUSR1), -2, &info));
     T_LAST_ERROR_HAS("timeout -2");
     T_ERR(IPCX_ERR_INVALID, ipcx_signal_wait(SIG(SIGUSR1), 0, NULL));
-    T_LAST_ERROR_HAS("info is NULL");
+    T_LAST_ERROR_HAS("out_info is NULL");
+    /* The size field: unset is refused and nothing is written; a larger (newer) struct
+     * gets this library's size back and its extra bytes untouched. */
+    memset(&info, 0xAB, sizeof info);
+    info.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_wait(SIG(SIGUSR1), 0, &info));
+    T_LAST_ERROR_HAS("out_info->size is 0");
+    T_EQ_INT(info.size, 0);
+    T_EQ_INT(info.signo, (int)0xABABABAB);
+    info.size = sizeof info - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signal_wait(SIG(SIGUSR1), 0, &info));
+    struct {
+        ipcx_siginfo si;
+        uint64_t extra;
+    } bigsi;
+    memset(&bigsi, 0x5A, sizeof bigsi);
+    bigsi.si.size = sizeof bigsi;
+    {
+        ipcx_sigset prev;
+        T_OK(ipcx_signal_block(SIG(SIGUSR1), &prev));
+        T_OK(ipcx_signal_send(getpid(), SIGUSR1));
+        T_OK(ipcx_signal_wait(SIG(SIGUSR1), 1000, &bigsi.si));
+        T_OK(ipcx_signal_set_mask(prev, NULL));
+    }
+    T_EQ_INT(bigsi.si.size, sizeof(ipcx_siginfo));
+    T_EQ_INT(bigsi.si.signo, SIGUSR1);
+    T_EQ_INT(bigsi.si.pid, getpid());
+    T_EQ_INT(bigsi.extra, 0x5A5A5A5A5A5A5A5AULL);
+    info.size = sizeof info;
 
     /* signalfd receivers. */
     ipcx_signalfd *r = (ipcx_signalfd *)1;
@@ -990,6 +1182,10 @@ T_CASE(bad_input) {
     int fd = 5;
     T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_recv(NULL, 0, &info));
     T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_recv(r, 0, NULL));
+    info.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_recv(r, 0, &info));
+    T_LAST_ERROR_HAS("out_info->size is 0");
+    info.size = sizeof info;
     T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_recv(r, -7, &info));
     T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_fd(r, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_signalfd_fd(NULL, &fd));
@@ -1041,5 +1237,7 @@ T_MAIN(T_ENTRY(ignore_child_survives_sigusr1), T_ENTRY(default_child_dies_of_sig
        T_ENTRY(masks_block_unblock_set_get_pending), T_ENTRY(wait_times_out_and_retries_eintr),
        T_ENTRY(signalfd_in_poll), T_ENTRY(notifier_poked_from_handler_wakes_poll),
        T_ENTRY(notifier_poke_is_async_signal_safe_under_handle_churn), T_ENTRY(notifier_limit),
+       T_ENTRY(notifier_is_thread_safe_and_close_withdraws_pokes),
+       T_ENTRY(signalfd_one_thread_at_a_time),
        T_ENTRY(fork_child_inherits_dispositions_and_mask_not_pending),
        T_ENTRY(sigset_functions_and_rt_range), T_ENTRY(bad_input))

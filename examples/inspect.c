@@ -45,11 +45,13 @@ int main(void) {
     int found = 0;
     ipcx_object_list_count(list, &n);
     for (size_t i = 0; i < n; i++) {
-        ipcx_object_info o; /* a copy: valid after the list is freed */
+        /* Set size to the struct's size; o.name points into the list (valid until
+         * ipcx_object_list_close), the other fields are copies. */
+        ipcx_object_info o = {.size = sizeof o};
         ipcx_object_list_get(list, i, &o);
         if (o.kind == IPCX_OBJECT_POSIX_SHM && strcmp(o.name, name) == 0) {
             printf("stale %s %s: %llu bytes, creator %d %s, %lld attached\n",
-                   ipcx_object_kind_name(o.kind), o.name, (unsigned long long)o.size,
+                   ipcx_object_kind_name(o.kind), o.name, (unsigned long long)o.bytes,
                    o.creator_pid, o.creator_alive ? "alive" : "dead", (long long)o.attached);
             found = 1;
         }

@@ -65,7 +65,7 @@ int main(void) {
             fprintf(stderr, "parent: %s\n", ipcx_last_error());
     /* Zero-copy: reserve room, write in place, commit the length actually used. */
     void *p;
-    if (ipcx_ring_reserve(w, 64, &p, 5000) == IPCX_OK) {
+    if (ipcx_ring_reserve(w, 64, 5000, &p) == IPCX_OK) {
         int n = snprintf(p, 64, "written in place by %d", (int)getpid());
         ipcx_ring_commit(w, (size_t)n);
     }

@@ -25,7 +25,7 @@ static void on_usr1(int signo, void *info, void *context) {
 int main(void) {
     const int rt1 = ipcx_signal_rtmin() + 1;
     const ipcx_sigset rt_set = (ipcx_sigset)1 << (rt1 - 1);
-    ipcx_signal_disposition old;
+    ipcx_signal_disposition old = {.size = sizeof old};
     ipcx_signalfd *rx;
     /* Block SIGRTMIN+1 before forking (the child inherits the mask) and before creating
      * the receiver: a signalfd only sees signals that are blocked in every thread. */
@@ -53,7 +53,7 @@ int main(void) {
     else
         failed = fprintf(stderr, "parent: %s\n", ipcx_last_error());
     for (int i = 0; i < 3 && !failed; i++) {   /* in order, each with its payload */
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         if (ipcx_signalfd_recv(rx, 5000, &info) != IPCX_OK) {
             failed = fprintf(stderr, "parent: %s\n", ipcx_last_error());
             break;

@@ -138,9 +138,6 @@
 // Object kind: named shared-memory ring ("/name").
 #define IPCX_OBJECT_RING 9
 
-// Size of `ipcx_object_info.name`, the terminating NUL included (PATH_MAX).
-#define IPCX_OBJECT_NAME_MAX 4096
-
 // `ipcx_object_info.flags`: ipcx created it (a trusted record names it and matches it).
 #define IPCX_OBJECT_IPCX 1
 
@@ -228,8 +225,12 @@
 #define IPCX_REGION_SYNC_ASYNC 65536
 
 // Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
-// ring, require that it is one. `ipcx_ring_info` reports it.
+// ring, require that it is one. `ipcx_ring_stat` reports it.
 #define IPCX_RING_MPMC 65536
+
+// The longest ring name in bytes, without the NUL: a slash and 255 bytes (the kernel's
+// limit for a file name in /dev/shm, where named rings live).
+#define IPCX_RING_NAME_MAX 256
 
 // Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
 #define IPCX_RING_MIN_CAPACITY 4096
@@ -451,10 +452,11 @@ typedef struct ipcx_mutex ipcx_mutex;
 // allocation, no lock, errno preserved); a thread waits with `ipcx_notifier_wait` or
 // polls `ipcx_notifier_fd` and does the real work outside the handler. Pokes coalesce
 // into a count.
-// Thread safety: `ipcx_notifier_poke` may be called from any thread and any handler at
-// any time; the other calls by one thread at a time. Close a notifier only once no
-// handler can poke it any more (restore the disposition first); a poke racing with
-// close is safe (it returns `IPCX_ERR_BAD_HANDLE` or completes before the close).
+// Thread safety: a thread-safe handle: any number of threads may poke, wait and get the
+// descriptor at once (`ipcx_notifier_poke` also from signal handlers); one waiter takes
+// all the pokes pending when it wakes. Close a notifier only once no handler can poke it
+// any more (restore the disposition first); a poke racing with close is safe: it
+// completes before the descriptor is closed, or returns `IPCX_ERR_BAD_HANDLE`.
 // Fork: the child inherits the notifier and shares the counter with the parent (same
 // eventfd): poke and wait in one process, or close it in the other. Close-on-exec.
 typedef struct ipcx_notifier ipcx_notifier;
@@ -462,8 +464,9 @@ typedef struct ipcx_notifier ipcx_notifier;
 // A list of objects made by `ipcx_inspect_list` or `ipcx_inspect_clean`. Opaque; a
 // snapshot (it does not change when the objects do).
 //
-// Thread safety: a list may be read by one thread at a time.
-// Fork: the child gets a copy it may read and must free separately.
+// Thread safety: a thread-safe handle: any number of threads may read a list at once
+// (it never changes).
+// Fork: the child gets a copy it may read and must close separately.
 typedef struct ipcx_object_list ipcx_object_list;
 
 // Creation options, shared by every mechanism. Opaque; see `ipcx_options_create`.
@@ -511,16 +514,20 @@ typedef struct ipcx_region ipcx_region;
 // `IPCX_RING_MPMC`). Messages arrive whole, in order (per producer for MPMC), and can be
 // written and read in place (`ipcx_ring_reserve`/`_commit`, `ipcx_ring_borrow`/
 // `_release`).
-// Thread safety: a handle may be used by one thread at a time; open one handle per
-// thread (MPMC) for concurrent use.
+// Thread safety: a one-thread handle (it keeps the reservation, the borrowed message
+// and the poll state). A call made while another thread is inside a call on the same
+// handle returns `IPCX_ERR_IN_USE` at once; hand the handle to another thread between
+// calls, or open one handle per thread (MPMC) for concurrent use.
 // Fork: the child inherits the handle like a pipe end: the side stays alive while any
 // process holding it has not closed it, so each process closes the ends it does not
 // use. An SPSC end is used by one process at a time (`IPCX_ERR_IN_USE` otherwise); an
 // MPMC handle used in a child becomes a separate producer or consumer there. Descriptors
 // are close-on-exec.
-// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
-// `IPCX_ERR_BAD_HANDLE` for a closed one; a corrupted shared region makes every later
-// call on the handle return `IPCX_ERR_PROTOCOL` (close still works).
+// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL,
+// `IPCX_ERR_BAD_HANDLE` for a closed, stale or foreign one and `IPCX_ERR_IN_USE` while
+// another thread is inside a call on it; a corrupted shared region, or the object of a
+// named ring found truncated, makes every later call on the handle return
+// `IPCX_ERR_PROTOCOL` (close still works).
 typedef struct ipcx_ring ipcx_ring;
 
 // A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
@@ -580,7 +587,9 @@ typedef struct ipcx_shm_segment ipcx_shm_segment;
 // in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
 // threads and forked children inherit the mask), or they are delivered normally
 // instead (handler or default action) and never reach the receiver.
-// Thread safety: one thread at a time.
+// Thread safety: a one-thread handle. A call made while another thread is inside a call
+// on the same receiver returns `IPCX_ERR_IN_USE` at once; hand it to another thread
+// between calls (a receiver reads the signals pending for the thread that calls it).
 // Fork: the child inherits the receiver; read in the child, it returns the child's own
 // signals (the kernel reads the pending signals of the reading process). Add it to an
 // epoll set in the process that reads it. Close-on-exec.
@@ -636,16 +645,16 @@ typedef struct {
   const char *object;
 } ipcx_chan_details;
 
-// What is known about one object (`ipcx_object_info` in C). Fixed size, no pointers.
+// What is known about one object: `ipcx_object_list_get` fills it. Set `size` to
+// `sizeof` the struct before the call (`ipcx_object_info o = { .size = sizeof o };`).
 typedef struct {
+  // In: `sizeof(ipcx_object_info)` as the caller knows it. Out: the bytes written.
+  uint32_t size;
   // The kind, one of `IPCX_OBJECT_*`.
   uint32_t kind;
   // `IPCX_OBJECT_IPCX`, `IPCX_OBJECT_STALE`, `IPCX_OBJECT_VANISHED`,
   // `IPCX_OBJECT_REMOVED`.
   uint32_t flags;
-  // POSIX name ("/orders") or absolute path, NUL-terminated; empty for System V objects.
-  // At most `IPCX_OBJECT_NAME_MAX - 1` bytes (longer names are cut).
-  char name[4096];
   // System V key (0 for IPC_PRIVATE and for other kinds).
   int32_t key;
   // System V id; -1 for other kinds.
@@ -654,9 +663,18 @@ typedef struct {
   uint32_t uid;
   // Permission bits (e.g. 0600).
   uint32_t mode;
+  // The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
+  int32_t creator_pid;
+  // 1 the creator is running, 0 it is gone, -1 unknown.
+  int32_t creator_alive;
+  // The last process to use it (System V: last sender, last attach/detach); 0 unknown.
+  int32_t last_pid;
+  // POSIX name ("/orders") or absolute path, NUL-terminated, whole; "" (never NULL)
+  // for System V objects. Owned by the list: valid until `ipcx_object_list_close`.
+  const char *name;
   // Size in bytes: segments, shared memory objects and rings; bytes queued in System V
   // queues and (when /dev/mqueue is mounted) POSIX queues; 0 otherwise.
-  uint64_t size;
+  uint64_t bytes;
   // Depth: messages queued (queues), semaphores in a set; -1 where it does not apply or
   // cannot be read.
   int64_t depth;
@@ -664,12 +682,6 @@ typedef struct {
   // processes among their last users; others: processes that have it open or mapped
   // (socket files: 1 if a socket is bound to it); -1 unknown.
   int64_t attached;
-  // The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
-  int32_t creator_pid;
-  // 1 the creator is running, 0 it is gone, -1 unknown.
-  int32_t creator_alive;
-  // The last process to use it (System V: last sender, last attach/detach); 0 unknown.
-  int32_t last_pid;
   // Creation time, seconds since the epoch (System V without a record: the last change
   // time); 0 unknown.
   int64_t created;
@@ -748,6 +760,20 @@ typedef struct {
   bool writable;
 } ipcx_region_info;
 
+// What `ipcx_ring_stat` reports about a ring end. Set `size` to `sizeof` the struct
+// before the call (`ipcx_ring_info info = { sizeof info };`).
+typedef struct {
+  // In: `sizeof(ipcx_ring_info)` as the caller knows it. Out: the bytes written.
+  uint32_t size;
+  // `IPCX_OPEN_WRITE` (a producer end) or `IPCX_OPEN_READ` (a consumer end), plus
+  // `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+  uint32_t flags;
+  // The data capacity in bytes (a power of two).
+  size_t capacity;
+  // The largest message the ring accepts, in bytes.
+  size_t max_message;
+} ipcx_ring_info;
+
 // One operation of `ipcx_semset_op`: add `delta` to semaphore `index` of the set
 // (negative: wait until the value is at least `-delta`, then subtract; zero: wait until
 // the value is 0). ipcx's own type, converted to `struct sembuf` inside.
@@ -823,12 +849,17 @@ typedef void (*ipcx_signal_handler)(int signo, void *info, void *context);
 // A signal's disposition, as `struct sigaction` holds it. `ipcx_signal_get_disposition`
 // fills one; every function that changes a disposition returns the previous one in this
 // form, and `ipcx_signal_set_disposition` installs one (to restore it, or to set a
-// handler mask).
+// handler mask). Set `size` to `sizeof` the struct before passing it
+// (`ipcx_signal_disposition d = { .size = sizeof d };`), for output and for input.
 typedef struct {
+  // `sizeof(ipcx_signal_disposition)` as the caller knows it. Output: the library
+  // writes at most this many bytes and sets it to the number it wrote. Input
+  // (`ipcx_signal_set_disposition`): the library reads at most this many bytes.
+  uint32_t size;
   // `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
-  int32_t action;
-  // `IPCX_SIGNAL_*` flag flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
-  // are not reported.
+  uint32_t action;
+  // `IPCX_SIGNAL_*` handler flags. Flags ipcx does not know (SA_RESTORER, managed by
+  // the C library) are not reported.
   uint32_t flags;
   // The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
   // `IPCX_SIGNAL_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
@@ -848,8 +879,11 @@ typedef union {
 } ipcx_sigval;
 
 // A received signal, from `ipcx_signal_wait` or `ipcx_signalfd_recv` (the same record
-// for both).
+// for both). Set `size` to `sizeof` the struct before the call
+// (`ipcx_siginfo si = { .size = sizeof si };`).
 typedef struct {
+  // In: `sizeof(ipcx_siginfo)` as the caller knows it. Out: the bytes written.
+  uint32_t size;
   // The signal number.
   int32_t signo;
   // Where it came from (`si_code`, values of `<signal.h>`): SI_USER (0: kill),
@@ -1208,22 +1242,24 @@ ipcx_status ipcx_sysv_key(const char *path, int proj_id, int32_t *out_key);
 // Arguments: `dirs`/`ndirs`: up to 64 directories scanned (recursively, without following
 // symbolic links or entering other filesystems) for other programs' FIFOs and socket
 // files; `dirs` may be NULL when `ndirs` is 0. `flags`: 0 lists ipcx's objects and the
-// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found.
-// `out` receives the list.
+// records whose objects vanished; `IPCX_INSPECT_ALL` adds every other object found (no
+// other flag is taken). `out_list` receives the list.
 // Returns: `IPCX_OK` with the list; problems that did not stop the listing (an untrusted
 // record directory or record, an unreadable source, systemd-logind's RemoveIPC= applying
 // to a user whose records were read) are in `ipcx_object_list_warnings`.
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, `dirs` NULL with `ndirs` > 0, more than 64
-// directories, a directory that is not one, unknown flags), `IPCX_ERR_NOT_FOUND` (no such
-// directory), `IPCX_ERR_PERMISSION` (a directory cannot be read). On failure `*out` is NULL.
-// Ownership: the caller frees the list with `ipcx_object_list_close`.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_list`, `dirs` NULL with `ndirs` > 0, more than
+// 64 directories, a directory that is not one, unknown flags: the message names
+// `IPCX_INSPECT_ALL`), `IPCX_ERR_NOT_FOUND` (no such directory), `IPCX_ERR_PERMISSION`
+// (a directory cannot be read). On failure `*out_list` is NULL.
+// Ownership: the caller closes the list with `ipcx_object_list_close`.
 // Notes: what "attached" and "stale" mean for each kind, and their limits, are in
 // docs/inspect.md. As a regular user, only your own record directory is read and other
 // users' processes cannot be examined (objects others could open are then never stale).
 // Fork: safe to call in a child.
 //
 // # Safety
-// `dirs` as described; `out` NULL or valid for writing a pointer.
+// `dirs` NULL or `ndirs` pointers, each NULL or a NUL-terminated string; `out_list` NULL
+// or valid for writing a pointer.
 ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t flags, ipcx_object_list **out_list);
 
 // Remove ipcx's stale objects (ipcx created them, their creator is gone, nothing is
@@ -1233,16 +1269,19 @@ ipcx_status ipcx_inspect_list(const char *const *dirs, size_t ndirs, uint32_t fl
 // Arguments: `dirs`/`ndirs`: when given (up to 64), only FIFOs and socket files under
 // these directories are considered (the other kinds are not affected); NULL/0 considers
 // every stale FIFO and socket file ipcx recorded. `flags`: `IPCX_INSPECT_DRY_RUN` removes
-// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished.
-// `out` receives the list of what was removed (`IPCX_OBJECT_REMOVED` set) or, in a dry
-// run, what would be; an entry without `IPCX_OBJECT_REMOVED` after a real clean could not
-// be removed (the reason is in `ipcx_object_list_warnings`).
+// nothing; `IPCX_INSPECT_RECORDS_ONLY` only forgets records whose objects vanished (no
+// other flag is taken). `out_list` receives the list of what was removed
+// (`IPCX_OBJECT_REMOVED` set) or, in a dry run, what would be; an entry without
+// `IPCX_OBJECT_REMOVED` after a real clean could not be removed (the reason is in
+// `ipcx_object_list_warnings`).
 // Returns: `IPCX_OK` with the list.
-// Errors: as for `ipcx_inspect_list`. On failure `*out` is NULL and nothing was removed.
+// Errors: as for `ipcx_inspect_list` (unknown flags: the message names
+// `IPCX_INSPECT_DRY_RUN` and `IPCX_INSPECT_RECORDS_ONLY`). On failure `*out_list` is
+// NULL and nothing was removed.
 // Races: an object is checked just before its removal only for System V segments (nattch);
 // a process that attaches to another kind of stale object between the scan and the
 // removal keeps its mapping or descriptor, but the name is gone.
-// Ownership: the caller frees the list with `ipcx_object_list_close`.
+// Ownership: the caller closes the list with `ipcx_object_list_close`.
 // Fork: safe to call in a child.
 //
 // # Safety
@@ -1251,46 +1290,57 @@ ipcx_status ipcx_inspect_clean(const char *const *dirs, size_t ndirs, uint32_t f
 
 // The number of objects in a list.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `count`), `IPCX_ERR_BAD_HANDLE` (freed list).
-// On error `*count` is 0 (when `count` is not NULL).
+// Arguments: `out_count` (required) receives it.
+// Returns: `IPCX_OK` with `*out_count` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_count`), `IPCX_ERR_BAD_HANDLE` (closed
+// list). On error `*out_count` is 0.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `count` NULL or valid for writing.
-ipcx_status ipcx_object_list_count(const ipcx_object_list *list, size_t *count);
+// `list` NULL or a value from ipcx; `out_count` NULL or valid for writing.
+ipcx_status ipcx_object_list_count(const ipcx_object_list *list, size_t *out_count);
 
-// Copy the object at `index` (0 ≤ index < count) into the caller's `info`. The copy has no
-// pointers into the list: it stays valid after the list is freed.
+// Describe the object at `index` (0 ≤ index < count) in the caller's `out_info`.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `info`, `index` out of range: the message
-// gives the count), `IPCX_ERR_BAD_HANDLE` (freed list). On error `*info` is zeroed (when
-// `info` is not NULL), so its name is an empty string.
+// Arguments: `out_info` (required): set its `size` to `sizeof(ipcx_object_info)` first;
+// the library writes at most `size` bytes and sets `size` to what it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled. Its `name` points into the list (valid
+// until `ipcx_object_list_close`; copy it to keep it longer); the other fields are
+// copies.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_info`; `out_info->size` below the 0.2
+// size: nothing written; `index` out of range: the message gives the count),
+// `IPCX_ERR_BAD_HANDLE` (closed list). On other errors `*out_info` holds the failure
+// values: kind 0, `name` "" (a static empty string, never NULL), id -1, depth,
+// attached, age and creator_alive -1, the rest 0.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `info` NULL or valid for writing an `ipcx_object_info`.
-ipcx_status ipcx_object_list_get(const ipcx_object_list *list, size_t index, ipcx_object_info *info);
+// `list` NULL or a value from ipcx; `out_info` NULL or valid for reading its `size`
+// field and writing `size` bytes.
+ipcx_status ipcx_object_list_get(const ipcx_object_list *list, size_t index, ipcx_object_info *out_info);
 
 // The warnings of a list, one per line (an empty string when there were none): record
 // directories or records that are not trusted and were ignored (wrong owner or mode, a
 // symbolic link, a malformed record), sources that could not be read, and for
 // `ipcx_inspect_clean` the objects that could not be removed, with the reason.
 //
-// Arguments: `text` receives a NUL-terminated string owned by the list, valid until the
-// list is freed.
-// Errors: `IPCX_ERR_INVALID` (NULL `list` or `text`), `IPCX_ERR_BAD_HANDLE` (freed list).
-// On error `*text` is NULL (when `text` is not NULL).
+// Arguments: `out_text` (required) receives a NUL-terminated string owned by the list,
+// valid until the list is closed.
+// Returns: `IPCX_OK` with `*out_text` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `list` or `out_text`), `IPCX_ERR_BAD_HANDLE` (closed
+// list). On error `*out_text` is NULL.
 //
 // # Safety
-// `list` NULL or a list from ipcx; `text` NULL or valid for writing a pointer.
-ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char **text);
+// `list` NULL or a value from ipcx; `out_text` NULL or valid for writing a pointer.
+ipcx_status ipcx_object_list_warnings(const ipcx_object_list *list, const char **out_text);
 
-// Free a list. NULL is a no-op.
+// Close a list. NULL is a no-op. The names from `ipcx_object_list_get` and the text from
+// `ipcx_object_list_warnings` die with it. A close racing a call on another thread
+// never waits: the list is freed when that call returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already freed (nothing is freed
-// twice). Strings from `ipcx_object_list_warnings` die with the list; copies made by
-// `ipcx_object_list_get` do not.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed, stale or not a
+// list (nothing is freed twice).
 //
 // # Safety
-// `list` must be NULL or a list from ipcx; no other thread may be using it.
+// `list` must be NULL or a value from ipcx.
 ipcx_status ipcx_object_list_close(ipcx_object_list *list);
 
 // Remove one object, given its kind and exact identity.
@@ -1299,16 +1349,17 @@ ipcx_status ipcx_object_list_close(ipcx_object_list *list);
 // decimal number ("32769", as ipcs shows it); POSIX kinds and rings: the name ("/orders");
 // FIFOs and socket files: the absolute path. No patterns. `flags`: 0 removes the object
 // only if ipcx created it (a matching record); `IPCX_INSPECT_FOREIGN` removes it whoever
-// created it.
+// created it (no other flag is taken).
 // Returns: `IPCX_OK` once the object (and its record, if any) is removed. An object of
 // ipcx's is removed even if it is in use, as `ipcrm` or `rm` would: check
 // `ipcx_inspect_list` first if that matters.
-// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind` or
-// flags, a path that is not of the kind given: a regular file is never removed),
-// `IPCX_ERR_NOT_FOUND` (no such object; a record left behind for it is removed too),
-// `IPCX_ERR_PERMISSION` (not ipcx's and `IPCX_INSPECT_FOREIGN` not given, or the kernel
-// refused: only the owner, creator or a privileged process may remove it),
-// `IPCX_ERR_IN_USE` (a socket file was replaced while it was being removed).
+// Errors: `IPCX_ERR_INVALID` (NULL or malformed `name`, relative path, unknown `kind`,
+// unknown flags: the message names `IPCX_INSPECT_FOREIGN`, a path that is not of the
+// kind given: a regular file is never removed), `IPCX_ERR_NOT_FOUND` (no such object; a
+// record left behind for it is removed too), `IPCX_ERR_PERMISSION` (not ipcx's and
+// `IPCX_INSPECT_FOREIGN` not given, or the kernel refused: only the owner, creator or a
+// privileged process may remove it), `IPCX_ERR_IN_USE` (a socket file was replaced while
+// it was being removed).
 // Fork: safe to call in a child.
 //
 // # Safety
@@ -1325,12 +1376,14 @@ const char *ipcx_object_kind_name(uint32_t kind);
 
 // The kind whose short name is `name` (see `ipcx_object_kind_name`).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `name` or `kind`, or no kind has that name: the message
-// lists the names). On error `*kind` is 0 (when `kind` is not NULL).
+// Arguments: `out_kind` (required) receives the `IPCX_OBJECT_*` value.
+// Returns: `IPCX_OK` with `*out_kind` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `name` or `out_kind`, or no kind has that name: the
+// message lists the names). On error `*out_kind` is 0.
 //
 // # Safety
-// `name` NULL or a NUL-terminated string; `kind` NULL or valid for writing.
-ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *kind);
+// `name` NULL or a NUL-terminated string; `out_kind` NULL or valid for writing.
+ipcx_status ipcx_object_kind_from_name(const char *name, uint32_t *out_kind);
 
 // Initialise a robust process-shared mutex at `offset` of `region` and return a handle to
 // it. Do this once, in one process, before other processes attach (`ipcx_mutex_attach`);
@@ -2235,12 +2288,14 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 // Open, or create, the named ring `name` and attach to it as producer or consumer.
 //
 // Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
-// at most 255 bytes); `flags`: exactly one of `IPCX_OPEN_WRITE` /
-// `IPCX_OPEN_READ`, optionally `IPCX_OPEN_CREATE` (create if missing),
-// `IPCX_OPEN_EXCLUSIVE` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
-// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
-// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
-// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
+// at most `IPCX_RING_NAME_MAX` (256) bytes); `flags`: exactly one of `IPCX_OPEN_WRITE`
+// (attach as a producer) or `IPCX_OPEN_READ` (as a consumer), optionally
+// `IPCX_OPEN_CREATE` (create it if missing), `IPCX_OPEN_EXCLUSIVE` (with CREATE: it
+// must not exist) and `IPCX_RING_MPMC` (create a multi-producer/multi-consumer ring; on
+// an existing ring, require one); `opts` may be NULL (honoured: capacity in bytes,
+// default `IPCX_RING_DEFAULT_CAPACITY`, rounded up to a power of two in
+// `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message, default and at most
+// capacity/2 - 16; mode, default 0600, applied exactly; spin, see
 // `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
 // existing ring.
 // Semantics: the memory is allocated at creation (no SIGBUS later when /dev/shm is
@@ -2248,34 +2303,43 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 // a lock a dead process held is taken over, a half-written message is dropped, complete
 // ones are kept. A ring whose creator died while initialising it, or whose header is
 // corrupted, is re-initialised when nobody is attached. An object that is not an ipcx
-// ring is never modified.
-// Errors: `IPCX_ERR_INVALID` (bad name, flags or options; the name exists but is not an
-// ipcx ring; explicit options differ from the existing ring), `IPCX_ERR_NOT_FOUND` (no
-// such ring, without CREATE), `IPCX_ERR_EXISTS` (EXCL and it exists), `IPCX_ERR_IN_USE`
-// (SPSC ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64
-// attachments, /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_PROTOCOL` (corrupted header while someone is attached),
-// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
-// options). On failure `*out` is NULL.
+// ring is never modified. Anyone who may open the ring for writing may also shrink its
+// object: see docs/ring.md, "Who can break a ring".
+// Returns: `IPCX_OK` with `*out_ring` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_ring`; NULL, malformed or too long name: the
+// message names it; no role or both roles; unknown flags: the message names the
+// accepted ones; EXCLUSIVE without CREATE; bad or unsupported options; explicit options
+// that differ from the existing ring), `IPCX_ERR_EXISTS` (EXCLUSIVE and it exists; a
+// shared-memory object that is not an ipcx ring, or is empty or truncated, has the
+// name), `IPCX_ERR_NOT_FOUND` (no such ring, without CREATE), `IPCX_ERR_IN_USE` (SPSC
+// ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64 attachments,
+// /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`, `IPCX_ERR_PROTOCOL`
+// (corrupted header while someone is attached), `IPCX_ERR_UNSUPPORTED` (another layout
+// version), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_ring` is NULL.
 // Ownership: close with `ipcx_ring_close`; the ring itself stays until
 // `ipcx_ring_remove`.
 // Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
 // ring by name.
 //
 // # Safety
-// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `name` must be NULL or a NUL-terminated string; `out_ring` NULL or valid for writing;
+// `opts` NULL or a value from ipcx.
 ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_ring **out_ring);
 
 // Create an anonymous ring, shared with the processes forked afterwards: one producer
 // end and one consumer end (the pattern of `ipcx_pipe_pair`: fork, then each process
 // closes the end it does not use).
 //
-// Arguments: `flags`: 0 or `IPCX_RING_MPMC`; `opts` may be NULL (honoured: capacity,
-// max_message, spin). With `IPCX_RING_MPMC` (then forked children using the producer end become separate
-// producers, and the same for consumers).
-// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
-// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
-// out-handles are NULL.
+// Arguments: `flags`: 0 (single producer, single consumer) or `IPCX_RING_MPMC` (then
+// forked children using the producer end become separate producers, and the same for
+// consumers); `opts` may be NULL (honoured: capacity, max_message, spin; not mode).
+// Semantics: the memory is a memfd sealed against resizing (`F_SEAL_SHRINK`,
+// `F_SEAL_GROW`, `F_SEAL_SEAL`): a process that holds its descriptor cannot truncate it
+// under the other end.
+// Returns: `IPCX_OK` with both out-handles set.
+// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags: the message names
+// `IPCX_RING_MPMC`, bad or unsupported option), `IPCX_ERR_LIMIT` (memory, descriptors),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 // Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
 // process that uses it.
 // Fork: after fork each process closes the end it does not use; an end stays alive while
@@ -2283,30 +2347,35 @@ ipcx_status ipcx_ring_open(const char *name, uint32_t flags, const ipcx_options 
 // of the producer end is closed (or its processes died).
 //
 // # Safety
-// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+// Out-pointers must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 ipcx_status ipcx_ring_pair(uint32_t flags, const ipcx_options *opts, ipcx_ring **out_producer, ipcx_ring **out_consumer);
 
-// Close a ring end and free the handle. NULL is a no-op.
+// Close a ring end and release the handle. NULL is a no-op.
 //
 // An outstanding reservation is aborted; an outstanding borrowed message is released
 // (consumed). The peers learn at once that this end is gone (unless another process
 // still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
 // and no producer is left; a producer gets it when no consumer is left. Pointers from
-// `ipcx_ring_reserve`/`_borrow` become invalid.
+// `ipcx_ring_reserve`/`_borrow` become invalid. A close racing a call on another
+// thread never waits: the ring is released when that call returns.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a ring
+// (nothing is freed twice).
 // Fork: closing in one process does not affect the copies other processes hold; only
 // what this process has outstanding is aborted or released.
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_ring_close(ipcx_ring *r);
 
 // Remove the named ring. Only an ipcx ring is removed (its header is checked first);
 // attached ends keep working until closed, and a later `ipcx_ring_open` with
 // `IPCX_OPEN_CREATE` makes a new ring.
 //
-// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
-// ring: not removed), `IPCX_ERR_PERMISSION`.
+// Arguments: `name`, as for `ipcx_ring_open`.
+// Returns: `IPCX_OK` once the name is gone.
+// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (NULL, malformed or too long name;
+// the object is not an ipcx ring: not removed), `IPCX_ERR_PERMISSION`.
+// Fork: safe in any process.
 //
 // # Safety
 // `name` must be NULL or a NUL-terminated string.
@@ -2318,119 +2387,145 @@ ipcx_status ipcx_ring_remove(const char *name);
 // messages are delivered); `timeout_ms` bounds the wait for room.
 // Waiting: spins for the spin budget, then sleeps on a futex; the consumer wakes it with
 // at most one system call, and only when it sleeps.
+// Returns: `IPCX_OK` once the message is published.
 // Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing sent), `IPCX_ERR_CLOSED` (no
 // consumer: it closed, or died; a consumer that is killed is noticed within about
 // 100 ms of waiting for room), `IPCX_ERR_TOO_BIG` (above the ring's max_message),
-// `IPCX_ERR_INVALID` (consumer handle, NULL buffer with a length, bad timeout),
-// `IPCX_ERR_IN_USE` (a reservation is outstanding; or another process uses this SPSC
-// end), `IPCX_ERR_PROTOCOL` (the shared memory is corrupted; sticky),
-// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+// `IPCX_ERR_INVALID` (NULL or consumer handle, NULL buffer with a length, length above
+// SSIZE_MAX, bad timeout), `IPCX_ERR_IN_USE` (a reservation is outstanding; another
+// thread is inside a call on the handle; another process uses this SPSC end),
+// `IPCX_ERR_PROTOCOL` (the shared memory is corrupted, or a named ring's object was
+// truncated; sticky), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes.
+// `r` must be NULL or a value from ipcx; `buf` valid for reading `len` bytes.
 ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t timeout_ms);
 
 // Receive one message (consumer), copied into `buf`.
 //
-// Arguments: `len` in: the capacity of `buf`; out: the message length (with
-// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
-// errors); `timeout_ms`.
+// Arguments: `buf`/`len`: `*len` in: the capacity of `buf`; out: the message length
+// (with `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on
+// other errors); `timeout_ms`.
+// Returns: `IPCX_OK` with the message in `buf`.
 // Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
 // closed or died: a killed producer is noticed within about 100 ms),
 // `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index
-// out of range; nothing out of bounds was read; sticky), `IPCX_ERR_INVALID` (producer
-// handle, NULL `len` or buffer), `IPCX_ERR_IN_USE` (a borrowed message is outstanding),
-// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+// out of range, nothing out of bounds was read; or a named ring's object truncated;
+// sticky), `IPCX_ERR_INVALID` (NULL or producer handle, NULL `len`, NULL buffer with a
+// capacity), `IPCX_ERR_IN_USE` (a borrowed message is outstanding; another thread is
+// inside a call on the handle), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
 //
 // # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes.
+// `r` must be NULL or a value from ipcx; `len` NULL or valid; `buf` valid for writing
+// `*len` bytes.
 ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
 
 // Reserve room for a message of up to `len` bytes and get a pointer to write it in
 // place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with
 // `ipcx_ring_abort`.
 //
-// Arguments: `len` (0 allowed); `ptr` receives the address (8-byte aligned; writable for
-// `len` bytes, until commit, abort or close); `timeout_ms` bounds the wait for room.
+// Arguments: `len` (0 allowed); `timeout_ms` bounds the wait for room; `out_ptr`
+// receives the address (8-byte aligned; writable for `len` bytes, until commit, abort
+// or close).
 // On an MPMC ring the producers' lock is held until commit or abort: other producers
 // wait meanwhile.
-// Errors: as `ipcx_ring_send`; `IPCX_ERR_IN_USE` if a reservation is already
-// outstanding (one per handle). On failure `*ptr` is NULL.
+// Returns: `IPCX_OK` with `*out_ptr` set.
+// Errors: as `ipcx_ring_send` (NULL `out_ptr` is `IPCX_ERR_INVALID`); `IPCX_ERR_IN_USE`
+// if a reservation is already outstanding (one per handle). On failure `*out_ptr` is
+// NULL.
 // Ownership: the memory belongs to the ring; closing the handle aborts the reservation.
 //
 // # Safety
-// `ptr` must be NULL or valid for writing.
-ipcx_status ipcx_ring_reserve(ipcx_ring *r, size_t len, void **ptr, int64_t timeout_ms);
+// `r` must be NULL or a value from ipcx; `out_ptr` NULL or valid for writing.
+ipcx_status ipcx_ring_reserve(ipcx_ring *r, size_t len, int64_t timeout_ms, void **out_ptr);
 
 // Publish the reserved message with its final length `len` (at most what was
 // reserved; 0 allowed). The consumer sees it whole, never before this call.
 //
-// Errors: `IPCX_ERR_INVALID` (no reservation outstanding; `len` above the reservation:
-// the reservation stays), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
+// Returns: `IPCX_OK` once published.
+// Errors: `IPCX_ERR_INVALID` (NULL or consumer handle; no reservation outstanding;
+// `len` above the reservation: the reservation stays), `IPCX_ERR_IN_USE` (another
+// thread is inside a call on the handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_ring_commit(ipcx_ring *r, size_t len);
 
 // Drop the outstanding reservation: nothing is published.
 //
-// Errors: `IPCX_ERR_INVALID` (no reservation outstanding, consumer handle),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL or consumer handle, no reservation outstanding),
+// `IPCX_ERR_IN_USE` (another thread is inside a call on the handle),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_ring_abort(ipcx_ring *r);
 
-// Borrow the next message in place (zero-copy receive): `*ptr`/`*len` describe it in the
-// shared memory until `ipcx_ring_release`.
+// Borrow the next message in place (zero-copy receive): `*out_ptr`/`*out_len` describe
+// it in the shared memory until `ipcx_ring_release`.
 //
+// Arguments: `timeout_ms`; `out_ptr` receives the address of the message, `out_len`
+// its length (both required).
 // The bytes live in memory the producer can write: with an untrusted producer, copy them
 // before validating them. On an MPMC ring the consumers' lock is held until release.
-// Errors: as `ipcx_ring_recv` (no TOO_BIG); `IPCX_ERR_IN_USE` if a borrowed message is
-// already outstanding (one per handle). On failure `*ptr` is NULL and `*len` 0.
+// Returns: `IPCX_OK` with the message described.
+// Errors: as `ipcx_ring_recv` (no TOO_BIG; NULL `out_ptr` or `out_len` is
+// `IPCX_ERR_INVALID`); `IPCX_ERR_IN_USE` if a borrowed message is already outstanding
+// (one per handle). On failure `*out_ptr` is NULL and `*out_len` 0.
 // Ownership: the memory belongs to the ring; closing the handle releases the message.
 //
 // # Safety
-// `ptr`/`len` must be NULL or valid for writing.
-ipcx_status ipcx_ring_borrow(ipcx_ring *r, const void **ptr, size_t *len, int64_t timeout_ms);
+// `r` must be NULL or a value from ipcx; `out_ptr`/`out_len` NULL or valid for writing.
+ipcx_status ipcx_ring_borrow(ipcx_ring *r, int64_t timeout_ms, const void **out_ptr, size_t *out_len);
 
 // Release the borrowed message: it is consumed and its space returns to the producers.
 //
-// Errors: `IPCX_ERR_INVALID` (nothing borrowed, producer handle),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK`.
+// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, nothing borrowed),
+// `IPCX_ERR_IN_USE` (another thread is inside a call on the handle),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_ring_release(ipcx_ring *r);
 
 // A descriptor for poll/epoll (consumers): readable when a message may be available,
 // or when every producer is gone.
 //
+// Arguments: `out_fd` receives the descriptor.
 // Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
 // `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
 // then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
 // Costs nothing to the producers while nobody polls; while armed, the first message
-// costs its producer one datagram. The descriptor (an epoll descriptor) stays owned by
-// the handle: do not close or read it. It is close-on-exec; after fork, call this again
-// in the process that polls.
-// Errors: `IPCX_ERR_INVALID` (producer handle, NULL `fd`), `IPCX_ERR_IN_USE` (another
-// handle polls this consumer slot), `IPCX_ERR_LIMIT` (descriptors),
-// `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+// costs its producer one datagram.
+// Returns: `IPCX_OK` with `*out_fd` set (the same descriptor on every call).
+// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+// (another handle polls this consumer slot; another thread is inside a call on the
+// handle), `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
+// On failure `*out_fd` is -1.
+// Ownership: the descriptor (an epoll descriptor) stays owned by the handle: do not
+// close or read it; it is closed with the handle.
+// Fork: it is close-on-exec; after fork, call this again in the process that polls.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_ring_fd(ipcx_ring *r, int *fd);
+// `r` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
+ipcx_status ipcx_ring_fd(const ipcx_ring *r, int *out_fd);
 
-// Describe a ring end. Any out-pointer may be NULL.
+// Describe a ring end: its role, kind, capacity and largest message.
 //
-// Arguments: `capacity` receives the data capacity in bytes (a power of two);
-// `max_message` the largest message; `flags` `IPCX_OPEN_WRITE` or
-// `IPCX_OPEN_READ`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
-// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `out_info` (required): set its `size` to `sizeof(ipcx_ring_info)` first;
+// the library writes at most `size` bytes and sets `size` to what it wrote.
+// Returns: `IPCX_OK` with `*out_info` filled. It reads only what the handle keeps (the
+// geometry checked at open), never the shared memory.
+// Errors: `IPCX_ERR_INVALID` (NULL ring or `out_info`; `out_info->size` below the 0.2
+// size of the struct: nothing is written), `IPCX_ERR_IN_USE` (another thread is inside
+// a call on the handle), `IPCX_ERR_BAD_HANDLE`. On other failures the fields are 0.
 //
 // # Safety
-// Out-pointers must be NULL or valid for writing.
-ipcx_status ipcx_ring_info(const ipcx_ring *r, size_t *capacity, size_t *max_message, uint32_t *flags);
+// `r` must be NULL or a value from ipcx; `out_info` NULL or valid for reading its
+// `size` field and writing `size` bytes.
+ipcx_status ipcx_ring_stat(const ipcx_ring *r, ipcx_ring_info *out_info);
 
 // Open or create a named POSIX semaphore.
 //
@@ -3078,6 +3173,8 @@ ipcx_status ipcx_file_map(const char *path, size_t size, uint32_t flags, const i
 
 // Add signal `signo` to `*set`.
 //
+// Arguments: `set` (required) is read and written.
+// Returns: `IPCX_OK` with the signal in `*set`.
 // Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
 // C library reserves). `*set` is unchanged on error.
 //
@@ -3087,6 +3184,8 @@ ipcx_status ipcx_sigset_add(ipcx_sigset *set, int signo);
 
 // Remove signal `signo` from `*set`.
 //
+// Arguments: `set` (required) is read and written.
+// Returns: `IPCX_OK` with the signal out of `*set`.
 // Errors: as for `ipcx_sigset_add`. `*set` is unchanged on error.
 //
 // # Safety
@@ -3108,69 +3207,86 @@ int ipcx_signal_rtmax(void);
 // Ignore signal `signo` from now on (sigaction with SIG_IGN): it is discarded when it
 // arrives, and a pending one is discarded too.
 //
-// Arguments: `old` (may be NULL) receives the previous disposition, to restore it later
-// with `ipcx_signal_set_disposition`.
-// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP).
-// On error nothing changes and `*old` is zeroed (the record of `IPCX_SIGNAL_DEFAULT`).
+// Arguments: `out_old` (may be NULL; if not, set its `size` first) receives the previous
+// disposition, to restore it later with `ipcx_signal_set_disposition`.
+// Returns: `IPCX_OK` once the disposition is installed.
+// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP;
+// `out_old->size` below the 0.2 size of the struct). On error nothing changes and
+// `*out_old` holds the failure values (`IPCX_SIGNAL_DEFAULT`, no flags, no handler, empty
+// mask; nothing is written when its `size` is refused).
 // Fork and exec: a forked child inherits the disposition; an ignored signal stays
 // ignored across exec.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_ignore(int signo, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_ignore(int signo, ipcx_signal_disposition *out_old);
 
 // Restore the default action of signal `signo` (sigaction with SIG_DFL): for most
 // signals, termination of the process.
 //
-// Arguments, errors, fork: as for `ipcx_signal_ignore`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_ignore`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_default(int signo, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_default(int signo, ipcx_signal_disposition *out_old);
 
 // Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
 // empty: only the signal itself is blocked while the handler runs, unless
 // `IPCX_SIGNAL_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
 //
 // Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
-// `flags`: 0 or `IPCX_SIGNAL_*` flag flags (`IPCX_SIGNAL_RESTART` is usually wanted;
-// `IPCX_SIGNAL_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+// `flags`: 0 or `IPCX_SIGNAL_RESTART`, `IPCX_SIGNAL_NODEFER`, `IPCX_SIGNAL_RESETHAND`,
+// `IPCX_SIGNAL_ONSTACK`, `IPCX_SIGNAL_NOCLDSTOP`, `IPCX_SIGNAL_NOCLDWAIT`
+// (`IPCX_SIGNAL_RESTART` is usually wanted; `IPCX_SIGNAL_SIGINFO` is implied);
+// `out_old` (may be NULL; if not, set its `size` first) receives the previous
+// disposition.
+// Returns: `IPCX_OK` once the handler is installed.
 // Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
-// 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
+// 32/33, SIGKILL or SIGSTOP, `out_old->size` below the 0.2 size). On error nothing
+// changes and `*out_old` holds the failure values (as for `ipcx_signal_ignore`).
 // Fork and exec: a forked child inherits the handler (same address in its copy of the
 // program); exec resets caught signals to the default.
 //
 // # Safety
 // `handler` must be a function of the siginfo form that stays valid while installed;
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_catch(int signo, ipcx_signal_handler handler, uint32_t flags, ipcx_signal_disposition *old);
+// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_signal_catch(int signo, ipcx_signal_handler handler, uint32_t flags, ipcx_signal_disposition *out_old);
 
 // The current disposition of signal `signo` (sigaction, nothing changed). SIGKILL and
 // SIGSTOP may be queried (always `IPCX_SIGNAL_DEFAULT`).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`; `signo` 0, out of range, 32/33). On error
-// `*out` is zeroed.
+// Arguments: `out_disposition` (required; set its `size` first) receives it.
+// Returns: `IPCX_OK` with `*out_disposition` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_disposition` or its `size` below the 0.2 size:
+// nothing written; `signo` 0, out of range, 32/33). On error `*out_disposition` holds
+// the failure values (as for `ipcx_signal_ignore`).
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_disposition` must be NULL or valid for reading its `size` field and writing
+// `size` bytes.
 ipcx_status ipcx_signal_get_disposition(int signo, ipcx_signal_disposition *out_disposition);
 
 // Install a disposition for signal `signo` exactly as `disposition` describes it
-// (sigaction): restore one saved by `old`, or set a handler with a handler mask.
+// (sigaction): restore one saved by `out_old`, or set a handler with a handler mask.
 //
-// Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
-// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` flag (include
+// Arguments: `disposition` (required): `size` at least the 0.2 size of the struct (at
+// most `size` bytes are read); `action` one of `IPCX_SIGNAL_DEFAULT`,
+// `IPCX_SIGNAL_IGNORE`, `IPCX_SIGNAL_CATCH`; `handler` non-NULL exactly for
+// `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` handler flags (include
 // `IPCX_SIGNAL_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
-// SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
-// receives the previous disposition.
-// Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler
-// and action disagree, `signo` 0, out of range, 32/33, SIGKILL or SIGSTOP). On error
-// nothing changes and `*old` is zeroed.
+// SIGSTOP, 32 and 33 dropped silently). `out_old` (may be NULL, may equal
+// `disposition`; if not NULL, set its `size`) receives the previous disposition.
+// Returns: `IPCX_OK` once the disposition is installed.
+// Errors: `IPCX_ERR_INVALID` (NULL `disposition`; its `size` or `out_old->size` below
+// the 0.2 size; unknown action or flag bits; handler and action disagree; `signo` 0, out
+// of range, 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*out_old` holds
+// the failure values (as for `ipcx_signal_ignore`).
 //
 // # Safety
-// `disposition` must be NULL or valid for reading, its handler valid while installed;
-// `old` NULL or valid for writing.
-ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition *disposition, ipcx_signal_disposition *old);
+// `disposition` must be NULL or valid for reading its `size` field and `size` bytes, its
+// handler valid while installed; `out_old` NULL or valid for reading its `size` field
+// and writing `size` bytes.
+ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition *disposition, ipcx_signal_disposition *out_old);
 
 // Block the signals of `set` in the calling thread (pthread_sigmask SIG_BLOCK): they
 // stay pending until unblocked, waited for (`ipcx_signal_wait`) or read from a
@@ -3179,53 +3295,61 @@ ipcx_status ipcx_signal_set_disposition(int signo, const ipcx_signal_disposition
 // main thread before creating other threads (threads inherit the mask).
 //
 // Arguments: `set` (SIGKILL, SIGSTOP, 32 and 33 are dropped silently, as the kernel
-// and glibc do); `old` (may be NULL) receives the previous mask.
-// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*old` is 0.
+// and glibc do); `out_old` (may be NULL) receives the previous mask.
+// Returns: `IPCX_OK` once the mask is changed.
+// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*out_old`
+// is 0.
 // Fork and exec: a forked child and an exec'd program inherit the mask.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_block(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_block(ipcx_sigset set, ipcx_sigset *out_old);
 
 // Unblock the signals of `set` in the calling thread (pthread_sigmask SIG_UNBLOCK); a
 // pending one is delivered at once.
 //
-// Arguments, errors, fork: as for `ipcx_signal_block`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_unblock(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_unblock(ipcx_sigset set, ipcx_sigset *out_old);
 
 // Replace the calling thread's mask with `set` (pthread_sigmask SIG_SETMASK), e.g. to
-// restore a mask saved by `old`.
+// restore a mask saved by `out_old`.
 //
-// Arguments, errors, fork: as for `ipcx_signal_block`.
+// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 //
 // # Safety
-// `old` must be NULL or valid for writing.
-ipcx_status ipcx_signal_set_mask(ipcx_sigset set, ipcx_sigset *old);
+// `out_old` must be NULL or valid for writing.
+ipcx_status ipcx_signal_set_mask(ipcx_sigset set, ipcx_sigset *out_old);
 
 // The calling thread's signal mask.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+// Arguments: `out_set` (required) receives it.
+// Returns: `IPCX_OK` with `*out_set` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
+// Fork: a forked child starts with its parent's mask.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_set` must be NULL or valid for writing.
 ipcx_status ipcx_signal_get_mask(ipcx_sigset *out_set);
 
 // The signals pending for the calling thread or its process (sigpending): blocked
 // signals that arrived and were not taken yet. A standard signal appears once however
 // often it was sent. A forked child starts with none.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+// Arguments: `out_set` (required) receives the set.
+// Returns: `IPCX_OK` with `*out_set` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
 //
 // # Safety
-// `out` must be NULL or valid for writing.
+// `out_set` must be NULL or valid for writing.
 ipcx_status ipcx_signal_pending(ipcx_sigset *out_set);
 
 // Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
 // that the process exists and may be signalled.
 //
+// Returns: `IPCX_OK` once the signal is sent (pending at the receiver, or delivered).
 // A standard signal already pending at the receiver is merged with it (sent twice,
 // seen once); a real-time signal is queued (without payload: use `ipcx_signal_queue`).
 // Errors: `IPCX_ERR_INVALID` (`pid` <= 0: use `ipcx_signal_send_group` for groups;
@@ -3236,6 +3360,7 @@ ipcx_status ipcx_signal_send(int32_t pid, int signo);
 // Send signal `signo` to every process of process group `pgid` (killpg); 0 is the
 // caller's own group (the caller included). Signal 0 only probes.
 //
+// Returns: `IPCX_OK` once the signal is sent to at least one member.
 // Errors: `IPCX_ERR_INVALID` (`pgid` < 0, `signo` out of range or 32/33),
 // `IPCX_ERR_NOT_FOUND` (no such group), `IPCX_ERR_PERMISSION` (no member may be
 // signalled).
@@ -3245,6 +3370,7 @@ ipcx_status ipcx_signal_send_group(int32_t pgid, int signo);
 // process `tgid` (tgkill). Only that thread can take it; other threads never see it
 // pending. Signal 0 only probes.
 //
+// Returns: `IPCX_OK` once the signal is sent.
 // Errors: `IPCX_ERR_INVALID` (`tgid` or `tid` <= 0, `signo` out of range or 32/33),
 // `IPCX_ERR_NOT_FOUND` (no such thread in that process), `IPCX_ERR_PERMISSION`.
 ipcx_status ipcx_signal_send_thread(int32_t tgid, int32_t tid, int signo);
@@ -3254,6 +3380,7 @@ ipcx_status ipcx_signal_send_thread(int32_t tgid, int32_t tid, int signo);
 // merged (its payload lost). The receiver sees code SI_QUEUE, the sender's pid and uid.
 //
 // Arguments: `value`: set `as_int` or `as_ptr`.
+// Returns: `IPCX_OK` once the signal is queued.
 // Errors: `IPCX_ERR_LIMIT` (the receiver's queue is full: the message names
 // RLIMIT_SIGPENDING and its value for the receiver), `IPCX_ERR_INVALID` (`pid` <= 0,
 // `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`.
@@ -3263,6 +3390,7 @@ ipcx_status ipcx_signal_queue(int32_t pid, int signo, ipcx_sigval value);
 // (rt_tgsigqueueinfo, as pthread_sigqueue does, but for a thread of any process the
 // caller may signal). The receiver sees code SI_QUEUE, the sender's pid and uid.
 //
+// Returns: `IPCX_OK` once the signal is queued.
 // Errors: as for `ipcx_signal_queue`, and `IPCX_ERR_INVALID` for `tid` <= 0.
 ipcx_status ipcx_signal_queue_thread(int32_t tgid, int32_t tid, int signo, ipcx_sigval value);
 
@@ -3273,121 +3401,156 @@ ipcx_status ipcx_signal_queue_thread(int32_t tgid, int32_t tid, int signo, ipcx_
 // first; real-time signals of one number come in the order they were sent.
 //
 // Arguments: `timeout_ms` (monotonic; an interruption by a handler for another signal is
-// retried for the time that remains, unless the thread is interruptible); `info`
-// (required) receives the signal, code, sender pid and uid, and payload.
+// retried for the time that remains, unless the thread is interruptible); `out_info`
+// (required; set its `size` first) receives the signal, code, sender pid and uid, and
+// payload.
+// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
 // Errors: `IPCX_ERR_TIMEOUT` (no signal of `set` arrived in time), `IPCX_ERR_INVALID`
-// (NULL `info`, empty set, SIGKILL/SIGSTOP/32/33 in the set, timeout below -1),
-// `IPCX_ERR_INTERRUPTED`. On error `*info` is zeroed.
+// (NULL `out_info` or its `size` below the 0.2 size: nothing written; empty set,
+// SIGKILL/SIGSTOP/32/33 in the set, timeout below -1), `IPCX_ERR_INTERRUPTED`. On error
+// `*out_info` holds zeros (besides `size`).
+// Fork: waits for the calling process's own signals.
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_signal_wait(ipcx_sigset set, int64_t timeout_ms, ipcx_siginfo *info);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size`
+// bytes.
+ipcx_status ipcx_signal_wait(ipcx_sigset set, int64_t timeout_ms, ipcx_siginfo *out_info);
 
 // Create a receiver for the signals of `set`.
 //
 // Arguments: `set`: not empty, no SIGKILL/SIGSTOP/32/33, every signal blocked in the
-// calling thread (checked); `opts` may be NULL (no option applies).
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, bad set, a signal of the set not blocked in
-// the calling thread: the message names it, an option set), `IPCX_ERR_LIMIT` (out of
-// descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+// calling thread (checked); `opts` may be NULL (no option applies); `out_receiver`
+// receives the handle.
+// Returns: `IPCX_OK` with `*out_receiver` set.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_receiver`, bad set, a signal of the set not
+// blocked in the calling thread: the message names it, an option set),
+// `IPCX_ERR_LIMIT` (out of descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On
+// error `*out_receiver` is NULL.
 // Ownership: close with `ipcx_signalfd_close`.
+// Fork: see `ipcx_signalfd`.
 //
 // # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+// `out_receiver` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_create(ipcx_sigset set, const ipcx_options *opts, ipcx_signalfd **out_receiver);
 
 // Take one signal from the receiver, waiting up to `timeout_ms`.
 //
-// Arguments: `info` (required) receives the same record as `ipcx_signal_wait`.
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL `info` or receiver, timeout below
-// -1), `IPCX_ERR_BAD_HANDLE` (closed receiver), `IPCX_ERR_INTERRUPTED`. On error
-// `*info` is zeroed.
+// Arguments: `timeout_ms`; `out_info` (required; set its `size` first) receives the
+// same record as `ipcx_signal_wait`.
+// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL receiver or `out_info`, its
+// `size` below the 0.2 size: nothing written; timeout below -1), `IPCX_ERR_IN_USE`
+// (another thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE` (closed
+// receiver), `IPCX_ERR_INTERRUPTED`. On error `*out_info` holds zeros (besides
+// `size`).
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_signalfd_recv(ipcx_signalfd *r, int64_t timeout_ms, ipcx_siginfo *info);
+// `r` must be NULL or a value from ipcx; `out_info` NULL or valid for reading its
+// `size` field and writing `size` bytes.
+ipcx_status ipcx_signalfd_recv(ipcx_signalfd *r, int64_t timeout_ms, ipcx_siginfo *out_info);
 
 // Replace the set of signals the receiver takes (same rules as at creation).
 //
-// Errors: `IPCX_ERR_INVALID` (bad set, a signal not blocked in the calling thread),
+// Returns: `IPCX_OK` once the set is replaced.
+// Errors: `IPCX_ERR_INVALID` (NULL receiver, bad set, a signal not blocked in the
+// calling thread), `IPCX_ERR_IN_USE` (another thread is inside a call on the receiver),
 // `IPCX_ERR_BAD_HANDLE`. On error the receiver keeps its set.
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_update(ipcx_signalfd *r, ipcx_sigset set);
 
-// The receiver's descriptor, for poll/epoll (readable when a signal can be taken). It
-// stays owned by the receiver: do not close it; reading it directly takes signals the
-// receiver would have returned.
+// The receiver's descriptor, for poll/epoll (readable when a signal can be taken).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+// Arguments: `out_fd` (required) receives it.
+// Returns: `IPCX_OK` with `*out_fd` set.
+// Errors: `IPCX_ERR_INVALID` (NULL receiver or `out_fd`), `IPCX_ERR_IN_USE` (another
+// thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE`. On error `*out_fd`
+// is -1.
+// Ownership: it stays owned by the receiver: do not close it; reading it directly takes
+// signals the receiver would have returned.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_signalfd_fd(const ipcx_signalfd *r, int *fd);
+// `r` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
+ipcx_status ipcx_signalfd_fd(const ipcx_signalfd *r, int *out_fd);
 
 // Close a receiver. NULL is a no-op. The signals stay blocked (ipcx does not touch the
-// mask); pending ones stay pending.
+// mask); pending ones stay pending. A close racing a call on another thread never
+// waits: the descriptor is closed when that call returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a receiver
+// (nothing freed twice).
 //
 // # Safety
-// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+// `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_signalfd_close(ipcx_signalfd *r);
 
 // Create a notifier (an eventfd, close-on-exec, non-blocking).
 //
-// Arguments: `opts` may be NULL (no option applies).
-// Errors: `IPCX_ERR_INVALID` (NULL `out`, an option set), `IPCX_ERR_LIMIT` (more than
-// `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
-// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+// Arguments: `opts` may be NULL (no option applies); `out_notifier` receives the handle.
+// Returns: `IPCX_OK` with `*out_notifier` set; pokes reach it from then on.
+// Errors: `IPCX_ERR_INVALID` (NULL `out_notifier`, an option set), `IPCX_ERR_LIMIT`
+// (more than `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out_notifier` is NULL.
 // Ownership: close with `ipcx_notifier_close`.
+// Fork: see `ipcx_notifier`.
 //
 // # Safety
-// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+// `out_notifier` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 ipcx_status ipcx_notifier_create(const ipcx_options *opts, ipcx_notifier **out_notifier);
 
 // Poke the notifier: add 1 to its count and make its descriptor readable.
 //
-// Async-signal-safe, by construction: it does not look the handle up in the registry
-// (whose fallback takes a lock) and never dereferences it; it finds the notifier in a
-// fixed table with atomic loads, makes one write(2), and preserves errno. It never
-// allocates, never blocks, and never sets the last-error message (read the returned
-// code only).
-// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, or not a notifier),
-// `IPCX_ERR_SYSTEM` (the write failed; not expected). A count at its maximum
-// (2^64 - 2 unconsumed pokes) stays there and the poke reports `IPCX_OK`.
+// Async-signal-safe, by construction: it does not go through the handle table (whose
+// release of a handle being closed may free memory and take a lock) and never
+// dereferences the handle; it finds the notifier in a fixed table of its own, keyed by
+// the handle's value (which names one notifier only: slot and generation), with atomic
+// loads, makes one write(2), and preserves errno. It never allocates, never blocks, and
+// never sets the last-error message (read the returned code only).
+// Returns: `IPCX_OK` (a count at its maximum, 2^64 - 2 unconsumed pokes, stays there).
+// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, being closed, stale,
+// or not a notifier), `IPCX_ERR_SYSTEM` (the write failed; not expected).
+// Fork: a child's poke reaches the same counter (see `ipcx_notifier`).
 ipcx_status ipcx_notifier_poke(const ipcx_notifier *n);
 
 // Wait until the notifier has been poked, then consume the pokes.
 //
-// Arguments: `timeout_ms`; `count` (may be NULL) receives the number of pokes since the
-// last successful wait (at least 1).
+// Arguments: `timeout_ms`; `out_count` (may be NULL) receives the number of pokes since
+// the last successful wait (at least 1).
+// Returns: `IPCX_OK` once pokes were consumed.
 // Errors: `IPCX_ERR_TIMEOUT` (no poke in time), `IPCX_ERR_INVALID` (NULL notifier,
-// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error `*count`
-// is 0.
+// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error
+// `*out_count` is 0.
+// Thread safety: several threads may wait at once; each poke wakes at least one, and
+// the pokes are consumed by exactly one of them.
 //
 // # Safety
-// `count` must be NULL or valid for writing.
-ipcx_status ipcx_notifier_wait(ipcx_notifier *n, int64_t timeout_ms, uint64_t *count);
+// `n` must be NULL or a value from ipcx; `out_count` NULL or valid for writing.
+ipcx_status ipcx_notifier_wait(const ipcx_notifier *n, int64_t timeout_ms, uint64_t *out_count);
 
-// The notifier's descriptor, for poll/epoll: readable while pokes are pending. It
-// stays owned by the notifier: do not close it, read it, or write it.
+// The notifier's descriptor, for poll/epoll: readable while pokes are pending.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+// Arguments: `out_fd` (required) receives it.
+// Returns: `IPCX_OK` with `*out_fd` set.
+// Errors: `IPCX_ERR_INVALID` (NULL notifier or `out_fd`), `IPCX_ERR_BAD_HANDLE`. On
+// error `*out_fd` is -1.
+// Ownership: it stays owned by the notifier: do not close it, read it, or write it.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *fd);
+// `n` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
+ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *out_fd);
 
-// Close a notifier. NULL is a no-op. A poke running in another thread's handler is
-// waited for (a few microseconds at most) before the descriptor is closed; later pokes
-// get `IPCX_ERR_BAD_HANDLE`.
+// Close a notifier. NULL is a no-op. Pokes that start after this call get
+// `IPCX_ERR_BAD_HANDLE`; a poke running in another thread's handler is waited for (a
+// few microseconds at most) before the descriptor is closed. A wait in progress on
+// another thread finishes normally (it may still be woken by a poke made before the
+// close); the descriptor is closed when it returns.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a notifier
+// (nothing freed twice).
 //
 // # Safety
-// `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
+// `n` must be NULL or a value from ipcx; not to be called from a signal handler.
 ipcx_status ipcx_notifier_close(ipcx_notifier *n);
 
 // Create a connected pair of Unix sockets (socketpair(2)) for related processes: what

@@ -26,7 +26,7 @@
 //! or by systemd-logind's RemoveIPC=, see docs/inspect.md).
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::{CString, c_char};
+use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
@@ -34,9 +34,6 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
 use crate::provenance::{self, FileInfo, ObjKind, Record, Stamp};
-
-/// Size of `ipcx_object_info.name`, NUL included (PATH_MAX).
-pub(crate) const NAME_MAX: usize = 4096;
 
 /// Info flag: a trusted ipcx record names this object and the object matches it.
 pub(crate) const FLAG_IPCX: u32 = 1;
@@ -47,52 +44,41 @@ pub(crate) const FLAG_VANISHED: u32 = 4;
 /// Info flag (clean results): removed (the object and its record, or the vanished record).
 pub(crate) const FLAG_REMOVED: u32 = 8;
 
-/// What is known about one object (`ipcx_object_info` in C). Fixed size, no pointers.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct ipcx_object_info {
-    /// The kind, one of `IPCX_OBJECT_*`.
-    pub kind: u32,
-    /// `IPCX_OBJECT_IPCX`, `IPCX_OBJECT_STALE`, `IPCX_OBJECT_VANISHED`,
-    /// `IPCX_OBJECT_REMOVED`.
+/// What is known about one object, as a listing reports it (`ipcx_object_info` in C).
+#[derive(Clone, Debug)]
+pub struct ObjectInfo {
+    /// The kind.
+    pub kind: ObjKind,
+    /// `FLAG_*` bits.
     pub flags: u32,
-    /// POSIX name ("/orders") or absolute path, NUL-terminated; empty for System V objects.
-    /// At most `IPCX_OBJECT_NAME_MAX - 1` bytes (longer names are cut).
-    pub name: [c_char; 4096],
+    /// POSIX name ("/orders") or absolute path; empty for System V objects. NUL-free
+    /// (object names and paths cannot hold a NUL), kept as a C string for the C view.
+    pub name: CString,
     /// System V key (0 for IPC_PRIVATE and for other kinds).
     pub key: i32,
     /// System V id; -1 for other kinds.
     pub id: i32,
     /// Owner uid.
     pub uid: u32,
-    /// Permission bits (e.g. 0600).
+    /// Permission bits.
     pub mode: u32,
-    /// Size in bytes: segments, shared memory objects and rings; bytes queued in System V
-    /// queues and (when /dev/mqueue is mounted) POSIX queues; 0 otherwise.
-    pub size: u64,
-    /// Depth: messages queued (queues), semaphores in a set; -1 where it does not apply or
-    /// cannot be read.
+    /// Size in bytes (segments, shared memory objects, rings; bytes queued in queues).
+    pub bytes: u64,
+    /// Messages queued, semaphores in a set; -1 where it does not apply.
     pub depth: i64,
-    /// Processes attached: System V segments: nattch; queues and semaphore sets: live
-    /// processes among their last users; others: processes that have it open or mapped
-    /// (socket files: 1 if a socket is bound to it); -1 unknown.
+    /// Processes attached; -1 unknown.
     pub attached: i64,
-    /// The creator's pid (from the record; System V segments: shm_cpid); 0 unknown.
+    /// The creator's pid; 0 unknown.
     pub creator_pid: i32,
-    /// 1 the creator is running, 0 it is gone, -1 unknown.
+    /// 1 running, 0 gone, -1 unknown.
     pub creator_alive: i32,
-    /// The last process to use it (System V: last sender, last attach/detach); 0 unknown.
+    /// The last process to use it; 0 unknown.
     pub last_pid: i32,
-    /// Creation time, seconds since the epoch (System V without a record: the last change
-    /// time); 0 unknown.
+    /// Creation time, seconds since the epoch; 0 unknown.
     pub created: i64,
-    /// Age in seconds (now - created); -1 unknown.
+    /// Age in seconds; -1 unknown.
     pub age: i64,
 }
-
-/// Short Rust-side name.
-pub use ipcx_object_info as ObjectInfo;
 
 /// One object, as the listing builds it.
 #[derive(Clone, Debug)]
@@ -166,19 +152,18 @@ impl Obj {
     }
 
     fn info(&self, now: i64) -> ObjectInfo {
-        let mut name = [0 as c_char; NAME_MAX];
-        for (d, s) in name.iter_mut().zip(self.name.bytes().take(NAME_MAX - 1)) {
-            *d = s as c_char;
-        }
         ObjectInfo {
-            kind: self.kind as u32,
+            kind: self.kind,
             flags: self.flags,
-            name,
+            // Names and paths come from the kernel or from records, which cannot hold a
+            // NUL; one that did would be shown up to it.
+            name: CString::new(self.name.split('\0').next().unwrap_or_default())
+                .unwrap_or_default(),
             key: self.key,
             id: self.id,
             uid: self.uid,
             mode: self.mode,
-            size: self.size,
+            bytes: self.size,
             depth: self.depth,
             attached: self.attached,
             creator_pid: self.creator_pid,
@@ -202,16 +187,6 @@ pub struct Listing {
     pub objects: Vec<ObjectInfo>,
     /// Warnings, one per line, NUL-terminated for C.
     pub warnings: CString,
-}
-
-impl std::fmt::Debug for ObjectInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObjectInfo")
-            .field("kind", &self.kind)
-            .field("flags", &self.flags)
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
 }
 
 fn realtime_now() -> i64 {
@@ -1075,10 +1050,10 @@ fn parse_identity(kind: ObjKind, name: &str) -> Result<i32> {
         }
         return Ok(-1);
     }
-    let max = if kind == ObjKind::PosixSem {
-        crate::sync::sem::NAME_MAX
-    } else {
-        crate::name::POSIX_NAME_MAX
+    let max = match kind {
+        ObjKind::PosixSem => crate::sync::sem::NAME_MAX,
+        ObjKind::Ring => crate::ring::NAME_MAX,
+        _ => crate::name::POSIX_NAME_MAX,
     };
     crate::name::posix_name(name, max)?;
     Ok(-1)

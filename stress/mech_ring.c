@@ -62,7 +62,7 @@ static int ring_send(void *tx, const void *buf, size_t len, int64_t t) {
     struct end *e = tx;
     if (++e->n & 1) return ipcx_ring_send(e->r, buf, len, t);
     void *p;
-    int s = ipcx_ring_reserve(e->r, len, &p, t);
+    int s = ipcx_ring_reserve(e->r, len, t, &p);
     if (s != IPCX_OK) return s;
     memcpy(p, buf, len);
     return ipcx_ring_commit(e->r, len);
@@ -73,7 +73,7 @@ static int ring_recv(void *rx, void *buf, size_t *len, int64_t t) {
     if (++e->n & 1) return ipcx_ring_recv(e->r, buf, len, t);
     const void *p;
     size_t n;
-    int s = ipcx_ring_borrow(e->r, &p, &n, t);
+    int s = ipcx_ring_borrow(e->r, t, &p, &n);
     if (s != IPCX_OK) return s;
     if (n > *len) {
         ipcx_ring_release(e->r);

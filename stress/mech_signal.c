@@ -54,7 +54,7 @@ static void sig_survivor(st_run *r) {
     pid_t victim = 0;
     uint64_t expect = 0;
     for (;;) {
-        ipcx_siginfo info;
+        ipcx_siginfo info = {.size = sizeof info};
         int s = ipcx_signal_wait(set, 100, &info);
         if (s == IPCX_OK) {
             if (!victim) victim = atomic_load(&sh->victim_pid);

@@ -89,7 +89,7 @@ static void print_table(const ipcx_object_list *l, size_t n) {
     printf("%-9s  %-32s  %-8s  %-4s  %10s  %5s  %3s  %7s  %-5s  %5s  %s\n", "TYPE", "NAME", "OWNER",
            "MODE", "SIZE", "DEPTH", "ATT", "CREATOR", "ALIVE", "AGE", "STATE");
     for (size_t i = 0; i < n; i++) {
-        ipcx_object_info o;
+        ipcx_object_info o = {.size = sizeof o};
         if (ipcx_object_list_get(l, i, &o) != IPCX_OK) continue;
         char name[4200], own[64], age[32], st[48], depth[24], att[24], cre[24];
         snprintf(depth, sizeof depth, o.depth < 0 ? "-" : "%lld", (long long)o.depth);
@@ -101,7 +101,7 @@ static void print_table(const ipcx_object_list *l, size_t n) {
         else snprintf(mode, sizeof mode, "%04o", o.mode);
         printf("%-9s  %-32s  %-8s  %4s  %10llu  %5s  %3s  %7s  %-5s  %5s  %s\n",
                ipcx_object_kind_name(o.kind), name_text(&o, name, sizeof name),
-               owner_name(o.uid, own, sizeof own), mode, (unsigned long long)o.size, depth,
+               owner_name(o.uid, own, sizeof own), mode, (unsigned long long)o.bytes, depth,
                att, cre, alive, age_text(o.age, age, sizeof age), state_text(o.flags, st, sizeof st));
     }
 }
@@ -142,7 +142,7 @@ static void json_string(const char *s) {
 static void print_json(const ipcx_object_list *l, size_t n, const char *warnings) {
     printf("{\n  \"objects\": [");
     for (size_t i = 0; i < n; i++) {
-        ipcx_object_info o;
+        ipcx_object_info o = {.size = sizeof o};
         if (ipcx_object_list_get(l, i, &o) != IPCX_OK) continue;
         char own[64];
         printf("%s\n    {\"kind\": ", i ? "," : "");
@@ -154,7 +154,7 @@ static void print_json(const ipcx_object_list *l, size_t n, const char *warnings
         printf(", \"mode\": \"%04o\", \"size\": %llu, \"depth\": %lld, \"attached\": %lld, "
                "\"creator_pid\": %d, \"creator_alive\": %s, \"last_pid\": %d, \"created\": %lld, "
                "\"age\": %lld, \"ipcx\": %s, \"stale\": %s, \"vanished\": %s, \"removed\": %s}",
-               o.mode, (unsigned long long)o.size, (long long)o.depth, (long long)o.attached,
+               o.mode, (unsigned long long)o.bytes, (long long)o.depth, (long long)o.attached,
                o.creator_pid,
                o.creator_alive == 1 ? "true" : o.creator_alive == 0 ? "false" : "null",
                o.last_pid, (long long)o.created, (long long)o.age,
@@ -233,7 +233,7 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
     ipcx_object_list_warnings(l, &warnings);
     int failed = 0;
     for (size_t i = 0; clean && !(flags & IPCX_INSPECT_DRY_RUN) && i < n; i++) {
-        ipcx_object_info o;
+        ipcx_object_info o = {.size = sizeof o};
         if (ipcx_object_list_get(l, i, &o) == IPCX_OK && !(o.flags & IPCX_OBJECT_REMOVED)) failed = 1;
     }
     if (json) {

@@ -16,10 +16,12 @@
 static int find_shm(const ipcx_object_list *l, const char *name, ipcx_object_info *o) {
     size_t n = 0;
     ipcx_object_list_count(l, &n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        o->size = sizeof *o;
         if (ipcx_object_list_get(l, i, o) == IPCX_OK && o->kind == IPCX_OBJECT_POSIX_SHM &&
             !(o->flags & IPCX_OBJECT_VANISHED) && strcmp(o->name, name) == 0)
             return 1;
+    }
     return 0;
 }
 
@@ -49,17 +51,17 @@ void tour_inspect(struct tour_row *row) {
     munmap(ready, sizeof *ready);
 
     ipcx_object_list *l = NULL;
-    ipcx_object_info o;
+    ipcx_object_info o = {.size = sizeof o};
     int s = ipcx_inspect_list(NULL, 0, 0, &l);
     if (s) {
         tour_fail_status(row, "ipcx_inspect_list", s);
     } else if (!find_shm(l, name, &o)) {
         tour_fail(row, "the killed child's object was not listed");
     } else if (o.flags != (IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE) || o.creator_pid != pid ||
-               o.creator_alive != 0 || o.attached != 0 || o.size != 4096) {
+               o.creator_alive != 0 || o.attached != 0 || o.bytes != 4096) {
         tour_fail(row, "listed with flags %u creator %d alive %d attached %lld size %llu", o.flags,
                   o.creator_pid, o.creator_alive, (long long)o.attached,
-                  (unsigned long long)o.size);
+                  (unsigned long long)o.bytes);
     }
     ipcx_object_list_close(l);
     /* A dry-run clean proposes it too; then it is removed by its exact name. */

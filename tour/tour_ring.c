@@ -36,10 +36,10 @@ void tour_ring(struct tour_row *row) {
         for (;;) {
             const void *m;
             size_t len;
-            int r = ipcx_ring_borrow(in, &m, &len, 10000); /* read in place */
+            int r = ipcx_ring_borrow(in, 10000, &m, &len); /* read in place */
             if (r == IPCX_ERR_CLOSED) break;               /* the producer closed */
             void *d;
-            if (r || ipcx_ring_reserve(out, len, &d, 10000)) { bad = 1; break; }
+            if (r || ipcx_ring_reserve(out, len, 10000, &d)) { bad = 1; break; }
             memcpy(d, m, len); /* write in place */
             if (ipcx_ring_commit(out, len) || ipcx_ring_release(in)) { bad = 1; break; }
         }

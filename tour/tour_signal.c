@@ -116,7 +116,7 @@ void tour_signal_dispositions(struct tour_row *row) {
         _exit(bad);
     }
     static int64_t samples[TOUR_ROUNDS];
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     s = ipcx_signal_wait(SIG(SIGUSR2), 5000, &info);
     for (int i = 0; i < TOUR_ROUNDS && s == IPCX_OK; i++) {
         int64_t t0 = tour_now_ns();
@@ -164,7 +164,7 @@ void tour_signal_queueing(struct tour_row *row) {
         return;
     }
     int usr1 = 0, next = 0, disorder = 0;
-    ipcx_siginfo info;
+    ipcx_siginfo info = {.size = sizeof info};
     while ((s = ipcx_signal_wait(set, IPCX_NOWAIT, &info)) == IPCX_OK) {
         if (info.signo == SIGUSR1) usr1++;
         else if (info.value.as_int == next && info.pid == pid) next++;
@@ -185,7 +185,7 @@ void tour_signal_queueing(struct tour_row *row) {
     if (pid == 0) {
         int bad = 0;
         for (;;) {
-            ipcx_siginfo in;
+            ipcx_siginfo in = {.size = sizeof in};
             if (ipcx_signal_wait(SIG(rt1), 5000, &in) != IPCX_OK) _exit(1);
             if (in.value.as_int < 0) break;
             bad |= ipcx_signal_queue(getppid(), rt1, in.value) != IPCX_OK;

@@ -4,9 +4,10 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, set_opt, str_arg};
+use super::{
+    Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
+};
 use crate::error::ipcx_status;
-use crate::name;
 use crate::ring::{self, Ring, layout};
 
 /// One end of a shared-memory ring of messages: a producer or a consumer. Opaque.
@@ -16,27 +17,34 @@ use crate::ring::{self, Ring, layout};
 /// `IPCX_RING_MPMC`). Messages arrive whole, in order (per producer for MPMC), and can be
 /// written and read in place (`ipcx_ring_reserve`/`_commit`, `ipcx_ring_borrow`/
 /// `_release`).
-/// Thread safety: a handle may be used by one thread at a time; open one handle per
-/// thread (MPMC) for concurrent use.
+/// Thread safety: a one-thread handle (it keeps the reservation, the borrowed message
+/// and the poll state). A call made while another thread is inside a call on the same
+/// handle returns `IPCX_ERR_IN_USE` at once; hand the handle to another thread between
+/// calls, or open one handle per thread (MPMC) for concurrent use.
 /// Fork: the child inherits the handle like a pipe end: the side stays alive while any
 /// process holding it has not closed it, so each process closes the ends it does not
 /// use. An SPSC end is used by one process at a time (`IPCX_ERR_IN_USE` otherwise); an
 /// MPMC handle used in a child becomes a separate producer or consumer there. Descriptors
 /// are close-on-exec.
-/// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL and
-/// `IPCX_ERR_BAD_HANDLE` for a closed one; a corrupted shared region makes every later
-/// call on the handle return `IPCX_ERR_PROTOCOL` (close still works).
+/// Every function taking a handle returns `IPCX_ERR_INVALID` for NULL,
+/// `IPCX_ERR_BAD_HANDLE` for a closed, stale or foreign one and `IPCX_ERR_IN_USE` while
+/// another thread is inside a call on it; a corrupted shared region, or the object of a
+/// named ring found truncated, makes every later call on the handle return
+/// `IPCX_ERR_PROTOCOL` (close still works).
 #[allow(non_camel_case_types)]
 pub struct ipcx_ring(Ring);
 
 impl handle::Handle for ipcx_ring {
-    const KIND: u32 = 45;
+    const KIND: u32 = 7;
     const NAME: &'static str = "ipcx_ring";
 }
 
 /// Flag: a multi-producer/multi-consumer ring (when creating); when opening an existing
-/// ring, require that it is one. `ipcx_ring_info` reports it.
+/// ring, require that it is one. `ipcx_ring_stat` reports it.
 pub const IPCX_RING_MPMC: u32 = 0x10000;
+/// The longest ring name in bytes, without the NUL: a slash and 255 bytes (the kernel's
+/// limit for a file name in /dev/shm, where named rings live).
+pub const IPCX_RING_NAME_MAX: usize = 256;
 /// Smallest ring capacity in bytes (`ipcx_options_set_capacity`).
 pub const IPCX_RING_MIN_CAPACITY: usize = 4096;
 /// Largest ring capacity in bytes.
@@ -49,20 +57,53 @@ const _: () = assert!(
         && IPCX_OPEN_CREATE == ring::CREATE
         && IPCX_OPEN_EXCLUSIVE == ring::EXCL
         && IPCX_RING_MPMC == ring::MPMC
+        && IPCX_RING_NAME_MAX == ring::NAME_MAX
         && IPCX_RING_MIN_CAPACITY == layout::MIN_CAPACITY
         && IPCX_RING_MAX_CAPACITY == layout::MAX_CAPACITY
         && IPCX_RING_DEFAULT_CAPACITY == layout::DEFAULT_CAPACITY
 );
 
+/// What `ipcx_ring_stat` reports about a ring end. Set `size` to `sizeof` the struct
+/// before the call (`ipcx_ring_info info = { sizeof info };`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ipcx_ring_info {
+    /// In: `sizeof(ipcx_ring_info)` as the caller knows it. Out: the bytes written.
+    pub size: u32,
+    /// `IPCX_OPEN_WRITE` (a producer end) or `IPCX_OPEN_READ` (a consumer end), plus
+    /// `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
+    pub flags: u32,
+    /// The data capacity in bytes (a power of two).
+    pub capacity: usize,
+    /// The largest message the ring accepts, in bytes.
+    pub max_message: usize,
+}
+
+// SAFETY: repr(C), starts with the u32 size, no padding (4 + 4 + 8 + 8 bytes, or
+// 4 + 4 + 4 + 4 on 32-bit targets).
+unsafe impl Info for ipcx_ring_info {
+    fn failed() -> Self {
+        ipcx_ring_info {
+            size: 0,
+            flags: 0,
+            capacity: 0,
+            max_message: 0,
+        }
+    }
+}
+
 /// Open, or create, the named ring `name` and attach to it as producer or consumer.
 ///
 /// Arguments: `name`: a POSIX shared-memory name ("/name": one leading slash, no other,
-/// at most 255 bytes); `flags`: exactly one of `IPCX_OPEN_WRITE` /
-/// `IPCX_OPEN_READ`, optionally `IPCX_OPEN_CREATE` (create if missing),
-/// `IPCX_OPEN_EXCLUSIVE` (with CREATE: the ring must not exist), `IPCX_RING_MPMC`; `opts` may
-/// be NULL (honoured: capacity in bytes, default `IPCX_RING_DEFAULT_CAPACITY`, rounded up
-/// to a power of two in `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message,
-/// default and at most capacity/2 - 16; mode, default 0600, applied exactly; spin, see
+/// at most `IPCX_RING_NAME_MAX` (256) bytes); `flags`: exactly one of `IPCX_OPEN_WRITE`
+/// (attach as a producer) or `IPCX_OPEN_READ` (as a consumer), optionally
+/// `IPCX_OPEN_CREATE` (create it if missing), `IPCX_OPEN_EXCLUSIVE` (with CREATE: it
+/// must not exist) and `IPCX_RING_MPMC` (create a multi-producer/multi-consumer ring; on
+/// an existing ring, require one); `opts` may be NULL (honoured: capacity in bytes,
+/// default `IPCX_RING_DEFAULT_CAPACITY`, rounded up to a power of two in
+/// `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message, default and at most
+/// capacity/2 - 16; mode, default 0600, applied exactly; spin, see
 /// `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
 /// existing ring.
 /// Semantics: the memory is allocated at creation (no SIGBUS later when /dev/shm is
@@ -70,22 +111,27 @@ const _: () = assert!(
 /// a lock a dead process held is taken over, a half-written message is dropped, complete
 /// ones are kept. A ring whose creator died while initialising it, or whose header is
 /// corrupted, is re-initialised when nobody is attached. An object that is not an ipcx
-/// ring is never modified.
-/// Errors: `IPCX_ERR_INVALID` (bad name, flags or options; the name exists but is not an
-/// ipcx ring; explicit options differ from the existing ring), `IPCX_ERR_NOT_FOUND` (no
-/// such ring, without CREATE), `IPCX_ERR_EXISTS` (EXCL and it exists), `IPCX_ERR_IN_USE`
-/// (SPSC ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64
-/// attachments, /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_PROTOCOL` (corrupted header while someone is attached),
-/// `IPCX_ERR_UNSUPPORTED` (another layout version), `IPCX_ERR_BAD_HANDLE` (closed
-/// options). On failure `*out` is NULL.
+/// ring is never modified. Anyone who may open the ring for writing may also shrink its
+/// object: see docs/ring.md, "Who can break a ring".
+/// Returns: `IPCX_OK` with `*out_ring` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_ring`; NULL, malformed or too long name: the
+/// message names it; no role or both roles; unknown flags: the message names the
+/// accepted ones; EXCLUSIVE without CREATE; bad or unsupported options; explicit options
+/// that differ from the existing ring), `IPCX_ERR_EXISTS` (EXCLUSIVE and it exists; a
+/// shared-memory object that is not an ipcx ring, or is empty or truncated, has the
+/// name), `IPCX_ERR_NOT_FOUND` (no such ring, without CREATE), `IPCX_ERR_IN_USE` (SPSC
+/// ring whose side is attached by a live process), `IPCX_ERR_LIMIT` (64 attachments,
+/// /dev/shm full, out of descriptors), `IPCX_ERR_PERMISSION`, `IPCX_ERR_PROTOCOL`
+/// (corrupted header while someone is attached), `IPCX_ERR_UNSUPPORTED` (another layout
+/// version), `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_ring` is NULL.
 /// Ownership: close with `ipcx_ring_close`; the ring itself stays until
 /// `ipcx_ring_remove`.
 /// Fork: a child inherits the handle (see `ipcx_ring`); an unrelated process opens the
 /// ring by name.
 ///
 /// # Safety
-/// `name` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `name` must be NULL or a NUL-terminated string; `out_ring` NULL or valid for writing;
+/// `opts` NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_open(
     name: *const c_char,
@@ -95,8 +141,10 @@ pub unsafe extern "C" fn ipcx_ring_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_ring, std::ptr::null_mut()) };
     call("ipcx_ring_open", || {
-        let o = unsafe { out(out_ring, "out") }?;
-        let name = unsafe { str_arg(name, "name", name::POSIX_NAME_MAX) }?;
+        let o = unsafe { out(out_ring, "out_ring") }?;
+        // Scanned up to PATH_MAX so that a name one byte too long is refused by the ring's
+        // own check, whose message names it.
+        let name = unsafe { str_arg(name, "name", crate::name::PATH_MAX) }?;
         let r = Ring::open(name, flags, &unsafe { options(opts) }?)?;
         *o = handle::into_raw(ipcx_ring(r))?;
         Ok(())
@@ -107,12 +155,16 @@ pub unsafe extern "C" fn ipcx_ring_open(
 /// end and one consumer end (the pattern of `ipcx_pipe_pair`: fork, then each process
 /// closes the end it does not use).
 ///
-/// Arguments: `flags`: 0 or `IPCX_RING_MPMC`; `opts` may be NULL (honoured: capacity,
-/// max_message, spin). With `IPCX_RING_MPMC` (then forked children using the producer end become separate
-/// producers, and the same for consumers).
-/// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flag, bad or unsupported option),
-/// `IPCX_ERR_LIMIT` (memory, descriptors), `IPCX_ERR_BAD_HANDLE`. On failure both
-/// out-handles are NULL.
+/// Arguments: `flags`: 0 (single producer, single consumer) or `IPCX_RING_MPMC` (then
+/// forked children using the producer end become separate producers, and the same for
+/// consumers); `opts` may be NULL (honoured: capacity, max_message, spin; not mode).
+/// Semantics: the memory is a memfd sealed against resizing (`F_SEAL_SHRINK`,
+/// `F_SEAL_GROW`, `F_SEAL_SEAL`): a process that holds its descriptor cannot truncate it
+/// under the other end.
+/// Returns: `IPCX_OK` with both out-handles set.
+/// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags: the message names
+/// `IPCX_RING_MPMC`, bad or unsupported option), `IPCX_ERR_LIMIT` (memory, descriptors),
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 /// Ownership: close each end with `ipcx_ring_close`; the memory goes away with the last
 /// process that uses it.
 /// Fork: after fork each process closes the end it does not use; an end stays alive while
@@ -120,7 +172,7 @@ pub unsafe extern "C" fn ipcx_ring_open(
 /// of the producer end is closed (or its processes died).
 ///
 /// # Safety
-/// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// Out-pointers must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_pair(
     flags: u32,
@@ -141,19 +193,21 @@ pub unsafe extern "C" fn ipcx_ring_pair(
     })
 }
 
-/// Close a ring end and free the handle. NULL is a no-op.
+/// Close a ring end and release the handle. NULL is a no-op.
 ///
 /// An outstanding reservation is aborted; an outstanding borrowed message is released
 /// (consumed). The peers learn at once that this end is gone (unless another process
 /// still holds it after fork): a consumer gets `IPCX_ERR_CLOSED` once the ring is empty
 /// and no producer is left; a producer gets it when no consumer is left. Pointers from
-/// `ipcx_ring_reserve`/`_borrow` become invalid.
+/// `ipcx_ring_reserve`/`_borrow` become invalid. A close racing a call on another
+/// thread never waits: the ring is released when that call returns.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a ring
+/// (nothing is freed twice).
 /// Fork: closing in one process does not affect the copies other processes hold; only
 /// what this process has outstanding is aborted or released.
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_close(r: *mut ipcx_ring) -> ipcx_status {
     call("ipcx_ring_close", || handle::close(r))
@@ -163,15 +217,18 @@ pub unsafe extern "C" fn ipcx_ring_close(r: *mut ipcx_ring) -> ipcx_status {
 /// attached ends keep working until closed, and a later `ipcx_ring_open` with
 /// `IPCX_OPEN_CREATE` makes a new ring.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (bad name; the object is not an ipcx
-/// ring: not removed), `IPCX_ERR_PERMISSION`.
+/// Arguments: `name`, as for `ipcx_ring_open`.
+/// Returns: `IPCX_OK` once the name is gone.
+/// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (NULL, malformed or too long name;
+/// the object is not an ipcx ring: not removed), `IPCX_ERR_PERMISSION`.
+/// Fork: safe in any process.
 ///
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_remove(name: *const c_char) -> ipcx_status {
     call("ipcx_ring_remove", || {
-        ring::unlink(unsafe { str_arg(name, "name", name::POSIX_NAME_MAX) }?)
+        ring::unlink(unsafe { str_arg(name, "name", crate::name::PATH_MAX) }?)
     })
 }
 
@@ -181,16 +238,18 @@ pub unsafe extern "C" fn ipcx_ring_remove(name: *const c_char) -> ipcx_status {
 /// messages are delivered); `timeout_ms` bounds the wait for room.
 /// Waiting: spins for the spin budget, then sleeps on a futex; the consumer wakes it with
 /// at most one system call, and only when it sleeps.
+/// Returns: `IPCX_OK` once the message is published.
 /// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing sent), `IPCX_ERR_CLOSED` (no
 /// consumer: it closed, or died; a consumer that is killed is noticed within about
 /// 100 ms of waiting for room), `IPCX_ERR_TOO_BIG` (above the ring's max_message),
-/// `IPCX_ERR_INVALID` (consumer handle, NULL buffer with a length, bad timeout),
-/// `IPCX_ERR_IN_USE` (a reservation is outstanding; or another process uses this SPSC
-/// end), `IPCX_ERR_PROTOCOL` (the shared memory is corrupted; sticky),
-/// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+/// `IPCX_ERR_INVALID` (NULL or consumer handle, NULL buffer with a length, length above
+/// SSIZE_MAX, bad timeout), `IPCX_ERR_IN_USE` (a reservation is outstanding; another
+/// thread is inside a call on the handle; another process uses this SPSC end),
+/// `IPCX_ERR_PROTOCOL` (the shared memory is corrupted, or a named ring's object was
+/// truncated; sticky), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes.
+/// `r` must be NULL or a value from ipcx; `buf` valid for reading `len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_send(
     r: *mut ipcx_ring,
@@ -205,18 +264,21 @@ pub unsafe extern "C" fn ipcx_ring_send(
 
 /// Receive one message (consumer), copied into `buf`.
 ///
-/// Arguments: `len` in: the capacity of `buf`; out: the message length (with
-/// `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on other
-/// errors); `timeout_ms`.
+/// Arguments: `buf`/`len`: `*len` in: the capacity of `buf`; out: the message length
+/// (with `IPCX_ERR_TOO_BIG`: the size needed; the message stays queued; unchanged on
+/// other errors); `timeout_ms`.
+/// Returns: `IPCX_OK` with the message in `buf`.
 /// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the ring is empty and every producer
 /// closed or died: a killed producer is noticed within about 100 ms),
 /// `IPCX_ERR_TOO_BIG`, `IPCX_ERR_PROTOCOL` (corrupted shared memory: a header or index
-/// out of range; nothing out of bounds was read; sticky), `IPCX_ERR_INVALID` (producer
-/// handle, NULL `len` or buffer), `IPCX_ERR_IN_USE` (a borrowed message is outstanding),
-/// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+/// out of range, nothing out of bounds was read; or a named ring's object truncated;
+/// sticky), `IPCX_ERR_INVALID` (NULL or producer handle, NULL `len`, NULL buffer with a
+/// capacity), `IPCX_ERR_IN_USE` (a borrowed message is outstanding; another thread is
+/// inside a call on the handle), `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
 ///
 /// # Safety
-/// `len` must be valid; `buf` valid for writing `*len` bytes.
+/// `r` must be NULL or a value from ipcx; `len` NULL or valid; `buf` valid for writing
+/// `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_recv(
     r: *mut ipcx_ring,
@@ -224,21 +286,8 @@ pub unsafe extern "C" fn ipcx_ring_recv(
     len: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_ring_recv", r, |r| {
-        let len = unsafe { out(len, "len") }?;
-        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
-        match r.0.recv(dst, timeout_ms, "recv") {
-            Ok(n) => {
-                *len = n;
-                Ok(())
-            }
-            Err(e) => {
-                if e.needed > 0 {
-                    *len = e.needed;
-                }
-                Err(e)
-            }
-        }
+    call_on("ipcx_ring_recv", r, |r| unsafe {
+        recv_into(buf, len, |dst| r.0.recv(dst, timeout_ms, "recv"))
     })
 }
 
@@ -246,26 +295,29 @@ pub unsafe extern "C" fn ipcx_ring_recv(
 /// place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with
 /// `ipcx_ring_abort`.
 ///
-/// Arguments: `len` (0 allowed); `ptr` receives the address (8-byte aligned; writable for
-/// `len` bytes, until commit, abort or close); `timeout_ms` bounds the wait for room.
+/// Arguments: `len` (0 allowed); `timeout_ms` bounds the wait for room; `out_ptr`
+/// receives the address (8-byte aligned; writable for `len` bytes, until commit, abort
+/// or close).
 /// On an MPMC ring the producers' lock is held until commit or abort: other producers
 /// wait meanwhile.
-/// Errors: as `ipcx_ring_send`; `IPCX_ERR_IN_USE` if a reservation is already
-/// outstanding (one per handle). On failure `*ptr` is NULL.
+/// Returns: `IPCX_OK` with `*out_ptr` set.
+/// Errors: as `ipcx_ring_send` (NULL `out_ptr` is `IPCX_ERR_INVALID`); `IPCX_ERR_IN_USE`
+/// if a reservation is already outstanding (one per handle). On failure `*out_ptr` is
+/// NULL.
 /// Ownership: the memory belongs to the ring; closing the handle aborts the reservation.
 ///
 /// # Safety
-/// `ptr` must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_ptr` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_reserve(
     r: *mut ipcx_ring,
     len: usize,
-    ptr: *mut *mut c_void,
     timeout_ms: i64,
+    out_ptr: *mut *mut c_void,
 ) -> ipcx_status {
-    unsafe { set_opt(ptr, std::ptr::null_mut()) };
+    unsafe { set_opt(out_ptr, std::ptr::null_mut()) };
     call_on("ipcx_ring_reserve", r, |r| {
-        let o = unsafe { out(ptr, "ptr") }?;
+        let o = unsafe { out(out_ptr, "out_ptr") }?;
         *o = r.0.reserve(len, timeout_ms, "reserve")?.cast();
         Ok(())
     })
@@ -274,11 +326,13 @@ pub unsafe extern "C" fn ipcx_ring_reserve(
 /// Publish the reserved message with its final length `len` (at most what was
 /// reserved; 0 allowed). The consumer sees it whole, never before this call.
 ///
-/// Errors: `IPCX_ERR_INVALID` (no reservation outstanding; `len` above the reservation:
-/// the reservation stays), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
+/// Returns: `IPCX_OK` once published.
+/// Errors: `IPCX_ERR_INVALID` (NULL or consumer handle; no reservation outstanding;
+/// `len` above the reservation: the reservation stays), `IPCX_ERR_IN_USE` (another
+/// thread is inside a call on the handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_commit(r: *mut ipcx_ring, len: usize) -> ipcx_status {
     call_on("ipcx_ring_commit", r, |r| r.0.commit(len, "commit"))
@@ -286,41 +340,47 @@ pub unsafe extern "C" fn ipcx_ring_commit(r: *mut ipcx_ring, len: usize) -> ipcx
 
 /// Drop the outstanding reservation: nothing is published.
 ///
-/// Errors: `IPCX_ERR_INVALID` (no reservation outstanding, consumer handle),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL or consumer handle, no reservation outstanding),
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on the handle),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_abort(r: *mut ipcx_ring) -> ipcx_status {
     call_on("ipcx_ring_abort", r, |r| r.0.abort("abort"))
 }
 
-/// Borrow the next message in place (zero-copy receive): `*ptr`/`*len` describe it in the
-/// shared memory until `ipcx_ring_release`.
+/// Borrow the next message in place (zero-copy receive): `*out_ptr`/`*out_len` describe
+/// it in the shared memory until `ipcx_ring_release`.
 ///
+/// Arguments: `timeout_ms`; `out_ptr` receives the address of the message, `out_len`
+/// its length (both required).
 /// The bytes live in memory the producer can write: with an untrusted producer, copy them
 /// before validating them. On an MPMC ring the consumers' lock is held until release.
-/// Errors: as `ipcx_ring_recv` (no TOO_BIG); `IPCX_ERR_IN_USE` if a borrowed message is
-/// already outstanding (one per handle). On failure `*ptr` is NULL and `*len` 0.
+/// Returns: `IPCX_OK` with the message described.
+/// Errors: as `ipcx_ring_recv` (no TOO_BIG; NULL `out_ptr` or `out_len` is
+/// `IPCX_ERR_INVALID`); `IPCX_ERR_IN_USE` if a borrowed message is already outstanding
+/// (one per handle). On failure `*out_ptr` is NULL and `*out_len` 0.
 /// Ownership: the memory belongs to the ring; closing the handle releases the message.
 ///
 /// # Safety
-/// `ptr`/`len` must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_ptr`/`out_len` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_borrow(
     r: *mut ipcx_ring,
-    ptr: *mut *const c_void,
-    len: *mut usize,
     timeout_ms: i64,
+    out_ptr: *mut *const c_void,
+    out_len: *mut usize,
 ) -> ipcx_status {
     unsafe {
-        set_opt(ptr, std::ptr::null());
-        set_opt(len, 0);
+        set_opt(out_ptr, std::ptr::null());
+        set_opt(out_len, 0);
     }
     call_on("ipcx_ring_borrow", r, |r| {
-        let po = unsafe { out(ptr, "ptr") }?;
-        let lo = unsafe { out(len, "len") }?;
+        let po = unsafe { out(out_ptr, "out_ptr") }?;
+        let lo = unsafe { out(out_len, "out_len") }?;
         let (p, n) = r.0.borrow(timeout_ms, "borrow")?;
         *po = p.cast();
         *lo = n;
@@ -330,11 +390,13 @@ pub unsafe extern "C" fn ipcx_ring_borrow(
 
 /// Release the borrowed message: it is consumed and its space returns to the producers.
 ///
-/// Errors: `IPCX_ERR_INVALID` (nothing borrowed, producer handle),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK`.
+/// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, nothing borrowed),
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on the handle),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_PROTOCOL`.
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_ring_release(r: *mut ipcx_ring) -> ipcx_status {
     call_on("ipcx_ring_release", r, |r| r.0.release("release"))
@@ -343,61 +405,65 @@ pub unsafe extern "C" fn ipcx_ring_release(r: *mut ipcx_ring) -> ipcx_status {
 /// A descriptor for poll/epoll (consumers): readable when a message may be available,
 /// or when every producer is gone.
 ///
+/// Arguments: `out_fd` receives the descriptor.
 /// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
 /// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
 /// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
 /// Costs nothing to the producers while nobody polls; while armed, the first message
-/// costs its producer one datagram. The descriptor (an epoll descriptor) stays owned by
-/// the handle: do not close or read it. It is close-on-exec; after fork, call this again
-/// in the process that polls.
-/// Errors: `IPCX_ERR_INVALID` (producer handle, NULL `fd`), `IPCX_ERR_IN_USE` (another
-/// handle polls this consumer slot), `IPCX_ERR_LIMIT` (descriptors),
-/// `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+/// costs its producer one datagram.
+/// Returns: `IPCX_OK` with `*out_fd` set (the same descriptor on every call).
+/// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+/// (another handle polls this consumer slot; another thread is inside a call on the
+/// handle), `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
+/// On failure `*out_fd` is -1.
+/// Ownership: the descriptor (an epoll descriptor) stays owned by the handle: do not
+/// close or read it; it is closed with the handle.
+/// Fork: it is close-on-exec; after fork, call this again in the process that polls.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_ring_fd(r: *mut ipcx_ring, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_ring_fd(r: *const ipcx_ring, out_fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_ring_fd", r, |r| {
-        let o = unsafe { out(fd, "fd") }?;
+        let o = unsafe { out(out_fd, "out_fd") }?;
         *o = r.0.poll_fd("fd")?;
         Ok(())
     })
 }
 
-/// Describe a ring end. Any out-pointer may be NULL.
+/// Describe a ring end: its role, kind, capacity and largest message.
 ///
-/// Arguments: `capacity` receives the data capacity in bytes (a power of two);
-/// `max_message` the largest message; `flags` `IPCX_OPEN_WRITE` or
-/// `IPCX_OPEN_READ`, plus `IPCX_RING_MPMC` for a multi-producer/multi-consumer ring.
-/// Errors: `IPCX_ERR_INVALID` (NULL ring), `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: `out_info` (required): set its `size` to `sizeof(ipcx_ring_info)` first;
+/// the library writes at most `size` bytes and sets `size` to what it wrote.
+/// Returns: `IPCX_OK` with `*out_info` filled. It reads only what the handle keeps (the
+/// geometry checked at open), never the shared memory.
+/// Errors: `IPCX_ERR_INVALID` (NULL ring or `out_info`; `out_info->size` below the 0.2
+/// size of the struct: nothing is written), `IPCX_ERR_IN_USE` (another thread is inside
+/// a call on the handle), `IPCX_ERR_BAD_HANDLE`. On other failures the fields are 0.
 ///
 /// # Safety
-/// Out-pointers must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_info` NULL or valid for reading its
+/// `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_ring_info(
+pub unsafe extern "C" fn ipcx_ring_stat(
     r: *const ipcx_ring,
-    capacity: *mut usize,
-    max_message: *mut usize,
-    flags: *mut u32,
+    out_info: *mut ipcx_ring_info,
 ) -> ipcx_status {
-    unsafe {
-        set_opt(capacity, 0);
-        set_opt(max_message, 0);
-        set_opt(flags, 0);
-    }
-    call_on("ipcx_ring_info", r, |r| {
-        let (cap, max, role, mpmc) = r.0.info();
-        let f = match role {
-            ring::Role::Producer => IPCX_OPEN_WRITE,
-            ring::Role::Consumer => IPCX_OPEN_READ,
-        } | if mpmc { IPCX_RING_MPMC } else { 0 };
-        unsafe {
-            set_opt(capacity, cap);
-            set_opt(max_message, max);
-            set_opt(flags, f);
-        }
-        Ok(())
+    // The failure values first, for when the handle is refused before the body runs.
+    let _ = unsafe { info_out(out_info, "out_info", || Ok(ipcx_ring_info::failed())) };
+    call_on("ipcx_ring_stat", r, |r| unsafe {
+        info_out(out_info, "out_info", || {
+            let (cap, max, role, mpmc) = r.0.info();
+            Ok(ipcx_ring_info {
+                size: 0,
+                flags: match role {
+                    ring::Role::Producer => IPCX_OPEN_WRITE,
+                    ring::Role::Consumer => IPCX_OPEN_READ,
+                } | if mpmc { IPCX_RING_MPMC } else { 0 },
+                capacity: cap,
+                max_message: max,
+            })
+        })
     })
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::{c_int, c_void};
 
-use super::{call, call_on, handle, options, out, set_opt};
+use super::{Info, call, call_on, call_ref, handle, info_out, options, out, set_opt};
 use crate::error::ipcx_status;
 use crate::signal::notifier::{self, Notifier};
 use crate::signal::signalfd::SignalFd;
@@ -48,11 +48,11 @@ pub type ipcx_signal_handler =
 
 /// `ipcx_signal_disposition.action`: the signal's default action (terminate, core dump,
 /// stop, continue, or ignore, depending on the signal).
-pub const IPCX_SIGNAL_DEFAULT: i32 = 0;
+pub const IPCX_SIGNAL_DEFAULT: u32 = 0;
 /// `ipcx_signal_disposition.action`: the signal is discarded.
-pub const IPCX_SIGNAL_IGNORE: i32 = 1;
+pub const IPCX_SIGNAL_IGNORE: u32 = 1;
 /// `ipcx_signal_disposition.action`: a handler runs.
-pub const IPCX_SIGNAL_CATCH: i32 = 2;
+pub const IPCX_SIGNAL_CATCH: u32 = 2;
 const _: () = assert!(
     IPCX_SIGNAL_DEFAULT == signal::ACTION_DEFAULT
         && IPCX_SIGNAL_IGNORE == signal::ACTION_IGNORE
@@ -93,15 +93,20 @@ const _: () = assert!(IPCX_NOTIFIER_MAX == notifier::SLOTS);
 /// A signal's disposition, as `struct sigaction` holds it. `ipcx_signal_get_disposition`
 /// fills one; every function that changes a disposition returns the previous one in this
 /// form, and `ipcx_signal_set_disposition` installs one (to restore it, or to set a
-/// handler mask).
+/// handler mask). Set `size` to `sizeof` the struct before passing it
+/// (`ipcx_signal_disposition d = { .size = sizeof d };`), for output and for input.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ipcx_signal_disposition {
+    /// `sizeof(ipcx_signal_disposition)` as the caller knows it. Output: the library
+    /// writes at most this many bytes and sets it to the number it wrote. Input
+    /// (`ipcx_signal_set_disposition`): the library reads at most this many bytes.
+    pub size: u32,
     /// `IPCX_SIGNAL_DEFAULT`, `IPCX_SIGNAL_IGNORE` or `IPCX_SIGNAL_CATCH`.
-    pub action: i32,
-    /// `IPCX_SIGNAL_*` flag flags. Flags ipcx does not know (SA_RESTORER, managed by the C library)
-    /// are not reported.
+    pub action: u32,
+    /// `IPCX_SIGNAL_*` handler flags. Flags ipcx does not know (SA_RESTORER, managed by
+    /// the C library) are not reported.
     pub flags: u32,
     /// The handler: non-NULL exactly when the action is `IPCX_SIGNAL_CATCH`. Without
     /// `IPCX_SIGNAL_SIGINFO` in `flags`, it is a one-argument `void (*)(int)` handler.
@@ -110,12 +115,28 @@ pub struct ipcx_signal_disposition {
     pub mask: ipcx_sigset,
 }
 
+// SAFETY: repr(C), starts with the u32 size; the padding before `handler` is never read.
+unsafe impl Info for ipcx_signal_disposition {
+    fn failed() -> Self {
+        ipcx_signal_disposition {
+            size: 0,
+            action: IPCX_SIGNAL_DEFAULT,
+            flags: 0,
+            handler: None,
+            mask: 0,
+        }
+    }
+}
+
 /// A received signal, from `ipcx_signal_wait` or `ipcx_signalfd_recv` (the same record
-/// for both).
+/// for both). Set `size` to `sizeof` the struct before the call
+/// (`ipcx_siginfo si = { .size = sizeof si };`).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ipcx_siginfo {
+    /// In: `sizeof(ipcx_siginfo)` as the caller knows it. Out: the bytes written.
+    pub size: u32,
     /// The signal number.
     pub signo: i32,
     /// Where it came from (`si_code`, values of `<signal.h>`): SI_USER (0: kill),
@@ -133,26 +154,27 @@ pub struct ipcx_siginfo {
     pub value: ipcx_sigval,
 }
 
-const NO_DISPOSITION: ipcx_signal_disposition = ipcx_signal_disposition {
-    action: IPCX_SIGNAL_DEFAULT,
-    flags: 0,
-    handler: None,
-    mask: 0,
-};
-
-const NO_INFO: ipcx_siginfo = ipcx_siginfo {
-    signo: 0,
-    code: 0,
-    pid: 0,
-    uid: 0,
-    status: 0,
-    value: ipcx_sigval {
-        as_ptr: std::ptr::null_mut(),
-    },
-};
+// SAFETY: repr(C), starts with the u32 size, no padding on 64-bit targets (6 x 4 bytes,
+// then the 8-byte union).
+unsafe impl Info for ipcx_siginfo {
+    fn failed() -> Self {
+        ipcx_siginfo {
+            size: 0,
+            signo: 0,
+            code: 0,
+            pid: 0,
+            uid: 0,
+            status: 0,
+            value: ipcx_sigval {
+                as_ptr: std::ptr::null_mut(),
+            },
+        }
+    }
+}
 
 fn disposition_to_c(d: &Disposition) -> ipcx_signal_disposition {
     ipcx_signal_disposition {
+        size: 0,
         action: d.action_code(),
         flags: d.flags,
         handler: d.handler(),
@@ -162,6 +184,7 @@ fn disposition_to_c(d: &Disposition) -> ipcx_signal_disposition {
 
 fn info_to_c(i: &SigInfo) -> ipcx_siginfo {
     ipcx_siginfo {
+        size: 0,
         signo: i.signo,
         code: i.code,
         pid: i.pid,
@@ -173,6 +196,61 @@ fn info_to_c(i: &SigInfo) -> ipcx_siginfo {
     }
 }
 
+/// Read a disposition the caller passed in: its `size` must be at least the 0.2 size;
+/// at most `size` bytes are read (fields a newer library added and an older caller does
+/// not know keep their failure values).
+///
+/// # Safety
+/// `p` must be NULL or valid for reading its `size` field and `size` bytes.
+unsafe fn disposition_in(
+    p: *const ipcx_signal_disposition,
+) -> crate::error::Result<ipcx_signal_disposition> {
+    if p.is_null() {
+        return Err(crate::error::Error::invalid("disposition is NULL"));
+    }
+    // SAFETY: per the contract, the first field is a readable u32.
+    let size = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    if size < <ipcx_signal_disposition as Info>::MIN_SIZE {
+        return Err(crate::error::Error::invalid(format!(
+            "disposition->size is {size}: set it to sizeof the struct ({} here)",
+            size_of::<ipcx_signal_disposition>()
+        )));
+    }
+    let mut d = ipcx_signal_disposition::failed();
+    let n = size.min(size_of::<ipcx_signal_disposition>());
+    // SAFETY: the caller's struct holds `size` readable bytes, ours `size_of` bytes; `n` is
+    // at most both. Every bit pattern read is then checked field by field (the handler is
+    // a nullable function pointer: any value is a valid Option<fn>).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            p.cast::<u8>(),
+            (&mut d as *mut ipcx_signal_disposition).cast::<u8>(),
+            n,
+        );
+    }
+    Ok(d)
+}
+
+/// Check an optional info out-parameter before anything changes: NULL is fine; otherwise
+/// its `size` must be set.
+///
+/// # Safety
+/// `p` must be NULL or valid for reading its `size` field.
+unsafe fn check_info_size<T: Info>(p: *mut T, what: &str) -> crate::error::Result<()> {
+    if p.is_null() {
+        return Ok(());
+    }
+    // SAFETY: per the contract.
+    let size = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    if size < T::MIN_SIZE {
+        return Err(crate::error::Error::invalid(format!(
+            "{what}->size is {size}: set it to sizeof the struct ({} here) before the call",
+            size_of::<T>()
+        )));
+    }
+    Ok(())
+}
+
 fn sigval_raw(v: ipcx_sigval) -> usize {
     // SAFETY: the union arrives by value from C: its bytes are the caller's union sigval.
     unsafe { v.as_ptr as usize }
@@ -182,6 +260,8 @@ fn sigval_raw(v: ipcx_sigval) -> usize {
 
 /// Add signal `signo` to `*set`.
 ///
+/// Arguments: `set` (required) is read and written.
+/// Returns: `IPCX_OK` with the signal in `*set`.
 /// Errors: `IPCX_ERR_INVALID` (NULL `set`; `signo` 0, out of 1..64, or 32/33, which the
 /// C library reserves). `*set` is unchanged on error.
 ///
@@ -200,6 +280,8 @@ pub unsafe extern "C" fn ipcx_sigset_add(set: *mut ipcx_sigset, signo: c_int) ->
 
 /// Remove signal `signo` from `*set`.
 ///
+/// Arguments: `set` (required) is read and written.
+/// Returns: `IPCX_OK` with the signal out of `*set`.
 /// Errors: as for `ipcx_sigset_add`. `*set` is unchanged on error.
 ///
 /// # Safety
@@ -238,17 +320,32 @@ pub extern "C" fn ipcx_signal_rtmax() -> c_int {
 
 // ------------------------------------------------------------------------ dispositions
 
-/// Install `d` (already checked) for `signo` and report the previous disposition.
+/// Install `d` (already checked) for `signo` and report the previous disposition in
+/// `out_old` (optional; its `size` is checked before anything changes).
 unsafe fn change(
     func: &'static str,
     signo: c_int,
     d: crate::error::Result<Disposition>,
-    old: *mut ipcx_signal_disposition,
+    out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
-    unsafe { set_opt(old, NO_DISPOSITION) };
     call(func, || {
-        let prev = signal::set_disposition(signo, &d?)?;
-        unsafe { set_opt(old, disposition_to_c(&prev)) };
+        let fill_failed = || {
+            if !out_old.is_null() {
+                // SAFETY: per the contract; the size was checked (or is refused here).
+                let _ = unsafe { info_out(out_old, "out_old", || Ok(Info::failed())) };
+            }
+        };
+        if let Err(e) = unsafe { check_info_size(out_old, "out_old") }.and_then(|()| {
+            let prev = signal::set_disposition(signo, &d?)?;
+            if !out_old.is_null() {
+                // SAFETY: per the contract; the size was checked above.
+                unsafe { info_out(out_old, "out_old", || Ok(disposition_to_c(&prev))) }?;
+            }
+            Ok(())
+        }) {
+            fill_failed();
+            return Err(e);
+        }
         Ok(())
     })
 }
@@ -256,46 +353,49 @@ unsafe fn change(
 /// Ignore signal `signo` from now on (sigaction with SIG_IGN): it is discarded when it
 /// arrives, and a pending one is discarded too.
 ///
-/// Arguments: `old` (may be NULL) receives the previous disposition, to restore it later
-/// with `ipcx_signal_set_disposition`.
-/// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP).
-/// On error nothing changes and `*old` is zeroed (the record of `IPCX_SIGNAL_DEFAULT`).
+/// Arguments: `out_old` (may be NULL; if not, set its `size` first) receives the previous
+/// disposition, to restore it later with `ipcx_signal_set_disposition`.
+/// Returns: `IPCX_OK` once the disposition is installed.
+/// Errors: `IPCX_ERR_INVALID` (`signo` 0, out of range, 32/33, SIGKILL or SIGSTOP;
+/// `out_old->size` below the 0.2 size of the struct). On error nothing changes and
+/// `*out_old` holds the failure values (`IPCX_SIGNAL_DEFAULT`, no flags, no handler, empty
+/// mask; nothing is written when its `size` is refused).
 /// Fork and exec: a forked child inherits the disposition; an ignored signal stays
 /// ignored across exec.
 ///
 /// # Safety
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_ignore(
     signo: c_int,
-    old: *mut ipcx_signal_disposition,
+    out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
     let d = Disposition {
         action: Action::Ignore,
         flags: 0,
         mask: SigSet::EMPTY,
     };
-    unsafe { change("ipcx_signal_ignore", signo, Ok(d), old) }
+    unsafe { change("ipcx_signal_ignore", signo, Ok(d), out_old) }
 }
 
 /// Restore the default action of signal `signo` (sigaction with SIG_DFL): for most
 /// signals, termination of the process.
 ///
-/// Arguments, errors, fork: as for `ipcx_signal_ignore`.
+/// Arguments, returns, errors, fork: as for `ipcx_signal_ignore`.
 ///
 /// # Safety
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_default(
     signo: c_int,
-    old: *mut ipcx_signal_disposition,
+    out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
     let d = Disposition {
         action: Action::Default,
         flags: 0,
         mask: SigSet::EMPTY,
     };
-    unsafe { change("ipcx_signal_default", signo, Ok(d), old) }
+    unsafe { change("ipcx_signal_default", signo, Ok(d), out_old) }
 }
 
 /// Catch signal `signo` with `handler` (sigaction with SA_SIGINFO; the handler mask is
@@ -303,76 +403,86 @@ pub unsafe extern "C" fn ipcx_signal_default(
 /// `IPCX_SIGNAL_NODEFER`). Use `ipcx_signal_set_disposition` for a handler mask.
 ///
 /// Arguments: `handler` (required): see `ipcx_signal_handler` for what it may call;
-/// `flags`: 0 or `IPCX_SIGNAL_*` flag flags (`IPCX_SIGNAL_RESTART` is usually wanted;
-/// `IPCX_SIGNAL_SIGINFO` is implied); `old` (may be NULL) receives the previous disposition.
+/// `flags`: 0 or `IPCX_SIGNAL_RESTART`, `IPCX_SIGNAL_NODEFER`, `IPCX_SIGNAL_RESETHAND`,
+/// `IPCX_SIGNAL_ONSTACK`, `IPCX_SIGNAL_NOCLDSTOP`, `IPCX_SIGNAL_NOCLDWAIT`
+/// (`IPCX_SIGNAL_RESTART` is usually wanted; `IPCX_SIGNAL_SIGINFO` is implied);
+/// `out_old` (may be NULL; if not, set its `size` first) receives the previous
+/// disposition.
+/// Returns: `IPCX_OK` once the handler is installed.
 /// Errors: `IPCX_ERR_INVALID` (NULL handler, unknown flag bits, `signo` 0, out of range,
-/// 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*old` is zeroed.
+/// 32/33, SIGKILL or SIGSTOP, `out_old->size` below the 0.2 size). On error nothing
+/// changes and `*out_old` holds the failure values (as for `ipcx_signal_ignore`).
 /// Fork and exec: a forked child inherits the handler (same address in its copy of the
 /// program); exec resets caught signals to the default.
 ///
 /// # Safety
 /// `handler` must be a function of the siginfo form that stays valid while installed;
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_catch(
     signo: c_int,
     handler: ipcx_signal_handler,
     flags: u32,
-    old: *mut ipcx_signal_disposition,
+    out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
     let d = Disposition::from_parts(IPCX_SIGNAL_CATCH, flags | IPCX_SIGNAL_SIGINFO, handler, 0);
-    unsafe { change("ipcx_signal_catch", signo, d, old) }
+    unsafe { change("ipcx_signal_catch", signo, d, out_old) }
 }
 
 /// The current disposition of signal `signo` (sigaction, nothing changed). SIGKILL and
 /// SIGSTOP may be queried (always `IPCX_SIGNAL_DEFAULT`).
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `out`; `signo` 0, out of range, 32/33). On error
-/// `*out` is zeroed.
+/// Arguments: `out_disposition` (required; set its `size` first) receives it.
+/// Returns: `IPCX_OK` with `*out_disposition` filled.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_disposition` or its `size` below the 0.2 size:
+/// nothing written; `signo` 0, out of range, 32/33). On error `*out_disposition` holds
+/// the failure values (as for `ipcx_signal_ignore`).
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_disposition` must be NULL or valid for reading its `size` field and writing
+/// `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_get_disposition(
     signo: c_int,
     out_disposition: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
-    unsafe { set_opt(out_disposition, NO_DISPOSITION) };
-    call("ipcx_signal_get_disposition", || {
-        let o = unsafe { out(out_disposition, "out") }?;
-        *o = disposition_to_c(&signal::disposition(signo)?);
-        Ok(())
+    call("ipcx_signal_get_disposition", || unsafe {
+        info_out(out_disposition, "out_disposition", || {
+            Ok(disposition_to_c(&signal::disposition(signo)?))
+        })
     })
 }
 
 /// Install a disposition for signal `signo` exactly as `disposition` describes it
-/// (sigaction): restore one saved by `old`, or set a handler with a handler mask.
+/// (sigaction): restore one saved by `out_old`, or set a handler with a handler mask.
 ///
-/// Arguments: `disposition` (required): `action` one of `IPCX_SIGNAL_*`; `handler`
-/// non-NULL exactly for `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` flag (include
+/// Arguments: `disposition` (required): `size` at least the 0.2 size of the struct (at
+/// most `size` bytes are read); `action` one of `IPCX_SIGNAL_DEFAULT`,
+/// `IPCX_SIGNAL_IGNORE`, `IPCX_SIGNAL_CATCH`; `handler` non-NULL exactly for
+/// `IPCX_SIGNAL_CATCH`; `flags` `IPCX_SIGNAL_*` handler flags (include
 /// `IPCX_SIGNAL_SIGINFO` for a siginfo-form handler); `mask` the handler mask (SIGKILL,
-/// SIGSTOP, 32 and 33 dropped silently). `old` (may be NULL, may equal `disposition`)
-/// receives the previous disposition.
-/// Errors: `IPCX_ERR_INVALID` (NULL `disposition`, unknown action or flag bits, handler
-/// and action disagree, `signo` 0, out of range, 32/33, SIGKILL or SIGSTOP). On error
-/// nothing changes and `*old` is zeroed.
+/// SIGSTOP, 32 and 33 dropped silently). `out_old` (may be NULL, may equal
+/// `disposition`; if not NULL, set its `size`) receives the previous disposition.
+/// Returns: `IPCX_OK` once the disposition is installed.
+/// Errors: `IPCX_ERR_INVALID` (NULL `disposition`; its `size` or `out_old->size` below
+/// the 0.2 size; unknown action or flag bits; handler and action disagree; `signo` 0, out
+/// of range, 32/33, SIGKILL or SIGSTOP). On error nothing changes and `*out_old` holds
+/// the failure values (as for `ipcx_signal_ignore`).
 ///
 /// # Safety
-/// `disposition` must be NULL or valid for reading, its handler valid while installed;
-/// `old` NULL or valid for writing.
+/// `disposition` must be NULL or valid for reading its `size` field and `size` bytes, its
+/// handler valid while installed; `out_old` NULL or valid for reading its `size` field
+/// and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_set_disposition(
     signo: c_int,
     disposition: *const ipcx_signal_disposition,
-    old: *mut ipcx_signal_disposition,
+    out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
-    // Read before `old` is written: the two may be the same record.
-    let new = unsafe { disposition.as_ref() }.copied();
-    let d = match new {
-        Some(n) => Disposition::from_parts(n.action, n.flags, n.handler, n.mask),
-        None => Err(crate::error::Error::invalid("disposition is NULL")),
-    };
-    unsafe { change("ipcx_signal_set_disposition", signo, d, old) }
+    // Read before `out_old` is written: the two may be the same record.
+    let d = unsafe { disposition_in(disposition) }
+        .and_then(|n| Disposition::from_parts(n.action, n.flags, n.handler, n.mask));
+    unsafe { change("ipcx_signal_set_disposition", signo, d, out_old) }
 }
 
 // ------------------------------------------------------------------------ masks
@@ -381,12 +491,12 @@ unsafe fn mask(
     func: &'static str,
     how: How,
     set: ipcx_sigset,
-    old: *mut ipcx_sigset,
+    out_old: *mut ipcx_sigset,
 ) -> ipcx_status {
-    unsafe { set_opt(old, 0) };
+    unsafe { set_opt(out_old, 0) };
     call(func, || {
         let prev = signal::mask(how, SigSet(set))?;
-        unsafe { set_opt(old, prev.0) };
+        unsafe { set_opt(out_old, prev.0) };
         Ok(())
     })
 }
@@ -398,58 +508,66 @@ unsafe fn mask(
 /// main thread before creating other threads (threads inherit the mask).
 ///
 /// Arguments: `set` (SIGKILL, SIGSTOP, 32 and 33 are dropped silently, as the kernel
-/// and glibc do); `old` (may be NULL) receives the previous mask.
-/// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*old` is 0.
+/// and glibc do); `out_old` (may be NULL) receives the previous mask.
+/// Returns: `IPCX_OK` once the mask is changed.
+/// Errors: none expected (`IPCX_ERR_SYSTEM` if the kernel refuses). On error `*out_old`
+/// is 0.
 /// Fork and exec: a forked child and an exec'd program inherit the mask.
 ///
 /// # Safety
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_signal_block(set: ipcx_sigset, old: *mut ipcx_sigset) -> ipcx_status {
-    unsafe { mask("ipcx_signal_block", How::Block, set, old) }
+pub unsafe extern "C" fn ipcx_signal_block(
+    set: ipcx_sigset,
+    out_old: *mut ipcx_sigset,
+) -> ipcx_status {
+    unsafe { mask("ipcx_signal_block", How::Block, set, out_old) }
 }
 
 /// Unblock the signals of `set` in the calling thread (pthread_sigmask SIG_UNBLOCK); a
 /// pending one is delivered at once.
 ///
-/// Arguments, errors, fork: as for `ipcx_signal_block`.
+/// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 ///
 /// # Safety
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_unblock(
     set: ipcx_sigset,
-    old: *mut ipcx_sigset,
+    out_old: *mut ipcx_sigset,
 ) -> ipcx_status {
-    unsafe { mask("ipcx_signal_unblock", How::Unblock, set, old) }
+    unsafe { mask("ipcx_signal_unblock", How::Unblock, set, out_old) }
 }
 
 /// Replace the calling thread's mask with `set` (pthread_sigmask SIG_SETMASK), e.g. to
-/// restore a mask saved by `old`.
+/// restore a mask saved by `out_old`.
 ///
-/// Arguments, errors, fork: as for `ipcx_signal_block`.
+/// Arguments, returns, errors, fork: as for `ipcx_signal_block`.
 ///
 /// # Safety
-/// `old` must be NULL or valid for writing.
+/// `out_old` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_set_mask(
     set: ipcx_sigset,
-    old: *mut ipcx_sigset,
+    out_old: *mut ipcx_sigset,
 ) -> ipcx_status {
-    unsafe { mask("ipcx_signal_set_mask", How::Set, set, old) }
+    unsafe { mask("ipcx_signal_set_mask", How::Set, set, out_old) }
 }
 
 /// The calling thread's signal mask.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+/// Arguments: `out_set` (required) receives it.
+/// Returns: `IPCX_OK` with `*out_set` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
+/// Fork: a forked child starts with its parent's mask.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_set` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_get_mask(out_set: *mut ipcx_sigset) -> ipcx_status {
     unsafe { set_opt(out_set, 0) };
     call("ipcx_signal_get_mask", || {
-        *unsafe { out(out_set, "out") }? = signal::current_mask()?.0;
+        *unsafe { out(out_set, "out_set") }? = signal::current_mask()?.0;
         Ok(())
     })
 }
@@ -458,15 +576,17 @@ pub unsafe extern "C" fn ipcx_signal_get_mask(out_set: *mut ipcx_sigset) -> ipcx
 /// signals that arrived and were not taken yet. A standard signal appears once however
 /// often it was sent. A forked child starts with none.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `out`). On error `*out` is 0.
+/// Arguments: `out_set` (required) receives the set.
+/// Returns: `IPCX_OK` with `*out_set` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_set`). On error `*out_set` is 0.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing.
+/// `out_set` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_pending(out_set: *mut ipcx_sigset) -> ipcx_status {
     unsafe { set_opt(out_set, 0) };
     call("ipcx_signal_pending", || {
-        *unsafe { out(out_set, "out") }? = signal::pending()?.0;
+        *unsafe { out(out_set, "out_set") }? = signal::pending()?.0;
         Ok(())
     })
 }
@@ -476,6 +596,7 @@ pub unsafe extern "C" fn ipcx_signal_pending(out_set: *mut ipcx_sigset) -> ipcx_
 /// Send signal `signo` to process `pid` (kill). Signal 0 sends nothing and only checks
 /// that the process exists and may be signalled.
 ///
+/// Returns: `IPCX_OK` once the signal is sent (pending at the receiver, or delivered).
 /// A standard signal already pending at the receiver is merged with it (sent twice,
 /// seen once); a real-time signal is queued (without payload: use `ipcx_signal_queue`).
 /// Errors: `IPCX_ERR_INVALID` (`pid` <= 0: use `ipcx_signal_send_group` for groups;
@@ -489,6 +610,7 @@ pub extern "C" fn ipcx_signal_send(pid: i32, signo: c_int) -> ipcx_status {
 /// Send signal `signo` to every process of process group `pgid` (killpg); 0 is the
 /// caller's own group (the caller included). Signal 0 only probes.
 ///
+/// Returns: `IPCX_OK` once the signal is sent to at least one member.
 /// Errors: `IPCX_ERR_INVALID` (`pgid` < 0, `signo` out of range or 32/33),
 /// `IPCX_ERR_NOT_FOUND` (no such group), `IPCX_ERR_PERMISSION` (no member may be
 /// signalled).
@@ -501,6 +623,7 @@ pub extern "C" fn ipcx_signal_send_group(pgid: i32, signo: c_int) -> ipcx_status
 /// process `tgid` (tgkill). Only that thread can take it; other threads never see it
 /// pending. Signal 0 only probes.
 ///
+/// Returns: `IPCX_OK` once the signal is sent.
 /// Errors: `IPCX_ERR_INVALID` (`tgid` or `tid` <= 0, `signo` out of range or 32/33),
 /// `IPCX_ERR_NOT_FOUND` (no such thread in that process), `IPCX_ERR_PERMISSION`.
 #[unsafe(no_mangle)]
@@ -515,6 +638,7 @@ pub extern "C" fn ipcx_signal_send_thread(tgid: i32, tid: i32, signo: c_int) -> 
 /// merged (its payload lost). The receiver sees code SI_QUEUE, the sender's pid and uid.
 ///
 /// Arguments: `value`: set `as_int` or `as_ptr`.
+/// Returns: `IPCX_OK` once the signal is queued.
 /// Errors: `IPCX_ERR_LIMIT` (the receiver's queue is full: the message names
 /// RLIMIT_SIGPENDING and its value for the receiver), `IPCX_ERR_INVALID` (`pid` <= 0,
 /// `signo` out of range or 32/33), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_PERMISSION`.
@@ -529,6 +653,7 @@ pub extern "C" fn ipcx_signal_queue(pid: i32, signo: c_int, value: ipcx_sigval) 
 /// (rt_tgsigqueueinfo, as pthread_sigqueue does, but for a thread of any process the
 /// caller may signal). The receiver sees code SI_QUEUE, the sender's pid and uid.
 ///
+/// Returns: `IPCX_OK` once the signal is queued.
 /// Errors: as for `ipcx_signal_queue`, and `IPCX_ERR_INVALID` for `tid` <= 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn ipcx_signal_queue_thread(
@@ -551,26 +676,30 @@ pub extern "C" fn ipcx_signal_queue_thread(
 /// first; real-time signals of one number come in the order they were sent.
 ///
 /// Arguments: `timeout_ms` (monotonic; an interruption by a handler for another signal is
-/// retried for the time that remains, unless the thread is interruptible); `info`
-/// (required) receives the signal, code, sender pid and uid, and payload.
+/// retried for the time that remains, unless the thread is interruptible); `out_info`
+/// (required; set its `size` first) receives the signal, code, sender pid and uid, and
+/// payload.
+/// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
 /// Errors: `IPCX_ERR_TIMEOUT` (no signal of `set` arrived in time), `IPCX_ERR_INVALID`
-/// (NULL `info`, empty set, SIGKILL/SIGSTOP/32/33 in the set, timeout below -1),
-/// `IPCX_ERR_INTERRUPTED`. On error `*info` is zeroed.
+/// (NULL `out_info` or its `size` below the 0.2 size: nothing written; empty set,
+/// SIGKILL/SIGSTOP/32/33 in the set, timeout below -1), `IPCX_ERR_INTERRUPTED`. On error
+/// `*out_info` holds zeros (besides `size`).
+/// Fork: waits for the calling process's own signals.
 ///
 /// # Safety
-/// `info` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size`
+/// bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signal_wait(
     set: ipcx_sigset,
     timeout_ms: i64,
-    info: *mut ipcx_siginfo,
+    out_info: *mut ipcx_siginfo,
 ) -> ipcx_status {
-    unsafe { set_opt(info, NO_INFO) };
-    call("ipcx_signal_wait", || {
-        let o = unsafe { out(info, "info") }?;
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        *o = info_to_c(&signal::wait(SigSet(set), &deadline)?);
-        Ok(())
+    call("ipcx_signal_wait", || unsafe {
+        info_out(out_info, "out_info", || {
+            let deadline = Deadline::from_ms(timeout_ms)?;
+            Ok(info_to_c(&signal::wait(SigSet(set), &deadline)?))
+        })
     })
 }
 
@@ -585,7 +714,9 @@ pub unsafe extern "C" fn ipcx_signal_wait(
 /// in EVERY thread (`ipcx_signal_block`, in the main thread before other threads exist:
 /// threads and forked children inherit the mask), or they are delivered normally
 /// instead (handler or default action) and never reach the receiver.
-/// Thread safety: one thread at a time.
+/// Thread safety: a one-thread handle. A call made while another thread is inside a call
+/// on the same receiver returns `IPCX_ERR_IN_USE` at once; hand it to another thread
+/// between calls (a receiver reads the signals pending for the thread that calls it).
 /// Fork: the child inherits the receiver; read in the child, it returns the child's own
 /// signals (the kernel reads the pending signals of the reading process). Add it to an
 /// epoll set in the process that reads it. Close-on-exec.
@@ -600,14 +731,18 @@ impl handle::Handle for ipcx_signalfd {
 /// Create a receiver for the signals of `set`.
 ///
 /// Arguments: `set`: not empty, no SIGKILL/SIGSTOP/32/33, every signal blocked in the
-/// calling thread (checked); `opts` may be NULL (no option applies).
-/// Errors: `IPCX_ERR_INVALID` (NULL `out`, bad set, a signal of the set not blocked in
-/// the calling thread: the message names it, an option set), `IPCX_ERR_LIMIT` (out of
-/// descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+/// calling thread (checked); `opts` may be NULL (no option applies); `out_receiver`
+/// receives the handle.
+/// Returns: `IPCX_OK` with `*out_receiver` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_receiver`, bad set, a signal of the set not
+/// blocked in the calling thread: the message names it, an option set),
+/// `IPCX_ERR_LIMIT` (out of descriptors), `IPCX_ERR_BAD_HANDLE` (closed options). On
+/// error `*out_receiver` is NULL.
 /// Ownership: close with `ipcx_signalfd_close`.
+/// Fork: see `ipcx_signalfd`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// `out_receiver` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signalfd_create(
     set: ipcx_sigset,
@@ -616,7 +751,7 @@ pub unsafe extern "C" fn ipcx_signalfd_create(
 ) -> ipcx_status {
     unsafe { set_opt(out_receiver, std::ptr::null_mut()) };
     call("ipcx_signalfd_create", || {
-        let o = unsafe { out(out_receiver, "out") }?;
+        let o = unsafe { out(out_receiver, "out_receiver") }?;
         unsafe { options(opts) }?.only(&[], "signalfd receivers")?;
         *o = handle::into_raw(ipcx_signalfd(SignalFd::new(SigSet(set))?))?;
         Ok(())
@@ -625,35 +760,43 @@ pub unsafe extern "C" fn ipcx_signalfd_create(
 
 /// Take one signal from the receiver, waiting up to `timeout_ms`.
 ///
-/// Arguments: `info` (required) receives the same record as `ipcx_signal_wait`.
-/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL `info` or receiver, timeout below
-/// -1), `IPCX_ERR_BAD_HANDLE` (closed receiver), `IPCX_ERR_INTERRUPTED`. On error
-/// `*info` is zeroed.
+/// Arguments: `timeout_ms`; `out_info` (required; set its `size` first) receives the
+/// same record as `ipcx_signal_wait`.
+/// Returns: `IPCX_OK` with `*out_info` filled; the signal is no longer pending.
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL receiver or `out_info`, its
+/// `size` below the 0.2 size: nothing written; timeout below -1), `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE` (closed
+/// receiver), `IPCX_ERR_INTERRUPTED`. On error `*out_info` holds zeros (besides
+/// `size`).
 ///
 /// # Safety
-/// `info` must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_info` NULL or valid for reading its
+/// `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signalfd_recv(
     r: *mut ipcx_signalfd,
     timeout_ms: i64,
-    info: *mut ipcx_siginfo,
+    out_info: *mut ipcx_siginfo,
 ) -> ipcx_status {
-    unsafe { set_opt(info, NO_INFO) };
-    call_on("ipcx_signalfd_recv", r, |r| {
-        let o = unsafe { out(info, "info") }?;
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        *o = info_to_c(&r.0.recv(&deadline)?);
-        Ok(())
+    // The failure values first, for when the handle is refused before the body runs.
+    let _ = unsafe { info_out(out_info, "out_info", || Ok(ipcx_siginfo::failed())) };
+    call_on("ipcx_signalfd_recv", r, |r| unsafe {
+        info_out(out_info, "out_info", || {
+            let deadline = Deadline::from_ms(timeout_ms)?;
+            Ok(info_to_c(&r.0.recv(&deadline)?))
+        })
     })
 }
 
 /// Replace the set of signals the receiver takes (same rules as at creation).
 ///
-/// Errors: `IPCX_ERR_INVALID` (bad set, a signal not blocked in the calling thread),
+/// Returns: `IPCX_OK` once the set is replaced.
+/// Errors: `IPCX_ERR_INVALID` (NULL receiver, bad set, a signal not blocked in the
+/// calling thread), `IPCX_ERR_IN_USE` (another thread is inside a call on the receiver),
 /// `IPCX_ERR_BAD_HANDLE`. On error the receiver keeps its set.
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signalfd_update(
     r: *mut ipcx_signalfd,
@@ -662,30 +805,39 @@ pub unsafe extern "C" fn ipcx_signalfd_update(
     call_on("ipcx_signalfd_update", r, |r| r.0.update(SigSet(set)))
 }
 
-/// The receiver's descriptor, for poll/epoll (readable when a signal can be taken). It
-/// stays owned by the receiver: do not close it; reading it directly takes signals the
-/// receiver would have returned.
+/// The receiver's descriptor, for poll/epoll (readable when a signal can be taken).
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+/// Arguments: `out_fd` (required) receives it.
+/// Returns: `IPCX_OK` with `*out_fd` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL receiver or `out_fd`), `IPCX_ERR_IN_USE` (another
+/// thread is inside a call on the receiver), `IPCX_ERR_BAD_HANDLE`. On error `*out_fd`
+/// is -1.
+/// Ownership: it stays owned by the receiver: do not close it; reading it directly takes
+/// signals the receiver would have returned.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `r` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_signalfd_fd(r: *const ipcx_signalfd, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_signalfd_fd(
+    r: *const ipcx_signalfd,
+    out_fd: *mut c_int,
+) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_signalfd_fd", r, |r| {
-        *unsafe { out(fd, "fd") }? = r.0.fd();
+        *unsafe { out(out_fd, "out_fd") }? = r.0.fd();
         Ok(())
     })
 }
 
 /// Close a receiver. NULL is a no-op. The signals stay blocked (ipcx does not touch the
-/// mask); pending ones stay pending.
+/// mask); pending ones stay pending. A close racing a call on another thread never
+/// waits: the descriptor is closed when that call returns.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a receiver
+/// (nothing freed twice).
 ///
 /// # Safety
-/// `r` must be NULL or a handle from ipcx; no other thread may be using it.
+/// `r` must be NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_signalfd_close(r: *mut ipcx_signalfd) -> ipcx_status {
     call("ipcx_signalfd_close", || handle::close(r))
@@ -699,10 +851,11 @@ pub unsafe extern "C" fn ipcx_signalfd_close(r: *mut ipcx_signalfd) -> ipcx_stat
 /// allocation, no lock, errno preserved); a thread waits with `ipcx_notifier_wait` or
 /// polls `ipcx_notifier_fd` and does the real work outside the handler. Pokes coalesce
 /// into a count.
-/// Thread safety: `ipcx_notifier_poke` may be called from any thread and any handler at
-/// any time; the other calls by one thread at a time. Close a notifier only once no
-/// handler can poke it any more (restore the disposition first); a poke racing with
-/// close is safe (it returns `IPCX_ERR_BAD_HANDLE` or completes before the close).
+/// Thread safety: a thread-safe handle: any number of threads may poke, wait and get the
+/// descriptor at once (`ipcx_notifier_poke` also from signal handlers); one waiter takes
+/// all the pokes pending when it wakes. Close a notifier only once no handler can poke it
+/// any more (restore the disposition first); a poke racing with close is safe: it
+/// completes before the descriptor is closed, or returns `IPCX_ERR_BAD_HANDLE`.
 /// Fork: the child inherits the notifier and shares the counter with the parent (same
 /// eventfd): poke and wait in one process, or close it in the other. Close-on-exec.
 #[allow(non_camel_case_types)]
@@ -712,17 +865,20 @@ impl handle::Handle for ipcx_notifier {
     const KIND: u32 = 40;
     const NAME: &'static str = "ipcx_notifier";
 }
+impl handle::Shared for ipcx_notifier {}
 
 /// Create a notifier (an eventfd, close-on-exec, non-blocking).
 ///
-/// Arguments: `opts` may be NULL (no option applies).
-/// Errors: `IPCX_ERR_INVALID` (NULL `out`, an option set), `IPCX_ERR_LIMIT` (more than
-/// `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
-/// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out` is NULL.
+/// Arguments: `opts` may be NULL (no option applies); `out_notifier` receives the handle.
+/// Returns: `IPCX_OK` with `*out_notifier` set; pokes reach it from then on.
+/// Errors: `IPCX_ERR_INVALID` (NULL `out_notifier`, an option set), `IPCX_ERR_LIMIT`
+/// (more than `IPCX_NOTIFIER_MAX` notifiers open in the process, out of descriptors),
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On error `*out_notifier` is NULL.
 /// Ownership: close with `ipcx_notifier_close`.
+/// Fork: see `ipcx_notifier`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// `out_notifier` must be NULL or valid for writing; `opts` NULL or a value from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_notifier_create(
     opts: *const super::common::ipcx_options,
@@ -730,10 +886,19 @@ pub unsafe extern "C" fn ipcx_notifier_create(
 ) -> ipcx_status {
     unsafe { set_opt(out_notifier, std::ptr::null_mut()) };
     call("ipcx_notifier_create", || {
-        let o = unsafe { out(out_notifier, "out") }?;
+        let o = unsafe { out(out_notifier, "out_notifier") }?;
         unsafe { options(opts) }?.only(&[], "notifiers")?;
         let p = handle::into_raw(ipcx_notifier(Notifier::new()?))?;
-        handle::pin_mut(p)?.0.publish(p as usize);
+        // The poke table is keyed by the handle's full value (slot and generation): a
+        // stale copy of a closed notifier's handle never reaches a new notifier that
+        // reuses its slot.
+        match handle::pin(p) {
+            Ok(n) => n.0.publish(p as usize),
+            Err(e) => {
+                let _ = handle::close(p);
+                return Err(e);
+            }
+        }
         *o = p;
         Ok(())
     })
@@ -741,14 +906,16 @@ pub unsafe extern "C" fn ipcx_notifier_create(
 
 /// Poke the notifier: add 1 to its count and make its descriptor readable.
 ///
-/// Async-signal-safe, by construction: it does not look the handle up in the registry
-/// (whose fallback takes a lock) and never dereferences it; it finds the notifier in a
-/// fixed table with atomic loads, makes one write(2), and preserves errno. It never
-/// allocates, never blocks, and never sets the last-error message (read the returned
-/// code only).
-/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, or not a notifier),
-/// `IPCX_ERR_SYSTEM` (the write failed; not expected). A count at its maximum
-/// (2^64 - 2 unconsumed pokes) stays there and the poke reports `IPCX_OK`.
+/// Async-signal-safe, by construction: it does not go through the handle table (whose
+/// release of a handle being closed may free memory and take a lock) and never
+/// dereferences the handle; it finds the notifier in a fixed table of its own, keyed by
+/// the handle's value (which names one notifier only: slot and generation), with atomic
+/// loads, makes one write(2), and preserves errno. It never allocates, never blocks, and
+/// never sets the last-error message (read the returned code only).
+/// Returns: `IPCX_OK` (a count at its maximum, 2^64 - 2 unconsumed pokes, stays there).
+/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE` (closed, being closed, stale,
+/// or not a notifier), `IPCX_ERR_SYSTEM` (the write failed; not expected).
+/// Fork: a child's poke reaches the same counter (see `ipcx_notifier`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ipcx_notifier_poke(n: *const ipcx_notifier) -> ipcx_status {
     notifier::poke(n as usize)
@@ -756,54 +923,80 @@ pub extern "C" fn ipcx_notifier_poke(n: *const ipcx_notifier) -> ipcx_status {
 
 /// Wait until the notifier has been poked, then consume the pokes.
 ///
-/// Arguments: `timeout_ms`; `count` (may be NULL) receives the number of pokes since the
-/// last successful wait (at least 1).
+/// Arguments: `timeout_ms`; `out_count` (may be NULL) receives the number of pokes since
+/// the last successful wait (at least 1).
+/// Returns: `IPCX_OK` once pokes were consumed.
 /// Errors: `IPCX_ERR_TIMEOUT` (no poke in time), `IPCX_ERR_INVALID` (NULL notifier,
-/// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error `*count`
-/// is 0.
+/// timeout below -1), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`. On error
+/// `*out_count` is 0.
+/// Thread safety: several threads may wait at once; each poke wakes at least one, and
+/// the pokes are consumed by exactly one of them.
 ///
 /// # Safety
-/// `count` must be NULL or valid for writing.
+/// `n` must be NULL or a value from ipcx; `out_count` NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_notifier_wait(
-    n: *mut ipcx_notifier,
+    n: *const ipcx_notifier,
     timeout_ms: i64,
-    count: *mut u64,
+    out_count: *mut u64,
 ) -> ipcx_status {
-    unsafe { set_opt(count, 0) };
-    call_on("ipcx_notifier_wait", n, |n| {
+    unsafe { set_opt(out_count, 0) };
+    call_ref("ipcx_notifier_wait", n, |n| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let c = n.0.wait(&deadline)?;
-        unsafe { set_opt(count, c) };
+        unsafe { set_opt(out_count, c) };
         Ok(())
     })
 }
 
-/// The notifier's descriptor, for poll/epoll: readable while pokes are pending. It
-/// stays owned by the notifier: do not close it, read it, or write it.
+/// The notifier's descriptor, for poll/epoll: readable while pokes are pending.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `fd`), `IPCX_ERR_BAD_HANDLE`. On error `*fd` is -1.
+/// Arguments: `out_fd` (required) receives it.
+/// Returns: `IPCX_OK` with `*out_fd` set.
+/// Errors: `IPCX_ERR_INVALID` (NULL notifier or `out_fd`), `IPCX_ERR_BAD_HANDLE`. On
+/// error `*out_fd` is -1.
+/// Ownership: it stays owned by the notifier: do not close it, read it, or write it.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `n` must be NULL or a value from ipcx; `out_fd` NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_notifier_fd(n: *const ipcx_notifier, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
-    call_on("ipcx_notifier_fd", n, |n| {
-        *unsafe { out(fd, "fd") }? = n.0.fd();
+pub unsafe extern "C" fn ipcx_notifier_fd(
+    n: *const ipcx_notifier,
+    out_fd: *mut c_int,
+) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
+    call_ref("ipcx_notifier_fd", n, |n| {
+        *unsafe { out(out_fd, "out_fd") }? = n.0.fd();
         Ok(())
     })
 }
 
-/// Close a notifier. NULL is a no-op. A poke running in another thread's handler is
-/// waited for (a few microseconds at most) before the descriptor is closed; later pokes
-/// get `IPCX_ERR_BAD_HANDLE`.
+/// Close a notifier. NULL is a no-op. Pokes that start after this call get
+/// `IPCX_ERR_BAD_HANDLE`; a poke running in another thread's handler is waited for (a
+/// few microseconds at most) before the descriptor is closed. A wait in progress on
+/// another thread finishes normally (it may still be woken by a poke made before the
+/// close); the descriptor is closed when it returns.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing freed twice).
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed, stale or not a notifier
+/// (nothing freed twice).
 ///
 /// # Safety
-/// `n` must be NULL or a handle from ipcx; not to be called from a signal handler.
+/// `n` must be NULL or a value from ipcx; not to be called from a signal handler.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_notifier_close(n: *mut ipcx_notifier) -> ipcx_status {
-    call("ipcx_notifier_close", || handle::close(n))
+    call("ipcx_notifier_close", || {
+        if n.is_null() {
+            return Ok(());
+        }
+        // Unpublish first, so that no poke starts once close has begun, even when a wait
+        // on another thread defers the release of the notifier itself. A poisoned
+        // notifier cannot be pinned: it is unpublished when it drops, and close still
+        // works (the rule for poisoned handles).
+        match handle::pin(n) {
+            Ok(p) => p.0.unpublish(),
+            Err(e) if e.status == crate::error::Status::IPCX_ERR_INTERNAL => {}
+            Err(e) => return Err(e),
+        }
+        handle::close(n)
+    })
 }

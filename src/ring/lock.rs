@@ -34,7 +34,9 @@ pub(crate) enum Acquired {
     FromDead,
 }
 
-/// Take the lock. `dead(token)` says whether the holder named by a token is gone.
+/// Take the lock. `dead(token)` says whether the holder named by a token is gone;
+/// `woke()` runs after every sleep, before the word is looked at again (an error ends the
+/// wait: a named ring whose memory is gone).
 #[inline]
 pub(crate) fn lock(
     word: &AtomicU32,
@@ -43,6 +45,7 @@ pub(crate) fn lock(
     deadline: Option<&Deadline>,
     what: &wait::What<'_>,
     dead: impl FnMut(u32) -> bool,
+    woke: impl FnMut() -> Result<()>,
 ) -> Result<Acquired> {
     if word
         .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
@@ -50,7 +53,7 @@ pub(crate) fn lock(
     {
         return Ok(Acquired::Clean);
     }
-    lock_slow(word, me, spin_ns, deadline, what, dead)
+    lock_slow(word, me, spin_ns, deadline, what, dead, woke)
 }
 
 #[cold]
@@ -61,6 +64,7 @@ fn lock_slow(
     deadline: Option<&Deadline>,
     what: &wait::What<'_>,
     mut dead: impl FnMut(u32) -> bool,
+    mut woke: impl FnMut() -> Result<()>,
 ) -> Result<Acquired> {
     let start = Instant::now();
     let spin = Duration::from_nanos(spin_ns.min(1_000_000));
@@ -110,7 +114,9 @@ fn lock_slow(
         let slice = deadline
             .remaining()
             .map_or(wait::SLICE, |d| d.min(wait::SLICE));
-        wait::futex_sleep(word, v | WAITERS, slice, deadline, what)?;
+        let slept = wait::futex_sleep(word, v | WAITERS, slice, deadline, what);
+        woke()?;
+        slept?;
     }
 }
 
@@ -134,12 +140,12 @@ mod tests {
             doing: "locking",
         };
         assert_eq!(
-            lock(&w, 5, 0, None, &t, |_| false).unwrap(),
+            lock(&w, 5, 0, None, &t, |_| false, || Ok(())).unwrap(),
             Acquired::Clean
         );
         // Held by a live holder: a non-blocking attempt fails.
         assert!(
-            lock(&w, 6, 0, None, &t, |_| false)
+            lock(&w, 6, 0, None, &t, |_| false, || Ok(()))
                 .unwrap_err()
                 .is_timeout()
         );
@@ -150,7 +156,7 @@ mod tests {
         let dl = Deadline::after(Duration::from_secs(5));
         let t0 = Instant::now();
         assert_eq!(
-            lock(&w, 6, 0, Some(&dl), &t, |tok| tok == 9).unwrap(),
+            lock(&w, 6, 0, Some(&dl), &t, |tok| tok == 9, || Ok(())).unwrap(),
             Acquired::FromDead
         );
         assert!(t0.elapsed() >= wait::SLICE);

@@ -33,7 +33,8 @@ mod wait;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -62,6 +63,10 @@ pub(crate) const CREATE: u32 = crate::flags::CREATE;
 pub(crate) const EXCL: u32 = crate::flags::EXCLUSIVE;
 /// Open/create flag: multi-producer/multi-consumer.
 pub(crate) const MPMC: u32 = crate::flags::family(0);
+
+/// The longest ring name in bytes (without the NUL): a slash and 255 bytes, the kernel's
+/// limit for a file name in /dev/shm.
+pub(crate) const NAME_MAX: usize = 256;
 
 /// The options rings honour.
 const NAMED_OPTIONS: &[Opt] = &[Opt::Mode, Opt::Capacity, Opt::MaxMessage, Opt::Spin];
@@ -170,6 +175,11 @@ pub struct Ring {
     sleeper: Sleeper,
     /// A protocol error (corrupted region) is sticky.
     broken: Option<Error>,
+    /// A named ring: its object may be resized by whoever can open it (see `check_object`).
+    named: bool,
+    /// The object was found smaller than the mapping: the shared memory is never touched
+    /// again (an access past the object's end raises SIGBUS).
+    lost: bool,
     poll: Option<poll::Poll>,
     notify_sock: Option<OwnedFd>,
     peer_seen: u32,
@@ -234,6 +244,7 @@ impl Ring {
         g: Geometry,
         what: String,
         spin_ns: u64,
+        named: bool,
     ) -> Result<Ring> {
         track_forks();
         wait::membarrier_register();
@@ -267,6 +278,8 @@ impl Ring {
             locked: false,
             sleeper: Sleeper::default(),
             broken: None,
+            named,
+            lost: false,
             poll: None,
             notify_sock: None,
             peer_seen: u32::MAX,
@@ -279,11 +292,7 @@ impl Ring {
     /// and the consumer end.
     pub fn anonymous(opts: &Options, flags: u32) -> Result<(Ring, Ring)> {
         opts.only(ANON_OPTIONS, "anonymous rings")?;
-        if flags & !MPMC != 0 {
-            return Err(Error::invalid(format!(
-                "unknown anonymous ring flags {flags:#x} (only IPCX_RING_MPMC applies)"
-            )));
-        }
+        crate::flags::check(flags, MPMC, "IPCX_RING_MPMC")?;
         let g = Geometry::new(
             opts.capacity.unwrap_or(layout::DEFAULT_CAPACITY),
             opts.max_message,
@@ -291,25 +300,25 @@ impl Ring {
         )?;
         let spin = opts.spin_ns.unwrap_or(wait::DEFAULT_SPIN_NS);
         let what = "anonymous ring".to_string();
-        let cfd = shm::memfd(c"ipcx-ring")?;
-        shm::set_size(cfd.as_fd(), g.region_len(), &what, "memory (memfd)")?;
+        let cfd = sealed_memfd(g.region_len(), &what)?;
         let rc = shm::map_fd(cfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
         init_header(&rc, &g);
         let pfd = shm::reopen(cfd.as_fd(), &what)?;
         let rp = shm::map_fd(pfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
-        let p = Ring::new(rp, pfd, Role::Producer, g, what.clone(), spin)?;
-        let c = Ring::new(rc, cfd, Role::Consumer, g, what, spin)?;
+        let p = Ring::new(rp, pfd, Role::Producer, g, what.clone(), spin, false)?;
+        let c = Ring::new(rc, cfd, Role::Consumer, g, what, spin, false)?;
         Ok((p, c))
     }
 
     /// Open (or create) the named ring `name` (a POSIX shared-memory name, "/name").
     pub fn open(name: &str, flags: u32, opts: &Options) -> Result<Ring> {
         opts.only(NAMED_OPTIONS, "rings")?;
-        if flags & !(PRODUCER | CONSUMER | CREATE | EXCL | MPMC) != 0 {
-            return Err(Error::invalid(format!(
-                "unknown ring open flags {flags:#x}"
-            )));
-        }
+        crate::flags::check(
+            flags,
+            PRODUCER | CONSUMER | CREATE | EXCL | MPMC,
+            "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
+             IPCX_RING_MPMC",
+        )?;
         let role = match flags & (PRODUCER | CONSUMER) {
             PRODUCER => Role::Producer,
             CONSUMER => Role::Consumer,
@@ -323,7 +332,7 @@ impl Ring {
         if flags & EXCL != 0 && flags & CREATE == 0 {
             return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
         }
-        crate::name::posix_name(name, crate::name::POSIX_NAME_MAX)?;
+        let cname = check_name(name)?;
         let mpmc = flags & MPMC != 0;
         let want = Geometry::new(
             opts.capacity.unwrap_or(layout::DEFAULT_CAPACITY),
@@ -335,7 +344,7 @@ impl Ring {
         let started = Instant::now();
         loop {
             if flags & CREATE != 0 {
-                match create_object(name, opts.mode()) {
+                match create_object(name, &cname, opts.mode()) {
                     Ok(fd) => {
                         flock(fd.as_fd(), libc::LOCK_EX)?;
                         let made = (|| {
@@ -347,11 +356,11 @@ impl Ring {
                         let r = match made {
                             Ok(r) => r,
                             Err(e) => {
-                                let _ = shm::posix::unlink(name);
+                                discard_object(&cname);
                                 return Err(e);
                             }
                         };
-                        let mut ring = Ring::new(r, fd, role, want, what, spin)?;
+                        let mut ring = Ring::new(r, fd, role, want, what, spin, true)?;
                         ring.claim_use()?;
                         flock(ring.fd(), libc::LOCK_UN)?;
                         crate::provenance::created_named(
@@ -365,7 +374,7 @@ impl Ring {
                     Err(e) => return Err(e),
                 }
             }
-            let fd = match open_object(name) {
+            let fd = match open_object(name, &cname) {
                 Ok(fd) => fd,
                 // Removed between our two calls: try creating again.
                 Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND && flags & CREATE != 0 => {
@@ -384,10 +393,14 @@ impl Ring {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 Ok(None) => {
-                    return Err(Error::invalid(format!(
-                        "{what} exists but is empty: it is not an ipcx ring (or its creator \
-                         died before sizing it); it is left untouched"
-                    )));
+                    return Err(Error::new(
+                        Status::IPCX_ERR_EXISTS,
+                        format!(
+                            "{what} exists but is empty: it is not an ipcx ring (or its \
+                             creator died before sizing it, or a process truncated it); it \
+                             is left untouched"
+                        ),
+                    ));
                 }
                 Err(e) => return Err(e),
             }
@@ -519,6 +532,10 @@ impl Ring {
     /// Record a protocol error as sticky.
     #[cold]
     fn fail(&mut self, e: Error) -> Error {
+        if self.lost {
+            // Already recorded (and nothing of the shared memory may be touched).
+            return self.broken.clone().unwrap_or(e);
+        }
         if e.status == Status::IPCX_ERR_PROTOCOL {
             let e = e.context(&self.what);
             self.broken = Some(e.clone());
@@ -542,6 +559,53 @@ impl Ring {
             Status::IPCX_ERR_IN_USE,
             format!("{}: {op}: this handle has {what}", self.what),
         )
+    }
+
+    /// Named rings: check that the shared-memory object still covers the mapping. Whoever
+    /// can open a named ring for writing can also shrink its object (ftruncate), and a
+    /// memory access past the new end raises SIGBUS; /dev/shm objects cannot be sealed
+    /// against it (anonymous rings are: see [`sealed_memfd`]). So the slow paths (before
+    /// and after every sleep, at every liveness check, before arming a poll descriptor,
+    /// at close) look at the object's size first; a ring found shrunk becomes unusable
+    /// (`IPCX_ERR_PROTOCOL`, sticky) and its memory is never touched again. A truncation
+    /// that lands between such a check and an access, or while a call runs its fast path,
+    /// still faults: see docs/ring.md, "Who can break a ring".
+    #[inline]
+    fn check_object(&mut self) -> Result<()> {
+        if self.named {
+            return self.check_object_slow();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_object_slow(&mut self) -> Result<()> {
+        if self.lost {
+            return Err(self
+                .broken
+                .clone()
+                .unwrap_or_else(|| Error::protocol("lost")));
+        }
+        let Some(fd) = self.fd.as_ref() else {
+            return Ok(());
+        };
+        let Some(size) = object_shrunk(fd.as_fd(), &self.g) else {
+            return Ok(());
+        };
+        let e = Error::protocol(format!(
+            "{}: its shared-memory object was truncated to {size} bytes while in use (the \
+             ring needs {}): a process with write access to it resized it; the ring cannot \
+             be used any more (close the handle; remove and re-create the ring)",
+            self.what,
+            self.g.region_len()
+        ));
+        self.lost = true;
+        self.broken = Some(e.clone());
+        self.ready = 0;
+        // The lock word went with the memory: nothing to release.
+        self.locked = false;
+        self.pending = Pending::None;
+        Err(e)
     }
 
     /// Whether the other side is gone: it attached at some point and no attachment of it
@@ -594,10 +658,28 @@ impl Ring {
                 Role::Consumer => "waiting for the consumer lock",
             },
         };
-        let got = lock::lock(&side.lock, tok, self.spin_ns, dl.as_ref(), &what, |t| {
-            peers.token_dead(fd, t)
-        })
-        .map_err(|e| wait::named(e, &self.what))?;
+        let (named, g) = (self.named, self.g);
+        let got = lock::lock(
+            &side.lock,
+            tok,
+            self.spin_ns,
+            dl.as_ref(),
+            &what,
+            |t| peers.token_dead(fd, t),
+            || {
+                if named && object_shrunk(fd, &g).is_some() {
+                    return Err(Error::protocol("the ring's object shrank"));
+                }
+                Ok(())
+            },
+        );
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                self.check_object()?;
+                return Err(wait::named(e, &self.what));
+            }
+        };
         self.locked = true;
         self.pos = side.pos.load(Ordering::Acquire);
         if self.pos & 7 != 0 {
@@ -855,6 +937,7 @@ impl Ring {
             what,
             |r| Ok(cond(r)?.then_some(())),
             |r, d| {
+                r.check_object()?;
                 let ww = match r.role {
                     Role::Consumer => r.data_wait(),
                     Role::Producer => r.space_wait(),
@@ -863,10 +946,14 @@ impl Ring {
                 if cond(r)? {
                     return Ok(Some(()));
                 }
-                wait::futex_sleep(ww.word, v, d, dl, what)?;
+                let slept = wait::futex_sleep(ww.word, v, d, dl, what);
+                // Before anything touches the shared memory again.
+                r.check_object()?;
+                slept?;
                 Ok(None)
             },
             |r| {
+                r.check_object()?;
                 if r.other_gone(true) && !cond(r)? {
                     return Err(r.gone_error());
                 }
@@ -1012,6 +1099,7 @@ impl Ring {
     /// The poll descriptor (consumers): see `poll.rs`.
     pub fn poll_fd(&mut self, op: &str) -> Result<RawFd> {
         self.check(Role::Consumer, op)?;
+        self.check_object()?;
         if self.poll.is_none() {
             self.poll = Some(poll::Poll::new(self.nonce, self.slot)?);
             let ww = self.data_wait();
@@ -1060,7 +1148,6 @@ impl Ring {
     /// The identity of the ring's shared-memory object (fstat of the handle's own
     /// descriptor), to check a name still refers to it before removing it.
     pub(crate) fn file_id(&self) -> Option<crate::fd::FileId> {
-        use std::os::fd::AsRawFd;
         self.fd
             .as_ref()
             .and_then(|f| crate::fd::FileId::of_fd(f.as_raw_fd()))
@@ -1079,6 +1166,13 @@ impl Ring {
 
 impl Drop for Ring {
     fn drop(&mut self) {
+        if self.check_object().is_err() && self.lost {
+            // The object shrank under us: its memory must not be touched (SIGBUS). The
+            // descriptor still goes, which releases the attachment's liveness lock.
+            self.poll = None;
+            self.fd = None;
+            return;
+        }
         if self.used_gen == fork_gen() {
             // Closing releases what this process has outstanding (nng's rule).
             match self.pending {
@@ -1173,9 +1267,10 @@ fn attach_existing(
         return Ok(None);
     }
     let not_ring = |why: &str| {
-        Err(Error::invalid(format!(
-            "{what} exists but is not an ipcx ring ({why}); it is left untouched"
-        )))
+        Err(Error::new(
+            Status::IPCX_ERR_EXISTS,
+            format!("{what} exists but is not an ipcx ring ({why}); it is left untouched"),
+        ))
     };
     if !(DATA_OFFSET + layout::MIN_CAPACITY..=DATA_OFFSET + layout::MAX_CAPACITY).contains(&size) {
         return not_ring(&format!("size {size}"));
@@ -1211,7 +1306,7 @@ fn attach_existing(
             shm::set_size(fd.as_fd(), g.region_len(), what, "/dev/shm")?;
             let r = map_named(fd.as_fd(), g.region_len(), name)?;
             init_header(&r, &g);
-            let mut ring = Ring::new(r, fd, role, g, what.to_string(), spin)?;
+            let mut ring = Ring::new(r, fd, role, g, what.to_string(), spin, true)?;
             ring.claim_use()?;
             return Ok(Some(ring));
         }
@@ -1219,8 +1314,8 @@ fn attach_existing(
     // Options the caller set explicitly must match the existing ring.
     let mismatch = |o: &str, have: u64, asked: u64| {
         Err(Error::invalid(format!(
-            "{what} exists with {o} {have}, the options ask for {asked} (unlink it to \
-             recreate it)"
+            "{what} exists with {o} {have}, the options ask for {asked} (remove it to \
+             re-create it)"
         )))
     };
     if opts.capacity.is_some() && want.capacity != g.capacity {
@@ -1234,62 +1329,133 @@ fn attach_existing(
             "{what} exists as a single-producer/single-consumer ring, IPCX_RING_MPMC was asked"
         )));
     }
-    let mut ring = Ring::new(region, fd, role, g, what.to_string(), spin)?;
+    let mut ring = Ring::new(region, fd, role, g, what.to_string(), spin, true)?;
     ring.claim_use()?;
     Ok(Some(ring))
 }
 
 /// Remove the named ring. Only an ipcx ring is ever removed (checked by its magic).
 pub fn unlink(name: &str) -> Result<()> {
-    let fd = open_object(name)?;
+    let c = check_name(name)?;
+    let fd = open_object(name, &c)?;
     flock(fd.as_fd(), libc::LOCK_EX)?;
     let what = format!("ring {name:?}");
+    // Read the magic with pread rather than through a mapping: the object may be shrunk
+    // by someone else at any moment, and a read past its end only returns less.
+    let mut magic = [0u8; 8];
+    // SAFETY: reads at most 8 bytes into a local buffer.
+    let n = unsafe { libc::pread(fd.as_raw_fd(), magic.as_mut_ptr().cast(), 8, 0) };
+    if n < 0 {
+        return Err(Error::last_os(format_args!("pread({what})")));
+    }
     let size = object_size(fd.as_fd(), &what)?;
-    if size < DATA_OFFSET {
+    if n != 8 || size < DATA_OFFSET {
         return Err(Error::invalid(format!(
             "{what} is not an ipcx ring (size {size}); not removed"
         )));
     }
-    let r = shm::map_fd(fd.as_fd(), DATA_OFFSET, false, Kind::Posix, name)?;
-    // SAFETY: the mapping holds a header.
-    let magic = unsafe { &*(r.base() as *const Header) }
-        .ident
-        .0
-        .magic
-        .load(Ordering::Acquire);
-    if magic != MAGIC {
+    if u64::from_le_bytes(magic) != MAGIC {
         return Err(Error::invalid(format!(
             "{what} is not an ipcx ring (bad magic); not removed"
         )));
     }
-    shm::posix::unlink(name)?;
+    // SAFETY: a valid C string.
+    if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
+        return Err(Error::last_os(format_args!("shm_unlink({name:?})")));
+    }
     crate::provenance::removed_named(crate::provenance::ObjKind::Ring, name);
     Ok(())
 }
 
 // ------------------------------------------------------------------ the shared object
 
+/// Check a ring name (a POSIX shared-memory name of at most [`NAME_MAX`] bytes) and make
+/// its C string.
+pub(crate) fn check_name(name: &str) -> Result<CString> {
+    crate::name::posix_name(name, NAME_MAX)?;
+    CString::new(name).map_err(|_| Error::invalid(format!("name {name:?} contains a NUL byte")))
+}
+
 /// Create the POSIX shared-memory object `name` exclusively, with exactly `mode`
-/// (`IPCX_ERR_EXISTS` if it exists).
-fn create_object(name: &str, mode: u32) -> Result<OwnedFd> {
-    let opts = Options {
-        mode: Some(mode),
-        ..Options::default()
-    };
-    let fd = shm::posix::open(name, shm::CREATE | shm::EXCLUSIVE, &opts)?.into_fd();
-    // The object is recorded once, as a ring (by the caller once it is initialised), not
-    // also as a plain shared-memory object.
-    crate::provenance::removed_named(crate::provenance::ObjKind::PosixShm, name);
+/// (`IPCX_ERR_EXISTS` if it exists). It is recorded (provenance) as a ring by the caller,
+/// once initialised.
+fn create_object(name: &str, c: &CStr, mode: u32) -> Result<OwnedFd> {
+    let what = format!("ring {name:?}");
+    let (fd, _) = shm::open_exact(
+        &what,
+        shm::CREATE | shm::EXCLUSIVE,
+        mode,
+        libc::O_RDWR | libc::O_CLOEXEC,
+        // SAFETY: a valid C string.
+        |of, mode| shm::owned(unsafe { libc::shm_open(c.as_ptr(), of, mode as libc::mode_t) }),
+        // SAFETY: a valid C string; this call created the object a moment ago.
+        || unsafe {
+            libc::shm_unlink(c.as_ptr());
+        },
+    )?;
     Ok(fd)
 }
 
+/// Remove the object this process just created and failed to initialise.
+fn discard_object(c: &CStr) {
+    // SAFETY: a valid C string.
+    unsafe { libc::shm_unlink(c.as_ptr()) };
+}
+
 /// Open the existing POSIX shared-memory object `name` read-write.
-fn open_object(name: &str) -> Result<OwnedFd> {
-    Ok(shm::posix::open(name, 0, &Options::default())?.into_fd())
+fn open_object(name: &str, c: &CStr) -> Result<OwnedFd> {
+    let what = format!("ring {name:?}");
+    let (fd, _) = shm::open_exact(
+        &what,
+        0,
+        0,
+        libc::O_RDWR | libc::O_CLOEXEC,
+        // SAFETY: a valid C string.
+        |of, mode| shm::owned(unsafe { libc::shm_open(c.as_ptr(), of, mode as libc::mode_t) }),
+        || {},
+    )?;
+    Ok(fd)
 }
 
 fn object_size(fd: std::os::fd::BorrowedFd<'_>, what: &str) -> Result<usize> {
     Ok(shm::fstat(fd, what)?.st_size as usize)
+}
+
+/// The object's size when it no longer covers a ring of geometry `g` (a named ring's
+/// object truncated by someone), else None. A failing fstat says nothing.
+fn object_shrunk(fd: std::os::fd::BorrowedFd<'_>, g: &Geometry) -> Option<u64> {
+    // SAFETY: a zeroed stat buffer and a live descriptor.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return None;
+    }
+    let size = st.st_size.max(0) as u64;
+    (size < g.region_len() as u64).then_some(size)
+}
+
+/// The memory of an anonymous ring: a memfd of `len` bytes (allocated now), sealed so
+/// that nobody can change its size: a process holding the descriptor (a forked child,
+/// or anyone who opens /proc/PID/fd/N) that shrank it would make every access past the
+/// new end raise SIGBUS in both ends. `F_SEAL_GROW` too (a ring never grows), and
+/// `F_SEAL_SEAL` so that the seals cannot be changed.
+fn sealed_memfd(len: usize, what: &str) -> Result<OwnedFd> {
+    // SAFETY: a valid C string.
+    let fd = shm::owned(unsafe {
+        libc::memfd_create(
+            c"ipcx-ring".as_ptr(),
+            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+        )
+    })
+    .map_err(|e| crate::fd::new_fd_error(e, "memfd_create(\"ipcx-ring\")"))?;
+    shm::set_size(fd.as_fd(), len, what, "memory (memfd)")?;
+    let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+    // SAFETY: fcntl on a descriptor we own.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+        return Err(Error::last_os(format_args!(
+            "fcntl(F_ADD_SEALS) on the memfd of an {what}"
+        )));
+    }
+    Ok(fd)
 }
 
 /// Map `len` bytes of a named ring's object, read-write.
@@ -1300,7 +1466,6 @@ fn map_named(fd: std::os::fd::BorrowedFd<'_>, len: usize, name: &str) -> Result<
 /// flock(fd, LOCK_EX / LOCK_UN), retrying EINTR: the open/recovery lock of a named ring
 /// (released by the kernel if its holder dies).
 fn flock(fd: std::os::fd::BorrowedFd<'_>, op: libc::c_int) -> Result<()> {
-    use std::os::fd::AsRawFd;
     loop {
         // SAFETY: valid descriptor.
         if unsafe { libc::flock(fd.as_raw_fd(), op) } == 0 {

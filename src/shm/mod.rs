@@ -134,15 +134,6 @@ pub(crate) fn open_exact(
     ))
 }
 
-/// An anonymous shared-memory object (memfd_create, close-on-exec) named `name` in
-/// /proc/PID/fd listings: memory shared with the processes that inherit or receive the
-/// descriptor, gone with the last descriptor and mapping. Size it with [`set_size`].
-pub(crate) fn memfd(name: &std::ffi::CStr) -> Result<OwnedFd> {
-    // SAFETY: a valid C string.
-    owned(unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) })
-        .map_err(|e| crate::fd::new_fd_error(e, &format!("memfd_create({name:?})")))
-}
-
 /// A new open file description of the object behind `fd` (read-write, close-on-exec),
 /// through /proc/self/fd: unlike dup(2), it has its own file offset, status flags and
 /// open-file-description locks (which the ring uses for liveness).

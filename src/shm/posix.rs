@@ -81,12 +81,6 @@ impl PosixShm {
         format!("POSIX shared memory object {:?}", self.name)
     }
 
-    /// The descriptor, for callers that manage the object themselves (the ring keeps it
-    /// for its liveness locks).
-    pub(crate) fn into_fd(self) -> OwnedFd {
-        self.fd
-    }
-
     /// The object's current size (fstat).
     pub fn size(&self) -> Result<usize> {
         Ok(fstat(self.fd.as_fd(), &self.what())?.st_size as usize)

@@ -282,14 +282,14 @@ pub struct Disposition {
 }
 
 /// Action codes as C sees them.
-pub(crate) const ACTION_DEFAULT: i32 = 0;
-pub(crate) const ACTION_IGNORE: i32 = 1;
-pub(crate) const ACTION_CATCH: i32 = 2;
+pub(crate) const ACTION_DEFAULT: u32 = 0;
+pub(crate) const ACTION_IGNORE: u32 = 1;
+pub(crate) const ACTION_CATCH: u32 = 2;
 
 impl Disposition {
     /// Build a disposition from the raw values a C caller gave, checking each.
     pub fn from_parts(
-        action: i32,
+        action: u32,
         flags: u32,
         handler: Option<Handler>,
         mask: u64,
@@ -326,7 +326,7 @@ impl Disposition {
     }
 
     /// The action code for C.
-    pub fn action_code(&self) -> i32 {
+    pub fn action_code(&self) -> u32 {
         match self.action {
             Action::Default => ACTION_DEFAULT,
             Action::Ignore => ACTION_IGNORE,

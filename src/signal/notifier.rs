@@ -14,13 +14,20 @@
 //! thread holding that lock would deadlock, and formatting allocates. So `poke` never
 //! touches the registry, never dereferences the handle, never allocates and never writes
 //! the thread's last-error message. Live notifiers are also published in a fixed table of
-//! [`SLOTS`] slots, keyed by the handle's address; `poke` finds its slot with atomic loads
-//! only, and a per-slot "busy" count lets `close` wait for a poke that is in the middle of
-//! its `write` before the descriptor is closed (a poke that starts later sees the slot
-//! empty and returns `IPCX_ERR_BAD_HANDLE`). The slot is cleared with sequentially
-//! consistent stores and loads on both sides, so either the poke sees the slot cleared or
-//! the closer sees the poke busy: the descriptor is never written after it is closed, and a
-//! descriptor number reused by another file is never written to.
+//! [`SLOTS`] slots, keyed by the handle's value: a handle is an identifier (table slot and
+//! generation, `ffi/handle.rs`), unique to one notifier for the life of the process (short
+//! of 2^24 reuses of one handle slot), so a stale copy of a closed notifier's handle never
+//! reaches a new notifier that took over its handle slot or its table slot. `poke` finds
+//! its slot with atomic loads only, and a per-slot "busy" count lets `close` wait for a
+//! poke that is in the middle of its `write` (a poke that starts later sees the key gone
+//! and returns `IPCX_ERR_BAD_HANDLE`). The key is withdrawn with sequentially consistent
+//! stores and loads on both sides, so either the poke sees it withdrawn or the closer sees
+//! the poke busy: the descriptor is never written after it is closed, and a descriptor
+//! number reused by another file is never written to.
+//!
+//! Close withdraws the key at once ([`Notifier::unpublish`]), even when the release of the
+//! notifier itself is deferred to a wait still running on another thread (the handle
+//! table's rule); the slot is freed, and the descriptor closed, when the notifier drops.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering::SeqCst};
@@ -33,11 +40,13 @@ use crate::time::{self, Deadline};
 /// How many notifiers a process may have open at once.
 pub(crate) const SLOTS: usize = 128;
 
-/// A slot key meaning "taken, not yet published" (handles are aligned: never 1).
-const RESERVED: usize = 1;
+/// A slot key meaning "taken, not published" (being set up, or closed and not yet
+/// dropped). Never a handle value: a handle's index part is never all ones.
+const RESERVED: usize = usize::MAX;
 
 struct Slot {
-    /// The handle address poking this slot, 0 when free, `RESERVED` while being set up.
+    /// The handle value poking this slot, 0 when free, `RESERVED` while taken but not
+    /// published.
     key: AtomicUsize,
     /// The eventfd.
     fd: AtomicI32,
@@ -106,9 +115,19 @@ impl Notifier {
         )))
     }
 
-    /// Make `poke(key)` reach this notifier (`key` is the C handle's address).
+    /// Make `poke(key)` reach this notifier (`key` is the C handle's value: never 0 or
+    /// `RESERVED`).
     pub fn publish(&self, key: usize) {
+        debug_assert!(key != 0 && key != RESERVED);
         TABLE[self.slot].key.store(key, SeqCst);
+    }
+
+    /// Stop `poke` from reaching this notifier, and wait for a poke in the middle of its
+    /// write. The slot stays taken until the notifier drops.
+    pub fn unpublish(&self) {
+        let slot = &TABLE[self.slot];
+        slot.key.store(RESERVED, SeqCst);
+        wait_idle(slot);
     }
 
     /// The eventfd, readable while pokes are pending.
@@ -140,8 +159,9 @@ impl Notifier {
 impl Drop for Notifier {
     fn drop(&mut self) {
         let slot = &TABLE[self.slot];
-        // Unpublish first, then wait for a poke in flight: only then may the descriptor
-        // be closed (when `self.fd` drops, after this).
+        // Withdraw the key, then wait for a poke in flight: only then may the descriptor
+        // be closed (when `self.fd` drops, after this). Freeing the slot at the same time
+        // is safe: a new owner waits for pokes in flight before it stores its descriptor.
         slot.key.store(0, SeqCst);
         wait_idle(slot);
     }
@@ -157,6 +177,9 @@ impl Drop for Notifier {
 pub fn poke(key: usize) -> Status {
     if key == 0 {
         return Status::IPCX_ERR_INVALID;
+    }
+    if key == RESERVED {
+        return Status::IPCX_ERR_BAD_HANDLE;
     }
     let high = HIGH.load(SeqCst).min(SLOTS);
     for slot in &TABLE[..high] {
@@ -209,9 +232,30 @@ mod tests {
         }
         assert_eq!(n.wait(&Deadline::now()).unwrap(), 3);
         assert!(n.wait(&Deadline::now()).unwrap_err().is_timeout());
+        n.unpublish();
+        assert_eq!(poke(key), Status::IPCX_ERR_BAD_HANDLE);
         drop(n);
         assert_eq!(poke(key), Status::IPCX_ERR_BAD_HANDLE);
         assert_eq!(poke(0), Status::IPCX_ERR_INVALID);
+        assert_eq!(poke(RESERVED), Status::IPCX_ERR_BAD_HANDLE);
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_stale_key_never_reaches_the_next_owner_of_a_slot() {
+        // Two handle values of the same handle slot, generations 0 and 1 (other tests
+        // running at the same time may take the freed table slot first: the check holds
+        // either way).
+        let old = 5usize;
+        let new = (1usize << 32) | 5;
+        let a = Notifier::new().unwrap();
+        a.publish(old);
+        drop(a);
+        let b = Notifier::new().unwrap();
+        b.publish(new);
+        assert_eq!(poke(old), Status::IPCX_ERR_BAD_HANDLE);
+        assert_eq!(poke(new), Status::IPCX_OK);
+        assert_eq!(b.wait(&Deadline::now()).unwrap(), 1);
     }
 
     #[test]
