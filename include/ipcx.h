@@ -878,6 +878,7 @@ extern "C" {
 //
 // Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 // sent before is delivered, and is not sticky (a new sender makes the channel work again).
+// Returns: `IPCX_OK` with the channel end in `*out_chan`.
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 // expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 // role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
@@ -909,6 +910,7 @@ ipcx_status ipcx_chan_open(const char *address, uint32_t flags, const ipcx_optio
 // end is closed (every process that inherited it closed it or exited) and the messages
 // sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 // gone.
+// Returns: `IPCX_OK` with both ends set.
 // Errors: `IPCX_ERR_INVALID` (NULL address or out-parameter; a named or malformed
 // address, which `ipcx_chan_open` takes; unknown flags; unsupported option),
 // `IPCX_ERR_LIMIT` (descriptors, memory, too many handles), `IPCX_ERR_BAD_HANDLE`
@@ -936,6 +938,7 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 // `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_chan`.
 //
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
@@ -947,6 +950,7 @@ ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t ti
 // message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
 // Senders: messages of one sender arrive in the order it sent them; several senders'
 // messages interleave (fairly, one message per connection in turn, for sockets).
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
 // is gone and everything they sent was delivered, where the transport can tell: pipe:,
 // fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
@@ -958,6 +962,8 @@ ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t ti
 // sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
 // except `*len` with `IPCX_ERR_TOO_BIG`.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_chan`: receive on a given end in one process only.
 //
 // # Safety
 // `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -973,10 +979,12 @@ ipcx_status ipcx_chan_recv(ipcx_chan *c, void *buf, size_t *len, int64_t timeout
 // make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 // of a socket receiver (listener and connections), or the ring's notification
 // descriptor. It stays owned by the channel: do not close or read it.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
 // `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
 // (shm: another handle polls this ring; or another thread is inside a call on this
 // handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the channel's.
 // Fork: a shm: descriptor belongs to the process that asked for it.
 //
 // # Safety
@@ -990,10 +998,13 @@ ipcx_status ipcx_chan_fd(const ipcx_chan *c, int *out_fd);
 // `sizeof(ipcx_chan_info)` first (`ipcx_chan_info info = { .size = sizeof info };`):
 // the library writes the fields that fit in `size` bytes and sets `size` to the bytes it
 // wrote. Its strings are owned by the handle and valid until it is closed.
+// Returns: `IPCX_OK` with `*out_info` filled.
 // Errors: `IPCX_ERR_INVALID` (NULL handle or `out_info`; `out_info->size` below the 0.2
 // size of the struct), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure the fields
 // that fit are zeroed (NULL strings, `sysv_id` -1), except with a `size` that is too
 // small, when nothing is written.
+// Ownership: the strings stay the handle's (see above).
+// Fork: a child's copy of the handle describes the same end.
 //
 // # Safety
 // `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
@@ -1006,11 +1017,15 @@ ipcx_status ipcx_chan_stat(const ipcx_chan *c, ipcx_chan_info *out_info);
 // with `IPCX_CHAN_KEEP`, and only after checking the name still refers to that object; a
 // forked child closing an inherited receiver removes nothing. Senders remove nothing. A
 // stream send that timed out midway writes its tail if there is room now.
+// Arguments: `c` the channel end; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 // twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the
 // handle is freed all the same. A close racing calls on other threads never waits: the
 // end is released (and its object removed) when the last of them returns, and errors of
 // that deferred release are not reported.
+// Errors: `IPCX_ERR_BAD_HANDLE`, or an error of the removal (see Returns).
+// Ownership: releases the handle; `c` must not be used again.
+// Fork: see `ipcx_chan`: a forked child's close removes nothing.
 //
 // # Safety
 // None beyond the C contract: `c` is NULL or a value ipcx returned.
@@ -1882,9 +1897,12 @@ ipcx_status ipcx_pipe_pair(uint32_t flags, const ipcx_options *opts, ipcx_pipe *
 // A message tail left by a send that timed out midway is written if the pipe has room
 // right now; call `ipcx_pipe_flush` first to wait for it. A FIFO stays in the file system
 // (`ipcx_fifo_remove` removes it).
+// Arguments: `p` the pipe end; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if the handle was already closed (nothing is
 // freed twice). A close racing calls on other threads never waits: the descriptors are
 // closed when the last of those calls returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptors; `p` must not be used again.
 // Fork: closes the calling process's descriptors only.
 //
 // # Safety
@@ -1907,6 +1925,8 @@ ipcx_status ipcx_pipe_close(ipcx_pipe *p);
 // timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call on
 // this handle), `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`; a writer shared by several processes writes whole messages of at
+// most PIPE_BUF - 4 bytes without interleaving (atomic mode refuses larger ones).
 //
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
@@ -1916,6 +1936,7 @@ ipcx_status ipcx_pipe_send(ipcx_pipe *p, const void *buf, size_t len, int64_t ti
 //
 // Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 // message length (or, with `IPCX_ERR_TOO_BIG`, the capacity needed); `timeout_ms`.
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received message kept for
 // the next call), `IPCX_ERR_CLOSED` (end of file: every writer is gone),
 // `IPCX_ERR_TOO_BIG` (`*len` set to the size needed; the message stays queued),
@@ -1924,6 +1945,8 @@ ipcx_status ipcx_pipe_send(ipcx_pipe *p, const void *buf, size_t len, int64_t ti
 // `IPCX_ERR_INVALID` (NULL handle or `len`, NULL `buf` with a capacity, not a read end,
 // bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On
 // failure `buf` and `*len` are unchanged, except `*len` with `IPCX_ERR_TOO_BIG`.
+// Ownership: the caller keeps `buf`; nothing is retained after the call.
+// Fork: see `ipcx_pipe`: receive on a given end in one process only.
 //
 // # Safety
 // `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -1934,12 +1957,14 @@ ipcx_status ipcx_pipe_recv(ipcx_pipe *p, void *buf, size_t *len, int64_t timeout
 //
 // Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
 // may be NULL) receives how many bytes were written, also on error.
+// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
 // Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not
 // a write end, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
 // `IPCX_ERR_CLOSED` (no reader; no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 // `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
 // nothing was).
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`.
 //
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
@@ -1951,10 +1976,13 @@ ipcx_status ipcx_pipe_write(ipcx_pipe *p, const void *buf, size_t len, int64_t t
 //
 // Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
 // (required) receives the count.
+// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 // Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL
 // handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL buffer, not a read end, bad
 // timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure
 // `*out_nread` is 0.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`: read a given end in one process only.
 //
 // # Safety
 // `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
@@ -1964,9 +1992,12 @@ ipcx_status ipcx_pipe_read(ipcx_pipe *p, void *buf, size_t len, int64_t timeout_
 // Wait until the tail of a message accepted by a send that timed out midway is written.
 // Returns `IPCX_OK` at once when there is nothing pending or the end is not writable.
 //
+// Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
 // Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
 // left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: nothing changes hands.
+// Fork: the tail belongs to the process whose send timed out.
 //
 // # Safety
 // None beyond the C contract: `p` is NULL or a value ipcx returned.
@@ -1976,8 +2007,11 @@ ipcx_status ipcx_pipe_flush(ipcx_pipe *p, int64_t timeout_ms);
 // duplex end).
 //
 // Arguments: `out_bytes` receives the size.
+// Returns: `IPCX_OK` with the size in `*out_bytes`.
 // Errors: `IPCX_ERR_INVALID` (NULL handle or `out_bytes`), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`. On failure `*out_bytes` is 0.
+// Ownership: nothing changes hands.
+// Fork: the kernel pipe is shared: its size is the same in every process.
 //
 // # Safety
 // `out_bytes` must be NULL or valid for writing.
@@ -1988,11 +2022,14 @@ ipcx_status ipcx_pipe_capacity(const ipcx_pipe *p, size_t *out_bytes);
 //
 // Arguments: `bytes` the size asked for (1 to INT_MAX); `out_actual` (optional, may be
 // NULL) receives the size the kernel chose.
+// Returns: `IPCX_OK` with the size chosen in `*out_actual`.
 // Errors: `IPCX_ERR_LIMIT` (above /proc/sys/fs/pipe-max-size or the per-user pipe limit
 // without CAP_SYS_RESOURCE; the message gives the limit), `IPCX_ERR_IN_USE` (smaller than
 // the data in the pipe; or another thread is inside a call on this handle),
 // `IPCX_ERR_INVALID` (NULL handle, `bytes` 0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`. On
 // failure `*out_actual` is 0.
+// Ownership: nothing changes hands.
+// Fork: the kernel pipe is shared: the new size applies in every process.
 //
 // # Safety
 // `out_actual` must be NULL or valid for writing.
@@ -2007,9 +2044,12 @@ ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *out_actua
 // them directly (bytes taken behind the handle's back break its framing). ipcx switches
 // their O_NONBLOCK flag as its calls need. A receive may still return
 // `IPCX_ERR_TIMEOUT` after a wake-up when only part of a message has arrived.
+// Returns: `IPCX_OK` with the descriptors.
 // Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 // (another thread is inside a call on this handle, for example a receive). On failure
 // both are -1.
+// Ownership: the descriptors stay the handle's (see above).
+// Fork: a child's copy of the handle has the same descriptor numbers.
 //
 // # Safety
 // `out_read_fd`/`out_write_fd` must be NULL or valid for writing.
@@ -2019,11 +2059,13 @@ ipcx_status ipcx_pipe_fds(const ipcx_pipe *p, int *out_read_fd, int *out_write_f
 //
 // Arguments: `path` the FIFO's path (shorter than PATH_MAX, UTF-8); `opts` may be NULL
 // (honoured: mode, default 0600, applied exactly: the umask does not remove bits).
+// Returns: `IPCX_OK` once the FIFO exists with the mode asked.
 // Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 // FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path; an
 // option other than mode), `IPCX_ERR_BAD_HANDLE` (closed options).
 // Ownership: the FIFO stays in the file system until `ipcx_fifo_remove`.
+// Fork: any process may open the FIFO by its path.
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx.
@@ -2046,6 +2088,7 @@ ipcx_status ipcx_fifo_make(const char *path, const ipcx_options *opts);
 // Semantics: opening for reading returns at once; a reader sees end of file only after
 // a writer connected and all writers left. Opening for writing waits until some process
 // has the FIFO open for reading (checked every 1-10 ms) or the timeout expires.
+// Returns: `IPCX_OK` with the pipe end in `*out_end`.
 // Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND` (no FIFO at
 // `path` and no CREATE; missing directory), `IPCX_ERR_EXISTS` (a file of another kind is
 // at `path`, which is left untouched; or anything with CREATE | EXCLUSIVE),
@@ -2066,8 +2109,12 @@ ipcx_status ipcx_fifo_open(const char *path, uint32_t flags, const ipcx_options 
 // Remove the FIFO at `path`. Only a FIFO is ever removed: any other kind of file gets
 // `IPCX_ERR_EXISTS` and stays. Open ends keep working until closed.
 //
+// Arguments: `path` the FIFO's path.
+// Returns: `IPCX_OK` once the FIFO is removed.
 // Errors: `IPCX_ERR_NOT_FOUND` (nothing at `path`), `IPCX_ERR_EXISTS` (not a FIFO),
 // `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path), `IPCX_ERR_PERMISSION`.
+// Ownership: only the name goes; handles keep their descriptors.
+// Fork: affects every process (the name is shared).
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string.
@@ -3277,6 +3324,7 @@ ipcx_status ipcx_sock_pair(uint32_t flags, const ipcx_options *opts, ipcx_sock *
 // checking that it is a socket and that nobody answers on it. Any other file is never
 // touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
 // socket file on close, if the file is still the one it created.
+// Returns: `IPCX_OK` with the listener in `*out_listener`.
 // Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
 // the limit; an abstract name starting with `@`; unknown flags, several types or
 // `IPCX_SOCK_DGRAM`; mode with an abstract name; NULL `out_listener`),
@@ -3303,6 +3351,7 @@ ipcx_status ipcx_sock_listen_unix(const char *name, uint32_t flags, const ipcx_o
 // with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
 // `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
 // 10 ms; `IPCX_FOREVER` blocks in connect(2)); `out_sock` receives the connection.
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 // Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
 // `IPCX_ERR_EXISTS` (a file that is not a socket is at the path), `IPCX_ERR_TIMEOUT`,
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is of another type),
@@ -3327,6 +3376,7 @@ ipcx_status ipcx_sock_connect_unix(const char *name, uint32_t flags, const ipcx_
 // `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
 // the file removed on close).
 // Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
+// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
 // Errors: as for `ipcx_sock_listen_unix`. On failure `*out_sock` is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
@@ -3343,12 +3393,14 @@ ipcx_status ipcx_sock_bind_unix(const char *name, const ipcx_options *opts, ipcx
 //
 // Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
 // the accepted connections, which also get TCP_NODELAY).
+// Returns: `IPCX_OK` with the listener in `*out_listener`.
 // Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
 // resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
 // `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
-// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution (getaddrinfo)
-// may block. On failure `*out_listener` is NULL.
+// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution
+// (getaddrinfo) may block. On failure `*out_listener` is NULL.
 // Ownership: close with `ipcx_sock_listener_close`.
+// Fork: a child inherits the listener and may accept on it too.
 //
 // # Safety
 // `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
@@ -3361,9 +3413,12 @@ ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, 
 // Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
 // `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
 // address to avoid the resolver).
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 // Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
-// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
-// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
+// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address, NULL `out_sock`, bad
+// timeout, unsupported option), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_LIMIT`,
+// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock`
+// is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
@@ -3378,8 +3433,11 @@ ipcx_status ipcx_sock_connect_tcp(const char *address, const ipcx_options *opts,
 // sends with `ipcx_sock_sendto`.
 //
 // Arguments: `opts` may be NULL (honoured: max_message, capacity).
-// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out_sock` is NULL.
+// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`
+// (malformed address, NULL `out_sock`, unsupported option), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is
+// NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
@@ -3393,8 +3451,12 @@ ipcx_status ipcx_sock_bind_udp(const char *address, const ipcx_options *opts, ip
 // datagrams from there are received. Connecting sends nothing (UDP has no handshake):
 // a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
 //
-// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
-// `IPCX_ERR_UNSUPPORTED`. On failure `*out_sock` is NULL.
+// Arguments: `address` the peer; `opts` may be NULL (honoured: max_message, capacity);
+// `out_sock` receives the socket.
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
+// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID` (malformed address,
+// NULL `out_sock`, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_UNSUPPORTED`,
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
@@ -3408,6 +3470,7 @@ ipcx_status ipcx_sock_connect_udp(const char *address, const ipcx_options *opts,
 //
 // Arguments: `l` the listener; `timeout_ms`; `out_sock` receives the connection (a
 // stream or seqpacket socket, with the listener's options applied).
+// Returns: `IPCX_OK` with the connection in `*out_sock`.
 // Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
 // system's maximum; too many handles), `IPCX_ERR_INVALID` (NULL listener or `out_sock`,
 // bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call
@@ -3424,9 +3487,14 @@ ipcx_status ipcx_sock_accept(ipcx_sock_listener *l, int64_t timeout_ms, ipcx_soc
 // removed if it is still the same file (device and inode) and this is the process that
 // created the listener; connections already accepted stay open.
 //
+// Arguments: `l` the listener; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 // twice). A close racing calls on other threads never waits: the listener is released
 // when the last of them returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptor; `l` must not be used again.
+// Fork: closes the calling process's descriptor; the socket file is removed only by
+// the process that created the listener.
 //
 // # Safety
 // None beyond the C contract: `l` is NULL or a value ipcx returned.
@@ -3436,8 +3504,11 @@ ipcx_status ipcx_sock_listener_close(ipcx_sock_listener *l);
 // accepted. It stays owned by the listener (do not close it); it is non-blocking.
 //
 // Arguments: `out_fd` receives the descriptor.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_INVALID` (NULL listener or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the listener's.
+// Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety
 // `out_fd` must be NULL or valid for writing.
@@ -3450,9 +3521,12 @@ ipcx_status ipcx_sock_listener_fd(const ipcx_sock_listener *l, int *out_fd);
 // of `buf`, out: always the length of the text without its NUL (with `IPCX_OK` and with
 // `IPCX_ERR_TOO_BIG`, when `buf` then needs `*len + 1` bytes). `IPCX_SOCK_ADDR_MAX`
 // bytes always suffice. `buf` may be NULL with a capacity of 0 (to learn the length).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TOO_BIG` (`buf` holds `""` when it has room for anything),
 // `IPCX_ERR_INVALID` (NULL listener or `len`, NULL `buf` with a capacity),
 // `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the listener.
 //
 // # Safety
 // `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -3463,9 +3537,12 @@ ipcx_status ipcx_sock_listener_address(const ipcx_sock_listener *l, char *buf, s
 // first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 // listeners. Descriptors received but not yet handed over are closed.
 //
+// Arguments: `s` the socket; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 // twice). A close racing calls on other threads never waits: the socket is released when
 // the last of them returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptor; `s` must not be used again.
 // Fork: this closes the calling process's descriptor only. The peer sees end of file
 // when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
 // connection for all of them.
@@ -3489,6 +3566,8 @@ ipcx_status ipcx_sock_close(ipcx_sock *s);
 // not connected; an empty seqpacket message; bad timeout), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`; on a stream shared by several processes, each message is one
+// frame, but frames of several senders may interleave: send from one process.
 //
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
@@ -3500,6 +3579,7 @@ ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t ti
 //
 // Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 // message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
 // for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
 // sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
@@ -3510,6 +3590,7 @@ ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t ti
 // `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged, except `*len` with
 // `IPCX_ERR_TOO_BIG`.
 // Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+// Ownership: the caller keeps `buf`.
 // Fork: receive on a given socket in one process only: a receive may take bytes of the
 // following messages from the kernel, and those stay in the process that took them.
 //
@@ -3522,12 +3603,14 @@ ipcx_status ipcx_sock_recv(ipcx_sock *s, void *buf, size_t *len, int64_t timeout
 //
 // Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
 // may be NULL) receives how many bytes were written, also on error.
+// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
 // Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not a
 // stream socket, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
 // `IPCX_ERR_CLOSED` (no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 // `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
 // nothing was).
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
@@ -3539,10 +3622,13 @@ ipcx_status ipcx_sock_write(ipcx_sock *s, const void *buf, size_t len, int64_t t
 //
 // Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
 // (required) receives the count.
+// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 // Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
 // `IPCX_ERR_INVALID` (NULL handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL
 // buffer, not a stream socket, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 // `IPCX_ERR_INTERRUPTED`. On failure `*out_nread` is 0.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`: read a given socket in one process only.
 //
 // # Safety
 // `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
@@ -3553,8 +3639,11 @@ ipcx_status ipcx_sock_read(ipcx_sock *s, void *buf, size_t len, int64_t timeout_
 // Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
 // sockets).
 //
+// Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
 // Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
 // timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: nothing changes hands.
+// Fork: the tail belongs to the process whose send timed out.
 //
 // # Safety
 // None beyond the C contract: `s` is NULL or a value ipcx returned.
@@ -3565,11 +3654,13 @@ ipcx_status ipcx_sock_flush(ipcx_sock *s, int64_t timeout_ms);
 // Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
 // `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
 // report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
+// Returns: `IPCX_OK` once the direction is shut down.
 // Errors: `IPCX_ERR_INVALID` (NULL handle; `how` not one of the three; the socket is not
 // connected: a datagram socket made with `ipcx_sock_bind_unix` or `ipcx_sock_bind_udp`,
 // or a connection the kernel no longer holds), `IPCX_ERR_TIMEOUT` (a message tail is still
 // pending: shutting down would cut it; call `ipcx_sock_flush` first),
 // `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the socket stays open and owned by the caller (close it as usual).
 // Fork: the shutdown applies to the kernel socket, so to every process sharing it.
 //
 // # Safety
@@ -3584,8 +3675,11 @@ ipcx_status ipcx_sock_shutdown(ipcx_sock *s, uint32_t how);
 // directly (bytes taken behind the handle's back break its framing). A receive may take
 // several framed messages from the kernel at once, or keep a record after
 // `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the handle's (see above).
+// Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety
 // `out_fd` must be NULL or valid for writing.
@@ -3598,6 +3692,7 @@ ipcx_status ipcx_sock_fd(const ipcx_sock *s, int *out_fd);
 //
 // Arguments: `buf`/`len` the datagram (`buf` may be NULL when `len` is 0); `to` the
 // destination; `timeout_ms`.
+// Returns: `IPCX_OK` once the datagram is sent.
 // Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
 // `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
 // wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL handle,
@@ -3605,6 +3700,7 @@ ipcx_status ipcx_sock_fd(const ipcx_sock *s, int *out_fd);
 // `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 // `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
 // `buf` NULL or valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
@@ -3627,6 +3723,8 @@ ipcx_status ipcx_sock_sendto(ipcx_sock *s, const void *buf, size_t len, const ch
 // `""`. `IPCX_ERR_INVALID` also for a socket that is not a datagram socket, and for
 // `from` without `from_len`. On other errors `from` holds `""` and `*from_len` is 0
 // (when they are not NULL).
+// Ownership: the caller keeps `buf` and `from`.
+// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 //
 // # Safety
 // `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `from_len` NULL or
@@ -3641,10 +3739,12 @@ ipcx_status ipcx_sock_recvfrom(ipcx_sock *s, void *buf, size_t *len, char *from,
 // `timeout_ms`. The receiver may be any process holding the other end: a forked child, or
 // an unrelated process connected by name. Otherwise as `ipcx_sock_send`; on a stream
 // socket the message needs at least one byte (the kernel attaches descriptors to bytes).
+// Returns: `IPCX_OK` once the message and its descriptors are sent.
 // Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
 // or misaligned `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix
 // socket). On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
 // Ownership: the caller keeps `buf`, `fds` and its descriptors.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
 // `buf` NULL or valid for reading `len` bytes; `fds` NULL or valid for reading `nfds`
@@ -3670,6 +3770,8 @@ ipcx_status ipcx_sock_send_fds(ipcx_sock *s, const void *buf, size_t len, const 
 // descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL or misaligned `fds`,
 // NULL `nfds`), `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than
 // `IPCX_ERR_LIMIT`, `*nfds` is 0.
+// Ownership: the caller owns the `*nfds` descriptors handed over and closes them.
+// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 //
 // # Safety
 // `len`/`nfds` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `fds` NULL or
@@ -3680,12 +3782,15 @@ ipcx_status ipcx_sock_recv_fds(ipcx_sock *s, void *buf, size_t *len, int *fds, s
 // the connection or pair was made: process id, user id, group id.
 //
 // Arguments: `out_pid`, `out_uid`, `out_gid`: each optional (may be NULL).
+// Returns: `IPCX_OK` with the values wanted.
 // Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
 // kernel records credentials for stream and seqpacket connections and socket pairs),
 // `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
 // `*out_pid` is -1 and `*out_uid`, `*out_gid` are `(uint32_t)-1`.
 // Note: the pid is the process that connected (or created the pair); after fork it may
 // be another process that now uses the socket.
+// Ownership: nothing changes hands.
+// Fork: the values are fixed when the connection is made (see the note).
 //
 // # Safety
 // Out-pointers must be NULL or valid for writing.
@@ -3696,6 +3801,10 @@ ipcx_status ipcx_sock_peer_credentials(const ipcx_sock *s, int32_t *out_pid, uin
 //
 // Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
 // always the text length without its NUL).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the socket.
 //
 // # Safety
 // `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -3706,6 +3815,11 @@ ipcx_status ipcx_sock_local_address(const ipcx_sock *s, char *buf, size_t *len);
 // Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
 // always the text length without its NUL), and `IPCX_ERR_CLOSED` when the socket is not
 // connected (an unconnected datagram socket, a reset connection).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+// Errors: `IPCX_ERR_CLOSED`, `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`,
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the socket.
 //
 // # Safety
 // `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -3715,8 +3829,12 @@ ipcx_status ipcx_sock_peer_address(const ipcx_sock *s, char *buf, size_t *len);
 // or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
 // pieces).
 //
+// Arguments: `s` a TCP connection; `on` the setting.
+// Returns: `IPCX_OK` once set.
 // Errors: `IPCX_ERR_INVALID` (NULL handle; not a TCP connection), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`.
+// Ownership: nothing changes hands.
+// Fork: the setting is the kernel socket's: every process sharing it sees it.
 //
 // # Safety
 // None beyond the C contract: `s` is NULL or a value ipcx returned.

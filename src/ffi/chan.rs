@@ -191,6 +191,7 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///
 /// Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 /// sent before is delivered, and is not sticky (a new sender makes the channel work again).
+/// Returns: `IPCX_OK` with the channel end in `*out_chan`.
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 /// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 /// role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
@@ -239,6 +240,7 @@ pub unsafe extern "C" fn ipcx_chan_open(
 /// end is closed (every process that inherited it closed it or exited) and the messages
 /// sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 /// gone.
+/// Returns: `IPCX_OK` with both ends set.
 /// Errors: `IPCX_ERR_INVALID` (NULL address or out-parameter; a named or malformed
 /// address, which `ipcx_chan_open` takes; unknown flags; unsupported option),
 /// `IPCX_ERR_LIMIT` (descriptors, memory, too many handles), `IPCX_ERR_BAD_HANDLE`
@@ -287,6 +289,7 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 /// `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_chan`.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reading `len` bytes.
@@ -308,6 +311,7 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
 /// Senders: messages of one sender arrive in the order it sent them; several senders'
 /// messages interleave (fairly, one message per connection in turn, for sockets).
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
 /// is gone and everything they sent was delivered, where the transport can tell: pipe:,
 /// fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
@@ -319,6 +323,8 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
 /// except `*len` with `IPCX_ERR_TOO_BIG`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_chan`: receive on a given end in one process only.
 ///
 /// # Safety
 /// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -344,10 +350,12 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 /// of a socket receiver (listener and connections), or the ring's notification
 /// descriptor. It stays owned by the channel: do not close or read it.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
 /// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
 /// (shm: another handle polls this ring; or another thread is inside a call on this
 /// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the channel's.
 /// Fork: a shm: descriptor belongs to the process that asked for it.
 ///
 /// # Safety
@@ -369,10 +377,13 @@ pub unsafe extern "C" fn ipcx_chan_fd(c: *const ipcx_chan, out_fd: *mut c_int) -
 /// `sizeof(ipcx_chan_info)` first (`ipcx_chan_info info = { .size = sizeof info };`):
 /// the library writes the fields that fit in `size` bytes and sets `size` to the bytes it
 /// wrote. Its strings are owned by the handle and valid until it is closed.
+/// Returns: `IPCX_OK` with `*out_info` filled.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_info`; `out_info->size` below the 0.2
 /// size of the struct), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure the fields
 /// that fit are zeroed (NULL strings, `sysv_id` -1), except with a `size` that is too
 /// small, when nothing is written.
+/// Ownership: the strings stay the handle's (see above).
+/// Fork: a child's copy of the handle describes the same end.
 ///
 /// # Safety
 /// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
@@ -417,11 +428,15 @@ fn describe(ch: &Chan) -> ipcx_chan_info {
 /// with `IPCX_CHAN_KEEP`, and only after checking the name still refers to that object; a
 /// forked child closing an inherited receiver removes nothing. Senders remove nothing. A
 /// stream send that timed out midway writes its tail if there is room now.
+/// Arguments: `c` the channel end; NULL does nothing.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 /// twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the
 /// handle is freed all the same. A close racing calls on other threads never waits: the
 /// end is released (and its object removed) when the last of them returns, and errors of
 /// that deferred release are not reported.
+/// Errors: `IPCX_ERR_BAD_HANDLE`, or an error of the removal (see Returns).
+/// Ownership: releases the handle; `c` must not be used again.
+/// Fork: see `ipcx_chan`: a forked child's close removes nothing.
 ///
 /// # Safety
 /// None beyond the C contract: `c` is NULL or a value ipcx returned.

@@ -120,9 +120,12 @@ pub unsafe extern "C" fn ipcx_pipe_pair(
 /// A message tail left by a send that timed out midway is written if the pipe has room
 /// right now; call `ipcx_pipe_flush` first to wait for it. A FIFO stays in the file system
 /// (`ipcx_fifo_remove` removes it).
+/// Arguments: `p` the pipe end; NULL does nothing.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if the handle was already closed (nothing is
 /// freed twice). A close racing calls on other threads never waits: the descriptors are
 /// closed when the last of those calls returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptors; `p` must not be used again.
 /// Fork: closes the calling process's descriptors only.
 ///
 /// # Safety
@@ -148,6 +151,8 @@ pub unsafe extern "C" fn ipcx_pipe_close(p: *mut ipcx_pipe) -> ipcx_status {
 /// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call on
 /// this handle), `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`; a writer shared by several processes writes whole messages of at
+/// most PIPE_BUF - 4 bytes without interleaving (atomic mode refuses larger ones).
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reading `len` bytes.
@@ -168,6 +173,7 @@ pub unsafe extern "C" fn ipcx_pipe_send(
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 /// message length (or, with `IPCX_ERR_TOO_BIG`, the capacity needed); `timeout_ms`.
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received message kept for
 /// the next call), `IPCX_ERR_CLOSED` (end of file: every writer is gone),
 /// `IPCX_ERR_TOO_BIG` (`*len` set to the size needed; the message stays queued),
@@ -176,6 +182,8 @@ pub unsafe extern "C" fn ipcx_pipe_send(
 /// `IPCX_ERR_INVALID` (NULL handle or `len`, NULL `buf` with a capacity, not a read end,
 /// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On
 /// failure `buf` and `*len` are unchanged, except `*len` with `IPCX_ERR_TOO_BIG`.
+/// Ownership: the caller keeps `buf`; nothing is retained after the call.
+/// Fork: see `ipcx_pipe`: receive on a given end in one process only.
 ///
 /// # Safety
 /// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -197,12 +205,14 @@ pub unsafe extern "C" fn ipcx_pipe_recv(
 ///
 /// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
 /// may be NULL) receives how many bytes were written, also on error.
+/// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
 /// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not
 /// a write end, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
 /// `IPCX_ERR_CLOSED` (no reader; no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
 /// nothing was).
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
@@ -229,10 +239,13 @@ pub unsafe extern "C" fn ipcx_pipe_write(
 ///
 /// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
 /// (required) receives the count.
+/// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 /// Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL
 /// handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL buffer, not a read end, bad
 /// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure
 /// `*out_nread` is 0.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`: read a given end in one process only.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
@@ -258,9 +271,12 @@ pub unsafe extern "C" fn ipcx_pipe_read(
 /// Wait until the tail of a message accepted by a send that timed out midway is written.
 /// Returns `IPCX_OK` at once when there is nothing pending or the end is not writable.
 ///
+/// Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
 /// Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
 /// left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: the tail belongs to the process whose send timed out.
 ///
 /// # Safety
 /// None beyond the C contract: `p` is NULL or a value ipcx returned.
@@ -275,8 +291,11 @@ pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> 
 /// duplex end).
 ///
 /// Arguments: `out_bytes` receives the size.
+/// Returns: `IPCX_OK` with the size in `*out_bytes`.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_bytes`), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`. On failure `*out_bytes` is 0.
+/// Ownership: nothing changes hands.
+/// Fork: the kernel pipe is shared: its size is the same in every process.
 ///
 /// # Safety
 /// `out_bytes` must be NULL or valid for writing.
@@ -297,11 +316,14 @@ pub unsafe extern "C" fn ipcx_pipe_capacity(
 ///
 /// Arguments: `bytes` the size asked for (1 to INT_MAX); `out_actual` (optional, may be
 /// NULL) receives the size the kernel chose.
+/// Returns: `IPCX_OK` with the size chosen in `*out_actual`.
 /// Errors: `IPCX_ERR_LIMIT` (above /proc/sys/fs/pipe-max-size or the per-user pipe limit
 /// without CAP_SYS_RESOURCE; the message gives the limit), `IPCX_ERR_IN_USE` (smaller than
 /// the data in the pipe; or another thread is inside a call on this handle),
 /// `IPCX_ERR_INVALID` (NULL handle, `bytes` 0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`. On
 /// failure `*out_actual` is 0.
+/// Ownership: nothing changes hands.
+/// Fork: the kernel pipe is shared: the new size applies in every process.
 ///
 /// # Safety
 /// `out_actual` must be NULL or valid for writing.
@@ -328,9 +350,12 @@ pub unsafe extern "C" fn ipcx_pipe_set_capacity(
 /// them directly (bytes taken behind the handle's back break its framing). ipcx switches
 /// their O_NONBLOCK flag as its calls need. A receive may still return
 /// `IPCX_ERR_TIMEOUT` after a wake-up when only part of a message has arrived.
+/// Returns: `IPCX_OK` with the descriptors.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 /// (another thread is inside a call on this handle, for example a receive). On failure
 /// both are -1.
+/// Ownership: the descriptors stay the handle's (see above).
+/// Fork: a child's copy of the handle has the same descriptor numbers.
 ///
 /// # Safety
 /// `out_read_fd`/`out_write_fd` must be NULL or valid for writing.
@@ -358,11 +383,13 @@ pub unsafe extern "C" fn ipcx_pipe_fds(
 ///
 /// Arguments: `path` the FIFO's path (shorter than PATH_MAX, UTF-8); `opts` may be NULL
 /// (honoured: mode, default 0600, applied exactly: the umask does not remove bits).
+/// Returns: `IPCX_OK` once the FIFO exists with the mode asked.
 /// Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 /// FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path; an
 /// option other than mode), `IPCX_ERR_BAD_HANDLE` (closed options).
 /// Ownership: the FIFO stays in the file system until `ipcx_fifo_remove`.
+/// Fork: any process may open the FIFO by its path.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx.
@@ -394,6 +421,7 @@ pub unsafe extern "C" fn ipcx_fifo_make(
 /// Semantics: opening for reading returns at once; a reader sees end of file only after
 /// a writer connected and all writers left. Opening for writing waits until some process
 /// has the FIFO open for reading (checked every 1-10 ms) or the timeout expires.
+/// Returns: `IPCX_OK` with the pipe end in `*out_end`.
 /// Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND` (no FIFO at
 /// `path` and no CREATE; missing directory), `IPCX_ERR_EXISTS` (a file of another kind is
 /// at `path`, which is left untouched; or anything with CREATE | EXCLUSIVE),
@@ -431,8 +459,12 @@ pub unsafe extern "C" fn ipcx_fifo_open(
 /// Remove the FIFO at `path`. Only a FIFO is ever removed: any other kind of file gets
 /// `IPCX_ERR_EXISTS` and stays. Open ends keep working until closed.
 ///
+/// Arguments: `path` the FIFO's path.
+/// Returns: `IPCX_OK` once the FIFO is removed.
 /// Errors: `IPCX_ERR_NOT_FOUND` (nothing at `path`), `IPCX_ERR_EXISTS` (not a FIFO),
 /// `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path), `IPCX_ERR_PERMISSION`.
+/// Ownership: only the name goes; handles keep their descriptors.
+/// Fork: affects every process (the name is shared).
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string.

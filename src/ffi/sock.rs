@@ -202,6 +202,7 @@ pub unsafe extern "C" fn ipcx_sock_pair(
 /// checking that it is a socket and that nobody answers on it. Any other file is never
 /// touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
 /// socket file on close, if the file is still the one it created.
+/// Returns: `IPCX_OK` with the listener in `*out_listener`.
 /// Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
 /// the limit; an abstract name starting with `@`; unknown flags, several types or
 /// `IPCX_SOCK_DGRAM`; mode with an abstract name; NULL `out_listener`),
@@ -241,6 +242,7 @@ pub unsafe extern "C" fn ipcx_sock_listen_unix(
 /// with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
 /// `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
 /// 10 ms; `IPCX_FOREVER` blocks in connect(2)); `out_sock` receives the connection.
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
 /// `IPCX_ERR_EXISTS` (a file that is not a socket is at the path), `IPCX_ERR_TIMEOUT`,
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is of another type),
@@ -280,6 +282,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_unix(
 /// `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
 /// the file removed on close).
 /// Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
+/// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
 /// Errors: as for `ipcx_sock_listen_unix`. On failure `*out_sock` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
@@ -312,12 +315,14 @@ pub unsafe extern "C" fn ipcx_sock_bind_unix(
 ///
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
 /// the accepted connections, which also get TCP_NODELAY).
+/// Returns: `IPCX_OK` with the listener in `*out_listener`.
 /// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
 /// resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
 /// `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
-/// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution (getaddrinfo)
-/// may block. On failure `*out_listener` is NULL.
+/// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution
+/// (getaddrinfo) may block. On failure `*out_listener` is NULL.
 /// Ownership: close with `ipcx_sock_listener_close`.
+/// Fork: a child inherits the listener and may accept on it too.
 ///
 /// # Safety
 /// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
@@ -341,9 +346,12 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
 /// `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
 /// address to avoid the resolver).
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 /// Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
-/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
-/// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
+/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address, NULL `out_sock`, bad
+/// timeout, unsupported option), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_LIMIT`,
+/// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock`
+/// is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
@@ -371,8 +379,11 @@ pub unsafe extern "C" fn ipcx_sock_connect_tcp(
 /// sends with `ipcx_sock_sendto`.
 ///
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity).
-/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
-/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out_sock` is NULL.
+/// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`
+/// (malformed address, NULL `out_sock`, unsupported option), `IPCX_ERR_PERMISSION`,
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is
+/// NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
@@ -397,8 +408,12 @@ pub unsafe extern "C" fn ipcx_sock_bind_udp(
 /// datagrams from there are received. Connecting sends nothing (UDP has no handshake):
 /// a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
-/// `IPCX_ERR_UNSUPPORTED`. On failure `*out_sock` is NULL.
+/// Arguments: `address` the peer; `opts` may be NULL (honoured: max_message, capacity);
+/// `out_sock` receives the socket.
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
+/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID` (malformed address,
+/// NULL `out_sock`, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_UNSUPPORTED`,
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
@@ -423,6 +438,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_udp(
 ///
 /// Arguments: `l` the listener; `timeout_ms`; `out_sock` receives the connection (a
 /// stream or seqpacket socket, with the listener's options applied).
+/// Returns: `IPCX_OK` with the connection in `*out_sock`.
 /// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
 /// system's maximum; too many handles), `IPCX_ERR_INVALID` (NULL listener or `out_sock`,
 /// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call
@@ -452,9 +468,14 @@ pub unsafe extern "C" fn ipcx_sock_accept(
 /// removed if it is still the same file (device and inode) and this is the process that
 /// created the listener; connections already accepted stay open.
 ///
+/// Arguments: `l` the listener; NULL does nothing.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 /// twice). A close racing calls on other threads never waits: the listener is released
 /// when the last of them returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptor; `l` must not be used again.
+/// Fork: closes the calling process's descriptor; the socket file is removed only by
+/// the process that created the listener.
 ///
 /// # Safety
 /// None beyond the C contract: `l` is NULL or a value ipcx returned.
@@ -467,8 +488,11 @@ pub unsafe extern "C" fn ipcx_sock_listener_close(l: *mut ipcx_sock_listener) ->
 /// accepted. It stays owned by the listener (do not close it); it is non-blocking.
 ///
 /// Arguments: `out_fd` receives the descriptor.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_INVALID` (NULL listener or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the listener's.
+/// Fork: a child's copy of the handle has the same descriptor number.
 ///
 /// # Safety
 /// `out_fd` must be NULL or valid for writing.
@@ -491,9 +515,12 @@ pub unsafe extern "C" fn ipcx_sock_listener_fd(
 /// of `buf`, out: always the length of the text without its NUL (with `IPCX_OK` and with
 /// `IPCX_ERR_TOO_BIG`, when `buf` then needs `*len + 1` bytes). `IPCX_SOCK_ADDR_MAX`
 /// bytes always suffice. `buf` may be NULL with a capacity of 0 (to learn the length).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TOO_BIG` (`buf` holds `""` when it has room for anything),
 /// `IPCX_ERR_INVALID` (NULL listener or `len`, NULL `buf` with a capacity),
 /// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the listener.
 ///
 /// # Safety
 /// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -513,9 +540,12 @@ pub unsafe extern "C" fn ipcx_sock_listener_address(
 /// first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 /// listeners. Descriptors received but not yet handed over are closed.
 ///
+/// Arguments: `s` the socket; NULL does nothing.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 /// twice). A close racing calls on other threads never waits: the socket is released when
 /// the last of them returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptor; `s` must not be used again.
 /// Fork: this closes the calling process's descriptor only. The peer sees end of file
 /// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
 /// connection for all of them.
@@ -542,6 +572,8 @@ pub unsafe extern "C" fn ipcx_sock_close(s: *mut ipcx_sock) -> ipcx_status {
 /// not connected; an empty seqpacket message; bad timeout), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`; on a stream shared by several processes, each message is one
+/// frame, but frames of several senders may interleave: send from one process.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reading `len` bytes.
@@ -564,6 +596,7 @@ pub unsafe extern "C" fn ipcx_sock_send(
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 /// message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
 /// for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
 /// sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
@@ -574,6 +607,7 @@ pub unsafe extern "C" fn ipcx_sock_send(
 /// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged, except `*len` with
 /// `IPCX_ERR_TOO_BIG`.
 /// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+/// Ownership: the caller keeps `buf`.
 /// Fork: receive on a given socket in one process only: a receive may take bytes of the
 /// following messages from the kernel, and those stay in the process that took them.
 ///
@@ -597,12 +631,14 @@ pub unsafe extern "C" fn ipcx_sock_recv(
 ///
 /// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
 /// may be NULL) receives how many bytes were written, also on error.
+/// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
 /// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not a
 /// stream socket, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
 /// `IPCX_ERR_CLOSED` (no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
 /// nothing was).
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
@@ -629,10 +665,13 @@ pub unsafe extern "C" fn ipcx_sock_write(
 ///
 /// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
 /// (required) receives the count.
+/// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 /// Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
 /// `IPCX_ERR_INVALID` (NULL handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL
 /// buffer, not a stream socket, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out_nread` is 0.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`: read a given socket in one process only.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
@@ -659,8 +698,11 @@ pub unsafe extern "C" fn ipcx_sock_read(
 /// Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
 /// sockets).
 ///
+/// Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
 /// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
 /// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: the tail belongs to the process whose send timed out.
 ///
 /// # Safety
 /// None beyond the C contract: `s` is NULL or a value ipcx returned.
@@ -676,11 +718,13 @@ pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> 
 /// Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
 /// `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
 /// report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
+/// Returns: `IPCX_OK` once the direction is shut down.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle; `how` not one of the three; the socket is not
 /// connected: a datagram socket made with `ipcx_sock_bind_unix` or `ipcx_sock_bind_udp`,
 /// or a connection the kernel no longer holds), `IPCX_ERR_TIMEOUT` (a message tail is still
 /// pending: shutting down would cut it; call `ipcx_sock_flush` first),
 /// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the socket stays open and owned by the caller (close it as usual).
 /// Fork: the shutdown applies to the kernel socket, so to every process sharing it.
 ///
 /// # Safety
@@ -698,8 +742,11 @@ pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: u32) -> ipcx
 /// directly (bytes taken behind the handle's back break its framing). A receive may take
 /// several framed messages from the kernel at once, or keep a record after
 /// `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the handle's (see above).
+/// Fork: a child's copy of the handle has the same descriptor number.
 ///
 /// # Safety
 /// `out_fd` must be NULL or valid for writing.
@@ -719,6 +766,7 @@ pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, out_fd: *mut c_int) -
 ///
 /// Arguments: `buf`/`len` the datagram (`buf` may be NULL when `len` is 0); `to` the
 /// destination; `timeout_ms`.
+/// Returns: `IPCX_OK` once the datagram is sent.
 /// Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
 /// `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
 /// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL handle,
@@ -726,6 +774,7 @@ pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, out_fd: *mut c_int) -
 /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 /// `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
 /// `buf` NULL or valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
@@ -761,6 +810,8 @@ pub unsafe extern "C" fn ipcx_sock_sendto(
 /// `""`. `IPCX_ERR_INVALID` also for a socket that is not a datagram socket, and for
 /// `from` without `from_len`. On other errors `from` holds `""` and `*from_len` is 0
 /// (when they are not NULL).
+/// Ownership: the caller keeps `buf` and `from`.
+/// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 ///
 /// # Safety
 /// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `from_len` NULL or
@@ -835,10 +886,12 @@ pub unsafe extern "C" fn ipcx_sock_recvfrom(
 /// `timeout_ms`. The receiver may be any process holding the other end: a forked child, or
 /// an unrelated process connected by name. Otherwise as `ipcx_sock_send`; on a stream
 /// socket the message needs at least one byte (the kernel attaches descriptors to bytes).
+/// Returns: `IPCX_OK` once the message and its descriptors are sent.
 /// Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
 /// or misaligned `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix
 /// socket). On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
 /// Ownership: the caller keeps `buf`, `fds` and its descriptors.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
 /// `buf` NULL or valid for reading `len` bytes; `fds` NULL or valid for reading `nfds`
@@ -879,6 +932,8 @@ pub unsafe extern "C" fn ipcx_sock_send_fds(
 /// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL or misaligned `fds`,
 /// NULL `nfds`), `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than
 /// `IPCX_ERR_LIMIT`, `*nfds` is 0.
+/// Ownership: the caller owns the `*nfds` descriptors handed over and closes them.
+/// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 ///
 /// # Safety
 /// `len`/`nfds` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `fds` NULL or
@@ -915,12 +970,15 @@ pub unsafe extern "C" fn ipcx_sock_recv_fds(
 /// the connection or pair was made: process id, user id, group id.
 ///
 /// Arguments: `out_pid`, `out_uid`, `out_gid`: each optional (may be NULL).
+/// Returns: `IPCX_OK` with the values wanted.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
 /// kernel records credentials for stream and seqpacket connections and socket pairs),
 /// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
 /// `*out_pid` is -1 and `*out_uid`, `*out_gid` are `(uint32_t)-1`.
 /// Note: the pid is the process that connected (or created the pair); after fork it may
 /// be another process that now uses the socket.
+/// Ownership: nothing changes hands.
+/// Fork: the values are fixed when the connection is made (see the note).
 ///
 /// # Safety
 /// Out-pointers must be NULL or valid for writing.
@@ -952,6 +1010,10 @@ pub unsafe extern "C" fn ipcx_sock_peer_credentials(
 ///
 /// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
 /// always the text length without its NUL).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+/// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the socket.
 ///
 /// # Safety
 /// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -971,6 +1033,11 @@ pub unsafe extern "C" fn ipcx_sock_local_address(
 /// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
 /// always the text length without its NUL), and `IPCX_ERR_CLOSED` when the socket is not
 /// connected (an unconnected datagram socket, a reset connection).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+/// Errors: `IPCX_ERR_CLOSED`, `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`,
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the socket.
 ///
 /// # Safety
 /// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
@@ -989,8 +1056,12 @@ pub unsafe extern "C" fn ipcx_sock_peer_address(
 /// or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
 /// pieces).
 ///
+/// Arguments: `s` a TCP connection; `on` the setting.
+/// Returns: `IPCX_OK` once set.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle; not a TCP connection), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`.
+/// Ownership: nothing changes hands.
+/// Fork: the setting is the kernel socket's: every process sharing it sees it.
 ///
 /// # Safety
 /// None beyond the C contract: `s` is NULL or a value ipcx returned.
