@@ -3326,7 +3326,7 @@ ipcx_status ipcx_sock_pair(uint32_t flags, const ipcx_options *opts, ipcx_sock *
 // socket file on close, if the file is still the one it created.
 // Returns: `IPCX_OK` with the listener in `*out_listener`.
 // Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
-// the limit; an abstract name starting with `@`; unknown flags, several types or
+// the limit; `"@@x"`: an abstract name starting with `@`; unknown flags, several types or
 // `IPCX_SOCK_DGRAM`; mode with an abstract name; NULL `out_listener`),
 // `IPCX_ERR_EXISTS` (a file of another kind at the path), `IPCX_ERR_IN_USE` (a live
 // socket there), `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
