@@ -329,9 +329,9 @@ static void pre_fork(int k, int v, struct pre *p) {
             break;
         }
         }
-        ipcx_chan_details d;
+        ipcx_chan_info d = {.size = sizeof d};
         if (ipcx_chan_open(p->addr_a, IPCX_OPEN_READ, NULL, 0, &p->parent_recv) ||
-            ipcx_chan_info(p->parent_recv, &d))
+            ipcx_chan_stat(p->parent_recv, &d))
             b_die(ipcx_last_error());
         snprintf(p->addr_a, sizeof p->addr_a, "%s", d.address); /* tcp: the port */
         return;
@@ -439,10 +439,10 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
             if (ipcx_chan_open(buf, IPCX_OPEN_WRITE, chan_opts(v), 10000, &tx->ch))
                 b_die(ipcx_last_error());
         } else {
-            ipcx_chan_details d;
+            ipcx_chan_info d = {.size = sizeof d};
             ipcx_chan_close(p->parent_recv); /* inherited: removes nothing */
             if (ipcx_chan_open(p->addr_b, IPCX_OPEN_READ, NULL, 0, &rx->ch) ||
-                ipcx_chan_info(rx->ch, &d) ||
+                ipcx_chan_stat(rx->ch, &d) ||
                 ipcx_chan_open(p->addr_a, IPCX_OPEN_WRITE, chan_opts(v), 10000, &tx->ch) ||
                 ipcx_chan_send(tx->ch, d.address, strlen(d.address), 10000))
                 b_die(ipcx_last_error());

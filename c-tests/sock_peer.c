@@ -31,7 +31,7 @@ static void reverse(char *dst, const char *src, size_t n) {
     for (size_t k = 0; k < n; k++) dst[k] = src[n - 1 - k];
 }
 
-static int echo(const char *name, int type, int count) {
+static int echo(const char *name, uint32_t type, int count) {
     ipcx_sock *s;
     CHECK(ipcx_sock_connect_unix(name, type, NULL, 10000, &s));
     char buf[4096], rev[4096];
@@ -53,8 +53,8 @@ static int dgram(const char *name, int count) {
     CHECK(ipcx_sock_sendto(s, "hello", 5, name, 10000));
     char buf[4096], rev[4096], from[IPCX_SOCK_ADDR_MAX];
     for (int i = 0; i < count; i++) {
-        size_t len = sizeof buf;
-        CHECK(ipcx_sock_recvfrom(s, buf, &len, from, sizeof from, 10000));
+        size_t len = sizeof buf, flen = sizeof from;
+        CHECK(ipcx_sock_recvfrom(s, buf, &len, from, &flen, 10000));
         reverse(rev, buf, len);
         CHECK(ipcx_sock_sendto(s, rev, len, from, 10000));
     }
@@ -63,8 +63,8 @@ static int dgram(const char *name, int count) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "echo") == 0) return echo(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (argc == 5 && strcmp(argv[1], "echo") == 0) return echo(argv[2], (uint32_t)strtoul(argv[3], NULL, 0), atoi(argv[4]));
     if (argc == 4 && strcmp(argv[1], "dgram") == 0) return dgram(argv[2], atoi(argv[3]));
-    fprintf(stderr, "usage: sock_peer echo NAME TYPE N | dgram NAME N\n");
+    fprintf(stderr, "usage: sock_peer echo NAME TYPE-FLAGS N | dgram NAME N\n");
     return 2;
 }

@@ -23,7 +23,7 @@ static const struct tp TP[TP_N] = {
     [TP_PIPE] = {"pipe", IPCX_CHAN_PIPE, 1, 1, 1, 0, 1},
     [TP_FIFO] = {"fifo", IPCX_CHAN_FIFO, 0, 1, 1, 1, 1},
     [TP_UNIX] = {"unix", IPCX_CHAN_UNIX, 0, 1, 1, 1, 1},
-    [TP_ABSTRACT] = {"unix-abstract", IPCX_CHAN_UNIX_ABSTRACT, 0, 1, 1, 0, 1},
+    [TP_ABSTRACT] = {"unix", IPCX_CHAN_UNIX_ABSTRACT, 0, 1, 1, 0, 1}, /* unix:@name */
     [TP_TCP] = {"tcp", IPCX_CHAN_TCP, 0, 1, 1, 0, 1},
     [TP_MQ] = {"mq", IPCX_CHAN_MQ, 0, 0, 0, 1, 1},
     [TP_SYSVMQ] = {"sysvmq", IPCX_CHAN_SYSVMQ, 0, 0, 0, 1, 0},
@@ -40,7 +40,7 @@ static const char *mkaddr(int t, char *buf, const char *tag) {
     case TP_FIFO: snprintf(buf, ADDR_MAX, "fifo:%s", t_path(n, sizeof n, tag)); break;
     case TP_UNIX: snprintf(buf, ADDR_MAX, "unix:%s", t_path(n, sizeof n, tag)); break;
     case TP_ABSTRACT:
-        snprintf(buf, ADDR_MAX, "unix-abstract:ipcx-t-%d-%d-%s", (int)t_runner_pid,
+        snprintf(buf, ADDR_MAX, "unix:@ipcx-t-%d-%d-%s", (int)t_runner_pid,
                  atomic_fetch_add(&t_sh->seq, 1), tag);
         break;
     case TP_TCP: snprintf(buf, ADDR_MAX, "tcp:127.0.0.1:0"); break;
@@ -84,8 +84,8 @@ static ipcx_chan *open_recv(int t, const char *addr, uint32_t flags, const ipcx_
     ipcx_chan *r = NULL;
     T_OK(ipcx_chan_open(addr, IPCX_OPEN_READ | flags, o, 0, &r));
     T_ASSERT(r != NULL);
-    ipcx_chan_details d;
-    T_OK(ipcx_chan_info(r, &d));
+    ipcx_chan_info d = {.size = sizeof d};
+    T_OK(ipcx_chan_stat(r, &d));
     if (t == TP_SYSVMQ) {
         T_ASSERT(d.sysv_id >= 0);
         t_track_sysv_msq(d.sysv_id);
@@ -458,8 +458,8 @@ T_CASE(receiver_killed_midstream) {
         /* What persists: a restarted receiver adopts the object and removes it on close. */
         if (TP[t].persistent) {
             ipcx_chan *again = open_recv(t, a, 0, o, NULL);
-            ipcx_chan_details d;
-            T_OK(ipcx_chan_info(again, &d));
+            ipcx_chan_info d = {.size = sizeof d};
+            T_OK(ipcx_chan_stat(again, &d));
             /* A System V queue may carry other channels (types): only its creator
              * removes it; after a crash, `ipcx rm sysv-msq ID` (ipcx_inspect_remove) does. */
             T_EQ_INT(d.created, t != TP_SYSVMQ);
@@ -478,15 +478,19 @@ T_CASE(malformed_addresses_say_what_was_expected) {
     static const struct {
         const char *addr, *want;
     } bad[] = {
-        {"", "expected pipe:, fifo:/path, unix:/path, unix-abstract:name, tcp:host:port, "
+        {"", "expected pipe:, fifo:/path, unix:/path, unix:@name, tcp:host:port, "
              "mq:/name, sysvmq:key[/type], shm:/name"},
         {"nocolon", "no scheme"},
         {"fifo2:/tmp/x", "unknown scheme \"fifo2\""},
         {"fifo2:/tmp/x", "expected pipe:"},
         {"pipe:x", "a pipe has no name"},
         {"fifo:", "expected fifo:/path"},
-        {"unix:@x", "unix-abstract:name"},
-        {"unix-abstract:", "expected unix-abstract:name"},
+        /* One spelling of abstract names: unix:@name, as in the socket functions. */
+        {"unix-abstract:x", "write unix:@name"},
+        {"unix-abstract:x", "\"unix:@x\""},
+        {"unix-abstract:@x", "\"unix:@x\""}, /* 0.1 bound "@@x" silently */
+        {"unix:@", "expected unix:@name"},
+        {"unix:@@x", "two '@'"},
         {"tcp:", "expected tcp:host:port"},
         {"tcp:127.0.0.1", "port"},
         {"tcp:127.0.0.1:99999", "port"},
@@ -601,8 +605,8 @@ T_CASE(message_sizes_and_too_big) {
             r = open_recv(t, mkaddr(t, a, "sz"), 0, o, sa);
             s = open_send_o(sa, 0, o);
         }
-        ipcx_chan_details d;
-        T_OK(ipcx_chan_info(s, &d));
+        ipcx_chan_info d = {.size = sizeof d};
+        T_OK(ipcx_chan_stat(s, &d));
         T_EQ_INT(d.max_message, 1000);
         unsigned char msg[1001], got[1001];
         fill(msg, sizeof msg, 7);
@@ -647,9 +651,9 @@ T_CASE(info_and_poll_descriptor) {
             r = open_recv(t, mkaddr(t, a, "inf"), 0, o, sa);
             s = open_send(sa, 0);
         }
-        ipcx_chan_details ri, si;
-        T_OK(ipcx_chan_info(r, &ri));
-        T_OK(ipcx_chan_info(s, &si));
+        ipcx_chan_info ri = {.size = sizeof ri}, si = {.size = sizeof si};
+        T_OK(ipcx_chan_stat(r, &ri));
+        T_OK(ipcx_chan_stat(s, &si));
         T_EQ_INT(ri.transport, TP[t].id);
         T_EQ_INT(si.transport, TP[t].id);
         T_EQ_INT(ri.role, IPCX_OPEN_READ);
@@ -665,6 +669,7 @@ T_CASE(info_and_poll_descriptor) {
         T_ASSERT(ri.max_message > 0 && ri.max_message == si.max_message);
         T_EQ_INT(ri.sysv_id >= 0, t == TP_SYSVMQ);
         T_ASSERT(strncmp(ri.address, TP[t].scheme, strlen(TP[t].scheme)) == 0);
+        if (t == TP_ABSTRACT) T_ASSERT(strcmp(ri.address, a) == 0); /* "unix:@name" */
         if (t == TP_TCP) T_ASSERT(strcmp(ri.address, "tcp:127.0.0.1:0") != 0);
         if (t == TP_FIFO || t == TP_UNIX || t == TP_MQ || t == TP_SHM)
             T_ASSERT(strcmp(ri.object, strchr(a, ':') + 1) == 0);
@@ -764,8 +769,8 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
         if (t != TP_UNIX) {
             ipcx_chan *nc = NULL;
             T_OK(ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 1000, &nc));
-            ipcx_chan_details d;
-            T_OK(ipcx_chan_info(nc, &d));
+            ipcx_chan_info d = {.size = sizeof d};
+            T_OK(ipcx_chan_stat(nc, &d));
             T_EQ_INT(d.created, 0);
             if (keeps_msgs) {
                 char buf[8];
@@ -783,8 +788,8 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
             T_ASSERT(nc == NULL);
         }
         r = open_recv(t, a, 0, o, NULL);
-        ipcx_chan_details d;
-        T_OK(ipcx_chan_info(r, &d));
+        ipcx_chan_info d = {.size = sizeof d};
+        T_OK(ipcx_chan_stat(r, &d));
         T_OK(ipcx_chan_close(r));
         if (t == TP_SYSVMQ) { /* adopted, not owned: its other types may be in use */
             T_ASSERT(object_exists(t, a));
@@ -802,7 +807,7 @@ T_CASE(bad_input) {
     char buf[16];
     size_t len = sizeof buf;
     int fd = 0;
-    ipcx_chan_details info;
+    ipcx_chan_info info = {.size = sizeof info};
     /* NULL arguments. */
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(NULL, IPCX_OPEN_READ, NULL, 0, &c));
     T_ASSERT(c == NULL);
@@ -814,7 +819,7 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(NULL, "x", 1, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(NULL, buf, &len, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(NULL, &fd));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_info(NULL, &info));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(NULL, &info));
     T_OK(ipcx_chan_close(NULL));
     /* Flags. */
     char a[ADDR_MAX];
@@ -823,7 +828,11 @@ T_CASE(bad_input) {
     T_LAST_ERROR_HAS("exactly one of IPCX_OPEN_WRITE and IPCX_OPEN_READ");
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_READ, NULL, 0, &c));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_READ | 0x100, NULL, 0, &c));
-    T_LAST_ERROR_HAS("unknown channel flags 0x100");
+    T_LAST_ERROR_HAS("unknown flags 0x100");
+    T_LAST_ERROR_HAS("IPCX_CHAN_MULTI_SENDER");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_pair("pipe:", IPCX_OPEN_READ, NULL, &c, &d));
+    T_ASSERT(c == NULL && d == NULL);
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_CHAN_KEEP, NULL, 0, &c));
     T_LAST_ERROR_HAS("apply to receivers");
     T_ERR(IPCX_ERR_INVALID,
@@ -847,7 +856,7 @@ T_CASE(bad_input) {
     len = 4;
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(r, NULL, &len, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(r, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_info(r, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(r, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(s, "x", 1, -7));
     /* Closed handles; double close. */
     T_OK(ipcx_chan_close(s));
@@ -858,8 +867,9 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_recv(r, buf, &len, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(r, &fd));
     T_EQ_INT(fd, -1);
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_info(r, &info));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_stat(r, &info));
     T_ASSERT(info.address == NULL && info.sysv_id == -1);
+    T_EQ_INT(info.size, sizeof info);
     /* A handle of another kind. */
     ipcx_options *o2 = NULL;
     T_OK(ipcx_options_create(&o2));
@@ -872,7 +882,14 @@ T_CASE(bad_input) {
     T_ASSERT(f >= 0);
     close(f);
     snprintf(fa, sizeof fa, "fifo:%s", p);
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(fa, IPCX_OPEN_READ, NULL, 0, &c));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_chan_open(fa, IPCX_OPEN_READ, NULL, 0, &c));
+    T_LAST_ERROR_HAS("not a FIFO");
+    T_ASSERT(c == NULL);
+    T_ERR(IPCX_ERR_EXISTS, ipcx_chan_open(fa, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 0, &c));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_chan_open(fa, IPCX_OPEN_WRITE, NULL, 1000, &c));
+    snprintf(fa, sizeof fa, "unix:%s", p); /* and at a socket's path */
+    T_ERR(IPCX_ERR_EXISTS, ipcx_chan_open(fa, IPCX_OPEN_READ, NULL, 0, &c));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_chan_open(fa, IPCX_OPEN_WRITE, NULL, 1000, &c));
     T_ASSERT(access(p, F_OK) == 0); /* not removed: ipcx did not create it */
     T_ASSERT(unlink(p) == 0);
 }
@@ -900,9 +917,9 @@ T_CASE(sysvmq_types_are_sub_channels) {
     snprintf(strchr(a1, '/'), 3, "/1");
     ipcx_chan *r1 = open_recv(TP_SYSVMQ, a1, 0, NULL, NULL), *r2 = NULL;
     T_OK(ipcx_chan_open(a2, IPCX_OPEN_READ, NULL, 0, &r2));
-    ipcx_chan_details d1, d2;
-    T_OK(ipcx_chan_info(r1, &d1));
-    T_OK(ipcx_chan_info(r2, &d2));
+    ipcx_chan_info d1 = {.size = sizeof d1}, d2 = {.size = sizeof d2};
+    T_OK(ipcx_chan_stat(r1, &d1));
+    T_OK(ipcx_chan_stat(r2, &d2));
     T_EQ_INT(d1.sysv_id, d2.sysv_id);
     T_ASSERT(d1.created && !d2.created);
     ipcx_chan *s1 = open_send(a1, 0), *s2 = open_send(a2, 0);
@@ -935,9 +952,9 @@ T_CASE(pairs_over_fork) {
     for (int k = 0; k < 3; k++) {
         ipcx_chan *s, *r;
         T_OK(ipcx_chan_pair(kinds[k], 0, NULL, &s, &r));
-        ipcx_chan_details ds, dr;
-        T_OK(ipcx_chan_info(s, &ds));
-        T_OK(ipcx_chan_info(r, &dr));
+        ipcx_chan_info ds = {.size = sizeof ds}, dr = {.size = sizeof dr};
+        T_OK(ipcx_chan_stat(s, &ds));
+        T_OK(ipcx_chan_stat(r, &dr));
         T_EQ_INT(ds.transport, ids[k]);
         T_EQ_INT(ds.role, IPCX_OPEN_WRITE);
         T_EQ_INT(dr.role, IPCX_OPEN_READ);
@@ -978,10 +995,118 @@ T_CASE(pairs_over_fork) {
     }
 }
 
+/* ---------------------------------------------------------------- 0.2 rules */
+
+T_CASE(stat_fills_what_the_caller_has_room_for) {
+    ipcx_chan *s, *r;
+    T_OK(ipcx_chan_pair("pipe:", 0, NULL, &s, &r));
+    /* A size the caller did not set, or below the 0.2 struct: refused, nothing written. */
+    ipcx_chan_info info;
+    memset(&info, 0x55, sizeof info);
+    info.size = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(r, &info));
+    T_LAST_ERROR_HAS("size");
+    T_EQ_INT(info.size, 0);
+    T_EQ_INT(info.transport, 0x55555555);
+    info.size = sizeof info - 1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(r, &info));
+    T_EQ_INT(info.transport, 0x55555555);
+    /* A caller built against a later, larger struct: the library writes the fields it
+     * knows, says how many bytes, and leaves the rest alone. */
+    struct {
+        ipcx_chan_info i;
+        uint64_t later;
+    } big;
+    memset(&big, 0x55, sizeof big);
+    big.i.size = sizeof big;
+    T_OK(ipcx_chan_stat(r, &big.i));
+    T_EQ_INT(big.i.size, sizeof(ipcx_chan_info));
+    T_ASSERT(big.later == 0x5555555555555555ull);
+    T_EQ_INT(big.i.role, IPCX_OPEN_READ);
+    T_EQ_INT(big.i.transport, IPCX_CHAN_PIPE);
+    T_ASSERT(strcmp(big.i.address, "pipe:") == 0);
+    /* The exact size. */
+    ipcx_chan_info si = {.size = sizeof si};
+    T_OK(ipcx_chan_stat(s, &si));
+    T_EQ_INT(si.size, sizeof si);
+    T_EQ_INT(si.role, IPCX_OPEN_WRITE);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+}
+
+T_CASE(fifo_receiver_recovers_from_a_stray_writer) {
+    char a[ADDR_MAX], buf[4096];
+    size_t len;
+    ipcx_chan *r = open_recv(TP_FIFO, mkaddr(TP_FIFO, a, "stray"), 0, NULL, NULL);
+    const char *path = a + strlen("fifo:");
+    ipcx_chan *s = open_send(a, 0);
+    T_OK(ipcx_chan_send(s, "before", 6, 1000));
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 6 && memcmp(buf, "before", 6) == 0);
+    /* A stray writer: raw bytes that are no frame (their "length" is far above 4092). */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(write(fd, "garbage!", 8) == 8);
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_chan_recv(r, buf, &len, 1000));
+    T_LAST_ERROR_HAS("discarded");
+    /* Reported once: the next messages of well-behaved senders are received. */
+    T_OK(ipcx_chan_send(s, "after", 5, 1000));
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 5 && memcmp(buf, "after", 5) == 0);
+    /* An oversized frame: a header announcing more than a fifo: channel carries, with
+     * part of its body. */
+    unsigned char hdr[4] = {0, 0, 0x20, 0}; /* 8192 */
+    T_ASSERT(write(fd, hdr, 4) == 4);
+    memset(buf, 'z', 100);
+    T_ASSERT(write(fd, buf, 100) == 100);
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_chan_recv(r, buf, &len, 1000));
+    T_LAST_ERROR_HAS("8192");
+    ipcx_chan *s2 = open_send(a, 0);
+    T_OK(ipcx_chan_send(s2, "second sender", 13, 1000));
+    T_OK(ipcx_chan_send(s, "first sender", 12, 1000));
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 13 && memcmp(buf, "second sender", 13) == 0);
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 12 && memcmp(buf, "first sender", 12) == 0);
+    /* A stray write too short for a header, then every writer leaves: end of file, and
+     * the stray bytes are dropped with it; a later sender is received. */
+    T_ASSERT(write(fd, "xy", 2) == 2);
+    close(fd);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(s2));
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, buf, &len, 1000));
+    s = open_send(a, 0);
+    T_OK(ipcx_chan_send(s, "later", 5, 1000));
+    len = 16; /* a small buffer: the other receive path */
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 5 && memcmp(buf, "later", 5) == 0);
+    /* The same with a small receive buffer. */
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(write(fd, "\xff\xff\xff\xff junk", 9) == 9);
+    close(fd);
+    len = 16;
+    T_ERR(IPCX_ERR_PROTOCOL, ipcx_chan_recv(r, buf, &len, 1000));
+    T_OK(ipcx_chan_send(s, "again", 5, 1000));
+    len = 16;
+    T_OK(ipcx_chan_recv(r, buf, &len, 1000));
+    T_ASSERT(len == 5 && memcmp(buf, "again", 5) == 0);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+}
+
 T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_nothing_lost_in_order),
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
-       T_ENTRY(sysvmq_types_are_sub_channels))
+       T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),
+       T_ENTRY(fifo_receiver_recovers_from_a_stray_writer))

@@ -53,18 +53,27 @@ T_CASE(never_touches_what_is_not_a_fifo) {
     fclose(f);
     T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(path, NULL));
     T_LAST_ERROR_HAS("not a FIFO");
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_remove(path));
-    T_LAST_ERROR_HAS("not removed");
+    /* Something of another kind at the path: IPCX_ERR_EXISTS from every call. */
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_remove(path));
+    T_LAST_ERROR_HAS("regular file");
+    T_LAST_ERROR_HAS("left untouched");
     ipcx_pipe *p = (ipcx_pipe *)1;
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
+    T_LAST_ERROR_HAS("not a FIFO");
     T_ASSERT(p == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, IPCX_OPEN_WRITE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE |
+                                                     IPCX_OPEN_EXCLUSIVE, NULL, 0, &p));
     struct stat st;
     T_ASSERT(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 8);
     T_ASSERT(unlink(path) == 0);
     t_path(dir, sizeof dir, "dir");
     T_ASSERT(mkdir(dir, 0700) == 0);
-    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_remove(dir));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_remove(dir));
+    T_LAST_ERROR_HAS("directory");
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(dir, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
     T_ASSERT(rmdir(dir) == 0);
 }
 
@@ -303,8 +312,61 @@ T_CASE(bad_input) {
     T_OK(ipcx_fifo_remove(path));
 }
 
+T_CASE(exclusive_creation) {
+    char path[256];
+    t_path(path, sizeof path, "excl");
+    ipcx_pipe *r = (ipcx_pipe *)1, *r2 = (ipcx_pipe *)1;
+    const uint32_t excl = IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE;
+    T_OK(ipcx_fifo_open(path, excl, NULL, 0, &r));
+    T_ASSERT(S_ISFIFO(mode_of(path)));
+    T_EQ_INT(mode_of(path) & 0777, 0600);
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(path, excl, NULL, 0, &r2));
+    T_LAST_ERROR_HAS("a FIFO already exists");
+    T_ASSERT(r2 == NULL);
+    /* Without EXCLUSIVE the FIFO there is used. */
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &r2));
+    T_OK(ipcx_pipe_close(r2));
+    /* EXCLUSIVE only makes a creation exclusive. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_EXCLUSIVE, NULL, 0, &r2));
+    T_LAST_ERROR_HAS("IPCX_OPEN_CREATE");
+    T_ASSERT(r2 == NULL);
+    /* An open flag FIFOs have no use for is refused, naming those they take. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_NONBLOCK, NULL, 0, &r2));
+    T_LAST_ERROR_HAS("IPCX_OPEN_EXCLUSIVE");
+    T_LAST_ERROR_HAS("IPCX_FIFO_KEEP_OPEN");
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_fifo_remove(path));
+    /* With a mode, applied exactly; a writer may create exclusively too. */
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0640));
+    pid_t p = t_fork();
+    if (p == 0) {
+        ipcx_pipe *w;
+        T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o,
+                            10000, &w)); /* waits for a reader */
+        T_OK(ipcx_pipe_send(w, "made", 4, 1000));
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    struct stat st = {0};
+    double t0 = t_now_ms();
+    while (lstat(path, &st) != 0 && t_now_ms() - t0 < 10000) usleep(1000);
+    T_EQ_INT(st.st_mode & 0777, 0640);
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ, NULL, 0, &r));
+    char buf[8];
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+    T_ASSERT(len == 4 && memcmp(buf, "made", 4) == 0);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_fifo_remove(path));
+}
+
 T_MAIN(T_ENTRY(create_modes_and_unlink), T_ENTRY(never_touches_what_is_not_a_fifo),
        T_ENTRY(parent_reads_child_writes), T_ENTRY(open_for_writing_honours_the_timeout),
        T_ENTRY(reader_eof_only_after_a_writer_came_and_went),
        T_ENTRY(keep_open_reader_survives_writers_coming_and_going),
-       T_ENTRY(unrelated_process_echo), T_ENTRY(server_with_several_clients), T_ENTRY(bad_input))
+       T_ENTRY(unrelated_process_echo), T_ENTRY(server_with_several_clients), T_ENTRY(bad_input),
+       T_ENTRY(exclusive_creation))

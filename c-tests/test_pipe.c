@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 static void make_pipe(ipcx_pipe **r, ipcx_pipe **w) { T_OK(ipcx_pipe_pair(0, NULL, r, w)); }
 
@@ -447,6 +448,11 @@ T_CASE(bad_input) {
     T_ASSERT(y == NULL); /* out-handles are NULL after a failure */
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(IPCX_PIPE_DUPLEX, NULL, &x, NULL));
     T_ASSERT(x == NULL);
+    x = y = (ipcx_pipe *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(IPCX_PIPE_DUPLEX << 1, NULL, &x, &y)); /* unknown */
+    T_LAST_ERROR_HAS("IPCX_PIPE_DUPLEX");
+    T_ASSERT(x == NULL && y == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_pair(IPCX_OPEN_READ, NULL, &x, &y)); /* an open flag */
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send(NULL, "x", 1, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(NULL, buf, &len, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_pipe_read(NULL, buf, 1, 0, &n));
@@ -484,11 +490,24 @@ T_CASE(bad_input) {
     len = sizeof buf;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_send(w, "x", 1, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_recv(r, buf, &len, 0));
+    /* Out-parameters hold their failure values. */
+    n = 9;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_read(r, buf, 1, 0, &n));
+    T_EQ_INT(n, 0);
+    n = 9;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_write(w, buf, 1, 0, &n));
+    T_EQ_INT(n, 0);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_flush(w, 0));
+    n = 9;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_capacity(r, &n));
+    T_EQ_INT(n, 0);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_set_capacity(w, 4096, NULL));
+    n = 9;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_set_capacity(w, 4096, &n));
+    T_EQ_INT(n, 0);
+    int rfd = 3, wfd = 3;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_fds(r, &rfd, &wfd));
+    T_ASSERT(rfd == -1 && wfd == -1);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_fds(r, NULL, NULL));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_close(r));
     T_OK(ipcx_pipe_close(NULL));
@@ -515,6 +534,54 @@ T_CASE(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe) {
     T_OK(ipcx_pipe_close(w));
 }
 
+/* A receive blocked in one thread; the handle is one-thread: other calls get IN_USE. */
+struct blocked {
+    ipcx_pipe *r;
+    int status;
+    size_t len;
+};
+
+static void *blocked_recv(void *p) {
+    struct blocked *b = p;
+    char buf[8];
+    b->len = sizeof buf;
+    b->status = ipcx_pipe_recv(b->r, buf, &b->len, 20000);
+    return NULL;
+}
+
+T_CASE(one_thread_at_a_time_others_get_in_use) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    struct blocked b = {r, -1, 0};
+    pthread_t th;
+    T_ASSERT(pthread_create(&th, NULL, blocked_recv, &b) == 0);
+    /* As soon as the thread is inside its receive, a call on the same handle is refused
+     * at once instead of racing it. */
+    int rfd = 5, wfd = 5, s = IPCX_OK;
+    for (int i = 0; i < 4000 && (s = ipcx_pipe_fds(r, &rfd, &wfd)) == IPCX_OK; i++) usleep(500);
+    T_ERR(IPCX_ERR_IN_USE, s);
+    T_LAST_ERROR_HAS("ipcx_pipe_fds");
+    T_ASSERT(rfd == -1 && wfd == -1); /* the failure values */
+    size_t cap = 7;
+    double t0 = t_now_ms();
+    T_ERR(IPCX_ERR_IN_USE, ipcx_pipe_capacity(r, &cap));
+    T_EQ_INT(cap, 0);
+    char buf[8];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_IN_USE, ipcx_pipe_recv(r, buf, &len, 5000));
+    T_ASSERT(t_now_ms() - t0 < 2500); /* refused at once, not after waiting */
+    /* The write end is another handle: free. Its message ends the blocked receive. */
+    T_OK(ipcx_pipe_send(w, "go", 2, 1000));
+    T_ASSERT(pthread_join(th, NULL) == 0);
+    T_OK(b.status);
+    T_EQ_INT(b.len, 2);
+    /* Between calls the handle is free again, for any thread. */
+    T_OK(ipcx_pipe_fds(r, &rfd, &wfd));
+    T_ASSERT(rfd >= 0 && wfd == -1);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
 T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(half_duplex_child_writes_parent_reads_bytes), T_ENTRY(duplex_ping_pong),
        T_ENTRY(large_and_empty_messages), T_ENTRY(small_buffer_gets_too_big_and_keeps_message),
@@ -525,4 +592,5 @@ T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(receive_resumes_after_timeout_mid_message),
        T_ENTRY(send_timing_out_midway_is_accepted_whole), T_ENTRY(capacity_get_set_and_limits),
        T_ENTRY(descriptors_are_pollable_and_cloexec), T_ENTRY(bad_input),
-       T_ENTRY(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe))
+       T_ENTRY(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe),
+       T_ENTRY(one_thread_at_a_time_others_get_in_use))

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-static const int kinds[] = {IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET};
-static const char *kind_name(int k) {
+static const uint32_t kinds[] = {IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET};
+static const char *kind_name(uint32_t k) {
     return k == IPCX_SOCK_STREAM ? "stream" : k == IPCX_SOCK_DGRAM ? "dgram" : "seqpacket";
 }
 
@@ -67,7 +67,7 @@ static void listener_addr(ipcx_sock_listener *l, char *buf, size_t cap) {
 
 T_CASE(pair_every_type_across_fork) {
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        int kind = kinds[k];
+        uint32_t kind = kinds[k];
         ipcx_sock *a, *b;
         T_OK(ipcx_sock_pair(kind, NULL, &a, &b));
         pid_t p = t_fork();
@@ -285,10 +285,11 @@ T_CASE(unix_datagrams_bind_sendto_recvfrom) {
         T_ASSERT(me[0] == '@' && mlen > 1);
         T_OK(ipcx_sock_sendto(c, "ping", 4, path, 10000));
         char buf[16], f[IPCX_SOCK_ADDR_MAX];
-        size_t len = sizeof buf;
-        T_OK(ipcx_sock_recvfrom(c, buf, &len, f, sizeof f, 10000));
+        size_t len = sizeof buf, flen = sizeof f;
+        T_OK(ipcx_sock_recvfrom(c, buf, &len, f, &flen, 10000));
         T_ASSERT(len == 4 && memcmp(buf, "pong", 4) == 0);
         T_ASSERT(strcmp(f, path) == 0);
+        T_EQ_INT(flen, strlen(path)); /* the text length, without the NUL */
         T_OK(ipcx_sock_close(c));
         /* A connected datagram socket: send without an address. */
         T_OK(ipcx_sock_connect_unix(path, IPCX_SOCK_DGRAM, NULL, 10000, &c));
@@ -302,12 +303,13 @@ T_CASE(unix_datagrams_bind_sendto_recvfrom) {
     }
     for (int round = 0; round < 2; round++) {
         char buf[16];
-        size_t len = sizeof buf;
-        T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, sizeof from, 10000));
-        if (round == 1) { /* the sender's address is optional; from_len is then ignored */
+        size_t len = sizeof buf, flen = sizeof from;
+        T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 10000));
+        T_EQ_INT(flen, strlen(from));
+        if (round == 1) { /* the sender's address is optional: both NULL */
             T_OK(ipcx_sock_sendto(srv, "pong", 4, from, 10000));
             len = sizeof buf;
-            T_OK(ipcx_sock_recvfrom(srv, buf, &len, NULL, 0, 10000));
+            T_OK(ipcx_sock_recvfrom(srv, buf, &len, NULL, NULL, 10000));
             T_ASSERT(len == 3 && memcmp(buf, "end", 3) == 0);
             break;
         }
@@ -322,12 +324,11 @@ T_CASE(unix_datagrams_bind_sendto_recvfrom) {
     char nobody[256];
     t_path(nobody, sizeof nobody, "nobody");
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_sendto(srv, "x", 1, nobody, 1000));
-    /* recvfrom needs room for any address. */
-    char buf[16];
+    /* from without from_len is refused before anything is received. */
+    char buf[16], tiny[8];
     size_t len = sizeof buf;
-    char tiny[8];
-    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(srv, buf, &len, tiny, sizeof tiny, 0));
-    T_LAST_ERROR_HAS("IPCX_SOCK_ADDR_MAX");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(srv, buf, &len, tiny, NULL, 0));
+    T_LAST_ERROR_HAS("from_len");
     T_OK(ipcx_sock_close(srv));
     T_ASSERT(!exists(path));
 }
@@ -444,6 +445,15 @@ T_CASE(stale_socket_files_replaced_nothing_else_touched) {
     T_ERR(IPCX_ERR_EXISTS, ipcx_sock_listen_unix(path, IPCX_SOCK_STREAM, NULL, &l2));
     T_LAST_ERROR_HAS("not a socket");
     T_ERR(IPCX_ERR_EXISTS, ipcx_sock_bind_unix(path, NULL, &d));
+    /* The same status from the calls that reach a path: something of another kind. */
+    ipcx_sock *y = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sock_connect_unix(path, IPCX_SOCK_STREAM, NULL, 1000, &y));
+    T_LAST_ERROR_HAS("not a socket");
+    T_ASSERT(y == NULL);
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sock_connect_unix(path, IPCX_SOCK_DGRAM, NULL, 1000, &y));
+    T_OK(ipcx_sock_bind_unix(NULL, NULL, &y));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_sock_sendto(y, "x", 1, path, 1000));
+    T_OK(ipcx_sock_close(y));
     struct stat st;
     T_ASSERT(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 8);
     T_ASSERT(unlink(path) == 0);
@@ -466,11 +476,11 @@ T_CASE(stale_socket_files_replaced_nothing_else_touched) {
 
 /* ------------------------------------------------------------------ unrelated processes */
 
-static void echo_with_peer(const char *name, int type) {
+static void echo_with_peer(const char *name, uint32_t type) {
     ipcx_sock_listener *l;
     T_OK(ipcx_sock_listen_unix(name, type, NULL, &l));
-    char typ[8];
-    snprintf(typ, sizeof typ, "%d", type);
+    char typ[16];
+    snprintf(typ, sizeof typ, "%u", (unsigned)type);
     char *argv[] = {"sock_peer", "echo", (char *)name, typ, "300", NULL};
     pid_t p = spawn_peer(argv);
     ipcx_sock *c;
@@ -524,8 +534,8 @@ T_CASE(unrelated_process_over_an_abstract_name) {
     char *argv[] = {"sock_peer", "dgram", name, "50", NULL};
     pid_t p = spawn_peer(argv);
     char buf[128], from[IPCX_SOCK_ADDR_MAX];
-    size_t len = sizeof buf;
-    T_OK(ipcx_sock_recvfrom(s, buf, &len, from, sizeof from, 10000));
+    size_t len = sizeof buf, flen = sizeof from;
+    T_OK(ipcx_sock_recvfrom(s, buf, &len, from, &flen, 10000));
     T_ASSERT(len == 5 && memcmp(buf, "hello", 5) == 0 && from[0] == '@');
     for (int i = 0; i < 50; i++) {
         char msg[32];
@@ -533,7 +543,8 @@ T_CASE(unrelated_process_over_an_abstract_name) {
         T_OK(ipcx_sock_sendto(s, msg, (size_t)n, from, 10000));
         char f2[IPCX_SOCK_ADDR_MAX];
         len = sizeof buf;
-        T_OK(ipcx_sock_recvfrom(s, buf, &len, f2, sizeof f2, 10000));
+        size_t f2len = sizeof f2;
+        T_OK(ipcx_sock_recvfrom(s, buf, &len, f2, &f2len, 10000));
         T_EQ_INT(len, n);
         T_ASSERT(strcmp(f2, from) == 0);
         T_ASSERT(buf[0] == msg[n - 1]);
@@ -1100,8 +1111,8 @@ T_CASE(udp_datagrams_ipv4_and_ipv6) {
         char from[IPCX_SOCK_ADDR_MAX];
         for (int k = 0; k < 20; k++) {
             unsigned char buf[2000];
-            size_t len = sizeof buf;
-            T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, sizeof from, 5000));
+            size_t len = sizeof buf, flen = sizeof from;
+            T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 5000));
             T_EQ_INT(len, 1 + (size_t)k * 60);
             T_ASSERT(pattern_ok(buf, len, (unsigned)k));
             T_ASSERT(strncmp(from, i ? "[::1]:" : "127.0.0.1:", i ? 6 : 10) == 0);
@@ -1114,11 +1125,13 @@ T_CASE(udp_datagrams_ipv4_and_ipv6) {
         static unsigned char big[70000];
         pattern(big, 9000, 5);
         T_OK(ipcx_sock_sendto(c, big, 9000, addr, 5000));
-        size_t len = 100;
-        T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, big + 10000, &len, from, sizeof from, 5000));
+        size_t len = 100, flen = sizeof from;
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, big + 10000, &len, from, &flen, 5000));
         T_EQ_INT(len, 9000);
+        T_EQ_INT(flen, strlen(from)); /* the sender is told too */
         len = 9000;
-        T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, sizeof from, 5000));
+        flen = sizeof from;
+        T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, &flen, 5000));
         T_ASSERT(len == 9000 && pattern_ok(big + 10000, 9000, 5));
         /* Kept by a plain receive, the record still knows its sender. */
         char caddr[IPCX_SOCK_ADDR_MAX];
@@ -1129,7 +1142,8 @@ T_CASE(udp_datagrams_ipv4_and_ipv6) {
         T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recv(srv, big + 10000, &len, 5000));
         T_EQ_INT(len, 300);
         len = 300;
-        T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, sizeof from, 5000));
+        flen = sizeof from;
+        T_OK(ipcx_sock_recvfrom(srv, big + 10000, &len, from, &flen, 5000));
         T_ASSERTF(strcmp(from, caddr) == 0, "sender %s, expected %s", from, caddr);
         T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_sendto(c, big, 66000, addr, 5000));
         T_LAST_ERROR_HAS("UDP");
@@ -1337,17 +1351,27 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_unix(path, IPCX_SOCK_STREAM, NULL, 1000, &s));
     T_LAST_ERROR_HAS("nobody is listening");
     unlink(path);
-    /* Types and NULL out-handles. */
-    T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(0, NULL, &s, &t));
+    /* Types are flags: none is a stream; several, or unknown bits, are refused. */
+    T_OK(ipcx_sock_pair(0, NULL, &s, &t));
+    size_t wr0 = 0;
+    T_OK(ipcx_sock_write(s, "raw", 3, 1000, &wr0)); /* raw bytes: a stream */
+    T_OK(ipcx_sock_close(s));
+    T_OK(ipcx_sock_close(t));
+    s = t = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(IPCX_SOCK_STREAM | IPCX_SOCK_DGRAM, NULL, &s, &t));
+    T_LAST_ERROR_HAS("IPCX_SOCK_SEQPACKET");
     T_ASSERT(s == NULL && t == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(4, NULL, &s, &t));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(2, NULL, &s, &t)); /* the 0.1 value of DGRAM */
+    T_LAST_ERROR_HAS("IPCX_SOCK_DGRAM");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(IPCX_SOCK_DGRAM | 0x80000000u, NULL, &s, &t));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(IPCX_SOCK_STREAM, NULL, NULL, &t));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_pair(IPCX_SOCK_STREAM, NULL, &s, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_listen_unix(path, IPCX_SOCK_DGRAM, NULL, &l));
     T_LAST_ERROR_HAS("ipcx_sock_bind_unix");
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_listen_unix(path, 9, NULL, &l));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_listen_unix(path, IPCX_SOCK_STREAM, NULL, NULL));
-    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(path, -1, NULL, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(path, 0xffffffffu, NULL, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(path, IPCX_OPEN_CREATE, NULL, 0, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(path, IPCX_SOCK_STREAM, NULL, -5, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(path, IPCX_SOCK_STREAM, NULL, 0, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_bind_unix(path, NULL, NULL));
@@ -1408,7 +1432,16 @@ T_CASE(bad_input) {
     char small[4];
     size_t len = sizeof small;
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_local_address(a, small, &len));
-    T_EQ_INT(len, strlen(path) + 1);
+    T_EQ_INT(len, strlen(path)); /* always the text length: the buffer needs len + 1 */
+    T_EQ_INT(small[0], 0);
+    len = 0;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_local_address(a, NULL, &len)); /* ask the length */
+    T_EQ_INT(len, strlen(path));
+    len = strlen(path); /* no room for the NUL */
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_local_address(a, addr, &len));
+    len = strlen(path) + 1;
+    T_OK(ipcx_sock_local_address(a, addr, &len));
+    T_EQ_INT(len, strlen(path));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_local_address(a, small, NULL));
     len = 4;
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_local_address(a, NULL, &len));
@@ -1424,7 +1457,7 @@ T_CASE(bad_input) {
     T_LAST_ERROR_HAS("stream");
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(a, "x", 1, "@x", 0));
     len = sizeof buf;
-    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(a, buf, &len, NULL, 0, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(a, buf, &len, NULL, NULL, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(a, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(a, 4));
     T_OK(ipcx_sock_flush(a, 0)); /* nothing pending on records */
@@ -1476,7 +1509,7 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_fd(a, &fd));
     T_EQ_INT(fd, -1);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_sendto(a, "x", 1, "@x", 0));
-    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_recvfrom(a, buf, &len, NULL, 0, 0));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_recvfrom(a, buf, &len, NULL, NULL, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_send_fds(a, "x", 1, fds, 1, 0));
     nf = 1;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_recv_fds(a, buf, &len, fds, &nf, 0));
@@ -1510,7 +1543,8 @@ T_CASE(bad_input) {
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_listener_address(l, addr, NULL));
     len = 3;
     T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_listener_address(l, addr, &len));
-    T_EQ_INT(len, strlen(path) + 1);
+    T_EQ_INT(len, strlen(path));
+    T_EQ_INT(addr[0], 0);
     T_ERR(IPCX_ERR_INVALID, ipcx_sock_accept(l, -2, &s));
     /* A child sees the same errors. */
     pid_t p = t_fork();
@@ -1520,6 +1554,143 @@ T_CASE(bad_input) {
         _exit(0);
     }
     t_wait_ok(p, 10000);
+    T_OK(ipcx_sock_listener_close(l));
+}
+
+/* ------------------------------------------------------------------ 0.2 rules */
+
+T_CASE(recvfrom_sender_address_is_a_text_buffer) {
+    char path[256], from[IPCX_SOCK_ADDR_MAX], cname[128];
+    t_path(path, sizeof path, "rf");
+    t_abstract(cname, sizeof cname, "sender");
+    ipcx_sock *srv, *c;
+    T_OK(ipcx_sock_bind_unix(path, NULL, &srv));
+    T_OK(ipcx_sock_bind_unix(cname, NULL, &c));
+    T_OK(ipcx_sock_sendto(c, "datagram", 8, path, 1000));
+    /* The sender's address does not fit: TOO_BIG, nothing consumed, both lengths told. */
+    char buf[32], tiny[4];
+    size_t len = sizeof buf, flen = sizeof tiny;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, buf, &len, tiny, &flen, 1000));
+    T_EQ_INT(flen, strlen(cname)); /* the text length: `from` needs flen + 1 */
+    T_EQ_INT(len, 8);
+    T_EQ_INT(tiny[0], 0);
+    /* Asking for the length only: `from` NULL with a capacity of 0. */
+    len = sizeof buf;
+    flen = 0;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, buf, &len, NULL, &flen, 1000));
+    T_EQ_INT(flen, strlen(cname));
+    /* Room for the text but not for its NUL. */
+    len = sizeof buf;
+    flen = strlen(cname);
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 1000));
+    T_EQ_INT(flen, strlen(cname));
+    /* Enough room: the same datagram, whole, with its sender. */
+    len = sizeof buf;
+    flen = strlen(cname) + 1;
+    T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 1000));
+    T_ASSERT(len == 8 && memcmp(buf, "datagram", 8) == 0);
+    T_ASSERT(strcmp(from, cname) == 0);
+    T_EQ_INT(flen, strlen(cname));
+    /* Both too small: *len is the datagram's size, *from_len the address's length. */
+    T_OK(ipcx_sock_sendto(c, "second datagram", 15, path, 1000));
+    len = 4;
+    flen = 2;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, buf, &len, tiny, &flen, 1000));
+    T_EQ_INT(len, 15);
+    T_EQ_INT(flen, strlen(cname));
+    /* Only the datagram too large: the sender is given as well. */
+    len = 4;
+    flen = sizeof from;
+    memset(from, 'x', sizeof from);
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 1000));
+    T_EQ_INT(len, 15);
+    T_ASSERT(strcmp(from, cname) == 0);
+    /* The sender not wanted: both NULL. */
+    len = sizeof buf;
+    T_OK(ipcx_sock_recvfrom(srv, buf, &len, NULL, NULL, 1000));
+    T_ASSERT(len == 15 && memcmp(buf, "second datagram", 15) == 0);
+    /* Other failures leave "" and 0. */
+    len = sizeof buf;
+    flen = sizeof from;
+    memset(from, 'x', sizeof from);
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_sock_recvfrom(srv, buf, &len, from, &flen, IPCX_NOWAIT));
+    T_ASSERT(from[0] == 0 && flen == 0);
+    flen = sizeof from;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(srv, buf, &len, NULL, &flen, 0)); /* NULL from */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recvfrom(srv, buf, NULL, from, &flen, 0));
+    /* An unnamed sender (a raw socket that never bound) is "". */
+    int raw = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = un_addr(path);
+    T_ASSERT(sendto(raw, "anon", 4, 0, (struct sockaddr *)&sa, sizeof sa) == 4);
+    close(raw);
+    len = sizeof buf;
+    flen = sizeof from;
+    memset(from, 'x', sizeof from);
+    T_OK(ipcx_sock_recvfrom(srv, buf, &len, from, &flen, 1000));
+    T_ASSERT(len == 4 && memcmp(buf, "anon", 4) == 0);
+    T_EQ_INT(flen, 0);
+    T_ASSERT(strcmp(from, "") == 0);
+    T_OK(ipcx_sock_close(c));
+    T_OK(ipcx_sock_close(srv));
+    T_ASSERT(!exists(path));
+}
+
+T_CASE(shutdown_needs_a_connection) {
+    /* A bound, unconnected datagram socket has no peer: refused, and it still receives. */
+    ipcx_sock *u, *d, *a, *b;
+    T_OK(ipcx_sock_bind_unix(NULL, NULL, &u));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(u, IPCX_SOCK_SHUT_RDWR));
+    T_LAST_ERROR_HAS("not connected");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(u, IPCX_SOCK_SHUT_RD));
+    char me[IPCX_SOCK_ADDR_MAX];
+    size_t ml = sizeof me;
+    T_OK(ipcx_sock_local_address(u, me, &ml));
+    T_OK(ipcx_sock_bind_unix(NULL, NULL, &d));
+    T_OK(ipcx_sock_sendto(d, "x", 1, me, 1000));
+    char buf[8];
+    size_t len = sizeof buf;
+    T_OK(ipcx_sock_recv(u, buf, &len, 1000));
+    T_EQ_INT(len, 1);
+    T_OK(ipcx_sock_close(d));
+    ipcx_sock *udp;
+    T_OK(ipcx_sock_bind_udp("127.0.0.1:0", NULL, &udp));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(udp, IPCX_SOCK_SHUT_WR));
+    T_LAST_ERROR_HAS("not connected");
+    T_OK(ipcx_sock_close(udp));
+    /* Connected datagram sockets and pairs shut down. */
+    T_OK(ipcx_sock_connect_unix(me, IPCX_SOCK_DGRAM, NULL, 1000, &d));
+    T_OK(ipcx_sock_shutdown(d, IPCX_SOCK_SHUT_WR));
+    T_OK(ipcx_sock_close(d));
+    T_OK(ipcx_sock_pair(IPCX_SOCK_DGRAM, NULL, &a, &b));
+    T_OK(ipcx_sock_shutdown(a, IPCX_SOCK_SHUT_RD));
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_sock_recv(a, buf, &len, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_shutdown(a, 7)); /* not a direction */
+    T_OK(ipcx_sock_close(a));
+    T_OK(ipcx_sock_close(b));
+    T_OK(ipcx_sock_close(u));
+}
+
+T_CASE(abstract_names_have_one_spelling) {
+    char name[128], twice[140], inner[140], addr[IPCX_SOCK_ADDR_MAX];
+    t_abstract(name, sizeof name, "once");
+    snprintf(twice, sizeof twice, "@%s", name); /* "@@ipcx-t-...": would print with two */
+    ipcx_sock_listener *l = (ipcx_sock_listener *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_listen_unix(twice, IPCX_SOCK_STREAM, NULL, &l));
+    T_LAST_ERROR_HAS("two '@'");
+    T_ASSERT(l == NULL);
+    ipcx_sock *s = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_bind_unix(twice, NULL, &s));
+    T_ASSERT(s == NULL);
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_unix(twice, 0, NULL, 0, &s));
+    T_OK(ipcx_sock_bind_unix(NULL, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_sendto(s, "x", 1, twice, 0));
+    T_OK(ipcx_sock_close(s));
+    /* An '@' inside a name is part of it; the name prints as it was given. */
+    snprintf(inner, sizeof inner, "%s@x", name);
+    T_OK(ipcx_sock_listen_unix(inner, 0, NULL, &l));
+    listener_addr(l, addr, sizeof addr);
+    T_ASSERT(strcmp(addr, inner) == 0);
     T_OK(ipcx_sock_listener_close(l));
 }
 
@@ -1535,4 +1706,6 @@ T_MAIN(T_ENTRY(pair_every_type_across_fork), T_ENTRY(pair_fds_poll_and_nowait),
        T_ENTRY(four_clients_10k_messages_each_one_server), T_ENTRY(tcp_over_ipv4_and_ipv6_loopback),
        T_ENTRY(tcp_half_close_reset_and_no_sigpipe), T_ENTRY(hostile_frame_lengths_refused),
        T_ENTRY(udp_datagrams_ipv4_and_ipv6), T_ENTRY(timeouts_never_early),
-       T_ENTRY(options_capacity_keepalive), T_ENTRY(bad_input))
+       T_ENTRY(options_capacity_keepalive), T_ENTRY(bad_input),
+       T_ENTRY(recvfrom_sender_address_is_a_text_buffer), T_ENTRY(shutdown_needs_a_connection),
+       T_ENTRY(abstract_names_have_one_spelling))

@@ -87,8 +87,8 @@ T_CASE(tcp_and_udp_between_two_network_namespaces) {
         serve_tcp(l6, "[fd77::2]:");
         for (int i = 0; i < 20; i++) {
             char buf[2048], rev[2048], from[IPCX_SOCK_ADDR_MAX];
-            size_t len = sizeof buf;
-            T_OK(ipcx_sock_recvfrom(u, buf, &len, from, sizeof from, 10000));
+            size_t len = sizeof buf, flen = sizeof from;
+            T_OK(ipcx_sock_recvfrom(u, buf, &len, from, &flen, 10000));
             T_ASSERTF(strncmp(from, "10.77.0.2:", 10) == 0, "datagram from %s", from);
             reverse(rev, buf, len);
             T_OK(ipcx_sock_sendto(u, rev, len, from, 10000));

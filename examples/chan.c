@@ -7,7 +7,7 @@
  *
  *   example_chan                      (a few transports)
  *   example_chan unix:/tmp/jobs.sock  (any address: fifo:/path, unix:/path,
- *                                      unix-abstract:name, tcp:host:port, mq:/name,
+ *                                      unix:@name, tcp:host:port, mq:/name,
  *                                      sysvmq:key[/type], shm:/name)
  *
  * Build: cc chan.c $(pkg-config --cflags --libs ipcx)
@@ -29,8 +29,8 @@ static int run(const char *address) {
         fprintf(stderr, "%s: %s\n", address, ipcx_last_error());
         return 1;
     }
-    ipcx_chan_details info;
-    ipcx_chan_info(rx, &info); /* info.address: what senders open (tcp:...:0 -> the port) */
+    ipcx_chan_info info = {.size = sizeof info};
+    ipcx_chan_stat(rx, &info); /* info.address: what senders open (tcp:...:0 -> the port) */
     for (int p = 0; p < PRODUCERS; p++) {
         if (fork() == 0) {
             ipcx_chan *tx;

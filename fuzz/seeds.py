@@ -75,9 +75,9 @@ for i, s in enumerate(["127.0.0.1:80", "[::1]:443", "[fe80::1%1]:9", "*:0", ":7"
                        "a:70000", "[::1", "1.2.3.4", "@abs", "/tmp/sock", "::1:80",
                        "[::ffff:1.2.3.4]:1"]):
     put("addr", "t%02d" % i, u8(2 * (i % 4)) + s.encode())
-for i, s in enumerate(["pipe:", "fifo:/tmp/f", "unix:/tmp/s", "unix:", "unix-abstract:x",
+for i, s in enumerate(["pipe:", "fifo:/tmp/f", "unix:/tmp/s", "unix:", "unix:@x",
                        "tcp:127.0.0.1:80", "mq:/q", "sysvmq:1234/5", "sysvmq:0x10", "shm:/r",
-                       "shm:", "bogus:x"]):
+                       "shm:", "bogus:x", "unix-abstract:x", "unix:@@x", "unix:@"]):
     put("addr", "chan%02d" % i, u8(0) + s.encode())
 put("addr", "raw-unix", u8(1) + u16(2 + 8) + b"/tmp/s\x00\x00")
 put("addr", "raw-unix-abstract", u8(1) + u16(2 + 4) + b"\x00abc")

@@ -32,56 +32,56 @@
 #define IPCX_VERSION_STRING "0.2.0"
 
 
-// `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
+// Flag (`ipcx_chan_open`, receivers of fifo:, mq:, sysvmq: and shm:): open the object
 // someone else created (waiting up to the timeout for it to appear) instead of creating
 // it.
 #define IPCX_CHAN_NO_CREATE 65536
 
-// `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
+// Flag (`ipcx_chan_open`, receivers): close leaves the object this receiver created in
 // place (with its queued messages). No effect where nothing persists (pipe:, sockets).
 #define IPCX_CHAN_KEEP 131072
 
-// `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
+// Flag (`ipcx_chan_open`): several senders will use the channel. For shm: the receiver
 // creates a multi-producer ring (and a sender requires one); every other transport but
 // pipe: always allows several senders and accepts the flag as is.
 #define IPCX_CHAN_MULTI_SENDER 262144
 
-// `ipcx_chan_info` transport: `pipe:`.
+// `ipcx_chan_info.transport`: `pipe:`.
 #define IPCX_CHAN_PIPE 1
 
-// `ipcx_chan_info` transport: `fifo:/path`.
+// `ipcx_chan_info.transport`: `fifo:/path`.
 #define IPCX_CHAN_FIFO 2
 
-// `ipcx_chan_info` transport: `unix:/path` (or a `unix:` pair).
+// `ipcx_chan_info.transport`: `unix:/path` (or a `unix:` pair).
 #define IPCX_CHAN_UNIX 3
 
-// `ipcx_chan_info` transport: `unix-abstract:name`.
+// `ipcx_chan_info.transport`: `unix:@name` (a Unix socket with an abstract name).
 #define IPCX_CHAN_UNIX_ABSTRACT 4
 
-// `ipcx_chan_info` transport: `tcp:host:port`.
+// `ipcx_chan_info.transport`: `tcp:host:port`.
 #define IPCX_CHAN_TCP 5
 
-// `ipcx_chan_info` transport: `mq:/name` (POSIX message queue).
+// `ipcx_chan_info.transport`: `mq:/name` (POSIX message queue).
 #define IPCX_CHAN_MQ 6
 
-// `ipcx_chan_info` transport: `sysvmq:key[/type]` (System V message queue).
+// `ipcx_chan_info.transport`: `sysvmq:key[/type]` (System V message queue).
 #define IPCX_CHAN_SYSVMQ 7
 
-// `ipcx_chan_info` transport: `shm:/name` (shared-memory ring; or a `shm:` pair).
+// `ipcx_chan_info.transport`: `shm:/name` (shared-memory ring; or a `shm:` pair).
 #define IPCX_CHAN_SHM 8
 
-// `ipcx_chan_info` capability: several senders may send at once.
+// `ipcx_chan_info.caps` bit: several senders may send at once.
 #define IPCX_CHAN_CAP_MULTI_SENDER 1
 
-// `ipcx_chan_info` capability: `ipcx_chan_fd` gives a descriptor (receivers, every
+// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor (receivers, every
 // transport but sysvmq:).
 #define IPCX_CHAN_CAP_POLL 2
 
-// `ipcx_chan_info` capability: this end is told `IPCX_ERR_CLOSED` when the other side is
+// `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
 // gone (closed or dead); without it, it only sees timeouts.
 #define IPCX_CHAN_CAP_PEER_CLOSED 4
 
-// `ipcx_chan_info` capability: queued messages outlive the processes (queues, named
+// `ipcx_chan_info.caps` bit: queued messages outlive the processes (queues, named
 // rings): they stay until received or the object is removed.
 #define IPCX_CHAN_CAP_PERSISTENT 8
 
@@ -151,17 +151,17 @@
 // `ipcx_object_info.flags`, in `ipcx_inspect_clean` results: removed by this clean.
 #define IPCX_OBJECT_REMOVED 8
 
-// `ipcx_inspect_list` flag: also list other programs' objects (without
+// Flag (`ipcx_inspect_list`): also list other programs' objects (without
 // `IPCX_OBJECT_IPCX`).
 #define IPCX_INSPECT_ALL 65536
 
-// `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
+// Flag (`ipcx_inspect_clean`): remove nothing, only report what would be removed.
 #define IPCX_INSPECT_DRY_RUN 131072
 
-// `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
+// Flag (`ipcx_inspect_clean`): remove no object, only the records whose objects vanished.
 #define IPCX_INSPECT_RECORDS_ONLY 262144
 
-// `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
+// Flag (`ipcx_inspect_remove`): remove the object even though ipcx did not create it.
 #define IPCX_INSPECT_FOREIGN 524288
 
 // Bytes to reserve in shared memory for a mutex. The slot starts with the native
@@ -179,11 +179,11 @@
 // Alignment of a condition variable's offset in a region (a cache line).
 #define IPCX_COND_ALIGN 64
 
-// `ipcx_msgq_recv` flag: take the first message whose type is NOT `mtype` (MSG_EXCEPT;
+// Flag (`ipcx_msgq_recv`): take the first message whose type is NOT `mtype` (MSG_EXCEPT;
 // `mtype` must be > 0).
 #define IPCX_MSGQ_EXCEPT 65536
 
-// `ipcx_msgq_recv` flag: a message longer than the buffer is cut to the buffer's size
+// Flag (`ipcx_msgq_recv`): a message longer than the buffer is cut to the buffer's size
 // and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
 #define IPCX_MSGQ_TRUNCATE 131072
 
@@ -194,7 +194,7 @@
 // 255 bytes (NAME_MAX, the kernel's limit for the entry in /dev/mqueue).
 #define IPCX_MQ_NAME_MAX 256
 
-// `ipcx_fifo_open` flag, readers only: keep a write reference open too, so reads never
+// Flag (`ipcx_fifo_open`, readers only): keep a write reference open too, so reads never
 // report end of file while writers come and go (a server reading from many clients).
 #define IPCX_FIFO_KEEP_OPEN 131072
 
@@ -220,7 +220,7 @@
 // `ipcx_region_info.kind`: a mapped file (`ipcx_file_map`).
 #define IPCX_REGION_FILE 4
 
-// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
+// Flag (`ipcx_region_sync`): schedule the write-back and return (MS_ASYNC) instead of
 // waiting for it (MS_SYNC, the default).
 #define IPCX_REGION_SYNC_ASYNC 65536
 
@@ -257,7 +257,7 @@
 // limited to NAME_MAX, 255 bytes).
 #define IPCX_SEM_NAME_MAX 252
 
-// `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
+// Flag (`ipcx_semop` operations, `ipcx_semset_p`, `ipcx_semset_v`): undo the operation when the process exits (SEM_UNDO),
 // even if it is killed.
 #define IPCX_SEMSET_UNDO 65536
 
@@ -278,17 +278,17 @@
 // `ipcx_signal_disposition.action`: a handler runs.
 #define IPCX_SIGNAL_CATCH 2
 
-// Handler flag (SA_RESTART): system calls interrupted by the handler are restarted.
+// Flag (`ipcx_signal_catch`, SA_RESTART): system calls interrupted by the handler are restarted.
 #define IPCX_SIGNAL_RESTART 65536
 
-// Handler flag (SA_NODEFER): the signal is not blocked while its handler runs.
+// Flag (`ipcx_signal_catch`, SA_NODEFER): the signal is not blocked while its handler runs.
 #define IPCX_SIGNAL_NODEFER 131072
 
-// Handler flag (SA_RESETHAND): the disposition returns to the default once the handler
+// Flag (`ipcx_signal_catch`, SA_RESETHAND): the disposition returns to the default once the handler
 // has been entered (one-shot).
 #define IPCX_SIGNAL_RESETHAND 262144
 
-// Handler flag (SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
+// Flag (`ipcx_signal_catch`, SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
 #define IPCX_SIGNAL_ONSTACK 524288
 
 // Flag for SIGCHLD (SA_NOCLDSTOP): no SIGCHLD when a child stops or continues.
@@ -305,26 +305,29 @@
 // How many notifiers a process may have open at once.
 #define IPCX_NOTIFIER_MAX 128
 
-// Socket type: a byte stream (Unix stream, TCP): framed messages or raw bytes.
-#define IPCX_SOCK_STREAM 1
+// Flag (socket type): a byte stream (Unix stream, TCP): framed messages or raw bytes.
+// Also the type when `flags` holds no type flag.
+#define IPCX_SOCK_STREAM 65536
 
-// Socket type: datagrams (Unix datagram: reliable and ordered; UDP: neither).
-#define IPCX_SOCK_DGRAM 2
+// Flag (socket type): datagrams (Unix datagram: reliable and ordered; UDP: neither).
+#define IPCX_SOCK_DGRAM 131072
 
-// Socket type: sequenced packets (Unix): connected, reliable, ordered, record boundaries
-// kept.
-#define IPCX_SOCK_SEQPACKET 3
+// Flag (socket type): sequenced packets (Unix): connected, reliable, ordered, record
+// boundaries kept.
+#define IPCX_SOCK_SEQPACKET 262144
 
-// `ipcx_sock_shutdown`: stop receiving.
+// `ipcx_sock_shutdown` direction: stop receiving.
 #define IPCX_SOCK_SHUT_RD 1
 
-// `ipcx_sock_shutdown`: stop sending; the peer reads end of file (`IPCX_ERR_CLOSED`).
+// `ipcx_sock_shutdown` direction: stop sending; the peer reads end of file
+// (`IPCX_ERR_CLOSED`).
 #define IPCX_SOCK_SHUT_WR 2
 
-// `ipcx_sock_shutdown`: both directions.
+// `ipcx_sock_shutdown` direction: both.
 #define IPCX_SOCK_SHUT_RDWR 3
 
-// A buffer of this many bytes holds any address text ipcx writes, with its NUL.
+// A buffer of this many bytes holds any address text ipcx writes, with its NUL (the
+// capacity that always suffices for the text out-buffers of the socket functions).
 #define IPCX_SOCK_ADDR_MAX 512
 
 // The longest Unix socket path, and the longest abstract name (without its `@`), in
@@ -477,7 +480,12 @@ typedef struct ipcx_options ipcx_options;
 
 // One end of a pipe or FIFO: readable, writable, or both (duplex). Opaque.
 //
-// Thread safety: a handle may be used by one thread at a time.
+// Made by `ipcx_pipe_pair` (anonymous pipes) and `ipcx_fifo_open` (FIFOs), released by
+// `ipcx_pipe_close`.
+// Thread safety: used by one thread at a time; a call made while another thread is
+// inside a call on the same handle returns `IPCX_ERR_IN_USE` (the handle keeps read-ahead
+// bytes and the tail of a partly written message). Hand it to another thread freely
+// between calls.
 // Fork: the child inherits the handle and its descriptors. As with raw pipes, each
 // process closes the ends it does not use (`ipcx_pipe_close`), or readers never see end
 // of file. Bytes a reader has already buffered are duplicated by fork, so use a given
@@ -602,7 +610,10 @@ typedef struct ipcx_signalfd ipcx_signalfd;
 // (a 4-byte big-endian length, then the bytes), so the peer must use ipcx or read that
 // framing; `ipcx_sock_write`/`ipcx_sock_read` move raw bytes. On datagram and seqpacket
 // sockets a message is one kernel record, with no header: any program can be the peer.
-// Thread safety: a handle may be used by one thread at a time.
+// Thread safety: used by one thread at a time; a call made while another thread is
+// inside a call on the same handle returns `IPCX_ERR_IN_USE` (the handle keeps read-ahead
+// bytes, a record kept after `IPCX_ERR_TOO_BIG` and the tail of a partly sent message).
+// Hand it to another thread freely between calls.
 // Fork: the child inherits the handle and its descriptor; both processes use the same
 // kernel socket. Bytes or a record already taken from the kernel by a receive are
 // duplicated by fork, so receive on a given socket in one process only. Descriptors are
@@ -612,18 +623,24 @@ typedef struct ipcx_sock ipcx_sock;
 // A listening socket (Unix stream or seqpacket, TCP): gives connections with
 // `ipcx_sock_accept`. Opaque.
 //
-// Thread safety: one thread at a time.
+// Thread safety: used by one thread at a time; a call made while another thread is
+// inside a call on the same handle returns `IPCX_ERR_IN_USE`. Hand it to another thread
+// freely between calls.
 // Fork: the child inherits it and may accept too (a pre-forked server); a connection goes
 // to one of the accepting processes. A listener bound to a path removes its socket file on
 // close only in the process that created it, so a child closing its inherited copy leaves
 // the parent's file alone.
 typedef struct ipcx_sock_listener ipcx_sock_listener;
 
-// What `ipcx_chan_info` reports about a channel end.
+// What `ipcx_chan_stat` reports about a channel end. A growable struct: set `size` to
+// `sizeof(ipcx_chan_info)` before the call (`ipcx_chan_info info = { .size = sizeof info };`);
+// the library writes the fields that fit and sets `size` to the bytes it wrote.
 typedef struct {
+  // In: the size of the caller's struct (at least the 0.2 size); out: the bytes written.
+  uint32_t size;
   // The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
   uint32_t transport;
-  // `IPCX_OPEN_WRITE` or `IPCX_OPEN_READ`.
+  // The role: `IPCX_OPEN_WRITE` (a sender) or `IPCX_OPEN_READ` (the receiver).
   uint32_t role;
   // `IPCX_CHAN_CAP_*` bits for this end.
   uint32_t caps;
@@ -640,10 +657,10 @@ typedef struct {
   // An address a sender can open: the one given, or for `tcp:host:0` the port the
   // receiver got. NUL-terminated, owned by the handle, valid until it is closed.
   const char *address;
-  // The object's path (fifo:, unix:) or name (mq:, shm:), "" when it has none.
+  // The object's path (fifo:, unix:/path) or name (mq:, shm:), "" when it has none.
   // Owned by the handle, valid until it is closed.
   const char *object;
-} ipcx_chan_details;
+} ipcx_chan_info;
 
 // What is known about one object: `ipcx_object_list_get` fills it. Set `size` to
 // `sizeof` the struct before the call (`ipcx_object_info o = { .size = sizeof o };`).
@@ -909,23 +926,27 @@ extern "C" {
 //
 // Arguments:
 // - `address`: the transport and the object, one of `fifo:/path`, `unix:/path`,
-//   `unix-abstract:name`, `tcp:host:port` (`tcp:[v6]:port`; port 0 lets a receiver pick
-//   one, see `ipcx_chan_info`), `mq:/name` (POSIX queue), `sysvmq:key[/type]` (key
-//   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
-//   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
-//   without a name, are unnamed: use `ipcx_chan_pair`.
-// - `flags`: exactly one of `IPCX_OPEN_WRITE` / `IPCX_OPEN_READ`; receivers may add
-//   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
+//   `unix:@name` (a Unix socket in the abstract namespace, written as in the socket
+//   functions; the name may not itself start with `@`), `tcp:host:port`
+//   (`tcp:[v6]:port`; port 0 lets a receiver pick one, see `ipcx_chan_stat`), `mq:/name`
+//   (POSIX queue), `sysvmq:key[/type]` (key decimal or 0x-hex, not 0; type > 0, default
+//   1: the sub-channel, so several channels share one queue), `shm:/name`
+//   (shared-memory ring). `pipe:`, and `unix:` and `shm:` without a name, are unnamed:
+//   use `ipcx_chan_pair`.
+// - `flags`: exactly one of `IPCX_OPEN_WRITE` (a sender) / `IPCX_OPEN_READ` (the
+//   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
+//   `IPCX_CHAN_MULTI_SENDER` (any role).
 // - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 //   naming the option, the transport and what it supports): max_message (all; fifo: at
 //   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
 //   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
-//   default 0600 applied exactly; not unix-abstract:); sigpipe_guard (pipe:, fifo:);
+//   default 0600 applied exactly; not `unix:@name`); sigpipe_guard (pipe:, fifo:);
 //   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
 //   match it.
 // - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
 //   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
 //   creates its object does not wait.
+// - `out_chan` receives the channel end.
 //
 // Semantics: the receiver creates the object (adopting an existing one of the right
 // kind, with the messages it holds); senders open it. Guarantees per transport
@@ -935,7 +956,7 @@ extern "C" {
 // |---|---|---|---|---|---|---|
 // | pipe: | one | FIFO | max_message (1 MiB) | CLOSED | CLOSED | nothing |
 // | fifo:/path | many | per sender | 4092 (PIPE_BUF - 4: atomic) | CLOSED | CLOSED | the FIFO file (data lost) |
-// | unix:, unix-abstract: | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
+// | unix:/path, unix:@name | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
 // | tcp:host:port | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | nothing |
 // | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
 // | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
@@ -943,20 +964,25 @@ extern "C" {
 //
 // Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 // sent before is delivered, and is not sticky (a new sender makes the channel work again).
+// Returns: `IPCX_OK` with the channel end in `*out_chan`.
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
-// expected; bad flags; unsupported option; an object of another kind at the name),
+// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
+// role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
+// timeout; shm: a POSIX shared-memory object that is not an ipcx ring),
+// `IPCX_ERR_EXISTS` (a file of another kind at a fifo: or unix: path; it is left
+// untouched),
 // `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
 // `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
-// `IPCX_ERR_EXISTS` (a file of another kind at a socket path), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax, msg_max, msgsize_max,
-// descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not resolved),
-// `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
-// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
+// msg_max, msgsize_max, descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not
+// resolved), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
+// `IPCX_ERR_INTERRUPTED`. On failure `*out_chan` is NULL.
 // Ownership: close with `ipcx_chan_close`.
 // Fork: see `ipcx_chan`; an unrelated process opens the same address.
 //
 // # Safety
-// `address` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `address` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_chan` NULL or valid for writing a pointer.
 ipcx_status ipcx_chan_open(const char *address, uint32_t flags, const ipcx_options *opts, int64_t timeout_ms, ipcx_chan **out_chan);
 
 // Make both ends of an unnamed channel at once, to share across fork (create, fork,
@@ -964,19 +990,23 @@ ipcx_status ipcx_chan_open(const char *address, uint32_t flags, const ipcx_optio
 //
 // Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
 // pair) or `"shm:"` (an anonymous shared-memory ring); `flags`: 0 (no flag applies yet);
-// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin).
+// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin);
+// `out_send`, `out_recv` receive the sender and the receiver.
 // Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
 // end is closed (every process that inherited it closed it or exited) and the messages
 // sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 // gone.
-// Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
-// `ipcx_chan_open` takes; unknown flags; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
-// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
+// Returns: `IPCX_OK` with both ends set.
+// Errors: `IPCX_ERR_INVALID` (NULL address or out-parameter; a named or malformed
+// address, which `ipcx_chan_open` takes; unknown flags; unsupported option),
+// `IPCX_ERR_LIMIT` (descriptors, memory, too many handles), `IPCX_ERR_BAD_HANDLE`
+// (closed options). On failure both out-handles are NULL.
 // Ownership: close each end with `ipcx_chan_close`.
+// Fork: see `ipcx_chan`.
 //
 // # Safety
-// `address` must be NULL or a NUL-terminated string; the out-pointers NULL or valid for
-// writing.
+// `address` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// the out-pointers NULL or valid for writing a pointer.
 ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_options *opts, ipcx_chan **out_send, ipcx_chan **out_recv);
 
 // Send one message. The receiver gets it whole. A zero-length message is valid.
@@ -988,14 +1018,16 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // send, so messages are never cut).
 // Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
 // receiver is gone, where the transport can tell; no SIGPIPE is raised),
-// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_info`),
-// `IPCX_ERR_INVALID` (a receiver handle, NULL buffer with a length, bad timeout),
-// `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
+// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
+// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 // `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_chan`.
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes.
+// `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t timeout_ms);
 
 // Receive one message.
@@ -1004,62 +1036,85 @@ ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t ti
 // message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
 // Senders: messages of one sender arrive in the order it sent them; several senders'
 // messages interleave (fairly, one message per connection in turn, for sockets).
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
 // is gone and everything they sent was delivered, where the transport can tell: pipe:,
 // fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
-// the message stays queued), `IPCX_ERR_PROTOCOL` (a sender broke the framing: its
-// connection is dropped; or a corrupted ring), `IPCX_ERR_INVALID` (a sender handle,
-// NULL `len`, NULL `buf` with a nonzero `*len`), `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_INTERRUPTED`.
+// the message stays queued), `IPCX_ERR_PROTOCOL` (reported once, then the channel
+// receives again: over sockets a sender broke the framing and its connection was
+// dropped; over fifo: something other than an ipcx sender wrote into the FIFO, and what
+// the FIFO held at that moment was discarded with it, messages of well-behaved senders
+// included; over shm: a corrupted ring), `IPCX_ERR_INVALID` (NULL handle or `len`, a
+// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
+// except `*len` with `IPCX_ERR_TOO_BIG`.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_chan`: receive on a given end in one process only.
 //
 // # Safety
-// `len` must be NULL or valid; `buf` valid for writing `*len` bytes.
+// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_chan_recv(ipcx_chan *c, void *buf, size_t *len, int64_t timeout_ms);
 
 // The receiver's descriptor for poll/epoll/select: readable when a receive may make
 // progress (a message, a sender connecting or leaving).
 //
+// Arguments: `out_fd` receives the descriptor.
 // Use it like an edge-triggered descriptor: when it is readable, receive with
 // `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 // taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 // make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 // of a socket receiver (listener and connections), or the ring's notification
 // descriptor. It stays owned by the channel: do not close or read it.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
-// `IPCX_ERR_INVALID` (a sender handle, NULL `fd`), `IPCX_ERR_IN_USE` (shm: another
-// handle polls this ring), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is
-// -1.
+// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+// (shm: another handle polls this ring; or another thread is inside a call on this
+// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the channel's.
 // Fork: a shm: descriptor belongs to the process that asked for it.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_chan_fd(ipcx_chan *c, int *fd);
+// `out_fd` must be NULL or valid for writing.
+ipcx_status ipcx_chan_fd(const ipcx_chan *c, int *out_fd);
 
 // Describe a channel end: transport, role, capabilities, largest message, the object
 // and an address a sender can open.
 //
-// Arguments: `info` receives the description; its strings are owned by the handle and
-// valid until it is closed.
-// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_BAD_HANDLE`. On failure `*info` is
-// zeroed (NULL strings, `sysv_id` -1).
+// Arguments: `out_info` receives the description; set `out_info->size` to
+// `sizeof(ipcx_chan_info)` first (`ipcx_chan_info info = { .size = sizeof info };`):
+// the library writes the fields that fit in `size` bytes and sets `size` to the bytes it
+// wrote. Its strings are owned by the handle and valid until it is closed.
+// Returns: `IPCX_OK` with `*out_info` filled.
+// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_info`; `out_info->size` below the 0.2
+// size of the struct), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure the fields
+// that fit are zeroed (NULL strings, `sysv_id` -1), except with a `size` that is too
+// small, when nothing is written.
+// Ownership: the strings stay the handle's (see above).
+// Fork: a child's copy of the handle describes the same end.
 //
 // # Safety
-// `info` must be NULL or valid for writing.
-ipcx_status ipcx_chan_info(const ipcx_chan *c, ipcx_chan_details *info);
+// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
+ipcx_status ipcx_chan_stat(const ipcx_chan *c, ipcx_chan_info *out_info);
 
 // Close a channel end and free the handle. NULL is a no-op.
 //
 // A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
-// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
-// checking the name still refers to that object; a forked child closing an inherited
-// receiver removes nothing. Senders remove nothing. A stream send that timed out midway
-// writes its tail if there is room now.
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice);
-// an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the handle
-// is freed all the same.
+// messages, ring; created, or adopted from a receiver that died) unless it was opened
+// with `IPCX_CHAN_KEEP`, and only after checking the name still refers to that object; a
+// forked child closing an inherited receiver removes nothing. Senders remove nothing. A
+// stream send that timed out midway writes its tail if there is room now.
+// Arguments: `c` the channel end; NULL does nothing.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+// twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the
+// handle is freed all the same. A close racing calls on other threads never waits: the
+// end is released (and its object removed) when the last of them returns, and errors of
+// that deferred release are not reported.
+// Errors: `IPCX_ERR_BAD_HANDLE`, or an error of the removal (see Returns).
+// Ownership: releases the handle; `c` must not be used again.
+// Fork: see `ipcx_chan`: a forked child's close removes nothing.
 //
 // # Safety
-// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+// None beyond the C contract: `c` is NULL or a value ipcx returned.
 ipcx_status ipcx_chan_close(ipcx_chan *c);
 
 // The library version, e.g. `"0.1.0"`: a static string, never freed.
@@ -1991,175 +2046,254 @@ ipcx_status ipcx_mq_notify(ipcx_mq *q, int *out_fd);
 // `q` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mq_notify_cancel(ipcx_mq *q);
 
-// Create an anonymous pipe and return its two ends.
+// Create an anonymous pipe (pipe(2)) and return its two ends, to share across fork.
 //
-// Half-duplex (`flags` 0): bytes written to `*out_a` (the write end, `out_write`) are
-// read from `*out_b`... see below; the ends are `out_read` and `out_write`: what is
-// written to `*out_write` is read from `*out_read`, as pipe(2) gives `fds[0]` and
-// `fds[1]`. The seed's pattern: create, fork, then the writer closes its read end and the
-// reader closes its write end.
-// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes; what `*out_read` writes, `*out_write`
-// reads, and the other way round (call them `a` and `b`). After fork, one process keeps
-// one end and closes the other.
+// Half-duplex (`flags` 0): what is written to `*out_write` is read from `*out_read`, as
+// pipe(2) gives `fds[1]` and `fds[0]`. The usual pattern: create, fork, then the writer
+// closes its read end and the reader closes its write end.
+// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes, and each end reads and writes: what
+// `*out_read` writes, `*out_write` reads, and the other way round (the names only say
+// which out-parameter is which: call them `a` and `b`). After fork, one process keeps one
+// end and closes the other.
 //
 // Arguments: `flags`: 0 or `IPCX_PIPE_DUPLEX`; `opts` may be NULL (honoured:
-// max_message, capacity, sigpipe_guard).
+// max_message, capacity, sigpipe_guard); `out_read`, `out_write` receive the two ends.
 // Returns: `IPCX_OK` with both handles set.
-// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags, unsupported option),
-// `IPCX_ERR_LIMIT` (out of descriptors, capacity above /proc/sys/fs/pipe-max-size, too
-// many handles), `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are
-// NULL.
+// Errors: `IPCX_ERR_INVALID` (NULL out-parameter, unknown flags, an option pipes do not
+// support), `IPCX_ERR_LIMIT` (out of descriptors, capacity above
+// /proc/sys/fs/pipe-max-size, too many handles), `IPCX_ERR_BAD_HANDLE` (closed options).
+// On failure both out-handles are NULL (those that are not NULL pointers themselves).
 // Ownership: the caller closes each end with `ipcx_pipe_close`.
+// Fork: see `ipcx_pipe`.
 //
 // # Safety
-// Out-pointers must be NULL or valid for writing.
+// `out_read` and `out_write` must be NULL or valid for writing a pointer; `opts` NULL or
+// a handle from ipcx.
 ipcx_status ipcx_pipe_pair(uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_read, ipcx_pipe **out_write);
 
 // Close a pipe end and free the handle. NULL is a no-op.
 //
 // A message tail left by a send that timed out midway is written if the pipe has room
-// right now; call `ipcx_pipe_flush` first to wait for it.
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+// right now; call `ipcx_pipe_flush` first to wait for it. A FIFO stays in the file system
+// (`ipcx_fifo_remove` removes it).
+// Arguments: `p` the pipe end; NULL does nothing.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if the handle was already closed (nothing is
+// freed twice). A close racing calls on other threads never waits: the descriptors are
+// closed when the last of those calls returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptors; `p` must not be used again.
+// Fork: closes the calling process's descriptors only.
 //
 // # Safety
-// `p` must be NULL or a handle from ipcx; no other thread may be using it.
+// None beyond the C contract: `p` is NULL or a value ipcx returned (anything else is
+// reported, never dereferenced).
 ipcx_status ipcx_pipe_close(ipcx_pipe *p);
 
-// Send one message (framed: a 4-byte length, then the bytes). The receiver gets it whole
-// with `ipcx_pipe_recv`. A zero-length message is valid.
+// Send one message (framed: a 4-byte big-endian length, then the bytes). The receiver
+// gets it whole with `ipcx_pipe_recv`. A zero-length message is valid.
 //
-// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`.
+// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`
+// bounds the wait for room in the pipe.
 // Returns: `IPCX_OK` once the message is accepted: written, or, if the timeout expired
 // after its first byte, its tail kept to be written before anything else (see
 // `ipcx_pipe_flush`), so messages are never cut or interleaved by this writer.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing was written; the message was not accepted),
 // `IPCX_ERR_CLOSED` (no reader left; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above
-// max_message, or above `IPCX_FIFO_ATOMIC_MAX` in atomic mode), `IPCX_ERR_INVALID` (not
-// a write end, NULL buffer), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+// max_message, or above `IPCX_FIFO_ATOMIC_MAX` in atomic mode), `IPCX_ERR_INVALID` (NULL
+// handle, not a write end, NULL buffer with a length, length above SSIZE_MAX, bad
+// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call on
+// this handle), `IPCX_ERR_INTERRUPTED`.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`; a writer shared by several processes writes whole messages of at
+// most PIPE_BUF - 4 bytes without interleaving (atomic mode refuses larger ones).
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes.
+// `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_pipe_send(ipcx_pipe *p, const void *buf, size_t len, int64_t timeout_ms);
 
 // Receive one message sent with `ipcx_pipe_send`.
 //
 // Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 // message length (or, with `IPCX_ERR_TOO_BIG`, the capacity needed); `timeout_ms`.
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received message kept for
 // the next call), `IPCX_ERR_CLOSED` (end of file: every writer is gone),
 // `IPCX_ERR_TOO_BIG` (`*len` set to the size needed; the message stays queued),
 // `IPCX_ERR_PROTOCOL` (the peer announced a length above max_message: the stream is
-// unusable and nothing was allocated), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_INTERRUPTED`.
+// unusable and nothing was allocated; every later receive returns it too),
+// `IPCX_ERR_INVALID` (NULL handle or `len`, NULL `buf` with a capacity, not a read end,
+// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On
+// failure `buf` and `*len` are unchanged, except `*len` with `IPCX_ERR_TOO_BIG`.
+// Ownership: the caller keeps `buf`; nothing is retained after the call.
+// Fork: see `ipcx_pipe`: receive on a given end in one process only.
 //
 // # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes.
+// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_pipe_recv(ipcx_pipe *p, void *buf, size_t *len, int64_t timeout_ms);
 
 // Write raw bytes (stream mode, no framing) until all `len` bytes are written or the
 // timeout expires.
 //
-// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
-// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a write end), `IPCX_ERR_TIMEOUT`
-// (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no reader; no SIGPIPE),
-// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
+// may be NULL) receives how many bytes were written, also on error.
+// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
+// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not
+// a write end, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
+// `IPCX_ERR_CLOSED` (no reader; no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
+// nothing was).
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`.
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
-ipcx_status ipcx_pipe_write(ipcx_pipe *p, const void *buf, size_t len, int64_t timeout_ms, size_t *written);
+// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
+// writing.
+ipcx_status ipcx_pipe_write(ipcx_pipe *p, const void *buf, size_t len, int64_t timeout_ms, size_t *out_written);
 
 // Read raw bytes (stream mode): waits until at least one byte is available, then returns
 // what is there, up to `len`.
 //
-// Arguments: `nread` receives the count (required).
-// Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (`len`
-// 0, NULL buffer, not a read end), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
+// (required) receives the count.
+// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
+// Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL
+// handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL buffer, not a read end, bad
+// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure
+// `*out_nread` is 0.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_pipe`: read a given end in one process only.
 //
 // # Safety
-// `buf` must be valid for writing `len` bytes; `nread` valid.
-ipcx_status ipcx_pipe_read(ipcx_pipe *p, void *buf, size_t len, int64_t timeout_ms, size_t *nread);
+// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
+// writing.
+ipcx_status ipcx_pipe_read(ipcx_pipe *p, void *buf, size_t len, int64_t timeout_ms, size_t *out_nread);
 
 // Wait until the tail of a message accepted by a send that timed out midway is written.
 // Returns `IPCX_OK` at once when there is nothing pending or the end is not writable.
 //
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
+// Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
+// left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: nothing changes hands.
+// Fork: the tail belongs to the process whose send timed out.
 //
 // # Safety
-// `p` must be NULL or a handle from ipcx.
+// None beyond the C contract: `p` is NULL or a value ipcx returned.
 ipcx_status ipcx_pipe_flush(ipcx_pipe *p, int64_t timeout_ms);
 
 // The kernel buffer size of the pipe in bytes (F_GETPIPE_SZ; the outgoing pipe of a
 // duplex end).
 //
-// Errors: `IPCX_ERR_INVALID` (NULL `bytes`), `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `out_bytes` receives the size.
+// Returns: `IPCX_OK` with the size in `*out_bytes`.
+// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_bytes`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`. On failure `*out_bytes` is 0.
+// Ownership: nothing changes hands.
+// Fork: the kernel pipe is shared: its size is the same in every process.
 //
 // # Safety
-// `bytes` must be NULL or valid for writing.
-ipcx_status ipcx_pipe_capacity(const ipcx_pipe *p, size_t *bytes);
+// `out_bytes` must be NULL or valid for writing.
+ipcx_status ipcx_pipe_capacity(const ipcx_pipe *p, size_t *out_bytes);
 
 // Set the kernel buffer size of the pipe (F_SETPIPE_SZ; both pipes of a duplex end).
 // The kernel rounds up to a power-of-two number of pages.
 //
-// Arguments: `actual` (may be NULL) receives the size chosen.
+// Arguments: `bytes` the size asked for (1 to INT_MAX); `out_actual` (optional, may be
+// NULL) receives the size the kernel chose.
+// Returns: `IPCX_OK` with the size chosen in `*out_actual`.
 // Errors: `IPCX_ERR_LIMIT` (above /proc/sys/fs/pipe-max-size or the per-user pipe limit
 // without CAP_SYS_RESOURCE; the message gives the limit), `IPCX_ERR_IN_USE` (smaller than
-// the data in the pipe), `IPCX_ERR_INVALID` (0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`.
+// the data in the pipe; or another thread is inside a call on this handle),
+// `IPCX_ERR_INVALID` (NULL handle, `bytes` 0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`. On
+// failure `*out_actual` is 0.
+// Ownership: nothing changes hands.
+// Fork: the kernel pipe is shared: the new size applies in every process.
 //
 // # Safety
-// `actual` must be NULL or valid for writing.
-ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *actual);
+// `out_actual` must be NULL or valid for writing.
+ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *out_actual);
 
-// The descriptors of a pipe end, for poll/epoll: `read_fd` is readable when a receive or
-// read would not block, `write_fd` writable when a send would make progress. -1 where
-// the end has no such direction. Either pointer may be NULL.
+// The descriptors of a pipe end, for poll/epoll: `*out_read_fd` is readable when a
+// receive or read would not block, `*out_write_fd` writable when a send would make
+// progress; -1 where the end has no such direction.
 //
+// Arguments: `out_read_fd`, `out_write_fd`: either may be NULL (not wanted).
 // The descriptors stay owned by the handle: do not close them, and do not read or write
 // them directly (bytes taken behind the handle's back break its framing). ipcx switches
 // their O_NONBLOCK flag as its calls need. A receive may still return
 // `IPCX_ERR_TIMEOUT` after a wake-up when only part of a message has arrived.
-//
-// Errors: `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` with the descriptors.
+// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+// (another thread is inside a call on this handle, for example a receive). On failure
+// both are -1.
+// Ownership: the descriptors stay the handle's (see above).
+// Fork: a child's copy of the handle has the same descriptor numbers.
 //
 // # Safety
-// `read_fd`/`write_fd` must be NULL or valid for writing.
-ipcx_status ipcx_pipe_fds(const ipcx_pipe *p, int *read_fd, int *write_fd);
+// `out_read_fd`/`out_write_fd` must be NULL or valid for writing.
+ipcx_status ipcx_pipe_fds(const ipcx_pipe *p, int *out_read_fd, int *out_write_fd);
 
-// Create a FIFO (named pipe) at `path`.
+// Create a FIFO (named pipe) at `path`: mkfifo(3), without opening it.
 //
-// Arguments: `opts` may be NULL; honoured: mode (default 0600, applied exactly).
+// Arguments: `path` the FIFO's path (shorter than PATH_MAX, UTF-8); `opts` may be NULL
+// (honoured: mode, default 0600, applied exactly: the umask does not remove bits).
+// Returns: `IPCX_OK` once the FIFO exists with the mode asked.
 // Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 // FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path).
-// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_remove`.
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path; an
+// option other than mode), `IPCX_ERR_BAD_HANDLE` (closed options).
+// Ownership: the FIFO stays in the file system until `ipcx_fifo_remove`.
+// Fork: any process may open the FIFO by its path.
 //
 // # Safety
-// `path` must be NULL or a NUL-terminated string.
+// `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx.
 ipcx_status ipcx_fifo_make(const char *path, const ipcx_options *opts);
 
 // Open a FIFO for reading or writing; the result is a pipe end used with the
 // `ipcx_pipe_*` calls.
 //
-// Arguments: `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`, optionally
-// `IPCX_OPEN_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
-// mode, max_message, capacity, atomic, sigpipe_guard); `timeout_ms` bounds the wait of a
-// writer for a reader.
+// Arguments:
+// - `path`: the FIFO's path;
+// - `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`; optionally
+//   `IPCX_OPEN_CREATE` (make the FIFO if nothing is at `path`; an existing FIFO is used),
+//   `IPCX_OPEN_EXCLUSIVE` (with CREATE: fail with `IPCX_ERR_EXISTS` if anything is at
+//   `path`) and, for readers, `IPCX_FIFO_KEEP_OPEN`;
+// - `opts` may be NULL (honoured: mode for CREATE, max_message, capacity, atomic,
+//   sigpipe_guard);
+// - `timeout_ms` bounds the wait of a writer for a reader;
+// - `out_end` receives the pipe end.
+//
 // Semantics: opening for reading returns at once; a reader sees end of file only after
 // a writer connected and all writers left. Opening for writing waits until some process
 // has the FIFO open for reading (checked every 1-10 ms) or the timeout expires.
-// Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND`,
-// `IPCX_ERR_INVALID` (bad flags; path exists but is not a FIFO), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+// Returns: `IPCX_OK` with the pipe end in `*out_end`.
+// Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND` (no FIFO at
+// `path` and no CREATE; missing directory), `IPCX_ERR_EXISTS` (a file of another kind is
+// at `path`, which is left untouched; or anything with CREATE | EXCLUSIVE),
+// `IPCX_ERR_INVALID` (NULL or bad path, NULL `out_end`, unknown flags, not exactly one of
+// READ/WRITE, KEEP_OPEN for a writer, EXCLUSIVE without CREATE, an unsupported option,
+// bad timeout), `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (descriptors, capacity),
+// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_end`
+// is NULL; a FIFO this call created stays (remove it with `ipcx_fifo_remove`).
 // Ownership: close with `ipcx_pipe_close`; the FIFO itself stays until
 // `ipcx_fifo_remove`.
+// Fork: see `ipcx_pipe`; an unrelated process opens the same path.
 //
 // # Safety
-// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_end` NULL or valid for writing a pointer.
 ipcx_status ipcx_fifo_open(const char *path, uint32_t flags, const ipcx_options *opts, int64_t timeout_ms, ipcx_pipe **out_end);
 
 // Remove the FIFO at `path`. Only a FIFO is ever removed: any other kind of file gets
-// `IPCX_ERR_INVALID` and stays. Open ends keep working until closed.
+// `IPCX_ERR_EXISTS` and stays. Open ends keep working until closed.
 //
-// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`, `IPCX_ERR_PERMISSION`.
+// Arguments: `path` the FIFO's path.
+// Returns: `IPCX_OK` once the FIFO is removed.
+// Errors: `IPCX_ERR_NOT_FOUND` (nothing at `path`), `IPCX_ERR_EXISTS` (not a FIFO),
+// `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path), `IPCX_ERR_PERMISSION`.
+// Ownership: only the name goes; handles keep their descriptors.
+// Fork: affects every process (the name is shared).
 //
 // # Safety
 // `path` must be NULL or a NUL-terminated string.
@@ -3554,21 +3688,24 @@ ipcx_status ipcx_notifier_fd(const ipcx_notifier *n, int *out_fd);
 ipcx_status ipcx_notifier_close(ipcx_notifier *n);
 
 // Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
-// one end sends, the other receives, both ways. After fork, one process keeps `a` and
-// closes `b`, the other the reverse.
+// one end sends, the other receives, both ways. After fork, one process keeps `*out_a`
+// and closes `*out_b`, the other the reverse.
 //
-// Arguments: `type`: `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`;
-// `opts` may be NULL (honoured: max_message, capacity).
+// Arguments: `flags`: the socket type, `IPCX_SOCK_STREAM` (also when 0),
+// `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL (honoured: max_message,
+// capacity); `out_a`, `out_b` receive the two ends.
 // Returns: `IPCX_OK` with both handles set.
-// Errors: `IPCX_ERR_INVALID` (bad type, NULL out-handle, unsupported option),
-// `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity above
-// /proc/sys/net/core/wmem_max or rmem_max), `IPCX_ERR_BAD_HANDLE` (closed options). On
-// failure both out-handles are NULL.
+// Errors: `IPCX_ERR_INVALID` (unknown flags or several types, NULL out-parameter,
+// unsupported option), `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity
+// above /proc/sys/net/core/wmem_max or rmem_max; too many handles),
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 // Ownership: close each end with `ipcx_sock_close`.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
-// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
-ipcx_status ipcx_sock_pair(int type, const ipcx_options *opts, ipcx_sock **a, ipcx_sock **b);
+// `out_a`, `out_b` must be NULL or valid for writing a pointer; `opts` NULL or a handle
+// from ipcx.
+ipcx_status ipcx_sock_pair(uint32_t flags, const ipcx_options *opts, ipcx_sock **out_a, ipcx_sock **out_b);
 
 // Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
 // name in the Linux abstract namespace (`"@myapp"`).
@@ -3576,48 +3713,61 @@ ipcx_status ipcx_sock_pair(int type, const ipcx_options *opts, ipcx_sock **a, ip
 // Abstract names have no file and no permissions: ANY process in the same network
 // namespace can connect to them, whatever its user. Use a path (mode 0600 by default) when
 // only some users may connect, or check `ipcx_sock_peer_credentials` of each connection.
+// An abstract name is written with one `@` and may not itself start with `@` (`"@@x"`
+// is refused): `@` is only the marker of the abstract namespace.
 //
 // Arguments: `name`: a path of at most `IPCX_SOCK_PATH_MAX` (107) bytes, or `@` and 1..107
-// bytes; `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL
-// (honoured: mode for paths, default 0600, applied exactly; max_message and capacity for
-// the accepted connections). The backlog is SOMAXCONN (capped by
+// bytes; `flags`: the socket type, `IPCX_SOCK_STREAM` (also when 0) or
+// `IPCX_SOCK_SEQPACKET`; `opts` may be NULL (honoured: mode for paths, default 0600,
+// applied exactly; max_message and capacity for the accepted connections);
+// `out_listener` receives the listener. The backlog is SOMAXCONN (capped by
 // /proc/sys/net/core/somaxconn).
 // Socket files: a socket file left at `name` by a process that died is removed, only after
 // checking that it is a socket and that nobody answers on it. Any other file is never
 // touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
 // socket file on close, if the file is still the one it created.
+// Returns: `IPCX_OK` with the listener in `*out_listener`.
 // Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
-// the limit; `IPCX_SOCK_DGRAM`; mode with an abstract name), `IPCX_ERR_EXISTS`,
-// `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
-// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+// the limit; `"@@x"`: an abstract name starting with `@`; unknown flags, several types or
+// `IPCX_SOCK_DGRAM`; mode with an abstract name; NULL `out_listener`),
+// `IPCX_ERR_EXISTS` (a file of another kind at the path), `IPCX_ERR_IN_USE` (a live
+// socket there), `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_listener` is
+// NULL.
 // Ownership: close with `ipcx_sock_listener_close`.
 // Fork: a child inherits the listener and may accept on it too; only this process
 // removes the socket file.
 //
 // # Safety
-// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
-ipcx_status ipcx_sock_listen_unix(const char *name, int type, const ipcx_options *opts, ipcx_sock_listener **out_listener);
+// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_listener` NULL or valid for writing a pointer.
+ipcx_status ipcx_sock_listen_unix(const char *name, uint32_t flags, const ipcx_options *opts, ipcx_sock_listener **out_listener);
 
 // Connect to a Unix socket: a filesystem path or an `@abstract` name (reachable by any
 // process in the network namespace; see `ipcx_sock_listen_unix`).
 //
-// Arguments: `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET` (to a listener), or
+// Arguments: `name` as for `ipcx_sock_listen_unix`; `flags`: the socket type,
+// `IPCX_SOCK_STREAM` (also when 0) or `IPCX_SOCK_SEQPACKET` (to a listener), or
 // `IPCX_SOCK_DGRAM` (to a socket made with `ipcx_sock_bind_unix`: the new socket's
 // default destination; it is bound to an automatic abstract name so the peer can answer
 // with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
 // `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
-// 10 ms; `IPCX_FOREVER` blocks in connect(2)).
+// 10 ms; `IPCX_FOREVER` blocks in connect(2)); `out_sock` receives the connection.
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 // Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
-// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is
-// of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
-// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// `IPCX_ERR_EXISTS` (a file that is not a socket is at the path), `IPCX_ERR_TIMEOUT`,
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is of another type),
+// `IPCX_ERR_INVALID` (bad name, unknown flags or several types, NULL `out_sock`, bad
+// timeout, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed
+// options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
-ipcx_status ipcx_sock_connect_unix(const char *name, int type, const ipcx_options *opts, int64_t timeout_ms, ipcx_sock **out_sock);
+// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx; `out_sock`
+// NULL or valid for writing a pointer.
+ipcx_status ipcx_sock_connect_unix(const char *name, uint32_t flags, const ipcx_options *opts, int64_t timeout_ms, ipcx_sock **out_sock);
 
 // Create a Unix datagram socket bound to a path or an `@abstract` name (reachable by any
 // process in the network namespace: no permissions apply), or with `name` NULL to an
@@ -3628,13 +3778,15 @@ ipcx_status ipcx_sock_connect_unix(const char *name, int type, const ipcx_option
 // `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
 // the file removed on close).
 // Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
-// Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
+// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+// Errors: as for `ipcx_sock_listen_unix`. On failure `*out_sock` is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_sock` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_bind_unix(const char *name, const ipcx_options *opts, ipcx_sock **out_sock);
 
 // Listen for TCP connections on `address`: `"host:port"`, `"[ipv6]:port"`, or `":port"`
@@ -3643,15 +3795,18 @@ ipcx_status ipcx_sock_bind_unix(const char *name, const ipcx_options *opts, ipcx
 //
 // Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
 // the accepted connections, which also get TCP_NODELAY).
+// Returns: `IPCX_OK` with the listener in `*out_listener`.
 // Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
 // resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
 // `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
-// available), `IPCX_ERR_LIMIT`. Name resolution (getaddrinfo) may block. On failure
-// `*out` is NULL.
+// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution
+// (getaddrinfo) may block. On failure `*out_listener` is NULL.
 // Ownership: close with `ipcx_sock_listener_close`.
+// Fork: a child inherits the listener and may accept on it too.
 //
 // # Safety
-// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_listener` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, ipcx_sock_listener **out_listener);
 
 // Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
@@ -3660,15 +3815,19 @@ ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, 
 // Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
 // `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
 // address to avoid the resolver).
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 // Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
-// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
-// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address, NULL `out_sock`, bad
+// timeout, unsupported option), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_LIMIT`,
+// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock`
+// is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_sock` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_connect_tcp(const char *address, const ipcx_options *opts, int64_t timeout_ms, ipcx_sock **out_sock);
 
 // Create a UDP socket bound to `address` (`"host:port"`, `"[ipv6]:port"`, `":port"` for
@@ -3676,88 +3835,122 @@ ipcx_status ipcx_sock_connect_tcp(const char *address, const ipcx_options *opts,
 // sends with `ipcx_sock_sendto`.
 //
 // Arguments: `opts` may be NULL (honoured: max_message, capacity).
-// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`
+// (malformed address, NULL `out_sock`, unsupported option), `IPCX_ERR_PERMISSION`,
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is
+// NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_sock` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_bind_udp(const char *address, const ipcx_options *opts, ipcx_sock **out_sock);
 
 // Create a UDP socket connected to `address`: `ipcx_sock_send` sends there, and only
 // datagrams from there are received. Connecting sends nothing (UDP has no handshake):
 // a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
 //
-// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
-// `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
+// Arguments: `address` the peer; `opts` may be NULL (honoured: max_message, capacity);
+// `out_sock` receives the socket.
+// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
+// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID` (malformed address,
+// NULL `out_sock`, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_UNSUPPORTED`,
+// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is NULL.
 // Ownership: close with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_sock` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_connect_udp(const char *address, const ipcx_options *opts, ipcx_sock **out_sock);
 
 // Accept one connection, waiting at most `timeout_ms`.
 //
-// Returns: `IPCX_OK` with `*out` set to the connection (a stream or seqpacket socket).
+// Arguments: `l` the listener; `timeout_ms`; `out_sock` receives the connection (a
+// stream or seqpacket socket, with the listener's options applied).
+// Returns: `IPCX_OK` with the connection in `*out_sock`.
 // Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
-// system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+// system's maximum; too many handles), `IPCX_ERR_INVALID` (NULL listener or `out_sock`,
+// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call
+// on this listener), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
 // Ownership: close the connection with `ipcx_sock_close`.
 // Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 // process only.
 //
 // # Safety
-// `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
+// `l` NULL or a handle from ipcx; `out_sock` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_accept(ipcx_sock_listener *l, int64_t timeout_ms, ipcx_sock **out_sock);
 
 // Close a listener and free the handle. NULL is a no-op. A socket file it created is
 // removed if it is still the same file (device and inode) and this is the process that
 // created the listener; connections already accepted stay open.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+// Arguments: `l` the listener; NULL does nothing.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+// twice). A close racing calls on other threads never waits: the listener is released
+// when the last of them returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptor; `l` must not be used again.
+// Fork: closes the calling process's descriptor; the socket file is removed only by
+// the process that created the listener.
 //
 // # Safety
-// `l` must be NULL or a handle from ipcx; no other thread may be using it.
+// None beyond the C contract: `l` is NULL or a value ipcx returned.
 ipcx_status ipcx_sock_listener_close(ipcx_sock_listener *l);
 
 // The listener's descriptor, for poll/epoll: readable when a connection is waiting to be
 // accepted. It stays owned by the listener (do not close it); it is non-blocking.
 //
-// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+// Arguments: `out_fd` receives the descriptor.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
+// Errors: `IPCX_ERR_INVALID` (NULL listener or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the listener's.
+// Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_sock_listener_fd(const ipcx_sock_listener *l, int *fd);
+// `out_fd` must be NULL or valid for writing.
+ipcx_status ipcx_sock_listener_fd(const ipcx_sock_listener *l, int *out_fd);
 
 // The address the listener is bound to, as text: `"/path"`, `"@name"`, `"127.0.0.1:4000"`,
 // `"[::1]:4000"` (with the real port when it listened on port 0).
 //
-// Arguments: `buf` receives the text and a NUL; `len` in: the capacity of `buf`, out: the
-// text length without the NUL, or with `IPCX_ERR_TOO_BIG` the size needed with the NUL.
-// `IPCX_SOCK_ADDR_MAX` bytes always suffice.
-// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with a
-// capacity), `IPCX_ERR_BAD_HANDLE`.
+// Arguments: a text out-buffer: `buf` receives the text and a NUL; `len` in: the capacity
+// of `buf`, out: always the length of the text without its NUL (with `IPCX_OK` and with
+// `IPCX_ERR_TOO_BIG`, when `buf` then needs `*len + 1` bytes). `IPCX_SOCK_ADDR_MAX`
+// bytes always suffice. `buf` may be NULL with a capacity of 0 (to learn the length).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+// Errors: `IPCX_ERR_TOO_BIG` (`buf` holds `""` when it has room for anything),
+// `IPCX_ERR_INVALID` (NULL listener or `len`, NULL `buf` with a capacity),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the listener.
 //
 // # Safety
-// `buf` valid for writing `*len` bytes; `len` valid.
+// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_sock_listener_address(const ipcx_sock_listener *l, char *buf, size_t *len);
 
 // Close a socket and free the handle. NULL is a no-op. A message tail left by a send that
 // timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
 // first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 // listeners. Descriptors received but not yet handed over are closed.
+//
+// Arguments: `s` the socket; NULL does nothing.
+// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+// twice). A close racing calls on other threads never waits: the socket is released when
+// the last of them returns.
+// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+// Ownership: releases the handle and its descriptor; `s` must not be used again.
 // Fork: this closes the calling process's descriptor only. The peer sees end of file
 // when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
 // connection for all of them.
 //
-// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
-//
 // # Safety
-// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+// None beyond the C contract: `s` is NULL or a value ipcx returned.
 ipcx_status ipcx_sock_close(ipcx_sock *s);
 
 // Send one message to the connected peer: framed on stream sockets, one record on
@@ -3771,11 +3964,15 @@ ipcx_status ipcx_sock_close(ipcx_sock *s);
 // Errors: `IPCX_ERR_TIMEOUT` (nothing was sent), `IPCX_ERR_CLOSED` (the peer closed or
 // reset the connection; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above max_message, or
 // above what the socket can send as one record: the message names the limit),
-// `IPCX_ERR_INVALID` (NULL buffer; a datagram socket that is not connected; an empty
-// seqpacket message), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+// `IPCX_ERR_INVALID` (NULL handle, NULL buffer with a length; a datagram socket that is
+// not connected; an empty seqpacket message; bad timeout), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`; on a stream shared by several processes, each message is one
+// frame, but frames of several senders may interleave: send from one process.
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes.
+// `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t timeout_ms);
 
 // Receive one message (sent with `ipcx_sock_send`, or one record from any sender on
@@ -3784,54 +3981,74 @@ ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t ti
 //
 // Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 // message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 // Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
 // for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
 // sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
 // needed; the message stays queued for the next receive), `IPCX_ERR_PROTOCOL` (a framed
 // stream announced a length above max_message: the stream is unusable; or a record above
-// max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_INTERRUPTED`.
+// max_message arrived and was discarded), `IPCX_ERR_INVALID` (NULL handle or `len`, NULL
+// `buf` with a capacity, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged, except `*len` with
+// `IPCX_ERR_TOO_BIG`.
 // Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+// Ownership: the caller keeps `buf`.
 // Fork: receive on a given socket in one process only: a receive may take bytes of the
 // following messages from the kernel, and those stay in the process that took them.
 //
 // # Safety
-// `len` must be valid; `buf` valid for writing `*len` bytes.
+// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_sock_recv(ipcx_sock *s, void *buf, size_t *len, int64_t timeout_ms);
 
 // Write raw bytes (stream sockets, no framing) until all `len` bytes are written or the
 // timeout expires; partial writes are continued.
 //
-// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
-// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket),
-// `IPCX_ERR_TIMEOUT` (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no SIGPIPE),
-// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
+// may be NULL) receives how many bytes were written, also on error.
+// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
+// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not a
+// stream socket, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
+// `IPCX_ERR_CLOSED` (no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
+// nothing was).
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
-// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
-ipcx_status ipcx_sock_write(ipcx_sock *s, const void *buf, size_t len, int64_t timeout_ms, size_t *written);
+// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
+// writing.
+ipcx_status ipcx_sock_write(ipcx_sock *s, const void *buf, size_t len, int64_t timeout_ms, size_t *out_written);
 
 // Read raw bytes (stream sockets): waits until at least one byte is available, then
 // returns what is there, up to `len`.
 //
-// Arguments: `nread` receives the count (required; 0 on error).
+// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
+// (required) receives the count.
+// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 // Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
-// `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket), `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_INTERRUPTED`.
+// `IPCX_ERR_INVALID` (NULL handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL
+// buffer, not a stream socket, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `*out_nread` is 0.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`: read a given socket in one process only.
 //
 // # Safety
-// `buf` must be valid for writing `len` bytes; `nread` valid.
-ipcx_status ipcx_sock_read(ipcx_sock *s, void *buf, size_t len, int64_t timeout_ms, size_t *nread);
+// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
+// writing.
+ipcx_status ipcx_sock_read(ipcx_sock *s, void *buf, size_t len, int64_t timeout_ms, size_t *out_nread);
 
 // Wait until the tail of a message accepted by a send that timed out midway is written.
 // Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
 // sockets).
 //
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (bad timeout),
-// `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
+// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: nothing changes hands.
+// Fork: the tail belongs to the process whose send timed out.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx.
+// None beyond the C contract: `s` is NULL or a value ipcx returned.
 ipcx_status ipcx_sock_flush(ipcx_sock *s, int64_t timeout_ms);
 
 // Shut down one direction of a connection (shutdown(2)); the socket stays open.
@@ -3839,78 +4056,108 @@ ipcx_status ipcx_sock_flush(ipcx_sock *s, int64_t timeout_ms);
 // Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
 // `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
 // report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
-// Errors: `IPCX_ERR_INVALID` (bad `how`; not connected), `IPCX_ERR_TIMEOUT` (a message
-// tail is still pending: shutting down would cut it; call `ipcx_sock_flush` first),
-// `IPCX_ERR_BAD_HANDLE`.
+// Returns: `IPCX_OK` once the direction is shut down.
+// Errors: `IPCX_ERR_INVALID` (NULL handle; `how` not one of the three; the socket is not
+// connected: a datagram socket made with `ipcx_sock_bind_unix` or `ipcx_sock_bind_udp`,
+// or a connection the kernel no longer holds), `IPCX_ERR_TIMEOUT` (a message tail is still
+// pending: shutting down would cut it; call `ipcx_sock_flush` first),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the socket stays open and owned by the caller (close it as usual).
 // Fork: the shutdown applies to the kernel socket, so to every process sharing it.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx.
-ipcx_status ipcx_sock_shutdown(ipcx_sock *s, int how);
+// None beyond the C contract: `s` is NULL or a value ipcx returned.
+ipcx_status ipcx_sock_shutdown(ipcx_sock *s, uint32_t how);
 
 // The socket's descriptor, for poll/epoll: readable when a receive would find data,
 // writable when a send would make progress.
 //
+// Arguments: `out_fd` receives the descriptor.
 // The descriptor stays owned by the handle: do not close it, and do not read or write it
 // directly (bytes taken behind the handle's back break its framing). A receive may take
 // several framed messages from the kernel at once, or keep a record after
 // `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
-// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
+// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the handle's (see above).
+// Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety
-// `fd` must be NULL or valid for writing.
-ipcx_status ipcx_sock_fd(const ipcx_sock *s, int *fd);
+// `out_fd` must be NULL or valid for writing.
+ipcx_status ipcx_sock_fd(const ipcx_sock *s, int *out_fd);
 
 // Send one datagram to `to` (datagram sockets): for a Unix socket a path or an
 // `@abstract` name (any process in the network namespace may have bound it), for UDP
 // `"host:port"` or `"[ipv6]:port"` (numeric addresses skip the resolver). An address
-// printed by `ipcx_sock_recvfrom` answers its sender.
+// given by `ipcx_sock_recvfrom` answers its sender.
 //
+// Arguments: `buf`/`len` the datagram (`buf` may be NULL when `len` is 0); `to` the
+// destination; `timeout_ms`.
+// Returns: `IPCX_OK` once the datagram is sent.
 // Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
 // `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
-// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (bad address,
-// not a datagram socket, NULL buffer), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`,
+// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL handle,
+// bad address, not a datagram socket, NULL buffer with a length, bad timeout),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 // `IPCX_ERR_INTERRUPTED`.
+// Ownership: the caller keeps `buf`.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
-// `buf` valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
+// `buf` NULL or valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
 ipcx_status ipcx_sock_sendto(ipcx_sock *s, const void *buf, size_t len, const char *to, int64_t timeout_ms);
 
 // Receive one datagram and its sender's address (datagram sockets).
 //
-// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from` (may be NULL) receives the
-// sender's address as text with a NUL (`""` for an unnamed Unix socket); when not NULL,
-// `from_len` must be at least `IPCX_SOCK_ADDR_MAX`, checked before anything is received.
-// Errors: as for `ipcx_sock_recv`, and `IPCX_ERR_INVALID` (not a datagram socket,
-// `from_len` too small). On error `from` holds `""`.
+// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from`/`from_len` a text out-buffer
+// for the sender's address (forms as for `ipcx_sock_local_address`; `""` for an unnamed
+// Unix socket): `*from_len` in: the capacity of `from`, out: always the length of the
+// address text without its NUL. `IPCX_SOCK_ADDR_MAX` bytes always suffice. Both NULL:
+// the sender is not wanted. `from` may be NULL with `*from_len` 0 (the datagram stays
+// queued and `*from_len` tells the room needed: `IPCX_ERR_TOO_BIG`).
+// Returns: `IPCX_OK` with the datagram in `buf` (`*len`) and the sender in `from`.
+// Errors: as for `ipcx_sock_recv`; `IPCX_ERR_TOO_BIG` when the datagram does not fit
+// `buf` or its sender's address does not fit `from`: nothing is consumed (the datagram
+// stays queued with its sender for the next receive), `*len` is the datagram's size and
+// `*from_len` the address text's length, so whichever buffer is too small can be grown
+// (`from` needs `*from_len + 1` bytes); `from` then holds the address if it fits, else
+// `""`. `IPCX_ERR_INVALID` also for a socket that is not a datagram socket, and for
+// `from` without `from_len`. On other errors `from` holds `""` and `*from_len` is 0
+// (when they are not NULL).
+// Ownership: the caller keeps `buf` and `from`.
+// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 //
 // # Safety
-// `len` valid; `buf` valid for writing `*len` bytes; `from` NULL or valid for writing
-// `from_len` bytes.
-ipcx_status ipcx_sock_recvfrom(ipcx_sock *s, void *buf, size_t *len, char *from, size_t from_len, int64_t timeout_ms);
+// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `from_len` NULL or
+// valid; `from` NULL or valid for writing `*from_len` bytes.
+ipcx_status ipcx_sock_recvfrom(ipcx_sock *s, void *buf, size_t *len, char *from, size_t *from_len, int64_t timeout_ms);
 
 // Send one message with `nfds` descriptors attached (SCM_RIGHTS; Unix sockets). The
 // receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
 //
-// Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
-// keeps its own descriptors (close them when no longer needed). The receiver may be any
-// process holding the other end: a forked child, or an unrelated process connected by
-// name. Otherwise as
-// `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
-// attaches descriptors to bytes).
+// Arguments: `buf`/`len` the message; `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open
+// descriptors (the caller keeps its own: close them when no longer needed);
+// `timeout_ms`. The receiver may be any process holding the other end: a forked child, or
+// an unrelated process connected by name. Otherwise as `ipcx_sock_send`; on a stream
+// socket the message needs at least one byte (the kernel attaches descriptors to bytes).
+// Returns: `IPCX_OK` once the message and its descriptors are sent.
 // Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
-// `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix socket).
-// On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+// or misaligned `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix
+// socket). On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+// Ownership: the caller keeps `buf`, `fds` and its descriptors.
+// Fork: see `ipcx_sock`.
 //
 // # Safety
-// `buf` valid for reading `len` bytes; `fds` valid for reading `nfds` ints.
+// `buf` NULL or valid for reading `len` bytes; `fds` NULL or valid for reading `nfds`
+// ints.
 ipcx_status ipcx_sock_send_fds(ipcx_sock *s, const void *buf, size_t len, const int *fds, size_t nfds, int64_t timeout_ms);
 
 // Receive one message and the descriptors sent with it (Unix sockets). Received
 // descriptors are close-on-exec and owned by the caller.
 //
 // Arguments: `buf`/`len` as for `ipcx_sock_recv`; `fds` receives the descriptors; `nfds`
-// in: the capacity of `fds` (at least 1), out: how many were handed over.
+// in: the capacity of `fds` (at least 1), out: how many were handed over; `timeout_ms`.
 // Returns: `IPCX_OK` with the message and `*nfds` descriptors (0 if it carried none).
 // `IPCX_ERR_LIMIT` is a distinct result: descriptors were cut, because the message
 // carried more than `fds` holds or because the kernel could not install them all
@@ -3922,54 +4169,77 @@ ipcx_status ipcx_sock_send_fds(ipcx_sock *s, const void *buf, size_t len, const 
 // `ipcx_sock_recv` before it may read ahead past its message, and the kernel then closes
 // the descriptors of the bytes it read.
 // Errors: as for `ipcx_sock_recv` (with `IPCX_ERR_TOO_BIG` the message and its
-// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL `fds` or `nfds`),
-// `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than `IPCX_ERR_LIMIT`,
-// `*nfds` is 0.
+// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL or misaligned `fds`,
+// NULL `nfds`), `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than
+// `IPCX_ERR_LIMIT`, `*nfds` is 0.
+// Ownership: the caller owns the `*nfds` descriptors handed over and closes them.
+// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 //
 // # Safety
-// `len`/`nfds` valid; `buf` valid for writing `*len` bytes; `fds` valid for writing
-// `*nfds` ints.
+// `len`/`nfds` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `fds` NULL or
+// valid for writing `*nfds` ints.
 ipcx_status ipcx_sock_recv_fds(ipcx_sock *s, void *buf, size_t *len, int *fds, size_t *nfds, int64_t timeout_ms);
 
 // The credentials of the connected peer (SO_PEERCRED), as the kernel recorded them when
-// the connection or pair was made: process id, user id, group id. Any pointer may be NULL.
+// the connection or pair was made: process id, user id, group id.
 //
+// Arguments: `out_pid`, `out_uid`, `out_gid`: each optional (may be NULL).
+// Returns: `IPCX_OK` with the values wanted.
 // Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
 // kernel records credentials for stream and seqpacket connections and socket pairs),
-// `IPCX_ERR_BAD_HANDLE`. On failure the values are -1.
+// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+// `*out_pid` is -1 and `*out_uid`, `*out_gid` are `(uint32_t)-1`.
 // Note: the pid is the process that connected (or created the pair); after fork it may
 // be another process that now uses the socket.
+// Ownership: nothing changes hands.
+// Fork: the values are fixed when the connection is made (see the note).
 //
 // # Safety
 // Out-pointers must be NULL or valid for writing.
-ipcx_status ipcx_sock_peer_credentials(const ipcx_sock *s, int32_t *pid, uint32_t *uid, uint32_t *gid);
+ipcx_status ipcx_sock_peer_credentials(const ipcx_sock *s, int32_t *out_pid, uint32_t *out_uid, uint32_t *out_gid);
 
 // The socket's own address as text (`"/path"`, `"@name"`, `""` for an unnamed Unix
 // socket, `"127.0.0.1:4000"`, `"[::1]:4000"`).
 //
-// Arguments and errors as for `ipcx_sock_listener_address`.
+// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
+// always the text length without its NUL).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the socket.
 //
 // # Safety
-// `buf` valid for writing `*len` bytes; `len` valid.
+// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_sock_local_address(const ipcx_sock *s, char *buf, size_t *len);
 
 // The connected peer's address as text (forms as for `ipcx_sock_local_address`).
 //
-// Arguments and errors as for `ipcx_sock_listener_address`, and `IPCX_ERR_CLOSED` when the
-// socket is not connected (an unconnected datagram socket, a reset connection).
+// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
+// always the text length without its NUL), and `IPCX_ERR_CLOSED` when the socket is not
+// connected (an unconnected datagram socket, a reset connection).
+// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+// Errors: `IPCX_ERR_CLOSED`, `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`,
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: the caller keeps `buf`.
+// Fork: the same in every process that holds the socket.
 //
 // # Safety
-// `buf` valid for writing `*len` bytes; `len` valid.
+// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_sock_peer_address(const ipcx_sock *s, char *buf, size_t *len);
 
 // Turn TCP_NODELAY on (the default for ipcx TCP connections: each message leaves at once)
 // or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
 // pieces).
 //
-// Errors: `IPCX_ERR_INVALID` (not a TCP connection), `IPCX_ERR_BAD_HANDLE`.
+// Arguments: `s` a TCP connection; `on` the setting.
+// Returns: `IPCX_OK` once set.
+// Errors: `IPCX_ERR_INVALID` (NULL handle; not a TCP connection), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`.
+// Ownership: nothing changes hands.
+// Fork: the setting is the kernel socket's: every process sharing it sees it.
 //
 // # Safety
-// `s` must be NULL or a handle from ipcx.
+// None beyond the C contract: `s` is NULL or a value ipcx returned.
 ipcx_status ipcx_sock_set_nodelay(ipcx_sock *s, bool on);
 
 #ifdef __cplusplus

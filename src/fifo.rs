@@ -34,6 +34,8 @@ pub(crate) const READ: u32 = crate::flags::READ;
 pub(crate) const WRITE: u32 = crate::flags::WRITE;
 /// Create the FIFO if it does not exist (an existing FIFO is used as is).
 pub(crate) const CREATE: u32 = crate::flags::CREATE;
+/// With [`CREATE`]: fail with `IPCX_ERR_EXISTS` if something exists at the path.
+pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
 /// Reader only: also hold a write reference so reads never see end of file.
 pub(crate) const KEEP_OPEN: u32 = crate::flags::family(1);
 
@@ -101,17 +103,40 @@ pub fn create(path: &str, opts: &Options) -> Result<()> {
     Ok(())
 }
 
+/// The error for a file of another kind where a FIFO should be: `IPCX_ERR_EXISTS`, as
+/// everywhere a path holds something of the wrong kind.
+fn not_a_fifo(path: &str, st: &libc::stat, what: &str) -> Error {
+    Error::new(
+        Status::IPCX_ERR_EXISTS,
+        format!(
+            "{what} {path:?}: a {} is there, not a FIFO; it is left untouched",
+            kind_of(st)
+        ),
+    )
+}
+
+/// What kind of file a stat describes, for messages.
+fn kind_of(st: &libc::stat) -> &'static str {
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => "regular file",
+        libc::S_IFDIR => "directory",
+        libc::S_IFSOCK => "socket",
+        libc::S_IFLNK => "symbolic link",
+        libc::S_IFCHR => "character device",
+        libc::S_IFBLK => "block device",
+        libc::S_IFIFO => "FIFO",
+        _ => "file",
+    }
+}
+
 /// Remove the FIFO at `path`. Anything that is not a FIFO is never removed
-/// (`IPCX_ERR_INVALID`); a missing path is `IPCX_ERR_NOT_FOUND`.
+/// (`IPCX_ERR_EXISTS`, like every path holding something of another kind); a missing path
+/// is `IPCX_ERR_NOT_FOUND`.
 pub fn unlink(path: &str) -> Result<()> {
     let c = cpath(path)?;
     match stat(&c, false) {
         Err(e) => return Err(Error::os(e, format_args!("unlink FIFO {path:?}"))),
-        Ok(st) if !is_fifo(&st) => {
-            return Err(Error::invalid(format!(
-                "unlink FIFO {path:?}: it is not a FIFO; not removed"
-            )));
-        }
+        Ok(st) if !is_fifo(&st) => return Err(not_a_fifo(path, &st, "remove FIFO")),
         Ok(_) => {}
     }
     let stamp = crate::provenance::path_stamp(path);
@@ -142,19 +167,25 @@ fn verify(fd: &OwnedFd, path: &str) -> Result<()> {
         return Err(Error::last_os(format_args!("fstat({path:?})")));
     }
     if !is_fifo(&st) {
-        return Err(Error::invalid(format!("{path:?} is not a FIFO")));
+        return Err(not_a_fifo(path, &st, "open FIFO"));
     }
     Ok(())
 }
 
 /// Open the FIFO at `path` for reading or writing (see the module documentation).
+///
+/// `flags`: exactly one of [`READ`] and [`WRITE`]; [`CREATE`] makes the FIFO if the path
+/// is free (an existing FIFO is used as is), and with [`EXCLUSIVE`] fails with
+/// `IPCX_ERR_EXISTS` if anything exists there; [`KEEP_OPEN`] (readers). A file of another
+/// kind at the path is `IPCX_ERR_EXISTS` and is left untouched.
 pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<PipeEnd> {
     opts.only(FIFO_OPTIONS, "FIFOs")?;
-    if flags & !(READ | WRITE | CREATE | KEEP_OPEN) != 0 {
-        return Err(Error::invalid(format!(
-            "unknown FIFO open flags {flags:#x}"
-        )));
-    }
+    crate::flags::check(
+        flags,
+        READ | WRITE | CREATE | EXCLUSIVE | KEEP_OPEN,
+        "IPCX_OPEN_READ or IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, \
+         IPCX_FIFO_KEEP_OPEN",
+    )?;
     let read = match flags & (READ | WRITE) {
         READ => true,
         WRITE => false,
@@ -169,27 +200,27 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
             "IPCX_FIFO_KEEP_OPEN applies to readers only",
         ));
     }
+    if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
+        return Err(Error::invalid(
+            "IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE (it makes the creation exclusive)",
+        ));
+    }
     let c = cpath(path)?;
     if flags & CREATE != 0 {
-        match create(
-            path,
-            &Options {
-                mode: opts.mode,
-                ..Options::default()
-            },
-        ) {
+        let mode = Options {
+            mode: opts.mode,
+            ..Options::default()
+        };
+        match create(path, &mode) {
             Ok(()) => {}
-            Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
+            // Without EXCLUSIVE an existing FIFO is used; anything else is refused below.
+            Err(e) if e.status == Status::IPCX_ERR_EXISTS && flags & EXCLUSIVE == 0 => {}
             Err(e) => return Err(e),
         }
     }
     match stat(&c, true) {
         Err(e) => return Err(Error::os(e, format_args!("open FIFO {path:?}"))),
-        Ok(st) if !is_fifo(&st) => {
-            return Err(Error::invalid(format!(
-                "open FIFO {path:?}: it exists but is not a FIFO"
-            )));
-        }
+        Ok(st) if !is_fifo(&st) => return Err(not_a_fifo(path, &st, "open FIFO")),
         Ok(_) => {}
     }
     let end = if read {

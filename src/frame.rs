@@ -139,6 +139,18 @@ impl FrameReader {
         self.end - self.start
     }
 
+    /// Forget the framing state: drop the buffered bytes and a broken stream's error.
+    /// Returns how many buffered bytes were dropped. For streams whose writers each write
+    /// whole frames at once (a FIFO channel), where the caller also empties the kernel
+    /// buffer so that the next byte read starts a frame.
+    pub fn reset(&mut self) -> usize {
+        let n = self.buffered();
+        self.start = 0;
+        self.end = 0;
+        self.broken = None;
+        n
+    }
+
     fn pending(&self) -> &[u8] {
         &self.buf[self.start..self.end]
     }
@@ -653,6 +665,27 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status, crate::error::Status::IPCX_ERR_PROTOCOL);
         assert!(r.buf.len() <= SPILL);
+    }
+
+    #[test]
+    fn reset_forgets_a_broken_stream() {
+        let mut d = VecDeque::new();
+        d.extend(u32::MAX.to_be_bytes());
+        d.extend([1u8, 2, 3]);
+        let mut t = mem(d, 5);
+        let mut r = FrameReader::new(1024);
+        let e = r
+            .recv(&mut t, &mut [0u8; 16], &Deadline::forever())
+            .unwrap_err();
+        assert_eq!(e.status, crate::error::Status::IPCX_ERR_PROTOCOL);
+        assert_eq!(r.reset(), 5);
+        assert_eq!(r.buffered(), 0);
+        t.data.extend(frames(&[b"ok"]));
+        let mut out = [0u8; 16];
+        // The two bytes left in the transport are what a resynchronising caller drains.
+        t.data.drain(..2);
+        assert_eq!(r.recv(&mut t, &mut out, &Deadline::forever()).unwrap(), 2);
+        assert_eq!(&out[..2], b"ok");
     }
 
     #[test]

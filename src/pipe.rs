@@ -318,6 +318,39 @@ impl PipeEnd {
         )
     }
 
+    /// Resynchronise a message stream whose writers each write whole frames in one
+    /// atomic write (a FIFO shared by ipcx senders, every message at most PIPE_BUF with its
+    /// header), after something else broke its framing: drop what the reader buffered and
+    /// what the pipe holds right now (without waiting), and forget the broken state, so the
+    /// next byte read starts a frame of the next atomic write. Returns the bytes discarded.
+    ///
+    /// A read that returns less than it asked for emptied the pipe, and an atomic write is
+    /// never split across reads that empty the pipe: stopping there is a frame boundary.
+    /// Draining stops after 64 full reads (a writer flooding the FIFO): the framing may
+    /// then still be off, and the next receive reports it again.
+    pub(crate) fn resync(&mut self) -> usize {
+        let mut dropped = self.reader.reset();
+        if self.fds.rfd.is_none() {
+            return dropped;
+        }
+        let mut scratch = vec![0u8; 64 * 1024];
+        let now = Deadline::now();
+        for _ in 0..64 {
+            let mut io = self.fds.io();
+            match io.read(&mut [IoSliceMut::new(&mut scratch)], &now) {
+                Ok(n) => {
+                    dropped += n;
+                    if n < scratch.len() {
+                        break;
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => break, // EAGAIN: the pipe is empty
+            }
+        }
+        dropped
+    }
+
     /// Best-effort non-blocking flush of a pending backlog, used on close.
     pub fn flush_now(&mut self) {
         if self.writer.backlog() > 0 {

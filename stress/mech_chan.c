@@ -4,7 +4,7 @@
  * not compiled.
  *
  * Every row works the same way: the consumer opens the receiver (IPCX_OPEN_READ, which
- * creates the object) and publishes the address a sender can open (ipcx_chan_info: for
+ * creates the object) and publishes the address a sender can open (ipcx_chan_stat: for
  * tcp:127.0.0.1:0 the port it got); producers wait for it and open IPCX_OPEN_WRITE. After a
  * crash of the receiver the object stays (the documented behaviour); the survivor's
  * cleanup opens a new receiver on the same address, which adopts and on close removes it.
@@ -28,7 +28,7 @@ struct chan_row {
 static const struct chan_row row_info[] = {
     {"fifo:%s", 1, 0},
     {"unix:%s", 1, 0},
-    {"unix-abstract:%s", 0, 0},
+    {"unix:@%s", 0, 0},
     {"tcp:127.0.0.1:0", 0, 0},
     {"mq:/%s", 0, 0},
     {"sysvmq:%s/1", 0, 0},
@@ -83,8 +83,8 @@ static int chan_rx_open(st_run *r, void **rx) {
     int s = ipcx_chan_open(r->name, IPCX_OPEN_READ | info_of(r)->flags, NULL, 5000, &c);
     *rx = c;
     if (s != IPCX_OK) return s;
-    ipcx_chan_details d;
-    s = ipcx_chan_info(c, &d);
+    ipcx_chan_info d = {.size = sizeof d};
+    s = ipcx_chan_stat(c, &d);
     if (s != IPCX_OK) return s;
     snprintf(r->sh->address, sizeof r->sh->address, "%s", d.address);
     if (d.sysv_id >= 0) st_res_add(r, ST_RES_MSQ, "", d.sysv_id);
@@ -161,7 +161,7 @@ const struct st_mech st_chan_rows[] = {
     {.name = "chan unix:", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED, .max_len = 4096,
      .crash_max_len = 65536, .rx_final = IPCX_ERR_CLOSED, .tx_final = IPCX_ERR_CLOSED,
      .notes = "channel over a Unix stream socket", CHAN_COMMON},
-    {.name = "chan unix-abstract:", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED,
+    {.name = "chan unix:@", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED,
      .max_len = 4096, .crash_max_len = 65536, .rx_final = IPCX_ERR_CLOSED,
      .tx_final = IPCX_ERR_CLOSED, .notes = "channel over an abstract Unix socket", CHAN_COMMON},
     {.name = "chan tcp:", .caps = ST_MESSAGES | ST_MULTI | ST_ORDERED, .max_len = 4096,

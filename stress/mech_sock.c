@@ -11,7 +11,7 @@
 
 static int is(const st_run *r, const struct st_mech *m) { return r->m == m; }
 
-static int sock_type(const st_run *r) {
+static uint32_t sock_type(const st_run *r) {
     if (is(r, &st_unix_dgram)) return IPCX_SOCK_DGRAM;
     if (is(r, &st_unix_seqpacket)) return IPCX_SOCK_SEQPACKET;
     return IPCX_SOCK_STREAM;

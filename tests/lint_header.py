@@ -54,6 +54,9 @@ def lint(text):
             doc = []
 
     flags = {n: v for n, (v, d) in consts.items() if d.startswith("Flag")}
+    for n, (v, d) in consts.items():
+        if re.match(r"(`[\w.]+` flag\b|\w+ flag\b)", d) and not d.startswith("Flag"):
+            err("flags", f"{n}: document flags as `Flag (function): ...` (doc: {d[:40]!r})")
     open_flags = {n: v for n, v in flags.items() if n.startswith("IPCX_OPEN_")}
     if "ipcx_version" in text:
         for n in ["IPCX_OPEN_CREATE", "IPCX_OPEN_EXCLUSIVE", "IPCX_OPEN_READ", "IPCX_OPEN_WRITE"]:
@@ -176,6 +179,7 @@ SELF_TEST = [
     ("flags", "// Flag: x.\n#define IPCX_OPEN_CREATE 3\n"),
     ("flags", "// Flag: x.\n#define IPCX_FIFO_KEEP_OPEN 8\n"),
     ("flags", "// Flag: a.\n#define IPCX_RING_A 65536\n\n// Flag: b.\n#define IPCX_RING_B 65536\n"),
+    ("flags", "// `ipcx_x_recv` flag: something.\n#define IPCX_X_THING 65536\n"),
     ("order", "ipcx_status ipcx_x_recv(int a, int64_t timeout_ms, size_t *count);\n"),
     ("order", "ipcx_status ipcx_x_open(int *out_a, int b);\n"),
     ("order", "ipcx_status ipcx_x_open(const ipcx_options *opts, uint32_t flags);\n"),

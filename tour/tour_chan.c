@@ -14,10 +14,10 @@
 /* Echo child: its own receiver at `mine`, a sender to the parent at `parent`. */
 static void chan_child(const char *mine, const char *parent) {
     ipcx_chan *in, *out;
-    ipcx_chan_details d;
+    ipcx_chan_info d = {.size = sizeof d};
     if (ipcx_chan_open(mine, IPCX_OPEN_READ, NULL, 0, &in)) _exit(2);
     if (ipcx_chan_open(parent, IPCX_OPEN_WRITE, NULL, 10000, &out)) _exit(3);
-    ipcx_chan_info(in, &d);
+    ipcx_chan_stat(in, &d);
     if (ipcx_chan_send(out, d.address, strlen(d.address), 10000)) _exit(4);
     static char buf[8192];
     for (;;) {
@@ -46,8 +46,8 @@ static double chan_one(struct tour_row *row, const char *a, const char *b) {
         ipcx_chan_close(cin);
         return -1;
     }
-    ipcx_chan_details d;
-    ipcx_chan_info(in, &d);
+    ipcx_chan_info d = {.size = sizeof d};
+    ipcx_chan_stat(in, &d);
     char parent[256];
     snprintf(parent, sizeof parent, "%s", d.address);
     pid_t pid = fork();
@@ -101,7 +101,7 @@ void tour_chan(struct tour_row *row) {
     int pid = (int)getpid();
     char addr[8][2][128];
     const char *fmt[8] = {"pipe:", "fifo:/tmp/ipcx-tour-chan-%d-%c", "unix:/tmp/ipcx-tour-chan-%d-%c",
-                          "unix-abstract:ipcx-tour-chan-%d-%c", "tcp:127.0.0.1:0",
+                          "unix:@ipcx-tour-chan-%d-%c", "tcp:127.0.0.1:0",
                           "mq:/ipcx-tour-chan-%d-%c", "sysvmq:%d/%c", "shm:/ipcx-tour-chan-%d-%c"};
     for (int t = 0; t < 8; t++)
         for (int k = 0; k < 2; k++) {
@@ -128,7 +128,7 @@ void tour_chan(struct tour_row *row) {
     int64_t m[8];
     for (int t = 0; t < 8; t++) m[t] = (int64_t)(meds[t] * 1000);
     row->median_rt_us = tour_median_us(m, 8);
-    static const char *scheme[8] = {"pipe", "fifo", "unix", "unix-abstract",
+    static const char *scheme[8] = {"pipe", "fifo", "unix", "unix:@",
                                     "tcp",  "mq",   "sysvmq", "shm"};
     snprintf(row->detail, sizeof row->detail, "fastest %s: %.1f us, slowest %s: %.1f us",
              scheme[nfast], fast, scheme[nslow], slow);

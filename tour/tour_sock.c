@@ -22,7 +22,7 @@ static int64_t samples[TOUR_ROUNDS];
 /* ------------------------------------------------------------------ Unix */
 
 static int unix_pairs(struct tour_row *row) {
-    int kinds[2] = {IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET};
+    uint32_t kinds[2] = {IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET};
     for (int k = 0; k < 2; k++) {
         ipcx_sock *a, *b;
         int s = ipcx_sock_pair(kinds[k], NULL, &a, &b);
@@ -298,7 +298,8 @@ static void udp_server(struct hosts *h, int out) {
     char buf[2048];
     for (;;) {
         len = sizeof buf;
-        if (ipcx_sock_recvfrom(u, buf, &len, from, sizeof from, 10000)) _exit(22);
+        size_t flen = sizeof from;
+        if (ipcx_sock_recvfrom(u, buf, &len, from, &flen, 10000)) _exit(22);
         if (!prefix(from, h->client_ip)) _exit(23);
         if (len == 0) break; /* the end marker */
         if (ipcx_sock_sendto(u, buf, len, from, 10000)) _exit(24);

@@ -1,15 +1,20 @@
 //! Channel addresses: the one parser. An address is `scheme:rest`; the scheme names the
 //! transport, the rest the object (see [`EXPECTED`]). Names are checked with the
-//! transports' own validators (`name::path`, `name::posix_name`, `name::abstract_name`,
-//! the socket path limit), so an address is refused here for the same reasons the
-//! transport would refuse it, with a message that says what was expected.
+//! transports' own validators (`name::path`, `name::posix_name`, the Unix socket name
+//! parser shared with the socket functions), so an address is refused here for the same
+//! reasons the transport would refuse it, with a message that says what was expected.
+//!
+//! Abstract Unix socket names are spelled as in the socket functions: `unix:@name`. The
+//! `@` is only the marker of the abstract namespace (`unix:@@x` is refused, as `@@x` is
+//! by the socket functions), and the 0.1 scheme `unix-abstract:` is refused with a
+//! message that gives the new spelling.
 
 use crate::error::{Error, Result};
 use crate::name;
 use crate::sock::addr::UnixName;
 
 /// Every accepted form, for error messages.
-pub(crate) const EXPECTED: &str = "pipe:, fifo:/path, unix:/path, unix-abstract:name, \
+pub(crate) const EXPECTED: &str = "pipe:, fifo:/path, unix:/path, unix:@name, \
                                    tcp:host:port, mq:/name, sysvmq:key[/type], shm:/name";
 
 /// The transports, with their C values (`IPCX_CHAN_PIPE`...).
@@ -21,7 +26,7 @@ pub enum Transport {
     Fifo = 2,
     /// A Unix stream socket bound to a path (or a socket pair).
     Unix = 3,
-    /// A Unix stream socket with an abstract name.
+    /// A Unix stream socket with an abstract name (`unix:@name`).
     UnixAbstract = 4,
     /// TCP.
     Tcp = 5,
@@ -34,13 +39,12 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The scheme, as written in addresses ("fifo").
+    /// The scheme, as written in addresses ("fifo"; "unix" for both Unix transports).
     pub fn scheme(self) -> &'static str {
         match self {
             Transport::Pipe => "pipe",
             Transport::Fifo => "fifo",
-            Transport::Unix => "unix",
-            Transport::UnixAbstract => "unix-abstract",
+            Transport::Unix | Transport::UnixAbstract => "unix",
             Transport::Tcp => "tcp",
             Transport::Mq => "mq",
             Transport::SysvMq => "sysvmq",
@@ -58,7 +62,7 @@ pub enum Addr<'a> {
     Fifo(&'a str),
     /// `unix:/path`; `None` for a bare `unix:` (a socket pair).
     Unix(Option<&'a str>),
-    /// `unix-abstract:name`.
+    /// `unix:@name`: the abstract name, without its `@`.
     UnixAbstract(&'a str),
     /// `tcp:host:port`.
     Tcp(&'a str),
@@ -128,20 +132,21 @@ pub fn parse(text: &str) -> Result<Addr<'_>> {
             if rest.is_empty() {
                 return Ok(Addr::Unix(None));
             }
-            if rest.starts_with('@') {
-                return Err(bad(
-                    text,
-                    "expected unix:/path; for a name in the abstract namespace write \
-                     unix-abstract:name",
-                ));
+            match UnixName::parse(rest) {
+                Ok(UnixName::Path(p)) => Ok(Addr::Unix(Some(p))),
+                Ok(UnixName::Abstract(n)) => Ok(Addr::UnixAbstract(n)),
+                Err(e) if rest.starts_with('@') => Err(named("expected unix:@name", e)),
+                Err(e) => Err(named("expected unix:/path", e)),
             }
-            UnixName::parse(rest).map_err(|e| named("expected unix:/path", e))?;
-            Ok(Addr::Unix(Some(rest)))
         }
-        "unix-abstract" => {
-            name::abstract_name(rest).map_err(|e| named("expected unix-abstract:name", e))?;
-            Ok(Addr::UnixAbstract(rest))
-        }
+        "unix-abstract" => Err(bad(
+            text,
+            format_args!(
+                "the unix-abstract: scheme is gone: for an abstract name write unix:@name, \
+                 as in the socket functions (here \"unix:@{}\")",
+                rest.strip_prefix('@').unwrap_or(rest)
+            ),
+        )),
         "tcp" => {
             if rest.is_empty() {
                 return Err(bad(
@@ -215,7 +220,8 @@ mod tests {
         assert_eq!(parse("fifo:/tmp/f").unwrap(), Addr::Fifo("/tmp/f"));
         assert_eq!(parse("unix:/tmp/s").unwrap(), Addr::Unix(Some("/tmp/s")));
         assert_eq!(parse("unix:").unwrap(), Addr::Unix(None));
-        assert_eq!(parse("unix-abstract:x").unwrap(), Addr::UnixAbstract("x"));
+        assert_eq!(parse("unix:@x").unwrap(), Addr::UnixAbstract("x"));
+        assert_eq!(parse("unix:@x").unwrap().transport().scheme(), "unix");
         assert_eq!(parse("tcp:127.0.0.1:0").unwrap(), Addr::Tcp("127.0.0.1:0"));
         assert_eq!(parse("mq:/q").unwrap(), Addr::Mq("/q"));
         assert_eq!(parse("shm:/r").unwrap(), Addr::Shm(Some("/r")));
@@ -238,8 +244,11 @@ mod tests {
             ("fifo2:/x", "unknown scheme \"fifo2\""),
             ("pipe:x", "pipe has no name"),
             ("fifo:", "expected fifo:/path"),
-            ("unix:@x", "unix-abstract:name"),
-            ("unix-abstract:", "expected unix-abstract:name"),
+            ("unix-abstract:x", "write unix:@name"),
+            ("unix-abstract:x", "unix:@x"),
+            ("unix-abstract:@x", "unix:@x"),
+            ("unix:@", "expected unix:@name"),
+            ("unix:@@x", "two '@'"),
             ("mq:noslash", "expected mq:/name"),
             ("shm:/a/b", "expected shm:/name"),
             ("sysvmq:0", "IPC_PRIVATE"),

@@ -40,7 +40,10 @@ impl Endpoint for PipeChan {
 
     #[inline]
     fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        self.end.recv(out, &Deadline::from_ms(timeout_ms)?)
+        match self.end.recv(out, &Deadline::from_ms(timeout_ms)?) {
+            Err(e) if self.path.is_some() => Err(self.fifo_failed(e)),
+            r => r,
+        }
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {
@@ -78,6 +81,35 @@ impl Endpoint for PipeChan {
         match fifo::unlink(path) {
             Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => Ok(()),
             other => other,
+        }
+    }
+}
+
+impl PipeChan {
+    /// A FIFO receive failed. Every ipcx sender writes each message whole in one atomic
+    /// write, so bytes that break the framing come from some other writer. A protocol
+    /// error (a length above the channel's maximum) and end of file with part of a frame
+    /// buffered both mean such bytes: the receiver discards them with everything the FIFO
+    /// holds at that moment (see `PipeEnd::resync`) and reports it once; the next
+    /// receive starts on a frame of the next sender's write.
+    #[cold]
+    fn fifo_failed(&mut self, e: Error) -> Error {
+        match e.status {
+            Status::IPCX_ERR_PROTOCOL => {
+                let n = self.end.resync();
+                Error::protocol(format!(
+                    "{}; something other than an ipcx sender wrote into the FIFO: the {n} \
+                     bytes it held were discarded (messages of ipcx senders among them are \
+                     lost) and the next messages are received",
+                    e.msg.replace("; the stream is no longer usable", "")
+                ))
+            }
+            Status::IPCX_ERR_CLOSED => {
+                // Every writer is gone: a partial frame left in the reader is garbage.
+                self.end.resync();
+                e
+            }
+            _ => e,
         }
     }
 }
@@ -307,8 +339,8 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
         }
         Addr::UnixAbstract(name) => {
             let l = sock::listen_unix(&format!("@{name}"), sock::Kind::Stream, opts)?;
-            let fan = FanIn::new(l, opts.max_message(), "unix-abstract")?;
-            Ok(Made::new(fan, format!("unix-abstract:{name}"), ""))
+            let fan = FanIn::new(l, opts.max_message(), "unix")?;
+            Ok(Made::new(fan, format!("unix:@{name}"), ""))
         }
         Addr::Tcp(hp) => {
             let l = sock::listen_tcp(hp, opts)?;
@@ -379,7 +411,7 @@ pub(super) fn open_existing(
         Addr::UnixAbstract(name) => {
             let at = format!("@{name}");
             let s = sock::connect_unix(&at, sock::Kind::Stream, opts, deadline)?;
-            let shown = format!("unix-abstract:{name}");
+            let shown = format!("unix:@{name}");
             Ok(sender(s, opts, shown, "", "Unix stream connection"))
         }
         Addr::Tcp(hp) => {

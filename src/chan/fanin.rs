@@ -1,4 +1,4 @@
-//! The receiver of a stream channel (`unix:`, `unix-abstract:`, `tcp:`): a listener and
+//! The receiver of a stream channel (`unix:/path`, `unix:@name`, `tcp:`): a listener and
 //! the connections it accepted, multiplexed with one epoll descriptor (which is also the
 //! channel's poll descriptor).
 //!

@@ -1,5 +1,5 @@
 //! Channels: one way to send whole messages over every transport, chosen by an address
-//! string (`fifo:/tmp/jobs`, `unix:/run/app.sock`, `mq:/jobs`, `shm:/jobs`...).
+//! string (`fifo:/tmp/jobs`, `unix:/run/app.sock`, `unix:@app`, `mq:/jobs`, `shm:/jobs`...).
 //!
 //! The model (ZeroMQ PUSH/PULL, nng push/pull): a channel carries messages **one way**,
 //! from any number of senders to one receiver. That is what every transport is natively
@@ -79,7 +79,7 @@ impl Role {
     }
 }
 
-/// What an endpoint offers, for `ipcx_chan_info`.
+/// What an endpoint offers, for `ipcx_chan_stat`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Caps {
     /// `CAP_*` bits.
@@ -232,13 +232,12 @@ impl Chan {
 
     /// Open one end of the channel at `address` (see `ipcx_chan_open`).
     pub fn open(address: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<Chan> {
-        if flags & !ALL_FLAGS != 0 {
-            return Err(Error::invalid(format!(
-                "unknown channel flags {:#x} (known: IPCX_OPEN_WRITE, IPCX_OPEN_READ, \
-                 IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, IPCX_CHAN_MULTI_SENDER)",
-                flags & !ALL_FLAGS
-            )));
-        }
+        crate::flags::check(
+            flags,
+            ALL_FLAGS,
+            "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
+             IPCX_CHAN_MULTI_SENDER",
+        )?;
         let role = match flags & (SEND | RECV) {
             SEND => Role::Send,
             RECV => Role::Recv,

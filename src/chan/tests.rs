@@ -38,7 +38,7 @@ fn pairs_carry_messages_and_close() {
 
 #[test]
 fn fan_in_serves_every_sender_in_order() {
-    let addr = format!("unix-abstract:ipcx-unit-chan-{}", std::process::id());
+    let addr = format!("unix:@ipcx-unit-chan-{}", std::process::id());
     let mut r = Chan::open(&addr, RECV, &Options::default(), &Deadline::now()).unwrap();
     // Every sender connects before any sends: a receiver whose senders have all come and
     // gone reports CLOSED, so a sender that connected late could find the receiver done.

@@ -4,9 +4,11 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
 use super::common::{IPCX_OPEN_READ, IPCX_OPEN_WRITE};
-use super::{bytes, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
+use super::{
+    Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
+};
 use crate::chan::{self, Chan, Role, Transport};
-use crate::error::ipcx_status;
+use crate::error::{Error, Status, ipcx_status};
 use crate::time::Deadline;
 
 /// One end of a channel: a sender or the receiver. Opaque.
@@ -30,14 +32,14 @@ impl handle::Handle for ipcx_chan {
     const NAME: &'static str = "ipcx_chan";
 }
 
-/// `ipcx_chan_open` flag, receivers of fifo:, mq:, sysvmq: and shm:: open the object
+/// Flag (`ipcx_chan_open`, receivers of fifo:, mq:, sysvmq: and shm:): open the object
 /// someone else created (waiting up to the timeout for it to appear) instead of creating
 /// it.
 pub const IPCX_CHAN_NO_CREATE: u32 = 0x10000;
-/// `ipcx_chan_open` flag, receivers: close leaves the object this receiver created in
+/// Flag (`ipcx_chan_open`, receivers): close leaves the object this receiver created in
 /// place (with its queued messages). No effect where nothing persists (pipe:, sockets).
 pub const IPCX_CHAN_KEEP: u32 = 0x20000;
-/// `ipcx_chan_open` flag: several senders will use the channel. For shm: the receiver
+/// Flag (`ipcx_chan_open`): several senders will use the channel. For shm: the receiver
 /// creates a multi-producer ring (and a sender requires one); every other transport but
 /// pipe: always allows several senders and accepts the flag as is.
 pub const IPCX_CHAN_MULTI_SENDER: u32 = 0x40000;
@@ -49,21 +51,21 @@ const _: () = assert!(
         && IPCX_CHAN_MULTI_SENDER == chan::MULTI_SENDER
 );
 
-/// `ipcx_chan_info` transport: `pipe:`.
+/// `ipcx_chan_info.transport`: `pipe:`.
 pub const IPCX_CHAN_PIPE: u32 = 1;
-/// `ipcx_chan_info` transport: `fifo:/path`.
+/// `ipcx_chan_info.transport`: `fifo:/path`.
 pub const IPCX_CHAN_FIFO: u32 = 2;
-/// `ipcx_chan_info` transport: `unix:/path` (or a `unix:` pair).
+/// `ipcx_chan_info.transport`: `unix:/path` (or a `unix:` pair).
 pub const IPCX_CHAN_UNIX: u32 = 3;
-/// `ipcx_chan_info` transport: `unix-abstract:name`.
+/// `ipcx_chan_info.transport`: `unix:@name` (a Unix socket with an abstract name).
 pub const IPCX_CHAN_UNIX_ABSTRACT: u32 = 4;
-/// `ipcx_chan_info` transport: `tcp:host:port`.
+/// `ipcx_chan_info.transport`: `tcp:host:port`.
 pub const IPCX_CHAN_TCP: u32 = 5;
-/// `ipcx_chan_info` transport: `mq:/name` (POSIX message queue).
+/// `ipcx_chan_info.transport`: `mq:/name` (POSIX message queue).
 pub const IPCX_CHAN_MQ: u32 = 6;
-/// `ipcx_chan_info` transport: `sysvmq:key[/type]` (System V message queue).
+/// `ipcx_chan_info.transport`: `sysvmq:key[/type]` (System V message queue).
 pub const IPCX_CHAN_SYSVMQ: u32 = 7;
-/// `ipcx_chan_info` transport: `shm:/name` (shared-memory ring; or a `shm:` pair).
+/// `ipcx_chan_info.transport`: `shm:/name` (shared-memory ring; or a `shm:` pair).
 pub const IPCX_CHAN_SHM: u32 = 8;
 const _: () = assert!(
     IPCX_CHAN_PIPE == Transport::Pipe as u32
@@ -76,15 +78,15 @@ const _: () = assert!(
         && IPCX_CHAN_SHM == Transport::Shm as u32
 );
 
-/// `ipcx_chan_info` capability: several senders may send at once.
+/// `ipcx_chan_info.caps` bit: several senders may send at once.
 pub const IPCX_CHAN_CAP_MULTI_SENDER: u32 = 1;
-/// `ipcx_chan_info` capability: `ipcx_chan_fd` gives a descriptor (receivers, every
+/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor (receivers, every
 /// transport but sysvmq:).
 pub const IPCX_CHAN_CAP_POLL: u32 = 2;
-/// `ipcx_chan_info` capability: this end is told `IPCX_ERR_CLOSED` when the other side is
+/// `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
 /// gone (closed or dead); without it, it only sees timeouts.
 pub const IPCX_CHAN_CAP_PEER_CLOSED: u32 = 4;
-/// `ipcx_chan_info` capability: queued messages outlive the processes (queues, named
+/// `ipcx_chan_info.caps` bit: queued messages outlive the processes (queues, named
 /// rings): they stay until received or the object is removed.
 pub const IPCX_CHAN_CAP_PERSISTENT: u32 = 8;
 const _: () = assert!(
@@ -94,14 +96,18 @@ const _: () = assert!(
         && IPCX_CHAN_CAP_PERSISTENT == chan::CAP_PERSISTENT
 );
 
-/// What `ipcx_chan_info` reports about a channel end.
+/// What `ipcx_chan_stat` reports about a channel end. A growable struct: set `size` to
+/// `sizeof(ipcx_chan_info)` before the call (`ipcx_chan_info info = { .size = sizeof info };`);
+/// the library writes the fields that fit and sets `size` to the bytes it wrote.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
-pub struct ipcx_chan_details {
+pub struct ipcx_chan_info {
+    /// In: the size of the caller's struct (at least the 0.2 size); out: the bytes written.
+    pub size: u32,
     /// The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
     pub transport: u32,
-    /// `IPCX_OPEN_WRITE` or `IPCX_OPEN_READ`.
+    /// The role: `IPCX_OPEN_WRITE` (a sender) or `IPCX_OPEN_READ` (the receiver).
     pub role: u32,
     /// `IPCX_CHAN_CAP_*` bits for this end.
     pub caps: u32,
@@ -118,14 +124,16 @@ pub struct ipcx_chan_details {
     /// An address a sender can open: the one given, or for `tcp:host:0` the port the
     /// receiver got. NUL-terminated, owned by the handle, valid until it is closed.
     pub address: *const c_char,
-    /// The object's path (fifo:, unix:) or name (mq:, shm:), "" when it has none.
+    /// The object's path (fifo:, unix:/path) or name (mq:, shm:), "" when it has none.
     /// Owned by the handle, valid until it is closed.
     pub object: *const c_char,
 }
 
-impl Default for ipcx_chan_details {
-    fn default() -> ipcx_chan_details {
-        ipcx_chan_details {
+// SAFETY: repr(C), starts with the u32 size, plain data copied bytewise.
+unsafe impl Info for ipcx_chan_info {
+    fn failed() -> ipcx_chan_info {
+        ipcx_chan_info {
+            size: 0,
             transport: 0,
             role: 0,
             caps: 0,
@@ -145,23 +153,27 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///
 /// Arguments:
 /// - `address`: the transport and the object, one of `fifo:/path`, `unix:/path`,
-///   `unix-abstract:name`, `tcp:host:port` (`tcp:[v6]:port`; port 0 lets a receiver pick
-///   one, see `ipcx_chan_info`), `mq:/name` (POSIX queue), `sysvmq:key[/type]` (key
-///   decimal or 0x-hex, not 0; type > 0, default 1: the sub-channel, so several channels
-///   share one queue), `shm:/name` (shared-memory ring). `pipe:`, and `unix:` and `shm:`
-///   without a name, are unnamed: use `ipcx_chan_pair`.
-/// - `flags`: exactly one of `IPCX_OPEN_WRITE` / `IPCX_OPEN_READ`; receivers may add
-///   `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`; `IPCX_CHAN_MULTI_SENDER` (any role).
+///   `unix:@name` (a Unix socket in the abstract namespace, written as in the socket
+///   functions; the name may not itself start with `@`), `tcp:host:port`
+///   (`tcp:[v6]:port`; port 0 lets a receiver pick one, see `ipcx_chan_stat`), `mq:/name`
+///   (POSIX queue), `sysvmq:key[/type]` (key decimal or 0x-hex, not 0; type > 0, default
+///   1: the sub-channel, so several channels share one queue), `shm:/name`
+///   (shared-memory ring). `pipe:`, and `unix:` and `shm:` without a name, are unnamed:
+///   use `ipcx_chan_pair`.
+/// - `flags`: exactly one of `IPCX_OPEN_WRITE` (a sender) / `IPCX_OPEN_READ` (the
+///   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
+///   `IPCX_CHAN_MULTI_SENDER` (any role).
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
 ///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
 ///   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
-///   default 0600 applied exactly; not unix-abstract:); sigpipe_guard (pipe:, fifo:);
+///   default 0600 applied exactly; not `unix:@name`); sigpipe_guard (pipe:, fifo:);
 ///   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
 ///   match it.
 /// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
 ///   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
 ///   creates its object does not wait.
+/// - `out_chan` receives the channel end.
 ///
 /// Semantics: the receiver creates the object (adopting an existing one of the right
 /// kind, with the messages it holds); senders open it. Guarantees per transport
@@ -171,7 +183,7 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 /// |---|---|---|---|---|---|---|
 /// | pipe: | one | FIFO | max_message (1 MiB) | CLOSED | CLOSED | nothing |
 /// | fifo:/path | many | per sender | 4092 (PIPE_BUF - 4: atomic) | CLOSED | CLOSED | the FIFO file (data lost) |
-/// | unix:, unix-abstract: | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
+/// | unix:/path, unix:@name | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | a socket file (replaced by the next receiver) |
 /// | tcp:host:port | many | per sender, fair | max_message (1 MiB) | CLOSED | CLOSED | nothing |
 /// | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
 /// | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
@@ -179,20 +191,25 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///
 /// Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 /// sent before is delivered, and is not sticky (a new sender makes the channel work again).
+/// Returns: `IPCX_OK` with the channel end in `*out_chan`.
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
-/// expected; bad flags; unsupported option; an object of another kind at the name),
+/// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
+/// role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
+/// timeout; shm: a POSIX shared-memory object that is not an ipcx ring),
+/// `IPCX_ERR_EXISTS` (a file of another kind at a fifo: or unix: path; it is left
+/// untouched),
 /// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
 /// `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
-/// `IPCX_ERR_EXISTS` (a file of another kind at a socket path), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax, msg_max, msgsize_max,
-/// descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not resolved),
-/// `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
-/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
+/// msg_max, msgsize_max, descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not
+/// resolved), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out_chan` is NULL.
 /// Ownership: close with `ipcx_chan_close`.
 /// Fork: see `ipcx_chan`; an unrelated process opens the same address.
 ///
 /// # Safety
-/// `address` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `address` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_chan` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_open(
     address: *const c_char,
@@ -203,7 +220,7 @@ pub unsafe extern "C" fn ipcx_chan_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_chan, std::ptr::null_mut()) };
     call("ipcx_chan_open", || {
-        let o = unsafe { out(out_chan, "out") }?;
+        let o = unsafe { out(out_chan, "out_chan") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
         let c = Chan::open(address, flags, &unsafe { options(opts) }?, &deadline)?;
@@ -217,19 +234,23 @@ pub unsafe extern "C" fn ipcx_chan_open(
 ///
 /// Arguments: `address`: `"pipe:"` (an anonymous pipe), `"unix:"` (a Unix stream socket
 /// pair) or `"shm:"` (an anonymous shared-memory ring); `flags`: 0 (no flag applies yet);
-/// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin).
+/// `opts` may be NULL (honoured: max_message, capacity; pipe: sigpipe_guard; shm: spin);
+/// `out_send`, `out_recv` receive the sender and the receiver.
 /// Semantics: one sender. The receiver gets `IPCX_ERR_CLOSED` once every copy of the send
 /// end is closed (every process that inherited it closed it or exited) and the messages
 /// sent before are delivered; the sender gets `IPCX_ERR_CLOSED` once the receive end is
 /// gone.
-/// Errors: `IPCX_ERR_INVALID` (NULL out-handle; a named or malformed address, which
-/// `ipcx_chan_open` takes; unknown flags; unsupported option), `IPCX_ERR_LIMIT` (descriptors, memory),
-/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
+/// Returns: `IPCX_OK` with both ends set.
+/// Errors: `IPCX_ERR_INVALID` (NULL address or out-parameter; a named or malformed
+/// address, which `ipcx_chan_open` takes; unknown flags; unsupported option),
+/// `IPCX_ERR_LIMIT` (descriptors, memory, too many handles), `IPCX_ERR_BAD_HANDLE`
+/// (closed options). On failure both out-handles are NULL.
 /// Ownership: close each end with `ipcx_chan_close`.
+/// Fork: see `ipcx_chan`.
 ///
 /// # Safety
-/// `address` must be NULL or a NUL-terminated string; the out-pointers NULL or valid for
-/// writing.
+/// `address` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// the out-pointers NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_pair(
     address: *const c_char,
@@ -262,14 +283,16 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// send, so messages are never cut).
 /// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
 /// receiver is gone, where the transport can tell; no SIGPIPE is raised),
-/// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_info`),
-/// `IPCX_ERR_INVALID` (a receiver handle, NULL buffer with a length, bad timeout),
-/// `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
+/// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
+/// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 /// `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_chan`.
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes.
+/// `buf` must be NULL or valid for reading `len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_send(
     c: *mut ipcx_chan,
@@ -288,16 +311,23 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// message's length (with `IPCX_ERR_TOO_BIG`: the size needed); `timeout_ms`.
 /// Senders: messages of one sender arrive in the order it sent them; several senders'
 /// messages interleave (fairly, one message per connection in turn, for sockets).
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing arrived in time), `IPCX_ERR_CLOSED` (every sender
 /// is gone and everything they sent was delivered, where the transport can tell: pipe:,
 /// fifo:, sockets, shm:; not sticky), `IPCX_ERR_TOO_BIG` (`*len` set to the size needed;
-/// the message stays queued), `IPCX_ERR_PROTOCOL` (a sender broke the framing: its
-/// connection is dropped; or a corrupted ring), `IPCX_ERR_INVALID` (a sender handle,
-/// NULL `len`, NULL `buf` with a nonzero `*len`), `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_INTERRUPTED`.
+/// the message stays queued), `IPCX_ERR_PROTOCOL` (reported once, then the channel
+/// receives again: over sockets a sender broke the framing and its connection was
+/// dropped; over fifo: something other than an ipcx sender wrote into the FIFO, and what
+/// the FIFO held at that moment was discarded with it, messages of well-behaved senders
+/// included; over shm: a corrupted ring), `IPCX_ERR_INVALID` (NULL handle or `len`, a
+/// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
+/// except `*len` with `IPCX_ERR_TOO_BIG`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_chan`: receive on a given end in one process only.
 ///
 /// # Safety
-/// `len` must be NULL or valid; `buf` valid for writing `*len` bytes.
+/// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_recv(
     c: *mut ipcx_chan,
@@ -313,25 +343,28 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// The receiver's descriptor for poll/epoll/select: readable when a receive may make
 /// progress (a message, a sender connecting or leaving).
 ///
+/// Arguments: `out_fd` receives the descriptor.
 /// Use it like an edge-triggered descriptor: when it is readable, receive with
 /// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 /// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 /// of a socket receiver (listener and connections), or the ring's notification
 /// descriptor. It stays owned by the channel: do not close or read it.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
-/// `IPCX_ERR_INVALID` (a sender handle, NULL `fd`), `IPCX_ERR_IN_USE` (shm: another
-/// handle polls this ring), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is
-/// -1.
+/// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+/// (shm: another handle polls this ring; or another thread is inside a call on this
+/// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the channel's.
 /// Fork: a shm: descriptor belongs to the process that asked for it.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `out_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_chan_fd(c: *mut ipcx_chan, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_chan_fd(c: *const ipcx_chan, out_fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_chan_fd", c, |c| {
-        let o = unsafe { out(fd, "fd") }?;
+        let o = unsafe { out(out_fd, "out_fd") }?;
         *o = c.0.poll_fd()?;
         Ok(())
     })
@@ -340,53 +373,73 @@ pub unsafe extern "C" fn ipcx_chan_fd(c: *mut ipcx_chan, fd: *mut c_int) -> ipcx
 /// Describe a channel end: transport, role, capabilities, largest message, the object
 /// and an address a sender can open.
 ///
-/// Arguments: `info` receives the description; its strings are owned by the handle and
-/// valid until it is closed.
-/// Errors: `IPCX_ERR_INVALID` (NULL `info`), `IPCX_ERR_BAD_HANDLE`. On failure `*info` is
-/// zeroed (NULL strings, `sysv_id` -1).
+/// Arguments: `out_info` receives the description; set `out_info->size` to
+/// `sizeof(ipcx_chan_info)` first (`ipcx_chan_info info = { .size = sizeof info };`):
+/// the library writes the fields that fit in `size` bytes and sets `size` to the bytes it
+/// wrote. Its strings are owned by the handle and valid until it is closed.
+/// Returns: `IPCX_OK` with `*out_info` filled.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_info`; `out_info->size` below the 0.2
+/// size of the struct), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure the fields
+/// that fit are zeroed (NULL strings, `sysv_id` -1), except with a `size` that is too
+/// small, when nothing is written.
+/// Ownership: the strings stay the handle's (see above).
+/// Fork: a child's copy of the handle describes the same end.
 ///
 /// # Safety
-/// `info` must be NULL or valid for writing.
+/// `out_info` must be NULL or valid for reading its `size` field and writing `size` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_chan_info(
+pub unsafe extern "C" fn ipcx_chan_stat(
     c: *const ipcx_chan,
-    info: *mut ipcx_chan_details,
+    out_info: *mut ipcx_chan_info,
 ) -> ipcx_status {
-    unsafe { set_opt(info, ipcx_chan_details::default()) };
-    call_on("ipcx_chan_info", c, |c| {
-        let o = unsafe { out(info, "info") }?;
-        let ch = &c.0;
-        let caps = ch.caps();
-        *o = ipcx_chan_details {
-            transport: ch.transport() as u32,
-            role: match ch.role() {
-                Role::Send => IPCX_OPEN_WRITE,
-                Role::Recv => IPCX_OPEN_READ,
-            },
-            caps: caps.bits,
-            max_message: caps.max_message,
-            created: ch.created(),
-            sysv_id: ch.sysv_id(),
-            address: ch.address().as_ptr(),
-            object: ch.object().as_ptr(),
-        };
-        Ok(())
-    })
+    let s = call_on("ipcx_chan_stat", c, |c| unsafe {
+        info_out(out_info, "out_info", || Ok(describe(&c.0)))
+    });
+    if s != Status::IPCX_OK {
+        // The handle was refused before the struct was filled: write its failure values
+        // (nothing when its size is too small or it is NULL).
+        let _ = unsafe { info_out(out_info, "out_info", || Err(Error::internal("failed"))) };
+    }
+    s
+}
+
+fn describe(ch: &Chan) -> ipcx_chan_info {
+    let caps = ch.caps();
+    ipcx_chan_info {
+        size: 0,
+        transport: ch.transport() as u32,
+        role: match ch.role() {
+            Role::Send => IPCX_OPEN_WRITE,
+            Role::Recv => IPCX_OPEN_READ,
+        },
+        caps: caps.bits,
+        max_message: caps.max_message,
+        created: ch.created(),
+        sysv_id: ch.sysv_id(),
+        address: ch.address().as_ptr(),
+        object: ch.object().as_ptr(),
+    }
 }
 
 /// Close a channel end and free the handle. NULL is a no-op.
 ///
 /// A receiver removes the object it owns (FIFO, socket file, queue with its unreceived
-/// messages, ring; created, or adopted from a receiver that died) unless it was opened with `IPCX_CHAN_KEEP`, and only after
-/// checking the name still refers to that object; a forked child closing an inherited
-/// receiver removes nothing. Senders remove nothing. A stream send that timed out midway
-/// writes its tail if there is room now.
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice);
-/// an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the handle
-/// is freed all the same.
+/// messages, ring; created, or adopted from a receiver that died) unless it was opened
+/// with `IPCX_CHAN_KEEP`, and only after checking the name still refers to that object; a
+/// forked child closing an inherited receiver removes nothing. Senders remove nothing. A
+/// stream send that timed out midway writes its tail if there is room now.
+/// Arguments: `c` the channel end; NULL does nothing.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+/// twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the
+/// handle is freed all the same. A close racing calls on other threads never waits: the
+/// end is released (and its object removed) when the last of them returns, and errors of
+/// that deferred release are not reported.
+/// Errors: `IPCX_ERR_BAD_HANDLE`, or an error of the removal (see Returns).
+/// Ownership: releases the handle; `c` must not be used again.
+/// Fork: see `ipcx_chan`: a forked child's close removes nothing.
 ///
 /// # Safety
-/// `c` must be NULL or a handle from ipcx; no other thread may be using it.
+/// None beyond the C contract: `c` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_close(c: *mut ipcx_chan) -> ipcx_status {
     call("ipcx_chan_close", || match handle::take(c)? {

@@ -54,7 +54,8 @@ const IDX_MASK: usize = (1usize << IDX_BITS) - 1;
 /// Bits of generation a handle carries (and the modulus of a slot's generation).
 const GEN_BITS: u32 = if usize::BITS >= 64 { 24 } else { 12 };
 const GEN_MASK: u32 = (1u32 << GEN_BITS) - 1;
-/// The most slots the table can have.
+/// The most slots the table can have. Index + 1 stays below `IDX_MASK`, so no handle value
+/// is ever `usize::MAX` (the notifier table uses that value as its "reserved" key).
 const MAX_SLOTS: usize = IDX_MASK - 1;
 
 // Tag: generation << 8 | kind << 2 | state.

@@ -52,14 +52,14 @@ pub const IPCX_OBJECT_VANISHED: u32 = 4;
 /// `ipcx_object_info.flags`, in `ipcx_inspect_clean` results: removed by this clean.
 pub const IPCX_OBJECT_REMOVED: u32 = 8;
 
-/// `ipcx_inspect_list` flag: also list other programs' objects (without
+/// Flag (`ipcx_inspect_list`): also list other programs' objects (without
 /// `IPCX_OBJECT_IPCX`).
 pub const IPCX_INSPECT_ALL: u32 = 0x10000;
-/// `ipcx_inspect_clean` flag: remove nothing, only report what would be removed.
+/// Flag (`ipcx_inspect_clean`): remove nothing, only report what would be removed.
 pub const IPCX_INSPECT_DRY_RUN: u32 = 0x20000;
-/// `ipcx_inspect_clean` flag: remove no object, only the records whose objects vanished.
+/// Flag (`ipcx_inspect_clean`): remove no object, only the records whose objects vanished.
 pub const IPCX_INSPECT_RECORDS_ONLY: u32 = 0x40000;
-/// `ipcx_inspect_remove` flag: remove the object even though ipcx did not create it.
+/// Flag (`ipcx_inspect_remove`): remove the object even though ipcx did not create it.
 pub const IPCX_INSPECT_FOREIGN: u32 = 0x80000;
 
 /// The most directories one call scans.

@@ -35,10 +35,10 @@ impl handle::Handle for ipcx_msgq {
     const NAME: &'static str = "ipcx_msgq";
 }
 
-/// `ipcx_msgq_recv` flag: take the first message whose type is NOT `mtype` (MSG_EXCEPT;
+/// Flag (`ipcx_msgq_recv`): take the first message whose type is NOT `mtype` (MSG_EXCEPT;
 /// `mtype` must be > 0).
 pub const IPCX_MSGQ_EXCEPT: u32 = 0x10000;
-/// `ipcx_msgq_recv` flag: a message longer than the buffer is cut to the buffer's size
+/// Flag (`ipcx_msgq_recv`): a message longer than the buffer is cut to the buffer's size
 /// and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
 pub const IPCX_MSGQ_TRUNCATE: u32 = 0x20000;
 const _: () = assert!(

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::fifo;
@@ -12,7 +12,12 @@ use crate::time::Deadline;
 
 /// One end of a pipe or FIFO: readable, writable, or both (duplex). Opaque.
 ///
-/// Thread safety: a handle may be used by one thread at a time.
+/// Made by `ipcx_pipe_pair` (anonymous pipes) and `ipcx_fifo_open` (FIFOs), released by
+/// `ipcx_pipe_close`.
+/// Thread safety: used by one thread at a time; a call made while another thread is
+/// inside a call on the same handle returns `IPCX_ERR_IN_USE` (the handle keeps read-ahead
+/// bytes and the tail of a partly written message). Hand it to another thread freely
+/// between calls.
 /// Fork: the child inherits the handle and its descriptors. As with raw pipes, each
 /// process closes the ends it does not use (`ipcx_pipe_close`), or readers never see end
 /// of file. Bytes a reader has already buffered are duplicated by fork, so use a given
@@ -26,7 +31,7 @@ impl handle::Handle for ipcx_pipe {
     const NAME: &'static str = "ipcx_pipe";
 }
 
-/// `ipcx_fifo_open` flag, readers only: keep a write reference open too, so reads never
+/// Flag (`ipcx_fifo_open`, readers only): keep a write reference open too, so reads never
 /// report end of file while writers come and go (a server reading from many clients).
 pub const IPCX_FIFO_KEEP_OPEN: u32 = 0x20000;
 /// PIPE_BUF: a write of at most this many bytes to a pipe or FIFO is atomic.
@@ -38,6 +43,7 @@ const _: () = assert!(
     IPCX_OPEN_READ == fifo::READ
         && IPCX_OPEN_WRITE == fifo::WRITE
         && IPCX_OPEN_CREATE == fifo::CREATE
+        && IPCX_OPEN_EXCLUSIVE == fifo::EXCLUSIVE
         && IPCX_FIFO_KEEP_OPEN == fifo::KEEP_OPEN
         && IPCX_PIPE_BUF == crate::pipe::PIPE_BUF
         && IPCX_FIFO_ATOMIC_MAX == crate::pipe::PIPE_BUF - crate::frame::HEADER
@@ -55,8 +61,8 @@ unsafe fn pair_out(
         set_opt(b, std::ptr::null_mut());
     }
     call(func, || {
-        let a = unsafe { out(a, "first out-handle") }?;
-        let b = unsafe { out(b, "second out-handle") }?;
+        let a = unsafe { out(a, "out_read") }?;
+        let b = unsafe { out(b, "out_write") }?;
         let (x, y) = make()?;
         (*a, *b) = handle::into_raw_pair(ipcx_pipe(x), ipcx_pipe(y))?;
         Ok(())
@@ -65,29 +71,31 @@ unsafe fn pair_out(
 
 /// Flag (`ipcx_pipe_pair`): make a full-duplex pair of two pipes instead of one pipe.
 pub const IPCX_PIPE_DUPLEX: u32 = 0x10000;
+const _: () = assert!(IPCX_PIPE_DUPLEX == crate::flags::family(0));
 
-/// Create an anonymous pipe and return its two ends.
+/// Create an anonymous pipe (pipe(2)) and return its two ends, to share across fork.
 ///
-/// Half-duplex (`flags` 0): bytes written to `*out_a` (the write end, `out_write`) are
-/// read from `*out_b`... see below; the ends are `out_read` and `out_write`: what is
-/// written to `*out_write` is read from `*out_read`, as pipe(2) gives `fds[0]` and
-/// `fds[1]`. The seed's pattern: create, fork, then the writer closes its read end and the
-/// reader closes its write end.
-/// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes; what `*out_read` writes, `*out_write`
-/// reads, and the other way round (call them `a` and `b`). After fork, one process keeps
-/// one end and closes the other.
+/// Half-duplex (`flags` 0): what is written to `*out_write` is read from `*out_read`, as
+/// pipe(2) gives `fds[1]` and `fds[0]`. The usual pattern: create, fork, then the writer
+/// closes its read end and the reader closes its write end.
+/// Full-duplex (`IPCX_PIPE_DUPLEX`): two pipes, and each end reads and writes: what
+/// `*out_read` writes, `*out_write` reads, and the other way round (the names only say
+/// which out-parameter is which: call them `a` and `b`). After fork, one process keeps one
+/// end and closes the other.
 ///
 /// Arguments: `flags`: 0 or `IPCX_PIPE_DUPLEX`; `opts` may be NULL (honoured:
-/// max_message, capacity, sigpipe_guard).
+/// max_message, capacity, sigpipe_guard); `out_read`, `out_write` receive the two ends.
 /// Returns: `IPCX_OK` with both handles set.
-/// Errors: `IPCX_ERR_INVALID` (NULL out-handle, unknown flags, unsupported option),
-/// `IPCX_ERR_LIMIT` (out of descriptors, capacity above /proc/sys/fs/pipe-max-size, too
-/// many handles), `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are
-/// NULL.
+/// Errors: `IPCX_ERR_INVALID` (NULL out-parameter, unknown flags, an option pipes do not
+/// support), `IPCX_ERR_LIMIT` (out of descriptors, capacity above
+/// /proc/sys/fs/pipe-max-size, too many handles), `IPCX_ERR_BAD_HANDLE` (closed options).
+/// On failure both out-handles are NULL (those that are not NULL pointers themselves).
 /// Ownership: the caller closes each end with `ipcx_pipe_close`.
+/// Fork: see `ipcx_pipe`.
 ///
 /// # Safety
-/// Out-pointers must be NULL or valid for writing.
+/// `out_read` and `out_write` must be NULL or valid for writing a pointer; `opts` NULL or
+/// a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_pair(
     flags: u32,
@@ -110,30 +118,44 @@ pub unsafe extern "C" fn ipcx_pipe_pair(
 /// Close a pipe end and free the handle. NULL is a no-op.
 ///
 /// A message tail left by a send that timed out midway is written if the pipe has room
-/// right now; call `ipcx_pipe_flush` first to wait for it.
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+/// right now; call `ipcx_pipe_flush` first to wait for it. A FIFO stays in the file system
+/// (`ipcx_fifo_remove` removes it).
+/// Arguments: `p` the pipe end; NULL does nothing.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if the handle was already closed (nothing is
+/// freed twice). A close racing calls on other threads never waits: the descriptors are
+/// closed when the last of those calls returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptors; `p` must not be used again.
+/// Fork: closes the calling process's descriptors only.
 ///
 /// # Safety
-/// `p` must be NULL or a handle from ipcx; no other thread may be using it.
+/// None beyond the C contract: `p` is NULL or a value ipcx returned (anything else is
+/// reported, never dereferenced).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_close(p: *mut ipcx_pipe) -> ipcx_status {
     call("ipcx_pipe_close", || handle::close(p))
 }
 
-/// Send one message (framed: a 4-byte length, then the bytes). The receiver gets it whole
-/// with `ipcx_pipe_recv`. A zero-length message is valid.
+/// Send one message (framed: a 4-byte big-endian length, then the bytes). The receiver
+/// gets it whole with `ipcx_pipe_recv`. A zero-length message is valid.
 ///
-/// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`.
+/// Arguments: `buf`/`len` the message (`buf` may be NULL when `len` is 0); `timeout_ms`
+/// bounds the wait for room in the pipe.
 /// Returns: `IPCX_OK` once the message is accepted: written, or, if the timeout expired
 /// after its first byte, its tail kept to be written before anything else (see
 /// `ipcx_pipe_flush`), so messages are never cut or interleaved by this writer.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing was written; the message was not accepted),
 /// `IPCX_ERR_CLOSED` (no reader left; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above
-/// max_message, or above `IPCX_FIFO_ATOMIC_MAX` in atomic mode), `IPCX_ERR_INVALID` (not
-/// a write end, NULL buffer), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+/// max_message, or above `IPCX_FIFO_ATOMIC_MAX` in atomic mode), `IPCX_ERR_INVALID` (NULL
+/// handle, not a write end, NULL buffer with a length, length above SSIZE_MAX, bad
+/// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call on
+/// this handle), `IPCX_ERR_INTERRUPTED`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`; a writer shared by several processes writes whole messages of at
+/// most PIPE_BUF - 4 bytes without interleaving (atomic mode refuses larger ones).
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes.
+/// `buf` must be NULL or valid for reading `len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_send(
     p: *mut ipcx_pipe,
@@ -151,15 +173,20 @@ pub unsafe extern "C" fn ipcx_pipe_send(
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 /// message length (or, with `IPCX_ERR_TOO_BIG`, the capacity needed); `timeout_ms`.
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received message kept for
 /// the next call), `IPCX_ERR_CLOSED` (end of file: every writer is gone),
 /// `IPCX_ERR_TOO_BIG` (`*len` set to the size needed; the message stays queued),
 /// `IPCX_ERR_PROTOCOL` (the peer announced a length above max_message: the stream is
-/// unusable and nothing was allocated), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_INTERRUPTED`.
+/// unusable and nothing was allocated; every later receive returns it too),
+/// `IPCX_ERR_INVALID` (NULL handle or `len`, NULL `buf` with a capacity, not a read end,
+/// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On
+/// failure `buf` and `*len` are unchanged, except `*len` with `IPCX_ERR_TOO_BIG`.
+/// Ownership: the caller keeps `buf`; nothing is retained after the call.
+/// Fork: see `ipcx_pipe`: receive on a given end in one process only.
 ///
 /// # Safety
-/// `len` must be valid; `buf` valid for writing `*len` bytes.
+/// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_recv(
     p: *mut ipcx_pipe,
@@ -176,26 +203,33 @@ pub unsafe extern "C" fn ipcx_pipe_recv(
 /// Write raw bytes (stream mode, no framing) until all `len` bytes are written or the
 /// timeout expires.
 ///
-/// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
-/// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a write end), `IPCX_ERR_TIMEOUT`
-/// (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no reader; no SIGPIPE),
-/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+/// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
+/// may be NULL) receives how many bytes were written, also on error.
+/// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
+/// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not
+/// a write end, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
+/// `IPCX_ERR_CLOSED` (no reader; no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
+/// nothing was).
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`.
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
+/// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
+/// writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_write(
     p: *mut ipcx_pipe,
     buf: *const c_void,
     len: usize,
     timeout_ms: i64,
-    written: *mut usize,
+    out_written: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(written, 0) };
+    unsafe { set_opt(out_written, 0) };
     call_on("ipcx_pipe_write", p, |p| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let (n, r) = p.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
-        unsafe { set_opt(written, n) };
+        unsafe { set_opt(out_written, n) };
         r
     })
 }
@@ -203,24 +237,31 @@ pub unsafe extern "C" fn ipcx_pipe_write(
 /// Read raw bytes (stream mode): waits until at least one byte is available, then returns
 /// what is there, up to `len`.
 ///
-/// Arguments: `nread` receives the count (required).
-/// Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (`len`
-/// 0, NULL buffer, not a read end), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+/// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
+/// (required) receives the count.
+/// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
+/// Errors: `IPCX_ERR_CLOSED` (end of file), `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (NULL
+/// handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL buffer, not a read end, bad
+/// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure
+/// `*out_nread` is 0.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_pipe`: read a given end in one process only.
 ///
 /// # Safety
-/// `buf` must be valid for writing `len` bytes; `nread` valid.
+/// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
+/// writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_read(
     p: *mut ipcx_pipe,
     buf: *mut c_void,
     len: usize,
     timeout_ms: i64,
-    nread: *mut usize,
+    out_nread: *mut usize,
 ) -> ipcx_status {
+    unsafe { set_opt(out_nread, 0) };
     call_on("ipcx_pipe_read", p, |p| {
+        let nread = unsafe { out(out_nread, "out_nread") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let nread = unsafe { out(nread, "nread") }?;
-        *nread = 0;
         *nread =
             p.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
         Ok(())
@@ -230,10 +271,15 @@ pub unsafe extern "C" fn ipcx_pipe_read(
 /// Wait until the tail of a message accepted by a send that timed out midway is written.
 /// Returns `IPCX_OK` at once when there is nothing pending or the end is not writable.
 ///
-/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
+/// Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
+/// left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: the tail belongs to the process whose send timed out.
 ///
 /// # Safety
-/// `p` must be NULL or a handle from ipcx.
+/// None beyond the C contract: `p` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> ipcx_status {
     call_on("ipcx_pipe_flush", p, |p| {
@@ -244,14 +290,23 @@ pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> 
 /// The kernel buffer size of the pipe in bytes (F_GETPIPE_SZ; the outgoing pipe of a
 /// duplex end).
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL `bytes`), `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: `out_bytes` receives the size.
+/// Returns: `IPCX_OK` with the size in `*out_bytes`.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_bytes`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`. On failure `*out_bytes` is 0.
+/// Ownership: nothing changes hands.
+/// Fork: the kernel pipe is shared: its size is the same in every process.
 ///
 /// # Safety
-/// `bytes` must be NULL or valid for writing.
+/// `out_bytes` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_pipe_capacity(p: *const ipcx_pipe, bytes: *mut usize) -> ipcx_status {
+pub unsafe extern "C" fn ipcx_pipe_capacity(
+    p: *const ipcx_pipe,
+    out_bytes: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(out_bytes, 0) };
     call_on("ipcx_pipe_capacity", p, |p| {
-        *unsafe { out(bytes, "bytes") }? = p.0.capacity()?;
+        *unsafe { out(out_bytes, "out_bytes") }? = p.0.capacity()?;
         Ok(())
     })
 }
@@ -259,69 +314,85 @@ pub unsafe extern "C" fn ipcx_pipe_capacity(p: *const ipcx_pipe, bytes: *mut usi
 /// Set the kernel buffer size of the pipe (F_SETPIPE_SZ; both pipes of a duplex end).
 /// The kernel rounds up to a power-of-two number of pages.
 ///
-/// Arguments: `actual` (may be NULL) receives the size chosen.
+/// Arguments: `bytes` the size asked for (1 to INT_MAX); `out_actual` (optional, may be
+/// NULL) receives the size the kernel chose.
+/// Returns: `IPCX_OK` with the size chosen in `*out_actual`.
 /// Errors: `IPCX_ERR_LIMIT` (above /proc/sys/fs/pipe-max-size or the per-user pipe limit
 /// without CAP_SYS_RESOURCE; the message gives the limit), `IPCX_ERR_IN_USE` (smaller than
-/// the data in the pipe), `IPCX_ERR_INVALID` (0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`.
+/// the data in the pipe; or another thread is inside a call on this handle),
+/// `IPCX_ERR_INVALID` (NULL handle, `bytes` 0 or above INT_MAX), `IPCX_ERR_BAD_HANDLE`. On
+/// failure `*out_actual` is 0.
+/// Ownership: nothing changes hands.
+/// Fork: the kernel pipe is shared: the new size applies in every process.
 ///
 /// # Safety
-/// `actual` must be NULL or valid for writing.
+/// `out_actual` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_set_capacity(
     p: *mut ipcx_pipe,
     bytes: usize,
-    actual: *mut usize,
+    out_actual: *mut usize,
 ) -> ipcx_status {
+    unsafe { set_opt(out_actual, 0) };
     call_on("ipcx_pipe_set_capacity", p, |p| {
         let n = p.0.set_capacity(bytes)?;
-        unsafe { set_opt(actual, n) };
+        unsafe { set_opt(out_actual, n) };
         Ok(())
     })
 }
 
-/// The descriptors of a pipe end, for poll/epoll: `read_fd` is readable when a receive or
-/// read would not block, `write_fd` writable when a send would make progress. -1 where
-/// the end has no such direction. Either pointer may be NULL.
+/// The descriptors of a pipe end, for poll/epoll: `*out_read_fd` is readable when a
+/// receive or read would not block, `*out_write_fd` writable when a send would make
+/// progress; -1 where the end has no such direction.
 ///
+/// Arguments: `out_read_fd`, `out_write_fd`: either may be NULL (not wanted).
 /// The descriptors stay owned by the handle: do not close them, and do not read or write
 /// them directly (bytes taken behind the handle's back break its framing). ipcx switches
 /// their O_NONBLOCK flag as its calls need. A receive may still return
 /// `IPCX_ERR_TIMEOUT` after a wake-up when only part of a message has arrived.
-///
-/// Errors: `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` with the descriptors.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
+/// (another thread is inside a call on this handle, for example a receive). On failure
+/// both are -1.
+/// Ownership: the descriptors stay the handle's (see above).
+/// Fork: a child's copy of the handle has the same descriptor numbers.
 ///
 /// # Safety
-/// `read_fd`/`write_fd` must be NULL or valid for writing.
+/// `out_read_fd`/`out_write_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_fds(
     p: *const ipcx_pipe,
-    read_fd: *mut c_int,
-    write_fd: *mut c_int,
+    out_read_fd: *mut c_int,
+    out_write_fd: *mut c_int,
 ) -> ipcx_status {
     unsafe {
-        set_opt(read_fd, -1);
-        set_opt(write_fd, -1);
+        set_opt(out_read_fd, -1);
+        set_opt(out_write_fd, -1);
     }
     call_on("ipcx_pipe_fds", p, |p| {
         let (r, w) = p.0.fds();
         unsafe {
-            set_opt(read_fd, r);
-            set_opt(write_fd, w);
+            set_opt(out_read_fd, r);
+            set_opt(out_write_fd, w);
         }
         Ok(())
     })
 }
 
-/// Create a FIFO (named pipe) at `path`.
+/// Create a FIFO (named pipe) at `path`: mkfifo(3), without opening it.
 ///
-/// Arguments: `opts` may be NULL; honoured: mode (default 0600, applied exactly).
+/// Arguments: `path` the FIFO's path (shorter than PATH_MAX, UTF-8); `opts` may be NULL
+/// (honoured: mode, default 0600, applied exactly: the umask does not remove bits).
+/// Returns: `IPCX_OK` once the FIFO exists with the mode asked.
 /// Errors: `IPCX_ERR_EXISTS` (something exists at `path`; the message says whether it is a
 /// FIFO; nothing is removed or changed), `IPCX_ERR_NOT_FOUND` (missing directory),
-/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path).
-/// Ownership: the FIFO stays in the filesystem until `ipcx_fifo_remove`.
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path; an
+/// option other than mode), `IPCX_ERR_BAD_HANDLE` (closed options).
+/// Ownership: the FIFO stays in the file system until `ipcx_fifo_remove`.
+/// Fork: any process may open the FIFO by its path.
 ///
 /// # Safety
-/// `path` must be NULL or a NUL-terminated string.
+/// `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_fifo_make(
     path: *const c_char,
@@ -336,21 +407,36 @@ pub unsafe extern "C" fn ipcx_fifo_make(
 /// Open a FIFO for reading or writing; the result is a pipe end used with the
 /// `ipcx_pipe_*` calls.
 ///
-/// Arguments: `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`, optionally
-/// `IPCX_OPEN_CREATE` and (readers) `IPCX_FIFO_KEEP_OPEN`; `opts` may be NULL (honoured:
-/// mode, max_message, capacity, atomic, sigpipe_guard); `timeout_ms` bounds the wait of a
-/// writer for a reader.
+/// Arguments:
+/// - `path`: the FIFO's path;
+/// - `flags`: exactly one of `IPCX_OPEN_READ` / `IPCX_OPEN_WRITE`; optionally
+///   `IPCX_OPEN_CREATE` (make the FIFO if nothing is at `path`; an existing FIFO is used),
+///   `IPCX_OPEN_EXCLUSIVE` (with CREATE: fail with `IPCX_ERR_EXISTS` if anything is at
+///   `path`) and, for readers, `IPCX_FIFO_KEEP_OPEN`;
+/// - `opts` may be NULL (honoured: mode for CREATE, max_message, capacity, atomic,
+///   sigpipe_guard);
+/// - `timeout_ms` bounds the wait of a writer for a reader;
+/// - `out_end` receives the pipe end.
+///
 /// Semantics: opening for reading returns at once; a reader sees end of file only after
 /// a writer connected and all writers left. Opening for writing waits until some process
 /// has the FIFO open for reading (checked every 1-10 ms) or the timeout expires.
-/// Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND`,
-/// `IPCX_ERR_INVALID` (bad flags; path exists but is not a FIFO), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+/// Returns: `IPCX_OK` with the pipe end in `*out_end`.
+/// Errors: `IPCX_ERR_TIMEOUT` (no reader in time), `IPCX_ERR_NOT_FOUND` (no FIFO at
+/// `path` and no CREATE; missing directory), `IPCX_ERR_EXISTS` (a file of another kind is
+/// at `path`, which is left untouched; or anything with CREATE | EXCLUSIVE),
+/// `IPCX_ERR_INVALID` (NULL or bad path, NULL `out_end`, unknown flags, not exactly one of
+/// READ/WRITE, KEEP_OPEN for a writer, EXCLUSIVE without CREATE, an unsupported option,
+/// bad timeout), `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (descriptors, capacity),
+/// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_end`
+/// is NULL; a FIFO this call created stays (remove it with `ipcx_fifo_remove`).
 /// Ownership: close with `ipcx_pipe_close`; the FIFO itself stays until
 /// `ipcx_fifo_remove`.
+/// Fork: see `ipcx_pipe`; an unrelated process opens the same path.
 ///
 /// # Safety
-/// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `path` must be NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_end` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_fifo_open(
     path: *const c_char,
@@ -361,7 +447,7 @@ pub unsafe extern "C" fn ipcx_fifo_open(
 ) -> ipcx_status {
     unsafe { set_opt(out_end, std::ptr::null_mut()) };
     call("ipcx_fifo_open", || {
-        let o = unsafe { out(out_end, "out") }?;
+        let o = unsafe { out(out_end, "out_end") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let path = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
         let end = fifo::open(path, flags, &unsafe { options(opts) }?, &deadline)?;
@@ -371,9 +457,14 @@ pub unsafe extern "C" fn ipcx_fifo_open(
 }
 
 /// Remove the FIFO at `path`. Only a FIFO is ever removed: any other kind of file gets
-/// `IPCX_ERR_INVALID` and stays. Open ends keep working until closed.
+/// `IPCX_ERR_EXISTS` and stays. Open ends keep working until closed.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`, `IPCX_ERR_PERMISSION`.
+/// Arguments: `path` the FIFO's path.
+/// Returns: `IPCX_OK` once the FIFO is removed.
+/// Errors: `IPCX_ERR_NOT_FOUND` (nothing at `path`), `IPCX_ERR_EXISTS` (not a FIFO),
+/// `IPCX_ERR_INVALID` (NULL, empty, too long or non-UTF-8 path), `IPCX_ERR_PERMISSION`.
+/// Ownership: only the name goes; handles keep their descriptors.
+/// Fork: affects every process (the name is shared).
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string.

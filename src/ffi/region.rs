@@ -14,7 +14,7 @@ pub const IPCX_REGION_SYSV: u32 = 2;
 pub const IPCX_REGION_POSIX: u32 = 3;
 /// `ipcx_region_info.kind`: a mapped file (`ipcx_file_map`).
 pub const IPCX_REGION_FILE: u32 = 4;
-/// `ipcx_region_sync` flag: schedule the write-back and return (MS_ASYNC) instead of
+/// Flag (`ipcx_region_sync`): schedule the write-back and return (MS_ASYNC) instead of
 /// waiting for it (MS_SYNC, the default).
 pub const IPCX_REGION_SYNC_ASYNC: u32 = 0x10000;
 

@@ -65,7 +65,7 @@ pub const IPCX_SEM_VALUE_MAX: i64 = 2147483647;
 /// slash and 251 bytes (glibc stores "/name" as the file /dev/shm/sem.name, whose name is
 /// limited to NAME_MAX, 255 bytes).
 pub const IPCX_SEM_NAME_MAX: usize = 252;
-/// `ipcx_semop` flag and P/V flag: undo the operation when the process exits (SEM_UNDO),
+/// Flag (`ipcx_semop` operations, `ipcx_semset_p`, `ipcx_semset_v`): undo the operation when the process exits (SEM_UNDO),
 /// even if it is killed.
 pub const IPCX_SEMSET_UNDO: u32 = 0x10000;
 /// The largest value of a System V semaphore (SEMVMX, fixed by the kernel).

@@ -59,14 +59,14 @@ const _: () = assert!(
         && IPCX_SIGNAL_CATCH == signal::ACTION_CATCH
 );
 
-/// Handler flag (SA_RESTART): system calls interrupted by the handler are restarted.
+/// Flag (`ipcx_signal_catch`, SA_RESTART): system calls interrupted by the handler are restarted.
 pub const IPCX_SIGNAL_RESTART: u32 = 0x10000;
-/// Handler flag (SA_NODEFER): the signal is not blocked while its handler runs.
+/// Flag (`ipcx_signal_catch`, SA_NODEFER): the signal is not blocked while its handler runs.
 pub const IPCX_SIGNAL_NODEFER: u32 = 0x20000;
-/// Handler flag (SA_RESETHAND): the disposition returns to the default once the handler
+/// Flag (`ipcx_signal_catch`, SA_RESETHAND): the disposition returns to the default once the handler
 /// has been entered (one-shot).
 pub const IPCX_SIGNAL_RESETHAND: u32 = 0x40000;
-/// Handler flag (SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
+/// Flag (`ipcx_signal_catch`, SA_ONSTACK): run the handler on the alternate stack (sigaltstack).
 pub const IPCX_SIGNAL_ONSTACK: u32 = 0x80000;
 /// Flag for SIGCHLD (SA_NOCLDSTOP): no SIGCHLD when a child stops or continues.
 pub const IPCX_SIGNAL_NOCLDSTOP: u32 = 0x100000;

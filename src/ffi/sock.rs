@@ -4,8 +4,11 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
-use crate::error::{Error, Result, ipcx_status};
+use super::{
+    array, array_mut, bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt,
+    str_arg, text_out,
+};
+use crate::error::{Error, Result, Status, ipcx_status};
 use crate::name;
 use crate::sock::addr::{self, SockAddr};
 use crate::sock::{self, FdsOut, Kind, Listener, Sock};
@@ -18,7 +21,10 @@ use crate::time::Deadline;
 /// (a 4-byte big-endian length, then the bytes), so the peer must use ipcx or read that
 /// framing; `ipcx_sock_write`/`ipcx_sock_read` move raw bytes. On datagram and seqpacket
 /// sockets a message is one kernel record, with no header: any program can be the peer.
-/// Thread safety: a handle may be used by one thread at a time.
+/// Thread safety: used by one thread at a time; a call made while another thread is
+/// inside a call on the same handle returns `IPCX_ERR_IN_USE` (the handle keeps read-ahead
+/// bytes, a record kept after `IPCX_ERR_TOO_BIG` and the tail of a partly sent message).
+/// Hand it to another thread freely between calls.
 /// Fork: the child inherits the handle and its descriptor; both processes use the same
 /// kernel socket. Bytes or a record already taken from the kernel by a receive are
 /// duplicated by fork, so receive on a given socket in one process only. Descriptors are
@@ -34,7 +40,9 @@ impl handle::Handle for ipcx_sock {
 /// A listening socket (Unix stream or seqpacket, TCP): gives connections with
 /// `ipcx_sock_accept`. Opaque.
 ///
-/// Thread safety: one thread at a time.
+/// Thread safety: used by one thread at a time; a call made while another thread is
+/// inside a call on the same handle returns `IPCX_ERR_IN_USE`. Hand it to another thread
+/// freely between calls.
 /// Fork: the child inherits it and may accept too (a pre-forked server); a connection goes
 /// to one of the accepting processes. A listener bound to a path removes its socket file on
 /// close only in the process that created it, so a child closing its inherited copy leaves
@@ -47,20 +55,23 @@ impl handle::Handle for ipcx_sock_listener {
     const NAME: &'static str = "ipcx_sock_listener";
 }
 
-/// Socket type: a byte stream (Unix stream, TCP): framed messages or raw bytes.
-pub const IPCX_SOCK_STREAM: c_int = 1;
-/// Socket type: datagrams (Unix datagram: reliable and ordered; UDP: neither).
-pub const IPCX_SOCK_DGRAM: c_int = 2;
-/// Socket type: sequenced packets (Unix): connected, reliable, ordered, record boundaries
-/// kept.
-pub const IPCX_SOCK_SEQPACKET: c_int = 3;
-/// `ipcx_sock_shutdown`: stop receiving.
-pub const IPCX_SOCK_SHUT_RD: c_int = 1;
-/// `ipcx_sock_shutdown`: stop sending; the peer reads end of file (`IPCX_ERR_CLOSED`).
-pub const IPCX_SOCK_SHUT_WR: c_int = 2;
-/// `ipcx_sock_shutdown`: both directions.
-pub const IPCX_SOCK_SHUT_RDWR: c_int = 3;
-/// A buffer of this many bytes holds any address text ipcx writes, with its NUL.
+/// Flag (socket type): a byte stream (Unix stream, TCP): framed messages or raw bytes.
+/// Also the type when `flags` holds no type flag.
+pub const IPCX_SOCK_STREAM: u32 = 0x10000;
+/// Flag (socket type): datagrams (Unix datagram: reliable and ordered; UDP: neither).
+pub const IPCX_SOCK_DGRAM: u32 = 0x20000;
+/// Flag (socket type): sequenced packets (Unix): connected, reliable, ordered, record
+/// boundaries kept.
+pub const IPCX_SOCK_SEQPACKET: u32 = 0x40000;
+/// `ipcx_sock_shutdown` direction: stop receiving.
+pub const IPCX_SOCK_SHUT_RD: u32 = 1;
+/// `ipcx_sock_shutdown` direction: stop sending; the peer reads end of file
+/// (`IPCX_ERR_CLOSED`).
+pub const IPCX_SOCK_SHUT_WR: u32 = 2;
+/// `ipcx_sock_shutdown` direction: both.
+pub const IPCX_SOCK_SHUT_RDWR: u32 = 3;
+/// A buffer of this many bytes holds any address text ipcx writes, with its NUL (the
+/// capacity that always suffices for the text out-buffers of the socket functions).
 pub const IPCX_SOCK_ADDR_MAX: usize = 512;
 /// The longest Unix socket path, and the longest abstract name (without its `@`), in
 /// bytes: sun_path holds 108 bytes including the terminating NUL or the abstract marker.
@@ -91,6 +102,16 @@ unsafe fn host_port<'a>(p: *const c_char) -> Result<&'a str> {
     unsafe { str_arg(p, "address", HOST_PORT_MAX) }
 }
 
+/// The socket type named by `flags`, which may hold nothing else.
+fn kind(flags: u32) -> Result<Kind> {
+    crate::flags::check(
+        flags,
+        sock::TYPES,
+        "at most one of IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET",
+    )?;
+    Kind::from_flags(flags)
+}
+
 /// Run `make` and store the new socket in `*out_sock` (NULL on failure).
 unsafe fn new_sock(
     func: &'static str,
@@ -99,7 +120,7 @@ unsafe fn new_sock(
 ) -> ipcx_status {
     unsafe { set_opt(out_sock, std::ptr::null_mut()) };
     call(func, || {
-        let o = unsafe { out(out_sock, "out") }?;
+        let o = unsafe { out(out_sock, "out_sock") }?;
         *o = handle::into_raw(ipcx_sock(make()?))?;
         Ok(())
     })
@@ -113,62 +134,50 @@ unsafe fn new_listener(
 ) -> ipcx_status {
     unsafe { set_opt(out_listener, std::ptr::null_mut()) };
     call(func, || {
-        let o = unsafe { out(out_listener, "out") }?;
+        let o = unsafe { out(out_listener, "out_listener") }?;
         *o = handle::into_raw(ipcx_sock_listener(make()?))?;
         Ok(())
     })
 }
 
-/// Write an address as text into a caller's buffer (`*len` in: capacity, out: length).
+/// Write an address as text into a caller's text out-buffer (docs/conventions.md).
 unsafe fn addr_out(a: &SockAddr, buf: *mut c_char, len: *mut usize) -> Result<()> {
-    let len = unsafe { out(len, "len") }?;
-    let dst = unsafe { bytes_mut(buf.cast(), *len, "buf") }?;
-    match addr::write_text(a, dst) {
-        Ok(n) => {
-            *len = n;
-            Ok(())
-        }
-        Err(need) => {
-            let cap = *len;
-            *len = need;
-            Err(Error::too_big(
-                need,
-                format!("the address {a} needs {need} bytes with its NUL, the buffer holds {cap}"),
-            ))
-        }
-    }
+    unsafe { text_out(buf, len, &a.text()) }
 }
 
 /// Create a connected pair of Unix sockets (socketpair(2)) for related processes: what
-/// one end sends, the other receives, both ways. After fork, one process keeps `a` and
-/// closes `b`, the other the reverse.
+/// one end sends, the other receives, both ways. After fork, one process keeps `*out_a`
+/// and closes `*out_b`, the other the reverse.
 ///
-/// Arguments: `type`: `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`;
-/// `opts` may be NULL (honoured: max_message, capacity).
+/// Arguments: `flags`: the socket type, `IPCX_SOCK_STREAM` (also when 0),
+/// `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL (honoured: max_message,
+/// capacity); `out_a`, `out_b` receive the two ends.
 /// Returns: `IPCX_OK` with both handles set.
-/// Errors: `IPCX_ERR_INVALID` (bad type, NULL out-handle, unsupported option),
-/// `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity above
-/// /proc/sys/net/core/wmem_max or rmem_max), `IPCX_ERR_BAD_HANDLE` (closed options). On
-/// failure both out-handles are NULL.
+/// Errors: `IPCX_ERR_INVALID` (unknown flags or several types, NULL out-parameter,
+/// unsupported option), `IPCX_ERR_LIMIT` (out of descriptors: RLIMIT_NOFILE; capacity
+/// above /proc/sys/net/core/wmem_max or rmem_max; too many handles),
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure both out-handles are NULL.
 /// Ownership: close each end with `ipcx_sock_close`.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
-/// Out-pointers must be NULL or valid for writing; `opts` NULL or a live options handle.
+/// `out_a`, `out_b` must be NULL or valid for writing a pointer; `opts` NULL or a handle
+/// from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_pair(
-    r#type: c_int,
+    flags: u32,
     opts: *const ipcx_options,
-    a: *mut *mut ipcx_sock,
-    b: *mut *mut ipcx_sock,
+    out_a: *mut *mut ipcx_sock,
+    out_b: *mut *mut ipcx_sock,
 ) -> ipcx_status {
     unsafe {
-        set_opt(a, std::ptr::null_mut());
-        set_opt(b, std::ptr::null_mut());
+        set_opt(out_a, std::ptr::null_mut());
+        set_opt(out_b, std::ptr::null_mut());
     }
     call("ipcx_sock_pair", || {
-        let a = unsafe { out(a, "first out-handle") }?;
-        let b = unsafe { out(b, "second out-handle") }?;
-        let (x, y) = sock::pair(Kind::from_c(r#type)?, &unsafe { options(opts) }?)?;
+        let a = unsafe { out(out_a, "out_a") }?;
+        let b = unsafe { out(out_b, "out_b") }?;
+        let (x, y) = sock::pair(kind(flags)?, &unsafe { options(opts) }?)?;
         (*a, *b) = handle::into_raw_pair(ipcx_sock(x), ipcx_sock(y))?;
         Ok(())
     })
@@ -180,36 +189,44 @@ pub unsafe extern "C" fn ipcx_sock_pair(
 /// Abstract names have no file and no permissions: ANY process in the same network
 /// namespace can connect to them, whatever its user. Use a path (mode 0600 by default) when
 /// only some users may connect, or check `ipcx_sock_peer_credentials` of each connection.
+/// An abstract name is written with one `@` and may not itself start with `@` (`"@@x"`
+/// is refused): `@` is only the marker of the abstract namespace.
 ///
 /// Arguments: `name`: a path of at most `IPCX_SOCK_PATH_MAX` (107) bytes, or `@` and 1..107
-/// bytes; `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET`; `opts` may be NULL
-/// (honoured: mode for paths, default 0600, applied exactly; max_message and capacity for
-/// the accepted connections). The backlog is SOMAXCONN (capped by
+/// bytes; `flags`: the socket type, `IPCX_SOCK_STREAM` (also when 0) or
+/// `IPCX_SOCK_SEQPACKET`; `opts` may be NULL (honoured: mode for paths, default 0600,
+/// applied exactly; max_message and capacity for the accepted connections);
+/// `out_listener` receives the listener. The backlog is SOMAXCONN (capped by
 /// /proc/sys/net/core/somaxconn).
 /// Socket files: a socket file left at `name` by a process that died is removed, only after
 /// checking that it is a socket and that nobody answers on it. Any other file is never
 /// touched (`IPCX_ERR_EXISTS`); a live socket is `IPCX_ERR_IN_USE`. The listener removes its
 /// socket file on close, if the file is still the one it created.
+/// Returns: `IPCX_OK` with the listener in `*out_listener`.
 /// Errors: `IPCX_ERR_INVALID` (NULL, empty, non-UTF-8 or too long name: the message gives
-/// the limit; `IPCX_SOCK_DGRAM`; mode with an abstract name), `IPCX_ERR_EXISTS`,
-/// `IPCX_ERR_IN_USE`, `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
-/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out` is NULL.
+/// the limit; `"@@x"`: an abstract name starting with `@`; unknown flags, several types or
+/// `IPCX_SOCK_DGRAM`; mode with an abstract name; NULL `out_listener`),
+/// `IPCX_ERR_EXISTS` (a file of another kind at the path), `IPCX_ERR_IN_USE` (a live
+/// socket there), `IPCX_ERR_NOT_FOUND` (missing directory), `IPCX_ERR_PERMISSION`,
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_listener` is
+/// NULL.
 /// Ownership: close with `ipcx_sock_listener_close`.
 /// Fork: a child inherits the listener and may accept on it too; only this process
 /// removes the socket file.
 ///
 /// # Safety
-/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_listener` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listen_unix(
     name: *const c_char,
-    r#type: c_int,
+    flags: u32,
     opts: *const ipcx_options,
     out_listener: *mut *mut ipcx_sock_listener,
 ) -> ipcx_status {
     unsafe {
         new_listener("ipcx_sock_listen_unix", out_listener, || {
-            let kind = Kind::from_c(r#type)?;
+            let kind = kind(flags)?;
             sock::listen_unix(unix_name(name)?, kind, &options(opts)?)
         })
     }
@@ -218,26 +235,31 @@ pub unsafe extern "C" fn ipcx_sock_listen_unix(
 /// Connect to a Unix socket: a filesystem path or an `@abstract` name (reachable by any
 /// process in the network namespace; see `ipcx_sock_listen_unix`).
 ///
-/// Arguments: `type`: `IPCX_SOCK_STREAM` or `IPCX_SOCK_SEQPACKET` (to a listener), or
+/// Arguments: `name` as for `ipcx_sock_listen_unix`; `flags`: the socket type,
+/// `IPCX_SOCK_STREAM` (also when 0) or `IPCX_SOCK_SEQPACKET` (to a listener), or
 /// `IPCX_SOCK_DGRAM` (to a socket made with `ipcx_sock_bind_unix`: the new socket's
 /// default destination; it is bound to an automatic abstract name so the peer can answer
 /// with `ipcx_sock_sendto`); `opts` may be NULL (honoured: max_message, capacity);
 /// `timeout_ms` bounds the wait while the listener's backlog is full (retried every 1 to
-/// 10 ms; `IPCX_FOREVER` blocks in connect(2)).
+/// 10 ms; `IPCX_FOREVER` blocks in connect(2)); `out_sock` receives the connection.
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 /// Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
-/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is
-/// of another type), `IPCX_ERR_INVALID` (bad name or type), `IPCX_ERR_LIMIT`,
-/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// `IPCX_ERR_EXISTS` (a file that is not a socket is at the path), `IPCX_ERR_TIMEOUT`,
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is of another type),
+/// `IPCX_ERR_INVALID` (bad name, unknown flags or several types, NULL `out_sock`, bad
+/// timeout, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed
+/// options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx; `out_sock`
+/// NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_connect_unix(
     name: *const c_char,
-    r#type: c_int,
+    flags: u32,
     opts: *const ipcx_options,
     timeout_ms: i64,
     out_sock: *mut *mut ipcx_sock,
@@ -245,7 +267,7 @@ pub unsafe extern "C" fn ipcx_sock_connect_unix(
     unsafe {
         new_sock("ipcx_sock_connect_unix", out_sock, || {
             let deadline = Deadline::from_ms(timeout_ms)?;
-            let kind = Kind::from_c(r#type)?;
+            let kind = kind(flags)?;
             sock::connect_unix(unix_name(name)?, kind, &options(opts)?, &deadline)
         })
     }
@@ -260,13 +282,15 @@ pub unsafe extern "C" fn ipcx_sock_connect_unix(
 /// `ipcx_sock_listen_unix` (stale files replaced after checking, other files never touched,
 /// the file removed on close).
 /// Arguments: `opts` may be NULL (honoured: mode for paths, max_message, capacity).
-/// Errors: as for `ipcx_sock_listen_unix`. On failure `*out` is NULL.
+/// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+/// Errors: as for `ipcx_sock_listen_unix`. On failure `*out_sock` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `name` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `name` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_bind_unix(
     name: *const c_char,
@@ -291,15 +315,18 @@ pub unsafe extern "C" fn ipcx_sock_bind_unix(
 ///
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive; they apply to
 /// the accepted connections, which also get TCP_NODELAY).
+/// Returns: `IPCX_OK` with the listener in `*out_listener`.
 /// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND` (unknown host: the
 /// resolver's message), `IPCX_ERR_INVALID` (malformed address or port),
 /// `IPCX_ERR_PERMISSION` (privileged port), `IPCX_ERR_UNSUPPORTED` (address family not
-/// available), `IPCX_ERR_LIMIT`. Name resolution (getaddrinfo) may block. On failure
-/// `*out` is NULL.
+/// available), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). Name resolution
+/// (getaddrinfo) may block. On failure `*out_listener` is NULL.
 /// Ownership: close with `ipcx_sock_listener_close`.
+/// Fork: a child inherits the listener and may accept on it too.
 ///
 /// # Safety
-/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_listener` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listen_tcp(
     address: *const c_char,
@@ -319,15 +346,19 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity, keepalive);
 /// `timeout_ms` bounds the handshake (name resolution is not bounded by it: pass a numeric
 /// address to avoid the resolver).
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 /// Errors: `IPCX_ERR_NOT_FOUND` (unknown host, connection refused, no route),
-/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address), `IPCX_ERR_UNSUPPORTED`,
-/// `IPCX_ERR_LIMIT`, `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// `IPCX_ERR_TIMEOUT`, `IPCX_ERR_INVALID` (malformed address, NULL `out_sock`, bad
+/// timeout, unsupported option), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_LIMIT`,
+/// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock`
+/// is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_connect_tcp(
     address: *const c_char,
@@ -348,14 +379,18 @@ pub unsafe extern "C" fn ipcx_sock_connect_tcp(
 /// sends with `ipcx_sock_sendto`.
 ///
 /// Arguments: `opts` may be NULL (honoured: max_message, capacity).
-/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`,
-/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT`. On failure `*out` is NULL.
+/// Returns: `IPCX_OK` with the bound socket in `*out_sock`.
+/// Errors: `IPCX_ERR_IN_USE` (port in use), `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID`
+/// (malformed address, NULL `out_sock`, unsupported option), `IPCX_ERR_PERMISSION`,
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is
+/// NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_bind_udp(
     address: *const c_char,
@@ -373,14 +408,19 @@ pub unsafe extern "C" fn ipcx_sock_bind_udp(
 /// datagrams from there are received. Connecting sends nothing (UDP has no handshake):
 /// a missing peer shows later as `IPCX_ERR_NOT_FOUND` from a send or receive.
 ///
-/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID`, `IPCX_ERR_LIMIT`,
-/// `IPCX_ERR_UNSUPPORTED`. On failure `*out` is NULL.
+/// Arguments: `address` the peer; `opts` may be NULL (honoured: max_message, capacity);
+/// `out_sock` receives the socket.
+/// Returns: `IPCX_OK` with the connected socket in `*out_sock`.
+/// Errors: `IPCX_ERR_NOT_FOUND` (unknown host), `IPCX_ERR_INVALID` (malformed address,
+/// NULL `out_sock`, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_UNSUPPORTED`,
+/// `IPCX_ERR_BAD_HANDLE` (closed options). On failure `*out_sock` is NULL.
 /// Ownership: close with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `address` NULL or a NUL-terminated string; `out` NULL or valid for writing.
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_connect_udp(
     address: *const c_char,
@@ -396,16 +436,19 @@ pub unsafe extern "C" fn ipcx_sock_connect_udp(
 
 /// Accept one connection, waiting at most `timeout_ms`.
 ///
-/// Returns: `IPCX_OK` with `*out` set to the connection (a stream or seqpacket socket).
+/// Arguments: `l` the listener; `timeout_ms`; `out_sock` receives the connection (a
+/// stream or seqpacket socket, with the listener's options applied).
+/// Returns: `IPCX_OK` with the connection in `*out_sock`.
 /// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_LIMIT` (out of descriptors; capacity above the
-/// system's maximum), `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_INTERRUPTED`. On failure `*out` is NULL.
+/// system's maximum; too many handles), `IPCX_ERR_INVALID` (NULL listener or `out_sock`,
+/// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE` (another thread is inside a call
+/// on this listener), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.
 /// Ownership: close the connection with `ipcx_sock_close`.
 /// Fork: as for every `ipcx_sock`, a child shares the kernel socket; receive on it in one
 /// process only.
 ///
 /// # Safety
-/// `l` NULL or a handle from ipcx; `out` NULL or valid for writing.
+/// `l` NULL or a handle from ipcx; `out_sock` NULL or valid for writing a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_accept(
     l: *mut ipcx_sock_listener,
@@ -414,7 +457,7 @@ pub unsafe extern "C" fn ipcx_sock_accept(
 ) -> ipcx_status {
     unsafe { set_opt(out_sock, std::ptr::null_mut()) };
     call_on("ipcx_sock_accept", l, |l| {
-        let o = unsafe { out(out_sock, "out") }?;
+        let o = unsafe { out(out_sock, "out_sock") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         *o = handle::into_raw(ipcx_sock(l.0.accept(&deadline)?))?;
         Ok(())
@@ -425,10 +468,17 @@ pub unsafe extern "C" fn ipcx_sock_accept(
 /// removed if it is still the same file (device and inode) and this is the process that
 /// created the listener; connections already accepted stay open.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
+/// Arguments: `l` the listener; NULL does nothing.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+/// twice). A close racing calls on other threads never waits: the listener is released
+/// when the last of them returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptor; `l` must not be used again.
+/// Fork: closes the calling process's descriptor; the socket file is removed only by
+/// the process that created the listener.
 ///
 /// # Safety
-/// `l` must be NULL or a handle from ipcx; no other thread may be using it.
+/// None beyond the C contract: `l` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listener_close(l: *mut ipcx_sock_listener) -> ipcx_status {
     call("ipcx_sock_listener_close", || handle::close(l))
@@ -437,18 +487,23 @@ pub unsafe extern "C" fn ipcx_sock_listener_close(l: *mut ipcx_sock_listener) ->
 /// The listener's descriptor, for poll/epoll: readable when a connection is waiting to be
 /// accepted. It stays owned by the listener (do not close it); it is non-blocking.
 ///
-/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+/// Arguments: `out_fd` receives the descriptor.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
+/// Errors: `IPCX_ERR_INVALID` (NULL listener or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the listener's.
+/// Fork: a child's copy of the handle has the same descriptor number.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `out_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listener_fd(
     l: *const ipcx_sock_listener,
-    fd: *mut c_int,
+    out_fd: *mut c_int,
 ) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_sock_listener_fd", l, |l| {
-        *unsafe { out(fd, "fd") }? = l.0.fd();
+        *unsafe { out(out_fd, "out_fd") }? = l.0.fd();
         Ok(())
     })
 }
@@ -456,14 +511,19 @@ pub unsafe extern "C" fn ipcx_sock_listener_fd(
 /// The address the listener is bound to, as text: `"/path"`, `"@name"`, `"127.0.0.1:4000"`,
 /// `"[::1]:4000"` (with the real port when it listened on port 0).
 ///
-/// Arguments: `buf` receives the text and a NUL; `len` in: the capacity of `buf`, out: the
-/// text length without the NUL, or with `IPCX_ERR_TOO_BIG` the size needed with the NUL.
-/// `IPCX_SOCK_ADDR_MAX` bytes always suffice.
-/// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL `len`, NULL `buf` with a
-/// capacity), `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: a text out-buffer: `buf` receives the text and a NUL; `len` in: the capacity
+/// of `buf`, out: always the length of the text without its NUL (with `IPCX_OK` and with
+/// `IPCX_ERR_TOO_BIG`, when `buf` then needs `*len + 1` bytes). `IPCX_SOCK_ADDR_MAX`
+/// bytes always suffice. `buf` may be NULL with a capacity of 0 (to learn the length).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+/// Errors: `IPCX_ERR_TOO_BIG` (`buf` holds `""` when it has room for anything),
+/// `IPCX_ERR_INVALID` (NULL listener or `len`, NULL `buf` with a capacity),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the listener.
 ///
 /// # Safety
-/// `buf` valid for writing `*len` bytes; `len` valid.
+/// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_listener_address(
     l: *const ipcx_sock_listener,
@@ -479,14 +539,19 @@ pub unsafe extern "C" fn ipcx_sock_listener_address(
 /// timed out midway is written if the socket has room right now (call `ipcx_sock_flush`
 /// first to wait for it). A socket file made by `ipcx_sock_bind_unix` is removed as for
 /// listeners. Descriptors received but not yet handed over are closed.
+///
+/// Arguments: `s` the socket; NULL does nothing.
+/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
+/// twice). A close racing calls on other threads never waits: the socket is released when
+/// the last of them returns.
+/// Errors: `IPCX_ERR_BAD_HANDLE` only (see Returns).
+/// Ownership: releases the handle and its descriptor; `s` must not be used again.
 /// Fork: this closes the calling process's descriptor only. The peer sees end of file
 /// when every process holding the socket has closed it; `ipcx_sock_shutdown` ends the
 /// connection for all of them.
 ///
-/// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if already closed (nothing is freed twice).
-///
 /// # Safety
-/// `s` must be NULL or a handle from ipcx; no other thread may be using it.
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_close(s: *mut ipcx_sock) -> ipcx_status {
     call("ipcx_sock_close", || handle::close(s))
@@ -503,11 +568,15 @@ pub unsafe extern "C" fn ipcx_sock_close(s: *mut ipcx_sock) -> ipcx_status {
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing was sent), `IPCX_ERR_CLOSED` (the peer closed or
 /// reset the connection; no SIGPIPE is raised), `IPCX_ERR_TOO_BIG` (above max_message, or
 /// above what the socket can send as one record: the message names the limit),
-/// `IPCX_ERR_INVALID` (NULL buffer; a datagram socket that is not connected; an empty
-/// seqpacket message), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+/// `IPCX_ERR_INVALID` (NULL handle, NULL buffer with a length; a datagram socket that is
+/// not connected; an empty seqpacket message; bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`; on a stream shared by several processes, each message is one
+/// frame, but frames of several senders may interleave: send from one process.
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes.
+/// `buf` must be NULL or valid for reading `len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_send(
     s: *mut ipcx_sock,
@@ -527,19 +596,23 @@ pub unsafe extern "C" fn ipcx_sock_send(
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
 /// message length (or, with `IPCX_ERR_TOO_BIG`, the size needed); `timeout_ms`.
+/// Returns: `IPCX_OK` with one whole message in `buf` and its length in `*len`.
 /// Errors: `IPCX_ERR_TIMEOUT` (nothing consumed, or a partly received framed message kept
 /// for the next call), `IPCX_ERR_CLOSED` (end of file: the peer closed or shut down its
 /// sending side, or reset the connection), `IPCX_ERR_TOO_BIG` (`*len` set to the size
 /// needed; the message stays queued for the next receive), `IPCX_ERR_PROTOCOL` (a framed
 /// stream announced a length above max_message: the stream is unusable; or a record above
-/// max_message arrived and was discarded), `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_INTERRUPTED`.
+/// max_message arrived and was discarded), `IPCX_ERR_INVALID` (NULL handle or `len`, NULL
+/// `buf` with a capacity, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged, except `*len` with
+/// `IPCX_ERR_TOO_BIG`.
 /// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
+/// Ownership: the caller keeps `buf`.
 /// Fork: receive on a given socket in one process only: a receive may take bytes of the
 /// following messages from the kernel, and those stay in the process that took them.
 ///
 /// # Safety
-/// `len` must be valid; `buf` valid for writing `*len` bytes.
+/// `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_recv(
     s: *mut ipcx_sock,
@@ -556,26 +629,33 @@ pub unsafe extern "C" fn ipcx_sock_recv(
 /// Write raw bytes (stream sockets, no framing) until all `len` bytes are written or the
 /// timeout expires; partial writes are continued.
 ///
-/// Arguments: `written` (may be NULL) receives how many bytes were written, also on error.
-/// Errors: `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket),
-/// `IPCX_ERR_TIMEOUT` (`*written` tells how far it got), `IPCX_ERR_CLOSED` (no SIGPIPE),
-/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_INTERRUPTED`.
+/// Arguments: `buf`/`len` the bytes (`len` > 0); `timeout_ms`; `out_written` (optional,
+/// may be NULL) receives how many bytes were written, also on error.
+/// Returns: `IPCX_OK` when all `len` bytes were written (`*out_written` is `len`).
+/// Errors: `IPCX_ERR_INVALID` (NULL handle, `len` 0 or above SSIZE_MAX, NULL buffer, not a
+/// stream socket, bad timeout), `IPCX_ERR_TIMEOUT` (`*out_written` tells how far it got),
+/// `IPCX_ERR_CLOSED` (no SIGPIPE), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out_written` is the count written before it (0 when
+/// nothing was).
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
-/// `buf` must be valid for reading `len` bytes; `written` NULL or valid.
+/// `buf` must be NULL or valid for reading `len` bytes; `out_written` NULL or valid for
+/// writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_write(
     s: *mut ipcx_sock,
     buf: *const c_void,
     len: usize,
     timeout_ms: i64,
-    written: *mut usize,
+    out_written: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(written, 0) };
+    unsafe { set_opt(out_written, 0) };
     call_on("ipcx_sock_write", s, |s| {
         let deadline = Deadline::from_ms(timeout_ms)?;
         let (n, r) = s.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
-        unsafe { set_opt(written, n) };
+        unsafe { set_opt(out_written, n) };
         r
     })
 }
@@ -583,25 +663,31 @@ pub unsafe extern "C" fn ipcx_sock_write(
 /// Read raw bytes (stream sockets): waits until at least one byte is available, then
 /// returns what is there, up to `len`.
 ///
-/// Arguments: `nread` receives the count (required; 0 on error).
+/// Arguments: `buf`/`len` where to put the bytes (`len` > 0); `timeout_ms`; `out_nread`
+/// (required) receives the count.
+/// Returns: `IPCX_OK` with 1 to `len` bytes in `buf` (`*out_nread`).
 /// Errors: `IPCX_ERR_CLOSED` (end of file or reset), `IPCX_ERR_TIMEOUT`,
-/// `IPCX_ERR_INVALID` (`len` 0, NULL buffer, not a stream socket), `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_INTERRUPTED`.
+/// `IPCX_ERR_INVALID` (NULL handle or `out_nread`, `len` 0 or above SSIZE_MAX, NULL
+/// buffer, not a stream socket, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `*out_nread` is 0.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`: read a given socket in one process only.
 ///
 /// # Safety
-/// `buf` must be valid for writing `len` bytes; `nread` valid.
+/// `buf` must be NULL or valid for writing `len` bytes; `out_nread` NULL or valid for
+/// writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_read(
     s: *mut ipcx_sock,
     buf: *mut c_void,
     len: usize,
     timeout_ms: i64,
-    nread: *mut usize,
+    out_nread: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(nread, 0) };
+    unsafe { set_opt(out_nread, 0) };
     call_on("ipcx_sock_read", s, |s| {
+        let nread = unsafe { out(out_nread, "out_nread") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let nread = unsafe { out(nread, "nread") }?;
         *nread =
             s.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
         Ok(())
@@ -612,11 +698,14 @@ pub unsafe extern "C" fn ipcx_sock_read(
 /// Returns `IPCX_OK` at once when nothing is pending (always on datagram and seqpacket
 /// sockets).
 ///
-/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (bad timeout),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
+/// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: the tail belongs to the process whose send timed out.
 ///
 /// # Safety
-/// `s` must be NULL or a handle from ipcx.
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> ipcx_status {
     call_on("ipcx_sock_flush", s, |s| {
@@ -629,34 +718,43 @@ pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> 
 /// Arguments: `how`: `IPCX_SOCK_SHUT_WR` (the peer's receives then report end of file,
 /// `IPCX_ERR_CLOSED`; its sends still arrive), `IPCX_SOCK_SHUT_RD` (this socket's receives
 /// report `IPCX_ERR_CLOSED`), or `IPCX_SOCK_SHUT_RDWR`.
-/// Errors: `IPCX_ERR_INVALID` (bad `how`; not connected), `IPCX_ERR_TIMEOUT` (a message
-/// tail is still pending: shutting down would cut it; call `ipcx_sock_flush` first),
-/// `IPCX_ERR_BAD_HANDLE`.
+/// Returns: `IPCX_OK` once the direction is shut down.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle; `how` not one of the three; the socket is not
+/// connected: a datagram socket made with `ipcx_sock_bind_unix` or `ipcx_sock_bind_udp`,
+/// or a connection the kernel no longer holds), `IPCX_ERR_TIMEOUT` (a message tail is still
+/// pending: shutting down would cut it; call `ipcx_sock_flush` first),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the socket stays open and owned by the caller (close it as usual).
 /// Fork: the shutdown applies to the kernel socket, so to every process sharing it.
 ///
 /// # Safety
-/// `s` must be NULL or a handle from ipcx.
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: c_int) -> ipcx_status {
+pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: u32) -> ipcx_status {
     call_on("ipcx_sock_shutdown", s, |s| s.0.shutdown(how))
 }
 
 /// The socket's descriptor, for poll/epoll: readable when a receive would find data,
 /// writable when a send would make progress.
 ///
+/// Arguments: `out_fd` receives the descriptor.
 /// The descriptor stays owned by the handle: do not close it, and do not read or write it
 /// directly (bytes taken behind the handle's back break its framing). A receive may take
 /// several framed messages from the kernel at once, or keep a record after
 /// `IPCX_ERR_TOO_BIG`: after a wake-up, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`.
-/// Errors: `IPCX_ERR_INVALID` (NULL), `IPCX_ERR_BAD_HANDLE`. On failure `*fd` is -1.
+/// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the handle's (see above).
+/// Fork: a child's copy of the handle has the same descriptor number.
 ///
 /// # Safety
-/// `fd` must be NULL or valid for writing.
+/// `out_fd` must be NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, fd: *mut c_int) -> ipcx_status {
-    unsafe { set_opt(fd, -1) };
+pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, out_fd: *mut c_int) -> ipcx_status {
+    unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_sock_fd", s, |s| {
-        *unsafe { out(fd, "fd") }? = s.0.fd();
+        *unsafe { out(out_fd, "out_fd") }? = s.0.fd();
         Ok(())
     })
 }
@@ -664,16 +762,22 @@ pub unsafe extern "C" fn ipcx_sock_fd(s: *const ipcx_sock, fd: *mut c_int) -> ip
 /// Send one datagram to `to` (datagram sockets): for a Unix socket a path or an
 /// `@abstract` name (any process in the network namespace may have bound it), for UDP
 /// `"host:port"` or `"[ipv6]:port"` (numeric addresses skip the resolver). An address
-/// printed by `ipcx_sock_recvfrom` answers its sender.
+/// given by `ipcx_sock_recvfrom` answers its sender.
 ///
+/// Arguments: `buf`/`len` the datagram (`buf` may be NULL when `len` is 0); `to` the
+/// destination; `timeout_ms`.
+/// Returns: `IPCX_OK` once the datagram is sent.
 /// Errors: `IPCX_ERR_NOT_FOUND` (nobody bound at a Unix name; unknown host),
 /// `IPCX_ERR_TIMEOUT` (the receiver's queue stayed full: Unix datagrams are reliable and
-/// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (bad address,
-/// not a datagram socket, NULL buffer), `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`,
+/// wait; retried every 1 to 10 ms), `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID` (NULL handle,
+/// bad address, not a datagram socket, NULL buffer with a length, bad timeout),
+/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
 /// `IPCX_ERR_INTERRUPTED`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
-/// `buf` valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
+/// `buf` NULL or valid for reading `len` bytes; `to` NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_sendto(
     s: *mut ipcx_sock,
@@ -691,81 +795,107 @@ pub unsafe extern "C" fn ipcx_sock_sendto(
 
 /// Receive one datagram and its sender's address (datagram sockets).
 ///
-/// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from` (may be NULL) receives the
-/// sender's address as text with a NUL (`""` for an unnamed Unix socket); when not NULL,
-/// `from_len` must be at least `IPCX_SOCK_ADDR_MAX`, checked before anything is received.
-/// Errors: as for `ipcx_sock_recv`, and `IPCX_ERR_INVALID` (not a datagram socket,
-/// `from_len` too small). On error `from` holds `""`.
+/// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `from`/`from_len` a text out-buffer
+/// for the sender's address (forms as for `ipcx_sock_local_address`; `""` for an unnamed
+/// Unix socket): `*from_len` in: the capacity of `from`, out: always the length of the
+/// address text without its NUL. `IPCX_SOCK_ADDR_MAX` bytes always suffice. Both NULL:
+/// the sender is not wanted. `from` may be NULL with `*from_len` 0 (the datagram stays
+/// queued and `*from_len` tells the room needed: `IPCX_ERR_TOO_BIG`).
+/// Returns: `IPCX_OK` with the datagram in `buf` (`*len`) and the sender in `from`.
+/// Errors: as for `ipcx_sock_recv`; `IPCX_ERR_TOO_BIG` when the datagram does not fit
+/// `buf` or its sender's address does not fit `from`: nothing is consumed (the datagram
+/// stays queued with its sender for the next receive), `*len` is the datagram's size and
+/// `*from_len` the address text's length, so whichever buffer is too small can be grown
+/// (`from` needs `*from_len + 1` bytes); `from` then holds the address if it fits, else
+/// `""`. `IPCX_ERR_INVALID` also for a socket that is not a datagram socket, and for
+/// `from` without `from_len`. On other errors `from` holds `""` and `*from_len` is 0
+/// (when they are not NULL).
+/// Ownership: the caller keeps `buf` and `from`.
+/// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 ///
 /// # Safety
-/// `len` valid; `buf` valid for writing `*len` bytes; `from` NULL or valid for writing
-/// `from_len` bytes.
+/// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `from_len` NULL or
+/// valid; `from` NULL or valid for writing `*from_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_recvfrom(
     s: *mut ipcx_sock,
     buf: *mut c_void,
     len: *mut usize,
     from: *mut c_char,
-    from_len: usize,
+    from_len: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    if !from.is_null() && from_len > 0 {
-        // SAFETY: per the contract, `from` holds at least one byte.
-        unsafe { *from = 0 };
-    }
-    call_on("ipcx_sock_recvfrom", s, |s| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        let from = if from.is_null() {
-            None
-        } else {
-            if from_len < IPCX_SOCK_ADDR_MAX {
-                return Err(Error::invalid(format!(
-                    "from_len {from_len} is below IPCX_SOCK_ADDR_MAX ({IPCX_SOCK_ADDR_MAX})"
-                )));
-            }
-            Some(unsafe { bytes_mut(from.cast(), from_len, "from") }?)
-        };
-        unsafe {
-            recv_into(buf, len, |dst| {
-                let (n, a) = s.0.recvfrom(dst, &deadline)?;
-                if let Some(f) = from {
-                    addr::write_text(&a, f).map_err(|need| {
-                        Error::internal(format!("address text needs {need} bytes"))
-                    })?;
-                }
-                Ok(n)
-            })
+    let r = call_on("ipcx_sock_recvfrom", s, |s| {
+        if !from.is_null() && from_len.is_null() {
+            return Err(Error::invalid(
+                "from is not NULL but from_len is: give the capacity of from in *from_len",
+            ));
         }
-    })
-}
-
-/// A caller's descriptor array.
-unsafe fn fd_slice<'a>(p: *const c_int, n: usize) -> Result<&'a [c_int]> {
-    if n > 0 && p.is_null() {
-        return Err(Error::invalid(format!("fds is NULL with nfds {n}")));
+        let want_from = !from_len.is_null();
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let len = unsafe { out(len, "len") }?;
+        let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
+        if want_from {
+            // Checked before anything is received: a NULL `from` with a capacity.
+            unsafe { bytes_mut(from.cast(), *from_len, "from") }?;
+        }
+        let mut size = None;
+        let r = s.0.recvfrom(dst, &deadline, |n, a| {
+            size = Some(n);
+            if !want_from {
+                return Ok(());
+            }
+            // The address does not fit: TOO_BIG about `from`, whose length `text_out` has
+            // written; `*len` gets the datagram's size below.
+            unsafe { text_out(from, from_len, &a.text()) }
+        });
+        match r {
+            Ok(n) => {
+                *len = n;
+                Ok(())
+            }
+            Err(e) => {
+                // TOO_BIG (the datagram or its sender's address does not fit): the
+                // datagram's size, whichever it was.
+                if let (Status::IPCX_ERR_TOO_BIG, Some(n)) = (e.status, size) {
+                    *len = n;
+                }
+                Err(e)
+            }
+        }
+    });
+    if r != Status::IPCX_OK && r != Status::IPCX_ERR_TOO_BIG {
+        // SAFETY: per the contract; "" and length 0 on failure.
+        unsafe {
+            if let Some(n) = from_len.as_mut() {
+                if *n > 0 && !from.is_null() {
+                    *from = 0;
+                }
+                *n = 0;
+            }
+        }
     }
-    if n == 0 || n > sock::cmsg::FDS_MAX {
-        sock::cmsg::check_send_count(n)?;
-    }
-    // SAFETY: per the contract, `p` holds `n` ints.
-    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+    r
 }
 
 /// Send one message with `nfds` descriptors attached (SCM_RIGHTS; Unix sockets). The
 /// receiver gets new descriptors for the same open files (`ipcx_sock_recv_fds`).
 ///
-/// Arguments: `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open descriptors. The caller
-/// keeps its own descriptors (close them when no longer needed). The receiver may be any
-/// process holding the other end: a forked child, or an unrelated process connected by
-/// name. Otherwise as
-/// `ipcx_sock_send`; on a stream socket the message needs at least one byte (the kernel
-/// attaches descriptors to bytes).
+/// Arguments: `buf`/`len` the message; `fds`/`nfds`: 1..=`IPCX_SOCK_FDS_MAX` (253) open
+/// descriptors (the caller keeps its own: close them when no longer needed);
+/// `timeout_ms`. The receiver may be any process holding the other end: a forked child, or
+/// an unrelated process connected by name. Otherwise as `ipcx_sock_send`; on a stream
+/// socket the message needs at least one byte (the kernel attaches descriptors to bytes).
+/// Returns: `IPCX_OK` once the message and its descriptors are sent.
 /// Errors: as for `ipcx_sock_send`, and `IPCX_ERR_INVALID` (`nfds` 0 or above 253, NULL
-/// `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix socket).
-/// On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+/// or misaligned `fds`, a descriptor that is not open), `IPCX_ERR_UNSUPPORTED` (not a Unix
+/// socket). On `IPCX_ERR_TIMEOUT` nothing was sent, descriptors included.
+/// Ownership: the caller keeps `buf`, `fds` and its descriptors.
+/// Fork: see `ipcx_sock`.
 ///
 /// # Safety
-/// `buf` valid for reading `len` bytes; `fds` valid for reading `nfds` ints.
+/// `buf` NULL or valid for reading `len` bytes; `fds` NULL or valid for reading `nfds`
+/// ints.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_send_fds(
     s: *mut ipcx_sock,
@@ -777,7 +907,8 @@ pub unsafe extern "C" fn ipcx_sock_send_fds(
 ) -> ipcx_status {
     call_on("ipcx_sock_send_fds", s, |s| {
         let deadline = Deadline::from_ms(timeout_ms)?;
-        let fds = unsafe { fd_slice(fds, nfds) }?;
+        sock::cmsg::check_send_count(nfds)?;
+        let fds = unsafe { array(fds, nfds, "fds") }?;
         s.0.send_fds(unsafe { bytes(buf, len, "buf") }?, fds, &deadline)
     })
 }
@@ -786,7 +917,7 @@ pub unsafe extern "C" fn ipcx_sock_send_fds(
 /// descriptors are close-on-exec and owned by the caller.
 ///
 /// Arguments: `buf`/`len` as for `ipcx_sock_recv`; `fds` receives the descriptors; `nfds`
-/// in: the capacity of `fds` (at least 1), out: how many were handed over.
+/// in: the capacity of `fds` (at least 1), out: how many were handed over; `timeout_ms`.
 /// Returns: `IPCX_OK` with the message and `*nfds` descriptors (0 if it carried none).
 /// `IPCX_ERR_LIMIT` is a distinct result: descriptors were cut, because the message
 /// carried more than `fds` holds or because the kernel could not install them all
@@ -798,13 +929,15 @@ pub unsafe extern "C" fn ipcx_sock_send_fds(
 /// `ipcx_sock_recv` before it may read ahead past its message, and the kernel then closes
 /// the descriptors of the bytes it read.
 /// Errors: as for `ipcx_sock_recv` (with `IPCX_ERR_TOO_BIG` the message and its
-/// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL `fds` or `nfds`),
-/// `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than `IPCX_ERR_LIMIT`,
-/// `*nfds` is 0.
+/// descriptors stay queued), and `IPCX_ERR_INVALID` (`*nfds` 0, NULL or misaligned `fds`,
+/// NULL `nfds`), `IPCX_ERR_UNSUPPORTED` (not a Unix socket). On errors other than
+/// `IPCX_ERR_LIMIT`, `*nfds` is 0.
+/// Ownership: the caller owns the `*nfds` descriptors handed over and closes them.
+/// Fork: see `ipcx_sock`: receive on a given socket in one process only.
 ///
 /// # Safety
-/// `len`/`nfds` valid; `buf` valid for writing `*len` bytes; `fds` valid for writing
-/// `*nfds` ints.
+/// `len`/`nfds` NULL or valid; `buf` NULL or valid for writing `*len` bytes; `fds` NULL or
+/// valid for writing `*nfds` ints.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_recv_fds(
     s: *mut ipcx_sock,
@@ -814,19 +947,12 @@ pub unsafe extern "C" fn ipcx_sock_recv_fds(
     nfds: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
+    let cap = unsafe { nfds.as_ref() }.copied().unwrap_or(0);
+    unsafe { set_opt(nfds, 0) };
     call_on("ipcx_sock_recv_fds", s, |s| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
         let nfds = unsafe { out(nfds, "nfds") }?;
-        let cap = std::mem::take(nfds);
-        if cap > 0 && fds.is_null() {
-            return Err(Error::invalid(format!("fds is NULL with capacity {cap}")));
-        }
-        let arr: &mut [c_int] = if cap == 0 {
-            &mut []
-        } else {
-            // SAFETY: per the contract, `fds` holds `cap` ints.
-            unsafe { std::slice::from_raw_parts_mut(fds, cap) }
-        };
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let arr = unsafe { array_mut(fds, cap, "fds") }?;
         let mut cut = None;
         unsafe {
             recv_into(buf, len, |dst| {
@@ -841,34 +967,39 @@ pub unsafe extern "C" fn ipcx_sock_recv_fds(
 }
 
 /// The credentials of the connected peer (SO_PEERCRED), as the kernel recorded them when
-/// the connection or pair was made: process id, user id, group id. Any pointer may be NULL.
+/// the connection or pair was made: process id, user id, group id.
 ///
+/// Arguments: `out_pid`, `out_uid`, `out_gid`: each optional (may be NULL).
+/// Returns: `IPCX_OK` with the values wanted.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (not a Unix socket, or a connected datagram socket: the
 /// kernel records credentials for stream and seqpacket connections and socket pairs),
-/// `IPCX_ERR_BAD_HANDLE`. On failure the values are -1.
+/// `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`. On failure
+/// `*out_pid` is -1 and `*out_uid`, `*out_gid` are `(uint32_t)-1`.
 /// Note: the pid is the process that connected (or created the pair); after fork it may
 /// be another process that now uses the socket.
+/// Ownership: nothing changes hands.
+/// Fork: the values are fixed when the connection is made (see the note).
 ///
 /// # Safety
 /// Out-pointers must be NULL or valid for writing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_peer_credentials(
     s: *const ipcx_sock,
-    pid: *mut i32,
-    uid: *mut u32,
-    gid: *mut u32,
+    out_pid: *mut i32,
+    out_uid: *mut u32,
+    out_gid: *mut u32,
 ) -> ipcx_status {
     unsafe {
-        set_opt(pid, -1);
-        set_opt(uid, u32::MAX);
-        set_opt(gid, u32::MAX);
+        set_opt(out_pid, -1);
+        set_opt(out_uid, u32::MAX);
+        set_opt(out_gid, u32::MAX);
     }
     call_on("ipcx_sock_peer_credentials", s, |s| {
         let (p, u, g) = s.0.peer_credentials()?;
         unsafe {
-            set_opt(pid, p);
-            set_opt(uid, u);
-            set_opt(gid, g);
+            set_opt(out_pid, p);
+            set_opt(out_uid, u);
+            set_opt(out_gid, g);
         }
         Ok(())
     })
@@ -877,10 +1008,15 @@ pub unsafe extern "C" fn ipcx_sock_peer_credentials(
 /// The socket's own address as text (`"/path"`, `"@name"`, `""` for an unnamed Unix
 /// socket, `"127.0.0.1:4000"`, `"[::1]:4000"`).
 ///
-/// Arguments and errors as for `ipcx_sock_listener_address`.
+/// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
+/// always the text length without its NUL).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+/// Errors: `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`, `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the socket.
 ///
 /// # Safety
-/// `buf` valid for writing `*len` bytes; `len` valid.
+/// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_local_address(
     s: *const ipcx_sock,
@@ -894,11 +1030,17 @@ pub unsafe extern "C" fn ipcx_sock_local_address(
 
 /// The connected peer's address as text (forms as for `ipcx_sock_local_address`).
 ///
-/// Arguments and errors as for `ipcx_sock_listener_address`, and `IPCX_ERR_CLOSED` when the
-/// socket is not connected (an unconnected datagram socket, a reset connection).
+/// Arguments and errors as for `ipcx_sock_listener_address` (a text out-buffer: `*len` is
+/// always the text length without its NUL), and `IPCX_ERR_CLOSED` when the socket is not
+/// connected (an unconnected datagram socket, a reset connection).
+/// Returns: `IPCX_OK` with the text in `buf` and its length in `*len`.
+/// Errors: `IPCX_ERR_CLOSED`, `IPCX_ERR_TOO_BIG`, `IPCX_ERR_INVALID`,
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: the caller keeps `buf`.
+/// Fork: the same in every process that holds the socket.
 ///
 /// # Safety
-/// `buf` valid for writing `*len` bytes; `len` valid.
+/// `len` NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_peer_address(
     s: *const ipcx_sock,
@@ -914,10 +1056,15 @@ pub unsafe extern "C" fn ipcx_sock_peer_address(
 /// or off (Nagle's algorithm coalesces small writes, for raw byte streams written in small
 /// pieces).
 ///
-/// Errors: `IPCX_ERR_INVALID` (not a TCP connection), `IPCX_ERR_BAD_HANDLE`.
+/// Arguments: `s` a TCP connection; `on` the setting.
+/// Returns: `IPCX_OK` once set.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle; not a TCP connection), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`.
+/// Ownership: nothing changes hands.
+/// Fork: the setting is the kernel socket's: every process sharing it sees it.
 ///
 /// # Safety
-/// `s` must be NULL or a handle from ipcx.
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_set_nodelay(s: *mut ipcx_sock, on: bool) -> ipcx_status {
     call_on("ipcx_sock_set_nodelay", s, |s| s.0.set_nodelay(on))

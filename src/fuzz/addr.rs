@@ -25,6 +25,7 @@ fn channel(s: &str) {
     match chan::parse(s) {
         Ok(a) => {
             let scheme = a.transport().scheme();
+            assert!(!s.starts_with("unix-abstract:"), "{s:?}");
             assert!(
                 s.starts_with(scheme) && s[scheme.len()..].starts_with(':'),
                 "{s:?}"
@@ -32,7 +33,11 @@ fn channel(s: &str) {
             match a {
                 Addr::Fifo(p) => assert!(crate::name::path(p).is_ok(), "{s:?}"),
                 Addr::Unix(Some(p)) => assert!(addr::UnixName::parse(p).is_ok(), "{s:?}"),
-                Addr::UnixAbstract(n) => assert!(crate::name::abstract_name(n).is_ok(), "{s:?}"),
+                Addr::UnixAbstract(n) => {
+                    // One spelling: `unix:@name`, the name never starting with a second '@'.
+                    assert!(s.starts_with("unix:@") && !n.starts_with('@'), "{s:?}");
+                    assert!(addr::UnixName::parse(&s["unix:".len()..]).is_ok(), "{s:?}");
+                }
                 Addr::Tcp(hp) => assert!(!hp.is_empty() && s.ends_with(hp), "{s:?}"),
                 Addr::Mq(n) | Addr::Shm(Some(n)) => assert!(n.starts_with('/'), "{s:?}"),
                 Addr::SysvMq { key, mtype } => assert!(key != 0 && mtype > 0, "{s:?}"),

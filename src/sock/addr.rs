@@ -3,7 +3,9 @@
 //! - Unix domain: a filesystem path (`/tmp/app.sock`, `run/app.sock`) or, with a leading
 //!   `@`, a name in the Linux abstract namespace (`@app`), the convention of ss(8), systemd
 //!   and Go. A path holds at most [`UNIX_PATH_MAX`] bytes (sun_path is 108 bytes with the
-//!   terminating NUL); an abstract name 1..=107 bytes (`name::abstract_name`).
+//!   terminating NUL); an abstract name 1..=107 bytes (`name::abstract_name`) that does
+//!   not itself start with `@` (one spelling: `@@x` is refused). Channel addresses write
+//!   the same names after `unix:` (`unix:@app`).
 //! - IPv4/IPv6: `host:port` or `[v6-address]:port` (`[fe80::1%eth0]:80` for a scope). The
 //!   host is a name, resolved with getaddrinfo(3), or a numeric address; an empty host or
 //!   `*` means every local address (listening sockets). The port is a number 0..=65535 or a
@@ -51,9 +53,18 @@ pub enum UnixName<'a> {
 }
 
 impl<'a> UnixName<'a> {
-    /// Parse `@name` (abstract) or a path, checking the length limits of sun_path.
+    /// Parse `@name` (abstract) or a path, checking the length limits of sun_path. The `@`
+    /// is only the marker of the abstract namespace: a name that itself starts with `@`
+    /// (`"@@x"`) is refused, so that no spelling binds a name that prints with two.
     pub fn parse(text: &'a str) -> Result<UnixName<'a>> {
         if let Some(n) = text.strip_prefix('@') {
+            if n.starts_with('@') {
+                return Err(Error::invalid(format!(
+                    "abstract socket name {text:?} starts with two '@': write one '@' \
+                     before the name (\"@name\"); abstract names that themselves begin \
+                     with '@' are not supported"
+                )));
+            }
             return Ok(UnixName::Abstract(name::abstract_name(n)?));
         }
         let p = name::path(text)?;
@@ -520,6 +531,12 @@ mod tests {
         assert!(UnixName::parse(&"a".repeat(108)).is_err());
         assert!(UnixName::parse(&"a".repeat(107)).is_ok());
         assert!(UnixName::parse("@").is_err());
+        // One spelling: a second '@' would bind a name that prints as "@@x".
+        let e = UnixName::parse("@@x").unwrap_err();
+        assert!(e.msg.contains("two '@'"), "{}", e.msg);
+        assert_eq!(UnixName::parse("@a@b").unwrap(), UnixName::Abstract("a@b"));
+        // An unnamed sender (no address at all) prints as "".
+        assert_eq!(SockAddr::unix_autobind().text(), "");
         assert_eq!(Printable(b"a\\b\x01").to_string(), "a\\x5cb\\x01");
         let mut buf = [0u8; 5];
         assert_eq!(write_text(&a, &mut buf), Ok(4));

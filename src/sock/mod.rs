@@ -37,16 +37,19 @@ use crate::time::{self, Deadline};
 use addr::{SockAddr, UnixName};
 use cmsg::{CmsgBuf, Received};
 
-/// Socket type: a byte stream (framed messages or raw bytes).
-pub(crate) const STREAM: i32 = 1;
-/// Socket type: datagrams (unreliable for UDP, reliable and ordered for Unix).
-pub(crate) const DGRAM: i32 = 2;
-/// Socket type: sequenced packets (connected, reliable, record boundaries kept).
-pub(crate) const SEQPACKET: i32 = 3;
+/// Type flag: a byte stream (framed messages or raw bytes); also the type when no type
+/// flag is given.
+pub(crate) const STREAM: u32 = crate::flags::family(0);
+/// Type flag: datagrams (unreliable for UDP, reliable and ordered for Unix).
+pub(crate) const DGRAM: u32 = crate::flags::family(1);
+/// Type flag: sequenced packets (connected, reliable, record boundaries kept).
+pub(crate) const SEQPACKET: u32 = crate::flags::family(2);
+/// Every type flag.
+pub(crate) const TYPES: u32 = STREAM | DGRAM | SEQPACKET;
 /// Shutdown: no more receiving.
-pub(crate) const SHUT_RD: i32 = 1;
+pub(crate) const SHUT_RD: u32 = 1;
 /// Shutdown: no more sending (the peer reads end of file).
-pub(crate) const SHUT_WR: i32 = 2;
+pub(crate) const SHUT_WR: u32 = 2;
 
 /// Receives with a buffer up to this size go through the socket's internal buffer with one
 /// plain recv(2) (see [`Sock::recv`]); larger ones use recvmsg(2) with two iovecs.
@@ -64,15 +67,17 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind for a C constant.
-    pub fn from_c(v: i32) -> Result<Kind> {
-        match v {
-            STREAM => Ok(Kind::Stream),
+    /// The kind named by the type bits of `flags` (at most one; none is a stream). Other
+    /// bits are the caller's to check.
+    pub fn from_flags(flags: u32) -> Result<Kind> {
+        match flags & TYPES {
+            0 | STREAM => Ok(Kind::Stream),
             DGRAM => Ok(Kind::Dgram),
             SEQPACKET => Ok(Kind::SeqPacket),
             _ => Err(Error::invalid(format!(
-                "socket type {v} is invalid (IPCX_SOCK_STREAM {STREAM}, IPCX_SOCK_DGRAM \
-                 {DGRAM}, IPCX_SOCK_SEQPACKET {SEQPACKET})"
+                "flags {:#x} name several socket types: give at most one of \
+                 IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM and IPCX_SOCK_SEQPACKET",
+                flags & TYPES
             ))),
         }
     }
@@ -655,9 +660,13 @@ impl Sock {
                 self.kind.name()
             )));
         }
-        let dest = if self.unix {
-            SockAddr::unix(UnixName::parse(to)?)
-        } else {
+        if self.unix {
+            let un = UnixName::parse(to)?;
+            return self
+                .send_record(msg, deadline, Some(&SockAddr::unix(un)), None)
+                .map_err(|e| unix::refused_by_non_socket(e, &un));
+        }
+        let dest = {
             match addr::numeric(to) {
                 Some(a) => a,
                 None => {
@@ -845,8 +854,19 @@ impl Sock {
         Ok(RecvFds { len, nfds, cut })
     }
 
-    /// Receive one datagram and its sender's address (datagram sockets).
-    pub fn recvfrom(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<(usize, SockAddr)> {
+    /// Receive one datagram and its sender's address (datagram sockets). An unnamed Unix
+    /// sender's address is empty (it prints as `""`).
+    ///
+    /// `accept` is given the datagram's length and its sender once the datagram is in
+    /// `out`; if it fails, the datagram stays queued (as with a buffer too small) and its
+    /// error is returned. With `IPCX_ERR_TOO_BIG` (the datagram does not fit `out`),
+    /// `accept` is also called, its result ignored, so the caller learns the sender too.
+    pub fn recvfrom(
+        &mut self,
+        out: &mut [u8],
+        deadline: &Deadline,
+        accept: impl FnOnce(usize, &SockAddr) -> Result<()>,
+    ) -> Result<usize> {
         if self.kind != Kind::Dgram {
             return Err(Error::invalid(format!(
                 "recvfrom: {} is a {} socket; only datagram sockets have a sender per message",
@@ -854,8 +874,29 @@ impl Sock {
                 self.kind.name()
             )));
         }
-        let m = self.recv_record(out, deadline, false, true)?;
-        Ok((m.len, m.from.unwrap_or_else(SockAddr::unix_autobind)))
+        match self.recv_record(out, deadline, false, true) {
+            Ok(m) => {
+                let from = m.from.unwrap_or_else(SockAddr::unix_autobind);
+                if let Err(e) = accept(m.len, &from) {
+                    // Keep the datagram for the next receive, with its sender.
+                    self.pending = Some(Record {
+                        data: out[..m.len].to_vec(),
+                        got: m.got,
+                        from: Some(from),
+                    });
+                    return Err(e);
+                }
+                Ok(m.len)
+            }
+            Err(e) if e.status == Status::IPCX_ERR_TOO_BIG => {
+                if let Some(p) = &self.pending {
+                    let from = p.from.unwrap_or_else(SockAddr::unix_autobind);
+                    let _ = accept(p.data.len(), &from);
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn recv_record(
@@ -924,6 +965,15 @@ impl Sock {
         }
     }
 
+    /// A sender's address as the kernel reported it. An unnamed Unix socket comes with no
+    /// address at all (length 0): it is the unnamed Unix address, which prints as `""`.
+    fn sender(&self, from: SockAddr) -> SockAddr {
+        if self.unix && (from.byte_len() < size_of::<libc::sa_family_t>() || from.family() == 0) {
+            return SockAddr::unix_autobind();
+        }
+        from
+    }
+
     /// One receive system call. Errors are raw errnos, with three sentinels: EMSGSIZE (the
     /// record is kept in `pending`, too big for `out`), E2BIG (above `limit`, discarded),
     /// ESHUTDOWN (end of file on a seqpacket socket).
@@ -969,7 +1019,7 @@ impl Sock {
             if n > limit {
                 return Err(Errno::E2BIG);
             }
-            let from = track.then_some(from);
+            let from = track.then(|| self.sender(from));
             if !direct {
                 if n > out.len() {
                     self.pending = Some(Record {
@@ -1028,7 +1078,7 @@ impl Sock {
         }
         let from = track.then(|| {
             from.set_len(m.msg_namelen);
-            from
+            self.sender(from)
         });
         if n > limit {
             return Err(Errno::E2BIG); // `got` is dropped: its descriptors are closed
@@ -1081,8 +1131,10 @@ impl Sock {
         self.writer.backlog()
     }
 
-    /// shutdown(2): `how` is a combination of [`SHUT_RD`] and [`SHUT_WR`].
-    pub fn shutdown(&mut self, how: i32) -> Result<()> {
+    /// shutdown(2): `how` is a combination of [`SHUT_RD`] and [`SHUT_WR`]. A socket
+    /// without a peer (a datagram socket that is not connected) is refused, as the kernel
+    /// refuses it for every other socket type (ENOTCONN).
+    pub fn shutdown(&mut self, how: u32) -> Result<()> {
         let h = match how {
             SHUT_RD => libc::SHUT_RD,
             SHUT_WR => libc::SHUT_WR,
@@ -1094,6 +1146,15 @@ impl Sock {
                 )));
             }
         };
+        if !self.connected {
+            // A Unix datagram socket would accept it and stop receiving from every
+            // sender: not what shutdown means, and not what UDP does.
+            return Err(Error::invalid(format!(
+                "shutdown of {}: the socket is not connected (a datagram socket made with a \
+                 bind call has no peer to shut down; close it instead)",
+                self.name
+            )));
+        }
         if how & SHUT_WR != 0 && self.writer.backlog() > 0 {
             let _ = self.flush(&Deadline::now());
             if self.writer.backlog() > 0 {
@@ -1325,7 +1386,8 @@ pub fn connect_unix(name: &str, kind: Kind, opts: &Options, deadline: &Deadline)
     if kind == Kind::Dgram {
         autobind(&fd)?;
     }
-    connect(&fd, &SockAddr::unix(un), deadline, &un.to_string())?;
+    connect(&fd, &SockAddr::unix(un), deadline, &un.to_string())
+        .map_err(|e| unix::refused_by_non_socket(e, &un))?;
     cfg.apply(fd.as_fd(), false)?;
     let name = format!("Unix {} socket connected to {un}", kind.name());
     Ok(Sock::new(fd, kind, true, true, name, cfg, None))

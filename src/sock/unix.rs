@@ -27,6 +27,24 @@ fn is_socket(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFSOCK
 }
 
+/// A connect to `name` was refused (`e`, ECONNREFUSED): if a file that is not a socket is
+/// at that path, say so with `IPCX_ERR_EXISTS` (something of another kind at the path, as
+/// everywhere); otherwise `e` stands (nobody is listening on a socket file).
+pub(crate) fn refused_by_non_socket(e: Error, name: &UnixName<'_>) -> Error {
+    if e.errno != libc::ECONNREFUSED {
+        return e;
+    }
+    let Some(c) = name.c_path() else { return e };
+    match lstat(&c) {
+        Ok(st) if !is_socket(&st) => Error::os_as(
+            Status::IPCX_ERR_EXISTS,
+            Errno::ECONNREFUSED,
+            format!("connect to {name}: a file that is not a socket is there"),
+        ),
+        _ => e,
+    }
+}
+
 /// A socket file created by bind(2), removed when the socket is closed, if it is still
 /// the file this process created and this is the process that created it (a forked child
 /// closing an inherited listener leaves the file alone).
