@@ -4,9 +4,11 @@
  * never undefined behaviour; what a racing close releases is released once, after the last
  * call, and nothing leaks (the harness checks the descriptors of every case). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "test.h"
+#include "valgrind_env.h"
 
 /* The scenario that was unsound in 0.1: a freed handle's address given to the next handle,
  * and the stale copy accepted (it then freed the new object). */
@@ -104,8 +106,7 @@ struct racer {
 
 static void *sem_racer(void *arg) {
     struct racer *r = arg;
-    while (!atomic_load(r->go)) {
-    }
+    while (!atomic_load(r->go)) sched_yield();
     for (;;) {
         int s = ipcx_sem_post(r->sem);
         if (s == IPCX_OK) s = ipcx_sem_wait(r->sem, IPCX_NOWAIT);
@@ -122,8 +123,7 @@ static void *sem_racer(void *arg) {
 
 static void *pipe_racer(void *arg) {
     struct racer *r = arg;
-    while (!atomic_load(r->go)) {
-    }
+    while (!atomic_load(r->go)) sched_yield();
     for (;;) {
         int rd = -2, wr = -2;
         int s = ipcx_pipe_fds(r->pipe, &rd, &wr);
@@ -148,7 +148,7 @@ static void *pipe_racer(void *arg) {
 /* A thread-safe handle: four threads post and wait while the main thread closes it. Every
  * call either runs on a live semaphore or is refused; all four end with BAD_HANDLE. */
 T_CASE(close_racing_four_threads_thread_safe_handle) {
-    for (int round = 0; round < 50; round++) {
+    for (long round = 0; round < t_scaled(50); round++) {
         ipcx_sem *s;
         T_OK(ipcx_sem_create(0, &s));
         atomic_int go = 0;
@@ -175,7 +175,7 @@ T_CASE(close_racing_four_threads_thread_safe_handle) {
  * call returns. */
 T_CASE(close_racing_four_threads_one_thread_handle) {
     long busy = 0;
-    for (int round = 0; round < 50; round++) {
+    for (long round = 0; round < t_scaled(50); round++) {
         ipcx_pipe *r, *w;
         T_OK(ipcx_pipe_pair(0, NULL, &r, &w));
         atomic_int go = 0;
@@ -201,6 +201,9 @@ T_CASE(close_racing_four_threads_one_thread_handle) {
     printf("# %ld calls refused with IPCX_ERR_IN_USE\n", busy);
 }
 
+/* Time limits grow under valgrind, which runs threads one at a time and slowly. */
+static int64_t slowdown(void) { return t_under_valgrind() ? 10 : 1; }
+
 struct blocked {
     ipcx_pipe *p;
     int status;
@@ -210,7 +213,7 @@ static void *blocked_recv(void *arg) {
     struct blocked *b = arg;
     char buf[16];
     size_t len = sizeof buf;
-    b->status = ipcx_pipe_recv(b->p, buf, &len, 3000);
+    b->status = ipcx_pipe_recv(b->p, buf, &len, 3000 * slowdown());
     return NULL;
 }
 
@@ -224,11 +227,14 @@ T_CASE(in_use_and_close_while_a_call_blocks) {
     T_ASSERT(pthread_create(&th, NULL, blocked_recv, &b) == 0);
     int s;
     double t0 = t_now_ms();
-    /* Until the other thread is inside its receive, the call may still get in. */
-    do {
+    /* Until the other thread is inside its receive, the call may still get in (it blocks up
+     * to 3 s there, so keep trying for at most 2 s, yielding the CPU between tries). */
+    for (;;) {
         int fd;
         s = ipcx_pipe_fds(r, &fd, NULL);
-    } while (s == IPCX_OK && t_now_ms() - t0 < 2000);
+        if (s != IPCX_OK || t_now_ms() - t0 > 2000.0 * (double)slowdown()) break;
+        usleep(1000);
+    }
     T_EQ_INT(s, IPCX_ERR_IN_USE);
     T_LAST_ERROR_HAS("one thread at a time");
     T_OK(ipcx_pipe_close(r));

@@ -17,8 +17,8 @@
 //! `IPCX_HANDLE_PINS=count` in the environment forces the counter (to test that path).
 //!
 //! A record belongs to one live thread at a time: it is claimed on the thread's first pin
-//! and given back when the thread exits (a thread-local guard), then reused by the next new
-//! thread. Records are never freed, so a closer can scan them without locks.
+//! and given back when the thread exits (a pthread key's destructor), then reused by the next
+//! new thread. Records are never freed, so a closer can scan them without locks.
 //!
 //! The record of the current thread is found through one thread-local word. On x86-64
 //! Linux that word uses the initial-exec TLS model (two instructions, no `__tls_get_addr`
@@ -149,9 +149,11 @@ fn current_is_registered() -> bool {
 #[cold]
 #[inline(never)]
 fn register() -> Option<&'static Rec> {
-    // The guard gives the record back when the thread exits; a thread whose thread-locals
-    // are already destroyed cannot arm one and pins through the counter instead.
-    GUARD.try_with(|_| ()).ok()?;
+    // A pthread key's destructor gives the record back when the thread exits (a key, not a
+    // Rust thread-local with Drop: registering that allocates in the C library, and memcheck
+    // reports the allocation of a thread still running at exit as lost). Without a key the
+    // thread pins through the counter instead.
+    let key = exit_key()?;
     let rec = claim_free().unwrap_or_else(|| {
         let rec: &'static Rec = Box::leak(Box::new(Rec {
             hazards: [const { AtomicUsize::new(0) }; DEPTH],
@@ -174,7 +176,39 @@ fn register() -> Option<&'static Rec> {
     });
     LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
     tls::set(rec);
+    // SAFETY: a key from pthread_key_create; the value is only read by `thread_exit`.
+    if unsafe { libc::pthread_setspecific(key, (rec as *const Rec).cast()) } != 0 {
+        release(rec);
+        return None;
+    }
     Some(rec)
+}
+
+/// The key whose destructor runs [`thread_exit`], created once.
+fn exit_key() -> Option<libc::pthread_key_t> {
+    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: a valid out-pointer and a destructor of the right type.
+        (unsafe { libc::pthread_key_create(&mut key, Some(thread_exit)) } == 0).then_some(key)
+    })
+}
+
+/// Runs when a thread that used ipcx exits: gives its record back.
+extern "C" fn thread_exit(p: *mut libc::c_void) {
+    // SAFETY: the value `register` stored: a leaked record, owned by this thread.
+    release(unsafe { &*p.cast::<Rec>() });
+}
+
+fn release(rec: &'static Rec) {
+    for h in &rec.hazards {
+        h.store(0, Ordering::SeqCst);
+    }
+    if std::ptr::eq(tls::get(), rec) {
+        tls::set(std::ptr::null());
+    }
+    LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+    rec.in_use.store(false, Ordering::Release);
 }
 
 fn claim_free() -> Option<&'static Rec> {
@@ -193,30 +227,6 @@ fn claim_free() -> Option<&'static Rec> {
         r = rec.next.load(Ordering::Acquire);
     }
     None
-}
-
-/// Gives the thread's record back when the thread exits.
-struct Guard;
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let p = tls::get();
-        if p.is_null() {
-            return;
-        }
-        // SAFETY: records are leaked; this one belongs to this thread.
-        let rec = unsafe { &*p };
-        for h in &rec.hazards {
-            h.store(0, Ordering::SeqCst);
-        }
-        tls::set(std::ptr::null());
-        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
-        rec.in_use.store(false, Ordering::Release);
-    }
-}
-
-thread_local! {
-    static GUARD: Guard = const { Guard };
 }
 
 /// The thread-local word holding the current thread's record.

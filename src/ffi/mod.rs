@@ -467,92 +467,23 @@ mod tests {
 
     #[test]
     fn info_structs_honour_the_callers_size() {
-        let mut i = Inf {
-            size: 16,
-            a: 0,
-            b: 0,
-        };
-        unsafe {
-            info_out(&mut i, "info", || {
-                Ok(Inf {
-                    size: 0,
-                    a: 1,
-                    b: 2,
-                })
-            })
-        }
-        .unwrap();
-        assert_eq!(
-            i,
-            Inf {
-                size: 16,
-                a: 1,
-                b: 2
-            }
-        );
+        let inf = |size, a, b| Inf { size, a, b };
+        let fill = |i: &mut Inf| unsafe { info_out(i, "info", || Ok(inf(0, 1, 2))) };
+        let mut i = inf(16, 0, 0);
+        fill(&mut i).unwrap();
+        assert_eq!(i, inf(16, 1, 2));
         // An older caller: only the fields it knows are written.
-        let mut i = Inf {
-            size: 8,
-            a: 0,
-            b: 9,
-        };
-        unsafe {
-            info_out(&mut i, "info", || {
-                Ok(Inf {
-                    size: 0,
-                    a: 1,
-                    b: 2,
-                })
-            })
-        }
-        .unwrap();
-        assert_eq!(
-            i,
-            Inf {
-                size: 8,
-                a: 1,
-                b: 9
-            }
-        );
+        let mut i = inf(8, 0, 9);
+        fill(&mut i).unwrap();
+        assert_eq!(i, inf(8, 1, 9));
         // A caller that did not set the size.
-        let mut i = Inf {
-            size: 0,
-            a: 5,
-            b: 9,
-        };
-        let e = unsafe {
-            info_out(&mut i, "info", || {
-                Ok(Inf {
-                    size: 0,
-                    a: 1,
-                    b: 2,
-                })
-            })
-        };
-        assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_INVALID);
-        assert_eq!(
-            i,
-            Inf {
-                size: 0,
-                a: 5,
-                b: 9
-            }
-        );
+        let mut i = inf(0, 5, 9);
+        assert_eq!(fill(&mut i).unwrap_err().status, Status::IPCX_ERR_INVALID);
+        assert_eq!(i, inf(0, 5, 9));
         // A failure writes the failure values.
-        let mut i = Inf {
-            size: 16,
-            a: 5,
-            b: 9,
-        };
+        let mut i = inf(16, 5, 9);
         let e = unsafe { info_out(&mut i, "info", || Err::<Inf, _>(Error::invalid("x"))) };
         assert!(e.is_err());
-        assert_eq!(
-            i,
-            Inf {
-                size: 16,
-                a: 0,
-                b: u64::MAX
-            }
-        );
+        assert_eq!(i, inf(16, 0, u64::MAX));
     }
 }
