@@ -11,9 +11,14 @@
  *  - every fallible function returns an ipcx_status; IPCX_OK (0) is success;
  *  - ipcx_strerror() describes a code, ipcx_last_error() gives the detail of the
  *    last failure on the calling thread;
- *  - handles are opaque, made by the _create or _open functions and released
- *    by the matching _close (closing NULL is a no-op); on failure every
- *    out-handle is set to NULL;
+ *  - handles are opaque identifiers (never dereference or free them), made by
+ *    the _open, _create, _pair, _init, _attach and _map functions and released
+ *    by the matching _close (closing NULL is a no-op); a closed, stale or
+ *    foreign handle gives IPCX_ERR_BAD_HANDLE; on failure every out-handle is
+ *    set to NULL;
+ *  - parameters come in one order: the handle or name, inputs, flags
+ *    (IPCX_OPEN_* and family flags), options, timeout_ms, then the out_*
+ *    parameters; info structs start with a size the caller sets;
  *  - timeouts are in milliseconds on the monotonic clock: IPCX_FOREVER (-1)
  *    waits forever, IPCX_NOWAIT (0) never blocks;
  *  - descriptors are close-on-exec; no call raises SIGPIPE; no handler or mask
