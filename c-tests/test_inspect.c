@@ -88,7 +88,7 @@ static int run_as_user(void (*fn)(void)) {
 
 /* Whether the record file `name` exists in the record directory; its text in `text`. */
 static int record_text(const char *name, char *text, size_t len) {
-    char p[512];
+    char p[1024];
     snprintf(p, sizeof p, "%s/%s", records_dir(), name);
     int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return 0;
