@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Provenance records, the inspect/cleanup API and the `ipcx` tool: records follow the
  * objects, listing finds every kind with its fields, a SIGKILLed creator's objects are
  * stale and `clean` removes exactly those, live and foreign objects are left alone, and
