@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Build script: generates `include/ipcx.h` with cbindgen and sets the SONAME of the cdylib.
 //!
 //! The header is committed. It is rewritten only when its content changes, so an up-to-date

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Shared helpers of the benchmark programs: pinning, clocks, medians, result table.
  *
  * Every figure is a ratio of ipcx against the raw system calls measured in the same run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Channel benchmark: every transport through the channel API (ipcx_chan_*), each next
  * to its raw equivalent measured seconds apart in the same run, and the peers (ZeroMQ
  * PUSH/PULL and nng push/pull over ipc://) when they were found at build time.

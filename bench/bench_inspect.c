@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Benchmark: what provenance records cost, and how long a listing takes.
  *
  * Records are written only when an object is created and deleted only when ipcx removes

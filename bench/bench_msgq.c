@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Message queue benchmark: ipcx against raw msgsnd/msgrcv and mq_send/mq_receive, in
  * the same run.
  *

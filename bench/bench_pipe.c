@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Pipe and FIFO benchmark: ipcx against raw read/write, in the same run.
  *
  * For each placement (parent and child on different CPUs, then both on one CPU) and each

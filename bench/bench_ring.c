@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Shared-memory ring benchmark: ipcx rings against raw rings written here in plain C,
  * in the same run.
  *

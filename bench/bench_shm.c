@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Shared memory benchmark: ipcx against the raw operations, in the same run.
  *
  * 1. Copy bandwidth into and out of a shared region, for each kind (anonymous, System V,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Real-time signal benchmark: ipcx against raw sigqueue/sigwaitinfo and raw signalfd, in
  * the same run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Socket benchmark: ipcx against raw send/recv, in the same run.
  *
  * For each placement (parent and child on different CPUs, then both on one CPU) and each

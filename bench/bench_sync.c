@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Semaphore and lock benchmark: ipcx against the raw calls, in the same run.
  *
  * Primitives: POSIX unnamed semaphore in shared memory (sem_post/sem_wait), POSIX named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Built only in the sanitizer preset and expected to FAIL: a heap overflow that
  * AddressSanitizer must catch, proving the instrumentation is live. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A separate program that talks to FIFOs by path only: the "unrelated process" of the
  * FIFO tests (started with fork + exec, so it shares nothing but the path).
  *

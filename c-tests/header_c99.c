@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The header compiles as strict C99 (-std=c99 -Wall -Wextra -Wpedantic -Werror) and
  * may be included twice. Running it checks the library matches the header. */
 #include "ipcx.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // The header compiles as C++17 (-Wall -Wextra -Werror), included twice.
 #include "ipcx.h"
 #include "ipcx.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Two "hosts" on one machine: two network namespaces joined by a veth pair, made with
  * ip(8). Used by test_sock_netns.c and the tour's cross-host rows (header-only).
  *

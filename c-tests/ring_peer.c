@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A separate program for the ring tests: the "unrelated process" (started with fork +
  * exec, it shares nothing but the ring's name) and the scribbler.
  *

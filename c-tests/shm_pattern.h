@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A deterministic byte pattern for the shared memory tests: byte k of a record made with
  * `seed` depends on k and seed, so a shifted, stale or partial copy never matches. */
 #ifndef IPCX_SHM_PATTERN_H

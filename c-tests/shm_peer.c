@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A separate program that maps shared memory by name only: the "unrelated process" of the
  * shared memory tests (started with fork + exec, so it shares nothing but the names).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A separate program that reaches a socket by name only: the "unrelated process" of the
  * socket tests (started with fork + exec, so it shares nothing but the name).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A separate program for the semaphore and lock tests: the "unrelated process" that shares
  * nothing with the test but names (a semaphore name, a System V key, a file it maps itself).
  * Started with fork + exec, so it inherits no handle and no mapping.

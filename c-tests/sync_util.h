@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Helpers shared by the semaphore and lock tests (test_sem.c, test_lock.c). */
 #ifndef IPCX_SYNC_UTIL_H
 #define IPCX_SYNC_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Channels (ipcx_chan_*): one test body per property, run over every transport.
  *
  * Each case loops over the transport table below; every named object a receiver creates

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Library-wide API: version, status codes and messages, last error, options, handles. */
 #include "test.h"
 

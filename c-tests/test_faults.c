@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Fault injection (issue 10): full queues, a full /dev/shm, descriptor exhaustion, IPC
  * namespace limits, and signal storms. Every call must return its documented status, and
  * nothing already accepted may be lost or duplicated.

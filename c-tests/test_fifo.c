@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* FIFOs: create/unlink safety, open timeouts, EOF rules, unrelated processes, and the
  * seed's server with several clients (atomic messages, per-client reply FIFOs). */
 #include "test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Handles (docs/conventions.md, "Handles"): a handle is an identifier checked against a
  * table with a generation, pinned for each call. A stale handle, a double close, a handle of
  * another type, garbage, and a close racing calls on other threads all give a defined status,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Provenance records, the inspect/cleanup API and the `ipcx` tool: records follow the
  * objects, listing finds every kind with its fields, a SIGKILLed creator's objects are
  * stale and `clean` removes exactly those, live and foreign objects are left alone, and
@@ -88,7 +89,7 @@ static int run_as_user(void (*fn)(void)) {
 
 /* Whether the record file `name` exists in the record directory; its text in `text`. */
 static int record_text(const char *name, char *text, size_t len) {
-    char p[512];
+    char p[1024];
     snprintf(p, sizeof p, "%s/%s", records_dir(), name);
     int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Robust process-shared mutexes and condition variables in shared memory: counting across
  * processes, owner death (SIGKILL) and recovery, not-recoverable state, unrelated
  * processes, timeouts, placement rules and every bad input. */

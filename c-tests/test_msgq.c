@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Message queues across fork: System V (keys, types as independent channels, msgrcv's
  * type rules, too-small buffers, timeouts by polling, stat, byte limit, removal while
  * blocked) and POSIX (names, depth and size limits, priorities, timeouts on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Anonymous pipes across fork: half-duplex, duplex, bytes and messages, EOF, SIGPIPE,
  * timeouts, capacity, hostile lengths, bad input. */
 #include "test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Shared-memory rings: SPSC and MPMC, anonymous over fork and named between unrelated
  * processes; zero-copy; timeouts; peers killed mid-stream; stale rings; a process that
  * scribbles over the shared memory; the poll descriptor; bad input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Security checks (issue 10): every creating mechanism makes private objects (0600) that a
  * dropped-privilege process cannot open until the creator grants a mode; the provenance
  * record directory cannot be read, planted or forged by others; received descriptors

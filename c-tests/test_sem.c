@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Semaphores: POSIX named, unnamed in shared memory and thread-only; System V sets.
  * Counting across processes, timeouts, signals, SEM_UNDO after SIGKILL, removal while
  * waiting, limits and every bad input. */

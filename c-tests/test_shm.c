@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Shared memory: every kind of region (anonymous, System V, POSIX, file) across fork and
  * between unrelated processes (c-tests/shm_peer.c), System V removal semantics, SIGBUS
  * safety of the bounded copies, a 256 MiB region, bad inputs, nothing left behind.

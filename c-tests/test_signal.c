@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Signals across fork: dispositions (ignore, default, catch), standard signals coalescing
  * and real-time signals queueing with payloads, RLIMIT_SIGPENDING, sending to a process,
  * a group and a thread, masks, synchronous waits with timeouts, the signalfd receiver in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Sockets across fork: Unix stream/datagram/seqpacket over pairs, paths and abstract
  * names; stale socket files; unrelated processes; descriptor passing and MSG_CTRUNC; peer
  * credentials; a server with 4 clients x 10k messages; TCP and UDP over IPv4 and IPv6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The seed's cross-host case: TCP and UDP between two "hosts", two network namespaces
  * joined by a veth pair (10.77.0.1 and 10.77.0.2, fd77::1 and fd77::2). A server runs in
  * one namespace, a client in the other (setns(2) in forked children); all traffic stays

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The C tests under valgrind (the valgrind preset, docs/testing.md): heavy cases scale
  * down, and the few steps that depend on something valgrind does not emulate like the
  * kernel adapt, each with its reason at the call site. Kept out of test.h (the shared

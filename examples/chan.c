@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: one channel API, every transport. Changing transport is changing the string.
  *
  * A consumer opens the receiving end at an address; three producers (forked, but they

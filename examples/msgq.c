@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: message queues between a parent and its children.
  *
  * System V: one queue, message types as independent channels. Two workers each receive

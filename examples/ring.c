@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: a shared-memory ring between two processes.
  *
  * The parent creates a named ring (POSIX shared memory, "/name") as the producer; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: shared memory guarded by a semaphore, and a robust mutex that survives a crash.
  *
  * The seed pairs shared memory with a semaphore: the memory carries the data, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: the seed's shared memory pattern, with the hand-off made explicit.
  *
  * Shared memory has no synchronisation of its own. The seed pairs it with semaphores

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: signals between parent and child.
  *
  * 1. Catch: the parent catches SIGUSR1. The handler does the only kind of work a handler

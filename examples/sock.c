@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: sockets, the one IPC mechanism that also links processes on different hosts.
  *
  * A server listens, a forked client connects, sends a request and reads the reply. The

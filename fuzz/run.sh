@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Build the fuzz targets with coverage instrumentation (stable Rust) and run them.
 #   fuzz/run.sh                 list the targets
 #   fuzz/run.sh TARGET SECONDS  fuzz one target (or "all", SECONDS each), growing its corpus

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """Write the seed inputs of fuzz/corpus/<target>/seed-* (small, hand-made starting points
 in each harness's input format; see the module comment of src/fuzz/<target>.rs or
 src/ring/fuzz.rs). Re-run after changing a harness's input format; fuzzer-found inputs

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+
 #ifndef IPCX_H
 #define IPCX_H
 

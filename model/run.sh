@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Model-check the ring's wake-up protocol (model/ring_wake.pml; docs/testing.md) with spin:
 # every configuration must be free of lost wake-ups, and the two broken variants must be
 # caught (proof that the model can fail). Needs spin and a C compiler

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The one error model of ipcx.
 //!
 //! Every failure inside the crate is an [`Error`]: a status code from the single C enum

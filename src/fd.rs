@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Descriptor-level helpers shared by every fd-based mechanism: non-blocking vectored
 //! I/O that reports the raw errno, the SIGPIPE guard, and descriptor flags.
 //!

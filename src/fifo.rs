@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Named pipes (FIFOs): create, open with a timeout, unlink.
 //!
 //! An opened FIFO is a [`PipeEnd`]: the same byte and message calls as anonymous pipes.

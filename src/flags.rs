@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The open and create flags every family shares (docs/conventions.md, "Flags"): one set,
 //! the same values everywhere, in bits 0-15. Family-specific flags live with their family
 //! and use bits 16-31.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Message framing over byte streams (pipes, FIFOs, stream sockets).
 //!
 //! Wire format: a 4-byte big-endian length `L`, then `L` bytes of payload. `L` may be 0.

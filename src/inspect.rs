@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Inspecting the IPC objects of the machine, telling ipcx's from others', finding the
 //! stale ones, and removing them.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! ipcx: every Linux IPC mechanism behind one small C ABI.
 //!
 //! Layout: a safe core, one module per mechanism family, and [`ffi`], the thin C

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The one place for validating names: filesystem paths (FIFOs, socket files, mapped
 //! files, ftok), POSIX IPC names (`/name` for shm, mq, named semaphores) and Linux abstract
 //! socket names. Every validator returns `IPCX_ERR_INVALID` with a message naming the

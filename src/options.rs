@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Creation options shared by every mechanism (`ipcx_options` in C).
 //!
 //! One options object serves every mechanism so that new options never change a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Anonymous pipes (and the pipe ends that FIFOs open): byte streams and framed messages.
 //!
 //! A [`PipeEnd`] holds a read descriptor, a write descriptor, or both (a full-duplex end

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Provenance: how ipcx recognises the objects it created, without ever claiming one it
 //! did not create.
 //!

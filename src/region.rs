@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The one region type: a mapped range of memory shared with other processes, whatever
 //! created it (anonymous shared mapping, System V segment, POSIX shared memory, mapped
 //! file). It knows its base and length, copies in and out with bounds checks, hands out

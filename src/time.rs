@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The one place for timeouts, deadlines and EINTR.
 //!
 //! C callers pass a relative timeout in milliseconds: [`FOREVER`] (-1) blocks without limit,

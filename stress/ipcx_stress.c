@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * ipcx_stress: load and crash trials for every ipcx mechanism.
  *

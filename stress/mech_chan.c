@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins for the channel layer (ipcx_chan_*, issue 9): one row per transport, made
  * from an address string. Built with -DIPCX_HAVE_CHAN (stress/CMakeLists.txt adds this file
  * and the definition once include/ipcx.h declares ipcx_chan_open); without it this file is

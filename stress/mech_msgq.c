@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins: POSIX message queues and System V message queues. */
 #include "stress.h"
 

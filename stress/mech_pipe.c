@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins: anonymous pipes and FIFOs. */
 #include "stress.h"
 

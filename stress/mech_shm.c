@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins: shared-memory regions (POSIX object, System V segment) being written
  * when the writer is killed. Shared memory has no atomicity of its own: records torn by
  * the kill are expected and counted; what must hold is that the survivor can still read,

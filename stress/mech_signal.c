@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-in: queued real-time signals carrying a sequence number (sigqueue) from a
  * victim that is killed while sending; the survivor takes them with ipcx_signal_wait.
  * Real-time signals are queued in order, each with its payload, and stay queued after

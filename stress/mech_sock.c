@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins: Unix stream, datagram and seqpacket sockets, TCP and UDP on loopback. */
 #include "stress.h"
 

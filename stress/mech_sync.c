@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Stress plug-ins: robust mutex, condition variable, POSIX named and unnamed semaphores,
  * System V semaphore with SEM_UNDO. The victim is killed while it waits for, holds or
  * releases the lock; the survivor must get a defined status within 2 s and recover. */

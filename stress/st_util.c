@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Helpers of the stress driver: messages, tallies, time, resources. */
 #include "stress.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * The stress and crash driver (ipcx_stress): shared definitions.
  *

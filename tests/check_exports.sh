@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Fail if libipcx.so exports anything but ipcx_* symbols, or the header declares a
 # function, type or macro outside the ipcx_/IPCX_ namespace.
 set -eu

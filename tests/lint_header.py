@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """Check include/ipcx.h against the rules of docs/conventions.md that a script can check.
 
     tests/lint_header.py [include/ipcx.h]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Miri over the modules that need no system call: the handle table and the boundary's
 # argument conversions (src/ffi/handle.rs, hazard.rs, mod.rs), the ring's layout and
 # record decoding, framing, control-message parsing, socket and channel address parsing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* ipcx: list the IPC objects of this machine, find the stale ones ipcx left behind, remove
  * them. Written against the public C API (include/ipcx.h); see docs/inspect.md.
  *

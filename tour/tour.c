@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The tour of Linux IPC through ipcx: for each mechanism of the seed document, fork,
  * exchange messages, check the semantics the seed describes, and print one row:
  * mechanism, what was checked, ok/FAILED, median round trip.

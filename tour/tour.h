@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The tour: one row per mechanism, each exercised across fork. */
 #ifndef IPCX_TOUR_H
 #define IPCX_TOUR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour row: one channel API, every transport. The seed presents each mechanism with its
  * own calls; an ipcx channel sends whole messages one way over any of them, and the
  * transport is the address string. The same request/reply exchange (two channels: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour row: FIFOs. The seed: a named pipe has a path in the filesystem, so processes
  * that share nothing else can open it; data comes out first in, first out. */
 #include <stdio.h>

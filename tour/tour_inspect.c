@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour row: stale-object inspection. A child creates a POSIX shared memory object and is
  * killed with SIGKILL before it can remove it; the inspect API finds the object, sees that
  * ipcx created it, that its creator is dead and nothing has it open or mapped (stale), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: message queues. The seed: a message queue is a linked list of messages kept
  * in the kernel; each message has a type, and each type works as an independent
  * channel (System V: msgget, msgsnd, msgrcv, msgctl). POSIX queues choose by priority

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour row: anonymous pipes. The seed: a pipe is half-duplex and links related processes;
  * the parent creates it, forks, and each side closes the end it does not use. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour row: shared-memory rings. The seed: shared memory is the fastest IPC because
  * processes read and write the same physical memory, but it brings no synchronisation of
  * its own. An ipcx ring is shared memory plus that synchronisation: a queue of whole

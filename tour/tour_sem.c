@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: semaphores and process-shared locks. The seed: a semaphore is a counter that
  * only the atomic P (wait) and V (post) operations change; it carries no data but guards
  * the resources that do (shared memory); named semaphores serve unrelated processes,

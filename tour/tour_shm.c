@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: shared memory (System V segments, POSIX objects) and shared mappings (files,
  * anonymous). The seed: the same physical memory is mapped into both processes, each sees
  * the other's writes at once, and since there is no synchronisation the processes must

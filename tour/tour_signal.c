@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: signals. The seed: a signal is a software interrupt, the only asynchronous
  * IPC; a process answers it in one of three ways (ignore, catch, default action); signals
  * are reliable or unreliable, real-time or not, and POSIX real-time signals carry extra

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: sockets. The seed: a socket is an IPC mechanism that, unlike the others, also
  * links processes on different hosts.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Address strings and sockaddrs, both ways: see src/fuzz/addr.rs.
 #![no_main]
 #[global_allocator]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Descriptor passing (control data, hand-over): see src/fuzz/cmsg.rs.
 #![no_main]
 #[global_allocator]

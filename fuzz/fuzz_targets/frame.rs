@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Framed streams (pipes, FIFOs, stream sockets): see src/fuzz/frame.rs.
 #![no_main]
 #[global_allocator]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! System V message selection against a model of msgrcv(2): see src/fuzz/msgq.rs.
 #![no_main]
 #[global_allocator]

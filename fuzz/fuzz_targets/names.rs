@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Names (paths, POSIX IPC names, abstract names, C strings): see src/fuzz/names.rs.
 #![no_main]
 #[global_allocator]

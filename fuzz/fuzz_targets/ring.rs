@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared-memory rings under a hostile peer: see src/ring/fuzz.rs.
 #![no_main]
 #[global_allocator]

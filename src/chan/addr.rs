@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Channel addresses: the one parser. An address is `scheme:rest`; the scheme names the
 //! transport, the rest the object (see [`EXPECTED`]). Names are checked with the
 //! transports' own validators (`name::path`, `name::posix_name`, the Unix socket name

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Opening the endpoints of every transport, and the endpoints of pipes, FIFOs, stream
 //! sockets and rings (queues are in `queue.rs`, the stream listener in `fanin.rs`).
 

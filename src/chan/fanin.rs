@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The receiver of a stream channel (`unix:/path`, `unix:@name`, `tcp:`): a listener and
 //! the connections it accepted, multiplexed with one epoll descriptor (which is also the
 //! channel's poll descriptor).

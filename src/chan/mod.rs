@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Channels: one way to send whole messages over every transport, chosen by an address
 //! string (`fifo:/tmp/jobs`, `unix:/run/app.sock`, `unix:@app`, `mq:/jobs`, `shm:/jobs`...).
 //!

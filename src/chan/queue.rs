@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Channel endpoints over message queues: POSIX (`mq:/name`) and System V
 //! (`sysvmq:key[/type]`, the type being the sub-channel).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Library-wide C functions: version, error reporting, per-thread settings, options.
 
 use std::ffi::{c_char, c_int};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The handle table: what a C handle is, and how a call gets from it to its object safely.
 //!
 //! A handle is an identifier dressed as an opaque pointer: the index of a slot in a table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Hazard slots: how a call tells a racing close "I am inside this handle" without an atomic
 //! read-modify-write on a shared cache line.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions to inspect the IPC objects of the machine, find ipcx's stale ones and remove
 //! them (the `ipcx` command-line tool is built on these).
 

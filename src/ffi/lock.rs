@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for robust process-shared mutexes (`ipcx_mutex`) and process-shared
 //! condition variables (`ipcx_cond`) placed in shared memory.
 

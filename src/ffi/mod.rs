@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The C boundary. Each exported function only converts: it checks its arguments, calls
 //! the safe core, and maps the result (see [`call`]). Nothing here decides semantics.
 //!

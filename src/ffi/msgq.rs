@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for message queues: System V (`ipcx_msgq`) and POSIX (`ipcx_mq`).
 
 use std::ffi::{c_char, c_int, c_long, c_void};

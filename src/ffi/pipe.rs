@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for anonymous pipes and FIFOs. Both give an `ipcx_pipe` handle.
 
 use std::ffi::{c_char, c_int, c_void};

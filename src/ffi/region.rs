@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for shared regions (`ipcx_region`), whatever created them.
 
 use std::ffi::c_void;

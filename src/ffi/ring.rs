@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for shared-memory rings (`ipcx_ring`).
 
 use std::ffi::{c_char, c_int, c_void};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for POSIX semaphores (`ipcx_sem`: named, unnamed in shared memory,
 //! thread-only) and System V semaphore sets (`ipcx_semset`).
 

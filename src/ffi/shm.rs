@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for shared memory: System V segments (`ipcx_shm_segment`), POSIX shared
 //! memory objects (`ipcx_shm`) and shared file mappings (`ipcx_file_map`). Every kind is
 //! accessed through an `ipcx_region` (see `src/ffi/region.rs`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for signals: sets, dispositions, masks, sending, synchronous waits, the
 //! signalfd receiver (`ipcx_signalfd`) and the async-signal-safe notifier (`ipcx_notifier`).
 

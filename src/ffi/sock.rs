@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! C functions for sockets: `ipcx_sock` (connections, pair ends, datagram sockets) and
 //! `ipcx_sock_listener`.
 

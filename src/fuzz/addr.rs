@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Address strings (src/sock/addr.rs), both ways.
 //!
 //! Input: a selector byte, then bytes. Text goes through `resolve` (the resolver itself is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Descriptor passing (src/sock/cmsg.rs): control data after recvmsg, and handing the
 //! received descriptors over to the caller.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Framed streams (pipes, FIFOs, stream sockets): [`FrameReader`] against a hostile byte
 //! stream, and [`FrameWriter`] against a transport that takes any number of bytes.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Fuzz harnesses (compiled with `--cfg fuzzing` by the `fuzz/` package, and into the
 //! unit tests, which replay the committed corpus; see docs/testing.md). Each `run` takes
 //! the fuzzer's bytes, drives one parser of peer-controlled data, and checks what it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! System V message selection (src/msgq/sysv.rs): which message a receive takes, and the
 //! size it reports when the buffer is too small (found by walking the queue with
 //! MSG_COPY), against a model of msgrcv(2) written out here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Names (src/name.rs and the C string argument helper): every validator against the
 //! rules it documents, written out here independently.
 //!

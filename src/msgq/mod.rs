@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Message queues: System V ([`sysv`], types as independent channels) and POSIX
 //! ([`posix`], priorities, a pollable descriptor, arrival notification).
 //!

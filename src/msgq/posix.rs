@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX message queues (mq_open, mq_send, mq_receive, mq_notify, mq_unlink).
 //!
 //! A queue has a name ("/name"), a depth (mq_maxmsg) and a message size (mq_msgsize)

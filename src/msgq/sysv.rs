@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! System V message queues (msgget, msgsnd, msgrcv, msgctl).
 //!
 //! A queue lives in the kernel until it is removed (or the system restarts), identified

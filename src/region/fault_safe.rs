@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Copies into and out of mappings whose backing store may shrink, without SIGBUS and
 //! without a signal handler.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The ring's fuzz harness (`--cfg fuzzing` only; see docs/testing.md).
 //!
 //! A producer and a consumer share a real mapping (an anonymous ring, SPSC or MPMC, 4 or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The shared-memory layout of a ring, and the checks that make it safe to read.
 //!
 //! ```text

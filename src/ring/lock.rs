@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The side lock of multi-producer/multi-consumer rings: producers share one, consumers
 //! share one, each held around the single-producer/single-consumer algorithm.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared-memory rings of variable-size messages: single-producer/single-consumer (SPSC)
 //! and multi-producer/multi-consumer (MPMC), named (POSIX shared memory, for unrelated
 //! processes) or anonymous (a memfd, shared across fork).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Who is attached to a ring, and whether they are still alive.
 //!
 //! Each attachment owns a slot of the header's table and holds a read lock (an open file

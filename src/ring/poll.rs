@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The poll descriptor of a consumer: readable when a message may be available, or when
 //! the producers are gone, at no cost to the fast path while nobody polls.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Unit tests of the ring core: the algorithm in one process, and adversarial shared
 //! memory (every index and header a hostile peer could write).
 

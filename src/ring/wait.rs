@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Waiting and waking across processes: futexes on shared words, and the ordering
 //! protocol that lets the fast path skip both the wake system call and the fence.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared file mappings: open (or create) a file, size it, mmap it MAP_SHARED.
 //!
 //! The region is the only thing kept: the descriptor is closed once the file is mapped (the

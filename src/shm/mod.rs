@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared memory: System V segments ([`sysv`]), POSIX shared memory objects ([`posix`]) and
 //! shared file mappings ([`file`]). Every kind maps into a [`Region`](crate::region::Region),
 //! like the anonymous shared mappings of `region.rs`, so one set of access calls works for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX shared memory objects: shm_open, ftruncate/fallocate, fstat, mmap, shm_unlink.
 //!
 //! A [`PosixShm`] holds the object's descriptor; mapping it gives a [`Region`] that stays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! System V shared memory segments: shmget, shmat, shmdt, shmctl.
 //!
 //! A [`Segment`] is the kernel object (its id and key); attaching it gives a

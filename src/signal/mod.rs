@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Signals: dispositions (ignore, default, catch), thread masks, sending (process, process
 //! group, thread; real-time signals with a payload), synchronous waiting, and the two ways
 //! to receive without a handler or out of one: a pollable `signalfd` receiver

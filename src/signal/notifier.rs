@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The notifier: the safe way out of a signal handler.
 //!
 //! A handler may only make async-signal-safe calls: no allocation, no lock, nothing that

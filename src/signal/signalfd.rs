@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A pollable signal receiver on `signalfd(2)`.
 //!
 //! The descriptor is readable while a signal of its set is pending for the reading thread

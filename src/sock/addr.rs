@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Socket addresses as text, both ways.
 //!
 //! - Unix domain: a filesystem path (`/tmp/app.sock`, `run/app.sock`) or, with a leading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Descriptor passing (SCM_RIGHTS): the control messages of sendmsg/recvmsg, and handing
 //! received descriptors over to the caller without ever leaking one.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! TCP and UDP specifics: socket options set on TCP connections and listeners.
 
 use std::os::fd::{AsRawFd, BorrowedFd};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Sockets: Unix domain (stream, datagram, seqpacket; paths and abstract names; pairs;
 //! descriptor passing; peer credentials) and TCP/UDP over IPv4 and IPv6.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Unix domain specifics: binding a name (with the stale-socket-file rules), the socket
 //! file a listener owns, socket pairs, and peer credentials.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The few futex(2) operations ipcx needs on process-shared words (the ring's sleep and
 //! wake, the shared-memory lock, the condition variable). Shared, not private, futexes:
 //! waiters and wakers are in different processes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Robust process-shared mutexes and process-shared condition variables, placed in shared
 //! memory (see [`super`] for slots and lifetimes).
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Synchronisation between processes: POSIX semaphores ([`sem`]), System V semaphore
 //! sets ([`sysv`]), and robust process-shared mutexes and condition variables ([`lock`]).
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX semaphores: named (`sem_open`), unnamed in shared memory (`sem_init` with
 //! pshared = 1, placed in a slot, see [`super`]), and thread-only unnamed semaphores in
 //! memory ipcx allocates (`sem_init` with pshared = 0, the seed's case for threads).

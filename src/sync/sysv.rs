@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! System V semaphore sets (`semget`, `semop`/`semtimedop`, `semctl`).
 //!
 //! A set of N counters identified by a key (from `ftok`, an explicit number, or private).

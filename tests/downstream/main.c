@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* A minimal consumer: a pipe across fork, through the installed header and library. */
 #include <ipcx.h>
 #include <stdio.h>
