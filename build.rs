@@ -12,7 +12,16 @@ fn main() {
 
     // The shared library is libipcx.so.<major>; CMake installs the file as
     // libipcx.so.<version> with the usual two links.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libipcx.so.{major}");
+    // The SONAME changes whenever the ABI may break: with every minor release while the major
+    // is 0 (libipcx.so.0.2), with every major release from 1.0 on (libipcx.so.1), so that a
+    // program built against one ABI never loads a library of another.
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("version");
+    let soname = if major == "0" {
+        format!("libipcx.so.0.{minor}")
+    } else {
+        format!("libipcx.so.{major}")
+    };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");

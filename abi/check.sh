@@ -19,8 +19,9 @@
 #   - a constant is gone or has another value (the IPCX_VERSION_* macros excepted);
 #   - the baseline itself was changed since the commit that added it.
 # So an incompatible change passes only with a new version (a new minor before 1.0, a new
-# major after), whose new baseline is committed with it; from 1.0 on the new baseline's
-# SONAME must also differ from every earlier major's.
+# major after), whose new baseline is committed with it; the new baseline's SONAME must also
+# differ from every earlier baseline's (libipcx.so.0.<minor> before 1.0, libipcx.so.<major>
+# after: build.rs).
 set -eu
 mode=check
 case "${1:-}" in
@@ -97,16 +98,12 @@ if [ "$mode" = update ]; then
     exit 1
   fi
   describe "$header" "$lib" "$tmp/cur"
-  major=${level%%.*}
-  if [ "$major" != 0 ]; then
-    for other in "$abidir"/ipcx-*.symbols; do
-      [ -e "$other" ] || continue
-      case "$other" in *"/ipcx-0."*) continue ;; esac
-      if [ "$(head -1 "$other")" = "$(head -1 "$tmp/cur.symbols")" ]; then
-        echo "the SONAME of $level must differ from the one in $other"; exit 1
-      fi
-    done
-  fi
+  for other in "$abidir"/ipcx-*.symbols; do
+    [ -e "$other" ] || continue
+    if [ "$(head -1 "$other")" = "$(head -1 "$tmp/cur.symbols")" ]; then
+      echo "the SONAME of $level must differ from the one in $other"; exit 1
+    fi
+  done
   cp "$tmp/cur.abi" "$base.abi"
   cp "$tmp/cur.symbols" "$base.symbols"
   cp "$tmp/cur.constants" "$base.constants"

@@ -11,8 +11,10 @@ trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -f "$prefix/include/ipcx.h"
-lib=$(dirname "$(ls "$prefix"/lib*/libipcx.so.0)")
-so=$(readlink -f "$lib/libipcx.so.0")
+lib=$(dirname "$(ls "$prefix"/lib*/libipcx.so)")
+soname=$(readelf -d "$lib/libipcx.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+case "$soname" in libipcx.so.0.[0-9]*|libipcx.so.[1-9]*) ;; *) echo "unexpected SONAME $soname"; exit 1 ;; esac
+so=$(readlink -f "$lib/$soname")
 
 # The artefacts: stripped libraries, the debug info installed only on request, only ipcx_*
 # global in the archive, the man page of the tool.

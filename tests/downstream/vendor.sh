@@ -69,7 +69,7 @@ cmake -S "$here/vendor" -B "$b" -DIPCX_INSTALL=ON >/dev/null
 cmake --build "$b" >/dev/null 2>&1
 cmake --install "$b" --prefix "$work/sub-prefix2" >/dev/null
 test -f "$work/sub-prefix2/include/ipcx.h"
-ls "$work"/sub-prefix2/lib*/libipcx.so.0 >/dev/null
+ls "$work"/sub-prefix2/lib*/libipcx.so >/dev/null
 
 echo "== FetchContent from a git URL (Release, gcc)"
 b=$work/fc
