@@ -204,6 +204,16 @@ sed 's/^#define IPCX_VERSION_MINOR .*/#define IPCX_VERSION_MINOR 99/' "$h/insert
 expect fail "the inserted field with version 0.99 and no baseline for it" "$h/bumped.h"
 mkdir -p "$tmp/abi"
 cp "$abidir"/ipcx-*.* "$tmp/abi/" 2>/dev/null || true
+# the new version's baseline is refused while the library keeps an earlier version's SONAME
+if ls "$tmp/abi"/ipcx-*.symbols >/dev/null 2>&1; then
+  if IPCX_ABI_DIR=$tmp/abi "$0" --update "$lib" "$h/bumped.h" >/dev/null 2>&1; then
+    echo "NOT OK: the 0.99 baseline taken with an earlier version's SONAME"; fails=$((fails + 1))
+  else
+    echo "ok: the 0.99 baseline with an earlier version's SONAME -> refused"
+  fi
+fi
+# this library stands for one built as 0.99 (with its own SONAME): the earlier baselines go
+rm -f "$tmp/abi"/ipcx-*
 IPCX_ABI_DIR=$tmp/abi "$0" --update "$lib" "$h/bumped.h" >/dev/null
 abidir_saved=$abidir
 abidir=$tmp/abi
