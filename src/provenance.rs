@@ -181,7 +181,7 @@ fn statx_at(
     // SAFETY: a zeroed statx buffer and a valid C string.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
     let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
-    if unsafe { libc::statx(dirfd, path.as_ptr(), flags, mask, &mut stx) } < 0 {
+    if unsafe { crate::sys::statx(dirfd, path.as_ptr(), flags, mask, &mut stx) } < 0 {
         return Err(Errno::last());
     }
     let btime = (stx.stx_mask & libc::STATX_BTIME != 0 && stx.stx_btime.tv_sec != 0)
@@ -727,7 +727,7 @@ fn now_realtime() -> (i64, u32) {
     };
     // SAFETY: a valid timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec, ts.tv_nsec as u32)
+    (ts.tv_sec as i64, ts.tv_nsec as u32) // time_t: 32-bit on 32-bit glibc
 }
 
 /// Record an object this process has just created (best effort: failures are ignored,

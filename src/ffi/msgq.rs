@@ -327,7 +327,7 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
             let perm = &ds.msg_perm;
             Ok(ipcx_msgq_info {
                 size: 0,
-                key: perm.__key,
+                key: crate::sys::ipc_key(perm),
                 id: q.0.id(),
                 mode: u32::from(perm.mode) & 0o777,
                 uid: perm.uid,
@@ -339,9 +339,10 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
                 max_bytes: ds.msg_qbytes as usize,
                 last_send_pid: ds.msg_lspid,
                 last_recv_pid: ds.msg_lrpid,
-                last_send_time: ds.msg_stime,
-                last_recv_time: ds.msg_rtime,
-                change_time: ds.msg_ctime,
+                // time_t: 32-bit on 32-bit targets.
+                last_send_time: ds.msg_stime as i64,
+                last_recv_time: ds.msg_rtime as i64,
+                change_time: ds.msg_ctime as i64,
             })
         })
     })

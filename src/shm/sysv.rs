@@ -347,14 +347,15 @@ impl Segment {
         let p = &ds.shm_perm;
         Ok(SegmentInfo {
             id: self.id,
-            key: p.__key,
+            key: crate::sys::ipc_key(p),
             segment_size: ds.shm_segsz,
-            attach_count: ds.shm_nattch,
+            // Unsigned long and time_t: 32-bit on 32-bit targets.
+            attach_count: ds.shm_nattch as u64,
             creator_pid: ds.shm_cpid,
             last_pid: ds.shm_lpid,
-            attach_time: ds.shm_atime,
-            detach_time: ds.shm_dtime,
-            change_time: ds.shm_ctime,
+            attach_time: ds.shm_atime as i64,
+            detach_time: ds.shm_dtime as i64,
+            change_time: ds.shm_ctime as i64,
             mode: p.mode as u32 & 0o777,
             uid: p.uid,
             gid: p.gid,
