@@ -19,6 +19,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use nix::errno::Errno;
 
 use crate::error::{Error, Result};
+use crate::sys::wide_i64;
 
 /// Set or clear `bit` in the flags that `fcntl(get)` reads and `fcntl(set)` writes.
 fn fcntl_flag(
@@ -283,8 +284,7 @@ impl FileId {
         FileId {
             dev: st.st_dev,
             ino: st.st_ino,
-            // time_t and long are 32-bit on 32-bit glibc.
-            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+            ctime: (wide_i64(st.st_ctime), wide_i64(st.st_ctime_nsec)),
         }
     }
 

@@ -424,7 +424,7 @@ fn mq_probe(name: &str) -> Option<Obj> {
     // SAFETY: mq_getattr fills an mq_attr.
     let mut a: libc::mq_attr = unsafe { std::mem::zeroed() };
     if unsafe { libc::mq_getattr(fd.as_raw_fd(), &mut a) } == 0 {
-        o.depth = a.mq_curmsgs as i64; // long: 32-bit on 32-bit targets
+        o.depth = crate::sys::wide_i64(a.mq_curmsgs);
     }
     Some(o)
 }

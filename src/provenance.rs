@@ -727,7 +727,7 @@ fn now_realtime() -> (i64, u32) {
     };
     // SAFETY: a valid timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec as i64, ts.tv_nsec as u32) // time_t: 32-bit on 32-bit glibc
+    (crate::sys::wide_i64(ts.tv_sec), ts.tv_nsec as u32)
 }
 
 /// Record an object this process has just created (best effort: failures are ignored,

@@ -21,13 +21,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(not(target_env = "gnu"))]
 pub(crate) use libc::{
-    fallocate, fstat, fstatvfs, ftruncate, lstat, off_t, pread, pwrite, stat, statfs, statvfs,
+    fallocate, fstat, fstatat, fstatvfs, ftruncate, lstat, off_t, pread, pwrite, stat, statfs,
+    statvfs,
 };
 #[cfg(target_env = "gnu")]
 pub(crate) use libc::{
-    fallocate64 as fallocate, fstat64 as fstat, fstatvfs64 as fstatvfs, ftruncate64 as ftruncate,
-    lstat64 as lstat, off64_t as off_t, pread64 as pread, pwrite64 as pwrite, stat64 as stat,
-    statfs64 as statfs, statvfs64 as statvfs,
+    fallocate64 as fallocate, fstat64 as fstat, fstatat64 as fstatat, fstatvfs64 as fstatvfs,
+    ftruncate64 as ftruncate, lstat64 as lstat, off64_t as off_t, pread64 as pread,
+    pwrite64 as pwrite, stat64 as stat, statfs64 as statfs, statvfs64 as statvfs,
 };
 
 /// `time_t`. The `libc` crate deprecates its alias on musl because 32-bit musl 1.2 made
@@ -35,6 +36,18 @@ pub(crate) use libc::{
 /// supports it matches the structures the crate declares, which is what matters here.
 #[allow(deprecated)]
 pub(crate) type TimeT = libc::time_t;
+
+/// A C integer whose width depends on the target (`time_t`, `long`, `unsigned long`,
+/// `rlim_t`: 32 bits on 32-bit targets) as an `i64`; `as i64` would be a no-op cast on
+/// 64-bit targets.
+pub(crate) fn wide_i64<T: Into<i64>>(v: T) -> i64 {
+    v.into()
+}
+
+/// An unsigned C integer whose width depends on the target, as a `u64` (see [`wide_i64`]).
+pub(crate) fn wide_u64<T: Into<u64>>(v: T) -> u64 {
+    v.into()
+}
 
 /// The resource argument of `getrlimit` (an enum in glibc, an int in musl).
 #[cfg(target_env = "gnu")]
@@ -56,7 +69,8 @@ pub(crate) fn tgkill(tgid: libc::pid_t, tid: libc::pid_t, sig: libc::c_int) -> l
     unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) as libc::c_int }
 }
 
-/// `statx` as a system call (kernel 4.11). Returns 0 or -1 with errno set.
+/// `statx` as a system call; on kernels before 4.11 (ENOSYS), `fstatat`, which gives the
+/// basic fields (`stx_mask` says which; no birth time). Returns 0 or -1 with errno set.
 ///
 /// # Safety
 /// `path` is a NUL-terminated string; `buf` is valid for writes.
@@ -68,7 +82,29 @@ pub(crate) unsafe fn statx(
     buf: *mut libc::statx,
 ) -> libc::c_int {
     // SAFETY: the caller's pointers, as above.
-    unsafe { libc::syscall(libc::SYS_statx, dirfd, path, flags, mask, buf) as libc::c_int }
+    let r = unsafe { libc::syscall(libc::SYS_statx, dirfd, path, flags, mask, buf) };
+    if r == 0 || nix::errno::Errno::last() != nix::errno::Errno::ENOSYS {
+        return r as libc::c_int;
+    }
+    // SAFETY: a zeroed stat buffer; the caller's pointers, as above.
+    unsafe {
+        let mut st: stat = std::mem::zeroed();
+        let f = flags & (libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW);
+        if fstatat(dirfd, path, &mut st, f) < 0 {
+            return -1;
+        }
+        let mut x: libc::statx = std::mem::zeroed();
+        x.stx_mask = libc::STATX_BASIC_STATS;
+        x.stx_dev_major = libc::major(st.st_dev) as u32;
+        x.stx_dev_minor = libc::minor(st.st_dev) as u32;
+        x.stx_ino = st.st_ino as u64;
+        x.stx_mode = st.st_mode as u16;
+        x.stx_uid = st.st_uid;
+        x.stx_nlink = st.st_nlink as u32;
+        x.stx_size = st.st_size as u64;
+        buf.write(x);
+    }
+    0
 }
 
 /// `sigtimedwait(set, info, timeout)` as the system call: one wait, EINTR returned (musl's
@@ -454,7 +490,7 @@ mod tests {
         };
         // SAFETY: a valid out-pointer.
         unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-        let d = (rt.tv_sec - now.tv_sec) as i64;
+        let d = wide_i64(rt.tv_sec - now.tv_sec);
         assert!((1..=2).contains(&d), "{d}");
         assert!((0..1_000_000_000).contains(&rt.tv_nsec));
         let past = libc::timespec {
@@ -466,7 +502,7 @@ mod tests {
 
     fn in_ms(ms: i64) -> libc::timespec {
         let mut t = monotonic_now();
-        let ns = i64::from(t.tv_nsec) + ms * 1_000_000;
+        let ns = wide_i64(t.tv_nsec) + ms * 1_000_000;
         t.tv_sec += (ns / 1_000_000_000) as TimeT;
         t.tv_nsec = (ns % 1_000_000_000) as libc::c_long;
         t

@@ -12,6 +12,7 @@ use crate::error::{Error, ipcx_status};
 use crate::msgq::posix::{self, PosixQueue};
 use crate::msgq::sysv::{self, MsgQueue};
 use crate::name;
+use crate::sys::wide_i64;
 use crate::time::Deadline;
 
 // ------------------------------------------------------------------ System V
@@ -339,10 +340,9 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
                 max_bytes: ds.msg_qbytes as usize,
                 last_send_pid: ds.msg_lspid,
                 last_recv_pid: ds.msg_lrpid,
-                // time_t: 32-bit on 32-bit targets.
-                last_send_time: ds.msg_stime as i64,
-                last_recv_time: ds.msg_rtime as i64,
-                change_time: ds.msg_ctime as i64,
+                last_send_time: wide_i64(ds.msg_stime),
+                last_recv_time: wide_i64(ds.msg_rtime),
+                change_time: wide_i64(ds.msg_ctime),
             })
         })
     })

@@ -194,7 +194,7 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
         // SAFETY: a valid rlimit buffer.
         if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim) } == 0
             && lim.rlim_cur != libc::RLIM_INFINITY
-            && size64 > u64::from(lim.rlim_cur)
+            && size64 > sys::wide_u64(lim.rlim_cur)
         {
             return Err(Error::limit(format!(
                 "{what}: size {size} is above this process's file size limit RLIMIT_FSIZE ({}; \

@@ -23,6 +23,7 @@ use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region, Release};
 use crate::shm::{CREATE, EXCLUSIVE, READ, WRITE, check_flags, writable};
+use crate::sys::{wide_i64, wide_u64};
 
 /// The private key: always a new segment, reachable by its id only.
 pub(crate) const KEY_PRIVATE: i32 = libc::IPC_PRIVATE;
@@ -349,13 +350,12 @@ impl Segment {
             id: self.id,
             key: crate::sys::ipc_key(p),
             segment_size: ds.shm_segsz,
-            // Unsigned long and time_t: 32-bit on 32-bit targets.
-            attach_count: ds.shm_nattch as u64,
+            attach_count: wide_u64(ds.shm_nattch),
             creator_pid: ds.shm_cpid,
             last_pid: ds.shm_lpid,
-            attach_time: ds.shm_atime as i64,
-            detach_time: ds.shm_dtime as i64,
-            change_time: ds.shm_ctime as i64,
+            attach_time: wide_i64(ds.shm_atime),
+            detach_time: wide_i64(ds.shm_dtime),
+            change_time: wide_i64(ds.shm_ctime),
             mode: p.mode as u32 & 0o777,
             uid: p.uid,
             gid: p.gid,

@@ -81,7 +81,7 @@ pub fn decode(msg: &libc::msghdr, out: &mut Vec<OwnedFd>) {
         return;
     }
     let base = msg.msg_control.cast::<u8>().cast_const();
-    // socklen_t in musl, size_t in glibc.
+    #[allow(clippy::unnecessary_cast)] // socklen_t in musl, size_t in glibc
     let total = msg.msg_controllen as usize;
     // CMSG_LEN(0): the aligned header, where CMSG_DATA starts.
     // SAFETY: CMSG_LEN is arithmetic.

@@ -102,7 +102,7 @@ fn open_if_ours(name: &str, p: *mut libc::sem_t) -> Option<std::os::fd::OwnedFd>
     if unsafe { crate::sys::fstat(fd.as_raw_fd(), &mut st) } < 0 {
         return None;
     }
-    let ours = super::mapping_of(p as usize).is_some_and(|m| m.inode == st.st_ino as u64);
+    let ours = super::mapping_of(p as usize).is_some_and(|m| m.inode == st.st_ino);
     ours.then_some(fd)
 }
 
