@@ -13,6 +13,7 @@
 #                      list of CMakeLists.txt); "-static ..." links that test fully static
 #   IPCX_C_TESTS       test names to run (default: all), e.g. "c_pipe c_sem"
 #   IPCX_TIMEOUT_SCALE factor for the time limits (an emulator is slower; default 1)
+#   IPCX_C_BUILD=0     run the programs already in OUT (built by an earlier call)
 # The test programs' own time limits (c-tests/test.h) grow with IPCX_TEST_SCALE, which is
 # passed through. Prints one line per test and exits non-zero when any failed.
 set -eu
@@ -22,49 +23,50 @@ shift 3
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/lib"
 out=$(cd "$out" && pwd)
-# The library under test as an install has it: libipcx.so.<major> (the SONAME) and the
-# libipcx.so link, so the programs load exactly this file.
-soname=$(readelf -d "$lib/libipcx.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-[ -n "$soname" ] || { echo "$lib/libipcx.so has no SONAME" >&2; exit 1; }
-cp "$lib/libipcx.so" "$out/lib/$soname"
-ln -sf "$soname" "$out/lib/libipcx.so"
-cp "$lib/libipcx.a" "$out/lib/libipcx.a"
-lib=$out/lib
 static_libs=${IPCX_STATIC_LIBS:--lpthread -ldl -lm -lrt -lutil -lgcc_s}
 scale=${IPCX_TIMEOUT_SCALE:-1}
-
 flags="-std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-function \
   -I$src/include -I$src/c-tests"
-link="-L$lib -Wl,-rpath,$lib -lipcx -lpthread -lrt"
-
+link="-L$out/lib -Wl,-rpath,$out/lib -lipcx -lpthread -lrt"
 # The programs c-tests/CMakeLists.txt registers: "name source [STATIC] [TIMEOUT n]".
 list=$(sed -n 's/^ *ipcx_c_\(test\|program\)(\([A-Za-z0-9_]*\) SOURCES \([A-Za-z0-9_.]*\)\(.*\))/\1 \2 \3 \4/p' \
   "$src/c-tests/CMakeLists.txt")
 [ -n "$list" ] || { echo "no tests found in c-tests/CMakeLists.txt" >&2; exit 1; }
 
-echo "== building with $cc ($($cc -dumpmachine)) against $lib"
 build() { # name source static
   if [ "$3" = STATIC ]; then
     # shellcheck disable=SC2086
-    $cc $flags -o "$out/$1" "$src/c-tests/$2" "$lib/libipcx.a" $static_libs
+    $cc $flags -o "$out/$1" "$src/c-tests/$2" "$out/lib/libipcx.a" $static_libs
   else
     # shellcheck disable=SC2086
     $cc $flags -o "$out/$1" "$src/c-tests/$2" $link
   fi
 }
-# shellcheck disable=SC2086
-$cc $flags -o "$out/ipcx" "$src/tools/ipcx.c" $link
-echo "$list" | while read -r kind name file rest; do
-  case $name in c_inspect) continue ;; esac
-  static=
-  case " $rest " in *" STATIC "*) static=STATIC ;; esac
-  build "$name" "$file" "$static"
-done
-# shellcheck disable=SC2086
-$cc $flags -DIPCX_CLI_PATH="\"$out/ipcx\"" -o "$out/c_inspect" "$src/c-tests/test_inspect.c" $link
-# The header as strict C99 (compiled only).
-$cc -std=c99 -Wall -Wextra -Wpedantic -Werror -I"$src/include" -c -o "$out/header_c99.o" \
-  "$src/c-tests/header_c99.c"
+
+if [ "${IPCX_C_BUILD:-1}" != 0 ]; then
+  # The library under test as an install has it: libipcx.so.<major> (the SONAME) and the
+  # libipcx.so link, so the programs load exactly this file.
+  soname=$(readelf -d "$lib/libipcx.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  [ -n "$soname" ] || { echo "$lib/libipcx.so has no SONAME" >&2; exit 1; }
+  cp "$lib/libipcx.so" "$out/lib/$soname"
+  ln -sf "$soname" "$out/lib/libipcx.so"
+  cp "$lib/libipcx.a" "$out/lib/libipcx.a"
+
+  echo "== building with $cc against $lib"
+  # shellcheck disable=SC2086
+  $cc $flags -o "$out/ipcx" "$src/tools/ipcx.c" $link
+  echo "$list" | while read -r kind name file rest; do
+    case $name in c_inspect) continue ;; esac
+    static=
+    case " $rest " in *" STATIC "*) static=STATIC ;; esac
+    build "$name" "$file" "$static"
+  done
+  # shellcheck disable=SC2086
+  $cc $flags -DIPCX_CLI_PATH="\"$out/ipcx\"" -o "$out/c_inspect" "$src/c-tests/test_inspect.c" $link
+  # The header as strict C99 (compiled only).
+  $cc -std=c99 -Wall -Wextra -Wpedantic -Werror -I"$src/include" -c -o "$out/header_c99.o" \
+    "$src/c-tests/header_c99.c"
+fi
 
 # What was built is for the target and loads the library under test.
 readelf -h "$out/c_pipe" | grep -E 'Class|Machine' | sed 's/^ */   /'
@@ -72,7 +74,6 @@ readelf -l "$out/c_pipe" | sed -n 's/.*Requesting program interpreter: \(.*\)]/ 
 readelf -d "$out/c_pipe" | grep -E 'NEEDED|RUNPATH|RPATH' | sed 's/^ */   /'
 
 echo "== running${*:+ under $*}"
-fail=0 ran=0 skipped=0
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 run() { # name timeout [env...]

@@ -45,6 +45,6 @@ tests/check_exports.sh $lib/libipcx.so include/ipcx.h
 
 tests/portability/c-tests.sh build/portability/glibc-$glibc $lib "${CC:-cc}"
 echo "== the same with the fallbacks of glibc before 2.30 (IPCX_FORCE_FALLBACKS=1)"
-IPCX_FORCE_FALLBACKS=1 IPCX_C_TESTS="c_sem c_lock c_faults" \
+IPCX_FORCE_FALLBACKS=1 IPCX_C_BUILD=0 IPCX_C_TESTS="c_sem c_lock c_faults" \
   tests/portability/c-tests.sh build/portability/glibc-$glibc $lib "${CC:-cc}"
 echo "old glibc ($glibc): all green"
