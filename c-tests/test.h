@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <mqueue.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -243,6 +244,14 @@ static inline const char *t_path(char *buf, size_t len, const char *tag) {
     t_track_path(buf);
     return buf;
 }
+
+/* The prefix of a named semaphore's file in /dev/shm: glibc stores "/name" as
+ * /dev/shm/sem.name, musl as /dev/shm/name. */
+#ifdef __GLIBC__
+#define T_SEM_FILE_PREFIX "sem."
+#else
+#define T_SEM_FILE_PREFIX ""
+#endif
 
 /* A unique POSIX IPC name ("/ipcx-t-..."); the caller tracks it with the right kind. */
 static inline const char *t_posix_name(char *buf, size_t len, const char *tag) {

@@ -76,8 +76,11 @@ T_CASE(wrong_type_and_garbage) {
     /* Values ipcx never gave out: small numbers, all ones, a real heap address. */
     void *heap = malloc(64);
     T_ASSERT(heap);
+    /* A live handle with one generation bit flipped (the generation sits above the slot
+     * index: bits 32-55 of a 64-bit handle, 20-31 of a 32-bit one). */
+    const unsigned gen_bit = sizeof(uintptr_t) == 8 ? 40 : 28;
     void *garbage[] = {(void *)1, (void *)0x1234, (void *)~(uintptr_t)0, heap,
-                       (void *)((uintptr_t)r ^ ((uintptr_t)1 << 40))};
+                       (void *)((uintptr_t)r ^ ((uintptr_t)1 << gen_bit))};
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
         T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_send((ipcx_pipe *)garbage[i], "x", 1, 0));
         T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_close((ipcx_pipe *)garbage[i]));

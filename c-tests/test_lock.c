@@ -347,7 +347,15 @@ T_CASE(mutex_placement_and_lifetime) {
     T_ERR(IPCX_ERR_IN_USE, ipcx_mutex_destroy(m));
     T_LAST_ERROR_HAS("it is locked");
     T_ERR(IPCX_ERR_IN_USE, ipcx_mutex_close(a));
+#if defined(__GLIBC__) && UINTPTR_MAX == 0xffffffffu
+    /* 32-bit glibc finds a robust mutex it unlocks by the address it was locked at: the
+     * unlock goes through the handle that locked. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_mutex_unlock(m));
+    T_LAST_ERROR_HAS("locked it through another handle");
+    T_OK(ipcx_mutex_unlock(a));
+#else
     T_OK(ipcx_mutex_unlock(m));
+#endif
     T_OK(ipcx_mutex_close(a));
     T_OK(ipcx_mutex_destroy(m));
     T_OK(ipcx_mutex_close(m));

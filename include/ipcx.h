@@ -3338,7 +3338,7 @@ ipcx_status ipcx_sigset_del(ipcx_sigset *set, int signo);
 bool ipcx_sigset_has(ipcx_sigset set, int signo);
 
 // The first real-time signal available to applications (SIGRTMIN: 34 with glibc, which
-// keeps 32 and 33 for its threads). Real-time signals are `ipcx_signal_rtmin()` to
+// keeps 32 and 33 for its threads; 35 with musl, which keeps 32 to 34). Real-time signals are `ipcx_signal_rtmin()` to
 // `ipcx_signal_rtmax()`. Async-signal-safe.
 int ipcx_signal_rtmin(void);
 

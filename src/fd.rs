@@ -20,6 +20,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use nix::errno::Errno;
 
 use crate::error::{Error, Result};
+use crate::sys::wide_i64;
 
 /// Set or clear `bit` in the flags that `fcntl(get)` reads and `fcntl(set)` writes.
 fn fcntl_flag(
@@ -110,7 +111,7 @@ impl IoMode {
             let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
             // SAFETY: IoSliceMut is ABI-compatible with iovec; offset -1 = current position.
             let n = unsafe {
-                libc::preadv2(
+                crate::sys::preadv2(
                     fd.as_raw_fd(),
                     bufs.as_mut_ptr().cast(),
                     cnt,
@@ -148,8 +149,9 @@ impl IoMode {
             let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
             let write = || {
                 // SAFETY: IoSlice is ABI-compatible with iovec.
-                let n =
-                    unsafe { libc::pwritev2(raw, bufs.as_ptr().cast(), cnt, -1, libc::RWF_NOWAIT) };
+                let n = unsafe {
+                    crate::sys::pwritev2(raw, bufs.as_ptr().cast(), cnt, -1, libc::RWF_NOWAIT)
+                };
                 if n < 0 {
                     Err(Errno::last())
                 } else {
@@ -272,18 +274,18 @@ pub fn without_sigpipe<T>(
 /// a path: only the file ipcx created (or still holds open) is removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileId {
-    dev: libc::dev_t,
-    ino: libc::ino_t,
+    dev: u64,
+    ino: u64,
     ctime: (i64, i64),
 }
 
 impl FileId {
     /// The identity in a stat result.
-    pub(crate) fn of(st: &libc::stat) -> FileId {
+    pub(crate) fn of(st: &crate::sys::stat) -> FileId {
         FileId {
             dev: st.st_dev,
             ino: st.st_ino,
-            ctime: (st.st_ctime, st.st_ctime_nsec),
+            ctime: (wide_i64(st.st_ctime), wide_i64(st.st_ctime_nsec)),
         }
     }
 
@@ -291,8 +293,8 @@ impl FileId {
     /// that is not open is just an error for fstat).
     pub(crate) fn of_fd(fd: RawFd) -> Option<FileId> {
         // SAFETY: fstat writes into a zeroed stat buffer; any integer is a valid argument.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        (unsafe { libc::fstat(fd, &mut st) } == 0).then(|| FileId::of(&st))
+        let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+        (unsafe { crate::sys::fstat(fd, &mut st) } == 0).then(|| FileId::of(&st))
     }
 
     /// The same file as `other`, by device and inode only: valid while the caller holds

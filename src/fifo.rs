@@ -53,20 +53,20 @@ fn cpath(path: &str) -> Result<CString> {
     CString::new(name::path(path)?).map_err(|_| Error::invalid("path contains a NUL byte"))
 }
 
-fn stat(c: &CString, follow: bool) -> std::result::Result<libc::stat, Errno> {
+fn stat(c: &CString, follow: bool) -> std::result::Result<crate::sys::stat, Errno> {
     // SAFETY: a valid C string and a zeroed stat buffer.
     unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
+        let mut st: crate::sys::stat = std::mem::zeroed();
         let r = if follow {
-            libc::stat(c.as_ptr(), &mut st)
+            crate::sys::stat(c.as_ptr(), &mut st)
         } else {
-            libc::lstat(c.as_ptr(), &mut st)
+            crate::sys::lstat(c.as_ptr(), &mut st)
         };
         if r < 0 { Err(Errno::last()) } else { Ok(st) }
     }
 }
 
-fn is_fifo(st: &libc::stat) -> bool {
+fn is_fifo(st: &crate::sys::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFIFO
 }
 
@@ -106,7 +106,7 @@ pub fn create(path: &str, opts: &Options) -> Result<()> {
 
 /// The error for a file of another kind where a FIFO should be: `IPCX_ERR_EXISTS`, as
 /// everywhere a path holds something of the wrong kind.
-fn not_a_fifo(path: &str, st: &libc::stat, what: &str) -> Error {
+fn not_a_fifo(path: &str, st: &crate::sys::stat, what: &str) -> Error {
     Error::new(
         Status::IPCX_ERR_EXISTS,
         format!(
@@ -117,7 +117,7 @@ fn not_a_fifo(path: &str, st: &libc::stat, what: &str) -> Error {
 }
 
 /// What kind of file a stat describes, for messages.
-fn kind_of(st: &libc::stat) -> &'static str {
+fn kind_of(st: &crate::sys::stat) -> &'static str {
     match st.st_mode & libc::S_IFMT {
         libc::S_IFREG => "regular file",
         libc::S_IFDIR => "directory",
@@ -163,8 +163,8 @@ fn open_raw(c: &CString, flags: libc::c_int) -> std::result::Result<OwnedFd, Err
 fn verify(fd: &OwnedFd, path: &str) -> Result<()> {
     use std::os::fd::AsRawFd;
     // SAFETY: fstat on an owned descriptor.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { crate::sys::fstat(fd.as_raw_fd(), &mut st) } < 0 {
         return Err(Error::last_os(format_args!("fstat({path:?})")));
     }
     if !is_fifo(&st) {

@@ -326,8 +326,12 @@ fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
         if n.starts_with('.') {
             continue;
         }
-        let (kind, name) = match n.strip_prefix("sem.") {
-            Some(s) if !s.is_empty() => (ObjKind::PosixSem, format!("/{s}")),
+        // With musl a semaphore's file is named like a shared memory object: the records
+        // tell them apart (collect).
+        let (kind, name) = match n.strip_prefix(crate::sys::SEM_FILE_PREFIX) {
+            Some(s) if !s.is_empty() && !crate::sys::SEM_FILE_PREFIX.is_empty() => {
+                (ObjKind::PosixSem, format!("/{s}"))
+            }
             _ => (ObjKind::PosixShm, format!("/{n}")),
         };
         let Ok(c) = CString::new(format!("{}/{n}", provenance::RECORDS_PARENT)) else {
@@ -349,8 +353,8 @@ fn mqueue_mounted() -> bool {
         return false;
     };
     // SAFETY: a zeroed statfs buffer and a valid C string.
-    let mut s: libc::statfs = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::statfs(c.as_ptr(), &mut s) };
+    let mut s: crate::sys::statfs = unsafe { std::mem::zeroed() };
+    let r = unsafe { crate::sys::statfs(c.as_ptr(), &mut s) };
     r == 0 && s.f_type as i64 == MQUEUE_MAGIC
 }
 
@@ -421,7 +425,7 @@ fn mq_probe(name: &str) -> Option<Obj> {
     // SAFETY: mq_getattr fills an mq_attr.
     let mut a: libc::mq_attr = unsafe { std::mem::zeroed() };
     if unsafe { libc::mq_getattr(fd.as_raw_fd(), &mut a) } == 0 {
-        o.depth = a.mq_curmsgs;
+        o.depth = crate::sys::wide_i64(a.mq_curmsgs);
     }
     Some(o)
 }
@@ -824,6 +828,17 @@ fn collect(dirs: &[String], all: bool) -> (Vec<Obj>, Vec<String>) {
     for d in dirs {
         scan_dir(d, &mut objs, &mut warnings);
     }
+    if crate::sys::SEM_FILE_PREFIX.is_empty() {
+        // musl: the file of a semaphore ipcx recorded is that semaphore.
+        for r in records.iter().filter(|r| r.kind == ObjKind::PosixSem) {
+            if let Some(o) = objs
+                .iter_mut()
+                .find(|o| o.kind == ObjKind::PosixShm && o.name == r.name)
+            {
+                o.kind = ObjKind::PosixSem;
+            }
+        }
+    }
     let mut extra = Vec::new();
     for r in records {
         if let Some(o) = objs
@@ -1014,7 +1029,7 @@ fn find_one(kind: ObjKind, name: &str, id: i32) -> Option<Obj> {
         }
         ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem => {
             let file = if kind == ObjKind::PosixSem {
-                format!("{}/sem.{}", provenance::RECORDS_PARENT, &name[1..])
+                crate::sync::sem::shm_path(name)
             } else {
                 format!("{}{name}", provenance::RECORDS_PARENT)
             };

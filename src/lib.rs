@@ -26,6 +26,7 @@ pub mod shm;
 pub mod signal;
 pub mod sock;
 pub mod sync;
+pub(crate) mod sys;
 pub mod time;
 
 pub mod ffi;

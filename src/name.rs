@@ -82,8 +82,8 @@ pub fn sysv_key(p: &str, proj_id: i32) -> Result<i32> {
     // ftok(3) is stat(2) plus this arithmetic (glibc's formula); done here so that a key
     // of -1 is not mistaken for an error.
     // SAFETY: a valid C string and a zeroed stat buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::stat(c.as_ptr(), &mut st) } < 0 {
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { crate::sys::stat(c.as_ptr(), &mut st) } < 0 {
         return Err(Error::last_os(format_args!("ftok({p:?}, {proj_id}): stat")));
     }
     let key = (st.st_ino & 0xffff) as u32

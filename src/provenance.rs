@@ -182,7 +182,7 @@ fn statx_at(
     // SAFETY: a zeroed statx buffer and a valid C string.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
     let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
-    if unsafe { libc::statx(dirfd, path.as_ptr(), flags, mask, &mut stx) } < 0 {
+    if unsafe { crate::sys::statx(dirfd, path.as_ptr(), flags, mask, &mut stx) } < 0 {
         return Err(Errno::last());
     }
     let btime = (stx.stx_mask & libc::STATX_BTIME != 0 && stx.stx_btime.tv_sec != 0)
@@ -728,7 +728,7 @@ fn now_realtime() -> (i64, u32) {
     };
     // SAFETY: a valid timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec, ts.tv_nsec as u32)
+    (crate::sys::wide_i64(ts.tv_sec), ts.tv_nsec as u32)
 }
 
 /// Record an object this process has just created (best effort: failures are ignored,

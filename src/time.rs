@@ -112,9 +112,9 @@ impl Deadline {
         let secs = (now.tv_sec as u64)
             .saturating_add(left.as_secs())
             .saturating_add(nanos / 1_000_000_000)
-            .min(libc::time_t::MAX as u64);
+            .min(crate::sys::TimeT::MAX as u64);
         Some(libc::timespec {
-            tv_sec: secs as libc::time_t,
+            tv_sec: secs as crate::sys::TimeT,
             tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
         })
     }
@@ -128,7 +128,7 @@ impl Deadline {
 /// Convert a duration to a `timespec` (saturating the seconds).
 pub fn duration_to_timespec(d: Duration) -> libc::timespec {
     libc::timespec {
-        tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_sec: d.as_secs().min(crate::sys::TimeT::MAX as u64) as crate::sys::TimeT,
         tv_nsec: d.subsec_nanos() as libc::c_long,
     }
 }

@@ -122,8 +122,8 @@ fn same(a: Option<FileId>, b: Option<FileId>) -> bool {
 fn path_id(path: &str) -> Option<FileId> {
     let c = CString::new(path).ok()?;
     // SAFETY: a valid C string and a zeroed stat buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    (unsafe { libc::lstat(c.as_ptr(), &mut st) } == 0).then(|| FileId::of(&st))
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    (unsafe { crate::sys::lstat(c.as_ptr(), &mut st) } == 0).then(|| FileId::of(&st))
 }
 
 /// The identity of the POSIX message queue (`mq`) or shared-memory object named `name`,

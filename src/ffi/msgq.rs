@@ -13,6 +13,7 @@ use crate::error::{Error, ipcx_status};
 use crate::msgq::posix::{self, PosixQueue};
 use crate::msgq::sysv::{self, MsgQueue};
 use crate::name;
+use crate::sys::wide_i64;
 use crate::time::Deadline;
 
 // ------------------------------------------------------------------ System V
@@ -328,7 +329,7 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
             let perm = &ds.msg_perm;
             Ok(ipcx_msgq_info {
                 size: 0,
-                key: perm.__key,
+                key: crate::sys::ipc_key(perm),
                 id: q.0.id(),
                 mode: u32::from(perm.mode) & 0o777,
                 uid: perm.uid,
@@ -340,9 +341,9 @@ pub unsafe extern "C" fn ipcx_msgq_stat(
                 max_bytes: ds.msg_qbytes as usize,
                 last_send_pid: ds.msg_lspid,
                 last_recv_pid: ds.msg_lrpid,
-                last_send_time: ds.msg_stime,
-                last_recv_time: ds.msg_rtime,
-                change_time: ds.msg_ctime,
+                last_send_time: wide_i64(ds.msg_stime),
+                last_recv_time: wide_i64(ds.msg_rtime),
+                change_time: wide_i64(ds.msg_ctime),
             })
         })
     })

@@ -306,7 +306,7 @@ pub extern "C" fn ipcx_sigset_has(set: ipcx_sigset, signo: c_int) -> bool {
 }
 
 /// The first real-time signal available to applications (SIGRTMIN: 34 with glibc, which
-/// keeps 32 and 33 for its threads). Real-time signals are `ipcx_signal_rtmin()` to
+/// keeps 32 and 33 for its threads; 35 with musl, which keeps 32 to 34). Real-time signals are `ipcx_signal_rtmin()` to
 /// `ipcx_signal_rtmax()`. Async-signal-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ipcx_signal_rtmin() -> c_int {

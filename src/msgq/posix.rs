@@ -627,7 +627,7 @@ fn open_error(e: Errno, qname: &str, attr: Option<&libc::mq_attr>) -> Error {
     }
 }
 
-fn rlimit(r: libc::__rlimit_resource_t) -> String {
+fn rlimit(r: crate::sys::Resource) -> String {
     // SAFETY: getrlimit fills an rlimit.
     let mut l: libc::rlimit = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrlimit(r, &mut l) } < 0 {

@@ -200,8 +200,7 @@ pub(crate) fn copy(dir: Dir, region: *mut u8, buf: *mut u8, len: usize) -> Resul
             // The thread-group leader has exited (its mm is gone): name this thread.
             Errno::ESRCH if !tried_tid => {
                 tried_tid = true;
-                // SAFETY: no preconditions.
-                pid = unsafe { libc::gettid() };
+                pid = crate::sys::gettid();
             }
             // Refused by a seccomp filter or absent: fall back for good.
             Errno::ENOSYS | Errno::EPERM => METHOD.store(PROC_MEM, Ordering::Relaxed),
@@ -217,7 +216,8 @@ pub(crate) fn proc_mem(dir: Dir, region: *mut u8, buf: *mut u8, len: usize) -> R
     let flags = match dir {
         Dir::FromRegion => libc::O_RDONLY,
         Dir::ToRegion => libc::O_WRONLY,
-    } | libc::O_CLOEXEC;
+    } | libc::O_CLOEXEC
+        | libc::O_LARGEFILE; // offsets are addresses: above 2^31 on 32-bit targets
     // SAFETY: a constant C string.
     let fd = unsafe { libc::open(c"/proc/self/mem".as_ptr(), flags) };
     if fd < 0 {
@@ -230,13 +230,13 @@ pub(crate) fn proc_mem(dir: Dir, region: *mut u8, buf: *mut u8, len: usize) -> R
         if done == len {
             break Ok(());
         }
-        let at = (region as usize + done) as libc::off_t;
+        let at = (region as usize + done) as u64 as crate::sys::off_t;
         // SAFETY: `buf` is valid for `len` bytes (caller contract); the region side is
         // reached by the kernel, which reports lost pages as EIO or a short count.
         let n = unsafe {
             match dir {
-                Dir::FromRegion => libc::pread(fd, buf.add(done).cast(), len - done, at),
-                Dir::ToRegion => libc::pwrite(fd, buf.add(done).cast(), len - done, at),
+                Dir::FromRegion => crate::sys::pread(fd, buf.add(done).cast(), len - done, at),
+                Dir::ToRegion => crate::sys::pwrite(fd, buf.add(done).cast(), len - done, at),
             }
         };
         if n > 0 {

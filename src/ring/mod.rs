@@ -1426,8 +1426,8 @@ fn object_size(fd: std::os::fd::BorrowedFd<'_>, what: &str) -> Result<usize> {
 /// object truncated by someone), else None. A failing fstat says nothing.
 fn object_shrunk(fd: std::os::fd::BorrowedFd<'_>, g: &Geometry) -> Option<u64> {
     // SAFETY: a zeroed stat buffer and a live descriptor.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { crate::sys::fstat(fd.as_raw_fd(), &mut st) } < 0 {
         return None;
     }
     let size = st.st_size.max(0) as u64;

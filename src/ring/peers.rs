@@ -164,10 +164,18 @@ impl Peers<'_> {
                     continue;
                 }
                 if let Err(errno) = ofd_lock(fd, i, libc::F_RDLCK as libc::c_short) {
-                    return Err(Error::os(
-                        nix::errno::Errno::from_raw(errno),
-                        "fcntl(F_OFD_SETLK) on the ring",
-                    ));
+                    let e = nix::errno::Errno::from_raw(errno);
+                    if e == nix::errno::Errno::EINVAL {
+                        // The command itself is unknown: open file description locks are
+                        // Linux 3.15.
+                        return Err(Error::os_as(
+                            crate::error::Status::IPCX_ERR_UNSUPPORTED,
+                            e,
+                            "fcntl(F_OFD_SETLK) on the ring: this kernel has no open file \
+                             description locks (Linux 3.15)",
+                        ));
+                    }
+                    return Err(Error::os(e, "fcntl(F_OFD_SETLK) on the ring"));
                 }
                 let generation = (decode_owner(w).generation + 1) & GEN_MASK as u32;
                 let new = encode_owner(role, generation, pid);

@@ -47,7 +47,7 @@ pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region
         oflags,
         |of, mode| {
             // SAFETY: a valid C string.
-            owned(unsafe { libc::open(c.as_ptr(), of, mode as libc::c_uint) })
+            owned(unsafe { libc::open(c.as_ptr(), of | libc::O_LARGEFILE, mode as libc::c_uint) })
         },
         unlink,
     )?;

@@ -19,6 +19,7 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
 use crate::region::{Kind, Region, Release};
+use crate::sys;
 
 /// Create the object if it does not exist.
 pub(crate) const CREATE: u32 = crate::flags::CREATE;
@@ -163,10 +164,10 @@ pub(crate) fn owned(fd: libc::c_int) -> std::result::Result<OwnedFd, Errno> {
 }
 
 /// fstat a descriptor.
-pub(crate) fn fstat(fd: BorrowedFd<'_>, what: &str) -> Result<libc::stat> {
+pub(crate) fn fstat(fd: BorrowedFd<'_>, what: &str) -> Result<sys::stat> {
     // SAFETY: a zeroed stat buffer and a live descriptor.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+    let mut st: sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { sys::fstat(fd.as_raw_fd(), &mut st) } < 0 {
         return Err(Error::last_os(format_args!("fstat({what})")));
     }
     Ok(st)
@@ -178,9 +179,10 @@ pub(crate) fn fstat(fd: BorrowedFd<'_>, what: &str) -> Result<libc::stat> {
 /// falls back to ftruncate (a sparse object). A size above RLIMIT_FSIZE is refused before
 /// the kernel would send SIGXFSZ. `space` names the filesystem for the ENOSPC message.
 pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str) -> Result<()> {
-    if size > i64::MAX as usize {
+    if size > isize::MAX as usize {
         return Err(Error::invalid(format!(
-            "{what}: size {size} is larger than the largest file size (2^63 - 1)"
+            "{what}: size {size} is larger than SSIZE_MAX ({})",
+            isize::MAX
         )));
     }
     let cur = fstat(fd, what)?.st_size as u64;
@@ -193,7 +195,7 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
         // SAFETY: a valid rlimit buffer.
         if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim) } == 0
             && lim.rlim_cur != libc::RLIM_INFINITY
-            && size64 > lim.rlim_cur
+            && size64 > sys::wide_u64(lim.rlim_cur)
         {
             return Err(Error::limit(format!(
                 "{what}: size {size} is above this process's file size limit RLIMIT_FSIZE ({}; \
@@ -202,7 +204,7 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
             )));
         }
         // SAFETY: fallocate on a live descriptor.
-        let r = unsafe { libc::fallocate(fd.as_raw_fd(), 0, 0, size as libc::off_t) };
+        let r = unsafe { sys::fallocate(fd.as_raw_fd(), 0, 0, size as sys::off_t) };
         if r == 0 {
             return Ok(());
         }
@@ -212,7 +214,7 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
             Errno::ENOSPC | Errno::EDQUOT => {
                 // Leave the size as it was (a filesystem may have grown it part way).
                 // SAFETY: ftruncate on a live descriptor.
-                unsafe { libc::ftruncate(fd.as_raw_fd(), cur as libc::off_t) };
+                unsafe { sys::ftruncate(fd.as_raw_fd(), cur as sys::off_t) };
                 return Err(Error::os_as(
                     Status::IPCX_ERR_LIMIT,
                     e,
@@ -227,7 +229,7 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
         }
     }
     // SAFETY: ftruncate on a live descriptor.
-    if unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } < 0 {
+    if unsafe { sys::ftruncate(fd.as_raw_fd(), size as sys::off_t) } < 0 {
         let e = Errno::last();
         return Err(match e {
             Errno::EINVAL => Error::os(
@@ -243,8 +245,8 @@ pub(crate) fn set_size(fd: BorrowedFd<'_>, size: usize, what: &str, space: &str)
 /// "N bytes free of M" for the filesystem of `fd`, for messages.
 fn space_left(fd: BorrowedFd<'_>) -> String {
     // SAFETY: a zeroed statvfs buffer and a live descriptor.
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut s) } < 0 {
+    let mut s: sys::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { sys::fstatvfs(fd.as_raw_fd(), &mut s) } < 0 {
         return "free space unknown".into();
     }
     let f = s.f_frsize as u128;

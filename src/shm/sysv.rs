@@ -24,6 +24,7 @@ use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
 use crate::region::{Kind, Region, Release};
 use crate::shm::{CREATE, EXCLUSIVE, READ, WRITE, check_flags, writable};
+use crate::sys::{wide_i64, wide_u64};
 
 /// The private key: always a new segment, reachable by its id only.
 pub(crate) const KEY_PRIVATE: i32 = libc::IPC_PRIVATE;
@@ -348,14 +349,14 @@ impl Segment {
         let p = &ds.shm_perm;
         Ok(SegmentInfo {
             id: self.id,
-            key: p.__key,
+            key: crate::sys::ipc_key(p),
             segment_size: ds.shm_segsz,
-            attach_count: ds.shm_nattch,
+            attach_count: wide_u64(ds.shm_nattch),
             creator_pid: ds.shm_cpid,
             last_pid: ds.shm_lpid,
-            attach_time: ds.shm_atime,
-            detach_time: ds.shm_dtime,
-            change_time: ds.shm_ctime,
+            attach_time: wide_i64(ds.shm_atime),
+            detach_time: wide_i64(ds.shm_dtime),
+            change_time: wide_i64(ds.shm_ctime),
             mode: p.mode as u32 & 0o777,
             uid: p.uid,
             gid: p.gid,

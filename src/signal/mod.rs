@@ -584,9 +584,8 @@ pub fn send_thread(tgid: i32, tid: i32, signo: i32) -> Result<()> {
     check_pid(tgid, "process ID", "")?;
     check_pid(tid, "thread ID", "")?;
     check_send(signo)?;
-    // SAFETY: plain system call.
     result(
-        unsafe { libc::tgkill(tgid, tid, signo) },
+        crate::sys::tgkill(tgid, tid, signo),
         "tgkill",
         Target::Thread(tgid, tid),
         signo,
@@ -745,13 +744,10 @@ pub fn wait(set: SigSet, deadline: &Deadline) -> Result<SigInfo> {
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     loop {
         let r = time::retry_eintr(deadline, "sigtimedwait", || {
-            let rc = match deadline.remaining_timespec() {
-                // The same system call a raw program makes for an unbounded wait.
-                // SAFETY: valid pointers.
-                None => unsafe { libc::sigwaitinfo(&ls, &mut si) },
-                // SAFETY: valid pointers; the timeout is relative (CLOCK_MONOTONIC).
-                Some(ts) => unsafe { libc::sigtimedwait(&ls, &mut si, &ts) },
-            };
+            let ts = deadline.remaining_timespec();
+            // SAFETY: valid pointers; the timeout is relative (CLOCK_MONOTONIC), none for
+            // an unbounded wait (what sigwaitinfo does).
+            let rc = unsafe { crate::sys::sigtimedwait(&ls, &mut si, ts.as_ref()) };
             if rc < 0 { Err(Errno::last()) } else { Ok(rc) }
         })
         .map_err(|e| e.context(format_args!("wait for {set}")))?;

@@ -57,11 +57,13 @@ impl CmsgBuf {
             let space = libc::CMSG_SPACE(data as libc::c_uint) as usize;
             let mut msg: libc::msghdr = std::mem::zeroed();
             msg.msg_control = self.ptr();
-            msg.msg_controllen = space;
+            msg.msg_controllen = space as _;
             let c = libc::CMSG_FIRSTHDR(&msg);
+            // Padding included (musl's 64-bit cmsghdr has some, the kernel reads it).
+            c.write(std::mem::zeroed());
             (*c).cmsg_level = libc::SOL_SOCKET;
             (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(data as libc::c_uint) as usize;
+            (*c).cmsg_len = libc::CMSG_LEN(data as libc::c_uint) as _;
             std::ptr::copy_nonoverlapping(fds.as_ptr().cast::<u8>(), libc::CMSG_DATA(c), data);
             space
         }
@@ -80,7 +82,8 @@ pub fn decode(msg: &libc::msghdr, out: &mut Vec<OwnedFd>) {
         return;
     }
     let base = msg.msg_control.cast::<u8>().cast_const();
-    let total = msg.msg_controllen;
+    #[allow(clippy::unnecessary_cast)] // socklen_t in musl, size_t in glibc
+    let total = msg.msg_controllen as usize;
     // CMSG_LEN(0): the aligned header, where CMSG_DATA starts.
     // SAFETY: CMSG_LEN is arithmetic.
     let head = unsafe { libc::CMSG_LEN(0) } as usize;

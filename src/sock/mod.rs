@@ -393,9 +393,9 @@ impl Transport for Io<'_> {
             // SAFETY: msghdr is plain data.
             let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
             msg.msg_iov = bufs.as_mut_ptr().cast();
-            msg.msg_iovlen = bufs.len();
+            msg.msg_iovlen = bufs.len() as _;
             msg.msg_control = cbuf.ptr();
-            msg.msg_controllen = cbuf.recv_len();
+            msg.msg_controllen = cbuf.recv_len() as _;
             // SAFETY: iovecs valid for writing (IoSliceMut is ABI-compatible), control
             // buffer of the given length.
             let n = ret(unsafe { libc::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) })?;
@@ -416,7 +416,7 @@ impl Transport for Io<'_> {
             // SAFETY: msghdr is plain data; iovecs valid for writing.
             let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
             msg.msg_iov = bufs.as_mut_ptr().cast();
-            msg.msg_iovlen = bufs.len();
+            msg.msg_iovlen = bufs.len() as _;
             ret(unsafe { libc::recvmsg(fd, &mut msg, flags) })?
         };
         self.rx.total += n as u64;
@@ -440,13 +440,13 @@ impl Transport for Io<'_> {
         // SAFETY: msghdr is plain data.
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-        msg.msg_iovlen = bufs.len();
+        msg.msg_iovlen = bufs.len() as _;
         if let Some(fds) = self.send_fds {
-            msg.msg_controllen = cbuf.encode(fds);
+            msg.msg_controllen = cbuf.encode(fds) as _;
             msg.msg_control = cbuf.ptr();
         }
         // SAFETY: iovecs valid for reading; the kernel does not write through msg_iov.
-        let n = ret(unsafe { libc::sendmsg(fd, &msg, flags) })?;
+        let n = ret(unsafe { crate::sys::sendmsg(fd, &msg, flags) })?;
         self.send_fds = None;
         Ok(n)
     }
@@ -723,11 +723,11 @@ impl Sock {
                     m.msg_namelen = l;
                 }
                 if let Some(fds) = fds {
-                    m.msg_controllen = cbuf.encode(fds);
+                    m.msg_controllen = cbuf.encode(fds) as _;
                     m.msg_control = cbuf.ptr();
                 }
                 // SAFETY: every pointer in `m` is valid for the call; nothing is written.
-                ret(unsafe { libc::sendmsg(raw, &m, flags) })
+                ret(unsafe { crate::sys::sendmsg(raw, &m, flags) })
             };
             match r {
                 Ok(_) => return Ok(()),
@@ -1065,7 +1065,7 @@ impl Sock {
         }
         if want_fds {
             m.msg_control = cbuf.ptr();
-            m.msg_controllen = cbuf.recv_len();
+            m.msg_controllen = cbuf.recv_len() as _;
         }
         // SAFETY: every buffer in `m` is valid for writing with its length.
         let n = ret(unsafe { libc::recvmsg(raw, &mut m, flags | libc::MSG_CMSG_CLOEXEC) })?;

@@ -12,11 +12,11 @@ use super::addr::{SockAddr, UnixName};
 use crate::error::{Error, Result, Status};
 use crate::fd::FileId;
 
-fn lstat(c: &CString) -> std::result::Result<libc::stat, Errno> {
+fn lstat(c: &CString) -> std::result::Result<crate::sys::stat, Errno> {
     // SAFETY: a valid C string and a zeroed stat buffer.
     unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::lstat(c.as_ptr(), &mut st) < 0 {
+        let mut st: crate::sys::stat = std::mem::zeroed();
+        if crate::sys::lstat(c.as_ptr(), &mut st) < 0 {
             Err(Errno::last())
         } else {
             Ok(st)
@@ -24,7 +24,7 @@ fn lstat(c: &CString) -> std::result::Result<libc::stat, Errno> {
     }
 }
 
-fn is_socket(st: &libc::stat) -> bool {
+fn is_socket(st: &crate::sys::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFSOCK
 }
 

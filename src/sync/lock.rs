@@ -19,16 +19,16 @@
 use nix::errno::Errno;
 
 use std::mem::size_of;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
-use super::sys::pthread_mutex_clocklock;
 use super::{Kind, Placement, Site, os};
 use crate::error::{Error, Result, Status};
 use crate::region::Region;
+use crate::sys::mutex_clocklock_monotonic;
 use crate::time;
 
-/// The owner-TID bits of a robust futex word (the kernel's robust-futex protocol; the word
-/// is the first member of glibc's `pthread_mutex_t`).
+/// The owner-TID bits of a robust futex word (the kernel's robust-futex protocol; where the
+/// word lies in a `pthread_mutex_t` depends on the C library: [`crate::sys::MUTEX_FUTEX_INDEX`]).
 const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 /// The waiters bit of a robust futex word.
 const FUTEX_WAITERS: u32 = 0x8000_0000;
@@ -40,6 +40,9 @@ pub struct Mutex {
     site: Site,
     /// Destroyed through this handle; a destroy through another handle shows in the tag.
     destroyed: AtomicBool,
+    /// The thread that holds the mutex through this handle (0: none), where the C library
+    /// needs the unlock at the address of the lock ([`crate::sys::ROBUST_LIST_BY_ADDRESS`]).
+    holder: AtomicI32,
 }
 
 fn check(code: libc::c_int, what: &str) -> Result<()> {
@@ -56,7 +59,21 @@ impl Mutex {
             place,
             site,
             destroyed: AtomicBool::new(false),
+            holder: AtomicI32::new(0),
         }
+    }
+
+    /// After a lock call: remember the holder where unlocks must use this handle (the lock
+    /// is held after success and after IPCX_ERR_OWNER_DEAD).
+    #[inline(always)]
+    fn locked(&self, r: Result<()>) -> Result<()> {
+        if crate::sys::ROBUST_LIST_BY_ADDRESS
+            && r.as_ref()
+                .map_or_else(|e| e.status == Status::IPCX_ERR_OWNER_DEAD, |_| true)
+        {
+            self.holder.store(crate::sys::gettid(), Ordering::Relaxed);
+        }
+        r
     }
 
     #[inline(always)]
@@ -140,6 +157,11 @@ impl Mutex {
     #[inline]
     pub fn lock(&self, timeout_ms: i64) -> Result<()> {
         self.live()?;
+        self.locked(self.lock_raw(timeout_ms))
+    }
+
+    #[inline(always)]
+    fn lock_raw(&self, timeout_ms: i64) -> Result<()> {
         match timeout_ms {
             time::FOREVER => {
                 // SAFETY: a live mutex for as long as the handle lives.
@@ -158,6 +180,12 @@ impl Mutex {
                 if r == libc::ENOTRECOVERABLE {
                     self.release_after_failed_trylock();
                 }
+                // glibc reports a mutex the calling thread holds as EDEADLK, musl as EBUSY.
+                let r = if r == libc::EBUSY && self.owner_tid() == crate::sys::gettid() as u32 {
+                    libc::EDEADLK
+                } else {
+                    r
+                };
                 Err(lock_error(r, self.site, "pthread_mutex_trylock"))
             }
             ms => self.lock_timed(ms),
@@ -168,7 +196,7 @@ impl Mutex {
     fn lock_timed(&self, ms: i64) -> Result<()> {
         let (_, abs) = super::abstime(ms)?;
         // SAFETY: a live mutex, a valid absolute time.
-        let r = unsafe { pthread_mutex_clocklock(self.ptr(), libc::CLOCK_MONOTONIC, &abs) };
+        let r = unsafe { mutex_clocklock_monotonic(self.ptr(), &abs) };
         if r == 0 {
             return Ok(());
         }
@@ -183,9 +211,26 @@ impl Mutex {
     #[inline]
     pub fn unlock(&self) -> Result<()> {
         self.live()?;
+        if crate::sys::ROBUST_LIST_BY_ADDRESS {
+            let me = crate::sys::gettid();
+            if self.holder.load(Ordering::Relaxed) != me && self.owner_tid() == me as u32 {
+                return Err(Error::new(
+                    Status::IPCX_ERR_INVALID,
+                    format!(
+                        "mutex at {}: the calling thread locked it through another handle; unlock \
+                         it through that one (this C library finds a robust mutex by the address \
+                         it was locked at)",
+                        self.site
+                    ),
+                ));
+            }
+        }
         // SAFETY: a live mutex; error checking makes a non-owner's unlock an error.
         let r = unsafe { libc::pthread_mutex_unlock(self.ptr()) };
         if r == 0 {
+            if crate::sys::ROBUST_LIST_BY_ADDRESS {
+                self.holder.store(0, Ordering::Relaxed);
+            }
             return Ok(());
         }
         Err(lock_error(r, self.site, "pthread_mutex_unlock"))
@@ -221,14 +266,15 @@ impl Mutex {
     /// later lock fails with EDEADLK in this thread and blocks in the others. Undo that: if
     /// the word names the calling thread, release it as glibc's own unlock would (swap in 0,
     /// wake a waiter if the waiters bit was set). A fixed glibc leaves the word alone, and
-    /// this does nothing.
+    /// this does nothing; so does every other C library (musl has no such bug).
     #[cold]
     #[inline(never)]
     fn release_after_failed_trylock(&self) {
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() } as u32 & FUTEX_TID_MASK;
-        // SAFETY: the futex word is the first, 4-aligned member of the mapped mutex.
-        let w = unsafe { &*self.ptr().cast::<std::sync::atomic::AtomicU32>() };
+        if !cfg!(target_env = "gnu") {
+            return;
+        }
+        let tid = crate::sys::gettid() as u32 & FUTEX_TID_MASK;
+        let w = self.futex_word();
         let cur = w.load(std::sync::atomic::Ordering::Acquire);
         if cur & FUTEX_TID_MASK != tid {
             return;
@@ -240,12 +286,27 @@ impl Mutex {
         }
     }
 
-    /// The thread id in the mutex's futex word: 0 when nobody holds it.
+    /// The futex word of the mutex (owner thread id, waiters bit).
+    fn futex_word(&self) -> &AtomicU32 {
+        // SAFETY: the futex word is a 4-aligned `int` member of the mapped mutex, at the
+        // C library's index; used atomically, as the kernel and the C library update it
+        // atomically. The mapping lives as long as `self`.
+        unsafe {
+            &*self
+                .ptr()
+                .cast::<AtomicU32>()
+                .add(crate::sys::MUTEX_FUTEX_INDEX)
+        }
+    }
+
+    /// The thread id in the mutex's futex word: 0 when nobody holds it. All id bits set is
+    /// no thread (ids stop at 2^22): musl marks a mutex that is not recoverable so.
     fn owner_tid(&self) -> u32 {
-        // SAFETY: the futex word is the first, 4-aligned member of the mapped mutex; read
-        // atomically as the kernel and glibc update it atomically.
-        let w = unsafe { &*self.ptr().cast::<std::sync::atomic::AtomicU32>() };
-        w.load(std::sync::atomic::Ordering::Acquire) & FUTEX_TID_MASK
+        let w = self.futex_word();
+        match w.load(std::sync::atomic::Ordering::Acquire) & FUTEX_TID_MASK {
+            FUTEX_TID_MASK => 0,
+            tid => tid,
+        }
     }
 
     /// `IPCX_ERR_IN_USE` if a thread of this process holds the mutex: the handle's mapping
@@ -259,9 +320,9 @@ impl Mutex {
         if tid == 0 {
             return Ok(());
         }
-        // SAFETY: tgkill with signal 0 only checks that the thread is in our thread group.
-        let ours =
-            unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as libc::pid_t, 0) } == 0;
+        // tgkill with signal 0 only checks that the thread is in our thread group.
+        // SAFETY: getpid has no preconditions.
+        let ours = crate::sys::tgkill(unsafe { libc::getpid() }, tid as libc::pid_t, 0) == 0;
         if ours {
             return Err(Error::new(
                 Status::IPCX_ERR_IN_USE,

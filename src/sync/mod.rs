@@ -431,29 +431,17 @@ unsafe impl Sync for PrivateSlot {}
 // SAFETY: as above.
 unsafe impl Send for PrivateSlot {}
 
-/// glibc functions the libc crate does not declare (yet): glibc >= 2.30 for the `clock`
-/// variants, which take a clock id so that timeouts run on CLOCK_MONOTONIC.
+/// C library functions the libc crate does not declare (yet). The `clock` variants of the
+/// timed waits (glibc 2.30) are looked up at run time: see [`crate::sys`].
 ///
 /// cbindgen:ignore
 mod sys {
     unsafe extern "C" {
-        pub(crate) fn sem_clockwait(
-            sem: *mut libc::sem_t,
-            clock: libc::clockid_t,
-            abstime: *const libc::timespec,
-        ) -> libc::c_int;
-
         pub(crate) fn semtimedop(
             semid: libc::c_int,
             sops: *mut libc::sembuf,
             nsops: libc::size_t,
             timeout: *const libc::timespec,
-        ) -> libc::c_int;
-
-        pub(crate) fn pthread_mutex_clocklock(
-            m: *mut libc::pthread_mutex_t,
-            clock: libc::clockid_t,
-            abstime: *const libc::timespec,
         ) -> libc::c_int;
     }
 }

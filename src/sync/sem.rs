@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
-use super::sys::sem_clockwait;
 use super::{Kind, Placement, PrivateSlot, Site};
 use crate::error::{Error, Result, Status};
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::region::Region;
+use crate::sys::sem_clockwait_monotonic;
 use crate::time::{self, Deadline};
 
 /// The largest value of a POSIX semaphore (glibc's SEM_VALUE_MAX).
@@ -75,8 +75,9 @@ fn check_value(value: i64) -> Result<libc::c_uint> {
     Ok(value as libc::c_uint)
 }
 
-fn shm_path(name: &str) -> String {
-    format!("/dev/shm/sem.{}", &name[1..])
+/// The file of the named semaphore `name` (see [`crate::sys::SEM_FILE_PREFIX`]).
+pub(crate) fn shm_path(name: &str) -> String {
+    format!("/dev/shm/{}{}", crate::sys::SEM_FILE_PREFIX, &name[1..])
 }
 
 /// The file behind the name, opened without following links, if it is the one mapped at
@@ -98,8 +99,8 @@ fn open_if_ours(name: &str, p: *mut libc::sem_t) -> Option<std::os::fd::OwnedFd>
     // SAFETY: just opened.
     let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
     // SAFETY: fstat into a zeroed buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { crate::sys::fstat(fd.as_raw_fd(), &mut st) } < 0 {
         return None;
     }
     let ours = super::mapping_of(p as usize).is_some_and(|m| m.inode == st.st_ino);
@@ -366,7 +367,7 @@ impl Sem {
         let (deadline, abs) = super::abstime(ms)?;
         loop {
             // SAFETY: a live semaphore; a valid absolute timespec.
-            if unsafe { sem_clockwait(self.ptr, libc::CLOCK_MONOTONIC, &abs) } == 0 {
+            if unsafe { sem_clockwait_monotonic(self.ptr, &abs) } == 0 {
                 return Ok(());
             }
             self.wait_failed(&deadline, "sem_clockwait(CLOCK_MONOTONIC)")?;

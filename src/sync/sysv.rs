@@ -57,7 +57,7 @@ pub struct ipcx_semop {
 #[repr(C)]
 union Semun {
     val: libc::c_int,
-    buf: *mut libc::semid_ds,
+    buf: *mut crate::sys::semid_ds,
     array: *mut libc::c_ushort,
 }
 
@@ -638,9 +638,9 @@ impl SemSet {
     }
 }
 
-fn stat(id: libc::c_int) -> std::result::Result<libc::semid_ds, Errno> {
+fn stat(id: libc::c_int) -> std::result::Result<crate::sys::semid_ds, Errno> {
     // SAFETY: a zeroed semid_ds is a valid out-buffer for IPC_STAT.
-    let mut ds: libc::semid_ds = unsafe { std::mem::zeroed() };
+    let mut ds: crate::sys::semid_ds = unsafe { std::mem::zeroed() };
     let arg = Semun { buf: &mut ds };
     // SAFETY: as above.
     if unsafe { libc::semctl(id, 0, libc::IPC_STAT, arg) } < 0 {
