@@ -47,6 +47,11 @@ pub(super) trait Conn: Sized + Send + 'static {
     fn buffered(&self) -> usize;
     /// The descriptor, for epoll.
     fn fd(&self) -> RawFd;
+    /// Whether the connection stays usable after the receive error `e` (a refused
+    /// message); otherwise it is dropped. Default: never.
+    fn survives(&self, _e: &Error) -> bool {
+        false
+    }
 }
 
 /// ipcx's own framing (`unix:`, `tcp:`).
@@ -311,6 +316,11 @@ impl<C: Conn> Endpoint for FanIn<C> {
                         return Err(e);
                     }
                     Err(e) if e.status == Status::IPCX_ERR_CLOSED => self.drop_conn(slot),
+                    Err(e) if s.survives(&e) => {
+                        // A message was refused, the connection is fine: it goes on.
+                        self.ready.push_front((slot, false));
+                        return Err(e);
+                    }
                     Err(e) => {
                         self.drop_conn(slot);
                         return Err(e.context(format_args!(

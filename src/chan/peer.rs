@@ -281,6 +281,10 @@ impl Conn for PeerConn {
     fn fd(&self) -> RawFd {
         self.sock.fd()
     }
+
+    fn survives(&self, e: &Error) -> bool {
+        e.status == Status::IPCX_ERR_PROTOCOL && !self.rd.is_broken()
+    }
 }
 
 // ------------------------------------------------------------------ making ends

@@ -145,6 +145,11 @@ impl PeerReader {
         }
     }
 
+    /// The framing is lost (every receive fails).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
     /// Bytes taken from the kernel and not yet consumed.
     pub(crate) fn buffered(&self) -> usize {
         self.end - self.start
