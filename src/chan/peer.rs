@@ -133,12 +133,22 @@ pub(super) struct PeerConn {
 
 impl PeerConn {
     /// A new connection: send our hello (accepted once its first byte is written: a
-    /// fresh connection's buffer has room for it).
-    fn start(mut sock: Sock, spec: Spec, max: usize, deadline: &Deadline) -> Result<PeerConn> {
+    /// fresh connection's buffer has room for it). A connection a listener accepted
+    /// (`accepted`) is kept even if the peer has already closed it: what it sent before
+    /// is still to be received.
+    fn start(
+        mut sock: Sock,
+        spec: Spec,
+        max: usize,
+        deadline: &Deadline,
+        accepted: bool,
+    ) -> Result<PeerConn> {
         let proto = Proto::new(spec);
         let mut wr = FrameWriter::new(usize::MAX, None);
-        wr.send_with(&mut sock.stream(), &proto.hello(), &[], deadline)
-            .map_err(conn_error)?;
+        match wr.send_with(&mut sock.stream(), &proto.hello(), &[], deadline) {
+            Err(e) if accepted && e.status == Status::IPCX_ERR_CLOSED => {}
+            r => r.map_err(conn_error)?,
+        }
         Ok(PeerConn {
             sock,
             rd: PeerReader::new(max),
@@ -267,7 +277,7 @@ impl Conn for PeerConn {
     type Spec = Spec;
 
     fn accepted(s: Sock, spec: Spec, max: usize) -> Result<PeerConn> {
-        PeerConn::start(s, spec, max, &Deadline::now())
+        PeerConn::start(s, spec, max, &Deadline::now(), true)
     }
 
     fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
@@ -394,7 +404,7 @@ pub(super) fn dial(
     }
     // The peer's side of the handshake is read by the first receive or send: a peer that
     // is an ipcx end answers only when it next receives or sends.
-    let c = PeerConn::start(s, sp, opts.max_message(), deadline)?;
+    let c = PeerConn::start(s, sp, opts.max_message(), deadline, false)?;
     let what = format!("{scheme}: {} connected to {address}", role.name());
     Ok(match role {
         Role::Send => Made::new(DialSend { c, what }, address, &object),
@@ -506,7 +516,7 @@ impl FanOut {
                     continue;
                 }
             }
-            if let Ok(c) = PeerConn::start(s, self.spec, self.max, &Deadline::now()) {
+            if let Ok(c) = PeerConn::start(s, self.spec, self.max, &Deadline::now(), false) {
                 self.conns.push(c);
             }
         }

@@ -273,3 +273,32 @@ fn peer_wires_refuse_the_wrong_peer() {
         );
     }
 }
+
+#[test]
+fn a_sender_gone_before_it_was_accepted_is_still_received() {
+    // Over SP a sender's messages follow its header at once: a sender may be done and
+    // gone before the receiver accepts its connection (writing our hello to it then
+    // fails); what it sent is delivered all the same.
+    for a in peer_addrs("gone")
+        .into_iter()
+        .filter(|a| a.starts_with("nng"))
+    {
+        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&r);
+        let mut s = Chan::open(
+            &at,
+            SEND,
+            &Options::default(),
+            &Deadline::from_ms(5000).unwrap(),
+        )
+        .unwrap();
+        s.send(b"before", 1000).unwrap();
+        s.send(b"closing", 1000).unwrap();
+        drop(s);
+        let mut buf = [0u8; 16];
+        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 6, "{a}");
+        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 7, "{a}");
+        let e = r.recv(&mut buf, 5000).unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
+    }
+}
