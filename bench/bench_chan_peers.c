@@ -213,18 +213,20 @@ static void wait_flag(atomic_int *f) {
     while (!atomic_load(f)) usleep(200);
 }
 
-static void fresh_addr(int kind, char side, char *out, size_t n) {
+/* The address side `side` listens at; `run` names the measurement's process (the
+ * parent of both sides), so that both sides and the cleanup agree. */
+static void fresh_addr(int kind, char side, pid_t run, char *out, size_t n) {
     if (is_tcp(kind))
         snprintf(out, n, "%s:127.0.0.1:0", kind_name[kind]);
     else
-        snprintf(out, n, "%s:/tmp/ipcx-bench-peers-%d-%c", kind_name[kind], (int)getpid(), side);
+        snprintf(out, n, "%s:/tmp/ipcx-bench-peers-%d-%c", kind_name[kind], (int)run, side);
 }
 
 /* The socket files a library left (ZeroMQ does not remove its own). */
 static void remove_files(int kind) {
     for (char side = 'a'; side <= 'b' && !is_tcp(kind); side++) {
         char addr[320];
-        fresh_addr(kind, side, addr, sizeof addr);
+        fresh_addr(kind, side, getpid(), addr, sizeof addr);
         unlink(strchr(addr, ':') + 1);
     }
 }
@@ -232,12 +234,13 @@ static void remove_files(int kind) {
 /* A round trip of 64 bytes: the parent (impl a) sends, the child (impl b) echoes; ns. */
 static double round_trip(int kind, int a, int b, int child_cpu, int iters) {
     memset(sh, 0, sizeof *sh);
+    pid_t run = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         b_pin(child_cpu);
         struct ep in, out;
         char addr[320], buf[64];
-        fresh_addr(kind, 'b', addr, sizeof addr);
+        fresh_addr(kind, 'b', run, addr, sizeof addr);
         ep_listen(&in, b, kind, addr, sh->b_addr, sizeof sh->b_addr);
         atomic_store(&sh->b_ready, 1);
         wait_flag(&sh->a_ready);
@@ -253,7 +256,7 @@ static double round_trip(int kind, int a, int b, int child_cpu, int iters) {
     }
     struct ep in, out;
     char addr[320], buf[64] = {0};
-    fresh_addr(kind, 'a', addr, sizeof addr);
+    fresh_addr(kind, 'a', run, addr, sizeof addr);
     ep_listen(&in, a, kind, addr, sh->a_addr, sizeof sh->a_addr);
     atomic_store(&sh->a_ready, 1);
     wait_flag(&sh->b_ready);
@@ -282,7 +285,7 @@ static double throughput(int kind, int a, int b, int child_cpu, size_t size, int
     memset(sh, 0, sizeof *sh);
     struct ep in;
     char addr[320];
-    fresh_addr(kind, 'a', addr, sizeof addr);
+    fresh_addr(kind, 'a', getpid(), addr, sizeof addr);
     pid_t pid = fork();
     if (pid == 0) {
         b_pin(child_cpu);
