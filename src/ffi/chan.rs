@@ -332,11 +332,14 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// Returns: `IPCX_OK` once the message is accepted (copied into the transport; over a
 /// stream whose send timed out midway, its tail is kept and written first by the next
 /// send, so messages are never cut).
-/// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
-/// receiver is gone, where the transport can tell; no SIGPIPE is raised),
+/// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
+/// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
+/// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+/// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 /// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 /// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
-/// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+/// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring; nng+, zmq+: the peer is not a
+/// receiver of that protocol, the message says what it is), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 /// `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
@@ -370,9 +373,13 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// receives again: over sockets a sender broke the framing and its connection was
 /// dropped; over fifo: something other than an ipcx sender wrote into the FIFO, and what
 /// the FIFO held at that moment was discarded with it, messages of well-behaved senders
-/// included; over shm: a corrupted ring), `IPCX_ERR_INVALID` (NULL handle or `len`, a
-/// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
+/// included; over shm: a corrupted ring; over nng+ and zmq+: a peer that is not a sender
+/// of that protocol, or broke it, was dropped, or a ZeroMQ message in several parts was
+/// refused, its parts discarded and its connection kept; over nng+ and zmq+ with
+/// `IPCX_CHAN_DIAL`, the one peer was dropped: the next receives say so again),
+/// `IPCX_ERR_INVALID` (NULL handle or `len`, a sender handle, NULL `buf` with a nonzero
+/// `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
 /// except `*len` with `IPCX_ERR_TOO_BIG`.
 /// Ownership: the caller keeps `buf`.
 /// Fork: see `ipcx_chan`: receive on a given end in one process only.
@@ -399,8 +406,9 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 /// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
-/// of a socket receiver (listener and connections), or the ring's notification
-/// descriptor. It stays owned by the channel: do not close or read it.
+/// of a socket receiver (listener and connections), the ring's notification
+/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
+/// owned by the channel: do not close or read it.
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
 /// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
