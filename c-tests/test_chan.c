@@ -1,14 +1,34 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* Channels (ipcx_chan_*): one test body per property, run over every transport.
+/* Channels (ipcx_chan_*): one test body per property, run over every transport, the
+ * other libraries' wire protocols included (nng+...:, zmq+...:, with ipcx on both ends;
+ * test_chan_peers.c runs them against the real libraries).
  *
  * Each case loops over the transport table below; every named object a receiver creates
  * is tracked (paths by t_path, POSIX names before creation, System V ids right after),
  * so nothing is left behind even when an assertion fails. */
 #include "test.h"
 
+#include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
-enum { TP_PIPE, TP_FIFO, TP_UNIX, TP_ABSTRACT, TP_TCP, TP_MQ, TP_SYSVMQ, TP_SHM, TP_N };
+enum {
+    TP_PIPE,
+    TP_FIFO,
+    TP_UNIX,
+    TP_ABSTRACT,
+    TP_TCP,
+    TP_MQ,
+    TP_SYSVMQ,
+    TP_SHM,
+    TP_NNG_TCP,
+    TP_NNG_IPC,
+    TP_ZMQ_TCP,
+    TP_ZMQ_IPC,
+    TP_N
+};
 
 struct tp {
     const char *scheme;
@@ -29,7 +49,18 @@ static const struct tp TP[TP_N] = {
     [TP_MQ] = {"mq", IPCX_CHAN_MQ, 0, 0, 0, 1, 1},
     [TP_SYSVMQ] = {"sysvmq", IPCX_CHAN_SYSVMQ, 0, 0, 0, 1, 0},
     [TP_SHM] = {"shm", IPCX_CHAN_SHM, 0, 1, 1, 1, 1},
+    [TP_NNG_TCP] = {"nng+tcp", IPCX_CHAN_NNG_TCP, 0, 1, 1, 0, 1},
+    [TP_NNG_IPC] = {"nng+ipc", IPCX_CHAN_NNG_IPC, 0, 1, 1, 1, 1},
+    [TP_ZMQ_TCP] = {"zmq+tcp", IPCX_CHAN_ZMQ_TCP, 0, 1, 1, 0, 1},
+    [TP_ZMQ_IPC] = {"zmq+ipc", IPCX_CHAN_ZMQ_IPC, 0, 1, 1, 1, 1},
 };
+
+/* A transport of another library's wire protocol. */
+static int is_peer(int t) { return t >= TP_NNG_TCP; }
+/* A stream of bytes (the sizes of socket buffers apply). */
+static int is_stream(int t) { return t <= TP_TCP || is_peer(t); }
+/* A socket file at a path. */
+static int has_socket_file(int t) { return t == TP_UNIX || t == TP_NNG_IPC || t == TP_ZMQ_IPC; }
 
 #define ADDR_MAX 512
 
@@ -60,6 +91,12 @@ static const char *mkaddr(int t, char *buf, const char *tag) {
         t_posix_name(n, sizeof n, tag);
         t_track_shm(n);
         snprintf(buf, ADDR_MAX, "shm:%s", n);
+        break;
+    case TP_NNG_TCP:
+    case TP_ZMQ_TCP: snprintf(buf, ADDR_MAX, "%s:127.0.0.1:0", TP[t].scheme); break;
+    case TP_NNG_IPC:
+    case TP_ZMQ_IPC:
+        snprintf(buf, ADDR_MAX, "%s:%s", TP[t].scheme, t_path(n, sizeof n, tag));
         break;
     }
     return buf;
@@ -286,7 +323,7 @@ T_CASE(timeouts_never_early) {
     for (int t = 0; t < TP_N; t++) {
         char a[ADDR_MAX], sa[ADDR_MAX];
         ipcx_options *o = mkopts(t, 0);
-        if (t <= TP_TCP) T_OK(ipcx_options_set_capacity(o, 16384));
+        if (is_stream(t)) T_OK(ipcx_options_set_capacity(o, 16384));
         ipcx_chan *r, *s;
         if (TP[t].pair_only) {
             T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
@@ -328,7 +365,7 @@ T_CASE(timeouts_never_early) {
         T_OK(ipcx_chan_close(r));
         if (!TP[t].pair_only) {
             /* Nothing at the address any more: a sender's open times out. */
-            if (t != TP_TCP) {
+            if (t != TP_TCP && t != TP_NNG_TCP && t != TP_ZMQ_TCP) {
                 ipcx_chan *x = (ipcx_chan *)1;
                 T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
                             ipcx_chan_open(sa, IPCX_OPEN_WRITE, NULL, 100, &x));
@@ -336,7 +373,7 @@ T_CASE(timeouts_never_early) {
                 T_LAST_ERROR_HAS("nothing to open");
             }
             /* A NO_CREATE receiver waits for the object, then times out. */
-            if (TP[t].persistent && t != TP_UNIX) {
+            if (TP[t].persistent && !has_socket_file(t)) {
                 ipcx_chan *x = (ipcx_chan *)1;
                 T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
                             ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL,
@@ -506,6 +543,18 @@ T_CASE(malformed_addresses_say_what_was_expected) {
         {"sysvmq:12/x", "bad type"},
         {"shm:/a/b", "expected shm:/name"},
         {"shm:x", "expected shm:/name"},
+        {"x:", "nng+tcp:host:port, nng+ipc:/path, zmq+tcp:host:port, zmq+ipc:/path"},
+        {"nng+tcp:", "expected nng+tcp:host:port"},
+        {"zmq+tcp:127.0.0.1", "port"},
+        {"nng+ipc:", "expected nng+ipc:/path or nng+ipc:@name"},
+        {"zmq+ipc:@", "expected zmq+ipc:/path or zmq+ipc:@name"},
+        {"zmq+ipc:@@x", "two '@'"},
+        /* Their URLs are spelled the ipcx way; the message says how. */
+        {"zmq+tcp:tcp://127.0.0.1:5555", "without its URL prefix"},
+        {"nng+ipc:abstract://x", "abstract://name are nng+tcp:host:port, nng+ipc:/path and "
+                                 "nng+ipc:@name"},
+        {"zmq+ipc:ipc:///tmp/x", "zmq+ipc:/path"},
+        {"nng+inproc:x", "unknown scheme \"nng+inproc\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ipcx_chan *c = (ipcx_chan *)1;
@@ -551,7 +600,10 @@ T_CASE(options_a_transport_cannot_honour) {
         {TP_PIPE, "spin"},      {TP_FIFO, "max_messages"}, {TP_UNIX, "keepalive"},
         {TP_ABSTRACT, "mode"},  {TP_TCP, "mode"},          {TP_MQ, "capacity"},
         {TP_SYSVMQ, "spin"},    {TP_SHM, "keepalive"},     {TP_FIFO, "atomic"},
-        {TP_PIPE, "mode"},
+        {TP_PIPE, "mode"},      {TP_NNG_TCP, "mode"},      {TP_ZMQ_IPC, "spin"},
+        {TP_NNG_IPC, "keepalive"}, {TP_ZMQ_TCP, "allowed_uids"}, {TP_TCP, "allowed_gids"},
+        {TP_UNIX, "allowed_networks"}, {TP_NNG_IPC, "allowed_networks"},
+        {TP_MQ, "allowed_uids"}, {TP_FIFO, "allowed_networks"}, {TP_PIPE, "allowed_uids"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int t = cases[i].t;
@@ -564,6 +616,10 @@ T_CASE(options_a_transport_cannot_honour) {
         if (!strcmp(n, "mode")) T_OK(ipcx_options_set_mode(o, 0600));
         if (!strcmp(n, "capacity")) T_OK(ipcx_options_set_capacity(o, 8192));
         if (!strcmp(n, "atomic")) T_OK(ipcx_options_set_atomic(o, true));
+        uint32_t id = 1234;
+        if (!strcmp(n, "allowed_uids")) T_OK(ipcx_options_set_allowed_uids(o, &id, 1));
+        if (!strcmp(n, "allowed_gids")) T_OK(ipcx_options_set_allowed_gids(o, &id, 1));
+        if (!strcmp(n, "allowed_networks")) T_OK(ipcx_options_set_allowed_networks(o, "::1"));
         char a[ADDR_MAX], want[64];
         ipcx_chan *c = (ipcx_chan *)1, *d = (ipcx_chan *)1;
         if (TP[t].pair_only) {
@@ -610,6 +666,10 @@ T_CASE(message_sizes_and_too_big) {
         T_OK(ipcx_chan_stat(s, &d));
         T_EQ_INT(d.max_message, 1000);
         unsigned char msg[1001], got[1001];
+        /* A receive before the first send: over zmq+ the receiver then answers the
+         * handshake, which a ZeroMQ sender's first message waits for. */
+        size_t l0 = sizeof got;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, got, &l0, IPCX_NOWAIT));
         fill(msg, sizeof msg, 7);
         T_ERR(IPCX_ERR_TOO_BIG, ipcx_chan_send(s, msg, 1001, 1000));
         T_OK(ipcx_chan_send(s, msg, 1000, 1000));
@@ -671,8 +731,9 @@ T_CASE(info_and_poll_descriptor) {
         T_EQ_INT(ri.sysv_id >= 0, t == TP_SYSVMQ);
         T_ASSERT(strncmp(ri.address, TP[t].scheme, strlen(TP[t].scheme)) == 0);
         if (t == TP_ABSTRACT) T_ASSERT(strcmp(ri.address, a) == 0); /* "unix:@name" */
-        if (t == TP_TCP) T_ASSERT(strcmp(ri.address, "tcp:127.0.0.1:0") != 0);
-        if (t == TP_FIFO || t == TP_UNIX || t == TP_MQ || t == TP_SHM)
+        if (t == TP_TCP || t == TP_NNG_TCP || t == TP_ZMQ_TCP)
+            T_ASSERT(strcmp(ri.address, a) != 0); /* the port the receiver got */
+        if (t == TP_FIFO || t == TP_MQ || t == TP_SHM || has_socket_file(t))
             T_ASSERT(strcmp(ri.object, strchr(a, ':') + 1) == 0);
         else
             T_ASSERT(strcmp(ri.object, "") == 0);
@@ -1009,9 +1070,16 @@ T_CASE(stat_fills_what_the_caller_has_room_for) {
     T_LAST_ERROR_HAS("size");
     T_EQ_INT(info.size, 0);
     T_EQ_INT(info.transport, 0x55555555);
-    info.size = sizeof info - 1;
+    info.size = offsetof(ipcx_chan_info, refused) - 1;
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(r, &info));
     T_EQ_INT(info.transport, 0x55555555);
+    /* A caller built against 0.2.0, whose struct ended before `refused` (appended since):
+     * the fields it has, and nothing past them. */
+    info.size = offsetof(ipcx_chan_info, refused);
+    T_OK(ipcx_chan_stat(r, &info));
+    T_EQ_INT(info.size, offsetof(ipcx_chan_info, refused));
+    T_EQ_INT(info.transport, IPCX_CHAN_PIPE);
+    T_ASSERT(info.refused == 0x5555555555555555ull);
     /* A caller built against a later, larger struct: the library writes the fields it
      * knows, says how many bytes, and leaves the rest alone. */
     struct {
@@ -1025,6 +1093,7 @@ T_CASE(stat_fills_what_the_caller_has_room_for) {
     T_ASSERT(big.later == 0x5555555555555555ull);
     T_EQ_INT(big.i.role, IPCX_OPEN_READ);
     T_EQ_INT(big.i.transport, IPCX_CHAN_PIPE);
+    T_EQ_INT(big.i.refused, 0);
     T_ASSERT(strcmp(big.i.address, "pipe:") == 0);
     /* The exact size. */
     ipcx_chan_info si = {.size = sizeof si};
@@ -1103,6 +1172,318 @@ T_CASE(fifo_receiver_recovers_from_a_stray_writer) {
     T_OK(ipcx_chan_close(r));
 }
 
+/* ---------------------------------------------------------------- other libraries' wires */
+
+static uint64_t refused_count(const ipcx_chan *c) {
+    ipcx_chan_info d = {.size = sizeof d};
+    T_OK(ipcx_chan_stat(c, &d));
+    return d.refused;
+}
+
+/* The roles of the nng+ and zmq+ transports: a receiver that listens (the default) or
+ * dials a listening sender; a sender that dials (the default) or listens and hands each
+ * message to one of the receivers connected to it. */
+T_CASE(peer_roles_and_flags) {
+    ipcx_chan *c = (ipcx_chan *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("nng+tcp:127.0.0.1:0",
+                                           IPCX_OPEN_READ | IPCX_CHAN_LISTEN | IPCX_CHAN_DIAL,
+                                           NULL, 0, &c));
+    T_LAST_ERROR_HAS("at most one of IPCX_CHAN_LISTEN and IPCX_CHAN_DIAL");
+    T_ASSERT(c == NULL);
+    T_ERR(IPCX_ERR_INVALID,
+          ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_CHAN_DIAL, NULL, 0, &c));
+    T_LAST_ERROR_HAS("apply to the other libraries' transports");
+    T_ERR(IPCX_ERR_INVALID,
+          ipcx_chan_open("unix:@x", IPCX_OPEN_WRITE | IPCX_CHAN_LISTEN, NULL, 0, &c));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("zmq+tcp:127.0.0.1:0",
+                                           IPCX_OPEN_READ | IPCX_CHAN_NO_CREATE, NULL, 0, &c));
+    T_LAST_ERROR_HAS("IPCX_CHAN_NO_CREATE does not apply to zmq+tcp:");
+    for (int t = TP_NNG_TCP; t < TP_N; t++) {
+        char a[ADDR_MAX], at[ADDR_MAX], buf[64];
+        size_t len;
+        /* The defaults, made explicit. */
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "role"), IPCX_CHAN_LISTEN, NULL, at);
+        ipcx_chan *s = open_send(at, IPCX_CHAN_DIAL);
+        ipcx_chan_info d = {.size = sizeof d};
+        T_OK(ipcx_chan_stat(s, &d));
+        T_EQ_INT(d.transport, TP[t].id);
+        T_EQ_INT(d.role, IPCX_OPEN_WRITE);
+        T_EQ_INT(d.caps, IPCX_CHAN_CAP_PEER_CLOSED | IPCX_CHAN_CAP_MULTI_SENDER);
+        len = sizeof buf;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
+        T_OK(ipcx_chan_send(s, "x", 1, 5000));
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_ASSERT(len == 1 && buf[0] == 'x');
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+        /* A receiver that dials waits for a listening sender, then times out. */
+        if (has_socket_file(t)) {
+            c = (ipcx_chan *)1;
+            T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100,
+                        ipcx_chan_open(a, IPCX_OPEN_READ | IPCX_CHAN_DIAL, NULL, 100, &c));
+            T_ASSERT(c == NULL);
+            T_LAST_ERROR_HAS("nothing to open");
+        }
+        /* A sender that listens, two receivers that dial it: each message goes to one of
+         * them, in turn; each one's messages are in order. */
+        s = NULL;
+        T_OK(ipcx_chan_open(mkaddr(t, a, "fanout"), IPCX_OPEN_WRITE | IPCX_CHAN_LISTEN, NULL, 0,
+                            &s));
+        d.size = sizeof d;
+        T_OK(ipcx_chan_stat(s, &d));
+        T_EQ_INT(d.role, IPCX_OPEN_WRITE);
+        T_EQ_INT(d.caps, 0); /* never CLOSED: with no receiver, a send waits */
+        T_EQ_INT(d.created, 1);
+        int fd = 0;
+        T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, &fd));
+        snprintf(at, sizeof at, "%s", d.address);
+        ipcx_chan *r1 = NULL, *r2 = NULL;
+        T_OK(ipcx_chan_open(at, IPCX_OPEN_READ | IPCX_CHAN_DIAL, NULL, 5000, &r1));
+        T_OK(ipcx_chan_open(at, IPCX_OPEN_READ | IPCX_CHAN_DIAL, NULL, 5000, &r2));
+        ipcx_chan_info dr = {.size = sizeof dr};
+        T_OK(ipcx_chan_stat(r1, &dr));
+        T_EQ_INT(dr.caps, IPCX_CHAN_CAP_POLL | IPCX_CHAN_CAP_PEER_CLOSED);
+        T_EQ_INT(dr.created, 0);
+        for (uint32_t i = 0; i < 100; i++) T_OK(ipcx_chan_send(s, &i, sizeof i, 5000));
+        int got[2] = {0, 0};
+        ipcx_chan *rs[2] = {r1, r2};
+        for (int k = 0; k < 2; k++) {
+            int64_t last = -1;
+            for (;;) {
+                uint32_t v;
+                len = sizeof v;
+                int st = ipcx_chan_recv(rs[k], &v, &len, 200);
+                if (st == IPCX_ERR_TIMEOUT) break;
+                T_OK(st);
+                T_ASSERT((int64_t)v > last);
+                last = v;
+                got[k]++;
+            }
+        }
+        T_ASSERTF(got[0] + got[1] == 100 && got[0] > 0 && got[1] > 0, "%s: %d + %d", a, got[0],
+                  got[1]);
+        /* One receiver leaves: the other takes everything; none left: a send times out. */
+        T_OK(ipcx_chan_close(r1));
+        for (uint32_t i = 0; i < 10; i++) T_OK(ipcx_chan_send(s, &i, sizeof i, 5000));
+        for (uint32_t i = 0; i < 10; i++) {
+            uint32_t v;
+            len = sizeof v;
+            T_OK(ipcx_chan_recv(r2, &v, &len, 5000));
+            T_EQ_INT(v, i);
+        }
+        T_OK(ipcx_chan_close(r2));
+        T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_chan_send(s, "y", 1, 100));
+        T_LAST_ERROR_HAS("no receiver is connected");
+        T_OK(ipcx_chan_close(s));
+    }
+}
+
+/* A raw connection to `addr` (tcp: "scheme:host:port", ipc: "scheme:/path"). */
+static int raw_connect(const char *addr) {
+    const char *rest = strchr(addr, ':') + 1;
+    int fd;
+    if (strstr(addr, "+ipc:")) {
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
+        snprintf(un.sun_path, sizeof un.sun_path, "%s", rest);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        T_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof un) == 0);
+    } else {
+        struct sockaddr_in in = {.sin_family = AF_INET};
+        in.sin_addr.s_addr = htonl(0x7f000001);
+        in.sin_port = htons((uint16_t)atoi(strrchr(rest, ':') + 1));
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        T_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&in, sizeof in) == 0);
+    }
+    return fd;
+}
+
+/* What a PUSH peer sends first: SP's header, or ZMTP's greeting and READY. */
+static size_t raw_hello(int t, unsigned char *out) {
+    if (t == TP_NNG_TCP || t == TP_NNG_IPC) {
+        static const unsigned char sp[8] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
+        memcpy(out, sp, 8);
+        return 8;
+    }
+    memset(out, 0, 64);
+    out[0] = 0xff;
+    out[9] = 0x7f;
+    out[10] = 3;
+    out[11] = 1;
+    memcpy(out + 12, "NULL", 4);
+    static const unsigned char ready[] = {4, 26, 5, 'R', 'E', 'A', 'D', 'Y', 11, 'S', 'o', 'c',
+                                          'k', 'e', 't', '-', 'T', 'y', 'p', 'e', 0, 0, 0, 4,
+                                          'P', 'U', 'S', 'H'};
+    memcpy(out + 64, ready, sizeof ready);
+    return 64 + sizeof ready;
+}
+
+/* The header of a message of `len` bytes (`more`: ZMTP's MORE flag). */
+static size_t raw_header(int t, uint64_t len, int more, unsigned char *out) {
+    size_t n = 0;
+    if (t == TP_NNG_IPC) out[n++] = 1;
+    if (t == TP_ZMQ_TCP || t == TP_ZMQ_IPC) out[n++] = (unsigned char)(2 | (more ? 1 : 0));
+    for (int i = 7; i >= 0; i--) out[n++] = (unsigned char)(len >> (i * 8));
+    return n;
+}
+
+/* Receive until `want` arrives (an error with `needle`, or a message `msg`), skipping
+ * the well-behaved sender's messages `keep` (counted in *kept). */
+static void recv_until(ipcx_chan *r, int want, const char *needle, const char *keep,
+                       int *kept) {
+    char buf[256];
+    for (;;) {
+        size_t len = sizeof buf;
+        int st = ipcx_chan_recv(r, buf, &len, 5000);
+        if (st == IPCX_OK && len == strlen(keep) && !memcmp(buf, keep, len)) {
+            (*kept)++;
+            continue;
+        }
+        T_ASSERTF(st == want, "%s: %s", t_status_name(st), ipcx_last_error());
+        if (want == IPCX_OK)
+            T_ASSERT(len == strlen(needle) && !memcmp(buf, needle, len));
+        else
+            T_LAST_ERROR_HAS(needle);
+        return;
+    }
+}
+
+/* A hostile peer: a length of 2^63 is refused before anything is allocated or read and
+ * its connection dropped; a stranger is refused on its first bytes; the well-behaved
+ * sender beside them is unaffected. */
+T_CASE(peer_hostile_input_is_refused) {
+    for (int t = TP_NNG_TCP; t < TP_N; t++) {
+        char a[ADDR_MAX], at[ADDR_MAX];
+        unsigned char hello[128], hdr[16];
+        int kept = 0;
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "hostile"), 0, NULL, at);
+        ipcx_chan *s = open_send(at, 0);
+        char x[8];
+        size_t len = sizeof x;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, x, &len, IPCX_NOWAIT));
+        T_OK(ipcx_chan_send(s, "good", 4, 5000));
+        int fd = raw_connect(at);
+        size_t n = raw_hello(t, hello);
+        size_t h = raw_header(t, 1ull << 63, 0, hdr);
+        T_ASSERT(write(fd, hello, n) == (ssize_t)n && write(fd, hdr, h) == (ssize_t)h);
+        recv_until(r, IPCX_ERR_PROTOCOL, "9223372036854775808-byte message", "good", &kept);
+        T_OK(ipcx_chan_send(s, "good", 4, 5000));
+        close(fd);
+        /* Strangers. */
+        fd = raw_connect(at);
+        T_ASSERT(write(fd, "GET / HTTP/1.1\r\n\r\n", 18) == 18);
+        recv_until(r, IPCX_ERR_PROTOCOL, t == TP_NNG_TCP || t == TP_NNG_IPC ?
+                   "not an SP header" : "not a ZMTP 3 greeting", "good", &kept);
+        close(fd);
+        if (t == TP_ZMQ_TCP || t == TP_ZMQ_IPC) {
+            /* Parts adding up to more than the maximum: refused, the connection dropped. */
+            fd = raw_connect(at);
+            T_ASSERT(write(fd, hello, n) == (ssize_t)n);
+            for (int i = 0; i < 2; i++) {
+                h = raw_header(t, 600 * 1024, 1, hdr);
+                T_ASSERT(write(fd, hdr, h) == (ssize_t)h);
+                static char part[600 * 1024];
+                size_t off = 0;
+                while (off < sizeof part) {
+                    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+                    poll(&pf, 1, 10);
+                    ssize_t w = send(fd, part + off, sizeof part - off, MSG_DONTWAIT);
+                    if (w > 0) off += (size_t)w;
+                    else if (i == 1) break; /* the receiver gave up on it */
+                    else { /* let it read */
+                        size_t l2 = sizeof x;
+                        int st = ipcx_chan_recv(r, x, &l2, 10);
+                        if (st == IPCX_OK) kept++;
+                    }
+                }
+            }
+            recv_until(r, IPCX_ERR_PROTOCOL, "parts adding up to more than the maximum", "good",
+                       &kept);
+            close(fd);
+        }
+        T_OK(ipcx_chan_send(s, "after", 5, 5000));
+        recv_until(r, IPCX_OK, "after", "good", &kept);
+        T_EQ_INT(kept, 2);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+    }
+}
+
+/* Who may send: receivers over sockets admit senders by user and group (Unix) or by
+ * network (TCP); a refused connection is closed at once, counted, never read. A sender
+ * may restrict its receiver the same way: its open fails. */
+T_CASE(who_may_send) {
+    ipcx_options *o = NULL;
+    uint32_t me = getuid(), other = getuid() + 1000, gid = getgid(), none = 0xffffffffu;
+    /* Bad input. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_uids(NULL, &me, 1));
+    T_OK(ipcx_options_create(&o));
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_uids(o, NULL, 1));
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_uids(o, &me, 0));
+    T_LAST_ERROR_HAS("empty");
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_gids(o, &none, 1));
+    T_LAST_ERROR_HAS("(uid_t)-1");
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_networks(o, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_networks(o, " , "));
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_networks(o, "10.0.0.0/8, 10.0.0.0/33"));
+    T_LAST_ERROR_HAS("\"10.0.0.0/33\"");
+    T_ERR(IPCX_ERR_INVALID, ipcx_options_set_allowed_networks(o, "300.1.1.1"));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_set_allowed_uids(o, &me, 1));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_options_set_allowed_networks(o, "::1"));
+    /* Unix sockets, TCP, and the wire protocols of other libraries. */
+    static const int ts[] = {TP_UNIX, TP_ABSTRACT, TP_TCP, TP_NNG_IPC, TP_ZMQ_TCP};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        int t = ts[i], tcp = t == TP_TCP || t == TP_ZMQ_TCP;
+        for (int admit = 0; admit < 2; admit++) {
+            char a[ADDR_MAX], at[ADDR_MAX], buf[16];
+            T_OK(ipcx_options_create(&o));
+            if (tcp)
+                T_OK(ipcx_options_set_allowed_networks(o, admit ? "10.0.0.0/8 127.0.0.1 ::1"
+                                                                : "10.0.0.0/8, fd00::/8"));
+            else if (admit)
+                T_OK(ipcx_options_set_allowed_gids(o, &gid, 1));
+            else
+                T_OK(ipcx_options_set_allowed_uids(o, &other, 1));
+            ipcx_chan *r = open_recv(t, mkaddr(t, a, "who"), 0, o, at);
+            ipcx_chan *s = open_send(at, 0);
+            size_t len = sizeof buf;
+            T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
+            T_EQ_INT(refused_count(r), admit ? 0 : 1);
+            int st = ipcx_chan_send(s, "hi", 2, 1000);
+            if (admit) {
+                T_OK(st);
+                len = sizeof buf;
+                T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+                T_ASSERT(len == 2 && !memcmp(buf, "hi", 2));
+            } else {
+                /* Closed before anything was read: the sender learns it. */
+                for (int k = 0; k < 100000 && st == IPCX_OK; k++)
+                    st = ipcx_chan_send(s, "hi", 2, 1000);
+                T_ASSERTF(st == IPCX_ERR_CLOSED, "%s: %s", a, ipcx_last_error());
+                len = sizeof buf;
+                T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, 100));
+            }
+            T_OK(ipcx_chan_close(s));
+            T_OK(ipcx_chan_close(r));
+            /* The sender's side: the receiver it reached must be allowed. */
+            r = open_recv(t, mkaddr(t, a, "who2"), 0, NULL, at);
+            ipcx_chan *s2 = (ipcx_chan *)1;
+            if (admit) {
+                T_OK(ipcx_chan_open(at, IPCX_OPEN_WRITE, o, 5000, &s2));
+                T_OK(ipcx_chan_close(s2));
+            } else {
+                T_ERR(IPCX_ERR_PERMISSION, ipcx_chan_open(at, IPCX_OPEN_WRITE, o, 5000, &s2));
+                T_ASSERT(s2 == NULL);
+                T_LAST_ERROR_HAS(tcp ? "not in an allowed network" : "not an allowed user");
+            }
+            T_OK(ipcx_chan_close(r));
+            T_OK(ipcx_options_close(o));
+        }
+    }
+    (void)me;
+}
+
 T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_nothing_lost_in_order),
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
@@ -1110,4 +1491,5 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),
-       T_ENTRY(fifo_receiver_recovers_from_a_stray_writer))
+       T_ENTRY(fifo_receiver_recovers_from_a_stray_writer), T_ENTRY(peer_roles_and_flags),
+       T_ENTRY(peer_hostile_input_is_refused), T_ENTRY(who_may_send))

@@ -8,7 +8,7 @@
 # Extra libFuzzer options go in IPCX_FUZZ_ARGS (e.g. "-jobs=2 -workers=2").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-targets=(frame ring names addr msgq cmsg)
+targets=(frame ring names addr msgq cmsg sp zmtp)
 
 # Coverage instrumentation as cargo-fuzz does it, with stable flags only (no sanitizer:
 # -Zsanitizer needs nightly). Overflow checks and debug assertions are on in the fuzz

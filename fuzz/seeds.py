@@ -80,6 +80,10 @@ for i, s in enumerate(["pipe:", "fifo:/tmp/f", "unix:/tmp/s", "unix:", "unix:@x"
                        "tcp:127.0.0.1:80", "mq:/q", "sysvmq:1234/5", "sysvmq:0x10", "shm:/r",
                        "shm:", "bogus:x", "unix-abstract:x", "unix:@@x", "unix:@"]):
     put("addr", "chan%02d" % i, u8(0) + s.encode())
+for i, s in enumerate(["nng+tcp:127.0.0.1:5555", "nng+ipc:/tmp/n", "nng+ipc:@n", "zmq+tcp:[::1]:0",
+                       "zmq+ipc:/tmp/z", "zmq+ipc:@z", "zmq+ipc:@@z", "nng+tcp:", "zmq+ipc:",
+                       "zmq+tcp:tcp://a:1", "nng+ipc:abstract://n", "nng+udp:x"]):
+    put("addr", "peer%02d" % i, u8(0) + s.encode())
 put("addr", "raw-unix", u8(1) + u16(2 + 8) + b"/tmp/s\x00\x00")
 put("addr", "raw-unix-abstract", u8(1) + u16(2 + 4) + b"\x00abc")
 put("addr", "raw-inet", u8(3) + u16(16) + b"\x00\x50\x7f\x00\x00\x01" + b"\x00" * 8)
@@ -105,3 +109,98 @@ put("cmsg", "two-headers", u8(0) + u16(48) + hdr(20, 1, 1) + b"\xff" * 4 + b"\x0
 put("cmsg", "handover-fits", u8(1) + u8(3) + u8(5) + u8(0))
 put("cmsg", "handover-short", u8(1) + u8(5) + u8(2) + u8(0))
 put("cmsg", "handover-ctrunc", u8(1) + u8(2) + u8(2) + u8(1))
+
+# sp and zmtp (src/fuzz/peer.rs): flags (sp: bit0 IPC; bits 1-2 max: 0 u32 % 70000, 1 u32,
+# 2 1 MiB, 3 none; bit3 nothing arrived yet), [max u32], script length u16, script, stream.
+# Ops (op % 6): 0 recv cap u16 + u8 (bit0: +64 KiB); 1 chunk u16; 2 release u16;
+# 3 release all; 4 EINTR; 5 header round trip len u64.
+def peer_seed(target, name, flags, maxlen, script, stream):
+    head = u8(flags) + (u32(maxlen) if (flags >> 1) & 3 in (0, 1) else b"")
+    put(target, name, head + u16(len(script)) + script + stream)
+
+
+precv = lambda cap, big=0: u8(0) + u16(cap) + u8(big)
+chunk = lambda n: u8(1) + u16(n)
+release = lambda n: u8(2) + u16(n)
+RALL, EINTR = u8(3), u8(4)
+rtrip = lambda n: u8(5) + u64(n)
+be64 = lambda v: struct.pack(">Q", v)
+SP_PUSH = b"\x00SP\x00\x00\x50\x00\x00"
+sp_tcp = lambda m: be64(len(m)) + m
+sp_ipc = lambda m: b"\x01" + be64(len(m)) + m
+msgs = [b"hello", b"", b"x" * 300, b"y" * 70000]
+for ipc, fr in ((0, sp_tcp), (1, sp_ipc)):
+    t = "ipc" if ipc else "tcp"
+    peer_seed("sp", t + "-valid", ipc | 4, 0, precv(100, 1) * 5, SP_PUSH + b"".join(fr(m) for m in msgs))
+    peer_seed("sp", t + "-too-small", ipc | 4, 0, precv(3) + precv(5), SP_PUSH + fr(b"hello"))
+    peer_seed("sp", t + "-length-2-63", ipc | 6, 0, precv(100) * 2,
+              SP_PUSH + (b"\x01" if ipc else b"") + be64(1 << 63) + b"abc")
+    peer_seed("sp", t + "-above-max", ipc, 10, precv(100) * 2, SP_PUSH + fr(b"0123456789a"))
+    peer_seed("sp", t + "-stranger", ipc | 4, 0, precv(100) * 2, b"GET / HTTP/1.1\r\n\r\n")
+    peer_seed("sp", t + "-zmtp-greeting", ipc | 4, 0, precv(100), b"\xff" + b"\x00" * 8 + b"\x7f")
+    peer_seed("sp", t + "-wrong-protocol", ipc | 4, 0, precv(100), b"\x00SP\x00\x00\x51\x00\x00")
+    peer_seed("sp", t + "-reserved", ipc | 4, 0, precv(100), b"\x00SP\x00\x00\x50\x00\x01")
+    peer_seed("sp", t + "-partial", ipc | 4 | 8, 0,
+              release(3) + precv(100) + release(6) + precv(100) + chunk(2) + release(20) + precv(100) +
+              RALL + precv(100) + precv(100), SP_PUSH + fr(b"split across reads") + fr(b"two"))
+    peer_seed("sp", t + "-eintr", ipc | 4 | 8, 0,
+              EINTR + precv(100) + release(12) + EINTR + precv(100) + RALL + precv(100) + precv(100),
+              SP_PUSH + fr(b"abc"))
+    peer_seed("sp", t + "-round-trips", ipc | 4, 0, rtrip(0) + rtrip(255) + rtrip(1 << 40), b"")
+peer_seed("sp", "ipc-bad-type", 1 | 4, 0, precv(100) * 2, SP_PUSH + b"\x02" + be64(3) + b"abc")
+
+# ZMTP: greeting, READY (Socket-Type PUSH), frames.
+def greeting(mech=b"NULL", major=3, sig9=0x7f):
+    return b"\xff" + b"\x00" * 7 + b"\x01" + bytes([sig9, major, 1]) + mech.ljust(20, b"\x00") + b"\x00" * 32
+
+
+def zframe(flags, body):
+    if len(body) <= 255 and not flags & 2:
+        return bytes([flags, len(body)]) + body
+    return bytes([flags | 2]) + be64(len(body)) + body
+
+
+def zcmd(name, data=b""):
+    return zframe(4, bytes([len(name)]) + name + data)
+
+
+def prop(name, value):
+    return bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
+
+
+READY = zcmd(b"READY", prop(b"Socket-Type", b"PUSH"))
+HELLO = greeting() + READY
+zmsg = lambda m, more=0: zframe(1 if more else 0, m)
+peer_seed("zmtp", "valid", 4, 0, precv(100, 1) * 5, HELLO + b"".join(zmsg(m) for m in msgs))
+peer_seed("zmtp", "long-frame-short-size", 4, 0, precv(100) * 2, HELLO + bytes([2]) + be64(3) + b"abc")
+peer_seed("zmtp", "multipart-refused", 4, 0, precv(100) * 3,
+          HELLO + zmsg(b"one", 1) + zmsg(b"two", 1) + zmsg(b"three") + zmsg(b"after"))
+peer_seed("zmtp", "multipart-above-max", 0, 10, precv(100) * 3,
+          HELLO + zmsg(b"123456", 1) + zmsg(b"789012") + zmsg(b"after"))
+peer_seed("zmtp", "ping-pong", 4, 0, precv(100) * 2,
+          HELLO + zcmd(b"PING", b"\x00\x0actx") + zmsg(b"m") + zcmd(b"PING", b"\x00\x01" + b"c" * 20))
+peer_seed("zmtp", "error", 4, 0, precv(100), greeting() + zcmd(b"ERROR", b"\x04nope"))
+peer_seed("zmtp", "curve", 4, 0, precv(100), greeting(b"CURVE") + READY)
+peer_seed("zmtp", "zmtp2", 4, 0, precv(100), greeting(major=2) + READY)
+peer_seed("zmtp", "sp-header", 4, 0, precv(100), SP_PUSH)
+peer_seed("zmtp", "signature-bit", 4, 0, precv(100), greeting(sig9=0x7e))
+peer_seed("zmtp", "wrong-type", 4, 0, precv(100),
+          greeting() + zcmd(b"READY", prop(b"socket-type", b"PULL")))
+peer_seed("zmtp", "no-type", 4, 0, precv(100), greeting() + zcmd(b"READY", prop(b"Identity", b"")))
+peer_seed("zmtp", "cut-property", 4, 0, precv(100), greeting() + zcmd(b"READY", b"\x0bSocket-Type\x00\x00"))
+peer_seed("zmtp", "message-before-ready", 4, 0, precv(100), greeting() + zmsg(b"early"))
+peer_seed("zmtp", "command-before-ready", 4, 0, precv(100), greeting() + zcmd(b"PING", b"\x00\x01"))
+peer_seed("zmtp", "second-ready", 4, 0, precv(100), HELLO + READY)
+peer_seed("zmtp", "reserved-flags", 4, 0, precv(100), HELLO + b"\x80\x00")
+peer_seed("zmtp", "command-more", 4, 0, precv(100), HELLO + b"\x05\x00")
+peer_seed("zmtp", "length-2-63", 6, 0, precv(100) * 2, HELLO + b"\x02" + be64(1 << 63))
+peer_seed("zmtp", "command-2-63", 4, 0, precv(100) * 2, HELLO + b"\x06" + be64(1 << 63))
+peer_seed("zmtp", "command-above-limit", 4, 0, precv(100), HELLO + b"\x06" + be64(65537))
+peer_seed("zmtp", "empty-command", 4, 0, precv(100), HELLO + b"\x04\x00")
+peer_seed("zmtp", "partial", 4 | 8, 0,
+          release(5) + precv(100) + release(60) + precv(100) + chunk(3) + release(40) + precv(100) +
+          RALL + precv(100) * 3, HELLO + zmsg(b"one", 1) + zmsg(b"two") + zmsg(b"x" * 400))
+peer_seed("zmtp", "eintr", 4 | 8, 0,
+          EINTR + precv(100) + release(70) + EINTR + precv(100) + RALL + EINTR + precv(100) + precv(100),
+          HELLO + zmsg(b"abc"))
+peer_seed("zmtp", "round-trips", 4, 0, rtrip(0) + rtrip(255) + rtrip(256) + rtrip(1 << 63), b"")

@@ -53,6 +53,17 @@
 // pipe: always allows several senders and accepts the flag as is.
 #define IPCX_CHAN_MULTI_SENDER 262144
 
+// Flag (`ipcx_chan_open`, `nng+...:` and `zmq+...:` addresses): this end listens and the
+// other side connects. The default for receivers; a sender that listens accepts any
+// number of receivers (PULL sockets) and hands each message to one of those connected
+// at that moment, in turn, as a PUSH socket does.
+#define IPCX_CHAN_LISTEN 524288
+
+// Flag (`ipcx_chan_open`, `nng+...:` and `zmq+...:` addresses): this end connects to the
+// other side, which listens. The default for senders; a receiver that connects receives
+// from one listening PUSH socket (waiting up to its open timeout for it to be there).
+#define IPCX_CHAN_DIAL 1048576
+
 // `ipcx_chan_info.transport`: `pipe:`.
 #define IPCX_CHAN_PIPE 1
 
@@ -76,6 +87,20 @@
 
 // `ipcx_chan_info.transport`: `shm:/name` (shared-memory ring; or a `shm:` pair).
 #define IPCX_CHAN_SHM 8
+
+// `ipcx_chan_info.transport`: `nng+tcp:host:port` (nng/nanomsg PUSH/PULL over TCP).
+#define IPCX_CHAN_NNG_TCP 9
+
+// `ipcx_chan_info.transport`: `nng+ipc:/path` or `nng+ipc:@name` (nng/nanomsg PUSH/PULL
+// over a Unix stream socket).
+#define IPCX_CHAN_NNG_IPC 10
+
+// `ipcx_chan_info.transport`: `zmq+tcp:host:port` (ZeroMQ PUSH/PULL over TCP).
+#define IPCX_CHAN_ZMQ_TCP 11
+
+// `ipcx_chan_info.transport`: `zmq+ipc:/path` or `zmq+ipc:@name` (ZeroMQ PUSH/PULL over a
+// Unix stream socket).
+#define IPCX_CHAN_ZMQ_IPC 12
 
 // `ipcx_chan_info.caps` bit: several senders may send at once.
 #define IPCX_CHAN_CAP_MULTI_SENDER 1
@@ -645,7 +670,7 @@ typedef struct ipcx_sock_listener ipcx_sock_listener;
 typedef struct {
   // In: the size of the caller's struct (at least the 0.2 size); out: the bytes written.
   uint32_t size;
-  // The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
+  // The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_ZMQ_IPC`.
   uint32_t transport;
   // The role: `IPCX_OPEN_WRITE` (a sender) or `IPCX_OPEN_READ` (the receiver).
   uint32_t role;
@@ -664,9 +689,14 @@ typedef struct {
   // An address a sender can open: the one given, or for `tcp:host:0` the port the
   // receiver got. NUL-terminated, owned by the handle, valid until it is closed.
   const char *address;
-  // The object's path (fifo:, unix:/path) or name (mq:, shm:), "" when it has none.
-  // Owned by the handle, valid until it is closed.
+  // The object's path (fifo:, unix:/path, nng+ipc:/path, zmq+ipc:/path) or name (mq:,
+  // shm:), "" when it has none. Owned by the handle, valid until it is closed.
   const char *object;
+  // Connections this end closed at once because the peer was not allowed to connect
+  // (`ipcx_options_set_allowed_uids`, `_gids`, `_networks`): senders refused by a
+  // receiver, receivers refused by a sender that listens. Added after 0.2.0: a caller
+  // whose `size` stops before it does not get it.
+  uint64_t refused;
 } ipcx_chan_info;
 
 // What is known about one object: `ipcx_object_list_get` fills it. Set `size` to
@@ -939,20 +969,30 @@ extern "C" {
 //   (POSIX queue), `sysvmq:key[/type]` (key decimal or 0x-hex, not 0; type > 0, default
 //   1: the sub-channel, so several channels share one queue), `shm:/name`
 //   (shared-memory ring). `pipe:`, and `unix:` and `shm:` without a name, are unnamed:
-//   use `ipcx_chan_pair`.
+//   use `ipcx_chan_pair`. The wire protocols of other libraries, so that the other end
+//   may be their program: `nng+tcp:host:port`, `nng+ipc:/path`, `nng+ipc:@name` (nng and
+//   nanomsg PUSH/PULL: their `tcp://host:port`, `ipc:///path`, `abstract://name`);
+//   `zmq+tcp:host:port`, `zmq+ipc:/path`, `zmq+ipc:@name` (ZeroMQ PUSH/PULL, ZMTP 3.1
+//   with the NULL mechanism: its `tcp://host:port`, `ipc:///path`, `ipc://@name`). An
+//   ipcx sender is a PUSH socket, an ipcx receiver a PULL socket.
 // - `flags`: exactly one of `IPCX_OPEN_WRITE` (a sender) / `IPCX_OPEN_READ` (the
 //   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
-//   `IPCX_CHAN_MULTI_SENDER` (any role).
+//   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
+//   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
+//   connects to a listening sender).
 // - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 //   naming the option, the transport and what it supports): max_message (all; fifo: at
 //   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
 //   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
 //   default 0600 applied exactly; not `unix:@name`); sigpipe_guard (pipe:, fifo:);
-//   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
-//   match it.
-// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
-//   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
-//   creates its object does not wait.
+//   keepalive (tcp:, nng+tcp:, zmq+tcp:); allowed_uids and allowed_gids (Unix sockets:
+//   unix:, nng+ipc:, zmq+ipc:), allowed_networks (tcp:, nng+tcp:, zmq+tcp:): who may
+//   connect (see `ipcx_options_set_allowed_uids`). Sizes given to an end that opens an
+//   existing queue or ring must match it.
+// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver, or a `DIAL` receiver)
+//   waits for the object to appear and accept it (a FIFO reader, a listener, a queue, a
+//   ring), and for a peer library's socket to complete its handshake; an end that
+//   creates its object or listens does not wait.
 // - `out_chan` receives the channel end.
 //
 // Semantics: the receiver creates the object (adopting an existing one of the right
@@ -968,19 +1008,26 @@ extern "C" {
 // | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
 // | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
 // | shm:/name | one (MULTI_SENDER: 63) | per sender | capacity/2 - 16 | CLOSED (within ~100 ms) | CLOSED | ring and messages (recovered by the next open) |
+// | nng+tcp:, nng+ipc:, zmq+tcp:, zmq+ipc: | many | per sender, fair | max_message (1 MiB) | CLOSED (DIAL: its one sender, sticky) | CLOSED (LISTEN: waits for a receiver) | ipc: a socket file |
 //
 // Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 // sent before is delivered, and is not sticky (a new sender makes the channel work again).
 // Returns: `IPCX_OK` with the channel end in `*out_chan`.
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 // expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
-// role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
-// timeout; shm: a POSIX shared-memory object that is not an ipcx ring),
-// `IPCX_ERR_EXISTS` (a file of another kind at a fifo: or unix: path; it is left
+// role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
+// unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+// that is not an ipcx ring),
+// `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 // untouched),
-// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
+// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or the peer did not
+// complete its handshake; the message says why),
+// `IPCX_ERR_PROTOCOL` (the peer that answered is not a socket this end can talk to: not
+// nng/ZeroMQ, the wrong socket type, a security mechanism other than NULL; the message
+// names what it is),
 // `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
+// `IPCX_ERR_PERMISSION` (also: the peer an end connected to is not allowed by its
+// allowed_* options), `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
 // msg_max, msgsize_max, descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not
 // resolved), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
 // `IPCX_ERR_INTERRUPTED`. On failure `*out_chan` is NULL.
@@ -1023,11 +1070,14 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // Returns: `IPCX_OK` once the message is accepted (copied into the transport; over a
 // stream whose send timed out midway, its tail is kept and written first by the next
 // send, so messages are never cut).
-// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
-// receiver is gone, where the transport can tell; no SIGPIPE is raised),
+// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
+// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
+// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 // `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 // `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
-// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring; nng+, zmq+: the peer is not a
+// receiver of that protocol, the message says what it is), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 // `IPCX_ERR_INTERRUPTED`.
 // Ownership: the caller keeps `buf`.
@@ -1051,9 +1101,13 @@ ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t ti
 // receives again: over sockets a sender broke the framing and its connection was
 // dropped; over fifo: something other than an ipcx sender wrote into the FIFO, and what
 // the FIFO held at that moment was discarded with it, messages of well-behaved senders
-// included; over shm: a corrupted ring), `IPCX_ERR_INVALID` (NULL handle or `len`, a
-// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
-// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
+// included; over shm: a corrupted ring; over nng+ and zmq+: a peer that is not a sender
+// of that protocol, or broke it, was dropped, or a ZeroMQ message in several parts was
+// refused, its parts discarded and its connection kept; over nng+ and zmq+ with
+// `IPCX_CHAN_DIAL`, the one peer was dropped: the next receives say so again),
+// `IPCX_ERR_INVALID` (NULL handle or `len`, a sender handle, NULL `buf` with a nonzero
+// `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
 // except `*len` with `IPCX_ERR_TOO_BIG`.
 // Ownership: the caller keeps `buf`.
 // Fork: see `ipcx_chan`: receive on a given end in one process only.
@@ -1070,8 +1124,9 @@ ipcx_status ipcx_chan_recv(ipcx_chan *c, void *buf, size_t *len, int64_t timeout
 // `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 // taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 // make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
-// of a socket receiver (listener and connections), or the ring's notification
-// descriptor. It stays owned by the channel: do not close or read it.
+// of a socket receiver (listener and connections), the ring's notification
+// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
+// owned by the channel: do not close or read it.
 // Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
 // `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
@@ -1276,6 +1331,60 @@ ipcx_status ipcx_options_set_keepalive(ipcx_options *opts, uint32_t seconds);
 // # Safety
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_spin(ipcx_options *opts, uint64_t ns);
+
+// Admit only these users as the peers of channel ends over Unix sockets (`unix:/path`,
+// `unix:@name`, `nng+ipc:`, `zmq+ipc:`): who may send to a receiver (or, for a sender,
+// who may receive what it sends). Each connection is checked once, when it is made,
+// against the credentials the kernel recorded for the peer (SO_PEERCRED: its effective
+// uid). With `ipcx_options_set_allowed_gids` too, a peer is admitted when either list
+// admits it. Unset (the default): every peer that can reach the socket is admitted.
+//
+// Arguments: `uids`, `count`: the users (copied; NULL only with a count of 0).
+// Semantics: a listening end (a receiver; a sender with `IPCX_CHAN_LISTEN`) closes a
+// refused connection at once, before reading anything from it, and counts it
+// (`ipcx_chan_info.refused`); an end that connects fails its open with
+// `IPCX_ERR_PERMISSION` when the peer it reached is refused. Transports without Unix
+// sockets refuse the option (`IPCX_ERR_INVALID` at open).
+// Errors: `IPCX_ERR_INVALID` (a count of 0: to admit everyone, leave it unset; NULL
+// `uids` with a count; the id (uid_t)-1), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `opts` must be NULL or a live options handle; `uids` NULL or valid for reading `count`
+// values.
+ipcx_status ipcx_options_set_allowed_uids(ipcx_options *opts, const uint32_t *uids, size_t count);
+
+// Admit only members of these groups as the peers of channel ends over Unix sockets: a
+// peer whose effective gid (SO_PEERCRED) or one of whose supplementary groups
+// (SO_PEERGROUPS, as they were when it connected or listened) is in the list. See
+// `ipcx_options_set_allowed_uids` for when it is checked and what a refusal does.
+//
+// Arguments: `gids`, `count`: the groups (copied; NULL only with a count of 0).
+// Errors: `IPCX_ERR_INVALID` (a count of 0; NULL `gids` with a count; the id
+// (gid_t)-1), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `opts` must be NULL or a live options handle; `gids` NULL or valid for reading `count`
+// values.
+ipcx_status ipcx_options_set_allowed_gids(ipcx_options *opts, const uint32_t *gids, size_t count);
+
+// Admit only peers from these networks as the peers of channel ends over TCP (`tcp:`,
+// `nng+tcp:`, `zmq+tcp:`): who may send to a receiver (or, for a sender, who may
+// receive what it sends), by the source address of the connection. See
+// `ipcx_options_set_allowed_uids` for when it is checked and what a refusal does.
+//
+// Arguments: `networks`: CIDR networks separated by commas or spaces, IPv4 and IPv6
+// (`"10.0.0.0/8, 192.168.1.7, fd00::/8"`; a bare address is one host). An IPv4 peer
+// reaching an IPv6 listener is matched against the IPv4 networks.
+// Semantics: an address filter, not authentication: addresses can be forged off the
+// local network, and nothing on the connection is encrypted (docs/channel.md says what
+// to put in front of a channel that crosses an untrusted network).
+// Errors: `IPCX_ERR_INVALID` (NULL, an empty list, a malformed network, the message
+// naming it), `IPCX_ERR_BAD_HANDLE`.
+//
+// # Safety
+// `opts` must be NULL or a live options handle; `networks` NULL or a NUL-terminated
+// string.
+ipcx_status ipcx_options_set_allowed_networks(ipcx_options *opts, const char *networks);
 
 // The System V IPC key for an existing file and a project id (ftok(3)): processes that
 // agree on a path and an id get the same key for `ipcx_msgq_open` (and the other

@@ -29,6 +29,10 @@ use nix::errno::Errno;
 use crate::error::{Error, Result};
 use crate::time::{self, Deadline};
 
+pub(crate) mod peer;
+pub(crate) mod sp;
+pub(crate) mod zmtp;
+
 /// Size of the frame header.
 pub(crate) const HEADER: usize = 4;
 
@@ -456,19 +460,33 @@ impl FrameWriter {
                 ));
             }
         }
-        self.flush(t, deadline)?;
         let hdr = (msg.len() as u32).to_be_bytes();
-        let small = HEADER + msg.len() <= SMALL;
+        self.send_with(t, &hdr, msg, deadline)
+    }
+
+    /// Send one frame made of `hdr` and `msg` (a peer library's wire format: the caller
+    /// built the header and checked the message's size), with the guarantees of
+    /// [`FrameWriter::send`]: accepted once its first byte is written, its tail kept and
+    /// written first by the next send.
+    pub fn send_with<T: Transport>(
+        &mut self,
+        t: &mut T,
+        hdr: &[u8],
+        msg: &[u8],
+        deadline: &Deadline,
+    ) -> Result<()> {
+        self.flush(t, deadline)?;
+        let small = hdr.len() + msg.len() <= SMALL;
         if small {
             self.scratch.clear();
-            self.scratch.extend_from_slice(&hdr);
+            self.scratch.extend_from_slice(hdr);
             self.scratch.extend_from_slice(msg);
         }
         // The frame is `first` followed by `second`.
         let (first, second): (&[u8], &[u8]) = if small {
             (&self.scratch, &[])
         } else {
-            (&hdr, msg)
+            (hdr, msg)
         };
         let total = first.len() + second.len();
         let mut done = 0;

@@ -6,6 +6,7 @@
 //! `IPCX_ERR_INVALID`, any other option the caller set explicitly ([`Options::only`]).
 
 use crate::error::{Error, Result};
+use crate::sock::allow::{self, Allow};
 
 /// Default permission bits for objects ipcx creates.
 pub(crate) const DEFAULT_MODE: u32 = 0o600;
@@ -39,6 +40,8 @@ pub struct Options {
     /// How long a waiting call spins (busy-polls) before it sleeps, in nanoseconds;
     /// `u64::MAX` spins without ever sleeping (shared-memory rings).
     pub spin_ns: Option<u64>,
+    /// Who may connect to (or be connected by) a channel end over sockets.
+    pub allow: Allow,
 }
 
 /// Names of options, for [`Options::only`].
@@ -60,6 +63,12 @@ pub enum Opt {
     Keepalive,
     /// [`Options::spin_ns`]
     Spin,
+    /// [`Allow::uids`]
+    AllowedUids,
+    /// [`Allow::gids`]
+    AllowedGids,
+    /// [`Allow::networks`]
+    AllowedNetworks,
 }
 
 impl Opt {
@@ -73,6 +82,9 @@ impl Opt {
             Opt::MaxMessages => "max_messages",
             Opt::Keepalive => "keepalive",
             Opt::Spin => "spin",
+            Opt::AllowedUids => "allowed_uids",
+            Opt::AllowedGids => "allowed_gids",
+            Opt::AllowedNetworks => "allowed_networks",
         }
     }
 }
@@ -104,6 +116,15 @@ impl Options {
         }
         if self.spin_ns.is_some() {
             v.push(Opt::Spin);
+        }
+        if self.allow.uids.is_some() {
+            v.push(Opt::AllowedUids);
+        }
+        if self.allow.gids.is_some() {
+            v.push(Opt::AllowedGids);
+        }
+        if self.allow.networks.is_some() {
+            v.push(Opt::AllowedNetworks);
         }
         v
     }
@@ -184,6 +205,50 @@ impl Options {
         }
         self.keepalive = Some(seconds);
         Ok(())
+    }
+
+    /// Validate and set the users or groups (`groups`) a Unix peer must be or belong to.
+    pub fn set_allowed_ids(&mut self, ids: &[u32], groups: bool) -> Result<()> {
+        let what = if groups {
+            "allowed_gids"
+        } else {
+            "allowed_uids"
+        };
+        if ids.is_empty() {
+            return Err(Error::invalid(format!(
+                "{what}: the list is empty (to admit every peer, do not set it)"
+            )));
+        }
+        if ids.contains(&u32::MAX) {
+            return Err(Error::invalid(format!(
+                "{what}: {} is (uid_t)-1 / (gid_t)-1, which names no {}",
+                u32::MAX,
+                if groups { "group" } else { "user" }
+            )));
+        }
+        let v = Some(ids.to_vec());
+        if groups {
+            self.allow.gids = v;
+        } else {
+            self.allow.uids = v;
+        }
+        Ok(())
+    }
+
+    /// Validate and set the networks a TCP peer must connect from (comma or space
+    /// separated CIDR networks).
+    pub fn set_allowed_networks(&mut self, text: &str) -> Result<()> {
+        self.allow.networks = Some(allow::parse_networks(text)?);
+        Ok(())
+    }
+
+    /// The options without the connection filter (for the socket functions, which do not
+    /// take it: a channel checks its peers itself).
+    pub fn without_allow(&self) -> Options {
+        Options {
+            allow: Allow::default(),
+            ..self.clone()
+        }
     }
 
     /// Validate and set the capacity.

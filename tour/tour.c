@@ -34,6 +34,8 @@ static const struct {
     {"TCP across hosts", tour_tcp},
     {"UDP across hosts", tour_udp},
     {"one channel, every transport", tour_chan},
+    {"channel to nng across hosts", tour_nng_across_hosts},
+    {"channel to ZeroMQ across hosts", tour_zmq_across_hosts},
     {"stale-object inspection", tour_inspect},
 };
 

@@ -53,6 +53,8 @@ void tour_tcp(struct tour_row *row);
 void tour_udp(struct tour_row *row);
 void tour_ring(struct tour_row *row);
 void tour_chan(struct tour_row *row);
+void tour_nng_across_hosts(struct tour_row *row);
+void tour_zmq_across_hosts(struct tour_row *row);
 void tour_inspect(struct tour_row *row);
 
 #endif

@@ -9,6 +9,12 @@
 //! `@` is only the marker of the abstract namespace (`unix:@@x` is refused, as `@@x` is
 //! by the socket functions), and the 0.1 scheme `unix-abstract:` is refused with a
 //! message that gives the new spelling.
+//!
+//! The schemes of other messaging libraries' wire protocols name the library and its
+//! transport, and map one to one to their endpoint URLs: `nng+tcp:host:port` is nng's
+//! `tcp://host:port`, `nng+ipc:/path` its `ipc:///path`, `nng+ipc:@name` its
+//! `abstract://name`; `zmq+tcp:host:port` is ZeroMQ's `tcp://host:port`, `zmq+ipc:/path`
+//! its `ipc:///path`, `zmq+ipc:@name` its `ipc://@name`.
 
 use crate::error::{Error, Result};
 use crate::name;
@@ -16,7 +22,9 @@ use crate::sock::addr::UnixName;
 
 /// Every accepted form, for error messages.
 pub(crate) const EXPECTED: &str = "pipe:, fifo:/path, unix:/path, unix:@name, \
-                                   tcp:host:port, mq:/name, sysvmq:key[/type], shm:/name";
+                                   tcp:host:port, mq:/name, sysvmq:key[/type], shm:/name, \
+                                   nng+tcp:host:port, nng+ipc:/path, zmq+tcp:host:port, \
+                                   zmq+ipc:/path";
 
 /// The transports, with their C values (`IPCX_CHAN_PIPE`...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +45,14 @@ pub enum Transport {
     SysvMq = 7,
     /// A shared-memory ring.
     Shm = 8,
+    /// nng/nanomsg's SP wire protocol (PUSH/PULL) over TCP.
+    NngTcp = 9,
+    /// nng/nanomsg's SP wire protocol (PUSH/PULL) over a Unix stream socket (IPC).
+    NngIpc = 10,
+    /// ZeroMQ's ZMTP 3.1 (PUSH/PULL, NULL mechanism) over TCP.
+    ZmqTcp = 11,
+    /// ZeroMQ's ZMTP 3.1 (PUSH/PULL, NULL mechanism) over a Unix stream socket (IPC).
+    ZmqIpc = 12,
 }
 
 impl Transport {
@@ -50,8 +66,38 @@ impl Transport {
             Transport::Mq => "mq",
             Transport::SysvMq => "sysvmq",
             Transport::Shm => "shm",
+            Transport::NngTcp => "nng+tcp",
+            Transport::NngIpc => "nng+ipc",
+            Transport::ZmqTcp => "zmq+tcp",
+            Transport::ZmqIpc => "zmq+ipc",
         }
     }
+
+    /// Whether this is the wire protocol of another messaging library.
+    pub fn is_peer(self) -> bool {
+        matches!(
+            self,
+            Transport::NngTcp | Transport::NngIpc | Transport::ZmqTcp | Transport::ZmqIpc
+        )
+    }
+}
+
+/// The library whose wire protocol a peer address speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lib {
+    /// nng and nanomsg: the scalability protocols (SP).
+    Nng,
+    /// ZeroMQ: ZMTP 3.1 with the NULL mechanism.
+    Zmq,
+}
+
+/// How a peer address is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link<'a> {
+    /// TCP, `host:port`.
+    Tcp(&'a str),
+    /// A Unix stream socket: a path, or `@name` for an abstract name.
+    Ipc(UnixName<'a>),
 }
 
 /// A parsed address. Borrowed parts point into the address text.
@@ -78,6 +124,9 @@ pub enum Addr<'a> {
     },
     /// `shm:/name`; `None` for a bare `shm:` (an anonymous ring).
     Shm(Option<&'a str>),
+    /// `nng+tcp:host:port`, `nng+ipc:/path`, `zmq+tcp:host:port`, `zmq+ipc:/path` (and
+    /// `@name` for the abstract forms).
+    Peer(Lib, Link<'a>),
 }
 
 impl Addr<'_> {
@@ -92,6 +141,10 @@ impl Addr<'_> {
             Addr::Mq(_) => Transport::Mq,
             Addr::SysvMq { .. } => Transport::SysvMq,
             Addr::Shm(_) => Transport::Shm,
+            Addr::Peer(Lib::Nng, Link::Tcp(_)) => Transport::NngTcp,
+            Addr::Peer(Lib::Nng, Link::Ipc(_)) => Transport::NngIpc,
+            Addr::Peer(Lib::Zmq, Link::Tcp(_)) => Transport::ZmqTcp,
+            Addr::Peer(Lib::Zmq, Link::Ipc(_)) => Transport::ZmqIpc,
         }
     }
 }
@@ -171,9 +224,60 @@ pub fn parse(text: &str) -> Result<Addr<'_>> {
                 .map_err(|e| named("expected shm:/name", e))?;
             Ok(Addr::Shm(Some(rest)))
         }
+        "nng+tcp" | "zmq+tcp" | "nng+ipc" | "zmq+ipc" => peer(text, scheme, rest),
         _ => Err(Error::invalid(format!(
             "unknown scheme {scheme:?} in address {text:?} (expected {EXPECTED})"
         ))),
+    }
+}
+
+/// The address of a peer library's endpoint (see the module documentation).
+fn peer<'a>(text: &'a str, scheme: &str, rest: &'a str) -> Result<Addr<'a>> {
+    let (lib, link) = scheme.split_once('+').unwrap_or((scheme, ""));
+    let lib = if lib == "nng" { Lib::Nng } else { Lib::Zmq };
+    let url_scheme = rest
+        .find("://")
+        .is_some_and(|i| i > 0 && rest[..i].bytes().all(|b| b.is_ascii_alphanumeric()));
+    if url_scheme {
+        let map = match lib {
+            Lib::Nng => {
+                "nng's tcp://host:port, ipc:///path and abstract://name are \
+                 nng+tcp:host:port, nng+ipc:/path and nng+ipc:@name"
+            }
+            Lib::Zmq => {
+                "ZeroMQ's tcp://host:port, ipc:///path and ipc://@name are \
+                 zmq+tcp:host:port, zmq+ipc:/path and zmq+ipc:@name"
+            }
+        };
+        return Err(bad(
+            text,
+            format_args!("write the endpoint without its URL prefix: {map}"),
+        ));
+    }
+    if link == "tcp" {
+        if rest.is_empty() {
+            return Err(bad(
+                text,
+                format_args!(
+                    "expected {scheme}:host:port (or {scheme}:[ipv6]:port; port 0 lets a \
+                     listening end pick one)"
+                ),
+            ));
+        }
+        return Ok(Addr::Peer(lib, Link::Tcp(rest)));
+    }
+    if rest.is_empty() {
+        return Err(bad(
+            text,
+            format_args!("expected {scheme}:/path or {scheme}:@name (the socket's name)"),
+        ));
+    }
+    match UnixName::parse(rest) {
+        Ok(n) => Ok(Addr::Peer(lib, Link::Ipc(n))),
+        Err(e) => Err(bad(
+            text,
+            format_args!("expected {scheme}:/path or {scheme}:@name: {}", e.msg),
+        )),
     }
 }
 
@@ -235,6 +339,23 @@ mod tests {
             parse("sysvmq:4294967295").unwrap(),
             Addr::SysvMq { key: -1, mtype: 1 }
         );
+        assert_eq!(
+            parse("nng+tcp:127.0.0.1:5555").unwrap(),
+            Addr::Peer(Lib::Nng, Link::Tcp("127.0.0.1:5555"))
+        );
+        assert_eq!(
+            parse("zmq+ipc:/tmp/z").unwrap(),
+            Addr::Peer(Lib::Zmq, Link::Ipc(UnixName::Path("/tmp/z")))
+        );
+        assert_eq!(
+            parse("nng+ipc:@n").unwrap(),
+            Addr::Peer(Lib::Nng, Link::Ipc(UnixName::Abstract("n")))
+        );
+        assert_eq!(
+            parse("zmq+tcp:[::1]:1").unwrap().transport(),
+            Transport::ZmqTcp
+        );
+        assert_eq!(Transport::NngIpc.scheme(), "nng+ipc");
     }
 
     #[test]
@@ -258,6 +379,15 @@ mod tests {
             ("sysvmq:1/-2", "bad type"),
             ("sysvmq:", "bad key"),
             ("tcp:", "expected tcp:host:port"),
+            ("nng+tcp:", "expected nng+tcp:host:port"),
+            ("zmq+ipc:", "expected zmq+ipc:/path or zmq+ipc:@name"),
+            ("zmq+ipc:@@x", "two '@'"),
+            ("zmq+tcp:tcp://a:1", "without its URL prefix"),
+            (
+                "nng+ipc:ipc:///tmp/x",
+                "ipc:///path and abstract://name are",
+            ),
+            ("nng+udp:x", "unknown scheme"),
         ] {
             let e = parse(a).unwrap_err();
             assert!(e.msg.contains(want), "{a}: {}", e.msg);

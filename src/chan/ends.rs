@@ -6,10 +6,10 @@ use std::ffi::CString;
 use std::os::fd::RawFd;
 
 use super::fanin::FanIn;
-use super::queue;
 use super::{
     Addr, CAP_MULTI_SENDER, CAP_PEER_CLOSED, CAP_PERSISTENT, CAP_POLL, Caps, Endpoint, Made, Role,
 };
+use super::{peer, queue};
 use crate::error::{Error, Result, Status};
 use crate::fd::FileId;
 use crate::fifo;
@@ -214,10 +214,12 @@ impl Endpoint for SockChan {
     }
 }
 
+/// The options of a connecting socket: no mode (it creates no file) and no connection
+/// filter (the channel checks its peer itself).
 fn without_mode(opts: &Options) -> Options {
     Options {
         mode: None,
-        ..opts.clone()
+        ..opts.without_allow()
     }
 }
 
@@ -332,23 +334,25 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
             Ok(m)
         }
         Addr::Unix(Some(path)) => {
-            let l = sock::listen_unix(path, sock::Kind::Stream, opts)?;
-            let fan = FanIn::new(l, opts.max_message(), "unix")?;
+            let l = sock::listen_unix(path, sock::Kind::Stream, &opts.without_allow())?;
+            let fan = FanIn::<Sock>::new(l, opts.max_message(), "unix", (), opts.allow.clone())?;
             let mut m = Made::new(fan, format!("unix:{path}"), path);
             m.created = true; // the socket file goes with the listener
             Ok(m)
         }
         Addr::UnixAbstract(name) => {
-            let l = sock::listen_unix(&format!("@{name}"), sock::Kind::Stream, opts)?;
-            let fan = FanIn::new(l, opts.max_message(), "unix")?;
+            let at = format!("@{name}");
+            let l = sock::listen_unix(&at, sock::Kind::Stream, &opts.without_allow())?;
+            let fan = FanIn::<Sock>::new(l, opts.max_message(), "unix", (), opts.allow.clone())?;
             Ok(Made::new(fan, format!("unix:@{name}"), ""))
         }
         Addr::Tcp(hp) => {
-            let l = sock::listen_tcp(hp, opts)?;
+            let l = sock::listen_tcp(hp, &opts.without_allow())?;
             let bound = l.local_address()?.text();
-            let fan = FanIn::new(l, opts.max_message(), "tcp")?;
+            let fan = FanIn::<Sock>::new(l, opts.max_message(), "tcp", (), opts.allow.clone())?;
             Ok(Made::new(fan, format!("tcp:{bound}"), ""))
         }
+        Addr::Peer(lib, link) => peer::listen(lib, link, Role::Recv, opts),
         Addr::Mq(name) => queue::create_mq(name, opts),
         Addr::SysvMq { key, mtype } => queue::create_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
@@ -401,24 +405,25 @@ pub(super) fn open_existing(
         }
         Addr::Unix(Some(path)) => {
             let s = sock::connect_unix(path, sock::Kind::Stream, &without_mode(opts), deadline)?;
-            Ok(sender(
+            sender(
                 s,
                 opts,
                 format!("unix:{path}"),
                 path,
                 "Unix stream connection",
-            ))
+            )
         }
         Addr::UnixAbstract(name) => {
             let at = format!("@{name}");
-            let s = sock::connect_unix(&at, sock::Kind::Stream, opts, deadline)?;
+            let s = sock::connect_unix(&at, sock::Kind::Stream, &without_mode(opts), deadline)?;
             let shown = format!("unix:@{name}");
-            Ok(sender(s, opts, shown, "", "Unix stream connection"))
+            sender(s, opts, shown, "", "Unix stream connection")
         }
         Addr::Tcp(hp) => {
-            let s = sock::connect_tcp(hp, opts, deadline)?;
-            Ok(sender(s, opts, format!("tcp:{hp}"), "", "TCP connection"))
+            let s = sock::connect_tcp(hp, &without_mode(opts), deadline)?;
+            sender(s, opts, format!("tcp:{hp}"), "", "TCP connection")
         }
+        Addr::Peer(lib, link) => peer::dial(lib, link, role, opts, deadline),
         Addr::Mq(name) => queue::open_mq(name, role, opts),
         Addr::SysvMq { key, mtype } => queue::open_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
@@ -431,8 +436,21 @@ pub(super) fn open_existing(
     }
 }
 
-fn sender(s: Sock, opts: &Options, address: String, object: &str, what: &'static str) -> Made {
-    Made::new(
+fn sender(
+    s: Sock,
+    opts: &Options,
+    address: String,
+    object: &str,
+    what: &'static str,
+) -> Result<Made> {
+    // Who may receive what this sender sends: the listener's user or network.
+    if let Err(why) = opts.allow.check(&s)? {
+        return Err(Error::new(
+            Status::IPCX_ERR_PERMISSION,
+            format!("{address}: {why} (the allowed_* options of this end); disconnected"),
+        ));
+    }
+    Ok(Made::new(
         SockChan {
             s,
             multi: true,
@@ -441,7 +459,7 @@ fn sender(s: Sock, opts: &Options, address: String, object: &str, what: &'static
         },
         address,
         object,
-    )
+    ))
 }
 
 /// Both ends of an unnamed channel: (sender, receiver).

@@ -19,6 +19,11 @@
 //! one sender came and went, a receive returns `IPCX_ERR_CLOSED` (not sticky: a new sender
 //! may connect later). A connection that breaks the framing (`IPCX_ERR_PROTOCOL`) is
 //! dropped and the error reported once; the other senders are unaffected.
+//!
+//! The connections are ipcx's own framed sockets or, for the receivers of the peer
+//! libraries' wire protocols, `super::peer::PeerConn`s ([`Conn`]). Who may send is
+//! checked as each connection is accepted ([`Allow`]): a refused one is closed at once,
+//! never read, and counted (`ipcx_chan_info.refused`).
 
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -27,8 +32,51 @@ use nix::errno::Errno;
 
 use super::{CAP_MULTI_SENDER, CAP_PEER_CLOSED, CAP_POLL, Caps, Endpoint};
 use crate::error::{Error, Result, Status};
+use crate::sock::allow::Allow;
 use crate::sock::{Listener, Sock};
 use crate::time::{self, Deadline};
+
+/// A sender's connection as the receiver serves it.
+pub(super) trait Conn: Sized + Send + 'static {
+    /// What making one from an accepted socket needs.
+    type Spec: Copy + Send + 'static;
+    /// A connection just accepted (and admitted).
+    fn accepted(s: Sock, spec: Self::Spec, max: usize) -> Result<Self>;
+    /// Receive one message before the deadline.
+    fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize>;
+    /// Bytes already taken from the kernel (poll does not see them).
+    fn buffered(&self) -> usize;
+    /// The descriptor, for epoll.
+    fn fd(&self) -> RawFd;
+    /// Whether the connection stays usable after the receive error `e` (a refused
+    /// message); otherwise it is dropped. Default: never.
+    fn survives(&self, _e: &Error) -> bool {
+        false
+    }
+}
+
+/// ipcx's own framing (`unix:`, `tcp:`).
+impl Conn for Sock {
+    type Spec = ();
+
+    fn accepted(s: Sock, _: (), _max: usize) -> Result<Sock> {
+        Ok(s)
+    }
+
+    #[inline]
+    fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
+        Sock::recv(self, out, deadline)
+    }
+
+    #[inline]
+    fn buffered(&self) -> usize {
+        Sock::buffered(self)
+    }
+
+    fn fd(&self) -> RawFd {
+        Sock::fd(self)
+    }
+}
 
 /// The epoll token of the listener (connections use their slot index).
 const LISTENER: u64 = u64::MAX;
@@ -40,10 +88,10 @@ const SKIP_MAX: u32 = 64;
 /// before it serves the others.
 const GRACE: std::time::Duration = std::time::Duration::from_millis(2);
 
-pub(super) struct FanIn {
+pub(super) struct FanIn<C: Conn> {
     listener: Listener,
     epoll: OwnedFd,
-    conns: Vec<Option<Sock>>,
+    conns: Vec<Option<C>>,
     free: Vec<usize>,
     live: usize,
     /// Connections to try, in turn: (slot, speculative).
@@ -58,6 +106,10 @@ pub(super) struct FanIn {
     pause: u32,
     max: usize,
     scheme: &'static str,
+    spec: C::Spec,
+    allow: Allow,
+    /// Connections refused by `allow`.
+    refused: u64,
 }
 
 fn epoll_ctl(ep: &OwnedFd, op: libc::c_int, fd: RawFd, token: u64) -> Result<()> {
@@ -72,8 +124,14 @@ fn epoll_ctl(ep: &OwnedFd, op: libc::c_int, fd: RawFd, token: u64) -> Result<()>
     Ok(())
 }
 
-impl FanIn {
-    pub(super) fn new(listener: Listener, max: usize, scheme: &'static str) -> Result<FanIn> {
+impl<C: Conn> FanIn<C> {
+    pub(super) fn new(
+        listener: Listener,
+        max: usize,
+        scheme: &'static str,
+        spec: C::Spec,
+        allow: Allow,
+    ) -> Result<FanIn<C>> {
         // SAFETY: plain system call.
         let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if ep < 0 {
@@ -96,6 +154,9 @@ impl FanIn {
             pause: 0,
             max,
             scheme,
+            spec,
+            allow,
+            refused: 0,
         })
     }
 
@@ -108,6 +169,16 @@ impl FanIn {
                 Err(e) if e.is_timeout() => return Ok(()),
                 Err(e) => return Err(e),
             };
+            // Who may send: a refused peer (or one whose credentials cannot be read) is
+            // closed before anything is read from it.
+            if !matches!(self.allow.check(&s), Ok(Ok(()))) {
+                self.refused += 1;
+                continue;
+            }
+            // A connection that cannot even start (its handshake's first write) is gone.
+            let Ok(c) = C::accepted(s, self.spec, self.max) else {
+                continue;
+            };
             let slot = match self.free.pop() {
                 Some(i) => i,
                 None => {
@@ -115,8 +186,8 @@ impl FanIn {
                     self.conns.len() - 1
                 }
             };
-            epoll_ctl(&self.epoll, libc::EPOLL_CTL_ADD, s.fd(), slot as u64)?;
-            self.conns[slot] = Some(s);
+            epoll_ctl(&self.epoll, libc::EPOLL_CTL_ADD, c.fd(), slot as u64)?;
+            self.conns[slot] = Some(c);
             self.live += 1;
             self.ever = true;
         }
@@ -203,7 +274,7 @@ impl FanIn {
     }
 }
 
-impl Endpoint for FanIn {
+impl<C: Conn> Endpoint for FanIn<C> {
     fn send(&mut self, _msg: &[u8], _timeout_ms: i64) -> Result<()> {
         Err(Error::internal("send on a channel receiver"))
     }
@@ -246,6 +317,11 @@ impl Endpoint for FanIn {
                         return Err(e);
                     }
                     Err(e) if e.status == Status::IPCX_ERR_CLOSED => self.drop_conn(slot),
+                    Err(e) if s.survives(&e) => {
+                        // A message was refused, the connection is fine: it goes on.
+                        self.ready.push_front((slot, false));
+                        return Err(e);
+                    }
                     Err(e) => {
                         self.drop_conn(slot);
                         return Err(e.context(format_args!(
@@ -285,5 +361,9 @@ impl Endpoint for FanIn {
             bits: CAP_MULTI_SENDER | CAP_POLL | CAP_PEER_CLOSED,
             max_message: self.max,
         }
+    }
+
+    fn refused(&self) -> u64 {
+        self.refused
     }
 }

@@ -18,10 +18,14 @@
 //!   the accepted connections);
 //! - [`Chan`]: a role, an endpoint and what close removes. The channel is glue: framing,
 //!   waiting, limits and errors are the transports' own.
+//!
+//! The `nng+...:` and `zmq+...:` transports speak other messaging libraries' wire
+//! protocols (`peer.rs`), so that the other end may be an nng/nanomsg or ZeroMQ program.
 
 pub mod addr;
 mod ends;
 mod fanin;
+mod peer;
 mod queue;
 
 use std::ffi::CString;
@@ -43,7 +47,13 @@ pub(crate) const NO_CREATE: u32 = crate::flags::family(0);
 pub(crate) const KEEP: u32 = crate::flags::family(1);
 /// Flag: several senders will use the channel (shm: an MPMC ring).
 pub(crate) const MULTI_SENDER: u32 = crate::flags::family(2);
-const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER;
+/// Peer transports: this end listens (the default for receivers; a sender that listens
+/// hands each message to one of the receivers connected to it).
+pub(crate) const LISTEN: u32 = crate::flags::family(3);
+/// Peer transports: this end connects (the default for senders; a receiver that
+/// connects receives from a sender that listens).
+pub(crate) const DIAL: u32 = crate::flags::family(4);
+const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL;
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
@@ -109,6 +119,10 @@ pub(crate) trait Endpoint {
     fn remove(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Connections refused because the peer was not allowed (`Options::allow`).
+    fn refused(&self) -> u64 {
+        0
+    }
 }
 
 /// One end of a channel.
@@ -158,9 +172,13 @@ fn allowed(t: Transport) -> &'static [Opt] {
     match t {
         Transport::Pipe => &[MaxMessage, Capacity, SigpipeGuard],
         Transport::Fifo => &[Mode, MaxMessage, Capacity, SigpipeGuard],
-        Transport::Unix => &[Mode, MaxMessage, Capacity],
-        Transport::UnixAbstract => &[MaxMessage, Capacity],
-        Transport::Tcp => &[MaxMessage, Capacity, Keepalive],
+        Transport::Unix | Transport::NngIpc | Transport::ZmqIpc => {
+            &[Mode, MaxMessage, Capacity, AllowedUids, AllowedGids]
+        }
+        Transport::UnixAbstract => &[MaxMessage, Capacity, AllowedUids, AllowedGids],
+        Transport::Tcp | Transport::NngTcp | Transport::ZmqTcp => {
+            &[MaxMessage, Capacity, Keepalive, AllowedNetworks]
+        }
         Transport::Mq => &[Mode, MaxMessage, MaxMessages],
         Transport::SysvMq => &[Mode, MaxMessage, Capacity],
         Transport::Shm => &[Mode, MaxMessage, Capacity, Spin],
@@ -170,8 +188,12 @@ fn allowed(t: Transport) -> &'static [Opt] {
 fn check_options(t: Transport, opts: &Options, pair: bool) -> Result<()> {
     let list = allowed(t);
     if pair {
-        // Pairs create no named object: no mode.
-        let without: Vec<Opt> = list.iter().copied().filter(|o| *o != Opt::Mode).collect();
+        // Pairs create no named object (no mode) and connect nobody (no filter).
+        let without: Vec<Opt> = list
+            .iter()
+            .copied()
+            .filter(|o| !matches!(o, Opt::Mode | Opt::AllowedUids | Opt::AllowedGids))
+            .collect();
         return opts.only(&without, &format!("{}: pairs (ipcx_chan_pair)", t.scheme()));
     }
     opts.only(list, &format!("{}: channels", t.scheme()))
@@ -237,7 +259,7 @@ impl Chan {
             flags,
             ALL_FLAGS,
             "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
-             IPCX_CHAN_MULTI_SENDER",
+             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL",
         )?;
         let role = match flags & (SEND | RECV) {
             SEND => Role::Send,
@@ -269,14 +291,28 @@ impl Chan {
             )));
         }
         if flags & NO_CREATE != 0
-            && matches!(
-                t,
-                Transport::Unix | Transport::UnixAbstract | Transport::Tcp
-            )
+            && (t.is_peer()
+                || matches!(
+                    t,
+                    Transport::Unix | Transport::UnixAbstract | Transport::Tcp
+                ))
         {
             return Err(Error::invalid(format!(
                 "{address}: IPCX_CHAN_NO_CREATE does not apply to {}: channels (a receiver \
-                 always binds its own listening socket)",
+                 always binds its own listening socket, or connects with IPCX_CHAN_DIAL)",
+                t.scheme()
+            )));
+        }
+        if flags & (LISTEN | DIAL) == LISTEN | DIAL {
+            return Err(Error::invalid(format!(
+                "{address}: give at most one of IPCX_CHAN_LISTEN and IPCX_CHAN_DIAL"
+            )));
+        }
+        if flags & (LISTEN | DIAL) != 0 && !t.is_peer() {
+            return Err(Error::invalid(format!(
+                "{address}: IPCX_CHAN_LISTEN and IPCX_CHAN_DIAL apply to the other libraries' \
+                 transports (nng+tcp:, nng+ipc:, zmq+tcp:, zmq+ipc:); over {}: the receiver \
+                 always listens and senders connect",
                 t.scheme()
             )));
         }
@@ -286,6 +322,17 @@ impl Chan {
             (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
                 ends::open_existing(a, role, multi, opts, deadline)
             })?,
+            // The peer transports' reversed roles: a receiver that connects to a listening
+            // sender (waiting for it like a sender waits for a receiver), a sender that
+            // listens.
+            (Role::Recv, Addr::Peer(..)) if flags & DIAL != 0 => {
+                until_present(deadline, address, || {
+                    ends::open_existing(a, role, multi, opts, deadline)
+                })?
+            }
+            (Role::Send, Addr::Peer(lib, link)) if flags & LISTEN != 0 => {
+                peer::listen(lib, link, role, opts)?
+            }
             // A receiver owns what it opens without NO_CREATE, including an object a
             // crashed receiver left (adopted with its messages): its close removes it, so
             // a restarted receiver cleans up after the one that died. Not a System V
@@ -395,6 +442,11 @@ impl Chan {
     /// The object's path or name ("" when none).
     pub fn object(&self) -> &std::ffi::CStr {
         &self.object
+    }
+
+    /// Connections this end refused because the peer was not allowed.
+    pub fn refused(&self) -> u64 {
+        self.ep.refused()
     }
 
     /// The System V queue id (-1 for other transports).

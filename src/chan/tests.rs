@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 use super::*;
+use crate::error::Status;
 
 fn pid_name(tag: &str) -> String {
     format!("/ipcx-unit-chan-{}-{tag}", std::process::id())
@@ -132,4 +133,173 @@ fn unsupported_options_name_the_transport() {
         .err()
         .unwrap();
     assert!(e.msg.contains("4092"), "{}", e.msg);
+}
+
+/// Every peer scheme, ipcx on both ends, over TCP and IPC.
+fn peer_addrs(tag: &str) -> Vec<String> {
+    let pid = std::process::id();
+    vec![
+        "nng+tcp:127.0.0.1:0".to_string(),
+        format!("nng+ipc:@ipcx-unit-{pid}-{tag}-n"),
+        format!("nng+ipc:/tmp/ipcx-unit-{pid}-{tag}-n"),
+        "zmq+tcp:127.0.0.1:0".to_string(),
+        format!("zmq+ipc:@ipcx-unit-{pid}-{tag}-z"),
+        format!("zmq+ipc:/tmp/ipcx-unit-{pid}-{tag}-z"),
+    ]
+}
+
+fn address_of(c: &Chan) -> String {
+    c.address().to_str().unwrap().to_string()
+}
+
+#[test]
+fn peer_wires_carry_messages_both_ways_round() {
+    for a in peer_addrs("both") {
+        // The channel model: the receiver listens, senders connect.
+        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&r);
+        let mut s = Chan::open(
+            &at,
+            SEND,
+            &Options::default(),
+            &Deadline::from_ms(5000).unwrap(),
+        )
+        .unwrap();
+        // The receiver accepts (and answers the handshake) when it receives: a ZMTP
+        // sender's first send waits for that answer.
+        assert!(r.recv(&mut [0u8; 1], 0).unwrap_err().is_timeout());
+        let big = vec![7u8; 300_000];
+        let msgs: Vec<Vec<u8>> = vec![b"hello".to_vec(), vec![], big, vec![1; 255], vec![2; 256]];
+        let sent = msgs.clone();
+        let t = std::thread::spawn(move || {
+            for m in &sent {
+                s.send(m, 5000).unwrap();
+            }
+            s
+        });
+        let mut buf = vec![0u8; 400_000];
+        for m in &msgs {
+            let n = r.recv(&mut buf, 5000).unwrap();
+            assert_eq!(&buf[..n], &m[..], "{a}");
+        }
+        let mut s = t.join().unwrap();
+        // Too small a buffer: the size needed, the message stays.
+        s.send(b"0123456789", 5000).unwrap();
+        let e = r.recv(&mut buf[..3], 5000).unwrap_err();
+        assert_eq!((e.status, e.needed), (Status::IPCX_ERR_TOO_BIG, 10), "{a}");
+        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 10);
+        drop(s);
+        let e = r.recv(&mut buf, 5000).unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
+        drop(r);
+        // Reversed: the sender listens, the receiver connects.
+        let mut s = Chan::open(&a, SEND | LISTEN, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&s);
+        let mut r = Chan::open(
+            &at,
+            RECV | DIAL,
+            &Options::default(),
+            &Deadline::from_ms(5000).unwrap(),
+        )
+        .unwrap();
+        for i in 0..100u32 {
+            s.send(&i.to_le_bytes(), 5000).unwrap();
+        }
+        for i in 0..100u32 {
+            let n = r.recv(&mut buf, 5000).unwrap();
+            assert_eq!(&buf[..n], &i.to_le_bytes(), "{a}");
+        }
+        drop(s);
+        let e = r.recv(&mut buf, 5000).unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
+    }
+}
+
+#[test]
+fn peer_wires_refuse_the_wrong_peer() {
+    for a in peer_addrs("wrong") {
+        // Two senders: one listens, the other connects to it; both are PUSH sockets.
+        let mut s = Chan::open(&a, SEND | LISTEN, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&s);
+        let mut s2 = Chan::open(
+            &at,
+            SEND,
+            &Options::default(),
+            &Deadline::from_ms(2000).unwrap(),
+        )
+        .unwrap();
+        // The listening sender reads the hello, refuses the PUSH peer and closes: the
+        // connecting one learns it from the first send that reads the answer.
+        assert!(s.send(b"x", 100).unwrap_err().is_timeout());
+        let e = loop {
+            match s2.send(&[0u8; 1000], 100) {
+                Ok(()) => {}
+                Err(e) => break e,
+            }
+        };
+        assert!(
+            matches!(
+                e.status,
+                Status::IPCX_ERR_PROTOCOL | Status::IPCX_ERR_CLOSED
+            ),
+            "{a}: {:?} {}",
+            e.status,
+            e.msg
+        );
+        drop(s);
+        drop(s2);
+        // The other library's wire: nng against ZeroMQ.
+        let other = if a.starts_with("nng") {
+            a.replacen("nng", "zmq", 1)
+        } else {
+            a.replacen("zmq", "nng", 1)
+        };
+        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&r).replacen(&a[..3], &other[..3], 1);
+        let mut s = Chan::open(
+            &at,
+            SEND,
+            &Options::default(),
+            &Deadline::from_ms(2000).unwrap(),
+        )
+        .unwrap();
+        let _ = s.send(b"first", 100);
+        let mut buf = [0u8; 64];
+        let e = r.recv(&mut buf, 2000).unwrap_err();
+        assert_eq!(
+            e.status,
+            Status::IPCX_ERR_PROTOCOL,
+            "{a} vs {at}: {}",
+            e.msg
+        );
+    }
+}
+
+#[test]
+fn a_sender_gone_before_it_was_accepted_is_still_received() {
+    // Over SP a sender's messages follow its header at once: a sender may be done and
+    // gone before the receiver accepts its connection (writing our hello to it then
+    // fails); what it sent is delivered all the same.
+    for a in peer_addrs("gone")
+        .into_iter()
+        .filter(|a| a.starts_with("nng"))
+    {
+        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let at = address_of(&r);
+        let mut s = Chan::open(
+            &at,
+            SEND,
+            &Options::default(),
+            &Deadline::from_ms(5000).unwrap(),
+        )
+        .unwrap();
+        s.send(b"before", 1000).unwrap();
+        s.send(b"closing", 1000).unwrap();
+        drop(s);
+        let mut buf = [0u8; 16];
+        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 6, "{a}");
+        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 7, "{a}");
+        let e = r.recv(&mut buf, 5000).unwrap_err();
+        assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
+    }
 }

@@ -44,12 +44,23 @@ pub const IPCX_CHAN_KEEP: u32 = 0x20000;
 /// creates a multi-producer ring (and a sender requires one); every other transport but
 /// pipe: always allows several senders and accepts the flag as is.
 pub const IPCX_CHAN_MULTI_SENDER: u32 = 0x40000;
+/// Flag (`ipcx_chan_open`, `nng+...:` and `zmq+...:` addresses): this end listens and the
+/// other side connects. The default for receivers; a sender that listens accepts any
+/// number of receivers (PULL sockets) and hands each message to one of those connected
+/// at that moment, in turn, as a PUSH socket does.
+pub const IPCX_CHAN_LISTEN: u32 = 0x80000;
+/// Flag (`ipcx_chan_open`, `nng+...:` and `zmq+...:` addresses): this end connects to the
+/// other side, which listens. The default for senders; a receiver that connects receives
+/// from one listening PUSH socket (waiting up to its open timeout for it to be there).
+pub const IPCX_CHAN_DIAL: u32 = 0x100000;
 const _: () = assert!(
     IPCX_OPEN_WRITE == chan::SEND
         && IPCX_OPEN_READ == chan::RECV
         && IPCX_CHAN_NO_CREATE == chan::NO_CREATE
         && IPCX_CHAN_KEEP == chan::KEEP
         && IPCX_CHAN_MULTI_SENDER == chan::MULTI_SENDER
+        && IPCX_CHAN_LISTEN == chan::LISTEN
+        && IPCX_CHAN_DIAL == chan::DIAL
 );
 
 /// `ipcx_chan_info.transport`: `pipe:`.
@@ -68,6 +79,16 @@ pub const IPCX_CHAN_MQ: u32 = 6;
 pub const IPCX_CHAN_SYSVMQ: u32 = 7;
 /// `ipcx_chan_info.transport`: `shm:/name` (shared-memory ring; or a `shm:` pair).
 pub const IPCX_CHAN_SHM: u32 = 8;
+/// `ipcx_chan_info.transport`: `nng+tcp:host:port` (nng/nanomsg PUSH/PULL over TCP).
+pub const IPCX_CHAN_NNG_TCP: u32 = 9;
+/// `ipcx_chan_info.transport`: `nng+ipc:/path` or `nng+ipc:@name` (nng/nanomsg PUSH/PULL
+/// over a Unix stream socket).
+pub const IPCX_CHAN_NNG_IPC: u32 = 10;
+/// `ipcx_chan_info.transport`: `zmq+tcp:host:port` (ZeroMQ PUSH/PULL over TCP).
+pub const IPCX_CHAN_ZMQ_TCP: u32 = 11;
+/// `ipcx_chan_info.transport`: `zmq+ipc:/path` or `zmq+ipc:@name` (ZeroMQ PUSH/PULL over a
+/// Unix stream socket).
+pub const IPCX_CHAN_ZMQ_IPC: u32 = 12;
 const _: () = assert!(
     IPCX_CHAN_PIPE == Transport::Pipe as u32
         && IPCX_CHAN_FIFO == Transport::Fifo as u32
@@ -77,6 +98,10 @@ const _: () = assert!(
         && IPCX_CHAN_MQ == Transport::Mq as u32
         && IPCX_CHAN_SYSVMQ == Transport::SysvMq as u32
         && IPCX_CHAN_SHM == Transport::Shm as u32
+        && IPCX_CHAN_NNG_TCP == Transport::NngTcp as u32
+        && IPCX_CHAN_NNG_IPC == Transport::NngIpc as u32
+        && IPCX_CHAN_ZMQ_TCP == Transport::ZmqTcp as u32
+        && IPCX_CHAN_ZMQ_IPC == Transport::ZmqIpc as u32
 );
 
 /// `ipcx_chan_info.caps` bit: several senders may send at once.
@@ -106,7 +131,7 @@ const _: () = assert!(
 pub struct ipcx_chan_info {
     /// In: the size of the caller's struct (at least the 0.2 size); out: the bytes written.
     pub size: u32,
-    /// The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_SHM`.
+    /// The transport: `IPCX_CHAN_PIPE` ... `IPCX_CHAN_ZMQ_IPC`.
     pub transport: u32,
     /// The role: `IPCX_OPEN_WRITE` (a sender) or `IPCX_OPEN_READ` (the receiver).
     pub role: u32,
@@ -125,13 +150,21 @@ pub struct ipcx_chan_info {
     /// An address a sender can open: the one given, or for `tcp:host:0` the port the
     /// receiver got. NUL-terminated, owned by the handle, valid until it is closed.
     pub address: *const c_char,
-    /// The object's path (fifo:, unix:/path) or name (mq:, shm:), "" when it has none.
-    /// Owned by the handle, valid until it is closed.
+    /// The object's path (fifo:, unix:/path, nng+ipc:/path, zmq+ipc:/path) or name (mq:,
+    /// shm:), "" when it has none. Owned by the handle, valid until it is closed.
     pub object: *const c_char,
+    /// Connections this end closed at once because the peer was not allowed to connect
+    /// (`ipcx_options_set_allowed_uids`, `_gids`, `_networks`): senders refused by a
+    /// receiver, receivers refused by a sender that listens. Added after 0.2.0: a caller
+    /// whose `size` stops before it does not get it.
+    pub refused: u64,
 }
 
 // SAFETY: repr(C), starts with the u32 size, plain data copied bytewise.
 unsafe impl Info for ipcx_chan_info {
+    /// The 0.2.0 struct ended with `object`.
+    const MIN_SIZE: usize = std::mem::offset_of!(ipcx_chan_info, refused);
+
     fn failed() -> ipcx_chan_info {
         ipcx_chan_info {
             size: 0,
@@ -143,6 +176,7 @@ unsafe impl Info for ipcx_chan_info {
             sysv_id: -1,
             address: std::ptr::null(),
             object: std::ptr::null(),
+            refused: 0,
         }
     }
 }
@@ -160,20 +194,30 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///   (POSIX queue), `sysvmq:key[/type]` (key decimal or 0x-hex, not 0; type > 0, default
 ///   1: the sub-channel, so several channels share one queue), `shm:/name`
 ///   (shared-memory ring). `pipe:`, and `unix:` and `shm:` without a name, are unnamed:
-///   use `ipcx_chan_pair`.
+///   use `ipcx_chan_pair`. The wire protocols of other libraries, so that the other end
+///   may be their program: `nng+tcp:host:port`, `nng+ipc:/path`, `nng+ipc:@name` (nng and
+///   nanomsg PUSH/PULL: their `tcp://host:port`, `ipc:///path`, `abstract://name`);
+///   `zmq+tcp:host:port`, `zmq+ipc:/path`, `zmq+ipc:@name` (ZeroMQ PUSH/PULL, ZMTP 3.1
+///   with the NULL mechanism: its `tcp://host:port`, `ipc:///path`, `ipc://@name`). An
+///   ipcx sender is a PUSH socket, an ipcx receiver a PULL socket.
 /// - `flags`: exactly one of `IPCX_OPEN_WRITE` (a sender) / `IPCX_OPEN_READ` (the
 ///   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
-///   `IPCX_CHAN_MULTI_SENDER` (any role).
+///   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
+///   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
+///   connects to a listening sender).
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
 ///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
 ///   bytes); max_messages (mq: depth); spin (shm:); mode (objects the receiver creates,
 ///   default 0600 applied exactly; not `unix:@name`); sigpipe_guard (pipe:, fifo:);
-///   keepalive (tcp:). Sizes given to an end that opens an existing queue or ring must
-///   match it.
-/// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver) waits for the object to
-///   appear and accept it (a FIFO reader, a listener, a queue, a ring); a receiver that
-///   creates its object does not wait.
+///   keepalive (tcp:, nng+tcp:, zmq+tcp:); allowed_uids and allowed_gids (Unix sockets:
+///   unix:, nng+ipc:, zmq+ipc:), allowed_networks (tcp:, nng+tcp:, zmq+tcp:): who may
+///   connect (see `ipcx_options_set_allowed_uids`). Sizes given to an end that opens an
+///   existing queue or ring must match it.
+/// - `timeout_ms`: how long a sender (or a `NO_CREATE` receiver, or a `DIAL` receiver)
+///   waits for the object to appear and accept it (a FIFO reader, a listener, a queue, a
+///   ring), and for a peer library's socket to complete its handshake; an end that
+///   creates its object or listens does not wait.
 /// - `out_chan` receives the channel end.
 ///
 /// Semantics: the receiver creates the object (adopting an existing one of the right
@@ -189,19 +233,26 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 /// | mq:/name | many | arrival (per sender) | mq_msgsize (msgsize_default) | timeout only | timeout (queue full) | queue and messages |
 /// | sysvmq:key/type | many | arrival (per sender) | msgmax | timeout only | CLOSED if it removed the queue, else timeout | queue and messages |
 /// | shm:/name | one (MULTI_SENDER: 63) | per sender | capacity/2 - 16 | CLOSED (within ~100 ms) | CLOSED | ring and messages (recovered by the next open) |
+/// | nng+tcp:, nng+ipc:, zmq+tcp:, zmq+ipc: | many | per sender, fair | max_message (1 MiB) | CLOSED (DIAL: its one sender, sticky) | CLOSED (LISTEN: waits for a receiver) | ipc: a socket file |
 ///
 /// Messages always arrive whole; a receiver's `IPCX_ERR_CLOSED` comes after every message
 /// sent before is delivered, and is not sticky (a new sender makes the channel work again).
 /// Returns: `IPCX_OK` with the channel end in `*out_chan`.
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 /// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
-/// role, NO_CREATE or KEEP for a sender; unsupported option; NULL `out_chan`; bad
-/// timeout; shm: a POSIX shared-memory object that is not an ipcx ring),
-/// `IPCX_ERR_EXISTS` (a file of another kind at a fifo: or unix: path; it is left
+/// role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
+/// unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+/// that is not an ipcx ring),
+/// `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 /// untouched),
-/// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time; the message says why),
+/// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or the peer did not
+/// complete its handshake; the message says why),
+/// `IPCX_ERR_PROTOCOL` (the peer that answered is not a socket this end can talk to: not
+/// nng/ZeroMQ, the wrong socket type, a security mechanism other than NULL; the message
+/// names what it is),
 /// `IPCX_ERR_IN_USE` (address in use by a live receiver: sockets, shm:),
-/// `IPCX_ERR_PERMISSION`, `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
+/// `IPCX_ERR_PERMISSION` (also: the peer an end connected to is not allowed by its
+/// allowed_* options), `IPCX_ERR_LIMIT` (a system limit, named with its value: msgmax,
 /// msg_max, msgsize_max, descriptors, /dev/shm), `IPCX_ERR_NOT_FOUND` (tcp: host not
 /// resolved), `IPCX_ERR_UNSUPPORTED`, `IPCX_ERR_BAD_HANDLE` (closed options),
 /// `IPCX_ERR_INTERRUPTED`. On failure `*out_chan` is NULL.
@@ -282,11 +333,14 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// Returns: `IPCX_OK` once the message is accepted (copied into the transport; over a
 /// stream whose send timed out midway, its tail is kept and written first by the next
 /// send, so messages are never cut).
-/// Errors: `IPCX_ERR_TIMEOUT` (no room in time; nothing was sent), `IPCX_ERR_CLOSED` (the
-/// receiver is gone, where the transport can tell; no SIGPIPE is raised),
+/// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
+/// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
+/// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+/// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 /// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 /// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
-/// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring), `IPCX_ERR_BAD_HANDLE`,
+/// timeout), `IPCX_ERR_PROTOCOL` (shm: corrupted ring; nng+, zmq+: the peer is not a
+/// receiver of that protocol, the message says what it is), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE` (another thread is inside a call on this handle),
 /// `IPCX_ERR_INTERRUPTED`.
 /// Ownership: the caller keeps `buf`.
@@ -320,9 +374,13 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// receives again: over sockets a sender broke the framing and its connection was
 /// dropped; over fifo: something other than an ipcx sender wrote into the FIFO, and what
 /// the FIFO held at that moment was discarded with it, messages of well-behaved senders
-/// included; over shm: a corrupted ring), `IPCX_ERR_INVALID` (NULL handle or `len`, a
-/// sender handle, NULL `buf` with a nonzero `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`,
-/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
+/// included; over shm: a corrupted ring; over nng+ and zmq+: a peer that is not a sender
+/// of that protocol, or broke it, was dropped, or a ZeroMQ message in several parts was
+/// refused, its parts discarded and its connection kept; over nng+ and zmq+ with
+/// `IPCX_CHAN_DIAL`, the one peer was dropped: the next receives say so again),
+/// `IPCX_ERR_INVALID` (NULL handle or `len`, a sender handle, NULL `buf` with a nonzero
+/// `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
+/// `IPCX_ERR_INTERRUPTED`. On failure `buf` and `*len` are unchanged,
 /// except `*len` with `IPCX_ERR_TOO_BIG`.
 /// Ownership: the caller keeps `buf`.
 /// Fork: see `ipcx_chan`: receive on a given end in one process only.
@@ -349,8 +407,9 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 /// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
-/// of a socket receiver (listener and connections), or the ring's notification
-/// descriptor. It stays owned by the channel: do not close or read it.
+/// of a socket receiver (listener and connections), the ring's notification
+/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
+/// owned by the channel: do not close or read it.
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
 /// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
@@ -419,6 +478,7 @@ fn describe(ch: &Chan) -> ipcx_chan_info {
         sysv_id: ch.sysv_id(),
         address: ch.address().as_ptr(),
         object: ch.object().as_ptr(),
+        refused: ch.refused(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int};
 
 use std::sync::Mutex;
 
-use super::{call, call_ref, handle, out};
+use super::{array, call, call_ref, handle, out, str_arg};
 use crate::error::{self, Status, ipcx_status};
 use crate::options::Options;
 use crate::time;
@@ -292,6 +292,89 @@ pub unsafe extern "C" fn ipcx_options_set_spin(opts: *mut ipcx_options, ns: u64)
             o.spin_ns = Some(ns);
             Ok(())
         })
+    })
+}
+
+/// Admit only these users as the peers of channel ends over Unix sockets (`unix:/path`,
+/// `unix:@name`, `nng+ipc:`, `zmq+ipc:`): who may send to a receiver (or, for a sender,
+/// who may receive what it sends). Each connection is checked once, when it is made,
+/// against the credentials the kernel recorded for the peer (SO_PEERCRED: its effective
+/// uid). With `ipcx_options_set_allowed_gids` too, a peer is admitted when either list
+/// admits it. Unset (the default): every peer that can reach the socket is admitted.
+///
+/// Arguments: `uids`, `count`: the users (copied; NULL only with a count of 0).
+/// Semantics: a listening end (a receiver; a sender with `IPCX_CHAN_LISTEN`) closes a
+/// refused connection at once, before reading anything from it, and counts it
+/// (`ipcx_chan_info.refused`); an end that connects fails its open with
+/// `IPCX_ERR_PERMISSION` when the peer it reached is refused. Transports without Unix
+/// sockets refuse the option (`IPCX_ERR_INVALID` at open).
+/// Errors: `IPCX_ERR_INVALID` (a count of 0: to admit everyone, leave it unset; NULL
+/// `uids` with a count; the id (uid_t)-1), `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle; `uids` NULL or valid for reading `count`
+/// values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_allowed_uids(
+    opts: *mut ipcx_options,
+    uids: *const u32,
+    count: usize,
+) -> ipcx_status {
+    call_ref("ipcx_options_set_allowed_uids", opts, |o| {
+        let ids = unsafe { array(uids, count, "uids") }?;
+        o.set(|o| o.set_allowed_ids(ids, false))
+    })
+}
+
+/// Admit only members of these groups as the peers of channel ends over Unix sockets: a
+/// peer whose effective gid (SO_PEERCRED) or one of whose supplementary groups
+/// (SO_PEERGROUPS, as they were when it connected or listened) is in the list. See
+/// `ipcx_options_set_allowed_uids` for when it is checked and what a refusal does.
+///
+/// Arguments: `gids`, `count`: the groups (copied; NULL only with a count of 0).
+/// Errors: `IPCX_ERR_INVALID` (a count of 0; NULL `gids` with a count; the id
+/// (gid_t)-1), `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle; `gids` NULL or valid for reading `count`
+/// values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_allowed_gids(
+    opts: *mut ipcx_options,
+    gids: *const u32,
+    count: usize,
+) -> ipcx_status {
+    call_ref("ipcx_options_set_allowed_gids", opts, |o| {
+        let ids = unsafe { array(gids, count, "gids") }?;
+        o.set(|o| o.set_allowed_ids(ids, true))
+    })
+}
+
+/// Admit only peers from these networks as the peers of channel ends over TCP (`tcp:`,
+/// `nng+tcp:`, `zmq+tcp:`): who may send to a receiver (or, for a sender, who may
+/// receive what it sends), by the source address of the connection. See
+/// `ipcx_options_set_allowed_uids` for when it is checked and what a refusal does.
+///
+/// Arguments: `networks`: CIDR networks separated by commas or spaces, IPv4 and IPv6
+/// (`"10.0.0.0/8, 192.168.1.7, fd00::/8"`; a bare address is one host). An IPv4 peer
+/// reaching an IPv6 listener is matched against the IPv4 networks.
+/// Semantics: an address filter, not authentication: addresses can be forged off the
+/// local network, and nothing on the connection is encrypted (docs/channel.md says what
+/// to put in front of a channel that crosses an untrusted network).
+/// Errors: `IPCX_ERR_INVALID` (NULL, an empty list, a malformed network, the message
+/// naming it), `IPCX_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `opts` must be NULL or a live options handle; `networks` NULL or a NUL-terminated
+/// string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_options_set_allowed_networks(
+    opts: *mut ipcx_options,
+    networks: *const c_char,
+) -> ipcx_status {
+    call_ref("ipcx_options_set_allowed_networks", opts, |o| {
+        let text = unsafe { str_arg(networks, "networks", 64 * 1024) }?;
+        o.set(|o| o.set_allowed_networks(text))
     })
 }
 

@@ -43,6 +43,18 @@ fn channel(s: &str) {
                 Addr::Mq(n) | Addr::Shm(Some(n)) => assert!(n.starts_with('/'), "{s:?}"),
                 Addr::SysvMq { key, mtype } => assert!(key != 0 && mtype > 0, "{s:?}"),
                 Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {}
+                Addr::Peer(_, chan::Link::Tcp(hp)) => {
+                    assert!(!hp.is_empty() && s.ends_with(hp), "{s:?}")
+                }
+                Addr::Peer(_, chan::Link::Ipc(n)) => {
+                    // The name passes the socket functions' own check, as they write it.
+                    let text = match n {
+                        addr::UnixName::Path(p) => p.to_string(),
+                        addr::UnixName::Abstract(a) => format!("@{a}"),
+                    };
+                    assert!(s.ends_with(&text), "{s:?}");
+                    assert!(addr::UnixName::parse(&text).is_ok(), "{s:?}");
+                }
             }
         }
         Err(e) => assert_eq!(e.status, Status::IPCX_ERR_INVALID, "{s:?}: {}", e.msg),

@@ -13,6 +13,7 @@ pub mod cmsg;
 pub mod frame;
 pub mod msgq;
 pub mod names;
+pub mod peer;
 
 pub use crate::ring::fuzz as ring;
 
@@ -111,13 +112,15 @@ mod tests {
     type Harness = (&'static str, fn(&[u8]));
 
     /// The harnesses and their corpus directories.
-    const TARGETS: [Harness; 6] = [
+    const TARGETS: [Harness; 8] = [
         ("frame", super::frame::run),
         ("ring", super::ring::run),
         ("names", super::names::run),
         ("addr", super::addr::run),
         ("msgq", super::msgq::run),
         ("cmsg", super::cmsg::run),
+        ("sp", super::peer::run_sp),
+        ("zmtp", super::peer::run_zmtp),
     ];
 
     /// Every committed corpus input (seeds, and the regression inputs of past findings)

@@ -20,6 +20,7 @@
 //! `ppoll`).
 
 pub mod addr;
+pub mod allow;
 pub mod cmsg;
 pub mod inet;
 pub mod unix;
@@ -326,7 +327,7 @@ fn connect_error(e: Errno, shown: &str) -> Error {
 
 /// Errors of established connections: a connection that died of keepalive or
 /// retransmission timeouts is closed, not "try again later".
-fn conn_error(mut e: Error) -> Error {
+pub(crate) fn conn_error(mut e: Error) -> Error {
     if e.errno == libc::ETIMEDOUT || e.errno == libc::EHOSTUNREACH {
         e.status = Status::IPCX_ERR_CLOSED;
         e.msg.push_str(
@@ -573,6 +574,24 @@ impl Sock {
 
     fn is_tcp(&self) -> bool {
         !self.unix && self.kind == Kind::Stream
+    }
+
+    /// A Unix domain socket (else TCP or UDP).
+    pub(crate) fn is_unix(&self) -> bool {
+        self.unix
+    }
+
+    /// The connection as a plain byte stream (stream sockets), for the wire formats of
+    /// other messaging libraries (`crate::frame::peer`): reads and writes go straight to
+    /// the kernel, with this socket's blocking rules and MSG_NOSIGNAL; its own framing
+    /// state is not used (do not mix with [`Sock::send`] and [`Sock::recv`]).
+    pub(crate) fn stream(&mut self) -> impl Transport + '_ {
+        Io {
+            fd: self.fd.as_fd(),
+            rx: &mut self.rx,
+            send_fds: None,
+            name: &self.name,
+        }
     }
 
     /// The largest record this socket accepts (UDP payloads cannot exceed 65527 bytes).

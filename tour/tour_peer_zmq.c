@@ -1,0 +1,4 @@
+/* Tour row: ZeroMQ (see tour_peer.h). */
+#define PEER_SCHEME "zmq"
+#define TOUR_PEER_ROW tour_zmq_across_hosts
+#include "tour_peer.h"
