@@ -227,7 +227,7 @@ public:
     static constexpr timeout from_ms(int64_t ms) noexcept { return timeout(raw{}, ms); }
     // The C value: -1 forever, 0 no wait, else milliseconds.
     constexpr int64_t ms() const noexcept { return ms_; }
-    constexpr bool is_forever() const noexcept { return ms_ == IPCX_FOREVER; }
+    constexpr bool is_forever() const noexcept { return ms_ == -1; }
 
     friend constexpr bool operator==(timeout a, timeout b) noexcept { return a.ms_ == b.ms_; }
     friend constexpr bool operator!=(timeout a, timeout b) noexcept { return a.ms_ != b.ms_; }
@@ -254,10 +254,11 @@ private:
     int64_t ms_;
 };
 
-// Wait without limit (IPCX_FOREVER).
-inline constexpr timeout forever = timeout::from_ms(IPCX_FOREVER);
-// Do not block: fail with errc::timeout if the call would (IPCX_NOWAIT).
-inline constexpr timeout nowait = timeout::from_ms(IPCX_NOWAIT);
+// Wait without limit (IPCX_FOREVER, -1; spelled out here because the C macro's cast
+// trips -Wold-style-cast).
+inline constexpr timeout forever = timeout::from_ms(-1);
+// Do not block: fail with errc::timeout if the call would (IPCX_NOWAIT, 0).
+inline constexpr timeout nowait = timeout::from_ms(0);
 
 // ===================================================================== buffers
 
@@ -377,17 +378,26 @@ public:
     constexpr span(T *data, size_t size) noexcept : data_(data), size_(size) {}
     template <class C,
               std::enable_if_t<detail::contiguous<C>::value &&
-                                   std::is_convertible_v<detail::data_t<C> (*)[], T (*)[]>,
+                                   std::is_convertible_v<detail::elem_t<C> (*)[], T (*)[]>,
                                int> = 0>
     constexpr span(C &c) noexcept : data_(std::data(c)), size_(std::size(c)) {}
     template <class C,
               std::enable_if_t<std::is_const_v<T> && detail::contiguous<const C>::value &&
-                                   std::is_convertible_v<detail::data_t<const C> (*)[], T (*)[]>,
+                                   std::is_convertible_v<detail::elem_t<const C> (*)[], T (*)[]>,
                                int> = 0>
     constexpr span(const C &c) noexcept : data_(std::data(c)), size_(std::size(c)) {}
+    // A braced list, for the call it is passed to (as C++26's std::span): its array lives
+    // until the end of the full expression, so never keep such a span in a variable.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
     template <class U = T, std::enable_if_t<std::is_const_v<U>, int> = 0>
     constexpr span(std::initializer_list<std::remove_const_t<U>> il) noexcept
         : data_(il.begin()), size_(il.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
     constexpr T *data() const noexcept { return data_; }
     constexpr size_t size() const noexcept { return size_; }
