@@ -417,12 +417,16 @@ T_CASE(inspect_lists_and_removes) {
     std::string n = t_posix_name("insp");
     t_track_mq(n);
     {
-        auto q = ipcx::mq::open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE);
+        // A child creates the queue and exits; the parent finds it in the list.
+        t_wait_ok(t_child([&] { (void)ipcx::mq::open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE); }));
         auto l = ipcx::inspect::list({}, 0);
         bool found = false;
         for (size_t i = 0; i < l.count(); i++) {
             ipcx_object_info o = l.at(i);
-            if (o.kind == IPCX_OBJECT_POSIX_MQ && n == o.name) found = true;
+            if (o.kind == IPCX_OBJECT_POSIX_MQ && n == o.name) {
+                T_ASSERT(o.size == sizeof o && (o.flags & IPCX_OBJECT_IPCX));
+                found = true;
+            }
         }
         T_ASSERT(found);
         (void)l.warnings();

@@ -92,6 +92,17 @@ T_CASE(file_mapping) {
     char buf[10];
     b.read(10, buf);
     T_ASSERT(std::string_view(buf, 10) == "file bytes");
+    // Another process maps the same file by path and sees the same bytes.
+    pid_t pid = t_child([&] {
+        ipcx::region c = ipcx::file::map(path, 4096, IPCX_OPEN_READ | IPCX_OPEN_WRITE);
+        char got[10];
+        c.read(10, got);
+        T_ASSERT(std::string_view(got, 10) == "file bytes");
+        c.write(100, "child");
+    });
+    t_wait_ok(pid);
+    a.read(100, ipcx::mutable_bytes(buf, 5));
+    T_ASSERT(std::string_view(buf, 5) == "child");
     T_THROWS(ipcx::errc::exists, ipcx::file::map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE));
     T_ASSERT(unlink(path.c_str()) == 0);
     T_THROWS(ipcx::errc::not_found, ipcx::file::map(path, 0, IPCX_OPEN_READ));

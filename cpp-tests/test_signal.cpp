@@ -103,5 +103,20 @@ T_CASE(handler_pokes_a_notifier) {
     g_notifier.store(nullptr);
 }
 
+T_CASE(notifier_across_fork) {
+    ipcx::notifier n = ipcx::notifier::create();
+    pid_t pid = t_child([&] {
+        for (int i = 0; i < 3; i++) n.poke();  // the same counter as the parent's
+    });
+    t_wait_ok(pid);
+    T_EQ(n.wait(5s), 3);
+    std::error_code ec;
+    T_EQ(n.wait(ipcx::nowait, ec), 0);
+    T_EC(ipcx::errc::timeout, ec);
+    ipcx_notifier *raw = n.get();
+    n.close();
+    T_EQ(ipcx_notifier_poke(raw), IPCX_ERR_BAD_HANDLE);  // a stale handle, never UB
+}
+
 T_MAIN(T_ENTRY(masks_payloads_and_wait), T_ENTRY(signalfd_across_fork),
-       T_ENTRY(handler_pokes_a_notifier))
+       T_ENTRY(handler_pokes_a_notifier), T_ENTRY(notifier_across_fork))

@@ -143,9 +143,11 @@ inline const char *last_error() noexcept {
 // detected the problem itself.
 inline int last_errno() noexcept { return detail::own_error ? 0 : ipcx_last_errno(); }
 
-// The enumerator's name of a code ("IPCX_ERR_TIMEOUT"), for logs (ipcx_status_name).
+// The enumerator's name of a code ("IPCX_ERR_TIMEOUT"), for logs (ipcx_status_name);
+// "IPCX_OK" for no error, "IPCX_UNKNOWN" for a code of another category.
 inline const char *status_name(const std::error_code &ec) noexcept {
-    return ec ? ipcx_status_name(ec.value()) : "IPCX_OK";
+    if (!ec) return "IPCX_OK";
+    return ec.category() == category() ? ipcx_status_name(ec.value()) : "IPCX_UNKNOWN";
 }
 
 // What every throwing function throws: the code (category() or, never from ipcx itself,
@@ -154,7 +156,8 @@ inline const char *status_name(const std::error_code &ec) noexcept {
 class error : public std::system_error {
 public:
     error(std::error_code ec, const char *detail, int sys_errno)
-        : std::system_error(ec, detail ? detail : ""),
+        : std::system_error(detail && *detail ? std::system_error(ec, detail)
+                                              : std::system_error(ec)),
           detail_(std::make_shared<const std::string>(detail ? detail : "")),
           errno_(sys_errno) {}
     // ipcx_last_error() as it was when the call failed ("ipcx_fifo_open: open(...): ...").
