@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Install the build tree into a scratch prefix, check what was installed, then build and run
 # consumers against it: a CMake project (find_package(ipcx), ipcx::ipcx and
-# ipcx::ipcx_static), a plain Makefile using pkg-config (shared, static, fully static), and
-# libipcx.a linked beside another Rust static library.
+# ipcx::ipcx_static, from C and from C++ through ipcx.hpp), a plain Makefile using
+# pkg-config (shared, static, fully static; C++), and libipcx.a linked beside another Rust
+# static library.
 set -eu
 build=$1 src=$2 gen=${3:-Ninja}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipcx-downstream.XXXXXX")
@@ -11,6 +12,7 @@ trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -f "$prefix/include/ipcx.h"
+test -f "$prefix/include/ipcx.hpp"
 lib=$(dirname "$(ls "$prefix"/lib*/libipcx.so)")
 soname=$(readelf -d "$lib/libipcx.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 case "$soname" in libipcx.so.0.[0-9]*|libipcx.so.[1-9]*) ;; *) echo "unexpected SONAME $soname"; exit 1 ;; esac
@@ -44,6 +46,8 @@ if cmake -S "$work/old" -B "$work/old/build" -G "$gen" -DCMAKE_PREFIX_PATH="$pre
 fi
 "$work/cmake/consumer_shared"
 "$work/cmake/consumer_static"
+"$work/cmake/consumer_cxx"
+"$work/cmake/consumer_cxx_static"
 if readelf -d "$work/cmake/consumer_static" | grep -q libipcx; then
   echo "consumer_static links libipcx dynamically"; exit 1
 fi
@@ -54,6 +58,7 @@ PKG_CONFIG_PATH=$lib/pkgconfig make -s -C "$src" OUT="$work/make" >"$work/make.l
   || { cat "$work/make.log"; exit 1; }
 "$work/make/consumer_pc"
 "$work/make/consumer_pc_static"
+"$work/make/consumer_pc_cxx"
 if readelf -d "$work/make/consumer_pc_static" | grep -q libipcx; then
   echo "consumer_pc_static (pkg-config ipcx-static) links libipcx dynamically"; exit 1
 fi
