@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Channels over other libraries' wire protocols (nng+ipc:, nng+tcp:, zmq+ipc:, zmq+tcp:)
  * against the native library doing the same transfer, in the same run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The other end of the interop channels: the real nng (PEER_NNG) or ZeroMQ (PEER_ZMQ)
  * library behind one small API, for test_chan_peers.c and the tour (header-only).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Channels over other libraries' wire protocols, against the real libraries: ipcx on one
  * end, nng (c_chan_nng, PEER_NNG: nng+tcp:, nng+ipc:) or ZeroMQ (c_chan_zmq, PEER_ZMQ:
  * zmq+tcp:, zmq+ipc:) on the other, in both directions and with the roles reversed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx.hpp compiles as strict C++17 with the common extra warnings on (-Wpedantic
 // -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast ...), included twice, with
 // and without exceptions (cpp-tests/CMakeLists.txt builds it both ways), with no other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // The harness of the C++ tests: c-tests/test.h in C++ (which C++17 cannot include: it
 // uses <stdatomic.h>), with assertions for the two error forms of ipcx.hpp.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::chan across fork: unnamed pairs, named transports with several senders, the
 // receiver's descriptor drained with nowait in the std::error_code form, stat().
 #include "test.hpp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // The C++ API's common parts: the error category and ipcx::error, both error forms,
 // timeouts, byte views, names, options, and the ownership rules of every handle class
 // (moves, self-move, moved-from objects, release/adopt, close(), no leak on an early

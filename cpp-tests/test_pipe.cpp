@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::pipe and ipcx::fifo across fork: messages, raw bytes, duplex pairs, FIFOs by
 // path, end of file and broken pipes in both error forms.
 #include "test.hpp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::mq (POSIX queues) and ipcx::msgq (System V queues) across fork: priorities,
 // types, stat structs with their size set by the wrapper, notification, removal.
 #include "test.hpp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::ring across fork: copies, zero-copy through the reservation and borrowed
 // guards (committed, aborted by a destructor, released by a destructor, safe after the
 // ring is closed), named rings, the consumer's descriptor, stat().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Shared memory and what lives in it, across fork: ipcx::region, ipcx::shm,
 // ipcx::shm_segment, ipcx::file::map, ipcx::sem, ipcx::semset, ipcx::mutex (owner death
 // returned, not thrown) and ipcx::cond (a timeout returned with the mutex held).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::signal, ipcx::sigset, ipcx::signalfd and ipcx::notifier: masks, payloads,
 // dispositions restored from what the changes returned, a signalfd fed across fork, a
 // handler that pokes a notifier through the C function.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx::sock and ipcx::sock_listener across fork: pairs, Unix and TCP listeners,
 // datagrams with their sender, descriptor passing into unique_fd owners (truncation
 // included), addresses as strings, shutdown, errors in both forms.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Example: a channel whose other end is a ZeroMQ or nng program.
  *
  * An ipcx receiver on "zmq+tcp:..." is a ZeroMQ PULL socket: any ZeroMQ PUSH socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // ipcx.hpp: the C++17 API of ipcx, header-only, on top of the C ABI of ipcx.h.
 //
 // docs/cpp.md is the page; the rules in one breath:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The C library calls and types that differ between the targets ipcx builds for: glibc
 //! and musl, 64-bit and 32-bit, current and old C libraries (docs/portability.md). Code
 //! elsewhere names these instead of the `libc` items, so a difference is handled once.

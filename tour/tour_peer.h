@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Tour rows: a channel whose other end is another library's program on another host.
  * Included by tour_peer_nng.c and tour_peer_zmq.c, each defining PEER_SCHEME ("nng" or
  * "zmq"), TOUR_PEER_ROW (the row function) and, when the library was found at build

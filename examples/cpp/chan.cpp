@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): one channel API, every transport; changing transport is changing the
 // string.
 //

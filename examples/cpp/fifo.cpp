@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): a named pipe (FIFO) between processes that share only its path.
 //
 // The server creates the FIFO and reads; clients open it by name and write. Messages of

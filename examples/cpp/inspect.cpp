@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): find the IPC objects a crashed ipcx program left behind.
 //
 // A child creates a POSIX shared memory object and dies by SIGKILL before it can remove

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): message queues.
 //
 // A POSIX queue orders by priority (highest first) and has a descriptor to poll; a System

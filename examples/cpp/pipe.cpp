@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): a pipe between parent and child.
 //
 // The parent makes the pipe, forks, and each side closes the end it does not use: the

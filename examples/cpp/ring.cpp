@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): a shared-memory ring between two processes.
 //
 // The parent creates a named ring as the producer; the child opens it by name as the

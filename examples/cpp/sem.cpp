@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): a semaphore as a lock across fork, and a robust mutex whose owner dies.
 //
 // Four children add to one counter in an anonymous shared region, each increment between

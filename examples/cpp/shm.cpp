@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): POSIX shared memory with the hand-off made explicit.
 //
 // The writer creates "/name", sizes it, maps it as a region and places two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): signals between parent and child.
 //
 // 1. The parent catches SIGUSR1. The handler may only do async-signal-safe work: it pokes

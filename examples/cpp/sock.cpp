@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // Example (C++): sockets.
 //
 // A Unix stream listener at a path: a child connects by name and asks; the parent

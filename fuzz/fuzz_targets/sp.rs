@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! nng's SP wire protocol (PUSH/PULL over TCP and IPC), received: see src/fuzz/peer.rs.
 #![no_main]
 #[global_allocator]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! ZeroMQ's ZMTP 3.1 (PUSH/PULL, NULL mechanism), received: see src/fuzz/peer.rs.
 #![no_main]
 #[global_allocator]

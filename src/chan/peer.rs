@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Channel ends that speak the wire protocols of other messaging libraries, so that the
 //! other end may be an nng/nanomsg or ZeroMQ program (`nng+tcp:`, `nng+ipc:`, `zmq+tcp:`,
 //! `zmq+ipc:`): an ipcx sender is a PUSH socket, an ipcx receiver a PULL socket.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Reading the wire formats of other messaging libraries over a byte stream: the
 //! connection handshake and the message frames of nng's scalability protocols
 //! ([`super::sp`]) and of ZeroMQ's ZMTP ([`super::zmtp`]).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! nng's and nanomsg's wire format: the scalability protocols (SP) over TCP and over IPC
 //! (Unix stream sockets), as published in the SP TCP and IPC mapping documents.
 //!

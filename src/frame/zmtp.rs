@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! ZeroMQ's wire format: ZMTP 3.1 (RFC 37, compatible with 3.0, RFC 23) with the NULL
 //! security mechanism, for PUSH and PULL sockets.
 //!

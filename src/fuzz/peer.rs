@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The wire protocols of other libraries (src/frame/peer.rs, sp.rs, zmtp.rs): a receiving
 //! [`PeerReader`] (a PULL side) against a hostile byte stream from a peer, in nng's SP
 //! over TCP or IPC (target `sp`) or ZeroMQ's ZMTP 3.1 (target `zmtp`).

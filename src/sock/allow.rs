@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Who may connect: a filter checked once per connection, when it is made (accepted by a
 //! listener, or made by a connect), before any message is read or written on it.
 //!

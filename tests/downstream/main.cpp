@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
 // A minimal C++ consumer: a pipe across fork through the installed ipcx.hpp, reached
 // through the same ipcx::ipcx target (or pkg-config) as ipcx.h.
 #include <ipcx.hpp>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # aarch64: cross-build libipcx.so and libipcx.a for aarch64-unknown-linux-gnu with Debian's
 # cross compiler as the linker, check what was built, and run the C tests under qemu-user
 # (qemu-user-static) with the cross C library (/usr/aarch64-linux-gnu).

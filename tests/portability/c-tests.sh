@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Build the C tests (c-tests/, the tests and peer programs registered in
 # c-tests/CMakeLists.txt, and the `ipcx` tool) with a given C compiler against a libipcx
 # built for another target, and run them: natively, or through an emulator.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # 32-bit: build libipcx.so and libipcx.a for i686-unknown-linux-gnu, run the library's unit
 # tests (and Miri over the handle table, where installed) and the C tests natively (an x86_64 kernel runs 32-bit programs). The C tests are
 # built with Debian's i686 cross compiler (gcc-i686-linux-gnu; gcc -m32 from gcc-multilib

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # musl: build libipcx.so and libipcx.a for x86_64-unknown-linux-musl and run the C tests
 # against them, built with musl-gcc (Debian: musl-tools; musl 1.2.3 in Debian 12). The
 # shared library is linked against the system's musl (.cargo/config.toml); c_pipe_static is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Old glibc: build libipcx.so and libipcx.a that load on glibc 2.28 (RHEL 8, Debian 10,
 # Ubuntu 20.04 has 2.31) with cargo-zigbuild, which links against the symbol versions of
 # the glibc named in the target; check that no symbol needs a newer GLIBC_ version
