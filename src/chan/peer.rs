@@ -20,13 +20,13 @@
 //! naming its socket type) and checks the other's. The peer's hello is read by the first
 //! receives and sends, never waited for by an open: the peer may be an ipcx end, which
 //! answers only when it next receives or sends (its listener accepts then), and a
-//! listening end must not let a slow peer hold up the others. Over SP a sender's
-//! messages may follow its header at once; a ZeroMQ socket reads no message before it
-//! has sent READY, so over ZMTP a sender's first send waits for the peer's READY (an
-//! ipcx receiver sends it when it next receives). A peer of the wrong kind (a PUSH
-//! connecting to an ipcx sender, a ZeroMQ socket with CURVE security) is refused with
-//! `IPCX_ERR_PROTOCOL` naming what it is, by the first receive or send that reads its
-//! hello.
+//! listening end must not let a slow peer hold up the others. A sender's first send
+//! waits for the peer's hello: a ZeroMQ socket reads no message before it has sent READY,
+//! and an SP header left unread would turn the sender's close into a reset that discards
+//! its unsent messages (an ipcx receiver sends its hello when it next receives). A peer
+//! of the wrong kind (a PUSH connecting to an ipcx sender, a ZeroMQ socket with CURVE
+//! security) is refused with `IPCX_ERR_PROTOCOL` naming what it is, by the first receive
+//! or send that reads its hello.
 
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -214,10 +214,12 @@ impl PeerConn {
         r.map_err(conn_error)
     }
 
-    /// Send one message. Over SP it may follow our connection header at once (nng reads
-    /// the header, then the messages). A ZeroMQ socket reads no message before it has
-    /// sent its READY, so over ZMTP the first send waits for the peer's side of the
-    /// handshake, up to its deadline.
+    /// Send one message. The first send waits, up to its deadline, for the peer's side of
+    /// the handshake: a ZeroMQ socket reads no message before it has sent its READY, and
+    /// over SP a hello left unread would make the kernel reset the connection when we
+    /// close it (a socket closed with unread input sends RST), discarding the messages
+    /// still in our send buffer. The peer sends nothing else a sender must read but ZMTP
+    /// commands (PING), which are looked at while sending and drained at close.
     fn send_msg(&mut self, msg: &[u8], deadline: &Deadline) -> Result<()> {
         if msg.len() > self.max {
             return Err(Error::too_big(
@@ -237,16 +239,22 @@ impl PeerConn {
                 Err(e) if e.is_timeout() => {}
                 r => r?,
             }
-            if !self.ready() && matches!(self.proto, Proto::Zmtp(_)) {
+            if !self.ready() {
+                let zmtp = matches!(self.proto, Proto::Zmtp(_));
                 self.handshake(deadline).map_err(|e| {
-                    if e.is_timeout() {
+                    if !e.is_timeout() {
+                        e
+                    } else if zmtp {
                         e.context(
                             "the receiver has not answered the ZMTP handshake (a ZeroMQ socket \
                              reads no message before it has sent READY; an ipcx receiver \
                              answers when it next receives)",
                         )
                     } else {
-                        e
+                        e.context(
+                            "the receiver has not sent its SP header (an ipcx receiver sends \
+                             it when it next receives)",
+                        )
                     }
                 })?;
             }
@@ -270,6 +278,18 @@ impl Drop for PeerConn {
     fn drop(&mut self) {
         if self.wr.backlog() > 0 {
             let _ = self.wr.flush(&mut self.sock.stream(), &Deadline::now());
+        }
+        if self.push {
+            // Input left unread (a ZMTP PING) would turn the close into a reset that
+            // discards what the kernel has not sent yet: read it away first.
+            use nix::sys::socket::{MsgFlags, recv};
+            let mut scratch = [0u8; 512];
+            for _ in 0..128 {
+                match recv(self.sock.fd(), &mut scratch, MsgFlags::MSG_DONTWAIT) {
+                    Ok(n) if n > 0 => continue,
+                    _ => break,
+                }
+            }
         }
     }
 }
