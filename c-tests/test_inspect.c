@@ -675,6 +675,59 @@ static void stale_body(void) {
 
 T_CASE(sigkilled_creator_is_stale_and_cleaned) { run_as_user(stale_body); }
 
+/* A stale ring that a peer truncated to 0 bytes: listed as ipcx and stale (its record
+ * names this very object), and clean really removes it, with its record; a removal by
+ * name does the same. */
+static void truncated_ring_body(void) {
+    char n[2][64];
+    for (int k = 0; k < 2; k++) {
+        t_posix_name(n[k], sizeof n[k], k ? "trunc-rm" : "trunc-clean");
+        t_track_shm(n[k]);
+        pid_t c = t_fork();
+        if (c == 0) {
+            ipcx_ring *r;
+            T_OK(ipcx_ring_open(n[k], IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+                                NULL, &r));
+            _exit(0); /* the creator is gone without removing it */
+        }
+        t_wait_ok(c, 20000);
+        int fd = shm_open(n[k], O_RDWR, 0);
+        T_ASSERT(fd >= 0);
+        T_ASSERT(ftruncate(fd, 0) == 0);
+        close(fd);
+    }
+    ipcx_object_list *l;
+    ipcx_object_info o = {.size = sizeof o};
+    size_t cnt;
+    T_OK(ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_DRY_RUN, &l));
+    T_OK(ipcx_object_list_count(l, &cnt));
+    T_EQ_INT(cnt, 2);
+    T_ASSERT(find(l, IPCX_OBJECT_RING, n[0], -1, &o));
+    T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE);
+    T_OK(ipcx_object_list_close(l));
+
+    T_OK(ipcx_inspect_remove(IPCX_OBJECT_RING, n[1], 0));
+    T_ASSERT(shm_open(n[1], O_RDONLY, 0) < 0 && errno == ENOENT);
+
+    T_OK(ipcx_inspect_clean(NULL, 0, 0, &l));
+    T_OK(ipcx_object_list_count(l, &cnt));
+    T_EQ_INT(cnt, 1);
+    const char *w;
+    T_OK(ipcx_object_list_warnings(l, &w));
+    T_ASSERTF(w[0] == 0, "warnings: %s", w);
+    T_ASSERT(find(l, IPCX_OBJECT_RING, n[0], -1, &o));
+    T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE | IPCX_OBJECT_REMOVED);
+    T_OK(ipcx_object_list_close(l));
+    T_ASSERT(shm_open(n[0], O_RDONLY, 0) < 0 && errno == ENOENT);
+    for (int k = 0; k < 2; k++) {
+        char name[160];
+        snprintf(name, sizeof name, "shm.%s", n[k] + 1);
+        T_ASSERT(!record_exists(name));
+    }
+}
+
+T_CASE(truncated_stale_ring_is_removed) { run_as_user(truncated_ring_body); }
+
 /* Only the given directories' FIFOs and sockets are cleaned when directories are given. */
 static void clean_dirs_body(void) {
     S = shared_map();
@@ -1102,7 +1155,8 @@ static void cli_body(void) {
 T_CASE(cli_exit_codes_table_json) { run_as_user(cli_body); }
 
 T_MAIN(T_ENTRY(records_follow_objects), T_ENTRY(list_finds_every_kind),
-       T_ENTRY(sigkilled_creator_is_stale_and_cleaned), T_ENTRY(clean_limited_to_dirs),
+       T_ENTRY(sigkilled_creator_is_stale_and_cleaned), T_ENTRY(truncated_stale_ring_is_removed),
+       T_ENTRY(clean_limited_to_dirs),
        T_ENTRY(remove_one_object_foreign_only_on_request),
        T_ENTRY(list_is_thread_safe_and_owns_names), T_ENTRY(bad_input),
        T_ENTRY(cli_exit_codes_table_json))

@@ -591,6 +591,27 @@ T_CASE(never_touches_what_is_not_a_ring) {
     T_ASSERT(fstat(fd, &st) == 0 && st.st_size == 0);
     close(fd);
     T_ASSERT(shm_unlink(n) == 0);
+
+    /* A record of a ring ipcx created under the name proves nothing about another object
+     * that has the name now. */
+    t_posix_name(n, sizeof n, "foreign-after");
+    ipcx_options *o = ring_opts(1 << 16, 0);
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &r));
+    t_track_shm(n);
+    T_OK(ipcx_ring_close(r));
+    T_ASSERT(shm_unlink(n) == 0); /* behind ipcx's back: its record stays */
+    fd = shm_open(n, O_RDWR | O_CREAT | O_EXCL, 0600);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(ftruncate(fd, 0) == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n));
+    T_LAST_ERROR_HAS("no provenance record");
+    T_ASSERT(shm_unlink(n) == 0);
+    close(fd);
+    /* A ring made again under the name replaces the record; removing it forgets it. */
+    T_OK(ipcx_ring_open(n, IPCX_OPEN_WRITE | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &r));
+    T_OK(ipcx_ring_close(r));
+    T_OK(ipcx_ring_remove(n));
+    T_OK(ipcx_options_close(o));
 }
 
 /* A process scribbles random bytes over the ring (header and data) while the consumer
@@ -1022,8 +1043,9 @@ T_CASE(named_ring_truncated_is_reported) {
     T_OK(ipcx_ring_stat(c, &info));
     T_EQ_INT(info.flags, IPCX_OPEN_READ);
     T_OK(ipcx_ring_close(c));
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n)); /* empty now: not a ring, left alone */
-    T_ASSERT(shm_unlink(n) == 0);
+    /* Empty now, but its provenance record names this very object: removed. */
+    T_OK(ipcx_ring_remove(n));
+    T_ASSERT(shm_unlink(n) < 0 && errno == ENOENT);
 
     /* A producer waiting for room; afterwards, opening the name finds no ring. */
     t_posix_name(n, sizeof n, "trunc-p");
@@ -1040,9 +1062,10 @@ T_CASE(named_ring_truncated_is_reported) {
     T_ERR(IPCX_ERR_EXISTS, ipcx_ring_open(n, IPCX_OPEN_READ, NULL, &again));
     T_LAST_ERROR_HAS("not an ipcx ring");
     T_ASSERT(again == NULL);
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_remove(n)); /* not a ring any more: left alone */
+    /* Not a ring any more, but its provenance record names this very object: removed. */
+    T_OK(ipcx_ring_remove(n));
     T_OK(ipcx_ring_close(p));
-    T_ASSERT(shm_unlink(n) == 0);
+    T_ASSERT(shm_unlink(n) < 0 && errno == ENOENT);
 
     /* An MPMC consumer waiting for the consumers' lock, which another consumer holds
      * (a borrowed message). */

@@ -786,6 +786,22 @@ pub(crate) fn created_named(kind: ObjKind, name: &str, fd: Option<BorrowedFd<'_>
     created(kind, name.to_string(), 0, -1, stamp);
 }
 
+/// Whether a provenance record proves that ipcx created the POSIX-named object open on
+/// `fd`: the record of (`kind`, `name`) in its owner's record directory names this very
+/// inode (device, inode number and, where known, birth time). A record without an inode
+/// proves nothing.
+pub(crate) fn proves_named(kind: ObjKind, name: &str, fd: BorrowedFd<'_>) -> bool {
+    let Ok(info) = file_info_fd(fd) else {
+        return false;
+    };
+    let Ok(Some(dir)) = open_dir(info.uid, false) else {
+        return false;
+    };
+    dir.read(&file_name(kind, name, -1)).is_ok_and(|r| {
+        r.kind == kind && r.name == name && r.stamp.is_some_and(|st| st.same(&info.stamp))
+    })
+}
+
 /// A POSIX-named object was removed.
 pub(crate) fn removed_named(kind: ObjKind, name: &str) {
     forget(kind, name, -1, None);

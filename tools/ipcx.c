@@ -232,20 +232,24 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
     const char *warnings = "";
     ipcx_object_list_count(l, &n);
     ipcx_object_list_warnings(l, &warnings);
-    int failed = 0;
+    size_t removed = 0;
     for (size_t i = 0; clean && !(flags & IPCX_INSPECT_DRY_RUN) && i < n; i++) {
         ipcx_object_info o = {.size = sizeof o};
-        if (ipcx_object_list_get(l, i, &o) == IPCX_OK && !(o.flags & IPCX_OBJECT_REMOVED)) failed = 1;
+        if (ipcx_object_list_get(l, i, &o) == IPCX_OK && (o.flags & IPCX_OBJECT_REMOVED)) removed++;
     }
+    int failed = clean && !(flags & IPCX_INSPECT_DRY_RUN) && removed < n;
     if (json) {
         print_json(l, n, warnings);
     } else {
         print_warnings(warnings);
         if (n) print_table(l, n);
-        if (clean)
-            printf("%zu object(s) %s%s\n", n,
-                   (flags & IPCX_INSPECT_DRY_RUN) ? "would be removed" : "removed",
-                   failed ? " (some could not be: see the warnings)" : "");
+        if (clean && (flags & IPCX_INSPECT_DRY_RUN))
+            printf("%zu object(s) would be removed\n", n);
+        else if (clean && failed)
+            printf("%zu of %zu object(s) removed (the others could not be: see the warnings)\n",
+                   removed, n);
+        else if (clean)
+            printf("%zu object(s) removed\n", n);
         else if (!n)
             printf("no %sIPC objects found\n", (flags & IPCX_INSPECT_ALL) ? "" : "ipcx ");
     }

@@ -214,14 +214,17 @@ pub unsafe extern "C" fn ipcx_ring_close(r: *mut ipcx_ring) -> ipcx_status {
     call("ipcx_ring_close", || handle::close(r))
 }
 
-/// Remove the named ring. Only an ipcx ring is removed (its header is checked first);
-/// attached ends keep working until closed, and a later `ipcx_ring_open` with
-/// `IPCX_OPEN_CREATE` makes a new ring.
+/// Remove the named ring. Only an ipcx ring is removed: its header is checked first, and
+/// an object too damaged to show one (truncated or scribbled over by a peer) is removed
+/// only when the provenance record of the ring ipcx created under that name names this
+/// very object (docs/inspect.md). Attached ends keep working until closed, and a later
+/// `ipcx_ring_open` with `IPCX_OPEN_CREATE` makes a new ring.
 ///
 /// Arguments: `name`, as for `ipcx_ring_open`.
 /// Returns: `IPCX_OK` once the name is gone.
 /// Errors: `IPCX_ERR_NOT_FOUND`, `IPCX_ERR_INVALID` (NULL, malformed or too long name;
-/// the object is not an ipcx ring: not removed), `IPCX_ERR_PERMISSION`.
+/// the object is not an ipcx ring and no record shows ipcx created it: not removed),
+/// `IPCX_ERR_PERMISSION`.
 /// Fork: safe in any process.
 ///
 /// # Safety

@@ -1335,7 +1335,9 @@ fn attach_existing(
     Ok(Some(ring))
 }
 
-/// Remove the named ring. Only an ipcx ring is ever removed (checked by its magic).
+/// Remove the named ring. Only an ipcx ring is ever removed: checked by its magic, or,
+/// for an object too damaged to carry one (truncated by a peer), by the provenance record
+/// of the ring ipcx created under that name, which must name this very inode.
 pub fn unlink(name: &str) -> Result<()> {
     let c = check_name(name)?;
     let fd = open_object(name, &c)?;
@@ -1350,15 +1352,20 @@ pub fn unlink(name: &str) -> Result<()> {
         return Err(Error::last_os(format_args!("pread({what})")));
     }
     let size = object_size(fd.as_fd(), &what)?;
-    if n != 8 || size < DATA_OFFSET {
-        return Err(Error::invalid(format!(
-            "{what} is not an ipcx ring (size {size}); not removed"
-        )));
-    }
-    if u64::from_le_bytes(magic) != MAGIC {
-        return Err(Error::invalid(format!(
-            "{what} is not an ipcx ring (bad magic); not removed"
-        )));
+    let damaged = if n != 8 || size < DATA_OFFSET {
+        Some(format!("size {size}"))
+    } else if u64::from_le_bytes(magic) != MAGIC {
+        Some("bad magic".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = damaged {
+        if !crate::provenance::proves_named(crate::provenance::ObjKind::Ring, name, fd.as_fd()) {
+            return Err(Error::invalid(format!(
+                "{what} is not an ipcx ring ({why}) and no provenance record shows that ipcx \
+                 created it; not removed"
+            )));
+        }
     }
     // SAFETY: a valid C string.
     if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
