@@ -67,7 +67,14 @@ pub(crate) fn gettid() -> libc::pid_t {
 /// Returns 0 or -1 with errno set.
 pub(crate) fn tgkill(tgid: libc::pid_t, tid: libc::pid_t, sig: libc::c_int) -> libc::c_int {
     // SAFETY: plain system call with integer arguments.
-    unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) as libc::c_int }
+    unsafe {
+        libc::syscall(
+            libc::SYS_tgkill,
+            libc::c_long::from(tgid),
+            libc::c_long::from(tid),
+            libc::c_long::from(sig),
+        ) as libc::c_int
+    }
 }
 
 /// `statx` as a system call; on kernels before 4.11 (ENOSYS), `fstatat`, which gives the
@@ -83,7 +90,16 @@ pub(crate) unsafe fn statx(
     buf: *mut libc::statx,
 ) -> libc::c_int {
     // SAFETY: the caller's pointers, as above.
-    let r = unsafe { libc::syscall(libc::SYS_statx, dirfd, path, flags, mask, buf) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            libc::c_long::from(dirfd),
+            path,
+            libc::c_long::from(flags),
+            mask as libc::c_long,
+            buf,
+        )
+    };
     if r == 0 || nix::errno::Errno::last() != nix::errno::Errno::ENOSYS {
         return r as libc::c_int;
     }
@@ -158,7 +174,14 @@ pub(crate) unsafe fn sendmsg(
     flags: libc::c_int,
 ) -> libc::ssize_t {
     // SAFETY: the caller's message, as above.
-    unsafe { libc::syscall(libc::SYS_sendmsg, fd, msg, flags) as libc::ssize_t }
+    unsafe {
+        libc::syscall(
+            libc::SYS_sendmsg,
+            libc::c_long::from(fd),
+            msg,
+            libc::c_long::from(flags),
+        ) as libc::ssize_t
+    }
 }
 
 /// The two halves of a file offset as the `preadv2`/`pwritev2` system calls take them
@@ -184,8 +207,20 @@ pub(crate) unsafe fn preadv2(
     flags: libc::c_int,
 ) -> isize {
     let (lo, hi) = offset_halves(offset);
+    // Every argument is passed as a full register (`long`): the variadic `syscall` would
+    // leave the upper half of an `int` undefined.
     // SAFETY: the caller's iovecs, as above.
-    unsafe { libc::syscall(libc::SYS_preadv2, fd, iov, cnt, lo, hi, flags) as isize }
+    unsafe {
+        libc::syscall(
+            libc::SYS_preadv2,
+            libc::c_long::from(fd),
+            iov,
+            libc::c_long::from(cnt),
+            lo,
+            hi,
+            libc::c_long::from(flags),
+        ) as isize
+    }
 }
 
 /// `pwritev2` as a system call (kernel 4.6; `RWF_NOWAIT` 4.14). Returns the bytes written
@@ -201,8 +236,20 @@ pub(crate) unsafe fn pwritev2(
     flags: libc::c_int,
 ) -> isize {
     let (lo, hi) = offset_halves(offset);
+    // Every argument is passed as a full register (`long`): the variadic `syscall` would
+    // leave the upper half of an `int` undefined.
     // SAFETY: the caller's iovecs, as above.
-    unsafe { libc::syscall(libc::SYS_pwritev2, fd, iov, cnt, lo, hi, flags) as isize }
+    unsafe {
+        libc::syscall(
+            libc::SYS_pwritev2,
+            libc::c_long::from(fd),
+            iov,
+            libc::c_long::from(cnt),
+            lo,
+            hi,
+            libc::c_long::from(flags),
+        ) as isize
+    }
 }
 
 /// The key of a System V object (`ipc_perm.__key`; musl names the field differently in

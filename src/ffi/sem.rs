@@ -435,10 +435,10 @@ pub unsafe extern "C" fn ipcx_semset_open(
         let o = unsafe { out(out_set, "out_set") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         // Read only when this call may create the set.
-        let values = if values.is_null() || flags & IPCX_OPEN_CREATE == 0 {
-            None
+        let values: &[i32] = if values.is_null() || flags & IPCX_OPEN_CREATE == 0 {
+            &[]
         } else {
-            Some(unsafe { array(values, nsems as usize, "values") }?)
+            unsafe { array(values, nsems as usize, "values") }?
         };
         let s = SemSet::open(
             key,

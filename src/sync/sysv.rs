@@ -90,13 +90,15 @@ impl SemSet {
     /// Open the set of `key` (see `ipcx_semset_open`). Without [`CREATE`]: the existing
     /// set, with at least `nsems` semaphores (0: any), once its creator has initialised it
     /// (waiting until `deadline`). With [`CREATE`]: a new set of exactly `nsems` semaphores
-    /// with `values` (or zeros) and the options' mode (default 0600) if no set has the key,
-    /// else the existing one as without [`CREATE`]; with [`EXCLUSIVE`] too, a new set or
-    /// `IPCX_ERR_EXISTS`. [`PRIVATE`] always makes a new set, so it needs [`CREATE`].
+    /// with `values` (empty: zeros) and the options' mode (default 0600) if no set has the
+    /// key, else the existing one as without [`CREATE`]; with [`EXCLUSIVE`] too, a new set
+    /// or `IPCX_ERR_EXISTS`. [`PRIVATE`] always makes a new set, so it needs [`CREATE`].
+    /// (A slice rather than an `Option`: no branch ever reads the undefined length of a
+    /// `None`, which memcheck would report in optimised code.)
     pub fn open(
         key: i32,
         nsems: u32,
-        values: Option<&[i32]>,
+        values: &[i32],
         flags: u32,
         opts: &Options,
         deadline: &Deadline,
@@ -119,13 +121,11 @@ impl SemSet {
             }
             return SemSet::open_existing(key, nsems, deadline);
         }
-        if let Some(v) = values {
-            if v.len() != nsems as usize {
-                return Err(Error::invalid(format!(
-                    "{} initial values for {nsems} semaphores",
-                    v.len()
-                )));
-            }
+        if !values.is_empty() && values.len() != nsems as usize {
+            return Err(Error::invalid(format!(
+                "{} initial values for {nsems} semaphores",
+                values.len()
+            )));
         }
         loop {
             match SemSet::create(key, nsems, values, opts) {
@@ -144,9 +144,9 @@ impl SemSet {
     }
 
     /// Create a new set of `nsems` semaphores under `key` (0 = private), exclusively,
-    /// with `values` (or zeros) and the options' mode (default 0600), then mark it
+    /// with `values` (empty: zeros) and the options' mode (default 0600), then mark it
     /// initialised.
-    fn create(key: i32, nsems: u32, values: Option<&[i32]>, opts: &Options) -> Result<SemSet> {
+    fn create(key: i32, nsems: u32, values: &[i32], opts: &Options) -> Result<SemSet> {
         if nsems == 0 {
             return Err(Error::invalid(
                 "a semaphore set needs at least one semaphore (nsems 0 only opens an existing \
@@ -164,9 +164,7 @@ impl SemSet {
         if nsems > i32::MAX as u32 {
             return Err(Error::invalid(format!("nsems {nsems} is out of range")));
         }
-        if let Some(v) = values {
-            check_values(v)?;
-        }
+        check_values(values)?;
         let mode = opts.mode() as libc::c_int;
         // SAFETY: plain system call.
         let id = unsafe {
@@ -208,12 +206,12 @@ impl SemSet {
         }
         let set = SemSet { id, nsems, key };
         let init = || -> Result<()> {
-            if let Some(v) = values {
-                set.set_all(v)?;
+            if !values.is_empty() {
+                set.set_all(values)?;
             }
             // One operation that changes nothing sets sem_otime: "initialised". (Down then
             // up when the value allows it, else up then down: never outside 0..SEMVMX.)
-            let first = values.map_or(0, |v| v[0]);
+            let first = values.first().copied().unwrap_or(0);
             let d: libc::c_short = if first > 0 { -1 } else { 1 };
             let nw = libc::IPC_NOWAIT as libc::c_short;
             let mut ops = [
@@ -672,7 +670,7 @@ mod tests {
         let s = SemSet::open(
             PRIVATE,
             3,
-            Some(&[1, 0, 5]),
+            &[1, 0, 5],
             CREATE | EXCLUSIVE,
             &Options::default(),
             &Deadline::now(),
@@ -707,7 +705,7 @@ mod tests {
         assert_eq!(s.pid(1).unwrap(), std::process::id() as i32);
         s.remove().unwrap();
         assert_eq!(s.get(0).unwrap_err().status, Status::IPCX_ERR_REMOVED);
-        let e = SemSet::open(PRIVATE, 1, None, 0, &Options::default(), &Deadline::now());
+        let e = SemSet::open(PRIVATE, 1, &[], 0, &Options::default(), &Deadline::now());
         assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_INVALID);
     }
 }
