@@ -2072,7 +2072,8 @@ public:
         return n;
     }
 
-    // ipcx_chan_fd: the receiver's descriptor (edge-triggered use: drain with nowait).
+    // ipcx_chan_fd: a receiver's descriptor (readable; edge-triggered use: drain with
+    // nowait) or a sender's (writable when a send with nowait makes progress).
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);

@@ -51,6 +51,14 @@ impl Endpoint for PipeChan {
         Ok(self.end.fds().0)
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.end.fds().1)
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         match &self.path {
             Some(p) => format!("FIFO {p:?}"),
@@ -202,6 +210,14 @@ impl Endpoint for SockChan {
         Ok(self.s.fd())
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.s.fd())
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         self.what.into()
     }
@@ -244,6 +260,14 @@ impl Endpoint for RingChan {
 
     fn poll_fd(&mut self) -> Result<RawFd> {
         self.ring.poll_fd("poll")
+    }
+
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "a ring producer has no descriptor to poll (the ring has no room notification \
+             yet): send with IPCX_NOWAIT and, on IPCX_ERR_TIMEOUT (the ring is full), retry \
+             from a timer of the loop, or send with a timeout from a thread of its own",
+        ))
     }
 
     fn describe(&self) -> String {

@@ -57,7 +57,8 @@ const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | 
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
-/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`).
+/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`): readable for a
+/// receiver, writable for a sender.
 pub(crate) const CAP_POLL: u32 = 2;
 /// Capability bit: this end learns that the other side is gone (`IPCX_ERR_CLOSED`).
 pub(crate) const CAP_PEER_CLOSED: u32 = 4;
@@ -110,6 +111,19 @@ pub(crate) trait Endpoint {
     fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize>;
     /// A descriptor that is readable when a receive may progress.
     fn poll_fd(&mut self) -> Result<RawFd>;
+    /// Senders: a descriptor that is writable when a send with timeout 0 may progress
+    /// (the transport's own descriptor: pipe or FIFO, connection, queue). Default: none,
+    /// with the reason (`IPCX_ERR_UNSUPPORTED`).
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "this sender has no descriptor to poll; send with IPCX_NOWAIT and retry on a \
+             timer",
+        ))
+    }
+    /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
+    fn send_pollable(&self) -> bool {
+        false
+    }
     /// What the endpoint is, for messages ("FIFO \"/tmp/f\"").
     fn describe(&self) -> String;
     /// Capabilities and the largest message.
@@ -401,18 +415,14 @@ impl Chan {
         self.ep.recv(out, timeout_ms)
     }
 
-    /// The receiver's poll descriptor.
+    /// The descriptor to poll: a receiver's is readable when a receive may progress, a
+    /// sender's writable when a send with timeout 0 may progress.
     pub fn poll_fd(&mut self) -> Result<RawFd> {
-        if self.role != Role::Recv {
-            return Err(Error::invalid(format!(
-                "{}: only a receiver has a descriptor to poll (a sender waits with its send \
-                 timeout)",
-                self.address.to_string_lossy()
-            )));
+        match self.role {
+            Role::Recv => self.ep.poll_fd(),
+            Role::Send => self.ep.send_fd(),
         }
-        self.ep
-            .poll_fd()
-            .map_err(|e| e.context(self.address.to_string_lossy()))
+        .map_err(|e| e.context(self.address.to_string_lossy()))
     }
 
     /// The role.
@@ -430,6 +440,9 @@ impl Chan {
         let mut c = self.ep.caps();
         if self.role == Role::Send {
             c.bits &= !CAP_POLL;
+            if self.ep.send_pollable() {
+                c.bits |= CAP_POLL;
+            }
         }
         c
     }

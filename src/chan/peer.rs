@@ -434,13 +434,21 @@ impl Endpoint for DialSend {
         Err(Error::internal("poll on a channel sender"))
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.c.sock.fd())
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         self.what.clone()
     }
 
     fn caps(&self) -> Caps {
         Caps {
-            bits: CAP_PEER_CLOSED | CAP_MULTI_SENDER,
+            bits: CAP_POLL | CAP_PEER_CLOSED | CAP_MULTI_SENDER,
             max_message: self.c.max,
         }
     }
@@ -668,6 +676,14 @@ impl Endpoint for FanOut {
 
     fn poll_fd(&mut self) -> Result<RawFd> {
         Err(Error::internal("poll on a channel sender"))
+    }
+
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "a sender that listens (IPCX_CHAN_LISTEN) has a listener and one connection per \
+             receiver, no single descriptor to poll: send with IPCX_NOWAIT and retry from a \
+             timer of the loop, or dial (the default) to get the connection's descriptor",
+        ))
     }
 
     fn describe(&self) -> String {

@@ -106,8 +106,10 @@ const _: () = assert!(
 
 /// `ipcx_chan_info.caps` bit: several senders may send at once.
 pub const IPCX_CHAN_CAP_MULTI_SENDER: u32 = 1;
-/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor (receivers, every
-/// transport but sysvmq:).
+/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor to poll: receivers of
+/// every transport but sysvmq: (readable when a receive may progress); senders of pipe:,
+/// fifo:, unix:, tcp:, mq:, and of nng+... and zmq+... when they dial (writable when a
+/// send may progress); not shm: and sysvmq: senders, nor senders that listen.
 pub const IPCX_CHAN_CAP_POLL: u32 = 2;
 /// `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
 /// gone (closed or dead); without it, it only sees timeouts.
@@ -399,24 +401,52 @@ pub unsafe extern "C" fn ipcx_chan_recv(
     })
 }
 
-/// The receiver's descriptor for poll/epoll/select: readable when a receive may make
-/// progress (a message, a sender connecting or leaving).
+/// The descriptor to poll (poll/epoll/select, libuv, Boost.Asio): a receiver's is readable
+/// when a receive may make progress (a message, a sender connecting or leaving); a
+/// sender's is writable when a send may.
 ///
 /// Arguments: `out_fd` receives the descriptor.
-/// Use it like an edge-triggered descriptor: when it is readable, receive with
+///
+/// Receivers: use it like an edge-triggered descriptor: when it is readable, receive with
 /// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 /// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 /// of a socket receiver (listener and connections), the ring's notification
-/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
-/// owned by the channel: do not close or read it.
+/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`).
+///
+/// Senders (pipe:, fifo:, unix:, tcp:, mq:, and nng+... and zmq+... senders that dial,
+/// the default): the transport's own descriptor (the pipe's or FIFO's write end, the
+/// connection, the queue), so polling it costs nothing more. Poll it for POLLOUT: when it
+/// is writable, a send with `IPCX_NOWAIT` makes progress (a pipe or FIFO has a free
+/// buffer page, a socket room in its send buffer by the kernel's measure, a queue a free
+/// slot); under back-pressure it is not writable, and it becomes writable again as the
+/// receiver drains. POLLERR or POLLHUP: the receiver is gone, and the next send says
+/// `IPCX_ERR_CLOSED`. A send with `IPCX_NOWAIT` never loses or cuts a message: it returns
+/// `IPCX_OK` when the whole message was accepted, `IPCX_ERR_TIMEOUT` when nothing of it
+/// was written. A message that only partly fits: over fifo: (a message is at most one
+/// atomic write) and mq: it is not written at all (`IPCX_ERR_TIMEOUT`); over the byte
+/// streams (pipe:, unix:, tcp:, nng+..., zmq+...) it is accepted once its first byte is
+/// written (`IPCX_OK`): the handle keeps the rest and the next send writes it first, before
+/// its own message, returning `IPCX_ERR_TIMEOUT` with nothing of its own message written
+/// while the rest does not fit (so a loop waits for writability and sends again; close
+/// writes what fits of the rest without waiting). zmq+: the first send needs the
+/// receiver's answer to the ZeroMQ handshake: until it came a send returns
+/// `IPCX_ERR_TIMEOUT` with the descriptor writable; wait for it to be readable (the
+/// answer) or make the first send with a timeout.
+/// The descriptor stays owned by the channel: do not close, read or write it.
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
-/// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
-/// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
-/// (shm: another handle polls this ring; or another thread is inside a call on this
-/// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
-/// Ownership: the descriptor stays the channel's.
-/// Fork: a shm: descriptor belongs to the process that asked for it.
+/// Errors: `IPCX_ERR_UNSUPPORTED` with what a loop can do instead (sysvmq: System V
+/// queues have no descriptor, either way: send or receive with `IPCX_NOWAIT` from a timer
+/// of the loop, or with a timeout from a thread of its own; shm: senders: a ring producer
+/// has no room descriptor yet, the same applies; nng+ and zmq+ senders that listen,
+/// `IPCX_CHAN_LISTEN`: a listener and a connection per receiver, no single descriptor),
+/// `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE` (shm: another
+/// handle polls this ring; or another thread is inside a call on this handle),
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the channel's (borrowed: valid until the handle is
+/// closed; dup it to keep it longer).
+/// Fork: a shm: descriptor belongs to the process that asked for it; the others are
+/// inherited with the handle.
 ///
 /// # Safety
 /// `out_fd` must be NULL or valid for writing.
