@@ -2217,6 +2217,36 @@ ipcx_status ipcx_mq_notify_cancel(ipcx_mq *q);
 // a handle from ipcx.
 ipcx_status ipcx_pipe_pair(uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_read, ipcx_pipe **out_write);
 
+// Make a pipe end handle of descriptors the program already has: the read end of a pipe
+// or FIFO, its write end, or both (a duplex end: what it sends goes out on `write_fd`,
+// what it receives comes in on `read_fd`).
+//
+// Arguments: `read_fd`: a pipe or FIFO descriptor open for reading, or -1 (none);
+// `write_fd`: one open for writing, or -1 (none); at least one is given, and a FIFO open
+// for reading and writing is given once; `flags`: 0 (no flags are defined yet); `opts`
+// may be NULL (honoured: max_message, sigpipe_guard; the capacity is set afterwards with
+// `ipcx_pipe_set_capacity`); `out_pipe` receives the handle.
+// The end then behaves as one ipcx made: sends and receives carry framed messages (the
+// other end must be ipcx, or speak its framing: docs/pipes.md), writes and reads raw
+// bytes. As for its own descriptors, the library makes them close-on-exec; it leaves their
+// O_NONBLOCK flag as it finds it and switches it as its calls need.
+// Returns: `IPCX_OK` with the handle in `*out_pipe`.
+// Errors: `IPCX_ERR_INVALID` (both -1; the same descriptor twice; a descriptor that is
+// negative other than -1, not open, not a pipe or FIFO (a regular file, a socket), or
+// not open in its direction; unknown flags; an option adopted pipe ends do not honour;
+// NULL `out_pipe`), `IPCX_ERR_LIMIT` (too many handles), `IPCX_ERR_BAD_HANDLE` (closed
+// options), `IPCX_ERR_SYSTEM`. On failure `*out_pipe` is NULL.
+// Ownership: on success the handle owns the descriptors given: `ipcx_pipe_close` closes
+// them, and the program no longer closes, reads or writes them (`ipcx_pipe_fds` gives
+// them back, borrowed, for polling). On failure the caller keeps them, open
+// (close-on-exec may have been set before a late failure).
+// Fork: see `ipcx_pipe`.
+//
+// # Safety
+// `out_pipe` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+// ipcx.
+ipcx_status ipcx_pipe_adopt(int read_fd, int write_fd, uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_pipe);
+
 // Close a pipe end and free the handle. NULL is a no-op.
 //
 // A message tail left by a send that timed out midway is written if the pipe has room
@@ -2373,7 +2403,8 @@ ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *out_actua
 // Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 // (another thread is inside a call on this handle, for example a receive). On failure
 // both are -1.
-// Ownership: the descriptors stay the handle's (see above).
+// Ownership: the descriptors stay the handle's: they are lent, valid until the handle is
+// closed; to keep one beyond that, dup(2) it.
 // Fork: a child's copy of the handle has the same descriptor numbers.
 //
 // # Safety
@@ -3853,6 +3884,41 @@ ipcx_status ipcx_notifier_close(ipcx_notifier *n);
 // from ipcx.
 ipcx_status ipcx_sock_pair(uint32_t flags, const ipcx_options *opts, ipcx_sock **out_a, ipcx_sock **out_b);
 
+// Make a handle of a socket the program already has: a connected Unix or TCP stream
+// socket, a connected Unix seqpacket socket, a connection the program's own listener
+// accepted, or a Unix or UDP datagram socket (connected or not; an unconnected one
+// sends with `ipcx_sock_sendto`). Its type and family are read from the kernel (SO_TYPE,
+// SO_DOMAIN, SO_PROTOCOL, getpeername).
+//
+// Arguments: `fd` the descriptor; `flags`: 0 (take the socket's own type), or the type
+// the caller expects, `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET` (a
+// socket of another type is refused); `opts` may be NULL (honoured: max_message, which
+// bounds received messages as for the library's own sockets; capacity, applied to the
+// socket's buffers; keepalive for TCP); `out_sock` receives the handle.
+// The socket then behaves as one ipcx made: stream sockets carry framed messages (both
+// sides must be ipcx, or speak its framing: docs/sockets.md), datagram and seqpacket
+// sockets one record per message. As for its own descriptors, the library makes it
+// close-on-exec, clears O_NONBLOCK (ipcx manages it: calls with a timeout never block)
+// and, for TCP, sets TCP_NODELAY.
+// Returns: `IPCX_OK` with the handle in `*out_sock`.
+// Errors: `IPCX_ERR_INVALID` (`fd` negative, not an open descriptor, not a socket (a
+// regular file, a pipe), a listening socket, a stream or seqpacket socket that is not
+// connected, a family other than Unix and IP, an IP socket other than TCP and UDP, a type
+// other than the one `flags` names, unknown flags or several types, an option this kind
+// of socket does not honour, NULL `out_sock`), `IPCX_ERR_LIMIT` (capacity above
+// /proc/sys/net/core/wmem_max or rmem_max; too many handles), `IPCX_ERR_BAD_HANDLE`
+// (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is NULL.
+// Ownership: on success the handle owns `fd`: `ipcx_sock_close` closes it, and the
+// program no longer closes, reads or writes it (`ipcx_sock_fd` gives it back, borrowed,
+// for polling). On failure the caller keeps `fd`, open (close-on-exec, blocking mode and
+// buffer sizes may have been set before a late failure).
+// Fork: see `ipcx_sock`.
+//
+// # Safety
+// `out_sock` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+// ipcx.
+ipcx_status ipcx_sock_adopt(int fd, uint32_t flags, const ipcx_options *opts, ipcx_sock **out_sock);
+
 // Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
 // name in the Linux abstract namespace (`"@myapp"`).
 //
@@ -4226,7 +4292,9 @@ ipcx_status ipcx_sock_shutdown(ipcx_sock *s, uint32_t how);
 // Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
-// Ownership: the descriptor stays the handle's (see above).
+// Ownership: the descriptor stays the handle's: it is lent, valid until the handle is
+// closed; to keep the socket beyond that, dup(2) it (the duplicate shares the socket, and
+// its framing is the handle's business only while the handle lives).
 // Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety

@@ -20,6 +20,7 @@
 //! `ppoll`).
 
 pub mod addr;
+mod adopt;
 pub mod allow;
 pub mod cmsg;
 pub mod inet;
@@ -37,6 +38,7 @@ use crate::frame::{FrameReader, FrameWriter, HEADER, Transport};
 use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 use addr::{SockAddr, UnixName};
+pub use adopt::adopt;
 use cmsg::{CmsgBuf, Received};
 
 /// Type flag: a byte stream (framed messages or raw bytes); also the type when no type
@@ -559,6 +561,25 @@ impl Sock {
             name: &self.name,
         };
         (&mut self.reader, &mut self.writer, io)
+    }
+
+    /// Give the descriptor back without closing it (an adopt whose handle could not be
+    /// made: the caller keeps its descriptor). Nothing may be buffered.
+    pub fn into_fd(self) -> OwnedFd {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again: the descriptor is moved out once and
+        // every other field that owns memory is dropped in place once.
+        unsafe {
+            let fd = std::ptr::read(&me.fd);
+            std::ptr::drop_in_place(&mut me.name);
+            std::ptr::drop_in_place(&mut me.reader);
+            std::ptr::drop_in_place(&mut me.writer);
+            std::ptr::drop_in_place(&mut me.rx);
+            std::ptr::drop_in_place(&mut me.ibuf);
+            std::ptr::drop_in_place(&mut me.pending);
+            std::ptr::drop_in_place(&mut me._bound);
+            fd
+        }
     }
 
     /// The descriptor, for poll/epoll. Owned by the socket.
