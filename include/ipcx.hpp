@@ -1416,6 +1416,23 @@ public:
                                         std::error_code &ec) noexcept;
     [[nodiscard]] static pipe_pair pair(uint32_t flags = 0, const options &opts = {});
 
+    // ipcx_pipe_adopt: a handle of pipe or FIFO descriptors the program has (-1 for none).
+    // On success the handle owns them (close-on-exec from then on); on failure the caller
+    // keeps them. flags: 0.
+    [[nodiscard]] static pipe adopt(int read_fd, int write_fd, uint32_t flags,
+                                    const options &opts, std::error_code &ec) noexcept {
+        ipcx_pipe *p = nullptr;
+        detail::assign(ec, ipcx_pipe_adopt(read_fd, write_fd, flags, opts.get(), &p));
+        return pipe(p);
+    }
+    [[nodiscard]] static pipe adopt(int read_fd, int write_fd, uint32_t flags = 0,
+                                    const options &opts = {}) {
+        std::error_code ec;
+        pipe p = adopt(read_fd, write_fd, flags, opts, ec);
+        detail::throw_if(ec);
+        return p;
+    }
+
     // ipcx_pipe_send: one framed message.
     void send(bytes msg, timeout t) {
         std::error_code ec;
@@ -1630,6 +1647,22 @@ public:
     [[nodiscard]] static sock_pair pair(uint32_t flags, const options &opts,
                                         std::error_code &ec) noexcept;
     [[nodiscard]] static sock_pair pair(uint32_t flags = 0, const options &opts = {});
+
+    // ipcx_sock_adopt: a handle of a connected, accepted or datagram socket the program
+    // has. On success the handle owns it (close-on-exec, blocking: ipcx manages it); on
+    // failure the caller keeps it. flags: 0 (its own type) or the type expected.
+    [[nodiscard]] static sock adopt(int fd, uint32_t flags, const options &opts,
+                                    std::error_code &ec) noexcept {
+        ipcx_sock *s = nullptr;
+        detail::assign(ec, ipcx_sock_adopt(fd, flags, opts.get(), &s));
+        return sock(s);
+    }
+    [[nodiscard]] static sock adopt(int fd, uint32_t flags = 0, const options &opts = {}) {
+        std::error_code ec;
+        sock s = adopt(fd, flags, opts, ec);
+        detail::throw_if(ec);
+        return s;
+    }
 
     // ipcx_sock_connect_unix: a path or "@abstract".
     [[nodiscard]] static sock connect_unix(std::string_view name, uint32_t flags,
