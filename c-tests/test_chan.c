@@ -879,6 +879,58 @@ T_CASE(sender_fd_tracks_back_pressure) {
     }
 }
 
+/* A send with IPCX_NOWAIT whose message only partly fits a byte stream: accepted, its rest
+ * kept; ipcx_chan_flush writes the rest (an event loop's way to finish before close). */
+T_CASE(flush_writes_what_a_send_kept) {
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, 4096)); /* one page */
+    ipcx_chan *s = NULL, *r = NULL;
+    T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
+    T_OK(ipcx_options_close(o));
+    static unsigned char big[20000];
+    fill(big, sizeof big, 7);
+    T_OK(ipcx_chan_flush(s, IPCX_NOWAIT)); /* nothing kept */
+    T_OK(ipcx_chan_send(s, big, sizeof big, IPCX_NOWAIT)); /* its first bytes fit */
+    int fd = -1;
+    T_OK(ipcx_chan_fd(s, &fd));
+    T_ASSERT(!writable(fd, 0));
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_flush(s, IPCX_NOWAIT));
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_send(s, "x", 1, IPCX_NOWAIT)); /* the rest goes first */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_chan_close(s));
+        static unsigned char got[sizeof big];
+        size_t len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 10000));
+        T_EQ_INT(len, sizeof big);
+        T_ASSERT(memcmp(got, big, sizeof big) == 0);
+        len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 10000)); /* "x" was refused: "y" is next */
+        T_EQ_INT(len, 1);
+        T_ASSERT(got[0] == 'y');
+        len = sizeof got;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, got, &len, 10000));
+        T_OK(ipcx_chan_close(r));
+        _exit(0);
+    }
+    T_OK(ipcx_chan_close(r));
+    T_OK(ipcx_chan_flush(s, 10000));
+    T_OK(ipcx_chan_send(s, "y", 1, 10000));
+    T_OK(ipcx_chan_flush(s, IPCX_NOWAIT));
+    /* Bad input. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(s, -7));
+    T_OK(ipcx_chan_close(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_flush(s, 0));
+    t_wait_ok(p, 20000);
+    T_OK(ipcx_chan_pair("unix:", 0, NULL, &s, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(r, 0));
+    T_LAST_ERROR_HAS("receiver end");
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+}
+
 /* ---------------------------------------------------------------- what close removes */
 
 static int object_exists(int t, const char *addr) {
@@ -1603,6 +1655,7 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
+       T_ENTRY(flush_writes_what_a_send_kept),
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),

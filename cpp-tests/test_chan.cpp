@@ -93,6 +93,8 @@ T_CASE(chan_errors_both_forms) {
     ipcx::chan_pair p = ipcx::chan::pair("pipe:", 0, ipcx::options::create().set_max_message(8));
     T_THROWS(ipcx::errc::too_big, p.send.send("123456789", 1s));
     T_ASSERT(p.send.fd() >= 0);  // a sender's descriptor polls writable when there is room
+    p.send.flush(ipcx::nowait);  // nothing kept
+    T_THROWS(ipcx::errc::invalid, p.recv.flush(ipcx::nowait));  // receivers do not send
     {
         ipcx::chan_pair ring = ipcx::chan::pair("shm:");
         T_THROWS(ipcx::errc::unsupported, ring.send.fd());  // no ring room descriptor yet

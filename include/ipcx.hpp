@@ -2092,6 +2092,17 @@ public:
         detail::assign(ec, ipcx_chan_send(get(), msg.data(), msg.size(), t.ms()));
     }
 
+    // ipcx_chan_flush: write out the rest of a message a send accepted (an event loop's
+    // last step before close; errc::timeout: some is left, wait for writability).
+    void flush(timeout t) {
+        std::error_code ec;
+        flush(t, ec);
+        detail::throw_if(ec);
+    }
+    void flush(timeout t, std::error_code &ec) noexcept {
+        detail::assign(ec, ipcx_chan_flush(get(), t.ms()));
+    }
+
     // ipcx_chan_recv: one message; its length (errc::too_big: the size needed).
     [[nodiscard]] size_t recv(mutable_bytes buf, timeout t) {
         std::error_code ec;

@@ -55,6 +55,10 @@ impl Endpoint for PipeChan {
         Ok(self.end.fds().1)
     }
 
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        self.end.flush(&Deadline::from_ms(timeout_ms)?)
+    }
+
     fn send_pollable(&self) -> bool {
         true
     }
@@ -212,6 +216,10 @@ impl Endpoint for SockChan {
 
     fn send_fd(&mut self) -> Result<RawFd> {
         Ok(self.s.fd())
+    }
+
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        self.s.flush(&Deadline::from_ms(timeout_ms)?)
     }
 
     fn send_pollable(&self) -> bool {

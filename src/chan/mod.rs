@@ -120,6 +120,11 @@ pub(crate) trait Endpoint {
              timer",
         ))
     }
+    /// Senders: write out the rest of a message that a send accepted but could not write
+    /// whole, waiting up to the timeout. Default: nothing is ever kept.
+    fn flush(&mut self, _timeout_ms: i64) -> Result<()> {
+        Ok(())
+    }
     /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
     fn send_pollable(&self) -> bool {
         false
@@ -404,6 +409,15 @@ impl Chan {
             return Err(self.wrong_role("send"));
         }
         self.ep.send(msg, timeout_ms)
+    }
+
+    /// Write out what a send accepted and kept (see `ipcx_chan_flush`).
+    pub fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        if self.role != Role::Send {
+            return Err(self.wrong_role("flush"));
+        }
+        Deadline::from_ms(timeout_ms)?;
+        self.ep.flush(timeout_ms)
     }
 
     /// Receive one message into `out`; its length.

@@ -362,6 +362,30 @@ pub unsafe extern "C" fn ipcx_chan_send(
     })
 }
 
+/// Write out the rest of a message that a send accepted but could not write whole
+/// (byte-stream transports: pipe:, unix:, tcp:, nng+..., zmq+...; see `ipcx_chan_fd`),
+/// waiting up to the timeout. The next send does this first anyway; an event loop calls
+/// it with `IPCX_NOWAIT` when it has nothing more to send, and again when the sender's
+/// descriptor is writable, until it returns `IPCX_OK`, so that its last message leaves
+/// whole before it closes the sender.
+///
+/// Arguments: `timeout_ms` (`IPCX_NOWAIT`: write what fits now).
+/// Returns: `IPCX_OK` when nothing of an accepted message is left in the handle (always,
+/// at once, for fifo:, mq:, sysvmq: and shm:, which take messages whole).
+/// Errors: `IPCX_ERR_TIMEOUT` (some is still left: wait for writability and call again),
+/// `IPCX_ERR_CLOSED` (the receiver is gone; what was left is dropped), `IPCX_ERR_INVALID`
+/// (NULL handle, a receiver handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: see `ipcx_chan`.
+///
+/// # Safety
+/// None beyond the C contract: `c` is NULL or a value ipcx returned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_flush(c: *mut ipcx_chan, timeout_ms: i64) -> ipcx_status {
+    call_on("ipcx_chan_flush", c, |c| c.0.flush(timeout_ms))
+}
+
 /// Receive one message.
 ///
 /// Arguments: `buf` receives the message; `len` in: the capacity of `buf`, out: the
@@ -428,8 +452,9 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// streams (pipe:, unix:, tcp:, nng+..., zmq+...) it is accepted once its first byte is
 /// written (`IPCX_OK`): the handle keeps the rest and the next send writes it first, before
 /// its own message, returning `IPCX_ERR_TIMEOUT` with nothing of its own message written
-/// while the rest does not fit (so a loop waits for writability and sends again; close
-/// writes what fits of the rest without waiting). zmq+: the first send needs the
+/// while the rest does not fit (so a loop waits for writability and sends again; with
+/// nothing more to send it calls `ipcx_chan_flush` until `IPCX_OK` before closing, since
+/// close writes only what fits of the rest without waiting). zmq+: the first send needs the
 /// receiver's answer to the ZeroMQ handshake: until it came a send returns
 /// `IPCX_ERR_TIMEOUT` with the descriptor writable; wait for it to be readable (the
 /// answer) or make the first send with a timeout.
