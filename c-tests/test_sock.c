@@ -1846,6 +1846,89 @@ T_CASE(adopt_bad_input) {
     close(pf[1]);
 }
 
+/* ---------------------------------------------------------------- connect without waiting */
+
+/* Start, wait for writability, finish: the event-loop way to connect over TCP; a refused
+ * connect is reported by the finish, every time. */
+T_CASE(connect_tcp_start_then_finish_when_writable) {
+    ipcx_sock_listener *l = NULL;
+    T_OK(ipcx_sock_listen_tcp("127.0.0.1:0", NULL, &l));
+    char at[IPCX_SOCK_ADDR_MAX];
+    size_t alen = sizeof at;
+    T_OK(ipcx_sock_listener_address(l, at, &alen));
+    ipcx_sock *s = NULL;
+    T_OK(ipcx_sock_connect_tcp_start(at, NULL, &s));
+    T_ASSERT(s != NULL);
+    /* Before the finish: no I/O. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_send(s, "x", 1, 0));
+    T_LAST_ERROR_HAS("ipcx_sock_connect_finish");
+    char buf[16];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recv(s, buf, &len, 0));
+    int fd = -1;
+    T_OK(ipcx_sock_fd(s, &fd));
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    T_EQ_INT(poll(&pf, 1, 5000), 1);
+    T_ASSERT(pf.revents & POLLOUT);
+    T_OK(ipcx_sock_connect_finish(s));
+    T_OK(ipcx_sock_connect_finish(s)); /* connected already */
+    int nd = 0;
+    socklen_t ndl = sizeof nd;
+    T_ASSERT(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, &ndl) == 0 && nd);
+    T_ASSERT((fcntl(fd, F_GETFL) & O_NONBLOCK) == 0); /* blocking again, as ipcx's own */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_sock_close(s));
+        ipcx_sock *c = NULL;
+        T_OK(ipcx_sock_accept(l, 10000, &c));
+        size_t n = sizeof buf;
+        T_OK(ipcx_sock_recv(c, buf, &n, 10000));
+        T_OK(ipcx_sock_send(c, buf, n, 10000));
+        T_OK(ipcx_sock_close(c));
+        T_OK(ipcx_sock_listener_close(l));
+        _exit(0);
+    }
+    T_OK(ipcx_sock_send(s, "hello", 5, 10000));
+    len = sizeof buf;
+    T_OK(ipcx_sock_recv(s, buf, &len, 10000));
+    T_EQ_INT(len, 5);
+    T_ASSERT(memcmp(buf, "hello", 5) == 0);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_sock_close(s));
+    T_OK(ipcx_sock_listener_close(l));
+    /* Nobody listens there any more: the finish says so, and keeps saying it. */
+    T_OK(ipcx_sock_connect_tcp_start(at, NULL, &s));
+    T_OK(ipcx_sock_fd(s, &fd));
+    pf.fd = fd;
+    pf.revents = 0;
+    T_EQ_INT(poll(&pf, 1, 5000), 1);
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_finish(s));
+    T_LAST_ERROR_HAS("nobody is listening");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_finish(s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_send(s, "x", 1, 0));
+    T_OK(ipcx_sock_close(s));
+    /* Bad input: names (the resolver cannot be bounded), NULLs, options, closed handles. */
+    s = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("localhost:80", NULL, &s));
+    T_ASSERT(s == NULL);
+    T_LAST_ERROR_HAS("numeric address");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start(NULL, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("127.0.0.1:1", NULL, NULL));
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0600));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("127.0.0.1:1", o, &s));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_connect_tcp_start("127.0.0.1:1", o, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_finish(NULL));
+    ipcx_sock *a, *b;
+    T_OK(ipcx_sock_pair(0, NULL, &a, &b));
+    T_OK(ipcx_sock_connect_finish(a)); /* never connecting: nothing to finish */
+    T_OK(ipcx_sock_close(a));
+    T_OK(ipcx_sock_close(b));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_connect_finish(a));
+}
+
 T_MAIN(T_ENTRY(pair_every_type_across_fork), T_ENTRY(pair_fds_poll_and_nowait),
        T_ENTRY(unix_stream_over_a_path), T_ENTRY(unix_seqpacket_over_an_abstract_name),
        T_ENTRY(unix_datagrams_bind_sendto_recvfrom),
@@ -1861,4 +1944,5 @@ T_MAIN(T_ENTRY(pair_every_type_across_fork), T_ENTRY(pair_fds_poll_and_nowait),
        T_ENTRY(options_capacity_keepalive), T_ENTRY(bad_input),
        T_ENTRY(recvfrom_sender_address_is_a_text_buffer), T_ENTRY(shutdown_needs_a_connection),
        T_ENTRY(abstract_names_have_one_spelling), T_ENTRY(adopt_socketpair_ends_across_fork),
-       T_ENTRY(adopt_an_accepted_tcp_connection), T_ENTRY(adopt_bad_input))
+       T_ENTRY(adopt_an_accepted_tcp_connection), T_ENTRY(adopt_bad_input),
+       T_ENTRY(connect_tcp_start_then_finish_when_writable))

@@ -1709,6 +1709,34 @@ public:
         return s;
     }
 
+    // ipcx_sock_connect_tcp_start: a numeric "a.b.c.d:port" or "[v6]:port"; the socket comes
+    // back connecting: wait until fd() is writable, then connect_finish().
+    [[nodiscard]] static sock connect_tcp_start(std::string_view address, const options &opts,
+                                                std::error_code &ec) {
+        detail::c_name a(address, ec);
+        if (!a) return sock();
+        ipcx_sock *s = nullptr;
+        detail::assign(ec, ipcx_sock_connect_tcp_start(a.get(), opts.get(), &s));
+        return sock(s);
+    }
+    [[nodiscard]] static sock connect_tcp_start(std::string_view address,
+                                                const options &opts = {}) {
+        std::error_code ec;
+        sock s = connect_tcp_start(address, opts, ec);
+        detail::throw_if(ec);
+        return s;
+    }
+
+    // ipcx_sock_connect_finish: errc::timeout while the handshake is in progress.
+    void connect_finish() {
+        std::error_code ec;
+        connect_finish(ec);
+        detail::throw_if(ec);
+    }
+    void connect_finish(std::error_code &ec) noexcept {
+        detail::assign(ec, ipcx_sock_connect_finish(get()));
+    }
+
     // ipcx_sock_connect_tcp: "host:port" or "[v6]:port".
     [[nodiscard]] static sock connect_tcp(std::string_view address, const options &opts,
                                           timeout t, std::error_code &ec) {

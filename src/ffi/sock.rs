@@ -409,6 +409,66 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
     }
 }
 
+/// Start a TCP connect without waiting, for event loops: the socket comes back at once
+/// with the handshake in progress. Wait until its descriptor (`ipcx_sock_fd`) is
+/// writable (POLLOUT; POLLERR/POLLHUP when it failed), then call
+/// `ipcx_sock_connect_finish`, which says how it went. Until it returned `IPCX_OK`, the
+/// socket's sends, receives, reads, writes, flush, shutdown and peer address are
+/// `IPCX_ERR_INVALID`.
+///
+/// Arguments: `address`: a numeric `"a.b.c.d:port"` or `"[ipv6]:port"` (names are refused:
+/// the resolver cannot be bounded; resolve them beforehand, or use `ipcx_sock_connect_tcp`
+/// from a thread); `opts` may be NULL (honoured: max_message, capacity, keepalive, as for
+/// `ipcx_sock_connect_tcp`); `out_sock` receives the socket.
+/// Returns: `IPCX_OK` with the connecting socket in `*out_sock`.
+/// Errors: `IPCX_ERR_INVALID` (a name or malformed address, NULL `address` or `out_sock`,
+/// unsupported option), `IPCX_ERR_NOT_FOUND` (refused or unreachable at once: no route),
+/// `IPCX_ERR_LIMIT` (descriptors; capacity above the system maximum; handles),
+/// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is
+/// NULL.
+/// Ownership: close with `ipcx_sock_close` (also while connecting: the connect is
+/// abandoned).
+/// Fork: finish the connect in the process that uses the socket.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_tcp_start(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_connect_tcp_start", out_sock, || {
+            sock::connect_tcp_start(host_port(address)?, &options(opts)?)
+        })
+    }
+}
+
+/// Finish a connect `ipcx_sock_connect_tcp_start` started: call it when the socket's
+/// descriptor is writable (calling earlier is harmless).
+///
+/// Arguments: `s` the socket.
+/// Returns: `IPCX_OK` once the connection is established (TCP_NODELAY and the options
+/// applied; the socket is then used as any other); also at once for a socket that is
+/// connected already (another call, or a socket that was never connecting).
+/// Errors: `IPCX_ERR_TIMEOUT` (the handshake is still in progress: wait for writability
+/// and call again), `IPCX_ERR_NOT_FOUND` (connection refused: nobody listens there; no
+/// route), `IPCX_ERR_TIMEOUT` with errno ETIMEDOUT (the host did not answer), other
+/// connect errors as `ipcx_sock_connect_tcp` gives them (a failed connect gives its error
+/// on every later call: close the socket), `IPCX_ERR_INVALID` (NULL handle),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: nothing changes hands.
+/// Fork: see `ipcx_sock_connect_tcp_start`.
+///
+/// # Safety
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_finish(s: *mut ipcx_sock) -> ipcx_status {
+    call_on("ipcx_sock_connect_finish", s, |s| s.0.connect_finish())
+}
+
 /// Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
 /// the name resolves to, in order, within the timeout. The connection has TCP_NODELAY on.
 ///
