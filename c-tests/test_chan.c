@@ -776,7 +776,7 @@ T_CASE(info_and_poll_descriptor) {
         } else {
             T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(s, &fd));
             T_EQ_INT(fd, -1);
-            T_LAST_ERROR_HAS(t == TP_SHM ? "ring producer" : "no descriptor");
+            T_LAST_ERROR_HAS(t == TP_SHM ? "ring producer's room descriptor" : "no descriptor");
             T_LAST_ERROR_HAS("IPCX_NOWAIT");
         }
         T_OK(ipcx_chan_close(s));

@@ -2531,7 +2531,8 @@ public:
     [[nodiscard]] borrowed borrow(timeout t);
     [[nodiscard]] borrowed borrow(timeout t, std::error_code &ec) noexcept;
 
-    // ipcx_ring_fd (consumer): the descriptor to poll (the handle's).
+    // ipcx_ring_fd: the descriptor to poll for reading (the handle's): a consumer's when a
+    // message may be there, a producer's when room may be.
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);

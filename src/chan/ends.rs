@@ -272,9 +272,11 @@ impl Endpoint for RingChan {
 
     fn send_fd(&mut self) -> Result<RawFd> {
         Err(Error::unsupported(
-            "a ring producer has no descriptor to poll (the ring has no room notification \
-             yet): send with IPCX_NOWAIT and, on IPCX_ERR_TIMEOUT (the ring is full), retry \
-             from a timer of the loop, or send with a timeout from a thread of its own",
+            "a shm: sender has no writable descriptor to poll (a ring producer's room \
+             descriptor, ipcx_ring_fd, polls readable): send with IPCX_NOWAIT and, on \
+             IPCX_ERR_TIMEOUT (the ring is full), retry from a timer of the loop, send with \
+             a timeout from a thread of its own, or use an ipcx_ring producer and its \
+             ipcx_ring_fd",
         ))
     }
 

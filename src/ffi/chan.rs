@@ -462,8 +462,9 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` with what a loop can do instead (sysvmq: System V
 /// queues have no descriptor, either way: send or receive with `IPCX_NOWAIT` from a timer
-/// of the loop, or with a timeout from a thread of its own; shm: senders: a ring producer
-/// has no room descriptor yet, the same applies; nng+ and zmq+ senders that listen,
+/// of the loop, or with a timeout from a thread of its own; shm: senders: the same applies
+/// (a ring producer's room descriptor, `ipcx_ring_fd` of an `ipcx_ring`, polls readable,
+/// not writable, so the channel does not hand it out); nng+ and zmq+ senders that listen,
 /// `IPCX_CHAN_LISTEN`: a listener and a connection per receiver, no single descriptor),
 /// `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE` (shm: another
 /// handle polls this ring; or another thread is inside a call on this handle),
