@@ -10,8 +10,10 @@
  *   fills), then wait for EPOLLOUT and send the same message again; with nothing more to
  *   send, ipcx_chan_flush until IPCX_OK (the rest of a message a send accepted).
  *
- *   example_loop_epoll              (pipe: and unix: pairs)
- *   example_loop_epoll unix:        (one of them)
+ * - a ring producer's room descriptor (ipcx_ring_fd) is readable when room may be there.
+ *
+ *   example_loop_epoll              (pipe: and unix: pairs, and a ring)
+ *   example_loop_epoll unix:        (one of them; "ring" for the ring)
  *
  * Build: cc loop_epoll.c $(pkg-config --cflags --libs ipcx)
  */
@@ -149,7 +151,67 @@ static int run(const char *kind) {
     return ok ? 0 : 1;
 }
 
+/* The same loop over a shared-memory ring: the consumer (forked, blocking receives) is
+ * slow to start, so the ring fills; the producer's ipcx_ring_fd is its room descriptor,
+ * an epoll descriptor: it polls READABLE (EPOLLIN) when room may be there. */
+static int ring(void) {
+    ipcx_options *o = NULL;
+    ipcx_ring *p, *c;
+    ipcx_options_create(&o);
+    ipcx_options_set_capacity(o, 16384);
+    if (ipcx_ring_pair(0, o, &p, &c)) {
+        fprintf(stderr, "ring: %s\n", ipcx_last_error());
+        return 1;
+    }
+    ipcx_options_close(o);
+    pid_t pid = fork();
+    if (pid == 0) {
+        ipcx_ring_close(p);
+        usleep(20000);
+        static char buf[SIZE];
+        int got = 0, s;
+        for (;;) {
+            size_t len = sizeof buf;
+            s = ipcx_ring_recv(c, buf, &len, 5000);
+            if (s != IPCX_OK || len != SIZE || buf[0] != 'a' + got % 26) break;
+            got++;
+        }
+        ipcx_ring_close(c);
+        _exit(s == IPCX_ERR_CLOSED && got == MESSAGES ? 0 : 1); /* every message, in order */
+    }
+    ipcx_ring_close(c);
+    int room;
+    ipcx_ring_fd(p, &room);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    watch(ep, EPOLL_CTL_ADD, room, EPOLLIN);
+    static char msg[SIZE];
+    int sent = 0, waits = 0, ok = 1;
+    while (ok && sent < MESSAGES) {
+        memset(msg, 'a' + sent % 26, sizeof msg);
+        int s = ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT);
+        if (s == IPCX_OK) {
+            sent++;
+        } else if (s == IPCX_ERR_TIMEOUT) { /* full: that armed the room descriptor */
+            struct epoll_event ev;
+            waits++;
+            if (epoll_wait(ep, &ev, 1, 5000) != 1) ok = 0;
+        } else {
+            ok = 0;
+        }
+    }
+    if (!ok) fprintf(stderr, "ring: %s\n", ipcx_last_error());
+    close(ep);
+    ipcx_ring_close(p); /* the consumer takes what is left, then sees CLOSED */
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    printf("ring:  %d messages of %d bytes sent through one epoll loop; the producer "
+           "waited for room %d times\n",
+           sent, SIZE, waits);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-    if (argc > 1) return run(argv[1]);
-    return run("pipe:") | run("unix:");
+    if (argc > 1) return strcmp(argv[1], "ring") == 0 ? ring() : run(argv[1]);
+    return run("pipe:") | run("unix:") | ring();
 }
