@@ -931,6 +931,64 @@ T_CASE(flush_writes_what_a_send_kept) {
     T_OK(ipcx_chan_close(r));
 }
 
+/* IPCX_OPEN_NONBLOCK: a tcp: sender opens at once, its connect going on in the background;
+ * its descriptor becomes writable when it is done; a refused connect shows at the sends. */
+T_CASE(sender_opens_without_waiting) {
+    char a[ADDR_MAX], sa[ADDR_MAX];
+    ipcx_chan *r = open_recv(TP_TCP, mkaddr(TP_TCP, a, "nb"), 0, NULL, sa);
+    ipcx_chan *s = NULL;
+    T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    int fd = -1;
+    T_OK(ipcx_chan_fd(s, &fd));
+    T_ASSERT(writable(fd, 5000)); /* connected */
+    T_OK(ipcx_chan_send(s, "hi", 2, IPCX_NOWAIT));
+    char buf[8];
+    size_t len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+    T_EQ_INT(len, 2);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r)); /* nobody listens at sa any more */
+    s = NULL;
+    int st = ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s);
+    if (st == IPCX_OK) { /* refused later: the sends say so */
+        T_OK(ipcx_chan_fd(s, &fd));
+        (void)writable(fd, 5000); /* done: connected or refused */
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 5000));
+        T_LAST_ERROR_HAS("nobody is listening");
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 0));
+        T_OK(ipcx_chan_close(s));
+    } else {
+        T_ERR(IPCX_ERR_NOT_FOUND, st);
+        T_ASSERT(s == NULL);
+    }
+    /* unix: connects at once; with no receiver there, NOT_FOUND at once. */
+    r = open_recv(TP_UNIX, mkaddr(TP_UNIX, a, "nb"), 0, NULL, sa);
+    T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_OK(ipcx_chan_send(s, "yo", 2, IPCX_NOWAIT));
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL,
+                                             5000, &s));
+    /* Refused: receivers, other transports, tcp: names, allowed_networks. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_OPEN_NONBLOCK,
+                                           NULL, 0, &s));
+    T_LAST_ERROR_HAS("IPCX_OPEN_NONBLOCK applies to senders");
+    mkaddr(TP_MQ, a, "nb");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:localhost:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
+                                           NULL, 0, &s));
+    T_LAST_ERROR_HAS("numeric address");
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_allowed_networks(o, "127.0.0.0/8"));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
+                                           o, 0, &s));
+    T_ASSERT(s == NULL);
+    T_OK(ipcx_options_close(o));
+}
+
 /* ---------------------------------------------------------------- what close removes */
 
 static int object_exists(int t, const char *addr) {
@@ -1655,7 +1713,7 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
-       T_ENTRY(flush_writes_what_a_send_kept),
+       T_ENTRY(flush_writes_what_a_send_kept), T_ENTRY(sender_opens_without_waiting),
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),

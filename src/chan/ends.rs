@@ -202,7 +202,11 @@ struct SockChan {
 impl Endpoint for SockChan {
     #[inline]
     fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.s.send(msg, &Deadline::from_ms(timeout_ms)?)
+        let dl = Deadline::from_ms(timeout_ms)?;
+        if self.s.is_connecting() {
+            self.finish_connect(&dl)?;
+        }
+        self.s.send(msg, &dl)
     }
 
     #[inline]
@@ -219,7 +223,11 @@ impl Endpoint for SockChan {
     }
 
     fn flush(&mut self, timeout_ms: i64) -> Result<()> {
-        self.s.flush(&Deadline::from_ms(timeout_ms)?)
+        let dl = Deadline::from_ms(timeout_ms)?;
+        if self.s.is_connecting() {
+            self.finish_connect(&dl)?;
+        }
+        self.s.flush(&dl)
     }
 
     fn send_pollable(&self) -> bool {
@@ -235,6 +243,69 @@ impl Endpoint for SockChan {
             bits: CAP_POLL | CAP_PEER_CLOSED | if self.multi { CAP_MULTI_SENDER } else { 0 },
             max_message: self.max,
         }
+    }
+}
+
+impl SockChan {
+    /// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
+    /// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
+    /// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
+    /// at every send.
+    #[cold]
+    fn finish_connect(&mut self, dl: &Deadline) -> Result<()> {
+        loop {
+            match self.s.connect_finish() {
+                Err(e) if e.is_timeout() && e.errno == 0 => {
+                    if dl.expired() {
+                        return Err(e);
+                    }
+                    let fd = self.s.fd();
+                    // SAFETY: the socket's own descriptor, open while `self` lives.
+                    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                    crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
+                }
+                Err(e) if e.is_timeout() => {
+                    return Err(Error {
+                        status: Status::IPCX_ERR_CLOSED,
+                        ..e
+                    });
+                }
+                r => return r,
+            }
+        }
+    }
+}
+
+/// A sender opened with IPCX_OPEN_NONBLOCK (unix:, tcp:): a TCP connect is started and
+/// left to finish in the background (the first send finishes it); a Unix connect, which
+/// never waits for a handshake, is made at once.
+pub(super) fn open_nonblocking(a: Addr<'_>, opts: &Options) -> Result<Made> {
+    match a {
+        Addr::Tcp(hp) => {
+            if !opts.allow.is_open() {
+                return Err(Error::invalid(format!(
+                    "tcp:{hp}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks \
+                     (the receiver's address is checked once connected: open with a timeout)"
+                )));
+            }
+            let s = sock::connect_tcp_start(hp, &without_mode(opts))?;
+            Ok(Made::new(
+                SockChan {
+                    s,
+                    multi: true,
+                    max: opts.max_message(),
+                    what: "TCP connection",
+                },
+                format!("tcp:{hp}"),
+                "",
+            ))
+        }
+        Addr::Unix(Some(_)) | Addr::UnixAbstract(_) => {
+            open_existing(a, Role::Send, false, opts, &Deadline::now())
+        }
+        _ => Err(Error::internal(
+            "IPCX_OPEN_NONBLOCK reached another transport",
+        )),
     }
 }
 

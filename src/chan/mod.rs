@@ -53,7 +53,10 @@ pub(crate) const LISTEN: u32 = crate::flags::family(3);
 /// Peer transports: this end connects (the default for senders; a receiver that
 /// connects receives from a sender that listens).
 pub(crate) const DIAL: u32 = crate::flags::family(4);
-const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL;
+/// Senders of unix: and tcp:: open without waiting (a TCP connect goes on in the
+/// background; the sender's descriptor becomes writable when it is done).
+pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
+const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL | NONBLOCK;
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
@@ -278,7 +281,7 @@ impl Chan {
             flags,
             ALL_FLAGS,
             "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
-             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL",
+             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL, IPCX_OPEN_NONBLOCK",
         )?;
         let role = match flags & (SEND | RECV) {
             SEND => Role::Send,
@@ -337,6 +340,22 @@ impl Chan {
         }
         check_options(t, opts, false)?;
         let multi = flags & MULTI_SENDER != 0;
+        if flags & NONBLOCK != 0 {
+            if role != Role::Send
+                || !matches!(
+                    t,
+                    Transport::Unix | Transport::UnixAbstract | Transport::Tcp
+                )
+            {
+                return Err(Error::invalid(format!(
+                    "{address}: IPCX_OPEN_NONBLOCK applies to senders of unix: and tcp: (a \
+                     connect that does not wait); other ends open at once, or wait for their \
+                     object with the open timeout (open with IPCX_NOWAIT from a timer)"
+                )));
+            }
+            let made = ends::open_nonblocking(a, opts)?;
+            return Ok(Chan::from_made(made, role, t, false));
+        }
         let made = match (role, a) {
             (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
                 ends::open_existing(a, role, multi, opts, deadline)

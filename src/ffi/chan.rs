@@ -206,7 +206,14 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
 ///   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
 ///   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
-///   connects to a listening sender).
+///   connects to a listening sender); senders of `unix:` and `tcp:` may add
+///   `IPCX_OPEN_NONBLOCK`: open without waiting, for event loops (`tcp:` takes a numeric
+///   address then: the connect is started and goes on in the background, the sender's
+///   descriptor becomes writable when it is done, and a send before that returns
+///   `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is reported by the sends,
+///   `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed out; `unix:` connects at
+///   once, or fails: `IPCX_ERR_NOT_FOUND` with no receiver, `IPCX_ERR_TIMEOUT` with its
+///   backlog full; `timeout_ms` is not used, and no retry waits for the receiver).
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
 ///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
@@ -243,7 +250,8 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 /// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 /// role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
-/// unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+/// IPCX_OPEN_NONBLOCK for a receiver or a transport other than unix: and tcp:, with a
+/// tcp: name or with allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
 /// that is not an ipcx ring),
 /// `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 /// untouched),

@@ -560,6 +560,11 @@ impl Sock {
         }
     }
 
+    /// Whether a connect started by [`connect_tcp_start`] is not finished yet.
+    pub fn is_connecting(&self) -> bool {
+        self.connecting.is_some()
+    }
+
     /// Refuse I/O on a connection whose connect was started and not finished.
     #[inline]
     fn ready(&self, op: &str) -> Result<()> {
