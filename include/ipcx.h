@@ -137,7 +137,8 @@
 // channel sender.
 #define IPCX_OPEN_WRITE 8
 
-// Flag: non-blocking mode (`ipcx_mq_open`).
+// Flag: non-blocking mode (`ipcx_mq_open`); an open that does not wait (`ipcx_chan_open`
+// of `tcp:` and `unix:` senders).
 #define IPCX_OPEN_NONBLOCK 16
 
 // The System V private key (IPC_PRIVATE), for every System V open function: always a new
