@@ -345,7 +345,10 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// send, so messages are never cut).
 /// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
 /// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
-/// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+/// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp: sender opened with
+/// `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was sent),
+/// `IPCX_ERR_NOT_FOUND` (a tcp: sender opened with `IPCX_OPEN_NONBLOCK` whose connect was
+/// refused or found no route: at every send), `IPCX_ERR_CLOSED`
 /// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 /// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 /// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
