@@ -59,6 +59,8 @@ static const struct tp TP[TP_N] = {
 static int is_peer(int t) { return t >= TP_NNG_TCP; }
 /* A stream of bytes (the sizes of socket buffers apply). */
 static int is_stream(int t) { return t <= TP_TCP || is_peer(t); }
+/* A sender has a descriptor to poll for writability. */
+static int sender_can_poll(int t) { return t != TP_SYSVMQ && t != TP_SHM; }
 /* A socket file at a path. */
 static int has_socket_file(int t) { return t == TP_UNIX || t == TP_NNG_IPC || t == TP_ZMQ_IPC; }
 
@@ -722,7 +724,7 @@ T_CASE(info_and_poll_descriptor) {
         T_EQ_INT(ri.created, !TP[t].pair_only);
         T_EQ_INT(si.created, 0);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_POLL), TP[t].can_poll);
-        T_EQ_INT(si.caps & IPCX_CHAN_CAP_POLL, 0);
+        T_EQ_INT(!!(si.caps & IPCX_CHAN_CAP_POLL), sender_can_poll(t));
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PEER_CLOSED), TP[t].tells_recv);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_MULTI_SENDER), t != TP_PIPE && t != TP_SHM);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PERSISTENT),
@@ -763,14 +765,228 @@ T_CASE(info_and_poll_descriptor) {
             T_EQ_INT(len, 4);
             T_ASSERT(memcmp(buf, "ping", 4) == 0);
         }
+        /* The sender's: writable while there is room. */
         fd = 0;
-        T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, &fd));
-        T_EQ_INT(fd, -1);
-        T_LAST_ERROR_HAS("only a receiver");
+        if (sender_can_poll(t)) {
+            T_OK(ipcx_chan_fd(s, &fd));
+            T_ASSERT(fd >= 0);
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            T_EQ_INT(poll(&pf, 1, 5000), 1);
+            T_ASSERT(pf.revents & POLLOUT);
+        } else {
+            T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(s, &fd));
+            T_EQ_INT(fd, -1);
+            T_LAST_ERROR_HAS(t == TP_SHM ? "ring producer's room descriptor" : "no descriptor");
+            T_LAST_ERROR_HAS("IPCX_NOWAIT");
+        }
         T_OK(ipcx_chan_close(s));
         T_OK(ipcx_chan_close(r));
         T_OK(ipcx_options_close(o));
     }
+}
+
+/* ---------------------------------------------------------------- sender writability */
+
+#define BP_MSG 1000 /* a message of the back-pressure test (mq: 200) */
+#define BP_MAX 1000000
+
+static int writable(int fd, int timeout_ms) {
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    int n = poll(&pf, 1, timeout_ms);
+    T_ASSERT(n >= 0);
+    return n == 1 && (pf.revents & POLLOUT);
+}
+
+/* A sender's descriptor polls writable when there is room, not writable once a send
+ * with IPCX_NOWAIT finds none, and writable again when the receiver drains; nothing is
+ * lost or cut on the way. The sender is a forked child; the receiver is the parent. */
+T_CASE(sender_fd_tracks_back_pressure) {
+    for (int t = 0; t < TP_N; t++) {
+        if (!sender_can_poll(t)) continue;
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        /* Small kernel buffers: back-pressure comes after a few hundred messages. */
+        if (is_stream(t)) T_OK(ipcx_options_set_capacity(o, 64 * 1024));
+        ipcx_chan *r = NULL, *s = NULL;
+        if (TP[t].pair_only) {
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
+        } else {
+            r = open_recv(t, mkaddr(t, a, "bp"), 0, o, sa);
+        }
+        size_t msg_len = t == TP_MQ ? 200 : BP_MSG;
+        atomic_int *filled = shared_int();
+        atomic_store(filled, -1);
+        pid_t p = t_fork();
+        if (p == 0) {
+            if (TP[t].pair_only)
+                T_OK(ipcx_chan_close(r));
+            else
+                s = open_send_o(sa, 0, o);
+            /* One message with a timeout first (zmq+: waits for the handshake). */
+            T_OK(ipcx_chan_send(s, "warm", 4, 5000));
+            int fd = -1;
+            T_OK(ipcx_chan_fd(s, &fd));
+            T_ASSERTF(writable(fd, 5000), "%s: a fresh sender is not writable", TP[t].scheme);
+            unsigned char msg[BP_MSG];
+            int n = 0, st = IPCX_OK;
+            for (; n < BP_MAX; n++) {
+                memset(msg, n & 0xff, sizeof msg);
+                st = ipcx_chan_send(s, msg, msg_len, IPCX_NOWAIT);
+                if (st != IPCX_OK) break;
+            }
+            T_ASSERTF(st == IPCX_ERR_TIMEOUT, "%s after %d sends: %s", TP[t].scheme, n,
+                      ipcx_last_error());
+            T_ASSERT(n > 0);
+            T_ASSERTF(!writable(fd, 0), "%s: writable after a send found no room (%d sent)",
+                      TP[t].scheme, n);
+            atomic_store(filled, n);
+            /* The receiver drains: writable again, and the refused message goes now. */
+            T_ASSERTF(writable(fd, 10000), "%s: not writable after the receiver drained",
+                      TP[t].scheme);
+            T_OK(ipcx_chan_send(s, msg, msg_len, IPCX_NOWAIT));
+            T_OK(ipcx_chan_send(s, "end", 3, 10000));
+            T_OK(ipcx_chan_close(s));
+            _exit(0);
+        }
+        if (TP[t].pair_only) T_OK(ipcx_chan_close(s));
+        unsigned char buf[BP_MSG];
+        size_t len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 10000));
+        T_EQ_INT(len, 4);
+        double end = t_now_ms() + 10000;
+        while (atomic_load(filled) < 0) {
+            T_ASSERTF(t_now_ms() < end, "%s: the sender never filled the channel",
+                      TP[t].scheme);
+            usleep(1000); /* nothing is received meanwhile: the buffers stay full */
+        }
+        int n = atomic_load(filled);
+        /* Every message in order, whole, then the one refused and sent again, then end. */
+        for (int i = 0; i <= n; i++) {
+            len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 10000));
+            T_EQ_INT(len, msg_len);
+            int want = (i < n ? i : n) & 0xff;
+            T_ASSERTF(buf[0] == want && buf[msg_len - 1] == want, "%s: message %d of %d",
+                      TP[t].scheme, i, n);
+        }
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 10000));
+        T_EQ_INT(len, 3);
+        t_wait_ok(p, 20000);
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_close(o));
+        munmap(filled, 4096);
+    }
+}
+
+/* A send with IPCX_NOWAIT whose message only partly fits a byte stream: accepted, its rest
+ * kept; ipcx_chan_flush writes the rest (an event loop's way to finish before close). */
+T_CASE(flush_writes_what_a_send_kept) {
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, 4096)); /* one page */
+    ipcx_chan *s = NULL, *r = NULL;
+    T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
+    T_OK(ipcx_options_close(o));
+    static unsigned char big[20000];
+    fill(big, sizeof big, 7);
+    T_OK(ipcx_chan_flush(s, IPCX_NOWAIT)); /* nothing kept */
+    T_OK(ipcx_chan_send(s, big, sizeof big, IPCX_NOWAIT)); /* its first bytes fit */
+    int fd = -1;
+    T_OK(ipcx_chan_fd(s, &fd));
+    T_ASSERT(!writable(fd, 0));
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_flush(s, IPCX_NOWAIT));
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_send(s, "x", 1, IPCX_NOWAIT)); /* the rest goes first */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_chan_close(s));
+        static unsigned char got[sizeof big];
+        size_t len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 10000));
+        T_EQ_INT(len, sizeof big);
+        T_ASSERT(memcmp(got, big, sizeof big) == 0);
+        len = sizeof got;
+        T_OK(ipcx_chan_recv(r, got, &len, 10000)); /* "x" was refused: "y" is next */
+        T_EQ_INT(len, 1);
+        T_ASSERT(got[0] == 'y');
+        len = sizeof got;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_chan_recv(r, got, &len, 10000));
+        T_OK(ipcx_chan_close(r));
+        _exit(0);
+    }
+    T_OK(ipcx_chan_close(r));
+    T_OK(ipcx_chan_flush(s, 10000));
+    T_OK(ipcx_chan_send(s, "y", 1, 10000));
+    T_OK(ipcx_chan_flush(s, IPCX_NOWAIT));
+    /* Bad input. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(NULL, 0));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(s, -7));
+    T_OK(ipcx_chan_close(s));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_flush(s, 0));
+    t_wait_ok(p, 20000);
+    T_OK(ipcx_chan_pair("unix:", 0, NULL, &s, &r));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_flush(r, 0));
+    T_LAST_ERROR_HAS("receiver end");
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+}
+
+/* IPCX_OPEN_NONBLOCK: a tcp: sender opens at once, its connect going on in the background;
+ * its descriptor becomes writable when it is done; a refused connect shows at the sends. */
+T_CASE(sender_opens_without_waiting) {
+    char a[ADDR_MAX], sa[ADDR_MAX];
+    ipcx_chan *r = open_recv(TP_TCP, mkaddr(TP_TCP, a, "nb"), 0, NULL, sa);
+    ipcx_chan *s = NULL;
+    T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    int fd = -1;
+    T_OK(ipcx_chan_fd(s, &fd));
+    T_ASSERT(writable(fd, 5000)); /* connected */
+    T_OK(ipcx_chan_send(s, "hi", 2, IPCX_NOWAIT));
+    char buf[8];
+    size_t len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+    T_EQ_INT(len, 2);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r)); /* nobody listens at sa any more */
+    s = NULL;
+    int st = ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s);
+    if (st == IPCX_OK) { /* refused later: the sends say so */
+        T_OK(ipcx_chan_fd(s, &fd));
+        (void)writable(fd, 5000); /* done: connected or refused */
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 5000));
+        T_LAST_ERROR_HAS("nobody is listening");
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 0));
+        T_OK(ipcx_chan_close(s));
+    } else {
+        T_ERR(IPCX_ERR_NOT_FOUND, st);
+        T_ASSERT(s == NULL);
+    }
+    /* unix: connects at once; with no receiver there, NOT_FOUND at once. */
+    r = open_recv(TP_UNIX, mkaddr(TP_UNIX, a, "nb"), 0, NULL, sa);
+    T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_OK(ipcx_chan_send(s, "yo", 2, IPCX_NOWAIT));
+    len = sizeof buf;
+    T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL,
+                                             5000, &s));
+    /* Refused: receivers, other transports, tcp: names, allowed_networks. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_OPEN_NONBLOCK,
+                                           NULL, 0, &s));
+    T_LAST_ERROR_HAS("IPCX_OPEN_NONBLOCK applies to senders");
+    mkaddr(TP_MQ, a, "nb");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:localhost:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
+                                           NULL, 0, &s));
+    T_LAST_ERROR_HAS("numeric address");
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_allowed_networks(o, "127.0.0.0/8"));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
+                                           o, 0, &s));
+    T_ASSERT(s == NULL);
+    T_OK(ipcx_options_close(o));
 }
 
 /* ---------------------------------------------------------------- what close removes */
@@ -918,6 +1134,8 @@ T_CASE(bad_input) {
     len = 4;
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_recv(r, NULL, &len, 0));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(r, NULL));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, NULL));
+    T_LAST_ERROR_HAS("out_fd");
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_stat(r, NULL));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_send(s, "x", 1, -7));
     /* Closed handles; double close. */
@@ -928,6 +1146,9 @@ T_CASE(bad_input) {
     len = sizeof buf;
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_recv(r, buf, &len, 0));
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(r, &fd));
+    T_EQ_INT(fd, -1);
+    fd = 0;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(s, &fd));
     T_EQ_INT(fd, -1);
     T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_stat(r, &info));
     T_ASSERT(info.address == NULL && info.sysv_id == -1);
@@ -1208,7 +1429,8 @@ T_CASE(peer_roles_and_flags) {
         T_OK(ipcx_chan_stat(s, &d));
         T_EQ_INT(d.transport, TP[t].id);
         T_EQ_INT(d.role, IPCX_OPEN_WRITE);
-        T_EQ_INT(d.caps, IPCX_CHAN_CAP_PEER_CLOSED | IPCX_CHAN_CAP_MULTI_SENDER);
+        T_EQ_INT(d.caps,
+                 IPCX_CHAN_CAP_POLL | IPCX_CHAN_CAP_PEER_CLOSED | IPCX_CHAN_CAP_MULTI_SENDER);
         len = sizeof buf;
         T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
         T_OK(ipcx_chan_send(s, "x", 1, 5000));
@@ -1236,7 +1458,9 @@ T_CASE(peer_roles_and_flags) {
         T_EQ_INT(d.caps, 0); /* never CLOSED: with no receiver, a send waits */
         T_EQ_INT(d.created, 1);
         int fd = 0;
-        T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, &fd));
+        T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(s, &fd));
+        T_EQ_INT(fd, -1);
+        T_LAST_ERROR_HAS("IPCX_CHAN_LISTEN");
         snprintf(at, sizeof at, "%s", d.address);
         ipcx_chan *r1 = NULL, *r2 = NULL;
         T_OK(ipcx_chan_open(at, IPCX_OPEN_READ | IPCX_CHAN_DIAL, NULL, 5000, &r1));
@@ -1488,7 +1712,9 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
-       T_ENTRY(info_and_poll_descriptor), T_ENTRY(close_removes_keep_keeps_no_create_adopts),
+       T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
+       T_ENTRY(flush_writes_what_a_send_kept), T_ENTRY(sender_opens_without_waiting),
+       T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),
        T_ENTRY(fifo_receiver_recovers_from_a_stray_writer), T_ENTRY(peer_roles_and_flags),

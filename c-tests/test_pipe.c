@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 
 static void make_pipe(ipcx_pipe **r, ipcx_pipe **w) { T_OK(ipcx_pipe_pair(0, NULL, r, w)); }
@@ -583,6 +584,135 @@ T_CASE(one_thread_at_a_time_others_get_in_use) {
     T_OK(ipcx_pipe_close(w));
 }
 
+/* ---------------------------------------------------------------- adopting descriptors */
+
+static int fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+/* A pipe made with pipe(2): the child adopts the read end, the parent the write end. */
+T_CASE(adopt_pipe_ends_across_fork) {
+    int pf[2];
+    T_ASSERT(pipe(pf) == 0); /* no O_CLOEXEC: adopting sets it */
+    pid_t p = t_fork();
+    if (p == 0) {
+        close(pf[1]);
+        ipcx_pipe *r = NULL;
+        T_OK(ipcx_pipe_adopt(pf[0], -1, 0, NULL, &r));
+        char buf[32];
+        size_t len = sizeof buf;
+        T_OK(ipcx_pipe_recv(r, buf, &len, 10000));
+        T_EQ_INT(len, 5);
+        T_ASSERT(memcmp(buf, "hello", 5) == 0);
+        len = sizeof buf;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, 10000));
+        T_OK(ipcx_pipe_close(r));
+        T_ASSERT(!fd_is_open(pf[0]));
+        _exit(0);
+    }
+    close(pf[0]);
+    ipcx_pipe *w = NULL;
+    T_OK(ipcx_pipe_adopt(-1, pf[1], 0, NULL, &w));
+    T_ASSERT(fcntl(pf[1], F_GETFD) & FD_CLOEXEC);
+    int rfd = 0, wfd = 0;
+    T_OK(ipcx_pipe_fds(w, &rfd, &wfd));
+    T_EQ_INT(rfd, -1);
+    T_EQ_INT(wfd, pf[1]); /* handed back out, borrowed */
+    char b[4];
+    size_t bl = sizeof b;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_recv(w, b, &bl, 0)); /* a write end only */
+    T_OK(ipcx_pipe_send(w, "hello", 5, 10000));
+    T_OK(ipcx_pipe_close(w));
+    T_ASSERT(!fd_is_open(pf[1]));
+    t_wait_ok(p, 10000);
+}
+
+/* Two pipes adopted as one duplex end on each side, across fork. */
+T_CASE(adopt_two_pipes_as_duplex_ends) {
+    int a[2], b[2];
+    T_ASSERT(pipe2(a, O_CLOEXEC) == 0 && pipe2(b, O_CLOEXEC | O_NONBLOCK) == 0);
+    pid_t p = t_fork();
+    if (p == 0) {
+        close(a[1]);
+        close(b[0]);
+        ipcx_pipe *c = NULL;
+        T_OK(ipcx_pipe_adopt(a[0], b[1], 0, NULL, &c));
+        char buf[16];
+        size_t len = sizeof buf;
+        T_OK(ipcx_pipe_recv(c, buf, &len, 10000));
+        T_OK(ipcx_pipe_send(c, buf, len, 10000));
+        T_OK(ipcx_pipe_close(c));
+        _exit(0);
+    }
+    close(a[0]);
+    close(b[1]);
+    ipcx_pipe *c = NULL;
+    T_OK(ipcx_pipe_adopt(b[0], a[1], 0, NULL, &c));
+    T_OK(ipcx_pipe_send(c, "echo", 4, 10000));
+    char buf[16];
+    size_t len = sizeof buf;
+    T_OK(ipcx_pipe_recv(c, buf, &len, 10000)); /* b[0] was non-blocking: still waits */
+    T_EQ_INT(len, 4);
+    T_ASSERT(memcmp(buf, "echo", 4) == 0);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_pipe_close(c));
+}
+
+T_CASE(adopt_bad_input) {
+    ipcx_pipe *x = (ipcx_pipe *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(-1, -1, 0, NULL, &x));
+    T_ASSERT(x == NULL);
+    T_LAST_ERROR_HAS("at least one");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(-5, -1, 0, NULL, &x));
+    T_LAST_ERROR_HAS("read_fd is -5");
+    /* A regular file: refused, still the caller's. */
+    FILE *f = tmpfile();
+    T_ASSERT(f != NULL);
+    x = (ipcx_pipe *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(fileno(f), -1, 0, NULL, &x));
+    T_ASSERT(x == NULL);
+    T_LAST_ERROR_HAS("regular file");
+    T_LAST_ERROR_HAS("ipcx_pipe_adopt");
+    T_ASSERT(fd_is_open(fileno(f)));
+    fclose(f);
+    int pf[2];
+    T_ASSERT(pipe2(pf, O_CLOEXEC) == 0);
+    /* A closed descriptor. */
+    int closed = dup(pf[0]);
+    T_ASSERT(closed >= 0);
+    close(closed);
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(closed, -1, 0, NULL, &x));
+    T_LAST_ERROR_HAS("not an open descriptor");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(-1, closed, 0, NULL, &x));
+    T_LAST_ERROR_HAS("write_fd");
+    /* The wrong direction; the same descriptor twice. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(pf[1], -1, 0, NULL, &x));
+    T_LAST_ERROR_HAS("not open for reading");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(-1, pf[0], 0, NULL, &x));
+    T_LAST_ERROR_HAS("not open for writing");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(pf[0], pf[0], 0, NULL, &x));
+    /* Unknown flags, NULL out, an option pipes do not take here. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(pf[0], -1, 0x10000, NULL, &x));
+    T_LAST_ERROR_HAS("unknown flags 0x10000");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(pf[0], -1, 0, NULL, NULL));
+    T_LAST_ERROR_HAS("out_pipe");
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, 65536));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(pf[0], -1, 0, o, &x));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_pipe_adopt(pf[0], -1, 0, o, &x));
+    T_ASSERT(x == NULL);
+    /* A socket is not a pipe. */
+    int sv[2];
+    T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_adopt(sv[0], -1, 0, NULL, &x));
+    T_LAST_ERROR_HAS("ipcx_sock_adopt");
+    close(sv[0]);
+    close(sv[1]);
+    T_ASSERT(fd_is_open(pf[0]) && fd_is_open(pf[1]));
+    close(pf[0]);
+    close(pf[1]);
+}
+
 T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(half_duplex_child_writes_parent_reads_bytes), T_ENTRY(duplex_ping_pong),
        T_ENTRY(large_and_empty_messages), T_ENTRY(small_buffer_gets_too_big_and_keeps_message),
@@ -594,4 +724,5 @@ T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(send_timing_out_midway_is_accepted_whole), T_ENTRY(capacity_get_set_and_limits),
        T_ENTRY(descriptors_are_pollable_and_cloexec), T_ENTRY(bad_input),
        T_ENTRY(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe),
-       T_ENTRY(one_thread_at_a_time_others_get_in_use))
+       T_ENTRY(one_thread_at_a_time_others_get_in_use), T_ENTRY(adopt_pipe_ends_across_fork),
+       T_ENTRY(adopt_two_pipes_as_duplex_ends), T_ENTRY(adopt_bad_input))

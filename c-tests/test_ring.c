@@ -686,8 +686,6 @@ T_CASE(poll_descriptor) {
     ipcx_ring *p, *c;
     anon(&p, &c, 1 << 14, 0, 20000);
     int fd = -2;
-    T_ERR(IPCX_ERR_INVALID, ipcx_ring_fd(p, &fd)); /* producers are not pollable */
-    T_EQ_INT(fd, -1);
     T_ERR(IPCX_ERR_INVALID, ipcx_ring_fd(c, NULL));
     T_OK(ipcx_ring_fd(c, &fd));
     T_ASSERT(fd >= 0);
@@ -752,6 +750,74 @@ T_CASE(poll_descriptor) {
     close(fds[0]);
     close(fds[1]);
     T_OK(ipcx_ring_close(c));
+}
+
+/* A producer's descriptor: readable when room may be there (or the consumer is gone);
+ * a send that finds the ring full re-arms it. */
+T_CASE(producer_room_descriptor) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 1 << 14, 0, 20000);
+    int fd = -2;
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_fd(p, NULL));
+    T_OK(ipcx_ring_fd(p, &fd));
+    T_ASSERT(fd >= 0);
+    T_ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    struct pollfd pf = {fd, POLLIN, 0};
+    T_EQ_INT(poll(&pf, 1, 1000), 1); /* an empty ring has room */
+    static char msg[1000];
+    memset(msg, 'r', sizeof msg);
+    int n = 0, s;
+    while ((s = ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT)) == IPCX_OK) n++;
+    T_ERR(IPCX_ERR_TIMEOUT, s); /* full: that re-arms */
+    T_ASSERT(n > 0);
+    pf.revents = 0;
+    T_EQ_INT(poll(&pf, 1, 50), 0); /* full and armed: quiet */
+    int fds[2], back[2];
+    T_ASSERT(pipe(fds) == 0 && pipe(back) == 0);
+    pid_t pid = t_fork();
+    if (pid == 0) {
+        T_OK(ipcx_ring_close(p));
+        sig_wait(fds[0]);
+        char b[sizeof msg];
+        for (int i = 0; i < 3; i++) { /* frees room for at least one message */
+            size_t len = sizeof b;
+            T_OK(ipcx_ring_recv(c, b, &len, 5000));
+        }
+        sig_send(back[1]);
+        sig_wait(fds[0]);
+        for (;;) pause(); /* killed */
+    }
+    T_OK(ipcx_ring_close(c));
+    sig_send(fds[1]);
+    sig_wait(back[0]); /* the consumer took three messages */
+    pf.revents = 0;
+    T_EQ_INT(poll(&pf, 1, 5000), 1); /* room: readable */
+    T_ASSERT(pf.revents & POLLIN);
+    int more = 0;
+    while ((s = ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT)) == IPCX_OK) more++;
+    T_ERR(IPCX_ERR_TIMEOUT, s);
+    T_ASSERT(more >= 1);
+    pf.revents = 0;
+    T_EQ_INT(poll(&pf, 1, 50), 0); /* full again, re-armed */
+    /* The consumer dies: the descriptor becomes readable, the send says CLOSED. */
+    sig_send(fds[1]);
+    usleep(20000);
+    T_ASSERT(kill(pid, SIGKILL) == 0);
+    double t0 = t_now_ms();
+    pf.revents = 0;
+    if (!t_under_valgrind()) {
+        T_EQ_INT(poll(&pf, 1, 5000), 1);
+        T_ASSERTF(t_now_ms() - t0 < 2000, "readable after %.0f ms", t_now_ms() - t0);
+    }
+    while ((s = ipcx_ring_send(p, msg, sizeof msg, 2000)) == IPCX_ERR_TIMEOUT) {}
+    T_ERR(IPCX_ERR_CLOSED, s);
+    int st;
+    T_ASSERT(waitpid(pid, &st, 0) == pid);
+    close(fds[0]);
+    close(fds[1]);
+    close(back[0]);
+    close(back[1]);
+    T_OK(ipcx_ring_close(p));
 }
 
 /* Zero-copy: reserve/commit/abort, borrow/release, ownership on close. */
@@ -1286,7 +1352,8 @@ T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong
        T_ENTRY(producer_killed_mid_stream), T_ENTRY(consumer_killed_mid_stream),
        T_ENTRY(mpmc_producer_killed_holding_the_lock), T_ENTRY(stale_ring_recovery),
        T_ENTRY(never_touches_what_is_not_a_ring), T_ENTRY(scribbler_cannot_crash_the_reader),
-       T_ENTRY(poll_descriptor), T_ENTRY(zero_copy_and_ownership),
+       T_ENTRY(poll_descriptor), T_ENTRY(producer_room_descriptor),
+       T_ENTRY(zero_copy_and_ownership),
        T_ENTRY(spsc_end_is_used_by_one_process_at_a_time), T_ENTRY(info_capacity_and_limits),
        T_ENTRY(anonymous_ring_cannot_be_truncated), T_ENTRY(named_ring_truncated_is_reported),
        T_ENTRY(one_thread_at_a_time), T_ENTRY(bad_input))

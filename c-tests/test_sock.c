@@ -1695,6 +1695,240 @@ T_CASE(abstract_names_have_one_spelling) {
     T_OK(ipcx_sock_listener_close(l));
 }
 
+/* ---------------------------------------------------------------- adopting descriptors */
+
+static int fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+static int fd_is_cloexec(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
+
+/* A socketpair made with the raw API: each process adopts its end and they talk. */
+T_CASE(adopt_socketpair_ends_across_fork) {
+    static const int types[] = {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+    static const uint32_t flags[] = {IPCX_SOCK_STREAM, IPCX_SOCK_SEQPACKET, 0};
+    for (int k = 0; k < 3; k++) {
+        int sv[2];
+        T_ASSERT(socketpair(AF_UNIX, types[k], 0, sv) == 0); /* no SOCK_CLOEXEC */
+        pid_t p = t_fork();
+        if (p == 0) {
+            close(sv[0]);
+            ipcx_sock *c = NULL;
+            T_OK(ipcx_sock_adopt(sv[1], 0, NULL, &c));
+            char buf[32];
+            size_t len = sizeof buf;
+            T_OK(ipcx_sock_recv(c, buf, &len, 10000));
+            T_EQ_INT(len, 4);
+            T_ASSERT(memcmp(buf, "ping", 4) == 0);
+            T_OK(ipcx_sock_send(c, "pong!", 5, 10000));
+            T_OK(ipcx_sock_close(c));
+            T_ASSERT(!fd_is_open(sv[1])); /* the handle owned it */
+            _exit(0);
+        }
+        close(sv[1]);
+        ipcx_sock *s = NULL;
+        T_OK(ipcx_sock_adopt(sv[0], flags[k], NULL, &s));
+        T_ASSERT(s != NULL);
+        T_ASSERT(fd_is_cloexec(sv[0]));
+        int fd = -1;
+        T_OK(ipcx_sock_fd(s, &fd));
+        T_EQ_INT(fd, sv[0]); /* handed back out, borrowed */
+        T_OK(ipcx_sock_send(s, "ping", 4, 10000));
+        char buf[32];
+        size_t len = sizeof buf;
+        T_OK(ipcx_sock_recv(s, buf, &len, 10000));
+        T_EQ_INT(len, 5);
+        T_ASSERT(memcmp(buf, "pong!", 5) == 0);
+        t_wait_ok(p, 10000);
+        T_OK(ipcx_sock_close(s));
+        T_ASSERT(!fd_is_open(sv[0]));
+    }
+}
+
+/* A connection the program's own TCP listener accepted, and the program's own connected
+ * socket, adopted; the listener itself is refused. */
+T_CASE(adopt_an_accepted_tcp_connection) {
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    T_ASSERT(l >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    T_ASSERT(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+    T_ASSERT(listen(l, 4) == 0);
+    T_ASSERT(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
+    ipcx_sock *x = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(l, 0, NULL, &x));
+    T_ASSERT(x == NULL);
+    T_LAST_ERROR_HAS("listening socket");
+    pid_t p = t_fork();
+    if (p == 0) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        T_ASSERT(c >= 0);
+        T_ASSERT(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+        ipcx_sock *s = NULL;
+        T_OK(ipcx_sock_adopt(c, IPCX_SOCK_STREAM, NULL, &s));
+        T_OK(ipcx_sock_send(s, "hello", 5, 10000));
+        char buf[16];
+        size_t len = sizeof buf;
+        T_OK(ipcx_sock_recv(s, buf, &len, 10000));
+        T_EQ_INT(len, 3);
+        T_OK(ipcx_sock_close(s));
+        _exit(0);
+    }
+    int c = accept(l, NULL, NULL);
+    T_ASSERT(c >= 0);
+    close(l);
+    ipcx_sock *s = NULL;
+    T_OK(ipcx_sock_adopt(c, 0, NULL, &s));
+    T_ASSERT(fd_is_cloexec(c));
+    char buf[16];
+    size_t len = sizeof buf;
+    T_OK(ipcx_sock_recv(s, buf, &len, 10000));
+    T_EQ_INT(len, 5);
+    T_ASSERT(memcmp(buf, "hello", 5) == 0);
+    T_OK(ipcx_sock_send(s, "bye", 3, 10000));
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_sock_close(s));
+}
+
+T_CASE(adopt_bad_input) {
+    ipcx_sock *s = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(-1, 0, NULL, &s));
+    T_ASSERT(s == NULL);
+    T_LAST_ERROR_HAS("not a descriptor");
+    /* A regular file: refused, and still the caller's. */
+    FILE *f = tmpfile();
+    T_ASSERT(f != NULL);
+    s = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(fileno(f), 0, NULL, &s));
+    T_ASSERT(s == NULL);
+    T_LAST_ERROR_HAS("not a socket");
+    T_LAST_ERROR_HAS("ipcx_sock_adopt");
+    T_ASSERT(fd_is_open(fileno(f)));
+    fclose(f);
+    /* A closed descriptor. */
+    int sv[2];
+    T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    int closed = dup(sv[0]);
+    T_ASSERT(closed >= 0);
+    close(closed);
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(closed, 0, NULL, &s));
+    T_LAST_ERROR_HAS("not an open descriptor");
+    /* Unknown flags, several types, another type than the socket's. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(sv[0], 0x1, NULL, &s));
+    T_LAST_ERROR_HAS("unknown flags 0x1");
+    T_ERR(IPCX_ERR_INVALID,
+          ipcx_sock_adopt(sv[0], IPCX_SOCK_STREAM | IPCX_SOCK_DGRAM, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(sv[0], IPCX_SOCK_DGRAM, NULL, &s));
+    T_LAST_ERROR_HAS("is a stream socket");
+    /* NULL out: refused, the descriptor untouched. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(sv[0], 0, NULL, NULL));
+    T_LAST_ERROR_HAS("out_sock");
+    /* An option sockets do not honour; closed options. */
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0600));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(sv[0], 0, o, &s));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_adopt(sv[0], 0, o, &s));
+    T_ASSERT(s == NULL);
+    T_ASSERT(fd_is_open(sv[0]) && fd_is_open(sv[1]));
+    close(sv[0]);
+    close(sv[1]);
+    /* A stream socket that is not connected. */
+    int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    T_ASSERT(u >= 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(u, 0, NULL, &s));
+    T_LAST_ERROR_HAS("not connected");
+    close(u);
+    /* A pipe end is not a socket. */
+    int pf[2];
+    T_ASSERT(pipe2(pf, O_CLOEXEC) == 0);
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_adopt(pf[0], 0, NULL, &s));
+    T_LAST_ERROR_HAS("ipcx_pipe_adopt");
+    close(pf[0]);
+    close(pf[1]);
+}
+
+/* ---------------------------------------------------------------- connect without waiting */
+
+/* Start, wait for writability, finish: the event-loop way to connect over TCP; a refused
+ * connect is reported by the finish, every time. */
+T_CASE(connect_tcp_start_then_finish_when_writable) {
+    ipcx_sock_listener *l = NULL;
+    T_OK(ipcx_sock_listen_tcp("127.0.0.1:0", NULL, &l));
+    char at[IPCX_SOCK_ADDR_MAX];
+    size_t alen = sizeof at;
+    T_OK(ipcx_sock_listener_address(l, at, &alen));
+    ipcx_sock *s = NULL;
+    T_OK(ipcx_sock_connect_tcp_start(at, NULL, &s));
+    T_ASSERT(s != NULL);
+    /* Before the finish: no I/O. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_send(s, "x", 1, 0));
+    T_LAST_ERROR_HAS("ipcx_sock_connect_finish");
+    char buf[16];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_recv(s, buf, &len, 0));
+    int fd = -1;
+    T_OK(ipcx_sock_fd(s, &fd));
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    T_EQ_INT(poll(&pf, 1, 5000), 1);
+    T_ASSERT(pf.revents & POLLOUT);
+    T_OK(ipcx_sock_connect_finish(s));
+    T_OK(ipcx_sock_connect_finish(s)); /* connected already */
+    int nd = 0;
+    socklen_t ndl = sizeof nd;
+    T_ASSERT(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, &ndl) == 0 && nd);
+    T_ASSERT((fcntl(fd, F_GETFL) & O_NONBLOCK) == 0); /* blocking again, as ipcx's own */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_sock_close(s));
+        ipcx_sock *c = NULL;
+        T_OK(ipcx_sock_accept(l, 10000, &c));
+        size_t n = sizeof buf;
+        T_OK(ipcx_sock_recv(c, buf, &n, 10000));
+        T_OK(ipcx_sock_send(c, buf, n, 10000));
+        T_OK(ipcx_sock_close(c));
+        T_OK(ipcx_sock_listener_close(l));
+        _exit(0);
+    }
+    T_OK(ipcx_sock_send(s, "hello", 5, 10000));
+    len = sizeof buf;
+    T_OK(ipcx_sock_recv(s, buf, &len, 10000));
+    T_EQ_INT(len, 5);
+    T_ASSERT(memcmp(buf, "hello", 5) == 0);
+    t_wait_ok(p, 10000);
+    T_OK(ipcx_sock_close(s));
+    T_OK(ipcx_sock_listener_close(l));
+    /* Nobody listens there any more: the finish says so, and keeps saying it. */
+    T_OK(ipcx_sock_connect_tcp_start(at, NULL, &s));
+    T_OK(ipcx_sock_fd(s, &fd));
+    pf.fd = fd;
+    pf.revents = 0;
+    T_EQ_INT(poll(&pf, 1, 5000), 1);
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_finish(s));
+    T_LAST_ERROR_HAS("nobody is listening");
+    T_ERR(IPCX_ERR_NOT_FOUND, ipcx_sock_connect_finish(s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_send(s, "x", 1, 0));
+    T_OK(ipcx_sock_close(s));
+    /* Bad input: names (the resolver cannot be bounded), NULLs, options, closed handles. */
+    s = (ipcx_sock *)1;
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("localhost:80", NULL, &s));
+    T_ASSERT(s == NULL);
+    T_LAST_ERROR_HAS("numeric address");
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start(NULL, NULL, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("127.0.0.1:1", NULL, NULL));
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0600));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_tcp_start("127.0.0.1:1", o, &s));
+    T_OK(ipcx_options_close(o));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_connect_tcp_start("127.0.0.1:1", o, &s));
+    T_ERR(IPCX_ERR_INVALID, ipcx_sock_connect_finish(NULL));
+    ipcx_sock *a, *b;
+    T_OK(ipcx_sock_pair(0, NULL, &a, &b));
+    T_OK(ipcx_sock_connect_finish(a)); /* never connecting: nothing to finish */
+    T_OK(ipcx_sock_close(a));
+    T_OK(ipcx_sock_close(b));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_sock_connect_finish(a));
+}
+
 T_MAIN(T_ENTRY(pair_every_type_across_fork), T_ENTRY(pair_fds_poll_and_nowait),
        T_ENTRY(unix_stream_over_a_path), T_ENTRY(unix_seqpacket_over_an_abstract_name),
        T_ENTRY(unix_datagrams_bind_sendto_recvfrom),
@@ -1709,4 +1943,6 @@ T_MAIN(T_ENTRY(pair_every_type_across_fork), T_ENTRY(pair_fds_poll_and_nowait),
        T_ENTRY(udp_datagrams_ipv4_and_ipv6), T_ENTRY(timeouts_never_early),
        T_ENTRY(options_capacity_keepalive), T_ENTRY(bad_input),
        T_ENTRY(recvfrom_sender_address_is_a_text_buffer), T_ENTRY(shutdown_needs_a_connection),
-       T_ENTRY(abstract_names_have_one_spelling))
+       T_ENTRY(abstract_names_have_one_spelling), T_ENTRY(adopt_socketpair_ends_across_fork),
+       T_ENTRY(adopt_an_accepted_tcp_connection), T_ENTRY(adopt_bad_input),
+       T_ENTRY(connect_tcp_start_then_finish_when_writable))

@@ -92,7 +92,13 @@ T_CASE(chan_errors_both_forms) {
     T_THROWS(ipcx::errc::invalid, ipcx::chan::pair("tcp:127.0.0.1:0"));  // named: use open
     ipcx::chan_pair p = ipcx::chan::pair("pipe:", 0, ipcx::options::create().set_max_message(8));
     T_THROWS(ipcx::errc::too_big, p.send.send("123456789", 1s));
-    T_THROWS(ipcx::errc::invalid, p.send.fd());  // senders have no descriptor (yet)
+    T_ASSERT(p.send.fd() >= 0);  // a sender's descriptor polls writable when there is room
+    p.send.flush(ipcx::nowait);  // nothing kept
+    T_THROWS(ipcx::errc::invalid, p.recv.flush(ipcx::nowait));  // receivers do not send
+    {
+        ipcx::chan_pair ring = ipcx::chan::pair("shm:");
+        T_THROWS(ipcx::errc::unsupported, ring.send.fd());  // no ring room descriptor yet
+    }
     p.send.send("12345678", 1s);
     char small[2];
     size_t n = p.recv.recv(small, 1s, ec);

@@ -3,7 +3,9 @@
 // path, end of file and broken pipes in both error forms.
 #include "test.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
 // (The tests name pair members through references: C++17 lambdas cannot capture
 // structured bindings.)
@@ -128,6 +130,34 @@ T_CASE(fifo_refuses_other_files) {
     T_ASSERT(!p);
 }
 
+// ipcx::pipe::adopt: raw pipe(2) ends become owning handles on each side of a fork.
+T_CASE(adopt_raw_pipe_ends_across_fork) {
+    int fds[2];
+    T_ASSERT(::pipe(fds) == 0);
+    pid_t pid = t_child([&] {
+        ::close(fds[1]);
+        ipcx::pipe rd = ipcx::pipe::adopt(fds[0], -1);
+        char buf[16];
+        size_t n = rd.recv(buf, 5s);
+        T_ASSERT(std::string_view(buf, n) == "adopted");
+    });
+    ::close(fds[0]);
+    {
+        std::error_code ec;
+        ipcx::pipe bad = ipcx::pipe::adopt(fds[1], -1, 0, {}, ec);  // a write end to read
+        T_EC(ipcx::errc::invalid, ec);
+        T_ASSERT(!bad);
+        T_THROWS(ipcx::errc::invalid, ipcx::pipe::adopt(-1, -1));
+    }
+    ipcx::pipe wr = ipcx::pipe::adopt(-1, fds[1]);
+    T_EQ(wr.fds().write, fds[1]);
+    wr.send("adopted", 5s);
+    wr.close();  // closes fds[1]: the child sees the end
+    T_ASSERT(fcntl(fds[1], F_GETFD) < 0);
+    t_wait_ok(pid);
+}
+
 T_MAIN(T_ENTRY(pair_round_trip_across_fork), T_ENTRY(broken_pipe_is_closed_not_sigpipe),
        T_ENTRY(raw_bytes_and_settings), T_ENTRY(duplex_echo_across_fork),
-       T_ENTRY(fifo_by_path_across_fork), T_ENTRY(fifo_refuses_other_files))
+       T_ENTRY(fifo_by_path_across_fork), T_ENTRY(fifo_refuses_other_files),
+       T_ENTRY(adopt_raw_pipe_ends_across_fork))

@@ -4,6 +4,10 @@
 // included), addresses as strings, shutdown, errors in both forms.
 #include "test.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 T_CASE(pair_echo_across_fork) {
     ipcx::sock_pair p = ipcx::sock::pair();
     ipcx::sock &a = p.a, &b = p.b;
@@ -172,6 +176,54 @@ T_CASE(datagrams_with_their_sender) {
     T_THROWS(ipcx::errc::not_found, anon.sendto("x", path + ".none", 1s));
 }
 
+// ipcx::sock::adopt: the ends of a raw socketpair become owning handles across fork.
+T_CASE(adopt_raw_socketpair_across_fork) {
+    int sv[2];
+    T_ASSERT(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    pid_t pid = t_child([&] {
+        ::close(sv[0]);
+        ipcx::sock c = ipcx::sock::adopt(sv[1], IPCX_SOCK_STREAM);
+        char buf[16];
+        size_t n = c.recv(buf, 5s);
+        c.send(std::string_view(buf, n), 5s);
+    });
+    ::close(sv[1]);
+    std::error_code ec;
+    ipcx::sock bad = ipcx::sock::adopt(sv[0], IPCX_SOCK_DGRAM, {}, ec);  // it is a stream
+    T_EC(ipcx::errc::invalid, ec);
+    T_ASSERT(!bad);
+    ipcx::sock s = ipcx::sock::adopt(sv[0]);
+    T_EQ(s.fd(), sv[0]);
+    s.send("echo", 5s);
+    char buf[16];
+    size_t n = s.recv(buf, 5s);
+    T_ASSERT(std::string_view(buf, n) == "echo");
+    t_wait_ok(pid);
+}
+
+// ipcx::sock::connect_tcp_start, a poll for writability, connect_finish: a TCP connect that
+// never blocks the caller.
+T_CASE(connect_tcp_start_then_finish) {
+    ipcx::sock_listener l = ipcx::sock_listener::listen_tcp("127.0.0.1:0");
+    std::string addr = l.address();
+    ipcx::sock s = ipcx::sock::connect_tcp_start(addr);
+    T_THROWS(ipcx::errc::invalid, s.send("early", 1s));  // not finished yet
+    pollfd pf{};
+    pf.fd = s.fd();
+    pf.events = POLLOUT;
+    T_EQ(poll(&pf, 1, 5000), 1);
+    s.connect_finish();
+    ipcx::sock c = l.accept(5s);
+    s.send("hi", 5s);
+    char buf[8];
+    T_EQ(c.recv(buf, 5s), 2);
+    std::error_code ec;
+    ipcx::sock n = ipcx::sock::connect_tcp_start("localhost:1", {}, ec);
+    T_EC(ipcx::errc::invalid, ec);  // names are refused: the resolver cannot be bounded
+    T_ASSERT(!n);
+}
+
 T_MAIN(T_ENTRY(pair_echo_across_fork), T_ENTRY(descriptors_change_hands),
        T_ENTRY(unix_listener_across_fork), T_ENTRY(tcp_across_fork),
-       T_ENTRY(datagrams_with_their_sender))
+       T_ENTRY(datagrams_with_their_sender), T_ENTRY(adopt_raw_socketpair_across_fork),
+       T_ENTRY(connect_tcp_start_then_finish))

@@ -105,8 +105,10 @@
 // `ipcx_chan_info.caps` bit: several senders may send at once.
 #define IPCX_CHAN_CAP_MULTI_SENDER 1
 
-// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor (receivers, every
-// transport but sysvmq:).
+// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor to poll: receivers of
+// every transport but sysvmq: (readable when a receive may progress); senders of pipe:,
+// fifo:, unix:, tcp:, mq:, and of nng+... and zmq+... when they dial (writable when a
+// send may progress); not shm: and sysvmq: senders, nor senders that listen.
 #define IPCX_CHAN_CAP_POLL 2
 
 // `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
@@ -135,7 +137,8 @@
 // channel sender.
 #define IPCX_OPEN_WRITE 8
 
-// Flag: non-blocking mode (`ipcx_mq_open`).
+// Flag: non-blocking mode (`ipcx_mq_open`); an open that does not wait (`ipcx_chan_open`
+// of `tcp:` and `unix:` senders).
 #define IPCX_OPEN_NONBLOCK 16
 
 // The System V private key (IPC_PRIVATE), for every System V open function: always a new
@@ -979,7 +982,14 @@ extern "C" {
 //   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
 //   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
 //   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
-//   connects to a listening sender).
+//   connects to a listening sender); senders of `unix:` and `tcp:` may add
+//   `IPCX_OPEN_NONBLOCK`: open without waiting, for event loops (`tcp:` takes a numeric
+//   address then: the connect is started and goes on in the background, the sender's
+//   descriptor becomes writable when it is done, and a send before that returns
+//   `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is reported by the sends,
+//   `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed out; `unix:` connects at
+//   once, or fails: `IPCX_ERR_NOT_FOUND` with no receiver, `IPCX_ERR_TIMEOUT` with its
+//   backlog full; `timeout_ms` is not used, and no retry waits for the receiver).
 // - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 //   naming the option, the transport and what it supports): max_message (all; fifo: at
 //   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
@@ -1016,7 +1026,8 @@ extern "C" {
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 // expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 // role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
-// unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+// IPCX_OPEN_NONBLOCK for a receiver or a transport other than unix: and tcp:, with a
+// tcp: name or with allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
 // that is not an ipcx ring),
 // `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 // untouched),
@@ -1072,7 +1083,10 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // send, so messages are never cut).
 // Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
 // answered the handshake a ZeroMQ peer needs before the first message, or, a sender
-// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp: sender opened with
+// `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was sent),
+// `IPCX_ERR_NOT_FOUND` (a tcp: sender opened with `IPCX_OPEN_NONBLOCK` whose connect was
+// refused or found no route: at every send), `IPCX_ERR_CLOSED`
 // (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 // `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 // `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
@@ -1086,6 +1100,27 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t timeout_ms);
+
+// Write out the rest of a message that a send accepted but could not write whole
+// (byte-stream transports: pipe:, unix:, tcp:, nng+..., zmq+...; see `ipcx_chan_fd`),
+// waiting up to the timeout. The next send does this first anyway; an event loop calls
+// it with `IPCX_NOWAIT` when it has nothing more to send, and again when the sender's
+// descriptor is writable, until it returns `IPCX_OK`, so that its last message leaves
+// whole before it closes the sender.
+//
+// Arguments: `timeout_ms` (`IPCX_NOWAIT`: write what fits now).
+// Returns: `IPCX_OK` when nothing of an accepted message is left in the handle (always,
+// at once, for fifo:, mq:, sysvmq: and shm:, which take messages whole).
+// Errors: `IPCX_ERR_TIMEOUT` (some is still left: wait for writability and call again),
+// `IPCX_ERR_CLOSED` (the receiver is gone; what was left is dropped), `IPCX_ERR_INVALID`
+// (NULL handle, a receiver handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+// Ownership: nothing changes hands.
+// Fork: see `ipcx_chan`.
+//
+// # Safety
+// None beyond the C contract: `c` is NULL or a value ipcx returned.
+ipcx_status ipcx_chan_flush(ipcx_chan *c, int64_t timeout_ms);
 
 // Receive one message.
 //
@@ -1116,24 +1151,54 @@ ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t ti
 // `len` must be NULL or valid; `buf` NULL or valid for writing `*len` bytes.
 ipcx_status ipcx_chan_recv(ipcx_chan *c, void *buf, size_t *len, int64_t timeout_ms);
 
-// The receiver's descriptor for poll/epoll/select: readable when a receive may make
-// progress (a message, a sender connecting or leaving).
+// The descriptor to poll (poll/epoll/select, libuv, Boost.Asio): a receiver's is readable
+// when a receive may make progress (a message, a sender connecting or leaving); a
+// sender's is writable when a send may.
 //
 // Arguments: `out_fd` receives the descriptor.
-// Use it like an edge-triggered descriptor: when it is readable, receive with
+//
+// Receivers: use it like an edge-triggered descriptor: when it is readable, receive with
 // `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 // taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 // make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 // of a socket receiver (listener and connections), the ring's notification
-// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
-// owned by the channel: do not close or read it.
+// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`).
+//
+// Senders (pipe:, fifo:, unix:, tcp:, mq:, and nng+... and zmq+... senders that dial,
+// the default): the transport's own descriptor (the pipe's or FIFO's write end, the
+// connection, the queue), so polling it costs nothing more. Poll it for POLLOUT: when it
+// is writable, a send with `IPCX_NOWAIT` makes progress (a pipe or FIFO has a free
+// buffer page, a socket room in its send buffer by the kernel's measure, a queue a free
+// slot); under back-pressure it is not writable, and it becomes writable again as the
+// receiver drains. POLLERR or POLLHUP: the receiver is gone, and the next send says
+// `IPCX_ERR_CLOSED`. A send with `IPCX_NOWAIT` never loses or cuts a message: it returns
+// `IPCX_OK` when the whole message was accepted, `IPCX_ERR_TIMEOUT` when nothing of it
+// was written. A message that only partly fits: over fifo: (a message is at most one
+// atomic write) and mq: it is not written at all (`IPCX_ERR_TIMEOUT`); over the byte
+// streams (pipe:, unix:, tcp:, nng+..., zmq+...) it is accepted once its first byte is
+// written (`IPCX_OK`): the handle keeps the rest and the next send writes it first, before
+// its own message, returning `IPCX_ERR_TIMEOUT` with nothing of its own message written
+// while the rest does not fit (so a loop waits for writability and sends again; with
+// nothing more to send it calls `ipcx_chan_flush` until `IPCX_OK` before closing, since
+// close writes only what fits of the rest without waiting). zmq+: the first send needs the
+// receiver's answer to the ZeroMQ handshake: until it came a send returns
+// `IPCX_ERR_TIMEOUT` with the descriptor writable; wait for it to be readable (the
+// answer) or make the first send with a timeout.
+// The descriptor stays owned by the channel: do not close, read or write it.
 // Returns: `IPCX_OK` with the descriptor in `*out_fd`.
-// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
-// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
-// (shm: another handle polls this ring; or another thread is inside a call on this
-// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
-// Ownership: the descriptor stays the channel's.
-// Fork: a shm: descriptor belongs to the process that asked for it.
+// Errors: `IPCX_ERR_UNSUPPORTED` with what a loop can do instead (sysvmq: System V
+// queues have no descriptor, either way: send or receive with `IPCX_NOWAIT` from a timer
+// of the loop, or with a timeout from a thread of its own; shm: senders: the same applies
+// (a ring producer's room descriptor, `ipcx_ring_fd` of an `ipcx_ring`, polls readable,
+// not writable, so the channel does not hand it out); nng+ and zmq+ senders that listen,
+// `IPCX_CHAN_LISTEN`: a listener and a connection per receiver, no single descriptor),
+// `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE` (shm: another
+// handle polls this ring; or another thread is inside a call on this handle),
+// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+// Ownership: the descriptor stays the channel's (borrowed: valid until the handle is
+// closed; dup it to keep it longer).
+// Fork: a shm: descriptor belongs to the process that asked for it; the others are
+// inherited with the handle.
 //
 // # Safety
 // `out_fd` must be NULL or valid for writing.
@@ -2187,6 +2252,36 @@ ipcx_status ipcx_mq_notify_cancel(ipcx_mq *q);
 // a handle from ipcx.
 ipcx_status ipcx_pipe_pair(uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_read, ipcx_pipe **out_write);
 
+// Make a pipe end handle of descriptors the program already has: the read end of a pipe
+// or FIFO, its write end, or both (a duplex end: what it sends goes out on `write_fd`,
+// what it receives comes in on `read_fd`).
+//
+// Arguments: `read_fd`: a pipe or FIFO descriptor open for reading, or -1 (none);
+// `write_fd`: one open for writing, or -1 (none); at least one is given, and a FIFO open
+// for reading and writing is given once; `flags`: 0 (no flags are defined yet); `opts`
+// may be NULL (honoured: max_message, sigpipe_guard; the capacity is set afterwards with
+// `ipcx_pipe_set_capacity`); `out_pipe` receives the handle.
+// The end then behaves as one ipcx made: sends and receives carry framed messages (the
+// other end must be ipcx, or speak its framing: docs/pipes.md), writes and reads raw
+// bytes. As for its own descriptors, the library makes them close-on-exec; it leaves their
+// O_NONBLOCK flag as it finds it and switches it as its calls need.
+// Returns: `IPCX_OK` with the handle in `*out_pipe`.
+// Errors: `IPCX_ERR_INVALID` (both -1; the same descriptor twice; a descriptor that is
+// negative other than -1, not open, not a pipe or FIFO (a regular file, a socket), or
+// not open in its direction; unknown flags; an option adopted pipe ends do not honour;
+// NULL `out_pipe`), `IPCX_ERR_LIMIT` (too many handles), `IPCX_ERR_BAD_HANDLE` (closed
+// options), `IPCX_ERR_SYSTEM`. On failure `*out_pipe` is NULL.
+// Ownership: on success the handle owns the descriptors given: `ipcx_pipe_close` closes
+// them, and the program no longer closes, reads or writes them (`ipcx_pipe_fds` gives
+// them back, borrowed, for polling). On failure the caller keeps them, open
+// (close-on-exec may have been set before a late failure).
+// Fork: see `ipcx_pipe`.
+//
+// # Safety
+// `out_pipe` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+// ipcx.
+ipcx_status ipcx_pipe_adopt(int read_fd, int write_fd, uint32_t flags, const ipcx_options *opts, ipcx_pipe **out_pipe);
+
 // Close a pipe end and free the handle. NULL is a no-op.
 //
 // A message tail left by a send that timed out midway is written if the pipe has room
@@ -2343,7 +2438,8 @@ ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *out_actua
 // Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 // (another thread is inside a call on this handle, for example a receive). On failure
 // both are -1.
-// Ownership: the descriptors stay the handle's (see above).
+// Ownership: the descriptors stay the handle's: they are lent, valid until the handle is
+// closed; to keep one beyond that, dup(2) it.
 // Fork: a child's copy of the handle has the same descriptor numbers.
 //
 // # Safety
@@ -2743,19 +2839,28 @@ ipcx_status ipcx_ring_borrow(ipcx_ring *r, int64_t timeout_ms, const void **out_
 // `r` must be NULL or a value from ipcx.
 ipcx_status ipcx_ring_release(ipcx_ring *r);
 
-// A descriptor for poll/epoll (consumers): readable when a message may be available,
-// or when every producer is gone.
+// A descriptor for poll/epoll. A consumer's is readable when a message may be
+// available, or when every producer is gone; a producer's is readable (POLLIN: it is an
+// epoll descriptor, never writable) when room may be available, or when the consumers
+// are gone.
 //
 // Arguments: `out_fd` receives the descriptor.
-// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
-// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
-// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
-// Costs nothing to the producers while nobody polls; while armed, the first message
-// costs its producer one datagram.
+// Use (consumers): poll it; when readable, receive with `IPCX_NOWAIT` until
+// `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms
+// the descriptor; until then it may stay readable (like epoll's edge-triggered mode with
+// re-arm on EAGAIN). Costs nothing to the producers while nobody polls; while armed, the
+// first message costs its producer one datagram.
+// Use (producers): send with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (the ring is full),
+// then poll it for POLLIN; when readable, send again. A send that finds no room for its
+// message re-arms it; until then it may stay readable (so stop watching it while there
+// is nothing to send). A wake-up means the consumer took a message since: room for a
+// larger message may still be missing, and the send then re-arms it. Costs nothing to
+// the consumers while nobody polls; while armed, the first message taken costs its
+// consumer one datagram.
 // Returns: `IPCX_OK` with `*out_fd` set (the same descriptor on every call).
-// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
-// (another handle polls this consumer slot; another thread is inside a call on the
-// handle), `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
+// Errors: `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+// (another handle polls this slot; another thread is inside a call on the handle),
+// `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
 // On failure `*out_fd` is -1.
 // Ownership: the descriptor (an epoll descriptor) stays owned by the handle: do not
 // close or read it; it is closed with the handle.
@@ -3826,6 +3931,41 @@ ipcx_status ipcx_notifier_close(ipcx_notifier *n);
 // from ipcx.
 ipcx_status ipcx_sock_pair(uint32_t flags, const ipcx_options *opts, ipcx_sock **out_a, ipcx_sock **out_b);
 
+// Make a handle of a socket the program already has: a connected Unix or TCP stream
+// socket, a connected Unix seqpacket socket, a connection the program's own listener
+// accepted, or a Unix or UDP datagram socket (connected or not; an unconnected one
+// sends with `ipcx_sock_sendto`). Its type and family are read from the kernel (SO_TYPE,
+// SO_DOMAIN, SO_PROTOCOL, getpeername).
+//
+// Arguments: `fd` the descriptor; `flags`: 0 (take the socket's own type), or the type
+// the caller expects, `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET` (a
+// socket of another type is refused); `opts` may be NULL (honoured: max_message, which
+// bounds received messages as for the library's own sockets; capacity, applied to the
+// socket's buffers; keepalive for TCP); `out_sock` receives the handle.
+// The socket then behaves as one ipcx made: stream sockets carry framed messages (both
+// sides must be ipcx, or speak its framing: docs/sockets.md), datagram and seqpacket
+// sockets one record per message. As for its own descriptors, the library makes it
+// close-on-exec, clears O_NONBLOCK (ipcx manages it: calls with a timeout never block)
+// and, for TCP, sets TCP_NODELAY.
+// Returns: `IPCX_OK` with the handle in `*out_sock`.
+// Errors: `IPCX_ERR_INVALID` (`fd` negative, not an open descriptor, not a socket (a
+// regular file, a pipe), a listening socket, a stream or seqpacket socket that is not
+// connected, a family other than Unix and IP, an IP socket other than TCP and UDP, a type
+// other than the one `flags` names, unknown flags or several types, an option this kind
+// of socket does not honour, NULL `out_sock`), `IPCX_ERR_LIMIT` (capacity above
+// /proc/sys/net/core/wmem_max or rmem_max; too many handles), `IPCX_ERR_BAD_HANDLE`
+// (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is NULL.
+// Ownership: on success the handle owns `fd`: `ipcx_sock_close` closes it, and the
+// program no longer closes, reads or writes it (`ipcx_sock_fd` gives it back, borrowed,
+// for polling). On failure the caller keeps `fd`, open (close-on-exec, blocking mode and
+// buffer sizes may have been set before a late failure).
+// Fork: see `ipcx_sock`.
+//
+// # Safety
+// `out_sock` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+// ipcx.
+ipcx_status ipcx_sock_adopt(int fd, uint32_t flags, const ipcx_options *opts, ipcx_sock **out_sock);
+
 // Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
 // name in the Linux abstract namespace (`"@myapp"`).
 //
@@ -3927,6 +4067,52 @@ ipcx_status ipcx_sock_bind_unix(const char *name, const ipcx_options *opts, ipcx
 // `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
 // `out_listener` NULL or valid for writing a pointer.
 ipcx_status ipcx_sock_listen_tcp(const char *address, const ipcx_options *opts, ipcx_sock_listener **out_listener);
+
+// Start a TCP connect without waiting, for event loops: the socket comes back at once
+// with the handshake in progress. Wait until its descriptor (`ipcx_sock_fd`) is
+// writable (POLLOUT; POLLERR/POLLHUP when it failed), then call
+// `ipcx_sock_connect_finish`, which says how it went. Until it returned `IPCX_OK`, the
+// socket's sends, receives, reads, writes, flush, shutdown and peer address are
+// `IPCX_ERR_INVALID`.
+//
+// Arguments: `address`: a numeric `"a.b.c.d:port"` or `"[ipv6]:port"` (names are refused:
+// the resolver cannot be bounded; resolve them beforehand, or use `ipcx_sock_connect_tcp`
+// from a thread); `opts` may be NULL (honoured: max_message, capacity, keepalive, as for
+// `ipcx_sock_connect_tcp`); `out_sock` receives the socket.
+// Returns: `IPCX_OK` with the connecting socket in `*out_sock`.
+// Errors: `IPCX_ERR_INVALID` (a name or malformed address, NULL `address` or `out_sock`,
+// unsupported option), `IPCX_ERR_NOT_FOUND` (refused or unreachable at once: no route),
+// `IPCX_ERR_LIMIT` (descriptors; capacity above the system maximum; handles),
+// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is
+// NULL.
+// Ownership: close with `ipcx_sock_close` (also while connecting: the connect is
+// abandoned).
+// Fork: finish the connect in the process that uses the socket.
+//
+// # Safety
+// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+// `out_sock` NULL or valid for writing a pointer.
+ipcx_status ipcx_sock_connect_tcp_start(const char *address, const ipcx_options *opts, ipcx_sock **out_sock);
+
+// Finish a connect `ipcx_sock_connect_tcp_start` started: call it when the socket's
+// descriptor is writable (calling earlier is harmless).
+//
+// Arguments: `s` the socket.
+// Returns: `IPCX_OK` once the connection is established (TCP_NODELAY and the options
+// applied; the socket is then used as any other); also at once for a socket that is
+// connected already (another call, or a socket that was never connecting).
+// Errors: `IPCX_ERR_TIMEOUT` (the handshake is still in progress: wait for writability
+// and call again), `IPCX_ERR_NOT_FOUND` (connection refused: nobody listens there; no
+// route), `IPCX_ERR_TIMEOUT` with errno ETIMEDOUT (the host did not answer), other
+// connect errors as `ipcx_sock_connect_tcp` gives them (a failed connect gives its error
+// on every later call: close the socket), `IPCX_ERR_INVALID` (NULL handle),
+// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+// Ownership: nothing changes hands.
+// Fork: see `ipcx_sock_connect_tcp_start`.
+//
+// # Safety
+// None beyond the C contract: `s` is NULL or a value ipcx returned.
+ipcx_status ipcx_sock_connect_finish(ipcx_sock *s);
 
 // Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
 // the name resolves to, in order, within the timeout. The connection has TCP_NODELAY on.
@@ -4199,7 +4385,9 @@ ipcx_status ipcx_sock_shutdown(ipcx_sock *s, uint32_t how);
 // Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 // Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
-// Ownership: the descriptor stays the handle's (see above).
+// Ownership: the descriptor stays the handle's: it is lent, valid until the handle is
+// closed; to keep the socket beyond that, dup(2) it (the duplicate shares the socket, and
+// its framing is the handle's business only while the handle lives).
 // Fork: a child's copy of the handle has the same descriptor number.
 //
 // # Safety

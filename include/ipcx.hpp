@@ -1416,6 +1416,23 @@ public:
                                         std::error_code &ec) noexcept;
     [[nodiscard]] static pipe_pair pair(uint32_t flags = 0, const options &opts = {});
 
+    // ipcx_pipe_adopt: a handle of pipe or FIFO descriptors the program has (-1 for none).
+    // On success the handle owns them (close-on-exec from then on); on failure the caller
+    // keeps them. flags: 0.
+    [[nodiscard]] static pipe adopt(int read_fd, int write_fd, uint32_t flags,
+                                    const options &opts, std::error_code &ec) noexcept {
+        ipcx_pipe *p = nullptr;
+        detail::assign(ec, ipcx_pipe_adopt(read_fd, write_fd, flags, opts.get(), &p));
+        return pipe(p);
+    }
+    [[nodiscard]] static pipe adopt(int read_fd, int write_fd, uint32_t flags = 0,
+                                    const options &opts = {}) {
+        std::error_code ec;
+        pipe p = adopt(read_fd, write_fd, flags, opts, ec);
+        detail::throw_if(ec);
+        return p;
+    }
+
     // ipcx_pipe_send: one framed message.
     void send(bytes msg, timeout t) {
         std::error_code ec;
@@ -1631,6 +1648,22 @@ public:
                                         std::error_code &ec) noexcept;
     [[nodiscard]] static sock_pair pair(uint32_t flags = 0, const options &opts = {});
 
+    // ipcx_sock_adopt: a handle of a connected, accepted or datagram socket the program
+    // has. On success the handle owns it (close-on-exec, blocking: ipcx manages it); on
+    // failure the caller keeps it. flags: 0 (its own type) or the type expected.
+    [[nodiscard]] static sock adopt(int fd, uint32_t flags, const options &opts,
+                                    std::error_code &ec) noexcept {
+        ipcx_sock *s = nullptr;
+        detail::assign(ec, ipcx_sock_adopt(fd, flags, opts.get(), &s));
+        return sock(s);
+    }
+    [[nodiscard]] static sock adopt(int fd, uint32_t flags = 0, const options &opts = {}) {
+        std::error_code ec;
+        sock s = adopt(fd, flags, opts, ec);
+        detail::throw_if(ec);
+        return s;
+    }
+
     // ipcx_sock_connect_unix: a path or "@abstract".
     [[nodiscard]] static sock connect_unix(std::string_view name, uint32_t flags,
                                            const options &opts, timeout t, std::error_code &ec) {
@@ -1674,6 +1707,34 @@ public:
         sock s = bind_unix_auto(opts, ec);
         detail::throw_if(ec);
         return s;
+    }
+
+    // ipcx_sock_connect_tcp_start: a numeric "a.b.c.d:port" or "[v6]:port"; the socket comes
+    // back connecting: wait until fd() is writable, then connect_finish().
+    [[nodiscard]] static sock connect_tcp_start(std::string_view address, const options &opts,
+                                                std::error_code &ec) {
+        detail::c_name a(address, ec);
+        if (!a) return sock();
+        ipcx_sock *s = nullptr;
+        detail::assign(ec, ipcx_sock_connect_tcp_start(a.get(), opts.get(), &s));
+        return sock(s);
+    }
+    [[nodiscard]] static sock connect_tcp_start(std::string_view address,
+                                                const options &opts = {}) {
+        std::error_code ec;
+        sock s = connect_tcp_start(address, opts, ec);
+        detail::throw_if(ec);
+        return s;
+    }
+
+    // ipcx_sock_connect_finish: errc::timeout while the handshake is in progress.
+    void connect_finish() {
+        std::error_code ec;
+        connect_finish(ec);
+        detail::throw_if(ec);
+    }
+    void connect_finish(std::error_code &ec) noexcept {
+        detail::assign(ec, ipcx_sock_connect_finish(get()));
     }
 
     // ipcx_sock_connect_tcp: "host:port" or "[v6]:port".
@@ -2059,6 +2120,17 @@ public:
         detail::assign(ec, ipcx_chan_send(get(), msg.data(), msg.size(), t.ms()));
     }
 
+    // ipcx_chan_flush: write out the rest of a message a send accepted (an event loop's
+    // last step before close; errc::timeout: some is left, wait for writability).
+    void flush(timeout t) {
+        std::error_code ec;
+        flush(t, ec);
+        detail::throw_if(ec);
+    }
+    void flush(timeout t, std::error_code &ec) noexcept {
+        detail::assign(ec, ipcx_chan_flush(get(), t.ms()));
+    }
+
     // ipcx_chan_recv: one message; its length (errc::too_big: the size needed).
     [[nodiscard]] size_t recv(mutable_bytes buf, timeout t) {
         std::error_code ec;
@@ -2072,7 +2144,8 @@ public:
         return n;
     }
 
-    // ipcx_chan_fd: the receiver's descriptor (edge-triggered use: drain with nowait).
+    // ipcx_chan_fd: a receiver's descriptor (readable; edge-triggered use: drain with
+    // nowait) or a sender's (writable when a send with nowait makes progress).
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);
@@ -2458,7 +2531,8 @@ public:
     [[nodiscard]] borrowed borrow(timeout t);
     [[nodiscard]] borrowed borrow(timeout t, std::error_code &ec) noexcept;
 
-    // ipcx_ring_fd (consumer): the descriptor to poll (the handle's).
+    // ipcx_ring_fd: the descriptor to poll for reading (the handle's): a consumer's when a
+    // message may be there, a producer's when room may be.
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);

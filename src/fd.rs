@@ -57,6 +57,24 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
     )
 }
 
+/// A descriptor number a caller hands to an adopt function, borrowed for the call:
+/// `IPCX_ERR_INVALID` unless it is an open descriptor. `what` names the argument.
+pub fn caller_fd<'a>(fd: RawFd, what: &str) -> Result<BorrowedFd<'a>> {
+    if fd < 0 {
+        return Err(Error::invalid(format!("{what} is {fd}, not a descriptor")));
+    }
+    // SAFETY: F_GETFD only looks the number up in the descriptor table.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(Error::os_as(
+            crate::error::Status::IPCX_ERR_INVALID,
+            Errno::last(),
+            format_args!("{what} {fd} is not an open descriptor (fcntl(F_GETFD))"),
+        ));
+    }
+    // SAFETY: open, as checked just above; the C caller keeps it open during the call.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
 /// Set or clear FD_CLOEXEC on `fd`.
 pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
     fcntl_flag(

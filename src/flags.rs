@@ -11,7 +11,8 @@ pub(crate) const EXCLUSIVE: u32 = 2;
 pub(crate) const READ: u32 = 4;
 /// Open for writing: the writer, producer or sender side.
 pub(crate) const WRITE: u32 = 8;
-/// Non-blocking mode (POSIX message queues).
+/// Non-blocking mode (POSIX message queues); an open that does not wait (channel senders
+/// of unix: and tcp:).
 pub(crate) const NONBLOCK: u32 = 16;
 
 /// The first bit a family-specific flag may use.

@@ -154,6 +154,51 @@ fn bad_direction(op: &str, dir: &str) -> Error {
 /// Options pipes honour.
 pub(crate) const PIPE_OPTIONS: &[Opt] = &[Opt::MaxMessage, Opt::Capacity, Opt::SigpipeGuard];
 
+/// Options an adopted pipe end honours (its capacity: `PipeEnd::set_capacity`).
+const ADOPT_OPTIONS: &[Opt] = &[Opt::MaxMessage, Opt::SigpipeGuard];
+
+/// A descriptor handed to `PipeEnd::adopt` as `what`: open, a pipe or FIFO, open for
+/// reading (`read`) or writing. Returns it borrowed with its O_NONBLOCK flag.
+fn adoptable<'a>(fd: RawFd, what: &str, read: bool) -> Result<(BorrowedFd<'a>, bool)> {
+    let b = crate::fd::caller_fd(fd, what)?;
+    // SAFETY: a zeroed stat buffer filled by fstat on an open descriptor.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(Error::last_os(format_args!("fstat({what} {fd})")));
+    }
+    let kind = match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => None,
+        libc::S_IFREG => Some("a regular file"),
+        libc::S_IFSOCK => Some("a socket (adopt it with ipcx_sock_adopt)"),
+        libc::S_IFCHR => Some("a character device"),
+        libc::S_IFDIR => Some("a directory"),
+        _ => Some("not a pipe"),
+    };
+    if let Some(k) = kind {
+        return Err(Error::invalid(format!(
+            "{what} {fd} is {k}, not a pipe or FIFO"
+        )));
+    }
+    // SAFETY: F_GETFL only reads the flags of an open descriptor.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if fl < 0 {
+        return Err(Error::last_os(format_args!("fcntl({what} {fd}, F_GETFL)")));
+    }
+    let acc = fl & libc::O_ACCMODE;
+    let ok = if read {
+        acc == libc::O_RDONLY || acc == libc::O_RDWR
+    } else {
+        acc == libc::O_WRONLY || acc == libc::O_RDWR
+    };
+    if !ok {
+        return Err(Error::invalid(format!(
+            "{what} {fd} is not open for {} (it is the pipe's other end?)",
+            if read { "reading" } else { "writing" }
+        )));
+    }
+    Ok((b, fl & libc::O_NONBLOCK != 0))
+}
+
 fn pipe2() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [-1 as RawFd; 2];
     // SAFETY: pipe2 writes two descriptors into the array.
@@ -199,6 +244,78 @@ impl PipeEnd {
             re.set_capacity(cap)?;
         }
         Ok((re, we))
+    }
+
+    /// A pipe end made of descriptors the caller hands over (`ipcx_pipe_adopt`): a read
+    /// end, a write end (-1 for none), or both (a duplex end). Each must be a pipe or
+    /// FIFO open in its direction. On success the end owns them, made close-on-exec (their
+    /// O_NONBLOCK flag is left as it is: ipcx switches it as its calls need); on failure
+    /// they are the caller's still (close-on-exec may have been set on the first).
+    pub fn adopt(rfd: RawFd, wfd: RawFd, opts: &Options) -> Result<PipeEnd> {
+        opts.only(ADOPT_OPTIONS, "adopted pipe ends")?;
+        if rfd < 0 && wfd < 0 {
+            return Err(Error::invalid(format!(
+                "read_fd {rfd} and write_fd {wfd}: give at least one descriptor"
+            )));
+        }
+        if rfd == wfd {
+            return Err(Error::invalid(format!(
+                "read_fd and write_fd are both {rfd}: a FIFO open for reading and writing \
+                 is given once, as read_fd or write_fd"
+            )));
+        }
+        let r = (rfd >= 0)
+            .then(|| adoptable(rfd, "read_fd", true))
+            .transpose()?;
+        let w = (wfd >= 0)
+            .then(|| adoptable(wfd, "write_fd", false))
+            .transpose()?;
+        let first = r.or(w).map(|(fd, _)| fd).expect("one descriptor given");
+        let origin = match std::fs::read_link(format!("/proc/self/fd/{}", first.as_raw_fd())) {
+            Ok(target) => match target.to_str() {
+                Some(t) if !t.starts_with("pipe:") => Origin::Fifo {
+                    path: t.to_string(),
+                    _hold: None,
+                },
+                _ => Origin::Anonymous,
+            },
+            Err(_) => Origin::Anonymous,
+        };
+        for (fd, _) in r.iter().chain(w.iter()) {
+            crate::fd::set_cloexec(*fd, true)?;
+        }
+        let atomic = opts.atomic.unwrap_or(false).then_some(PIPE_BUF);
+        // SAFETY (both): open descriptors (checked) that the caller hands over on success;
+        // from here nothing fails.
+        let own = |fd: BorrowedFd<'_>| unsafe { OwnedFd::from_raw_fd(fd.as_raw_fd()) };
+        Ok(PipeEnd {
+            fds: Fds {
+                rfd: r.map(|(fd, _)| own(fd)),
+                wfd: w.map(|(fd, _)| own(fd)),
+                rmode: IoMode::new(r.is_some_and(|(_, nb)| nb)),
+                wmode: IoMode::new(w.is_some_and(|(_, nb)| nb)),
+                guard: opts.sigpipe_guard(),
+                origin,
+            },
+            reader: FrameReader::new(opts.max_message()),
+            writer: FrameWriter::new(opts.max_message(), atomic),
+        })
+    }
+
+    /// Give the descriptors back without closing them (an adopt whose handle could not
+    /// be made). Nothing may be buffered.
+    pub fn into_fds(self) -> (Option<OwnedFd>, Option<OwnedFd>) {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again: the descriptors are moved out once
+        // and every other field that owns memory is dropped in place once.
+        unsafe {
+            let r = std::ptr::read(&me.fds.rfd);
+            let w = std::ptr::read(&me.fds.wfd);
+            std::ptr::drop_in_place(&mut me.fds.origin);
+            std::ptr::drop_in_place(&mut me.reader);
+            std::ptr::drop_in_place(&mut me.writer);
+            (r, w)
+        }
     }
 
     /// Create a full-duplex pair from two pipes: what one end writes, the other reads.

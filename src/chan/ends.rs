@@ -51,6 +51,18 @@ impl Endpoint for PipeChan {
         Ok(self.end.fds().0)
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.end.fds().1)
+    }
+
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        self.end.flush(&Deadline::from_ms(timeout_ms)?)
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         match &self.path {
             Some(p) => format!("FIFO {p:?}"),
@@ -190,7 +202,11 @@ struct SockChan {
 impl Endpoint for SockChan {
     #[inline]
     fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.s.send(msg, &Deadline::from_ms(timeout_ms)?)
+        let dl = Deadline::from_ms(timeout_ms)?;
+        if self.s.is_connecting() {
+            self.finish_connect(&dl)?;
+        }
+        self.s.send(msg, &dl)
     }
 
     #[inline]
@@ -202,6 +218,22 @@ impl Endpoint for SockChan {
         Ok(self.s.fd())
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.s.fd())
+    }
+
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        let dl = Deadline::from_ms(timeout_ms)?;
+        if self.s.is_connecting() {
+            self.finish_connect(&dl)?;
+        }
+        self.s.flush(&dl)
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         self.what.into()
     }
@@ -211,6 +243,69 @@ impl Endpoint for SockChan {
             bits: CAP_POLL | CAP_PEER_CLOSED | if self.multi { CAP_MULTI_SENDER } else { 0 },
             max_message: self.max,
         }
+    }
+}
+
+impl SockChan {
+    /// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
+    /// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
+    /// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
+    /// at every send.
+    #[cold]
+    fn finish_connect(&mut self, dl: &Deadline) -> Result<()> {
+        loop {
+            match self.s.connect_finish() {
+                Err(e) if e.is_timeout() && e.errno == 0 => {
+                    if dl.expired() {
+                        return Err(e);
+                    }
+                    let fd = self.s.fd();
+                    // SAFETY: the socket's own descriptor, open while `self` lives.
+                    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                    crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
+                }
+                Err(e) if e.is_timeout() => {
+                    return Err(Error {
+                        status: Status::IPCX_ERR_CLOSED,
+                        ..e
+                    });
+                }
+                r => return r,
+            }
+        }
+    }
+}
+
+/// A sender opened with IPCX_OPEN_NONBLOCK (unix:, tcp:): a TCP connect is started and
+/// left to finish in the background (the first send finishes it); a Unix connect, which
+/// never waits for a handshake, is made at once.
+pub(super) fn open_nonblocking(a: Addr<'_>, opts: &Options) -> Result<Made> {
+    match a {
+        Addr::Tcp(hp) => {
+            if !opts.allow.is_open() {
+                return Err(Error::invalid(format!(
+                    "tcp:{hp}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks \
+                     (the receiver's address is checked once connected: open with a timeout)"
+                )));
+            }
+            let s = sock::connect_tcp_start(hp, &without_mode(opts))?;
+            Ok(Made::new(
+                SockChan {
+                    s,
+                    multi: true,
+                    max: opts.max_message(),
+                    what: "TCP connection",
+                },
+                format!("tcp:{hp}"),
+                "",
+            ))
+        }
+        Addr::Unix(Some(_)) | Addr::UnixAbstract(_) => {
+            open_existing(a, Role::Send, false, opts, &Deadline::now())
+        }
+        _ => Err(Error::internal(
+            "IPCX_OPEN_NONBLOCK reached another transport",
+        )),
     }
 }
 
@@ -244,6 +339,16 @@ impl Endpoint for RingChan {
 
     fn poll_fd(&mut self) -> Result<RawFd> {
         self.ring.poll_fd("poll")
+    }
+
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "a shm: sender has no writable descriptor to poll (a ring producer's room \
+             descriptor, ipcx_ring_fd, polls readable): send with IPCX_NOWAIT and, on \
+             IPCX_ERR_TIMEOUT (the ring is full), retry from a timer of the loop, send with \
+             a timeout from a thread of its own, or use an ipcx_ring producer and its \
+             ipcx_ring_fd",
+        ))
     }
 
     fn describe(&self) -> String {

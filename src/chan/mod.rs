@@ -53,11 +53,15 @@ pub(crate) const LISTEN: u32 = crate::flags::family(3);
 /// Peer transports: this end connects (the default for senders; a receiver that
 /// connects receives from a sender that listens).
 pub(crate) const DIAL: u32 = crate::flags::family(4);
-const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL;
+/// Senders of unix: and tcp:: open without waiting (a TCP connect goes on in the
+/// background; the sender's descriptor becomes writable when it is done).
+pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
+const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL | NONBLOCK;
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
-/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`).
+/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`): readable for a
+/// receiver, writable for a sender.
 pub(crate) const CAP_POLL: u32 = 2;
 /// Capability bit: this end learns that the other side is gone (`IPCX_ERR_CLOSED`).
 pub(crate) const CAP_PEER_CLOSED: u32 = 4;
@@ -110,6 +114,24 @@ pub(crate) trait Endpoint {
     fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize>;
     /// A descriptor that is readable when a receive may progress.
     fn poll_fd(&mut self) -> Result<RawFd>;
+    /// Senders: a descriptor that is writable when a send with timeout 0 may progress
+    /// (the transport's own descriptor: pipe or FIFO, connection, queue). Default: none,
+    /// with the reason (`IPCX_ERR_UNSUPPORTED`).
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "this sender has no descriptor to poll; send with IPCX_NOWAIT and retry on a \
+             timer",
+        ))
+    }
+    /// Senders: write out the rest of a message that a send accepted but could not write
+    /// whole, waiting up to the timeout. Default: nothing is ever kept.
+    fn flush(&mut self, _timeout_ms: i64) -> Result<()> {
+        Ok(())
+    }
+    /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
+    fn send_pollable(&self) -> bool {
+        false
+    }
     /// What the endpoint is, for messages ("FIFO \"/tmp/f\"").
     fn describe(&self) -> String;
     /// Capabilities and the largest message.
@@ -259,7 +281,7 @@ impl Chan {
             flags,
             ALL_FLAGS,
             "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
-             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL",
+             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL, IPCX_OPEN_NONBLOCK",
         )?;
         let role = match flags & (SEND | RECV) {
             SEND => Role::Send,
@@ -318,6 +340,22 @@ impl Chan {
         }
         check_options(t, opts, false)?;
         let multi = flags & MULTI_SENDER != 0;
+        if flags & NONBLOCK != 0 {
+            if role != Role::Send
+                || !matches!(
+                    t,
+                    Transport::Unix | Transport::UnixAbstract | Transport::Tcp
+                )
+            {
+                return Err(Error::invalid(format!(
+                    "{address}: IPCX_OPEN_NONBLOCK applies to senders of unix: and tcp: (a \
+                     connect that does not wait); other ends open at once, or wait for their \
+                     object with the open timeout (open with IPCX_NOWAIT from a timer)"
+                )));
+            }
+            let made = ends::open_nonblocking(a, opts)?;
+            return Ok(Chan::from_made(made, role, t, false));
+        }
         let made = match (role, a) {
             (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
                 ends::open_existing(a, role, multi, opts, deadline)
@@ -392,6 +430,15 @@ impl Chan {
         self.ep.send(msg, timeout_ms)
     }
 
+    /// Write out what a send accepted and kept (see `ipcx_chan_flush`).
+    pub fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        if self.role != Role::Send {
+            return Err(self.wrong_role("flush"));
+        }
+        Deadline::from_ms(timeout_ms)?;
+        self.ep.flush(timeout_ms)
+    }
+
     /// Receive one message into `out`; its length.
     #[inline]
     pub fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
@@ -401,18 +448,14 @@ impl Chan {
         self.ep.recv(out, timeout_ms)
     }
 
-    /// The receiver's poll descriptor.
+    /// The descriptor to poll: a receiver's is readable when a receive may progress, a
+    /// sender's writable when a send with timeout 0 may progress.
     pub fn poll_fd(&mut self) -> Result<RawFd> {
-        if self.role != Role::Recv {
-            return Err(Error::invalid(format!(
-                "{}: only a receiver has a descriptor to poll (a sender waits with its send \
-                 timeout)",
-                self.address.to_string_lossy()
-            )));
+        match self.role {
+            Role::Recv => self.ep.poll_fd(),
+            Role::Send => self.ep.send_fd(),
         }
-        self.ep
-            .poll_fd()
-            .map_err(|e| e.context(self.address.to_string_lossy()))
+        .map_err(|e| e.context(self.address.to_string_lossy()))
     }
 
     /// The role.
@@ -430,6 +473,9 @@ impl Chan {
         let mut c = self.ep.caps();
         if self.role == Role::Send {
             c.bits &= !CAP_POLL;
+            if self.ep.send_pollable() {
+                c.bits |= CAP_POLL;
+            }
         }
         c
     }

@@ -203,6 +203,13 @@ impl PeerConn {
             .send_with(&mut self.sock.stream(), &out, &[], &Deadline::now());
     }
 
+    /// Write out the rest of a message a send accepted, waiting up to the deadline.
+    fn flush(&mut self, deadline: &Deadline) -> Result<()> {
+        self.wr
+            .flush(&mut self.sock.stream(), deadline)
+            .map_err(conn_error)
+    }
+
     /// Receive one message (the handshake's frames are read first).
     fn recv_msg(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
         let r = self
@@ -454,13 +461,25 @@ impl Endpoint for DialSend {
         Err(Error::internal("poll on a channel sender"))
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.c.sock.fd())
+    }
+
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        self.c.flush(&Deadline::from_ms(timeout_ms)?)
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         self.what.clone()
     }
 
     fn caps(&self) -> Caps {
         Caps {
-            bits: CAP_PEER_CLOSED | CAP_MULTI_SENDER,
+            bits: CAP_POLL | CAP_PEER_CLOSED | CAP_MULTI_SENDER,
             max_message: self.c.max,
         }
     }
@@ -688,6 +707,29 @@ impl Endpoint for FanOut {
 
     fn poll_fd(&mut self) -> Result<RawFd> {
         Err(Error::internal("poll on a channel sender"))
+    }
+
+    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        // A connection that fails takes the rest of its message with it, as a send to it
+        // would (the receiver is gone).
+        let mut i = 0;
+        while i < self.conns.len() {
+            match self.conns[i].flush(&deadline) {
+                Ok(()) => i += 1,
+                Err(e) if e.is_timeout() => return Err(e),
+                Err(_) => self.drop_conn(i),
+            }
+        }
+        Ok(())
+    }
+
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "a sender that listens (IPCX_CHAN_LISTEN) has a listener and one connection per \
+             receiver, no single descriptor to poll: send with IPCX_NOWAIT and retry from a \
+             timer of the loop, or dial (the default) to get the connection's descriptor",
+        ))
     }
 
     fn describe(&self) -> String {

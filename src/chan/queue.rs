@@ -83,6 +83,14 @@ impl Endpoint for MqChan {
         Ok(self.q.fd())
     }
 
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Ok(self.q.fd())
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!("POSIX message queue {:?}", self.name)
     }
@@ -237,6 +245,14 @@ impl Endpoint for SysvChan {
         Err(Error::unsupported(
             "a System V message queue has no descriptor to poll (only msgrcv waits for it); \
              use mq:, or receive with a timeout",
+        ))
+    }
+
+    fn send_fd(&mut self) -> Result<RawFd> {
+        Err(Error::unsupported(
+            "a System V message queue has no descriptor to poll (only msgsnd waits for room): \
+             send with IPCX_NOWAIT and, on IPCX_ERR_TIMEOUT (the queue is full), retry from a \
+             timer of the loop, or use mq:",
         ))
     }
 

@@ -106,8 +106,10 @@ const _: () = assert!(
 
 /// `ipcx_chan_info.caps` bit: several senders may send at once.
 pub const IPCX_CHAN_CAP_MULTI_SENDER: u32 = 1;
-/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor (receivers, every
-/// transport but sysvmq:).
+/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor to poll: receivers of
+/// every transport but sysvmq: (readable when a receive may progress); senders of pipe:,
+/// fifo:, unix:, tcp:, mq:, and of nng+... and zmq+... when they dial (writable when a
+/// send may progress); not shm: and sysvmq: senders, nor senders that listen.
 pub const IPCX_CHAN_CAP_POLL: u32 = 2;
 /// `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
 /// gone (closed or dead); without it, it only sees timeouts.
@@ -204,7 +206,14 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
 ///   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
 ///   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
-///   connects to a listening sender).
+///   connects to a listening sender); senders of `unix:` and `tcp:` may add
+///   `IPCX_OPEN_NONBLOCK`: open without waiting, for event loops (`tcp:` takes a numeric
+///   address then: the connect is started and goes on in the background, the sender's
+///   descriptor becomes writable when it is done, and a send before that returns
+///   `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is reported by the sends,
+///   `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed out; `unix:` connects at
+///   once, or fails: `IPCX_ERR_NOT_FOUND` with no receiver, `IPCX_ERR_TIMEOUT` with its
+///   backlog full; `timeout_ms` is not used, and no retry waits for the receiver).
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
 ///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
@@ -241,7 +250,8 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 /// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 /// role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
-/// unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+/// IPCX_OPEN_NONBLOCK for a receiver or a transport other than unix: and tcp:, with a
+/// tcp: name or with allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
 /// that is not an ipcx ring),
 /// `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 /// untouched),
@@ -335,7 +345,10 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// send, so messages are never cut).
 /// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
 /// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
-/// with `IPCX_CHAN_LISTEN`: no receiver is connected; nothing was sent), `IPCX_ERR_CLOSED`
+/// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp: sender opened with
+/// `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was sent),
+/// `IPCX_ERR_NOT_FOUND` (a tcp: sender opened with `IPCX_OPEN_NONBLOCK` whose connect was
+/// refused or found no route: at every send), `IPCX_ERR_CLOSED`
 /// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 /// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 /// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
@@ -358,6 +371,30 @@ pub unsafe extern "C" fn ipcx_chan_send(
     call_on("ipcx_chan_send", c, |c| {
         c.0.send(unsafe { bytes(buf, len, "buf") }?, timeout_ms)
     })
+}
+
+/// Write out the rest of a message that a send accepted but could not write whole
+/// (byte-stream transports: pipe:, unix:, tcp:, nng+..., zmq+...; see `ipcx_chan_fd`),
+/// waiting up to the timeout. The next send does this first anyway; an event loop calls
+/// it with `IPCX_NOWAIT` when it has nothing more to send, and again when the sender's
+/// descriptor is writable, until it returns `IPCX_OK`, so that its last message leaves
+/// whole before it closes the sender.
+///
+/// Arguments: `timeout_ms` (`IPCX_NOWAIT`: write what fits now).
+/// Returns: `IPCX_OK` when nothing of an accepted message is left in the handle (always,
+/// at once, for fifo:, mq:, sysvmq: and shm:, which take messages whole).
+/// Errors: `IPCX_ERR_TIMEOUT` (some is still left: wait for writability and call again),
+/// `IPCX_ERR_CLOSED` (the receiver is gone; what was left is dropped), `IPCX_ERR_INVALID`
+/// (NULL handle, a receiver handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
+/// Ownership: nothing changes hands.
+/// Fork: see `ipcx_chan`.
+///
+/// # Safety
+/// None beyond the C contract: `c` is NULL or a value ipcx returned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_flush(c: *mut ipcx_chan, timeout_ms: i64) -> ipcx_status {
+    call_on("ipcx_chan_flush", c, |c| c.0.flush(timeout_ms))
 }
 
 /// Receive one message.
@@ -399,24 +436,54 @@ pub unsafe extern "C" fn ipcx_chan_recv(
     })
 }
 
-/// The receiver's descriptor for poll/epoll/select: readable when a receive may make
-/// progress (a message, a sender connecting or leaving).
+/// The descriptor to poll (poll/epoll/select, libuv, Boost.Asio): a receiver's is readable
+/// when a receive may make progress (a message, a sender connecting or leaving); a
+/// sender's is writable when a send may.
 ///
 /// Arguments: `out_fd` receives the descriptor.
-/// Use it like an edge-triggered descriptor: when it is readable, receive with
+///
+/// Receivers: use it like an edge-triggered descriptor: when it is readable, receive with
 /// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`), since messages already
 /// taken from the kernel (read ahead, or a message kept after `IPCX_ERR_TOO_BIG`) do not
 /// make it readable. The descriptor is the pipe or FIFO, the queue, the epoll descriptor
 /// of a socket receiver (listener and connections), the ring's notification
-/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`). It stays
-/// owned by the channel: do not close or read it.
+/// descriptor, or the connection of a receiver that dialed (`IPCX_CHAN_DIAL`).
+///
+/// Senders (pipe:, fifo:, unix:, tcp:, mq:, and nng+... and zmq+... senders that dial,
+/// the default): the transport's own descriptor (the pipe's or FIFO's write end, the
+/// connection, the queue), so polling it costs nothing more. Poll it for POLLOUT: when it
+/// is writable, a send with `IPCX_NOWAIT` makes progress (a pipe or FIFO has a free
+/// buffer page, a socket room in its send buffer by the kernel's measure, a queue a free
+/// slot); under back-pressure it is not writable, and it becomes writable again as the
+/// receiver drains. POLLERR or POLLHUP: the receiver is gone, and the next send says
+/// `IPCX_ERR_CLOSED`. A send with `IPCX_NOWAIT` never loses or cuts a message: it returns
+/// `IPCX_OK` when the whole message was accepted, `IPCX_ERR_TIMEOUT` when nothing of it
+/// was written. A message that only partly fits: over fifo: (a message is at most one
+/// atomic write) and mq: it is not written at all (`IPCX_ERR_TIMEOUT`); over the byte
+/// streams (pipe:, unix:, tcp:, nng+..., zmq+...) it is accepted once its first byte is
+/// written (`IPCX_OK`): the handle keeps the rest and the next send writes it first, before
+/// its own message, returning `IPCX_ERR_TIMEOUT` with nothing of its own message written
+/// while the rest does not fit (so a loop waits for writability and sends again; with
+/// nothing more to send it calls `ipcx_chan_flush` until `IPCX_OK` before closing, since
+/// close writes only what fits of the rest without waiting). zmq+: the first send needs the
+/// receiver's answer to the ZeroMQ handshake: until it came a send returns
+/// `IPCX_ERR_TIMEOUT` with the descriptor writable; wait for it to be readable (the
+/// answer) or make the first send with a timeout.
+/// The descriptor stays owned by the channel: do not close, read or write it.
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
-/// Errors: `IPCX_ERR_UNSUPPORTED` (sysvmq: System V queues have no descriptor),
-/// `IPCX_ERR_INVALID` (NULL handle, a sender handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
-/// (shm: another handle polls this ring; or another thread is inside a call on this
-/// handle), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
-/// Ownership: the descriptor stays the channel's.
-/// Fork: a shm: descriptor belongs to the process that asked for it.
+/// Errors: `IPCX_ERR_UNSUPPORTED` with what a loop can do instead (sysvmq: System V
+/// queues have no descriptor, either way: send or receive with `IPCX_NOWAIT` from a timer
+/// of the loop, or with a timeout from a thread of its own; shm: senders: the same applies
+/// (a ring producer's room descriptor, `ipcx_ring_fd` of an `ipcx_ring`, polls readable,
+/// not writable, so the channel does not hand it out); nng+ and zmq+ senders that listen,
+/// `IPCX_CHAN_LISTEN`: a listener and a connection per receiver, no single descriptor),
+/// `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE` (shm: another
+/// handle polls this ring; or another thread is inside a call on this handle),
+/// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
+/// Ownership: the descriptor stays the channel's (borrowed: valid until the handle is
+/// closed; dup it to keep it longer).
+/// Fork: a shm: descriptor belongs to the process that asked for it; the others are
+/// inherited with the handle.
 ///
 /// # Safety
 /// `out_fd` must be NULL or valid for writing.

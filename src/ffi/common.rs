@@ -389,7 +389,8 @@ pub const IPCX_OPEN_READ: u32 = 4;
 /// Flag: open for writing: the writer of a FIFO or queue, the producer of a ring, a
 /// channel sender.
 pub const IPCX_OPEN_WRITE: u32 = 8;
-/// Flag: non-blocking mode (`ipcx_mq_open`).
+/// Flag: non-blocking mode (`ipcx_mq_open`); an open that does not wait (`ipcx_chan_open`
+/// of `tcp:` and `unix:` senders).
 pub const IPCX_OPEN_NONBLOCK: u32 = 16;
 const _: () = assert!(
     IPCX_OPEN_CREATE == crate::flags::CREATE

@@ -215,8 +215,17 @@ fn find<T: Handle>(p: *const T) -> Option<(&'static Slot, u32)> {
 
 /// Turn a value into a handle. `IPCX_ERR_LIMIT` when the table is full.
 pub(crate) fn into_raw<T: Handle>(value: T) -> Result<*mut T> {
+    try_into_raw(value).map_err(|(e, _)| e)
+}
+
+/// [`into_raw`], giving the value back when no handle can be made (adopt functions return
+/// the caller's descriptors that way).
+pub(crate) fn try_into_raw<T: Handle>(value: T) -> std::result::Result<*mut T, (Error, T)> {
     const { assert!(T::KIND >= 1 && T::KIND < 64, "handle kinds are 1..=63") };
-    let idx = alloc_slot()?;
+    let idx = match alloc_slot() {
+        Ok(i) => i,
+        Err(e) => return Err((e, value)),
+    };
     let slot = slot_at(idx).expect("allocated slots exist");
     let generation = tag_gen(slot.tag.load(Ordering::Relaxed));
     slot.obj

@@ -116,6 +116,71 @@ pub unsafe extern "C" fn ipcx_pipe_pair(
     }
 }
 
+/// Make a pipe end handle of descriptors the program already has: the read end of a pipe
+/// or FIFO, its write end, or both (a duplex end: what it sends goes out on `write_fd`,
+/// what it receives comes in on `read_fd`).
+///
+/// Arguments: `read_fd`: a pipe or FIFO descriptor open for reading, or -1 (none);
+/// `write_fd`: one open for writing, or -1 (none); at least one is given, and a FIFO open
+/// for reading and writing is given once; `flags`: 0 (no flags are defined yet); `opts`
+/// may be NULL (honoured: max_message, sigpipe_guard; the capacity is set afterwards with
+/// `ipcx_pipe_set_capacity`); `out_pipe` receives the handle.
+/// The end then behaves as one ipcx made: sends and receives carry framed messages (the
+/// other end must be ipcx, or speak its framing: docs/pipes.md), writes and reads raw
+/// bytes. As for its own descriptors, the library makes them close-on-exec; it leaves their
+/// O_NONBLOCK flag as it finds it and switches it as its calls need.
+/// Returns: `IPCX_OK` with the handle in `*out_pipe`.
+/// Errors: `IPCX_ERR_INVALID` (both -1; the same descriptor twice; a descriptor that is
+/// negative other than -1, not open, not a pipe or FIFO (a regular file, a socket), or
+/// not open in its direction; unknown flags; an option adopted pipe ends do not honour;
+/// NULL `out_pipe`), `IPCX_ERR_LIMIT` (too many handles), `IPCX_ERR_BAD_HANDLE` (closed
+/// options), `IPCX_ERR_SYSTEM`. On failure `*out_pipe` is NULL.
+/// Ownership: on success the handle owns the descriptors given: `ipcx_pipe_close` closes
+/// them, and the program no longer closes, reads or writes them (`ipcx_pipe_fds` gives
+/// them back, borrowed, for polling). On failure the caller keeps them, open
+/// (close-on-exec may have been set before a late failure).
+/// Fork: see `ipcx_pipe`.
+///
+/// # Safety
+/// `out_pipe` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+/// ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_pipe_adopt(
+    read_fd: c_int,
+    write_fd: c_int,
+    flags: u32,
+    opts: *const super::common::ipcx_options,
+    out_pipe: *mut *mut ipcx_pipe,
+) -> ipcx_status {
+    unsafe { set_opt(out_pipe, std::ptr::null_mut()) };
+    call("ipcx_pipe_adopt", || {
+        let o = unsafe { out(out_pipe, "out_pipe") }?;
+        crate::flags::check(flags, 0, "0 (no flags are defined yet)")?;
+        for (fd, what) in [(read_fd, "read_fd"), (write_fd, "write_fd")] {
+            if fd < -1 {
+                return Err(crate::error::Error::invalid(format!(
+                    "{what} is {fd}: a descriptor, or -1 for none"
+                )));
+            }
+        }
+        let end = PipeEnd::adopt(read_fd, write_fd, &unsafe { options(opts) }?)?;
+        match handle::try_into_raw(ipcx_pipe(end)) {
+            Ok(h) => {
+                *o = h;
+                Ok(())
+            }
+            Err((e, ipcx_pipe(end))) => {
+                // The caller keeps its descriptors.
+                let (r, w) = end.into_fds();
+                for fd in [r, w].into_iter().flatten() {
+                    let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
+                }
+                Err(e)
+            }
+        }
+    })
+}
+
 /// Close a pipe end and free the handle. NULL is a no-op.
 ///
 /// A message tail left by a send that timed out midway is written if the pipe has room
@@ -355,7 +420,8 @@ pub unsafe extern "C" fn ipcx_pipe_set_capacity(
 /// Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 /// (another thread is inside a call on this handle, for example a receive). On failure
 /// both are -1.
-/// Ownership: the descriptors stay the handle's (see above).
+/// Ownership: the descriptors stay the handle's: they are lent, valid until the handle is
+/// closed; to keep one beyond that, dup(2) it.
 /// Fork: a child's copy of the handle has the same descriptor numbers.
 ///
 /// # Safety

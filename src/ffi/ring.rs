@@ -406,19 +406,28 @@ pub unsafe extern "C" fn ipcx_ring_release(r: *mut ipcx_ring) -> ipcx_status {
     call_on("ipcx_ring_release", r, |r| r.0.release("release"))
 }
 
-/// A descriptor for poll/epoll (consumers): readable when a message may be available,
-/// or when every producer is gone.
+/// A descriptor for poll/epoll. A consumer's is readable when a message may be
+/// available, or when every producer is gone; a producer's is readable (POLLIN: it is an
+/// epoll descriptor, never writable) when room may be available, or when the consumers
+/// are gone.
 ///
 /// Arguments: `out_fd` receives the descriptor.
-/// Use: poll it; when readable, receive with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (or
-/// `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms the descriptor; until
-/// then it may stay readable (like epoll's edge-triggered mode with re-arm on EAGAIN).
-/// Costs nothing to the producers while nobody polls; while armed, the first message
-/// costs its producer one datagram.
+/// Use (consumers): poll it; when readable, receive with `IPCX_NOWAIT` until
+/// `IPCX_ERR_TIMEOUT` (or `IPCX_ERR_CLOSED`). A receive that finds the ring empty re-arms
+/// the descriptor; until then it may stay readable (like epoll's edge-triggered mode with
+/// re-arm on EAGAIN). Costs nothing to the producers while nobody polls; while armed, the
+/// first message costs its producer one datagram.
+/// Use (producers): send with `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT` (the ring is full),
+/// then poll it for POLLIN; when readable, send again. A send that finds no room for its
+/// message re-arms it; until then it may stay readable (so stop watching it while there
+/// is nothing to send). A wake-up means the consumer took a message since: room for a
+/// larger message may still be missing, and the send then re-arms it. Costs nothing to
+/// the consumers while nobody polls; while armed, the first message taken costs its
+/// consumer one datagram.
 /// Returns: `IPCX_OK` with `*out_fd` set (the same descriptor on every call).
-/// Errors: `IPCX_ERR_INVALID` (NULL or producer handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
-/// (another handle polls this consumer slot; another thread is inside a call on the
-/// handle), `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
+/// Errors: `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE`
+/// (another handle polls this slot; another thread is inside a call on the handle),
+/// `IPCX_ERR_LIMIT` (descriptors), `IPCX_ERR_PROTOCOL`, `IPCX_ERR_BAD_HANDLE`.
 /// On failure `*out_fd` is -1.
 /// Ownership: the descriptor (an epoll descriptor) stays owned by the handle: do not
 /// close or read it; it is closed with the handle.

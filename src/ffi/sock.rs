@@ -184,6 +184,74 @@ pub unsafe extern "C" fn ipcx_sock_pair(
     })
 }
 
+/// Make a handle of a socket the program already has: a connected Unix or TCP stream
+/// socket, a connected Unix seqpacket socket, a connection the program's own listener
+/// accepted, or a Unix or UDP datagram socket (connected or not; an unconnected one
+/// sends with `ipcx_sock_sendto`). Its type and family are read from the kernel (SO_TYPE,
+/// SO_DOMAIN, SO_PROTOCOL, getpeername).
+///
+/// Arguments: `fd` the descriptor; `flags`: 0 (take the socket's own type), or the type
+/// the caller expects, `IPCX_SOCK_STREAM`, `IPCX_SOCK_DGRAM` or `IPCX_SOCK_SEQPACKET` (a
+/// socket of another type is refused); `opts` may be NULL (honoured: max_message, which
+/// bounds received messages as for the library's own sockets; capacity, applied to the
+/// socket's buffers; keepalive for TCP); `out_sock` receives the handle.
+/// The socket then behaves as one ipcx made: stream sockets carry framed messages (both
+/// sides must be ipcx, or speak its framing: docs/sockets.md), datagram and seqpacket
+/// sockets one record per message. As for its own descriptors, the library makes it
+/// close-on-exec, clears O_NONBLOCK (ipcx manages it: calls with a timeout never block)
+/// and, for TCP, sets TCP_NODELAY.
+/// Returns: `IPCX_OK` with the handle in `*out_sock`.
+/// Errors: `IPCX_ERR_INVALID` (`fd` negative, not an open descriptor, not a socket (a
+/// regular file, a pipe), a listening socket, a stream or seqpacket socket that is not
+/// connected, a family other than Unix and IP, an IP socket other than TCP and UDP, a type
+/// other than the one `flags` names, unknown flags or several types, an option this kind
+/// of socket does not honour, NULL `out_sock`), `IPCX_ERR_LIMIT` (capacity above
+/// /proc/sys/net/core/wmem_max or rmem_max; too many handles), `IPCX_ERR_BAD_HANDLE`
+/// (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is NULL.
+/// Ownership: on success the handle owns `fd`: `ipcx_sock_close` closes it, and the
+/// program no longer closes, reads or writes it (`ipcx_sock_fd` gives it back, borrowed,
+/// for polling). On failure the caller keeps `fd`, open (close-on-exec, blocking mode and
+/// buffer sizes may have been set before a late failure).
+/// Fork: see `ipcx_sock`.
+///
+/// # Safety
+/// `out_sock` must be NULL or valid for writing a pointer; `opts` NULL or a handle from
+/// ipcx.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_adopt(
+    fd: c_int,
+    flags: u32,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe { set_opt(out_sock, std::ptr::null_mut()) };
+    call("ipcx_sock_adopt", || {
+        let o = unsafe { out(out_sock, "out_sock") }?;
+        crate::flags::check(
+            flags,
+            sock::TYPES,
+            "0 (the socket's own type) or one of IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, \
+             IPCX_SOCK_SEQPACKET",
+        )?;
+        let want = match flags {
+            0 => None,
+            f => Some(Kind::from_flags(f)?),
+        };
+        let s = sock::adopt(fd, want, &unsafe { options(opts) }?)?;
+        match handle::try_into_raw(ipcx_sock(s)) {
+            Ok(h) => {
+                *o = h;
+                Ok(())
+            }
+            Err((e, ipcx_sock(s))) => {
+                // The caller keeps its descriptor.
+                let _ = std::os::fd::IntoRawFd::into_raw_fd(s.into_fd());
+                Err(e)
+            }
+        }
+    })
+}
+
 /// Listen for connections on a Unix socket: a filesystem path, or with a leading `@` a
 /// name in the Linux abstract namespace (`"@myapp"`).
 ///
@@ -339,6 +407,66 @@ pub unsafe extern "C" fn ipcx_sock_listen_tcp(
             sock::listen_tcp(host_port(address)?, &options(opts)?)
         })
     }
+}
+
+/// Start a TCP connect without waiting, for event loops: the socket comes back at once
+/// with the handshake in progress. Wait until its descriptor (`ipcx_sock_fd`) is
+/// writable (POLLOUT; POLLERR/POLLHUP when it failed), then call
+/// `ipcx_sock_connect_finish`, which says how it went. Until it returned `IPCX_OK`, the
+/// socket's sends, receives, reads, writes, flush, shutdown and peer address are
+/// `IPCX_ERR_INVALID`.
+///
+/// Arguments: `address`: a numeric `"a.b.c.d:port"` or `"[ipv6]:port"` (names are refused:
+/// the resolver cannot be bounded; resolve them beforehand, or use `ipcx_sock_connect_tcp`
+/// from a thread); `opts` may be NULL (honoured: max_message, capacity, keepalive, as for
+/// `ipcx_sock_connect_tcp`); `out_sock` receives the socket.
+/// Returns: `IPCX_OK` with the connecting socket in `*out_sock`.
+/// Errors: `IPCX_ERR_INVALID` (a name or malformed address, NULL `address` or `out_sock`,
+/// unsupported option), `IPCX_ERR_NOT_FOUND` (refused or unreachable at once: no route),
+/// `IPCX_ERR_LIMIT` (descriptors; capacity above the system maximum; handles),
+/// `IPCX_ERR_BAD_HANDLE` (closed options), `IPCX_ERR_SYSTEM`. On failure `*out_sock` is
+/// NULL.
+/// Ownership: close with `ipcx_sock_close` (also while connecting: the connect is
+/// abandoned).
+/// Fork: finish the connect in the process that uses the socket.
+///
+/// # Safety
+/// `address` NULL or a NUL-terminated string; `opts` NULL or a handle from ipcx;
+/// `out_sock` NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_tcp_start(
+    address: *const c_char,
+    opts: *const ipcx_options,
+    out_sock: *mut *mut ipcx_sock,
+) -> ipcx_status {
+    unsafe {
+        new_sock("ipcx_sock_connect_tcp_start", out_sock, || {
+            sock::connect_tcp_start(host_port(address)?, &options(opts)?)
+        })
+    }
+}
+
+/// Finish a connect `ipcx_sock_connect_tcp_start` started: call it when the socket's
+/// descriptor is writable (calling earlier is harmless).
+///
+/// Arguments: `s` the socket.
+/// Returns: `IPCX_OK` once the connection is established (TCP_NODELAY and the options
+/// applied; the socket is then used as any other); also at once for a socket that is
+/// connected already (another call, or a socket that was never connecting).
+/// Errors: `IPCX_ERR_TIMEOUT` (the handshake is still in progress: wait for writability
+/// and call again), `IPCX_ERR_NOT_FOUND` (connection refused: nobody listens there; no
+/// route), `IPCX_ERR_TIMEOUT` with errno ETIMEDOUT (the host did not answer), other
+/// connect errors as `ipcx_sock_connect_tcp` gives them (a failed connect gives its error
+/// on every later call: close the socket), `IPCX_ERR_INVALID` (NULL handle),
+/// `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`.
+/// Ownership: nothing changes hands.
+/// Fork: see `ipcx_sock_connect_tcp_start`.
+///
+/// # Safety
+/// None beyond the C contract: `s` is NULL or a value ipcx returned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_sock_connect_finish(s: *mut ipcx_sock) -> ipcx_status {
+    call_on("ipcx_sock_connect_finish", s, |s| s.0.connect_finish())
 }
 
 /// Connect over TCP to `address` (`"host:port"` or `"[ipv6]:port"`), trying each address
@@ -746,7 +874,9 @@ pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: u32) -> ipcx
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_INVALID` (NULL handle or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`. On failure `*out_fd` is -1.
-/// Ownership: the descriptor stays the handle's (see above).
+/// Ownership: the descriptor stays the handle's: it is lent, valid until the handle is
+/// closed; to keep the socket beyond that, dup(2) it (the duplicate shares the socket, and
+/// its framing is the handle's business only while the handle lives).
 /// Fork: a child's copy of the handle has the same descriptor number.
 ///
 /// # Safety

@@ -119,7 +119,8 @@ pub(crate) struct Wait {
     pub _reserved: AtomicU32,
     /// Slots that asked the other side to fence after publishing (see `wait.rs`).
     pub fence_slots: AtomicU64,
-    /// data_wait only: consumer slots whose poll descriptor is armed.
+    /// Slots whose poll descriptor is armed: consumers on data_wait, producers on
+    /// space_wait.
     pub poll_armed: AtomicU64,
 }
 

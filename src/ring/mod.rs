@@ -182,6 +182,9 @@ pub struct Ring {
     /// again (an access past the object's end raises SIGBUS).
     lost: bool,
     poll: Option<poll::Poll>,
+    /// Producer with a poll descriptor: the record size the last send found no room for
+    /// (the room the descriptor waits for).
+    room_want: u64,
     notify_sock: Option<OwnedFd>,
     peer_seen: u32,
     peer_gone: bool,
@@ -225,6 +228,15 @@ impl Ring {
         WaitRef {
             word: &w.word,
             fence_slots: &w.fence_slots,
+        }
+    }
+
+    /// The wait word this end sleeps and polls on: data for a consumer, space for a
+    /// producer.
+    fn own_wait<'a>(&self) -> &'a layout::Wait {
+        match self.role {
+            Role::Consumer => &self.h().data_wait.0,
+            Role::Producer => &self.h().space_wait.0,
         }
     }
 
@@ -282,6 +294,7 @@ impl Ring {
             named,
             lost: false,
             poll: None,
+            room_want: record_size(0),
             notify_sock: None,
             peer_seen: u32::MAX,
             peer_gone: false,
@@ -883,12 +896,18 @@ impl Ring {
         let w = &self.h().data_wait.0;
         let bits = wait::claim_wake(&w.word, v);
         if bits & wait::POLL_ARMED != 0 {
-            self.notify_pollers();
+            self.notify_pollers(Role::Consumer);
         }
     }
 
-    fn notify_pollers(&mut self) {
-        let mut mask = self.h().data_wait.0.poll_armed.swap(0, Ordering::AcqRel);
+    /// Send one datagram to each armed poller of `side` (consumers: data; producers:
+    /// room).
+    fn notify_pollers(&mut self, side: Role) {
+        let w = match side {
+            Role::Consumer => &self.h().data_wait.0,
+            Role::Producer => &self.h().space_wait.0,
+        };
+        let mut mask = w.poll_armed.swap(0, Ordering::AcqRel);
         while mask != 0 {
             let i = mask.trailing_zeros() as usize;
             mask &= mask - 1;
@@ -915,10 +934,34 @@ impl Ring {
             if self.other_gone(true) {
                 return Err(self.gone_error());
             }
+            if self.poll.is_some() {
+                self.room_want = used;
+                self.arm();
+            }
             return Err(wait::named(wait::would_block(&what), &self.what));
         }
         let dl = tmo.deadline()?;
-        self.wait_for(&dl, &what, |r| fits(r, used))
+        let r = self.wait_for(&dl, &what, |r| fits(r, used));
+        if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
+            self.room_want = used;
+            self.arm();
+        }
+        r
+    }
+
+    /// Whether a record of `used` bytes fits after the tail now (a peek for the poll
+    /// descriptor; an inconsistent index counts as "go and look": the send reports it).
+    fn has_room(&self, used: u64) -> bool {
+        let tail = if self.g.mpmc && !self.locked {
+            self.h().prod.0.pos.load(Ordering::Acquire)
+        } else {
+            self.pos
+        };
+        let head = self.h().cons.0.pos.load(Ordering::Acquire);
+        match check_used(tail, head, &self.g) {
+            Ok(inuse) => inuse + used + SLACK <= self.g.capacity,
+            Err(_) => true,
+        }
     }
 
     /// Wait until `cond` holds: spin for the spin budget, then sleep on this side's wait
@@ -1007,7 +1050,17 @@ impl Ring {
             self.unlock();
         }
         if let Some(v) = wait::after_publish(&self.space_wait()) {
-            wait::claim_wake(&self.h().space_wait.0.word, v);
+            self.notify_producers(v);
+        }
+    }
+
+    /// Wake sleeping producers and notify armed producer pollers (at most once per
+    /// announcement).
+    #[cold]
+    fn notify_producers(&mut self, v: u32) {
+        let bits = wait::claim_wake(&self.h().space_wait.0.word, v);
+        if bits & wait::POLL_ARMED != 0 {
+            self.notify_pollers(Role::Producer);
         }
     }
 
@@ -1097,47 +1150,64 @@ impl Ring {
         r
     }
 
-    /// The poll descriptor (consumers): see `poll.rs`.
+    /// The poll descriptor (see `poll.rs`): a consumer's is readable when a message may be
+    /// there, a producer's when room may be.
     pub fn poll_fd(&mut self, op: &str) -> Result<RawFd> {
-        self.check(Role::Consumer, op)?;
+        let role = self.role;
+        self.check(role, op)?;
         self.check_object()?;
         if self.poll.is_none() {
             self.poll = Some(poll::Poll::new(self.nonce, self.slot)?);
-            let ww = self.data_wait();
+            let ww = match role {
+                Role::Consumer => self.data_wait(),
+                Role::Producer => self.space_wait(),
+            };
             self.sleeper.request_fence(&ww, self.slot);
         }
         self.arm();
         Ok(self.poll.as_ref().map_or(-1, |p| p.fd()))
     }
 
-    /// Arm the poll descriptor: drain it, watch the producers, announce, re-check.
+    /// Arm the poll descriptor: drain it, watch the other side, announce, re-check.
     fn arm(&mut self) {
         let c = self.h().peers.0.change_seq.load(Ordering::Acquire);
-        let mut pids = self.peers().pids(Role::Producer, self.slot);
+        let other = self.role.other();
+        let mut pids = self.peers().pids(other, self.slot);
+        let mut user = 0;
         if !self.g.mpmc {
-            // The process that uses the producer end (after fork, not the one that
-            // attached it).
-            let user = self.h().prod.0.user.load(Ordering::Acquire);
+            // The process that uses the other end (after fork, not the one that attached
+            // it).
+            let side = match other {
+                Role::Producer => &self.h().prod.0,
+                Role::Consumer => &self.h().cons.0,
+            };
+            user = side.user.load(Ordering::Acquire);
             if user != 0 {
                 pids = vec![user];
             }
         }
         let Some(p) = self.poll.as_mut() else { return };
         p.drain();
-        if c != p.seen_change {
+        if c != p.seen_change || user != p.seen_user {
             p.watch(&pids);
             p.seen_change = c;
+            p.seen_user = user;
         }
-        self.h()
-            .data_wait
-            .0
+        self.own_wait()
             .poll_armed
             .fetch_or(1 << self.slot, Ordering::SeqCst);
-        let ww = self.data_wait();
+        let ww = match self.role {
+            Role::Consumer => self.data_wait(),
+            Role::Producer => self.space_wait(),
+        };
         let spin = self.spin_ns;
         self.sleeper
             .announce(&ww, self.slot, wait::POLL_ARMED, spin);
-        if self.nonempty() || self.other_gone(true) {
+        let ready = match self.role {
+            Role::Consumer => self.nonempty(),
+            Role::Producer => self.has_room(self.room_want),
+        };
+        if ready || self.other_gone(true) {
             if let Some(p) = &self.poll {
                 p.wake_self();
             }
@@ -1190,9 +1260,7 @@ impl Drop for Ring {
             self.sleeper.drop_fence(&dw, self.slot);
             self.sleeper.drop_fence(&sw, self.slot);
             if self.poll.is_some() {
-                self.h()
-                    .data_wait
-                    .0
+                self.own_wait()
                     .poll_armed
                     .fetch_and(!(1u64 << self.slot), Ordering::SeqCst);
             }
@@ -1210,7 +1278,8 @@ impl Drop for Ring {
         // still holds this attachment); then tell the peers to look.
         self.fd = None;
         self.peers().changed();
-        self.notify_pollers();
+        self.notify_pollers(Role::Consumer);
+        self.notify_pollers(Role::Producer);
     }
 }
 

@@ -222,6 +222,11 @@ impl Peers<'_> {
                 .0
                 .poll_armed
                 .fetch_and(bit, Ordering::SeqCst);
+            self.hdr
+                .space_wait
+                .0
+                .poll_armed
+                .fetch_and(bit, Ordering::SeqCst);
             if i < 2 {
                 let side = if i == 0 {
                     &self.hdr.prod.0

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The poll descriptor of a consumer: readable when a message may be available, or when
-//! the producers are gone, at no cost to the fast path while nobody polls.
+//! the producers are gone, at no cost to the fast path while nobody polls. A producer's
+//! works the same way on the other wait word: readable when room may be available (the
+//! consumer released a message while it was armed), or when the consumer is gone; a send
+//! that finds no room re-arms it.
 //!
 //! An eventfd would be the obvious choice, but it belongs to one process and the
 //! producer may be an unrelated one. So a consumer that asks for a descriptor binds a
@@ -89,6 +92,9 @@ pub(crate) struct Poll {
     slot: usize,
     /// The ring's change sequence when the process descriptors were last refreshed.
     pub seen_change: u32,
+    /// SPSC: the other side's user process then (it changes without a membership
+    /// change when a forked child takes the end over).
+    pub seen_user: u32,
 }
 
 impl Poll {
@@ -124,6 +130,7 @@ impl Poll {
             nonce,
             slot,
             seen_change: u32::MAX,
+            seen_user: u32::MAX,
         })
     }
 

@@ -20,6 +20,7 @@
 //! `ppoll`).
 
 pub mod addr;
+mod adopt;
 pub mod allow;
 pub mod cmsg;
 pub mod inet;
@@ -37,6 +38,7 @@ use crate::frame::{FrameReader, FrameWriter, HEADER, Transport};
 use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 use addr::{SockAddr, UnixName};
+pub use adopt::adopt;
 use cmsg::{CmsgBuf, Received};
 
 /// Type flag: a byte stream (framed messages or raw bytes); also the type when no type
@@ -501,6 +503,16 @@ pub struct Sock {
     pending: Option<Record>,
     shut_rd: bool,
     _bound: Option<unix::BoundPath>,
+    /// A TCP connect started without waiting and not finished yet (`connect_tcp_start`).
+    connecting: Option<Connecting>,
+}
+
+/// A connect in progress: the address, and its failure once `connect_finish` saw it (the
+/// kernel reports SO_ERROR once).
+#[derive(Debug)]
+struct Connecting {
+    shown: String,
+    failed: Option<Error>,
 }
 
 /// What descriptors a receive wants.
@@ -544,7 +556,65 @@ impl Sock {
             pending: None,
             shut_rd: false,
             _bound: bound,
+            connecting: None,
         }
+    }
+
+    /// Whether a connect started by [`connect_tcp_start`] is not finished yet.
+    pub fn is_connecting(&self) -> bool {
+        self.connecting.is_some()
+    }
+
+    /// Refuse I/O on a connection whose connect was started and not finished.
+    #[inline]
+    fn ready(&self, op: &str) -> Result<()> {
+        match &self.connecting {
+            None => Ok(()),
+            Some(c) => Err(self.not_ready(op, c)),
+        }
+    }
+
+    #[cold]
+    fn not_ready(&self, op: &str, c: &Connecting) -> Error {
+        Error::invalid(format!(
+            "{op}: the connect to {} was started and not finished: wait until the descriptor \
+             is writable and call ipcx_sock_connect_finish",
+            c.shown
+        ))
+    }
+
+    /// Finish a connect started by [`connect_tcp_start`]: `Ok` once connected (and at once
+    /// for a socket that is connected already), `IPCX_ERR_TIMEOUT` while the handshake is
+    /// in progress, the connect's error once it failed (every time after).
+    pub fn connect_finish(&mut self) -> Result<()> {
+        let Some(c) = &mut self.connecting else {
+            return Ok(());
+        };
+        if let Some(e) = &c.failed {
+            return Err(e.clone());
+        }
+        let fd = self.fd.as_fd();
+        let e = inet::get_int(fd, libc::SOL_SOCKET, libc::SO_ERROR, "SO_ERROR")?;
+        if e != 0 {
+            let err = connect_error(Errno::from_raw(e), &c.shown);
+            c.failed = Some(err.clone());
+            return Err(err);
+        }
+        match name_of(fd, true) {
+            Ok(_) => {}
+            Err(x) if x.status == Status::IPCX_ERR_CLOSED => {
+                return Err(Error::timeout(format!(
+                    "connect to {}: the handshake is still in progress (wait until the \
+                     descriptor is writable, then call again)",
+                    c.shown
+                )));
+            }
+            Err(x) => return Err(x),
+        }
+        crate::fd::set_nonblocking(fd, false)?;
+        self.cfg.apply(fd, true)?;
+        self.connecting = None;
+        Ok(())
     }
 
     /// The framing halves and the transport, borrowed side by side.
@@ -559,6 +629,26 @@ impl Sock {
             name: &self.name,
         };
         (&mut self.reader, &mut self.writer, io)
+    }
+
+    /// Give the descriptor back without closing it (an adopt whose handle could not be
+    /// made: the caller keeps its descriptor). Nothing may be buffered.
+    pub fn into_fd(self) -> OwnedFd {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again: the descriptor is moved out once and
+        // every other field that owns memory is dropped in place once.
+        unsafe {
+            let fd = std::ptr::read(&me.fd);
+            std::ptr::drop_in_place(&mut me.name);
+            std::ptr::drop_in_place(&mut me.reader);
+            std::ptr::drop_in_place(&mut me.writer);
+            std::ptr::drop_in_place(&mut me.rx);
+            std::ptr::drop_in_place(&mut me.ibuf);
+            std::ptr::drop_in_place(&mut me.pending);
+            std::ptr::drop_in_place(&mut me._bound);
+            std::ptr::drop_in_place(&mut me.connecting);
+            fd
+        }
     }
 
     /// The descriptor, for poll/epoll. Owned by the socket.
@@ -642,6 +732,7 @@ impl Sock {
 
     /// Send one message (framed on streams, one record otherwise) to the connected peer.
     pub fn send(&mut self, msg: &[u8], deadline: &Deadline) -> Result<()> {
+        self.ready("send")?;
         if self.kind == Kind::Stream {
             let (_, writer, mut io) = self.parts(None);
             return writer.send(&mut io, msg, deadline).map_err(conn_error);
@@ -651,6 +742,7 @@ impl Sock {
 
     /// Send one message carrying descriptors (Unix sockets).
     pub fn send_fds(&mut self, msg: &[u8], fds: &[RawFd], deadline: &Deadline) -> Result<()> {
+        self.ready("send with descriptors")?;
         self.unix_only("send descriptors")?;
         cmsg::check_send_count(fds.len())?;
         if self.kind != Kind::Stream {
@@ -833,6 +925,7 @@ impl Sock {
     /// buffer (`IPCX_ERR_TOO_BIG` with the size) for the next receive. MSG_TRUNC reveals
     /// records above the maximum message size: those are discarded (`IPCX_ERR_PROTOCOL`).
     pub fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
+        self.ready("receive")?;
         if self.kind != Kind::Stream {
             return self.recv_record(out, deadline, false, false).map(|m| m.len);
         }
@@ -853,6 +946,7 @@ impl Sock {
         fds: FdsOut<'_>,
         deadline: &Deadline,
     ) -> Result<RecvFds> {
+        self.ready("receive")?;
         self.unix_only("receive descriptors")?;
         if fds.fds.is_empty() {
             return Err(Error::invalid(
@@ -1115,6 +1209,9 @@ impl Sock {
 
     /// Write raw bytes (stream sockets) until all are written or the deadline passes.
     pub fn write(&mut self, data: &[u8], deadline: &Deadline) -> (usize, Result<()>) {
+        if let Err(e) = self.ready("write") {
+            return (0, Err(e));
+        }
         if let Err(e) = self.stream_only("write") {
             return (0, Err(e));
         }
@@ -1125,6 +1222,7 @@ impl Sock {
 
     /// Read at least one and at most `out.len()` raw bytes (stream sockets).
     pub fn read(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
+        self.ready("read")?;
         self.stream_only("read")?;
         let (reader, _, mut io) = self.parts(None);
         let n = reader
@@ -1139,6 +1237,7 @@ impl Sock {
 
     /// Write out the tail of a message accepted by a send that timed out midway.
     pub fn flush(&mut self, deadline: &Deadline) -> Result<()> {
+        self.ready("flush")?;
         if self.kind != Kind::Stream {
             return Ok(());
         }
@@ -1155,6 +1254,7 @@ impl Sock {
     /// without a peer (a datagram socket that is not connected) is refused, as the kernel
     /// refuses it for every other socket type (ENOTCONN).
     pub fn shutdown(&mut self, how: u32) -> Result<()> {
+        self.ready("shutdown")?;
         let h = match how {
             SHUT_RD => libc::SHUT_RD,
             SHUT_WR => libc::SHUT_WR,
@@ -1223,6 +1323,7 @@ impl Sock {
 
     /// The peer's address.
     pub fn peer_address(&self) -> Result<SockAddr> {
+        self.ready("peer address")?;
         name_of(self.fd.as_fd(), true)
             .map_err(|e| e.context(format_args!("peer address of {}", self.name)))
     }
@@ -1559,6 +1660,43 @@ pub fn connect_tcp(host_port: &str, opts: &Options, deadline: &Deadline) -> Resu
             Ok(Sock::new(fd, Kind::Stream, false, true, name, cfg, None))
         },
     )
+}
+
+/// Start a TCP connect to the numeric address `host_port` without waiting: the socket is
+/// returned with the handshake in progress; its descriptor becomes writable when the
+/// handshake ends, and [`Sock::connect_finish`] then says how it went. Names are refused
+/// (the resolver cannot be bounded).
+pub fn connect_tcp_start(host_port: &str, opts: &Options) -> Result<Sock> {
+    opts.only(TCP_OPTIONS, "TCP connections")?;
+    let a = addr::numeric(host_port).ok_or_else(|| {
+        Error::invalid(format!(
+            "{host_port:?}: a connect that does not wait takes a numeric address, \
+             a.b.c.d:port or [v6]:port (a name goes through the resolver, which no timeout \
+             bounds: resolve it beforehand, or use ipcx_sock_connect_tcp)"
+        ))
+    })?;
+    let cfg = Config::new(opts);
+    let fd = new_socket(a.family(), Kind::Stream, true)?;
+    if let Some(cap) = cfg.capacity {
+        set_buffers(fd.as_fd(), cap)?; // before connect: the window scale reflects it
+    }
+    let shown = a.to_string();
+    let (p, l) = a.raw();
+    // SAFETY: a valid address of length l, on a non-blocking socket.
+    if unsafe { libc::connect(fd.as_raw_fd(), p, l) } < 0 {
+        match Errno::last() {
+            // EINTR: the connect goes on asynchronously, as EINPROGRESS.
+            Errno::EINPROGRESS | Errno::EINTR => {}
+            e => return Err(connect_error(e, &shown)),
+        }
+    }
+    let name = format!("TCP connection to {shown}");
+    let mut s = Sock::new(fd, Kind::Stream, false, true, name, cfg, None);
+    s.connecting = Some(Connecting {
+        shown,
+        failed: None,
+    });
+    Ok(s)
 }
 
 /// A UDP socket bound to `host:port` (port 0: any free port), or connected to it (its
