@@ -48,20 +48,25 @@ static int run(const char *address) {
             _exit(s == IPCX_OK ? 0 : 1);
         }
     }
-    int got = 0, s = IPCX_OK;
+    int got = 0, s = IPCX_OK, ended = 0, ok = 1;
     while (got < PRODUCERS * MESSAGES) {
         char buf[8192]; /* mq: a receive buffer as large as the queue's messages is best */
         size_t len = sizeof buf;
         s = ipcx_chan_recv(rx, buf, &len, 5000);
         if (s == IPCX_ERR_CLOSED) { /* the producers that came so far all left */
+            /* Stop once every producer has ended: one that failed sends nothing more. */
+            int st;
+            for (pid_t c; ended < PRODUCERS && (c = waitpid(-1, &st, WNOHANG)) > 0; ended++)
+                ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+            if (ended == PRODUCERS) break;
             usleep(1000);
             continue;
         }
         if (s) break;
         if (got++ == 0) printf("%-28s first: \"%.*s\"", address, (int)len, buf);
     }
-    int ok = s == IPCX_OK || s == IPCX_ERR_CLOSED;
-    for (int p = 0; p < PRODUCERS; p++) {
+    ok = ok && got == PRODUCERS * MESSAGES;
+    for (; ended < PRODUCERS; ended++) {
         int st;
         wait(&st);
         ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;

@@ -39,23 +39,33 @@ static bool run(const std::string &address) {
             _exit(ec ? 1 : 0);
         }
     }
-    int got = 0;
+    int got = 0, ended = 0;
+    bool ok = true;
     char buf[8192];
     while (got < PRODUCERS * MESSAGES) {
         std::error_code ec;
         size_t n = rx.recv(buf, 5s, ec);
-        if (ec == ipcx::errc::closed) continue;  // the producers so far all left
+        if (ec == ipcx::errc::closed) {  // the producers so far all left
+            // Stop once every producer has ended: one that failed sends nothing more.
+            int st;
+            for (; ended < PRODUCERS && waitpid(-1, &st, WNOHANG) > 0; ended++)
+                ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+            if (ended == PRODUCERS) break;
+            usleep(1000);
+            continue;
+        }
         if (ec) {
             std::fprintf(stderr, "%s: %s\n", address.c_str(), ipcx::last_error());
-            return false;
+            ok = false;
+            break;
         }
         if (got++ == 0)
             std::printf("%-32s first: \"%.*s\"", address.c_str(), static_cast<int>(n), buf);
     }
-    bool ok = true;
-    for (int st; wait(&st) > 0;) ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    for (int st; ended < PRODUCERS && wait(&st) > 0; ended++)
+        ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     std::printf(", %d messages\n", got);
-    return ok;  // rx removes what it created
+    return ok && got == PRODUCERS * MESSAGES;  // rx removes what it created
 }
 
 int main(int argc, char **argv) try {
