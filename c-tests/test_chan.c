@@ -1325,6 +1325,45 @@ T_CASE(stat_fills_what_the_caller_has_room_for) {
     T_OK(ipcx_chan_close(r));
 }
 
+/* A fifo: receiver that has just seen every sender leave keeps what a new sender writes
+ * right after: senders come and go one after another while the receiver keeps receiving
+ * (CLOSED between them), and every message arrives, in order. */
+T_CASE(fifo_messages_after_every_sender_left_are_kept) {
+    char a[ADDR_MAX];
+    ipcx_chan *r = open_recv(TP_FIFO, mkaddr(TP_FIFO, a, "relay"), 0, NULL, NULL);
+    enum { SENDERS = 300 };
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_chan_close(r));
+        for (uint32_t i = 0; i < SENDERS; i++) {
+            ipcx_chan *s = open_send(a, 0);
+            T_OK(ipcx_chan_send(s, &i, sizeof i, 5000));
+            T_OK(ipcx_chan_close(s));
+        }
+        _exit(0);
+    }
+    uint32_t next = 0;
+    int closed = 0;
+    double t0 = t_now_ms();
+    while (next < SENDERS && t_now_ms() - t0 < 30000) {
+        uint32_t m;
+        size_t len = sizeof m;
+        ipcx_status st = ipcx_chan_recv(r, &m, &len, 1000);
+        if (st == IPCX_ERR_CLOSED || st == IPCX_ERR_TIMEOUT) {
+            closed += st == IPCX_ERR_CLOSED;
+            continue;
+        }
+        T_OK(st);
+        T_EQ_INT(len, sizeof m);
+        T_ASSERTF(m == next, "message %u arrived, %u expected (messages lost)", m, next);
+        next++;
+    }
+    T_EQ_INT(next, SENDERS);
+    t_wait_ok(p, 30000);
+    printf("  (%d CLOSED between senders)\n", closed);
+    T_OK(ipcx_chan_close(r));
+}
+
 T_CASE(fifo_receiver_recovers_from_a_stray_writer) {
     char a[ADDR_MAX], buf[4096];
     size_t len;
@@ -1717,5 +1756,6 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),
+       T_ENTRY(fifo_messages_after_every_sender_left_are_kept),
        T_ENTRY(fifo_receiver_recovers_from_a_stray_writer), T_ENTRY(peer_roles_and_flags),
        T_ENTRY(peer_hostile_input_is_refused), T_ENTRY(who_may_send))

@@ -469,6 +469,12 @@ impl PipeEnd {
         dropped
     }
 
+    /// Drop a partial frame the reader buffered (after end of file: its writer is gone),
+    /// leaving what the pipe holds alone. Returns the bytes dropped.
+    pub(crate) fn drop_partial(&mut self) -> usize {
+        self.reader.reset()
+    }
+
     /// Best-effort non-blocking flush of a pending backlog, used on close.
     pub fn flush_now(&mut self) {
         if self.writer.backlog() > 0 {

@@ -118,8 +118,10 @@ impl PipeChan {
                 ))
             }
             Status::IPCX_ERR_CLOSED => {
-                // Every writer is gone: a partial frame left in the reader is garbage.
-                self.end.resync();
+                // Every writer is gone: a partial frame left in the reader is garbage. What
+                // the FIFO holds now is not: a new sender may have opened and written since
+                // the read that saw end of file, and its writes start on frame boundaries.
+                self.end.drop_partial();
                 e
             }
             _ => e,
