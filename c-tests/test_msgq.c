@@ -932,8 +932,11 @@ T_CASE(posix_names_of_the_kernels_length) {
         T_LAST_ERROR_HAS(longer);
         T_LAST_ERROR_HAS("257 bytes long, the limit is 256");
         T_ERR(IPCX_ERR_INVALID, ipcx_mq_remove(longer));
-        /* Removal by the other side. */
+        /* Removal by the other side. The raw call leaves ipcx's record of the object it
+         * created behind; a removal through the inspect API says so and forgets it. */
         T_ASSERT(mq_unlink(by_ipcx) == 0);
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_remove(IPCX_OBJECT_POSIX_MQ, by_ipcx, 0));
+        T_LAST_ERROR_HAS("its ipcx record, left behind, was removed");
         T_OK(ipcx_mq_remove(by_raw));
         _exit(0);
     }

@@ -991,8 +991,11 @@ T_CASE(posix_names_of_the_kernels_length) {
         T_LAST_ERROR_HAS("257 bytes long, the limit is 256");
         T_ERR(IPCX_ERR_INVALID, ipcx_shm_remove(longer));
         T_LAST_ERROR_HAS(longer);
-        /* Removal by the other side. */
+        /* Removal by the other side. The raw call leaves ipcx's record of the object it
+         * created behind; a removal through the inspect API says so and forgets it. */
         T_ASSERT(shm_unlink(by_ipcx) == 0);
+        T_ERR(IPCX_ERR_NOT_FOUND, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, by_ipcx, 0));
+        T_LAST_ERROR_HAS("its ipcx record, left behind, was removed");
         T_OK(ipcx_shm_remove(by_raw));
         _exit(0);
     }
