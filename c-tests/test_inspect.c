@@ -329,8 +329,14 @@ static struct shared *S;
 /* A child that creates one object of every kind into `n`, then waits to be killed. */
 static pid_t spawn_creator(struct names *n, const char *tag) {
     int before = atomic_load(&S->ready);
+    pid_t parent = getpid();
     pid_t p = t_fork();
     if (p == 0) {
+        /* Killed with the process that made it, even when a failed assertion ends that
+         * one before it kills this: a creator left pausing would keep the test's output
+         * open, and ctest waiting. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
         struct held h;
         make_all(n, &h, tag);
         atomic_fetch_add(&S->ready, 1);
