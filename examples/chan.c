@@ -56,7 +56,7 @@ static int run(const char *address) {
         if (s == IPCX_ERR_CLOSED) { /* the producers that came so far all left */
             /* Stop once every producer has ended: one that failed sends nothing more. */
             int st;
-            for (pid_t c; ended < PRODUCERS && (c = waitpid(-1, &st, WNOHANG)) > 0; ended++)
+            for (; ended < PRODUCERS && waitpid(-1, &st, WNOHANG) > 0; ended++)
                 ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
             if (ended == PRODUCERS) break;
             usleep(1000);
