@@ -1008,7 +1008,7 @@ fn remove_obj(kind: ObjKind, o: &Obj) -> Result<()> {
         ObjKind::Ring => crate::ring::unlink(&o.name)?,
         ObjKind::PosixMq => crate::msgq::posix::unlink(&o.name)?,
         ObjKind::PosixSem => crate::sync::sem::Sem::unlink(&o.name)?,
-        ObjKind::Fifo => crate::fifo::unlink(&o.name)?,
+        ObjKind::Fifo => crate::pipe::fifo::unlink(&o.name)?,
         ObjKind::Socket => {
             unlink_socket(&o.name, stamp)?;
             provenance::removed_path(ObjKind::Socket, &o.name, stamp);

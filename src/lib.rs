@@ -11,7 +11,6 @@
 pub mod chan;
 pub mod error;
 pub mod fd;
-pub mod fifo;
 pub mod flags;
 pub mod frame;
 pub mod inspect;
@@ -20,7 +19,6 @@ pub mod name;
 pub mod options;
 pub mod pipe;
 pub mod provenance;
-pub mod region;
 pub mod ring;
 pub mod shm;
 pub mod signal;

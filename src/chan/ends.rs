@@ -12,8 +12,8 @@ use super::{
 use super::{peer, queue};
 use crate::error::{Error, Result, Status};
 use crate::fd::FileId;
-use crate::fifo;
 use crate::options::Options;
+use crate::pipe::fifo;
 use crate::pipe::{PIPE_BUF, PipeEnd};
 use crate::ring::{self, Ring};
 use crate::sock::{self, Sock};

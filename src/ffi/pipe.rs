@@ -6,9 +6,9 @@ use std::ffi::{c_char, c_int, c_void};
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
 use crate::error::ipcx_status;
-use crate::fifo;
 use crate::name;
 use crate::pipe::PipeEnd;
+use crate::pipe::fifo;
 use crate::time::Deadline;
 
 /// One end of a pipe or FIFO: readable, writable, or both (duplex). Opaque.

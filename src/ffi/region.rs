@@ -5,7 +5,7 @@ use std::ffi::c_void;
 
 use super::{Info, bytes, bytes_mut, call, call_ref, handle, info_out, out, set_opt};
 use crate::error::ipcx_status;
-use crate::region::{Kind, Region};
+use crate::shm::region::{Kind, Region};
 
 /// `ipcx_region_info.kind`: an anonymous shared mapping (`ipcx_region_create`).
 pub const IPCX_REGION_ANONYMOUS: u32 = 1;

@@ -172,7 +172,7 @@ pub fn run(data: &[u8]) {
         keep.as_fd(),
         g.region_len(),
         true,
-        crate::region::Kind::Anonymous,
+        crate::shm::region::Kind::Anonymous,
         "ring",
     )
     .expect("map");

@@ -42,8 +42,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
-use crate::region::{Kind, Region};
 use crate::shm;
+use crate::shm::region::{Kind, Region};
 use crate::time::Deadline;
 
 use layout::{

@@ -108,8 +108,8 @@ fn membarrier() {
     }
 }
 
-use crate::sync::futex::futex_wait;
-pub(crate) use crate::sync::futex::{futex_wake_all, futex_wake_one};
+use crate::sys::futex::futex_wait;
+pub(crate) use crate::sys::futex::{futex_wake_all, futex_wake_one};
 
 /// Sleep on `word` until it no longer holds `expected`, a wake-up, or `d` passes.
 /// EINTR is decided by [`time::on_eintr`].

@@ -11,7 +11,7 @@ use std::os::fd::AsFd;
 use crate::error::{Error, Result};
 use crate::name;
 use crate::options::{Opt, Options};
-use crate::region::{Kind, Region};
+use crate::shm::region::{Kind, Region};
 use crate::shm::{
     CREATE, EXCLUSIVE, READ, WRITE, check_flags, fstat, map_fd, open_exact, owned, writable,
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared memory: System V segments ([`sysv`]), POSIX shared memory objects ([`posix`]) and
-//! shared file mappings ([`file`]). Every kind maps into a [`Region`](crate::region::Region),
+//! shared file mappings ([`file`]). Every kind maps into a [`Region`](crate::shm::region::Region),
 //! like the anonymous shared mappings of `region.rs`, so one set of access calls works for
 //! all of them.
 //!
@@ -10,6 +10,7 @@
 
 pub mod file;
 pub mod posix;
+pub mod region;
 pub mod sysv;
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -18,7 +19,7 @@ use std::ptr::NonNull;
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
-use crate::region::{Kind, Region, Release};
+use crate::shm::region::{Kind, Region, Release};
 use crate::sys;
 
 /// Create the object if it does not exist.

@@ -22,7 +22,7 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
-use crate::region::{Kind, Region, Release};
+use crate::shm::region::{Kind, Region, Release};
 use crate::shm::{CREATE, EXCLUSIVE, READ, WRITE, check_flags, writable};
 use crate::sys::{wide_i64, wide_u64};
 

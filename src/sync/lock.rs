@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 use super::{Kind, Placement, Site, os};
 use crate::error::{Error, Result, Status};
-use crate::region::Region;
+use crate::shm::region::Region;
 use crate::sys::mutex_clocklock_monotonic;
 use crate::time;
 
@@ -282,7 +282,7 @@ impl Mutex {
         // Only the owner clears its id; others may only add the waiters bit meanwhile.
         let old = w.swap(0, std::sync::atomic::Ordering::Release);
         if old & FUTEX_WAITERS != 0 {
-            super::futex::futex_wake_one(w);
+            crate::sys::futex::futex_wake_one(w);
         }
     }
 
@@ -547,7 +547,7 @@ impl Cond {
                     Status::IPCX_ERR_PERMISSION,
                     Errno::EPERM,
                     format!(
-                        "ipcx_cond_wait(condition variable at {}): the calling thread does not hold the mutex",
+                        "condition variable at {}: the calling thread does not hold the mutex",
                         self.site
                     ),
                 ));
@@ -555,27 +555,8 @@ impl Cond {
             return Err(e);
         }
         let timed_out = loop {
-            let ts = abs
-                .as_ref()
-                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-            // SAFETY: the word lives in the slot's mapping for the whole call; `ts` is NULL
-            // or a valid absolute CLOCK_MONOTONIC time (FUTEX_WAIT_BITSET without
-            // FUTEX_CLOCK_REALTIME); a shared (not private) futex: other processes wake it.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_futex,
-                    w.seq.as_ptr(),
-                    libc::FUTEX_WAIT_BITSET,
-                    seq,
-                    ts,
-                    std::ptr::null::<u32>(),
-                    libc::FUTEX_BITSET_MATCH_ANY,
-                )
-            };
-            if r == 0 {
-                break false;
-            }
-            match Errno::last() {
+            match crate::sys::futex::futex_wait_until(&w.seq, seq, abs.as_ref()) {
+                Errno::UnknownErrno => break false,
                 Errno::EINTR if w.seq.load(Ordering::SeqCst) == seq => continue,
                 Errno::ETIMEDOUT => break true,
                 _ => break false, // EAGAIN: signalled before the sleep; EINTR after a signal
@@ -599,7 +580,7 @@ impl Cond {
         if w.waiters.load(Ordering::SeqCst) == 0 {
             return;
         }
-        super::futex::futex_wake(&w.seq, n);
+        crate::sys::futex::futex_wake(&w.seq, n);
     }
 
     /// Wake one waiter.

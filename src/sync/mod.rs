@@ -33,7 +33,6 @@
 //! (a process-shared object in private memory would not be shared: `IPCX_ERR_INVALID`) or
 //! not mapped at all.
 
-pub(crate) mod futex;
 pub mod lock;
 pub mod sem;
 pub mod sysv;
@@ -44,7 +43,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
-use crate::region::Region;
+use crate::shm::region::Region;
 
 /// Bytes reserved for one placed object (semaphore, mutex, condition variable).
 pub(crate) const SLOT_SIZE: usize = 64;

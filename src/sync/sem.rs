@@ -17,7 +17,7 @@ use super::{Kind, Placement, PrivateSlot, Site};
 use crate::error::{Error, Result, Status};
 use crate::name;
 use crate::options::{Opt, Options};
-use crate::region::Region;
+use crate::shm::region::Region;
 use crate::sys::sem_clockwait_monotonic;
 use crate::time::{self, Deadline};
 

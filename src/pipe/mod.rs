@@ -10,6 +10,8 @@
 //! each process must close the ends it does not use, or the reader never sees end of file.
 //! Bytes already buffered inside a reader are duplicated by fork: use an end in one process.
 
+pub mod fifo;
+
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 

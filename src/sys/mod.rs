@@ -16,7 +16,11 @@
 //!   itself with the whole timeout again, so ipcx makes the system call.
 //! - System V structures the `libc` crate spells differently or lacks on musl.
 //!
+//! - futex(2), which neither the C library nor nix wraps: [`futex`].
+//!
 //! cbindgen:ignore
+
+pub(crate) mod futex;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
