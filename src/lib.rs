@@ -8,17 +8,17 @@
 //! [`frame`] (message framing over byte streams), [`options`] (creation options).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod admin;
 pub mod chan;
 pub mod error;
 pub mod fd;
 pub mod flags;
 pub mod frame;
-pub mod inspect;
+pub(crate) mod hook;
 pub mod msgq;
 pub mod name;
 pub mod options;
 pub mod pipe;
-pub mod provenance;
 pub mod ring;
 pub mod shm;
 pub mod signal;

@@ -5,9 +5,9 @@
 use std::ffi::c_char;
 
 use super::{Info, call, call_ref, handle, info_out, out, set_opt, str_arg};
+use crate::admin::inspect::{self, Listing, ObjectInfo};
+use crate::admin::provenance::ObjKind;
 use crate::error::{Error, Result, ipcx_status};
-use crate::inspect::{self, Listing, ObjectInfo};
-use crate::provenance::ObjKind;
 
 /// A list of objects made by `ipcx_inspect_list` or `ipcx_inspect_clean`. Opaque; a
 /// snapshot (it does not change when the objects do).
@@ -459,7 +459,7 @@ pub unsafe extern "C" fn ipcx_object_kind_from_name(
         let k = unsafe { out(out_kind, "out_kind") }?;
         let n = unsafe { str_arg(name, "name", 64) }?;
         let found = ObjKind::from_name(n).ok_or_else(|| {
-            let names: Vec<&str> = crate::provenance::ALL_KINDS
+            let names: Vec<&str> = crate::admin::provenance::ALL_KINDS
                 .iter()
                 .map(|k| k.name())
                 .collect();

@@ -208,11 +208,7 @@ impl PosixQueue {
                 unsafe { libc::mq_unlink(c.as_ptr()) };
                 return Err(err);
             }
-            crate::provenance::created_named(
-                crate::provenance::ObjKind::PosixMq,
-                qname,
-                Some(fd.as_fd()),
-            );
+            crate::hook::created_named(crate::hook::ObjKind::PosixMq, qname, Some(fd.as_fd()));
         }
         let a = getattr(fd.as_raw_fd())
             .map_err(|e| Error::os(e, format_args!("mq_getattr({qname:?})")))?;
@@ -552,7 +548,7 @@ pub fn unlink(qname: &str) -> Result<()> {
     if unsafe { libc::mq_unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("mq_unlink({qname:?})")));
     }
-    crate::provenance::removed_named(crate::provenance::ObjKind::PosixMq, qname);
+    crate::hook::removed_named(crate::hook::ObjKind::PosixMq, qname);
     Ok(())
 }
 

@@ -208,7 +208,7 @@ impl MsgQueue {
             }
         }
         if created {
-            crate::provenance::created_sysv(crate::provenance::ObjKind::SysvMsq, key, id);
+            crate::hook::created_sysv(crate::hook::ObjKind::SysvMsq, key, id);
         }
         Ok(q)
     }
@@ -588,7 +588,7 @@ impl MsgQueue {
                 e => self.op_error(e, "msgctl(IPC_RMID)"),
             });
         }
-        crate::provenance::removed_sysv(crate::provenance::ObjKind::SysvMsq, self.id);
+        crate::hook::removed_sysv(crate::hook::ObjKind::SysvMsq, self.id);
         Ok(())
     }
 }

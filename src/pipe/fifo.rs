@@ -100,7 +100,7 @@ pub fn create(path: &str, opts: &Options) -> Result<()> {
         unsafe { libc::unlink(c.as_ptr()) };
         return Err(err);
     }
-    crate::provenance::created_path(crate::provenance::ObjKind::Fifo, path);
+    crate::hook::created_path(crate::hook::ObjKind::Fifo, path);
     Ok(())
 }
 
@@ -140,12 +140,12 @@ pub fn unlink(path: &str) -> Result<()> {
         Ok(st) if !is_fifo(&st) => return Err(not_a_fifo(path, &st, "remove FIFO")),
         Ok(_) => {}
     }
-    let stamp = crate::provenance::path_stamp(path);
+    let stamp = crate::hook::path_stamp(path);
     // SAFETY: valid C string.
     if unsafe { libc::unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("unlink({path:?})")));
     }
-    crate::provenance::removed_path(crate::provenance::ObjKind::Fifo, path, stamp.as_ref());
+    crate::hook::removed_path(crate::hook::ObjKind::Fifo, path, stamp.as_ref());
     Ok(())
 }
 

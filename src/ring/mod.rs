@@ -377,8 +377,8 @@ impl Ring {
                         let mut ring = Ring::new(r, fd, role, want, what, spin, true)?;
                         ring.claim_use()?;
                         flock(ring.fd(), libc::LOCK_UN)?;
-                        crate::provenance::created_named(
-                            crate::provenance::ObjKind::Ring,
+                        crate::hook::created_named(
+                            crate::hook::ObjKind::Ring,
                             name,
                             Some(ring.fd()),
                         );
@@ -1315,7 +1315,7 @@ fn init_header(r: &Region, g: &Geometry) {
     id.creator_pid
         .store(unsafe { libc::getpid() } as u32, Ordering::Relaxed);
     id.creator_start
-        .store(crate::provenance::own_start(), Ordering::Relaxed);
+        .store(crate::sys::proc::own_start(), Ordering::Relaxed);
     id.state.store(STATE_READY, Ordering::Release);
 }
 
@@ -1429,7 +1429,7 @@ pub fn unlink(name: &str) -> Result<()> {
         None
     };
     if let Some(why) = damaged {
-        if !crate::provenance::proves_named(crate::provenance::ObjKind::Ring, name, fd.as_fd()) {
+        if !crate::hook::proves_named(crate::hook::ObjKind::Ring, name, fd.as_fd()) {
             return Err(Error::invalid(format!(
                 "{what} is not an ipcx ring ({why}) and no provenance record shows that ipcx \
                  created it; not removed"
@@ -1440,7 +1440,7 @@ pub fn unlink(name: &str) -> Result<()> {
     if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("shm_unlink({name:?})")));
     }
-    crate::provenance::removed_named(crate::provenance::ObjKind::Ring, name);
+    crate::hook::removed_named(crate::hook::ObjKind::Ring, name);
     Ok(())
 }
 

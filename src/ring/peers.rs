@@ -313,5 +313,5 @@ impl Peers<'_> {
 pub(crate) fn pid_running(pid: u32) -> bool {
     pid != 0
         && pid <= i32::MAX as u32
-        && crate::provenance::process_alive(pid as i32, 0) == Some(true)
+        && crate::sys::proc::process_alive(pid as i32, 0) == Some(true)
 }

@@ -56,7 +56,7 @@ pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
         },
     )?;
     if created {
-        crate::provenance::created_named(crate::provenance::ObjKind::PosixShm, n, Some(fd.as_fd()));
+        crate::hook::created_named(crate::hook::ObjKind::PosixShm, n, Some(fd.as_fd()));
     }
     Ok(PosixShm {
         fd,
@@ -73,7 +73,7 @@ pub fn unlink(n: &str) -> Result<()> {
     if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
         return Err(Error::last_os(format_args!("shm_unlink({n:?})")));
     }
-    crate::provenance::removed_named(crate::provenance::ObjKind::PosixShm, n);
+    crate::hook::removed_named(crate::hook::ObjKind::PosixShm, n);
     Ok(())
 }
 

@@ -169,7 +169,7 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
         }
     };
     if created {
-        crate::provenance::created_sysv(crate::provenance::ObjKind::SysvShm, key, id);
+        crate::hook::created_sysv(crate::hook::ObjKind::SysvShm, key, id);
     }
     Ok(Segment { id, removed: false })
 }
@@ -390,7 +390,7 @@ impl Segment {
                 _ => Error::os(e, format_args!("shmctl({id}, IPC_RMID)")),
             });
         }
-        crate::provenance::removed_sysv(crate::provenance::ObjKind::SysvShm, id);
+        crate::hook::removed_sysv(crate::hook::ObjKind::SysvShm, id);
         self.removed = true;
         Ok(())
     }

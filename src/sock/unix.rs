@@ -69,11 +69,7 @@ impl Drop for BoundPath {
                 // SAFETY: a valid C string; verified to be our socket file just above.
                 if unsafe { libc::unlink(self.path.as_ptr()) } == 0 {
                     if let Ok(p) = self.path.to_str() {
-                        crate::provenance::removed_path(
-                            crate::provenance::ObjKind::Socket,
-                            p,
-                            None,
-                        );
+                        crate::hook::removed_path(crate::hook::ObjKind::Socket, p, None);
                     }
                 }
             }
@@ -219,7 +215,7 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
     match st {
         Ok(st) => {
             if let Ok(p) = c.to_str() {
-                crate::provenance::created_path(crate::provenance::ObjKind::Socket, p);
+                crate::hook::created_path(crate::hook::ObjKind::Socket, p);
             }
             Ok(Some(BoundPath {
                 path: c,

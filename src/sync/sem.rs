@@ -187,8 +187,8 @@ impl Sem {
                     }
                     if let Some(fd) = open_if_ours(name, p) {
                         use std::os::fd::AsFd;
-                        crate::provenance::created_named(
-                            crate::provenance::ObjKind::PosixSem,
+                        crate::hook::created_named(
+                            crate::hook::ObjKind::PosixSem,
                             name,
                             Some(fd.as_fd()),
                         );
@@ -221,7 +221,7 @@ impl Sem {
         if unsafe { libc::sem_unlink(c.as_ptr()) } < 0 {
             return Err(Error::last_os(format_args!("sem_unlink({name:?})")));
         }
-        crate::provenance::removed_named(crate::provenance::ObjKind::PosixSem, name);
+        crate::hook::removed_named(crate::hook::ObjKind::PosixSem, name);
         Ok(())
     }
 

@@ -238,7 +238,7 @@ impl SemSet {
             unsafe { libc::semctl(id, 0, libc::IPC_RMID) };
             return Err(e);
         }
-        crate::provenance::created_sysv(crate::provenance::ObjKind::SysvSem, key, id);
+        crate::hook::created_sysv(crate::hook::ObjKind::SysvSem, key, id);
         Ok(set)
     }
 
@@ -631,7 +631,7 @@ impl SemSet {
     /// Remove the set (IPC_RMID): waiters wake with `IPCX_ERR_REMOVED`.
     pub fn remove(&self) -> Result<()> {
         self.ctl(0, libc::IPC_RMID, Semun { val: 0 }, "IPC_RMID")?;
-        crate::provenance::removed_sysv(crate::provenance::ObjKind::SysvSem, self.id);
+        crate::hook::removed_sysv(crate::hook::ObjKind::SysvSem, self.id);
         Ok(()).map(|_| ())
     }
 }

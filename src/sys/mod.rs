@@ -16,11 +16,13 @@
 //!   itself with the whole timeout again, so ipcx makes the system call.
 //! - System V structures the `libc` crate spells differently or lacks on musl.
 //!
-//! - futex(2), which neither the C library nor nix wraps: [`futex`].
+//! - futex(2), which neither the C library nor nix wraps: [`futex`]; process liveness from
+//!   /proc: [`proc`].
 //!
 //! cbindgen:ignore
 
 pub(crate) mod futex;
+pub(crate) mod proc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -345,7 +347,7 @@ pub(crate) struct semid_ds {
     not(all(target_pointer_width = "64", target_endian = "little"))
 ))]
 compile_error!(
-    "ipcx: struct semid_ds is not declared for this musl target (src/sys.rs); 64-bit \
+    "ipcx: struct semid_ds is not declared for this musl target (src/sys/mod.rs); 64-bit \
      little-endian musl targets are supported"
 );
 

@@ -26,7 +26,8 @@
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::errno::Errno;
 
@@ -228,56 +229,6 @@ impl Stamp {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             }
-    }
-}
-
-// ------------------------------------------------------------------ processes
-
-static OWN_START: AtomicU64 = AtomicU64::new(0);
-static OWN_START_PID: AtomicU32 = AtomicU32::new(0);
-
-/// State letter and start time (clock ticks since boot) of a process, from
-/// /proc/PID/stat; `None` if it cannot be read.
-pub(crate) fn proc_stat(pid: i32) -> Option<(u8, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &s[s.rfind(')')? + 1..];
-    let mut f = after.split_whitespace();
-    let state = f.next()?.bytes().next()?;
-    // Fields after the command start at field 3 (the state); starttime is field 22.
-    let start = f.nth(22 - 4)?.parse().ok()?;
-    Some((state, start))
-}
-
-/// This process's start time (cached per pid: a forked child reads its own).
-pub(crate) fn own_start() -> u64 {
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() } as u32;
-    if OWN_START_PID.load(Ordering::Acquire) == pid {
-        return OWN_START.load(Ordering::Relaxed);
-    }
-    let start = proc_stat(pid as i32).map_or(0, |(_, s)| s);
-    OWN_START.store(start, Ordering::Relaxed);
-    OWN_START_PID.store(pid, Ordering::Release);
-    start
-}
-
-/// Whether the process `pid` that started at `start` (0: unknown) is still running:
-/// `Some(false)` when it is gone, a zombie, or another process has its pid now;
-/// `None` when that cannot be told (its /proc entry is hidden from us).
-pub(crate) fn process_alive(pid: i32, start: u64) -> Option<bool> {
-    if pid <= 0 {
-        return None;
-    }
-    // SAFETY: signal 0 only checks existence and permission.
-    if unsafe { libc::kill(pid, 0) } < 0 && Errno::last() == Errno::ESRCH {
-        return Some(false);
-    }
-    match proc_stat(pid) {
-        Some((b'Z' | b'X', _)) => Some(false),
-        Some((_, s)) if start != 0 && s != start => Some(false),
-        Some(_) => Some(true),
-        // It exists (kill did not say ESRCH) but /proc hides it (hidepid): unknown.
-        None => None,
     }
 }
 
@@ -743,7 +694,7 @@ fn created(kind: ObjKind, name: String, key: i32, id: i32, stamp: Option<Stamp>)
         uid,
         // SAFETY: no preconditions.
         pid: unsafe { libc::getpid() },
-        start: own_start(),
+        start: crate::sys::proc::own_start(),
         created: now_realtime(),
         stamp,
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -908,14 +859,5 @@ mod tests {
             .replace("id=3", "id=-1");
         assert!(Record::parse(&t).is_err());
         assert!(Record::parse("ipcx-record 1\nkind=fifo\nname=%zz\n").is_err());
-    }
-
-    #[test]
-    fn own_start_time_is_known_and_stable() {
-        let a = own_start();
-        assert!(a > 0);
-        assert_eq!(a, own_start());
-        assert_eq!(process_alive(std::process::id() as i32, a), Some(true));
-        assert_eq!(process_alive(std::process::id() as i32, a + 1), Some(false));
     }
 }

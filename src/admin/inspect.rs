@@ -7,7 +7,7 @@
 //! from /dev/mqueue when it is mounted, otherwise only through ipcx's records (the kernel
 //! offers no other way to enumerate them); FIFOs and socket files through ipcx's records,
 //! and other programs' under the directories the caller names; ipcx's records
-//! ([`crate::provenance`]).
+//! ([`crate::admin::provenance`]).
 //!
 //! An object is ipcx's when a trusted record names it and the object matches the record
 //! (same owner; same inode, or for System V the same key, creator uid and, for segments,
@@ -33,8 +33,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use nix::errno::Errno;
 
+use crate::admin::provenance::{self, FileInfo, ObjKind, Record, Stamp};
 use crate::error::{Error, Result, Status};
-use crate::provenance::{self, FileInfo, ObjKind, Record, Stamp};
 
 /// Info flag: a trusted ipcx record names this object and the object matches it.
 pub(crate) const FLAG_IPCX: u32 = 1;
@@ -270,7 +270,7 @@ fn sysv_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
                     o.attached = num(&row, "nattch");
                     o.creator_pid = num(&row, "cpid");
                     o.last_pid = num(&row, "lpid");
-                    o.creator_alive = alive_code(provenance::process_alive(o.creator_pid, 0));
+                    o.creator_alive = alive_code(crate::sys::proc::process_alive(o.creator_pid, 0));
                 }
                 _ => {
                     o.depth = num(&row, "nsems");
@@ -562,7 +562,7 @@ fn adopt(o: &mut Obj, r: Record) {
     o.kind = r.kind;
     o.flags |= FLAG_IPCX;
     o.creator_pid = r.pid;
-    o.creator_alive = alive_code(provenance::process_alive(r.pid, r.start));
+    o.creator_alive = alive_code(crate::sys::proc::process_alive(r.pid, r.start));
     o.created = r.created.0;
     o.record = Some(r);
 }
@@ -575,7 +575,7 @@ fn vanished(r: Record) -> Obj {
     o.uid = r.uid;
     o.flags = FLAG_VANISHED;
     o.creator_pid = r.pid;
-    o.creator_alive = alive_code(provenance::process_alive(r.pid, r.start));
+    o.creator_alive = alive_code(crate::sys::proc::process_alive(r.pid, r.start));
     o.created = r.created.0;
     o.record = Some(r);
     o
@@ -694,7 +694,7 @@ fn settle(objs: &mut [Obj]) {
                     .users
                     .iter()
                     .copied()
-                    .filter(|&p| p > 0 && provenance::process_alive(p, 0) != Some(false))
+                    .filter(|&p| p > 0 && crate::sys::proc::process_alive(p, 0) != Some(false))
                     .collect();
                 live.sort_unstable();
                 live.dedup();
