@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The producer side: reserve contiguous space (a pad record skips the end of the data
+//! area), write, publish the record header with one release store; wait for room and wake
+//! consumers only when one sleeps.
+
+use super::*;
+
+impl Ring {
+    /// The end of the published chain, starting from a tail that may lag (a producer that
+    /// died after publishing but before storing its tail) or trail the head (the consumer
+    /// already read past it). Every header on the way is checked.
+    pub(super) fn walk_tail(&self, start: u64) -> Result<u64> {
+        let head = self.h().cons.0.pos.load(Ordering::Acquire);
+        let ahead = head.wrapping_sub(start);
+        let mut t = if ahead != 0 && ahead <= self.g.capacity && head & 7 == 0 {
+            head
+        } else {
+            start
+        };
+        check_used(t, head, &self.g)?;
+        for _ in 0..=self.g.capacity / 8 {
+            let pos = t & self.g.mask;
+            match decode(self.word(pos).load(Ordering::Acquire), pos, &self.g)? {
+                Rec::Empty => return Ok(t),
+                Rec::Msg { size, .. } | Rec::Pad { size } => t = t.wrapping_add(size),
+            }
+            if check_used(t, head, &self.g)? + SLACK > self.g.capacity {
+                break;
+            }
+        }
+        Err(Error::protocol(
+            "corrupted ring: the published records never end",
+        ))
+    }
+
+    // -------------------------------------------------------------- producer
+
+    /// Room for a record of `len` payload bytes after the tail, waiting if needed (MPMC:
+    /// takes the producers' lock, held on success). Returns the record's data offset.
+    #[inline(always)]
+    pub(super) fn make_room(&mut self, len: u64, timeout_ms: i64, op: &str) -> Result<u64> {
+        if self.pending != Pending::None {
+            return Err(self.outstanding(op));
+        }
+        let mut tmo = Tmo::new(timeout_ms)?;
+        if len > self.g.max_message {
+            return Err(self.too_big(len));
+        }
+        if self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
+            && self.other_gone(false)
+        {
+            return Err(self.gone_error());
+        }
+        if self.g.mpmc {
+            self.lock_side(&mut tmo, op)?;
+        }
+        let (rec, used) = place(self.pos, record_size(len), &self.g);
+        // Saturating: a hostile head (cached) ahead of the tail must not wrap the sum below
+        // the capacity and skip the check; the slow path validates the indices.
+        if self
+            .pos
+            .wrapping_sub(self.cached)
+            .saturating_add(used + SLACK)
+            > self.g.capacity
+        {
+            if let Err(e) = self.wait_space(used, &mut tmo, op) {
+                self.unlock();
+                return Err(self.fail(e));
+            }
+        }
+        Ok(rec)
+    }
+
+    /// Where the payload of the record at data offset `rec` goes.
+    #[inline(always)]
+    pub(super) fn payload(&self, rec: u64) -> *mut u8 {
+        // SAFETY: rec + 8 + len <= capacity (placement or decode).
+        unsafe { self.data.as_ptr().add((rec + layout::REC_HDR) as usize) }
+    }
+
+    /// Publish the record of `used` bytes at data offset `rec` (see layout.rs): zero the
+    /// next header, then one release store; then wake consumers if one sleeps.
+    #[inline(always)]
+    pub(super) fn publish(&mut self, rec: u64, used: u64) {
+        let size = record_size(used);
+        let tail = self.pos;
+        let pos = tail & self.g.mask;
+        let new_tail = if rec == pos {
+            tail.wrapping_add(size)
+        } else {
+            tail.wrapping_add(self.g.capacity - pos + size)
+        };
+        self.word(new_tail & self.g.mask)
+            .store(0, Ordering::Relaxed);
+        if rec == pos {
+            self.word(pos).store(msg_word(used), Ordering::Release);
+        } else {
+            self.word(0).store(msg_word(used), Ordering::Relaxed);
+            self.word(pos)
+                .store(pad_word(self.g.capacity - pos), Ordering::Release);
+        }
+        self.pos = new_tail;
+        self.h().prod.0.pos.store(new_tail, Ordering::Release);
+        if self.locked {
+            self.unlock();
+        }
+        if let Some(v) = wait::after_publish(&self.data_wait()) {
+            self.notify_consumers(v);
+        }
+    }
+
+    /// Reserve room for a message of `len` bytes: returns where to write it.
+    pub fn reserve(&mut self, len: usize, timeout_ms: i64, op: &str) -> Result<*mut u8> {
+        self.check(Role::Producer, op)?;
+        let len = len as u64;
+        let rec = self.make_room(len, timeout_ms, op)?;
+        self.pending = Pending::Reserved { rec, len };
+        Ok(self.payload(rec))
+    }
+
+    #[cold]
+    pub(super) fn too_big(&self, len: u64) -> Error {
+        Error::new(
+            Status::IPCX_ERR_TOO_BIG,
+            format!(
+                "{}: a message of {len} bytes is larger than the ring's maximum of {} bytes \
+                 (ipcx_options_set_max_message at creation; at most capacity/2 - 16)",
+                self.what, self.g.max_message
+            ),
+        )
+    }
+
+    /// Publish the reserved message with its final length (`used <= reserved`).
+    pub fn commit(&mut self, used: usize, op: &str) -> Result<()> {
+        self.check(Role::Producer, op)?;
+        let Pending::Reserved { rec, len } = self.pending else {
+            return Err(Error::invalid(format!(
+                "{}: {op}: there is no reservation to commit",
+                self.what
+            )));
+        };
+        let used = used as u64;
+        if used > len {
+            return Err(Error::invalid(format!(
+                "{}: {op}: length {used} is larger than the {len} bytes reserved",
+                self.what
+            )));
+        }
+        self.pending = Pending::None;
+        self.publish(rec, used);
+        Ok(())
+    }
+
+    /// Drop the reservation: nothing is published.
+    pub fn abort(&mut self, op: &str) -> Result<()> {
+        self.check(Role::Producer, op)?;
+        if !matches!(self.pending, Pending::Reserved { .. }) {
+            return Err(Error::invalid(format!(
+                "{}: {op}: there is no reservation to abort",
+                self.what
+            )));
+        }
+        self.pending = Pending::None;
+        self.unlock();
+        Ok(())
+    }
+
+    /// Copy `msg` into the ring as one message (reserve, copy, publish in one call).
+    #[inline]
+    pub fn send(&mut self, msg: &[u8], timeout_ms: i64, op: &str) -> Result<()> {
+        self.check(Role::Producer, op)?;
+        let rec = self.make_room(msg.len() as u64, timeout_ms, op)?;
+        // SAFETY: the room holds msg.len() bytes; msg is a distinct caller buffer.
+        unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.payload(rec), msg.len()) };
+        self.publish(rec, msg.len() as u64);
+        Ok(())
+    }
+
+    /// Wake sleeping consumers and notify armed pollers (at most once per announcement).
+    #[cold]
+    pub(super) fn notify_consumers(&mut self, v: u32) {
+        let w = &self.h().data_wait.0;
+        let bits = wait::claim_wake(&w.word, v);
+        if bits & wait::POLL_ARMED != 0 {
+            self.notify_pollers(Role::Consumer);
+        }
+    }
+
+    /// Send one datagram to each armed poller of `side` (consumers: data; producers:
+    /// room).
+    pub(super) fn notify_pollers(&mut self, side: Role) {
+        let w = match side {
+            Role::Consumer => &self.h().data_wait.0,
+            Role::Producer => &self.h().space_wait.0,
+        };
+        let mut mask = w.poll_armed.swap(0, Ordering::AcqRel);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            poll::notify(&mut self.notify_sock, self.nonce, i);
+        }
+    }
+
+    /// Wait until `used` bytes (+ slack) are free after the tail.
+    pub(super) fn wait_space(&mut self, used: u64, tmo: &mut Tmo, op: &str) -> Result<()> {
+        fn fits(r: &mut Ring, used: u64) -> Result<bool> {
+            let head = r.h().cons.0.pos.load(Ordering::Acquire);
+            let inuse = check_used(r.pos, head, &r.g)?;
+            r.cached = head;
+            Ok(inuse + used + SLACK <= r.g.capacity)
+        }
+        if fits(self, used)? {
+            return Ok(());
+        }
+        let what = wait::What {
+            op,
+            doing: "waiting for room",
+        };
+        if tmo.nowait() {
+            if self.other_gone(true) {
+                return Err(self.gone_error());
+            }
+            if self.poll.is_some() {
+                self.room_want = used;
+                self.arm();
+            }
+            return Err(wait::named(wait::would_block(&what), &self.what));
+        }
+        let dl = tmo.deadline()?;
+        let r = self.wait_for(&dl, &what, |r| fits(r, used));
+        if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
+            self.room_want = used;
+            self.arm();
+        }
+        r
+    }
+
+    /// Whether a record of `used` bytes fits after the tail now (a peek for the poll
+    /// descriptor; an inconsistent index counts as "go and look": the send reports it).
+    pub(super) fn has_room(&self, used: u64) -> bool {
+        let tail = if self.g.mpmc && !self.locked {
+            self.h().prod.0.pos.load(Ordering::Acquire)
+        } else {
+            self.pos
+        };
+        let head = self.h().cons.0.pos.load(Ordering::Acquire);
+        match check_used(tail, head, &self.g) {
+            Ok(inuse) => inuse + used + SLACK <= self.g.capacity,
+            Err(_) => true,
+        }
+    }
+}
