@@ -25,6 +25,72 @@ pub(crate) const FOREVER: i64 = -1;
 /// Timeout value meaning "do not block at all".
 pub(crate) const NOWAIT: i64 = 0;
 
+/// How long a call may wait, as its caller asked: not at all, up to a duration, or without
+/// limit. The core takes this type (the C boundary converts milliseconds with
+/// [`Timeout::from_ms`]); it becomes a [`Deadline`] only where a call must wait, so the
+/// fast paths of the ring, semaphores and mutexes never read the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// Try once, never block.
+    NoWait,
+    /// Wait at most this long.
+    After(Duration),
+    /// Wait without limit.
+    Forever,
+}
+
+impl Timeout {
+    /// Convert a C timeout in milliseconds ([`FOREVER`], [`NOWAIT`] or positive). Values
+    /// below -1 are invalid.
+    #[inline(always)]
+    pub fn from_ms(timeout_ms: i64) -> Result<Timeout> {
+        match timeout_ms {
+            NOWAIT => Ok(Timeout::NoWait),
+            FOREVER => Ok(Timeout::Forever),
+            ms if ms > 0 => Ok(Timeout::After(Duration::from_millis(ms as u64))),
+            ms => Err(invalid_ms(ms)),
+        }
+    }
+
+    /// Whether the call must not block.
+    #[inline(always)]
+    pub fn is_nowait(self) -> bool {
+        self == Timeout::NoWait
+    }
+
+    /// The deadline, counted from now.
+    pub fn deadline(self) -> Deadline {
+        match self {
+            Timeout::NoWait => Deadline::now(),
+            Timeout::After(d) => Deadline::after(d),
+            Timeout::Forever => Deadline::forever(),
+        }
+    }
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Timeout::NoWait => f.write_str("0 ms"),
+            Timeout::After(d) => write!(f, "{} ms", d.as_millis()),
+            Timeout::Forever => f.write_str("forever"),
+        }
+    }
+}
+
+/// Tests and fuzz harnesses: a timeout in milliseconds, as the C boundary converts it.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn ms(v: i64) -> Timeout {
+    Timeout::from_ms(v).unwrap()
+}
+
+#[cold]
+fn invalid_ms(ms: i64) -> Error {
+    Error::invalid(format!(
+        "timeout {ms} ms is invalid (use -1 for forever, 0 for no wait, or a positive value)"
+    ))
+}
+
 /// When a blocking operation must give up. `None` means never.
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline {
@@ -34,13 +100,7 @@ pub struct Deadline {
 impl Deadline {
     /// Convert a C timeout in milliseconds. Values below -1 are invalid.
     pub fn from_ms(timeout_ms: i64) -> Result<Deadline> {
-        match timeout_ms {
-            FOREVER => Ok(Deadline::forever()),
-            ms if ms >= 0 => Ok(Deadline::after(Duration::from_millis(ms as u64))),
-            ms => Err(Error::invalid(format!(
-                "timeout {ms} ms is invalid (use -1 for forever, 0 for no wait, or a positive value)"
-            ))),
-        }
+        Timeout::from_ms(timeout_ms).map(Timeout::deadline)
     }
 
     /// A deadline that never passes.

@@ -17,7 +17,7 @@ use crate::pipe::fifo;
 use crate::pipe::{PIPE_BUF, PipeEnd};
 use crate::ring::{self, Ring};
 use crate::sock::{self, Sock};
-use crate::time::Deadline;
+use crate::time::{Deadline, Timeout};
 
 /// The largest message a FIFO channel carries: what one write of PIPE_BUF bytes holds
 /// with the frame header, so that several senders never interleave.
@@ -35,13 +35,13 @@ struct PipeChan {
 
 impl Endpoint for PipeChan {
     #[inline]
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.end.send(msg, &Deadline::from_ms(timeout_ms)?)
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        self.end.send(msg, &timeout.deadline())
     }
 
     #[inline]
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        match self.end.recv(out, &Deadline::from_ms(timeout_ms)?) {
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
+        match self.end.recv(out, &timeout.deadline()) {
             Err(e) if self.path.is_some() => Err(self.fifo_failed(e)),
             r => r,
         }
@@ -55,8 +55,8 @@ impl Endpoint for PipeChan {
         Ok(self.end.fds().1)
     }
 
-    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
-        self.end.flush(&Deadline::from_ms(timeout_ms)?)
+    fn flush(&mut self, timeout: Timeout) -> Result<()> {
+        self.end.flush(&timeout.deadline())
     }
 
     fn send_pollable(&self) -> bool {
@@ -203,8 +203,8 @@ struct SockChan {
 
 impl Endpoint for SockChan {
     #[inline]
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        let dl = Deadline::from_ms(timeout_ms)?;
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        let dl = timeout.deadline();
         if self.s.is_connecting() {
             self.finish_connect(&dl)?;
         }
@@ -212,8 +212,8 @@ impl Endpoint for SockChan {
     }
 
     #[inline]
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        self.s.recv(out, &Deadline::from_ms(timeout_ms)?)
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
+        self.s.recv(out, &timeout.deadline())
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {
@@ -224,8 +224,8 @@ impl Endpoint for SockChan {
         Ok(self.s.fd())
     }
 
-    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
-        let dl = Deadline::from_ms(timeout_ms)?;
+    fn flush(&mut self, timeout: Timeout) -> Result<()> {
+        let dl = timeout.deadline();
         if self.s.is_connecting() {
             self.finish_connect(&dl)?;
         }
@@ -330,13 +330,13 @@ struct RingChan {
 
 impl Endpoint for RingChan {
     #[inline]
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.ring.send(msg, timeout_ms, "send")
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        self.ring.send(msg, timeout, "send")
     }
 
     #[inline]
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        self.ring.recv(out, timeout_ms, "receive")
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
+        self.ring.recv(out, timeout, "receive")
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {

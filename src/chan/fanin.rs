@@ -34,7 +34,7 @@ use super::{CAP_MULTI_SENDER, CAP_PEER_CLOSED, CAP_POLL, Caps, Endpoint};
 use crate::error::{Error, Result, Status};
 use crate::sock::allow::Allow;
 use crate::sock::{Listener, Sock};
-use crate::time::{self, Deadline};
+use crate::time::{self, Deadline, Timeout};
 
 /// A sender's connection as the receiver serves it.
 pub(super) trait Conn: Sized + Send + 'static {
@@ -275,12 +275,12 @@ impl<C: Conn> FanIn<C> {
 }
 
 impl<C: Conn> Endpoint for FanIn<C> {
-    fn send(&mut self, _msg: &[u8], _timeout_ms: i64) -> Result<()> {
+    fn send(&mut self, _msg: &[u8], _timeout: Timeout) -> Result<()> {
         Err(Error::internal("send on a channel receiver"))
     }
 
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        let deadline = Deadline::from_ms(timeout_ms)?;
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
+        let deadline = timeout.deadline();
         loop {
             if self.accept_pending {
                 self.accept_all()?;

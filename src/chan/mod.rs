@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
-use crate::time::{Backoff, Deadline};
+use crate::time::{Backoff, Deadline, Timeout};
 pub use addr::{Addr, Transport};
 
 /// Open flag: this end sends.
@@ -108,10 +108,10 @@ pub struct Caps {
 /// implementation (the ring never reads the clock on its fast path).
 pub(crate) trait Endpoint {
     /// Send one whole message.
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()>;
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()>;
     /// Receive one whole message into `out`; its length. A buffer too small is
     /// `IPCX_ERR_TOO_BIG` with the size needed, and the message stays queued.
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize>;
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize>;
     /// A descriptor that is readable when a receive may progress.
     fn poll_fd(&mut self) -> Result<RawFd>;
     /// Senders: a descriptor that is writable when a send with timeout 0 may progress
@@ -125,7 +125,7 @@ pub(crate) trait Endpoint {
     }
     /// Senders: write out the rest of a message that a send accepted but could not write
     /// whole, waiting up to the timeout. Default: nothing is ever kept.
-    fn flush(&mut self, _timeout_ms: i64) -> Result<()> {
+    fn flush(&mut self, _timeout: Timeout) -> Result<()> {
         Ok(())
     }
     /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
@@ -423,29 +423,29 @@ impl Chan {
 
     /// Send one message.
     #[inline]
-    pub fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+    pub fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
         if self.role != Role::Send {
             return Err(self.wrong_role("send"));
         }
-        self.ep.send(msg, timeout_ms)
+        self.ep.send(msg, timeout)
     }
 
     /// Write out what a send accepted and kept (see `ipcx_chan_flush`).
-    pub fn flush(&mut self, timeout_ms: i64) -> Result<()> {
+    pub fn flush(&mut self, timeout: Timeout) -> Result<()> {
         if self.role != Role::Send {
             return Err(self.wrong_role("flush"));
         }
-        Deadline::from_ms(timeout_ms)?;
-        self.ep.flush(timeout_ms)
+        timeout.deadline();
+        self.ep.flush(timeout)
     }
 
     /// Receive one message into `out`; its length.
     #[inline]
-    pub fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+    pub fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         if self.role != Role::Recv {
             return Err(self.wrong_role("receive"));
         }
-        self.ep.recv(out, timeout_ms)
+        self.ep.recv(out, timeout)
     }
 
     /// The descriptor to poll: a receiver's is readable when a receive may progress, a

@@ -45,7 +45,7 @@ use crate::options::Options;
 use crate::sock::addr::UnixName;
 use crate::sock::allow::Allow;
 use crate::sock::{self, Listener, Sock, conn_error};
-use crate::time::{self, Deadline};
+use crate::time::{self, Deadline, Timeout};
 
 /// How often a sender looks for the peer's ZMTP commands (PING) while it sends.
 const LOOK_EVERY: Duration = Duration::from_millis(100);
@@ -449,11 +449,11 @@ struct DialSend {
 }
 
 impl Endpoint for DialSend {
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.c.send_msg(msg, &Deadline::from_ms(timeout_ms)?)
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        self.c.send_msg(msg, &timeout.deadline())
     }
 
-    fn recv(&mut self, _out: &mut [u8], _timeout_ms: i64) -> Result<usize> {
+    fn recv(&mut self, _out: &mut [u8], _timeout: Timeout) -> Result<usize> {
         Err(Error::internal("receive on a channel sender"))
     }
 
@@ -465,8 +465,8 @@ impl Endpoint for DialSend {
         Ok(self.c.sock.fd())
     }
 
-    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
-        self.c.flush(&Deadline::from_ms(timeout_ms)?)
+    fn flush(&mut self, timeout: Timeout) -> Result<()> {
+        self.c.flush(&timeout.deadline())
     }
 
     fn send_pollable(&self) -> bool {
@@ -493,13 +493,13 @@ struct DialRecv {
 }
 
 impl Endpoint for DialRecv {
-    fn send(&mut self, _msg: &[u8], _timeout_ms: i64) -> Result<()> {
+    fn send(&mut self, _msg: &[u8], _timeout: Timeout) -> Result<()> {
         Err(Error::internal("send on a channel receiver"))
     }
 
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         self.c
-            .recv_msg(out, &Deadline::from_ms(timeout_ms)?)
+            .recv_msg(out, &timeout.deadline())
             .map_err(|e| match e.status {
                 Status::IPCX_ERR_CLOSED => e.context(format_args!(
                     "{}: the peer closed the connection (reopen the channel to connect again)",
@@ -655,8 +655,8 @@ impl FanOut {
 }
 
 impl Endpoint for FanOut {
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        let deadline = Deadline::from_ms(timeout_ms)?;
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        let deadline = timeout.deadline();
         if msg.len() > self.max {
             return Err(Error::too_big(
                 msg.len(),
@@ -701,7 +701,7 @@ impl Endpoint for FanOut {
         }
     }
 
-    fn recv(&mut self, _out: &mut [u8], _timeout_ms: i64) -> Result<usize> {
+    fn recv(&mut self, _out: &mut [u8], _timeout: Timeout) -> Result<usize> {
         Err(Error::internal("receive on a channel sender"))
     }
 
@@ -709,8 +709,8 @@ impl Endpoint for FanOut {
         Err(Error::internal("poll on a channel sender"))
     }
 
-    fn flush(&mut self, timeout_ms: i64) -> Result<()> {
-        let deadline = Deadline::from_ms(timeout_ms)?;
+    fn flush(&mut self, timeout: Timeout) -> Result<()> {
+        let deadline = timeout.deadline();
         // A connection that fails takes the rest of its message with it, as a send to it
         // would (the receiver is gone).
         let mut i = 0;

@@ -12,7 +12,7 @@ use crate::fd::FileId;
 use crate::msgq::posix::{self, PosixQueue};
 use crate::msgq::sysv::{self, MsgQueue};
 use crate::options::Options;
-use crate::time::Deadline;
+use crate::time::Timeout;
 
 // ------------------------------------------------------------------ POSIX
 
@@ -42,16 +42,14 @@ impl MqChan {
     }
 
     #[cold]
-    fn recv_small(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+    fn recv_small(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         let len = match self.pending {
             Some(len) => len,
             None => {
                 if self.buf.len() < self.msgsize {
                     self.buf.resize(self.msgsize, 0);
                 }
-                let (n, _) = self
-                    .q
-                    .recv(&mut self.buf, &Deadline::from_ms(timeout_ms)?)?;
+                let (n, _) = self.q.recv(&mut self.buf, &timeout.deadline())?;
                 n
             }
         };
@@ -67,16 +65,16 @@ impl MqChan {
 
 impl Endpoint for MqChan {
     #[inline]
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
-        self.q.send(msg, 0, &Deadline::from_ms(timeout_ms)?)
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        self.q.send(msg, 0, &timeout.deadline())
     }
 
     #[inline]
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         if out.len() >= self.msgsize && self.pending.is_none() {
-            return Ok(self.q.recv(out, &Deadline::from_ms(timeout_ms)?)?.0);
+            return Ok(self.q.recv(out, &timeout.deadline())?.0);
         }
-        self.recv_small(out, timeout_ms)
+        self.recv_small(out, timeout)
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {
@@ -224,17 +222,17 @@ impl SysvChan {
 
 impl Endpoint for SysvChan {
     #[inline]
-    fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
+    fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
         if msg.len() > self.max {
             return Err(self.too_big(msg.len()));
         }
-        let dl = Deadline::from_ms(timeout_ms)?;
+        let dl = timeout.deadline();
         self.q.send(msg, self.mtype, &dl).map_err(|e| self.gone(e))
     }
 
     #[inline]
-    fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
-        let dl = Deadline::from_ms(timeout_ms)?;
+    fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
+        let dl = timeout.deadline();
         match self.q.recv(out, self.mtype, 0, &dl) {
             Ok((n, _)) => Ok(n),
             Err(e) => Err(self.gone(e)),

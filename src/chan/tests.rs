@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 use super::*;
 use crate::error::Status;
+use crate::time::ms;
 
 fn pid_name(tag: &str) -> String {
     format!("/ipcx-unit-chan-{}-{tag}", std::process::id())
@@ -15,25 +16,25 @@ fn pairs_carry_messages_and_close() {
         };
         let (mut s, mut r) = Chan::pair(a, &o).unwrap();
         for i in 0..100u32 {
-            s.send(&i.to_le_bytes(), 1000).unwrap();
+            s.send(&i.to_le_bytes(), ms(1000)).unwrap();
         }
         let mut buf = [0u8; 16];
         for i in 0..100u32 {
-            let n = r.recv(&mut buf, 1000).unwrap();
+            let n = r.recv(&mut buf, ms(1000)).unwrap();
             assert_eq!(&buf[..n], &i.to_le_bytes(), "{a}");
         }
         // Wrong role.
         assert_eq!(
-            s.recv(&mut buf, 0).unwrap_err().status,
+            s.recv(&mut buf, ms(0)).unwrap_err().status,
             Status::IPCX_ERR_INVALID
         );
         assert_eq!(
-            r.send(b"x", 0).unwrap_err().status,
+            r.send(b"x", ms(0)).unwrap_err().status,
             Status::IPCX_ERR_INVALID
         );
-        assert!(r.recv(&mut buf, 0).unwrap_err().is_timeout());
+        assert!(r.recv(&mut buf, ms(0)).unwrap_err().is_timeout());
         drop(s);
-        let e = r.recv(&mut buf, 5000).unwrap_err();
+        let e = r.recv(&mut buf, ms(5000)).unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
     }
 }
@@ -57,7 +58,7 @@ fn fan_in_serves_every_sender_in_order() {
                     let mut m = [0u8; 8];
                     m[..4].copy_from_slice(&t.to_le_bytes());
                     m[4..].copy_from_slice(&i.to_le_bytes());
-                    s.send(&m, 5000).unwrap();
+                    s.send(&m, ms(5000)).unwrap();
                 }
             })
         })
@@ -65,7 +66,7 @@ fn fan_in_serves_every_sender_in_order() {
     let mut next = [0u32; 3];
     let mut buf = [0u8; 8];
     for _ in 0..1500 {
-        let n = r.recv(&mut buf, 5000).unwrap();
+        let n = r.recv(&mut buf, ms(5000)).unwrap();
         assert_eq!(n, 8);
         let t = u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize;
         let i = u32::from_le_bytes(buf[4..].try_into().unwrap());
@@ -75,7 +76,7 @@ fn fan_in_serves_every_sender_in_order() {
     for t in threads {
         t.join().unwrap();
     }
-    let e = r.recv(&mut buf, 5000).unwrap_err();
+    let e = r.recv(&mut buf, ms(5000)).unwrap_err();
     assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{}", e.msg);
 }
 
@@ -107,7 +108,7 @@ fn receiver_removes_what_it_created() {
     let r = Chan::open(&addr, RECV, &o, &Deadline::now()).unwrap();
     assert!(r.removes_on_close());
     let mut s = Chan::open(&addr, SEND, &o, &Deadline::now()).unwrap();
-    s.send(b"hi", 0).unwrap();
+    s.send(b"hi", ms(0)).unwrap();
     r.close().unwrap();
     let e = Chan::open(&addr, SEND, &o, &Deadline::now()).err().unwrap();
     assert!(e.is_timeout(), "{}", e.msg);
@@ -167,29 +168,29 @@ fn peer_wires_carry_messages_both_ways_round() {
         .unwrap();
         // The receiver accepts (and answers the handshake) when it receives: a ZMTP
         // sender's first send waits for that answer.
-        assert!(r.recv(&mut [0u8; 1], 0).unwrap_err().is_timeout());
+        assert!(r.recv(&mut [0u8; 1], ms(0)).unwrap_err().is_timeout());
         let big = vec![7u8; 300_000];
         let msgs: Vec<Vec<u8>> = vec![b"hello".to_vec(), vec![], big, vec![1; 255], vec![2; 256]];
         let sent = msgs.clone();
         let t = std::thread::spawn(move || {
             for m in &sent {
-                s.send(m, 5000).unwrap();
+                s.send(m, ms(5000)).unwrap();
             }
             s
         });
         let mut buf = vec![0u8; 400_000];
         for m in &msgs {
-            let n = r.recv(&mut buf, 5000).unwrap();
+            let n = r.recv(&mut buf, ms(5000)).unwrap();
             assert_eq!(&buf[..n], &m[..], "{a}");
         }
         let mut s = t.join().unwrap();
         // Too small a buffer: the size needed, the message stays.
-        s.send(b"0123456789", 5000).unwrap();
-        let e = r.recv(&mut buf[..3], 5000).unwrap_err();
+        s.send(b"0123456789", ms(5000)).unwrap();
+        let e = r.recv(&mut buf[..3], ms(5000)).unwrap_err();
         assert_eq!((e.status, e.needed), (Status::IPCX_ERR_TOO_BIG, 10), "{a}");
-        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 10);
+        assert_eq!(r.recv(&mut buf, ms(5000)).unwrap(), 10);
         drop(s);
-        let e = r.recv(&mut buf, 5000).unwrap_err();
+        let e = r.recv(&mut buf, ms(5000)).unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
         drop(r);
         // Reversed: the sender listens, the receiver connects.
@@ -203,14 +204,14 @@ fn peer_wires_carry_messages_both_ways_round() {
         )
         .unwrap();
         for i in 0..100u32 {
-            s.send(&i.to_le_bytes(), 5000).unwrap();
+            s.send(&i.to_le_bytes(), ms(5000)).unwrap();
         }
         for i in 0..100u32 {
-            let n = r.recv(&mut buf, 5000).unwrap();
+            let n = r.recv(&mut buf, ms(5000)).unwrap();
             assert_eq!(&buf[..n], &i.to_le_bytes(), "{a}");
         }
         drop(s);
-        let e = r.recv(&mut buf, 5000).unwrap_err();
+        let e = r.recv(&mut buf, ms(5000)).unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
     }
 }
@@ -230,9 +231,9 @@ fn peer_wires_refuse_the_wrong_peer() {
         .unwrap();
         // The listening sender reads the hello, refuses the PUSH peer and closes: the
         // connecting one learns it from the first send that reads the answer.
-        assert!(s.send(b"x", 100).unwrap_err().is_timeout());
+        assert!(s.send(b"x", ms(100)).unwrap_err().is_timeout());
         let e = loop {
-            match s2.send(&[0u8; 1000], 100) {
+            match s2.send(&[0u8; 1000], ms(100)) {
                 Ok(()) => {}
                 Err(e) => break e,
             }
@@ -263,9 +264,9 @@ fn peer_wires_refuse_the_wrong_peer() {
             &Deadline::from_ms(2000).unwrap(),
         )
         .unwrap();
-        let _ = s.send(b"first", 100);
+        let _ = s.send(b"first", ms(100));
         let mut buf = [0u8; 64];
-        let e = r.recv(&mut buf, 2000).unwrap_err();
+        let e = r.recv(&mut buf, ms(2000)).unwrap_err();
         assert_eq!(
             e.status,
             Status::IPCX_ERR_PROTOCOL,
@@ -307,10 +308,10 @@ fn a_sender_gone_before_it_was_accepted_is_still_received() {
         }
         // The sender's socket is closed here, before the receiver has accepted it.
         let mut buf = [0u8; 16];
-        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 6, "{a}");
+        assert_eq!(r.recv(&mut buf, ms(5000)).unwrap(), 6, "{a}");
         assert_eq!(&buf[..6], b"before", "{a}");
-        assert_eq!(r.recv(&mut buf, 5000).unwrap(), 7, "{a}");
-        let e = r.recv(&mut buf, 5000).unwrap_err();
+        assert_eq!(r.recv(&mut buf, ms(5000)).unwrap(), 7, "{a}");
+        let e = r.recv(&mut buf, ms(5000)).unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
     }
 }

@@ -11,6 +11,7 @@ use super::{
 use crate::chan::{self, Chan, Role, Transport};
 use crate::error::{Error, Status, ipcx_status};
 use crate::time::Deadline;
+use crate::time::Timeout;
 
 /// One end of a channel: a sender or the receiver. Opaque.
 ///
@@ -369,7 +370,10 @@ pub unsafe extern "C" fn ipcx_chan_send(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_on("ipcx_chan_send", c, |c| {
-        c.0.send(unsafe { bytes(buf, len, "buf") }?, timeout_ms)
+        c.0.send(
+            unsafe { bytes(buf, len, "buf") }?,
+            Timeout::from_ms(timeout_ms)?,
+        )
     })
 }
 
@@ -394,7 +398,9 @@ pub unsafe extern "C" fn ipcx_chan_send(
 /// None beyond the C contract: `c` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_chan_flush(c: *mut ipcx_chan, timeout_ms: i64) -> ipcx_status {
-    call_on("ipcx_chan_flush", c, |c| c.0.flush(timeout_ms))
+    call_on("ipcx_chan_flush", c, |c| {
+        c.0.flush(Timeout::from_ms(timeout_ms)?)
+    })
 }
 
 /// Receive one message.
@@ -432,7 +438,7 @@ pub unsafe extern "C" fn ipcx_chan_recv(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_on("ipcx_chan_recv", c, |c| unsafe {
-        recv_into(buf, len, |dst| c.0.recv(dst, timeout_ms))
+        recv_into(buf, len, |dst| c.0.recv(dst, Timeout::from_ms(timeout_ms)?))
     })
 }
 

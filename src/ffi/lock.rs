@@ -10,6 +10,7 @@ use crate::error::{Result, ipcx_status};
 use crate::options::Options;
 use crate::sync::lock::{Cond, Mutex};
 use crate::sync::{SLOT_ALIGN, SLOT_SIZE};
+use crate::time::Timeout;
 
 /// A robust, process-shared, error-checking mutex living in shared memory. Opaque.
 ///
@@ -202,7 +203,9 @@ pub unsafe extern "C" fn ipcx_mutex_attach_at(
 /// `m` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_mutex_lock(m: *const ipcx_mutex, timeout_ms: i64) -> ipcx_status {
-    call_ref("ipcx_mutex_lock", m, |m| m.0.lock(timeout_ms))
+    call_ref("ipcx_mutex_lock", m, |m| {
+        m.0.lock(Timeout::from_ms(timeout_ms)?)
+    })
 }
 
 /// Unlock the mutex.
@@ -399,7 +402,7 @@ pub unsafe extern "C" fn ipcx_cond_wait(
 ) -> ipcx_status {
     call_ref("ipcx_cond_wait", c, |c| {
         let m = handle::pin(m)?;
-        c.0.wait(&m.0, timeout_ms)
+        c.0.wait(&m.0, Timeout::from_ms(timeout_ms)?)
     })
 }
 

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::error::ipcx_status;
 use crate::ring::{self, Ring, layout};
+use crate::time::Timeout;
 
 /// One end of a shared-memory ring of messages: a producer or a consumer. Opaque.
 ///
@@ -262,7 +263,11 @@ pub unsafe extern "C" fn ipcx_ring_send(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_on("ipcx_ring_send", r, |r| {
-        r.0.send(unsafe { bytes(buf, len, "buf") }?, timeout_ms, "send")
+        r.0.send(
+            unsafe { bytes(buf, len, "buf") }?,
+            Timeout::from_ms(timeout_ms)?,
+            "send",
+        )
     })
 }
 
@@ -291,7 +296,9 @@ pub unsafe extern "C" fn ipcx_ring_recv(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_on("ipcx_ring_recv", r, |r| unsafe {
-        recv_into(buf, len, |dst| r.0.recv(dst, timeout_ms, "recv"))
+        recv_into(buf, len, |dst| {
+            r.0.recv(dst, Timeout::from_ms(timeout_ms)?, "recv")
+        })
     })
 }
 
@@ -322,7 +329,9 @@ pub unsafe extern "C" fn ipcx_ring_reserve(
     unsafe { set_opt(out_ptr, std::ptr::null_mut()) };
     call_on("ipcx_ring_reserve", r, |r| {
         let o = unsafe { out(out_ptr, "out_ptr") }?;
-        *o = r.0.reserve(len, timeout_ms, "reserve")?.cast();
+        *o =
+            r.0.reserve(len, Timeout::from_ms(timeout_ms)?, "reserve")?
+                .cast();
         Ok(())
     })
 }
@@ -385,7 +394,7 @@ pub unsafe extern "C" fn ipcx_ring_borrow(
     call_on("ipcx_ring_borrow", r, |r| {
         let po = unsafe { out(out_ptr, "out_ptr") }?;
         let lo = unsafe { out(out_len, "out_len") }?;
-        let (p, n) = r.0.borrow(timeout_ms, "borrow")?;
+        let (p, n) = r.0.borrow(Timeout::from_ms(timeout_ms)?, "borrow")?;
         *po = p.cast();
         *lo = n;
         Ok(())

@@ -13,6 +13,7 @@ use crate::sync::sem::{self, Sem};
 use crate::sync::sysv::{self, SemSet, ipcx_semop};
 use crate::sync::{SLOT_ALIGN, SLOT_SIZE};
 use crate::time::Deadline;
+use crate::time::Timeout;
 
 /// A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
 /// (`ipcx_sem_init` / `ipcx_sem_attach`, or `_at` for memory the caller mapped), or
@@ -298,7 +299,9 @@ pub unsafe extern "C" fn ipcx_sem_create(value: i64, out_sem: *mut *mut ipcx_sem
 /// `s` must be NULL or a handle from ipcx.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sem_wait(s: *const ipcx_sem, timeout_ms: i64) -> ipcx_status {
-    call_ref("ipcx_sem_wait", s, |s| s.0.wait(timeout_ms))
+    call_ref("ipcx_sem_wait", s, |s| {
+        s.0.wait(Timeout::from_ms(timeout_ms)?)
+    })
 }
 
 /// V: increment the value, waking one waiter if there is one. Never blocks. (Unlike
@@ -509,7 +512,10 @@ pub unsafe extern "C" fn ipcx_semset_op(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_ref("ipcx_semset_op", s, |s| {
-        s.0.op(unsafe { array(ops, nops, "ops") }?, timeout_ms)
+        s.0.op(
+            unsafe { array(ops, nops, "ops") }?,
+            Timeout::from_ms(timeout_ms)?,
+        )
     })
 }
 
@@ -531,7 +537,7 @@ pub unsafe extern "C" fn ipcx_semset_p(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_ref("ipcx_semset_p", s, |s| {
-        s.0.add(index, -1, flags, timeout_ms)
+        s.0.add(index, -1, flags, Timeout::from_ms(timeout_ms)?)
     })
 }
 
@@ -552,7 +558,7 @@ pub unsafe extern "C" fn ipcx_semset_v(
     flags: u32,
 ) -> ipcx_status {
     call_ref("ipcx_semset_v", s, |s| {
-        s.0.add(index, 1, flags, crate::time::FOREVER)
+        s.0.add(index, 1, flags, Timeout::Forever)
     })
 }
 

@@ -9,11 +9,11 @@ impl Ring {
     /// The next message at the head, waiting if needed (MPMC: takes the consumers' lock,
     /// held on success): (data offset of the record, length, record size).
     #[inline(always)]
-    pub(super) fn next_message(&mut self, timeout_ms: i64, op: &str) -> Result<(u64, usize, u64)> {
+    pub(super) fn next_message(&mut self, timeout: Timeout, op: &str) -> Result<(u64, usize, u64)> {
         if self.pending != Pending::None {
             return Err(self.outstanding(op));
         }
-        let mut tmo = Tmo::new(timeout_ms)?;
+        let mut tmo = Tmo::new(timeout);
         if self.g.mpmc {
             self.lock_side(&mut tmo, op)?;
         }
@@ -62,9 +62,9 @@ impl Ring {
     }
 
     /// Borrow the next message in place: (pointer, length). Valid until `release`.
-    pub fn borrow(&mut self, timeout_ms: i64, op: &str) -> Result<(*const u8, usize)> {
+    pub fn borrow(&mut self, timeout: Timeout, op: &str) -> Result<(*const u8, usize)> {
         self.check(Role::Consumer, op)?;
-        let (rec, len, size) = self.next_message(timeout_ms, op)?;
+        let (rec, len, size) = self.next_message(timeout, op)?;
         self.pending = Pending::Borrowed { size };
         Ok((self.payload(rec), len))
     }
@@ -86,9 +86,9 @@ impl Ring {
     /// Copy the next message into `out`; returns its length. A message larger than `out`
     /// stays queued (`IPCX_ERR_TOO_BIG` with the size needed).
     #[inline]
-    pub fn recv(&mut self, out: &mut [u8], timeout_ms: i64, op: &str) -> Result<usize> {
+    pub fn recv(&mut self, out: &mut [u8], timeout: Timeout, op: &str) -> Result<usize> {
         self.check(Role::Consumer, op)?;
-        let (rec, len, size) = self.next_message(timeout_ms, op)?;
+        let (rec, len, size) = self.next_message(timeout, op)?;
         if len > out.len() {
             self.unlock();
             return Err(self.too_small(len, out.len()));
@@ -139,7 +139,7 @@ impl Ring {
         if self.other_gone(false) && !self.nonempty() {
             return Err(self.gone_error());
         }
-        let dl = tmo.deadline()?;
+        let dl = tmo.deadline();
         let r = self.wait_for(&dl, &what, |r| Ok(r.nonempty()));
         if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
             self.arm();

@@ -18,6 +18,7 @@
 //!   sent (exact bytes, order, `IPCX_ERR_TOO_BIG` with the size, empty means timeout), and
 //!   an empty ring always takes a message of the maximum size.
 
+use crate::time::ms;
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
@@ -203,7 +204,7 @@ pub fn run(data: &[u8]) {
                 let Some(r) = prod.ring.as_mut() else {
                     continue;
                 };
-                let res = r.send(&msg, 0, "send");
+                let res = r.send(&msg, ms(0), "send");
                 check(&mut prod.broken, &res, "send");
                 if honest {
                     match &res {
@@ -222,7 +223,7 @@ pub fn run(data: &[u8]) {
                 let Some(r) = cons.ring.as_mut() else {
                     continue;
                 };
-                let res = r.recv(&mut buf[..n], 0, "recv");
+                let res = r.recv(&mut buf[..n], ms(0), "recv");
                 check(&mut cons.broken, &res, "recv");
                 if let Ok(k) = res {
                     assert!(
@@ -262,7 +263,7 @@ pub fn run(data: &[u8]) {
                 let Some(r) = prod.ring.as_mut() else {
                     continue;
                 };
-                let res = r.reserve(len, 0, "reserve");
+                let res = r.reserve(len, ms(0), "reserve");
                 check(&mut prod.broken, &res, "reserve");
                 let Ok(ptr) = res else {
                     if honest && len <= max {
@@ -291,7 +292,7 @@ pub fn run(data: &[u8]) {
                 let Some(r) = cons.ring.as_mut() else {
                     continue;
                 };
-                let res = r.borrow(0, "borrow");
+                let res = r.borrow(ms(0), "borrow");
                 check(&mut cons.broken, &res, "borrow");
                 if let Ok((ptr, len)) = res {
                     inside(r, ptr, len);

@@ -49,7 +49,7 @@ use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
 use crate::shm;
 use crate::shm::region::{Kind, Region};
-use crate::time::Deadline;
+use crate::time::{Deadline, Timeout};
 
 use layout::{
     DATA_OFFSET, Geometry, Header, MAGIC, Rec, SLACK, STATE_INITIALISING, STATE_READY, VERSION,
@@ -127,30 +127,22 @@ enum Pending {
 /// A timeout converted to a deadline only when the call must wait (the fast path never
 /// reads the clock). Computed once per call.
 struct Tmo {
-    ms: i64,
+    t: Timeout,
     dl: Option<Deadline>,
 }
 
 impl Tmo {
     #[inline(always)]
-    fn new(ms: i64) -> Result<Tmo> {
-        if ms < -1 {
-            return Err(Error::invalid(format!(
-                "timeout {ms} ms is invalid (use -1 for forever, 0 for no wait, or a positive value)"
-            )));
-        }
-        Ok(Tmo { ms, dl: None })
+    fn new(t: Timeout) -> Tmo {
+        Tmo { t, dl: None }
     }
 
     fn nowait(&self) -> bool {
-        self.ms == 0
+        self.t.is_nowait()
     }
 
-    fn deadline(&mut self) -> Result<Deadline> {
-        if self.dl.is_none() {
-            self.dl = Some(Deadline::from_ms(self.ms)?);
-        }
-        Ok(self.dl.unwrap_or_else(Deadline::now))
+    fn deadline(&mut self) -> Deadline {
+        *self.dl.get_or_insert_with(|| self.t.deadline())
     }
 }
 
@@ -672,7 +664,7 @@ impl Ring {
         let dl = if tmo.nowait() {
             None
         } else {
-            Some(tmo.deadline()?)
+            Some(tmo.deadline())
         };
         let peers = self.peers();
         let fd = self.fd.as_ref().expect("fd").as_fd();

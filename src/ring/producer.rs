@@ -38,11 +38,11 @@ impl Ring {
     /// Room for a record of `len` payload bytes after the tail, waiting if needed (MPMC:
     /// takes the producers' lock, held on success). Returns the record's data offset.
     #[inline(always)]
-    pub(super) fn make_room(&mut self, len: u64, timeout_ms: i64, op: &str) -> Result<u64> {
+    pub(super) fn make_room(&mut self, len: u64, timeout: Timeout, op: &str) -> Result<u64> {
         if self.pending != Pending::None {
             return Err(self.outstanding(op));
         }
-        let mut tmo = Tmo::new(timeout_ms)?;
+        let mut tmo = Tmo::new(timeout);
         if len > self.g.max_message {
             return Err(self.too_big(len));
         }
@@ -110,10 +110,10 @@ impl Ring {
     }
 
     /// Reserve room for a message of `len` bytes: returns where to write it.
-    pub fn reserve(&mut self, len: usize, timeout_ms: i64, op: &str) -> Result<*mut u8> {
+    pub fn reserve(&mut self, len: usize, timeout: Timeout, op: &str) -> Result<*mut u8> {
         self.check(Role::Producer, op)?;
         let len = len as u64;
-        let rec = self.make_room(len, timeout_ms, op)?;
+        let rec = self.make_room(len, timeout, op)?;
         self.pending = Pending::Reserved { rec, len };
         Ok(self.payload(rec))
     }
@@ -167,9 +167,9 @@ impl Ring {
 
     /// Copy `msg` into the ring as one message (reserve, copy, publish in one call).
     #[inline]
-    pub fn send(&mut self, msg: &[u8], timeout_ms: i64, op: &str) -> Result<()> {
+    pub fn send(&mut self, msg: &[u8], timeout: Timeout, op: &str) -> Result<()> {
         self.check(Role::Producer, op)?;
-        let rec = self.make_room(msg.len() as u64, timeout_ms, op)?;
+        let rec = self.make_room(msg.len() as u64, timeout, op)?;
         // SAFETY: the room holds msg.len() bytes; msg is a distinct caller buffer.
         unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.payload(rec), msg.len()) };
         self.publish(rec, msg.len() as u64);
@@ -226,7 +226,7 @@ impl Ring {
             }
             return Err(wait::named(wait::would_block(&what), &self.what));
         }
-        let dl = tmo.deadline()?;
+        let dl = tmo.deadline();
         let r = self.wait_for(&dl, &what, |r| fits(r, used));
         if r.as_ref().is_err_and(|e| e.is_timeout()) && self.poll.is_some() {
             self.room_want = used;

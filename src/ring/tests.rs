@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::error::Status;
+use crate::time::ms;
 
 fn opts(cap: usize) -> Options {
     Options {
@@ -33,14 +34,14 @@ fn messages_of_every_size_wrap_around_in_order() {
         let seed = round;
         let n = ((round * 37) % 300) as usize + if round % 97 == 0 { max - 300 } else { 0 };
         let msg = pattern(seed, n);
-        p.send(&msg, 0, "send").unwrap();
-        let got = c.recv(&mut buf, 0, "recv").unwrap();
+        p.send(&msg, ms(0), "send").unwrap();
+        let got = c.recv(&mut buf, ms(0), "recv").unwrap();
         assert_eq!(&buf[..got], &msg[..], "round {round}");
     }
     // Fill until full, then drain: nothing lost, order kept.
     let mut sent = 0u32;
     loop {
-        match p.send(&sent.to_le_bytes(), 0, "send") {
+        match p.send(&sent.to_le_bytes(), ms(0), "send") {
             Ok(()) => sent += 1,
             Err(e) => {
                 assert!(e.is_timeout(), "{e}");
@@ -50,61 +51,63 @@ fn messages_of_every_size_wrap_around_in_order() {
     }
     assert!(sent >= 4096 / 16 - 2, "{sent}");
     for i in 0..sent {
-        let n = c.recv(&mut buf, 0, "recv").unwrap();
+        let n = c.recv(&mut buf, ms(0), "recv").unwrap();
         assert_eq!(&buf[..n], &i.to_le_bytes());
     }
-    assert!(c.recv(&mut buf, 0, "recv").unwrap_err().is_timeout());
+    assert!(c.recv(&mut buf, ms(0), "recv").unwrap_err().is_timeout());
 }
 
 #[test]
 fn zero_copy_reserve_commit_abort_borrow() {
     let (mut p, mut c) = pair(4096, 0);
-    let ptr = p.reserve(100, 0, "reserve").unwrap();
+    let ptr = p.reserve(100, ms(0), "reserve").unwrap();
     assert_eq!(ptr as usize % 8, 0);
     // One reservation at a time.
     assert_eq!(
-        p.reserve(1, 0, "reserve").unwrap_err().status,
+        p.reserve(1, ms(0), "reserve").unwrap_err().status,
         Status::IPCX_ERR_IN_USE
     );
     unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), ptr, 5) };
-    assert!(c.borrow(0, "borrow").unwrap_err().is_timeout()); // not published yet
+    assert!(c.borrow(ms(0), "borrow").unwrap_err().is_timeout()); // not published yet
     assert_eq!(
         p.commit(101, "commit").unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
     p.commit(5, "commit").unwrap();
-    let _ = p.reserve(50, 0, "reserve").unwrap();
+    let _ = p.reserve(50, ms(0), "reserve").unwrap();
     p.abort("abort").unwrap();
     assert_eq!(
         p.abort("abort").unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
-    let (q, n) = c.borrow(0, "borrow").unwrap();
+    let (q, n) = c.borrow(ms(0), "borrow").unwrap();
     assert_eq!(unsafe { std::slice::from_raw_parts(q, n) }, b"hello");
     assert_eq!(
-        c.borrow(0, "borrow").unwrap_err().status,
+        c.borrow(ms(0), "borrow").unwrap_err().status,
         Status::IPCX_ERR_IN_USE
     );
     c.release("release").unwrap();
-    assert!(c.borrow(0, "borrow").unwrap_err().is_timeout()); // the aborted one is gone
+    assert!(c.borrow(ms(0), "borrow").unwrap_err().is_timeout()); // the aborted one is gone
     // A too-small buffer leaves the message queued.
-    p.send(&[7u8; 40], 0, "send").unwrap();
-    let e = c.recv(&mut [0u8; 10], 0, "recv").unwrap_err();
+    p.send(&[7u8; 40], ms(0), "send").unwrap();
+    let e = c.recv(&mut [0u8; 10], ms(0), "recv").unwrap_err();
     assert_eq!((e.status, e.needed), (Status::IPCX_ERR_TOO_BIG, 40));
-    assert_eq!(c.recv(&mut [0u8; 64], 0, "recv").unwrap(), 40);
+    assert_eq!(c.recv(&mut [0u8; 64], ms(0), "recv").unwrap(), 40);
     // Wrong roles.
     assert_eq!(
-        c.send(b"x", 0, "send").unwrap_err().status,
+        c.send(b"x", ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
     assert_eq!(
-        p.borrow(0, "borrow").unwrap_err().status,
+        p.borrow(ms(0), "borrow").unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
     // Too big.
     let max = p.info().1;
     assert_eq!(
-        p.send(&vec![0u8; max + 1], 0, "send").unwrap_err().status,
+        p.send(&vec![0u8; max + 1], ms(0), "send")
+            .unwrap_err()
+            .status,
         Status::IPCX_ERR_TOO_BIG
     );
 }
@@ -112,16 +115,16 @@ fn zero_copy_reserve_commit_abort_borrow() {
 #[test]
 fn closing_ends_is_reported_to_the_other_side() {
     let (mut p, mut c) = pair(4096, 0);
-    p.send(b"last", 0, "send").unwrap();
+    p.send(b"last", ms(0), "send").unwrap();
     drop(p);
     let mut b = [0u8; 16];
-    assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 4); // drained first
-    let e = c.recv(&mut b, 1000, "recv").unwrap_err();
+    assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 4); // drained first
+    let e = c.recv(&mut b, ms(1000), "recv").unwrap_err();
     assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{e}");
     let (mut p, c) = pair(4096, 0);
     drop(c);
     assert_eq!(
-        p.send(b"x", 0, "send").unwrap_err().status,
+        p.send(b"x", ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_CLOSED
     );
 }
@@ -142,16 +145,16 @@ fn corrupted_record_headers_are_protocol_errors_and_sticky() {
     ];
     for (i, w) in bad_words.iter().enumerate() {
         let (mut p, mut c) = pair(4096, 0);
-        p.send(b"ok", 0, "send").unwrap();
+        p.send(b"ok", ms(0), "send").unwrap();
         let mut b = [0u8; 64];
-        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 2);
+        assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 2);
         poke(&c, c.pos & c.g.mask, *w);
-        let e = c.recv(&mut b, 0, "recv").unwrap_err();
+        let e = c.recv(&mut b, ms(0), "recv").unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL, "word {i}: {e}");
         // Sticky, even after the memory is repaired.
         poke(&c, c.pos & c.g.mask, msg_word(2));
         assert_eq!(
-            c.recv(&mut b, 0, "recv").unwrap_err().status,
+            c.recv(&mut b, ms(0), "recv").unwrap_err().status,
             Status::IPCX_ERR_PROTOCOL
         );
     }
@@ -163,24 +166,24 @@ fn corrupted_indices_never_lead_out_of_bounds() {
     for head in [u64::MAX - 7, 1 << 40, 3, 8 * 4096 + 8] {
         let (mut p, _c) = pair(4096, 0);
         // Fill so that the producer must read the shared head.
-        while p.send(&[0u8; 200], 0, "send").is_ok() {}
+        while p.send(&[0u8; 200], ms(0), "send").is_ok() {}
         p.h().cons.0.pos.store(head, Ordering::SeqCst);
-        let e = p.send(&[0u8; 200], 0, "send").unwrap_err();
+        let e = p.send(&[0u8; 200], ms(0), "send").unwrap_err();
         assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL, "head {head}: {e}");
     }
     // An MPMC consumer reads the shared head under its lock: masked, so any value is in
     // bounds; misaligned values are refused.
     let (mut p, mut c) = pair(4096, MPMC);
-    p.send(b"abc", 0, "send").unwrap();
+    p.send(b"abc", ms(0), "send").unwrap();
     c.h().cons.0.pos.store(5, Ordering::SeqCst);
-    let e = c.recv(&mut [0u8; 8], 0, "recv").unwrap_err();
+    let e = c.recv(&mut [0u8; 8], ms(0), "recv").unwrap_err();
     assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL);
     for head in [!7u64, 4096 * 1000 + 4088] {
         let (mut p, mut c) = pair(4096, MPMC);
-        p.send(b"abc", 0, "send").unwrap();
+        p.send(b"abc", ms(0), "send").unwrap();
         c.h().cons.0.pos.store(head, Ordering::SeqCst);
         // Whatever is there (zero, or garbage) is either empty or refused.
-        match c.recv(&mut [0u8; 8], 0, "recv") {
+        match c.recv(&mut [0u8; 8], ms(0), "recv") {
             Err(e) => assert!(e.is_timeout() || e.status == Status::IPCX_ERR_PROTOCOL),
             Ok(n) => assert!(n <= 8),
         }
@@ -190,7 +193,7 @@ fn corrupted_indices_never_lead_out_of_bounds() {
     let (mut p, _c) = pair(4096, MPMC);
     p.h().cons.0.pos.store(64, Ordering::SeqCst);
     assert_eq!(
-        p.send(&[1u8; 100], 0, "send").unwrap_err().status,
+        p.send(&[1u8; 100], ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_PROTOCOL
     );
     // Indices a peer set near 2^64 wrap around instead of overflowing (found by the ring
@@ -208,21 +211,21 @@ fn corrupted_indices_never_lead_out_of_bounds() {
         .store(0u64.wrapping_sub(64), Ordering::SeqCst);
     let mut b = [0u8; 128];
     for i in 0..3u8 {
-        p.send(&[i; 100], 0, "send").unwrap();
-        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 100);
+        p.send(&[i; 100], ms(0), "send").unwrap();
+        assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 100);
         assert_eq!(b[..100], [i; 100]);
     }
     // MPMC producers read the shared tail under their lock.
     let (mut p, _c) = pair(4096, MPMC);
     p.h().prod.0.pos.store(12, Ordering::SeqCst);
     assert_eq!(
-        p.send(b"x", 0, "send").unwrap_err().status,
+        p.send(b"x", ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_PROTOCOL
     );
     let (mut p, _c) = pair(4096, MPMC);
     p.h().prod.0.pos.store(1 << 50, Ordering::SeqCst);
     assert_eq!(
-        p.send(b"x", 0, "send").unwrap_err().status,
+        p.send(b"x", ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_PROTOCOL
     );
 }
@@ -231,7 +234,7 @@ fn corrupted_indices_never_lead_out_of_bounds() {
 fn tail_is_rederived_from_published_records() {
     let (mut p, mut c) = pair(4096, 0);
     for i in 0..10u32 {
-        p.send(&i.to_le_bytes(), 0, "send").unwrap();
+        p.send(&i.to_le_bytes(), ms(0), "send").unwrap();
     }
     let real = p.pos;
     // A producer that died after publishing but before storing its tail.
@@ -239,7 +242,7 @@ fn tail_is_rederived_from_published_records() {
     // The consumer already read past the stale tail.
     let mut b = [0u8; 8];
     for _ in 0..10 {
-        c.recv(&mut b, 0, "recv").unwrap();
+        c.recv(&mut b, ms(0), "recv").unwrap();
     }
     assert_eq!(p.walk_tail(16).unwrap(), real);
     // Hostile: a published chain that never ends (every word a valid record).
@@ -265,9 +268,9 @@ fn tail_is_rederived_from_published_records() {
 fn mpmc_in_one_process_and_lock_takeover() {
     let (mut p, mut c) = pair(8192, MPMC);
     for i in 0..100u32 {
-        p.send(&i.to_le_bytes(), 0, "send").unwrap();
+        p.send(&i.to_le_bytes(), ms(0), "send").unwrap();
         let mut b = [0u8; 4];
-        assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 4);
+        assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 4);
         assert_eq!(u32::from_le_bytes(b), i);
     }
     // The producers' lock held by an attachment that no longer exists: a non-blocking
@@ -277,11 +280,11 @@ fn mpmc_in_one_process_and_lock_takeover() {
         .0
         .lock
         .store(peers::token(40, 7), Ordering::SeqCst);
-    p.send(b"after", 1000, "send").unwrap();
+    p.send(b"after", ms(1000), "send").unwrap();
     let mut b = [0u8; 8];
-    assert_eq!(c.recv(&mut b, 0, "recv").unwrap(), 5);
+    assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 5);
     // A reservation holds the lock; another handle cannot reserve meanwhile.
-    let _ = p.reserve(8, 0, "reserve").unwrap();
+    let _ = p.reserve(8, ms(0), "reserve").unwrap();
     let tok = p.h().prod.0.lock.load(Ordering::SeqCst);
     assert_eq!(tok & 0x7f, p.slot as u32 + 1);
     p.abort("abort").unwrap();
@@ -292,11 +295,11 @@ fn mpmc_in_one_process_and_lock_takeover() {
 fn timeouts_are_not_early() {
     let (_p, mut c) = pair(4096, 0);
     let t0 = Instant::now();
-    let e = c.recv(&mut [0u8; 8], 50, "recv").unwrap_err();
+    let e = c.recv(&mut [0u8; 8], ms(50), "recv").unwrap_err();
     assert!(e.is_timeout(), "{e}");
     assert!(t0.elapsed() >= Duration::from_millis(50));
     assert_eq!(
-        c.recv(&mut [0u8; 8], -2, "recv").unwrap_err().status,
+        c.recv(&mut [0u8; 8], ms(-2), "recv").unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
 }
@@ -342,17 +345,17 @@ fn threads_spsc_every_message_in_order() {
     let (mut p, mut c) = pair(4096, 0);
     let t = std::thread::spawn(move || {
         for i in 0..n {
-            p.send(&pattern(i, size(i)), 10_000, "send").unwrap();
+            p.send(&pattern(i, size(i)), ms(10_000), "send").unwrap();
         }
     });
     let mut buf = vec![0u8; 4096];
     for i in 0..n {
-        let k = c.recv(&mut buf, 10_000, "recv").unwrap();
+        let k = c.recv(&mut buf, ms(10_000), "recv").unwrap();
         assert_eq!(&buf[..k], &pattern(i, size(i))[..], "message {i}");
     }
     t.join().unwrap();
     assert_eq!(
-        c.recv(&mut buf, 0, "recv").unwrap_err().status,
+        c.recv(&mut buf, ms(0), "recv").unwrap_err().status,
         Status::IPCX_ERR_CLOSED
     );
 }
@@ -378,7 +381,8 @@ fn threads_mpmc_every_message_once() {
                     let mut m = [0u8; 24];
                     m[..4].copy_from_slice(&(id as u32).to_le_bytes());
                     m[4..8].copy_from_slice(&i.to_le_bytes());
-                    p.send(&m[..8 + (i % 16) as usize], 10_000, "send").unwrap();
+                    p.send(&m[..8 + (i % 16) as usize], ms(10_000), "send")
+                        .unwrap();
                 }
             })
         })
@@ -392,7 +396,7 @@ fn threads_mpmc_every_message_once() {
                 let mut last = [None::<u32>; 2];
                 let mut b = [0u8; 64];
                 while got.load(Ordering::SeqCst) < 2 * n {
-                    match c.recv(&mut b, 50, "recv") {
+                    match c.recv(&mut b, ms(50), "recv") {
                         Ok(k) => {
                             let id = u32::from_le_bytes(b[..4].try_into().unwrap()) as usize;
                             let i = u32::from_le_bytes(b[4..8].try_into().unwrap());

@@ -20,12 +20,13 @@ use nix::errno::Errno;
 
 use std::mem::size_of;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::time::Duration;
 
 use super::{Kind, Placement, Site, os};
 use crate::error::{Error, Result, Status};
 use crate::shm::region::Region;
 use crate::sys::mutex_clocklock_monotonic;
-use crate::time;
+use crate::time::Timeout;
 
 /// The owner-TID bits of a robust futex word (the kernel's robust-futex protocol; where the
 /// word lies in a `pthread_mutex_t` depends on the C library: [`crate::sys::MUTEX_FUTEX_INDEX`]).
@@ -155,15 +156,15 @@ impl Mutex {
     /// `pthread_mutex_clocklock` on the monotonic clock. `IPCX_ERR_OWNER_DEAD` means the lock
     /// *was* acquired.
     #[inline]
-    pub fn lock(&self, timeout_ms: i64) -> Result<()> {
+    pub fn lock(&self, timeout: Timeout) -> Result<()> {
         self.live()?;
-        self.locked(self.lock_raw(timeout_ms))
+        self.locked(self.lock_raw(timeout))
     }
 
     #[inline(always)]
-    fn lock_raw(&self, timeout_ms: i64) -> Result<()> {
-        match timeout_ms {
-            time::FOREVER => {
+    fn lock_raw(&self, timeout: Timeout) -> Result<()> {
+        match timeout {
+            Timeout::Forever => {
                 // SAFETY: a live mutex for as long as the handle lives.
                 let r = unsafe { libc::pthread_mutex_lock(self.ptr()) };
                 if r == 0 {
@@ -171,7 +172,7 @@ impl Mutex {
                 }
                 Err(lock_error(r, self.site, "pthread_mutex_lock"))
             }
-            time::NOWAIT => {
+            Timeout::NoWait => {
                 // SAFETY: as above.
                 let r = unsafe { libc::pthread_mutex_trylock(self.ptr()) };
                 if r == 0 {
@@ -188,13 +189,13 @@ impl Mutex {
                 };
                 Err(lock_error(r, self.site, "pthread_mutex_trylock"))
             }
-            ms => self.lock_timed(ms),
+            Timeout::After(d) => self.lock_timed(d),
         }
     }
 
     #[inline(never)]
-    fn lock_timed(&self, ms: i64) -> Result<()> {
-        let (_, abs) = super::abstime(ms)?;
+    fn lock_timed(&self, d: Duration) -> Result<()> {
+        let (_, abs) = super::abstime(d)?;
         // SAFETY: a live mutex, a valid absolute time.
         let r = unsafe { mutex_clocklock_monotonic(self.ptr(), &abs) };
         if r == 0 {
@@ -524,18 +525,18 @@ impl Cond {
     /// from a dead owner (it wins over a timeout). Wake-ups may be spurious: wait in a loop
     /// that checks the condition. Signals do not end the wait (it resumes until the same
     /// deadline).
-    pub fn wait(&self, m: &Mutex, timeout_ms: i64) -> Result<()> {
+    pub fn wait(&self, m: &Mutex, timeout: Timeout) -> Result<()> {
         self.live()?;
         m.live()?;
-        let abs = match timeout_ms {
-            time::FOREVER => None,
-            time::NOWAIT => {
+        let abs = match timeout {
+            Timeout::Forever => None,
+            Timeout::NoWait => {
                 return Err(Error::timeout(format!(
                     "condition variable at {}: not waiting (timeout 0)",
                     self.site
                 )));
             }
-            ms => Some(super::abstime(ms)?.1),
+            Timeout::After(d) => Some(super::abstime(d)?.1),
         };
         let w = self.word();
         w.waiters.fetch_add(1, Ordering::SeqCst);
@@ -564,7 +565,7 @@ impl Cond {
         };
         w.waiters.fetch_sub(1, Ordering::SeqCst);
         // Take the mutex back whatever happened (as pthread_cond_wait does).
-        m.lock(time::FOREVER)?;
+        m.lock(Timeout::Forever)?;
         if timed_out {
             return Err(Error::timeout(format!(
                 "condition variable at {}: timed out",
@@ -616,6 +617,7 @@ impl Cond {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::ms;
 
     #[test]
     fn mutex_errors_and_timeouts() {
@@ -623,14 +625,14 @@ mod tests {
         let m = Mutex::init_in(&r, 0).unwrap();
         let c = Cond::init_in(&r, 64).unwrap();
         assert_eq!(m.unlock().unwrap_err().status, Status::IPCX_ERR_PERMISSION);
-        m.lock(-1).unwrap();
-        assert_eq!(m.lock(0).unwrap_err().status, Status::IPCX_ERR_IN_USE);
+        m.lock(ms(-1)).unwrap();
+        assert_eq!(m.lock(ms(0)).unwrap_err().status, Status::IPCX_ERR_IN_USE);
         assert_eq!(
             m.check_closable().unwrap_err().status,
             Status::IPCX_ERR_IN_USE
         );
         let t = std::time::Instant::now();
-        assert!(c.wait(&m, 30).unwrap_err().is_timeout());
+        assert!(c.wait(&m, ms(30)).unwrap_err().is_timeout());
         assert!(t.elapsed() >= std::time::Duration::from_millis(30));
         assert_eq!(m.consistent().unwrap_err().status, Status::IPCX_ERR_INVALID);
         assert_eq!(m.destroy().unwrap_err().status, Status::IPCX_ERR_IN_USE);
@@ -641,10 +643,10 @@ mod tests {
         c.destroy().unwrap();
         // Every later call fails the same way, through this handle or another one.
         for e in [
-            m.lock(0),
+            m.lock(ms(0)),
             m.unlock(),
             m.destroy(),
-            m2.lock(-1),
+            m2.lock(ms(-1)),
             c.signal(),
             c.destroy(),
         ] {

@@ -39,6 +39,7 @@ pub mod sysv;
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use nix::errno::Errno;
 
@@ -447,8 +448,8 @@ mod sys {
 
 /// The deadline of a timeout (not -1: callers handle forever themselves) and the same
 /// deadline as an absolute CLOCK_MONOTONIC time, for the `clock*` calls.
-pub(crate) fn abstime(ms: i64) -> Result<(crate::time::Deadline, libc::timespec)> {
-    let d = crate::time::Deadline::from_ms(ms)?;
+pub(crate) fn abstime(t: Duration) -> Result<(crate::time::Deadline, libc::timespec)> {
+    let d = crate::time::Deadline::after(t);
     let abs = d
         .abstime_monotonic()
         .ok_or_else(|| Error::internal("a finite timeout without a deadline"))?;

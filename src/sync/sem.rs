@@ -10,6 +10,7 @@
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use nix::errno::Errno;
 
@@ -19,7 +20,7 @@ use crate::name;
 use crate::options::{Opt, Options};
 use crate::shm::region::Region;
 use crate::sys::sem_clockwait_monotonic;
-use crate::time::{self, Deadline};
+use crate::time::{self, Deadline, Timeout};
 
 /// The largest value of a POSIX semaphore (glibc's SEM_VALUE_MAX).
 pub(crate) const VALUE_MAX: i64 = i32::MAX as i64;
@@ -337,34 +338,34 @@ impl Sem {
         }
     }
 
-    /// P: wait until the value is above zero and decrement it. `timeout_ms` as in the C
+    /// P: wait until the value is above zero and decrement it. `timeout` as in the C
     /// API: -1 forever (`sem_wait`), 0 no wait (`sem_trywait`), else `sem_clockwait` on the
     /// monotonic clock. Signals: see [`time::on_eintr`].
     #[inline]
-    pub fn wait(&self, timeout_ms: i64) -> Result<()> {
+    pub fn wait(&self, timeout: Timeout) -> Result<()> {
         self.live()?;
-        match timeout_ms {
-            time::FOREVER => loop {
+        match timeout {
+            Timeout::Forever => loop {
                 // SAFETY: a live semaphore for as long as the handle lives.
                 if unsafe { libc::sem_wait(self.ptr) } == 0 {
                     return Ok(());
                 }
                 self.wait_failed(&Deadline::forever(), "sem_wait")?;
             },
-            time::NOWAIT => {
+            Timeout::NoWait => {
                 // SAFETY: as above.
                 if unsafe { libc::sem_trywait(self.ptr) } == 0 {
                     return Ok(());
                 }
                 Err(self.error(Errno::last(), "sem_trywait"))
             }
-            ms => self.wait_timed(ms),
+            Timeout::After(d) => self.wait_timed(d),
         }
     }
 
     #[inline(never)]
-    fn wait_timed(&self, ms: i64) -> Result<()> {
-        let (deadline, abs) = super::abstime(ms)?;
+    fn wait_timed(&self, d: Duration) -> Result<()> {
+        let (deadline, abs) = super::abstime(d)?;
         loop {
             // SAFETY: a live semaphore; a valid absolute timespec.
             if unsafe { sem_clockwait_monotonic(self.ptr, &abs) } == 0 {
@@ -488,15 +489,16 @@ impl Drop for Sem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::ms;
 
     #[test]
     fn private_semaphore_counts_and_times_out() {
         let s = Sem::private(2).unwrap();
-        s.wait(0).unwrap();
-        s.wait(-1).unwrap();
-        assert!(s.wait(0).unwrap_err().is_timeout());
+        s.wait(ms(0)).unwrap();
+        s.wait(ms(-1)).unwrap();
+        assert!(s.wait(ms(0)).unwrap_err().is_timeout());
         let t = std::time::Instant::now();
-        assert!(s.wait(30).unwrap_err().is_timeout());
+        assert!(s.wait(ms(30)).unwrap_err().is_timeout());
         assert!(t.elapsed() >= std::time::Duration::from_millis(30));
         s.post().unwrap();
         assert_eq!(s.value().unwrap(), 1);
@@ -512,7 +514,7 @@ mod tests {
         assert_eq!(full.post().unwrap_err().status, Status::IPCX_ERR_LIMIT);
         // Destroy leaves a handle whose calls fail; the memory goes with the handle.
         s.destroy().unwrap();
-        for e in [s.post(), s.wait(0), s.value().map(|_| ()), s.destroy()] {
+        for e in [s.post(), s.wait(ms(0)), s.value().map(|_| ()), s.destroy()] {
             assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_REMOVED);
         }
     }

@@ -24,7 +24,7 @@ use nix::errno::Errno;
 use super::sys::semtimedop;
 use crate::error::{Error, Result, Status};
 use crate::options::{Opt, Options};
-use crate::time::{self, Deadline};
+use crate::time::{self, Deadline, Timeout};
 
 /// `ipcx_semop` flag: undo the operation when the process exits (SEM_UNDO).
 pub(crate) const UNDO: u32 = crate::flags::family(0);
@@ -318,15 +318,16 @@ impl SemSet {
         Ok(())
     }
 
-    /// Apply `ops` atomically: all or none. `timeout_ms`: -1 forever, 0 no wait
+    /// Apply `ops` atomically: all or none. `timeout`: -1 forever, 0 no wait
     /// (IPC_NOWAIT), else semtimedop with the remaining time after each EINTR.
-    pub fn op(&self, ops: &[ipcx_semop], timeout_ms: i64) -> Result<()> {
+    pub fn op(&self, ops: &[ipcx_semop], timeout: Timeout) -> Result<()> {
         if ops.is_empty() {
             return Err(Error::invalid("no operations (the array is empty)"));
         }
-        let nowait = match timeout_ms {
-            time::NOWAIT => libc::IPC_NOWAIT as libc::c_short,
-            _ => 0,
+        let nowait = if timeout.is_nowait() {
+            libc::IPC_NOWAIT as libc::c_short
+        } else {
+            0
         };
         const STACK: usize = 16;
         let mut small = [libc::sembuf {
@@ -352,7 +353,7 @@ impl SemSet {
             *b = self.convert(i, o)?;
             b.sem_flg |= nowait;
         }
-        self.apply(buf, timeout_ms)
+        self.apply(buf, timeout)
     }
 
     #[inline]
@@ -397,7 +398,7 @@ impl SemSet {
 
     /// P (`delta` -1) or V (+1) on one semaphore: the common case without an array.
     #[inline]
-    pub fn add(&self, index: u32, delta: i16, flags: u32, timeout_ms: i64) -> Result<()> {
+    pub fn add(&self, index: u32, delta: i16, flags: u32, timeout: Timeout) -> Result<()> {
         if index >= self.nsems || flags & !UNDO != 0 {
             return Err(self.bad_op(
                 0,
@@ -413,7 +414,7 @@ impl SemSet {
         } else {
             0
         };
-        if timeout_ms == time::NOWAIT {
+        if timeout.is_nowait() {
             flg |= libc::IPC_NOWAIT as libc::c_short;
         }
         let mut b = [libc::sembuf {
@@ -421,12 +422,12 @@ impl SemSet {
             sem_op: delta,
             sem_flg: flg,
         }];
-        self.apply(&mut b, timeout_ms)
+        self.apply(&mut b, timeout)
     }
 
     #[inline]
-    fn apply(&self, buf: &mut [libc::sembuf], timeout_ms: i64) -> Result<()> {
-        if timeout_ms == time::FOREVER || timeout_ms == time::NOWAIT {
+    fn apply(&self, buf: &mut [libc::sembuf], timeout: Timeout) -> Result<()> {
+        if let Timeout::Forever | Timeout::NoWait = timeout {
             loop {
                 // SAFETY: valid operations for this set.
                 if unsafe { semtimedop(self.id, buf.as_mut_ptr(), buf.len(), std::ptr::null()) }
@@ -437,7 +438,7 @@ impl SemSet {
                 self.op_failed(buf.len())?;
             }
         }
-        self.apply_timed(buf, timeout_ms)
+        self.apply_timed(buf, timeout)
     }
 
     /// After a failed untimed semop: `Ok` to retry (EINTR), else the error.
@@ -455,8 +456,8 @@ impl SemSet {
     }
 
     #[inline(never)]
-    fn apply_timed(&self, buf: &mut [libc::sembuf], timeout_ms: i64) -> Result<()> {
-        let deadline = Deadline::from_ms(timeout_ms)?;
+    fn apply_timed(&self, buf: &mut [libc::sembuf], timeout: Timeout) -> Result<()> {
+        let deadline = timeout.deadline();
         loop {
             let ts = deadline.remaining_timespec().unwrap_or(libc::timespec {
                 tv_sec: 0,
@@ -474,7 +475,7 @@ impl SemSet {
                 Errno::EAGAIN if !deadline.expired() => {}
                 Errno::EAGAIN => {
                     return Err(Error::timeout(format!(
-                        "semtimedop(set id {}): timed out after {timeout_ms} ms",
+                        "semtimedop(set id {}): timed out after {timeout}",
                         self.id
                     )));
                 }
@@ -664,6 +665,7 @@ fn check_values(values: &[i32]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::ms;
 
     #[test]
     fn private_set_ops_and_removal() {
@@ -677,10 +679,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.get(2).unwrap(), 5);
-        s.add(0, -1, UNDO, -1).unwrap();
-        assert!(s.add(0, -1, 0, 0).unwrap_err().is_timeout());
+        s.add(0, -1, UNDO, ms(-1)).unwrap();
+        assert!(s.add(0, -1, 0, ms(0)).unwrap_err().is_timeout());
         let t = std::time::Instant::now();
-        assert!(s.add(0, -1, 0, 30).unwrap_err().is_timeout());
+        assert!(s.add(0, -1, 0, ms(30)).unwrap_err().is_timeout());
         assert!(t.elapsed() >= Duration::from_millis(30));
         let ops = [
             ipcx_semop {
@@ -694,7 +696,7 @@ mod tests {
                 flags: 0,
             },
         ];
-        s.op(&ops, 0).unwrap();
+        s.op(&ops, ms(0)).unwrap();
         let mut all = [0; 3];
         assert_eq!(s.get_all(&mut all).unwrap(), 3);
         assert_eq!(all, [0, 2, 0]);
