@@ -298,8 +298,9 @@ fn timeouts_are_not_early() {
     let e = c.recv(&mut [0u8; 8], ms(50), "recv").unwrap_err();
     assert!(e.is_timeout(), "{e}");
     assert!(t0.elapsed() >= Duration::from_millis(50));
+    // Negative timeouts other than -1 are refused where C milliseconds are converted.
     assert_eq!(
-        c.recv(&mut [0u8; 8], ms(-2), "recv").unwrap_err().status,
+        crate::time::Timeout::from_ms(-2).unwrap_err().status,
         Status::IPCX_ERR_INVALID
     );
 }
