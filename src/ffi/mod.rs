@@ -19,6 +19,7 @@ pub mod sem;
 pub mod shm;
 pub mod signal;
 pub mod sock;
+mod stream;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};

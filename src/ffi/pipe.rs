@@ -4,7 +4,8 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
-use super::{bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt, str_arg};
+use super::stream;
+use super::{call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
 use crate::name;
 use crate::pipe::PipeEnd;
@@ -26,6 +27,8 @@ use crate::time::Deadline;
 /// inherit them.
 #[allow(non_camel_case_types)]
 pub struct ipcx_pipe(PipeEnd);
+
+stream::impl_stream!(ipcx_pipe);
 
 impl handle::Handle for ipcx_pipe {
     const KIND: u32 = 2;
@@ -229,10 +232,7 @@ pub unsafe extern "C" fn ipcx_pipe_send(
     len: usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_pipe_send", p, |p| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        p.0.send(unsafe { bytes(buf, len, "buf") }?, &deadline)
-    })
+    unsafe { stream::send("ipcx_pipe_send", p, buf, len, timeout_ms) }
 }
 
 /// Receive one message sent with `ipcx_pipe_send`.
@@ -260,10 +260,7 @@ pub unsafe extern "C" fn ipcx_pipe_recv(
     len: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_pipe_recv", p, |p| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        unsafe { recv_into(buf, len, |dst| p.0.recv(dst, &deadline)) }
-    })
+    unsafe { stream::recv("ipcx_pipe_recv", p, buf, len, timeout_ms) }
 }
 
 /// Write raw bytes (stream mode, no framing) until all `len` bytes are written or the
@@ -291,13 +288,7 @@ pub unsafe extern "C" fn ipcx_pipe_write(
     timeout_ms: i64,
     out_written: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(out_written, 0) };
-    call_on("ipcx_pipe_write", p, |p| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        let (n, r) = p.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
-        unsafe { set_opt(out_written, n) };
-        r
-    })
+    unsafe { stream::write("ipcx_pipe_write", p, buf, len, timeout_ms, out_written) }
 }
 
 /// Read raw bytes (stream mode): waits until at least one byte is available, then returns
@@ -324,14 +315,7 @@ pub unsafe extern "C" fn ipcx_pipe_read(
     timeout_ms: i64,
     out_nread: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(out_nread, 0) };
-    call_on("ipcx_pipe_read", p, |p| {
-        let nread = unsafe { out(out_nread, "out_nread") }?;
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        *nread =
-            p.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
-        Ok(())
-    })
+    unsafe { stream::read("ipcx_pipe_read", p, buf, len, timeout_ms, out_nread) }
 }
 
 /// Wait until the tail of a message accepted by a send that timed out midway is written.
@@ -348,9 +332,7 @@ pub unsafe extern "C" fn ipcx_pipe_read(
 /// None beyond the C contract: `p` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_pipe_flush(p: *mut ipcx_pipe, timeout_ms: i64) -> ipcx_status {
-    call_on("ipcx_pipe_flush", p, |p| {
-        p.0.flush(&Deadline::from_ms(timeout_ms)?)
-    })
+    stream::flush("ipcx_pipe_flush", p, timeout_ms)
 }
 
 /// The kernel buffer size of the pipe in bytes (F_GETPIPE_SZ; the outgoing pipe of a

@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::ipcx_options;
+use super::stream;
 use super::{
     array, array_mut, bytes, bytes_mut, call, call_on, handle, options, out, recv_into, set_opt,
     str_arg, text_out,
@@ -32,6 +33,8 @@ use crate::time::Deadline;
 /// close-on-exec: an exec'd program does not inherit them.
 #[allow(non_camel_case_types)]
 pub struct ipcx_sock(Sock);
+
+stream::impl_stream!(ipcx_sock);
 
 impl handle::Handle for ipcx_sock {
     const KIND: u32 = 50;
@@ -713,10 +716,7 @@ pub unsafe extern "C" fn ipcx_sock_send(
     len: usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_sock_send", s, |s| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        s.0.send(unsafe { bytes(buf, len, "buf") }?, &deadline)
-    })
+    unsafe { stream::send("ipcx_sock_send", s, buf, len, timeout_ms) }
 }
 
 /// Receive one message (sent with `ipcx_sock_send`, or one record from any sender on
@@ -749,10 +749,7 @@ pub unsafe extern "C" fn ipcx_sock_recv(
     len: *mut usize,
     timeout_ms: i64,
 ) -> ipcx_status {
-    call_on("ipcx_sock_recv", s, |s| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        unsafe { recv_into(buf, len, |dst| s.0.recv(dst, &deadline)) }
-    })
+    unsafe { stream::recv("ipcx_sock_recv", s, buf, len, timeout_ms) }
 }
 
 /// Write raw bytes (stream sockets, no framing) until all `len` bytes are written or the
@@ -780,13 +777,7 @@ pub unsafe extern "C" fn ipcx_sock_write(
     timeout_ms: i64,
     out_written: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(out_written, 0) };
-    call_on("ipcx_sock_write", s, |s| {
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        let (n, r) = s.0.write(unsafe { bytes(buf, len, "buf") }?, &deadline);
-        unsafe { set_opt(out_written, n) };
-        r
-    })
+    unsafe { stream::write("ipcx_sock_write", s, buf, len, timeout_ms, out_written) }
 }
 
 /// Read raw bytes (stream sockets): waits until at least one byte is available, then
@@ -813,14 +804,7 @@ pub unsafe extern "C" fn ipcx_sock_read(
     timeout_ms: i64,
     out_nread: *mut usize,
 ) -> ipcx_status {
-    unsafe { set_opt(out_nread, 0) };
-    call_on("ipcx_sock_read", s, |s| {
-        let nread = unsafe { out(out_nread, "out_nread") }?;
-        let deadline = Deadline::from_ms(timeout_ms)?;
-        *nread =
-            s.0.read(unsafe { bytes_mut(buf, len, "buf") }?, &deadline)?;
-        Ok(())
-    })
+    unsafe { stream::read("ipcx_sock_read", s, buf, len, timeout_ms, out_nread) }
 }
 
 /// Wait until the tail of a message accepted by a send that timed out midway is written.
@@ -837,9 +821,7 @@ pub unsafe extern "C" fn ipcx_sock_read(
 /// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> ipcx_status {
-    call_on("ipcx_sock_flush", s, |s| {
-        s.0.flush(&Deadline::from_ms(timeout_ms)?)
-    })
+    stream::flush("ipcx_sock_flush", s, timeout_ms)
 }
 
 /// Shut down one direction of a connection (shutdown(2)); the socket stays open.
