@@ -70,11 +70,13 @@ pub trait Transport {
     fn describe(&self) -> String;
 }
 
-/// Read once, waiting as needed: `Ok(n > 0)`, or `Ok(0)` for a confirmed end of file.
-fn read_wait<T: Transport>(
+/// Read once, waiting as needed: `Ok(n > 0)`, or `Ok(0)` for a confirmed end of file (and,
+/// with `reset_is_eof`, for a connection reset).
+pub(crate) fn read_wait<T: Transport>(
     t: &mut T,
     deadline: &Deadline,
     bufs: &mut [IoSliceMut<'_>],
+    reset_is_eof: bool,
 ) -> Result<usize> {
     loop {
         match t.read(bufs, deadline) {
@@ -86,8 +88,105 @@ fn read_wait<T: Transport>(
             Ok(n) => return Ok(n),
             Err(Errno::EAGAIN) => t.wait(true, deadline)?,
             Err(Errno::EINTR) => time::on_eintr(deadline, "read")?,
+            Err(Errno::ECONNRESET) if reset_is_eof => return Ok(0),
             Err(e) => return Err(Error::os(e, format_args!("read from {}", t.describe()))),
         }
+    }
+}
+
+/// The receive buffer of the framing readers ([`FrameReader`], and the readers of other
+/// libraries' wire formats in [`peer`]): fully initialised once (never re-zeroed); bytes
+/// received but not yet consumed are `buf[start..end]`.
+#[derive(Debug, Default)]
+pub(crate) struct RxBuf {
+    pub(crate) buf: Vec<u8>,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl RxBuf {
+    /// Bytes buffered (already taken from the kernel).
+    #[inline]
+    pub(crate) fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The buffered bytes.
+    #[inline]
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Drop everything buffered.
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+
+    /// Mark `n` buffered bytes consumed.
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.clear();
+        }
+    }
+
+    /// Grow the buffer to at least `n` bytes (zeroed once, when it grows).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        if self.buf.len() < n {
+            self.buf.resize(n.max(self.buf.len() * 2).max(SPILL), 0);
+        }
+    }
+
+    /// Put `front` (in order) before the buffered bytes. In place when the buffer has room;
+    /// only the rare paths (a message kept after `IPCX_ERR_TOO_BIG` or a timeout) may grow it.
+    pub(crate) fn prepend(&mut self, front: &[&[u8]]) {
+        let k: usize = front.iter().map(|s| s.len()).sum();
+        if k == 0 {
+            return;
+        }
+        if self.start < k {
+            let have = self.buffered();
+            self.reserve(k + have);
+            self.buf.copy_within(self.start..self.end, k);
+            self.start = k;
+            self.end = k + have;
+        }
+        let mut at = self.start - k;
+        self.start = at;
+        for s in front {
+            self.buf[at..at + s.len()].copy_from_slice(s);
+            at += s.len();
+        }
+    }
+
+    /// Move the buffered bytes to the front and read once, so that the buffer holds up to
+    /// `want` bytes (at least one more). Returns the count read: 0 is end of file (see
+    /// [`read_wait`] for `reset_is_eof`).
+    pub(crate) fn fill<T: Transport>(
+        &mut self,
+        t: &mut T,
+        want: usize,
+        deadline: &Deadline,
+        reset_is_eof: bool,
+    ) -> Result<usize> {
+        let have = self.buffered();
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = have;
+        }
+        let want = want.max(have + 1);
+        self.reserve(want);
+        let n = read_wait(
+            t,
+            deadline,
+            &mut [IoSliceMut::new(&mut self.buf[have..want])],
+            reset_is_eof,
+        )?;
+        self.end += n;
+        Ok(n)
     }
 }
 
@@ -113,11 +212,8 @@ fn write_wait<T: Transport>(t: &mut T, deadline: &Deadline, bufs: &[IoSlice<'_>]
 #[derive(Debug)]
 pub struct FrameReader {
     max: usize,
-    /// Spill buffer, fully initialised once (never re-zeroed); bytes received but not yet
-    /// consumed are `buf[start..end]`.
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    /// Spill buffer.
+    rx: RxBuf,
     /// Set once the framing is lost; every later receive fails with this message.
     broken: Option<String>,
 }
@@ -127,9 +223,7 @@ impl FrameReader {
     pub fn new(max: usize) -> FrameReader {
         FrameReader {
             max,
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
+            rx: RxBuf::default(),
             broken: None,
         }
     }
@@ -141,7 +235,7 @@ impl FrameReader {
 
     /// Bytes buffered inside the reader (already taken from the kernel).
     pub fn buffered(&self) -> usize {
-        self.end - self.start
+        self.rx.buffered()
     }
 
     /// Forget the framing state: drop the buffered bytes and a broken stream's error.
@@ -150,51 +244,9 @@ impl FrameReader {
     /// buffer so that the next byte read starts a frame.
     pub fn reset(&mut self) -> usize {
         let n = self.buffered();
-        self.start = 0;
-        self.end = 0;
+        self.rx.clear();
         self.broken = None;
         n
-    }
-
-    fn pending(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start += n;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    /// Grow the buffer to at least `n` bytes (zeroed once, when it grows).
-    fn reserve(&mut self, n: usize) {
-        if self.buf.len() < n {
-            self.buf.resize(n.max(self.buf.len() * 2).max(SPILL), 0);
-        }
-    }
-
-    /// Put `front` (in order) before the buffered bytes. In place when the buffer has room;
-    /// only the rare paths (a message kept after `IPCX_ERR_TOO_BIG` or a timeout) may grow it.
-    fn prepend(&mut self, front: &[&[u8]]) {
-        let k: usize = front.iter().map(|s| s.len()).sum();
-        if k == 0 {
-            return;
-        }
-        if self.start < k {
-            let have = self.buffered();
-            self.reserve(k + have);
-            self.buf.copy_within(self.start..self.end, k);
-            self.start = k;
-            self.end = k + have;
-        }
-        let mut at = self.start - k;
-        self.start = at;
-        for s in front {
-            self.buf[at..at + s.len()].copy_from_slice(s);
-            at += s.len();
-        }
     }
 
     fn check_len(&mut self, len: usize, t: &impl Transport) -> Result<()> {
@@ -224,11 +276,11 @@ impl FrameReader {
         }
         if self.buffered() > 0 {
             let n = self.buffered().min(out.len());
-            out[..n].copy_from_slice(&self.pending()[..n]);
-            self.consume(n);
+            out[..n].copy_from_slice(&self.rx.pending()[..n]);
+            self.rx.consume(n);
             return Ok(n);
         }
-        match read_wait(t, deadline, &mut [IoSliceMut::new(out)])? {
+        match read_wait(t, deadline, &mut [IoSliceMut::new(out)], false)? {
             0 => Err(Error::closed(format!(
                 "read from {}: end of file",
                 t.describe()
@@ -250,15 +302,15 @@ impl FrameReader {
         loop {
             // A complete header is buffered: serve from the buffer, then read the rest.
             if self.buffered() >= HEADER {
-                let p = self.pending();
+                let p = self.rx.pending();
                 let len = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize;
                 self.check_len(len, t)?;
                 if len > out.len() {
                     return Err(too_small(len, out.len()));
                 }
                 let have = (self.buffered() - HEADER).min(len);
-                out[..have].copy_from_slice(&self.pending()[HEADER..HEADER + have]);
-                self.consume(HEADER + have);
+                out[..have].copy_from_slice(&self.rx.pending()[HEADER..HEADER + have]);
+                self.rx.consume(HEADER + have);
                 if have == len {
                     return Ok(len);
                 }
@@ -275,11 +327,11 @@ impl FrameReader {
             }
             let mut hdr = [0u8; HEADER];
             let had = self.buffered();
-            hdr[..had].copy_from_slice(self.pending());
-            self.consume(had);
+            hdr[..had].copy_from_slice(self.rx.pending());
+            self.rx.consume(had);
             let n = {
                 let mut iov = [IoSliceMut::new(&mut hdr[had..]), IoSliceMut::new(out)];
-                read_wait(t, deadline, &mut iov)
+                read_wait(t, deadline, &mut iov, false)
             };
             let n = match n {
                 Ok(0) if had == 0 => {
@@ -296,13 +348,13 @@ impl FrameReader {
                 }
                 Ok(n) => n,
                 Err(e) => {
-                    self.prepend(&[&hdr[..had]]);
+                    self.rx.prepend(&[&hdr[..had]]);
                     return Err(e);
                 }
             };
             let need = HEADER - had;
             if n < need {
-                self.prepend(&[&hdr[..had + n]]);
+                self.rx.prepend(&[&hdr[..had + n]]);
                 continue;
             }
             let in_out = n - need;
@@ -310,12 +362,12 @@ impl FrameReader {
             self.check_len(len, t)?;
             if len > out.len() {
                 // Keep the whole message queued: the header and the part in `out`.
-                self.prepend(&[&hdr, &out[..in_out]]);
+                self.rx.prepend(&[&hdr, &out[..in_out]]);
                 return Err(too_small(len, out.len()));
             }
             if in_out >= len {
                 // Bytes after the message belong to the next ones: keep them, in order.
-                self.prepend(&[&out[len..in_out]]);
+                self.rx.prepend(&[&out[len..in_out]]);
                 return Ok(len);
             }
             return self.finish_body(t, out, len, in_out, deadline);
@@ -324,26 +376,14 @@ impl FrameReader {
 
     /// Read once into the buffer until it holds up to `want` bytes (at least one more).
     fn fill<T: Transport>(&mut self, t: &mut T, want: usize, deadline: &Deadline) -> Result<()> {
-        let have = self.buffered();
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.start = 0;
-            self.end = have;
-        }
-        self.reserve(want);
-        let n = read_wait(
-            t,
-            deadline,
-            &mut [IoSliceMut::new(&mut self.buf[have..want])],
-        )?;
-        if n == 0 {
+        let have = self.rx.buffered();
+        if self.rx.fill(t, want, deadline, false)? == 0 {
             return Err(Error::closed(if have == 0 {
                 format!("receive from {}: end of file", t.describe())
             } else {
                 format!("receive from {}: peer closed inside a header", t.describe())
             }));
         }
-        self.end += n;
         Ok(())
     }
 
@@ -358,7 +398,12 @@ impl FrameReader {
         deadline: &Deadline,
     ) -> Result<usize> {
         while have < len {
-            match read_wait(t, deadline, &mut [IoSliceMut::new(&mut out[have..len])]) {
+            match read_wait(
+                t,
+                deadline,
+                &mut [IoSliceMut::new(&mut out[have..len])],
+                false,
+            ) {
                 Ok(0) => {
                     return Err(Error::closed(format!(
                         "receive from {}: peer closed after {have} of {len} bytes of a message",
@@ -368,7 +413,7 @@ impl FrameReader {
                 Ok(n) => have += n,
                 Err(e) => {
                     let hdr = (len as u32).to_be_bytes();
-                    self.prepend(&[&hdr, &out[..have]]);
+                    self.rx.prepend(&[&hdr, &out[..have]]);
                     return Err(e);
                 }
             }
@@ -683,7 +728,7 @@ mod tests {
             .recv(&mut t, &mut [0u8; 16], &Deadline::forever())
             .unwrap_err();
         assert_eq!(e.status, crate::error::Status::IPCX_ERR_PROTOCOL);
-        assert!(r.buf.len() <= SPILL);
+        assert!(r.rx.buf.len() <= SPILL);
     }
 
     #[test]

@@ -25,11 +25,9 @@
 
 use std::io::IoSliceMut;
 
-use nix::errno::Errno;
-
-use super::Transport;
+use super::{RxBuf, Transport, read_wait};
 use crate::error::{Error, Result};
-use crate::time::{self, Deadline};
+use crate::time::Deadline;
 
 /// The largest frame header of any wire (ZMTP: flags and an 8-byte size; SP over IPC: a
 /// type byte and an 8-byte size).
@@ -99,10 +97,8 @@ struct Refusing {
 #[derive(Debug)]
 pub(crate) struct PeerReader {
     max: usize,
-    /// Bytes received but not yet consumed are `buf[start..end]`.
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    /// Bytes received but not yet consumed.
+    rx: RxBuf,
     /// Set once the framing is lost; every later receive fails with this message.
     broken: Option<String>,
     /// Body bytes still to discard (a part of a refused multipart message).
@@ -110,36 +106,12 @@ pub(crate) struct PeerReader {
     refusing: Option<Refusing>,
 }
 
-/// Read once, waiting as needed: `Ok(n > 0)`, or `Ok(0)` for end of file.
-fn read_wait<T: Transport>(
-    t: &mut T,
-    deadline: &Deadline,
-    bufs: &mut [IoSliceMut<'_>],
-) -> Result<usize> {
-    loop {
-        match t.read(bufs, deadline) {
-            Ok(0) => {
-                if t.confirm_eof(deadline)? {
-                    return Ok(0);
-                }
-            }
-            Ok(n) => return Ok(n),
-            Err(Errno::EAGAIN) => t.wait(true, deadline)?,
-            Err(Errno::EINTR) => time::on_eintr(deadline, "read")?,
-            Err(Errno::ECONNRESET) => return Ok(0),
-            Err(e) => return Err(Error::os(e, format_args!("read from {}", t.describe()))),
-        }
-    }
-}
-
 impl PeerReader {
     /// A reader refusing messages longer than `max` bytes.
     pub(crate) fn new(max: usize) -> PeerReader {
         PeerReader {
             max,
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
+            rx: RxBuf::default(),
             broken: None,
             skip: 0,
             refusing: None,
@@ -153,65 +125,14 @@ impl PeerReader {
 
     /// Bytes taken from the kernel and not yet consumed.
     pub(crate) fn buffered(&self) -> usize {
-        self.end - self.start
-    }
-
-    fn pending(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start += n;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    fn reserve(&mut self, n: usize) {
-        if self.buf.len() < n {
-            self.buf.resize(n.max(self.buf.len() * 2).max(SMALL), 0);
-        }
-    }
-
-    /// Put `front` (in order) before the buffered bytes.
-    fn prepend(&mut self, front: &[&[u8]]) {
-        let k: usize = front.iter().map(|s| s.len()).sum();
-        if k == 0 {
-            return;
-        }
-        if self.start < k {
-            let have = self.buffered();
-            self.reserve(k + have);
-            self.buf.copy_within(self.start..self.end, k);
-            self.start = k;
-            self.end = k + have;
-        }
-        let mut at = self.start - k;
-        self.start = at;
-        for s in front {
-            self.buf[at..at + s.len()].copy_from_slice(s);
-            at += s.len();
-        }
+        self.rx.buffered()
     }
 
     /// Read once into the buffer, which then holds up to `want` bytes (at least one
     /// more). End of file is `IPCX_ERR_CLOSED`.
     fn fill<T: Transport>(&mut self, t: &mut T, want: usize, deadline: &Deadline) -> Result<()> {
-        let have = self.buffered();
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.start = 0;
-            self.end = have;
-        }
-        let want = want.max(have + 1);
-        self.reserve(want);
-        let n = read_wait(
-            t,
-            deadline,
-            &mut [IoSliceMut::new(&mut self.buf[have..want])],
-        )?;
-        if n == 0 {
+        let have = self.rx.buffered();
+        if self.rx.fill(t, want, deadline, true)? == 0 {
             let inside = have > 0 || self.skip > 0 || self.refusing.is_some();
             return Err(Error::closed(if inside {
                 format!(
@@ -222,16 +143,15 @@ impl PeerReader {
                 format!("receive from {}: end of file", t.describe())
             }));
         }
-        self.end += n;
         Ok(())
     }
 
     #[cold]
     fn break_stream(&mut self, why: String) -> Error {
         self.broken = Some(why.clone());
-        self.buf = Vec::new();
-        self.start = 0;
-        self.end = 0;
+        self.rx.buf = Vec::new();
+        self.rx.start = 0;
+        self.rx.end = 0;
         Error::protocol(why)
     }
 
@@ -245,7 +165,7 @@ impl PeerReader {
         deadline: &Deadline,
     ) -> Result<(usize, u64, Kind)> {
         loop {
-            match w.head(self.pending()) {
+            match w.head(self.rx.pending()) {
                 Ok(Head::Need(n)) => self.fill(t, n + room.min(SMALL), deadline)?,
                 Ok(Head::Frame { hdr, len, kind }) => return Ok((hdr, len, kind)),
                 Err(why) => {
@@ -277,12 +197,12 @@ impl PeerReader {
         while self.buffered() < total {
             self.fill(t, total, deadline)?;
         }
-        let p = &self.buf[self.start..self.start + total];
+        let p = &self.rx.buf[self.rx.start..self.rx.start + total];
         if let Err(why) = w.control(kind, &p[..hdr], &p[hdr..]) {
             let why = format!("{}: {}: {why}", t.describe(), w.name());
             return Err(self.break_stream(why));
         }
-        self.consume(total);
+        self.rx.consume(total);
         Ok(())
     }
 
@@ -294,7 +214,7 @@ impl PeerReader {
                 self.fill(t, want, deadline)?;
             }
             let n = (self.buffered() as u64).min(self.skip) as usize;
-            self.consume(n);
+            self.rx.consume(n);
             self.skip -= n as u64;
         }
         Ok(())
@@ -428,7 +348,7 @@ impl PeerReader {
                     );
                     return Err(self.break_stream(why));
                 }
-                self.consume(hdr);
+                self.rx.consume(hdr);
                 self.skip = len;
                 continue;
             }
@@ -444,10 +364,10 @@ impl PeerReader {
                 ));
             }
             let mut head = [0u8; HEADER_MAX];
-            head[..hdr].copy_from_slice(&self.pending()[..hdr]);
+            head[..hdr].copy_from_slice(&self.rx.pending()[..hdr]);
             let have = (self.buffered() - hdr).min(len);
-            out[..have].copy_from_slice(&self.pending()[hdr..hdr + have]);
-            self.consume(hdr + have);
+            out[..have].copy_from_slice(&self.rx.pending()[hdr..hdr + have]);
+            self.rx.consume(hdr + have);
             if have == len {
                 return Ok(len);
             }
@@ -467,7 +387,12 @@ impl PeerReader {
         deadline: &Deadline,
     ) -> Result<usize> {
         while have < len {
-            match read_wait(t, deadline, &mut [IoSliceMut::new(&mut out[have..len])]) {
+            match read_wait(
+                t,
+                deadline,
+                &mut [IoSliceMut::new(&mut out[have..len])],
+                true,
+            ) {
                 Ok(0) => {
                     return Err(Error::closed(format!(
                         "receive from {}: the peer closed after {have} of {len} bytes of a \
@@ -477,7 +402,7 @@ impl PeerReader {
                 }
                 Ok(n) => have += n,
                 Err(e) => {
-                    self.prepend(&[head, &out[..have]]);
+                    self.rx.prepend(&[head, &out[..have]]);
                     return Err(e);
                 }
             }
