@@ -962,6 +962,8 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
+extern size_t ipcx_trap_copy(uint8_t *dst, const uint8_t *src, size_t len);
+
 // Open one end of a channel.
 //
 // Arguments:
@@ -2630,6 +2632,50 @@ ipcx_status ipcx_region_stat(const ipcx_region *r, ipcx_region_info *out_info);
 // # Safety
 // `r` must be NULL or a handle from ipcx.
 ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
+
+// Make checked copies (`ipcx_region_read`/`ipcx_region_write` on POSIX and file regions)
+// run at memory speed by installing a SIGBUS handler that recovers from a lost page
+// inside ipcx's own copy routine. Without it (the default) each checked copy is a system
+// call (process_vm_readv/writev, about 1 µs here); with it, a copy is a plain copy loop
+// and a truncated page still gives `IPCX_ERR_REMOVED`, never a crash.
+//
+// ipcx never installs a handler unasked: this call is the program's decision. The
+// handler is process-wide and takes over SIGBUS only for faults inside ipcx's copy
+// routine; every other SIGBUS goes to the action installed before (its handler is called
+// with the same arguments; with SIG_DFL or SIG_IGN the default action is restored and the
+// process dies of SIGBUS as it would have). A handler the program installs later must
+// chain to the previous one (as this one does), or ipcx's copies lose their protection.
+// Installing twice is harmless. With the trap, a copy whose caller buffer is invalid
+// memory crashes with SIGSEGV, as memcpy would (the system-call path returned
+// `IPCX_ERR_REMOVED` for it).
+//
+// Arguments: `flags`: 0 (no flag is defined yet).
+// Returns: `IPCX_OK` once installed (copies that start afterwards, on any thread, use it).
+// Errors: `IPCX_ERR_INVALID` (unknown flags), `IPCX_ERR_UNSUPPORTED` (no copy routine for
+// this processor: x86_64 and aarch64 have one; copies stay on the system-call path),
+// `IPCX_ERR_OS` (sigaction failed).
+// Ownership: nothing changes hands; the handler stays until `ipcx_region_trap_remove`.
+// Fork: a forked child inherits the handler and the setting; exec resets SIGBUS to its
+// default.
+//
+// # Safety
+// None beyond the C contract.
+ipcx_status ipcx_region_trap_install(uint32_t flags);
+
+// Remove the handler of `ipcx_region_trap_install`, restoring the SIGBUS action that was
+// there before it; checked copies go back to the system-call path. Call it only while no
+// other thread is inside an `ipcx_region_read`/`ipcx_region_write`: a copy already running
+// when the handler goes away is unprotected.
+//
+// Returns: `IPCX_OK` (also when the trap was not installed).
+// Errors: `IPCX_ERR_IN_USE` (the program installed another SIGBUS handler after the trap:
+// nothing is changed), `IPCX_ERR_OS` (sigaction failed).
+// Ownership: nothing changes hands.
+// Fork: affects the calling process only.
+//
+// # Safety
+// None beyond the C contract.
+ipcx_status ipcx_region_trap_remove(void);
 
 // Open, or create, the named ring `name` and attach to it as producer or consumer.
 //

@@ -19,6 +19,7 @@
 //! plain `memcpy`.
 
 mod fault_safe;
+pub(crate) mod fault_trap;
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -239,6 +240,12 @@ impl Region {
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         let p = self.range(offset, out.len(), 1)?;
         if self.checked.load(Ordering::Relaxed) {
+            if fault_trap::active() {
+                // SAFETY: the range is inside the mapping (its pages may be lost: the trap
+                // recovers); `out` is a distinct caller buffer.
+                return unsafe { fault_trap::copy(out.as_mut_ptr(), p, out.len()) }
+                    .map_err(|copied| self.trapped("read", offset, out.len(), copied));
+            }
             return fault_safe::copy(fault_safe::Dir::FromRegion, p, out.as_mut_ptr(), out.len())
                 .map_err(|f| self.copy_error("read", offset, out.len(), f));
         }
@@ -258,6 +265,11 @@ impl Region {
         }
         let p = self.range(offset, data.len(), 1)?;
         if self.checked.load(Ordering::Relaxed) {
+            if fault_trap::active() {
+                // SAFETY: as in `read`, the other way.
+                return unsafe { fault_trap::copy(p, data.as_ptr(), data.len()) }
+                    .map_err(|copied| self.trapped("write", offset, data.len(), copied));
+            }
             return fault_safe::copy(
                 fault_safe::Dir::ToRegion,
                 p,
@@ -270,6 +282,24 @@ impl Region {
         // distinct buffer.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn trapped(&self, op: &str, offset: usize, len: usize, copied: usize) -> Error {
+        Error::os_as(
+            Status::IPCX_ERR_REMOVED,
+            Errno::EFAULT,
+            format_args!(
+                "{op} of [{offset}, {offset} + {len}) in the {}-byte {}: the pages from offset \
+                 {} on are no longer backed: another process truncated the object (the SIGBUS \
+                 of the copy was caught by the fault trap; touching them through the raw \
+                 pointer raises SIGBUS); {copied} bytes were copied",
+                self.len,
+                self.what(),
+                offset + copied
+            ),
+        )
     }
 
     #[cold]
