@@ -5,6 +5,7 @@
 #include "test.hpp"
 
 #include <atomic>
+#include <csignal>
 
 T_CASE(region_across_fork) {
     ipcx::region r = ipcx::region::create(4096);
@@ -268,7 +269,34 @@ T_CASE(cond_across_fork) {
     T_THROWS(ipcx::errc::removed, c.signal());
 }
 
-T_MAIN(T_ENTRY(region_across_fork), T_ENTRY(posix_shm_across_fork),
+T_CASE(region_trap_keeps_checked_copies_safe) {
+    std::string name = t_posix_name("trap");
+    t_track_shm(name);
+    ipcx::shm s = ipcx::shm::open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE);
+    s.set_size(2 * 4096);
+    ipcx::region r = s.map(IPCX_OPEN_READ | IPCX_OPEN_WRITE);
+    r.write(4096, "second page");
+    pid_t pid = t_child([&] {  // the trap is process-wide: install it in a child
+        signal(SIGBUS, SIG_DFL);
+        T_THROWS(ipcx::errc::invalid, ipcx::region_trap_install(1));
+        ipcx::region_trap_install();
+        char buf[11];
+        r.read(4096, buf);
+        T_ASSERT(std::string_view(buf, 11) == "second page");
+        s.set_size(4096);  // the second page is gone
+        T_THROWS(ipcx::errc::removed, r.read(4096, buf));
+        std::error_code ec;
+        r.write(4096, "x", ec);
+        T_EC(ipcx::errc::removed, ec);
+        ipcx::region_trap_remove();
+    });
+    t_wait_ok(pid);
+    r.close();
+    s.close();
+    ipcx::shm::remove(name);
+}
+
+T_MAIN(T_ENTRY(region_across_fork), T_ENTRY(region_trap_keeps_checked_copies_safe), T_ENTRY(posix_shm_across_fork),
        T_ENTRY(sysv_segment_across_fork), T_ENTRY(file_mapping), T_ENTRY(semaphores_across_fork),
        T_ENTRY(semset_across_fork), T_ENTRY(mutex_owner_death_is_a_result),
        T_ENTRY(cond_across_fork))

@@ -689,6 +689,25 @@ public:
     }
 };
 
+// ipcx_region_trap_install / ipcx_region_trap_remove: the process-wide SIGBUS trap that
+// makes checked copies run at memory speed (docs/shm.md, "SIGBUS").
+inline void region_trap_install(uint32_t flags, std::error_code &ec) noexcept {
+    detail::assign(ec, ipcx_region_trap_install(flags));
+}
+inline void region_trap_install(uint32_t flags = 0) {
+    std::error_code ec;
+    region_trap_install(flags, ec);
+    detail::throw_if(ec);
+}
+inline void region_trap_remove(std::error_code &ec) noexcept {
+    detail::assign(ec, ipcx_region_trap_remove());
+}
+inline void region_trap_remove() {
+    std::error_code ec;
+    region_trap_remove(ec);
+    detail::throw_if(ec);
+}
+
 // Mapped files (the C family `file`).
 namespace file {
 
