@@ -962,8 +962,6 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-extern size_t ipcx_trap_copy(uint8_t *dst, const uint8_t *src, size_t len);
-
 // Open one end of a channel.
 //
 // Arguments:

@@ -160,6 +160,8 @@ std::arch::global_asm!(
     ".popsection",
 );
 
+/// The routine and its labels (not part of the C API).
+/// cbindgen:ignore
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 unsafe extern "C" {
     fn ipcx_trap_copy(dst: *mut u8, src: *const u8, len: usize) -> usize;
