@@ -22,11 +22,17 @@
  * pair around each write, for programs that ignore or block SIGPIPE themselves).
  * unix: and tcp: also run "raw epoll+recv": the raw connection read after epoll_wait, as
  * a raw receiver serving several senders must, which is what the channel receiver does.
- * Peers: compared with the raw Unix stream (their transport). iceoryx2 is not included:
- * it is a Rust crate with its own service model and build (see docs/channel.md).
+ * Peers: ZeroMQ and nng over ipc:// beside the ipcx unix: channel and the raw Unix stream
+ * (their transport), all in the same run; ratios to raw, then the channel against each
+ * peer. The bench configuration (IPCX_BENCH_PEERS=ON, `cmake --workflow --preset bench`)
+ * refuses to configure without them; other configurations build without them and this
+ * program says so. iceoryx2 runs beside the ring in bench_ring.
  *
  *   bench_chan [runs] [filter]    (default 3 runs; filter: only transports whose name
  *                                  contains it, e.g. "tcp")
+ *   bench_chan oneway KIND VARIANT COUNT   one cross-core one-way run of COUNT 64 B messages
+ *                                  (after 100 round trips) with the markers of bench.h
+ *                                  (bench/syscalls.sh); KIND, VARIANT as printed
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,11 +64,12 @@ static const char *kind_name[NK] = {"pipe:", "fifo:", "unix:", "tcp:", "mq:", "s
 enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, RAW_EP, NV };
 
 static int nvariants(int k) {
-    return k == K_PEERS || k == K_PIPE || k == K_FIFO || k == K_UNIX || k == K_TCP ? 3 : 2;
+    if (k == K_PEERS) return 4;
+    return k == K_PIPE || k == K_FIFO || k == K_UNIX || k == K_TCP ? 3 : 2;
 }
 static const char *variant_name(int k, int v) {
     if (k == K_SHM) return v == RAW ? "ring API" : "channel";
-    if (k == K_PEERS) return v == RAW ? "raw unix" : v == 1 ? "zmq push/pull" : "nng push/pull";
+    if (k == K_PEERS) return v == RAW ? "raw unix" : v == 1 ? "ipcx unix:" : v == 2 ? "zmq push/pull" : "nng push/pull";
     if (k == K_UNIX || k == K_TCP) return v == RAW ? "raw" : v == 1 ? "channel" : "raw epoll+recv";
     return v == RAW ? "raw" : v == 1 ? "channel" : "chan noguard";
 }
@@ -71,7 +78,7 @@ static const char *variant_name(int k, int v) {
  * add what a raw receiver serving several senders does (epoll_wait, then recv), which is
  * what the channel's receiver does. */
 static int peer_variant(int k, int v) {
-    if (k == K_PEERS && v > 0) return v == 1 ? ZMQ : NNG;
+    if (k == K_PEERS && v > 1) return v == 2 ? ZMQ : NNG; /* v 1: the unix: channel */
     if ((k == K_UNIX || k == K_TCP) && v == 2) return RAW_EP;
     return v == 2 ? CHAN_NG : v;
 }
@@ -312,6 +319,7 @@ static void pre_fork(int k, int v, struct pre *p) {
             snprintf(p->addr_b, sizeof p->addr_b, "fifo:/tmp/ipcx-bench-chan-%d-%d-b", pid, n);
             break;
         case K_UNIX:
+        case K_PEERS:
             snprintf(p->addr_a, sizeof p->addr_a, "unix:/tmp/ipcx-bench-chan-%d-%d-a", pid, n);
             snprintf(p->addr_b, sizeof p->addr_b, "unix:/tmp/ipcx-bench-chan-%d-%d-b", pid, n);
             break;
@@ -557,10 +565,12 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
             ep_recv(&rx, got, 64);
             ep_send(&tx, got, 64);
         }
+        b_mark(1);
         for (int i = 0; i < small_count; i++) {
             memcpy(buf, &i, sizeof i);
             ep_send(&tx, buf, 64);
         }
+        b_mark(0);
         for (int i = 0; i < big_count; i++) {
             memcpy(buf, &i, sizeof i);
             ep_send(&tx, buf, big);
@@ -582,6 +592,7 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
     out->rt_med_us = (double)s[rt_iters / 2] / 1000.0;
     out->rt_p99_us = (double)s[rt_iters * 99 / 100] / 1000.0;
     int64_t t0 = 0;
+    b_mark(1);
     for (int i = 0; i < small_count; i++) {
         ep_recv(&rx, got, 64);
         if (i == 0) t0 = b_now_ns();
@@ -589,6 +600,7 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
         memcpy(&n, got, sizeof n);
         if (n != i) b_die("sequence (64 B)");
     }
+    b_mark(0);
     out->small_mmsg = (small_count - 1) / ((double)(b_now_ns() - t0) / 1e9) / 1e6;
     for (int i = 0; i < big_count; i++) {
         ep_recv(&rx, got, big);
@@ -630,6 +642,23 @@ int main(int argc, char **argv) {
     if (ipcx_options_create(&noguard) || ipcx_options_set_sigpipe_guard(noguard, false))
         b_die(ipcx_last_error());
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "oneway") == 0) {
+        int k = -1, v = -1, count = argc > 4 ? atoi(argv[4]) : 0;
+        for (int i = 0; argc > 3 && i < NK; i++)
+            if (strcmp(kind_name[i], argv[2]) == 0) k = i;
+        for (int i = 0; k >= 0 && i < nvariants(k); i++)
+            if (strcmp(variant_name(k, i), argv[3]) == 0) v = peer_variant(k, i);
+        if (k < 0 || v < 0 || count < 2) {
+            fprintf(stderr, "usage: bench_chan oneway KIND VARIANT COUNT (KIND, VARIANT as printed)\n");
+            return 2;
+        }
+        struct result res;
+        b_marks = 1;
+        b_pin(0);
+        run(k, v, 1, 0, count, 0, &res);
+        printf("oneway %s %s: %d messages of 64 B, %.2f Mmsg/s\n", argv[2], argv[3], count, res.small_mmsg);
+        return 0;
+    }
     printf("bench_chan: channels (ipcx_chan_*) against raw calls; %d run(s), medians (min-max)\n", runs);
 #ifndef IPCX_BENCH_ZMQ
     printf("ZeroMQ: not found at build time (libzmq3-dev), skipped\n");
@@ -637,7 +666,7 @@ int main(int argc, char **argv) {
 #ifndef IPCX_BENCH_NNG
     printf("nng: not found at build time (libnng-dev), skipped\n");
 #endif
-    printf("iceoryx2: not measured (a Rust crate with its own service model; see docs/channel.md)\n");
+    printf("iceoryx2: measured beside the ring by bench_ring (shared memory, not a stream)\n");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     b_pin(0);
     for (int place = 0; place < 2; place++) {
@@ -686,6 +715,17 @@ int main(int argc, char **argv) {
             else snprintf(bigname, sizeof bigname, "%zu B", bs);
             snprintf(what, sizeof what, "%s tput %s", kind_name[k], bigname);
             b_report(what, "GB/s", big, n, names, 0, target);
+            if (k == K_PEERS) /* the channel against each peer, per run: RT below 1 and
+                                  throughput above 1 mean the channel is ahead */
+                for (int i = 2; i < n; i++) {
+                    double lo, hi, r;
+                    r = b_ratio(&rt[1], &rt[i], &lo, &hi);
+                    printf("  unix: channel / %-14s RT %.3fx (%.3f-%.3f)", names[i], r, lo, hi);
+                    r = b_ratio(&small[1], &small[i], &lo, &hi);
+                    printf("  tput 64 B %.3fx (%.3f-%.3f)", r, lo, hi);
+                    r = b_ratio(&big[1], &big[i], &lo, &hi);
+                    printf("  tput 64 KiB %.3fx (%.3f-%.3f)\n", r, lo, hi);
+                }
         }
     }
     return 0;

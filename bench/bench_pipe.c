@@ -12,6 +12,7 @@
  * over the runs with min-max, and the ratio to raw (median of per-run ratios).
  *
  *   bench_pipe [runs]        (default 7)
+ *   bench_pipe oneway pipe|FIFO raw|ipcx|ipcx-noguard COUNT   (bench/syscalls.sh)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,10 +190,12 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
         char *buf = calloc(1, size);
         char go;
         recv_msg(v, &a, &go, 1);
+        b_mark(1);
         for (int i = 0; i < count; i++) {
             memcpy(buf, &i, sizeof i);
             send_msg(v, &b, buf, size);
         }
+        b_mark(0);
         recv_msg(v, &a, &go, 1); /* wait for the parent before closing */
         close_side(v, &a, &b);
         free(buf);
@@ -202,12 +205,14 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
     char *buf = calloc(1, size);
     int64_t t0 = b_now_ns();
     send_msg(v, &a, "g", 1);
+    b_mark(1);
     for (int i = 0; i < count; i++) {
         if (!recv_msg(v, &b, buf, size)) b_die("short stream");
         int seq;
         memcpy(&seq, buf, sizeof seq);
         if (seq != i) b_die("sequence");
     }
+    b_mark(0);
     double rate = count / ((double)(b_now_ns() - t0) / 1e9);
     send_msg(v, &a, "g", 1);
     close_side(v, &b, &a);
@@ -223,11 +228,18 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     snprintf(fifo_a, sizeof fifo_a, "/tmp/ipcx-bench-%d-a", (int)getpid());
     snprintf(fifo_b, sizeof fifo_b, "/tmp/ipcx-bench-%d-b", (int)getpid());
-    printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run ipcx/raw\n",
-           ipcx_version(), runs);
+    if (argc < 2 || strcmp(argv[1], "oneway") != 0)
+        printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run "
+               "ipcx/raw\n",
+               ipcx_version(), runs);
     static const char *const kinds[] = {"pipe", "FIFO"};
     const struct b_suite suite = {kinds, 2, variant_name, NVAR, NULL, round_trip_ns, throughput_rate,
                                   200000, 65536, 2000, "64 KiB"};
+    if (b_oneway(&suite, argc, argv)) {
+        unlink(fifo_a);
+        unlink(fifo_b);
+        return 0;
+    }
     b_run_suite(&suite, runs);
     unlink(fifo_a);
     unlink(fifo_b);
