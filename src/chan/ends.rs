@@ -39,6 +39,13 @@ impl Endpoint for PipeChan {
         self.end.send(msg, &Deadline::from_ms(timeout_ms)?)
     }
 
+    fn send_many(&mut self, msgs: &[&[u8]], timeout_ms: i64) -> (usize, Result<()>) {
+        match Deadline::from_ms(timeout_ms) {
+            Ok(dl) => self.end.send_many(msgs, &dl),
+            Err(e) => (0, Err(e)),
+        }
+    }
+
     #[inline]
     fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize> {
         match self.end.recv(out, &Deadline::from_ms(timeout_ms)?) {
@@ -209,6 +216,19 @@ impl Endpoint for SockChan {
             self.finish_connect(&dl)?;
         }
         self.s.send(msg, &dl)
+    }
+
+    fn send_many(&mut self, msgs: &[&[u8]], timeout_ms: i64) -> (usize, Result<()>) {
+        let dl = match Deadline::from_ms(timeout_ms) {
+            Ok(d) => d,
+            Err(e) => return (0, Err(e)),
+        };
+        if self.s.is_connecting() {
+            if let Err(e) = self.finish_connect(&dl) {
+                return (0, Err(e));
+            }
+        }
+        self.s.send_many(msgs, &dl)
     }
 
     #[inline]

@@ -109,6 +109,25 @@ pub struct Caps {
 pub(crate) trait Endpoint {
     /// Send one whole message.
     fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()>;
+    /// Send several messages in order, within one timeout: how many were accepted, and
+    /// the error that stopped it early. Default: one send each; byte streams write as
+    /// many frames per system call as fit.
+    fn send_many(&mut self, msgs: &[&[u8]], timeout_ms: i64) -> (usize, Result<()>) {
+        let dl = match Deadline::from_ms(timeout_ms) {
+            Ok(d) => d,
+            Err(e) => return (0, Err(e)),
+        };
+        for (k, m) in msgs.iter().enumerate() {
+            let left = match dl.remaining() {
+                None => crate::time::FOREVER,
+                Some(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            };
+            if let Err(e) = self.send(m, left) {
+                return (k, Err(e));
+            }
+        }
+        (msgs.len(), Ok(()))
+    }
     /// Receive one whole message into `out`; its length. A buffer too small is
     /// `IPCX_ERR_TOO_BIG` with the size needed, and the message stays queued.
     fn recv(&mut self, out: &mut [u8], timeout_ms: i64) -> Result<usize>;
@@ -428,6 +447,15 @@ impl Chan {
             return Err(self.wrong_role("send"));
         }
         self.ep.send(msg, timeout_ms)
+    }
+
+    /// Send several messages in order (see `ipcx_chan_send_many`): how many were
+    /// accepted, and the error that stopped it early.
+    pub fn send_many(&mut self, msgs: &[&[u8]], timeout_ms: i64) -> (usize, Result<()>) {
+        if self.role != Role::Send {
+            return (0, Err(self.wrong_role("send")));
+        }
+        self.ep.send_many(msgs, timeout_ms)
     }
 
     /// Write out what a send accepted and kept (see `ipcx_chan_flush`).
