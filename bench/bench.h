@@ -69,7 +69,7 @@ static inline void b_wait(pid_t p) {
     if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) b_die("child");
 }
 
-/* One-way mode, for counting system calls per message (bench/syscalls.sh runs the
+/* One-way mode, for counting system calls per message (bench/syscalls.py runs the
  * programs under strace): `bench_x oneway KIND VARIANT COUNT` runs one cross-core one-way
  * transfer of COUNT 64-byte messages and brackets each side's message loop with two
  * marker calls, access("/ipcx-bench-mark/begin") and access("/ipcx-bench-mark/end"), so

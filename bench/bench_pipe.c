@@ -7,12 +7,15 @@
  *   - one-way throughput of 64 B and 64 KiB messages (child sends, parent receives and
  *     checks a sequence number in every message).
  * Variants: raw (blocking read/write on plain descriptors), ipcx (ipcx_pipe_send/recv,
- * default options), ipcx-noguard (SIGPIPE guard off: for callers that ignore SIGPIPE).
+ * default options), ipcx-noguard (SIGPIPE guard off: for callers that ignore SIGPIPE),
+ * ipcx send_many (default options; the writer hands its messages to ipcx_pipe_send_many
+ * in batches of 32, as a writer with messages queued would: one write and one guard for
+ * many; a round-trip message goes as a batch of one, never delayed).
  * Runs alternate raw/ipcx/ipcx-noguard so drift hits all alike; the table gives medians
  * over the runs with min-max, and the ratio to raw (median of per-run ratios).
  *
  *   bench_pipe [runs]        (default 7)
- *   bench_pipe oneway pipe|FIFO raw|ipcx|ipcx-noguard COUNT   (bench/syscalls.sh)
+ *   bench_pipe oneway pipe|FIFO raw|ipcx|ipcx-noguard|"ipcx send_many" COUNT   (bench/syscalls.py)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +25,10 @@
 #include "ipcx.h"
 
 enum kind { PIPE, FIFO };
-enum variant { RAW, IPCX, IPCX_NOGUARD, NVAR };
-static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
+enum variant { RAW, IPCX, IPCX_NOGUARD, IPCX_MANY, NVAR };
+static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard", "ipcx send_many"};
+/* Messages per ipcx_pipe_send_many call in the throughput of "ipcx send_many". */
+#define MANY 32
 
 /* One direction of communication, in whichever form the variant uses. */
 struct dir {
@@ -121,6 +126,11 @@ static void close_side(enum variant v, struct dir *in, struct dir *out) {
 
 static void send_msg(enum variant v, struct dir *d, const void *buf, size_t n) {
     if (v == RAW) raw_write_all(d->wfd, buf, n);
+    else if (v == IPCX_MANY) { /* a lone message: a batch of one */
+        ipcx_iov m = {buf, n};
+        size_t sent;
+        if (ipcx_pipe_send_many(d->w, &m, 1, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+    }
     else if (ipcx_pipe_send(d->w, buf, n, IPCX_FOREVER)) b_die(ipcx_last_error());
 }
 
@@ -191,10 +201,25 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
         char go;
         recv_msg(v, &a, &go, 1);
         b_mark(1);
-        for (int i = 0; i < count; i++) {
-            memcpy(buf, &i, sizeof i);
-            send_msg(v, &b, buf, size);
-        }
+        if (v == IPCX_MANY) { /* what the writer has queued, in batches of MANY */
+            char *q = calloc(MANY, size);
+            ipcx_iov m[MANY];
+            for (int i = 0; i < count;) {
+                int n = 0;
+                for (; n < MANY && i < count; n++, i++) {
+                    memcpy(q + (size_t)n * size, &i, sizeof i);
+                    m[n].buf = q + (size_t)n * size;
+                    m[n].len = size;
+                }
+                size_t sent;
+                if (ipcx_pipe_send_many(b.w, m, (size_t)n, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+            }
+            free(q);
+        } else
+            for (int i = 0; i < count; i++) {
+                memcpy(buf, &i, sizeof i);
+                send_msg(v, &b, buf, size);
+            }
         b_mark(0);
         recv_msg(v, &a, &go, 1); /* wait for the parent before closing */
         close_side(v, &a, &b);

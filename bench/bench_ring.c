@@ -31,7 +31,7 @@
  *                                   contains one of its '|'-separated parts, e.g.
  *                                   "raw futex|ipcx block"; for strace -c -f)
  *   bench_ring oneway VARIANT COUNT  one cross-core one-way run of COUNT 64 B messages with
- *                                   the markers of bench.h (bench/syscalls.sh)
+ *                                   the markers of bench.h (bench/syscalls.py)
  */
 #include <errno.h>
 #include <linux/futex.h>
