@@ -69,6 +69,16 @@ static inline void b_wait(pid_t p) {
     if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) b_die("child");
 }
 
+/* One-way mode, for counting system calls per message (bench/syscalls.py runs the
+ * programs under strace): `bench_x oneway KIND VARIANT COUNT` runs one cross-core one-way
+ * transfer of COUNT 64-byte messages and brackets each side's message loop with two
+ * marker calls, access("/ipcx-bench-mark/begin") and access("/ipcx-bench-mark/end"), so
+ * that the trace shows exactly the calls of the loop. Nothing is marked otherwise. */
+static int b_marks;
+static inline void b_mark(int begin) {
+    if (b_marks) (void)access(begin ? "/ipcx-bench-mark/begin" : "/ipcx-bench-mark/end", F_OK);
+}
+
 #define B_MAX_RUNS 32
 #define B_MAX_VARIANTS 8
 
@@ -138,6 +148,26 @@ struct b_suite {
     int big_count;               /* large messages per throughput run */
     const char *big_name;        /* e.g. "64 KiB" */
 };
+
+/* `oneway KIND VARIANT COUNT` (names as the tables print them) for a program built on
+ * b_run_suite: runs that one transfer with the markers, returns 1; 0 without "oneway". */
+static inline int b_oneway(const struct b_suite *s, int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "oneway") != 0) return 0;
+    int k = -1, v = -1, count = argc > 4 ? atoi(argv[4]) : 0;
+    for (int i = 0; argc > 3 && i < s->nkinds; i++)
+        if (strcmp(s->kinds[i], argv[2]) == 0) k = i;
+    for (int i = 0; argc > 3 && i < s->nvar; i++)
+        if (strcmp(s->variants[i], argv[3]) == 0) v = i;
+    if (k < 0 || v < 0 || count < 2) {
+        fprintf(stderr, "usage: %s oneway KIND VARIANT COUNT (KIND, VARIANT as printed)\n", argv[0]);
+        exit(2);
+    }
+    b_marks = 1;
+    b_pin(0);
+    double r = s->throughput(k, v, 1, 64, count);
+    printf("oneway %s %s: %d messages of 64 B, %.2f Mmsg/s\n", argv[2], argv[3], count, r / 1e6);
+    return 1;
+}
 
 static inline void b_run_suite(const struct b_suite *s, int runs) {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -20,13 +20,23 @@
  * IPCX_FOREVER and default options (mq: 10 x 8 KiB), as raw programs would.
  * pipe: and fifo: also run as "chan noguard" (sigpipe_guard false: no rt_sigprocmask
  * pair around each write, for programs that ignore or block SIGPIPE themselves).
+ * pipe:, unix: and tcp: also run "chan send_many": the sender hands its 64 B messages to
+ * ipcx_chan_send_many in batches of 32 (as a sender with messages queued would; one
+ * system call for many), and sends each round-trip message as a batch of one (the lone
+ * message is never delayed); its large messages go one by one.
  * unix: and tcp: also run "raw epoll+recv": the raw connection read after epoll_wait, as
  * a raw receiver serving several senders must, which is what the channel receiver does.
- * Peers: compared with the raw Unix stream (their transport). iceoryx2 is not included:
- * it is a Rust crate with its own service model and build (see docs/channel.md).
+ * Peers: ZeroMQ and nng over ipc:// beside the ipcx unix: channel and the raw Unix stream
+ * (their transport), all in the same run; ratios to raw, then the channel against each
+ * peer. The bench configuration (IPCX_BENCH_PEERS=ON, `cmake --workflow --preset bench`)
+ * refuses to configure without them; other configurations build without them and this
+ * program says so. iceoryx2 runs beside the ring in bench_ring.
  *
  *   bench_chan [runs] [filter]    (default 3 runs; filter: only transports whose name
  *                                  contains it, e.g. "tcp")
+ *   bench_chan oneway KIND VARIANT COUNT   one cross-core one-way run of COUNT 64 B messages
+ *                                  (after 100 round trips) with the markers of bench.h
+ *                                  (bench/syscalls.py); KIND, VARIANT as printed
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,14 +65,18 @@
 
 enum kind { K_PIPE, K_FIFO, K_UNIX, K_TCP, K_MQ, K_SYSVMQ, K_SHM, K_PEERS, NK };
 static const char *kind_name[NK] = {"pipe:", "fifo:", "unix:", "tcp:", "mq:", "sysvmq:", "shm:", "peers (ipc)"};
-enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, RAW_EP, NV };
+enum variant { RAW, CHAN, ZMQ, NNG, CHAN_NG, RAW_EP, CHAN_MANY, NV };
 
 static int nvariants(int k) {
-    return k == K_PEERS || k == K_PIPE || k == K_FIFO || k == K_UNIX || k == K_TCP ? 3 : 2;
+    if (k == K_PEERS) return 5;
+    if (k == K_PIPE || k == K_UNIX || k == K_TCP) return 4;
+    return k == K_FIFO ? 3 : 2;
 }
 static const char *variant_name(int k, int v) {
+    if (k != K_PEERS && v == 3) return "chan send_many";
     if (k == K_SHM) return v == RAW ? "ring API" : "channel";
-    if (k == K_PEERS) return v == RAW ? "raw unix" : v == 1 ? "zmq push/pull" : "nng push/pull";
+    if (k == K_PEERS)
+        return v == RAW ? "raw unix" : v == 1 ? "ipcx unix:" : v == 2 ? "zmq push/pull" : v == 3 ? "nng push/pull" : "unix: send_many";
     if (k == K_UNIX || k == K_TCP) return v == RAW ? "raw" : v == 1 ? "channel" : "raw epoll+recv";
     return v == RAW ? "raw" : v == 1 ? "channel" : "chan noguard";
 }
@@ -71,8 +85,9 @@ static const char *variant_name(int k, int v) {
  * add what a raw receiver serving several senders does (epoll_wait, then recv), which is
  * what the channel's receiver does. */
 static int peer_variant(int k, int v) {
-    if (k == K_PEERS && v > 0) return v == 1 ? ZMQ : NNG;
+    if (k == K_PEERS && v > 1) return v == 2 ? ZMQ : v == 3 ? NNG : CHAN_MANY; /* v 1: the unix: channel */
     if ((k == K_UNIX || k == K_TCP) && v == 2) return RAW_EP;
+    if (v == 3) return CHAN_MANY;
     return v == 2 ? CHAN_NG : v;
 }
 static ipcx_options *noguard;
@@ -84,7 +99,7 @@ static int peer_available(int pv) {
 #ifdef IPCX_BENCH_NNG
     if (pv == NNG) return 1;
 #endif
-    return pv == RAW || pv == CHAN || pv == CHAN_NG || pv == RAW_EP;
+    return pv == RAW || pv == CHAN || pv == CHAN_NG || pv == RAW_EP || pv == CHAN_MANY;
 }
 
 static size_t big_size(int k) {
@@ -97,6 +112,8 @@ static size_t big_size(int k) {
 }
 
 #define MAXMSG 65536
+/* Messages per ipcx_chan_send_many call in the 64 B throughput of "chan send_many". */
+#define MANY 32
 
 /* ---------------------------------------------------------------- one direction's end */
 
@@ -152,6 +169,12 @@ static void ep_send(struct ep *e, const void *buf, size_t len) {
     case CHAN_NG:
         if (ipcx_chan_send(e->ch, buf, len, IPCX_FOREVER)) b_die(ipcx_last_error());
         return;
+    case CHAN_MANY: { /* a lone message: a batch of one */
+        ipcx_iov m = {buf, len};
+        size_t sent;
+        if (ipcx_chan_send_many(e->ch, &m, 1, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+        return;
+    }
 #ifdef IPCX_BENCH_ZMQ
     case ZMQ:
         if (zmq_send(e->zs, buf, len, 0) != (int)len) b_die("zmq_send");
@@ -208,6 +231,7 @@ static void ep_recv(struct ep *e, void *buf, size_t len) {
         break;
     case CHAN:
     case CHAN_NG:
+    case CHAN_MANY:
         if (ipcx_chan_recv(e->ch, buf, &got, IPCX_FOREVER)) b_die(ipcx_last_error());
         break;
 #ifdef IPCX_BENCH_ZMQ
@@ -298,7 +322,7 @@ static void pre_fork(int k, int v, struct pre *p) {
         }
         return;
     }
-    if (v == CHAN || v == CHAN_NG) {
+    if (v == CHAN || v == CHAN_NG || v == CHAN_MANY) {
         if (k == K_PIPE || k == K_SHM) {
             const char *a = k == K_PIPE ? "pipe:" : "shm:";
             if (ipcx_chan_pair(a, 0, chan_opts(v), &p->c_req_s, &p->c_req_r) ||
@@ -312,6 +336,7 @@ static void pre_fork(int k, int v, struct pre *p) {
             snprintf(p->addr_b, sizeof p->addr_b, "fifo:/tmp/ipcx-bench-chan-%d-%d-b", pid, n);
             break;
         case K_UNIX:
+        case K_PEERS:
             snprintf(p->addr_a, sizeof p->addr_a, "unix:/tmp/ipcx-bench-chan-%d-%d-a", pid, n);
             snprintf(p->addr_b, sizeof p->addr_b, "unix:/tmp/ipcx-bench-chan-%d-%d-b", pid, n);
             break;
@@ -422,7 +447,7 @@ static void attach(int k, int v, struct pre *p, int parent, struct ep *tx, struc
         }
         return;
     }
-    if (v == CHAN || v == CHAN_NG) {
+    if (v == CHAN || v == CHAN_NG || v == CHAN_MANY) {
         if (k == K_PIPE || k == K_SHM) {
             tx->ch = parent ? p->c_req_s : p->c_rep_s;
             rx->ch = parent ? p->c_rep_r : p->c_req_r;
@@ -502,6 +527,7 @@ static void detach(int v, struct ep *tx, struct ep *rx, struct pre *p, int paren
         break;
     case CHAN:
     case CHAN_NG:
+    case CHAN_MANY:
         ipcx_chan_close(tx->ch);
         ipcx_chan_close(rx->ch);
         break;
@@ -557,10 +583,26 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
             ep_recv(&rx, got, 64);
             ep_send(&tx, got, 64);
         }
-        for (int i = 0; i < small_count; i++) {
-            memcpy(buf, &i, sizeof i);
-            ep_send(&tx, buf, 64);
-        }
+        b_mark(1);
+        if (v == CHAN_MANY) { /* what the sender has queued, in batches of MANY */
+            static char q[MANY][64];
+            ipcx_iov m[MANY];
+            for (int i = 0; i < small_count;) {
+                int n = 0;
+                for (; n < MANY && i < small_count; n++, i++) {
+                    memcpy(q[n], &i, sizeof i);
+                    m[n].buf = q[n];
+                    m[n].len = 64;
+                }
+                size_t sent;
+                if (ipcx_chan_send_many(tx.ch, m, (size_t)n, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+            }
+        } else
+            for (int i = 0; i < small_count; i++) {
+                memcpy(buf, &i, sizeof i);
+                ep_send(&tx, buf, 64);
+            }
+        b_mark(0);
         for (int i = 0; i < big_count; i++) {
             memcpy(buf, &i, sizeof i);
             ep_send(&tx, buf, big);
@@ -582,6 +624,7 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
     out->rt_med_us = (double)s[rt_iters / 2] / 1000.0;
     out->rt_p99_us = (double)s[rt_iters * 99 / 100] / 1000.0;
     int64_t t0 = 0;
+    b_mark(1);
     for (int i = 0; i < small_count; i++) {
         ep_recv(&rx, got, 64);
         if (i == 0) t0 = b_now_ns();
@@ -589,6 +632,7 @@ static void run(int k, int v, int child_cpu, int rt_iters, int small_count, int 
         memcpy(&n, got, sizeof n);
         if (n != i) b_die("sequence (64 B)");
     }
+    b_mark(0);
     out->small_mmsg = (small_count - 1) / ((double)(b_now_ns() - t0) / 1e9) / 1e6;
     for (int i = 0; i < big_count; i++) {
         ep_recv(&rx, got, big);
@@ -630,6 +674,23 @@ int main(int argc, char **argv) {
     if (ipcx_options_create(&noguard) || ipcx_options_set_sigpipe_guard(noguard, false))
         b_die(ipcx_last_error());
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "oneway") == 0) {
+        int k = -1, v = -1, count = argc > 4 ? atoi(argv[4]) : 0;
+        for (int i = 0; argc > 3 && i < NK; i++)
+            if (strcmp(kind_name[i], argv[2]) == 0) k = i;
+        for (int i = 0; k >= 0 && i < nvariants(k); i++)
+            if (strcmp(variant_name(k, i), argv[3]) == 0) v = peer_variant(k, i);
+        if (k < 0 || v < 0 || count < 2) {
+            fprintf(stderr, "usage: bench_chan oneway KIND VARIANT COUNT (KIND, VARIANT as printed)\n");
+            return 2;
+        }
+        struct result res;
+        b_marks = 1;
+        b_pin(0);
+        run(k, v, 1, 0, count, 0, &res);
+        printf("oneway %s %s: %d messages of 64 B, %.2f Mmsg/s\n", argv[2], argv[3], count, res.small_mmsg);
+        return 0;
+    }
     printf("bench_chan: channels (ipcx_chan_*) against raw calls; %d run(s), medians (min-max)\n", runs);
 #ifndef IPCX_BENCH_ZMQ
     printf("ZeroMQ: not found at build time (libzmq3-dev), skipped\n");
@@ -637,7 +698,7 @@ int main(int argc, char **argv) {
 #ifndef IPCX_BENCH_NNG
     printf("nng: not found at build time (libnng-dev), skipped\n");
 #endif
-    printf("iceoryx2: not measured (a Rust crate with its own service model; see docs/channel.md)\n");
+    printf("iceoryx2: measured beside the ring by bench_ring (shared memory, not a stream)\n");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     b_pin(0);
     for (int place = 0; place < 2; place++) {
@@ -686,6 +747,21 @@ int main(int argc, char **argv) {
             else snprintf(bigname, sizeof bigname, "%zu B", bs);
             snprintf(what, sizeof what, "%s tput %s", kind_name[k], bigname);
             b_report(what, "GB/s", big, n, names, 0, target);
+            if (k == K_PEERS) /* ipcx against each peer, per run: RT below 1 and throughput
+                                  above 1 mean ipcx is ahead */
+                for (int i = 0; i < n; i++) {
+                    if (vmap[i] != ZMQ && vmap[i] != NNG) continue;
+                    for (int c = 0; c < n; c++) {
+                        if (vmap[c] != CHAN && vmap[c] != CHAN_MANY) continue;
+                        double lo, hi, r;
+                        r = b_ratio(&rt[c], &rt[i], &lo, &hi);
+                        printf("  %-15s / %-14s RT %.3fx (%.3f-%.3f)", names[c], names[i], r, lo, hi);
+                        r = b_ratio(&small[c], &small[i], &lo, &hi);
+                        printf("  tput 64 B %.3fx (%.3f-%.3f)", r, lo, hi);
+                        r = b_ratio(&big[c], &big[i], &lo, &hi);
+                        printf("  tput 64 KiB %.3fx (%.3f-%.3f)\n", r, lo, hi);
+                    }
+                }
         }
     }
     return 0;

@@ -7,11 +7,15 @@
  *   - one-way throughput of 64 B and 64 KiB messages (child sends, parent receives and
  *     checks a sequence number in every message).
  * Variants: raw (blocking read/write on plain descriptors), ipcx (ipcx_pipe_send/recv,
- * default options), ipcx-noguard (SIGPIPE guard off: for callers that ignore SIGPIPE).
+ * default options), ipcx-noguard (SIGPIPE guard off: for callers that ignore SIGPIPE),
+ * ipcx send_many (default options; the writer hands its messages to ipcx_pipe_send_many
+ * in batches of 32, as a writer with messages queued would: one write and one guard for
+ * many; a round-trip message goes as a batch of one, never delayed).
  * Runs alternate raw/ipcx/ipcx-noguard so drift hits all alike; the table gives medians
  * over the runs with min-max, and the ratio to raw (median of per-run ratios).
  *
  *   bench_pipe [runs]        (default 7)
+ *   bench_pipe oneway pipe|FIFO raw|ipcx|ipcx-noguard|"ipcx send_many" COUNT   (bench/syscalls.py)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +25,10 @@
 #include "ipcx.h"
 
 enum kind { PIPE, FIFO };
-enum variant { RAW, IPCX, IPCX_NOGUARD, NVAR };
-static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard"};
+enum variant { RAW, IPCX, IPCX_NOGUARD, IPCX_MANY, NVAR };
+static const char *const variant_name[NVAR] = {"raw", "ipcx", "ipcx-noguard", "ipcx send_many"};
+/* Messages per ipcx_pipe_send_many call in the throughput of "ipcx send_many". */
+#define MANY 32
 
 /* One direction of communication, in whichever form the variant uses. */
 struct dir {
@@ -120,6 +126,11 @@ static void close_side(enum variant v, struct dir *in, struct dir *out) {
 
 static void send_msg(enum variant v, struct dir *d, const void *buf, size_t n) {
     if (v == RAW) raw_write_all(d->wfd, buf, n);
+    else if (v == IPCX_MANY) { /* a lone message: a batch of one */
+        ipcx_iov m = {buf, n};
+        size_t sent;
+        if (ipcx_pipe_send_many(d->w, &m, 1, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+    }
     else if (ipcx_pipe_send(d->w, buf, n, IPCX_FOREVER)) b_die(ipcx_last_error());
 }
 
@@ -189,10 +200,27 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
         char *buf = calloc(1, size);
         char go;
         recv_msg(v, &a, &go, 1);
-        for (int i = 0; i < count; i++) {
-            memcpy(buf, &i, sizeof i);
-            send_msg(v, &b, buf, size);
-        }
+        b_mark(1);
+        if (v == IPCX_MANY) { /* what the writer has queued, in batches of MANY */
+            char *q = calloc(MANY, size);
+            ipcx_iov m[MANY];
+            for (int i = 0; i < count;) {
+                int n = 0;
+                for (; n < MANY && i < count; n++, i++) {
+                    memcpy(q + (size_t)n * size, &i, sizeof i);
+                    m[n].buf = q + (size_t)n * size;
+                    m[n].len = size;
+                }
+                size_t sent;
+                if (ipcx_pipe_send_many(b.w, m, (size_t)n, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+            }
+            free(q);
+        } else
+            for (int i = 0; i < count; i++) {
+                memcpy(buf, &i, sizeof i);
+                send_msg(v, &b, buf, size);
+            }
+        b_mark(0);
         recv_msg(v, &a, &go, 1); /* wait for the parent before closing */
         close_side(v, &a, &b);
         free(buf);
@@ -202,12 +230,14 @@ static double throughput_rate(int kind, int variant, int child_cpu, size_t size,
     char *buf = calloc(1, size);
     int64_t t0 = b_now_ns();
     send_msg(v, &a, "g", 1);
+    b_mark(1);
     for (int i = 0; i < count; i++) {
         if (!recv_msg(v, &b, buf, size)) b_die("short stream");
         int seq;
         memcpy(&seq, buf, sizeof seq);
         if (seq != i) b_die("sequence");
     }
+    b_mark(0);
     double rate = count / ((double)(b_now_ns() - t0) / 1e9);
     send_msg(v, &a, "g", 1);
     close_side(v, &b, &a);
@@ -223,11 +253,18 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     snprintf(fifo_a, sizeof fifo_a, "/tmp/ipcx-bench-%d-a", (int)getpid());
     snprintf(fifo_b, sizeof fifo_b, "/tmp/ipcx-bench-%d-b", (int)getpid());
-    printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run ipcx/raw\n",
-           ipcx_version(), runs);
+    if (argc < 2 || strcmp(argv[1], "oneway") != 0)
+        printf("ipcx %s pipe/FIFO benchmark: %d runs per figure, median (min-max), ratio = median of per-run "
+               "ipcx/raw\n",
+               ipcx_version(), runs);
     static const char *const kinds[] = {"pipe", "FIFO"};
     const struct b_suite suite = {kinds, 2, variant_name, NVAR, NULL, round_trip_ns, throughput_rate,
                                   200000, 65536, 2000, "64 KiB"};
+    if (b_oneway(&suite, argc, argv)) {
+        unlink(fifo_a);
+        unlink(fifo_b);
+        return 0;
+    }
     b_run_suite(&suite, runs);
     unlink(fifo_a);
     unlink(fifo_b);

@@ -16,12 +16,22 @@
  *   ipcx spin  ipcx_ring with IPCX_SPIN_FOREVER (busy polling), copying send/recv and
  *              zero-copy reserve/commit + borrow/release;
  *   ipcx block ipcx_ring with spin 0 (sleeps at once), copying and zero-copy.
+ *   iceoryx2   (cross-core only) an iceoryx2 0.10 publish/subscribe pair, busy polling, run
+ *              in the same pass right after the ring variants of each run by the program
+ *              bench/iceoryx2 (built by the bench configuration, IPCX_BENCH_PEERS=ON, or
+ *              named by the environment variable IPCX_BENCH_ICEORYX2); same message counts
+ *              and ring capacity; its sender copies the message in, its receiver reads in
+ *              place. Rows: its figures with the ratio to the raw spin ring, then
+ *              "iceoryx2 vs ring": iceoryx2 / ipcx spin (RT: how many times slower it is;
+ *              throughput: the fraction of the ring's rate).
  * Runs alternate over the variants so drift hits all alike; the table gives the median
  * over runs (min-max) and the ratio to the raw reference (median of per-run ratios).
  *
  *   bench_ring [runs] [filter]     (default 3 runs; filter: only the variants whose name
  *                                   contains one of its '|'-separated parts, e.g.
  *                                   "raw futex|ipcx block"; for strace -c -f)
+ *   bench_ring oneway VARIANT COUNT  one cross-core one-way run of COUNT 64 B messages with
+ *                                   the markers of bench.h (bench/syscalls.py)
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -39,6 +49,7 @@ static int is_raw(int v) { return v == RAW_SPIN || v == RAW_FUTEX; }
 static int blocking(int v) { return v >= RAW_FUTEX; }
 static int zerocopy(int v) { return v == IPCX_SPIN_ZC || v == IPCX_BLOCK_ZC; }
 static const char *filter;
+static int failed; /* a peer that should have been measured was not: exit 1 */
 /* The filter is a list of alternatives separated by '|' ("raw futex|ipcx block"). */
 static int selected(int v) {
     if (!filter) return 1;
@@ -47,6 +58,53 @@ static int selected(int v) {
     for (char *save = NULL, *t = strtok_r(f, "|", &save); t; t = strtok_r(NULL, "|", &save))
         if (strstr(vname[v], t)) return 1;
     return 0;
+}
+
+/* ---------------------------------------------------------------- iceoryx2 */
+
+/* The iceoryx2 program: the environment's IPCX_BENCH_ICEORYX2, else the one the bench
+ * configuration built; NULL when neither. */
+static const char *ice_exe(void) {
+    const char *e = getenv("IPCX_BENCH_ICEORYX2");
+    if (e && *e) return e;
+#ifdef IPCX_BENCH_ICEORYX2
+    return IPCX_BENCH_ICEORYX2;
+#else
+    return NULL;
+#endif
+}
+static int ice_selected(void) {
+    if (!filter) return 1;
+    char f[256];
+    snprintf(f, sizeof f, "%s", filter);
+    for (char *save = NULL, *t = strtok_r(f, "|", &save); t; t = strtok_r(NULL, "|", &save))
+        if (strstr("iceoryx2", t)) return 1;
+    return 0;
+}
+/* One iceoryx2 run: "rt" (sets *med, *p99 in us) or "thr" (returns messages per second).
+ * Returns -1 (and says why) when it failed. */
+static double ice_run(const char *mode, size_t size, int count, int child_cpu, double *med, double *p99) {
+    char cmd[1024], line[256];
+    snprintf(cmd, sizeof cmd, "'%s' %s %zu %d %d", ice_exe(), mode, size, count, child_cpu);
+    fflush(stdout);
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    double r = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *m = strstr(line, "median_us="), *q = strstr(line, "p99_us="), *t = strstr(line, "msg_per_s=");
+        if (m && q && med && p99) {
+            *med = atof(m + 10);
+            *p99 = atof(q + 7);
+            r = 0;
+        }
+        if (t) r = atof(t + 10);
+    }
+    if (pclose(f) != 0) r = -1;
+    if (r < 0) {
+        printf("  iceoryx2 %s %zu B: FAILED (%s); see its message above\n", mode, size, cmd);
+        failed = 1;
+    }
+    return r;
 }
 
 /* ---------------------------------------------------------------- clock */
@@ -273,7 +331,9 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
         ipcx_ring_close(a.c), a.c = NULL;
         struct raw_end e = raw_end(&a, v, size);
         unsigned char *src = calloc(1, size);
+        b_mark(1);
         for (int i = 0; i < count; i++) put(v, &a, &e, src, size, (uint64_t)i);
+        b_mark(0);
         free(src);
         chan_free(&a);
         _exit(0);
@@ -283,8 +343,10 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
     unsigned char *dst = calloc(1, size);
     if (get(v, &a, &e, dst, size) != 0) b_die("sequence");
     int64_t t0 = b_now_ns(); /* from the first message on */
+    b_mark(1);
     for (int i = 1; i < count; i++)
         if (get(v, &a, &e, dst, size) != (uint64_t)i) b_die("sequence");
+    b_mark(0);
     double rate = (count - 1) / ((double)(b_now_ns() - t0) / 1e9);
     b_wait(p);
     free(dst);
@@ -306,16 +368,54 @@ static void row(const char *what, int v, struct b_series *s, const char *unit, s
     printf("\n");
 }
 
+static void ice_row(const char *what, struct b_series *s, const char *unit, struct b_series *ref, const char *target) {
+    printf("  %-22s %-22s", what, "iceoryx2 busy poll");
+    b_print_series(unit, s);
+    if (ref && ref->n) {
+        double lo, hi, r = b_ratio(s, ref, &lo, &hi);
+        printf("   %.3fx (%.3f-%.3f) %s", r, lo, hi, target);
+    }
+    printf("\n");
+}
+
 int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 3;
     if (runs < 1 || runs > B_MAX_RUNS) runs = 3;
     filter = argc > 2 ? argv[2] : NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "oneway") == 0) {
+        int v = -1, count = argc > 3 ? atoi(argv[3]) : 0;
+        for (int i = 0; argc > 2 && i < NVAR; i++)
+            if (strcmp(vname[i], argv[2]) == 0) v = i;
+        if (v < 0 || count < 2) {
+            fprintf(stderr, "usage: bench_ring oneway VARIANT COUNT (VARIANT as printed)\n");
+            return 2;
+        }
+        b_marks = 1;
+        b_pin(0);
+        printf("oneway %s: %d messages of 64 B, %.2f Mmsg/s\n", vname[v], count, throughput(v, 64, 1, count) / 1e6);
+        return 0;
+    }
     calibrate();
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("ipcx %s shared-memory ring benchmark: %d runs per figure, median (min-max); ratio = median of\n"
            "per-run ratios to the raw reference named in brackets; RT = round trip, p99 = median of per-run p99\n",
            ipcx_version(), runs);
+    int ice = ice_selected() && ncpu >= 2;
+    if (ice && !ice_exe()) {
+        printf("iceoryx2: not built in this configuration (the bench preset builds it: IPCX_BENCH_PEERS=ON), skipped\n");
+        ice = 0;
+    } else if (ice && access(ice_exe(), X_OK) != 0) {
+        printf("\n*** iceoryx2: NOT MEASURED: %s is missing: its cargo build failed", ice_exe());
+#ifdef IPCX_BENCH_ICEORYX2_LOG
+        printf(" (log: %s)", IPCX_BENCH_ICEORYX2_LOG);
+#endif
+        printf(" ***\n\n");
+        failed = 1;
+        ice = 0;
+    } else if (ice) {
+        printf("iceoryx2: %s, cross-core, right after the rings in every run\n", ice_exe());
+    }
     b_pin(0);
     const size_t sizes[2] = {64, 65536};
     for (int place = 0; place < 2; place++) {
@@ -326,6 +426,7 @@ int main(int argc, char **argv) {
         for (int z = 0; z < 2; z++) {
             size_t size = sizes[z];
             struct b_series rt[NVAR] = {0}, p99[NVAR] = {0}, thr[NVAR] = {0};
+            struct b_series irt = {0}, ip99 = {0}, ithr = {0}; /* iceoryx2 */
             for (int r = 0; r < runs; r++) {
                 for (int v = 0; v < NVAR; v++) {
                     if (!selected(v)) continue;
@@ -342,6 +443,15 @@ int main(int argc, char **argv) {
                     int count = z ? (spin_same ? 400 : 20000) : (spin_same ? 200000 : blocking(v) ? 200000 : 1000000);
                     double t = throughput(v, size, child_cpu, count);
                     b_add(&thr[v], z ? t * (double)size / 1e9 : t / 1e6);
+                }
+                if (ice && place == 0) { /* same counts as the spinning rings */
+                    double m, q;
+                    if (ice_run("rt", size, z ? 4000 : 20000, child_cpu, &m, &q) >= 0) {
+                        b_add(&irt, m);
+                        b_add(&ip99, q);
+                    }
+                    double t = ice_run("thr", size, z ? 20000 : 1000000, child_cpu, NULL, NULL);
+                    if (t >= 0) b_add(&ithr, z ? t * (double)size / 1e9 : t / 1e6);
                 }
             }
             char what[64];
@@ -366,7 +476,17 @@ int main(int argc, char **argv) {
                 z ? "[raw futex]" : "[naive futex; target >= 1.5]");
             row("zero-copy vs copy", IPCX_SPIN_ZC, &thr[IPCX_SPIN_ZC], tu, &thr[IPCX_SPIN_COPY], "[spin copy; target >= 1.0]");
             row("zero-copy vs copy", IPCX_BLOCK_ZC, &thr[IPCX_BLOCK_ZC], tu, &thr[IPCX_BLOCK_COPY], "[block copy; target >= 1.0]");
+            if (irt.n == runs && ithr.n == runs) {
+                ice_row("RT median", &irt, "us", &rt[RAW_SPIN], "[raw spin]");
+                ice_row("RT p99", &ip99, "us", &p99[RAW_SPIN], "[raw spin]");
+                ice_row("throughput", &ithr, tu, &thr[RAW_SPIN], "[raw spin]");
+                ice_row("iceoryx2 vs ring RT", &irt, "us", &rt[IPCX_SPIN_COPY], "[ipcx spin, copy: N x the ring]");
+                ice_row("iceoryx2 vs ring RT", &irt, "us", &rt[IPCX_SPIN_ZC], "[ipcx spin, zero-copy]");
+                ice_row("iceoryx2 vs ring tput", &ithr, tu, &thr[IPCX_SPIN_COPY], "[ipcx spin, copy: fraction]");
+                ice_row("iceoryx2 vs ring tput", &ithr, tu, &thr[IPCX_SPIN_ZC], "[ipcx spin, zero-copy]");
+            }
         }
     }
-    return 0;
+    if (failed) printf("\n*** a peer was not measured (see above): failing ***\n");
+    return failed;
 }

@@ -1756,6 +1756,117 @@ T_CASE(who_may_send) {
     (void)me;
 }
 
+/* ---------------------------------------------------------------- vectored sends */
+
+static size_t cm_len(uint32_t i) { return i % 31 == 0 ? 0 : 4 + (i * 7) % 200; }
+static void cm_fill(uint32_t i, unsigned char *m) {
+    size_t n = cm_len(i);
+    if (n >= 4) memcpy(m, &i, 4);
+    for (size_t k = 4; k < n; k++) m[k] = (unsigned char)(i ^ k);
+}
+
+#define CM_TOTAL 1500u
+
+/* ipcx_chan_send_many over every transport: each message arrives whole, once, in order,
+ * batches of 1 to 500 messages; then the receiver dies and a sender that can tell gets
+ * IPCX_ERR_CLOSED with the count of messages accepted before. */
+T_CASE(send_many_whole_and_in_order_over_every_transport) {
+    struct rk_shared *sh = (struct rk_shared *)shared_int();
+    static unsigned char store[CM_TOTAL][204];
+    static ipcx_iov v[CM_TOTAL];
+    for (uint32_t i = 0; i < CM_TOTAL; i++) {
+        cm_fill(i, store[i]);
+        v[i].buf = store[i];
+        v[i].len = cm_len(i);
+    }
+    for (int t = 0; t < TP_N; t++) {
+        char a[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        ipcx_chan *s = NULL, *r = NULL;
+        if (TP[t].pair_only)
+            T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
+        else
+            mkaddr(t, a, "many");
+        atomic_store(&sh->ready, 0);
+        pid_t p = t_fork();
+        if (p == 0) {
+            if (s) T_OK(ipcx_chan_close(s));
+            if (!r) r = open_recv(t, a, 0, o, sh->addr);
+            atomic_store(&sh->ready, 1);
+            unsigned char m[256];
+            for (uint32_t i = 0; i < CM_TOTAL; i++) {
+                size_t len = sizeof m;
+                T_OK(ipcx_chan_recv(r, m, &len, 20000));
+                T_ASSERTF(len == cm_len(i), "%s: message %u: %zu bytes, expected %zu",
+                          TP[t].scheme, i, len, cm_len(i));
+                uint32_t seq = i;
+                if (len >= 4) memcpy(&seq, m, 4);
+                T_ASSERTF(seq == i, "%s: message %u arrived as %u", TP[t].scheme, i, seq);
+                T_ASSERT(memcmp(m, store[i], len) == 0);
+            }
+            _exit(0); /* the receiver dies (a persistent object stays: removed below) */
+        }
+        if (r) T_OK(ipcx_chan_close(r));
+        while (!atomic_load(&sh->ready)) usleep(500);
+        if (!s) s = open_send(sh->addr, 0);
+        uint32_t next = 0;
+        for (size_t b = 1; next < CM_TOTAL; b = b * 4 + 1) {
+            size_t n = b > CM_TOTAL - next ? CM_TOTAL - next : b, sent = 99999;
+            T_OK(ipcx_chan_send_many(s, v + next, n, 20000, &sent));
+            T_EQ_INT(sent, n);
+            next += (uint32_t)n;
+        }
+        T_OK(ipcx_chan_flush(s, 20000));
+        t_wait_ok(p, 30000);
+        if (TP[t].tells_send && is_stream(t)) {
+            /* Messages into a channel whose receiver is gone: CLOSED, not a signal;
+             * out_sent counts what was written before it said so. */
+            size_t sent = 99999;
+            int st = IPCX_OK;
+            for (int k = 0; k < 1000 && st == IPCX_OK; k++)
+                st = ipcx_chan_send_many(s, v, CM_TOTAL, 5000, &sent);
+            T_ERR(IPCX_ERR_CLOSED, st);
+            T_ASSERT(sent < CM_TOTAL);
+        }
+        T_OK(ipcx_chan_close(s));
+        if (TP[t].persistent) { /* what the dead receiver left: adopt and remove it */
+            ipcx_chan *again = open_recv(t, a, 0, o, NULL);
+            ipcx_chan_info d = {.size = sizeof d};
+            T_OK(ipcx_chan_stat(again, &d));
+            int id = d.sysv_id;
+            T_OK(ipcx_chan_close(again));
+            if (t == TP_SYSVMQ) remove_sysv_queue(id);
+        }
+        T_OK(ipcx_options_close(o));
+    }
+    munmap(sh, 4096);
+}
+
+T_CASE(send_many_bad_input) {
+    ipcx_chan *s, *r;
+    T_OK(ipcx_chan_pair("pipe:", 0, NULL, &s, &r));
+    char m[8] = "message";
+    ipcx_iov v[2] = {{m, sizeof m}, {NULL, 3}};
+    size_t sent = 7;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send_many(s, v, 2, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    T_LAST_ERROR_HAS("msgs");
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send_many(s, NULL, 1, 1000, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send_many(r, v, 1, 1000, &sent)); /* a receiver */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send_many(s, v, 1, -5, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_send_many(NULL, v, 1, 1000, &sent));
+    size_t len = sizeof m;
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, m, &len, IPCX_NOWAIT)); /* nothing was sent */
+    T_OK(ipcx_chan_send_many(s, NULL, 0, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    T_OK(ipcx_chan_send_many(s, v, 1, 1000, NULL));
+    len = sizeof m;
+    T_OK(ipcx_chan_recv(r, m, &len, 1000));
+    T_EQ_INT(len, sizeof m);
+    T_OK(ipcx_chan_close(s));
+    T_OK(ipcx_chan_close(r));
+}
+
 T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_nothing_lost_in_order),
        T_ENTRY(timeouts_never_early), T_ENTRY(sender_killed_midstream),
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
@@ -1767,4 +1878,5 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),
        T_ENTRY(fifo_messages_after_every_sender_left_are_kept),
        T_ENTRY(fifo_receiver_recovers_from_a_stray_writer), T_ENTRY(peer_roles_and_flags),
-       T_ENTRY(peer_hostile_input_is_refused), T_ENTRY(who_may_send))
+       T_ENTRY(peer_hostile_input_is_refused), T_ENTRY(who_may_send),
+       T_ENTRY(send_many_whole_and_in_order_over_every_transport), T_ENTRY(send_many_bad_input))

@@ -365,9 +365,65 @@ T_CASE(exclusive_creation) {
     T_OK(ipcx_fifo_remove(path));
 }
 
+/* ipcx_pipe_send_many in atomic mode: several processes writing batches of messages into
+ * one FIFO never interleave (each message is still one write of its own). */
+T_CASE(send_many_in_atomic_mode_writers_never_interleave) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_atomic(o, true));
+    char path[256];
+    t_path(path, sizeof path, "many");
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_fifo_open(path, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_FIFO_KEEP_OPEN, o, 0, &r));
+    enum { WRITERS = 3, PER = 2000, LEN = 1000 };
+    pid_t kids[WRITERS];
+    for (int k = 0; k < WRITERS; k++) {
+        kids[k] = t_fork();
+        if (kids[k] == 0) {
+            T_OK(ipcx_pipe_close(r));
+            T_OK(ipcx_fifo_open(path, IPCX_OPEN_WRITE, o, 5000, &w));
+            static unsigned char m[50][LEN];
+            ipcx_iov v[50];
+            for (uint32_t i = 0; i < PER; i += 50) {
+                for (uint32_t j = 0; j < 50; j++) {
+                    uint32_t h[2] = {(uint32_t)k, i + j};
+                    memset(m[j], 'a' + k, LEN);
+                    memcpy(m[j], h, sizeof h);
+                    v[j].buf = m[j];
+                    v[j].len = LEN;
+                }
+                size_t sent = 0;
+                T_OK(ipcx_pipe_send_many(w, v, 50, 20000, &sent));
+                T_EQ_INT(sent, 50);
+            }
+            T_OK(ipcx_pipe_close(w));
+            _exit(0);
+        }
+    }
+    T_OK(ipcx_options_close(o));
+    uint32_t next[WRITERS] = {0};
+    unsigned char buf[LEN];
+    for (int n = 0; n < WRITERS * PER; n++) {
+        size_t len = sizeof buf;
+        T_OK(ipcx_pipe_recv(r, buf, &len, 20000));
+        T_EQ_INT(len, LEN);
+        uint32_t h[2];
+        memcpy(h, buf, sizeof h);
+        T_ASSERT(h[0] < WRITERS);
+        T_ASSERTF(h[1] == next[h[0]], "writer %u: %u, expected %u", h[0], h[1], next[h[0]]);
+        next[h[0]]++;
+        for (int b = 8; b < LEN; b++)
+            if (buf[b] != 'a' + h[0]) T_FAIL("writer %u's message %u: byte %d is another's", h[0], h[1], b);
+    }
+    for (int k = 0; k < WRITERS; k++) t_wait_ok(kids[k], 30000);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_fifo_remove(path));
+}
+
 T_MAIN(T_ENTRY(create_modes_and_unlink), T_ENTRY(never_touches_what_is_not_a_fifo),
        T_ENTRY(parent_reads_child_writes), T_ENTRY(open_for_writing_honours_the_timeout),
        T_ENTRY(reader_eof_only_after_a_writer_came_and_went),
        T_ENTRY(keep_open_reader_survives_writers_coming_and_going),
        T_ENTRY(unrelated_process_echo), T_ENTRY(server_with_several_clients), T_ENTRY(bad_input),
-       T_ENTRY(exclusive_creation))
+       T_ENTRY(exclusive_creation),
+       T_ENTRY(send_many_in_atomic_mode_writers_never_interleave))

@@ -713,6 +713,216 @@ T_CASE(adopt_bad_input) {
     close(pf[1]);
 }
 
+/* ---------------------------------------------------------------- vectored sends */
+
+/* Message i of a send_many test: its length and its bytes (seq in the first 4, then a
+ * pattern), so that the receiver checks order, boundaries and content. */
+static size_t sm_len(uint32_t i) { return i % 97 == 0 ? 0 : i % 13 == 0 ? 70000 : 4 + (i * 7) % 300; }
+static void sm_fill(uint32_t i, unsigned char *m) {
+    size_t n = sm_len(i);
+    if (n >= 4) memcpy(m, &i, 4);
+    for (size_t k = 4; k < n; k++) m[k] = (unsigned char)(i + k);
+}
+static void sm_check(uint32_t i, const unsigned char *m, size_t len) {
+    T_ASSERTF(len == sm_len(i), "message %u: %zu bytes, expected %zu", i, len, sm_len(i));
+    uint32_t seq = i;
+    if (len >= 4) memcpy(&seq, m, 4);
+    T_ASSERTF(seq == i, "message %u arrived as %u", i, seq);
+    for (size_t k = 4; k < len; k++)
+        if (m[k] != (unsigned char)(i + k)) T_FAIL("message %u: byte %zu differs", i, k);
+}
+/* `count` messages from `first` on as an ipcx_iov array (the bytes in one allocation). */
+static ipcx_iov *sm_batch(uint32_t first, size_t count, unsigned char **store) {
+    size_t total = 0;
+    for (size_t k = 0; k < count; k++) total += sm_len(first + (uint32_t)k);
+    *store = malloc(total + 1);
+    ipcx_iov *v = calloc(count, sizeof *v);
+    T_ASSERT(*store && v);
+    size_t at = 0;
+    for (size_t k = 0; k < count; k++) {
+        uint32_t i = first + (uint32_t)k;
+        sm_fill(i, *store + at);
+        v[k].buf = sm_len(i) ? *store + at : NULL;
+        v[k].len = sm_len(i);
+        at += sm_len(i);
+    }
+    return v;
+}
+
+#define SM_TOTAL 3000u
+
+T_CASE(send_many_keeps_order_and_boundaries) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 1u << 20));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        /* Batches of 1, 2, ... 700 messages: some above the pipe's capacity (the writes
+         * are cut and resumed), empty ones, 70000-byte ones. */
+        uint32_t next = 0;
+        for (size_t b = 1; next < SM_TOTAL; b = b * 3 + 1) {
+            size_t n = b > SM_TOTAL - next ? SM_TOTAL - next : b;
+            unsigned char *store;
+            ipcx_iov *v = sm_batch(next, n, &store);
+            size_t sent = 99999;
+            T_OK(ipcx_pipe_send_many(w, v, n, 20000, &sent));
+            T_EQ_INT(sent, n);
+            next += (uint32_t)n;
+            free(v);
+            free(store);
+        }
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    unsigned char *buf = malloc(1u << 20);
+    for (uint32_t i = 0; i < SM_TOTAL; i++) {
+        size_t len = 1u << 20;
+        T_OK(ipcx_pipe_recv(r, buf, &len, 20000));
+        sm_check(i, buf, len);
+    }
+    size_t len = 1u << 20;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, 10000));
+    free(buf);
+    T_OK(ipcx_pipe_close(r));
+    t_wait_ok(p, 30000);
+}
+
+T_CASE(send_many_on_a_full_pipe_accepts_a_prefix) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 1u << 20));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
+    unsigned char *store;
+    ipcx_iov *v = sm_batch(0, SM_TOTAL, &store);
+    /* Nobody reads yet: the pipe takes a prefix, the last message of it maybe cut (its
+     * tail is kept), and the call says how many it accepted. */
+    size_t sent = 0;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 0, ipcx_pipe_send_many(w, v, SM_TOTAL, IPCX_NOWAIT, &sent));
+    T_ASSERTF(sent > 0 && sent < SM_TOTAL, "accepted %zu of %u", sent, SM_TOTAL);
+    size_t first = sent;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 100, ipcx_pipe_send_many(w, v + first, SM_TOTAL - first, 100, &sent));
+    T_EQ_INT(sent, 0); /* the kept tail does not fit either: nothing more */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(w));
+        unsigned char *buf = malloc(1u << 20);
+        for (uint32_t i = 0; i < SM_TOTAL; i++) {
+            size_t len = 1u << 20;
+            T_OK(ipcx_pipe_recv(r, buf, &len, 20000));
+            sm_check(i, buf, len);
+        }
+        size_t len = 1u << 20;
+        T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, 10000));
+        free(buf);
+        T_OK(ipcx_pipe_close(r));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(r));
+    /* The rest, once the reader drains: every message exactly once, in order. */
+    T_OK(ipcx_pipe_send_many(w, v + first, SM_TOTAL - first, 20000, &sent));
+    T_EQ_INT(sent, SM_TOTAL - first);
+    T_OK(ipcx_pipe_close(w));
+    t_wait_ok(p, 30000);
+    free(v);
+    free(store);
+}
+
+T_CASE(send_many_to_a_reader_that_dies_is_closed_not_sigpipe) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(w));
+        unsigned char buf[512];
+        for (uint32_t i = 0; i < 10; i++) {
+            size_t len = sizeof buf;
+            T_OK(ipcx_pipe_recv(r, buf, &len, 20000));
+            sm_check(i, buf, len);
+        }
+        _exit(0); /* dies with the pipe full of unread messages */
+    }
+    T_OK(ipcx_pipe_close(r));
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    T_ASSERT(sa.sa_handler == SIG_DFL);
+    /* Small messages only (the reader's buffer): 0..12, 14..25, ... */
+    enum { N = 200000 };
+    ipcx_iov *v = calloc(N, sizeof *v);
+    unsigned char (*m)[512] = calloc(N, 512);
+    uint32_t n = 0;
+    for (uint32_t i = 0; n < N; i++) {
+        if (sm_len(i) > 512) break;
+        sm_fill(i, m[n]);
+        v[n].buf = m[n];
+        v[n].len = sm_len(i);
+        n++;
+        if (i == 12) break; /* message 13 is a big one: stop before it */
+    }
+    /* Then many copies of a small message, until the reader is gone. */
+    for (; n < N; n++) v[n] = v[1];
+    size_t sent = 0;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send_many(w, v, N, 20000, &sent));
+    T_ASSERTF(sent >= 10 && sent < N, "%zu accepted", sent);
+    t_wait_ok(p, 10000);
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_send_many(w, v, 3, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    sigset_t pending;
+    sigpending(&pending);
+    T_ASSERT(!sigismember(&pending, SIGPIPE));
+    free(v);
+    free(m);
+    T_OK(ipcx_pipe_close(w));
+}
+
+T_CASE(send_many_checks_sizes_and_arguments_first) {
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_message(o, 100));
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_pair(0, o, &r, &w));
+    T_OK(ipcx_options_close(o));
+    char small[10] = "abcdefghi", big[101] = {0};
+    ipcx_iov v[3] = {{small, sizeof small}, {big, sizeof big}, {small, 1}};
+    size_t sent = 99;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_pipe_send_many(w, v, 3, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    T_LAST_ERROR_HAS("100");
+    /* Nothing was written, not even the message before the big one. */
+    char buf[128];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT));
+    sent = 99;
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send_many(w, NULL, 2, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    ipcx_iov bad[2] = {{small, 2}, {NULL, 5}};
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send_many(w, bad, 2, 1000, &sent));
+    T_LAST_ERROR_HAS("msgs");
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send_many(NULL, v, 1, 1000, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send_many(w, v, 1, -7, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_pipe_send_many(r, v, 1, 1000, &sent)); /* a read end */
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT));
+    /* Nothing to send; empty messages; no out_sent. */
+    T_OK(ipcx_pipe_send_many(w, NULL, 0, 1000, &sent));
+    T_EQ_INT(sent, 0);
+    ipcx_iov empties[2] = {{NULL, 0}, {small, 0}};
+    T_OK(ipcx_pipe_send_many(w, empties, 2, 1000, NULL));
+    for (int k = 0; k < 2; k++) {
+        len = sizeof buf;
+        T_OK(ipcx_pipe_recv(r, buf, &len, 1000));
+        T_EQ_INT(len, 0);
+    }
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
 T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(half_duplex_child_writes_parent_reads_bytes), T_ENTRY(duplex_ping_pong),
        T_ENTRY(large_and_empty_messages), T_ENTRY(small_buffer_gets_too_big_and_keeps_message),
@@ -725,4 +935,8 @@ T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(descriptors_are_pollable_and_cloexec), T_ENTRY(bad_input),
        T_ENTRY(sigpipe_guard_can_be_turned_off_by_callers_who_ignore_sigpipe),
        T_ENTRY(one_thread_at_a_time_others_get_in_use), T_ENTRY(adopt_pipe_ends_across_fork),
-       T_ENTRY(adopt_two_pipes_as_duplex_ends), T_ENTRY(adopt_bad_input))
+       T_ENTRY(adopt_two_pipes_as_duplex_ends), T_ENTRY(adopt_bad_input),
+       T_ENTRY(send_many_keeps_order_and_boundaries),
+       T_ENTRY(send_many_on_a_full_pipe_accepts_a_prefix),
+       T_ENTRY(send_many_to_a_reader_that_dies_is_closed_not_sigpipe),
+       T_ENTRY(send_many_checks_sizes_and_arguments_first))

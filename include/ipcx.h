@@ -667,6 +667,15 @@ typedef struct ipcx_sock ipcx_sock;
 // the parent's file alone.
 typedef struct ipcx_sock_listener ipcx_sock_listener;
 
+// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`): `len`
+// bytes at `buf` (`buf` may be NULL when `len` is 0). The caller keeps the bytes.
+typedef struct {
+  // The message's first byte.
+  const void *buf;
+  // The message's length in bytes.
+  size_t len;
+} ipcx_iov;
+
 // What `ipcx_chan_stat` reports about a channel end. A growable struct: set `size` to
 // `sizeof(ipcx_chan_info)` before the call (`ipcx_chan_info info = { .size = sizeof info };`);
 // the library writes the fields that fit and sets `size` to the bytes it wrote.
@@ -1100,6 +1109,35 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_chan_send(ipcx_chan *c, const void *buf, size_t len, int64_t timeout_ms);
+
+// Send several messages in order, as one call: over byte streams (pipe:, unix:, tcp:) as
+// many messages per system call as fit (one write of up to 512 frames, one SIGPIPE guard
+// for all), so that a sender that has several messages queued pays one system call for
+// them instead of one each; over the other transports one send each. Each message
+// arrives whole and separately, exactly as if sent by `ipcx_chan_send` one after the
+// other; nothing is delayed or held back: the call writes at once and returns when every
+// message is accepted or the timeout expires.
+//
+// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an entry's
+// `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call (the wait for
+// room, over all messages); `out_sent` (may be NULL) receives how many messages were
+// accepted, the first `*out_sent` of the array, also on failure.
+// Returns: `IPCX_OK` when all `count` messages are accepted (`*out_sent` is `count`); as
+// with `ipcx_chan_send`, a message cut by the timeout midway is accepted, its tail kept
+// and written first by the next send or flush.
+// Errors: those of `ipcx_chan_send`, for the first message not accepted: `*out_sent`
+// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+// again; `IPCX_ERR_CLOSED`: the receiver left after `*out_sent` messages were written
+// whole). `IPCX_ERR_TOO_BIG` (a message above the channel's max_message: the sizes are
+// checked first, nothing is sent), `IPCX_ERR_INVALID` also for a NULL `msgs` with a count
+// or an entry with a NULL `buf` and a length (nothing is sent).
+// Ownership: the caller keeps `msgs` and the bytes.
+// Fork: see `ipcx_chan`.
+//
+// # Safety
+// `msgs` must be NULL or valid for reading `count` entries, each entry's `buf` NULL or
+// valid for reading its `len` bytes; `out_sent` NULL or valid for writing.
+ipcx_status ipcx_chan_send_many(ipcx_chan *c, const ipcx_iov *msgs, size_t count, int64_t timeout_ms, size_t *out_sent);
 
 // Write out the rest of a message that a send accepted but could not write whole
 // (byte-stream transports: pipe:, unix:, tcp:, nng+..., zmq+...; see `ipcx_chan_fd`),
@@ -2321,6 +2359,38 @@ ipcx_status ipcx_pipe_close(ipcx_pipe *p);
 // # Safety
 // `buf` must be NULL or valid for reading `len` bytes.
 ipcx_status ipcx_pipe_send(ipcx_pipe *p, const void *buf, size_t len, int64_t timeout_ms);
+
+// Send several messages in order, as one call: as many messages per system call as fit
+// (one write of up to 512 frames under one SIGPIPE guard), so that a writer with several
+// messages queued pays one system call for them instead of three each (the guard's two
+// and the write). Each message arrives whole and separately, exactly as if sent by
+// `ipcx_pipe_send` one after the other; nothing is delayed or held back: the call writes
+// at once and returns when every message is accepted or the timeout expires. In atomic
+// mode (`ipcx_options_set_atomic`) every message is still one write of its own, so that
+// writers sharing a FIFO never interleave.
+//
+// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an entry's
+// `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call; `out_sent`
+// (may be NULL) receives how many messages were accepted, the first `*out_sent` of the
+// array, also on failure.
+// Returns: `IPCX_OK` when all `count` messages are accepted (`*out_sent` is `count`); as
+// with `ipcx_pipe_send`, a message cut by the timeout midway is accepted, its tail kept
+// and written first by the next send (see `ipcx_pipe_flush`).
+// Errors: those of `ipcx_pipe_send`, for the first message not accepted: `*out_sent`
+// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+// again; `IPCX_ERR_CLOSED`: no reader left after `*out_sent` messages were written whole;
+// no SIGPIPE is raised). `IPCX_ERR_TOO_BIG` (a message above max_message, or in atomic
+// mode above `IPCX_FIFO_ATOMIC_MAX`: the sizes are checked first, nothing is sent),
+// `IPCX_ERR_INVALID` also for a NULL `msgs` with a count or an entry with a NULL `buf`
+// and a length (nothing is sent).
+// Ownership: the caller keeps `msgs` and the bytes.
+// Fork: see `ipcx_pipe`; a writer shared by several processes: see `ipcx_pipe_send`
+// (atomic mode).
+//
+// # Safety
+// `msgs` must be NULL or valid for reading `count` entries, each entry's `buf` NULL or
+// valid for reading its `len` bytes; `out_sent` NULL or valid for writing.
+ipcx_status ipcx_pipe_send_many(ipcx_pipe *p, const ipcx_iov *msgs, size_t count, int64_t timeout_ms, size_t *out_sent);
 
 // Receive one message sent with `ipcx_pipe_send`.
 //

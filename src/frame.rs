@@ -42,6 +42,17 @@ const SPILL: usize = 4 * 1024;
 /// Messages (with their header) up to this size are copied into one contiguous buffer
 /// and moved with a single read(2)/write(2): cheaper in the kernel than readv/writev.
 const SMALL: usize = 4 * 1024;
+/// Most slices one `send_many` write passes to writev(2) (Linux's IOV_MAX is 1024).
+const MANY_IOV: usize = 1024;
+/// Small frames one `send_many` write copies together (a pipe's default capacity).
+const MANY_BYTES: usize = 64 * 1024;
+
+/// A piece of one `send_many` write: bytes of the writer's scratch buffer, or the body of
+/// a large message from an offset.
+enum Seg {
+    Scratch(usize, usize),
+    Body(usize, usize),
+}
 
 /// How a framed stream reaches the kernel. Implemented by pipe ends and stream sockets.
 pub trait Transport {
@@ -480,6 +491,135 @@ impl FrameWriter {
 
     /// Send one message (see the module documentation for the guarantees).
     pub fn send<T: Transport>(&mut self, t: &mut T, msg: &[u8], deadline: &Deadline) -> Result<()> {
+        self.check(msg)?;
+        let hdr = (msg.len() as u32).to_be_bytes();
+        self.send_with(t, &hdr, msg, deadline)
+    }
+
+    /// Send several messages, as many frames per write(2)/writev(2) as fit (small frames
+    /// copied together up to `MANY_BYTES`, large bodies as slices of their own, up to
+    /// `MANY_IOV` slices), with the guarantees of
+    /// [`FrameWriter::send`] for each: a message is accepted once its first byte is
+    /// written; one cut by the deadline has its tail kept and written first by the next
+    /// send. Every message's size is checked before anything is written (one too big:
+    /// nothing is sent). In atomic mode each frame is still one write of its own. Returns how many messages were accepted, in order, and the error
+    /// that stopped it early, if any (`Ok` when all were accepted; with
+    /// `IPCX_ERR_CLOSED`, the count of those written whole before the reader left).
+    pub fn send_many<T: Transport>(
+        &mut self,
+        t: &mut T,
+        msgs: &[&[u8]],
+        deadline: &Deadline,
+    ) -> (usize, Result<()>) {
+        if let Some(e) = msgs.iter().find_map(|m| self.check(m).err()) {
+            return (0, Err(e));
+        }
+        if self.atomic_limit.is_some() {
+            // Atomic mode: one write per frame, so that writers sharing the FIFO never
+            // interleave (a write above PIPE_BUF could be split between theirs).
+            for (k, m) in msgs.iter().enumerate() {
+                if let Err(e) = self.send(t, m, deadline) {
+                    return (k, Err(e));
+                }
+            }
+            return (msgs.len(), Ok(()));
+        }
+        if let Err(e) = self.flush(t, deadline) {
+            return (0, Err(e));
+        }
+        if let [one] = msgs {
+            // A lone message: exactly what `send` does (one write of header and body).
+            let hdr = (one.len() as u32).to_be_bytes();
+            return match self.send_with(t, &hdr, one, deadline) {
+                Ok(()) => (1, Ok(())),
+                Err(e) => (0, Err(e)),
+            };
+        }
+        let hdrs: Vec<[u8; HEADER]> = msgs
+            .iter()
+            .map(|m| (m.len() as u32).to_be_bytes())
+            .collect();
+        let mut segs: Vec<Seg> = Vec::new();
+        // Frames before `i` are written; `off` bytes of frame `i` are.
+        let (mut i, mut off): (usize, usize) = (0, 0);
+        while i < msgs.len() {
+            // This write: small frames (and the headers of large ones) copied one after
+            // the other into `scratch`, large bodies as slices of their own.
+            self.scratch.clear();
+            segs.clear();
+            let (mut j, mut o) = (i, off);
+            while j < msgs.len() && segs.len() + 2 <= MANY_IOV && self.scratch.len() < MANY_BYTES {
+                let body = msgs[j];
+                let p = o.saturating_sub(HEADER);
+                let start = self.scratch.len();
+                if o < HEADER {
+                    self.scratch.extend_from_slice(&hdrs[j][o..]);
+                }
+                let small = HEADER + body.len() <= SMALL;
+                if small {
+                    self.scratch.extend_from_slice(&body[p..]);
+                }
+                match segs.last_mut() {
+                    Some(Seg::Scratch(_, end)) if *end == start => *end = self.scratch.len(),
+                    _ if self.scratch.len() > start => {
+                        segs.push(Seg::Scratch(start, self.scratch.len()))
+                    }
+                    _ => {}
+                }
+                if !small && p < body.len() {
+                    segs.push(Seg::Body(j, p));
+                }
+                j += 1;
+                o = 0;
+            }
+            let r = {
+                let iov: Vec<IoSlice<'_>> = segs
+                    .iter()
+                    .map(|s| match *s {
+                        Seg::Scratch(a, b) => IoSlice::new(&self.scratch[a..b]),
+                        Seg::Body(j, p) => IoSlice::new(&msgs[j][p..]),
+                    })
+                    .collect();
+                write_wait(t, deadline, &iov)
+            };
+            match r {
+                Ok(mut n) => {
+                    while n > 0 {
+                        let left = HEADER + msgs[i].len() - off;
+                        if n >= left {
+                            n -= left;
+                            i += 1;
+                            off = 0;
+                        } else {
+                            off += n;
+                            n = 0;
+                        }
+                    }
+                }
+                Err(e) if off == 0 || e.status == crate::error::Status::IPCX_ERR_CLOSED => {
+                    return (i, Err(e));
+                }
+                Err(e) => {
+                    // Frame `i` is accepted: keep its tail so frames stay whole and in order.
+                    let mut tail = Vec::with_capacity(HEADER + msgs[i].len() - off);
+                    if off < HEADER {
+                        tail.extend_from_slice(&hdrs[i][off..]);
+                        tail.extend_from_slice(msgs[i]);
+                    } else {
+                        tail.extend_from_slice(&msgs[i][off - HEADER..]);
+                    }
+                    self.backlog = tail;
+                    self.backlog_pos = 0;
+                    i += 1;
+                    return (i, if i == msgs.len() { Ok(()) } else { Err(e) });
+                }
+            }
+        }
+        (i, Ok(()))
+    }
+
+    /// Refuse a message above the limits (max_message, and in atomic mode PIPE_BUF).
+    fn check(&self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
             return Err(Error::too_big(
                 msg.len(),
@@ -505,8 +645,7 @@ impl FrameWriter {
                 ));
             }
         }
-        let hdr = (msg.len() as u32).to_be_bytes();
-        self.send_with(t, &hdr, msg, deadline)
+        Ok(())
     }
 
     /// Send one frame made of `hdr` and `msg` (a peer library's wire format: the caller
@@ -781,6 +920,70 @@ mod tests {
         w.send(&mut t, &[2u8; 5], &Deadline::now()).unwrap();
         let mut expect: Vec<u8> = frames(&[&[1u8; 20], &[2u8; 5]]).into_iter().collect();
         assert_eq!(t.written, std::mem::take(&mut expect));
+    }
+
+    #[test]
+    fn send_many_cut_anywhere_keeps_frames_whole_and_in_order() {
+        let msgs: Vec<Vec<u8>> = (0..700u32)
+            .map(|i| {
+                vec![
+                    i as u8;
+                    if i % 50 == 7 {
+                        5000 + i as usize
+                    } else {
+                        (i as usize * 7) % 300
+                    }
+                ]
+            })
+            .collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        let all: Vec<u8> = frames(&refs).into_iter().collect();
+        // Room for `room` bytes at a time: every cut, header or body, then the rest.
+        for room in [1, 3, 4, 5, 67, 1000, 4099, 5003, 70000, usize::MAX] {
+            let mut t = mem(VecDeque::new(), 1);
+            let mut w = FrameWriter::new(1 << 20, None);
+            let mut next = 0;
+            while next < refs.len() {
+                t.room = room;
+                let (n, r) = w.send_many(&mut t, &refs[next..], &Deadline::now());
+                assert!(r.is_ok() == (next + n == refs.len()), "room {room}: {r:?}");
+                if let Err(e) = r {
+                    assert!(e.is_timeout());
+                }
+                next += n;
+                // What is written plus the kept tail is exactly the accepted frames.
+                let accepted: usize = refs[..next].iter().map(|m| HEADER + m.len()).sum();
+                assert_eq!(t.written.len() + w.backlog(), accepted, "room {room}");
+            }
+            t.room = usize::MAX;
+            w.flush(&mut t, &Deadline::now()).unwrap();
+            assert_eq!(t.written, all, "room {room}");
+        }
+    }
+
+    #[test]
+    fn send_many_checks_every_size_first() {
+        let mut t = mem(VecDeque::new(), 1);
+        let mut w = FrameWriter::new(10, None);
+        let (n, r) = w.send_many(&mut t, &[&[1u8; 3], &[2u8; 11]], &Deadline::now());
+        assert_eq!(n, 0);
+        assert_eq!(
+            r.unwrap_err().status,
+            crate::error::Status::IPCX_ERR_TOO_BIG
+        );
+        assert!(t.written.is_empty());
+        // Nothing to send is a success; so are empty messages.
+        assert_eq!(w.send_many(&mut t, &[], &Deadline::now()).0, 0);
+        let (n, r) = w.send_many(&mut t, &[&[], &[], &[5u8; 1]], &Deadline::now());
+        assert!(r.is_ok() && n == 3);
+        assert_eq!(t.written, vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5]);
+        // Atomic mode: still whole frames, in order.
+        let mut t = mem(VecDeque::new(), 1);
+        let mut w = FrameWriter::new(1 << 20, Some(4096));
+        let (n, r) = w.send_many(&mut t, &[&[1u8; 2], &[2u8; 3]], &Deadline::now());
+        assert!(r.is_ok() && n == 2);
+        let expect: Vec<u8> = frames(&[&[1u8; 2], &[2u8; 3]]).into_iter().collect();
+        assert_eq!(t.written, expect);
     }
 
     #[test]

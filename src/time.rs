@@ -58,6 +58,16 @@ impl Timeout {
         self == Timeout::NoWait
     }
 
+    /// What is left of `deadline` as a timeout: forever for a deadline that never
+    /// passes, no wait once it has passed.
+    pub fn left(deadline: &Deadline) -> Timeout {
+        match deadline.remaining() {
+            None => Timeout::Forever,
+            Some(d) if d.is_zero() => Timeout::NoWait,
+            Some(d) => Timeout::After(d),
+        }
+    }
+
     /// The deadline, counted from now.
     pub fn deadline(self) -> Deadline {
         match self {

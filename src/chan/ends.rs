@@ -39,6 +39,10 @@ impl Endpoint for PipeChan {
         self.end.send(msg, &timeout.deadline())
     }
 
+    fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        self.end.send_many(msgs, &timeout.deadline())
+    }
+
     #[inline]
     fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         match self.end.recv(out, &timeout.deadline()) {
@@ -209,6 +213,16 @@ impl Endpoint for SockChan {
             self.finish_connect(&dl)?;
         }
         self.s.send(msg, &dl)
+    }
+
+    fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        let dl = timeout.deadline();
+        if self.s.is_connecting() {
+            if let Err(e) = self.finish_connect(&dl) {
+                return (0, Err(e));
+            }
+        }
+        self.s.send_many(msgs, &dl)
     }
 
     #[inline]

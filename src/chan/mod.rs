@@ -109,6 +109,18 @@ pub struct Caps {
 pub(crate) trait Endpoint {
     /// Send one whole message.
     fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()>;
+    /// Send several messages in order, within one timeout: how many were accepted, and
+    /// the error that stopped it early. Default: one send each; byte streams write as
+    /// many frames per system call as fit.
+    fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        let dl = timeout.deadline();
+        for (k, m) in msgs.iter().enumerate() {
+            if let Err(e) = self.send(m, Timeout::left(&dl)) {
+                return (k, Err(e));
+            }
+        }
+        (msgs.len(), Ok(()))
+    }
     /// Receive one whole message into `out`; its length. A buffer too small is
     /// `IPCX_ERR_TOO_BIG` with the size needed, and the message stays queued.
     fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize>;
@@ -428,6 +440,15 @@ impl Chan {
             return Err(self.wrong_role("send"));
         }
         self.ep.send(msg, timeout)
+    }
+
+    /// Send several messages in order (see `ipcx_chan_send_many`): how many were
+    /// accepted, and the error that stopped it early.
+    pub fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        if self.role != Role::Send {
+            return (0, Err(self.wrong_role("send")));
+        }
+        self.ep.send_many(msgs, timeout)
     }
 
     /// Write out what a send accepted and kept (see `ipcx_chan_flush`).

@@ -3,8 +3,8 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::common::ipcx_options;
 use super::common::{IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::common::{iov_arg, ipcx_iov, ipcx_options};
 use super::{
     Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
 };
@@ -374,6 +374,50 @@ pub unsafe extern "C" fn ipcx_chan_send(
             unsafe { bytes(buf, len, "buf") }?,
             Timeout::from_ms(timeout_ms)?,
         )
+    })
+}
+
+/// Send several messages in order, as one call: over byte streams (pipe:, unix:, tcp:) as
+/// many messages per system call as fit (one write of up to 512 frames, one SIGPIPE guard
+/// for all), so that a sender that has several messages queued pays one system call for
+/// them instead of one each; over the other transports one send each. Each message
+/// arrives whole and separately, exactly as if sent by `ipcx_chan_send` one after the
+/// other; nothing is delayed or held back: the call writes at once and returns when every
+/// message is accepted or the timeout expires.
+///
+/// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an entry's
+/// `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call (the wait for
+/// room, over all messages); `out_sent` (may be NULL) receives how many messages were
+/// accepted, the first `*out_sent` of the array, also on failure.
+/// Returns: `IPCX_OK` when all `count` messages are accepted (`*out_sent` is `count`); as
+/// with `ipcx_chan_send`, a message cut by the timeout midway is accepted, its tail kept
+/// and written first by the next send or flush.
+/// Errors: those of `ipcx_chan_send`, for the first message not accepted: `*out_sent`
+/// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+/// again; `IPCX_ERR_CLOSED`: the receiver left after `*out_sent` messages were written
+/// whole). `IPCX_ERR_TOO_BIG` (a message above the channel's max_message: the sizes are
+/// checked first, nothing is sent), `IPCX_ERR_INVALID` also for a NULL `msgs` with a count
+/// or an entry with a NULL `buf` and a length (nothing is sent).
+/// Ownership: the caller keeps `msgs` and the bytes.
+/// Fork: see `ipcx_chan`.
+///
+/// # Safety
+/// `msgs` must be NULL or valid for reading `count` entries, each entry's `buf` NULL or
+/// valid for reading its `len` bytes; `out_sent` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_chan_send_many(
+    c: *mut ipcx_chan,
+    msgs: *const ipcx_iov,
+    count: usize,
+    timeout_ms: i64,
+    out_sent: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(out_sent, 0) };
+    call_on("ipcx_chan_send_many", c, |c| {
+        let msgs = unsafe { iov_arg(msgs, count) }?;
+        let (n, r) = c.0.send_many(&msgs, Timeout::from_ms(timeout_ms)?);
+        unsafe { set_opt(out_sent, n) };
+        r
     })
 }
 

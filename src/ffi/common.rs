@@ -14,6 +14,33 @@ use crate::time;
 // negative value is parenthesised and typed; they must equal these:
 const _: () = assert!(time::FOREVER == -1 && time::NOWAIT == 0);
 
+/// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`): `len`
+/// bytes at `buf` (`buf` may be NULL when `len` is 0). The caller keeps the bytes.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy)]
+pub struct ipcx_iov {
+    /// The message's first byte.
+    pub buf: *const std::ffi::c_void,
+    /// The message's length in bytes.
+    pub len: usize,
+}
+
+/// The messages of an `ipcx_iov` array as byte slices.
+///
+/// # Safety
+/// `msgs` must be NULL or valid for reading `count` entries, each `buf` NULL or valid for
+/// reading its `len` bytes, for the duration of the call.
+pub(crate) unsafe fn iov_arg<'a>(
+    msgs: *const ipcx_iov,
+    count: usize,
+) -> crate::error::Result<Vec<&'a [u8]>> {
+    let v = unsafe { array(msgs, count, "msgs") }?;
+    v.iter()
+        .map(|m| unsafe { super::bytes(m.buf, m.len, "msgs[].buf") })
+        .collect()
+}
+
 /// The library version, e.g. `"0.1.0"`: a static string, never freed.
 ///
 /// Compare with `IPCX_VERSION_STRING` from the header to detect a header/library mismatch.

@@ -4,6 +4,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::common::{iov_arg, ipcx_iov};
 use super::stream;
 use super::{call, call_on, handle, options, out, set_opt, str_arg};
 use crate::error::ipcx_status;
@@ -233,6 +234,54 @@ pub unsafe extern "C" fn ipcx_pipe_send(
     timeout_ms: i64,
 ) -> ipcx_status {
     unsafe { stream::send("ipcx_pipe_send", p, buf, len, timeout_ms) }
+}
+
+/// Send several messages in order, as one call: as many messages per system call as fit
+/// (one write of up to 512 frames under one SIGPIPE guard), so that a writer with several
+/// messages queued pays one system call for them instead of three each (the guard's two
+/// and the write). Each message arrives whole and separately, exactly as if sent by
+/// `ipcx_pipe_send` one after the other; nothing is delayed or held back: the call writes
+/// at once and returns when every message is accepted or the timeout expires. In atomic
+/// mode (`ipcx_options_set_atomic`) every message is still one write of its own, so that
+/// writers sharing a FIFO never interleave.
+///
+/// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an entry's
+/// `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call; `out_sent`
+/// (may be NULL) receives how many messages were accepted, the first `*out_sent` of the
+/// array, also on failure.
+/// Returns: `IPCX_OK` when all `count` messages are accepted (`*out_sent` is `count`); as
+/// with `ipcx_pipe_send`, a message cut by the timeout midway is accepted, its tail kept
+/// and written first by the next send (see `ipcx_pipe_flush`).
+/// Errors: those of `ipcx_pipe_send`, for the first message not accepted: `*out_sent`
+/// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+/// again; `IPCX_ERR_CLOSED`: no reader left after `*out_sent` messages were written whole;
+/// no SIGPIPE is raised). `IPCX_ERR_TOO_BIG` (a message above max_message, or in atomic
+/// mode above `IPCX_FIFO_ATOMIC_MAX`: the sizes are checked first, nothing is sent),
+/// `IPCX_ERR_INVALID` also for a NULL `msgs` with a count or an entry with a NULL `buf`
+/// and a length (nothing is sent).
+/// Ownership: the caller keeps `msgs` and the bytes.
+/// Fork: see `ipcx_pipe`; a writer shared by several processes: see `ipcx_pipe_send`
+/// (atomic mode).
+///
+/// # Safety
+/// `msgs` must be NULL or valid for reading `count` entries, each entry's `buf` NULL or
+/// valid for reading its `len` bytes; `out_sent` NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_pipe_send_many(
+    p: *mut ipcx_pipe,
+    msgs: *const ipcx_iov,
+    count: usize,
+    timeout_ms: i64,
+    out_sent: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(out_sent, 0) };
+    call_on("ipcx_pipe_send_many", p, |p| {
+        let deadline = Deadline::from_ms(timeout_ms)?;
+        let msgs = unsafe { iov_arg(msgs, count) }?;
+        let (n, r) = p.0.send_many(&msgs, &deadline);
+        unsafe { set_opt(out_sent, n) };
+        r
+    })
 }
 
 /// Receive one message sent with `ipcx_pipe_send`.

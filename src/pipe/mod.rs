@@ -356,6 +356,15 @@ impl PipeEnd {
         self.writer.send(&mut self.fds.io(), msg, deadline)
     }
 
+    /// Send several framed messages, as many per write as fit (see
+    /// [`FrameWriter::send_many`]): how many were accepted, and the error that stopped it.
+    pub fn send_many(&mut self, msgs: &[&[u8]], deadline: &Deadline) -> (usize, Result<()>) {
+        if let Err(e) = self.check_write("send") {
+            return (0, Err(e));
+        }
+        self.writer.send_many(&mut self.fds.io(), msgs, deadline)
+    }
+
     /// Receive one framed message into `out`; returns its length.
     pub fn recv(&mut self, out: &mut [u8], deadline: &Deadline) -> Result<usize> {
         self.check_read("receive")?;

@@ -76,6 +76,26 @@ impl Sock {
         self.send_record(msg, deadline, None, None)
     }
 
+    /// Send several messages: on streams as many frames per write as fit (see
+    /// `FrameWriter::send_many`), otherwise one record each. How many were accepted,
+    /// and the error that stopped it early.
+    pub fn send_many(&mut self, msgs: &[&[u8]], deadline: &Deadline) -> (usize, Result<()>) {
+        if let Err(e) = self.ready("send") {
+            return (0, Err(e));
+        }
+        if self.kind == Kind::Stream {
+            let (_, writer, mut io) = self.parts(None);
+            let (n, r) = writer.send_many(&mut io, msgs, deadline);
+            return (n, r.map_err(conn_error));
+        }
+        for (k, m) in msgs.iter().enumerate() {
+            if let Err(e) = self.send_record(m, deadline, None, None) {
+                return (k, Err(e));
+            }
+        }
+        (msgs.len(), Ok(()))
+    }
+
     /// Send one message carrying descriptors (Unix sockets).
     pub fn send_fds(&mut self, msg: &[u8], fds: &[RawFd], deadline: &Deadline) -> Result<()> {
         self.ready("send with descriptors")?;

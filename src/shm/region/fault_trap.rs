@@ -163,12 +163,16 @@ std::arch::global_asm!(
 /// The routine and its labels (not part of the C API).
 /// cbindgen:ignore
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-unsafe extern "C" {
-    fn ipcx_trap_copy(dst: *mut u8, src: *const u8, len: usize) -> usize;
-    static ipcx_trap_copy_insn: u8;
-    static ipcx_trap_copy_insn_end: u8;
-    static ipcx_trap_copy_fixup: u8;
+mod routine {
+    unsafe extern "C" {
+        pub(super) fn ipcx_trap_copy(dst: *mut u8, src: *const u8, len: usize) -> usize;
+        pub(super) static ipcx_trap_copy_insn: u8;
+        pub(super) static ipcx_trap_copy_insn_end: u8;
+        pub(super) static ipcx_trap_copy_fixup: u8;
+    }
 }
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+use routine::{ipcx_trap_copy, ipcx_trap_copy_fixup, ipcx_trap_copy_insn, ipcx_trap_copy_insn_end};
 
 /// Whether the trap is installed: checked copies then use [`copy`].
 static ACTIVE: AtomicBool = AtomicBool::new(false);
