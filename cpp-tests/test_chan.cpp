@@ -23,6 +23,24 @@ static void pair_round_trip(const char *address) {
     t_wait_ok(pid);
 }
 
+T_CASE(send_many_over_a_pair) {
+    ipcx::chan_pair p = ipcx::chan::pair("unix:");
+    ipcx::chan &tx = p.send, &rx = p.recv;
+    ipcx_iov msgs[] = {{"one", 3}, {"two", 3}, {"three", 5}};
+    pid_t pid = t_child([&] {
+        char buf[16];
+        for (const char *w : {"one", "two", "three"}) {
+            size_t n = rx.recv(buf, 5s);
+            T_ASSERT(std::string_view(buf, n) == w);
+        }
+    });
+    T_EQ(tx.send_many(msgs, 3, 5s), 3u);
+    std::error_code ec;
+    T_EQ(rx.send_many(msgs, 3, 5s, ec), 0u);  // a receiver does not send
+    T_EC(ipcx::errc::invalid, ec);
+    t_wait_ok(pid);
+}
+
 T_CASE(pairs_across_fork) {
     pair_round_trip("pipe:");
     pair_round_trip("unix:");
@@ -108,5 +126,5 @@ T_CASE(chan_errors_both_forms) {
     T_EQ(p.recv.recv(buf, 1s), 8);
 }
 
-T_MAIN(T_ENTRY(pairs_across_fork), T_ENTRY(named_transports_many_senders),
+T_MAIN(T_ENTRY(pairs_across_fork), T_ENTRY(send_many_over_a_pair), T_ENTRY(named_transports_many_senders),
        T_ENTRY(chan_errors_both_forms))

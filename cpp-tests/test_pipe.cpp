@@ -157,7 +157,32 @@ T_CASE(adopt_raw_pipe_ends_across_fork) {
     t_wait_ok(pid);
 }
 
-T_MAIN(T_ENTRY(pair_round_trip_across_fork), T_ENTRY(broken_pipe_is_closed_not_sigpipe),
+T_CASE(send_many_across_fork) {
+    ipcx::pipe_pair p = ipcx::pipe::pair();
+    ipcx::pipe &rd = p.read, &wr = p.write;
+    pid_t pid = t_child([&] {
+        wr.close();
+        char buf[64];
+        for (const char *w : {"alpha", "", "gamma", "delta"}) {
+            size_t n = rd.recv(buf, 5s);
+            T_ASSERT(std::string_view(buf, n) == w);  // whole, separate, in order
+        }
+        T_THROWS(ipcx::errc::closed, rd.recv(buf, 5s));
+    });
+    rd.close();
+    ipcx_iov msgs[] = {{"alpha", 5}, {nullptr, 0}, {"gamma", 5}};
+    T_EQ(wr.send_many(msgs, 3, 5s), 3u);
+    std::error_code ec;
+    ipcx_iov bad[] = {{"delta", 5}, {nullptr, 3}};  // a NULL buffer with a length
+    T_EQ(wr.send_many(bad, 2, 5s, ec), 0u);
+    T_EC(ipcx::errc::invalid, ec);  // checked first: nothing was sent
+    T_EQ(wr.send_many(bad, 1, 5s, ec), 1u);
+    T_EC_OK(ec);
+    wr.close();
+    t_wait_ok(pid);
+}
+
+T_MAIN(T_ENTRY(pair_round_trip_across_fork), T_ENTRY(send_many_across_fork), T_ENTRY(broken_pipe_is_closed_not_sigpipe),
        T_ENTRY(raw_bytes_and_settings), T_ENTRY(duplex_echo_across_fork),
        T_ENTRY(fifo_by_path_across_fork), T_ENTRY(fifo_refuses_other_files),
        T_ENTRY(adopt_raw_pipe_ends_across_fork))

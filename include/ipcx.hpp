@@ -1462,6 +1462,21 @@ public:
         detail::assign(ec, ipcx_pipe_send(get(), msg.data(), msg.size(), t.ms()));
     }
 
+    // ipcx_pipe_send_many: several messages in one call (as many per system call as fit); how
+    // many were accepted, the first ones of `msgs`, also when it fails.
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t) {
+        std::error_code ec;
+        size_t n = send_many(msgs, count, t, ec);
+        detail::throw_if(ec);
+        return n;
+    }
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t,
+                     std::error_code &ec) noexcept {
+        size_t n = 0;
+        detail::assign(ec, ipcx_pipe_send_many(get(), msgs, count, t.ms(), &n));
+        return n;
+    }
+
     // ipcx_pipe_recv: one message into `buf`; its length (with errc::too_big, in the
     // std::error_code form, the size needed).
     [[nodiscard]] size_t recv(mutable_bytes buf, timeout t) {
@@ -2137,6 +2152,21 @@ public:
     }
     void send(bytes msg, timeout t, std::error_code &ec) noexcept {
         detail::assign(ec, ipcx_chan_send(get(), msg.data(), msg.size(), t.ms()));
+    }
+
+    // ipcx_chan_send_many: several messages in one call (as many per system call as fit); how
+    // many were accepted, the first ones of `msgs`, also when it fails.
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t) {
+        std::error_code ec;
+        size_t n = send_many(msgs, count, t, ec);
+        detail::throw_if(ec);
+        return n;
+    }
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t,
+                     std::error_code &ec) noexcept {
+        size_t n = 0;
+        detail::assign(ec, ipcx_chan_send_many(get(), msgs, count, t.ms(), &n));
+        return n;
     }
 
     // ipcx_chan_flush: write out the rest of a message a send accepted (an event loop's
