@@ -6,6 +6,12 @@
 //! the moment they are handed over, so every path that does not hand them over (an error,
 //! a caller array that is too small, a receive that did not ask for descriptors) closes
 //! them by dropping.
+//!
+//! Raw: the SCM_RIGHTS encoding and decoding, not nix's `ControlMessage`: nix's `sendmsg`
+//! allocates the control buffer on every call (`vec![0u8; capacity]`) and its received
+//! `ScmRights` is a `Vec<RawFd>` per message, where this module uses one fixed buffer and
+//! turns each descriptor into an `OwnedFd` at once; `getrlimit` (nix's needs its `resource`
+//! feature, for one error message).
 
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
