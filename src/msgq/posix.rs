@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX message queues (mq_open, mq_send, mq_receive, mq_notify, mq_unlink).
 //!
+//! The notification socket (netlink `socket`, `recv`) and `getpid` go through nix. Raw:
+//! the `mq_*` calls, because nix's `mqueue` lacks `mq_timedsend` and `mq_notify` (the
+//! system call is needed anyway: glibc's would start a thread) and takes its own `MqdT`
+//! where this module shares one descriptor between the calls and `ppoll`; `getrlimit`
+//! for the limit messages (nix's needs its `resource` feature for two error paths).
+//!
 //! A queue has a name ("/name"), a depth (mq_maxmsg) and a message size (mq_msgsize)
 //! fixed at creation. Messages carry a priority; a receive takes the oldest message of
 //! the highest priority. On Linux the queue descriptor is a file descriptor: pollable,
@@ -30,6 +36,8 @@ use std::ffi::{CString, c_char, c_uint, c_void};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, socket};
+use nix::unistd::getpid;
 
 use crate::error::{Error, Result, Status, proc_limit};
 use crate::name;
@@ -413,25 +421,17 @@ impl PosixQueue {
     pub fn notify(&mut self) -> Result<RawFd> {
         self.check_notify_owner()?;
         if self.notify.is_none() {
-            // SAFETY: plain system call; the descriptor is fresh.
-            let s = unsafe {
-                libc::socket(
-                    libc::AF_NETLINK,
-                    libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                    libc::NETLINK_ROUTE,
-                )
-            };
-            if s < 0 {
-                return Err(Error::last_os(
-                    "socket(AF_NETLINK) for the notification descriptor",
-                ));
-            }
+            let sock = socket(
+                AddressFamily::Netlink,
+                SockType::Raw,
+                SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+                SockProtocol::NetlinkRoute,
+            )
+            .map_err(|e| Error::os(e, "socket(AF_NETLINK) for the notification descriptor"))?;
             self.notify = Some(Notify {
-                // SAFETY: fresh descriptor.
-                sock: unsafe { OwnedFd::from_raw_fd(s) },
+                sock,
                 armed: false,
-                // SAFETY: plain system call.
-                owner: unsafe { libc::getpid() },
+                owner: getpid().as_raw(),
             });
         }
         self.drain_notifications()?;
@@ -478,8 +478,7 @@ impl PosixQueue {
     /// (reading the shared socket would steal the parent's events).
     fn check_notify_owner(&self) -> Result<()> {
         match &self.notify {
-            // SAFETY: plain system call.
-            Some(n) if n.owner != unsafe { libc::getpid() } => Err(Error::invalid(format!(
+            Some(n) if n.owner != getpid().as_raw() => Err(Error::invalid(format!(
                 "mq_notify({:?}): this handle's notification belongs to process {} (the \
                  handle was inherited across fork); open the queue again in this process",
                 self.name, n.owner
@@ -517,23 +516,12 @@ impl PosixQueue {
         };
         let mut b = [0u8; 64];
         loop {
-            // SAFETY: b is valid for its length.
-            let r = unsafe {
-                libc::recv(
-                    n.sock.as_raw_fd(),
-                    b.as_mut_ptr().cast::<c_void>(),
-                    b.len(),
-                    libc::MSG_DONTWAIT,
-                )
+            let r = match recv(n.sock.as_raw_fd(), &mut b, MsgFlags::MSG_DONTWAIT) {
+                Ok(r) => r,
+                Err(Errno::EAGAIN) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(Error::os(e, "recv(notification descriptor)")),
             };
-            if r < 0 {
-                match Errno::last() {
-                    Errno::EAGAIN => return Ok(()),
-                    Errno::EINTR => continue,
-                    e => return Err(Error::os(e, "recv(notification descriptor)")),
-                }
-            }
-            let r = r as usize;
             if r == COOKIE_LEN
                 && b[..COOKIE_MAGIC.len()] == COOKIE_MAGIC[..]
                 && matches!(b[COOKIE_LEN - 1], NOTIFY_WOKENUP | NOTIFY_REMOVED)
