@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX message queues (mq_open, mq_send, mq_receive, mq_notify, mq_unlink).
 //!
-//! The notification socket (netlink `socket`, `recv`) and `getpid` go through nix. Raw:
-//! the `mq_*` calls, because nix's `mqueue` lacks `mq_timedsend` and `mq_notify` (the
-//! system call is needed anyway: glibc's would start a thread) and takes its own `MqdT`
-//! where this module shares one descriptor between the calls and `ppoll`; `getrlimit`
-//! for the limit messages (nix's needs its `resource` feature for two error paths).
+//! `mq_unlink`, `fchmod`, `getpid` and the notification socket (netlink `socket`, `recv`)
+//! go through nix. Raw: `mq_open`, `mq_getattr`/`mq_setattr`,
+//! `mq_send`/`mq_receive` and their timed forms, and `mq_notify`, because nix's `mqueue`
+//! lacks `mq_timedsend` and `mq_notify` (the system call is needed anyway: glibc's would
+//! start a thread) and its other calls take its own `MqdT`, which does not own the
+//! descriptor, where this module keeps one `OwnedFd` shared by the calls and `ppoll`;
+//! `getrlimit` with `crate::sys::Resource` (the glibc/musl argument type kept there).
 //!
 //! A queue has a name ("/name"), a depth (mq_maxmsg) and a message size (mq_msgsize)
 //! fixed at creation. Messages carry a priority; a receive takes the oldest message of
@@ -36,7 +38,9 @@ use std::ffi::{CString, c_char, c_uint, c_void};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::mqueue::mq_unlink;
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, socket};
+use nix::sys::stat::{Mode, fchmod};
 use nix::unistd::getpid;
 
 use crate::error::{Error, Result, Status, proc_limit};
@@ -209,11 +213,10 @@ impl PosixQueue {
         };
         if created {
             // mq_open filtered the mode through the umask: apply it exactly.
-            // SAFETY: fchmod on an owned descriptor.
-            if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
-                let err = Error::last_os(format_args!("fchmod(queue {qname:?}, {mode:o})"));
-                // SAFETY: we created it a moment ago; remove it rather than leave it.
-                unsafe { libc::mq_unlink(c.as_ptr()) };
+            if let Err(e) = fchmod(&fd, Mode::from_bits_retain(mode)) {
+                let err = Error::os(e, format_args!("fchmod(queue {qname:?}, {mode:o})"));
+                // We created it a moment ago; remove it rather than leave it.
+                let _ = mq_unlink(c.as_c_str());
                 return Err(err);
             }
             crate::provenance::created_named(
@@ -536,9 +539,8 @@ impl PosixQueue {
 /// destroyed when the last one is closed.
 pub fn unlink(qname: &str) -> Result<()> {
     let c = cname(qname)?;
-    // SAFETY: a valid name.
-    if unsafe { libc::mq_unlink(c.as_ptr()) } < 0 {
-        return Err(Error::last_os(format_args!("mq_unlink({qname:?})")));
+    if let Err(e) = mq_unlink(c.as_c_str()) {
+        return Err(Error::os(e, format_args!("mq_unlink({qname:?})")));
     }
     crate::provenance::removed_named(crate::provenance::ObjKind::PosixMq, qname);
     Ok(())
