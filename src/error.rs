@@ -198,7 +198,7 @@ pub fn status_for_errno(errno: Errno) -> Status {
 
 /// An ipcx error: a status, the errno behind it (0 if none), a human message, and for
 /// `IPCX_ERR_TOO_BIG` the size that would have been needed.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 pub struct Error {
     /// The C status code.
     pub status: Status,
@@ -215,6 +215,8 @@ impl fmt::Display for Error {
         f.write_str(&self.msg)
     }
 }
+
+impl std::error::Error for Error {}
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

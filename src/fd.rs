@@ -13,34 +13,39 @@
 //! Why not poll first, or keep descriptors non-blocking and poll? Once a pipe has been
 //! polled, the kernel wakes its readers on every write (`pipe->poll_usage`), which on one
 //! CPU costs a context switch per message; blocking reads keep the kernel's batching.
+//!
+//! System calls go through nix (`fcntl`, `read`/`readv`, `write`/`writev`,
+//! `pthread_sigmask`). Raw: `preadv2`/`pwritev2` (`crate::sys`: nix lacks them),
+//! `sigtimedwait` and `ioctl(FIONREAD)` (nix lacks them), and the `F_GETFD` that checks a
+//! caller's descriptor number (nix's `fcntl` takes a descriptor already known to be open).
 
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 
 use crate::error::{Error, Result};
 use crate::sys::wide_i64;
 
-/// Set or clear `bit` in the flags that `fcntl(get)` reads and `fcntl(set)` writes.
+/// The most buffers one `readv`/`writev` takes (`UIO_MAXIOV`); more are left for the next call.
+const MAX_IOV: usize = libc::UIO_MAXIOV as usize;
+
+/// Set or clear `bit` in the flags that `get` reads and `set` (given the new flags)
+/// writes with `fcntl`.
 fn fcntl_flag(
     fd: BorrowedFd<'_>,
-    get: i32,
-    set: i32,
+    get: FcntlArg<'_>,
+    set: impl FnOnce(i32) -> FcntlArg<'static>,
     bit: i32,
     on: bool,
     what: &str,
 ) -> Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: fcntl on a descriptor the caller keeps open.
-    let flags = unsafe { libc::fcntl(raw, get) };
-    if flags < 0 {
-        return Err(Error::last_os(format_args!("fcntl(get {what})")));
-    }
+    let flags = fcntl(fd, get).map_err(|e| Error::os(e, format_args!("fcntl(get {what})")))?;
     let want = if on { flags | bit } else { flags & !bit };
-    // SAFETY: as above.
-    if want != flags && unsafe { libc::fcntl(raw, set, want) } < 0 {
-        return Err(Error::last_os(format_args!("fcntl(set {what})")));
+    if want != flags {
+        fcntl(fd, set(want)).map_err(|e| Error::os(e, format_args!("fcntl(set {what})")))?;
     }
     Ok(())
 }
@@ -49,9 +54,9 @@ fn fcntl_flag(
 pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
     fcntl_flag(
         fd,
-        libc::F_GETFL,
-        libc::F_SETFL,
-        libc::O_NONBLOCK,
+        FcntlArg::F_GETFL,
+        |f| FcntlArg::F_SETFL(OFlag::from_bits_retain(f)),
+        OFlag::O_NONBLOCK.bits(),
         on,
         "O_NONBLOCK",
     )
@@ -79,9 +84,9 @@ pub fn caller_fd<'a>(fd: RawFd, what: &str) -> Result<BorrowedFd<'a>> {
 pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
     fcntl_flag(
         fd,
-        libc::F_GETFD,
-        libc::F_SETFD,
-        libc::FD_CLOEXEC,
+        FcntlArg::F_GETFD,
+        |f| FcntlArg::F_SETFD(FdFlag::from_bits_retain(f)),
+        FdFlag::FD_CLOEXEC.bits(),
         on,
         "FD_CLOEXEC",
     )
@@ -126,7 +131,7 @@ impl IoMode {
             return readv(fd, bufs);
         }
         if self.nowait && !self.nonblock {
-            let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+            let cnt = bufs.len().min(MAX_IOV) as libc::c_int;
             // SAFETY: IoSliceMut is ABI-compatible with iovec; offset -1 = current position.
             let n = unsafe {
                 crate::sys::preadv2(
@@ -164,7 +169,7 @@ impl IoMode {
         }
         if self.nowait && !self.nonblock {
             let raw = fd.as_raw_fd();
-            let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+            let cnt = bufs.len().min(MAX_IOV) as libc::c_int;
             let write = || {
                 // SAFETY: IoSlice is ABI-compatible with iovec.
                 let n = unsafe {
@@ -194,22 +199,11 @@ impl IoMode {
 /// One `readv` (blocking or not, as the descriptor is). `Ok(0)` is end of file.
 pub fn readv(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> std::result::Result<usize, Errno> {
     if let [one] = bufs {
-        // SAFETY: the slice is valid for writing; read(2) is cheaper than readv(2).
-        let n = unsafe { libc::read(fd.as_raw_fd(), one.as_mut_ptr().cast(), one.len()) };
-        return if n < 0 {
-            Err(Errno::last())
-        } else {
-            Ok(n as usize)
-        };
+        // read(2) is cheaper than readv(2).
+        return nix::unistd::read(fd, one);
     }
-    let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
-    // SAFETY: IoSliceMut is ABI-compatible with iovec; the slices are valid for writing.
-    let n = unsafe { libc::readv(fd.as_raw_fd(), bufs.as_mut_ptr().cast(), cnt) };
-    if n < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(n as usize)
-    }
+    let cnt = bufs.len().min(MAX_IOV);
+    nix::sys::uio::readv(fd, &mut bufs[..cnt])
 }
 
 /// One `writev` (blocking or not, as the descriptor is). With `guard_sigpipe`, a write to a pipe
@@ -220,20 +214,11 @@ pub fn writev(
     bufs: &[IoSlice<'_>],
     guard_sigpipe: bool,
 ) -> std::result::Result<usize, Errno> {
-    let raw: RawFd = fd.as_raw_fd();
-    let cnt = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
-    let write = || {
-        let n = match bufs {
-            // SAFETY: the slice is valid for reading; write(2) is cheaper than writev(2).
-            [one] => unsafe { libc::write(raw, one.as_ptr().cast(), one.len()) },
-            // SAFETY: IoSlice is ABI-compatible with iovec; the slices are valid for reading.
-            _ => unsafe { libc::writev(raw, bufs.as_ptr().cast(), cnt) },
-        };
-        if n < 0 {
-            Err(Errno::last())
-        } else {
-            Ok(n as usize)
-        }
+    let cnt = bufs.len().min(MAX_IOV);
+    let write = || match bufs {
+        // write(2) is cheaper than writev(2).
+        [one] => nix::unistd::write(fd, one),
+        _ => nix::sys::uio::writev(fd, &bufs[..cnt]),
     };
     if guard_sigpipe {
         without_sigpipe(write)
@@ -256,34 +241,30 @@ pub fn writev(
 pub fn without_sigpipe<T>(
     f: impl FnOnce() -> std::result::Result<T, Errno>,
 ) -> std::result::Result<T, Errno> {
-    // SAFETY: plain sigset manipulation and thread mask calls on local storage.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) != 0 {
-            // Cannot guard: refuse rather than risk killing the host.
-            return Err(Errno::last());
+    let set = SigSet::from(Signal::SIGPIPE);
+    let mut old = SigSet::empty();
+    // Cannot guard: refuse rather than risk killing the host.
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old))?;
+    let was_blocked = old.contains(Signal::SIGPIPE);
+    let saved = Errno::last_raw();
+    let r = f();
+    if !was_blocked {
+        if matches!(r, Err(Errno::EPIPE)) {
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // Raw: nix has no sigtimedwait.
+            // SAFETY: a valid set and timespec; the siginfo output is not wanted (null).
+            while unsafe { libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &zero) } < 0
+                && Errno::last() == Errno::EINTR
+            {}
         }
-        let was_blocked = libc::sigismember(&old, libc::SIGPIPE) == 1;
-        let saved = Errno::last_raw();
-        let r = f();
-        if !was_blocked {
-            if matches!(r, Err(Errno::EPIPE)) {
-                let zero = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                };
-                while libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) < 0
-                    && Errno::last() == Errno::EINTR
-                {}
-            }
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        }
-        Errno::set_raw(saved);
-        r
+        // Restoring a mask read just above cannot fail.
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     }
+    Errno::set_raw(saved);
+    r
 }
 
 /// What identifies one file over time: device, inode number and change time.

@@ -11,12 +11,20 @@
 //! EINTR is retried against the remaining time, unless the calling thread asked to be
 //! interrupted (`ipcx_thread_set_interruptible`), in which case `IPCX_ERR_INTERRUPTED`
 //! is returned so a signal handler that sets a flag can stop a blocking call.
+//!
+//! System calls go through nix (`clock_gettime`, `ppoll`, `clock_nanosleep`,
+//! `sched_yield`); the C `timespec` in signatures is what the futex, semaphore and
+//! pthread waits of other modules take.
 
 use std::cell::Cell;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::sched::sched_yield;
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, ClockNanosleepFlags, clock_gettime, clock_nanosleep};
 
 use crate::error::{Error, Result};
 
@@ -172,12 +180,7 @@ impl Deadline {
     /// forever. Never earlier than the deadline: the remaining time is read before the clock.
     pub fn abstime_monotonic(&self) -> Option<libc::timespec> {
         let left = self.remaining()?;
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: a valid timespec out-pointer; CLOCK_MONOTONIC always exists on Linux.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let now = monotonic_now();
         let nanos = now.tv_nsec as u64 + u64::from(left.subsec_nanos());
         let secs = (now.tv_sec as u64)
             .saturating_add(left.as_secs())
@@ -193,6 +196,18 @@ impl Deadline {
     pub fn timeout_error(&self, what: impl std::fmt::Display) -> Error {
         Error::timeout(format!("{what}: timed out"))
     }
+}
+
+/// `CLOCK_MONOTONIC` now, as a `timespec`. The clock always exists on Linux and the
+/// out-pointer is valid, so the call cannot fail; a zero time stands in if it ever did.
+fn monotonic_now() -> libc::timespec {
+    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(
+        libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        |t| *t.as_ref(),
+    )
 }
 
 /// Convert a duration to a `timespec` (saturating the seconds).
@@ -257,31 +272,19 @@ pub fn wait_fd(
     deadline: &Deadline,
     what: impl std::fmt::Display + Copy,
 ) -> Result<i16> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events,
-        revents: 0,
-    };
+    let mut pfd = [PollFd::new(fd, PollFlags::from_bits_retain(events))];
     loop {
-        let ts = deadline.remaining_timespec();
-        let tsp = ts
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        // SAFETY: one valid pollfd, a valid or null timespec, no signal mask change.
-        let n = unsafe { libc::ppoll(&mut pfd, 1, tsp, std::ptr::null()) };
-        if n > 0 {
-            return Ok(pfd.revents);
-        }
-        if n == 0 {
-            // ppoll may round; never report a timeout before the deadline really passed.
-            if deadline.expired() {
-                return Err(deadline.timeout_error(what));
+        let ts = deadline.remaining_timespec().map(TimeSpec::from);
+        match ppoll(&mut pfd, ts, None) {
+            Ok(n) if n > 0 => return Ok(pfd[0].revents().map_or(0, |r| r.bits())),
+            Ok(_) => {
+                // ppoll may round; never report a timeout before the deadline really passed.
+                if deadline.expired() {
+                    return Err(deadline.timeout_error(what));
+                }
             }
-            continue;
-        }
-        match Errno::last() {
-            Errno::EINTR => on_eintr(deadline, what)?,
-            e => return Err(Error::os(e, format_args!("{what}: poll"))),
+            Err(Errno::EINTR) => on_eintr(deadline, what)?,
+            Err(e) => return Err(Error::os(e, format_args!("{what}: poll"))),
         }
     }
 }
@@ -339,21 +342,18 @@ impl Backoff {
             let now = Instant::now();
             let end = *self.spin_end.get_or_insert_with(|| now + self.spin);
             if now < end {
-                // SAFETY: plain system call.
-                unsafe { libc::sched_yield() };
+                // sched_yield cannot fail on Linux.
+                let _ = sched_yield();
                 return Ok(());
             }
         }
         let d = left.map_or(self.pause, |left| left.min(self.pause));
         self.pause = (self.pause * 2).min(self.max);
-        let ts = duration_to_timespec(d);
-        // SAFETY: a valid relative timespec; no remaining-time output is needed.
-        let r =
-            unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &ts, std::ptr::null_mut()) };
-        match r {
-            0 => Ok(()),
-            libc::EINTR => on_eintr(deadline, what),
-            e => Err(Error::os(Errno::from_raw(e), "clock_nanosleep")),
+        let ts = TimeSpec::from(duration_to_timespec(d));
+        match clock_nanosleep(ClockId::CLOCK_MONOTONIC, ClockNanosleepFlags::empty(), &ts) {
+            Ok(_) => Ok(()),
+            Err(Errno::EINTR) => on_eintr(deadline, what),
+            Err(e) => Err(Error::os(e, "clock_nanosleep")),
         }
     }
 }
@@ -376,11 +376,7 @@ mod tests {
         assert!(Deadline::forever().abstime_monotonic().is_none());
         let dl = Deadline::from_ms(1500).unwrap();
         let abs = dl.abstime_monotonic().unwrap();
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let now = monotonic_now();
         let diff = (abs.tv_sec - now.tv_sec) as f64 + (abs.tv_nsec - now.tv_nsec) as f64 / 1e9;
         assert!((1.4..=1.5).contains(&diff), "{diff}");
         assert!(abs.tv_nsec >= 0 && abs.tv_nsec < 1_000_000_000);

@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! POSIX message queues (mq_open, mq_send, mq_receive, mq_notify, mq_unlink).
 //!
+//! `mq_unlink`, `fchmod`, `getpid` and the notification socket (netlink `socket`, `recv`)
+//! go through nix. Raw: `mq_open`, `mq_getattr`/`mq_setattr`,
+//! `mq_send`/`mq_receive` and their timed forms, and `mq_notify`, because nix's `mqueue`
+//! lacks `mq_timedsend` and `mq_notify` (the system call is needed anyway: glibc's would
+//! start a thread) and its other calls take its own `MqdT`, which does not own the
+//! descriptor, where this module keeps one `OwnedFd` shared by the calls and `ppoll`;
+//! `getrlimit` with `crate::sys::Resource` (the glibc/musl argument type kept there).
+//!
 //! A queue has a name ("/name"), a depth (mq_maxmsg) and a message size (mq_msgsize)
 //! fixed at creation. Messages carry a priority; a receive takes the oldest message of
 //! the highest priority. On Linux the queue descriptor is a file descriptor: pollable,
@@ -30,6 +38,10 @@ use std::ffi::{CString, c_char, c_uint, c_void};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::mqueue::mq_unlink;
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, socket};
+use nix::sys::stat::{Mode, fchmod};
+use nix::unistd::getpid;
 
 use crate::error::{Error, Result, Status, proc_limit};
 use crate::name;
@@ -201,11 +213,10 @@ impl PosixQueue {
         };
         if created {
             // mq_open filtered the mode through the umask: apply it exactly.
-            // SAFETY: fchmod on an owned descriptor.
-            if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
-                let err = Error::last_os(format_args!("fchmod(queue {qname:?}, {mode:o})"));
-                // SAFETY: we created it a moment ago; remove it rather than leave it.
-                unsafe { libc::mq_unlink(c.as_ptr()) };
+            if let Err(e) = fchmod(&fd, Mode::from_bits_retain(mode)) {
+                let err = Error::os(e, format_args!("fchmod(queue {qname:?}, {mode:o})"));
+                // We created it a moment ago; remove it rather than leave it.
+                let _ = mq_unlink(c.as_c_str());
                 return Err(err);
             }
             crate::hook::created_named(crate::hook::ObjKind::PosixMq, qname, Some(fd.as_fd()));
@@ -409,25 +420,17 @@ impl PosixQueue {
     pub fn notify(&mut self) -> Result<RawFd> {
         self.check_notify_owner()?;
         if self.notify.is_none() {
-            // SAFETY: plain system call; the descriptor is fresh.
-            let s = unsafe {
-                libc::socket(
-                    libc::AF_NETLINK,
-                    libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                    libc::NETLINK_ROUTE,
-                )
-            };
-            if s < 0 {
-                return Err(Error::last_os(
-                    "socket(AF_NETLINK) for the notification descriptor",
-                ));
-            }
+            let sock = socket(
+                AddressFamily::Netlink,
+                SockType::Raw,
+                SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+                SockProtocol::NetlinkRoute,
+            )
+            .map_err(|e| Error::os(e, "socket(AF_NETLINK) for the notification descriptor"))?;
             self.notify = Some(Notify {
-                // SAFETY: fresh descriptor.
-                sock: unsafe { OwnedFd::from_raw_fd(s) },
+                sock,
                 armed: false,
-                // SAFETY: plain system call.
-                owner: unsafe { libc::getpid() },
+                owner: getpid().as_raw(),
             });
         }
         self.drain_notifications()?;
@@ -474,8 +477,7 @@ impl PosixQueue {
     /// (reading the shared socket would steal the parent's events).
     fn check_notify_owner(&self) -> Result<()> {
         match &self.notify {
-            // SAFETY: plain system call.
-            Some(n) if n.owner != unsafe { libc::getpid() } => Err(Error::invalid(format!(
+            Some(n) if n.owner != getpid().as_raw() => Err(Error::invalid(format!(
                 "mq_notify({:?}): this handle's notification belongs to process {} (the \
                  handle was inherited across fork); open the queue again in this process",
                 self.name, n.owner
@@ -513,23 +515,12 @@ impl PosixQueue {
         };
         let mut b = [0u8; 64];
         loop {
-            // SAFETY: b is valid for its length.
-            let r = unsafe {
-                libc::recv(
-                    n.sock.as_raw_fd(),
-                    b.as_mut_ptr().cast::<c_void>(),
-                    b.len(),
-                    libc::MSG_DONTWAIT,
-                )
+            let r = match recv(n.sock.as_raw_fd(), &mut b, MsgFlags::MSG_DONTWAIT) {
+                Ok(r) => r,
+                Err(Errno::EAGAIN) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(Error::os(e, "recv(notification descriptor)")),
             };
-            if r < 0 {
-                match Errno::last() {
-                    Errno::EAGAIN => return Ok(()),
-                    Errno::EINTR => continue,
-                    e => return Err(Error::os(e, "recv(notification descriptor)")),
-                }
-            }
-            let r = r as usize;
             if r == COOKIE_LEN
                 && b[..COOKIE_MAGIC.len()] == COOKIE_MAGIC[..]
                 && matches!(b[COOKIE_LEN - 1], NOTIFY_WOKENUP | NOTIFY_REMOVED)
@@ -544,9 +535,8 @@ impl PosixQueue {
 /// destroyed when the last one is closed.
 pub fn unlink(qname: &str) -> Result<()> {
     let c = cname(qname)?;
-    // SAFETY: a valid name.
-    if unsafe { libc::mq_unlink(c.as_ptr()) } < 0 {
-        return Err(Error::last_os(format_args!("mq_unlink({qname:?})")));
+    if let Err(e) = mq_unlink(c.as_c_str()) {
+        return Err(Error::os(e, format_args!("mq_unlink({qname:?})")));
     }
     crate::hook::removed_named(crate::hook::ObjKind::PosixMq, qname);
     Ok(())

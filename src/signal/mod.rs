@@ -16,6 +16,13 @@
 //!
 //! Nothing here installs a handler or changes a mask unless that is the function's whole
 //! purpose: ipcx installs no handler of its own at all.
+//!
+//! System calls: the thread mask (`pthread_sigmask`), `signalfd`, `eventfd` and the
+//! process ids go through nix. Raw: `sigaction`, `kill`, `killpg` and the signal-set
+//! operations, because nix's `Signal` enum lacks the real-time signals (SIGRTMIN..SIGRTMAX)
+//! that these calls must take, and nix's `sigaction` cannot query a disposition without
+//! installing one; `sigqueue`, `rt_tgsigqueueinfo`, `sigpending`, `prlimit` and
+//! `sigtimedwait` (in `crate::sys`), which nix lacks.
 
 pub mod notifier;
 pub mod signalfd;
@@ -24,6 +31,7 @@ use std::ffi::{c_int, c_void};
 use std::fmt;
 
 use nix::errno::Errno;
+use nix::sys::signal::SigmaskHow;
 
 use crate::error::{Error, Result, Status};
 use crate::time::{self, Deadline};
@@ -204,6 +212,13 @@ impl SigSet {
             }
             s
         }
+    }
+
+    /// The set as nix's signal set, real-time signals included (built from the
+    /// `sigset_t`: nix's own `add` takes only the standard signals).
+    pub fn to_nix(self) -> nix::sys::signal::SigSet {
+        // SAFETY: `to_libc` returns an initialised set.
+        unsafe { nix::sys::signal::SigSet::from_sigset_t_unchecked(self.to_libc()) }
     }
 
     /// The set a `sigset_t` holds (signals 1..=64).
@@ -422,32 +437,28 @@ pub enum How {
     Set,
 }
 
-fn pthread_sigmask(how: c_int, set: Option<&libc::sigset_t>, what: &str) -> Result<SigSet> {
-    // SAFETY: an all-zero sigset is a valid out-buffer.
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let setp = set.map_or(std::ptr::null(), |s| s as *const libc::sigset_t);
-    // SAFETY: valid pointers.
-    let rc = unsafe { libc::pthread_sigmask(how, setp, &mut old) };
-    if rc != 0 {
-        return Err(Error::os(Errno::from_raw(rc), what));
-    }
-    Ok(SigSet::from_libc(&old))
+fn pthread_sigmask(how: SigmaskHow, set: Option<SigSet>, what: &str) -> Result<SigSet> {
+    let mut old = nix::sys::signal::SigSet::empty();
+    let set = set.map(SigSet::to_nix);
+    nix::sys::signal::pthread_sigmask(how, set.as_ref(), Some(&mut old))
+        .map_err(|e| Error::os(e, what))?;
+    Ok(SigSet::from_libc(old.as_ref()))
 }
 
 /// Change the calling thread's signal mask; returns the previous mask. SIGKILL, SIGSTOP
 /// and the C library's reserved signals are left out silently, as the kernel and glibc do.
 pub fn mask(how: How, set: SigSet) -> Result<SigSet> {
     let (h, what) = match how {
-        How::Block => (libc::SIG_BLOCK, "pthread_sigmask(SIG_BLOCK)"),
-        How::Unblock => (libc::SIG_UNBLOCK, "pthread_sigmask(SIG_UNBLOCK)"),
-        How::Set => (libc::SIG_SETMASK, "pthread_sigmask(SIG_SETMASK)"),
+        How::Block => (SigmaskHow::SIG_BLOCK, "pthread_sigmask(SIG_BLOCK)"),
+        How::Unblock => (SigmaskHow::SIG_UNBLOCK, "pthread_sigmask(SIG_UNBLOCK)"),
+        How::Set => (SigmaskHow::SIG_SETMASK, "pthread_sigmask(SIG_SETMASK)"),
     };
-    pthread_sigmask(h, Some(&set.maskable().to_libc()), what)
+    pthread_sigmask(h, Some(set.maskable()), what)
 }
 
 /// The calling thread's signal mask.
 pub fn current_mask() -> Result<SigSet> {
-    pthread_sigmask(libc::SIG_BLOCK, None, "pthread_sigmask")
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, None, "pthread_sigmask")
 }
 
 /// Signals pending for the calling thread or its process (blocked and not yet taken).
@@ -643,9 +654,8 @@ pub fn queue_thread(tgid: i32, tid: i32, signo: i32, value: usize) -> Result<()>
         code: libc::SI_QUEUE,
         #[cfg(target_pointer_width = "64")]
         _pad: 0,
-        // SAFETY: trivial system calls.
-        pid: unsafe { libc::getpid() },
-        uid: unsafe { libc::getuid() },
+        pid: nix::unistd::getpid().as_raw(),
+        uid: nix::unistd::getuid().as_raw(),
         value,
         _rest: [0; _],
     };

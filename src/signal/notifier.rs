@@ -30,10 +30,12 @@
 //! notifier itself is deferred to a wait still running on another thread (the handle
 //! table's rule); the slot is freed, and the descriptor closed, when the notifier drops.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering::SeqCst};
 
 use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::error::{Error, Result, Status};
 use crate::time::{self, Deadline};
@@ -90,13 +92,11 @@ pub struct Notifier {
 impl Notifier {
     /// Create an eventfd (close-on-exec, non-blocking) and reserve a slot for it.
     pub fn new() -> Result<Notifier> {
-        // SAFETY: plain system call.
-        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if raw < 0 {
-            return Err(crate::fd::new_fd_error(Errno::last(), "eventfd"));
-        }
-        // SAFETY: a fresh descriptor owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd: OwnedFd =
+            EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+                .map_err(|e| crate::fd::new_fd_error(e, "eventfd"))?
+                .into();
+        let raw = fd.as_raw_fd();
         for (i, slot) in TABLE.iter().enumerate() {
             if slot
                 .key
@@ -140,18 +140,17 @@ impl Notifier {
     /// last wait and reset it to 0.
     pub fn wait(&self, deadline: &Deadline) -> Result<u64> {
         loop {
-            let mut count = 0u64;
-            // SAFETY: reads 8 bytes into a local.
-            let n = unsafe { libc::read(self.fd(), (&mut count as *mut u64).cast(), 8) };
-            if n == 8 {
-                return Ok(count);
-            }
-            match Errno::last() {
-                Errno::EAGAIN => {
-                    time::wait_fd(self.fd.as_fd(), libc::POLLIN, deadline, "wait for a poke")?;
+            let mut count = [0u8; 8];
+            match nix::unistd::read(&self.fd, &mut count) {
+                Ok(8) => return Ok(u64::from_ne_bytes(count)),
+                // An eventfd read is 8 bytes or an error.
+                Ok(n) => return Err(Error::internal(format!("read(eventfd): {n} bytes"))),
+                Err(Errno::EAGAIN) => {
+                    let pollin = PollFlags::POLLIN.bits();
+                    time::wait_fd(self.fd.as_fd(), pollin, deadline, "wait for a poke")?;
                 }
-                Errno::EINTR => time::on_eintr(deadline, "wait for a poke")?,
-                e => return Err(Error::os(e, "read(eventfd)")),
+                Err(Errno::EINTR) => time::on_eintr(deadline, "wait for a poke")?,
+                Err(e) => return Err(Error::os(e, "read(eventfd)")),
             }
         }
     }
@@ -201,16 +200,15 @@ pub fn poke(key: usize) -> Status {
 
 fn write_one(fd: RawFd) -> Status {
     let saved = Errno::last_raw();
-    let one: u64 = 1;
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: the slot keeps the descriptor open while the poke is busy on it.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
     let st = loop {
-        // SAFETY: writes 8 bytes from a local to a descriptor the slot keeps open.
-        let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-        if n == 8 {
-            break Status::IPCX_OK;
-        }
-        match Errno::last() {
-            Errno::EINTR => continue,
-            Errno::EAGAIN => break Status::IPCX_OK,
+        // nix's write is the one write(2): async-signal-safe, no allocation.
+        match nix::unistd::write(fd, &one) {
+            Ok(8) => break Status::IPCX_OK,
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EAGAIN) => break Status::IPCX_OK,
             _ => break Status::IPCX_ERR_SYSTEM,
         }
     };

@@ -11,11 +11,16 @@
 //!
 //! Blocking follows `fd::IoMode`: an unbounded receive is one blocking `read` (what a raw
 //! program does); a bounded one never blocks in the kernel and waits with `ppoll`.
+//!
+//! `signalfd` goes through nix. Raw: the record read into a `signalfd_siginfo`, through
+//! `fd::IoMode` (nix's `SignalFd::read_signal` only reads in the descriptor's own mode).
 
 use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::signalfd::{SfdFlags, SignalFd as NixSignalFd};
 
 use super::{SigInfo, SigSet, current_mask, name};
 use crate::error::{Error, Result};
@@ -25,7 +30,7 @@ use crate::time::{self, Deadline};
 /// A signalfd receiver.
 #[derive(Debug)]
 pub struct SignalFd {
-    fd: OwnedFd,
+    fd: NixSignalFd,
     mode: IoMode,
     set: SigSet,
 }
@@ -49,18 +54,10 @@ impl SignalFd {
     pub fn new(set: SigSet) -> Result<SignalFd> {
         set.check_waitable()?;
         check_blocked(set)?;
-        let ls = set.to_libc();
-        // SAFETY: valid sigset; a new descriptor is returned.
-        let raw = unsafe { libc::signalfd(-1, &ls, libc::SFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(crate::fd::new_fd_error(
-                Errno::last(),
-                &format!("signalfd({set})"),
-            ));
-        }
+        let fd = NixSignalFd::with_flags(&set.to_nix(), SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| crate::fd::new_fd_error(e, &format!("signalfd({set})")))?;
         Ok(SignalFd {
-            // SAFETY: a fresh descriptor owned by nobody else.
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
+            fd,
             mode: IoMode::new(false),
             set,
         })
@@ -70,11 +67,9 @@ impl SignalFd {
     pub fn update(&mut self, set: SigSet) -> Result<()> {
         set.check_waitable()?;
         check_blocked(set)?;
-        let ls = set.to_libc();
-        // SAFETY: valid descriptor and sigset.
-        if unsafe { libc::signalfd(self.fd.as_raw_fd(), &ls, 0) } < 0 {
-            return Err(Error::last_os(format_args!("signalfd({set})")));
-        }
+        self.fd
+            .set_mask(&set.to_nix())
+            .map_err(|e| Error::os(e, format_args!("signalfd({set})")))?;
         self.set = set;
         Ok(())
     }
@@ -109,7 +104,8 @@ impl SignalFd {
                 }
                 Err(Errno::EAGAIN) => {
                     let what = "wait on a signalfd";
-                    time::wait_fd(self.fd.as_fd(), libc::POLLIN, deadline, what)
+                    let pollin = PollFlags::POLLIN.bits();
+                    time::wait_fd(self.fd.as_fd(), pollin, deadline, what)
                         .map_err(|e| e.context(format_args!("receive {}", self.set)))?;
                 }
                 Err(Errno::EINTR) => time::on_eintr(deadline, "read(signalfd)")?,

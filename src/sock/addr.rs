@@ -16,6 +16,11 @@
 //! forms, so a printed address can be passed back (for example to reply to a datagram).
 //! An unnamed Unix socket prints as the empty string. Bytes of a Unix name that are not
 //! printable text are shown as `\xNN`.
+//!
+//! Raw: the address is built in and read from a `sockaddr_storage` of its own, which the
+//! socket calls of `sock` pass as a pointer and length (nix's `SockaddrStorage` would
+//! change that shared layout, a step of its own); and `getaddrinfo`, which nix lacks (std's
+//! resolver takes no service names and no hints).
 
 use std::ffi::CString;
 use std::fmt::Write as _;

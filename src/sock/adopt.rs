@@ -3,6 +3,10 @@
 //! seqpacket socket, a connection the program's own listener accepted, or a datagram
 //! socket, Unix or TCP/UDP. Its type and family are read from the kernel (SO_TYPE,
 //! SO_DOMAIN, SO_PROTOCOL); nothing is closed or changed when it is refused.
+//!
+//! SO_ACCEPTCONN goes through nix's typed `getsockopt`. Raw (`inet::get_int`): SO_TYPE,
+//! because nix's `SockType` option refuses a type it has no variant for (the message here
+//! names the type it refuses), and SO_DOMAIN and SO_PROTOCOL, which nix lacks.
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -58,7 +62,9 @@ pub fn adopt(raw: RawFd, want: Option<Kind>, opts: &Options) -> Result<Sock> {
             )));
         }
     }
-    if sockopt(fd, libc::SO_ACCEPTCONN, "SO_ACCEPTCONN")? != 0 {
+    let listening = nix::sys::socket::getsockopt(&fd, nix::sys::socket::sockopt::AcceptConn)
+        .map_err(|e| Error::os(e, "getsockopt(SO_ACCEPTCONN)"))?;
+    if listening {
         return Err(Error::invalid(format!(
             "descriptor {raw} is a listening socket: adopt the connections it accepts"
         )));

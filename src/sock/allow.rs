@@ -13,6 +13,9 @@
 //! The filter sees what the kernel says about the connection, nothing the peer sends: it
 //! is as good as the network's addresses (spoofable off the local host) and the local
 //! accounts are. It is no authentication; see docs/channel.md.
+//!
+//! Raw: the SO_PEERGROUPS `getsockopt` (a buffer the kernel sizes), which nix lacks; the
+//! peer's uid and gid come from `unix::peer_credentials` (nix).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};

@@ -6,6 +6,11 @@
 //! the moment they are handed over, so every path that does not hand them over (an error,
 //! a caller array that is too small, a receive that did not ask for descriptors) closes
 //! them by dropping.
+//!
+//! Raw: the SCM_RIGHTS encoding and decoding, not nix's `ControlMessage`: nix's `sendmsg`
+//! allocates the control buffer on every call (`vec![0u8; capacity]`) and its received
+//! `ScmRights` is a `Vec<RawFd>` per message, where this module uses one fixed buffer and
+//! turns each descriptor into an `OwnedFd` at once. `getrlimit` goes through nix.
 
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
@@ -170,16 +175,9 @@ impl Received {
 
 /// The soft RLIMIT_NOFILE of this process, as text.
 pub(crate) fn nofile_limit() -> String {
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit fills one struct.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
-        rl.rlim_cur.to_string()
-    } else {
-        "unknown".into()
-    }
+    use nix::sys::resource::{Resource, getrlimit};
+    getrlimit(Resource::RLIMIT_NOFILE)
+        .map_or_else(|_| "unknown".into(), |(soft, _)| soft.to_string())
 }
 
 /// Check a caller's descriptor count for sending.

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Unix domain specifics: binding a name (with the stale-socket-file rules), the socket
 //! file a listener owns, socket pairs, and peer credentials.
+//!
+//! System calls go through nix (`socket`, `socketpair`, `fchmod`, `fchmodat`, `unlink`,
+//! `getpid`, SO_PEERCRED). Raw: `bind` and `connect` of the address that `addr::SockAddr`
+//! holds in its own storage (nix's calls take its own address types), and `lstat` through
+//! `crate::sys` (the LFS call on 32-bit glibc).
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, getsockopt, sockopt};
+use nix::sys::stat::{FchmodatFlags, Mode, fchmod, fchmodat};
+use nix::unistd::{getpid, unlink};
 
 use super::Kind;
 use super::addr::{SockAddr, UnixName};
@@ -60,14 +68,13 @@ pub struct BoundPath {
 
 impl Drop for BoundPath {
     fn drop(&mut self) {
-        // SAFETY: getpid has no preconditions.
-        if unsafe { libc::getpid() } != self.owner {
+        if getpid().as_raw() != self.owner {
             return;
         }
         if let Ok(st) = lstat(&self.path) {
             if is_socket(&st) && FileId::of(&st) == self.id {
-                // SAFETY: a valid C string; verified to be our socket file just above.
-                if unsafe { libc::unlink(self.path.as_ptr()) } == 0 {
+                // Verified to be our socket file just above.
+                if unlink(self.path.as_c_str()).is_ok() {
                     if let Ok(p) = self.path.to_str() {
                         crate::hook::removed_path(crate::hook::ObjKind::Socket, p, None);
                     }
@@ -89,13 +96,13 @@ enum Probe {
 /// it. A datagram probe never disturbs a live server (a stream listener answers
 /// EPROTOTYPE, a datagram socket accepts the connect without any data being sent).
 fn probe(addr: &SockAddr, shown: &str) -> Result<Probe> {
-    // SAFETY: plain socket creation.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Error::last_os("socket(AF_UNIX) to probe a socket file"));
-    }
-    // SAFETY: fresh descriptor.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = nix::sys::socket::socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::os(e, "socket(AF_UNIX) to probe a socket file"))?;
     let (p, l) = addr.raw();
     // SAFETY: a valid address of length l.
     if unsafe { libc::connect(fd.as_raw_fd(), p, l) } == 0 {
@@ -136,12 +143,11 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
     let addr = SockAddr::unix(name);
     let raw = fd.as_raw_fd();
     let c = name.c_path();
+    let bits = Mode::from_bits_retain(mode as libc::mode_t);
     if c.is_some() {
-        // SAFETY: fchmod on an owned socket descriptor sets the mode bind(2) creates the
-        // file with (minus the umask).
-        if unsafe { libc::fchmod(raw, mode as libc::mode_t) } < 0 {
-            return Err(Error::last_os(format_args!("fchmod(socket, {mode:o})")));
-        }
+        // fchmod on a socket descriptor sets the mode bind(2) creates the file with
+        // (minus the umask).
+        fchmod(fd, bits).map_err(|e| Error::os(e, format_args!("fchmod(socket, {mode:o})")))?;
     }
     let mut attempts = 0;
     loop {
@@ -191,8 +197,8 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
                 // Remove it only if it is still the file we probed.
                 if let Ok(again) = lstat(c) {
                     if FileId::of(&again) == FileId::of(&st) {
-                        // SAFETY: a valid C string; checked to be the stale socket file.
-                        unsafe { libc::unlink(c.as_ptr()) };
+                        // Checked to be the stale socket file.
+                        let _ = unlink(c.as_c_str());
                     }
                 }
             }
@@ -206,9 +212,15 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
         }
     }
     let Some(c) = c else { return Ok(None) };
-    // SAFETY: a valid C string. The umask may have removed bits: apply the mode exactly.
-    let st = if unsafe { libc::chmod(c.as_ptr(), mode as libc::mode_t) } < 0 {
-        Err(Error::last_os(format_args!("chmod({name}, {mode:o})")))
+    // The umask may have removed bits: apply the mode exactly.
+    let chmod = fchmodat(
+        nix::fcntl::AT_FDCWD,
+        c.as_c_str(),
+        bits,
+        FchmodatFlags::FollowSymlink,
+    );
+    let st = if let Err(e) = chmod {
+        Err(Error::os(e, format_args!("chmod({name}, {mode:o})")))
     } else {
         lstat(&c).map_err(|e| Error::os(e, format_args!("lstat({name}) after bind")))
     };
@@ -220,13 +232,12 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
             Ok(Some(BoundPath {
                 path: c,
                 id: FileId::of(&st),
-                // SAFETY: no preconditions.
-                owner: unsafe { libc::getpid() },
+                owner: getpid().as_raw(),
             }))
         }
         Err(err) => {
-            // SAFETY: we created it a moment ago; do not leave it with a wrong mode.
-            unsafe { libc::unlink(c.as_ptr()) };
+            // We created it a moment ago; do not leave it with a wrong mode.
+            let _ = unlink(c.as_c_str());
             Err(err)
         }
     }
@@ -234,49 +245,22 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
 
 /// socketpair(AF_UNIX, kind, CLOEXEC).
 pub fn pair(kind: Kind) -> Result<(OwnedFd, OwnedFd)> {
-    let mut sv = [-1 as RawFd; 2];
-    // SAFETY: socketpair writes two descriptors.
-    if unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            kind.raw() | libc::SOCK_CLOEXEC,
-            0,
-            sv.as_mut_ptr(),
-        )
-    } < 0
-    {
-        return Err(super::socket_error(Errno::last(), "socketpair(AF_UNIX)"));
-    }
-    // SAFETY: two fresh descriptors.
-    Ok(unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) })
+    // Stream, datagram and seqpacket are all types nix knows.
+    let ty = SockType::try_from(kind.raw())
+        .map_err(|e| super::socket_error(e, "socketpair(AF_UNIX)"))?;
+    nix::sys::socket::socketpair(AddressFamily::Unix, ty, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|e| super::socket_error(e, "socketpair(AF_UNIX)"))
 }
 
 /// The peer's credentials (pid, uid, gid) as the kernel recorded them at connect time.
 pub fn peer_credentials(fd: &OwnedFd) -> Result<(i32, u32, u32)> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: SO_PEERCRED fills one ucred.
-    if unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    } < 0
-    {
-        return Err(Error::last_os("getsockopt(SO_PEERCRED)"));
-    }
-    if cred.pid == 0 {
+    let cred = getsockopt(fd, sockopt::PeerCredentials)
+        .map_err(|e| Error::os(e, "getsockopt(SO_PEERCRED)"))?;
+    if cred.pid() == 0 {
         return Err(Error::unsupported(
             "the kernel recorded no credentials for this socket's peer: only connected \
              stream and seqpacket sockets and socket pairs have them",
         ));
     }
-    Ok((cred.pid, cred.uid, cred.gid))
+    Ok((cred.pid(), cred.uid(), cred.gid()))
 }
