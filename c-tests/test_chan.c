@@ -59,8 +59,13 @@ static const struct tp TP[TP_N] = {
 static int is_peer(int t) { return t >= TP_NNG_TCP; }
 /* A stream of bytes (the sizes of socket buffers apply). */
 static int is_stream(int t) { return t <= TP_TCP || is_peer(t); }
-/* A sender has a descriptor to poll for writability. */
-static int sender_can_poll(int t) { return t != TP_SYSVMQ && t != TP_SHM; }
+/* A sender has a descriptor to poll (for writability; shm:, the ring's room descriptor,
+ * for readability). */
+static int sender_can_poll(int t) { return t != TP_SYSVMQ; }
+/* The event a sender's descriptor is watched for (ipcx_chan_info.fd_events). */
+static uint32_t sender_events(int t) {
+    return t == TP_SHM ? IPCX_CHAN_POLL_IN : sender_can_poll(t) ? IPCX_CHAN_POLL_OUT : 0;
+}
 /* A socket file at a path. */
 static int has_socket_file(int t) { return t == TP_UNIX || t == TP_NNG_IPC || t == TP_ZMQ_IPC; }
 
@@ -725,6 +730,8 @@ T_CASE(info_and_poll_descriptor) {
         T_EQ_INT(si.created, 0);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_POLL), TP[t].can_poll);
         T_EQ_INT(!!(si.caps & IPCX_CHAN_CAP_POLL), sender_can_poll(t));
+        T_EQ_INT(ri.fd_events, TP[t].can_poll ? IPCX_CHAN_POLL_IN : 0);
+        T_EQ_INT(si.fd_events, sender_events(t));
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PEER_CLOSED), TP[t].tells_recv);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_MULTI_SENDER), t != TP_PIPE && t != TP_SHM);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PERSISTENT),
@@ -765,18 +772,19 @@ T_CASE(info_and_poll_descriptor) {
             T_EQ_INT(len, 4);
             T_ASSERT(memcmp(buf, "ping", 4) == 0);
         }
-        /* The sender's: writable while there is room. */
+        /* The sender's: ready for its events (writable; shm: readable) while there is
+         * room. */
         fd = 0;
         if (sender_can_poll(t)) {
             T_OK(ipcx_chan_fd(s, &fd));
             T_ASSERT(fd >= 0);
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            struct pollfd pf = {.fd = fd, .events = (short)si.fd_events};
             T_EQ_INT(poll(&pf, 1, 5000), 1);
-            T_ASSERT(pf.revents & POLLOUT);
+            T_ASSERT(pf.revents & si.fd_events);
         } else {
             T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(s, &fd));
             T_EQ_INT(fd, -1);
-            T_LAST_ERROR_HAS(t == TP_SHM ? "ring producer's room descriptor" : "no descriptor");
+            T_LAST_ERROR_HAS("no descriptor");
             T_LAST_ERROR_HAS("IPCX_NOWAIT");
         }
         T_OK(ipcx_chan_close(s));
@@ -790,16 +798,27 @@ T_CASE(info_and_poll_descriptor) {
 #define BP_MSG 1000 /* a message of the back-pressure test (mq: 200) */
 #define BP_MAX 1000000
 
-static int writable(int fd, int timeout_ms) {
-    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+/* Whether `fd` is ready for `events` (POLLIN or POLLOUT) within the timeout. */
+static int ready(int fd, uint32_t events, int timeout_ms) {
+    struct pollfd pf = {.fd = fd, .events = (short)events};
     int n = poll(&pf, 1, timeout_ms);
     T_ASSERT(n >= 0);
-    return n == 1 && (pf.revents & POLLOUT);
+    return n == 1 && (pf.revents & (short)events);
 }
 
-/* A sender's descriptor polls writable when there is room, not writable once a send
- * with IPCX_NOWAIT finds none, and writable again when the receiver drains; nothing is
- * lost or cut on the way. The sender is a forked child; the receiver is the parent. */
+static int writable(int fd, int timeout_ms) { return ready(fd, POLLOUT, timeout_ms); }
+
+/* The events a sender's descriptor is watched for, as ipcx_chan_stat says. */
+static uint32_t fd_events(const ipcx_chan *c) {
+    ipcx_chan_info i = {.size = sizeof i};
+    T_OK(ipcx_chan_stat(c, &i));
+    return i.fd_events;
+}
+
+/* A sender's descriptor polls ready (writable; shm: readable, the ring's room descriptor)
+ * when there is room, not ready once a send with IPCX_NOWAIT finds none, and ready again
+ * when the receiver drains; nothing is lost or cut on the way. The sender is a forked
+ * child; the receiver is the parent. */
 T_CASE(sender_fd_tracks_back_pressure) {
     for (int t = 0; t < TP_N; t++) {
         if (!sender_can_poll(t)) continue;
@@ -826,7 +845,9 @@ T_CASE(sender_fd_tracks_back_pressure) {
             T_OK(ipcx_chan_send(s, "warm", 4, 5000));
             int fd = -1;
             T_OK(ipcx_chan_fd(s, &fd));
-            T_ASSERTF(writable(fd, 5000), "%s: a fresh sender is not writable", TP[t].scheme);
+            uint32_t ev = fd_events(s);
+            T_EQ_INT(ev, sender_events(t));
+            T_ASSERTF(ready(fd, ev, 5000), "%s: a fresh sender is not ready", TP[t].scheme);
             /* Fill only once the receiver has taken "warm": it takes nothing more until
              * the channel is full, so the room seen below is the room left. */
             double until = t_now_ms() + 10000;
@@ -845,11 +866,11 @@ T_CASE(sender_fd_tracks_back_pressure) {
             T_ASSERTF(st == IPCX_ERR_TIMEOUT, "%s after %d sends: %s", TP[t].scheme, n,
                       ipcx_last_error());
             T_ASSERT(n > 0);
-            T_ASSERTF(!writable(fd, 0), "%s: writable after a send found no room (%d sent)",
+            T_ASSERTF(!ready(fd, ev, 0), "%s: ready after a send found no room (%d sent)",
                       TP[t].scheme, n);
             atomic_store(filled, n);
-            /* The receiver drains: writable again, and the refused message goes now. */
-            T_ASSERTF(writable(fd, 10000), "%s: not writable after the receiver drained",
+            /* The receiver drains: ready again, and the refused message goes now. */
+            T_ASSERTF(ready(fd, ev, 10000), "%s: not ready after the receiver drained",
                       TP[t].scheme);
             T_OK(ipcx_chan_send(s, msg, msg_len, IPCX_NOWAIT));
             T_OK(ipcx_chan_send(s, "end", 3, 10000));
@@ -886,6 +907,103 @@ T_CASE(sender_fd_tracks_back_pressure) {
         T_OK(ipcx_options_close(o));
         munmap(filled, 4096);
     }
+}
+
+/* A shm: sender's descriptor is the ring's room descriptor, watched for reading
+ * (fd_events IPCX_CHAN_POLL_IN, never writable): not ready while the ring is full after a
+ * send found no room, ready once the receiver (a forked child, which created the ring)
+ * took messages, and the refused send then goes through. (One message taken makes it
+ * ready too, but a message of the same size may still not fit where the ring wraps.) */
+#define ROOM_TAKEN 4 /* enough for a message to fit again, even where it would wrap */
+
+static void await_step(atomic_int *step, int want, const char *what) {
+    double until = t_now_ms() + 10000;
+    while (atomic_load(step) != want) {
+        T_ASSERTF(t_now_ms() < until, "%s", what);
+        usleep(1000);
+    }
+}
+
+T_CASE(shm_sender_room_descriptor) {
+    char a[ADDR_MAX];
+    ipcx_options *o = mkopts(TP_SHM, 0);
+    mkaddr(TP_SHM, a, "room");
+    atomic_int *step = shared_int();
+    atomic_store(step, 0);
+    pid_t p = t_fork();
+    if (p == 0) {
+        ipcx_chan *r = open_recv(TP_SHM, a, 0, o, NULL);
+        atomic_store(step, 1);
+        await_step(step, 2, "the sender did not fill the ring");
+        unsigned char buf[BP_MSG];
+        size_t len;
+        for (int i = 0; i < ROOM_TAKEN; i++) { /* "some" */
+            len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+            T_EQ_INT(len, BP_MSG);
+            T_EQ_INT(buf[0], i);
+        }
+        atomic_store(step, 3);
+        await_step(step, 4, "the sender did not send again");
+        /* The rest in order, then the one that was refused and sent again. */
+        int n = atomic_load(step + 1);
+        for (int i = ROOM_TAKEN; i <= n; i++) {
+            len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+            T_EQ_INT(len, BP_MSG);
+            T_ASSERTF(buf[0] == (i & 0xff) && buf[BP_MSG - 1] == (i & 0xff), "message %d of %d",
+                      i, n);
+        }
+        len = sizeof buf;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
+        T_OK(ipcx_chan_close(r));
+        _exit(0);
+    }
+    await_step(step, 1, "the receiver did not open");
+    ipcx_chan *s = open_send(a, 0);
+    ipcx_chan_info si = {.size = sizeof si};
+    T_OK(ipcx_chan_stat(s, &si));
+    T_ASSERT(si.caps & IPCX_CHAN_CAP_POLL);
+    T_EQ_INT(si.fd_events, IPCX_CHAN_POLL_IN);
+    int fd = -1, again = -1;
+    T_OK(ipcx_chan_fd(s, &fd)); /* asked for before the ring fills: armed by the sends */
+    T_ASSERT(fd >= 0);
+    T_OK(ipcx_chan_fd(s, &again));
+    T_EQ_INT(again, fd);
+    T_ASSERT(ready(fd, POLLIN, 1000)); /* room now */
+    unsigned char msg[BP_MSG];
+    int n = 0, st = IPCX_OK;
+    for (; n < BP_MAX; n++) {
+        memset(msg, n & 0xff, sizeof msg);
+        st = ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT);
+        if (st != IPCX_OK) break;
+    }
+    T_ERR(IPCX_ERR_TIMEOUT, st);
+    T_ASSERT(n > 2 * ROOM_TAKEN);
+    /* Full: not ready, for reading or writing, until the receiver takes something. */
+    T_ASSERT(!ready(fd, POLLIN, 100));
+    T_ASSERT(!ready(fd, POLLOUT, 0));
+    memset(msg, n & 0xff, sizeof msg);
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT)); /* re-arms */
+    T_ASSERT(!ready(fd, POLLIN, 0));
+    atomic_store(step + 1, n);
+    atomic_store(step, 2);
+    await_step(step, 3, "the receiver took nothing");
+    T_ASSERTF(ready(fd, POLLIN, 5000), "not readable after the receiver took a message");
+    T_OK(ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT));
+    atomic_store(step, 4);
+    t_wait_ok(p, 20000);
+    /* Bad input. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, NULL));
+    fd = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(NULL, &fd));
+    T_EQ_INT(fd, -1);
+    T_OK(ipcx_chan_close(s));
+    fd = 0;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(s, &fd));
+    T_EQ_INT(fd, -1);
+    T_OK(ipcx_options_close(o));
+    munmap(step, 4096);
 }
 
 /* A send with IPCX_NOWAIT whose message only partly fits a byte stream: accepted, its rest
@@ -1324,12 +1442,21 @@ T_CASE(stat_fills_what_the_caller_has_room_for) {
     T_EQ_INT(big.i.role, IPCX_OPEN_READ);
     T_EQ_INT(big.i.transport, IPCX_CHAN_PIPE);
     T_EQ_INT(big.i.refused, 0);
+    T_EQ_INT(big.i.fd_events, IPCX_CHAN_POLL_IN);
     T_ASSERT(strcmp(big.i.address, "pipe:") == 0);
+    /* A caller whose struct ends before `fd_events` (appended after `refused`). */
+    memset(&info, 0x55, sizeof info);
+    info.size = offsetof(ipcx_chan_info, fd_events);
+    T_OK(ipcx_chan_stat(r, &info));
+    T_EQ_INT(info.size, offsetof(ipcx_chan_info, fd_events));
+    T_EQ_INT(info.refused, 0);
+    T_EQ_INT(info.fd_events, 0x55555555);
     /* The exact size. */
     ipcx_chan_info si = {.size = sizeof si};
     T_OK(ipcx_chan_stat(s, &si));
     T_EQ_INT(si.size, sizeof si);
     T_EQ_INT(si.role, IPCX_OPEN_WRITE);
+    T_EQ_INT(si.fd_events, IPCX_CHAN_POLL_OUT);
     T_OK(ipcx_chan_close(s));
     T_OK(ipcx_chan_close(r));
 }
@@ -1761,6 +1888,7 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
+       T_ENTRY(shm_sender_room_descriptor),
        T_ENTRY(flush_writes_what_a_send_kept), T_ENTRY(sender_opens_without_waiting),
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),

@@ -2145,7 +2145,8 @@ public:
     }
 
     // ipcx_chan_fd: a receiver's descriptor (readable; edge-triggered use: drain with
-    // nowait) or a sender's (writable when a send with nowait makes progress).
+    // nowait) or a sender's (writable when a send with nowait makes progress; a shm:
+    // sender's is the ring's room descriptor, readable instead: see fd_events()).
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);
@@ -2156,6 +2157,14 @@ public:
         int f = -1;
         detail::assign(ec, ipcx_chan_fd(get(), &f));
         return f;
+    }
+
+    // The event to watch on fd(): IPCX_CHAN_POLL_IN (asio wait_read, UV_READABLE) or
+    // IPCX_CHAN_POLL_OUT (wait_write, UV_WRITABLE); 0 without a descriptor. One
+    // ipcx_chan_stat, its fd_events field.
+    [[nodiscard]] uint32_t fd_events() const { return stat().fd_events; }
+    [[nodiscard]] uint32_t fd_events(std::error_code &ec) const noexcept {
+        return stat(ec).fd_events;
     }
 
     // ipcx_chan_stat (its size field set here); the strings are the handle's.

@@ -343,14 +343,18 @@ impl Endpoint for RingChan {
         self.ring.poll_fd("poll")
     }
 
+    /// The producer's room descriptor: armed by a send that found the ring full, readable
+    /// (not writable: an epoll descriptor) when the consumer has taken a message since.
     fn send_fd(&mut self) -> Result<RawFd> {
-        Err(Error::unsupported(
-            "a shm: sender has no writable descriptor to poll (a ring producer's room \
-             descriptor, ipcx_ring_fd, polls readable): send with IPCX_NOWAIT and, on \
-             IPCX_ERR_TIMEOUT (the ring is full), retry from a timer of the loop, send with \
-             a timeout from a thread of its own, or use an ipcx_ring producer and its \
-             ipcx_ring_fd",
-        ))
+        self.ring.poll_fd("poll")
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
+    fn send_fd_events(&self) -> u32 {
+        libc::POLLIN as u32
     }
 
     fn describe(&self) -> String {

@@ -60,8 +60,9 @@ const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | 
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
-/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`): readable for a
-/// receiver, writable for a sender.
+/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`), for the events
+/// [`Chan::fd_events`] says: readable for a receiver, writable for a sender (readable for
+/// a shm: sender, the ring's room descriptor).
 pub(crate) const CAP_POLL: u32 = 2;
 /// Capability bit: this end learns that the other side is gone (`IPCX_ERR_CLOSED`).
 pub(crate) const CAP_PEER_CLOSED: u32 = 4;
@@ -131,6 +132,12 @@ pub(crate) trait Endpoint {
     /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
     fn send_pollable(&self) -> bool {
         false
+    }
+    /// Senders: the poll events to watch on [`Endpoint::send_fd`]: `POLLOUT` (the
+    /// transport's own descriptor, writable when a send may progress), or `POLLIN` for a
+    /// ring's room descriptor (an epoll descriptor, which is never writable).
+    fn send_fd_events(&self) -> u32 {
+        libc::POLLOUT as u32
     }
     /// What the endpoint is, for messages ("FIFO \"/tmp/f\"").
     fn describe(&self) -> String;
@@ -449,13 +456,26 @@ impl Chan {
     }
 
     /// The descriptor to poll: a receiver's is readable when a receive may progress, a
-    /// sender's writable when a send with timeout 0 may progress.
+    /// sender's ready for [`Chan::fd_events`] (writable, or readable for shm:) when a send
+    /// with timeout 0 may progress.
     pub fn poll_fd(&mut self) -> Result<RawFd> {
         match self.role {
             Role::Recv => self.ep.poll_fd(),
             Role::Send => self.ep.send_fd(),
         }
         .map_err(|e| e.context(self.address.to_string_lossy()))
+    }
+
+    /// The poll events to watch on [`Chan::poll_fd`] (`POLLIN` or `POLLOUT`), 0 when this
+    /// end has no descriptor.
+    pub fn fd_events(&self) -> u32 {
+        if self.caps().bits & CAP_POLL == 0 {
+            return 0;
+        }
+        match self.role {
+            Role::Recv => libc::POLLIN as u32,
+            Role::Send => self.ep.send_fd_events(),
+        }
     }
 
     /// The role.
