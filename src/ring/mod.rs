@@ -315,10 +315,10 @@ impl Ring {
         let spin = opts.spin_ns.unwrap_or(wait::DEFAULT_SPIN_NS);
         let what = "anonymous ring".to_string();
         let cfd = sealed_memfd(g.region_len(), &what)?;
-        let rc = shm::map_fd(cfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
+        let rc = map_apart(cfd.as_fd(), g.region_len(), Kind::Anonymous, &what)?;
         init_header(&rc, &g);
         let pfd = shm::reopen(cfd.as_fd(), &what)?;
-        let rp = shm::map_fd(pfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
+        let rp = map_apart(pfd.as_fd(), g.region_len(), Kind::Anonymous, &what)?;
         let p = Ring::new(rp, pfd, Role::Producer, g, what.clone(), spin, false)?;
         let c = Ring::new(rc, cfd, Role::Consumer, g, what, spin, false)?;
         Ok((p, c))
@@ -1537,7 +1537,26 @@ fn sealed_memfd(len: usize, what: &str) -> Result<OwnedFd> {
 
 /// Map `len` bytes of a named ring's object, read-write.
 fn map_named(fd: std::os::fd::BorrowedFd<'_>, len: usize, name: &str) -> Result<Region> {
-    shm::map_fd(fd, len, true, Kind::Posix, name)
+    map_apart(fd, len, Kind::Posix, name)
+}
+
+/// Map `len` bytes of the ring's object through an open file description of its own, not
+/// `fd`'s. A mapping keeps the description it was made from alive until it is unmapped,
+/// and `fd`'s description holds the attachment's liveness lock: mapped from it, the lock
+/// would outlive the close of the handle's descriptor until the mapping goes, after the
+/// close has told the peers to look (`Drop`), and a peer woken by that (a poll
+/// descriptor's datagram) would find the closed end still alive and wait for a wake-up
+/// that never comes. Without /proc (no second description), `fd` itself.
+fn map_apart(
+    fd: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+    kind: Kind,
+    what: &str,
+) -> Result<Region> {
+    match shm::reopen(fd, what) {
+        Ok(own) => shm::map_fd(own.as_fd(), len, true, kind, what),
+        Err(_) => shm::map_fd(fd, len, true, kind, what),
+    }
 }
 
 /// flock(fd, LOCK_EX / LOCK_UN), retrying EINTR: the open/recovery lock of a named ring
