@@ -12,7 +12,8 @@
  *   same message again; with nothing more to send, ipcx_chan_flush until IPCX_OK (the
  *   rest of a message a send accepted).
  *
- * - a ring producer's room descriptor (ipcx_ring_fd) is readable when room may be there.
+ * - a ring producer's room descriptor (ipcx_ring_fd) is readable when room may be there,
+ *   a ring consumer's when a message may be.
  *
  *   example_loop_epoll              (pipe:, unix: and shm: pairs, and a ring)
  *   example_loop_epoll shm:         (one of them; "ring" for the ring)
@@ -156,9 +157,10 @@ static int run(const char *kind) {
     return ok ? 0 : 1;
 }
 
-/* The same loop over a shared-memory ring: the consumer (forked, blocking receives) is
- * slow to start, so the ring fills; the producer's ipcx_ring_fd is its room descriptor,
- * an epoll descriptor: it polls READABLE (EPOLLIN) when room may be there. */
+/* The same over a shared-memory ring, an epoll loop in each process: the consumer
+ * (forked) is slow to start, so the ring fills; the producer's ipcx_ring_fd is its room
+ * descriptor, an epoll descriptor: it polls READABLE (EPOLLIN) when room may be there;
+ * the consumer's is readable when a message may be there (or the producer is gone). */
 static int ring(void) {
     ipcx_options *o = NULL;
     ipcx_ring *p, *c;
@@ -170,17 +172,26 @@ static int ring(void) {
     }
     ipcx_options_close(o);
     pid_t pid = fork();
-    if (pid == 0) {
+    if (pid == 0) { /* the consumer's loop: its descriptor is readable when a message may be */
         ipcx_ring_close(p);
         usleep(20000);
         static char buf[SIZE];
-        int got = 0, s;
+        int got = 0, s, fd;
+        ipcx_ring_fd(c, &fd); /* after fork: in the process that polls */
+        int cep = epoll_create1(EPOLL_CLOEXEC);
+        watch(cep, EPOLL_CTL_ADD, fd, EPOLLIN);
         for (;;) {
             size_t len = sizeof buf;
-            s = ipcx_ring_recv(c, buf, &len, 5000);
+            s = ipcx_ring_recv(c, buf, &len, IPCX_NOWAIT);
+            if (s == IPCX_ERR_TIMEOUT) { /* empty: that re-armed the descriptor */
+                struct epoll_event ev;
+                if (epoll_wait(cep, &ev, 1, 5000) != 1) break;
+                continue;
+            }
             if (s != IPCX_OK || len != SIZE || buf[0] != 'a' + got % 26) break;
             got++;
         }
+        close(cep);
         ipcx_ring_close(c);
         _exit(s == IPCX_ERR_CLOSED && got == MESSAGES ? 0 : 1); /* every message, in order */
     }
@@ -210,7 +221,7 @@ static int ring(void) {
     int st = 0;
     waitpid(pid, &st, 0);
     ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    printf("ring:  %d messages of %d bytes sent through one epoll loop; the producer "
+    printf("ring:  %d messages of %d bytes from an epoll loop to another; the producer "
            "waited for room %d times\n",
            sent, SIZE, waits);
     return ok ? 0 : 1;
