@@ -1102,8 +1102,6 @@ T_CASE(sender_opens_without_waiting) {
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_OPEN_NONBLOCK,
                                            NULL, 0, &s));
     T_LAST_ERROR_HAS("IPCX_OPEN_NONBLOCK applies to senders");
-    mkaddr(TP_MQ, a, "nb");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:localhost:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
                                            NULL, 0, &s));
     T_LAST_ERROR_HAS("numeric address");
@@ -1114,6 +1112,118 @@ T_CASE(sender_opens_without_waiting) {
                                            o, 0, &s));
     T_ASSERT(s == NULL);
     T_OK(ipcx_options_close(o));
+}
+
+/* IPCX_OPEN_NONBLOCK where the kernel has no event for "the object is ready" (fifo: with
+ * no reader, mq:, sysvmq:, shm: not created yet): the open fails at once with
+ * IPCX_ERR_TIMEOUT saying to retry from a timer, whatever its timeout; once the receiver
+ * is there, it opens at once and sends. */
+T_CASE(nonblocking_open_without_an_event_fails_at_once) {
+    const int ts[] = {TP_FIFO, TP_MQ, TP_SYSVMQ, TP_SHM};
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        int t = ts[k];
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        mkaddr(t, a, "nbo");
+        ipcx_chan *s = (ipcx_chan *)&s;
+        double t0 = t_now_ms();
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s));
+        T_ASSERTF(t_now_ms() - t0 < 500, "%s: waited %.0f ms", a, t_now_ms() - t0);
+        T_ASSERT(s == NULL);
+        T_LAST_ERROR_HAS("retry the open from a timer");
+        if (t == TP_FIFO) { /* there, without a reader: the same */
+            T_OK(ipcx_fifo_make(strchr(a, ':') + 1, NULL));
+            T_ERR(IPCX_ERR_TIMEOUT,
+                  ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s));
+            T_LAST_ERROR_HAS("no process has the FIFO open for reading");
+            T_LAST_ERROR_HAS("a reader opening the FIFO");
+        }
+        ipcx_chan *r = open_recv(t, a, 0, o, sa);
+        t0 = t_now_ms();
+        T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s));
+        T_ASSERT(t_now_ms() - t0 < 500);
+        T_OK(ipcx_chan_send(s, "nb", 2, IPCX_NOWAIT));
+        char buf[8];
+        size_t len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_EQ_INT(len, 2);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r));
+        T_OK(ipcx_options_close(o));
+    }
+}
+
+/* IPCX_OPEN_NONBLOCK for nng+ and zmq+ senders that dial: the open returns at once (over
+ * TCP the connect and the greeting go on in the background); the descriptor becomes
+ * writable; sends before the handshake is answered say TIMEOUT with IPCX_NOWAIT; nothing
+ * is lost. Nobody listening: the sends say NOT_FOUND (TCP) or the open does (IPC). */
+T_CASE(peer_senders_open_without_waiting) {
+    const int ts[] = {TP_NNG_TCP, TP_NNG_IPC, TP_ZMQ_TCP, TP_ZMQ_IPC};
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        int t = ts[k];
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "nbp"), 0, NULL, sa);
+        ipcx_chan *s = NULL;
+        double t0 = t_now_ms();
+        T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 5000, &s));
+        T_ASSERT(t_now_ms() - t0 < 500);
+        T_EQ_INT(fd_events(s), IPCX_CHAN_POLL_OUT);
+        int fd = -1;
+        T_OK(ipcx_chan_fd(s, &fd));
+        T_ASSERTF(ready(fd, POLLOUT, 5000), "%s: never connected", sa);
+        /* The loop's way: send with IPCX_NOWAIT; the receiver, receiving, answers. */
+        double until = t_now_ms() + 5000;
+        int st;
+        char buf[8];
+        size_t len;
+        while ((st = ipcx_chan_send(s, "hi", 2, IPCX_NOWAIT)) == IPCX_ERR_TIMEOUT) {
+            T_ASSERTF(t_now_ms() < until, "%s: the first send never went", sa);
+            len = sizeof buf;
+            T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, 1));
+        }
+        T_OK(st);
+        T_OK(ipcx_chan_send(s, "ho", 2, IPCX_NOWAIT));
+        T_OK(ipcx_chan_flush(s, 5000));
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_ASSERT(len == 2 && memcmp(buf, "hi", 2) == 0);
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_ASSERT(len == 2 && memcmp(buf, "ho", 2) == 0);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r)); /* nobody listens at sa any more */
+        s = NULL;
+        st = ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 5000, &s);
+        if (t == TP_NNG_IPC || t == TP_ZMQ_IPC) {
+            T_ERR(IPCX_ERR_NOT_FOUND, st); /* a Unix connect fails at once */
+            T_ASSERT(s == NULL);
+        } else if (st == IPCX_OK) { /* refused in the background: every send says so */
+            T_OK(ipcx_chan_fd(s, &fd));
+            (void)ready(fd, POLLOUT, 5000);
+            T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 5000));
+            T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, IPCX_NOWAIT));
+            T_OK(ipcx_chan_close(s));
+        } else {
+            T_ERR(IPCX_ERR_NOT_FOUND, st);
+        }
+    }
+    /* TCP takes numeric addresses only, and no allowed_networks; a sender that listens
+     * never waits anyway. */
+    ipcx_chan *s = NULL;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("zmq+tcp:localhost:9",
+                                           IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_LAST_ERROR_HAS("numeric address");
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_allowed_networks(o, "127.0.0.0/8"));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("nng+tcp:127.0.0.1:9",
+                                           IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 0, &s));
+    T_LAST_ERROR_HAS("allowed_networks");
+    T_ASSERT(s == NULL);
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_chan_open("nng+tcp:127.0.0.1:0",
+                        IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK | IPCX_CHAN_LISTEN, NULL, 0, &s));
+    T_OK(ipcx_chan_close(s));
 }
 
 /* ---------------------------------------------------------------- what close removes */
@@ -1890,6 +2000,8 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
        T_ENTRY(shm_sender_room_descriptor),
        T_ENTRY(flush_writes_what_a_send_kept), T_ENTRY(sender_opens_without_waiting),
+       T_ENTRY(nonblocking_open_without_an_event_fails_at_once),
+       T_ENTRY(peer_senders_open_without_waiting),
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),

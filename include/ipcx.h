@@ -150,7 +150,8 @@
 #define IPCX_OPEN_WRITE 8
 
 // Flag: non-blocking mode (`ipcx_mq_open`); an open that does not wait (`ipcx_chan_open`
-// of `tcp:` and `unix:` senders).
+// of senders: a TCP connect goes on in the background, other objects open if they are
+// ready now or fail at once).
 #define IPCX_OPEN_NONBLOCK 16
 
 // The System V private key (IPC_PRIVATE), for every System V open function: always a new
@@ -1001,14 +1002,19 @@ extern "C" {
 //   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
 //   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
 //   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
-//   connects to a listening sender); senders of `unix:` and `tcp:` may add
-//   `IPCX_OPEN_NONBLOCK`: open without waiting, for event loops (`tcp:` takes a numeric
-//   address then: the connect is started and goes on in the background, the sender's
-//   descriptor becomes writable when it is done, and a send before that returns
-//   `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is reported by the sends,
-//   `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed out; `unix:` connects at
-//   once, or fails: `IPCX_ERR_NOT_FOUND` with no receiver, `IPCX_ERR_TIMEOUT` with its
-//   backlog full; `timeout_ms` is not used, and no retry waits for the receiver).
+//   connects to a listening sender); senders may add `IPCX_OPEN_NONBLOCK`: open without
+//   waiting, for event loops; `timeout_ms` is then not used and no retry waits for the
+//   receiver. `tcp:`, `nng+tcp:` and `zmq+tcp:` (dialing) take a numeric address then:
+//   the connect is started and goes on in the background (the nng/ZeroMQ greeting is
+//   sent once it is done), the sender's descriptor becomes writable when it is done, and
+//   a send before that returns `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is
+//   reported by the sends, `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed
+//   out. `unix:`, `nng+ipc:` and `zmq+ipc:` connect at once, or fail: `IPCX_ERR_NOT_FOUND`
+//   with no receiver, `IPCX_ERR_TIMEOUT` with its backlog full. `fifo:`, `mq:`, `sysvmq:`
+//   and `shm:` open their object if it is ready now (a FIFO with a reader, the queue or
+//   ring the receiver created), else fail at once with `IPCX_ERR_TIMEOUT` (the kernel has
+//   no event for a FIFO reader arriving or a queue or ring appearing: retry the open from
+//   a timer of the loop). A sender that listens (`IPCX_CHAN_LISTEN`) never waits anyway.
 // - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 //   naming the option, the transport and what it supports): max_message (all; fifo: at
 //   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
@@ -1045,13 +1051,14 @@ extern "C" {
 // Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 // expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 // role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
-// IPCX_OPEN_NONBLOCK for a receiver or a transport other than unix: and tcp:, with a
-// tcp: name or with allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+// IPCX_OPEN_NONBLOCK for a receiver, or over TCP with a host name or with
+// allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
 // that is not an ipcx ring),
 // `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 // untouched),
-// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or the peer did not
-// complete its handshake; the message says why),
+// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or at once with
+// `IPCX_OPEN_NONBLOCK`, or the peer did not complete its handshake; the message says
+// why),
 // `IPCX_ERR_PROTOCOL` (the peer that answered is not a socket this end can talk to: not
 // nng/ZeroMQ, the wrong socket type, a security mechanism other than NULL; the message
 // names what it is),
@@ -1102,10 +1109,10 @@ ipcx_status ipcx_chan_pair(const char *address, uint32_t flags, const ipcx_optio
 // send, so messages are never cut).
 // Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
 // answered the handshake a ZeroMQ peer needs before the first message, or, a sender
-// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp: sender opened with
-// `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was sent),
-// `IPCX_ERR_NOT_FOUND` (a tcp: sender opened with `IPCX_OPEN_NONBLOCK` whose connect was
-// refused or found no route: at every send), `IPCX_ERR_CLOSED`
+// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp:, nng+tcp: or zmq+tcp:
+// sender opened with `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was
+// sent), `IPCX_ERR_NOT_FOUND` (such a sender whose connect was refused or found no
+// route: at every send), `IPCX_ERR_CLOSED`
 // (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 // `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 // `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad

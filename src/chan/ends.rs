@@ -206,7 +206,7 @@ impl Endpoint for SockChan {
     fn send(&mut self, msg: &[u8], timeout_ms: i64) -> Result<()> {
         let dl = Deadline::from_ms(timeout_ms)?;
         if self.s.is_connecting() {
-            self.finish_connect(&dl)?;
+            finish_connect(&mut self.s, &dl)?;
         }
         self.s.send(msg, &dl)
     }
@@ -227,7 +227,7 @@ impl Endpoint for SockChan {
     fn flush(&mut self, timeout_ms: i64) -> Result<()> {
         let dl = Deadline::from_ms(timeout_ms)?;
         if self.s.is_connecting() {
-            self.finish_connect(&dl)?;
+            finish_connect(&mut self.s, &dl)?;
         }
         self.s.flush(&dl)
     }
@@ -248,34 +248,44 @@ impl Endpoint for SockChan {
     }
 }
 
-impl SockChan {
-    /// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
-    /// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
-    /// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
-    /// at every send.
-    #[cold]
-    fn finish_connect(&mut self, dl: &Deadline) -> Result<()> {
-        loop {
-            match self.s.connect_finish() {
-                Err(e) if e.is_timeout() && e.errno == 0 => {
-                    if dl.expired() {
-                        return Err(e);
-                    }
-                    let fd = self.s.fd();
-                    // SAFETY: the socket's own descriptor, open while `self` lives.
-                    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-                    crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
+/// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
+/// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
+/// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
+/// at every send.
+#[cold]
+pub(super) fn finish_connect(s: &mut Sock, dl: &Deadline) -> Result<()> {
+    loop {
+        match s.connect_finish() {
+            Err(e) if e.is_timeout() && e.errno == 0 => {
+                if dl.expired() {
+                    return Err(e);
                 }
-                Err(e) if e.is_timeout() => {
-                    return Err(Error {
-                        status: Status::IPCX_ERR_CLOSED,
-                        ..e
-                    });
-                }
-                r => return r,
+                let fd = s.fd();
+                // SAFETY: the socket's own descriptor, open while `s` lives.
+                let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
             }
+            Err(e) if e.is_timeout() => {
+                return Err(Error {
+                    status: Status::IPCX_ERR_CLOSED,
+                    ..e
+                });
+            }
+            r => return r,
         }
     }
+}
+
+/// IPCX_OPEN_NONBLOCK with allowed_networks: refused (the receiver's address is checked
+/// once connected, which a connect in the background is not yet).
+pub(super) fn check_nonblocking_allow(address: &str, opts: &Options) -> Result<()> {
+    if opts.allow.is_open() {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "{address}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks (the \
+         receiver's address is checked once connected: open with a timeout)"
+    )))
 }
 
 /// A sender opened with IPCX_OPEN_NONBLOCK (unix:, tcp:): a TCP connect is started and
@@ -284,12 +294,7 @@ impl SockChan {
 pub(super) fn open_nonblocking(a: Addr<'_>, opts: &Options) -> Result<Made> {
     match a {
         Addr::Tcp(hp) => {
-            if !opts.allow.is_open() {
-                return Err(Error::invalid(format!(
-                    "tcp:{hp}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks \
-                     (the receiver's address is checked once connected: open with a timeout)"
-                )));
-            }
+            check_nonblocking_allow(&format!("tcp:{hp}"), opts)?;
             let s = sock::connect_tcp_start(hp, &without_mode(opts))?;
             Ok(Made::new(
                 SockChan {

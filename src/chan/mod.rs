@@ -53,8 +53,10 @@ pub(crate) const LISTEN: u32 = crate::flags::family(3);
 /// Peer transports: this end connects (the default for senders; a receiver that
 /// connects receives from a sender that listens).
 pub(crate) const DIAL: u32 = crate::flags::family(4);
-/// Senders of unix: and tcp:: open without waiting (a TCP connect goes on in the
-/// background; the sender's descriptor becomes writable when it is done).
+/// Senders open without waiting: a TCP connect (tcp:, nng+tcp:, zmq+tcp:) goes on in the
+/// background (the sender's descriptor becomes writable when it is done); a Unix connect
+/// is made at once; the other senders open their object if it is there now, or fail at
+/// once with `IPCX_ERR_TIMEOUT`.
 pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
 const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL | NONBLOCK;
 
@@ -262,6 +264,38 @@ fn until_present<T>(
     }
 }
 
+/// IPCX_OPEN_NONBLOCK for senders whose object the kernel announces with no event (a
+/// FIFO's reader arriving, a queue or ring being created): one attempt; not there yet is
+/// `IPCX_ERR_TIMEOUT` at once, saying to retry from a timer of the loop.
+fn open_now<T>(address: &str, t: Transport, attempt: impl FnOnce() -> Result<T>) -> Result<T> {
+    match attempt() {
+        Ok(v) => Ok(v),
+        Err(e)
+            if e.status == Status::IPCX_ERR_TIMEOUT
+                || (e.status == Status::IPCX_ERR_NOT_FOUND && e.errno != 0) =>
+        {
+            let what = match t {
+                Transport::Fifo => "a reader opening the FIFO",
+                Transport::Mq => "the receiver creating the queue",
+                Transport::SysvMq => "the receiver creating the System V queue",
+                _ => "the receiver creating the ring",
+            };
+            Err(Error {
+                status: Status::IPCX_ERR_TIMEOUT,
+                errno: e.errno,
+                msg: format!(
+                    "{address}: not ready yet ({}); with IPCX_OPEN_NONBLOCK the open does not \
+                     wait, and the kernel has no event for {what} that a loop could watch: \
+                     retry the open from a timer of the loop",
+                    e.msg
+                ),
+                needed: 0,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn cstring(s: String) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
@@ -348,19 +382,26 @@ impl Chan {
         check_options(t, opts, false)?;
         let multi = flags & MULTI_SENDER != 0;
         if flags & NONBLOCK != 0 {
-            if role != Role::Send
-                || !matches!(
-                    t,
-                    Transport::Unix | Transport::UnixAbstract | Transport::Tcp
-                )
-            {
+            if role != Role::Send {
                 return Err(Error::invalid(format!(
-                    "{address}: IPCX_OPEN_NONBLOCK applies to senders of unix: and tcp: (a \
-                     connect that does not wait); other ends open at once, or wait for their \
-                     object with the open timeout (open with IPCX_NOWAIT from a timer)"
+                    "{address}: IPCX_OPEN_NONBLOCK applies to senders (an open that never \
+                     waits); a receiver creates its object at once, or waits for it with the \
+                     open timeout (IPCX_CHAN_NO_CREATE, IPCX_CHAN_DIAL: open with IPCX_NOWAIT \
+                     from a timer)"
                 )));
             }
-            let made = ends::open_nonblocking(a, opts)?;
+            let made = match a {
+                Addr::Tcp(_) | Addr::Unix(Some(_)) | Addr::UnixAbstract(_) => {
+                    ends::open_nonblocking(a, opts)?
+                }
+                Addr::Peer(lib, link) if flags & LISTEN == 0 => {
+                    peer::dial_nonblocking(lib, link, opts)?
+                }
+                Addr::Peer(lib, link) => peer::listen(lib, link, role, opts)?, // never waits
+                _ => open_now(address, t, || {
+                    ends::open_existing(a, role, multi, opts, &Deadline::now())
+                })?,
+            };
             return Ok(Chan::from_made(made, role, t, false));
         }
         let made = match (role, a) {
