@@ -2087,7 +2087,8 @@ public:
 
     // ipcx_chan_open: "fifo:/p", "unix:/p", "unix:@n", "tcp:h:p", "mq:/n",
     // "sysvmq:k[/t]", "shm:/n"; flags IPCX_OPEN_WRITE (a sender) or IPCX_OPEN_READ (the
-    // receiver), maybe IPCX_CHAN_NO_CREATE, _KEEP, _MULTI_SENDER.
+    // receiver), maybe IPCX_CHAN_NO_CREATE, _KEEP, _MULTI_SENDER; senders may add
+    // IPCX_OPEN_NONBLOCK (an open that never waits, for event loops).
     [[nodiscard]] static chan open(std::string_view address, uint32_t flags, const options &opts,
                                    timeout t, std::error_code &ec) {
         detail::c_name a(address, ec);
