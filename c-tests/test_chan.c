@@ -59,8 +59,13 @@ static const struct tp TP[TP_N] = {
 static int is_peer(int t) { return t >= TP_NNG_TCP; }
 /* A stream of bytes (the sizes of socket buffers apply). */
 static int is_stream(int t) { return t <= TP_TCP || is_peer(t); }
-/* A sender has a descriptor to poll for writability. */
-static int sender_can_poll(int t) { return t != TP_SYSVMQ && t != TP_SHM; }
+/* A sender has a descriptor to poll (for writability; shm:, the ring's room descriptor,
+ * for readability). */
+static int sender_can_poll(int t) { return t != TP_SYSVMQ; }
+/* The event a sender's descriptor is watched for (ipcx_chan_info.fd_events). */
+static uint32_t sender_events(int t) {
+    return t == TP_SHM ? IPCX_CHAN_POLL_IN : sender_can_poll(t) ? IPCX_CHAN_POLL_OUT : 0;
+}
 /* A socket file at a path. */
 static int has_socket_file(int t) { return t == TP_UNIX || t == TP_NNG_IPC || t == TP_ZMQ_IPC; }
 
@@ -725,6 +730,8 @@ T_CASE(info_and_poll_descriptor) {
         T_EQ_INT(si.created, 0);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_POLL), TP[t].can_poll);
         T_EQ_INT(!!(si.caps & IPCX_CHAN_CAP_POLL), sender_can_poll(t));
+        T_EQ_INT(ri.fd_events, TP[t].can_poll ? IPCX_CHAN_POLL_IN : 0);
+        T_EQ_INT(si.fd_events, sender_events(t));
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PEER_CLOSED), TP[t].tells_recv);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_MULTI_SENDER), t != TP_PIPE && t != TP_SHM);
         T_EQ_INT(!!(ri.caps & IPCX_CHAN_CAP_PERSISTENT),
@@ -765,18 +772,19 @@ T_CASE(info_and_poll_descriptor) {
             T_EQ_INT(len, 4);
             T_ASSERT(memcmp(buf, "ping", 4) == 0);
         }
-        /* The sender's: writable while there is room. */
+        /* The sender's: ready for its events (writable; shm: readable) while there is
+         * room. */
         fd = 0;
         if (sender_can_poll(t)) {
             T_OK(ipcx_chan_fd(s, &fd));
             T_ASSERT(fd >= 0);
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            struct pollfd pf = {.fd = fd, .events = (short)si.fd_events};
             T_EQ_INT(poll(&pf, 1, 5000), 1);
-            T_ASSERT(pf.revents & POLLOUT);
+            T_ASSERT(pf.revents & si.fd_events);
         } else {
             T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_chan_fd(s, &fd));
             T_EQ_INT(fd, -1);
-            T_LAST_ERROR_HAS(t == TP_SHM ? "ring producer's room descriptor" : "no descriptor");
+            T_LAST_ERROR_HAS("no descriptor");
             T_LAST_ERROR_HAS("IPCX_NOWAIT");
         }
         T_OK(ipcx_chan_close(s));
@@ -790,16 +798,27 @@ T_CASE(info_and_poll_descriptor) {
 #define BP_MSG 1000 /* a message of the back-pressure test (mq: 200) */
 #define BP_MAX 1000000
 
-static int writable(int fd, int timeout_ms) {
-    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+/* Whether `fd` is ready for `events` (POLLIN or POLLOUT) within the timeout. */
+static int ready(int fd, uint32_t events, int timeout_ms) {
+    struct pollfd pf = {.fd = fd, .events = (short)events};
     int n = poll(&pf, 1, timeout_ms);
     T_ASSERT(n >= 0);
-    return n == 1 && (pf.revents & POLLOUT);
+    return n == 1 && (pf.revents & (short)events);
 }
 
-/* A sender's descriptor polls writable when there is room, not writable once a send
- * with IPCX_NOWAIT finds none, and writable again when the receiver drains; nothing is
- * lost or cut on the way. The sender is a forked child; the receiver is the parent. */
+static int writable(int fd, int timeout_ms) { return ready(fd, POLLOUT, timeout_ms); }
+
+/* The events a sender's descriptor is watched for, as ipcx_chan_stat says. */
+static uint32_t fd_events(const ipcx_chan *c) {
+    ipcx_chan_info i = {.size = sizeof i};
+    T_OK(ipcx_chan_stat(c, &i));
+    return i.fd_events;
+}
+
+/* A sender's descriptor polls ready (writable; shm: readable, the ring's room descriptor)
+ * when there is room, not ready once a send with IPCX_NOWAIT finds none, and ready again
+ * when the receiver drains; nothing is lost or cut on the way. The sender is a forked
+ * child; the receiver is the parent. */
 T_CASE(sender_fd_tracks_back_pressure) {
     for (int t = 0; t < TP_N; t++) {
         if (!sender_can_poll(t)) continue;
@@ -826,7 +845,9 @@ T_CASE(sender_fd_tracks_back_pressure) {
             T_OK(ipcx_chan_send(s, "warm", 4, 5000));
             int fd = -1;
             T_OK(ipcx_chan_fd(s, &fd));
-            T_ASSERTF(writable(fd, 5000), "%s: a fresh sender is not writable", TP[t].scheme);
+            uint32_t ev = fd_events(s);
+            T_EQ_INT(ev, sender_events(t));
+            T_ASSERTF(ready(fd, ev, 5000), "%s: a fresh sender is not ready", TP[t].scheme);
             /* Fill only once the receiver has taken "warm": it takes nothing more until
              * the channel is full, so the room seen below is the room left. */
             double until = t_now_ms() + 10000;
@@ -845,11 +866,11 @@ T_CASE(sender_fd_tracks_back_pressure) {
             T_ASSERTF(st == IPCX_ERR_TIMEOUT, "%s after %d sends: %s", TP[t].scheme, n,
                       ipcx_last_error());
             T_ASSERT(n > 0);
-            T_ASSERTF(!writable(fd, 0), "%s: writable after a send found no room (%d sent)",
+            T_ASSERTF(!ready(fd, ev, 0), "%s: ready after a send found no room (%d sent)",
                       TP[t].scheme, n);
             atomic_store(filled, n);
-            /* The receiver drains: writable again, and the refused message goes now. */
-            T_ASSERTF(writable(fd, 10000), "%s: not writable after the receiver drained",
+            /* The receiver drains: ready again, and the refused message goes now. */
+            T_ASSERTF(ready(fd, ev, 10000), "%s: not ready after the receiver drained",
                       TP[t].scheme);
             T_OK(ipcx_chan_send(s, msg, msg_len, IPCX_NOWAIT));
             T_OK(ipcx_chan_send(s, "end", 3, 10000));
@@ -886,6 +907,103 @@ T_CASE(sender_fd_tracks_back_pressure) {
         T_OK(ipcx_options_close(o));
         munmap(filled, 4096);
     }
+}
+
+/* A shm: sender's descriptor is the ring's room descriptor, watched for reading
+ * (fd_events IPCX_CHAN_POLL_IN, never writable): not ready while the ring is full after a
+ * send found no room, ready once the receiver (a forked child, which created the ring)
+ * took messages, and the refused send then goes through. (One message taken makes it
+ * ready too, but a message of the same size may still not fit where the ring wraps.) */
+#define ROOM_TAKEN 4 /* enough for a message to fit again, even where it would wrap */
+
+static void await_step(atomic_int *step, int want, const char *what) {
+    double until = t_now_ms() + 10000;
+    while (atomic_load(step) != want) {
+        T_ASSERTF(t_now_ms() < until, "%s", what);
+        usleep(1000);
+    }
+}
+
+T_CASE(shm_sender_room_descriptor) {
+    char a[ADDR_MAX];
+    ipcx_options *o = mkopts(TP_SHM, 0);
+    mkaddr(TP_SHM, a, "room");
+    atomic_int *step = shared_int();
+    atomic_store(step, 0);
+    pid_t p = t_fork();
+    if (p == 0) {
+        ipcx_chan *r = open_recv(TP_SHM, a, 0, o, NULL);
+        atomic_store(step, 1);
+        await_step(step, 2, "the sender did not fill the ring");
+        unsigned char buf[BP_MSG];
+        size_t len;
+        for (int i = 0; i < ROOM_TAKEN; i++) { /* "some" */
+            len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+            T_EQ_INT(len, BP_MSG);
+            T_EQ_INT(buf[0], i);
+        }
+        atomic_store(step, 3);
+        await_step(step, 4, "the sender did not send again");
+        /* The rest in order, then the one that was refused and sent again. */
+        int n = atomic_load(step + 1);
+        for (int i = ROOM_TAKEN; i <= n; i++) {
+            len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+            T_EQ_INT(len, BP_MSG);
+            T_ASSERTF(buf[0] == (i & 0xff) && buf[BP_MSG - 1] == (i & 0xff), "message %d of %d",
+                      i, n);
+        }
+        len = sizeof buf;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, IPCX_NOWAIT));
+        T_OK(ipcx_chan_close(r));
+        _exit(0);
+    }
+    await_step(step, 1, "the receiver did not open");
+    ipcx_chan *s = open_send(a, 0);
+    ipcx_chan_info si = {.size = sizeof si};
+    T_OK(ipcx_chan_stat(s, &si));
+    T_ASSERT(si.caps & IPCX_CHAN_CAP_POLL);
+    T_EQ_INT(si.fd_events, IPCX_CHAN_POLL_IN);
+    int fd = -1, again = -1;
+    T_OK(ipcx_chan_fd(s, &fd)); /* asked for before the ring fills: armed by the sends */
+    T_ASSERT(fd >= 0);
+    T_OK(ipcx_chan_fd(s, &again));
+    T_EQ_INT(again, fd);
+    T_ASSERT(ready(fd, POLLIN, 1000)); /* room now */
+    unsigned char msg[BP_MSG];
+    int n = 0, st = IPCX_OK;
+    for (; n < BP_MAX; n++) {
+        memset(msg, n & 0xff, sizeof msg);
+        st = ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT);
+        if (st != IPCX_OK) break;
+    }
+    T_ERR(IPCX_ERR_TIMEOUT, st);
+    T_ASSERT(n > 2 * ROOM_TAKEN);
+    /* Full: not ready, for reading or writing, until the receiver takes something. */
+    T_ASSERT(!ready(fd, POLLIN, 100));
+    T_ASSERT(!ready(fd, POLLOUT, 0));
+    memset(msg, n & 0xff, sizeof msg);
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT)); /* re-arms */
+    T_ASSERT(!ready(fd, POLLIN, 0));
+    atomic_store(step + 1, n);
+    atomic_store(step, 2);
+    await_step(step, 3, "the receiver took nothing");
+    T_ASSERTF(ready(fd, POLLIN, 5000), "not readable after the receiver took a message");
+    T_OK(ipcx_chan_send(s, msg, sizeof msg, IPCX_NOWAIT));
+    atomic_store(step, 4);
+    t_wait_ok(p, 20000);
+    /* Bad input. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(s, NULL));
+    fd = 0;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_fd(NULL, &fd));
+    T_EQ_INT(fd, -1);
+    T_OK(ipcx_chan_close(s));
+    fd = 0;
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_chan_fd(s, &fd));
+    T_EQ_INT(fd, -1);
+    T_OK(ipcx_options_close(o));
+    munmap(step, 4096);
 }
 
 /* A send with IPCX_NOWAIT whose message only partly fits a byte stream: accepted, its rest
@@ -984,8 +1102,6 @@ T_CASE(sender_opens_without_waiting) {
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:127.0.0.1:0", IPCX_OPEN_READ | IPCX_OPEN_NONBLOCK,
                                            NULL, 0, &s));
     T_LAST_ERROR_HAS("IPCX_OPEN_NONBLOCK applies to senders");
-    mkaddr(TP_MQ, a, "nb");
-    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
     T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("tcp:localhost:9", IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK,
                                            NULL, 0, &s));
     T_LAST_ERROR_HAS("numeric address");
@@ -996,6 +1112,136 @@ T_CASE(sender_opens_without_waiting) {
                                            o, 0, &s));
     T_ASSERT(s == NULL);
     T_OK(ipcx_options_close(o));
+}
+
+/* IPCX_OPEN_NONBLOCK where the kernel has no event for "the object is ready" (fifo: with
+ * no reader, mq:, sysvmq:, shm: not created yet): the open fails at once with
+ * IPCX_ERR_TIMEOUT saying to retry from a timer, whatever its timeout; once the receiver
+ * is there, it opens at once and sends. */
+T_CASE(nonblocking_open_without_an_event_fails_at_once) {
+    const int ts[] = {TP_FIFO, TP_MQ, TP_SYSVMQ, TP_SHM};
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        int t = ts[k];
+        char a[ADDR_MAX];
+        ipcx_options *o = mkopts(t, 0);
+        mkaddr(t, a, "nbo");
+        ipcx_chan *s = (ipcx_chan *)&s;
+        double t0 = t_now_ms();
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s));
+        T_ASSERTF(t_now_ms() - t0 < 500, "%s: waited %.0f ms", a, t_now_ms() - t0);
+        T_ASSERT(s == NULL);
+        T_LAST_ERROR_HAS("retry the open from a timer");
+        if (t == TP_FIFO) { /* there, without a reader: the same */
+            T_OK(ipcx_fifo_make(strchr(a, ':') + 1, NULL));
+            T_ERR(IPCX_ERR_TIMEOUT,
+                  ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s));
+            T_LAST_ERROR_HAS("no process has the FIFO open for reading");
+            T_LAST_ERROR_HAS("a reader opening the FIFO");
+        }
+        /* The receiver (a forked child) comes later; the sender retries the open from a
+         * "timer" (every 2 ms), each try returning at once, then sends. */
+        pid_t p = t_fork();
+        if (p == 0) {
+            usleep(30000);
+            ipcx_chan *r = open_recv(t, a, 0, o, NULL);
+            char buf[8];
+            size_t len = sizeof buf;
+            T_OK(ipcx_chan_recv(r, buf, &len, 10000));
+            T_ASSERT(len == 2 && memcmp(buf, "nb", 2) == 0);
+            T_OK(ipcx_chan_close(r));
+            _exit(0);
+        }
+        double until = t_now_ms() + 10000;
+        int tries = 0, st;
+        for (;;) {
+            t0 = t_now_ms();
+            st = ipcx_chan_open(a, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 5000, &s);
+            T_ASSERTF(t_now_ms() - t0 < 500, "%s: a try waited %.0f ms", a, t_now_ms() - t0);
+            tries++;
+            if (st != IPCX_ERR_TIMEOUT) break;
+            T_ASSERTF(t_now_ms() < until, "%s: the receiver never came", a);
+            usleep(2000);
+        }
+        T_OK(st);
+        T_ASSERT(tries > 1);
+        T_OK(ipcx_chan_send(s, "nb", 2, IPCX_NOWAIT));
+        t_wait_ok(p, 20000);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_options_close(o));
+    }
+}
+
+/* IPCX_OPEN_NONBLOCK for nng+ and zmq+ senders that dial: the open returns at once (over
+ * TCP the connect and the greeting go on in the background); the descriptor becomes
+ * writable; sends before the handshake is answered say TIMEOUT with IPCX_NOWAIT; nothing
+ * is lost. Nobody listening: the sends say NOT_FOUND (TCP) or the open does (IPC). */
+T_CASE(peer_senders_open_without_waiting) {
+    const int ts[] = {TP_NNG_TCP, TP_NNG_IPC, TP_ZMQ_TCP, TP_ZMQ_IPC};
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        int t = ts[k];
+        char a[ADDR_MAX], sa[ADDR_MAX];
+        ipcx_chan *r = open_recv(t, mkaddr(t, a, "nbp"), 0, NULL, sa);
+        ipcx_chan *s = NULL;
+        double t0 = t_now_ms();
+        T_OK(ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 5000, &s));
+        T_ASSERT(t_now_ms() - t0 < 500);
+        T_EQ_INT(fd_events(s), IPCX_CHAN_POLL_OUT);
+        int fd = -1;
+        T_OK(ipcx_chan_fd(s, &fd));
+        T_ASSERTF(ready(fd, POLLOUT, 5000), "%s: never connected", sa);
+        /* The loop's way: send with IPCX_NOWAIT; the receiver, receiving, answers. */
+        double until = t_now_ms() + 5000;
+        int st;
+        char buf[8];
+        size_t len;
+        while ((st = ipcx_chan_send(s, "hi", 2, IPCX_NOWAIT)) == IPCX_ERR_TIMEOUT) {
+            T_ASSERTF(t_now_ms() < until, "%s: the first send never went", sa);
+            len = sizeof buf;
+            T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_recv(r, buf, &len, 1));
+        }
+        T_OK(st);
+        T_OK(ipcx_chan_send(s, "ho", 2, IPCX_NOWAIT));
+        T_OK(ipcx_chan_flush(s, 5000));
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_ASSERT(len == 2 && memcmp(buf, "hi", 2) == 0);
+        len = sizeof buf;
+        T_OK(ipcx_chan_recv(r, buf, &len, 5000));
+        T_ASSERT(len == 2 && memcmp(buf, "ho", 2) == 0);
+        T_OK(ipcx_chan_close(s));
+        T_OK(ipcx_chan_close(r)); /* nobody listens at sa any more */
+        s = NULL;
+        st = ipcx_chan_open(sa, IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 5000, &s);
+        if (t == TP_NNG_IPC || t == TP_ZMQ_IPC) {
+            T_ERR(IPCX_ERR_NOT_FOUND, st); /* a Unix connect fails at once */
+            T_ASSERT(s == NULL);
+        } else if (st == IPCX_OK) { /* refused in the background: every send says so */
+            T_OK(ipcx_chan_fd(s, &fd));
+            (void)ready(fd, POLLOUT, 5000);
+            T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, 5000));
+            T_ERR(IPCX_ERR_NOT_FOUND, ipcx_chan_send(s, "x", 1, IPCX_NOWAIT));
+            T_OK(ipcx_chan_close(s));
+        } else {
+            T_ERR(IPCX_ERR_NOT_FOUND, st);
+        }
+    }
+    /* TCP takes numeric addresses only, and no allowed_networks; a sender that listens
+     * never waits anyway. */
+    ipcx_chan *s = NULL;
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("zmq+tcp:localhost:9",
+                                           IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, NULL, 0, &s));
+    T_LAST_ERROR_HAS("numeric address");
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_allowed_networks(o, "127.0.0.0/8"));
+    T_ERR(IPCX_ERR_INVALID, ipcx_chan_open("nng+tcp:127.0.0.1:9",
+                                           IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK, o, 0, &s));
+    T_LAST_ERROR_HAS("allowed_networks");
+    T_ASSERT(s == NULL);
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_chan_open("nng+tcp:127.0.0.1:0",
+                        IPCX_OPEN_WRITE | IPCX_OPEN_NONBLOCK | IPCX_CHAN_LISTEN, NULL, 0, &s));
+    T_OK(ipcx_chan_close(s));
 }
 
 /* ---------------------------------------------------------------- what close removes */
@@ -1324,12 +1570,21 @@ T_CASE(stat_fills_what_the_caller_has_room_for) {
     T_EQ_INT(big.i.role, IPCX_OPEN_READ);
     T_EQ_INT(big.i.transport, IPCX_CHAN_PIPE);
     T_EQ_INT(big.i.refused, 0);
+    T_EQ_INT(big.i.fd_events, IPCX_CHAN_POLL_IN);
     T_ASSERT(strcmp(big.i.address, "pipe:") == 0);
+    /* A caller whose struct ends before `fd_events` (appended after `refused`). */
+    memset(&info, 0x55, sizeof info);
+    info.size = offsetof(ipcx_chan_info, fd_events);
+    T_OK(ipcx_chan_stat(r, &info));
+    T_EQ_INT(info.size, offsetof(ipcx_chan_info, fd_events));
+    T_EQ_INT(info.refused, 0);
+    T_EQ_INT(info.fd_events, 0x55555555);
     /* The exact size. */
     ipcx_chan_info si = {.size = sizeof si};
     T_OK(ipcx_chan_stat(s, &si));
     T_EQ_INT(si.size, sizeof si);
     T_EQ_INT(si.role, IPCX_OPEN_WRITE);
+    T_EQ_INT(si.fd_events, IPCX_CHAN_POLL_OUT);
     T_OK(ipcx_chan_close(s));
     T_OK(ipcx_chan_close(r));
 }
@@ -1872,7 +2127,10 @@ T_MAIN(T_ENTRY(ping_pong), T_ENTRY(pairs_over_fork), T_ENTRY(four_producers_noth
        T_ENTRY(receiver_killed_midstream), T_ENTRY(malformed_addresses_say_what_was_expected),
        T_ENTRY(options_a_transport_cannot_honour), T_ENTRY(message_sizes_and_too_big),
        T_ENTRY(info_and_poll_descriptor), T_ENTRY(sender_fd_tracks_back_pressure),
+       T_ENTRY(shm_sender_room_descriptor),
        T_ENTRY(flush_writes_what_a_send_kept), T_ENTRY(sender_opens_without_waiting),
+       T_ENTRY(nonblocking_open_without_an_event_fails_at_once),
+       T_ENTRY(peer_senders_open_without_waiting),
        T_ENTRY(close_removes_keep_keeps_no_create_adopts),
        T_ENTRY(bad_input), T_ENTRY(second_receiver_on_a_ring_is_in_use),
        T_ENTRY(sysvmq_types_are_sub_channels), T_ENTRY(stat_fills_what_the_caller_has_room_for),

@@ -820,6 +820,86 @@ T_CASE(producer_room_descriptor) {
     T_OK(ipcx_ring_close(p));
 }
 
+/* A close by a process that lives on makes the other side's poll descriptor readable,
+ * and the call then says CLOSED. The closing end releases its liveness lock before it
+ * tells the peers, so a peer woken by the close never finds the closed end still alive
+ * and waits for a wake-up that will not come (it was a race: several rounds, both
+ * directions, anonymous and named rings). */
+static void close_wakes_the_poller(int named, int consumer_polls) {
+    ipcx_ring *p, *c;
+    char n[128];
+    ipcx_options *o = ring_opts(1 << 14, 0);
+    if (named) {
+        t_posix_name(n, sizeof n, "cw");
+        p = create_named(n, IPCX_OPEN_WRITE, o);
+        T_OK(ipcx_ring_open(n, IPCX_OPEN_READ, o, &c));
+    } else {
+        T_OK(ipcx_ring_pair(0, o, &p, &c));
+    }
+    T_OK(ipcx_options_close(o));
+    static char msg[1000];
+    int s;
+    if (!consumer_polls) { /* a full ring: the producer waits for room */
+        while ((s = ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT)) == IPCX_OK) {}
+        T_ERR(IPCX_ERR_TIMEOUT, s);
+    }
+    ipcx_ring *poller = consumer_polls ? c : p, *closer = consumer_polls ? p : c;
+    int fd = -1;
+    T_OK(ipcx_ring_fd(poller, &fd));
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (!consumer_polls) {
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT)); /* arms */
+    } else {
+        size_t len = sizeof msg;
+        T_ERR(IPCX_ERR_TIMEOUT, ipcx_ring_recv(c, msg, &len, IPCX_NOWAIT)); /* arms */
+    }
+    T_EQ_INT(poll(&pf, 1, 0), 0);
+    int fds[2];
+    T_ASSERT(pipe(fds) == 0);
+    pid_t pid = t_fork();
+    if (pid == 0) {
+        close(fds[1]);
+        T_OK(ipcx_ring_close(poller));
+        sig_wait(fds[0]);
+        T_OK(ipcx_ring_close(closer));
+        /* Alive (only the close can tell) until the parent closes the pipe, or dies. */
+        char x;
+        struct pollfd hup = {fds[0], POLLIN, 0};
+        T_ASSERT(poll(&hup, 1, 20000) == 1 && read(fds[0], &x, 1) == 0);
+        _exit(0);
+    }
+    close(fds[0]);
+    T_OK(ipcx_ring_close(closer)); /* the child's copy keeps the end attached */
+    sig_send(fds[1]);
+    for (int wakes = 0;; wakes++) {
+        pf.revents = 0;
+        T_ASSERTF(poll(&pf, 1, 5000) == 1, "%s %s: not readable after the %s closed (%d wake-ups)",
+                  named ? "named" : "anonymous", consumer_polls ? "consumer" : "producer",
+                  consumer_polls ? "producer" : "consumer", wakes);
+        if (consumer_polls) {
+            size_t len = sizeof msg;
+            s = ipcx_ring_recv(c, msg, &len, IPCX_NOWAIT);
+        } else {
+            s = ipcx_ring_send(p, msg, sizeof msg, IPCX_NOWAIT);
+        }
+        if (s != IPCX_ERR_TIMEOUT) break; /* woken early (the parent's close): armed again */
+    }
+    T_ERR(IPCX_ERR_CLOSED, s);
+    close(fds[1]); /* the child may go */
+    t_wait_ok(pid, 20000);
+    T_OK(ipcx_ring_close(poller));
+    if (named) T_OK(ipcx_ring_remove(n));
+}
+
+T_CASE(poll_descriptor_wakes_on_close) {
+    for (int round = 0; round < 10; round++) {
+        close_wakes_the_poller(0, 1);
+        close_wakes_the_poller(0, 0);
+        close_wakes_the_poller(1, 1);
+        close_wakes_the_poller(1, 0);
+    }
+}
+
 /* Zero-copy: reserve/commit/abort, borrow/release, ownership on close. */
 T_CASE(zero_copy_and_ownership) {
     ipcx_ring *p, *c;
@@ -1354,6 +1434,7 @@ T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong
        T_ENTRY(mpmc_producer_killed_holding_the_lock), T_ENTRY(stale_ring_recovery),
        T_ENTRY(never_touches_what_is_not_a_ring), T_ENTRY(scribbler_cannot_crash_the_reader),
        T_ENTRY(poll_descriptor), T_ENTRY(producer_room_descriptor),
+       T_ENTRY(poll_descriptor_wakes_on_close),
        T_ENTRY(zero_copy_and_ownership),
        T_ENTRY(spsc_end_is_used_by_one_process_at_a_time), T_ENTRY(info_capacity_and_limits),
        T_ENTRY(anonymous_ring_cannot_be_truncated), T_ENTRY(named_ring_truncated_is_reported),

@@ -111,11 +111,14 @@ T_CASE(chan_errors_both_forms) {
     ipcx::chan_pair p = ipcx::chan::pair("pipe:", 0, ipcx::options::create().set_max_message(8));
     T_THROWS(ipcx::errc::too_big, p.send.send("123456789", 1s));
     T_ASSERT(p.send.fd() >= 0);  // a sender's descriptor polls writable when there is room
+    T_EQ(p.send.fd_events(), IPCX_CHAN_POLL_OUT);
+    T_EQ(p.recv.fd_events(), IPCX_CHAN_POLL_IN);
     p.send.flush(ipcx::nowait);  // nothing kept
     T_THROWS(ipcx::errc::invalid, p.recv.flush(ipcx::nowait));  // receivers do not send
     {
         ipcx::chan_pair ring = ipcx::chan::pair("shm:");
-        T_THROWS(ipcx::errc::unsupported, ring.send.fd());  // no ring room descriptor yet
+        T_ASSERT(ring.send.fd() >= 0);  // the ring's room descriptor: readable when room
+        T_EQ(ring.send.fd_events(), IPCX_CHAN_POLL_IN);
     }
     p.send.send("12345678", 1s);
     char small[2];

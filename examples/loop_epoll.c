@@ -5,15 +5,18 @@
  * receives the echoes over another, from a single epoll loop:
  * - the receiver's descriptor (ipcx_chan_fd) is readable when a receive may progress:
  *   receive with IPCX_NOWAIT until IPCX_ERR_TIMEOUT;
- * - the sender's descriptor is writable when a send may progress: send with IPCX_NOWAIT
+ * - the sender's descriptor is ready when a send may progress: send with IPCX_NOWAIT
  *   until IPCX_ERR_TIMEOUT (back-pressure: the echo process starts late, so the channel
- *   fills), then wait for EPOLLOUT and send the same message again; with nothing more to
- *   send, ipcx_chan_flush until IPCX_OK (the rest of a message a send accepted).
+ *   fills), then wait for the event ipcx_chan_stat gives in fd_events (EPOLLOUT; for a
+ *   shm: sender, whose descriptor is the ring's room descriptor, EPOLLIN) and send the
+ *   same message again; with nothing more to send, ipcx_chan_flush until IPCX_OK (the
+ *   rest of a message a send accepted).
  *
- * - a ring producer's room descriptor (ipcx_ring_fd) is readable when room may be there.
+ * - a ring producer's room descriptor (ipcx_ring_fd) is readable when room may be there,
+ *   a ring consumer's when a message may be.
  *
- *   example_loop_epoll              (pipe: and unix: pairs, and a ring)
- *   example_loop_epoll unix:        (one of them; "ring" for the ring)
+ *   example_loop_epoll              (pipe:, unix: and shm: pairs, and a ring)
+ *   example_loop_epoll shm:         (one of them; "ring" for the ring)
  *
  * Build: cc loop_epoll.c $(pkg-config --cflags --libs ipcx)
  */
@@ -71,8 +74,11 @@ static int run(const char *kind) {
     ipcx_chan_close(to_parent);
 
     int txfd, rxfd;
-    ipcx_chan_fd(tx, &txfd);         /* writable when a send may progress */
+    ipcx_chan_fd(tx, &txfd);         /* ready for tx_events when a send may progress */
     ipcx_chan_fd(from_child, &rxfd); /* readable when a receive may progress */
+    ipcx_chan_info info = {.size = sizeof info};
+    ipcx_chan_stat(tx, &info);
+    uint32_t tx_events = info.fd_events; /* EPOLLOUT; EPOLLIN for shm: (room descriptor) */
     int ep = epoll_create1(EPOLL_CLOEXEC);
     watch(ep, EPOLL_CTL_ADD, rxfd, EPOLLIN);
     watch(ep, EPOLL_CTL_ADD, txfd, 0); /* EPOLLOUT only while the sender waits for room */
@@ -106,7 +112,7 @@ static int run(const char *kind) {
                 ok = 0;
             }
         }
-        if (tx) watch(ep, EPOLL_CTL_MOD, txfd, want_out ? EPOLLOUT : 0);
+        if (tx) watch(ep, EPOLL_CTL_MOD, txfd, want_out ? tx_events : 0);
         if (!ok) break;
 
         struct epoll_event ev[2];
@@ -117,7 +123,7 @@ static int run(const char *kind) {
             break;
         }
         for (int i = 0; i < n; i++) {
-            if (ev[i].data.fd != rxfd) continue; /* writable: the loop's top sends */
+            if (ev[i].data.fd != rxfd) continue; /* room: the loop's top sends */
             for (;;) {                           /* readable: receive until nothing is left */
                 size_t len = sizeof got;
                 int s = ipcx_chan_recv(from_child, got, &len, IPCX_NOWAIT);
@@ -143,17 +149,18 @@ static int run(const char *kind) {
     waitpid(pid, &st, 0);
     ok = ok && received == MESSAGES && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     printf("%-6s %d messages of %d bytes sent and echoed through one epoll loop; the sender "
-           "waited for writability %d times\n",
-           kind, received, SIZE, waits);
+           "waited for room (%s) %d times\n",
+           kind, received, SIZE, tx_events == EPOLLIN ? "EPOLLIN" : "EPOLLOUT", waits);
     close(ep);
     ipcx_chan_close(tx);
     ipcx_chan_close(from_child);
     return ok ? 0 : 1;
 }
 
-/* The same loop over a shared-memory ring: the consumer (forked, blocking receives) is
- * slow to start, so the ring fills; the producer's ipcx_ring_fd is its room descriptor,
- * an epoll descriptor: it polls READABLE (EPOLLIN) when room may be there. */
+/* The same over a shared-memory ring, an epoll loop in each process: the consumer
+ * (forked) is slow to start, so the ring fills; the producer's ipcx_ring_fd is its room
+ * descriptor, an epoll descriptor: it polls READABLE (EPOLLIN) when room may be there;
+ * the consumer's is readable when a message may be there (or the producer is gone). */
 static int ring(void) {
     ipcx_options *o = NULL;
     ipcx_ring *p, *c;
@@ -165,17 +172,26 @@ static int ring(void) {
     }
     ipcx_options_close(o);
     pid_t pid = fork();
-    if (pid == 0) {
+    if (pid == 0) { /* the consumer's loop: its descriptor is readable when a message may be */
         ipcx_ring_close(p);
         usleep(20000);
         static char buf[SIZE];
-        int got = 0, s;
+        int got = 0, s, fd;
+        ipcx_ring_fd(c, &fd); /* after fork: in the process that polls */
+        int cep = epoll_create1(EPOLL_CLOEXEC);
+        watch(cep, EPOLL_CTL_ADD, fd, EPOLLIN);
         for (;;) {
             size_t len = sizeof buf;
-            s = ipcx_ring_recv(c, buf, &len, 5000);
+            s = ipcx_ring_recv(c, buf, &len, IPCX_NOWAIT);
+            if (s == IPCX_ERR_TIMEOUT) { /* empty: that re-armed the descriptor */
+                struct epoll_event ev;
+                if (epoll_wait(cep, &ev, 1, 5000) != 1) break;
+                continue;
+            }
             if (s != IPCX_OK || len != SIZE || buf[0] != 'a' + got % 26) break;
             got++;
         }
+        close(cep);
         ipcx_ring_close(c);
         _exit(s == IPCX_ERR_CLOSED && got == MESSAGES ? 0 : 1); /* every message, in order */
     }
@@ -205,7 +221,7 @@ static int ring(void) {
     int st = 0;
     waitpid(pid, &st, 0);
     ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    printf("ring:  %d messages of %d bytes sent through one epoll loop; the producer "
+    printf("ring:  %d messages of %d bytes from an epoll loop to another; the producer "
            "waited for room %d times\n",
            sent, SIZE, waits);
     return ok ? 0 : 1;
@@ -213,5 +229,5 @@ static int ring(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1) return strcmp(argv[1], "ring") == 0 ? ring() : run(argv[1]);
-    return run("pipe:") | run("unix:") | ring();
+    return run("pipe:") | run("unix:") | run("shm:") | ring();
 }

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* Example: a libuv loop drives a channel sender and a channel receiver (uv_poll_t).
+/* Example: libuv loops drive a channel sender and a channel receiver, and both ends of a
+ * ring (uv_poll_t).
  *
  * The same exchange as loop_epoll.c, written the libuv way: the parent sends MESSAGES
  * messages to a forked echo process over one channel and receives the echoes over
  * another; one uv_poll_t watches the receiver's descriptor (UV_READABLE: receive with
- * IPCX_NOWAIT until IPCX_ERR_TIMEOUT), another the sender's (UV_WRITABLE, started only
- * while the sender waits for room: back-pressure, since the echo process starts late).
- * With nothing more to send, ipcx_chan_flush until IPCX_OK. The descriptors stay the
- * channels' (uv_poll_t never reads, writes or closes them).
+ * IPCX_NOWAIT until IPCX_ERR_TIMEOUT), another the sender's (started only while the
+ * sender waits for room: back-pressure, since the echo process starts late), for the
+ * event ipcx_chan_stat gives in fd_events: UV_WRITABLE, or UV_READABLE for a shm: sender,
+ * whose descriptor is the ring's room descriptor. With nothing more to send,
+ * ipcx_chan_flush until IPCX_OK. The descriptors stay the channels' (uv_poll_t never
+ * reads, writes or closes them).
  *
- *   example_loop_libuv              (pipe: and unix: pairs)
- *   example_loop_libuv unix:        (one of them)
+ * Then a ring across fork, a libuv loop in each process: the producer's ipcx_ring_fd
+ * (its room descriptor: UV_READABLE when room may be there) and the consumer's
+ * (UV_READABLE when a message may be there; the consumer starts late, so the ring
+ * fills).
+ *
+ *   example_loop_libuv              (pipe:, unix: and shm: pairs, and a ring)
+ *   example_loop_libuv shm:         (one of them; "ring" for the ring)
  *
  * Build: cc loop_libuv.c $(pkg-config --cflags --libs ipcx libuv)
  */
@@ -26,6 +34,7 @@
 
 struct app {
     ipcx_chan *tx, *rx;
+    int tx_events; /* UV_WRITABLE, or UV_READABLE for a shm: sender */
     uv_poll_t tx_poll, rx_poll;
     uv_timer_t guard; /* ends a loop that would hang */
     int sent, received, waits, flushed, ok;
@@ -83,7 +92,7 @@ static void pump(struct app *a) {
             return stop(a, 0);
     }
     if (want_out)
-        uv_poll_start(&a->tx_poll, UV_WRITABLE, on_writable);
+        uv_poll_start(&a->tx_poll, a->tx_events, on_writable);
     else
         uv_poll_stop(&a->tx_poll);
 }
@@ -149,6 +158,9 @@ static int run(const char *kind) {
     int txfd, rxfd;
     ipcx_chan_fd(a.tx, &txfd);
     ipcx_chan_fd(a.rx, &rxfd);
+    ipcx_chan_info info = {.size = sizeof info};
+    ipcx_chan_stat(a.tx, &info);
+    a.tx_events = info.fd_events == IPCX_CHAN_POLL_IN ? UV_READABLE : UV_WRITABLE;
     uv_poll_init(&loop, &a.tx_poll, txfd);
     uv_poll_init(&loop, &a.rx_poll, rxfd);
     uv_timer_init(&loop, &a.guard);
@@ -168,13 +180,123 @@ static int run(const char *kind) {
     waitpid(pid, &st, 0);
     int ok = a.ok && a.received == MESSAGES && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     printf("%-6s %d messages of %d bytes sent and echoed through a libuv loop; the sender "
-           "waited for writability %d times\n",
-           kind, a.received, SIZE, a.waits);
+           "waited for room (%s) %d times\n",
+           kind, a.received, SIZE, a.tx_events == UV_READABLE ? "UV_READABLE" : "UV_WRITABLE",
+           a.waits);
     ipcx_chan_close(a.rx);
     return ok ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------ a ring */
+
+/* One end of a ring and its loop: the producer's or the consumer's. */
+struct ring_end {
+    ipcx_ring *r;
+    uv_poll_t poll;
+    uv_timer_t guard;
+    int n, wakeups, ok;
+    char buf[SIZE];
+};
+
+static void ring_stop(struct ring_end *e, int ok) {
+    e->ok = e->ok && ok;
+    if (!ok) fprintf(stderr, "ring: after %d messages: %s\n", e->n, ipcx_last_error());
+    uv_poll_stop(&e->poll);
+    uv_timer_stop(&e->guard);
+}
+
+/* The producer: its room descriptor is readable when room may be there. Send until the
+ * ring is full (that send arms the descriptor), then wait. */
+static void on_room(uv_poll_t *h, int status, int events) {
+    (void)events;
+    struct ring_end *e = h->data;
+    if (status < 0) return ring_stop(e, 0);
+    e->wakeups++;
+    while (e->n < MESSAGES) {
+        memset(e->buf, 'a' + e->n % 26, SIZE);
+        int s = ipcx_ring_send(e->r, e->buf, SIZE, IPCX_NOWAIT);
+        if (s == IPCX_ERR_TIMEOUT) return; /* full, or room for less: wait again */
+        if (s != IPCX_OK) return ring_stop(e, 0);
+        e->n++;
+    }
+    ring_stop(e, 1); /* everything sent: stop watching */
+}
+
+/* The consumer: readable when a message may be there; receive until nothing is left. */
+static void on_message(uv_poll_t *h, int status, int events) {
+    (void)events;
+    struct ring_end *e = h->data;
+    if (status < 0) return ring_stop(e, 0);
+    e->wakeups++;
+    for (;;) {
+        size_t len = sizeof e->buf;
+        int s = ipcx_ring_recv(e->r, e->buf, &len, IPCX_NOWAIT);
+        if (s == IPCX_ERR_TIMEOUT) return;
+        if (s == IPCX_ERR_CLOSED) return ring_stop(e, e->n == MESSAGES); /* producer gone */
+        if (s != IPCX_OK || len != SIZE || e->buf[0] != 'a' + e->n % 26) return ring_stop(e, 0);
+        e->n++;
+    }
+}
+
+static void ring_guard(uv_timer_t *t) {
+    fprintf(stderr, "ring: nothing happened for 5 s\n");
+    ring_stop(t->data, 0);
+}
+
+/* Run one end's loop until it stops; 1 when it did its part. */
+static int ring_loop(struct ring_end *e, uv_poll_cb cb) {
+    int fd;
+    if (ipcx_ring_fd(e->r, &fd) != IPCX_OK) { /* after fork: in the process that polls */
+        fprintf(stderr, "ring: %s\n", ipcx_last_error());
+        return 0;
+    }
+    e->ok = 1;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_poll_init(&loop, &e->poll, fd);
+    uv_timer_init(&loop, &e->guard);
+    e->poll.data = e->guard.data = e;
+    uv_poll_start(&e->poll, UV_READABLE, cb);
+    uv_timer_start(&e->guard, ring_guard, 5000, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&e->poll, NULL); /* before the ring handle closes */
+    uv_close((uv_handle_t *)&e->guard, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return e->ok;
+}
+
+static int ring(void) {
+    static struct ring_end prod, cons;
+    ipcx_options *o = NULL;
+    ipcx_options_create(&o);
+    ipcx_options_set_capacity(o, 16384);
+    if (ipcx_ring_pair(0, o, &prod.r, &cons.r)) {
+        fprintf(stderr, "ring: %s\n", ipcx_last_error());
+        return 1;
+    }
+    ipcx_options_close(o);
+    pid_t pid = fork();
+    if (pid == 0) {
+        ipcx_ring_close(prod.r);
+        usleep(20000); /* start late: the producer meets a full ring */
+        int ok = ring_loop(&cons, on_message);
+        ipcx_ring_close(cons.r);
+        _exit(ok ? 0 : 1); /* every message, in order, then CLOSED */
+    }
+    ipcx_ring_close(cons.r);
+    int ok = ring_loop(&prod, on_room);
+    ipcx_ring_close(prod.r); /* the consumer takes what is left, then sees CLOSED */
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ok = ok && prod.n == MESSAGES && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    printf("ring:  %d messages of %d bytes from a libuv loop to another; the producer's room "
+           "descriptor woke it %d times\n",
+           prod.n, SIZE, prod.wakeups);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-    if (argc > 1) return run(argv[1]);
-    return run("pipe:") | run("unix:");
+    if (argc > 1) return strcmp(argv[1], "ring") == 0 ? ring() : run(argv[1]);
+    return run("pipe:") | run("unix:") | run("shm:") | ring();
 }

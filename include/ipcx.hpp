@@ -2121,7 +2121,8 @@ public:
 
     // ipcx_chan_open: "fifo:/p", "unix:/p", "unix:@n", "tcp:h:p", "mq:/n",
     // "sysvmq:k[/t]", "shm:/n"; flags IPCX_OPEN_WRITE (a sender) or IPCX_OPEN_READ (the
-    // receiver), maybe IPCX_CHAN_NO_CREATE, _KEEP, _MULTI_SENDER.
+    // receiver), maybe IPCX_CHAN_NO_CREATE, _KEEP, _MULTI_SENDER; senders may add
+    // IPCX_OPEN_NONBLOCK (an open that never waits, for event loops).
     [[nodiscard]] static chan open(std::string_view address, uint32_t flags, const options &opts,
                                    timeout t, std::error_code &ec) {
         detail::c_name a(address, ec);
@@ -2194,7 +2195,8 @@ public:
     }
 
     // ipcx_chan_fd: a receiver's descriptor (readable; edge-triggered use: drain with
-    // nowait) or a sender's (writable when a send with nowait makes progress).
+    // nowait) or a sender's (writable when a send with nowait makes progress; a shm:
+    // sender's is the ring's room descriptor, readable instead: see fd_events()).
     [[nodiscard]] int fd() const {
         std::error_code ec;
         int f = fd(ec);
@@ -2205,6 +2207,14 @@ public:
         int f = -1;
         detail::assign(ec, ipcx_chan_fd(get(), &f));
         return f;
+    }
+
+    // The event to watch on fd(): IPCX_CHAN_POLL_IN (asio wait_read, UV_READABLE) or
+    // IPCX_CHAN_POLL_OUT (wait_write, UV_WRITABLE); 0 without a descriptor. One
+    // ipcx_chan_stat, its fd_events field.
+    [[nodiscard]] uint32_t fd_events() const { return stat().fd_events; }
+    [[nodiscard]] uint32_t fd_events(std::error_code &ec) const noexcept {
+        return stat(ec).fd_events;
     }
 
     // ipcx_chan_stat (its size field set here); the strings are the handle's.

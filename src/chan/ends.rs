@@ -210,7 +210,7 @@ impl Endpoint for SockChan {
     fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
         let dl = timeout.deadline();
         if self.s.is_connecting() {
-            self.finish_connect(&dl)?;
+            finish_connect(&mut self.s, &dl)?;
         }
         self.s.send(msg, &dl)
     }
@@ -218,7 +218,7 @@ impl Endpoint for SockChan {
     fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
         let dl = timeout.deadline();
         if self.s.is_connecting() {
-            if let Err(e) = self.finish_connect(&dl) {
+            if let Err(e) = finish_connect(&mut self.s, &dl) {
                 return (0, Err(e));
             }
         }
@@ -241,7 +241,7 @@ impl Endpoint for SockChan {
     fn flush(&mut self, timeout: Timeout) -> Result<()> {
         let dl = timeout.deadline();
         if self.s.is_connecting() {
-            self.finish_connect(&dl)?;
+            finish_connect(&mut self.s, &dl)?;
         }
         self.s.flush(&dl)
     }
@@ -262,34 +262,44 @@ impl Endpoint for SockChan {
     }
 }
 
-impl SockChan {
-    /// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
-    /// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
-    /// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
-    /// at every send.
-    #[cold]
-    fn finish_connect(&mut self, dl: &Deadline) -> Result<()> {
-        loop {
-            match self.s.connect_finish() {
-                Err(e) if e.is_timeout() && e.errno == 0 => {
-                    if dl.expired() {
-                        return Err(e);
-                    }
-                    let fd = self.s.fd();
-                    // SAFETY: the socket's own descriptor, open while `self` lives.
-                    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-                    crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
+/// A sender opened with IPCX_OPEN_NONBLOCK: finish its TCP connect, waiting for
+/// writability up to the deadline. In progress at the deadline: `IPCX_ERR_TIMEOUT`
+/// (nothing sent); a failed connect: `IPCX_ERR_CLOSED` or `IPCX_ERR_NOT_FOUND` (refused),
+/// at every send.
+#[cold]
+pub(super) fn finish_connect(s: &mut Sock, dl: &Deadline) -> Result<()> {
+    loop {
+        match s.connect_finish() {
+            Err(e) if e.is_timeout() && e.errno == 0 => {
+                if dl.expired() {
+                    return Err(e);
                 }
-                Err(e) if e.is_timeout() => {
-                    return Err(Error {
-                        status: Status::IPCX_ERR_CLOSED,
-                        ..e
-                    });
-                }
-                r => return r,
+                let fd = s.fd();
+                // SAFETY: the socket's own descriptor, open while `s` lives.
+                let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                crate::time::wait_fd(b, libc::POLLOUT, dl, "connect")?;
             }
+            Err(e) if e.is_timeout() => {
+                return Err(Error {
+                    status: Status::IPCX_ERR_CLOSED,
+                    ..e
+                });
+            }
+            r => return r,
         }
     }
+}
+
+/// IPCX_OPEN_NONBLOCK with allowed_networks: refused (the receiver's address is checked
+/// once connected, which a connect in the background is not yet).
+pub(super) fn check_nonblocking_allow(address: &str, opts: &Options) -> Result<()> {
+    if opts.allow.is_open() {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "{address}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks (the \
+         receiver's address is checked once connected: open with a timeout)"
+    )))
 }
 
 /// A sender opened with IPCX_OPEN_NONBLOCK (unix:, tcp:): a TCP connect is started and
@@ -298,12 +308,7 @@ impl SockChan {
 pub(super) fn open_nonblocking(a: Addr<'_>, opts: &Options) -> Result<Made> {
     match a {
         Addr::Tcp(hp) => {
-            if !opts.allow.is_open() {
-                return Err(Error::invalid(format!(
-                    "tcp:{hp}: IPCX_OPEN_NONBLOCK cannot be combined with allowed_networks \
-                     (the receiver's address is checked once connected: open with a timeout)"
-                )));
-            }
+            check_nonblocking_allow(&format!("tcp:{hp}"), opts)?;
             let s = sock::connect_tcp_start(hp, &without_mode(opts))?;
             Ok(Made::new(
                 SockChan {
@@ -357,14 +362,18 @@ impl Endpoint for RingChan {
         self.ring.poll_fd("poll")
     }
 
+    /// The producer's room descriptor: armed by a send that found the ring full, readable
+    /// (not writable: an epoll descriptor) when the consumer has taken a message since.
     fn send_fd(&mut self) -> Result<RawFd> {
-        Err(Error::unsupported(
-            "a shm: sender has no writable descriptor to poll (a ring producer's room \
-             descriptor, ipcx_ring_fd, polls readable): send with IPCX_NOWAIT and, on \
-             IPCX_ERR_TIMEOUT (the ring is full), retry from a timer of the loop, send with \
-             a timeout from a thread of its own, or use an ipcx_ring producer and its \
-             ipcx_ring_fd",
-        ))
+        self.ring.poll_fd("poll")
+    }
+
+    fn send_pollable(&self) -> bool {
+        true
+    }
+
+    fn send_fd_events(&self) -> u32 {
+        libc::POLLIN as u32
     }
 
     fn describe(&self) -> String {

@@ -53,15 +53,18 @@ pub(crate) const LISTEN: u32 = crate::flags::family(3);
 /// Peer transports: this end connects (the default for senders; a receiver that
 /// connects receives from a sender that listens).
 pub(crate) const DIAL: u32 = crate::flags::family(4);
-/// Senders of unix: and tcp:: open without waiting (a TCP connect goes on in the
-/// background; the sender's descriptor becomes writable when it is done).
+/// Senders open without waiting: a TCP connect (tcp:, nng+tcp:, zmq+tcp:) goes on in the
+/// background (the sender's descriptor becomes writable when it is done); a Unix connect
+/// is made at once; the other senders open their object if it is there now, or fail at
+/// once with `IPCX_ERR_TIMEOUT`.
 pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
 const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL | NONBLOCK;
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
-/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`): readable for a
-/// receiver, writable for a sender.
+/// Capability bit: this end has a descriptor to poll (`ipcx_chan_fd`), for the events
+/// [`Chan::fd_events`] says: readable for a receiver, writable for a sender (readable for
+/// a shm: sender, the ring's room descriptor).
 pub(crate) const CAP_POLL: u32 = 2;
 /// Capability bit: this end learns that the other side is gone (`IPCX_ERR_CLOSED`).
 pub(crate) const CAP_PEER_CLOSED: u32 = 4;
@@ -143,6 +146,12 @@ pub(crate) trait Endpoint {
     /// Senders: whether [`Endpoint::send_fd`] gives a descriptor.
     fn send_pollable(&self) -> bool {
         false
+    }
+    /// Senders: the poll events to watch on [`Endpoint::send_fd`]: `POLLOUT` (the
+    /// transport's own descriptor, writable when a send may progress), or `POLLIN` for a
+    /// ring's room descriptor (an epoll descriptor, which is never writable).
+    fn send_fd_events(&self) -> u32 {
+        libc::POLLOUT as u32
     }
     /// What the endpoint is, for messages ("FIFO \"/tmp/f\"").
     fn describe(&self) -> String;
@@ -267,6 +276,38 @@ fn until_present<T>(
     }
 }
 
+/// IPCX_OPEN_NONBLOCK for senders whose object the kernel announces with no event (a
+/// FIFO's reader arriving, a queue or ring being created): one attempt; not there yet is
+/// `IPCX_ERR_TIMEOUT` at once, saying to retry from a timer of the loop.
+fn open_now<T>(address: &str, t: Transport, attempt: impl FnOnce() -> Result<T>) -> Result<T> {
+    match attempt() {
+        Ok(v) => Ok(v),
+        Err(e)
+            if e.status == Status::IPCX_ERR_TIMEOUT
+                || (e.status == Status::IPCX_ERR_NOT_FOUND && e.errno != 0) =>
+        {
+            let what = match t {
+                Transport::Fifo => "a reader opening the FIFO",
+                Transport::Mq => "the receiver creating the queue",
+                Transport::SysvMq => "the receiver creating the System V queue",
+                _ => "the receiver creating the ring",
+            };
+            Err(Error {
+                status: Status::IPCX_ERR_TIMEOUT,
+                errno: e.errno,
+                msg: format!(
+                    "{address}: not ready yet ({}); with IPCX_OPEN_NONBLOCK the open does not \
+                     wait, and the kernel has no event for {what} that a loop could watch: \
+                     retry the open from a timer of the loop",
+                    e.msg
+                ),
+                needed: 0,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn cstring(s: String) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
@@ -353,19 +394,26 @@ impl Chan {
         check_options(t, opts, false)?;
         let multi = flags & MULTI_SENDER != 0;
         if flags & NONBLOCK != 0 {
-            if role != Role::Send
-                || !matches!(
-                    t,
-                    Transport::Unix | Transport::UnixAbstract | Transport::Tcp
-                )
-            {
+            if role != Role::Send {
                 return Err(Error::invalid(format!(
-                    "{address}: IPCX_OPEN_NONBLOCK applies to senders of unix: and tcp: (a \
-                     connect that does not wait); other ends open at once, or wait for their \
-                     object with the open timeout (open with IPCX_NOWAIT from a timer)"
+                    "{address}: IPCX_OPEN_NONBLOCK applies to senders (an open that never \
+                     waits); a receiver creates its object at once, or waits for it with the \
+                     open timeout (IPCX_CHAN_NO_CREATE, IPCX_CHAN_DIAL: open with IPCX_NOWAIT \
+                     from a timer)"
                 )));
             }
-            let made = ends::open_nonblocking(a, opts)?;
+            let made = match a {
+                Addr::Tcp(_) | Addr::Unix(Some(_)) | Addr::UnixAbstract(_) => {
+                    ends::open_nonblocking(a, opts)?
+                }
+                Addr::Peer(lib, link) if flags & LISTEN == 0 => {
+                    peer::dial_nonblocking(lib, link, opts)?
+                }
+                Addr::Peer(lib, link) => peer::listen(lib, link, role, opts)?, // never waits
+                _ => open_now(address, t, || {
+                    ends::open_existing(a, role, multi, opts, &Deadline::now())
+                })?,
+            };
             return Ok(Chan::from_made(made, role, t, false));
         }
         let made = match (role, a) {
@@ -470,13 +518,26 @@ impl Chan {
     }
 
     /// The descriptor to poll: a receiver's is readable when a receive may progress, a
-    /// sender's writable when a send with timeout 0 may progress.
+    /// sender's ready for [`Chan::fd_events`] (writable, or readable for shm:) when a send
+    /// with timeout 0 may progress.
     pub fn poll_fd(&mut self) -> Result<RawFd> {
         match self.role {
             Role::Recv => self.ep.poll_fd(),
             Role::Send => self.ep.send_fd(),
         }
         .map_err(|e| e.context(self.address.to_string_lossy()))
+    }
+
+    /// The poll events to watch on [`Chan::poll_fd`] (`POLLIN` or `POLLOUT`), 0 when this
+    /// end has no descriptor.
+    pub fn fd_events(&self) -> u32 {
+        if self.caps().bits & CAP_POLL == 0 {
+            return 0;
+        }
+        match self.role {
+            Role::Recv => libc::POLLIN as u32,
+            Role::Send => self.ep.send_fd_events(),
+        }
     }
 
     /// The role.

@@ -435,22 +435,89 @@ pub(super) fn dial(
     let c = PeerConn::start(s, sp, opts.max_message(), deadline, false)?;
     let what = format!("{scheme}: {} connected to {address}", role.name());
     Ok(match role {
-        Role::Send => Made::new(DialSend { c, what }, address, &object),
+        Role::Send => Made::new(
+            DialSend {
+                max: c.max,
+                c: Some(c),
+                connecting: None,
+                what,
+            },
+            address,
+            &object,
+        ),
         Role::Recv => Made::new(DialRecv { c, what }, address, &object),
     })
 }
 
 // ------------------------------------------------------------------ connecting ends
 
+/// A sender opened with IPCX_OPEN_NONBLOCK (`nng+...`/`zmq+...`, dialing): over TCP the
+/// connect is started and left to finish in the background, and the first send (or
+/// flush) finishes it and sends our hello, as a `tcp:` sender does; over IPC the Unix
+/// connect is made at once (the handshake is read by the first send in either case).
+pub(super) fn dial_nonblocking(lib: Lib, link: Link<'_>, opts: &Options) -> Result<Made> {
+    let Link::Tcp(hp) = link else {
+        return dial(lib, link, Role::Send, opts, &Deadline::now());
+    };
+    let scheme = scheme(lib, &link);
+    let address = format!("{scheme}:{hp}");
+    super::ends::check_nonblocking_allow(&address, opts)?;
+    let sock_opts = Options {
+        mode: None,
+        ..opts.without_allow()
+    };
+    let s = sock::connect_tcp_start(hp, &sock_opts)?;
+    let what = format!("{scheme}: {} connected to {address}", Role::Send.name());
+    Ok(Made::new(
+        DialSend {
+            c: None,
+            connecting: Some((s, spec(lib, &link, Role::Send))),
+            max: opts.max_message(),
+            what,
+        },
+        address,
+        "",
+    ))
+}
+
 /// A sender connected to a peer's PULL socket.
 struct DialSend {
-    c: PeerConn,
+    /// The connection (`None` while an IPCX_OPEN_NONBLOCK connect goes on, or after it
+    /// failed to start the wire).
+    c: Option<PeerConn>,
+    /// IPCX_OPEN_NONBLOCK: the socket whose TCP connect goes on, and its wire.
+    connecting: Option<(Sock, Spec)>,
+    max: usize,
     what: String,
+}
+
+impl DialSend {
+    /// The connection, finishing a connect in the background first (waiting up to the
+    /// deadline for it; in progress at the deadline: `IPCX_ERR_TIMEOUT`; failed: its error,
+    /// at every call).
+    fn conn(&mut self, dl: &Deadline) -> Result<&mut PeerConn> {
+        if self.c.is_none() {
+            let Some((s, _)) = self.connecting.as_mut() else {
+                return Err(Error::closed(format!(
+                    "{}: the connection failed when it started the wire protocol",
+                    self.what
+                )));
+            };
+            super::ends::finish_connect(s, dl)?;
+            if let Some((s, sp)) = self.connecting.take() {
+                self.c = Some(PeerConn::start(s, sp, self.max, dl, false)?);
+            }
+        }
+        self.c
+            .as_mut()
+            .ok_or_else(|| Error::internal("no connection"))
+    }
 }
 
 impl Endpoint for DialSend {
     fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
-        self.c.send_msg(msg, &timeout.deadline())
+        let dl = timeout.deadline();
+        self.conn(&dl)?.send_msg(msg, &dl)
     }
 
     fn recv(&mut self, _out: &mut [u8], _timeout: Timeout) -> Result<usize> {
@@ -462,11 +529,22 @@ impl Endpoint for DialSend {
     }
 
     fn send_fd(&mut self) -> Result<RawFd> {
-        Ok(self.c.sock.fd())
+        match (&self.c, &self.connecting) {
+            (Some(c), _) => Ok(c.sock.fd()),
+            (None, Some((s, _))) => Ok(s.fd()),
+            (None, None) => Err(Error::closed(format!(
+                "{}: the connection failed when it started the wire protocol",
+                self.what
+            ))),
+        }
     }
 
     fn flush(&mut self, timeout: Timeout) -> Result<()> {
-        self.c.flush(&timeout.deadline())
+        let dl = timeout.deadline();
+        if self.c.is_none() && self.connecting.is_none() {
+            return Ok(()); // nothing was ever accepted
+        }
+        self.conn(&dl)?.flush(&dl)
     }
 
     fn send_pollable(&self) -> bool {
@@ -480,7 +558,7 @@ impl Endpoint for DialSend {
     fn caps(&self) -> Caps {
         Caps {
             bits: CAP_POLL | CAP_PEER_CLOSED | CAP_MULTI_SENDER,
-            max_message: self.c.max,
+            max_message: self.max,
         }
     }
 }

@@ -107,10 +107,12 @@ const _: () = assert!(
 
 /// `ipcx_chan_info.caps` bit: several senders may send at once.
 pub const IPCX_CHAN_CAP_MULTI_SENDER: u32 = 1;
-/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor to poll: receivers of
-/// every transport but sysvmq: (readable when a receive may progress); senders of pipe:,
-/// fifo:, unix:, tcp:, mq:, and of nng+... and zmq+... when they dial (writable when a
-/// send may progress); not shm: and sysvmq: senders, nor senders that listen.
+/// `ipcx_chan_info.caps` bit: `ipcx_chan_fd` gives a descriptor to poll, for the events
+/// in `ipcx_chan_info.fd_events`: receivers of every transport but sysvmq: (readable when
+/// a receive may progress); senders of pipe:, fifo:, unix:, tcp:, mq:, and of nng+... and
+/// zmq+... when they dial (writable when a send may progress); shm: senders (the ring's
+/// room descriptor: readable when room may be there); not sysvmq: senders, nor senders
+/// that listen.
 pub const IPCX_CHAN_CAP_POLL: u32 = 2;
 /// `ipcx_chan_info.caps` bit: this end is told `IPCX_ERR_CLOSED` when the other side is
 /// gone (closed or dead); without it, it only sees timeouts.
@@ -123,6 +125,21 @@ const _: () = assert!(
         && IPCX_CHAN_CAP_POLL == chan::CAP_POLL
         && IPCX_CHAN_CAP_PEER_CLOSED == chan::CAP_PEER_CLOSED
         && IPCX_CHAN_CAP_PERSISTENT == chan::CAP_PERSISTENT
+);
+
+/// `ipcx_chan_info.fd_events` value: watch `ipcx_chan_fd` for reading. Equal to `POLLIN`
+/// of `<poll.h>` and `EPOLLIN` of `<sys/epoll.h>` (libuv: `UV_READABLE`; Asio:
+/// `wait_read`; glib: `G_IO_IN`).
+pub const IPCX_CHAN_POLL_IN: u32 = 0x1;
+/// `ipcx_chan_info.fd_events` value: watch `ipcx_chan_fd` for writing. Equal to `POLLOUT`
+/// of `<poll.h>` and `EPOLLOUT` of `<sys/epoll.h>` (libuv: `UV_WRITABLE`; Asio:
+/// `wait_write`; glib: `G_IO_OUT`).
+pub const IPCX_CHAN_POLL_OUT: u32 = 0x4;
+const _: () = assert!(
+    IPCX_CHAN_POLL_IN == libc::POLLIN as u32
+        && IPCX_CHAN_POLL_OUT == libc::POLLOUT as u32
+        && IPCX_CHAN_POLL_IN == libc::EPOLLIN as u32
+        && IPCX_CHAN_POLL_OUT == libc::EPOLLOUT as u32
 );
 
 /// What `ipcx_chan_stat` reports about a channel end. A growable struct: set `size` to
@@ -161,6 +178,13 @@ pub struct ipcx_chan_info {
     /// receiver, receivers refused by a sender that listens. Added after 0.2.0: a caller
     /// whose `size` stops before it does not get it.
     pub refused: u64,
+    /// The event to watch on `ipcx_chan_fd` for this end: `IPCX_CHAN_POLL_IN` (readable:
+    /// every receiver, and shm: senders, whose descriptor is the ring's room descriptor,
+    /// an epoll descriptor that is never writable) or `IPCX_CHAN_POLL_OUT` (writable: the
+    /// other senders that have a descriptor); 0 when the end has none (no
+    /// `IPCX_CHAN_CAP_POLL`). Added after 0.2.0: a caller whose `size` stops before it
+    /// does not get it.
+    pub fd_events: u32,
 }
 
 // SAFETY: repr(C), starts with the u32 size, plain data copied bytewise.
@@ -180,6 +204,7 @@ unsafe impl Info for ipcx_chan_info {
             address: std::ptr::null(),
             object: std::ptr::null(),
             refused: 0,
+            fd_events: 0,
         }
     }
 }
@@ -207,14 +232,19 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 ///   receiver); receivers may add `IPCX_CHAN_NO_CREATE` and `IPCX_CHAN_KEEP`;
 ///   `IPCX_CHAN_MULTI_SENDER` (any role); for the `nng+` and `zmq+` addresses, at most one
 ///   of `IPCX_CHAN_LISTEN` (a sender that listens) and `IPCX_CHAN_DIAL` (a receiver that
-///   connects to a listening sender); senders of `unix:` and `tcp:` may add
-///   `IPCX_OPEN_NONBLOCK`: open without waiting, for event loops (`tcp:` takes a numeric
-///   address then: the connect is started and goes on in the background, the sender's
-///   descriptor becomes writable when it is done, and a send before that returns
-///   `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is reported by the sends,
-///   `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed out; `unix:` connects at
-///   once, or fails: `IPCX_ERR_NOT_FOUND` with no receiver, `IPCX_ERR_TIMEOUT` with its
-///   backlog full; `timeout_ms` is not used, and no retry waits for the receiver).
+///   connects to a listening sender); senders may add `IPCX_OPEN_NONBLOCK`: open without
+///   waiting, for event loops; `timeout_ms` is then not used and no retry waits for the
+///   receiver. `tcp:`, `nng+tcp:` and `zmq+tcp:` (dialing) take a numeric address then:
+///   the connect is started and goes on in the background (the nng/ZeroMQ greeting is
+///   sent once it is done), the sender's descriptor becomes writable when it is done, and
+///   a send before that returns `IPCX_ERR_TIMEOUT` with `IPCX_NOWAIT`; a refused connect is
+///   reported by the sends, `IPCX_ERR_NOT_FOUND`, or `IPCX_ERR_CLOSED` for one that timed
+///   out. `unix:`, `nng+ipc:` and `zmq+ipc:` connect at once, or fail: `IPCX_ERR_NOT_FOUND`
+///   with no receiver, `IPCX_ERR_TIMEOUT` with its backlog full. `fifo:`, `mq:`, `sysvmq:`
+///   and `shm:` open their object if it is ready now (a FIFO with a reader, the queue or
+///   ring the receiver created), else fail at once with `IPCX_ERR_TIMEOUT` (the kernel has
+///   no event for a FIFO reader arriving or a queue or ring appearing: retry the open from
+///   a timer of the loop). A sender that listens (`IPCX_CHAN_LISTEN`) never waits anyway.
 /// - `opts`: may be NULL. Honoured per transport (anything else is `IPCX_ERR_INVALID`
 ///   naming the option, the transport and what it supports): max_message (all; fifo: at
 ///   most 4092); capacity (pipe/FIFO buffer, socket buffers, System V queue bytes, ring
@@ -251,13 +281,14 @@ const ADDRESS_MAX: usize = crate::name::PATH_MAX + 64;
 /// Errors: `IPCX_ERR_INVALID` (NULL or malformed address, the message naming what was
 /// expected, including the 0.1 form `unix-abstract:name`; unknown flags, not exactly one
 /// role, NO_CREATE or KEEP for a sender, LISTEN or DIAL with another transport, both;
-/// IPCX_OPEN_NONBLOCK for a receiver or a transport other than unix: and tcp:, with a
-/// tcp: name or with allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
+/// IPCX_OPEN_NONBLOCK for a receiver, or over TCP with a host name or with
+/// allowed_networks; unsupported option; NULL `out_chan`; bad timeout; shm: a POSIX shared-memory object
 /// that is not an ipcx ring),
 /// `IPCX_ERR_EXISTS` (a file of another kind at a fifo:, unix: or ipc path; it is left
 /// untouched),
-/// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or the peer did not
-/// complete its handshake; the message says why),
+/// `IPCX_ERR_TIMEOUT` (a sender found nothing to open in time, or at once with
+/// `IPCX_OPEN_NONBLOCK`, or the peer did not complete its handshake; the message says
+/// why),
 /// `IPCX_ERR_PROTOCOL` (the peer that answered is not a socket this end can talk to: not
 /// nng/ZeroMQ, the wrong socket type, a security mechanism other than NULL; the message
 /// names what it is),
@@ -346,10 +377,10 @@ pub unsafe extern "C" fn ipcx_chan_pair(
 /// send, so messages are never cut).
 /// Errors: `IPCX_ERR_TIMEOUT` (no room in time, or, zmq+: the receiver has not yet
 /// answered the handshake a ZeroMQ peer needs before the first message, or, a sender
-/// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp: sender opened with
-/// `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was sent),
-/// `IPCX_ERR_NOT_FOUND` (a tcp: sender opened with `IPCX_OPEN_NONBLOCK` whose connect was
-/// refused or found no route: at every send), `IPCX_ERR_CLOSED`
+/// with `IPCX_CHAN_LISTEN`: no receiver is connected, or, a tcp:, nng+tcp: or zmq+tcp:
+/// sender opened with `IPCX_OPEN_NONBLOCK`: its connect is still in progress; nothing was
+/// sent), `IPCX_ERR_NOT_FOUND` (such a sender whose connect was refused or found no
+/// route: at every send), `IPCX_ERR_CLOSED`
 /// (the receiver is gone, where the transport can tell; no SIGPIPE is raised),
 /// `IPCX_ERR_TOO_BIG` (above the channel's max_message, see `ipcx_chan_stat`),
 /// `IPCX_ERR_INVALID` (NULL handle, a receiver handle, NULL buffer with a length, bad
@@ -488,7 +519,9 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 
 /// The descriptor to poll (poll/epoll/select, libuv, Boost.Asio): a receiver's is readable
 /// when a receive may make progress (a message, a sender connecting or leaving); a
-/// sender's is writable when a send may.
+/// sender's is writable when a send may (a shm: sender's is readable: see below). The
+/// event to watch is in `ipcx_chan_info.fd_events` (`ipcx_chan_stat`):
+/// `IPCX_CHAN_POLL_IN` or `IPCX_CHAN_POLL_OUT`, so a loop need not know the transport.
 ///
 /// Arguments: `out_fd` receives the descriptor.
 ///
@@ -519,16 +552,25 @@ pub unsafe extern "C" fn ipcx_chan_recv(
 /// receiver's answer to the ZeroMQ handshake: until it came a send returns
 /// `IPCX_ERR_TIMEOUT` with the descriptor writable; wait for it to be readable (the
 /// answer) or make the first send with a timeout.
+///
+/// shm: senders: the ring producer's room descriptor (as `ipcx_ring_fd` of an `ipcx_ring`
+/// producer), an epoll descriptor: poll it for POLLIN (`fd_events` is
+/// `IPCX_CHAN_POLL_IN`), never POLLOUT. A send with `IPCX_NOWAIT` that finds the ring
+/// full (`IPCX_ERR_TIMEOUT`) arms it; it becomes readable when the receiver has taken a
+/// message since (one datagram from the receiver, paid only while armed), or when the
+/// receiver is gone (the send then says `IPCX_ERR_CLOSED`). A wake-up means room may be
+/// there: a message may still not fit (a larger one, or one where the ring wraps), and
+/// its send re-arms the descriptor. Ask for it before the sends that may fill the ring
+/// (asked for later, it may wake once without room). It may stay readable until a send
+/// finds no room again, so stop watching it while there is nothing to send.
 /// The descriptor stays owned by the channel: do not close, read or write it.
 /// Returns: `IPCX_OK` with the descriptor in `*out_fd`.
 /// Errors: `IPCX_ERR_UNSUPPORTED` with what a loop can do instead (sysvmq: System V
 /// queues have no descriptor, either way: send or receive with `IPCX_NOWAIT` from a timer
-/// of the loop, or with a timeout from a thread of its own; shm: senders: the same applies
-/// (a ring producer's room descriptor, `ipcx_ring_fd` of an `ipcx_ring`, polls readable,
-/// not writable, so the channel does not hand it out); nng+ and zmq+ senders that listen,
+/// of the loop, or with a timeout from a thread of its own; nng+ and zmq+ senders that listen,
 /// `IPCX_CHAN_LISTEN`: a listener and a connection per receiver, no single descriptor),
 /// `IPCX_ERR_INVALID` (NULL handle, NULL `out_fd`), `IPCX_ERR_IN_USE` (shm: another
-/// handle polls this ring; or another thread is inside a call on this handle),
+/// handle polls this end of the ring; or another thread is inside a call on this handle),
 /// `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE`. On failure `*out_fd` is -1.
 /// Ownership: the descriptor stays the channel's (borrowed: valid until the handle is
 /// closed; dup it to keep it longer).
@@ -596,6 +638,7 @@ fn describe(ch: &Chan) -> ipcx_chan_info {
         address: ch.address().as_ptr(),
         object: ch.object().as_ptr(),
         refused: ch.refused(),
+        fd_events: ch.fd_events(),
     }
 }
 

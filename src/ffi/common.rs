@@ -417,7 +417,8 @@ pub const IPCX_OPEN_READ: u32 = 4;
 /// channel sender.
 pub const IPCX_OPEN_WRITE: u32 = 8;
 /// Flag: non-blocking mode (`ipcx_mq_open`); an open that does not wait (`ipcx_chan_open`
-/// of `tcp:` and `unix:` senders).
+/// of senders: a TCP connect goes on in the background, other objects open if they are
+/// ready now or fail at once).
 pub const IPCX_OPEN_NONBLOCK: u32 = 16;
 const _: () = assert!(
     IPCX_OPEN_CREATE == crate::flags::CREATE

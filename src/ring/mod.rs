@@ -58,8 +58,8 @@ use layout::{
 pub(crate) use object::check_name;
 pub use object::unlink;
 use object::{
-    attach_existing, create_object, discard_object, flock, init_header, map_named, object_shrunk,
-    open_object, sealed_memfd,
+    attach_existing, create_object, discard_object, flock, init_header, map_apart, map_named,
+    object_shrunk, open_object, sealed_memfd,
 };
 use peers::Peers;
 pub use peers::Role;
@@ -318,10 +318,10 @@ impl Ring {
         let spin = opts.spin_ns.unwrap_or(wait::DEFAULT_SPIN_NS);
         let what = "anonymous ring".to_string();
         let cfd = sealed_memfd(g.region_len(), &what)?;
-        let rc = shm::map_fd(cfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
+        let rc = map_apart(cfd.as_fd(), g.region_len(), Kind::Anonymous, &what)?;
         init_header(&rc, &g);
         let pfd = shm::reopen(cfd.as_fd(), &what)?;
-        let rp = shm::map_fd(pfd.as_fd(), g.region_len(), true, Kind::Anonymous, &what)?;
+        let rp = map_apart(pfd.as_fd(), g.region_len(), Kind::Anonymous, &what)?;
         let p = Ring::new(rp, pfd, Role::Producer, g, what.clone(), spin, false)?;
         let c = Ring::new(rc, cfd, Role::Consumer, g, what, spin, false)?;
         Ok((p, c))

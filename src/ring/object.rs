@@ -257,7 +257,26 @@ pub(super) fn sealed_memfd(len: usize, what: &str) -> Result<OwnedFd> {
 
 /// Map `len` bytes of a named ring's object, read-write.
 pub(super) fn map_named(fd: std::os::fd::BorrowedFd<'_>, len: usize, name: &str) -> Result<Region> {
-    shm::map_fd(fd, len, true, Kind::Posix, name)
+    map_apart(fd, len, Kind::Posix, name)
+}
+
+/// Map `len` bytes of the ring's object through an open file description of its own, not
+/// `fd`'s. A mapping keeps the description it was made from alive until it is unmapped,
+/// and `fd`'s description holds the attachment's liveness lock: mapped from it, the lock
+/// would outlive the close of the handle's descriptor until the mapping goes, after the
+/// close has told the peers to look (`Drop`), and a peer woken by that (a poll
+/// descriptor's datagram) would find the closed end still alive and wait for a wake-up
+/// that never comes. Without /proc (no second description), `fd` itself.
+pub(super) fn map_apart(
+    fd: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+    kind: Kind,
+    what: &str,
+) -> Result<Region> {
+    match shm::reopen(fd, what) {
+        Ok(own) => shm::map_fd(own.as_fd(), len, true, kind, what),
+        Err(_) => shm::map_fd(fd, len, true, kind, what),
+    }
 }
 
 /// flock(fd, LOCK_EX / LOCK_UN), retrying EINTR: the open/recovery lock of a named ring
