@@ -3,6 +3,7 @@
  * in the kernel; each message has a type, and each type works as an independent
  * channel (System V: msgget, msgsnd, msgrcv, msgctl). POSIX queues choose by priority
  * instead, and their descriptor can be polled. */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,8 +132,14 @@ void tour_posix_mq(struct tour_row *row) {
         struct pollfd p = {fd, POLLIN, 0};
         t0 = tour_now_ns();
         s = ipcx_mq_send(req, msg, 64, 0, IPCX_FOREVER);
-        if (s == IPCX_OK && i % 100 == 0 && (poll(&p, 1, 10000) != 1 || !(p.revents & POLLIN)))
-            tour_fail(row, "the reply did not make the descriptor readable");
+        if (s == IPCX_OK && i % 100 == 0) {
+            int r;
+            do r = poll(&p, 1, 30000);
+            while (r < 0 && errno == EINTR);
+            if (r != 1 || !(p.revents & POLLIN))
+                tour_fail(row, "the reply did not make the descriptor readable (poll returned %d, "
+                               "revents %#x, errno %d)", r, (unsigned)p.revents, errno);
+        }
         if (s == IPCX_OK && row->ok) s = ipcx_mq_recv(rep, msg, &len, IPCX_FOREVER, NULL);
         samples[i] = tour_now_ns() - t0;
         if (row->ok && (s != IPCX_OK || len != 64)) tour_fail_status(row, "round trip", s);
