@@ -698,8 +698,11 @@ static void run_trial(const struct st_mech *m, int trial, int kind, struct resul
             struct timespec ts = {0, (long)us * 1000};
             nanosleep(&ts, NULL);
         }
-        atomic_store(&shared->kill_ns, st_now_ns());
+        /* The kill first, then its time: stored before, a driver preempted between the
+         * two let the survivor count as "after the kill" what the still running victim
+         * did (under load: a victim that took the lock again, then died holding it). */
         kill(v, SIGKILL);
+        atomic_store(&shared->kill_ns, st_now_ns());
     }
     res->trials++;
     if (!exited && !wait_until(s, st_now_ns() + 10 * 1000000000LL, &st)) {

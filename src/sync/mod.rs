@@ -386,22 +386,50 @@ pub(crate) struct MapInfo {
 
 /// The mapping holding `addr`, from /proc/self/maps; `None` if nothing is mapped there.
 pub(crate) fn mapping_of(addr: usize) -> Option<MapInfo> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    maps.lines().find_map(|line| {
-        // start-end perms offset dev inode [path]
-        let mut f = line.split_whitespace();
-        let (lo, hi) = f.next()?.split_once('-')?;
-        let (lo, hi) = (
-            usize::from_str_radix(lo, 16).ok()?,
-            usize::from_str_radix(hi, 16).ok()?,
-        );
-        let perms = f.next()?.as_bytes();
-        let inode = f.nth(2)?.parse().ok()?;
-        (lo..hi).contains(&addr).then_some(MapInfo {
-            shared: perms.get(3) == Some(&b's'),
-            writable: perms.get(1) == Some(&b'w'),
-            inode,
-        })
+    use std::io::Read;
+    // Read through a buffer on the stack, never the heap: a heap buffer large enough to
+    // be a mapping of its own could land on `addr` itself (a page the caller has just
+    // unmapped) and be reported as what is mapped there.
+    let mut f = std::fs::File::open("/proc/self/maps").ok()?;
+    let mut buf = [0u8; 8192];
+    let mut have = 0;
+    loop {
+        let n = f.read(&mut buf[have..]).ok()?;
+        have += n;
+        let mut start = 0;
+        while let Some(nl) = buf[start..have].iter().position(|&b| b == b'\n') {
+            if let Some(m) = map_line(&buf[start..start + nl], addr) {
+                return Some(m);
+            }
+            start += nl + 1;
+        }
+        if n == 0 {
+            return map_line(&buf[start..have], addr);
+        }
+        buf.copy_within(start..have, 0);
+        have -= start;
+        if have == buf.len() {
+            return None; // a line longer than any /proc/self/maps line can be
+        }
+    }
+}
+
+/// One line of /proc/self/maps (start-end perms offset dev inode [path]), if its range
+/// holds `addr`.
+fn map_line(line: &[u8], addr: usize) -> Option<MapInfo> {
+    let line = std::str::from_utf8(line).ok()?;
+    let mut f = line.split_whitespace();
+    let (lo, hi) = f.next()?.split_once('-')?;
+    let (lo, hi) = (
+        usize::from_str_radix(lo, 16).ok()?,
+        usize::from_str_radix(hi, 16).ok()?,
+    );
+    let perms = f.next()?.as_bytes();
+    let inode = f.nth(2)?.parse().ok()?;
+    (lo..hi).contains(&addr).then_some(MapInfo {
+        shared: perms.get(3) == Some(&b's'),
+        writable: perms.get(1) == Some(&b'w'),
+        inode,
     })
 }
 
