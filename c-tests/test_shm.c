@@ -1381,6 +1381,14 @@ static void trapped_copies_fail_safely(ipcx_region *r) {
 }
 
 T_CASE(fault_trap_keeps_checked_copies_safe_and_passes_other_faults_on) {
+#if !defined(__x86_64__) && !defined(__aarch64__)
+    /* No copy routine for this processor: refused, and checked copies keep the system
+     * call (the other SIGBUS cases above cover them). */
+    T_ERR(IPCX_ERR_UNSUPPORTED, ipcx_region_trap_install(0));
+    T_LAST_ERROR_HAS("no trapping copy routine");
+    T_OK(ipcx_region_trap_remove()); /* nothing installed: nothing to do */
+    return;
+#endif
     char name[128];
     ipcx_shm *s = new_posix(name, sizeof name, "trap", NULL);
     T_OK(ipcx_shm_set_size(s, 3 * 4096));
