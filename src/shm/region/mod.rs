@@ -14,8 +14,9 @@
 //! then gone from every mapping, and touching them raises SIGBUS. Raw pointer users must
 //! agree with their peers never to shrink a mapped object. The region's own copies
 //! ([`Region::read`], [`Region::write`]) never touch such memory directly for those two
-//! kinds: they go through [`fault_safe`], which reports `IPCX_ERR_REMOVED` instead of
-//! crashing. Anonymous mappings and System V segments cannot shrink; their copies are a
+//! kinds: they go through [`fault_safe`] (a system call per copy), or, once the program has
+//! installed the SIGBUS trap, through [`fault_trap`] (a copy loop whose faults the trap
+//! recovers); both report `IPCX_ERR_REMOVED` instead of crashing. Anonymous mappings and System V segments cannot shrink; their copies are a
 //! plain `memcpy`.
 
 mod fault_safe;
