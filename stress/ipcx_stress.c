@@ -637,6 +637,7 @@ static void trial_survivor(st_run *r) {
      * check), end the victim here. */
     int st;
     if (!atomic_load(&sh->kill_ns)) {
+        atomic_store(&sh->kill_begun, 1);
         kill(v, SIGKILL);
         atomic_store(&sh->kill_ns, st_now_ns());
     }
@@ -700,7 +701,10 @@ static void run_trial(const struct st_mech *m, int trial, int kind, struct resul
         }
         /* The kill first, then its time: stored before, a driver preempted between the
          * two let the survivor count as "after the kill" what the still running victim
-         * did (under load: a victim that took the lock again, then died holding it). */
+         * did (under load: a victim that took the lock again, then died holding it).
+         * kill_begun tells a survivor that sees the kill's effect before its time is
+         * stored to wait for the time rather than call it "before the kill". */
+        atomic_store(&shared->kill_begun, 1);
         kill(v, SIGKILL);
         atomic_store(&shared->kill_ns, st_now_ns());
     }

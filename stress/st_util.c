@@ -226,6 +226,15 @@ void st_victim_failed(st_run *r, int status, const char *what) {
 
 double st_since_kill_ms(st_run *r) {
     long long k = atomic_load(&r->sh->kill_ns);
+    if (!k && atomic_load(&r->sh->kill_begun)) {
+        /* The kill is sent, its time not stored yet (the driver is between the two, maybe
+         * preempted): what the survivor saw may be the kill's effect, so wait for the time. */
+        int64_t end = st_now_ns() + 5000000000LL;
+        while (!(k = atomic_load(&r->sh->kill_ns)) && st_now_ns() < end) {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
     if (!k) return -1;
     return st_ms_since(k);
 }

@@ -90,7 +90,9 @@ struct st_shared {
     atomic_llong started_ns;   /* the victim began its operations (0: not yet) */
     atomic_int victim_status;  /* an unexpected status in the victim (0: none) */
     /* driver -> survivor */
-    atomic_llong kill_ns;      /* when the driver sent SIGKILL (0: not yet) */
+    atomic_int kill_begun;     /* set just before the SIGKILL is sent */
+    atomic_llong kill_ns;      /* when the driver sent SIGKILL (0: not yet); stored after
+                                * the kill, so a victim never runs "after" this time */
     /* producers -> consumer */
     atomic_ullong sent_ok[ST_MAX_PRODUCERS]; /* messages whose send returned IPCX_OK */
     atomic_int producer_status[ST_MAX_PRODUCERS];
