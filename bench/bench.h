@@ -9,22 +9,6 @@
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-/* Print one measure: a line per variant (variant 0 is the raw reference) with the median
- * and min-max, and for the others the ratio to raw against the target. */
-static inline void b_report(const char *what, const char *unit, struct b_series *s, int nvar,
-                            const char *const *names, int lower_is_better) {
-    for (int v = 0; v < nvar; v++) {
-        printf("  %-34s %-13s", what, names[v]);
-        b_print_series(unit, &s[v]);
-        if (v != 0) {
-            double lo, hi, r = b_ratio(&s[v], &s[0], &lo, &hi);
-            printf("   ratio %.3fx (%.3f-%.3f)%s", r, lo, hi,
-                   lower_is_better ? " [target <= 1.05]" : " [target >= 0.95]");
-        }
-        printf("\n");
-    }
-}
-
 #endif
 #include <sched.h>
 #include <stdint.h>
