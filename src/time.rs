@@ -21,7 +21,7 @@ use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::poll::{PollFd, PollFlags, PollTimeout, ppoll};
 use nix::sched::sched_yield;
 use nix::sys::time::TimeSpec;
 use nix::time::{ClockId, ClockNanosleepFlags, clock_gettime, clock_nanosleep};
@@ -168,6 +168,17 @@ impl Deadline {
     /// True once the deadline has passed.
     pub fn expired(&self) -> bool {
         matches!(self.remaining(), Some(d) if d.is_zero())
+    }
+
+    /// Remaining time for poll/epoll_wait, which count whole milliseconds: rounded up, so
+    /// that a wait never ends before the deadline; forever as `PollTimeout::NONE`.
+    pub fn poll_timeout(&self) -> PollTimeout {
+        match self.remaining() {
+            None => PollTimeout::NONE,
+            Some(d) => {
+                PollTimeout::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(PollTimeout::MAX)
+            }
+        }
     }
 
     /// Remaining time as a `timespec` for ppoll/semtimedop/futex (relative), `None` = forever.

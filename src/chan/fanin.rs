@@ -26,9 +26,10 @@
 //! never read, and counted (`ipcx_chan_info.refused`).
 
 use std::collections::VecDeque;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 
 use super::{CAP_MULTI_SENDER, CAP_PEER_CLOSED, CAP_POLL, Caps, Endpoint};
 use crate::error::{Error, Result, Status};
@@ -47,7 +48,7 @@ pub(super) trait Conn: Sized + Send + 'static {
     /// Bytes already taken from the kernel (poll does not see them).
     fn buffered(&self) -> usize;
     /// The descriptor, for epoll.
-    fn fd(&self) -> RawFd;
+    fn fd(&self) -> BorrowedFd<'_>;
     /// Whether the connection stays usable after the receive error `e` (a refused
     /// message); otherwise it is dropped. Default: never.
     fn survives(&self, _e: &Error) -> bool {
@@ -73,8 +74,8 @@ impl Conn for Sock {
         Sock::buffered(self)
     }
 
-    fn fd(&self) -> RawFd {
-        Sock::fd(self)
+    fn fd(&self) -> BorrowedFd<'_> {
+        Sock::as_fd(self)
     }
 }
 
@@ -90,7 +91,7 @@ const GRACE: std::time::Duration = std::time::Duration::from_millis(2);
 
 pub(super) struct FanIn<C: Conn> {
     listener: Listener,
-    epoll: OwnedFd,
+    epoll: Epoll,
     conns: Vec<Option<C>>,
     free: Vec<usize>,
     live: usize,
@@ -98,7 +99,7 @@ pub(super) struct FanIn<C: Conn> {
     ready: VecDeque<(usize, bool)>,
     /// Accept before trying the ready connections (the listener was reported).
     accept_pending: bool,
-    events: Vec<libc::epoll_event>,
+    events: Vec<EpollEvent>,
     /// A sender has connected at some point.
     ever: bool,
     /// Messages until the next speculative retry, and the current pause.
@@ -112,16 +113,9 @@ pub(super) struct FanIn<C: Conn> {
     refused: u64,
 }
 
-fn epoll_ctl(ep: &OwnedFd, op: libc::c_int, fd: RawFd, token: u64) -> Result<()> {
-    let mut ev = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
-        u64: token,
-    };
-    // SAFETY: a live epoll descriptor and a valid event.
-    if unsafe { libc::epoll_ctl(ep.as_raw_fd(), op, fd, &mut ev) } < 0 {
-        return Err(Error::last_os("epoll_ctl"));
-    }
-    Ok(())
+fn epoll_add(ep: &Epoll, fd: BorrowedFd<'_>, token: u64) -> Result<()> {
+    ep.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token))
+        .map_err(|e| Error::os(e, "epoll_ctl"))
 }
 
 impl<C: Conn> FanIn<C> {
@@ -132,14 +126,9 @@ impl<C: Conn> FanIn<C> {
         spec: C::Spec,
         allow: Allow,
     ) -> Result<FanIn<C>> {
-        // SAFETY: plain system call.
-        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if ep < 0 {
-            return Err(crate::fd::new_fd_error(Errno::last(), "epoll_create1"));
-        }
-        // SAFETY: a fresh descriptor.
-        let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
-        epoll_ctl(&epoll, libc::EPOLL_CTL_ADD, listener.fd(), LISTENER)?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+            .map_err(|e| crate::fd::new_fd_error(e, "epoll_create1"))?;
+        epoll_add(&epoll, listener.as_fd(), LISTENER)?;
         Ok(FanIn {
             listener,
             epoll,
@@ -148,7 +137,7 @@ impl<C: Conn> FanIn<C> {
             live: 0,
             ready: VecDeque::new(),
             accept_pending: false,
-            events: vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS],
+            events: vec![EpollEvent::empty(); EVENTS],
             ever: false,
             skip: 0,
             pause: 0,
@@ -186,7 +175,7 @@ impl<C: Conn> FanIn<C> {
                     self.conns.len() - 1
                 }
             };
-            epoll_ctl(&self.epoll, libc::EPOLL_CTL_ADD, c.fd(), slot as u64)?;
+            epoll_add(&self.epoll, c.fd(), slot as u64)?;
             self.conns[slot] = Some(c);
             self.live += 1;
             self.ever = true;
@@ -195,7 +184,7 @@ impl<C: Conn> FanIn<C> {
 
     fn drop_conn(&mut self, slot: usize) {
         if let Some(s) = self.conns[slot].take() {
-            let _ = epoll_ctl(&self.epoll, libc::EPOLL_CTL_DEL, s.fd(), 0);
+            let _ = self.epoll.delete(s.fd());
             self.live -= 1;
             self.free.push(slot);
             self.ready.retain(|&(i, _)| i != slot);
@@ -224,24 +213,17 @@ impl<C: Conn> FanIn<C> {
     /// Wait for events until the deadline; they go to the ready queue.
     fn wait(&mut self, deadline: &Deadline) -> Result<()> {
         loop {
-            let ms = match deadline.remaining() {
-                None => -1,
-                // Round up: epoll_wait counts whole milliseconds, and a timeout is never
-                // reported before the deadline.
-                Some(d) => d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int,
-            };
-            // SAFETY: the event buffer holds EVENTS entries.
-            let n = unsafe {
-                libc::epoll_wait(
-                    self.epoll.as_raw_fd(),
-                    self.events.as_mut_ptr(),
-                    EVENTS as libc::c_int,
-                    ms,
-                )
+            let n = match self.epoll.wait(&mut self.events, deadline.poll_timeout()) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => {
+                    time::on_eintr(deadline, "epoll_wait")?;
+                    continue;
+                }
+                Err(e) => return Err(Error::os(e, "epoll_wait")),
             };
             if n > 0 {
-                for ev in &self.events[..n as usize] {
-                    let token = ev.u64;
+                for ev in &self.events[..n] {
+                    let token = ev.data();
                     if token == LISTENER {
                         self.accept_pending = true;
                     } else {
@@ -250,17 +232,9 @@ impl<C: Conn> FanIn<C> {
                 }
                 return Ok(());
             }
-            if n == 0 {
-                if deadline.expired() {
-                    return Err(
-                        deadline.timeout_error(format_args!("receive on {}", self.describe()))
-                    );
-                }
-                continue;
-            }
-            match Errno::last() {
-                Errno::EINTR => time::on_eintr(deadline, "epoll_wait")?,
-                e => return Err(Error::os(e, "epoll_wait")),
+            // epoll_wait may round; never report a timeout before the deadline passed.
+            if deadline.expired() {
+                return Err(deadline.timeout_error(format_args!("receive on {}", self.describe())));
             }
         }
     }
@@ -344,7 +318,7 @@ impl<C: Conn> Endpoint for FanIn<C> {
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {
-        Ok(self.epoll.as_raw_fd())
+        Ok(self.epoll.0.as_raw_fd())
     }
 
     fn describe(&self) -> String {

@@ -28,7 +28,7 @@
 //! security) is refused with `IPCX_ERR_PROTOCOL` naming what it is, by the first receive
 //! or send that reads its hello.
 
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -316,8 +316,8 @@ impl Conn for PeerConn {
         self.rd.buffered()
     }
 
-    fn fd(&self) -> RawFd {
-        self.sock.fd()
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
     }
 
     fn survives(&self, e: &Error) -> bool {

@@ -16,6 +16,7 @@ use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
 use crate::error::{Error, Result, Status};
 use crate::fd::IoMode;
@@ -164,8 +165,8 @@ const ADOPT_OPTIONS: &[Opt] = &[Opt::MaxMessage, Opt::SigpipeGuard];
 fn adoptable<'a>(fd: RawFd, what: &str, read: bool) -> Result<(BorrowedFd<'a>, bool)> {
     let b = crate::fd::caller_fd(fd, what)?;
     // SAFETY: a zeroed stat buffer filled by fstat on an open descriptor.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+    let mut st: crate::sys::stat = unsafe { std::mem::zeroed() };
+    if unsafe { crate::sys::fstat(fd, &mut st) } < 0 {
         return Err(Error::last_os(format_args!("fstat({what} {fd})")));
     }
     let kind = match st.st_mode & libc::S_IFMT {
@@ -181,35 +182,29 @@ fn adoptable<'a>(fd: RawFd, what: &str, read: bool) -> Result<(BorrowedFd<'a>, b
             "{what} {fd} is {k}, not a pipe or FIFO"
         )));
     }
-    // SAFETY: F_GETFL only reads the flags of an open descriptor.
-    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if fl < 0 {
-        return Err(Error::last_os(format_args!("fcntl({what} {fd}, F_GETFL)")));
-    }
-    let acc = fl & libc::O_ACCMODE;
-    let ok = if read {
-        acc == libc::O_RDONLY || acc == libc::O_RDWR
-    } else {
-        acc == libc::O_WRONLY || acc == libc::O_RDWR
-    };
+    let fl = fcntl(b, FcntlArg::F_GETFL)
+        .map(OFlag::from_bits_retain)
+        .map_err(|e| Error::os(e, format_args!("fcntl({what} {fd}, F_GETFL)")))?;
+    let acc = fl & OFlag::O_ACCMODE;
+    let ok = acc == OFlag::O_RDWR
+        || acc
+            == if read {
+                OFlag::O_RDONLY
+            } else {
+                OFlag::O_WRONLY
+            };
     if !ok {
         return Err(Error::invalid(format!(
             "{what} {fd} is not open for {} (it is the pipe's other end?)",
             if read { "reading" } else { "writing" }
         )));
     }
-    Ok((b, fl & libc::O_NONBLOCK != 0))
+    Ok((b, fl.contains(OFlag::O_NONBLOCK)))
 }
 
 fn pipe2() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [-1 as RawFd; 2];
-    // SAFETY: pipe2 writes two descriptors into the array.
     // Blocking descriptors: see `fd::IoMode` for how calls with a timeout avoid blocking.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(crate::fd::new_fd_error(Errno::last(), "pipe2"));
-    }
-    // SAFETY: both descriptors are fresh and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| crate::fd::new_fd_error(e, "pipe2"))
 }
 
 impl PipeEnd {
@@ -406,11 +401,8 @@ impl PipeEnd {
             .as_ref()
             .or(self.fds.rfd.as_ref())
             .ok_or_else(|| Error::invalid("closed"))?;
-        // SAFETY: fcntl on an owned descriptor.
-        let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
-        if n < 0 {
-            return Err(Error::last_os("fcntl(F_GETPIPE_SZ)"));
-        }
+        let n =
+            fcntl(fd, FcntlArg::F_GETPIPE_SZ).map_err(|e| Error::os(e, "fcntl(F_GETPIPE_SZ)"))?;
         Ok(n as usize)
     }
 
@@ -427,12 +419,8 @@ impl PipeEnd {
             .into_iter()
             .flatten()
         {
-            // SAFETY: fcntl on an owned descriptor.
-            let n =
-                unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes as libc::c_int) };
-            if n < 0 {
-                return Err(set_capacity_error(Errno::last(), bytes));
-            }
+            let n = fcntl(fd, FcntlArg::F_SETPIPE_SZ(bytes as libc::c_int))
+                .map_err(|e| set_capacity_error(e, bytes))?;
             actual = n as usize;
         }
         Ok(actual)

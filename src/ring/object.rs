@@ -137,11 +137,8 @@ pub fn unlink(name: &str) -> Result<()> {
     // Read the magic with pread rather than through a mapping: the object may be shrunk
     // by someone else at any moment, and a read past its end only returns less.
     let mut magic = [0u8; 8];
-    // SAFETY: reads at most 8 bytes into a local buffer.
-    let n = unsafe { libc::pread(fd.as_raw_fd(), magic.as_mut_ptr().cast(), 8, 0) };
-    if n < 0 {
-        return Err(Error::last_os(format_args!("pread({what})")));
-    }
+    let n = nix::sys::uio::pread(fd.as_fd(), &mut magic, 0)
+        .map_err(|e| Error::os(e, format_args!("pread({what})")))?;
     let size = object_size(fd.as_fd(), &what)?;
     let damaged = if n != 8 || size < DATA_OFFSET {
         Some(format!("size {size}"))
@@ -158,10 +155,8 @@ pub fn unlink(name: &str) -> Result<()> {
             )));
         }
     }
-    // SAFETY: a valid C string.
-    if unsafe { libc::shm_unlink(c.as_ptr()) } < 0 {
-        return Err(Error::last_os(format_args!("shm_unlink({name:?})")));
-    }
+    nix::sys::mman::shm_unlink(c.as_ref())
+        .map_err(|e| Error::os(e, format_args!("shm_unlink({name:?})")))?;
     crate::hook::removed_named(crate::hook::ObjKind::Ring, name);
     Ok(())
 }
@@ -195,8 +190,7 @@ pub(super) fn create_object(name: &str, c: &CStr, mode: u32) -> Result<OwnedFd> 
 
 /// Remove the object this process just created and failed to initialise.
 pub(super) fn discard_object(c: &CStr) {
-    // SAFETY: a valid C string.
-    unsafe { libc::shm_unlink(c.as_ptr()) };
+    let _ = nix::sys::mman::shm_unlink(c);
 }
 
 /// Open the existing POSIX shared-memory object `name` read-write.
@@ -236,22 +230,21 @@ pub(super) fn object_shrunk(fd: std::os::fd::BorrowedFd<'_>, g: &Geometry) -> Op
 /// new end raise SIGBUS in both ends. `F_SEAL_GROW` too (a ring never grows), and
 /// `F_SEAL_SEAL` so that the seals cannot be changed.
 pub(super) fn sealed_memfd(len: usize, what: &str) -> Result<OwnedFd> {
-    // SAFETY: a valid C string.
-    let fd = shm::owned(unsafe {
-        libc::memfd_create(
-            c"ipcx-ring".as_ptr(),
-            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
-        )
-    })
+    use nix::fcntl::{FcntlArg, SealFlag, fcntl};
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let fd = memfd_create(
+        c"ipcx-ring",
+        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+    )
     .map_err(|e| crate::fd::new_fd_error(e, "memfd_create(\"ipcx-ring\")"))?;
     shm::set_size(fd.as_fd(), len, what, "memory (memfd)")?;
-    let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
-    // SAFETY: fcntl on a descriptor we own.
-    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-        return Err(Error::last_os(format_args!(
-            "fcntl(F_ADD_SEALS) on the memfd of an {what}"
-        )));
-    }
+    let seals = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL;
+    fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)).map_err(|e| {
+        Error::os(
+            e,
+            format_args!("fcntl(F_ADD_SEALS) on the memfd of an {what}"),
+        )
+    })?;
     Ok(fd)
 }
 
@@ -280,7 +273,8 @@ pub(super) fn map_apart(
 }
 
 /// flock(fd, LOCK_EX / LOCK_UN), retrying EINTR: the open/recovery lock of a named ring
-/// (released by the kernel if its holder dies).
+/// (released by the kernel if its holder dies). Raw: nix's `Flock` takes ownership of the
+/// descriptor, and this lock is taken and released on one the ring keeps.
 pub(super) fn flock(fd: std::os::fd::BorrowedFd<'_>, op: libc::c_int) -> Result<()> {
     loop {
         // SAFETY: valid descriptor.

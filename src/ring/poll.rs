@@ -25,60 +25,51 @@
 //! works). Where pidfd_open is refused (ENOSYS: a seccomp filter, or valgrind, which does
 //! not support it), a producer's death does not make the descriptor readable; the next
 //! receive still reports it (`IPCX_ERR_CLOSED`).
+//!
+//! System calls through nix; raw: pidfd_open, which nix 0.32 does not wrap.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
 
 use crate::error::{Error, Result};
 
-fn addr(nonce: u64, slot: usize) -> (libc::sockaddr_un, libc::socklen_t) {
-    // SAFETY: a zeroed sockaddr_un is valid.
-    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+fn addr(nonce: u64, slot: usize) -> UnixAddr {
     let name = format!("ipcx-ring-{nonce:016x}-{slot}");
-    for (i, b) in name.bytes().enumerate() {
-        a.sun_path[i + 1] = b as libc::c_char;
-    }
-    let len = std::mem::size_of::<libc::sa_family_t>() + 1 + name.len();
-    (a, len as libc::socklen_t)
+    // The name is 36 bytes at most: always fits sun_path.
+    UnixAddr::new_abstract(name.as_bytes()).expect("a ring's socket name fits sun_path")
 }
 
 fn dgram_socket() -> Result<OwnedFd> {
-    // SAFETY: plain socket creation.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_UNIX,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(Error::last_os("socket(AF_UNIX, SOCK_DGRAM)"));
-    }
-    // SAFETY: fresh descriptor.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    socket::socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )
+    .map_err(|e| Error::os(e, "socket(AF_UNIX, SOCK_DGRAM)"))
 }
 
-/// Send one notification byte to consumer `slot` of the ring `nonce` (errors ignored: a
-/// full queue means it is readable already; a missing socket means nobody polls).
+/// Send one byte to `a` without waiting (errors ignored: a full queue means the descriptor
+/// is readable already; a missing socket means nobody polls).
+fn poke(sock: &OwnedFd, a: &UnixAddr) {
+    let _ = socket::sendto(
+        sock.as_raw_fd(),
+        b"!",
+        a,
+        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+    );
+}
+
+/// Send one notification byte to consumer `slot` of the ring `nonce`.
 pub(crate) fn notify(sock: &mut Option<OwnedFd>, nonce: u64, slot: usize) {
     if sock.is_none() {
         *sock = dgram_socket().ok();
     }
     if let Some(s) = sock {
-        let (a, len) = addr(nonce, slot);
-        // SAFETY: valid socket, one byte, a valid address.
-        unsafe {
-            libc::sendto(
-                s.as_raw_fd(),
-                b"!".as_ptr().cast(),
-                1,
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                (&a as *const libc::sockaddr_un).cast(),
-                len,
-            );
-        }
+        poke(s, &addr(nonce, slot));
     }
 }
 
@@ -86,7 +77,7 @@ pub(crate) fn notify(sock: &mut Option<OwnedFd>, nonce: u64, slot: usize) {
 #[derive(Debug)]
 pub(crate) struct Poll {
     sock: OwnedFd,
-    epoll: OwnedFd,
+    epoll: Epoll,
     pidfds: Vec<(u32, OwnedFd)>,
     nonce: u64,
     slot: usize,
@@ -101,28 +92,17 @@ impl Poll {
     /// Bind the socket of consumer `slot` and make the epoll descriptor.
     pub fn new(nonce: u64, slot: usize) -> Result<Poll> {
         let sock = dgram_socket()?;
-        let (a, len) = addr(nonce, slot);
-        // SAFETY: valid socket and address.
-        if unsafe {
-            libc::bind(
-                sock.as_raw_fd(),
-                (&a as *const libc::sockaddr_un).cast(),
-                len,
+        socket::bind(sock.as_raw_fd(), &addr(nonce, slot)).map_err(|e| {
+            Error::os(
+                e,
+                format_args!(
+                    "bind(abstract socket \"ipcx-ring-{nonce:016x}-{slot}\") for the poll descriptor"
+                ),
             )
-        } < 0
-        {
-            return Err(Error::last_os(format_args!(
-                "bind(abstract socket \"ipcx-ring-{nonce:016x}-{slot}\") for the poll descriptor"
-            )));
-        }
-        // SAFETY: plain creation.
-        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if ep < 0 {
-            return Err(Error::last_os("epoll_create1"));
-        }
-        // SAFETY: fresh descriptor.
-        let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
-        epoll_add(&epoll, sock.as_raw_fd())?;
+        })?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+            .map_err(|e| Error::os(e, "epoll_create1"))?;
+        epoll_add(&epoll, &sock)?;
         Ok(Poll {
             sock,
             epoll,
@@ -136,38 +116,18 @@ impl Poll {
 
     /// The descriptor to poll.
     pub fn fd(&self) -> RawFd {
-        self.epoll.as_raw_fd()
+        self.epoll.0.as_raw_fd()
     }
 
     /// Consume pending notifications.
     pub fn drain(&self) {
         let mut b = [0u8; 64];
-        // SAFETY: valid socket and buffer.
-        while unsafe {
-            libc::recv(
-                self.sock.as_raw_fd(),
-                b.as_mut_ptr().cast(),
-                b.len(),
-                libc::MSG_DONTWAIT,
-            )
-        } >= 0
-        {}
+        while socket::recv(self.sock.as_raw_fd(), &mut b, MsgFlags::MSG_DONTWAIT).is_ok() {}
     }
 
     /// Make the descriptor readable now (a message is there, or the producers are gone).
     pub fn wake_self(&self) {
-        let (a, len) = addr(self.nonce, self.slot);
-        // SAFETY: valid socket, one byte, a valid address.
-        unsafe {
-            libc::sendto(
-                self.sock.as_raw_fd(),
-                b"!".as_ptr().cast(),
-                1,
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                (&a as *const libc::sockaddr_un).cast(),
-                len,
-            );
-        }
+        poke(&self.sock, &addr(self.nonce, self.slot));
     }
 
     /// Watch exactly these producer processes for exit.
@@ -175,15 +135,7 @@ impl Poll {
         self.pidfds.retain(|(p, fd)| {
             let keep = pids.contains(p);
             if !keep {
-                // SAFETY: removing a descriptor we registered.
-                unsafe {
-                    libc::epoll_ctl(
-                        self.epoll.as_raw_fd(),
-                        libc::EPOLL_CTL_DEL,
-                        fd.as_raw_fd(),
-                        std::ptr::null_mut(),
-                    )
-                };
+                let _ = self.epoll.delete(fd);
             }
             keep
         });
@@ -191,41 +143,36 @@ impl Poll {
             if self.pidfds.iter().any(|(p, _)| *p == pid) {
                 continue;
             }
-            // SAFETY: plain system call.
-            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-            if fd < 0 {
+            let Some(fd) = pidfd_open(pid) else {
                 continue; // gone already (the liveness check will tell) or not permitted
-            }
-            // SAFETY: fresh descriptor.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+            };
             if exited(&fd) {
                 continue; // a zombie would keep the descriptor readable forever
             }
-            if epoll_add(&self.epoll, fd.as_raw_fd()).is_ok() {
+            if epoll_add(&self.epoll, &fd).is_ok() {
                 self.pidfds.push((pid, fd));
             }
         }
     }
 }
 
-fn exited(fd: &OwnedFd) -> bool {
-    let mut p = libc::pollfd {
-        fd: fd.as_fd().as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, no wait.
-    unsafe { libc::poll(&mut p, 1, 0) == 1 }
+/// pidfd_open(2): raw, nix 0.32 does not wrap it.
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: plain system call.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    // SAFETY: a fresh descriptor when not negative.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
-fn epoll_add(ep: &OwnedFd, fd: RawFd) -> Result<()> {
-    let mut ev = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
-        u64: fd as u64,
-    };
-    // SAFETY: valid descriptors and event.
-    if unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
-        return Err(Error::os(Errno::last(), "epoll_ctl(EPOLL_CTL_ADD)"));
-    }
-    Ok(())
+fn exited(fd: &OwnedFd) -> bool {
+    let mut p = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    nix::poll::poll(&mut p, PollTimeout::ZERO) == Ok(1)
+}
+
+fn epoll_add(ep: &Epoll, fd: &OwnedFd) -> Result<()> {
+    ep.add(
+        fd,
+        EpollEvent::new(EpollFlags::EPOLLIN, fd.as_raw_fd() as u64),
+    )
+    .map_err(|e| Error::os(e, "epoll_ctl(EPOLL_CTL_ADD)"))
 }

@@ -20,6 +20,11 @@ impl Listener {
         self.fd.as_raw_fd()
     }
 
+    /// The descriptor, borrowed.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// The bound address (the real port when listening on port 0).
     pub fn local_address(&self) -> Result<SockAddr> {
         name_of(self.fd.as_fd(), false)

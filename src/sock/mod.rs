@@ -526,6 +526,11 @@ impl Sock {
         self.fd.as_raw_fd()
     }
 
+    /// The descriptor, borrowed.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// Bytes of a stream already taken from the kernel and not yet delivered (the next
     /// receive starts with them; poll does not see them).
     pub(crate) fn buffered(&self) -> usize {

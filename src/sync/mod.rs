@@ -42,6 +42,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
+use nix::sys::mman::{self, MRemapFlags, ProtFlags};
 
 use crate::error::{Error, Result, Status};
 use crate::shm::region::Region;
@@ -121,12 +122,6 @@ impl std::fmt::Display for Site {
     }
 }
 
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 { n as usize } else { 4096 }
-}
-
 /// A slot of shared memory holding one placed object, mapped by its handle alone (see the
 /// module documentation). Dropping it unmaps the handle's page; the object itself stays.
 #[derive(Debug)]
@@ -174,63 +169,67 @@ impl Placement {
     /// duplication is not supported although the memory is a shared mapping (valgrind does
     /// not emulate it), the placement borrows the caller's mapping instead.
     fn map(p: *mut u8, site: Site) -> Result<Placement> {
-        let ps = page_size();
+        let ps = crate::sys::page_size();
         let start = p as usize & !(ps - 1);
         // A slot never crosses a page: SLOT_ALIGN divides the page size.
         let page_len = ps;
+        let start_ptr =
+            NonNull::new(start as *mut libc::c_void).ok_or_else(|| Error::internal("NULL slot"))?;
         // SAFETY: mremap with old_size 0 only creates a new mapping; it changes nothing else.
-        let q = unsafe {
-            libc::mremap(
-                start as *mut libc::c_void,
-                0,
-                page_len,
-                libc::MREMAP_MAYMOVE,
-            )
+        let q = unsafe { mman::mremap(start_ptr, 0, page_len, MRemapFlags::MREMAP_MAYMOVE, None) };
+        let q = match q {
+            Ok(q) => q,
+            Err(e) => return Self::refused(p, e, site),
         };
-        if q == libc::MAP_FAILED {
-            let e = Errno::last();
-            let m = mapping_of(p as usize).map(|m| (m.shared, m.writable));
-            return match (e, m) {
-                (Errno::EINVAL | Errno::EFAULT, None) => Err(Error::os_as(
-                    Status::IPCX_ERR_INVALID,
-                    e,
-                    format!("{site}: no memory is mapped there"),
-                )),
-                (Errno::EINVAL | Errno::EFAULT, Some((false, _))) => Err(Error::os_as(
-                    Status::IPCX_ERR_INVALID,
-                    e,
-                    format!(
-                        "{site}: the memory is not a shared mapping (MAP_SHARED); an object placed there would not be shared with other processes"
-                    ),
-                )),
-                (Errno::EINVAL, Some((true, false))) => Err(read_only(site)),
-                (Errno::EINVAL, Some((true, true))) => Ok(Placement {
-                    page: None,
-                    // SAFETY: not NULL (checked by the callers).
-                    obj: unsafe { NonNull::new_unchecked(p) },
-                }),
-                _ => Err(Error::os(
-                    e,
-                    format_args!("{site}: mremap (mapping the object's page)"),
-                )),
-            };
-        }
         // The caller's mapping may be read-only: our page must be writable (this fails for a
         // file opened read-only; a writable file mapped PROT_READ is fine).
         // SAFETY: our own new mapping.
-        if unsafe { libc::mprotect(q, page_len, libc::PROT_READ | libc::PROT_WRITE) } < 0 {
+        if unsafe { mman::mprotect(q, page_len, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE) }
+            .is_err()
+        {
             // SAFETY: our own new mapping.
-            unsafe { libc::munmap(q, page_len) };
+            let _ = unsafe { mman::munmap(q, page_len) };
             return Err(read_only(site));
         }
-        let page =
-            NonNull::new(q.cast::<u8>()).ok_or_else(|| Error::internal("mremap gave NULL"))?;
+        let page = q.cast::<u8>();
         // SAFETY: the offset is inside the new page.
         let obj = unsafe { NonNull::new_unchecked(page.as_ptr().add(p as usize - start)) };
         Ok(Placement {
             page: Some((page, page_len)),
             obj,
         })
+    }
+
+    /// Why the kernel refused to duplicate the page at `p` (`e`): no mapping there, a
+    /// private or read-only one; or a shared writable one it cannot duplicate (valgrind),
+    /// where the placement borrows the caller's mapping.
+    #[cold]
+    fn refused(p: *mut u8, e: Errno, site: Site) -> Result<Placement> {
+        let m = mapping_of(p as usize).map(|m| (m.shared, m.writable));
+        match (e, m) {
+            (Errno::EINVAL | Errno::EFAULT, None) => Err(Error::os_as(
+                Status::IPCX_ERR_INVALID,
+                e,
+                format!("{site}: no memory is mapped there"),
+            )),
+            (Errno::EINVAL | Errno::EFAULT, Some((false, _))) => Err(Error::os_as(
+                Status::IPCX_ERR_INVALID,
+                e,
+                format!(
+                    "{site}: the memory is not a shared mapping (MAP_SHARED); an object placed there would not be shared with other processes"
+                ),
+            )),
+            (Errno::EINVAL, Some((true, false))) => Err(read_only(site)),
+            (Errno::EINVAL, Some((true, true))) => Ok(Placement {
+                page: None,
+                // SAFETY: not NULL (checked by the callers).
+                obj: unsafe { NonNull::new_unchecked(p) },
+            }),
+            _ => Err(Error::os(
+                e,
+                format_args!("{site}: mremap (mapping the object's page)"),
+            )),
+        }
     }
 
     /// The native object (offset 0 of the slot).
@@ -347,7 +346,7 @@ impl Drop for Placement {
     fn drop(&mut self) {
         if let Some((page, len)) = self.page {
             // SAFETY: the page was mapped by `map` and is owned by this placement alone.
-            unsafe { libc::munmap(page.as_ptr().cast(), len) };
+            let _ = unsafe { mman::munmap(page.cast(), len) };
         }
     }
 }

@@ -63,6 +63,15 @@ pub(crate) type Resource = libc::__rlimit_resource_t;
 #[cfg(not(target_env = "gnu"))]
 pub(crate) type Resource = libc::c_int;
 
+/// The page size (4096 if sysconf cannot tell).
+pub(crate) fn page_size() -> usize {
+    use nix::unistd::{SysconfVar, sysconf};
+    match sysconf(SysconfVar::PAGE_SIZE) {
+        Ok(Some(n)) if n > 0 => n as usize,
+        _ => 4096,
+    }
+}
+
 /// The calling thread's id (the `gettid` system call: the glibc wrapper is 2.30).
 pub(crate) fn gettid() -> libc::pid_t {
     // SAFETY: gettid has no arguments and cannot fail.

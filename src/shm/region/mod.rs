@@ -344,8 +344,7 @@ impl Region {
         if len == 0 {
             return Ok(());
         }
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+        let page = crate::sys::page_size();
         let start = p & !(page - 1);
         let flags = if asynchronous {
             libc::MS_ASYNC
