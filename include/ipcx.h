@@ -926,7 +926,8 @@ typedef uint64_t ipcx_sigset;
 //
 // A handler may only call async-signal-safe functions (signal-safety(7)). Of ipcx,
 // exactly these are async-signal-safe: `ipcx_notifier_poke`, `ipcx_sigset_has`,
-// `ipcx_signal_rtmin`, `ipcx_signal_rtmax`, `ipcx_strerror`, `ipcx_version`. Every
+// `ipcx_signal_rtmin`, `ipcx_signal_rtmax`, `ipcx_strerror`, `ipcx_status_name`,
+// `ipcx_version`. Every
 // other ipcx function may allocate (error messages) or take a lock (the handle
 // registry) and must not be called from a handler. The way out of a handler is to poke
 // an `ipcx_notifier` and do the work in a thread that waits on it.
@@ -1319,7 +1320,7 @@ ipcx_status ipcx_chan_stat(const ipcx_chan *c, ipcx_chan_info *out_info);
 // None beyond the C contract: `c` is NULL or a value ipcx returned.
 ipcx_status ipcx_chan_close(ipcx_chan *c);
 
-// The library version, e.g. `"0.1.0"`: a static string, never freed.
+// The library version, e.g. `"0.2.0"`: a static string, never freed.
 //
 // Compare with `IPCX_VERSION_STRING` from the header to detect a header/library mismatch.
 const char *ipcx_version(void);
@@ -2758,7 +2759,7 @@ ipcx_status ipcx_region_set_checked_copies(ipcx_region *r, bool checked);
 // Returns: `IPCX_OK` once installed (copies that start afterwards, on any thread, use it).
 // Errors: `IPCX_ERR_INVALID` (unknown flags), `IPCX_ERR_UNSUPPORTED` (no copy routine for
 // this processor: x86_64 and aarch64 have one; copies stay on the system-call path),
-// `IPCX_ERR_OS` (sigaction failed).
+// `IPCX_ERR_SYSTEM` (sigaction failed; `ipcx_last_errno` has the errno).
 // Ownership: nothing changes hands; the handler stays until `ipcx_region_trap_remove`.
 // Fork: a forked child inherits the handler and the setting; exec resets SIGBUS to its
 // default.
@@ -2774,7 +2775,7 @@ ipcx_status ipcx_region_trap_install(uint32_t flags);
 //
 // Returns: `IPCX_OK` (also when the trap was not installed).
 // Errors: `IPCX_ERR_IN_USE` (the program installed another SIGBUS handler after the trap:
-// nothing is changed), `IPCX_ERR_OS` (sigaction failed).
+// nothing is changed), `IPCX_ERR_SYSTEM` (sigaction failed; `ipcx_last_errno` has the errno).
 // Ownership: nothing changes hands.
 // Fork: affects the calling process only.
 //

@@ -41,7 +41,7 @@ pub(crate) unsafe fn iov_arg<'a>(
         .collect()
 }
 
-/// The library version, e.g. `"0.1.0"`: a static string, never freed.
+/// The library version, e.g. `"0.2.0"`: a static string, never freed.
 ///
 /// Compare with `IPCX_VERSION_STRING` from the header to detect a header/library mismatch.
 #[unsafe(no_mangle)]

@@ -313,7 +313,7 @@ pub unsafe extern "C" fn ipcx_region_set_checked_copies(
 /// Returns: `IPCX_OK` once installed (copies that start afterwards, on any thread, use it).
 /// Errors: `IPCX_ERR_INVALID` (unknown flags), `IPCX_ERR_UNSUPPORTED` (no copy routine for
 /// this processor: x86_64 and aarch64 have one; copies stay on the system-call path),
-/// `IPCX_ERR_OS` (sigaction failed).
+/// `IPCX_ERR_SYSTEM` (sigaction failed; `ipcx_last_errno` has the errno).
 /// Ownership: nothing changes hands; the handler stays until `ipcx_region_trap_remove`.
 /// Fork: a forked child inherits the handler and the setting; exec resets SIGBUS to its
 /// default.
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn ipcx_region_trap_install(flags: u32) -> ipcx_status {
 ///
 /// Returns: `IPCX_OK` (also when the trap was not installed).
 /// Errors: `IPCX_ERR_IN_USE` (the program installed another SIGBUS handler after the trap:
-/// nothing is changed), `IPCX_ERR_OS` (sigaction failed).
+/// nothing is changed), `IPCX_ERR_SYSTEM` (sigaction failed; `ipcx_last_errno` has the errno).
 /// Ownership: nothing changes hands.
 /// Fork: affects the calling process only.
 ///

@@ -39,7 +39,8 @@ pub union ipcx_sigval {
 ///
 /// A handler may only call async-signal-safe functions (signal-safety(7)). Of ipcx,
 /// exactly these are async-signal-safe: `ipcx_notifier_poke`, `ipcx_sigset_has`,
-/// `ipcx_signal_rtmin`, `ipcx_signal_rtmax`, `ipcx_strerror`, `ipcx_version`. Every
+/// `ipcx_signal_rtmin`, `ipcx_signal_rtmax`, `ipcx_strerror`, `ipcx_status_name`,
+/// `ipcx_version`. Every
 /// other ipcx function may allocate (error messages) or take a lock (the handle
 /// registry) and must not be called from a handler. The way out of a handler is to poke
 /// an `ipcx_notifier` and do the work in a thread that waits on it.

@@ -73,7 +73,7 @@ fn is_fifo(st: &crate::sys::stat) -> bool {
 /// Create a FIFO at `path` with `opts.mode` (default 0600, applied exactly: the umask does
 /// not filter it). An existing file of any kind is `IPCX_ERR_EXISTS` and is left alone.
 pub fn create(path: &str, opts: &Options) -> Result<()> {
-    opts.only(&[Opt::Mode], "ipcx_fifo_make")?;
+    opts.only(&[Opt::Mode], "making a FIFO")?;
     let c = cpath(path)?;
     let mode = opts.mode();
     // SAFETY: valid C string.
