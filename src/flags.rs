@@ -73,6 +73,40 @@ impl Disposition {
     }
 }
 
+/// Which way an open end transfers data: the C flags [`READ`] and [`WRITE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Receive only.
+    Read,
+    /// Send only.
+    Write,
+    /// Both.
+    ReadWrite,
+}
+
+impl Access {
+    /// Whether the end receives.
+    pub fn reads(self) -> bool {
+        self != Access::Write
+    }
+
+    /// Whether the end sends.
+    pub fn writes(self) -> bool {
+        self != Access::Read
+    }
+
+    /// The access the C bits [`READ`] and [`WRITE`] of `flags` select (other bits are
+    /// ignored); `None` for neither.
+    pub(crate) fn from_c(flags: u32) -> Option<Access> {
+        match (flags & READ != 0, flags & WRITE != 0) {
+            (true, false) => Some(Access::Read),
+            (false, true) => Some(Access::Write),
+            (true, true) => Some(Access::ReadWrite),
+            (false, false) => None,
+        }
+    }
+}
+
 /// A set of independent options of one call: a small bit set whose bits are private to
 /// Rust (the boundary maps the C flags onto the named constants).
 macro_rules! option_set {
