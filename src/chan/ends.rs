@@ -12,6 +12,7 @@ use super::{
 use super::{peer, queue};
 use crate::error::{Error, Result, Status};
 use crate::fd::FileId;
+use crate::flags::Disposition;
 use crate::options::Options;
 use crate::pipe::fifo;
 use crate::pipe::{PIPE_BUF, PipeEnd};
@@ -450,7 +451,13 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
                 Err(e) if e.status == Status::IPCX_ERR_EXISTS => false,
                 Err(e) => return Err(e),
             };
-            let end = match fifo::open(path, fifo::READ, &o, &Deadline::now()) {
+            let end = match fifo::open(
+                path,
+                fifo::Side::Reader,
+                Disposition::Existing,
+                &o,
+                &Deadline::now(),
+            ) {
                 Ok(end) => end,
                 Err(e) => {
                     if created {
@@ -522,11 +529,11 @@ pub(super) fn open_existing(
     match a {
         Addr::Fifo(path) => {
             let o = fifo_options(opts)?;
-            let flag = match role {
-                Role::Send => fifo::WRITE,
-                Role::Recv => fifo::READ,
+            let side = match role {
+                Role::Send => fifo::Side::Writer,
+                Role::Recv => fifo::Side::Reader,
             };
-            let end = fifo::open(path, flag, &o, deadline)?;
+            let end = fifo::open(path, side, Disposition::Existing, &o, deadline)?;
             Ok(Made::new(
                 fifo_end(path, end, &o),
                 format!("fifo:{path}"),
