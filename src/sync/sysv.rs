@@ -93,12 +93,13 @@ pub struct SemSet {
 }
 
 impl SemSet {
-    /// Open the set of `key` (see `ipcx_semset_open`). Without [`CREATE`]: the existing
-    /// set, with at least `nsems` semaphores (0: any), once its creator has initialised it
-    /// (waiting until `deadline`). With [`CREATE`]: a new set of exactly `nsems` semaphores
-    /// with `values` (empty: zeros) and the options' mode (default 0600) if no set has the
-    /// key, else the existing one as without [`CREATE`]; with [`EXCLUSIVE`] too, a new set
-    /// or `IPCX_ERR_EXISTS`. [`PRIVATE`] always makes a new set, so it needs [`CREATE`].
+    /// Open the set of `key` (see `ipcx_semset_open`). [`Disposition::Existing`]: the
+    /// existing set, with at least `nsems` semaphores (0: any), once its creator has
+    /// initialised it (waiting until `deadline`). [`Disposition::Create`]: a new set of
+    /// exactly `nsems` semaphores with `values` (empty: zeros) and the options' mode
+    /// (default 0600) if no set has the key, else the existing one as above;
+    /// [`Disposition::CreateNew`]: a new set or `IPCX_ERR_EXISTS`. [`PRIVATE`] always
+    /// makes a new set, so it needs a creating disposition.
     /// (A slice rather than an `Option`: no branch ever reads the undefined length of a
     /// `None`, which memcheck would report in optimised code.)
     pub fn open(
