@@ -413,12 +413,16 @@ impl Endpoint for RingChan {
     }
 }
 
-fn ring_flags(role: Role, multi: bool) -> u32 {
+/// The ring role and options of a channel end.
+fn ring_end(role: Role, multi: bool) -> (ring::Role, ring::RingFlags) {
     let side = match role {
-        Role::Send => ring::PRODUCER,
-        Role::Recv => ring::CONSUMER,
+        Role::Send => ring::Role::Producer,
+        Role::Recv => ring::Role::Consumer,
     };
-    side | if multi { ring::MPMC } else { 0 }
+    (
+        side,
+        ring::RingFlags::NONE.with(ring::RingFlags::MPMC, multi),
+    )
 }
 
 fn ring_made(ring: Ring, name: &str, created: bool) -> Made {
@@ -493,14 +497,14 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
         Addr::Mq(name) => queue::create_mq(name, opts),
         Addr::SysvMq { key, mtype } => queue::create_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
-            let excl = ring_flags(Role::Recv, multi) | ring::CREATE | ring::EXCL;
+            let (side, flags) = ring_end(Role::Recv, multi);
             for _ in 0..100 {
-                match Ring::open(name, excl, opts) {
+                match Ring::open(name, side, Disposition::CreateNew, flags, opts) {
                     Ok(r) => return Ok(ring_made(r, name, true)),
                     Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
                     Err(e) => return Err(e),
                 }
-                match Ring::open(name, ring_flags(Role::Recv, multi), opts) {
+                match Ring::open(name, side, Disposition::Existing, flags, opts) {
                     Ok(r) => return Ok(ring_made(r, name, false)),
                     Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => {} // removed meanwhile
                     Err(e) => return Err(e),
@@ -564,7 +568,8 @@ pub(super) fn open_existing(
         Addr::Mq(name) => queue::open_mq(name, role, opts),
         Addr::SysvMq { key, mtype } => queue::open_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
-            let r = Ring::open(name, ring_flags(role, multi), opts)?;
+            let (side, flags) = ring_end(role, multi);
+            let r = Ring::open(name, side, Disposition::Existing, flags, opts)?;
             Ok(ring_made(r, name, false))
         }
         Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {
@@ -629,7 +634,7 @@ pub(super) fn pair(a: Addr<'_>, opts: &Options) -> Result<(Made, Made)> {
             ))
         }
         Addr::Shm(None) => {
-            let (p, c) = Ring::anonymous(opts, 0)?;
+            let (p, c) = Ring::anonymous(opts, ring::RingFlags::NONE)?;
             let end = |ring| RingChan { ring, name: None };
             Ok((
                 Made::new(end(p), "shm:".into(), ""),
