@@ -180,7 +180,7 @@ pub(super) fn create_object(name: &str, c: &CStr, mode: u32) -> Result<OwnedFd> 
     let what = format!("ring {name:?}");
     let (fd, _) = shm::open_exact(
         &what,
-        shm::CREATE | shm::EXCLUSIVE,
+        crate::flags::Disposition::CreateNew,
         mode,
         libc::O_RDWR | libc::O_CLOEXEC,
         // SAFETY: a valid C string.
@@ -204,7 +204,7 @@ pub(super) fn open_object(name: &str, c: &CStr) -> Result<OwnedFd> {
     let what = format!("ring {name:?}");
     let (fd, _) = shm::open_exact(
         &what,
-        0,
+        crate::flags::Disposition::Existing,
         0,
         libc::O_RDWR | libc::O_CLOEXEC,
         // SAFETY: a valid C string.
