@@ -128,6 +128,11 @@ macro_rules! option_set {
                 self.0 & other.0 == other.0
             }
 
+            /// Whether any option of `other` is set.
+            pub const fn intersects(self, other: $name) -> bool {
+                self.0 & other.0 != 0
+            }
+
             /// `self` with the options of `other` added when `on`.
             pub const fn with(self, other: $name, on: bool) -> $name {
                 if on { $name(self.0 | other.0) } else { self }
@@ -138,6 +143,12 @@ macro_rules! option_set {
             type Output = $name;
             fn bitor(self, other: $name) -> $name {
                 $name(self.0 | other.0)
+            }
+        }
+
+        impl std::ops::BitOrAssign for $name {
+            fn bitor_assign(&mut self, other: $name) {
+                self.0 |= other.0;
             }
         }
     };
