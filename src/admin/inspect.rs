@@ -36,22 +36,27 @@ use nix::errno::Errno;
 use crate::admin::provenance::{self, FileInfo, ObjKind, Record, Stamp};
 use crate::error::{Error, Result, Status};
 
-/// Info flag: a trusted ipcx record names this object and the object matches it.
-pub(crate) const FLAG_IPCX: u32 = 1;
-/// Info flag: ipcx's, its creator is dead and nothing is attached.
-pub(crate) const FLAG_STALE: u32 = 2;
-/// Info flag: only the record is left; the object it names is gone.
-pub(crate) const FLAG_VANISHED: u32 = 4;
-/// Info flag (clean results): removed (the object and its record, or the vanished record).
-pub(crate) const FLAG_REMOVED: u32 = 8;
+crate::flags::option_set! {
+    /// What a listing knows about an object beyond its fields.
+    pub struct InfoFlags {
+        /// A trusted ipcx record names this object and the object matches it.
+        const IPCX = 0;
+        /// ipcx's, its creator is dead and nothing is attached.
+        const STALE = 1;
+        /// Only the record is left; the object it names is gone.
+        const VANISHED = 2;
+        /// Clean results: removed (the object and its record, or the vanished record).
+        const REMOVED = 3;
+    }
+}
 
 /// What is known about one object, as a listing reports it (`ipcx_object_info` in C).
 #[derive(Clone, Debug)]
 pub struct ObjectInfo {
     /// The kind.
     pub kind: ObjKind,
-    /// `FLAG_*` bits.
-    pub flags: u32,
+    /// What else is known.
+    pub flags: InfoFlags,
     /// POSIX name ("/orders") or absolute path; empty for System V objects. NUL-free
     /// (object names and paths cannot hold a NUL), kept as a C string for the C view.
     pub name: CString,
@@ -103,7 +108,7 @@ struct Obj {
     /// Someone is blocked on it (System V semaphore waiters).
     waiters: bool,
     created: i64,
-    flags: u32,
+    flags: InfoFlags,
     stamp: Option<Stamp>,
     record: Option<Record>,
 }
@@ -127,7 +132,7 @@ impl Obj {
             users: Vec::new(),
             waiters: false,
             created: 0,
-            flags: 0,
+            flags: InfoFlags::NONE,
             stamp: None,
             record: None,
         }
@@ -560,7 +565,7 @@ fn matches(r: &Record, o: &Obj) -> bool {
 /// Mark `o` as the object of `r`.
 fn adopt(o: &mut Obj, r: Record) {
     o.kind = r.kind;
-    o.flags |= FLAG_IPCX;
+    o.flags |= InfoFlags::IPCX;
     o.creator_pid = r.pid;
     o.creator_alive = alive_code(crate::sys::proc::process_alive(r.pid, r.start));
     o.created = r.created.0;
@@ -573,7 +578,7 @@ fn vanished(r: Record) -> Obj {
     o.key = r.key;
     o.id = r.id;
     o.uid = r.uid;
-    o.flags = FLAG_VANISHED;
+    o.flags = InfoFlags::VANISHED;
     o.creator_pid = r.pid;
     o.creator_alive = alive_code(crate::sys::proc::process_alive(r.pid, r.start));
     o.created = r.created.0;
@@ -670,7 +675,7 @@ fn settle(objs: &mut [Obj]) {
     let wanted: HashSet<(u64, u64)> = objs
         .iter()
         .filter(|o| {
-            o.flags & FLAG_VANISHED == 0
+            !o.flags.contains(InfoFlags::VANISHED)
                 && matches!(
                     o.kind,
                     ObjKind::PosixShm
@@ -684,7 +689,7 @@ fn settle(objs: &mut [Obj]) {
         .collect();
     let holders = scan_holders(&wanted);
     for o in objs.iter_mut() {
-        if o.flags & FLAG_VANISHED != 0 {
+        if o.flags.contains(InfoFlags::VANISHED) {
             continue;
         }
         match o.kind {
@@ -722,8 +727,8 @@ fn settle(objs: &mut [Obj]) {
                 };
             }
         }
-        if o.flags & FLAG_IPCX != 0 && o.creator_alive == 0 && o.attached == 0 {
-            o.flags |= FLAG_STALE;
+        if o.flags.contains(InfoFlags::IPCX) && o.creator_alive == 0 && o.attached == 0 {
+            o.flags |= InfoFlags::STALE;
         }
     }
 }
@@ -843,7 +848,7 @@ fn collect(dirs: &[String], all: bool) -> (Vec<Obj>, Vec<String>) {
     for r in records {
         if let Some(o) = objs
             .iter_mut()
-            .find(|o| o.flags & FLAG_IPCX == 0 && matches(&r, o))
+            .find(|o| !o.flags.contains(InfoFlags::IPCX) && matches(&r, o))
         {
             adopt(o, r);
             continue;
@@ -861,19 +866,23 @@ fn collect(dirs: &[String], all: bool) -> (Vec<Obj>, Vec<String>) {
     let mut seen = HashSet::new();
     objs.retain(|o| {
         o.kind.is_sysv()
-            || o.flags & FLAG_VANISHED != 0
-            || seen.insert((o.kind.is_path(), o.name.clone(), o.flags & FLAG_IPCX))
+            || o.flags.contains(InfoFlags::VANISHED)
+            || seen.insert((
+                o.kind.is_path(),
+                o.name.clone(),
+                o.flags.contains(InfoFlags::IPCX),
+            ))
     });
     if !all {
-        objs.retain(|o| o.flags & (FLAG_IPCX | FLAG_VANISHED) != 0);
+        objs.retain(|o| o.flags.intersects(InfoFlags::IPCX | InfoFlags::VANISHED));
     }
     settle(&mut objs);
     objs.sort_by(|a, b| {
-        (a.kind, &a.name, a.id, a.flags & FLAG_VANISHED).cmp(&(
+        (a.kind, &a.name, a.id, a.flags.contains(InfoFlags::VANISHED)).cmp(&(
             b.kind,
             &b.name,
             b.id,
-            b.flags & FLAG_VANISHED,
+            b.flags.contains(InfoFlags::VANISHED),
         ))
     });
     (objs, warnings)
@@ -1174,8 +1183,8 @@ pub fn clean(dirs: &[String], dry_run: bool, records_only: bool) -> Result<Listi
     let mut out: Vec<Obj> = objs
         .into_iter()
         .filter(|o| {
-            let wanted =
-                o.flags & FLAG_VANISHED != 0 || (!records_only && o.flags & FLAG_STALE != 0);
+            let wanted = o.flags.contains(InfoFlags::VANISHED)
+                || (!records_only && o.flags.contains(InfoFlags::STALE));
             wanted && (dirs.is_empty() || !o.kind.is_path() || under(&o.name, dirs))
         })
         .collect();
@@ -1183,7 +1192,7 @@ pub fn clean(dirs: &[String], dry_run: bool, records_only: bool) -> Result<Listi
         return Ok(listing(&out, warnings));
     }
     for o in out.iter_mut() {
-        let r = if o.flags & FLAG_VANISHED != 0 {
+        let r = if o.flags.contains(InfoFlags::VANISHED) {
             let removed = o.record.as_ref().is_some_and(|r| {
                 provenance::open_dir(r.uid, false)
                     .ok()
@@ -1209,7 +1218,7 @@ pub fn clean(dirs: &[String], dry_run: bool, records_only: bool) -> Result<Listi
             remove_obj(o.kind, o)
         };
         match r {
-            Ok(()) => o.flags |= FLAG_REMOVED,
+            Ok(()) => o.flags |= InfoFlags::REMOVED,
             Err(e) => warnings.push(format!("{}: not removed: {}", o.describe(), e.msg)),
         }
     }

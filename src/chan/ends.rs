@@ -12,6 +12,7 @@ use super::{
 use super::{peer, queue};
 use crate::error::{Error, Result, Status};
 use crate::fd::FileId;
+use crate::flags::Disposition;
 use crate::options::Options;
 use crate::pipe::fifo;
 use crate::pipe::{PIPE_BUF, PipeEnd};
@@ -412,12 +413,16 @@ impl Endpoint for RingChan {
     }
 }
 
-fn ring_flags(role: Role, multi: bool) -> u32 {
+/// The ring role and options of a channel end.
+fn ring_end(role: Role, multi: bool) -> (ring::Role, ring::RingFlags) {
     let side = match role {
-        Role::Send => ring::PRODUCER,
-        Role::Recv => ring::CONSUMER,
+        Role::Send => ring::Role::Producer,
+        Role::Recv => ring::Role::Consumer,
     };
-    side | if multi { ring::MPMC } else { 0 }
+    (
+        side,
+        ring::RingFlags::NONE.with(ring::RingFlags::MPMC, multi),
+    )
 }
 
 fn ring_made(ring: Ring, name: &str, created: bool) -> Made {
@@ -450,7 +455,13 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
                 Err(e) if e.status == Status::IPCX_ERR_EXISTS => false,
                 Err(e) => return Err(e),
             };
-            let end = match fifo::open(path, fifo::READ, &o, &Deadline::now()) {
+            let end = match fifo::open(
+                path,
+                fifo::Side::Reader,
+                Disposition::Existing,
+                &o,
+                &Deadline::now(),
+            ) {
                 Ok(end) => end,
                 Err(e) => {
                     if created {
@@ -486,14 +497,14 @@ pub(super) fn create(a: Addr<'_>, multi: bool, opts: &Options) -> Result<Made> {
         Addr::Mq(name) => queue::create_mq(name, opts),
         Addr::SysvMq { key, mtype } => queue::create_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
-            let excl = ring_flags(Role::Recv, multi) | ring::CREATE | ring::EXCL;
+            let (side, flags) = ring_end(Role::Recv, multi);
             for _ in 0..100 {
-                match Ring::open(name, excl, opts) {
+                match Ring::open(name, side, Disposition::CreateNew, flags, opts) {
                     Ok(r) => return Ok(ring_made(r, name, true)),
                     Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
                     Err(e) => return Err(e),
                 }
-                match Ring::open(name, ring_flags(Role::Recv, multi), opts) {
+                match Ring::open(name, side, Disposition::Existing, flags, opts) {
                     Ok(r) => return Ok(ring_made(r, name, false)),
                     Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => {} // removed meanwhile
                     Err(e) => return Err(e),
@@ -522,11 +533,11 @@ pub(super) fn open_existing(
     match a {
         Addr::Fifo(path) => {
             let o = fifo_options(opts)?;
-            let flag = match role {
-                Role::Send => fifo::WRITE,
-                Role::Recv => fifo::READ,
+            let side = match role {
+                Role::Send => fifo::Side::Writer,
+                Role::Recv => fifo::Side::Reader,
             };
-            let end = fifo::open(path, flag, &o, deadline)?;
+            let end = fifo::open(path, side, Disposition::Existing, &o, deadline)?;
             Ok(Made::new(
                 fifo_end(path, end, &o),
                 format!("fifo:{path}"),
@@ -557,7 +568,8 @@ pub(super) fn open_existing(
         Addr::Mq(name) => queue::open_mq(name, role, opts),
         Addr::SysvMq { key, mtype } => queue::open_sysv(key, mtype, opts),
         Addr::Shm(Some(name)) => {
-            let r = Ring::open(name, ring_flags(role, multi), opts)?;
+            let (side, flags) = ring_end(role, multi);
+            let r = Ring::open(name, side, Disposition::Existing, flags, opts)?;
             Ok(ring_made(r, name, false))
         }
         Addr::Pipe | Addr::Unix(None) | Addr::Shm(None) => {
@@ -622,7 +634,7 @@ pub(super) fn pair(a: Addr<'_>, opts: &Options) -> Result<(Made, Made)> {
             ))
         }
         Addr::Shm(None) => {
-            let (p, c) = Ring::anonymous(opts, 0)?;
+            let (p, c) = Ring::anonymous(opts, ring::RingFlags::NONE)?;
             let end = |ring| RingChan { ring, name: None };
             Ok((
                 Made::new(end(p), "shm:".into(), ""),

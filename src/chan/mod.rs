@@ -37,28 +37,28 @@ use crate::options::{Opt, Options};
 use crate::time::{Backoff, Deadline, Timeout};
 pub use addr::{Addr, Transport};
 
-/// Open flag: this end sends.
-pub(crate) const SEND: u32 = crate::flags::WRITE;
-/// Open flag: this end receives.
-pub(crate) const RECV: u32 = crate::flags::READ;
-/// Receiver flag: open an existing object instead of creating it.
-pub(crate) const NO_CREATE: u32 = crate::flags::family(0);
-/// Receiver flag: close leaves the object it created in place.
-pub(crate) const KEEP: u32 = crate::flags::family(1);
-/// Flag: several senders will use the channel (shm: an MPMC ring).
-pub(crate) const MULTI_SENDER: u32 = crate::flags::family(2);
-/// Peer transports: this end listens (the default for receivers; a sender that listens
-/// hands each message to one of the receivers connected to it).
-pub(crate) const LISTEN: u32 = crate::flags::family(3);
-/// Peer transports: this end connects (the default for senders; a receiver that
-/// connects receives from a sender that listens).
-pub(crate) const DIAL: u32 = crate::flags::family(4);
-/// Senders open without waiting: a TCP connect (tcp:, nng+tcp:, zmq+tcp:) goes on in the
-/// background (the sender's descriptor becomes writable when it is done); a Unix connect
-/// is made at once; the other senders open their object if it is there now, or fail at
-/// once with `IPCX_ERR_TIMEOUT`.
-pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
-const ALL_FLAGS: u32 = SEND | RECV | NO_CREATE | KEEP | MULTI_SENDER | LISTEN | DIAL | NONBLOCK;
+crate::flags::option_set! {
+    /// The options of [`Chan::open`].
+    pub struct ChanFlags {
+        /// Receivers: open an existing object instead of creating it.
+        const NO_CREATE = 0;
+        /// Receivers: close leaves the object it created in place.
+        const KEEP = 1;
+        /// Several senders will use the channel (shm: an MPMC ring).
+        const MULTI_SENDER = 2;
+        /// Peer transports: this end listens (the default for receivers; a sender that
+        /// listens hands each message to one of the receivers connected to it).
+        const LISTEN = 3;
+        /// Peer transports: this end connects (the default for senders; a receiver that
+        /// connects receives from a sender that listens).
+        const DIAL = 4;
+        /// Senders open without waiting: a TCP connect (tcp:, nng+tcp:, zmq+tcp:) goes on
+        /// in the background (the sender's descriptor becomes writable when it is done); a
+        /// Unix connect is made at once; the other senders open their object if it is there
+        /// now, or fail at once with `IPCX_ERR_TIMEOUT`.
+        const NONBLOCK = 5;
+    }
+}
 
 /// Capability bit: several senders may send at once.
 pub(crate) const CAP_MULTI_SENDER: u32 = 1;
@@ -85,14 +85,6 @@ impl Role {
         match self {
             Role::Send => "sender",
             Role::Recv => "receiver",
-        }
-    }
-
-    /// The C flag of the role.
-    pub fn flag(self) -> u32 {
-        match self {
-            Role::Send => SEND,
-            Role::Recv => RECV,
         }
     }
 }
@@ -329,25 +321,17 @@ impl Chan {
     }
 
     /// Open one end of the channel at `address` (see `ipcx_chan_open`).
-    pub fn open(address: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<Chan> {
-        crate::flags::check(
-            flags,
-            ALL_FLAGS,
-            "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
-             IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL, IPCX_OPEN_NONBLOCK",
-        )?;
-        let role = match flags & (SEND | RECV) {
-            SEND => Role::Send,
-            RECV => Role::Recv,
-            _ => {
-                return Err(Error::invalid(
-                    "channel flags must contain exactly one of IPCX_OPEN_WRITE and IPCX_OPEN_READ",
-                ));
-            }
-        };
+    pub fn open(
+        address: &str,
+        role: Role,
+        flags: ChanFlags,
+        opts: &Options,
+        deadline: &Deadline,
+    ) -> Result<Chan> {
+        let has = |f: ChanFlags| flags.contains(f);
         let a = addr::parse(address)?;
         let t = a.transport();
-        if role == Role::Send && flags & (NO_CREATE | KEEP) != 0 {
+        if role == Role::Send && (has(ChanFlags::NO_CREATE) || has(ChanFlags::KEEP)) {
             return Err(Error::invalid(format!(
                 "{address}: IPCX_CHAN_NO_CREATE and IPCX_CHAN_KEEP apply to receivers (a \
                  sender never creates or removes the object)"
@@ -365,7 +349,7 @@ impl Chan {
                  open by name, give one: fifo:/path, unix:/path, shm:/name...)"
             )));
         }
-        if flags & NO_CREATE != 0
+        if has(ChanFlags::NO_CREATE)
             && (t.is_peer()
                 || matches!(
                     t,
@@ -378,12 +362,12 @@ impl Chan {
                 t.scheme()
             )));
         }
-        if flags & (LISTEN | DIAL) == LISTEN | DIAL {
+        if has(ChanFlags::LISTEN | ChanFlags::DIAL) {
             return Err(Error::invalid(format!(
                 "{address}: give at most one of IPCX_CHAN_LISTEN and IPCX_CHAN_DIAL"
             )));
         }
-        if flags & (LISTEN | DIAL) != 0 && !t.is_peer() {
+        if (has(ChanFlags::LISTEN) || has(ChanFlags::DIAL)) && !t.is_peer() {
             return Err(Error::invalid(format!(
                 "{address}: IPCX_CHAN_LISTEN and IPCX_CHAN_DIAL apply to the other libraries' \
                  transports (nng+tcp:, nng+ipc:, zmq+tcp:, zmq+ipc:); over {}: the receiver \
@@ -392,8 +376,8 @@ impl Chan {
             )));
         }
         check_options(t, opts, false)?;
-        let multi = flags & MULTI_SENDER != 0;
-        if flags & NONBLOCK != 0 {
+        let multi = has(ChanFlags::MULTI_SENDER);
+        if has(ChanFlags::NONBLOCK) {
             if role != Role::Send {
                 return Err(Error::invalid(format!(
                     "{address}: IPCX_OPEN_NONBLOCK applies to senders (an open that never \
@@ -406,7 +390,7 @@ impl Chan {
                 Addr::Tcp(_) | Addr::Unix(Some(_)) | Addr::UnixAbstract(_) => {
                     ends::open_nonblocking(a, opts)?
                 }
-                Addr::Peer(lib, link) if flags & LISTEN == 0 => {
+                Addr::Peer(lib, link) if !has(ChanFlags::LISTEN) => {
                     peer::dial_nonblocking(lib, link, opts)?
                 }
                 Addr::Peer(lib, link) => peer::listen(lib, link, role, opts)?, // never waits
@@ -417,18 +401,20 @@ impl Chan {
             return Ok(Chan::from_made(made, role, t, false));
         }
         let made = match (role, a) {
-            (Role::Recv, _) if flags & NO_CREATE != 0 => until_present(deadline, address, || {
-                ends::open_existing(a, role, multi, opts, deadline)
-            })?,
-            // The peer transports' reversed roles: a receiver that connects to a listening
-            // sender (waiting for it like a sender waits for a receiver), a sender that
-            // listens.
-            (Role::Recv, Addr::Peer(..)) if flags & DIAL != 0 => {
+            (Role::Recv, _) if has(ChanFlags::NO_CREATE) => {
                 until_present(deadline, address, || {
                     ends::open_existing(a, role, multi, opts, deadline)
                 })?
             }
-            (Role::Send, Addr::Peer(lib, link)) if flags & LISTEN != 0 => {
+            // The peer transports' reversed roles: a receiver that connects to a listening
+            // sender (waiting for it like a sender waits for a receiver), a sender that
+            // listens.
+            (Role::Recv, Addr::Peer(..)) if has(ChanFlags::DIAL) => {
+                until_present(deadline, address, || {
+                    ends::open_existing(a, role, multi, opts, deadline)
+                })?
+            }
+            (Role::Send, Addr::Peer(lib, link)) if has(ChanFlags::LISTEN) => {
                 peer::listen(lib, link, role, opts)?
             }
             // A receiver owns what it opens without NO_CREATE, including an object a
@@ -445,7 +431,7 @@ impl Chan {
                 ends::open_existing(a, role, multi, opts, deadline)
             })?,
         };
-        Ok(Chan::from_made(made, role, t, flags & KEEP != 0))
+        Ok(Chan::from_made(made, role, t, has(ChanFlags::KEEP)))
     }
 
     /// Both ends of an unnamed channel, for fork (see `ipcx_chan_pair`): (sender,

@@ -9,6 +9,7 @@ use super::ends::posix_object_id;
 use super::{CAP_MULTI_SENDER, CAP_PERSISTENT, CAP_POLL, Caps, Endpoint, Made, Role};
 use crate::error::{Error, Result, Status, proc_limit};
 use crate::fd::FileId;
+use crate::flags::{Access, Disposition};
 use crate::msgq::posix::{self, PosixQueue};
 use crate::msgq::sysv::{self, MsgQueue};
 use crate::options::Options;
@@ -152,12 +153,18 @@ fn sizes_removed(opts: &Options) -> Options {
 /// The receiver: create the queue (or adopt an existing one).
 pub(super) fn create_mq(name: &str, opts: &Options) -> Result<Made> {
     for _ in 0..100 {
-        match PosixQueue::open(name, posix::READ | posix::CREATE | posix::EXCLUSIVE, opts) {
+        match PosixQueue::open(name, Access::Read, Disposition::CreateNew, false, opts) {
             Ok(q) => return mq_made(q, name, opts, true),
             Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
             Err(e) => return Err(e),
         }
-        match PosixQueue::open(name, posix::READ, &sizes_removed(opts)) {
+        match PosixQueue::open(
+            name,
+            Access::Read,
+            Disposition::Existing,
+            false,
+            &sizes_removed(opts),
+        ) {
             Ok(q) => return mq_made(q, name, opts, false),
             Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => {} // removed meanwhile
             Err(e) => return Err(e),
@@ -171,11 +178,17 @@ pub(super) fn create_mq(name: &str, opts: &Options) -> Result<Made> {
 
 /// A sender, or a receiver with NO_CREATE.
 pub(super) fn open_mq(name: &str, role: Role, opts: &Options) -> Result<Made> {
-    let flag = match role {
-        Role::Send => posix::WRITE,
-        Role::Recv => posix::READ,
+    let access = match role {
+        Role::Send => Access::Write,
+        Role::Recv => Access::Read,
     };
-    let q = PosixQueue::open(name, flag, &sizes_removed(opts))?;
+    let q = PosixQueue::open(
+        name,
+        access,
+        Disposition::Existing,
+        false,
+        &sizes_removed(opts),
+    )?;
     mq_made(q, name, opts, false)
 }
 
@@ -233,7 +246,7 @@ impl Endpoint for SysvChan {
     #[inline]
     fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         let dl = timeout.deadline();
-        match self.q.recv(out, self.mtype, 0, &dl) {
+        match self.q.recv(out, self.mtype, sysv::RecvFlags::NONE, &dl) {
             Ok((n, _)) => Ok(n),
             Err(e) => Err(self.gone(e)),
         }
@@ -329,12 +342,12 @@ fn queue_options(opts: &Options) -> Options {
 pub(super) fn create_sysv(key: i32, mtype: i64, opts: &Options) -> Result<Made> {
     sysv_max(key, opts)?;
     for _ in 0..100 {
-        match MsgQueue::open(key, sysv::CREATE | sysv::EXCLUSIVE, &queue_options(opts)) {
+        match MsgQueue::open(key, Disposition::CreateNew, &queue_options(opts)) {
             Ok(q) => return sysv_made(q, key, mtype, opts, true),
             Err(e) if e.status == Status::IPCX_ERR_EXISTS => {}
             Err(e) => return Err(e),
         }
-        match MsgQueue::open(key, 0, &Options::default()) {
+        match MsgQueue::open(key, Disposition::Existing, &Options::default()) {
             Ok(q) => return sysv_made(q, key, mtype, opts, false),
             Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => {} // removed meanwhile
             Err(e) => return Err(e),
@@ -348,6 +361,6 @@ pub(super) fn create_sysv(key: i32, mtype: i64, opts: &Options) -> Result<Made> 
 
 /// A sender, or a receiver with NO_CREATE.
 pub(super) fn open_sysv(key: i32, mtype: i64, opts: &Options) -> Result<Made> {
-    let q = MsgQueue::open(key, 0, &Options::default())?;
+    let q = MsgQueue::open(key, Disposition::Existing, &Options::default())?;
     sysv_made(q, key, mtype, opts, false)
 }

@@ -42,7 +42,14 @@ fn pairs_carry_messages_and_close() {
 #[test]
 fn fan_in_serves_every_sender_in_order() {
     let addr = format!("unix:@ipcx-unit-chan-{}", std::process::id());
-    let mut r = Chan::open(&addr, RECV, &Options::default(), &Deadline::now()).unwrap();
+    let mut r = Chan::open(
+        &addr,
+        Role::Recv,
+        ChanFlags::NONE,
+        &Options::default(),
+        &Deadline::now(),
+    )
+    .unwrap();
     // Every sender connects before any sends: a receiver whose senders have all come and
     // gone reports CLOSED, so a sender that connected late could find the receiver done.
     let all_connected = std::sync::Arc::new(std::sync::Barrier::new(3));
@@ -52,7 +59,9 @@ fn fan_in_serves_every_sender_in_order() {
             let all_connected = all_connected.clone();
             std::thread::spawn(move || {
                 let dl = Deadline::from_ms(5000).unwrap();
-                let mut s = Chan::open(&addr, SEND, &Options::default(), &dl).unwrap();
+                let mut s =
+                    Chan::open(&addr, Role::Send, ChanFlags::NONE, &Options::default(), &dl)
+                        .unwrap();
                 all_connected.wait();
                 for i in 0..500u32 {
                     let mut m = [0u8; 8];
@@ -86,7 +95,8 @@ fn sender_waits_for_the_object_then_times_out() {
     let t0 = std::time::Instant::now();
     let e = Chan::open(
         &addr,
-        SEND,
+        Role::Send,
+        ChanFlags::NONE,
         &Options::default(),
         &Deadline::from_ms(50).unwrap(),
     )
@@ -105,12 +115,14 @@ fn receiver_removes_what_it_created() {
         capacity: Some(4096),
         ..Options::default()
     };
-    let r = Chan::open(&addr, RECV, &o, &Deadline::now()).unwrap();
+    let r = Chan::open(&addr, Role::Recv, ChanFlags::NONE, &o, &Deadline::now()).unwrap();
     assert!(r.removes_on_close());
-    let mut s = Chan::open(&addr, SEND, &o, &Deadline::now()).unwrap();
+    let mut s = Chan::open(&addr, Role::Send, ChanFlags::NONE, &o, &Deadline::now()).unwrap();
     s.send(b"hi", ms(0)).unwrap();
     r.close().unwrap();
-    let e = Chan::open(&addr, SEND, &o, &Deadline::now()).err().unwrap();
+    let e = Chan::open(&addr, Role::Send, ChanFlags::NONE, &o, &Deadline::now())
+        .err()
+        .unwrap();
     assert!(e.is_timeout(), "{}", e.msg);
 }
 
@@ -130,9 +142,15 @@ fn unsupported_options_name_the_transport() {
         max_message: Some(5000),
         ..Options::default()
     };
-    let e = Chan::open("fifo:/tmp/ipcx-unit-nope", RECV, &o, &Deadline::now())
-        .err()
-        .unwrap();
+    let e = Chan::open(
+        "fifo:/tmp/ipcx-unit-nope",
+        Role::Recv,
+        ChanFlags::NONE,
+        &o,
+        &Deadline::now(),
+    )
+    .err()
+    .unwrap();
     assert!(e.msg.contains("4092"), "{}", e.msg);
 }
 
@@ -157,11 +175,19 @@ fn address_of(c: &Chan) -> String {
 fn peer_wires_carry_messages_both_ways_round() {
     for a in peer_addrs("both") {
         // The channel model: the receiver listens, senders connect.
-        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let mut r = Chan::open(
+            &a,
+            Role::Recv,
+            ChanFlags::NONE,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         let at = address_of(&r);
         let mut s = Chan::open(
             &at,
-            SEND,
+            Role::Send,
+            ChanFlags::NONE,
             &Options::default(),
             &Deadline::from_ms(5000).unwrap(),
         )
@@ -194,11 +220,19 @@ fn peer_wires_carry_messages_both_ways_round() {
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
         drop(r);
         // Reversed: the sender listens, the receiver connects.
-        let mut s = Chan::open(&a, SEND | LISTEN, &Options::default(), &Deadline::now()).unwrap();
+        let mut s = Chan::open(
+            &a,
+            Role::Send,
+            ChanFlags::LISTEN,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         let at = address_of(&s);
         let mut r = Chan::open(
             &at,
-            RECV | DIAL,
+            Role::Recv,
+            ChanFlags::DIAL,
             &Options::default(),
             &Deadline::from_ms(5000).unwrap(),
         )
@@ -220,11 +254,19 @@ fn peer_wires_carry_messages_both_ways_round() {
 fn peer_wires_refuse_the_wrong_peer() {
     for a in peer_addrs("wrong") {
         // Two senders: one listens, the other connects to it; both are PUSH sockets.
-        let mut s = Chan::open(&a, SEND | LISTEN, &Options::default(), &Deadline::now()).unwrap();
+        let mut s = Chan::open(
+            &a,
+            Role::Send,
+            ChanFlags::LISTEN,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         let at = address_of(&s);
         let mut s2 = Chan::open(
             &at,
-            SEND,
+            Role::Send,
+            ChanFlags::NONE,
             &Options::default(),
             &Deadline::from_ms(2000).unwrap(),
         )
@@ -255,11 +297,19 @@ fn peer_wires_refuse_the_wrong_peer() {
         } else {
             a.replacen("zmq", "nng", 1)
         };
-        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let mut r = Chan::open(
+            &a,
+            Role::Recv,
+            ChanFlags::NONE,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         let at = address_of(&r).replacen(&a[..3], &other[..3], 1);
         let mut s = Chan::open(
             &at,
-            SEND,
+            Role::Send,
+            ChanFlags::NONE,
             &Options::default(),
             &Deadline::from_ms(2000).unwrap(),
         )
@@ -287,7 +337,14 @@ fn a_sender_gone_before_it_was_accepted_is_still_received() {
         .into_iter()
         .filter(|a| a.starts_with("nng") && !a.contains('@'))
     {
-        let mut r = Chan::open(&a, RECV, &Options::default(), &Deadline::now()).unwrap();
+        let mut r = Chan::open(
+            &a,
+            Role::Recv,
+            ChanFlags::NONE,
+            &Options::default(),
+            &Deadline::now(),
+        )
+        .unwrap();
         let at = address_of(&r);
         let ipc = at.starts_with("nng+ipc:");
         let sp = crate::frame::sp::Sp::new(true, ipc);

@@ -3,13 +3,14 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::common::{IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::common::{IPCX_OPEN_NONBLOCK, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::common::{iov_arg, ipcx_iov, ipcx_options};
 use super::{
     Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
 };
-use crate::chan::{self, Chan, Role, Transport};
-use crate::error::{Error, Status, ipcx_status};
+use crate::chan::{self, Chan, ChanFlags, Role, Transport};
+use crate::error::{Error, Result, Status, ipcx_status};
+use crate::flags::Access;
 use crate::time::Deadline;
 use crate::time::Timeout;
 
@@ -54,15 +55,42 @@ pub const IPCX_CHAN_LISTEN: u32 = 0x80000;
 /// other side, which listens. The default for senders; a receiver that connects receives
 /// from one listening PUSH socket (waiting up to its open timeout for it to be there).
 pub const IPCX_CHAN_DIAL: u32 = 0x100000;
-const _: () = assert!(
-    IPCX_OPEN_WRITE == chan::SEND
-        && IPCX_OPEN_READ == chan::RECV
-        && IPCX_CHAN_NO_CREATE == chan::NO_CREATE
-        && IPCX_CHAN_KEEP == chan::KEEP
-        && IPCX_CHAN_MULTI_SENDER == chan::MULTI_SENDER
-        && IPCX_CHAN_LISTEN == chan::LISTEN
-        && IPCX_CHAN_DIAL == chan::DIAL
-);
+
+/// The role and options `ipcx_chan_open`'s flags select: unknown bits, then the role,
+/// are refused here; the combinations that depend on the address are the channel's.
+fn chan_flags(flags: u32) -> Result<(Role, ChanFlags)> {
+    crate::flags::check(
+        flags,
+        IPCX_OPEN_WRITE
+            | IPCX_OPEN_READ
+            | IPCX_CHAN_NO_CREATE
+            | IPCX_CHAN_KEEP
+            | IPCX_CHAN_MULTI_SENDER
+            | IPCX_CHAN_LISTEN
+            | IPCX_CHAN_DIAL
+            | IPCX_OPEN_NONBLOCK,
+        "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_CHAN_NO_CREATE, IPCX_CHAN_KEEP, \
+         IPCX_CHAN_MULTI_SENDER, IPCX_CHAN_LISTEN or IPCX_CHAN_DIAL, IPCX_OPEN_NONBLOCK",
+    )?;
+    let role = match Access::from_c(flags) {
+        Some(Access::Write) => Role::Send,
+        Some(Access::Read) => Role::Recv,
+        _ => {
+            return Err(Error::invalid(
+                "channel flags must contain exactly one of IPCX_OPEN_WRITE and IPCX_OPEN_READ",
+            ));
+        }
+    };
+    let on = |c: u32| flags & c != 0;
+    let opts = ChanFlags::NONE
+        .with(ChanFlags::NO_CREATE, on(IPCX_CHAN_NO_CREATE))
+        .with(ChanFlags::KEEP, on(IPCX_CHAN_KEEP))
+        .with(ChanFlags::MULTI_SENDER, on(IPCX_CHAN_MULTI_SENDER))
+        .with(ChanFlags::LISTEN, on(IPCX_CHAN_LISTEN))
+        .with(ChanFlags::DIAL, on(IPCX_CHAN_DIAL))
+        .with(ChanFlags::NONBLOCK, on(IPCX_OPEN_NONBLOCK));
+    Ok((role, opts))
+}
 
 /// `ipcx_chan_info.transport`: `pipe:`.
 pub const IPCX_CHAN_PIPE: u32 = 1;
@@ -317,7 +345,9 @@ pub unsafe extern "C" fn ipcx_chan_open(
         let o = unsafe { out(out_chan, "out_chan") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let address = unsafe { str_arg(address, "address", ADDRESS_MAX) }?;
-        let c = Chan::open(address, flags, &unsafe { options(opts) }?, &deadline)?;
+        let opts = unsafe { options(opts) }?;
+        let (role, flags) = chan_flags(flags)?;
+        let c = Chan::open(address, role, flags, &opts, &deadline)?;
         *o = handle::into_raw(ipcx_chan(c))?;
         Ok(())
     })

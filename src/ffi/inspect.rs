@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 
 use super::{Info, call, call_ref, handle, info_out, out, set_opt, str_arg};
-use crate::admin::inspect::{self, Listing, ObjectInfo};
+use crate::admin::inspect::{self, InfoFlags, Listing, ObjectInfo};
 use crate::admin::provenance::ObjKind;
 use crate::error::{Error, Result, ipcx_status};
 
@@ -76,11 +76,20 @@ const _: () = assert!(
         && IPCX_OBJECT_FIFO == ObjKind::Fifo as u32
         && IPCX_OBJECT_SOCKET == ObjKind::Socket as u32
         && IPCX_OBJECT_RING == ObjKind::Ring as u32
-        && IPCX_OBJECT_IPCX == inspect::FLAG_IPCX
-        && IPCX_OBJECT_STALE == inspect::FLAG_STALE
-        && IPCX_OBJECT_VANISHED == inspect::FLAG_VANISHED
-        && IPCX_OBJECT_REMOVED == inspect::FLAG_REMOVED
 );
+
+/// The C value of an object's info flags.
+fn info_flags_to_c(f: InfoFlags) -> u32 {
+    [
+        (InfoFlags::IPCX, IPCX_OBJECT_IPCX),
+        (InfoFlags::STALE, IPCX_OBJECT_STALE),
+        (InfoFlags::VANISHED, IPCX_OBJECT_VANISHED),
+        (InfoFlags::REMOVED, IPCX_OBJECT_REMOVED),
+    ]
+    .iter()
+    .filter(|(ours, _)| f.contains(*ours))
+    .fold(0, |acc, (_, c)| acc | c)
+}
 
 /// What is known about one object: `ipcx_object_list_get` fills it. Set `size` to
 /// `sizeof` the struct before the call (`ipcx_object_info o = { .size = sizeof o };`).
@@ -159,7 +168,7 @@ fn object_to_c(o: &ObjectInfo) -> ipcx_object_info {
     ipcx_object_info {
         size: 0,
         kind: o.kind as u32,
-        flags: o.flags,
+        flags: info_flags_to_c(o.flags),
         key: o.key,
         id: o.id,
         uid: o.uid,

@@ -25,6 +25,7 @@ use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::error::{Error, Result, Status, set_last_error};
+use crate::flags::Disposition;
 use crate::options::Options;
 
 /// Run the body of an exported function: catch panics (`IPCX_ERR_INTERNAL`), turn errors
@@ -248,6 +249,14 @@ pub(crate) unsafe fn options(p: *const common::ipcx_options) -> Result<Options> 
         return Ok(Options::default());
     }
     Ok(handle::pin(p)?.get())
+}
+
+/// The open disposition that `flags` selects with `IPCX_OPEN_CREATE` and
+/// `IPCX_OPEN_EXCLUSIVE`, after refusing bits outside `allowed` (the message names
+/// `accepts`); for calls that take no other flag.
+pub(crate) fn disposition(flags: u32, allowed: u32, accepts: &str) -> Result<Disposition> {
+    crate::flags::check(flags, allowed, accepts)?;
+    Disposition::from_c(flags)
 }
 
 /// A caller-owned array of `n` values of `T` (`const T *p, size_t n`). NULL is allowed only

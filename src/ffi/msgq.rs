@@ -7,11 +7,13 @@ use super::common::{
     IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_NONBLOCK, IPCX_OPEN_READ, IPCX_OPEN_WRITE,
 };
 use super::{
-    Info, bytes, bytes_mut, call, call_on, handle, info_out, options, out, set_opt, str_arg,
+    Info, bytes, bytes_mut, call, call_on, disposition, handle, info_out, options, out, set_opt,
+    str_arg,
 };
 use crate::error::{Error, ipcx_status};
+use crate::flags::{Access, Disposition};
 use crate::msgq::posix::{self, PosixQueue};
-use crate::msgq::sysv::{self, MsgQueue};
+use crate::msgq::sysv::{self, MsgQueue, RecvFlags};
 use crate::name;
 use crate::sys::wide_i64;
 use crate::time::Deadline;
@@ -43,13 +45,7 @@ pub const IPCX_MSGQ_EXCEPT: u32 = 0x10000;
 /// Flag (`ipcx_msgq_recv`): a message longer than the buffer is cut to the buffer's size
 /// and removed, instead of failing with `IPCX_ERR_TOO_BIG` (MSG_NOERROR).
 pub const IPCX_MSGQ_TRUNCATE: u32 = 0x20000;
-const _: () = assert!(
-    super::common::IPCX_KEY_PRIVATE == sysv::PRIVATE
-        && IPCX_OPEN_CREATE == sysv::CREATE
-        && IPCX_OPEN_EXCLUSIVE == sysv::EXCLUSIVE
-        && IPCX_MSGQ_EXCEPT == sysv::EXCEPT
-        && IPCX_MSGQ_TRUNCATE == sysv::TRUNCATE
-);
+const _: () = assert!(super::common::IPCX_KEY_PRIVATE == sysv::PRIVATE);
 
 /// What `ipcx_msgq_stat` reports about a System V queue (msgctl(IPC_STAT)). A growable
 /// struct: set `size` to `sizeof(ipcx_msgq_info)` before the call
@@ -144,7 +140,14 @@ pub unsafe extern "C" fn ipcx_msgq_open(
     unsafe { set_opt(out_queue, std::ptr::null_mut()) };
     call("ipcx_msgq_open", || {
         let o = unsafe { out(out_queue, "out_queue") }?;
-        let q = MsgQueue::open(key, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        MsgQueue::check_options(&opts)?;
+        let how = disposition(
+            flags,
+            IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE,
+            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
+        )?;
+        let q = MsgQueue::open(key, how, &opts)?;
         *o = handle::into_raw(ipcx_msgq(q))?;
         Ok(())
     })
@@ -283,6 +286,14 @@ pub unsafe extern "C" fn ipcx_msgq_recv(
         let deadline = Deadline::from_ms(timeout_ms)?;
         let len = unsafe { out(len, "len") }?;
         let dst = unsafe { bytes_mut(buf, *len, "buf") }?;
+        crate::flags::check(
+            flags,
+            IPCX_MSGQ_EXCEPT | IPCX_MSGQ_TRUNCATE,
+            "IPCX_MSGQ_EXCEPT and IPCX_MSGQ_TRUNCATE",
+        )?;
+        let flags = RecvFlags::NONE
+            .with(RecvFlags::EXCEPT, flags & IPCX_MSGQ_EXCEPT != 0)
+            .with(RecvFlags::TRUNCATE, flags & IPCX_MSGQ_TRUNCATE != 0);
         match q.0.recv(dst, mtype, flags, &deadline) {
             Ok((n, t)) => {
                 *len = n;
@@ -441,15 +452,7 @@ pub const IPCX_MQ_PRIO_MAX: u32 = 32768;
 /// The longest POSIX queue name, the leading slash included, the NUL excluded: a slash and
 /// 255 bytes (NAME_MAX, the kernel's limit for the entry in /dev/mqueue).
 pub const IPCX_MQ_NAME_MAX: usize = 256;
-const _: () = assert!(
-    IPCX_OPEN_READ == posix::READ
-        && IPCX_OPEN_WRITE == posix::WRITE
-        && IPCX_OPEN_CREATE == posix::CREATE
-        && IPCX_OPEN_EXCLUSIVE == posix::EXCLUSIVE
-        && IPCX_OPEN_NONBLOCK == posix::NONBLOCK
-        && IPCX_MQ_PRIO_MAX == posix::PRIO_MAX
-        && IPCX_MQ_NAME_MAX == name::MQ_NAME_MAX
-);
+const _: () = assert!(IPCX_MQ_PRIO_MAX == posix::PRIO_MAX && IPCX_MQ_NAME_MAX == name::MQ_NAME_MAX);
 
 /// A POSIX queue's attributes (`ipcx_mq_stat`; mq_getattr). A growable struct: set
 /// `size` to `sizeof(ipcx_mq_info)` before the call (`ipcx_mq_info info = { sizeof info };`).
@@ -521,7 +524,24 @@ pub unsafe extern "C" fn ipcx_mq_open(
     call("ipcx_mq_open", || {
         let o = unsafe { out(out_queue, "out_queue") }?;
         let n = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
-        let q = PosixQueue::open(n, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        PosixQueue::check_open(n, &opts)?;
+        crate::flags::check(
+            flags,
+            IPCX_OPEN_READ
+                | IPCX_OPEN_WRITE
+                | IPCX_OPEN_CREATE
+                | IPCX_OPEN_EXCLUSIVE
+                | IPCX_OPEN_NONBLOCK,
+            "IPCX_OPEN_READ, IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
+             IPCX_OPEN_NONBLOCK",
+        )?;
+        let access = Access::from_c(flags).ok_or_else(|| {
+            Error::invalid("POSIX queue open flags need IPCX_OPEN_READ, IPCX_OPEN_WRITE or both")
+        })?;
+        let how = Disposition::from_c(flags)?;
+        let nonblock = flags & IPCX_OPEN_NONBLOCK != 0;
+        let q = PosixQueue::open(n, access, how, nonblock, &opts)?;
         *o = handle::into_raw(ipcx_mq(q))?;
         Ok(())
     })

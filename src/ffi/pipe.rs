@@ -7,7 +7,8 @@ use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_
 use super::common::{iov_arg, ipcx_iov};
 use super::stream;
 use super::{call, call_on, handle, options, out, set_opt, str_arg};
-use crate::error::ipcx_status;
+use crate::error::{Error, Result, ipcx_status};
+use crate::flags::{Access, Disposition};
 use crate::name;
 use crate::pipe::PipeEnd;
 use crate::pipe::fifo;
@@ -45,12 +46,7 @@ pub const IPCX_PIPE_BUF: usize = 4096;
 /// the 4-byte frame header).
 pub const IPCX_FIFO_ATOMIC_MAX: usize = 4092;
 const _: () = assert!(
-    IPCX_OPEN_READ == fifo::READ
-        && IPCX_OPEN_WRITE == fifo::WRITE
-        && IPCX_OPEN_CREATE == fifo::CREATE
-        && IPCX_OPEN_EXCLUSIVE == fifo::EXCLUSIVE
-        && IPCX_FIFO_KEEP_OPEN == fifo::KEEP_OPEN
-        && IPCX_PIPE_BUF == crate::pipe::PIPE_BUF
+    IPCX_PIPE_BUF == crate::pipe::PIPE_BUF
         && IPCX_FIFO_ATOMIC_MAX == crate::pipe::PIPE_BUF - crate::frame::HEADER
 );
 
@@ -548,10 +544,49 @@ pub unsafe extern "C" fn ipcx_fifo_open(
         let o = unsafe { out(out_end, "out_end") }?;
         let deadline = Deadline::from_ms(timeout_ms)?;
         let path = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
-        let end = fifo::open(path, flags, &unsafe { options(opts) }?, &deadline)?;
+        let opts = unsafe { options(opts) }?;
+        fifo::check_options(&opts)?;
+        let (side, how) = fifo_flags(flags)?;
+        let end = fifo::open(path, side, how, &opts, &deadline)?;
         *o = handle::into_raw(ipcx_pipe(end))?;
         Ok(())
     })
+}
+
+/// The end and disposition `ipcx_fifo_open`'s flags select, checked in this order:
+/// unknown bits, the role, KEEP_OPEN for a writer, EXCLUSIVE without CREATE.
+fn fifo_flags(flags: u32) -> Result<(fifo::Side, Disposition)> {
+    crate::flags::check(
+        flags,
+        IPCX_OPEN_READ
+            | IPCX_OPEN_WRITE
+            | IPCX_OPEN_CREATE
+            | IPCX_OPEN_EXCLUSIVE
+            | IPCX_FIFO_KEEP_OPEN,
+        "IPCX_OPEN_READ or IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, \
+         IPCX_FIFO_KEEP_OPEN",
+    )?;
+    let keep = flags & IPCX_FIFO_KEEP_OPEN != 0;
+    let side = match Access::from_c(flags) {
+        Some(Access::Read) if keep => fifo::Side::KeepOpenReader,
+        Some(Access::Read) => fifo::Side::Reader,
+        Some(Access::Write) if keep => {
+            return Err(Error::invalid(
+                "IPCX_FIFO_KEEP_OPEN applies to readers only",
+            ));
+        }
+        Some(Access::Write) => fifo::Side::Writer,
+        _ => {
+            return Err(Error::invalid(
+                "FIFO open flags must contain exactly one of IPCX_OPEN_READ and IPCX_OPEN_WRITE",
+            ));
+        }
+    };
+    let how = Disposition::from_c_or(
+        flags,
+        "IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE (it makes the creation exclusive)",
+    )?;
+    Ok((side, how))
 }
 
 /// Remove the FIFO at `path`. Only a FIFO is ever removed: any other kind of file gets

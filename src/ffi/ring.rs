@@ -8,8 +8,9 @@ use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_
 use super::{
     Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
 };
-use crate::error::ipcx_status;
-use crate::ring::{self, Ring, layout};
+use crate::error::{Error, ipcx_status};
+use crate::flags::{Access, Disposition};
+use crate::ring::{self, Ring, RingFlags, Role, layout};
 use crate::time::Timeout;
 
 /// One end of a shared-memory ring of messages: a producer or a consumer. Opaque.
@@ -54,12 +55,7 @@ pub const IPCX_RING_MAX_CAPACITY: usize = 1073741824;
 /// Default ring capacity in bytes.
 pub const IPCX_RING_DEFAULT_CAPACITY: usize = 1048576;
 const _: () = assert!(
-    IPCX_OPEN_WRITE == ring::PRODUCER
-        && IPCX_OPEN_READ == ring::CONSUMER
-        && IPCX_OPEN_CREATE == ring::CREATE
-        && IPCX_OPEN_EXCLUSIVE == ring::EXCL
-        && IPCX_RING_MPMC == ring::MPMC
-        && IPCX_RING_NAME_MAX == ring::NAME_MAX
+    IPCX_RING_NAME_MAX == ring::NAME_MAX
         && IPCX_RING_MIN_CAPACITY == layout::MIN_CAPACITY
         && IPCX_RING_MAX_CAPACITY == layout::MAX_CAPACITY
         && IPCX_RING_DEFAULT_CAPACITY == layout::DEFAULT_CAPACITY
@@ -93,6 +89,11 @@ unsafe impl Info for ipcx_ring_info {
             max_message: 0,
         }
     }
+}
+
+/// The ring options of C `flags` (unknown bits already refused).
+fn ring_flags(flags: u32) -> RingFlags {
+    RingFlags::NONE.with(RingFlags::MPMC, flags & IPCX_RING_MPMC != 0)
 }
 
 /// Open, or create, the named ring `name` and attach to it as producer or consumer.
@@ -147,7 +148,30 @@ pub unsafe extern "C" fn ipcx_ring_open(
         // Scanned up to PATH_MAX so that a name one byte too long is refused by the ring's
         // own check, whose message names it.
         let name = unsafe { str_arg(name, "name", crate::name::PATH_MAX) }?;
-        let r = Ring::open(name, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        Ring::check_options(&opts)?;
+        crate::flags::check(
+            flags,
+            IPCX_OPEN_WRITE
+                | IPCX_OPEN_READ
+                | IPCX_OPEN_CREATE
+                | IPCX_OPEN_EXCLUSIVE
+                | IPCX_RING_MPMC,
+            "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
+             IPCX_RING_MPMC",
+        )?;
+        let role = match Access::from_c(flags) {
+            Some(Access::Write) => Role::Producer,
+            Some(Access::Read) => Role::Consumer,
+            _ => {
+                return Err(Error::invalid(
+                    "ring open flags must contain exactly one of IPCX_OPEN_WRITE and \
+                     IPCX_OPEN_READ",
+                ));
+            }
+        };
+        let how = Disposition::from_c(flags)?;
+        let r = Ring::open(name, role, how, ring_flags(flags), &opts)?;
         *o = handle::into_raw(ipcx_ring(r))?;
         Ok(())
     })
@@ -189,7 +213,10 @@ pub unsafe extern "C" fn ipcx_ring_pair(
     call("ipcx_ring_pair", || {
         let p = unsafe { out(out_producer, "out_producer") }?;
         let c = unsafe { out(out_consumer, "out_consumer") }?;
-        let (rp, rc) = Ring::anonymous(&unsafe { options(opts) }?, flags)?;
+        let opts = unsafe { options(opts) }?;
+        Ring::check_anonymous_options(&opts)?;
+        crate::flags::check(flags, IPCX_RING_MPMC, "IPCX_RING_MPMC")?;
+        let (rp, rc) = Ring::anonymous(&opts, ring_flags(flags))?;
         (*p, *c) = handle::into_raw_pair(ipcx_ring(rp), ipcx_ring(rc))?;
         Ok(())
     })

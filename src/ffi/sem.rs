@@ -6,11 +6,13 @@ use std::ffi::{c_char, c_void};
 
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE};
 use super::region::ipcx_region;
-use super::{array, array_mut, call, call_ref, handle, options, out, set_opt, str_arg};
-use crate::error::{Result, ipcx_status};
+use super::{
+    array, array_mut, call, call_ref, disposition, handle, options, out, set_opt, str_arg,
+};
+use crate::error::{Error, Result, ipcx_status};
 use crate::name;
 use crate::sync::sem::{self, Sem};
-use crate::sync::sysv::{self, SemSet, ipcx_semop};
+use crate::sync::sysv::{self, OpFlags, SemSet, ipcx_semop};
 use crate::sync::{SLOT_ALIGN, SLOT_SIZE};
 use crate::time::Deadline;
 use crate::time::Timeout;
@@ -79,14 +81,26 @@ const _: () = assert!(
         && IPCX_SEM_VALUE_MAX == sem::VALUE_MAX
         && IPCX_SEM_NAME_MAX == sem::NAME_MAX
         && IPCX_SEM_NAME_MAX == name::SEM_NAME_MAX
-        && IPCX_OPEN_CREATE == sem::CREATE
-        && IPCX_OPEN_EXCLUSIVE == sem::EXCL
         && super::common::IPCX_KEY_PRIVATE == sysv::PRIVATE
-        && IPCX_OPEN_CREATE == sysv::CREATE
-        && IPCX_OPEN_EXCLUSIVE == sysv::EXCLUSIVE
         && IPCX_SEMSET_UNDO == sysv::UNDO
         && IPCX_SEMSET_VALUE_MAX == sysv::SEMVMX
 );
+
+/// The flags `ipcx_sem_open` and `ipcx_semset_open` take.
+const OPEN_FLAGS: u32 = IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE;
+/// How their unknown-flags message names them.
+const OPEN_ACCEPTS: &str = "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE";
+
+/// The options of a P or V from its C flags. An index out of range is the set's error
+/// (checked first), so unknown flags are refused here only for an index in range.
+fn op_flags(s: &SemSet, index: u32, flags: u32) -> Result<OpFlags> {
+    if flags & !IPCX_SEMSET_UNDO != 0 && index < s.nsems() {
+        return Err(Error::invalid(format!(
+            "operation 0: unknown flags {flags:#x} (only IPCX_SEMSET_UNDO)"
+        )));
+    }
+    Ok(OpFlags::NONE.with(OpFlags::UNDO, flags & IPCX_SEMSET_UNDO != 0))
+}
 
 /// Store a new semaphore handle in `o`.
 fn give(o: &mut *mut ipcx_sem, s: Sem) -> Result<()> {
@@ -129,10 +143,10 @@ pub unsafe extern "C" fn ipcx_sem_open(
     call("ipcx_sem_open", || {
         let o = unsafe { out(out_sem, "out_sem") }?;
         let name = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
-        give(
-            o,
-            Sem::open(name, value, flags, &unsafe { options(opts) }?)?,
-        )
+        let opts = unsafe { options(opts) }?;
+        Sem::check_open(name, &opts)?;
+        let how = disposition(flags, OPEN_FLAGS, OPEN_ACCEPTS)?;
+        give(o, Sem::open(name, value, how, &opts)?)
     })
 }
 
@@ -443,14 +457,10 @@ pub unsafe extern "C" fn ipcx_semset_open(
         } else {
             unsafe { array(values, nsems as usize, "values") }?
         };
-        let s = SemSet::open(
-            key,
-            nsems,
-            values,
-            flags,
-            &unsafe { options(opts) }?,
-            &deadline,
-        )?;
+        let opts = unsafe { options(opts) }?;
+        SemSet::check_options(&opts)?;
+        let how = disposition(flags, OPEN_FLAGS, OPEN_ACCEPTS)?;
+        let s = SemSet::open(key, nsems, values, how, &opts, &deadline)?;
         *o = handle::into_raw(ipcx_semset(s))?;
         Ok(())
     })
@@ -537,7 +547,8 @@ pub unsafe extern "C" fn ipcx_semset_p(
     timeout_ms: i64,
 ) -> ipcx_status {
     call_ref("ipcx_semset_p", s, |s| {
-        s.0.add(index, -1, flags, Timeout::from_ms(timeout_ms)?)
+        let timeout = Timeout::from_ms(timeout_ms)?;
+        s.0.add(index, -1, op_flags(&s.0, index, flags)?, timeout)
     })
 }
 
@@ -558,7 +569,7 @@ pub unsafe extern "C" fn ipcx_semset_v(
     flags: u32,
 ) -> ipcx_status {
     call_ref("ipcx_semset_v", s, |s| {
-        s.0.add(index, 1, flags, Timeout::Forever)
+        s.0.add(index, 1, op_flags(&s.0, index, flags)?, Timeout::Forever)
     })
 }
 

@@ -6,23 +6,54 @@
 use super::common::ipcx_options;
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
 use super::region::ipcx_region;
-use super::{Info, call, call_on, handle, info_out, options, out, set_opt, str_arg};
-use crate::error::ipcx_status;
+use super::{Info, call, call_on, disposition, handle, info_out, options, out, set_opt, str_arg};
+use crate::error::{Result, ipcx_status};
+use crate::flags::Disposition;
 use crate::name;
-use crate::shm::{self, file, posix, sysv};
+use crate::shm::{Protection, file, posix, sysv};
 
 /// The longest POSIX shared memory object name, the leading slash included, the NUL
 /// excluded: a slash and 255 bytes (NAME_MAX, the kernel's limit for the file in /dev/shm).
 pub const IPCX_SHM_NAME_MAX: usize = 256;
 
 const _: () = assert!(
-    IPCX_OPEN_CREATE == shm::CREATE
-        && IPCX_OPEN_EXCLUSIVE == shm::EXCLUSIVE
-        && IPCX_OPEN_READ == shm::READ
-        && IPCX_OPEN_WRITE == shm::WRITE
-        && super::common::IPCX_KEY_PRIVATE == sysv::KEY_PRIVATE
-        && IPCX_SHM_NAME_MAX == name::SHM_NAME_MAX
+    super::common::IPCX_KEY_PRIVATE == sysv::KEY_PRIVATE && IPCX_SHM_NAME_MAX == name::SHM_NAME_MAX
 );
+
+/// Refuse bits of `flags` outside `allowed` (the message names the accepted flags), and
+/// `IPCX_OPEN_EXCLUSIVE` without `IPCX_OPEN_CREATE`; returns the disposition.
+fn shm_flags(flags: u32, allowed: u32) -> Result<Disposition> {
+    let names: Vec<&str> = [
+        (IPCX_OPEN_CREATE, "IPCX_OPEN_CREATE"),
+        (IPCX_OPEN_EXCLUSIVE, "IPCX_OPEN_EXCLUSIVE"),
+        (IPCX_OPEN_READ, "IPCX_OPEN_READ"),
+        (IPCX_OPEN_WRITE, "IPCX_OPEN_WRITE"),
+    ]
+    .iter()
+    .filter(|(b, _)| allowed & b != 0)
+    .map(|(_, n)| *n)
+    .collect();
+    let accepts = match names.len() {
+        0 => "no flags".into(),
+        1 => names[0].into(),
+        n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+    };
+    disposition(flags, allowed, &accepts)
+}
+
+/// The protection `flags` ask for: read-only for `IPCX_OPEN_READ` without
+/// `IPCX_OPEN_WRITE`, else read-write (no access flag, WRITE, or both; docs/conventions.md,
+/// "Flags").
+fn protection(flags: u32) -> Protection {
+    if flags & (IPCX_OPEN_READ | IPCX_OPEN_WRITE) == IPCX_OPEN_READ {
+        Protection::ReadOnly
+    } else {
+        Protection::ReadWrite
+    }
+}
+
+/// The flags of `ipcx_shm_open` and `ipcx_file_map`.
+const OPEN_FLAGS: u32 = IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE | IPCX_OPEN_READ | IPCX_OPEN_WRITE;
 
 /// A System V shared memory segment (the kernel object: an id and a key). Opaque.
 ///
@@ -150,7 +181,10 @@ pub unsafe extern "C" fn ipcx_shm_segment_open(
     unsafe { set_opt(out_segment, std::ptr::null_mut()) };
     call("ipcx_shm_segment_open", || {
         let o = unsafe { out(out_segment, "out_segment") }?;
-        let seg = sysv::open(key, size, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        sysv::check_options(&opts)?;
+        let how = shm_flags(flags, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE)?;
+        let seg = sysv::open(key, size, how, &opts)?;
         *o = handle::into_raw(ipcx_shm_segment(seg))?;
         Ok(())
     })
@@ -232,7 +266,8 @@ pub unsafe extern "C" fn ipcx_shm_segment_map(
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call_on("ipcx_shm_segment_map", seg, |s| {
         let o = unsafe { out(out_region, "out_region") }?;
-        *o = handle::into_raw(ipcx_region(s.0.attach(flags)?))?;
+        shm_flags(flags, IPCX_OPEN_READ | IPCX_OPEN_WRITE)?;
+        *o = handle::into_raw(ipcx_region(s.0.attach(protection(flags))?))?;
         Ok(())
     })
 }
@@ -349,7 +384,10 @@ pub unsafe extern "C" fn ipcx_shm_open(
     call("ipcx_shm_open", || {
         let n = unsafe { str_arg(name, "name", name::NAME_SCAN_MAX) }?;
         let o = unsafe { out(out_shm, "out_shm") }?;
-        let shm = posix::open(n, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        posix::check_options(&opts)?;
+        let how = shm_flags(flags, OPEN_FLAGS)?;
+        let shm = posix::open(n, how, protection(flags), &opts)?;
         *o = handle::into_raw(ipcx_shm(shm))?;
         Ok(())
     })
@@ -421,7 +459,8 @@ pub unsafe extern "C" fn ipcx_shm_map(
     unsafe { set_opt(out_region, std::ptr::null_mut()) };
     call_on("ipcx_shm_map", shm, |s| {
         let o = unsafe { out(out_region, "out_region") }?;
-        *o = handle::into_raw(ipcx_region(s.0.map(flags)?))?;
+        shm_flags(flags, IPCX_OPEN_READ | IPCX_OPEN_WRITE)?;
+        *o = handle::into_raw(ipcx_region(s.0.map(protection(flags))?))?;
         Ok(())
     })
 }
@@ -502,7 +541,10 @@ pub unsafe extern "C" fn ipcx_file_map(
     call("ipcx_file_map", || {
         let p = unsafe { str_arg(path, "path", name::PATH_MAX) }?;
         let o = unsafe { out(out_region, "out_region") }?;
-        let r = file::map(p, size, flags, &unsafe { options(opts) }?)?;
+        let opts = unsafe { options(opts) }?;
+        file::check_options(&opts)?;
+        let how = shm_flags(flags, OPEN_FLAGS)?;
+        let r = file::map(p, size, how, protection(flags), &opts)?;
         *o = handle::into_raw(ipcx_region(r))?;
         Ok(())
     })

@@ -8,7 +8,7 @@ use super::{Info, call, call_on, call_ref, handle, info_out, options, out, set_o
 use crate::error::ipcx_status;
 use crate::signal::notifier::{self, Notifier};
 use crate::signal::signalfd::SignalFd;
-use crate::signal::{self, Action, Disposition, How, SigInfo, SigSet};
+use crate::signal::{self, Action, Disposition, HandlerFlags, How, SigInfo, SigSet};
 use crate::time::Deadline;
 
 /// A set of signals: bit `n - 1` stands for signal `n` (1..64), the layout of the
@@ -55,11 +55,6 @@ pub const IPCX_SIGNAL_DEFAULT: u32 = 0;
 pub const IPCX_SIGNAL_IGNORE: u32 = 1;
 /// `ipcx_signal_disposition.action`: a handler runs.
 pub const IPCX_SIGNAL_CATCH: u32 = 2;
-const _: () = assert!(
-    IPCX_SIGNAL_DEFAULT == signal::ACTION_DEFAULT
-        && IPCX_SIGNAL_IGNORE == signal::ACTION_IGNORE
-        && IPCX_SIGNAL_CATCH == signal::ACTION_CATCH
-);
 
 /// Flag (`ipcx_signal_catch`, SA_RESTART): system calls interrupted by the handler are restarted.
 pub const IPCX_SIGNAL_RESTART: u32 = 0x10000;
@@ -78,15 +73,24 @@ pub const IPCX_SIGNAL_NOCLDWAIT: u32 = 0x200000;
 /// `ipcx_signal_catch`; absent in a queried disposition whose one-argument handler was
 /// installed by other code (`ipcx_signal_set_disposition` then restores it as such).
 pub const IPCX_SIGNAL_SIGINFO: u32 = 0x400000;
-const _: () = assert!(
-    IPCX_SIGNAL_RESTART == signal::SA_RESTART
-        && IPCX_SIGNAL_NODEFER == signal::SA_NODEFER
-        && IPCX_SIGNAL_RESETHAND == signal::SA_RESETHAND
-        && IPCX_SIGNAL_ONSTACK == signal::SA_ONSTACK
-        && IPCX_SIGNAL_NOCLDSTOP == signal::SA_NOCLDSTOP
-        && IPCX_SIGNAL_NOCLDWAIT == signal::SA_NOCLDWAIT
-        && IPCX_SIGNAL_SIGINFO == signal::SA_SIGINFO
-);
+/// The handler flags, C and Rust.
+const HANDLER_FLAGS: [(u32, HandlerFlags); 7] = [
+    (IPCX_SIGNAL_RESTART, HandlerFlags::RESTART),
+    (IPCX_SIGNAL_NODEFER, HandlerFlags::NODEFER),
+    (IPCX_SIGNAL_RESETHAND, HandlerFlags::RESETHAND),
+    (IPCX_SIGNAL_ONSTACK, HandlerFlags::ONSTACK),
+    (IPCX_SIGNAL_NOCLDSTOP, HandlerFlags::NOCLDSTOP),
+    (IPCX_SIGNAL_NOCLDWAIT, HandlerFlags::NOCLDWAIT),
+    (IPCX_SIGNAL_SIGINFO, HandlerFlags::SIGINFO),
+];
+/// Every handler flag.
+const ALL_HANDLER_FLAGS: u32 = IPCX_SIGNAL_RESTART
+    | IPCX_SIGNAL_NODEFER
+    | IPCX_SIGNAL_RESETHAND
+    | IPCX_SIGNAL_ONSTACK
+    | IPCX_SIGNAL_NOCLDSTOP
+    | IPCX_SIGNAL_NOCLDWAIT
+    | IPCX_SIGNAL_SIGINFO;
 
 /// How many notifiers a process may have open at once.
 pub const IPCX_NOTIFIER_MAX: usize = 128;
@@ -174,11 +178,62 @@ unsafe impl Info for ipcx_siginfo {
     }
 }
 
+/// Build a disposition from the raw values a C caller gave, checking each.
+fn disposition_from_c(
+    action: u32,
+    flags: u32,
+    handler: ipcx_signal_handler,
+    mask: u64,
+) -> crate::error::Result<Disposition> {
+    if flags & !ALL_HANDLER_FLAGS != 0 {
+        return Err(crate::error::Error::invalid(format!(
+            "flags {flags:#x} has bits outside the IPCX_SIGNAL_* flags ({ALL_HANDLER_FLAGS:#x})"
+        )));
+    }
+    let action = match (action, handler) {
+        (IPCX_SIGNAL_DEFAULT, None) => Action::Default,
+        (IPCX_SIGNAL_IGNORE, None) => Action::Ignore,
+        (IPCX_SIGNAL_CATCH, Some(h)) => Action::Catch(h),
+        (IPCX_SIGNAL_CATCH, None) => {
+            return Err(crate::error::Error::invalid(
+                "action IPCX_SIGNAL_CATCH needs a handler",
+            ));
+        }
+        (IPCX_SIGNAL_DEFAULT | IPCX_SIGNAL_IGNORE, Some(_)) => {
+            return Err(crate::error::Error::invalid(
+                "a handler is given but the action is not IPCX_SIGNAL_CATCH",
+            ));
+        }
+        (a, _) => {
+            return Err(crate::error::Error::invalid(format!(
+                "action {a} is not IPCX_SIGNAL_DEFAULT (0), IPCX_SIGNAL_IGNORE (1) or \
+                 IPCX_SIGNAL_CATCH (2)"
+            )));
+        }
+    };
+    let flags = HANDLER_FLAGS
+        .iter()
+        .filter(|(c, _)| flags & c != 0)
+        .fold(HandlerFlags::NONE, |acc, (_, ours)| acc | *ours);
+    Ok(Disposition {
+        action,
+        flags,
+        mask: SigSet(mask),
+    })
+}
+
 fn disposition_to_c(d: &Disposition) -> ipcx_signal_disposition {
     ipcx_signal_disposition {
         size: 0,
-        action: d.action_code(),
-        flags: d.flags,
+        action: match d.action {
+            Action::Default => IPCX_SIGNAL_DEFAULT,
+            Action::Ignore => IPCX_SIGNAL_IGNORE,
+            Action::Catch(_) => IPCX_SIGNAL_CATCH,
+        },
+        flags: HANDLER_FLAGS
+            .iter()
+            .filter(|(_, ours)| d.flags.contains(*ours))
+            .fold(0, |acc, (c, _)| acc | c),
         handler: d.handler(),
         mask: d.mask.0,
     }
@@ -374,7 +429,7 @@ pub unsafe extern "C" fn ipcx_signal_ignore(
 ) -> ipcx_status {
     let d = Disposition {
         action: Action::Ignore,
-        flags: 0,
+        flags: HandlerFlags::NONE,
         mask: SigSet::EMPTY,
     };
     unsafe { change("ipcx_signal_ignore", signo, Ok(d), out_old) }
@@ -394,7 +449,7 @@ pub unsafe extern "C" fn ipcx_signal_default(
 ) -> ipcx_status {
     let d = Disposition {
         action: Action::Default,
-        flags: 0,
+        flags: HandlerFlags::NONE,
         mask: SigSet::EMPTY,
     };
     unsafe { change("ipcx_signal_default", signo, Ok(d), out_old) }
@@ -427,7 +482,7 @@ pub unsafe extern "C" fn ipcx_signal_catch(
     flags: u32,
     out_old: *mut ipcx_signal_disposition,
 ) -> ipcx_status {
-    let d = Disposition::from_parts(IPCX_SIGNAL_CATCH, flags | IPCX_SIGNAL_SIGINFO, handler, 0);
+    let d = disposition_from_c(IPCX_SIGNAL_CATCH, flags | IPCX_SIGNAL_SIGINFO, handler, 0);
     unsafe { change("ipcx_signal_catch", signo, d, out_old) }
 }
 
@@ -483,7 +538,7 @@ pub unsafe extern "C" fn ipcx_signal_set_disposition(
 ) -> ipcx_status {
     // Read before `out_old` is written: the two may be the same record.
     let d = unsafe { disposition_in(disposition) }
-        .and_then(|n| Disposition::from_parts(n.action, n.flags, n.handler, n.mask));
+        .and_then(|n| disposition_from_c(n.action, n.flags, n.handler, n.mask));
     unsafe { change("ipcx_signal_set_disposition", signo, d, out_old) }
 }
 
@@ -1001,4 +1056,25 @@ pub unsafe extern "C" fn ipcx_notifier_close(n: *mut ipcx_notifier) -> ipcx_stat
         }
         handle::close(n)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_parts_are_checked() {
+        assert!(disposition_from_c(3, 0, None, 0).is_err());
+        assert!(disposition_from_c(IPCX_SIGNAL_CATCH, 0, None, 0).is_err());
+        assert!(disposition_from_c(IPCX_SIGNAL_IGNORE, 1 << 9, None, 0).is_err());
+        let mask = SigSet::of(libc::SIGUSR2).unwrap().0;
+        let flags = IPCX_SIGNAL_RESTART | IPCX_SIGNAL_NODEFER;
+        let d = disposition_from_c(IPCX_SIGNAL_IGNORE, flags, None, mask).unwrap();
+        assert!(matches!(d.action, Action::Ignore));
+        let c = disposition_to_c(&d);
+        assert_eq!(
+            (c.action, c.flags, c.mask),
+            (IPCX_SIGNAL_IGNORE, flags, mask)
+        );
+    }
 }

@@ -83,10 +83,7 @@ pub const IPCX_SOCK_PATH_MAX: usize = 107;
 /// The most descriptors one message carries (SCM_MAX_FD).
 pub const IPCX_SOCK_FDS_MAX: usize = 253;
 const _: () = assert!(
-    IPCX_SOCK_STREAM == sock::STREAM
-        && IPCX_SOCK_DGRAM == sock::DGRAM
-        && IPCX_SOCK_SEQPACKET == sock::SEQPACKET
-        && IPCX_SOCK_SHUT_RD == sock::SHUT_RD
+    IPCX_SOCK_SHUT_RD == sock::SHUT_RD
         && IPCX_SOCK_SHUT_WR == sock::SHUT_WR
         && IPCX_SOCK_SHUT_RDWR == (sock::SHUT_RD | sock::SHUT_WR)
         && IPCX_SOCK_ADDR_MAX == addr::ADDR_TEXT_MAX
@@ -106,14 +103,32 @@ unsafe fn host_port<'a>(p: *const c_char) -> Result<&'a str> {
     unsafe { str_arg(p, "address", HOST_PORT_MAX) }
 }
 
+/// Every socket type flag.
+const TYPES: u32 = IPCX_SOCK_STREAM | IPCX_SOCK_DGRAM | IPCX_SOCK_SEQPACKET;
+
+/// The kind named by the type bits of `flags` (at most one; none is a stream). Other bits
+/// are the caller's to check.
+fn kind_of(flags: u32) -> Result<Kind> {
+    match flags & TYPES {
+        0 | IPCX_SOCK_STREAM => Ok(Kind::Stream),
+        IPCX_SOCK_DGRAM => Ok(Kind::Dgram),
+        IPCX_SOCK_SEQPACKET => Ok(Kind::SeqPacket),
+        _ => Err(Error::invalid(format!(
+            "flags {:#x} name several socket types: give at most one of \
+             IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM and IPCX_SOCK_SEQPACKET",
+            flags & TYPES
+        ))),
+    }
+}
+
 /// The socket type named by `flags`, which may hold nothing else.
 fn kind(flags: u32) -> Result<Kind> {
     crate::flags::check(
         flags,
-        sock::TYPES,
+        TYPES,
         "at most one of IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, IPCX_SOCK_SEQPACKET",
     )?;
-    Kind::from_flags(flags)
+    kind_of(flags)
 }
 
 /// Run `make` and store the new socket in `*out_sock` (NULL on failure).
@@ -232,13 +247,13 @@ pub unsafe extern "C" fn ipcx_sock_adopt(
         let o = unsafe { out(out_sock, "out_sock") }?;
         crate::flags::check(
             flags,
-            sock::TYPES,
+            TYPES,
             "0 (the socket's own type) or one of IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM, \
              IPCX_SOCK_SEQPACKET",
         )?;
         let want = match flags {
             0 => None,
-            f => Some(Kind::from_flags(f)?),
+            f => Some(kind_of(f)?),
         };
         let s = sock::adopt(fd, want, &unsafe { options(opts) }?)?;
         match handle::try_into_raw(ipcx_sock(s)) {

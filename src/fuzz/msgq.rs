@@ -22,7 +22,8 @@ use libc::c_long;
 
 use super::Input;
 use crate::error::Status;
-use crate::msgq::sysv::{CREATE, EXCEPT, MsgQueue, PRIVATE, TRUNCATE};
+use crate::flags::Disposition;
+use crate::msgq::sysv::{MsgQueue, PRIVATE, RecvFlags};
 use crate::options::Options;
 use crate::time::Deadline;
 
@@ -66,7 +67,7 @@ pub fn close() {
 pub fn run(data: &[u8]) {
     let mut guard = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
     let q = guard.get_or_insert_with(|| {
-        let q = MsgQueue::open(PRIVATE, CREATE, &Options::default()).expect("msgget");
+        let q = MsgQueue::open(PRIVATE, Disposition::Create, &Options::default()).expect("msgget");
         // Removed at exit (libFuzzer exits normally at the end of a run); after an abort
         // (a finding), fuzz/run.sh removes the ids recorded in IPCX_FUZZ_TRACK.
         extern "C" fn at_exit() {
@@ -96,7 +97,7 @@ pub fn run(data: &[u8]) {
     let now = Deadline::now();
     let mut buf = vec![0u8; 1024];
     // Empty the queue (a previous input may have stopped half way).
-    while q.recv(&mut buf, 0, TRUNCATE, &now).is_ok() {}
+    while q.recv(&mut buf, 0, RecvFlags::TRUNCATE, &now).is_ok() {}
 
     let mut model: VecDeque<(c_long, Vec<u8>)> = VecDeque::new();
     let mut bytes = 0;
@@ -127,20 +128,22 @@ pub fn run(data: &[u8]) {
         } else {
             let t = mtype(&mut inp);
             let f = inp.u8();
-            let flags = if f & 1 != 0 { EXCEPT } else { 0 } | if f & 2 != 0 { TRUNCATE } else { 0 };
+            let flags = RecvFlags::NONE
+                .with(RecvFlags::EXCEPT, f & 1 != 0)
+                .with(RecvFlags::TRUNCATE, f & 2 != 0);
             let cap = inp.u16() as usize % 600;
             let r = q.recv(&mut buf[..cap], t, flags, &now);
-            if flags & EXCEPT != 0 && t <= 0 {
+            if flags.contains(RecvFlags::EXCEPT) && t <= 0 {
                 assert_eq!(r.unwrap_err().status, Status::IPCX_ERR_INVALID);
                 continue;
             }
-            match (choose(&model, t, flags & EXCEPT != 0), r) {
+            match (choose(&model, t, flags.contains(RecvFlags::EXCEPT)), r) {
                 (None, Err(e)) => assert!(e.is_timeout(), "type {t}: {}", e.msg),
-                (None, Ok(got)) => panic!("type {t} flags {flags}: got {got:?}, expected none"),
+                (None, Ok(got)) => panic!("type {t} flags {flags:?}: got {got:?}, expected none"),
                 (Some(i), r) => {
                     let (mt, m) = &model[i];
                     let (mt, len) = (*mt, m.len());
-                    if len > cap && flags & TRUNCATE == 0 {
+                    if len > cap && !flags.contains(RecvFlags::TRUNCATE) {
                         let e = r.expect_err("a message larger than the buffer");
                         assert_eq!(
                             (e.status, e.needed),
@@ -154,7 +157,7 @@ pub fn run(data: &[u8]) {
                     assert_eq!(
                         (n, got_t),
                         (len.min(cap), mt),
-                        "receive type {t} flags {flags}"
+                        "receive type {t} flags {flags:?}"
                     );
                     assert_eq!(&buf[..n], &m[..n]);
                     bytes -= len;

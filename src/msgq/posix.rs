@@ -44,20 +44,11 @@ use nix::sys::stat::{Mode, fchmod};
 use nix::unistd::getpid;
 
 use crate::error::{Error, Result, Status, proc_limit};
+use crate::flags::{Access, Disposition};
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 
-/// Open flag: receive.
-pub(crate) const READ: u32 = crate::flags::READ;
-/// Open flag: send.
-pub(crate) const WRITE: u32 = crate::flags::WRITE;
-/// Open flag: create the queue if it does not exist.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
-/// Open flag: non-blocking mode (O_NONBLOCK).
-pub(crate) const NONBLOCK: u32 = crate::flags::NONBLOCK;
 /// Priorities are 0..PRIO_MAX (sysconf(_SC_MQ_PRIO_MAX) on Linux).
 pub(crate) const PRIO_MAX: u32 = 32768;
 
@@ -129,32 +120,31 @@ fn getattr(fd: RawFd) -> std::result::Result<libc::mq_attr, Errno> {
 }
 
 impl PosixQueue {
-    /// Open the queue `name` for reading, writing or both; with [`CREATE`] create it
-    /// (mode default 0600, applied exactly; depth and message size from the options,
-    /// else the system defaults).
-    pub fn open(qname: &str, flags: u32, opts: &Options) -> Result<PosixQueue> {
+    /// The checks of [`PosixQueue::open`] that come before its flags: the name, then the
+    /// options. Returns the name as a C string.
+    pub(crate) fn check_open(qname: &str, opts: &Options) -> Result<CString> {
         let c = cname(qname)?;
         opts.only(OPTIONS, "POSIX message queues")?;
-        crate::flags::check(
-            flags,
-            READ | WRITE | CREATE | EXCLUSIVE | NONBLOCK,
-            "IPCX_OPEN_READ, IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
-             IPCX_OPEN_NONBLOCK",
-        )?;
-        let acc = match flags & (READ | WRITE) {
-            READ => libc::O_RDONLY,
-            WRITE => libc::O_WRONLY,
-            x if x == READ | WRITE => libc::O_RDWR,
-            _ => {
-                return Err(Error::invalid(
-                    "POSIX queue open flags need IPCX_OPEN_READ, IPCX_OPEN_WRITE or both",
-                ));
-            }
+        Ok(c)
+    }
+
+    /// Open the queue `name` for reading, writing or both; when `how` creates, create it
+    /// (mode default 0600, applied exactly; depth and message size from the options,
+    /// else the system defaults).
+    pub fn open(
+        qname: &str,
+        access: Access,
+        how: Disposition,
+        nonblock: bool,
+        opts: &Options,
+    ) -> Result<PosixQueue> {
+        let c = PosixQueue::check_open(qname, opts)?;
+        let acc = match access {
+            Access::Read => libc::O_RDONLY,
+            Access::Write => libc::O_WRONLY,
+            Access::ReadWrite => libc::O_RDWR,
         };
-        let create = flags & CREATE != 0;
-        if flags & EXCLUSIVE != 0 && !create {
-            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-        }
+        let create = how.creates();
         if !create && (opts.max_message.is_some() || opts.max_messages.is_some()) {
             return Err(Error::invalid(
                 "options max_message and max_messages apply only when creating a queue \
@@ -162,7 +152,7 @@ impl PosixQueue {
             ));
         }
         let mut oflag = acc | libc::O_CLOEXEC;
-        if flags & NONBLOCK != 0 {
+        if nonblock {
             oflag |= libc::O_NONBLOCK;
         }
         // Depth and size: both or neither must be given to the kernel.
@@ -200,7 +190,7 @@ impl PosixQueue {
             if create {
                 match open(libc::O_CREAT | libc::O_EXCL) {
                     Ok(fd) => break (fd, true),
-                    Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 => {}
+                    Err(Errno::EEXIST) if !how.exclusive() => {}
                     Err(e) => return Err(open_error(e, qname, attr.as_ref())),
                 }
             }
@@ -226,8 +216,8 @@ impl PosixQueue {
         Ok(PosixQueue {
             fd,
             name: qname.to_string(),
-            readable: flags & READ != 0,
-            writable: flags & WRITE != 0,
+            readable: access.reads(),
+            writable: access.writes(),
             msgsize: a.mq_msgsize.max(0) as usize,
             nonblock: a.mq_flags & libc::O_NONBLOCK as libc::c_long != 0,
             notify: None,

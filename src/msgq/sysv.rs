@@ -35,17 +35,19 @@ use std::ffi::{c_long, c_void};
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status, proc_limit};
+use crate::flags::Disposition;
 use crate::options::{Opt, Options};
 use crate::time::{self, Deadline};
 
-/// Open flag: create the queue if it does not exist.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
-/// Receive flag: take the first message whose type is not the given one (MSG_EXCEPT).
-pub(crate) const EXCEPT: u32 = crate::flags::family(0);
-/// Receive flag: cut a message longer than the buffer instead of failing (MSG_NOERROR).
-pub(crate) const TRUNCATE: u32 = crate::flags::family(1);
+crate::flags::option_set! {
+    /// The options of [`MsgQueue::recv`].
+    pub struct RecvFlags {
+        /// Take the first message whose type is not the given one (MSG_EXCEPT).
+        const EXCEPT = 0;
+        /// Cut a message longer than the buffer instead of failing (MSG_NOERROR).
+        const TRUNCATE = 1;
+    }
+}
 /// The key that always creates a new queue, reachable only through its id.
 pub(crate) const PRIVATE: i32 = libc::IPC_PRIVATE;
 
@@ -99,8 +101,8 @@ enum Selector {
 }
 
 impl Selector {
-    fn new(mtype: c_long, flags: u32) -> Result<Selector> {
-        if flags & EXCEPT != 0 {
+    fn new(mtype: c_long, flags: RecvFlags) -> Result<Selector> {
+        if flags.contains(RecvFlags::EXCEPT) {
             if mtype <= 0 {
                 return Err(Error::invalid(format!(
                     "IPCX_MSGQ_EXCEPT needs a type > 0 to exclude (got {mtype})"
@@ -149,21 +151,18 @@ fn stat_raw(id: i32) -> std::result::Result<libc::msqid_ds, Errno> {
 }
 
 impl MsgQueue {
-    /// Open (and with [`CREATE`] create) the queue of `key`; [`PRIVATE`] always creates
+    /// The first check of [`MsgQueue::open`]: the options it supports.
+    pub(crate) fn check_options(opts: &Options) -> Result<()> {
+        opts.only(OPTIONS, "System V message queues")
+    }
+
+    /// Open (and when `how` creates, create) the queue of `key`; [`PRIVATE`] always creates
     /// a new one. Honours the mode option (default 0600, applied exactly: System V
     /// permissions ignore the umask) and the capacity option (the byte limit), both only
     /// when this call creates the queue.
-    pub fn open(key: i32, flags: u32, opts: &Options) -> Result<MsgQueue> {
-        opts.only(OPTIONS, "System V message queues")?;
-        crate::flags::check(
-            flags,
-            CREATE | EXCLUSIVE,
-            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
-        )?;
-        if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-        }
-        if key == PRIVATE && flags & CREATE == 0 {
+    pub fn open(key: i32, how: Disposition, opts: &Options) -> Result<MsgQueue> {
+        MsgQueue::check_options(opts)?;
+        if key == PRIVATE && !how.creates() {
             return Err(crate::name::private_key_needs_create(
                 "message queue",
                 "another process opens an existing private queue by its id \
@@ -185,17 +184,17 @@ impl MsgQueue {
         };
         // Know whether this call created the queue: options apply only then.
         let (id, created) = loop {
-            if flags & CREATE != 0 {
+            if how.creates() {
                 match get(libc::IPC_CREAT | libc::IPC_EXCL | mode) {
                     Ok(id) => break (id, true),
-                    Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 && key != PRIVATE => {}
+                    Err(Errno::EEXIST) if !how.exclusive() && key != PRIVATE => {}
                     Err(e) => return Err(open_error(e, &what())),
                 }
             }
             match get(0) {
                 Ok(id) => break (id, false),
                 // Removed between the two calls: create it after all.
-                Err(Errno::ENOENT) if flags & CREATE != 0 => continue,
+                Err(Errno::ENOENT) if how.creates() => continue,
                 Err(e) => return Err(open_error(e, &what())),
             }
         };
@@ -366,25 +365,20 @@ impl MsgQueue {
 
     /// Receive one message chosen by `mtype` and `flags` (see [`Selector`]) into `out`;
     /// returns its length and type. A message longer than `out` stays queued
-    /// (`IPCX_ERR_TOO_BIG` with its size) unless `flags` has [`TRUNCATE`].
+    /// (`IPCX_ERR_TOO_BIG` with its size) unless `flags` has [`RecvFlags::TRUNCATE`].
     pub fn recv(
         &mut self,
         out: &mut [u8],
         mtype: c_long,
-        flags: u32,
+        flags: RecvFlags,
         deadline: &Deadline,
     ) -> Result<(usize, c_long)> {
-        crate::flags::check(
-            flags,
-            EXCEPT | TRUNCATE,
-            "IPCX_MSGQ_EXCEPT and IPCX_MSGQ_TRUNCATE",
-        )?;
         let sel = Selector::new(mtype, flags)?;
         let cap = out.len();
-        let truncate = flags & TRUNCATE != 0;
+        let truncate = flags.contains(RecvFlags::TRUNCATE);
         let nowait = !deadline.is_forever();
         let mut kflags = if nowait { libc::IPC_NOWAIT } else { 0 };
-        if flags & EXCEPT != 0 {
+        if flags.contains(RecvFlags::EXCEPT) {
             kflags |= libc::MSG_EXCEPT;
         }
         let mut backoff = None; // built on the first wait only
@@ -623,16 +617,25 @@ mod tests {
 
     #[test]
     fn selectors_follow_msgrcv() {
-        assert_eq!(Selector::new(0, 0).unwrap(), Selector::Any);
-        assert_eq!(Selector::new(3, 0).unwrap(), Selector::Equal(3));
-        assert_eq!(Selector::new(3, EXCEPT).unwrap(), Selector::NotEqual(3));
-        assert_eq!(Selector::new(-4, 0).unwrap(), Selector::LessEqual(4));
+        assert_eq!(Selector::new(0, RecvFlags::NONE).unwrap(), Selector::Any);
         assert_eq!(
-            Selector::new(c_long::MIN, 0).unwrap(),
+            Selector::new(3, RecvFlags::NONE).unwrap(),
+            Selector::Equal(3)
+        );
+        assert_eq!(
+            Selector::new(3, RecvFlags::EXCEPT).unwrap(),
+            Selector::NotEqual(3)
+        );
+        assert_eq!(
+            Selector::new(-4, RecvFlags::NONE).unwrap(),
+            Selector::LessEqual(4)
+        );
+        assert_eq!(
+            Selector::new(c_long::MIN, RecvFlags::NONE).unwrap(),
             Selector::LessEqual(c_long::MAX)
         );
-        assert!(Selector::new(0, EXCEPT).is_err());
-        assert!(Selector::new(-1, EXCEPT).is_err());
+        assert!(Selector::new(0, RecvFlags::EXCEPT).is_err());
+        assert!(Selector::new(-1, RecvFlags::EXCEPT).is_err());
     }
 
     /// Removes the queue even when an assertion fails.
@@ -645,19 +648,23 @@ mod tests {
 
     #[test]
     fn too_big_keeps_the_message_and_reports_its_size() {
-        let mut g = Removed(MsgQueue::open(PRIVATE, CREATE, &Options::default()).unwrap());
+        let mut g =
+            Removed(MsgQueue::open(PRIVATE, Disposition::Create, &Options::default()).unwrap());
         let q = &mut g.0;
         let now = Deadline::now();
         q.send(b"small", 1, &now).unwrap();
         q.send(&[7u8; 300], 2, &now).unwrap();
         let mut buf = [0u8; 10];
-        let e = q.recv(&mut buf, 2, 0, &now).unwrap_err();
+        let e = q.recv(&mut buf, 2, RecvFlags::NONE, &now).unwrap_err();
         assert_eq!((e.status, e.needed), (Status::IPCX_ERR_TOO_BIG, 300));
-        let e = q.recv(&mut buf, 1, EXCEPT, &now).unwrap_err();
+        let e = q.recv(&mut buf, 1, RecvFlags::EXCEPT, &now).unwrap_err();
         assert_eq!(e.needed, 300);
-        assert_eq!(q.recv(&mut buf, -5, 0, &now).unwrap(), (5, 1));
+        assert_eq!(q.recv(&mut buf, -5, RecvFlags::NONE, &now).unwrap(), (5, 1));
         assert_eq!(q.stat().unwrap().msg_qnum, 1);
-        assert_eq!(q.recv(&mut buf, 0, TRUNCATE, &now).unwrap(), (10, 2));
+        assert_eq!(
+            q.recv(&mut buf, 0, RecvFlags::TRUNCATE, &now).unwrap(),
+            (10, 2)
+        );
         assert_eq!(q.stat().unwrap().msg_qnum, 0);
     }
 }

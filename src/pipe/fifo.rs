@@ -6,7 +6,7 @@
 //! Opening never blocks the way open(2) does:
 //! - for reading, the open succeeds at once (O_NONBLOCK underneath); receiving then waits
 //!   for data. A read end reports end of file only after a writer has connected and all
-//!   writers have gone. With [`KEEP_OPEN`] the reader also holds a write reference, so it
+//!   writers have gone. A [`Side::KeepOpenReader`] also holds a write reference, so it
 //!   never sees end of file while clients come and go: the server pattern;
 //! - for writing, the open retries until a reader has the FIFO open or the timeout expires
 //!   (the kernel offers no event for "a reader arrived", so ipcx polls: first after 1 ms,
@@ -24,21 +24,22 @@ use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
 use crate::fd;
+use crate::flags::Disposition;
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::pipe::{Origin, PipeEnd};
 use crate::time::{self, Deadline};
 
-/// Open for reading.
-pub(crate) const READ: u32 = crate::flags::READ;
-/// Open for writing.
-pub(crate) const WRITE: u32 = crate::flags::WRITE;
-/// Create the FIFO if it does not exist (an existing FIFO is used as is).
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// With [`CREATE`]: fail with `IPCX_ERR_EXISTS` if something exists at the path.
-pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
-/// Reader only: also hold a write reference so reads never see end of file.
-pub(crate) const KEEP_OPEN: u32 = crate::flags::family(1);
+/// Which end of a FIFO [`open`] opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The read end.
+    Reader,
+    /// The read end, also holding a write reference so reads never see end of file.
+    KeepOpenReader,
+    /// The write end.
+    Writer,
+}
 
 /// Options FIFOs honour.
 pub(crate) const FIFO_OPTIONS: &[Opt] = &[
@@ -173,41 +174,27 @@ fn verify(fd: &OwnedFd, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// The first check of [`open`]: the options FIFOs support.
+pub(crate) fn check_options(opts: &Options) -> Result<()> {
+    opts.only(FIFO_OPTIONS, "FIFOs")
+}
+
 /// Open the FIFO at `path` for reading or writing (see the module documentation).
 ///
-/// `flags`: exactly one of [`READ`] and [`WRITE`]; [`CREATE`] makes the FIFO if the path
-/// is free (an existing FIFO is used as is), and with [`EXCLUSIVE`] fails with
-/// `IPCX_ERR_EXISTS` if anything exists there; [`KEEP_OPEN`] (readers). A file of another
-/// kind at the path is `IPCX_ERR_EXISTS` and is left untouched.
-pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Result<PipeEnd> {
-    opts.only(FIFO_OPTIONS, "FIFOs")?;
-    crate::flags::check(
-        flags,
-        READ | WRITE | CREATE | EXCLUSIVE | KEEP_OPEN,
-        "IPCX_OPEN_READ or IPCX_OPEN_WRITE, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, \
-         IPCX_FIFO_KEEP_OPEN",
-    )?;
-    let read = match flags & (READ | WRITE) {
-        READ => true,
-        WRITE => false,
-        _ => {
-            return Err(Error::invalid(
-                "FIFO open flags must contain exactly one of IPCX_OPEN_READ and IPCX_OPEN_WRITE",
-            ));
-        }
-    };
-    if flags & KEEP_OPEN != 0 && !read {
-        return Err(Error::invalid(
-            "IPCX_FIFO_KEEP_OPEN applies to readers only",
-        ));
-    }
-    if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-        return Err(Error::invalid(
-            "IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE (it makes the creation exclusive)",
-        ));
-    }
+/// `how`: [`Disposition::Create`] makes the FIFO if the path is free (an existing FIFO is
+/// used as is), [`Disposition::CreateNew`] fails with `IPCX_ERR_EXISTS` if anything exists
+/// there. A file of another kind at the path is `IPCX_ERR_EXISTS` and is left untouched.
+pub fn open(
+    path: &str,
+    side: Side,
+    how: Disposition,
+    opts: &Options,
+    deadline: &Deadline,
+) -> Result<PipeEnd> {
+    check_options(opts)?;
+    let read = side != Side::Writer;
     let c = cpath(path)?;
-    if flags & CREATE != 0 {
+    if how.creates() {
         let mode = Options {
             mode: opts.mode,
             ..Options::default()
@@ -215,7 +202,7 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
         match create(path, &mode) {
             Ok(()) => {}
             // Without EXCLUSIVE an existing FIFO is used; anything else is refused below.
-            Err(e) if e.status == Status::IPCX_ERR_EXISTS && flags & EXCLUSIVE == 0 => {}
+            Err(e) if e.status == Status::IPCX_ERR_EXISTS && !how.exclusive() => {}
             Err(e) => return Err(e),
         }
     }
@@ -229,7 +216,7 @@ pub fn open(path: &str, flags: u32, opts: &Options, deadline: &Deadline) -> Resu
             .map_err(|e| fd::new_fd_error(e, &format!("open({path:?}, O_RDONLY)")))?;
         verify(&fd, path)?;
         let hold =
-            if flags & KEEP_OPEN != 0 {
+            if side == Side::KeepOpenReader {
                 Some(open_raw(&c, libc::O_WRONLY).map_err(|e| {
                     fd::new_fd_error(e, &format!("open({path:?}, O_WRONLY) to hold"))
                 })?)

@@ -24,7 +24,7 @@ use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 
 use super::layout::{self, Header};
-use super::{CONSUMER, MPMC, PRODUCER, Ring, Role, attach_existing, shm};
+use super::{Ring, RingFlags, Role, attach_existing, shm};
 use crate::error::{Error, Status};
 use crate::fuzz::Input;
 use crate::options::Options;
@@ -162,7 +162,7 @@ pub fn run(data: &[u8]) {
         spin_ns: Some(0),
         ..Options::default()
     };
-    let rflags = if mpmc { MPMC } else { 0 };
+    let rflags = RingFlags::NONE.with(RingFlags::MPMC, mpmc);
     let (p, c) = Ring::anonymous(&opts, rflags).expect("anonymous ring");
     let g = p.g;
     let max = g.max_message as usize;
@@ -333,8 +333,7 @@ pub fn run(data: &[u8]) {
                     Role::Consumer
                 };
                 let fd = shm::reopen(keep.as_fd(), "ring").expect("reopen");
-                let f = rflags | if producer { PRODUCER } else { CONSUMER };
-                let res = attach_existing(fd, "ring", role, &opts, f, &g, "ring", 0);
+                let res = attach_existing(fd, "ring", role, &opts, mpmc, &g, "ring", 0);
                 match res {
                     Ok(Some(r)) => {
                         assert!(

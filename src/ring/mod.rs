@@ -46,6 +46,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::options::{Opt, Options};
 use crate::shm;
 use crate::shm::region::{Kind, Region};
@@ -65,16 +66,13 @@ use peers::Peers;
 pub use peers::Role;
 use wait::{Sleeper, WaitRef};
 
-/// Open flag: attach as a producer.
-pub(crate) const PRODUCER: u32 = crate::flags::WRITE;
-/// Open flag: attach as a consumer.
-pub(crate) const CONSUMER: u32 = crate::flags::READ;
-/// Open flag: create the ring if it does not exist.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// Open flag (with CREATE): fail if it exists.
-pub(crate) const EXCL: u32 = crate::flags::EXCLUSIVE;
-/// Open/create flag: multi-producer/multi-consumer.
-pub(crate) const MPMC: u32 = crate::flags::family(0);
+crate::flags::option_set! {
+    /// The options of [`Ring::open`] and [`Ring::anonymous`].
+    pub struct RingFlags {
+        /// Multi-producer/multi-consumer (on an existing ring: require one).
+        const MPMC = 0;
+    }
+}
 
 /// The longest ring name in bytes (without the NUL): a slash and 255 bytes, the kernel's
 /// limit for a file name in /dev/shm.
@@ -307,13 +305,12 @@ impl Ring {
 
     /// Create an anonymous ring (shared with processes forked afterwards): the producer
     /// and the consumer end.
-    pub fn anonymous(opts: &Options, flags: u32) -> Result<(Ring, Ring)> {
-        opts.only(ANON_OPTIONS, "anonymous rings")?;
-        crate::flags::check(flags, MPMC, "IPCX_RING_MPMC")?;
+    pub fn anonymous(opts: &Options, flags: RingFlags) -> Result<(Ring, Ring)> {
+        Ring::check_anonymous_options(opts)?;
         let g = Geometry::new(
             opts.capacity.unwrap_or(layout::DEFAULT_CAPACITY),
             opts.max_message,
-            flags & MPMC != 0,
+            flags.contains(RingFlags::MPMC),
         )?;
         let spin = opts.spin_ns.unwrap_or(wait::DEFAULT_SPIN_NS);
         let what = "anonymous ring".to_string();
@@ -327,30 +324,28 @@ impl Ring {
         Ok((p, c))
     }
 
-    /// Open (or create) the named ring `name` (a POSIX shared-memory name, "/name").
-    pub fn open(name: &str, flags: u32, opts: &Options) -> Result<Ring> {
-        opts.only(NAMED_OPTIONS, "rings")?;
-        crate::flags::check(
-            flags,
-            PRODUCER | CONSUMER | CREATE | EXCL | MPMC,
-            "IPCX_OPEN_WRITE or IPCX_OPEN_READ, IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE and \
-             IPCX_RING_MPMC",
-        )?;
-        let role = match flags & (PRODUCER | CONSUMER) {
-            PRODUCER => Role::Producer,
-            CONSUMER => Role::Consumer,
-            _ => {
-                return Err(Error::invalid(
-                    "ring open flags must contain exactly one of IPCX_OPEN_WRITE and \
-                     IPCX_OPEN_READ",
-                ));
-            }
-        };
-        if flags & EXCL != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-        }
+    /// The first check of [`Ring::anonymous`]: the options anonymous rings support.
+    pub(crate) fn check_anonymous_options(opts: &Options) -> Result<()> {
+        opts.only(ANON_OPTIONS, "anonymous rings")
+    }
+
+    /// The first check of [`Ring::open`]: the options named rings support.
+    pub(crate) fn check_options(opts: &Options) -> Result<()> {
+        opts.only(NAMED_OPTIONS, "rings")
+    }
+
+    /// Open (or create, as `how` says) the named ring `name` (a POSIX shared-memory name,
+    /// "/name") and attach to it as `role`.
+    pub fn open(
+        name: &str,
+        role: Role,
+        how: Disposition,
+        flags: RingFlags,
+        opts: &Options,
+    ) -> Result<Ring> {
+        Ring::check_options(opts)?;
         let cname = check_name(name)?;
-        let mpmc = flags & MPMC != 0;
+        let mpmc = flags.contains(RingFlags::MPMC);
         let want = Geometry::new(
             opts.capacity.unwrap_or(layout::DEFAULT_CAPACITY),
             opts.max_message,
@@ -360,7 +355,7 @@ impl Ring {
         let what = format!("ring {name:?}");
         let started = Instant::now();
         loop {
-            if flags & CREATE != 0 {
+            if how.creates() {
                 match create_object(name, &cname, opts.mode()) {
                     Ok(fd) => {
                         flock(fd.as_fd(), libc::LOCK_EX)?;
@@ -387,20 +382,20 @@ impl Ring {
                         );
                         return Ok(ring);
                     }
-                    Err(e) if e.status == Status::IPCX_ERR_EXISTS && flags & EXCL == 0 => {}
+                    Err(e) if e.status == Status::IPCX_ERR_EXISTS && !how.exclusive() => {}
                     Err(e) => return Err(e),
                 }
             }
             let fd = match open_object(name, &cname) {
                 Ok(fd) => fd,
                 // Removed between our two calls: try creating again.
-                Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND && flags & CREATE != 0 => {
+                Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND && how.creates() => {
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             flock(fd.as_fd(), libc::LOCK_EX)?;
-            match attach_existing(fd, name, role, opts, flags, &want, &what, spin) {
+            match attach_existing(fd, name, role, opts, mpmc, &want, &what, spin) {
                 Ok(Some(ring)) => {
                     flock(ring.fd(), libc::LOCK_UN)?;
                     return Ok(ring);

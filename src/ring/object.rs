@@ -49,7 +49,7 @@ pub(super) fn attach_existing(
     name: &str,
     role: Role,
     opts: &Options,
-    flags: u32,
+    mpmc: bool,
     want: &Geometry,
     what: &str,
     spin: u64,
@@ -116,7 +116,7 @@ pub(super) fn attach_existing(
     if opts.max_message.is_some() && want.max_message != g.max_message {
         return mismatch("max_message", g.max_message, want.max_message);
     }
-    if flags & MPMC != 0 && !g.mpmc {
+    if mpmc && !g.mpmc {
         return Err(Error::invalid(format!(
             "{what} exists as a single-producer/single-consumer ring, IPCX_RING_MPMC was asked"
         )));
@@ -175,7 +175,7 @@ pub(super) fn create_object(name: &str, c: &CStr, mode: u32) -> Result<OwnedFd> 
     let what = format!("ring {name:?}");
     let (fd, _) = shm::open_exact(
         &what,
-        shm::CREATE | shm::EXCLUSIVE,
+        crate::flags::Disposition::CreateNew,
         mode,
         libc::O_RDWR | libc::O_CLOEXEC,
         // SAFETY: a valid C string.
@@ -198,7 +198,7 @@ pub(super) fn open_object(name: &str, c: &CStr) -> Result<OwnedFd> {
     let what = format!("ring {name:?}");
     let (fd, _) = shm::open_exact(
         &what,
-        0,
+        crate::flags::Disposition::Existing,
         0,
         libc::O_RDWR | libc::O_CLOEXEC,
         // SAFETY: a valid C string.

@@ -14,7 +14,7 @@ fn opts(cap: usize) -> Options {
     }
 }
 
-fn pair(cap: usize, flags: u32) -> (Ring, Ring) {
+fn pair(cap: usize, flags: RingFlags) -> (Ring, Ring) {
     Ring::anonymous(&opts(cap), flags).unwrap()
 }
 
@@ -26,7 +26,7 @@ fn pattern(seed: u32, n: usize) -> Vec<u8> {
 
 #[test]
 fn messages_of_every_size_wrap_around_in_order() {
-    let (mut p, mut c) = pair(4096, 0);
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
     let max = c.info().1;
     let mut buf = vec![0u8; max];
     // Sizes chosen to hit every offset near the end (pads of every length).
@@ -59,7 +59,7 @@ fn messages_of_every_size_wrap_around_in_order() {
 
 #[test]
 fn zero_copy_reserve_commit_abort_borrow() {
-    let (mut p, mut c) = pair(4096, 0);
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
     let ptr = p.reserve(100, ms(0), "reserve").unwrap();
     assert_eq!(ptr as usize % 8, 0);
     // One reservation at a time.
@@ -114,14 +114,14 @@ fn zero_copy_reserve_commit_abort_borrow() {
 
 #[test]
 fn closing_ends_is_reported_to_the_other_side() {
-    let (mut p, mut c) = pair(4096, 0);
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
     p.send(b"last", ms(0), "send").unwrap();
     drop(p);
     let mut b = [0u8; 16];
     assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 4); // drained first
     let e = c.recv(&mut b, ms(1000), "recv").unwrap_err();
     assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{e}");
-    let (mut p, c) = pair(4096, 0);
+    let (mut p, c) = pair(4096, RingFlags::NONE);
     drop(c);
     assert_eq!(
         p.send(b"x", ms(0), "send").unwrap_err().status,
@@ -144,7 +144,7 @@ fn corrupted_record_headers_are_protocol_errors_and_sticky() {
         (layout::KIND_MSG as u64) << 32 | (1 << 31), // torn/huge
     ];
     for (i, w) in bad_words.iter().enumerate() {
-        let (mut p, mut c) = pair(4096, 0);
+        let (mut p, mut c) = pair(4096, RingFlags::NONE);
         p.send(b"ok", ms(0), "send").unwrap();
         let mut b = [0u8; 64];
         assert_eq!(c.recv(&mut b, ms(0), "recv").unwrap(), 2);
@@ -164,7 +164,7 @@ fn corrupted_record_headers_are_protocol_errors_and_sticky() {
 fn corrupted_indices_never_lead_out_of_bounds() {
     // The producer reads the consumer's head: wrapped, too far, misaligned.
     for head in [u64::MAX - 7, 1 << 40, 3, 8 * 4096 + 8] {
-        let (mut p, _c) = pair(4096, 0);
+        let (mut p, _c) = pair(4096, RingFlags::NONE);
         // Fill so that the producer must read the shared head.
         while p.send(&[0u8; 200], ms(0), "send").is_ok() {}
         p.h().cons.0.pos.store(head, Ordering::SeqCst);
@@ -173,13 +173,13 @@ fn corrupted_indices_never_lead_out_of_bounds() {
     }
     // An MPMC consumer reads the shared head under its lock: masked, so any value is in
     // bounds; misaligned values are refused.
-    let (mut p, mut c) = pair(4096, MPMC);
+    let (mut p, mut c) = pair(4096, RingFlags::MPMC);
     p.send(b"abc", ms(0), "send").unwrap();
     c.h().cons.0.pos.store(5, Ordering::SeqCst);
     let e = c.recv(&mut [0u8; 8], ms(0), "recv").unwrap_err();
     assert_eq!(e.status, Status::IPCX_ERR_PROTOCOL);
     for head in [!7u64, 4096 * 1000 + 4088] {
-        let (mut p, mut c) = pair(4096, MPMC);
+        let (mut p, mut c) = pair(4096, RingFlags::MPMC);
         p.send(b"abc", ms(0), "send").unwrap();
         c.h().cons.0.pos.store(head, Ordering::SeqCst);
         // Whatever is there (zero, or garbage) is either empty or refused.
@@ -190,7 +190,7 @@ fn corrupted_indices_never_lead_out_of_bounds() {
     }
     // An MPMC head ahead of the tail when the producer first looks (found by the ring
     // fuzz target): the room check must not wrap around and let the record through.
-    let (mut p, _c) = pair(4096, MPMC);
+    let (mut p, _c) = pair(4096, RingFlags::MPMC);
     p.h().cons.0.pos.store(64, Ordering::SeqCst);
     assert_eq!(
         p.send(&[1u8; 100], ms(0), "send").unwrap_err().status,
@@ -198,7 +198,7 @@ fn corrupted_indices_never_lead_out_of_bounds() {
     );
     // Indices a peer set near 2^64 wrap around instead of overflowing (found by the ring
     // fuzz target: an overflow panic in debug builds); the ring stays consistent.
-    let (mut p, mut c) = pair(4096, MPMC);
+    let (mut p, mut c) = pair(4096, RingFlags::MPMC);
     p.h()
         .prod
         .0
@@ -216,13 +216,13 @@ fn corrupted_indices_never_lead_out_of_bounds() {
         assert_eq!(b[..100], [i; 100]);
     }
     // MPMC producers read the shared tail under their lock.
-    let (mut p, _c) = pair(4096, MPMC);
+    let (mut p, _c) = pair(4096, RingFlags::MPMC);
     p.h().prod.0.pos.store(12, Ordering::SeqCst);
     assert_eq!(
         p.send(b"x", ms(0), "send").unwrap_err().status,
         Status::IPCX_ERR_PROTOCOL
     );
-    let (mut p, _c) = pair(4096, MPMC);
+    let (mut p, _c) = pair(4096, RingFlags::MPMC);
     p.h().prod.0.pos.store(1 << 50, Ordering::SeqCst);
     assert_eq!(
         p.send(b"x", ms(0), "send").unwrap_err().status,
@@ -232,7 +232,7 @@ fn corrupted_indices_never_lead_out_of_bounds() {
 
 #[test]
 fn tail_is_rederived_from_published_records() {
-    let (mut p, mut c) = pair(4096, 0);
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
     for i in 0..10u32 {
         p.send(&i.to_le_bytes(), ms(0), "send").unwrap();
     }
@@ -246,7 +246,7 @@ fn tail_is_rederived_from_published_records() {
     }
     assert_eq!(p.walk_tail(16).unwrap(), real);
     // Hostile: a published chain that never ends (every word a valid record).
-    let (p, _c) = pair(4096, 0);
+    let (p, _c) = pair(4096, RingFlags::NONE);
     for pos in (0..4096).step_by(8) {
         poke(&p, pos, msg_word(0));
     }
@@ -255,7 +255,7 @@ fn tail_is_rederived_from_published_records() {
         Status::IPCX_ERR_PROTOCOL
     );
     // Hostile: garbage in the chain.
-    let (p, _c) = pair(4096, 0);
+    let (p, _c) = pair(4096, RingFlags::NONE);
     poke(&p, 0, msg_word(8));
     poke(&p, 16, 0xffff_ffff_ffff_ffff);
     assert_eq!(
@@ -266,7 +266,7 @@ fn tail_is_rederived_from_published_records() {
 
 #[test]
 fn mpmc_in_one_process_and_lock_takeover() {
-    let (mut p, mut c) = pair(8192, MPMC);
+    let (mut p, mut c) = pair(8192, RingFlags::MPMC);
     for i in 0..100u32 {
         p.send(&i.to_le_bytes(), ms(0), "send").unwrap();
         let mut b = [0u8; 4];
@@ -293,7 +293,7 @@ fn mpmc_in_one_process_and_lock_takeover() {
 
 #[test]
 fn timeouts_are_not_early() {
-    let (_p, mut c) = pair(4096, 0);
+    let (_p, mut c) = pair(4096, RingFlags::NONE);
     let t0 = Instant::now();
     let e = c.recv(&mut [0u8; 8], ms(50), "recv").unwrap_err();
     assert!(e.is_timeout(), "{e}");
@@ -317,17 +317,12 @@ fn scaled(n: u32) -> u32 {
 /// Another attachment to the ring of `r` (MPMC: a second producer or consumer).
 fn attach_more(r: &Ring, role: Role) -> Ring {
     let fd = shm::reopen(r.fd(), "ring").unwrap();
-    let f = MPMC
-        | match role {
-            Role::Producer => PRODUCER,
-            Role::Consumer => CONSUMER,
-        };
     attach_existing(
         fd,
         "ring",
         role,
         &opts(r.g.capacity as usize),
-        f,
+        true,
         &r.g,
         "ring",
         0,
@@ -343,7 +338,7 @@ fn attach_more(r: &Ring, role: Role) -> Ring {
 fn threads_spsc_every_message_in_order() {
     let n = scaled(100_000);
     let size = |i: u32| (i % 300) as usize + 1;
-    let (mut p, mut c) = pair(4096, 0);
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
     let t = std::thread::spawn(move || {
         for i in 0..n {
             p.send(&pattern(i, size(i)), ms(10_000), "send").unwrap();
@@ -369,7 +364,7 @@ fn threads_mpmc_every_message_once() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicU32;
     let n = scaled(50_000);
-    let (p1, c1) = pair(4096, MPMC);
+    let (p1, c1) = pair(4096, RingFlags::MPMC);
     let p2 = attach_more(&p1, Role::Producer);
     let c2 = attach_more(&c1, Role::Consumer);
     let got = Arc::new(AtomicU32::new(0));

@@ -9,17 +9,26 @@ use std::ffi::CString;
 use std::os::fd::AsFd;
 
 use crate::error::{Error, Result};
+use crate::flags::Disposition;
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::shm::region::{Kind, Region};
-use crate::shm::{
-    CREATE, EXCLUSIVE, READ, WRITE, check_flags, fstat, map_fd, open_exact, owned, writable,
-};
+use crate::shm::{Protection, fstat, map_fd, open_exact, owned};
+
+/// The first check of [`map`]: the options file mappings support.
+pub(crate) fn check_options(opts: &Options) -> Result<()> {
+    opts.only(&[Opt::Mode], "file mappings")
+}
 
 /// Map `size` bytes of the file at `path` (0: its whole current size); see `ipcx_file_map`.
-pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region> {
-    opts.only(&[Opt::Mode], "file mappings")?;
-    check_flags(flags, CREATE | EXCLUSIVE | READ | WRITE)?;
+pub fn map(
+    path: &str,
+    size: usize,
+    how: Disposition,
+    prot: Protection,
+    opts: &Options,
+) -> Result<Region> {
+    check_options(opts)?;
     let path = name::path(path)?;
     if size > isize::MAX as usize {
         return Err(Error::invalid(format!(
@@ -27,7 +36,7 @@ pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region
         )));
     }
     let c = CString::new(path).map_err(|_| Error::invalid("path contains a NUL byte"))?;
-    let writable = writable(flags);
+    let writable = prot.writable();
     let acc = if writable {
         libc::O_RDWR
     } else {
@@ -42,7 +51,7 @@ pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region
     };
     let (fd, created) = open_exact(
         &what,
-        flags,
+        how,
         opts.mode(),
         oflags,
         |of, mode| {
@@ -66,7 +75,7 @@ pub fn map(path: &str, size: usize, flags: u32, opts: &Options) -> Result<Region
             )));
         }
         if len as u64 > cur {
-            if flags & CREATE == 0 || !writable {
+            if !how.creates() || !writable {
                 return Err(Error::invalid(format!(
                     "map {what}: the file is {cur} bytes, shorter than the {len} asked for; \
                      touching a mapping past the end of a file raises SIGBUS, so ipcx refuses \

@@ -19,59 +19,34 @@ use std::ptr::NonNull;
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::shm::region::{Kind, Region, Release};
 use crate::sys;
 
-/// Create the object if it does not exist.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// With [`CREATE`]: fail with `IPCX_ERR_EXISTS` if it exists.
-pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
-/// Access: read. Memory is always readable, so [`READ`] without [`WRITE`] means
-/// read-only, and anything else (no access flag, [`WRITE`], or both) read-write.
-pub(crate) const READ: u32 = crate::flags::READ;
-/// Access: write (see [`READ`]).
-pub(crate) const WRITE: u32 = crate::flags::WRITE;
-
-/// Whether `flags` ask for a writable object or mapping: everything but [`READ`] without
-/// [`WRITE`] (docs/conventions.md, "Flags").
-pub(crate) fn writable(flags: u32) -> bool {
-    flags & (READ | WRITE) != READ
+/// How an object or a mapping may be accessed. Memory is always readable, so there is
+/// no write-only protection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protection {
+    /// Read only.
+    ReadOnly,
+    /// Read and write.
+    ReadWrite,
 }
 
-/// Check `flags` against the `allowed` bits and the CREATE/EXCLUSIVE rule.
-pub(crate) fn check_flags(flags: u32, allowed: u32) -> Result<()> {
-    crate::flags::check(flags, allowed, &flag_names(allowed))?;
-    if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-        return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-    }
-    Ok(())
-}
-
-fn flag_names(allowed: u32) -> String {
-    let names: Vec<&str> = [
-        (CREATE, "IPCX_OPEN_CREATE"),
-        (EXCLUSIVE, "IPCX_OPEN_EXCLUSIVE"),
-        (READ, "IPCX_OPEN_READ"),
-        (WRITE, "IPCX_OPEN_WRITE"),
-    ]
-    .iter()
-    .filter(|(b, _)| allowed & b != 0)
-    .map(|(_, n)| *n)
-    .collect();
-    match names.len() {
-        0 => "no flags".into(),
-        1 => names[0].into(),
-        n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+impl Protection {
+    /// Whether it allows writing.
+    pub fn writable(self) -> bool {
+        self == Protection::ReadWrite
     }
 }
 
-/// Open (and with `CREATE` create) a descriptor-backed object with `opener(oflags, mode)`,
+/// Open (and when `how` creates, create) a descriptor-backed object with `opener(oflags, mode)`,
 /// applying `mode` exactly (no umask) when this call created it; if that fails, `remove`
 /// deletes what was just created. Returns the descriptor and whether it was created here.
 /// `what` names the object in messages.
 pub(crate) fn open_exact(
     what: &str,
-    flags: u32,
+    how: Disposition,
     mode: u32,
     base_oflags: libc::c_int,
     opener: impl Fn(libc::c_int, u32) -> std::result::Result<OwnedFd, Errno>,
@@ -102,7 +77,7 @@ pub(crate) fn open_exact(
         ),
         _ => Error::os(e, format_args!("{how} {what}")),
     };
-    if flags & CREATE == 0 {
+    if !how.creates() {
         return opener(base_oflags, 0)
             .map(|fd| (fd, false))
             .map_err(|e| open_err(e, "open"));
@@ -120,7 +95,7 @@ pub(crate) fn open_exact(
                 }
                 return Ok((fd, true));
             }
-            Err(Errno::EEXIST) if flags & EXCLUSIVE != 0 => {
+            Err(Errno::EEXIST) if how.exclusive() => {
                 return Err(open_err(Errno::EEXIST, "create"));
             }
             Err(Errno::EEXIST) => match opener(base_oflags, 0) {

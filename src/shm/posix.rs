@@ -9,12 +9,11 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::shm::region::{Kind, Region};
-use crate::shm::{
-    CREATE, EXCLUSIVE, READ, WRITE, check_flags, fstat, map_fd, open_exact, owned, writable,
-};
+use crate::shm::{Protection, fstat, map_fd, open_exact, owned};
 
 /// An open POSIX shared memory object.
 #[derive(Debug)]
@@ -29,12 +28,16 @@ fn cname(n: &str) -> Result<CString> {
     CString::new(n).map_err(|_| Error::invalid("name contains a NUL byte"))
 }
 
-/// Open (or create) the object `n` (see `ipcx_shm_open`).
-pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
-    opts.only(&[Opt::Mode], "POSIX shared memory")?;
-    check_flags(flags, CREATE | EXCLUSIVE | READ | WRITE)?;
+/// The first check of [`open`]: the options POSIX shared memory supports.
+pub(crate) fn check_options(opts: &Options) -> Result<()> {
+    opts.only(&[Opt::Mode], "POSIX shared memory")
+}
+
+/// Open (or create, as `how` says) the object `n` (see `ipcx_shm_open`).
+pub fn open(n: &str, how: Disposition, prot: Protection, opts: &Options) -> Result<PosixShm> {
+    check_options(opts)?;
     let c = cname(n)?;
-    let writable = writable(flags);
+    let writable = prot.writable();
     let acc = if writable {
         libc::O_RDWR
     } else {
@@ -43,7 +46,7 @@ pub fn open(n: &str, flags: u32, opts: &Options) -> Result<PosixShm> {
     let what = format!("POSIX shared memory object {n:?}");
     let (fd, created) = open_exact(
         &what,
-        flags,
+        how,
         opts.mode(),
         acc | libc::O_CLOEXEC,
         |of, mode| {
@@ -103,9 +106,8 @@ impl PosixShm {
     }
 
     /// Map the whole object (its current size), shared.
-    pub fn map(&self, flags: u32) -> Result<Region> {
-        check_flags(flags, READ | WRITE)?;
-        let writable = writable(flags);
+    pub fn map(&self, prot: Protection) -> Result<Region> {
+        let writable = prot.writable();
         if writable && !self.writable {
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,

@@ -21,9 +21,10 @@ use std::ptr::NonNull;
 use nix::errno::Errno;
 
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::options::{Opt, Options};
+use crate::shm::Protection;
 use crate::shm::region::{Kind, Region, Release};
-use crate::shm::{CREATE, EXCLUSIVE, READ, WRITE, check_flags, writable};
 use crate::sys::{wide_i64, wide_u64};
 
 /// The private key: always a new segment, reachable by its id only.
@@ -116,11 +117,15 @@ fn above_shmmax(size: usize, key: i32) -> Option<Error> {
     }
 }
 
-/// Create or open the segment of `key` (see `ipcx_shm_segment_open`).
-pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment> {
-    opts.only(&[Opt::Mode], "System V shared memory")?;
-    check_flags(flags, CREATE | EXCLUSIVE)?;
-    let create = flags & CREATE != 0;
+/// The first check of [`open`]: the options System V shared memory supports.
+pub(crate) fn check_options(opts: &Options) -> Result<()> {
+    opts.only(&[Opt::Mode], "System V shared memory")
+}
+
+/// Create or open (as `how` says) the segment of `key` (see `ipcx_shm_segment_open`).
+pub fn open(key: i32, size: usize, how: Disposition, opts: &Options) -> Result<Segment> {
+    check_options(opts)?;
+    let create = how.creates();
     let k = key_text(key);
     if key == KEY_PRIVATE && !create {
         return Err(crate::name::private_key_needs_create(
@@ -155,7 +160,7 @@ pub fn open(key: i32, size: usize, flags: u32, opts: &Options) -> Result<Segment
         if create {
             match get(libc::IPC_CREAT | libc::IPC_EXCL | opts.mode() as libc::c_int) {
                 Ok(id) => break (id, true),
-                Err(Errno::EEXIST) if flags & EXCLUSIVE == 0 && key != KEY_PRIVATE => {}
+                Err(Errno::EEXIST) if !how.exclusive() && key != KEY_PRIVATE => {}
                 Err(e) => return Err(get_error(e, key, size, create)),
             }
         }
@@ -282,8 +287,7 @@ impl Segment {
     }
 
     /// Attach the segment (shmat): a region of the segment's size, released by shmdt.
-    pub fn attach(&self, flags: u32) -> Result<Region> {
-        check_flags(flags, READ | WRITE)?;
+    pub fn attach(&self, prot: Protection) -> Result<Region> {
         let id = self.id;
         if self.removed {
             return Err(Error::new(
@@ -311,7 +315,7 @@ impl Segment {
                 ),
             ));
         }
-        let writable = writable(flags);
+        let writable = prot.writable();
         let shmflg = if writable { 0 } else { libc::SHM_RDONLY };
         // SAFETY: the kernel picks the address; nothing existing is affected.
         let p = unsafe { libc::shmat(id, std::ptr::null(), shmflg) };

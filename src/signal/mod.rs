@@ -252,25 +252,34 @@ impl fmt::Display for SigSet {
 /// A handler of the siginfo form: `void (*)(int signo, siginfo_t *info, void *ucontext)`.
 pub type Handler = unsafe extern "C" fn(c_int, *mut c_void, *mut c_void);
 
-/// Handler flags (ipcx's own values, the same on every architecture).
-pub(crate) const SA_RESTART: u32 = crate::flags::family(0);
-pub(crate) const SA_NODEFER: u32 = crate::flags::family(1);
-pub(crate) const SA_RESETHAND: u32 = crate::flags::family(2);
-pub(crate) const SA_ONSTACK: u32 = crate::flags::family(3);
-pub(crate) const SA_NOCLDSTOP: u32 = crate::flags::family(4);
-pub(crate) const SA_NOCLDWAIT: u32 = crate::flags::family(5);
-pub(crate) const SA_SIGINFO: u32 = crate::flags::family(6);
-const FLAG_MAP: [(u32, c_int); 7] = [
-    (SA_RESTART, libc::SA_RESTART),
-    (SA_NODEFER, libc::SA_NODEFER),
-    (SA_RESETHAND, libc::SA_RESETHAND),
-    (SA_ONSTACK, libc::SA_ONSTACK),
-    (SA_NOCLDSTOP, libc::SA_NOCLDSTOP),
-    (SA_NOCLDWAIT, libc::SA_NOCLDWAIT),
-    (SA_SIGINFO, libc::SA_SIGINFO),
+crate::flags::option_set! {
+    /// Handler flags: the `sigaction` options ipcx knows (`SA_*`).
+    pub struct HandlerFlags {
+        /// SA_RESTART: system calls interrupted by the handler are restarted.
+        const RESTART = 0;
+        /// SA_NODEFER: the signal is not blocked while its handler runs.
+        const NODEFER = 1;
+        /// SA_RESETHAND: the disposition returns to the default once the handler runs.
+        const RESETHAND = 2;
+        /// SA_ONSTACK: the handler runs on the alternate stack.
+        const ONSTACK = 3;
+        /// SA_NOCLDSTOP (SIGCHLD): no SIGCHLD when a child stops or continues.
+        const NOCLDSTOP = 4;
+        /// SA_NOCLDWAIT (SIGCHLD): children do not become zombies.
+        const NOCLDWAIT = 5;
+        /// SA_SIGINFO: the handler takes three arguments.
+        const SIGINFO = 6;
+    }
+}
+const FLAG_MAP: [(HandlerFlags, c_int); 7] = [
+    (HandlerFlags::RESTART, libc::SA_RESTART),
+    (HandlerFlags::NODEFER, libc::SA_NODEFER),
+    (HandlerFlags::RESETHAND, libc::SA_RESETHAND),
+    (HandlerFlags::ONSTACK, libc::SA_ONSTACK),
+    (HandlerFlags::NOCLDSTOP, libc::SA_NOCLDSTOP),
+    (HandlerFlags::NOCLDWAIT, libc::SA_NOCLDWAIT),
+    (HandlerFlags::SIGINFO, libc::SA_SIGINFO),
 ];
-const ALL_FLAGS: u32 =
-    SA_RESTART | SA_NODEFER | SA_RESETHAND | SA_ONSTACK | SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO;
 
 /// What the kernel does when a signal is delivered.
 #[derive(Clone, Copy, Debug)]
@@ -284,72 +293,20 @@ pub enum Action {
     Catch(Handler),
 }
 
-/// A signal's disposition: the action, ipcx flags, and the signals blocked while the
-/// handler runs.
+/// A signal's disposition: the action, the handler flags, and the signals blocked while
+/// the handler runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Disposition {
     /// What happens on delivery.
     pub action: Action,
-    /// `SA_*` flags of this module (not the C library's values).
-    pub flags: u32,
+    /// The handler flags.
+    pub flags: HandlerFlags,
     /// Signals blocked while the handler runs (besides the signal itself, unless
     /// `SA_NODEFER`).
     pub mask: SigSet,
 }
 
-/// Action codes as C sees them.
-pub(crate) const ACTION_DEFAULT: u32 = 0;
-pub(crate) const ACTION_IGNORE: u32 = 1;
-pub(crate) const ACTION_CATCH: u32 = 2;
-
 impl Disposition {
-    /// Build a disposition from the raw values a C caller gave, checking each.
-    pub fn from_parts(
-        action: u32,
-        flags: u32,
-        handler: Option<Handler>,
-        mask: u64,
-    ) -> Result<Disposition> {
-        if flags & !ALL_FLAGS != 0 {
-            return Err(Error::invalid(format!(
-                "flags {flags:#x} has bits outside the IPCX_SIGNAL_* flags ({ALL_FLAGS:#x})"
-            )));
-        }
-        let action = match (action, handler) {
-            (ACTION_DEFAULT, None) => Action::Default,
-            (ACTION_IGNORE, None) => Action::Ignore,
-            (ACTION_CATCH, Some(h)) => Action::Catch(h),
-            (ACTION_CATCH, None) => {
-                return Err(Error::invalid("action IPCX_SIGNAL_CATCH needs a handler"));
-            }
-            (ACTION_DEFAULT | ACTION_IGNORE, Some(_)) => {
-                return Err(Error::invalid(
-                    "a handler is given but the action is not IPCX_SIGNAL_CATCH",
-                ));
-            }
-            (a, _) => {
-                return Err(Error::invalid(format!(
-                    "action {a} is not IPCX_SIGNAL_DEFAULT (0), IPCX_SIGNAL_IGNORE (1) or \
-                     IPCX_SIGNAL_CATCH (2)"
-                )));
-            }
-        };
-        Ok(Disposition {
-            action,
-            flags,
-            mask: SigSet(mask),
-        })
-    }
-
-    /// The action code for C.
-    pub fn action_code(&self) -> u32 {
-        match self.action {
-            Action::Default => ACTION_DEFAULT,
-            Action::Ignore => ACTION_IGNORE,
-            Action::Catch(_) => ACTION_CATCH,
-        }
-    }
-
     /// The handler, if the action is to catch.
     pub fn handler(&self) -> Option<Handler> {
         match self.action {
@@ -368,7 +325,7 @@ impl Disposition {
         };
         sa.sa_flags = FLAG_MAP
             .iter()
-            .filter(|(ours, _)| self.flags & ours != 0)
+            .filter(|(ours, _)| self.flags.contains(*ours))
             .fold(0, |acc, (_, theirs)| acc | theirs);
         sa.sa_mask = self.mask.maskable().to_libc();
         sa
@@ -385,7 +342,7 @@ impl Disposition {
         let flags = FLAG_MAP
             .iter()
             .filter(|(_, theirs)| sa.sa_flags & theirs != 0)
-            .fold(0, |acc, (ours, _)| acc | ours);
+            .fold(HandlerFlags::NONE, |acc, (ours, _)| acc | *ours);
         Disposition {
             action,
             flags,
@@ -417,10 +374,14 @@ pub fn set_disposition(signo: i32, d: &Disposition) -> Result<Disposition> {
     sigaction(signo, Some(&d.to_libc()))
 }
 
-/// Catch `signo` with a siginfo-form handler and ipcx `flags` (`SA_SIGINFO` is implied);
-/// returns the previous disposition.
-pub fn catch(signo: i32, handler: Handler, flags: u32) -> Result<Disposition> {
-    let d = Disposition::from_parts(ACTION_CATCH, flags | SA_SIGINFO, Some(handler), 0)?;
+/// Catch `signo` with a siginfo-form handler and `flags` ([`HandlerFlags::SIGINFO`] is
+/// implied); returns the previous disposition.
+pub fn catch(signo: i32, handler: Handler, flags: HandlerFlags) -> Result<Disposition> {
+    let d = Disposition {
+        action: Action::Catch(handler),
+        flags: flags | HandlerFlags::SIGINFO,
+        mask: SigSet::EMPTY,
+    };
     set_disposition(signo, &d)
 }
 
@@ -839,19 +800,16 @@ mod tests {
     }
 
     #[test]
-    fn disposition_parts_are_checked() {
-        assert!(Disposition::from_parts(3, 0, None, 0).is_err());
-        assert!(Disposition::from_parts(ACTION_CATCH, 0, None, 0).is_err());
-        assert!(Disposition::from_parts(ACTION_IGNORE, 1 << 9, None, 0).is_err());
-        let mask = SigSet::of(libc::SIGUSR2).unwrap().0;
-        let d =
-            Disposition::from_parts(ACTION_IGNORE, SA_RESTART | SA_NODEFER, None, mask).unwrap();
-        assert!(matches!(d.action, Action::Ignore));
+    fn disposition_survives_the_libc_form() {
+        let mask = SigSet::of(libc::SIGUSR2).unwrap();
+        let flags = HandlerFlags::RESTART | HandlerFlags::NODEFER;
+        let d = Disposition {
+            action: Action::Ignore,
+            flags,
+            mask,
+        };
         let back = Disposition::from_libc(&d.to_libc());
         assert!(matches!(back.action, Action::Ignore));
-        assert_eq!(
-            (back.flags, back.mask),
-            (SA_RESTART | SA_NODEFER, SigSet(mask))
-        );
+        assert_eq!((back.flags, back.mask), (flags, mask));
     }
 }

@@ -56,15 +56,6 @@ pub use listener::{
 use message::Record;
 use stream::{Io, Rx};
 
-/// Type flag: a byte stream (framed messages or raw bytes); also the type when no type
-/// flag is given.
-pub(crate) const STREAM: u32 = crate::flags::family(0);
-/// Type flag: datagrams (unreliable for UDP, reliable and ordered for Unix).
-pub(crate) const DGRAM: u32 = crate::flags::family(1);
-/// Type flag: sequenced packets (connected, reliable, record boundaries kept).
-pub(crate) const SEQPACKET: u32 = crate::flags::family(2);
-/// Every type flag.
-pub(crate) const TYPES: u32 = STREAM | DGRAM | SEQPACKET;
 /// Shutdown: no more receiving.
 pub(crate) const SHUT_RD: u32 = 1;
 /// Shutdown: no more sending (the peer reads end of file).
@@ -86,21 +77,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind named by the type bits of `flags` (at most one; none is a stream). Other
-    /// bits are the caller's to check.
-    pub fn from_flags(flags: u32) -> Result<Kind> {
-        match flags & TYPES {
-            0 | STREAM => Ok(Kind::Stream),
-            DGRAM => Ok(Kind::Dgram),
-            SEQPACKET => Ok(Kind::SeqPacket),
-            _ => Err(Error::invalid(format!(
-                "flags {:#x} name several socket types: give at most one of \
-                 IPCX_SOCK_STREAM, IPCX_SOCK_DGRAM and IPCX_SOCK_SEQPACKET",
-                flags & TYPES
-            ))),
-        }
-    }
-
     fn raw(self) -> libc::c_int {
         match self {
             Kind::Stream => libc::SOCK_STREAM,

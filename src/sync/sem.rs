@@ -16,6 +16,7 @@ use nix::errno::Errno;
 
 use super::{Kind, Placement, PrivateSlot, Site};
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::name;
 use crate::options::{Opt, Options};
 use crate::shm::region::Region;
@@ -28,11 +29,6 @@ pub(crate) const VALUE_MAX: i64 = i32::MAX as i64;
 /// Longest named-semaphore name, leading slash included: glibc stores "/name" as
 /// /dev/shm/sem.name, and that file name may have at most NAME_MAX (255) bytes.
 pub(crate) const NAME_MAX: usize = name::SEM_NAME_MAX;
-
-/// `open` flag: create the semaphore if it does not exist.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// `open` flag, with [`CREATE`]: fail if it exists.
-pub(crate) const EXCL: u32 = crate::flags::EXCLUSIVE;
 
 /// Who owns the memory of the `sem_t`.
 #[derive(Debug)]
@@ -130,6 +126,18 @@ fn set_mode(name: &str, p: *mut libc::sem_t, mode: u32) -> Result<()> {
 }
 
 impl Sem {
+    /// The checks of [`Sem::open`] that come before its disposition: the options, then the
+    /// name.
+    pub(crate) fn check_open(name: &str, opts: &Options) -> Result<()> {
+        opts.only(&[Opt::Mode], "named semaphores")?;
+        name::posix_name(name, NAME_MAX).map_err(|e| {
+            e.context(format_args!(
+                "named semaphore (at most {NAME_MAX} bytes with the slash)"
+            ))
+        })?;
+        Ok(())
+    }
+
     fn new(ptr: *mut libc::sem_t, owner: Owner) -> Sem {
         Sem {
             ptr,
@@ -139,23 +147,10 @@ impl Sem {
     }
 
     /// Open the named semaphore `name` (`/something`), creating it with `value` and the
-    /// options' mode (default 0600, applied exactly) when `flags` has [`CREATE`].
-    pub fn open(name: &str, value: i64, flags: u32, opts: &Options) -> Result<Sem> {
-        opts.only(&[Opt::Mode], "named semaphores")?;
-        name::posix_name(name, NAME_MAX).map_err(|e| {
-            e.context(format_args!(
-                "named semaphore (at most {NAME_MAX} bytes with the slash)"
-            ))
-        })?;
-        crate::flags::check(
-            flags,
-            CREATE | EXCL,
-            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
-        )?;
-        if flags & EXCL != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-        }
-        let create = flags & CREATE != 0;
+    /// options' mode (default 0600, applied exactly) when `how` creates.
+    pub fn open(name: &str, value: i64, how: Disposition, opts: &Options) -> Result<Sem> {
+        Sem::check_open(name, opts)?;
+        let create = how.creates();
         let value = if create { check_value(value)? } else { 0 };
         let mode = opts.mode();
         let c = CString::new(name).map_err(|_| Error::invalid("name contains a NUL byte"))?;
@@ -197,7 +192,7 @@ impl Sem {
                     return Ok(sem);
                 }
                 let e = Errno::last();
-                if e != Errno::EEXIST || flags & EXCL != 0 {
+                if e != Errno::EEXIST || how.exclusive() {
                     return Err(open_error(e, name, true));
                 }
             }

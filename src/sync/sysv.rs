@@ -23,15 +23,21 @@ use nix::errno::Errno;
 
 use super::sys::semtimedop;
 use crate::error::{Error, Result, Status};
+use crate::flags::Disposition;
 use crate::options::{Opt, Options};
 use crate::time::{self, Deadline, Timeout};
 
-/// `ipcx_semop` flag: undo the operation when the process exits (SEM_UNDO).
+/// `ipcx_semop` flag: undo the operation when the process exits (SEM_UNDO). The C value
+/// (`IPCX_SEMSET_UNDO`): the operation array is the caller's C array, read in place.
 pub(crate) const UNDO: u32 = crate::flags::family(0);
-/// Open flag: create the set if no set has the key.
-pub(crate) const CREATE: u32 = crate::flags::CREATE;
-/// Open flag (with [`CREATE`]): fail with `IPCX_ERR_EXISTS` if a set has the key.
-pub(crate) const EXCLUSIVE: u32 = crate::flags::EXCLUSIVE;
+
+crate::flags::option_set! {
+    /// The options of one P or V ([`SemSet::add`]).
+    pub struct OpFlags {
+        /// Undo the operation when the process exits (SEM_UNDO).
+        const UNDO = 0;
+    }
+}
 /// The key that always makes a new set, reachable through its handle only.
 pub(crate) const PRIVATE: i32 = libc::IPC_PRIVATE;
 
@@ -87,32 +93,25 @@ pub struct SemSet {
 }
 
 impl SemSet {
-    /// Open the set of `key` (see `ipcx_semset_open`). Without [`CREATE`]: the existing
-    /// set, with at least `nsems` semaphores (0: any), once its creator has initialised it
-    /// (waiting until `deadline`). With [`CREATE`]: a new set of exactly `nsems` semaphores
-    /// with `values` (empty: zeros) and the options' mode (default 0600) if no set has the
-    /// key, else the existing one as without [`CREATE`]; with [`EXCLUSIVE`] too, a new set
-    /// or `IPCX_ERR_EXISTS`. [`PRIVATE`] always makes a new set, so it needs [`CREATE`].
+    /// Open the set of `key` (see `ipcx_semset_open`). [`Disposition::Existing`]: the
+    /// existing set, with at least `nsems` semaphores (0: any), once its creator has
+    /// initialised it (waiting until `deadline`). [`Disposition::Create`]: a new set of
+    /// exactly `nsems` semaphores with `values` (empty: zeros) and the options' mode
+    /// (default 0600) if no set has the key, else the existing one as above;
+    /// [`Disposition::CreateNew`]: a new set or `IPCX_ERR_EXISTS`. [`PRIVATE`] always
+    /// makes a new set, so it needs a creating disposition.
     /// (A slice rather than an `Option`: no branch ever reads the undefined length of a
     /// `None`, which memcheck would report in optimised code.)
     pub fn open(
         key: i32,
         nsems: u32,
         values: &[i32],
-        flags: u32,
+        how: Disposition,
         opts: &Options,
         deadline: &Deadline,
     ) -> Result<SemSet> {
-        opts.only(&[Opt::Mode], "System V semaphore sets")?;
-        crate::flags::check(
-            flags,
-            CREATE | EXCLUSIVE,
-            "IPCX_OPEN_CREATE and IPCX_OPEN_EXCLUSIVE",
-        )?;
-        if flags & EXCLUSIVE != 0 && flags & CREATE == 0 {
-            return Err(Error::invalid("IPCX_OPEN_EXCLUSIVE needs IPCX_OPEN_CREATE"));
-        }
-        if flags & CREATE == 0 {
+        SemSet::check_options(opts)?;
+        if !how.creates() {
             if key == PRIVATE {
                 return Err(crate::name::private_key_needs_create(
                     "semaphore set",
@@ -131,7 +130,7 @@ impl SemSet {
             match SemSet::create(key, nsems, values, opts) {
                 Err(e)
                     if e.status == Status::IPCX_ERR_EXISTS
-                        && flags & EXCLUSIVE == 0
+                        && !how.exclusive()
                         && key != PRIVATE => {}
                 r => return r,
             }
@@ -141,6 +140,11 @@ impl SemSet {
                 r => return r,
             }
         }
+    }
+
+    /// The first check of [`SemSet::open`]: the options it supports.
+    pub(crate) fn check_options(opts: &Options) -> Result<()> {
+        opts.only(&[Opt::Mode], "System V semaphore sets")
     }
 
     /// Create a new set of `nsems` semaphores under `key` (0 = private), exclusively,
@@ -398,18 +402,18 @@ impl SemSet {
 
     /// P (`delta` -1) or V (+1) on one semaphore: the common case without an array.
     #[inline]
-    pub fn add(&self, index: u32, delta: i16, flags: u32, timeout: Timeout) -> Result<()> {
-        if index >= self.nsems || flags & !UNDO != 0 {
+    pub fn add(&self, index: u32, delta: i16, flags: OpFlags, timeout: Timeout) -> Result<()> {
+        if index >= self.nsems {
             return Err(self.bad_op(
                 0,
                 &ipcx_semop {
                     index,
                     delta: delta.into(),
-                    flags,
+                    flags: 0,
                 },
             ));
         }
-        let mut flg = if flags & UNDO != 0 {
+        let mut flg = if flags.contains(OpFlags::UNDO) {
             libc::SEM_UNDO as libc::c_short
         } else {
             0
@@ -673,16 +677,20 @@ mod tests {
             PRIVATE,
             3,
             &[1, 0, 5],
-            CREATE | EXCLUSIVE,
+            Disposition::CreateNew,
             &Options::default(),
             &Deadline::now(),
         )
         .unwrap();
         assert_eq!(s.get(2).unwrap(), 5);
-        s.add(0, -1, UNDO, ms(-1)).unwrap();
-        assert!(s.add(0, -1, 0, ms(0)).unwrap_err().is_timeout());
+        s.add(0, -1, OpFlags::UNDO, ms(-1)).unwrap();
+        assert!(s.add(0, -1, OpFlags::NONE, ms(0)).unwrap_err().is_timeout());
         let t = std::time::Instant::now();
-        assert!(s.add(0, -1, 0, ms(30)).unwrap_err().is_timeout());
+        assert!(
+            s.add(0, -1, OpFlags::NONE, ms(30))
+                .unwrap_err()
+                .is_timeout()
+        );
         assert!(t.elapsed() >= Duration::from_millis(30));
         let ops = [
             ipcx_semop {
@@ -707,7 +715,14 @@ mod tests {
         assert_eq!(s.pid(1).unwrap(), std::process::id() as i32);
         s.remove().unwrap();
         assert_eq!(s.get(0).unwrap_err().status, Status::IPCX_ERR_REMOVED);
-        let e = SemSet::open(PRIVATE, 1, &[], 0, &Options::default(), &Deadline::now());
+        let e = SemSet::open(
+            PRIVATE,
+            1,
+            &[],
+            Disposition::Existing,
+            &Options::default(),
+            &Deadline::now(),
+        );
         assert_eq!(e.unwrap_err().status, Status::IPCX_ERR_INVALID);
     }
 }
