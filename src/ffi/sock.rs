@@ -83,9 +83,7 @@ pub const IPCX_SOCK_PATH_MAX: usize = 107;
 /// The most descriptors one message carries (SCM_MAX_FD).
 pub const IPCX_SOCK_FDS_MAX: usize = 253;
 const _: () = assert!(
-    IPCX_SOCK_SHUT_RD == sock::SHUT_RD
-        && IPCX_SOCK_SHUT_WR == sock::SHUT_WR
-        && IPCX_SOCK_SHUT_RDWR == (sock::SHUT_RD | sock::SHUT_WR)
+    IPCX_SOCK_SHUT_RDWR == (IPCX_SOCK_SHUT_RD | IPCX_SOCK_SHUT_WR)
         && IPCX_SOCK_ADDR_MAX == addr::ADDR_TEXT_MAX
         && IPCX_SOCK_PATH_MAX == addr::UNIX_PATH_MAX
         && IPCX_SOCK_PATH_MAX == name::ABSTRACT_MAX
@@ -857,7 +855,21 @@ pub unsafe extern "C" fn ipcx_sock_flush(s: *mut ipcx_sock, timeout_ms: i64) -> 
 /// None beyond the C contract: `s` is NULL or a value ipcx returned.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ipcx_sock_shutdown(s: *mut ipcx_sock, how: u32) -> ipcx_status {
-    call_on("ipcx_sock_shutdown", s, |s| s.0.shutdown(how))
+    call_on("ipcx_sock_shutdown", s, |s| {
+        s.0.check_shutdown()?;
+        let how = match how {
+            IPCX_SOCK_SHUT_RD => sock::Shutdown::Read,
+            IPCX_SOCK_SHUT_WR => sock::Shutdown::Write,
+            IPCX_SOCK_SHUT_RDWR => sock::Shutdown::Both,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "shutdown direction {how} is invalid (IPCX_SOCK_SHUT_RD 1, \
+                     IPCX_SOCK_SHUT_WR 2, IPCX_SOCK_SHUT_RDWR 3)"
+                )));
+            }
+        };
+        s.0.shutdown(how)
+    })
 }
 
 /// The socket's descriptor, for poll/epoll: readable when a receive would find data,

@@ -56,10 +56,7 @@ pub use listener::{
 use message::Record;
 use stream::{Io, Rx};
 
-/// Shutdown: no more receiving.
-pub(crate) const SHUT_RD: u32 = 1;
-/// Shutdown: no more sending (the peer reads end of file).
-pub(crate) const SHUT_WR: u32 = 2;
+pub use nix::sys::socket::Shutdown;
 
 /// Receives with a buffer up to this size go through the socket's internal buffer with one
 /// plain recv(2) (see [`Sock::recv`]); larger ones use recvmsg(2) with two iovecs.
@@ -523,22 +520,20 @@ impl Sock {
     }
 
     /// The largest record this socket accepts (UDP payloads cannot exceed 65527 bytes).
-    /// shutdown(2): `how` is a combination of [`SHUT_RD`] and [`SHUT_WR`]. A socket
-    /// without a peer (a datagram socket that is not connected) is refused, as the kernel
-    /// refuses it for every other socket type (ENOTCONN).
-    pub fn shutdown(&mut self, how: u32) -> Result<()> {
+    /// Whether the socket can be shut down now: not while a non-blocking connect is
+    /// under way (checked by `shutdown` too; the boundary asks first, before it reads the
+    /// direction).
+    pub fn check_shutdown(&self) -> Result<()> {
+        self.ready("shutdown")
+    }
+
+    /// shutdown(2) of one direction or both. A socket without a peer (a datagram socket
+    /// that is not connected) is refused, as the kernel refuses it for every other socket
+    /// type (ENOTCONN).
+    pub fn shutdown(&mut self, how: Shutdown) -> Result<()> {
         self.ready("shutdown")?;
-        let h = match how {
-            SHUT_RD => libc::SHUT_RD,
-            SHUT_WR => libc::SHUT_WR,
-            3 => libc::SHUT_RDWR,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "shutdown direction {how} is invalid (IPCX_SOCK_SHUT_RD 1, \
-                     IPCX_SOCK_SHUT_WR 2, IPCX_SOCK_SHUT_RDWR 3)"
-                )));
-            }
-        };
+        let writes = matches!(how, Shutdown::Write | Shutdown::Both);
+        let reads = matches!(how, Shutdown::Read | Shutdown::Both);
         if !self.connected {
             // A Unix datagram socket would accept it and stop receiving from every
             // sender: not what shutdown means, and not what UDP does.
@@ -548,7 +543,7 @@ impl Sock {
                 self.name
             )));
         }
-        if how & SHUT_WR != 0 && self.writer.backlog() > 0 {
+        if writes && self.writer.backlog() > 0 {
             let _ = self.flush(&Deadline::now());
             if self.writer.backlog() > 0 {
                 return Err(Error::timeout(format!(
@@ -559,9 +554,7 @@ impl Sock {
                 )));
             }
         }
-        // SAFETY: shutdown on an owned descriptor.
-        if unsafe { libc::shutdown(self.fd.as_raw_fd(), h) } < 0 {
-            let e = Errno::last();
+        if let Err(e) = nix::sys::socket::shutdown(self.fd.as_raw_fd(), how) {
             return Err(match e {
                 Errno::ENOTCONN => Error::os_as(
                     Status::IPCX_ERR_INVALID,
@@ -571,7 +564,7 @@ impl Sock {
                 _ => Error::os(e, format_args!("shutdown of {}", self.name)),
             });
         }
-        if how & SHUT_RD != 0 {
+        if reads {
             self.shut_rd = true;
         }
         Ok(())
