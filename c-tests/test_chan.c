@@ -1056,6 +1056,19 @@ T_CASE(flush_writes_what_a_send_kept) {
     T_LAST_ERROR_HAS("receiver end");
     T_OK(ipcx_chan_close(s));
     T_OK(ipcx_chan_close(r));
+    /* A tail kept for a receiver that is gone: CLOSED once, and dropped with it. */
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_capacity(o, 4096));
+    T_OK(ipcx_chan_pair("pipe:", 0, o, &s, &r));
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_chan_send(s, big, sizeof big, IPCX_NOWAIT)); /* its first bytes fit */
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_chan_flush(s, IPCX_NOWAIT));
+    T_OK(ipcx_chan_close(r));
+    T_ERR(IPCX_ERR_CLOSED, ipcx_chan_flush(s, 1000));
+    T_LAST_ERROR_HAS("closed");
+    T_OK(ipcx_chan_flush(s, IPCX_NOWAIT)); /* nothing is left */
+    T_ERR(IPCX_ERR_CLOSED, ipcx_chan_send(s, "z", 1, 1000));
+    T_OK(ipcx_chan_close(s));
 }
 
 /* IPCX_OPEN_NONBLOCK: a tcp: sender opens at once, its connect going on in the background;
@@ -2064,6 +2077,21 @@ T_CASE(send_many_whole_and_in_order_over_every_transport) {
         if (r) T_OK(ipcx_chan_close(r));
         while (!atomic_load(&sh->ready)) usleep(500);
         if (!s) s = open_send(sh->addr, 0);
+        {
+            /* One message too big in a batch: nothing is sent, not even the ones before
+             * it (the receiver would see message 0 twice). */
+            ipcx_chan_info info = {.size = sizeof info};
+            T_OK(ipcx_chan_stat(s, &info));
+            unsigned char *big = calloc(1, info.max_message + 1);
+            T_ASSERT(big != NULL);
+            ipcx_iov bad[3] = {v[0], v[1], {big, info.max_message + 1}};
+            size_t sent = 99999;
+            int st = ipcx_chan_send_many(s, bad, 3, 1000, &sent);
+            free(big);
+            T_ERR(IPCX_ERR_TOO_BIG, st);
+            T_EQ_INT(sent, 0);
+            T_LAST_ERROR_HAS("bytes");
+        }
         uint32_t next = 0;
         for (size_t b = 1; next < CM_TOTAL; b = b * 4 + 1) {
             size_t n = b > CM_TOTAL - next ? CM_TOTAL - next : b, sent = 99999;

@@ -595,6 +595,10 @@ T_CASE(eintr_storm_blocking_calls_resume_and_honour_timeouts) {
     len = sizeof buf;
     T_ERR(IPCX_ERR_INTERRUPTED, ipcx_pipe_recv(rd, buf, &len, 5000));
     T_ERR(IPCX_ERR_INTERRUPTED, ipcx_sem_wait(sem, 5000));
+    T_OK(ipcx_mutex_lock(m, 1000));
+    T_ERR(IPCX_ERR_INTERRUPTED, ipcx_cond_wait(c, m, 5000));
+    T_LAST_ERROR_HAS("interrupted");
+    T_OK(ipcx_mutex_unlock(m)); /* held again after the interrupted wait */
     ipcx_thread_set_interruptible(false);
 
     /* Data under the storm (both sides interrupted): nothing lost or duplicated. */

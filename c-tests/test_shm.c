@@ -537,10 +537,16 @@ T_CASE(sysv_remove_while_attached) {
     ipcx_shm_segment *s = new_segment(key, 1 << 16, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL);
     int id;
     T_OK(ipcx_shm_segment_id(s, &id));
+    ipcx_shm_segment *other; /* a second handle on the same segment */
+    T_OK(ipcx_shm_segment_open_id(id, &other));
     ipcx_region *r;
     T_OK(ipcx_shm_segment_map(s, 0, &r));
     put_record(r, 0, 1000, 21);
     T_OK(ipcx_shm_segment_remove(s));
+    /* Removed elsewhere (the segment lives on, marked, while attached): REMOVED here too. */
+    T_ERR(IPCX_ERR_REMOVED, ipcx_shm_segment_remove(other));
+    T_LAST_ERROR_HAS("already removed");
+    T_OK(ipcx_shm_segment_close(other));
 
     /* Marked: no key, removed flag, still attached. */
     ipcx_shm_segment_info i = {.size = sizeof i};

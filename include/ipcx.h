@@ -583,7 +583,13 @@ typedef struct ipcx_region ipcx_region;
 // `IPCX_ERR_BAD_HANDLE` for a closed, stale or foreign one and `IPCX_ERR_IN_USE` while
 // another thread is inside a call on it; a corrupted shared region, or the object of a
 // named ring found truncated, makes every later call on the handle return
-// `IPCX_ERR_PROTOCOL` (close still works).
+// `IPCX_ERR_PROTOCOL` (close still works). A named ring's object is checked for
+// truncation on the slow paths only (a call that waits or sleeps, attach, liveness
+// checks, arming a poll descriptor, close): a fast-path send, receive, reserve or borrow
+// touches the memory directly, and if another process shrank the object (ftruncate by
+// a process with write access to it) and no slow path has seen it yet, that access
+// raises SIGBUS in the caller, as it would with the raw mapping (docs/ring.md, "Who can
+// break a ring"). Anonymous rings cannot be resized (sealed memfd).
 typedef struct ipcx_ring ipcx_ring;
 
 // A POSIX semaphore: named (`ipcx_sem_open`), unnamed in shared memory
@@ -1884,12 +1890,15 @@ ipcx_status ipcx_cond_attach_at(void *addr, ipcx_cond **out_cond);
 // on one condition variable at the same time must use the same mutex.
 //
 // Arguments: `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (returns `IPCX_ERR_TIMEOUT` at
-// once, `m` untouched), or a positive timeout on the monotonic clock. A process killed
-// while it waits leaves the condition variable usable by every other process.
+// once, `m` untouched, once it has checked that the calling thread holds `m`), or a
+// positive timeout on the monotonic clock. A process killed while it waits leaves the
+// condition variable usable by every other process.
 // Returns: `IPCX_OK` (woken; possibly spuriously: re-check the condition in a loop) with `m`
-// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_OWNER_DEAD` with `m` held: while this
-// thread waited, a process died holding `m` (this takes precedence over a timeout): repair
-// the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
+// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_INTERRUPTED` with `m` held (a signal
+// handler ran on a thread made interruptible with `ipcx_thread_set_interruptible`; on
+// other threads a handler does not end the wait); `IPCX_ERR_OWNER_DEAD` with `m` held:
+// while this thread waited, a process died holding `m` (this takes precedence over a
+// timeout): repair the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
 // Errors (with `m` not held): `IPCX_ERR_PERMISSION` (the calling thread did not hold `m`;
 // nothing waited), `IPCX_ERR_NOT_RECOVERABLE`, `IPCX_ERR_INVALID` (NULL handles, timeout
 // below -1), `IPCX_ERR_REMOVED` (the condition variable or the mutex was destroyed; if the
@@ -2492,7 +2501,7 @@ ipcx_status ipcx_pipe_read(ipcx_pipe *p, void *buf, size_t len, int64_t timeout_
 //
 // Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
 // Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
-// left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+// left; the tail is dropped, so a later flush returns `IPCX_OK`), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 // `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 // Ownership: nothing changes hands.
 // Fork: the tail belongs to the process whose send timed out.
@@ -2791,8 +2800,9 @@ ipcx_status ipcx_region_trap_remove(void);
 // `IPCX_OPEN_CREATE` (create it if missing), `IPCX_OPEN_EXCLUSIVE` (with CREATE: it
 // must not exist) and `IPCX_RING_MPMC` (create a multi-producer/multi-consumer ring; on
 // an existing ring, require one); `opts` may be NULL (honoured: capacity in bytes,
-// default `IPCX_RING_DEFAULT_CAPACITY`, rounded up to a power of two in
-// `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message, default and at most
+// default `IPCX_RING_DEFAULT_CAPACITY`, at least `IPCX_RING_MIN_CAPACITY` and at most
+// `IPCX_RING_MAX_CAPACITY` (outside: `IPCX_ERR_INVALID`), rounded up to a power of two;
+// max_message, default and at most
 // capacity/2 - 16; mode, default 0600, applied exactly; spin, see
 // `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
 // existing ring.
@@ -4499,7 +4509,8 @@ ipcx_status ipcx_sock_read(ipcx_sock *s, void *buf, size_t len, int64_t timeout_
 // sockets).
 //
 // Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
-// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
+// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the peer is gone; the tail is dropped, so a
+// later flush returns `IPCX_OK`), `IPCX_ERR_INVALID` (NULL handle, bad
 // timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 // Ownership: nothing changes hands.
 // Fork: the tail belongs to the process whose send timed out.

@@ -26,7 +26,7 @@ use std::io::{IoSlice, IoSliceMut};
 
 use nix::errno::Errno;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::time::{self, Deadline};
 
 pub(crate) mod peer;
@@ -474,14 +474,25 @@ impl FrameWriter {
         self.backlog.len() - self.backlog_pos
     }
 
-    /// Write the backlog out, waiting up to the deadline.
+    /// Write the backlog out, waiting up to the deadline. A reader that is gone
+    /// (`IPCX_ERR_CLOSED`) can never take the rest: it is dropped (the next flush has
+    /// nothing to do).
     pub fn flush<T: Transport>(&mut self, t: &mut T, deadline: &Deadline) -> Result<()> {
         while self.backlog() > 0 {
-            let n = write_wait(
+            let n = match write_wait(
                 t,
                 deadline,
                 &[IoSlice::new(&self.backlog[self.backlog_pos..])],
-            )?;
+            ) {
+                Ok(n) => n,
+                Err(e) => {
+                    if e.status == Status::IPCX_ERR_CLOSED {
+                        self.backlog.clear();
+                        self.backlog_pos = 0;
+                    }
+                    return Err(e);
+                }
+            };
             self.backlog_pos += n;
         }
         self.backlog.clear();

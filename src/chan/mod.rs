@@ -99,8 +99,8 @@ pub struct Caps {
 }
 
 /// What a channel needs from a transport. Implemented by each transport's core type (or a
-/// newtype over it adding channel state). Timeouts are C milliseconds, converted by the
-/// implementation (the ring never reads the clock on its fast path).
+/// newtype over it adding channel state). Timeouts arrive as a [`Timeout`], turned into a
+/// deadline only where a call may wait (the ring never reads the clock on its fast path).
 pub(crate) trait Endpoint {
     /// Send one whole message.
     fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()>;
@@ -108,6 +108,22 @@ pub(crate) trait Endpoint {
     /// the error that stopped it early. Default: one send each; byte streams write as
     /// many frames per system call as fit.
     fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        // Every size first: one too big, nothing is sent.
+        let max = self.caps().max_message;
+        if let Some(m) = msgs.iter().find(|m| m.len() > max) {
+            return (
+                0,
+                Err(Error::too_big(
+                    max,
+                    format!(
+                        "{}: a message of {} bytes is larger than the channel's maximum of \
+                         {max} bytes (sizes are checked first: nothing was sent)",
+                        self.describe(),
+                        m.len()
+                    ),
+                )),
+            );
+        }
         let dl = timeout.deadline();
         for (k, m) in msgs.iter().enumerate() {
             if let Err(e) = self.send(m, Timeout::left(&dl)) {

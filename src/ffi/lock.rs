@@ -380,12 +380,15 @@ pub unsafe extern "C" fn ipcx_cond_attach_at(
 /// on one condition variable at the same time must use the same mutex.
 ///
 /// Arguments: `timeout_ms`: `IPCX_FOREVER`, `IPCX_NOWAIT` (returns `IPCX_ERR_TIMEOUT` at
-/// once, `m` untouched), or a positive timeout on the monotonic clock. A process killed
-/// while it waits leaves the condition variable usable by every other process.
+/// once, `m` untouched, once it has checked that the calling thread holds `m`), or a
+/// positive timeout on the monotonic clock. A process killed while it waits leaves the
+/// condition variable usable by every other process.
 /// Returns: `IPCX_OK` (woken; possibly spuriously: re-check the condition in a loop) with `m`
-/// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_OWNER_DEAD` with `m` held: while this
-/// thread waited, a process died holding `m` (this takes precedence over a timeout): repair
-/// the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
+/// held; `IPCX_ERR_TIMEOUT` with `m` held; `IPCX_ERR_INTERRUPTED` with `m` held (a signal
+/// handler ran on a thread made interruptible with `ipcx_thread_set_interruptible`; on
+/// other threads a handler does not end the wait); `IPCX_ERR_OWNER_DEAD` with `m` held:
+/// while this thread waited, a process died holding `m` (this takes precedence over a
+/// timeout): repair the data and call `ipcx_mutex_consistent` as after `ipcx_mutex_lock`.
 /// Errors (with `m` not held): `IPCX_ERR_PERMISSION` (the calling thread did not hold `m`;
 /// nothing waited), `IPCX_ERR_NOT_RECOVERABLE`, `IPCX_ERR_INVALID` (NULL handles, timeout
 /// below -1), `IPCX_ERR_REMOVED` (the condition variable or the mutex was destroyed; if the

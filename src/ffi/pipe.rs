@@ -368,7 +368,7 @@ pub unsafe extern "C" fn ipcx_pipe_read(
 ///
 /// Arguments: `p` the pipe end; `timeout_ms` bounds the wait for room.
 /// Errors: `IPCX_ERR_TIMEOUT` (the tail is still pending), `IPCX_ERR_CLOSED` (no reader
-/// left), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
+/// left; the tail is dropped, so a later flush returns `IPCX_OK`), `IPCX_ERR_INVALID` (NULL handle, bad timeout), `IPCX_ERR_BAD_HANDLE`,
 /// `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 /// Ownership: nothing changes hands.
 /// Fork: the tail belongs to the process whose send timed out.

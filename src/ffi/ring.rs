@@ -33,7 +33,13 @@ use crate::time::Timeout;
 /// `IPCX_ERR_BAD_HANDLE` for a closed, stale or foreign one and `IPCX_ERR_IN_USE` while
 /// another thread is inside a call on it; a corrupted shared region, or the object of a
 /// named ring found truncated, makes every later call on the handle return
-/// `IPCX_ERR_PROTOCOL` (close still works).
+/// `IPCX_ERR_PROTOCOL` (close still works). A named ring's object is checked for
+/// truncation on the slow paths only (a call that waits or sleeps, attach, liveness
+/// checks, arming a poll descriptor, close): a fast-path send, receive, reserve or borrow
+/// touches the memory directly, and if another process shrank the object (ftruncate by
+/// a process with write access to it) and no slow path has seen it yet, that access
+/// raises SIGBUS in the caller, as it would with the raw mapping (docs/ring.md, "Who can
+/// break a ring"). Anonymous rings cannot be resized (sealed memfd).
 #[allow(non_camel_case_types)]
 pub struct ipcx_ring(Ring);
 
@@ -104,8 +110,9 @@ fn ring_flags(flags: u32) -> RingFlags {
 /// `IPCX_OPEN_CREATE` (create it if missing), `IPCX_OPEN_EXCLUSIVE` (with CREATE: it
 /// must not exist) and `IPCX_RING_MPMC` (create a multi-producer/multi-consumer ring; on
 /// an existing ring, require one); `opts` may be NULL (honoured: capacity in bytes,
-/// default `IPCX_RING_DEFAULT_CAPACITY`, rounded up to a power of two in
-/// `IPCX_RING_MIN_CAPACITY..IPCX_RING_MAX_CAPACITY`; max_message, default and at most
+/// default `IPCX_RING_DEFAULT_CAPACITY`, at least `IPCX_RING_MIN_CAPACITY` and at most
+/// `IPCX_RING_MAX_CAPACITY` (outside: `IPCX_ERR_INVALID`), rounded up to a power of two;
+/// max_message, default and at most
 /// capacity/2 - 16; mode, default 0600, applied exactly; spin, see
 /// `ipcx_options_set_spin`). Capacity, max_message and MPMC, when given, must match an
 /// existing ring.

@@ -825,7 +825,8 @@ pub unsafe extern "C" fn ipcx_sock_read(
 /// sockets).
 ///
 /// Arguments: `s` the socket; `timeout_ms` bounds the wait for room.
-/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED`, `IPCX_ERR_INVALID` (NULL handle, bad
+/// Errors: `IPCX_ERR_TIMEOUT`, `IPCX_ERR_CLOSED` (the peer is gone; the tail is dropped, so a
+/// later flush returns `IPCX_OK`), `IPCX_ERR_INVALID` (NULL handle, bad
 /// timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`.
 /// Ownership: nothing changes hands.
 /// Fork: the tail belongs to the process whose send timed out.

@@ -379,6 +379,17 @@ impl Segment {
                 format!("segment id {id} was already removed through this handle"),
             ));
         }
+        // Removed elsewhere while still attached: the segment is only marked (SHM_DEST), and
+        // IPC_RMID would succeed again. A status this process may not read says nothing.
+        if matches!(shm_stat(id), Ok(ds) if ds.shm_perm.mode as u32 & SHM_DEST != 0) {
+            return Err(Error::new(
+                Status::IPCX_ERR_REMOVED,
+                format!(
+                    "segment id {id} was already removed (it is marked for destruction and \
+                     goes with its last attachment)"
+                ),
+            ));
+        }
         // SAFETY: plain system call on the id this handle refers to.
         if unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) } < 0 {
             let e = Errno::last();

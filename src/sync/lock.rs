@@ -302,6 +302,11 @@ impl Mutex {
 
     /// The thread id in the mutex's futex word: 0 when nobody holds it. All id bits set is
     /// no thread (ids stop at 2^22): musl marks a mutex that is not recoverable so.
+    /// Whether the calling thread holds the mutex (its id is in the lock word).
+    fn held_by_caller(&self) -> bool {
+        self.owner_tid() == crate::sys::gettid() as u32 & FUTEX_TID_MASK
+    }
+
     fn owner_tid(&self) -> u32 {
         let w = self.futex_word();
         match w.load(std::sync::atomic::Ordering::Acquire) & FUTEX_TID_MASK {
@@ -518,19 +523,24 @@ impl Cond {
     }
 
     /// Release `m` (held by the caller), wait for a signal, and take `m` again. -1 waits
-    /// forever; 0 returns `IPCX_ERR_TIMEOUT` at once without releasing `m`; otherwise until
-    /// a deadline on the monotonic clock. Whatever the outcome except
-    /// `IPCX_ERR_PERMISSION`, `IPCX_ERR_NOT_RECOVERABLE` and `IPCX_ERR_INVALID`, the caller
-    /// holds `m` again when this returns; `IPCX_ERR_OWNER_DEAD` means the mutex was taken back
-    /// from a dead owner (it wins over a timeout). Wake-ups may be spurious: wait in a loop
-    /// that checks the condition. Signals do not end the wait (it resumes until the same
-    /// deadline).
+    /// forever; 0 returns `IPCX_ERR_TIMEOUT` at once without releasing `m` (after checking
+    /// that the caller holds it, as a wait does); otherwise until a deadline on the
+    /// monotonic clock. Whatever the outcome except `IPCX_ERR_PERMISSION`,
+    /// `IPCX_ERR_NOT_RECOVERABLE` and `IPCX_ERR_INVALID`, the caller holds `m` again when
+    /// this returns; `IPCX_ERR_OWNER_DEAD` means the mutex was taken back from a dead owner
+    /// (it wins over a timeout). Wake-ups may be spurious: wait in a loop that checks the
+    /// condition. A signal handler does not end the wait (it resumes until the same
+    /// deadline), except on a thread made interruptible (`time::interruptible`): then the
+    /// wait ends with `IPCX_ERR_INTERRUPTED`, `m` taken back.
     pub fn wait(&self, m: &Mutex, timeout: Timeout) -> Result<()> {
         self.live()?;
         m.live()?;
         let abs = match timeout {
             Timeout::Forever => None,
             Timeout::NoWait => {
+                if !m.held_by_caller() {
+                    return Err(self.not_held());
+                }
                 return Err(Error::timeout(format!(
                     "condition variable at {}: not waiting (timeout 0)",
                     self.site
@@ -544,35 +554,58 @@ impl Cond {
         if let Err(e) = m.unlock() {
             w.waiters.fetch_sub(1, Ordering::SeqCst);
             if e.status == Status::IPCX_ERR_PERMISSION {
-                return Err(Error::os_as(
-                    Status::IPCX_ERR_PERMISSION,
-                    Errno::EPERM,
-                    format!(
-                        "condition variable at {}: the calling thread does not hold the mutex",
-                        self.site
-                    ),
-                ));
+                return Err(self.not_held());
             }
             return Err(e);
         }
-        let timed_out = loop {
+        #[derive(PartialEq)]
+        enum End {
+            Woken,
+            TimedOut,
+            Interrupted,
+        }
+        let end = loop {
             match crate::sys::futex::futex_wait_until(&w.seq, seq, abs.as_ref()) {
-                Errno::UnknownErrno => break false,
-                Errno::EINTR if w.seq.load(Ordering::SeqCst) == seq => continue,
-                Errno::ETIMEDOUT => break true,
-                _ => break false, // EAGAIN: signalled before the sleep; EINTR after a signal
+                Errno::UnknownErrno => break End::Woken,
+                Errno::EINTR if w.seq.load(Ordering::SeqCst) == seq => {
+                    if crate::time::interruptible() {
+                        break End::Interrupted;
+                    }
+                }
+                Errno::ETIMEDOUT => break End::TimedOut,
+                _ => break End::Woken, // EAGAIN: signalled before the sleep; EINTR after a signal
             }
         };
         w.waiters.fetch_sub(1, Ordering::SeqCst);
         // Take the mutex back whatever happened (as pthread_cond_wait does).
         m.lock(Timeout::Forever)?;
-        if timed_out {
-            return Err(Error::timeout(format!(
+        match end {
+            End::Woken => Ok(()),
+            End::TimedOut => Err(Error::timeout(format!(
                 "condition variable at {}: timed out",
                 self.site
-            )));
+            ))),
+            End::Interrupted => Err(Error::os(
+                Errno::EINTR,
+                format_args!(
+                    "condition variable at {}: wait interrupted by a signal handler (the mutex \
+                     is held again)",
+                    self.site
+                ),
+            )),
         }
-        Ok(())
+    }
+
+    #[cold]
+    fn not_held(&self) -> Error {
+        Error::os_as(
+            Status::IPCX_ERR_PERMISSION,
+            Errno::EPERM,
+            format!(
+                "condition variable at {}: the calling thread does not hold the mutex",
+                self.site
+            ),
+        )
     }
 
     fn wake(&self, n: i32) {
