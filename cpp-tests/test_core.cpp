@@ -103,11 +103,23 @@ T_CASE(names_with_a_nul_are_refused) {
         T_ASSERT(e.code() == ipcx::errc::invalid);
         T_ASSERT(e.detail().find("NUL") != std::string::npos);
     }
-    // The next C failure replaces the wrapper's message.
+    // The next C failure replaces the wrapper's message, made through the wrapper or
+    // directly on get().
     char buf[4];
     auto [rd, wr] = ipcx::pipe::pair();
     (void)rd.recv(buf, ipcx::nowait, ec);
     T_EC(ipcx::errc::timeout, ec);
+    T_ASSERT(std::strstr(ipcx::last_error(), "NUL") == nullptr);
+    (void)ipcx::mq::open(bad, IPCX_OPEN_READ, {}, ec);
+    T_ASSERT(std::strstr(ipcx::last_error(), "NUL") != nullptr);
+    // A C function called directly: its detail is in ipcx_last_error() (this API does not
+    // see the call); the next call through this API, even a successful one, resets it.
+    size_t len = sizeof buf;
+    T_EQ(ipcx_pipe_recv(rd.get(), buf, &len, IPCX_NOWAIT), IPCX_ERR_TIMEOUT);
+    T_ASSERT(std::strstr(ipcx_last_error(), "ipcx_pipe_recv") != nullptr);
+    wr.send("x", 1s);
+    T_ASSERT(std::strstr(ipcx::last_error(), "ipcx_pipe_recv") != nullptr);
+    T_EQ(rd.recv(buf, 1s), 1);
     // A long name (beyond the inline buffer) reaches C whole: C judges it.
     std::string longname = "/" + std::string(300, 'n');
     (void)ipcx::mq::open(longname, IPCX_OPEN_READ, {}, ec);
@@ -134,6 +146,13 @@ T_CASE(timeouts) {
     static_assert(ipcx::timeout(std::chrono::nanoseconds::max()).ms() == 9223372036855LL);
     static_assert(ipcx::timeout(std::chrono::hours::max()).ms() == INT64_MAX);
     static_assert(ipcx::timeout(std::chrono::duration<double>(0.25)).ms() == 250);
+    // Periods that do not divide a millisecond: exact, and no overflow near the top.
+    using samples = std::chrono::duration<int64_t, std::ratio<1, 44100>>;
+    static_assert(ipcx::timeout(samples(44100)).ms() == 1000);
+    static_assert(ipcx::timeout(samples(44101)).ms() == 1001);
+    static_assert(ipcx::timeout(samples::max()).ms() == 209146758205323715LL);
+    using thirds = std::chrono::duration<int64_t, std::ratio<1, 3>>;
+    static_assert(ipcx::timeout(thirds(10000000000000000LL)).ms() == 3333333333333333334LL);
     static_assert(ipcx::forever.ms() == -1 && ipcx::nowait.ms() == 0);
     static_assert(ipcx::timeout::from_ms(-7).ms() == -7);
     // Never early: 1500 us waits 2 ms.
@@ -157,6 +176,12 @@ T_CASE(byte_views) {
     T_EQ(ipcx::bytes(a).size(), 10);
     int ints[4] = {};
     T_EQ(ipcx::bytes(ints).size(), 16);
+    uint8_t octets[4] = {1, 2, 3, 4};  // arrays of bytes are bytes; only char arrays are text
+    T_EQ(ipcx::bytes(octets).size(), 4);
+    unsigned char uc[3] = {};
+    T_EQ(ipcx::bytes(uc).size(), 3);
+    char hi[] = "hi";
+    T_EQ(ipcx::bytes(hi).size(), 2);
     char buf[32];
     ipcx::mutable_bytes mb = buf;  // a char array as a buffer: all of it
     T_EQ(mb.size(), 32);
@@ -196,6 +221,23 @@ T_CASE(options_chain_and_errors) {
     auto [rd, wr] = ipcx::pipe::pair(0, p);
     p.close();  // read by the call: may be closed afterwards
     T_THROWS(ipcx::errc::too_big, wr.send(std::string(129, 'x'), 1s));
+    // Who may send, as in C.
+    auto acl = ipcx::options::create().set_allowed_uids({0, 1000}).set_allowed_gids({0});
+    std::vector<uint32_t> uids{static_cast<uint32_t>(getuid())};
+    acl.set_allowed_uids(uids).set_allowed_networks("127.0.0.0/8, ::1");
+    acl.set_allowed_uids(ipcx::span<const uint32_t>(), ec);  // an empty list: refused by C
+    T_EC(ipcx::errc::invalid, ec);
+    acl.set_allowed_networks("10.0.0.0/99", ec);
+    T_EC(ipcx::errc::invalid, ec);
+    T_ASSERT(std::strstr(ipcx::last_error(), "10.0.0.0/99") != nullptr);
+    acl.set_allowed_networks(std::string_view("a\0b", 3), ec);  // refused before C
+    T_ASSERT(ec == ipcx::errc::invalid);
+    T_ASSERT(std::strstr(ipcx::last_error(), "NUL") != nullptr);
+    // A chain on a temporary yields the options by value: a reference to it extends its
+    // life (a chain that returned options&& would leave it dangling).
+    const ipcx::options &kept = ipcx::options::create().set_capacity(1 << 16);
+    T_ASSERT(kept.get() != nullptr);
+    static_assert(std::is_same_v<decltype(ipcx::options::create().set_mode(0600)), ipcx::options>);
     // An empty options object is NULL: the defaults.
     auto [r2, w2] = ipcx::pipe::pair(0, ipcx::options());
     w2.send(std::string(129, 'x'), 1s);

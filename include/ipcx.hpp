@@ -118,7 +118,9 @@ public:
 };
 
 // The wrapper's own message, when it refused an argument before any C call (a name with
-// a NUL byte in it, an array shorter than its count); reset by every failing C call.
+// a NUL byte in it, an array shorter than its count); reset by every call made through
+// the wrapper that reaches C. (A C function called directly, on `get()`, does not reset
+// it: read ipcx_last_error() after those.)
 inline thread_local const char *own_error = nullptr;
 
 }  // namespace detail
@@ -135,7 +137,9 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 // The detail of the last failure on the calling thread: ipcx_last_error() (which function,
 // on what, why, the errno text), or the wrapper's own message when it refused an argument
-// without calling C. Like errno: read it right after a call reported an error.
+// without calling C. Like errno: read it right after a call of this API reported an
+// error. After a C function called directly (on `get()`), read ipcx_last_error(): this
+// API does not see such calls, so its own message of an earlier refusal would remain.
 inline const char *last_error() noexcept {
     return detail::own_error ? detail::own_error : ipcx_last_error();
 }
@@ -175,11 +179,11 @@ namespace detail {
 
 // Store a C status in `ec` (cleared on success); true on success.
 inline bool assign(std::error_code &ec, ipcx_status s) noexcept {
+    own_error = nullptr;  // a C call was made: its outcome is the latest
     if (s == IPCX_OK) {
         ec.clear();
         return true;
     }
-    own_error = nullptr;
     ec.assign(static_cast<int>(s), category());
     return false;
 }
@@ -246,13 +250,20 @@ private:
         const long double v = std::chrono::duration_cast<ms_ld>(d).count();
         if (!(v > 0)) return 0;  // zero, negative, NaN: do not block
         if (v >= 9.2e18L) return std::numeric_limits<int64_t>::max();  // saturates to forever
-        if constexpr (std::chrono::treat_as_floating_point<Rep>::value) {
-            int64_t i = static_cast<int64_t>(v);
-            return static_cast<long double>(i) < v ? i + 1 : i;
-        } else {
-            return static_cast<int64_t>(
-                std::chrono::ceil<std::chrono::milliseconds>(d).count());
+        if constexpr (!std::chrono::treat_as_floating_point<Rep>::value) {
+            // Exact, in integers that cannot overflow: count = q * D + r with r < D, so
+            // ceil(count * N / D) = q * N + ceil(r * N / D) (q * N is below the result,
+            // itself below 9.2e18). std::chrono::ceil would multiply count by N first.
+            using R = std::ratio_divide<Period, std::milli>;
+            constexpr uintmax_t N = static_cast<uintmax_t>(R::num);
+            constexpr uintmax_t D = static_cast<uintmax_t>(R::den);
+            const uintmax_t c = static_cast<uintmax_t>(d.count());  // > 0 here
+            const uintmax_t q = c / D, r = c % D;
+            if (r <= (std::numeric_limits<uintmax_t>::max() - (D - 1)) / N)
+                return static_cast<int64_t>(q * N + (r * N + D - 1) / D);
         }
+        int64_t i = static_cast<int64_t>(v);
+        return static_cast<long double>(i) < v ? i + 1 : i;
     }
 
     int64_t ms_;
@@ -282,13 +293,9 @@ struct contiguous<C, std::void_t<data_t<C>, size_ok_t<C>>>
 template <class C>
 using elem_t = std::remove_pointer_t<data_t<C>>;
 
-template <class T>
-inline constexpr bool is_char_v =
-    std::is_same_v<std::remove_cv_t<T>, char> || std::is_same_v<std::remove_cv_t<T>, signed char> ||
-    std::is_same_v<std::remove_cv_t<T>, unsigned char>;
-
 // A contiguous container of trivially copyable elements; a char array is text (see
-// bytes(const char *)), not a container.
+// bytes(const char *)), not a container (arrays of signed or unsigned char, uint8_t, are
+// bytes).
 template <class C>
 constexpr bool bytes_source() {
     if constexpr (!contiguous<C>::value) {
@@ -296,7 +303,8 @@ constexpr bool bytes_source() {
     } else {
         using E = elem_t<C>;
         return std::is_trivially_copyable_v<E> &&
-               !(std::is_array_v<std::remove_reference_t<C>> && is_char_v<E>);
+               !(std::is_array_v<std::remove_reference_t<C>> &&
+                 std::is_same_v<std::remove_cv_t<E>, char>);
     }
 }
 
@@ -315,7 +323,8 @@ constexpr bool mutable_bytes_source() {
 // A read-only byte buffer: what a send takes. Made from a pointer and a length, a
 // NUL-terminated string (without its NUL: `send("hello")` sends 5 bytes), a
 // std::string_view, or any contiguous container of trivially copyable elements
-// (std::string, std::vector, std::array, std::span, arrays other than char arrays),
+// (std::string, std::vector, std::array, std::span, arrays other than plain char arrays:
+// `uint8_t data[4]` is 4 bytes, `char text[] = "hi"` is text),
 // whose bytes it covers. It does not own the bytes: they must outlive the call.
 //
 // Why a view type and not templates on containers: one non-template overload per
@@ -557,7 +566,10 @@ public:
         detail::throw_if(ec);                                                              \
         return *this;                                                                      \
     }                                                                                      \
-    options &&name(type v) && { return std::move(name(v)); }                               \
+    options name(type v) && {                                                              \
+        name(v);                                                                           \
+        return std::move(*this);                                                           \
+    }                                                                                      \
     void name(type v, std::error_code &ec) noexcept { detail::assign(ec, cexpr); }
 
     // Permission bits of the objects created with these options (ipcx_options_set_mode).
@@ -579,7 +591,31 @@ public:
     // ipcx_options_set_spin: how long a waiting ring call spins before it sleeps;
     // ipcx::spin_forever (nanoseconds::max()) is IPCX_SPIN_FOREVER, a negative value 0.
     IPCX_CXX_SETTER(set_spin, std::chrono::nanoseconds, ipcx_options_set_spin(get(), spin_ns(v)))
+    // ipcx_options_set_allowed_uids: admit only these users as peers of channel ends over
+    // Unix sockets (`set_allowed_uids({1000, 1001})`, or any contiguous container).
+    IPCX_CXX_SETTER(set_allowed_uids, span<const uint32_t>,
+                    ipcx_options_set_allowed_uids(get(), v.data(), v.size()))
+    // ipcx_options_set_allowed_gids: admit only members of these groups.
+    IPCX_CXX_SETTER(set_allowed_gids, span<const uint32_t>,
+                    ipcx_options_set_allowed_gids(get(), v.data(), v.size()))
 #undef IPCX_CXX_SETTER
+
+    // ipcx_options_set_allowed_networks: admit only TCP peers from these CIDR networks
+    // ("10.0.0.0/8, fd00::/8"). A list with a NUL byte in it is refused (errc::invalid).
+    options &set_allowed_networks(std::string_view networks) & {
+        std::error_code ec;
+        set_allowed_networks(networks, ec);
+        detail::throw_if(ec);
+        return *this;
+    }
+    options set_allowed_networks(std::string_view networks) && {
+        set_allowed_networks(networks);
+        return std::move(*this);
+    }
+    void set_allowed_networks(std::string_view networks, std::error_code &ec) {
+        detail::c_name n(networks, ec);
+        if (n) detail::assign(ec, ipcx_options_set_allowed_networks(get(), n.get()));
+    }
 
 private:
     static uint32_t keepalive_seconds(std::chrono::seconds s) noexcept {

@@ -7,6 +7,10 @@
 // and attaches to the semaphores. The writer waits for "free", writes, posts "ready";
 // the reader waits for "ready", reads, posts "free".
 //
+// Then the other two kinds of shared memory, over fork, with the child's exit as the
+// hand-off: a System V segment (private key, attached in both processes) and a file
+// mapped shared by both.
+//
 // Build: c++ -std=c++17 shm.cpp $(pkg-config --cflags --libs ipcx)
 #include <ipcx.hpp>
 
@@ -14,6 +18,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -39,6 +44,41 @@ static int reader(const std::string &name) {
     }
     std::fflush(stdout);
     return 0;
+}
+
+// A child writes `text` at offset 0 of `r` and exits; the parent reads it after the exit.
+static bool child_writes(ipcx::region &r, const char *text) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = 0;
+        try {
+            r.write(0, ipcx::bytes(text, std::strlen(text) + 1));
+        } catch (const ipcx::error &e) {
+            std::fprintf(stderr, "child: %s\n", e.what());
+            rc = 1;
+        }
+        _exit(rc);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    char got[64] = {};
+    r.read(0, ipcx::mutable_bytes(got, sizeof got - 1));
+    std::printf("parent read: %s\n", got);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::strcmp(got, text) == 0;
+}
+
+static bool segment_and_file() {
+    // System V: a private segment; a forked child shares the attachment.
+    ipcx::shm_segment seg = ipcx::shm_segment::open(IPCX_KEY_PRIVATE, 4096, IPCX_OPEN_CREATE);
+    ipcx::region sr = seg.map(0);
+    seg.remove();  // marked now, destroyed with its last attachment
+    bool ok = child_writes(sr, "through a System V segment");
+    // A file mapped shared: created 0600 and sized by the call.
+    std::string path = "/tmp/ipcx-example-cpp-shm-" + std::to_string(getpid());
+    ipcx::region fr = ipcx::file::map(path, 4096, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE);
+    ok = child_writes(fr, "through a mapped file") && ok;
+    unlink(path.c_str());
+    return ok;
 }
 
 int main() try {
@@ -69,7 +109,8 @@ int main() try {
     ready.destroy();
     free_.destroy();
     ipcx::shm::remove(name);  // the memory goes with the last mapping
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+    return segment_and_file() ? 0 : 1;
 } catch (const ipcx::error &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
