@@ -234,6 +234,13 @@ static int t_cleanup(void) {
         }
     }
     atomic_store(&t_sh->count, 0);
+    if (left) {
+        /* Objects ipcx created and this cleanup removed behind its back leave their
+         * provenance records: forget the records whose objects vanished. */
+        ipcx_object_list *l = NULL;
+        if (ipcx_inspect_clean(NULL, 0, IPCX_INSPECT_RECORDS_ONLY, &l) == IPCX_OK)
+            ipcx_object_list_close(l);
+    }
     return left;
 }
 

@@ -228,6 +228,13 @@ static int t_cleanup() {
         r->kind = 0;
     }
     t_sh->count.store(0);
+    if (left) {
+        // Objects ipcx created and this cleanup removed behind its back leave their
+        // provenance records: forget the records whose objects vanished.
+        ipcx_object_list *l = nullptr;
+        if (ipcx_inspect_clean(nullptr, 0, IPCX_INSPECT_RECORDS_ONLY, &l) == IPCX_OK)
+            ipcx_object_list_close(l);
+    }
     return left;
 }
 
