@@ -821,6 +821,19 @@ static void remove_body(void) {
     T_ASSERT(lstat(reg, &st) == 0);
     T_ASSERT(unlink(reg) == 0);
 
+    /* An ipcx POSIX shared-memory object named as a ring: the answer names its kind. */
+    {
+        char sn[64];
+        ipcx_shm *so;
+        t_posix_name(sn, sizeof sn, "notring");
+        t_track_shm(sn);
+        T_OK(ipcx_shm_open(sn, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &so));
+        T_OK(ipcx_shm_close(so));
+        T_ERR(IPCX_ERR_INVALID, ipcx_inspect_remove(IPCX_OBJECT_RING, sn, 0));
+        T_LAST_ERROR_HAS("as a posix-shm object, not a ring");
+        T_OK(ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, sn, 0));
+    }
+
     /* A record does not make a look-alike ipcx's: an object removed behind ipcx's back and
      * re-created by another program under the same name is a different inode. */
     char nm[64];
@@ -1152,6 +1165,9 @@ static void cli_body(void) {
     T_ASSERT(!exists(&(struct ident){IPCX_OBJECT_POSIX_SHM, S->dead.shm, -1}));
     T_EQ_INT(run_cli(out, CLI("clean")), 0);
     T_ASSERT(strstr(slurp(out), "0 object(s) removed"));
+    T_EQ_INT(run_cli(out, CLI("clean", "--records-only")), 0);
+    T_ASSERT(strstr(slurp(out), "0 record(s) of vanished objects forgotten"));
+    T_EQ_INT(run_cli(out, CLI("list", "--dir")), 2); /* the directory is missing */
     T_EQ_INT(run_cli(out, CLI("list", "--json")), 0);
     json_valid(out);
     unlink(out);

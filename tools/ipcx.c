@@ -212,7 +212,11 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
         else if (!clean && strcmp(argv[i], "--all") == 0) flags |= IPCX_INSPECT_ALL;
         else if (clean && strcmp(argv[i], "--dry-run") == 0) flags |= IPCX_INSPECT_DRY_RUN;
         else if (clean && strcmp(argv[i], "--records-only") == 0) flags |= IPCX_INSPECT_RECORDS_ONLY;
-        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 == argc) {
+            fprintf(stderr, "ipcx %s: --dir needs a directory\n", clean ? "clean" : "list");
+            usage(stderr);
+            return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--dir") == 0) {
             if (ndirs == MAX_DIRS) {
                 fprintf(stderr, "ipcx: at most %d --dir options\n", MAX_DIRS);
                 return EXIT_USAGE;
@@ -244,10 +248,14 @@ static int cmd_list_or_clean(int clean, int argc, char **argv) {
         print_warnings(warnings);
         if (n) print_table(l, n);
         if (clean && (flags & IPCX_INSPECT_DRY_RUN))
-            printf("%zu object(s) would be removed\n", n);
+            printf((flags & IPCX_INSPECT_RECORDS_ONLY) ? "%zu record(s) would be forgotten\n"
+                                                       : "%zu object(s) would be removed\n",
+                   n);
         else if (clean && failed)
             printf("%zu of %zu object(s) removed (the others could not be: see the warnings)\n",
                    removed, n);
+        else if (clean && (flags & IPCX_INSPECT_RECORDS_ONLY))
+            printf("%zu record(s) of vanished objects forgotten\n", n);
         else if (clean)
             printf("%zu object(s) removed\n", n);
         else if (!n)

@@ -315,6 +315,16 @@ fn alive_code(a: Option<bool>) -> i32 {
 }
 
 /// POSIX shared memory objects and named semaphores in /dev/shm.
+/// The warning for an object whose name is not valid UTF-8: ipcx names are text, so it is
+/// not listed (nor removable through ipcx); the warning shows it with U+FFFD.
+fn not_utf8(p: &std::path::Path) -> String {
+    format!(
+        "{}: the name is not valid UTF-8: not listed (ipcx cannot name it; remove it with rm \
+         or the system call)",
+        p.to_string_lossy()
+    )
+}
+
 fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
     let mut out = Vec::new();
     let rd = match std::fs::read_dir(provenance::RECORDS_PARENT) {
@@ -326,6 +336,9 @@ fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
     };
     for e in rd.flatten() {
         let Ok(n) = e.file_name().into_string() else {
+            warnings.push(not_utf8(
+                &std::path::Path::new(provenance::RECORDS_PARENT).join(e.file_name()),
+            ));
             continue;
         };
         if n.starts_with('.') {
@@ -378,7 +391,7 @@ fn mqueue_qsize(name: &str) -> u64 {
 }
 
 /// POSIX message queues in /dev/mqueue, when it is mounted.
-fn mqueue_objects() -> Vec<Obj> {
+fn mqueue_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
     let mut out = Vec::new();
     if !mqueue_mounted() {
         return out;
@@ -388,6 +401,9 @@ fn mqueue_objects() -> Vec<Obj> {
     };
     for e in rd.flatten() {
         let Ok(n) = e.file_name().into_string() else {
+            warnings.push(not_utf8(
+                &std::path::Path::new(MQUEUE_DIR).join(e.file_name()),
+            ));
             continue;
         };
         if let Some(o) = mq_probe(&format!("/{n}")) {
@@ -471,6 +487,9 @@ fn scan_dir(dir: &str, out: &mut Vec<Obj>, warnings: &mut Vec<String>) {
                 continue;
             };
             let Some(abs) = p.to_str().and_then(provenance::canonical_path) else {
+                if p.to_str().is_none() {
+                    warnings.push(not_utf8(&p));
+                }
                 continue;
             };
             if let Some(o) = path_object(kind, &abs) {
@@ -829,7 +848,7 @@ fn collect(dirs: &[String], all: bool) -> (Vec<Obj>, Vec<String>) {
     warnings.extend(uids.into_iter().filter_map(remove_ipc_warning));
     let mut objs = sysv_objects(&mut warnings);
     objs.extend(dev_shm_objects(&mut warnings));
-    objs.extend(mqueue_objects());
+    objs.extend(mqueue_objects(&mut warnings));
     for d in dirs {
         scan_dir(d, &mut objs, &mut warnings);
     }
@@ -1146,6 +1165,29 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
         Some(r) if matches(&r, &o) => o.record = Some(r),
         _ if foreign => {}
         _ => {
+            // A ring is a POSIX shared-memory object: named as the other kind, say so rather
+            // than call an ipcx object foreign.
+            let sibling = match kind {
+                ObjKind::Ring => Some(ObjKind::PosixShm),
+                ObjKind::PosixShm => Some(ObjKind::Ring),
+                _ => None,
+            };
+            if let (Some(other), Some(d)) = (sibling, &dir) {
+                let theirs = d.read(&provenance::file_name(other, &name, id));
+                let as_other = Obj {
+                    kind: other,
+                    ..o.clone()
+                };
+                if theirs.is_ok_and(|r| r.kind == other && matches(&r, &as_other)) {
+                    return Err(Error::invalid(format!(
+                        "{what}: ipcx created {name:?} as a {} object, not a {}: remove it as \
+                         that kind (ipcx rm {} {name})",
+                        other.name(),
+                        kind.name(),
+                        other.name()
+                    )));
+                }
+            }
             return Err(Error::new(
                 Status::IPCX_ERR_PERMISSION,
                 format!(
