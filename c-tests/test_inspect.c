@@ -531,6 +531,20 @@ static void list_body(void) {
     T_OK(ipcx_object_list_warnings(l, &w));
     T_ASSERT(w != NULL);
     T_OK(ipcx_object_list_close(l));
+    /* A name that is not UTF-8 cannot be listed: a warning names it instead. */
+    char bad[64];
+    t_posix_name(bad, sizeof bad, "utf");
+    strcat(bad, "\xff");
+    t_track_shm(bad);
+    int bfd = shm_open(bad, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    T_ASSERT(bfd >= 0);
+    close(bfd);
+    T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
+    T_OK(ipcx_object_list_warnings(l, &w));
+    T_ASSERTF(strstr(w, "not valid UTF-8") && strstr(w, bad + 1 /* up to the bad byte */ ) == NULL,
+              "%s", w);
+    T_OK(ipcx_object_list_close(l));
+    T_ASSERT(shm_unlink(bad) == 0);
     close_all(&h);
     remove_all(&n, 0);
     remove_all(&f, IPCX_INSPECT_FOREIGN);
