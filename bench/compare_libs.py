@@ -23,19 +23,24 @@ import subprocess
 import sys
 
 ROW = re.compile(r"^  (\S.*?)\s{2,}(\S+)\s+.*\bratio ([0-9.]+)x")
+# bench_ring's rows: "  RT median   ipcx spin, copy   0.21 us  (0.21-0.21)   1.050x (...) [...]"
+RING_ROW = re.compile(r"^  (\S.*?)\s{2,}(\S.*?)\s{2,}\S+ \S+\s+\(\S+\)\s+([0-9.]+)x \(")
 
 
 def run(libdir, argv):
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.abspath(libdir))
     out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
-    rows, section = {}, ""
+    rows, section, sub = {}, "", ""
     for line in out.splitlines():
         if line and not line.startswith(" "):
-            section = line.strip()
+            section, sub = line.strip(), ""
             continue
-        m = ROW.match(line)
+        if line.startswith(" ") and not line.startswith("  "):
+            sub = line.strip().split(" messages")[0] + " "  # bench_ring: " 64 B messages"
+            continue
+        m = ROW.match(line) or RING_ROW.match(line)
         if m:
-            key = f"{section.split('(')[0].strip()[:22]} | {m.group(1).strip()} {m.group(2)}"
+            key = f"{section.split('(')[0].strip()[:22]} | {sub}{m.group(1).strip()} {m.group(2)}"
             rows[key] = float(m.group(3))
     return rows
 
