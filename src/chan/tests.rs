@@ -42,14 +42,7 @@ fn pairs_carry_messages_and_close() {
 #[test]
 fn fan_in_serves_every_sender_in_order() {
     let addr = format!("unix:@ipcx-unit-chan-{}", std::process::id());
-    let mut r = Chan::open(
-        &addr,
-        Role::Recv,
-        ChanFlags::NONE,
-        &Options::default(),
-        &Deadline::now(),
-    )
-    .unwrap();
+    let mut r = open_default(&addr, Role::Recv, ChanFlags::NONE, &Deadline::now()).unwrap();
     // Every sender connects before any sends: a receiver whose senders have all come and
     // gone reports CLOSED, so a sender that connected late could find the receiver done.
     let all_connected = std::sync::Arc::new(std::sync::Barrier::new(3));
@@ -93,11 +86,10 @@ fn fan_in_serves_every_sender_in_order() {
 fn sender_waits_for_the_object_then_times_out() {
     let addr = format!("mq:{}", pid_name("absent"));
     let t0 = std::time::Instant::now();
-    let e = Chan::open(
+    let e = open_default(
         &addr,
         Role::Send,
         ChanFlags::NONE,
-        &Options::default(),
         &Deadline::from_ms(50).unwrap(),
     )
     .err()
@@ -171,24 +163,21 @@ fn address_of(c: &Chan) -> String {
     c.address().to_str().unwrap().to_string()
 }
 
+/// Open one end with the default options.
+fn open_default(a: &str, role: Role, flags: ChanFlags, dl: &Deadline) -> Result<Chan> {
+    Chan::open(a, role, flags, &Options::default(), dl)
+}
+
 #[test]
 fn peer_wires_carry_messages_both_ways_round() {
     for a in peer_addrs("both") {
         // The channel model: the receiver listens, senders connect.
-        let mut r = Chan::open(
-            &a,
-            Role::Recv,
-            ChanFlags::NONE,
-            &Options::default(),
-            &Deadline::now(),
-        )
-        .unwrap();
+        let mut r = open_default(&a, Role::Recv, ChanFlags::NONE, &Deadline::now()).unwrap();
         let at = address_of(&r);
-        let mut s = Chan::open(
+        let mut s = open_default(
             &at,
             Role::Send,
             ChanFlags::NONE,
-            &Options::default(),
             &Deadline::from_ms(5000).unwrap(),
         )
         .unwrap();
@@ -220,20 +209,12 @@ fn peer_wires_carry_messages_both_ways_round() {
         assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{a}: {}", e.msg);
         drop(r);
         // Reversed: the sender listens, the receiver connects.
-        let mut s = Chan::open(
-            &a,
-            Role::Send,
-            ChanFlags::LISTEN,
-            &Options::default(),
-            &Deadline::now(),
-        )
-        .unwrap();
+        let mut s = open_default(&a, Role::Send, ChanFlags::LISTEN, &Deadline::now()).unwrap();
         let at = address_of(&s);
-        let mut r = Chan::open(
+        let mut r = open_default(
             &at,
             Role::Recv,
             ChanFlags::DIAL,
-            &Options::default(),
             &Deadline::from_ms(5000).unwrap(),
         )
         .unwrap();
@@ -254,20 +235,12 @@ fn peer_wires_carry_messages_both_ways_round() {
 fn peer_wires_refuse_the_wrong_peer() {
     for a in peer_addrs("wrong") {
         // Two senders: one listens, the other connects to it; both are PUSH sockets.
-        let mut s = Chan::open(
-            &a,
-            Role::Send,
-            ChanFlags::LISTEN,
-            &Options::default(),
-            &Deadline::now(),
-        )
-        .unwrap();
+        let mut s = open_default(&a, Role::Send, ChanFlags::LISTEN, &Deadline::now()).unwrap();
         let at = address_of(&s);
-        let mut s2 = Chan::open(
+        let mut s2 = open_default(
             &at,
             Role::Send,
             ChanFlags::NONE,
-            &Options::default(),
             &Deadline::from_ms(2000).unwrap(),
         )
         .unwrap();
@@ -297,20 +270,12 @@ fn peer_wires_refuse_the_wrong_peer() {
         } else {
             a.replacen("zmq", "nng", 1)
         };
-        let mut r = Chan::open(
-            &a,
-            Role::Recv,
-            ChanFlags::NONE,
-            &Options::default(),
-            &Deadline::now(),
-        )
-        .unwrap();
+        let mut r = open_default(&a, Role::Recv, ChanFlags::NONE, &Deadline::now()).unwrap();
         let at = address_of(&r).replacen(&a[..3], &other[..3], 1);
-        let mut s = Chan::open(
+        let mut s = open_default(
             &at,
             Role::Send,
             ChanFlags::NONE,
-            &Options::default(),
             &Deadline::from_ms(2000).unwrap(),
         )
         .unwrap();
@@ -337,14 +302,7 @@ fn a_sender_gone_before_it_was_accepted_is_still_received() {
         .into_iter()
         .filter(|a| a.starts_with("nng") && !a.contains('@'))
     {
-        let mut r = Chan::open(
-            &a,
-            Role::Recv,
-            ChanFlags::NONE,
-            &Options::default(),
-            &Deadline::now(),
-        )
-        .unwrap();
+        let mut r = open_default(&a, Role::Recv, ChanFlags::NONE, &Deadline::now()).unwrap();
         let at = address_of(&r);
         let ipc = at.starts_with("nng+ipc:");
         let sp = crate::frame::sp::Sp::new(true, ipc);
