@@ -1342,6 +1342,30 @@ T_CASE(close_removes_keep_keeps_no_create_adopts) {
             remove_sysv_queue(d.sysv_id);
         }
         T_ASSERT(!object_exists(t, a));
+        if (t == TP_FIFO || t == TP_UNIX) {
+            /* Replaced behind the receiver's back: the other file stays, and so does no
+             * record of ours (it named our inode, which is gone). */
+            const char *path = strchr(a, ':') + 1;
+            r = open_recv(t, a, 0, o, NULL);
+            T_ASSERT(unlink(path) == 0);
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            T_ASSERT(fd >= 0);
+            close(fd);
+            T_OK(ipcx_chan_close(r));
+            T_ASSERT(object_exists(t, a)); /* not ours: left alone */
+            ipcx_object_list *l = NULL;
+            T_OK(ipcx_inspect_list(NULL, 0, 0, &l));
+            size_t cnt = 0;
+            T_OK(ipcx_object_list_count(l, &cnt));
+            for (size_t k = 0; k < cnt; k++) {
+                ipcx_object_info oi = {.size = sizeof oi};
+                T_OK(ipcx_object_list_get(l, k, &oi));
+                T_ASSERTF(strcmp(oi.name, path) != 0, "%s: a record of the replaced file stays",
+                          path);
+            }
+            T_OK(ipcx_object_list_close(l));
+            T_ASSERT(unlink(path) == 0);
+        }
         T_OK(ipcx_options_close(o));
     }
 }

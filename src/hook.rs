@@ -52,3 +52,17 @@ pub(crate) fn path_stamp(path: &str) -> Option<Stamp> {
 pub(crate) fn removed_path(kind: ObjKind, path: &str, stamp: Option<&Stamp>) {
     provenance::removed_path(kind, path, stamp);
 }
+
+/// The FIFO or socket file ipcx created at `path`, still open on `fd`, is no longer there
+/// (removed or replaced by someone else's file, which is left alone): forget its record if
+/// the record names the inode `fd` is open on.
+pub(crate) fn gone_path(kind: ObjKind, path: &str, fd: std::os::fd::RawFd) {
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: the caller's descriptor, open for the duration of the call.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    if let Ok(info) = provenance::file_info_fd(b) {
+        provenance::removed_path(kind, path, Some(&info.stamp));
+    }
+}

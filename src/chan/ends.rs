@@ -92,9 +92,13 @@ impl Endpoint for PipeChan {
             return Ok(());
         };
         let (r, w) = self.end.fds();
-        let ours = FileId::of_fd(if r >= 0 { r } else { w });
+        let fd = if r >= 0 { r } else { w };
+        let ours = FileId::of_fd(fd);
         if !same(ours, path_id(path)) {
-            return Ok(()); // gone, or replaced by another file: not ours to remove
+            // Gone, or replaced by another file: not ours to remove; our provenance record
+            // names our inode, which is no longer there: forget it (only if it names it).
+            crate::hook::gone_path(crate::hook::ObjKind::Fifo, path, fd);
+            return Ok(());
         }
         match fifo::unlink(path) {
             Err(e) if e.status == Status::IPCX_ERR_NOT_FOUND => Ok(()),

@@ -724,9 +724,13 @@ pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, out_fd: *mut c_int) -> ip
 /// kernel's own form of SIGEV_THREAD, and hands it out.)
 ///
 /// The kernel's rules: the notification fires once, when a message arrives on an EMPTY
-/// queue while no process is blocked receiving; then it is disarmed. Only one process
+/// queue while no process is blocked in the kernel's receive; then it is disarmed. (An
+/// ipcx receive with a finite timeout waits in ppoll, not in the kernel's receive, so the
+/// notification fires then too; only `IPCX_FOREVER` receives block there. The receiver
+/// still gets the message: the loop wakes and finds the queue empty.) Only one process
 /// may be registered per queue; closing any descriptor of the queue in the registering
-/// process cancels it.
+/// process cancels it, and the kernel then makes the descriptor readable too (re-arming,
+/// as below, registers again).
 /// Use: call `ipcx_mq_notify`, then receive with `IPCX_NOWAIT` until
 /// `IPCX_ERR_TIMEOUT` (messages already queued never notify), then poll `*out_fd`. When it is
 /// readable, call `ipcx_mq_notify` again FIRST (it consumes the event and re-arms), then

@@ -64,6 +64,9 @@ pub struct BoundPath {
     path: CString,
     id: FileId,
     owner: libc::pid_t,
+    /// The identity its provenance record holds (to forget the record when the file was
+    /// replaced by someone else's, and so not removed).
+    stamp: Option<crate::hook::Stamp>,
 }
 
 impl Drop for BoundPath {
@@ -71,13 +74,19 @@ impl Drop for BoundPath {
         if getpid().as_raw() != self.owner {
             return;
         }
-        if let Ok(st) = lstat(&self.path) {
-            if is_socket(&st) && FileId::of(&st) == self.id {
+        let Ok(p) = self.path.to_str() else { return };
+        match lstat(&self.path) {
+            Ok(st) if is_socket(&st) && FileId::of(&st) == self.id => {
                 // Verified to be our socket file just above.
                 if unlink(self.path.as_c_str()).is_ok() {
-                    if let Ok(p) = self.path.to_str() {
-                        crate::hook::removed_path(crate::hook::ObjKind::Socket, p, None);
-                    }
+                    crate::hook::removed_path(crate::hook::ObjKind::Socket, p, None);
+                }
+            }
+            // Gone, or replaced by another file (left alone): our record names our inode,
+            // which is no longer there; forget it (only if it names that inode).
+            _ => {
+                if let Some(s) = &self.stamp {
+                    crate::hook::removed_path(crate::hook::ObjKind::Socket, p, Some(s));
                 }
             }
         }
@@ -226,13 +235,16 @@ pub fn bind(fd: &OwnedFd, name: UnixName<'_>, mode: u32) -> Result<Option<BoundP
     };
     match st {
         Ok(st) => {
+            let mut stamp = None;
             if let Ok(p) = c.to_str() {
                 crate::hook::created_path(crate::hook::ObjKind::Socket, p);
+                stamp = crate::hook::path_stamp(p);
             }
             Ok(Some(BoundPath {
                 path: c,
                 id: FileId::of(&st),
                 owner: getpid().as_raw(),
+                stamp,
             }))
         }
         Err(err) => {
