@@ -54,6 +54,7 @@ T_CASE(never_touches_what_is_not_a_fifo) {
     fclose(f);
     T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(path, NULL));
     T_LAST_ERROR_HAS("not a FIFO");
+    T_LAST_ERROR_HAS("regular file"); /* the message names what is there */
     /* Something of another kind at the path: IPCX_ERR_EXISTS from every call. */
     T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_remove(path));
     T_LAST_ERROR_HAS("regular file");
@@ -76,6 +77,17 @@ T_CASE(never_touches_what_is_not_a_fifo) {
     T_LAST_ERROR_HAS("directory");
     T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(dir, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
     T_ASSERT(rmdir(dir) == 0);
+    /* A symbolic link to nothing is something of another kind too. */
+    char link[256];
+    t_path(link, sizeof link, "dangling");
+    T_ASSERT(symlink("/nonexistent/ipcx-nowhere", link) == 0);
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(link, IPCX_OPEN_READ | IPCX_OPEN_CREATE, NULL, 0, &p));
+    T_LAST_ERROR_HAS("symbolic link");
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_open(link, IPCX_OPEN_WRITE, NULL, 0, &p));
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_make(link, NULL));
+    T_LAST_ERROR_HAS("symbolic link");
+    T_ERR(IPCX_ERR_EXISTS, ipcx_fifo_remove(link));
+    T_ASSERT(unlink(link) == 0);
 }
 
 T_CASE(parent_reads_child_writes) {

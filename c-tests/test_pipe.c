@@ -881,6 +881,46 @@ T_CASE(send_many_to_a_reader_that_dies_is_closed_not_sigpipe) {
     T_OK(ipcx_pipe_close(w));
 }
 
+/* A send without a timeout blocks on the full pipe; the last reader then leaves without
+ * reading: the kernel returns the bytes written so far and raises SIGPIPE all the same.
+ * The guard consumes it: CLOSED, no death, nothing pending. Every blocking write call. */
+T_CASE(blocked_send_whose_reader_leaves_is_closed_not_sigpipe) {
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    T_ASSERT(sa.sa_handler == SIG_DFL);
+    static unsigned char big[200000];
+    for (int call = 0; call < 4; call++) {
+        ipcx_pipe *r, *w;
+        make_pipe(&r, &w);
+        pid_t p = t_fork();
+        if (p == 0) {
+            T_OK(ipcx_pipe_close(w));
+            usleep(100000); /* the writer is blocked by now */
+            _exit(0);       /* leaves without reading */
+        }
+        T_OK(ipcx_pipe_close(r));
+        int st;
+        size_t n = 0;
+        ipcx_iov v[2] = {{big, sizeof big}, {big, 10}};
+        switch (call) {
+        case 0: st = ipcx_pipe_send(w, big, sizeof big, IPCX_FOREVER); break;
+        case 1: st = ipcx_pipe_send_many(w, v, 2, IPCX_FOREVER, &n); break;
+        case 2: st = ipcx_pipe_write(w, big, sizeof big, IPCX_FOREVER, &n); break;
+        default:
+            st = ipcx_pipe_send(w, big, sizeof big, 50); /* accepted, its tail kept */
+            T_ASSERT(st == IPCX_OK || st == IPCX_ERR_TIMEOUT);
+            st = ipcx_pipe_flush(w, IPCX_FOREVER);
+            break;
+        }
+        T_ERR(IPCX_ERR_CLOSED, st);
+        t_wait_ok(p, 10000);
+        sigset_t pending;
+        sigpending(&pending);
+        T_ASSERTF(!sigismember(&pending, SIGPIPE), "call %d left a SIGPIPE pending", call);
+        T_OK(ipcx_pipe_close(w));
+    }
+}
+
 T_CASE(send_many_checks_sizes_and_arguments_first) {
     ipcx_options *o;
     T_OK(ipcx_options_create(&o));
@@ -929,6 +969,7 @@ T_MAIN(T_ENTRY(half_duplex_parent_writes_child_reads),
        T_ENTRY(hostile_length_is_refused_without_allocation),
        T_ENTRY(send_above_max_message_is_refused),
        T_ENTRY(write_to_closed_reader_is_closed_not_sigpipe),
+       T_ENTRY(blocked_send_whose_reader_leaves_is_closed_not_sigpipe),
        T_ENTRY(timeouts_on_empty_and_full_pipes),
        T_ENTRY(receive_resumes_after_timeout_mid_message),
        T_ENTRY(send_timing_out_midway_is_accepted_whole), T_ENTRY(capacity_get_set_and_limits),

@@ -728,6 +728,31 @@ T_CASE(descriptors_cut_are_reported_and_closed) {
             }
             t_wait_ok(p, 10000);
         }
+        /* A plain receive whose buffer is too small keeps the record with its
+         * descriptors: the next receive with an array gets them. */
+        int two[2] = {devnull, devnull};
+        T_OK(ipcx_sock_send_fds(a, "m6-long", 7, two, 2, 10000));
+        char small[2];
+        len = sizeof small;
+        before = t_fd_count();
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recv(b, small, &len, 10000));
+        T_EQ_INT(len, 7);
+        int g2[2] = {-1, -1};
+        nfds = 2;
+        len = sizeof buf;
+        T_OK(ipcx_sock_recv_fds(b, buf, &len, g2, &nfds, 10000));
+        T_EQ_INT(len, 7);
+        T_EQ_INT(nfds, 2);
+        T_ASSERT(fcntl(g2[0], F_GETFD) >= 0 && fcntl(g2[1], F_GETFD) >= 0);
+        close(g2[0]);
+        close(g2[1]);
+        /* A plain receive that takes such a record closes its descriptors. */
+        T_OK(ipcx_sock_send_fds(a, "m6-long", 7, two, 2, 10000));
+        len = sizeof small;
+        T_ERR(IPCX_ERR_TOO_BIG, ipcx_sock_recv(b, small, &len, 10000));
+        len = sizeof buf;
+        T_OK(ipcx_sock_recv(b, buf, &len, 10000));
+        T_EQ_INT(t_fd_count(), before);
         close(devnull);
         T_OK(ipcx_sock_close(a));
         T_OK(ipcx_sock_close(b));

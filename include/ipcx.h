@@ -4181,7 +4181,9 @@ ipcx_status ipcx_sock_listen_unix(const char *name, uint32_t flags, const ipcx_o
 // Returns: `IPCX_OK` with the connected socket in `*out_sock`.
 // Errors: `IPCX_ERR_NOT_FOUND` (no such file, or nobody listening there),
 // `IPCX_ERR_EXISTS` (a file that is not a socket is at the path), `IPCX_ERR_TIMEOUT`,
-// `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket there is of another type),
+// `IPCX_ERR_PERMISSION`, `IPCX_ERR_UNSUPPORTED` (the socket file there is of another type; an abstract name
+// bound by a socket of another type is invisible to this type, as the kernel keeps one
+// abstract namespace per type: `IPCX_ERR_NOT_FOUND`),
 // `IPCX_ERR_INVALID` (bad name, unknown flags or several types, NULL `out_sock`, bad
 // timeout, unsupported option), `IPCX_ERR_LIMIT`, `IPCX_ERR_BAD_HANDLE` (closed
 // options), `IPCX_ERR_INTERRUPTED`. On failure `*out_sock` is NULL.

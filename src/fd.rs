@@ -182,7 +182,7 @@ impl IoMode {
                 }
             };
             let r = if guard_sigpipe {
-                without_sigpipe(write)
+                without_sigpipe(write, short_or_epipe(&bufs[..cnt as usize]))
             } else {
                 write()
             };
@@ -221,9 +221,21 @@ pub fn writev(
         _ => nix::sys::uio::writev(fd, &bufs[..cnt]),
     };
     if guard_sigpipe {
-        without_sigpipe(write)
+        without_sigpipe(write, short_or_epipe(&bufs[..cnt]))
     } else {
         write()
+    }
+}
+
+/// When a pipe write may have raised SIGPIPE: it failed with EPIPE, or it wrote less than
+/// asked (the kernel returns the bytes it wrote before finding the readers gone, and
+/// raises SIGPIPE all the same: a blocking write that slept on a full pipe whose last
+/// reader then left).
+fn short_or_epipe(bufs: &[IoSlice<'_>]) -> impl Fn(&std::result::Result<usize, Errno>) -> bool {
+    let total: usize = bufs.iter().map(|b| b.len()).sum();
+    move |r| match r {
+        Err(e) => *e == Errno::EPIPE,
+        Ok(n) => *n < total,
     }
 }
 
@@ -232,14 +244,18 @@ pub fn writev(
 ///
 /// 1. block SIGPIPE in the calling thread (the old mask is kept);
 /// 2. run `f`;
-/// 3. if `f` failed with EPIPE and SIGPIPE was not blocked before, the SIGPIPE the kernel
-///    just queued for this thread is ours: consume it with `sigtimedwait` (zero timeout);
+/// 3. if `raised` says the outcome may come with a SIGPIPE (EPIPE, or a short write: the
+///    kernel raises it also when it returns the bytes written before the readers left)
+///    and SIGPIPE was not blocked before, a SIGPIPE queued for this thread is ours:
+///    consume it with `sigtimedwait` (zero timeout; nothing pending is fine);
 /// 4. restore the old mask.
 ///
-/// Cost: two `rt_sigprocmask` calls per write (one if the caller already blocks SIGPIPE).
-/// Sockets do not need this: they use MSG_NOSIGNAL.
+/// Cost: two `rt_sigprocmask` calls per write (one if the caller already blocks SIGPIPE),
+/// and a `sigtimedwait` after a failed or short write. Sockets do not need this: they use
+/// MSG_NOSIGNAL.
 pub fn without_sigpipe<T>(
     f: impl FnOnce() -> std::result::Result<T, Errno>,
+    raised: impl Fn(&std::result::Result<T, Errno>) -> bool,
 ) -> std::result::Result<T, Errno> {
     let set = SigSet::from(Signal::SIGPIPE);
     let mut old = SigSet::empty();
@@ -249,7 +265,7 @@ pub fn without_sigpipe<T>(
     let saved = Errno::last_raw();
     let r = f();
     if !was_blocked {
-        if matches!(r, Err(Errno::EPIPE)) {
+        if raised(&r) {
             let zero = libc::timespec {
                 tv_sec: 0,
                 tv_nsec: 0,

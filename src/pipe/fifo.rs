@@ -82,8 +82,12 @@ pub fn create(path: &str, opts: &Options) -> Result<()> {
         let e = Errno::last();
         if e == Errno::EEXIST {
             let what = match stat(&c, false) {
-                Ok(st) if is_fifo(&st) => "a FIFO already exists there",
-                _ => "a file that is not a FIFO exists there; it is left untouched",
+                Ok(st) if is_fifo(&st) => "a FIFO already exists there".to_string(),
+                Ok(st) => format!(
+                    "a {} is there, not a FIFO; it is left untouched",
+                    kind_of(&st)
+                ),
+                Err(_) => "a file that is not a FIFO exists there; it is left untouched".into(),
             };
             return Err(Error::os_as(
                 Status::IPCX_ERR_EXISTS,
@@ -207,7 +211,13 @@ pub fn open(
         }
     }
     match stat(&c, true) {
-        Err(e) => return Err(Error::os(e, format_args!("open FIFO {path:?}"))),
+        Err(e) => {
+            // A symbolic link to nothing: something of another kind is there.
+            if let (Errno::ENOENT, Ok(st)) = (e, stat(&c, false)) {
+                return Err(not_a_fifo(path, &st, "open FIFO"));
+            }
+            return Err(Error::os(e, format_args!("open FIFO {path:?}")));
+        }
         Ok(st) if !is_fifo(&st) => return Err(not_a_fifo(path, &st, "open FIFO")),
         Ok(_) => {}
     }

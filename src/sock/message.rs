@@ -465,7 +465,12 @@ impl Sock {
         if !direct && self.ibuf.len() < limit {
             self.ibuf = vec![0; limit];
         }
-        if !want_fds && (direct || out.len() <= SMALL) {
+        // A Unix record that may not fit `out` is received with its descriptors, so that a
+        // record kept after IPCX_ERR_TOO_BIG keeps them for the next receive (a plain
+        // receive that gets them closes them, as documented). recvfrom would let the
+        // kernel drop them unseen.
+        let capture = want_fds || (self.unix && !direct);
+        if !capture && (direct || out.len() <= SMALL) {
             // One recvfrom: straight into `out` when it holds any record, else into the
             // internal buffer.
             let (ptr, len) = if direct {
@@ -532,14 +537,14 @@ impl Sock {
             m.msg_name = p.cast();
             m.msg_namelen = *l;
         }
-        if want_fds {
+        if capture {
             m.msg_control = cbuf.ptr();
             m.msg_controllen = cbuf.recv_len() as _;
         }
         // SAFETY: every buffer in `m` is valid for writing with its length.
         let n = ret(unsafe { libc::recvmsg(raw, &mut m, flags | libc::MSG_CMSG_CLOEXEC) })?;
         let mut got = Received::default();
-        if want_fds {
+        if capture {
             cmsg::decode(&m, &mut got.fds);
             got.cut = m.msg_flags & libc::MSG_CTRUNC != 0;
         }
