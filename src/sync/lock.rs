@@ -558,7 +558,6 @@ impl Cond {
             }
             return Err(e);
         }
-        #[derive(PartialEq)]
         enum End {
             Woken,
             TimedOut,
