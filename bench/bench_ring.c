@@ -14,7 +14,9 @@
  *   raw futex  the same ring, sleeping on a futex and waking the other side on every
  *              message (the naive blocking ring);
  *   ipcx spin  ipcx_ring with IPCX_SPIN_FOREVER (busy polling), copying send/recv and
- *              zero-copy reserve/commit + borrow/release;
+ *              zero-copy reserve/commit + borrow/release; "batched" (throughput only):
+ *              ipcx_ring_send_many of 32 messages (4 of 64 KiB) a call and
+ *              ipcx_ring_recv_many of up to as many, still copying;
  *   ipcx block ipcx_ring with spin 0 (sleeps at once), copying and zero-copy.
  *   iceoryx2   (cross-core only) an iceoryx2 0.10 publish/subscribe pair, busy polling, run
  *              in the same pass right after the ring variants of each run by the program
@@ -42,9 +44,10 @@
 #include "bench.h"
 #include "ipcx.h"
 
-enum variant { RAW_SPIN, IPCX_SPIN_COPY, IPCX_SPIN_ZC, RAW_FUTEX, IPCX_BLOCK_COPY, IPCX_BLOCK_ZC, NVAR };
+enum variant { RAW_SPIN, IPCX_SPIN_COPY, IPCX_SPIN_ZC, IPCX_SPIN_MANY, RAW_FUTEX, IPCX_BLOCK_COPY, IPCX_BLOCK_ZC, NVAR };
 static const char *vname[NVAR] = {"raw spin ring",   "ipcx spin, copy",  "ipcx spin, zero-copy",
-                                  "raw futex ring",  "ipcx block, copy", "ipcx block, zero-copy"};
+                                  "ipcx spin, batched", "raw futex ring",  "ipcx block, copy",
+                                  "ipcx block, zero-copy"};
 static int is_raw(int v) { return v == RAW_SPIN || v == RAW_FUTEX; }
 static int blocking(int v) { return v >= RAW_FUTEX; }
 static int zerocopy(int v) { return v == IPCX_SPIN_ZC || v == IPCX_BLOCK_ZC; }
@@ -321,6 +324,49 @@ static void round_trip(int v, size_t size, int child_cpu, int iters, double *med
     chan_free(&b);
 }
 
+/* Messages per ipcx_ring_send_many / at most per ipcx_ring_recv_many (batched variant). */
+static int batch_of(size_t size) { return size <= 4096 ? 32 : 4; }
+
+/* The batched variant's sender: `count` messages of `size` bytes, sequence-stamped, in
+ * batches of batch_of(size). */
+static void put_many(struct chan *ch, size_t size, int count) {
+    int batch = batch_of(size);
+    unsigned char *src = calloc((size_t)batch, size);
+    ipcx_iov iov[32];
+    for (int i = 0; i < count; i += batch) {
+        int n = count - i < batch ? count - i : batch;
+        for (int k = 0; k < n; k++) {
+            uint64_t seq = (uint64_t)(i + k);
+            memcpy(src + (size_t)k * size, &seq, 8);
+            iov[k].buf = src + (size_t)k * size;
+            iov[k].len = size;
+        }
+        size_t sent;
+        if (ipcx_ring_send_many(ch->p, iov, (size_t)n, IPCX_FOREVER, &sent)) b_die(ipcx_last_error());
+    }
+    free(src);
+}
+
+/* The batched variant's receiver: messages from `first` until `count`, each sequence
+ * checked. */
+static void get_many(struct chan *ch, size_t size, int first, int count) {
+    int batch = batch_of(size);
+    size_t cap = (size_t)batch * ((size + 7) & ~(size_t)7);
+    unsigned char *dst = aligned_alloc(8, cap);
+    ipcx_iov m[32];
+    for (int i = first; i < count;) {
+        size_t n;
+        size_t want = (size_t)(count - i) < (size_t)batch ? (size_t)(count - i) : (size_t)batch;
+        if (ipcx_ring_recv_many(ch->c, dst, cap, m, want, IPCX_FOREVER, &n)) b_die(ipcx_last_error());
+        for (size_t k = 0; k < n; k++, i++) {
+            uint64_t seq;
+            memcpy(&seq, m[k].buf, 8);
+            if (m[k].len != size || seq != (uint64_t)i) b_die("sequence");
+        }
+    }
+    free(dst);
+}
+
 /* One-way throughput in messages per second; every message's sequence is checked. */
 static double throughput(int v, size_t size, int child_cpu, int count) {
     struct chan a;
@@ -332,7 +378,10 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
         struct raw_end e = raw_end(&a, v, size);
         unsigned char *src = calloc(1, size);
         b_mark(1);
-        for (int i = 0; i < count; i++) put(v, &a, &e, src, size, (uint64_t)i);
+        if (v == IPCX_SPIN_MANY)
+            put_many(&a, size, count);
+        else
+            for (int i = 0; i < count; i++) put(v, &a, &e, src, size, (uint64_t)i);
         b_mark(0);
         free(src);
         chan_free(&a);
@@ -341,11 +390,15 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
     ipcx_ring_close(a.p), a.p = NULL;
     struct raw_end e = raw_end(&a, v, size);
     unsigned char *dst = calloc(1, size);
-    if (get(v, &a, &e, dst, size) != 0) b_die("sequence");
+    int batched = v == IPCX_SPIN_MANY;
+    if (get(batched ? IPCX_SPIN_COPY : v, &a, &e, dst, size) != 0) b_die("sequence");
     int64_t t0 = b_now_ns(); /* from the first message on */
     b_mark(1);
-    for (int i = 1; i < count; i++)
-        if (get(v, &a, &e, dst, size) != (uint64_t)i) b_die("sequence");
+    if (batched)
+        get_many(&a, size, 1, count);
+    else
+        for (int i = 1; i < count; i++)
+            if (get(v, &a, &e, dst, size) != (uint64_t)i) b_die("sequence");
     b_mark(0);
     double rate = (count - 1) / ((double)(b_now_ns() - t0) / 1e9);
     b_wait(p);
@@ -429,7 +482,7 @@ int main(int argc, char **argv) {
             struct b_series irt = {0}, ip99 = {0}, ithr = {0}; /* iceoryx2 */
             for (int r = 0; r < runs; r++) {
                 for (int v = 0; v < NVAR; v++) {
-                    if (!selected(v)) continue;
+                    if (!selected(v) || v == IPCX_SPIN_MANY) continue; /* a batch of one: copy */
                     int spin_same = place == 1 && !blocking(v);
                     int iters = spin_same ? 40 : blocking(v) ? 2000 : (z ? 4000 : 20000);
                     double m, q;
@@ -464,11 +517,14 @@ int main(int argc, char **argv) {
             row(what, RAW_FUTEX, &rt[RAW_FUTEX], "us", NULL, "");
             row(what, IPCX_BLOCK_COPY, &rt[IPCX_BLOCK_COPY], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
             row(what, IPCX_BLOCK_ZC, &rt[IPCX_BLOCK_ZC], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
-            for (int v = 0; v < NVAR; v++) row("RT p99", v, &p99[v], "us", is_raw(v) ? NULL : &p99[v < RAW_FUTEX ? RAW_SPIN : RAW_FUTEX], v < RAW_FUTEX ? "[raw spin]" : "[raw futex]");
+            for (int v = 0; v < NVAR; v++)
+                if (v != IPCX_SPIN_MANY)
+                    row("RT p99", v, &p99[v], "us", is_raw(v) ? NULL : &p99[v < RAW_FUTEX ? RAW_SPIN : RAW_FUTEX], v < RAW_FUTEX ? "[raw spin]" : "[raw futex]");
             const char *spin_t = z ? "[copy bound; target >= 0.9]" : "[raw spin; target >= 0.8]";
             row("throughput", RAW_SPIN, &thr[RAW_SPIN], tu, NULL, z ? "(= the copy bound)" : "");
             row("throughput", IPCX_SPIN_COPY, &thr[IPCX_SPIN_COPY], tu, &thr[RAW_SPIN], spin_t);
             row("throughput", IPCX_SPIN_ZC, &thr[IPCX_SPIN_ZC], tu, &thr[RAW_SPIN], spin_t);
+            row("throughput", IPCX_SPIN_MANY, &thr[IPCX_SPIN_MANY], tu, &thr[RAW_SPIN], spin_t);
             row("throughput", RAW_FUTEX, &thr[RAW_FUTEX], tu, NULL, "");
             row("throughput", IPCX_BLOCK_COPY, &thr[IPCX_BLOCK_COPY], tu, &thr[RAW_FUTEX],
                 z ? "[raw futex]" : "[naive futex; target >= 1.5]");

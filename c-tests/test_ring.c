@@ -150,6 +150,146 @@ T_CASE(spsc_one_million_messages_sequence_checked) {
     t_wait_ok(pid, 30000);
 }
 
+/* Batches across fork: a child sends 20k messages of 0..200 bytes with
+ * ipcx_ring_send_many in batches of 1..40 through a 4 KiB ring (wraps, pads, waits for
+ * room); the parent takes them with ipcx_ring_recv_many into a 700-byte buffer. Every
+ * message arrives once, in order, whole, at an 8-byte multiple offset of the buffer; the
+ * batches the receiver sees are no larger than asked for and fit the buffer. */
+T_CASE(batches_across_fork) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 4096, 0, 20000);
+    const unsigned N = 20000;
+    pid_t pid = t_fork();
+    if (pid == 0) {
+        T_OK(ipcx_ring_close(c));
+        static unsigned char store[40][208];
+        ipcx_iov iov[40];
+        unsigned i = 0, batch = 0;
+        while (i < N) {
+            unsigned k = 1 + batch++ % 40;
+            if (k > N - i) k = N - i;
+            for (unsigned j = 0; j < k; j++) {
+                unsigned seq = i + j;
+                size_t n = seq % 5 == 0 ? 0 : 4 + seq % 197;
+                if (n) {
+                    memcpy(store[j], &seq, 4);
+                    pattern(store[j] + 4, n - 4, seq);
+                }
+                iov[j].buf = n ? store[j] : NULL;
+                iov[j].len = n;
+            }
+            size_t sent = 99;
+            T_OK(ipcx_ring_send_many(p, iov, k, 10000, &sent));
+            T_EQ_INT(sent, k);
+            i += k;
+        }
+        T_OK(ipcx_ring_close(p));
+        _exit(0);
+    }
+    T_OK(ipcx_ring_close(p));
+    _Alignas(8) unsigned char buf[700];
+    ipcx_iov m[16];
+    unsigned i = 0, calls = 0, most = 0;
+    while (i < N) {
+        size_t want = 1 + calls++ % 16, got = 99;
+        T_OK(ipcx_ring_recv_many(c, buf, sizeof buf, m, want, 10000, &got));
+        T_ASSERTF(got >= 1 && got <= want, "got %zu of at most %zu", got, want);
+        if (got > most) most = (unsigned)got;
+        size_t end = 0;
+        for (size_t j = 0; j < got; j++, i++) {
+            size_t n = i % 5 == 0 ? 0 : 4 + i % 197;
+            T_ASSERTF(m[j].len == n, "message %u: length %zu, sent %zu", i, m[j].len, n);
+            size_t off = (size_t)((const unsigned char *)m[j].buf - buf);
+            T_ASSERTF(off % 8 == 0 && off >= end && off + n <= sizeof buf, "message %u at offset %zu", i,
+                      off);
+            end = off + n;
+            if (n) {
+                unsigned seq;
+                memcpy(&seq, m[j].buf, 4);
+                T_ASSERTF(seq == i, "message %u: sequence %u", i, seq);
+                T_ASSERTF(pattern_ok((const unsigned char *)m[j].buf + 4, n - 4, seq), "message %u payload", i);
+            }
+        }
+    }
+    printf("# %u calls, at most %u messages in one\n", calls, most);
+    T_ASSERT(most > 1);
+    size_t got = 99;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv_many(c, buf, sizeof buf, m, 16, 10000, &got));
+    T_EQ_INT(got, 0);
+    T_OK(ipcx_ring_close(c));
+    t_wait_ok(pid, 30000);
+}
+
+/* The batch calls' edges: sizes checked before anything is sent, a timeout partway says how
+ * many went, a message that does not fit stays queued, and bad arguments are refused with
+ * nothing sent or taken. */
+T_CASE(batch_edges_and_bad_input) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 4096, 0, 0);
+    static unsigned char big[3000], msg[1000];
+    memset(msg, 'm', sizeof msg);
+    ipcx_iov iov[10];
+    for (int i = 0; i < 10; i++) iov[i] = (ipcx_iov){msg, 100};
+    size_t sent = 99, got = 99;
+    /* A too-big message anywhere: nothing is sent. */
+    iov[3] = (ipcx_iov){big, sizeof big};
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_send_many(p, iov, 10, 0, &sent));
+    T_EQ_INT(sent, 0);
+    iov[3] = (ipcx_iov){NULL, 5};
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_send_many(p, iov, 10, 0, &sent));
+    T_EQ_INT(sent, 0);
+    iov[3] = (ipcx_iov){msg, 100};
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_send_many(p, NULL, 2, 0, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_send_many(c, iov, 1, 0, &sent));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_send_many(p, iov, 1, -7, &sent));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_send_many((ipcx_ring *)8, iov, 1, 0, &sent));
+    T_OK(ipcx_ring_send_many(p, NULL, 0, 0, &sent));
+    T_EQ_INT(sent, 0);
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_ring_recv_many(c, msg, sizeof msg, iov, 10, 0, &got));
+    T_EQ_INT(got, 0);
+    /* Full partway: 1000-byte messages into 4 KiB; NOWAIT and a short timeout both say how
+     * many went, and exactly those arrive. */
+    for (int i = 0; i < 10; i++) iov[i] = (ipcx_iov){msg, sizeof msg};
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_ring_send_many(p, iov, 10, 0, &sent));
+    T_ASSERTF(sent >= 1 && sent < 10, "sent %zu", sent);
+    size_t first = sent;
+    double t0 = t_now_ms();
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_ring_send_many(p, iov, 10, 100, &sent));
+    T_ASSERT(t_now_ms() - t0 >= 100.0);
+    T_EQ_INT(sent, 0);
+    /* Receiving: a buffer for one and a half messages takes one; the next stays. */
+    static _Alignas(8) unsigned char out[4096];
+    ipcx_iov m[8];
+    T_OK(ipcx_ring_recv_many(c, out, 1500, m, 8, 0, &got));
+    T_EQ_INT(got, 1);
+    T_ASSERT(m[0].buf == out && m[0].len == sizeof msg);
+    /* The first message larger than the buffer: TOO_BIG, the size needed, still queued. */
+    got = 99;
+    T_ERR(IPCX_ERR_TOO_BIG, ipcx_ring_recv_many(c, out, 999, m, 8, 0, &got));
+    T_ASSERT(got == 0 && m[0].buf == NULL && m[0].len == sizeof msg);
+    /* Bad arguments take nothing. */
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv_many(c, out, sizeof out, NULL, 8, 0, &got));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv_many(c, out, sizeof out, m, 0, 0, &got));
+    T_LAST_ERROR_HAS("max_count");
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv_many(c, NULL, 10, m, 8, 0, &got));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv_many(p, out, sizeof out, m, 8, 0, &got));
+    T_ERR(IPCX_ERR_INVALID, ipcx_ring_recv_many(c, out, sizeof out, m, 8, -7, &got));
+    const void *bp;
+    size_t bl;
+    T_OK(ipcx_ring_borrow(c, 0, &bp, &bl));
+    T_ERR(IPCX_ERR_IN_USE, ipcx_ring_recv_many(c, out, sizeof out, m, 8, 0, &got));
+    T_OK(ipcx_ring_release(c));
+    /* What is left: first - 2 messages (one taken, one borrowed), all in one call. */
+    T_OK(ipcx_ring_recv_many(c, out, sizeof out, m, 8, 0, &got));
+    T_EQ_INT(got, first - 2);
+    for (size_t j = 0; j < got; j++)
+        T_ASSERT(m[j].len == sizeof msg && ((const unsigned char *)m[j].buf)[999] == 'm');
+    T_OK(ipcx_ring_close(p));
+    T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv_many(c, out, sizeof out, m, 8, 0, &got));
+    T_OK(ipcx_ring_close(c));
+    T_ERR(IPCX_ERR_BAD_HANDLE, ipcx_ring_recv_many(c, out, sizeof out, m, 8, 0, &got));
+}
+
 /* Four producer processes x 10k messages into one consumer: nothing lost, per-producer
  * order kept, end of stream once every producer is gone. */
 T_CASE(mpmc_four_producers_one_consumer) {
@@ -1426,7 +1566,8 @@ T_CASE(bad_input) {
 
 T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong_blocking),
        T_ENTRY(anonymous_ping_pong_busy_polling),
-       T_ENTRY(spsc_one_million_messages_sequence_checked),
+       T_ENTRY(spsc_one_million_messages_sequence_checked), T_ENTRY(batches_across_fork),
+       T_ENTRY(batch_edges_and_bad_input),
        T_ENTRY(mpmc_four_producers_one_consumer), T_ENTRY(mpmc_two_consumers_share_the_stream),
        T_ENTRY(named_rings_between_unrelated_processes),
        T_ENTRY(named_ring_keeps_messages_after_producer_closes), T_ENTRY(timeouts),

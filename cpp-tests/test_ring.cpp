@@ -23,6 +23,50 @@ T_CASE(pair_across_fork) {
     t_wait_ok(pid);
 }
 
+// Batches across fork: send_many in batches of 25, recv_many of up to 64 into one buffer;
+// too_big with the size needed in the error_code form.
+T_CASE(batches_across_fork) {
+    ipcx::ring_pair p = ipcx::ring::pair();
+    ipcx::ring &prod = p.producer, &cons = p.consumer;
+    pid_t pid = t_child([&] {
+        cons.close();
+        uint64_t wide = 7;
+        prod.send(ipcx::bytes(&wide, sizeof wide), 5s);
+        uint32_t v[25];
+        ipcx_iov iov[25];
+        for (uint32_t i = 0; i < 10000; i += 25) {
+            for (uint32_t k = 0; k < 25; k++) {
+                v[k] = i + k;
+                iov[k] = ipcx_iov{&v[k], sizeof v[k]};
+            }
+            T_EQ(prod.send_many(iov, 25, 5s), 25u);
+        }
+    });
+    prod.close();
+    alignas(8) unsigned char buf[512];
+    ipcx_iov m[64];
+    std::error_code ec;
+    T_EQ(cons.recv_many(ipcx::mutable_bytes(buf, 4), m, 64, 5s, ec), 0u);
+    T_ASSERT(ec == ipcx::errc::too_big && m[0].len == sizeof(uint64_t));
+    int64_t next = -1;  // the wide message first, then 0..9999
+    while (next < 10000) {
+        size_t n = cons.recv_many(ipcx::mutable_bytes(buf, sizeof buf), m, 64, 5s);
+        T_ASSERT(n >= 1 && n <= 64);
+        for (size_t k = 0; k < n; k++, next++) {
+            if (next < 0) {
+                T_EQ(m[k].len, sizeof(uint64_t));
+                continue;
+            }
+            uint32_t v;
+            T_EQ(m[k].len, sizeof v);
+            std::memcpy(&v, m[k].buf, sizeof v);
+            T_EQ(int64_t(v), next);
+        }
+    }
+    T_THROWS(ipcx::errc::closed, (void)cons.recv_many(ipcx::mutable_bytes(buf, sizeof buf), m, 64, 5s));
+    t_wait_ok(pid);
+}
+
 T_CASE(zero_copy_guards) {
     ipcx::ring_pair p = ipcx::ring::pair();
     ipcx::ring &prod = p.producer, &cons = p.consumer;
@@ -117,5 +161,5 @@ T_CASE(named_ring_across_fork) {
     T_THROWS(ipcx::errc::invalid, ipcx::ring::open("no-slash", IPCX_OPEN_READ));
 }
 
-T_MAIN(T_ENTRY(pair_across_fork), T_ENTRY(zero_copy_guards),
+T_MAIN(T_ENTRY(pair_across_fork), T_ENTRY(batches_across_fork), T_ENTRY(zero_copy_guards),
        T_ENTRY(guards_outlive_the_ring_safely), T_ENTRY(named_ring_across_fork))

@@ -686,8 +686,10 @@ typedef struct ipcx_sock ipcx_sock;
 // the parent's file alone.
 typedef struct ipcx_sock_listener ipcx_sock_listener;
 
-// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`): `len`
-// bytes at `buf` (`buf` may be NULL when `len` is 0). The caller keeps the bytes.
+// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`,
+// `ipcx_ring_send_many`): `len` bytes at `buf` (`buf` may be NULL when `len` is 0). The
+// caller keeps the bytes. `ipcx_ring_recv_many` fills an array of them with where each
+// message it received lies in the caller's buffer.
 typedef struct {
   // The message's first byte.
   const void *buf;
@@ -2934,6 +2936,65 @@ ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t ti
 // `r` must be NULL or a value from ipcx; `len` NULL or valid; `buf` valid for writing
 // `*len` bytes.
 ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
+
+// Send several messages in order (producer), as one call: each is copied into the ring
+// and published as soon as it is written (a consumer may take the first while later ones
+// are still being copied; nothing is held back or delayed), exactly as if sent by
+// `ipcx_ring_send` one after the other. One call pays the handle's checks once for the
+// whole batch, so that small messages go at the ring's own speed.
+//
+// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an
+// entry's `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call
+// (every wait for room, over all messages); `out_sent` (may be NULL) receives how many
+// messages were published, the first `*out_sent` of the array, also on failure.
+// Waiting: as `ipcx_ring_send`, for each message that finds the ring full.
+// Returns: `IPCX_OK` when all `count` messages are published (`*out_sent` is `count`).
+// Errors: those of `ipcx_ring_send`, for the first message not published: `*out_sent`
+// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+// again). `IPCX_ERR_TOO_BIG` (a message above the ring's max_message: the sizes are
+// checked first, nothing is sent), `IPCX_ERR_INVALID` also for a NULL `msgs` with a
+// count or an entry with a NULL `buf` and a length (nothing is sent).
+// Ownership: the caller keeps `msgs` and the bytes.
+// Fork: see `ipcx_ring`.
+//
+// # Safety
+// `r` must be NULL or a value from ipcx; `msgs` NULL or valid for reading `count`
+// entries, each entry's `buf` NULL or valid for reading its `len` bytes; `out_sent` NULL
+// or valid for writing.
+ipcx_status ipcx_ring_send_many(ipcx_ring *r, const ipcx_iov *msgs, size_t count, int64_t timeout_ms, size_t *out_sent);
+
+// Receive several messages (consumer), as one call: waits up to the timeout for the
+// next message, then also takes those already queued behind it, without waiting, as long
+// as they fit in `buf` and `max_count` allows, and copies them into `buf` one after the
+// other, each starting at an offset that is a multiple of 8 (with an 8-byte aligned
+// `buf`, every message is 8-byte aligned). `msgs[i]` says where message `i` lies:
+// `buf` points into `buf`, `len` is its length. Messages arrive whole, in order, each
+// exactly once, as from `ipcx_ring_recv` one after the other; the room they took goes
+// back to the producers once, at the end of the call.
+//
+// Arguments: `buf`/`len` the buffer and its capacity in bytes; `msgs`/`max_count`
+// the array to fill (at least 1 entry); `timeout_ms` bounds the wait for the first
+// message; `out_count` (may be NULL) receives how many messages were received (0 on
+// failure).
+// Returns: `IPCX_OK` with at least one message (`*out_count` >= 1). A queued message that
+// does not fit in what is left of `buf` stays queued for the next call.
+// Errors: `IPCX_ERR_TIMEOUT` (no message in time), `IPCX_ERR_CLOSED` (the ring is empty
+// and every producer closed or died), `IPCX_ERR_TOO_BIG` (the next message is larger
+// than `len`: it stays queued; `msgs[0].len` is the size needed and
+// `msgs[0].buf` NULL), `IPCX_ERR_PROTOCOL` (corrupted shared memory, as
+// `ipcx_ring_recv`; one found behind the first message ends the batch and is reported by
+// the next call), `IPCX_ERR_INVALID` (NULL or producer handle, NULL `msgs` or
+// `max_count` 0, NULL `buf` with a length, bad timeout), `IPCX_ERR_IN_USE` (a borrowed
+// message is outstanding; another thread is inside a call on the handle),
+// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+// Ownership: the caller keeps `buf` and `msgs`; `msgs[i].buf` points into `buf`.
+// Fork: see `ipcx_ring`.
+//
+// # Safety
+// `r` must be NULL or a value from ipcx; `buf` NULL or valid for writing `len` bytes;
+// `msgs` NULL or valid for writing `max_count` entries; `out_count` NULL or valid for
+// writing.
+ipcx_status ipcx_ring_recv_many(ipcx_ring *r, void *buf, size_t len, ipcx_iov *msgs, size_t max_count, int64_t timeout_ms, size_t *out_count);
 
 // Reserve room for a message of up to `len` bytes and get a pointer to write it in
 // place (zero-copy send). Publish it with `ipcx_ring_commit`, or drop it with

@@ -2616,6 +2616,39 @@ public:
         return n;
     }
 
+    // ipcx_ring_send_many (producer): several messages in one call, each published as it
+    // is written; how many were published, the first ones of `msgs`, also when it fails.
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t) {
+        std::error_code ec;
+        size_t n = send_many(msgs, count, t, ec);
+        detail::throw_if(ec);
+        return n;
+    }
+    size_t send_many(const ipcx_iov *msgs, size_t count, timeout t,
+                     std::error_code &ec) noexcept {
+        size_t n = 0;
+        detail::assign(ec, ipcx_ring_send_many(get(), msgs, count, t.ms(), &n));
+        return n;
+    }
+
+    // ipcx_ring_recv_many (consumer): the next message and those queued behind it that fit,
+    // copied into `buf` (each at an 8-byte multiple offset); `out[i]` says where message i
+    // lies in `buf`. How many (at least 1); with errc::too_big, in the std::error_code form,
+    // out[0].len is the size the next message needs.
+    [[nodiscard]] size_t recv_many(mutable_bytes buf, ipcx_iov *out, size_t max_count, timeout t) {
+        std::error_code ec;
+        size_t n = recv_many(buf, out, max_count, t, ec);
+        detail::throw_if(ec);
+        return n;
+    }
+    [[nodiscard]] size_t recv_many(mutable_bytes buf, ipcx_iov *out, size_t max_count, timeout t,
+                                   std::error_code &ec) noexcept {
+        size_t n = 0;
+        detail::assign(ec, ipcx_ring_recv_many(get(), buf.data(), buf.size(), out, max_count,
+                                               t.ms(), &n));
+        return n;
+    }
+
     // ipcx_ring_reserve (zero-copy send): room for up to `len` bytes, in place. The
     // reservation commits or aborts it; its destructor aborts it if neither was done.
     [[nodiscard]] reservation reserve(size_t len, timeout t);

@@ -358,6 +358,14 @@ impl Endpoint for RingChan {
         self.ring.send(msg, timeout, "send")
     }
 
+    /// One call into the ring for the batch: each message is published as it is written.
+    fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
+        if let Err(e) = self.check_sizes(msgs) {
+            return (0, Err(e));
+        }
+        self.ring.send_many(msgs, timeout, "send")
+    }
+
     #[inline]
     fn recv(&mut self, out: &mut [u8], timeout: Timeout) -> Result<usize> {
         self.ring.recv(out, timeout, "receive")

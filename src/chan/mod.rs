@@ -108,21 +108,8 @@ pub(crate) trait Endpoint {
     /// the error that stopped it early. Default: one send each; byte streams write as
     /// many frames per system call as fit.
     fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout) -> (usize, Result<()>) {
-        // Every size first: one too big, nothing is sent.
-        let max = self.caps().max_message;
-        if let Some(m) = msgs.iter().find(|m| m.len() > max) {
-            return (
-                0,
-                Err(Error::too_big(
-                    max,
-                    format!(
-                        "{}: a message of {} bytes is larger than the channel's maximum of \
-                         {max} bytes (sizes are checked first: nothing was sent)",
-                        self.describe(),
-                        m.len()
-                    ),
-                )),
-            );
+        if let Err(e) = self.check_sizes(msgs) {
+            return (0, Err(e));
         }
         let dl = timeout.deadline();
         for (k, m) in msgs.iter().enumerate() {
@@ -131,6 +118,22 @@ pub(crate) trait Endpoint {
             }
         }
         (msgs.len(), Ok(()))
+    }
+    /// Every size of a `send_many` batch, first: one too big, nothing is sent.
+    fn check_sizes(&self, msgs: &[&[u8]]) -> Result<()> {
+        let max = self.caps().max_message;
+        match msgs.iter().find(|m| m.len() > max) {
+            None => Ok(()),
+            Some(m) => Err(Error::too_big(
+                max,
+                format!(
+                    "{}: a message of {} bytes is larger than the channel's maximum of \
+                     {max} bytes (sizes are checked first: nothing was sent)",
+                    self.describe(),
+                    m.len()
+                ),
+            )),
+        }
     }
     /// Receive one whole message into `out`; its length. A buffer too small is
     /// `IPCX_ERR_TOO_BIG` with the size needed, and the message stays queued.

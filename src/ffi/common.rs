@@ -14,8 +14,10 @@ use crate::time;
 // negative value is parenthesised and typed; they must equal these:
 const _: () = assert!(time::FOREVER == -1 && time::NOWAIT == 0);
 
-/// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`): `len`
-/// bytes at `buf` (`buf` may be NULL when `len` is 0). The caller keeps the bytes.
+/// One message of a vectored send (`ipcx_chan_send_many`, `ipcx_pipe_send_many`,
+/// `ipcx_ring_send_many`): `len` bytes at `buf` (`buf` may be NULL when `len` is 0). The
+/// caller keeps the bytes. `ipcx_ring_recv_many` fills an array of them with where each
+/// message it received lies in the caller's buffer.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy)]

@@ -3,10 +3,11 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::common::ipcx_options;
 use super::common::{IPCX_OPEN_CREATE, IPCX_OPEN_EXCLUSIVE, IPCX_OPEN_READ, IPCX_OPEN_WRITE};
+use super::common::{iov_arg, ipcx_iov, ipcx_options};
 use super::{
-    Info, bytes, call, call_on, handle, info_out, options, out, recv_into, set_opt, str_arg,
+    Info, array_mut, bytes, bytes_mut, call, call_on, handle, info_out, options, out, recv_into,
+    set_opt, str_arg,
 };
 use crate::error::{Error, ipcx_status};
 use crate::flags::{Access, Disposition};
@@ -333,6 +334,135 @@ pub unsafe extern "C" fn ipcx_ring_recv(
         recv_into(buf, len, |dst| {
             r.0.recv(dst, Timeout::from_ms(timeout_ms)?, "recv")
         })
+    })
+}
+
+/// Send several messages in order (producer), as one call: each is copied into the ring
+/// and published as soon as it is written (a consumer may take the first while later ones
+/// are still being copied; nothing is held back or delayed), exactly as if sent by
+/// `ipcx_ring_send` one after the other. One call pays the handle's checks once for the
+/// whole batch, so that small messages go at the ring's own speed.
+///
+/// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an
+/// entry's `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call
+/// (every wait for room, over all messages); `out_sent` (may be NULL) receives how many
+/// messages were published, the first `*out_sent` of the array, also on failure.
+/// Waiting: as `ipcx_ring_send`, for each message that finds the ring full.
+/// Returns: `IPCX_OK` when all `count` messages are published (`*out_sent` is `count`).
+/// Errors: those of `ipcx_ring_send`, for the first message not published: `*out_sent`
+/// tells which (`IPCX_ERR_TIMEOUT`: messages from `*out_sent` on were not sent, send them
+/// again). `IPCX_ERR_TOO_BIG` (a message above the ring's max_message: the sizes are
+/// checked first, nothing is sent), `IPCX_ERR_INVALID` also for a NULL `msgs` with a
+/// count or an entry with a NULL `buf` and a length (nothing is sent).
+/// Ownership: the caller keeps `msgs` and the bytes.
+/// Fork: see `ipcx_ring`.
+///
+/// # Safety
+/// `r` must be NULL or a value from ipcx; `msgs` NULL or valid for reading `count`
+/// entries, each entry's `buf` NULL or valid for reading its `len` bytes; `out_sent` NULL
+/// or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_ring_send_many(
+    r: *mut ipcx_ring,
+    msgs: *const ipcx_iov,
+    count: usize,
+    timeout_ms: i64,
+    out_sent: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(out_sent, 0) };
+    call_on("ipcx_ring_send_many", r, |r| {
+        let msgs = unsafe { iov_arg(msgs, count) }?;
+        let (n, res) = r.0.send_many(&msgs, Timeout::from_ms(timeout_ms)?, "send");
+        unsafe { set_opt(out_sent, n) };
+        res
+    })
+}
+
+/// Receive several messages (consumer), as one call: waits up to the timeout for the
+/// next message, then also takes those already queued behind it, without waiting, as long
+/// as they fit in `buf` and `max_count` allows, and copies them into `buf` one after the
+/// other, each starting at an offset that is a multiple of 8 (with an 8-byte aligned
+/// `buf`, every message is 8-byte aligned). `msgs[i]` says where message `i` lies:
+/// `buf` points into `buf`, `len` is its length. Messages arrive whole, in order, each
+/// exactly once, as from `ipcx_ring_recv` one after the other; the room they took goes
+/// back to the producers once, at the end of the call.
+///
+/// Arguments: `buf`/`len` the buffer and its capacity in bytes; `msgs`/`max_count`
+/// the array to fill (at least 1 entry); `timeout_ms` bounds the wait for the first
+/// message; `out_count` (may be NULL) receives how many messages were received (0 on
+/// failure).
+/// Returns: `IPCX_OK` with at least one message (`*out_count` >= 1). A queued message that
+/// does not fit in what is left of `buf` stays queued for the next call.
+/// Errors: `IPCX_ERR_TIMEOUT` (no message in time), `IPCX_ERR_CLOSED` (the ring is empty
+/// and every producer closed or died), `IPCX_ERR_TOO_BIG` (the next message is larger
+/// than `len`: it stays queued; `msgs[0].len` is the size needed and
+/// `msgs[0].buf` NULL), `IPCX_ERR_PROTOCOL` (corrupted shared memory, as
+/// `ipcx_ring_recv`; one found behind the first message ends the batch and is reported by
+/// the next call), `IPCX_ERR_INVALID` (NULL or producer handle, NULL `msgs` or
+/// `max_count` 0, NULL `buf` with a length, bad timeout), `IPCX_ERR_IN_USE` (a borrowed
+/// message is outstanding; another thread is inside a call on the handle),
+/// `IPCX_ERR_INTERRUPTED`, `IPCX_ERR_BAD_HANDLE`.
+/// Ownership: the caller keeps `buf` and `msgs`; `msgs[i].buf` points into `buf`.
+/// Fork: see `ipcx_ring`.
+///
+/// # Safety
+/// `r` must be NULL or a value from ipcx; `buf` NULL or valid for writing `len` bytes;
+/// `msgs` NULL or valid for writing `max_count` entries; `out_count` NULL or valid for
+/// writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ipcx_ring_recv_many(
+    r: *mut ipcx_ring,
+    buf: *mut c_void,
+    len: usize,
+    msgs: *mut ipcx_iov,
+    max_count: usize,
+    timeout_ms: i64,
+    out_count: *mut usize,
+) -> ipcx_status {
+    unsafe { set_opt(out_count, 0) };
+    call_on("ipcx_ring_recv_many", r, |r| {
+        let msgs = unsafe { array_mut(msgs, max_count, "msgs") }?;
+        if msgs.is_empty() {
+            return Err(Error::invalid(
+                "max_count is 0: msgs needs room for at least one message",
+            ));
+        }
+        let dst = unsafe { bytes_mut(buf, len, "buf") }?;
+        let base = dst.as_mut_ptr();
+        let mut i = 0;
+        let res = r.0.recv_many(
+            dst,
+            msgs.len(),
+            |off, n| {
+                msgs[i] = ipcx_iov {
+                    // SAFETY: off + n <= len (recv_many's contract).
+                    buf: if buf.is_null() {
+                        buf
+                    } else {
+                        unsafe { base.add(off) }.cast()
+                    },
+                    len: n,
+                };
+                i += 1;
+            },
+            Timeout::from_ms(timeout_ms)?,
+            "recv",
+        );
+        match res {
+            Ok(n) => {
+                unsafe { set_opt(out_count, n) };
+                Ok(())
+            }
+            Err(e) => {
+                if e.needed > 0 {
+                    msgs[0] = ipcx_iov {
+                        buf: std::ptr::null(),
+                        len: e.needed,
+                    };
+                }
+                Err(e)
+            }
+        }
     })
 }
 

@@ -42,6 +42,13 @@ impl Ring {
     #[inline(always)]
     pub(super) fn consume(&mut self, size: u64) {
         self.pos = self.pos.wrapping_add(size);
+        self.release_head();
+    }
+
+    /// Publish the head (everything before it is free), unlock, wake a producer if one
+    /// sleeps.
+    #[inline(always)]
+    fn release_head(&mut self) {
         self.h().cons.0.pos.store(self.pos, Ordering::Release);
         if self.locked {
             self.unlock();
@@ -97,6 +104,61 @@ impl Ring {
         unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
         self.consume(size);
         Ok(len)
+    }
+
+    /// Copy the next message (waiting for it up to `timeout`) and then those already
+    /// queued behind it (never waiting), at most `max` and as many as fit, into `out`
+    /// back to back, each at an offset that is a multiple of 8; `put(offset, len)` is
+    /// called for each in order. Returns how many. The head is published once, at the end.
+    /// A first message larger than `out` stays queued (`IPCX_ERR_TOO_BIG` with the size
+    /// needed); a later one that does not fit stays queued for the next call.
+    pub fn recv_many(
+        &mut self,
+        out: &mut [u8],
+        max: usize,
+        mut put: impl FnMut(usize, usize),
+        timeout: Timeout,
+        op: &str,
+    ) -> Result<usize> {
+        self.check(Role::Consumer, op)?;
+        let (rec, len, size) = self.next_message(timeout, op)?;
+        if len > out.len() {
+            self.unlock();
+            return Err(self.too_small(len, out.len()));
+        }
+        // SAFETY: the payload is inside the data area; out is a distinct caller buffer.
+        unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
+        put(0, len);
+        self.pos = self.pos.wrapping_add(size);
+        let (mut n, mut off) = (1, len.next_multiple_of(8));
+        while n < max {
+            let pos = self.pos & self.g.mask;
+            match decode(self.word(pos).load(Ordering::Acquire), pos, &self.g) {
+                Ok(Rec::Msg { len, size }) => {
+                    let len = len as usize;
+                    if off > out.len() || len > out.len() - off {
+                        break;
+                    }
+                    // SAFETY: as above; off + len <= out.len().
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            self.payload(pos),
+                            out.as_mut_ptr().add(off),
+                            len,
+                        )
+                    };
+                    put(off, len);
+                    n += 1;
+                    off = (off + len).next_multiple_of(8);
+                    self.pos = self.pos.wrapping_add(size);
+                }
+                Ok(Rec::Pad { size }) => self.pos = self.pos.wrapping_add(size),
+                // Nothing more now; a corrupted header is reported by the next call.
+                Ok(Rec::Empty) | Err(_) => break,
+            }
+        }
+        self.release_head();
+        Ok(n)
     }
 
     #[cold]

@@ -38,11 +38,10 @@ impl Ring {
     /// Room for a record of `len` payload bytes after the tail, waiting if needed (MPMC:
     /// takes the producers' lock, held on success). Returns the record's data offset.
     #[inline(always)]
-    pub(super) fn make_room(&mut self, len: u64, timeout: Timeout, op: &str) -> Result<u64> {
+    pub(super) fn make_room(&mut self, len: u64, tmo: &mut Tmo, op: &str) -> Result<u64> {
         if self.pending != Pending::None {
             return Err(self.outstanding(op));
         }
-        let mut tmo = Tmo::new(timeout);
         if len > self.g.max_message {
             return Err(self.too_big(len));
         }
@@ -52,7 +51,7 @@ impl Ring {
             return Err(self.gone_error());
         }
         if self.g.mpmc {
-            self.lock_side(&mut tmo, op)?;
+            self.lock_side(tmo, op)?;
         }
         let (rec, used) = place(self.pos, record_size(len), &self.g);
         // Saturating: a hostile head (cached) ahead of the tail must not wrap the sum below
@@ -63,7 +62,7 @@ impl Ring {
             .saturating_add(used + SLACK)
             > self.g.capacity
         {
-            if let Err(e) = self.wait_space(used, &mut tmo, op) {
+            if let Err(e) = self.wait_space(used, tmo, op) {
                 self.unlock();
                 return Err(self.fail(e));
             }
@@ -113,7 +112,7 @@ impl Ring {
     pub fn reserve(&mut self, len: usize, timeout: Timeout, op: &str) -> Result<*mut u8> {
         self.check(Role::Producer, op)?;
         let len = len as u64;
-        let rec = self.make_room(len, timeout, op)?;
+        let rec = self.make_room(len, &mut Tmo::new(timeout), op)?;
         self.pending = Pending::Reserved { rec, len };
         Ok(self.payload(rec))
     }
@@ -169,11 +168,35 @@ impl Ring {
     #[inline]
     pub fn send(&mut self, msg: &[u8], timeout: Timeout, op: &str) -> Result<()> {
         self.check(Role::Producer, op)?;
-        let rec = self.make_room(msg.len() as u64, timeout, op)?;
+        self.send_one(msg, &mut Tmo::new(timeout), op)
+    }
+
+    #[inline(always)]
+    fn send_one(&mut self, msg: &[u8], tmo: &mut Tmo, op: &str) -> Result<()> {
+        let rec = self.make_room(msg.len() as u64, tmo, op)?;
         // SAFETY: the room holds msg.len() bytes; msg is a distinct caller buffer.
         unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.payload(rec), msg.len()) };
         self.publish(rec, msg.len() as u64);
         Ok(())
+    }
+
+    /// Send `msgs` in order, each published as soon as it is written (nothing is held
+    /// back), under one deadline: (messages sent, outcome). The sizes are checked first: a
+    /// message above max_message sends nothing.
+    pub fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout, op: &str) -> (usize, Result<()>) {
+        if let Err(e) = self.check(Role::Producer, op) {
+            return (0, Err(e));
+        }
+        if let Some(m) = msgs.iter().find(|m| m.len() as u64 > self.g.max_message) {
+            return (0, Err(self.too_big(m.len() as u64)));
+        }
+        let mut tmo = Tmo::new(timeout);
+        for (i, m) in msgs.iter().enumerate() {
+            if let Err(e) = self.send_one(m, &mut tmo, op) {
+                return (i, Err(e));
+            }
+        }
+        (msgs.len(), Ok(()))
     }
 
     /// Wake sleeping consumers and notify armed pollers (at most once per announcement).
