@@ -111,6 +111,27 @@ static void take_pokes(const char *what, ipcx_notifier *n, uint64_t want) {
     T_ERR(IPCX_ERR_TIMEOUT, ipcx_notifier_wait(n, IPCX_NOWAIT, &count));
 }
 
+struct poke_state {
+    ipcx_notifier *n;
+    uint64_t want, have; /* pokes expected this round, taken so far */
+    int wakeups, done;
+};
+
+/* Readable: take the pokes there are (a round's pokes may come over several wake-ups). */
+static void on_poke(void *arg, int revents) {
+    struct poke_state *s = arg;
+    uint64_t count = 0;
+    s->wakeups++;
+    T_ASSERTF(revents & LOOP_IN, "notifier callback with events %#x", revents);
+    int st = ipcx_notifier_wait(s->n, IPCX_NOWAIT, &count);
+    if (st == IPCX_ERR_TIMEOUT) return; /* (counted by the caller as a wake-up for nothing) */
+    T_OK(st);
+    s->have += count;
+    T_ASSERTF(s->have <= s->want, "notifier: %llu pokes, expected %llu",
+              (unsigned long long)s->have, (unsigned long long)s->want);
+    if (s->have == s->want) s->done = 1;
+}
+
 /* After a loop waited on an object's descriptor, a call with a timeout still waits for
  * it (the loop changed nothing of the object's own: docs/event-loops.md). */
 #define WAITS_AFTER_LOOP(call)                                                      \
@@ -767,6 +788,108 @@ T_CASE(mq_queue) {
     munmap(sh, sizeof *sh);
 }
 
+/* The other receive descriptor of a POSIX queue: ipcx_mq_notify's, readable when a
+ * message arrives on the empty queue. Use as documented: when it is readable, call
+ * ipcx_mq_notify again first (it consumes the event and re-arms), then drain. The sender
+ * sends a round of messages (fewer than the queue holds) and waits, in its loop, for the
+ * receiver's acknowledgement, so that every round arrives on an empty queue. */
+#define MQN_ROUNDS 10
+#define MQN_PER_ROUND 5
+
+struct mqn_state {
+    ipcx_mq *q;
+    ipcx_notifier *ack;
+    int fd, got, acked, wakeups, idle, done;
+};
+
+static void mqn_drain(struct mqn_state *s) {
+    unsigned char buf[SMALL];
+    for (;;) {
+        size_t len = sizeof buf;
+        int st = ipcx_mq_recv(s->q, buf, &len, IPCX_NOWAIT, NULL);
+        if (st == IPCX_ERR_TIMEOUT) break;
+        T_OK(st);
+        check_msg("ipcx_mq_notify", buf, len, SMALL, (uint32_t)s->got);
+        s->got++;
+    }
+    /* The queue is empty: acknowledge a complete round; the next arrives on it empty. */
+    if (s->got / MQN_PER_ROUND > s->acked) {
+        T_EQ_INT(s->got / MQN_PER_ROUND, s->acked + 1);
+        s->acked++;
+        T_OK(ipcx_notifier_poke(s->ack));
+    }
+    if (s->got == MQN_ROUNDS * MQN_PER_ROUND) s->done = 1;
+}
+
+static void on_mq_notify(void *arg, int revents) {
+    struct mqn_state *s = arg;
+    int before = s->got, fd = -1;
+    s->wakeups++;
+    T_ASSERTF(revents & LOOP_IN, "mq_notify callback with events %#x", revents);
+    T_OK(ipcx_mq_notify(s->q, &fd)); /* first: consume the event and re-arm */
+    T_EQ_INT(fd, s->fd);             /* the same descriptor for the life of the handle */
+    mqn_drain(s);
+    if (s->got == before) s->idle++;
+}
+
+T_CASE(mq_notify_descriptor) {
+    char name[128];
+    t_posix_name(name, sizeof name, "loopmqn");
+    t_track_mq(name);
+    ipcx_notifier *ack = NULL;
+    T_OK(ipcx_notifier_create(NULL, &ack));
+    ipcx_options *o = NULL;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_max_messages(o, 10));
+    T_OK(ipcx_options_set_max_message(o, SMALL));
+    ipcx_mq *q = NULL;
+    T_OK(ipcx_mq_open(name, IPCX_OPEN_READ | IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &q));
+    T_OK(ipcx_options_close(o));
+    struct mqn_state s = {.q = q, .ack = ack};
+    T_OK(ipcx_mq_notify(q, &s.fd)); /* registered before the sender exists */
+    pid_t p = loop_fork();
+    if (p == 0) {
+        T_OK(ipcx_mq_close(q)); /* the inherited handle (the registration is the parent's) */
+        ipcx_mq *w = NULL;
+        T_OK(ipcx_mq_open(name, IPCX_OPEN_WRITE, NULL, &w));
+        void *L = B->create();
+        T_ASSERT(L != NULL);
+        struct poke_state ps = {.n = ack};
+        int fd = notifier_fd(ack);
+        T_ASSERT(B->watch(L, fd, LOOP_IN, on_poke, &ps) == 0);
+        double end = t_now_ms() + DEADLINE_MS;
+        unsigned char msg[SMALL];
+        for (int round = 0; round < MQN_ROUNDS; round++) {
+            for (int i = 0; i < MQN_PER_ROUND; i++) {
+                mk_msg(msg, sizeof msg, (uint32_t)(round * MQN_PER_ROUND + i));
+                T_OK(ipcx_mq_send(w, msg, sizeof msg, 0, 5000));
+            }
+            ps.want++;
+            ps.done = 0;
+            run_until(L, &ps.done, end, "mq_notify acknowledgement");
+        }
+        T_ASSERT(B->unwatch(L, fd) == 0);
+        B->destroy(L);
+        T_OK(ipcx_mq_close(w));
+        T_OK(ipcx_notifier_close(ack));
+        _exit(0);
+    }
+    void *L = B->create();
+    T_ASSERT(L != NULL);
+    mqn_drain(&s); /* messages already queued never notify: drain, then poll */
+    T_ASSERT(B->watch(L, s.fd, LOOP_IN, on_mq_notify, &s) == 0);
+    run_until(L, &s.done, t_now_ms() + DEADLINE_MS, "mq_notify");
+    T_ASSERT(B->unwatch(L, s.fd) == 0);
+    B->destroy(L);
+    t_wait_ok(p, DEADLINE_MS + 5000);
+    T_ASSERTF(s.wakeups >= MQN_ROUNDS - 1, "%d wake-ups for %d rounds", s.wakeups, MQN_ROUNDS);
+    T_ASSERTF(s.idle <= 10 * MQN_ROUNDS, "mq_notify: %d wake-ups for nothing", s.idle);
+    T_OK(ipcx_mq_notify_cancel(q));
+    T_OK(ipcx_mq_close(q));
+    T_OK(ipcx_mq_remove(name));
+    T_OK(ipcx_notifier_close(ack));
+}
+
 /* ---------------------------------------------------------------- ipcx_ring */
 
 /* The producer's room descriptor (readable when room may be there) and the consumer's
@@ -839,27 +962,6 @@ static void on_signal(void *arg, int revents) {
     }
     if (s->got == before) s->idle++;
     if (s->got == SIG_ROUNDS * SIG_PER_ROUND) s->done = 1;
-}
-
-struct poke_state {
-    ipcx_notifier *n;
-    uint64_t want, have; /* pokes expected this round, taken so far */
-    int wakeups, done;
-};
-
-/* Readable: take the pokes there are (a round's pokes may come over several wake-ups). */
-static void on_poke(void *arg, int revents) {
-    struct poke_state *s = arg;
-    uint64_t count = 0;
-    s->wakeups++;
-    T_ASSERTF(revents & LOOP_IN, "notifier callback with events %#x", revents);
-    int st = ipcx_notifier_wait(s->n, IPCX_NOWAIT, &count);
-    if (st == IPCX_ERR_TIMEOUT) return; /* (counted by the caller as a wake-up for nothing) */
-    T_OK(st);
-    s->have += count;
-    T_ASSERTF(s->have <= s->want, "notifier: %llu pokes, expected %llu",
-              (unsigned long long)s->have, (unsigned long long)s->want);
-    if (s->have == s->want) s->done = 1;
 }
 
 /* Real-time signals with payloads queued by the other process make the signalfd
@@ -975,5 +1077,5 @@ T_CASE(notifier_pokes) {
 T_MAIN(T_ENTRY(chan_pipe), T_ENTRY(chan_pipe_big), T_ENTRY(chan_fifo), T_ENTRY(chan_unix),
        T_ENTRY(chan_unix_big), T_ENTRY(chan_tcp), T_ENTRY(chan_mq), T_ENTRY(chan_shm),
        T_ENTRY(chan_nng_ipc), T_ENTRY(chan_zmq_ipc), T_ENTRY(pipe_pair), T_ENTRY(pipe_pair_big),
-       T_ENTRY(sock_stream_both_ways), T_ENTRY(mq_queue), T_ENTRY(ring_pair),
+       T_ENTRY(sock_stream_both_ways), T_ENTRY(mq_queue), T_ENTRY(mq_notify_descriptor), T_ENTRY(ring_pair),
        T_ENTRY(signalfd_queued), T_ENTRY(notifier_pokes))
