@@ -124,7 +124,7 @@ static void on_poke(void *arg, int revents) {
     s->wakeups++;
     T_ASSERTF(revents & LOOP_IN, "notifier callback with events %#x", revents);
     int st = ipcx_notifier_wait(s->n, IPCX_NOWAIT, &count);
-    if (st == IPCX_ERR_TIMEOUT) return; /* (counted by the caller as a wake-up for nothing) */
+    if (st == IPCX_ERR_TIMEOUT) return; /* a wake-up for nothing: the callers bound them */
     T_OK(st);
     s->have += count;
     T_ASSERTF(s->have <= s->want, "notifier: %llu pokes, expected %llu",
