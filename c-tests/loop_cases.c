@@ -148,6 +148,21 @@ static void on_poke(void *arg, int revents) {
                   B->name, #call, ipcx_status_name(s_), el_);                       \
     } while (0)
 
+static void on_nothing(void *arg, int revents) {
+    T_FAIL("%s: readable with nothing to read (events %#x)", (const char *)arg, revents);
+}
+
+/* A loop of the backend waits 50 ms on a receive descriptor with nothing to receive (the
+ * transfer's loop may never have waited on it, when the receiver kept up). */
+static void idle_wait(int fd, const char *what) {
+    void *L = B->create();
+    T_ASSERT(L != NULL);
+    T_ASSERT(B->watch(L, fd, LOOP_IN, on_nothing, (void *)what) == 0);
+    T_EQ_INT(B->run_once(L, 50), 0);
+    T_ASSERT(B->unwatch(L, fd) == 0);
+    B->destroy(L);
+}
+
 /* Fork the other process of a case. The child is killed by SIGALRM if it outlives its
  * deadline (a parent that failed first does not wait for it). */
 static pid_t loop_fork(void) {
@@ -559,6 +574,7 @@ static void chan_case(int t, size_t size) {
         T_EQ_INT(atomic_load(&sh->total[0]), 1 + 10 + 10 + EXTRA);
         unsigned char b[SMALL];
         size_t len = sizeof b;
+        idle_wait(fd, what);
         WAITS_AFTER_LOOP(ipcx_chan_recv(r, b, &len, 100));
     }
     T_OK(ipcx_chan_close(r));
@@ -773,6 +789,7 @@ T_CASE(mq_queue) {
     /* The loop only waited on the descriptor: the queue is still in blocking mode, and a
      * timed receive waits for its timeout (ipcx_mq_fd: switch non-blocking mode with
      * ipcx_mq_set_nonblocking only; docs/event-loops.md: never the loop's own). */
+    idle_wait(fd, what);
     ipcx_mq_info info = {.size = sizeof info};
     T_OK(ipcx_mq_stat(q, &info));
     unsigned char buf[SMALL];
