@@ -5,6 +5,8 @@
  * monotonic clock, non-blocking mode, the pollable descriptor, arrival notification).
  * Every queue is tracked for cleanup right after it is created. */
 #include "test.h"
+
+#include <sys/ioctl.h>
 #include "valgrind_env.h"
 
 #include <limits.h>
@@ -1237,6 +1239,48 @@ T_CASE(posix_descriptor_is_pollable) {
     T_OK(ipcx_mq_remove(name));
 }
 
+/* Event loops switch the descriptors they watch to non-blocking (libuv's uv_poll_init and
+ * Boost.Asio's waits: ioctl FIONBIO). The descriptor ipcx_mq_fd lends has an open file
+ * description of its own: the switch leaves the queue's mode alone, so timed calls still
+ * wait, in this process and in a forked child, while the descriptor still tells when a
+ * message is there. */
+T_CASE(posix_descriptor_switched_to_nonblocking_by_a_loop) {
+    char name[128];
+    ipcx_mq *q = new_mq(name, sizeof name, "fionbio", 1, 16, 0);
+    int fd = -1, again = -1;
+    T_OK(ipcx_mq_fd(q, &fd));
+    T_OK(ipcx_mq_fd(q, &again));
+    T_EQ_INT(again, fd); /* one descriptor per handle */
+    T_ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    int on = 1;
+    T_ASSERT(ioctl(fd, FIONBIO, &on) == 0);
+    T_ASSERT(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    T_ASSERT(!attr_of(q).nonblocking);
+    char buf[16];
+    size_t len = sizeof buf;
+    T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_mq_recv(q, buf, &len, 150, NULL));
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_mq_send(q, "a", 1, 0, 1000));
+        /* Full: the child's timed send waits too. */
+        T_TIMES_OUT(IPCX_ERR_TIMEOUT, 150, ipcx_mq_send(q, "b", 1, 0, 150));
+        _exit(0);
+    }
+    T_ASSERT(poll_in(fd, 5000));
+    t_wait_ok(p, 10000);
+    len = sizeof buf;
+    T_OK(ipcx_mq_recv(q, buf, &len, IPCX_NOWAIT, NULL));
+    T_ASSERT(len == 1 && buf[0] == 'a');
+    /* ipcx's own non-blocking mode is still the queue's, and still reaches every call. */
+    T_OK(ipcx_mq_set_nonblocking(q, true));
+    double t0 = t_now_ms();
+    len = sizeof buf;
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_mq_recv(q, buf, &len, 2000, NULL));
+    T_ASSERT(t_now_ms() - t0 < 1000);
+    T_OK(ipcx_mq_close(q));
+    T_OK(ipcx_mq_remove(name));
+}
+
 /* Arrival notification as a readable descriptor: one-shot, only on an empty queue,
  * one registered process at a time, cancellable. */
 T_CASE(posix_notification_descriptor) {
@@ -1399,5 +1443,6 @@ T_MAIN(T_ENTRY(sysv_keys_and_open_flags), T_ENTRY(sysv_receive_type_rules),
        T_ENTRY(posix_attributes_mode_and_limits), T_ENTRY(posix_priorities),
        T_ENTRY(posix_producer_consumer_across_fork), T_ENTRY(posix_four_producers_ten_thousand_each),
        T_ENTRY(posix_timeouts_full_queue_and_small_buffers), T_ENTRY(posix_nonblocking_mode),
-       T_ENTRY(posix_descriptor_is_pollable), T_ENTRY(posix_notification_descriptor),
+       T_ENTRY(posix_descriptor_is_pollable),
+       T_ENTRY(posix_descriptor_switched_to_nonblocking_by_a_loop), T_ENTRY(posix_notification_descriptor),
        T_ENTRY(posix_signals_interrupt_only_when_asked), T_ENTRY(posix_bad_input))

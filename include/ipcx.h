@@ -2262,10 +2262,16 @@ ipcx_status ipcx_mq_stat(const ipcx_mq *q, ipcx_mq_info *out_info);
 // `q` must be NULL or a handle from ipcx.
 ipcx_status ipcx_mq_set_nonblocking(ipcx_mq *q, bool on);
 
-// The queue descriptor, for poll/epoll/select: readable when a message is queued,
-// writable when there is room. It stays owned by the handle: do not close it, and
-// switch non-blocking mode with `ipcx_mq_set_nonblocking` only. After a wake-up,
-// receive with `IPCX_NOWAIT` (another process may have taken the message).
+// A descriptor of the queue for poll/epoll/select and event loops: readable when a
+// message is queued, writable when there is room. It is the queue opened once more, with
+// an open file description of its own (made on the first call, close-on-exec; every call
+// returns the same one): an event loop that switches it to non-blocking (libuv's
+// `uv_poll_init` and Boost.Asio's waits do) leaves the queue's non-blocking mode, and so
+// ipcx's timed calls, alone. Where /proc is not mounted it is the queue descriptor itself,
+// whose O_NONBLOCK is the queue's mode. It stays owned by the handle: do not close it or
+// receive through it; switch non-blocking mode with `ipcx_mq_set_nonblocking`. After a
+// wake-up, receive with `IPCX_NOWAIT` (another process may have taken the message).
+// Fork: the child's handle lends the same descriptor.
 //
 // Returns: `IPCX_OK` with `*out_fd` set.
 // Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_fd`), `IPCX_ERR_BAD_HANDLE`,

@@ -79,11 +79,11 @@ impl Endpoint for MqChan {
     }
 
     fn poll_fd(&mut self) -> Result<RawFd> {
-        Ok(self.q.fd())
+        Ok(self.q.poll_fd())
     }
 
     fn send_fd(&mut self) -> Result<RawFd> {
-        Ok(self.q.fd())
+        Ok(self.q.poll_fd())
     }
 
     fn send_pollable(&self) -> bool {

@@ -699,10 +699,16 @@ pub unsafe extern "C" fn ipcx_mq_set_nonblocking(q: *mut ipcx_mq, on: bool) -> i
     call_on("ipcx_mq_set_nonblocking", q, |q| q.0.set_nonblocking(on))
 }
 
-/// The queue descriptor, for poll/epoll/select: readable when a message is queued,
-/// writable when there is room. It stays owned by the handle: do not close it, and
-/// switch non-blocking mode with `ipcx_mq_set_nonblocking` only. After a wake-up,
-/// receive with `IPCX_NOWAIT` (another process may have taken the message).
+/// A descriptor of the queue for poll/epoll/select and event loops: readable when a
+/// message is queued, writable when there is room. It is the queue opened once more, with
+/// an open file description of its own (made on the first call, close-on-exec; every call
+/// returns the same one): an event loop that switches it to non-blocking (libuv's
+/// `uv_poll_init` and Boost.Asio's waits do) leaves the queue's non-blocking mode, and so
+/// ipcx's timed calls, alone. Where /proc is not mounted it is the queue descriptor itself,
+/// whose O_NONBLOCK is the queue's mode. It stays owned by the handle: do not close it or
+/// receive through it; switch non-blocking mode with `ipcx_mq_set_nonblocking`. After a
+/// wake-up, receive with `IPCX_NOWAIT` (another process may have taken the message).
+/// Fork: the child's handle lends the same descriptor.
 ///
 /// Returns: `IPCX_OK` with `*out_fd` set.
 /// Errors: `IPCX_ERR_INVALID` (NULL `q` or `out_fd`), `IPCX_ERR_BAD_HANDLE`,
@@ -714,7 +720,7 @@ pub unsafe extern "C" fn ipcx_mq_set_nonblocking(q: *mut ipcx_mq, on: bool) -> i
 pub unsafe extern "C" fn ipcx_mq_fd(q: *const ipcx_mq, out_fd: *mut c_int) -> ipcx_status {
     unsafe { set_opt(out_fd, -1) };
     call_on("ipcx_mq_fd", q, |q| {
-        *unsafe { out(out_fd, "out_fd") }? = q.0.fd();
+        *unsafe { out(out_fd, "out_fd") }? = q.0.poll_fd();
         Ok(())
     })
 }

@@ -38,12 +38,14 @@ use std::ffi::{CString, c_char, c_uint, c_void};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::mqueue::mq_unlink;
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, socket};
 use nix::sys::stat::{Mode, fchmod};
 use nix::unistd::getpid;
 
 use crate::error::{Error, Result, Status, proc_limit};
+use crate::fd::FileId;
 use crate::flags::{Access, Disposition};
 use crate::name;
 use crate::options::{Opt, Options};
@@ -103,6 +105,8 @@ pub struct PosixQueue {
     msgsize: usize,
     nonblock: bool,
     notify: Option<Notify>,
+    /// The descriptor lent to event loops (see [`PosixQueue::poll_fd`]), made on first use.
+    watch: Option<OwnedFd>,
 }
 
 fn cname(n: &str) -> Result<CString> {
@@ -221,6 +225,7 @@ impl PosixQueue {
             msgsize: a.mq_msgsize.max(0) as usize,
             nonblock: a.mq_flags & libc::O_NONBLOCK as libc::c_long != 0,
             notify: None,
+            watch: None,
         })
     }
 
@@ -403,6 +408,31 @@ impl PosixQueue {
     /// there is room).
     pub fn fd(&self) -> RawFd {
         self.raw()
+    }
+
+    /// The descriptor to lend to poll/epoll and event loops: the same queue through an
+    /// open file description of its own (reopened through /proc/self/fd, close-on-exec,
+    /// owned by the handle), so that a loop that switches it to non-blocking (libuv's
+    /// `uv_poll_init` and Boost.Asio's waits do, with FIONBIO) leaves the queue's own mode
+    /// alone: for a queue, O_NONBLOCK on its description is non-blocking mode, which would
+    /// make every timed call fail at once. Readiness is the queue's, whatever the
+    /// description. Without /proc: the queue descriptor itself.
+    pub fn poll_fd(&mut self) -> RawFd {
+        if self.watch.is_none() {
+            let acc = match (self.readable, self.writable) {
+                (true, true) => OFlag::O_RDWR,
+                (true, false) => OFlag::O_RDONLY,
+                _ => OFlag::O_WRONLY,
+            };
+            let path = format!("/proc/self/fd/{}", self.raw());
+            self.watch = nix::fcntl::open(path.as_str(), acc | OFlag::O_CLOEXEC, Mode::empty())
+                .ok()
+                .filter(|w| {
+                    let (theirs, ours) = (FileId::of_fd(w.as_raw_fd()), FileId::of_fd(self.raw()));
+                    ours.is_some() && theirs == ours
+                });
+        }
+        self.watch.as_ref().map_or(self.raw(), |w| w.as_raw_fd())
     }
 
     /// Arm the one-shot arrival notification and return its descriptor (see the module
