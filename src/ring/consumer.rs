@@ -94,6 +94,15 @@ impl Ring {
     /// stays queued (`IPCX_ERR_TOO_BIG` with the size needed).
     #[inline]
     pub fn recv(&mut self, out: &mut [u8], timeout: Timeout, op: &str) -> Result<usize> {
+        let (len, size) = self.copy_next(out, timeout, op)?;
+        self.consume(size);
+        Ok(len)
+    }
+
+    /// Wait for the next message and copy it into `out`, leaving it to be consumed:
+    /// (length, record size). One larger than `out` stays queued.
+    #[inline(always)]
+    fn copy_next(&mut self, out: &mut [u8], timeout: Timeout, op: &str) -> Result<(usize, u64)> {
         self.check(Role::Consumer, op)?;
         let (rec, len, size) = self.next_message(timeout, op)?;
         if len > out.len() {
@@ -102,8 +111,7 @@ impl Ring {
         }
         // SAFETY: the payload is inside the data area; out is a distinct caller buffer.
         unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
-        self.consume(size);
-        Ok(len)
+        Ok((len, size))
     }
 
     /// Copy the next message (waiting for it up to `timeout`) and then those already
@@ -120,14 +128,7 @@ impl Ring {
         timeout: Timeout,
         op: &str,
     ) -> Result<usize> {
-        self.check(Role::Consumer, op)?;
-        let (rec, len, size) = self.next_message(timeout, op)?;
-        if len > out.len() {
-            self.unlock();
-            return Err(self.too_small(len, out.len()));
-        }
-        // SAFETY: the payload is inside the data area; out is a distinct caller buffer.
-        unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
+        let (len, size) = self.copy_next(out, timeout, op)?;
         put(0, len);
         self.pos = self.pos.wrapping_add(size);
         let (mut n, mut off) = (1, len.next_multiple_of(8));
