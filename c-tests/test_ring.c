@@ -965,7 +965,11 @@ T_CASE(producer_room_descriptor) {
  * tells the peers, so a peer woken by the close never finds the closed end still alive
  * and waits for a wake-up that will not come (it was a race: several rounds, both
  * directions, anonymous and named rings). */
-static void close_wakes_the_poller(int named, int consumer_polls) {
+/* How the other end goes: its process closes it, exits without closing it (never having
+ * used it: no record of the ring names that process), or is killed. */
+enum { GOES_CLOSE, GOES_EXIT, GOES_KILLED };
+
+static void close_wakes_the_poller(int named, int consumer_polls, int how) {
     ipcx_ring *p, *c;
     char n[128];
     ipcx_options *o = ring_opts(1 << 14, 0);
@@ -1001,8 +1005,10 @@ static void close_wakes_the_poller(int named, int consumer_polls) {
         close(fds[1]);
         T_OK(ipcx_ring_close(poller));
         sig_wait(fds[0]);
-        T_OK(ipcx_ring_close(closer));
-        /* Alive (only the close can tell) until the parent closes the pipe, or dies. */
+        if (how == GOES_EXIT) _exit(0);
+        if (how == GOES_CLOSE) T_OK(ipcx_ring_close(closer));
+        /* Alive (only the close can tell) until the parent closes the pipe, or dies; killed
+         * here with GOES_KILLED. */
         char x;
         struct pollfd hup = {fds[0], POLLIN, 0};
         T_ASSERT(poll(&hup, 1, 20000) == 1 && read(fds[0], &x, 1) == 0);
@@ -1011,11 +1017,19 @@ static void close_wakes_the_poller(int named, int consumer_polls) {
     close(fds[0]);
     T_OK(ipcx_ring_close(closer)); /* the child's copy keeps the end attached */
     sig_send(fds[1]);
+    if (how == GOES_KILLED) {
+        usleep(20000);
+        kill(pid, SIGKILL);
+    }
+    static const char *goes[] = {"closed", "exited without closing", "was killed"};
     for (int wakes = 0;; wakes++) {
         pf.revents = 0;
-        T_ASSERTF(poll(&pf, 1, 5000) == 1, "%s %s: not readable after the %s closed (%d wake-ups)",
+        T_ASSERTF(poll(&pf, 1, 5000) == 1,
+                  "%s %s: not readable after the %s's process %s (%d wake-ups)",
                   named ? "named" : "anonymous", consumer_polls ? "consumer" : "producer",
-                  consumer_polls ? "producer" : "consumer", wakes);
+                  consumer_polls ? "producer" : "consumer", goes[how], wakes);
+        T_ASSERTF(wakes < 100, "%s %s: woken %d times without news", named ? "named" : "anonymous",
+                  consumer_polls ? "consumer" : "producer", wakes);
         if (consumer_polls) {
             size_t len = sizeof msg;
             s = ipcx_ring_recv(c, msg, &len, IPCX_NOWAIT);
@@ -1026,18 +1040,36 @@ static void close_wakes_the_poller(int named, int consumer_polls) {
     }
     T_ERR(IPCX_ERR_CLOSED, s);
     close(fds[1]); /* the child may go */
-    t_wait_ok(pid, 20000);
+    if (how == GOES_KILLED) {
+        int st = t_wait(pid, 20000);
+        T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    } else {
+        t_wait_ok(pid, 20000);
+    }
     T_OK(ipcx_ring_close(poller));
     if (named) T_OK(ipcx_ring_remove(n));
 }
 
 T_CASE(poll_descriptor_wakes_on_close) {
     for (int round = 0; round < 10; round++) {
-        close_wakes_the_poller(0, 1);
-        close_wakes_the_poller(0, 0);
-        close_wakes_the_poller(1, 1);
-        close_wakes_the_poller(1, 0);
+        close_wakes_the_poller(0, 1, GOES_CLOSE);
+        close_wakes_the_poller(0, 0, GOES_CLOSE);
+        close_wakes_the_poller(1, 1, GOES_CLOSE);
+        close_wakes_the_poller(1, 0, GOES_CLOSE);
     }
+}
+
+/* The same when the other end's process goes without a close, having never used its end
+ * (it died before its first call): nothing names that process, but the last close of its
+ * end's open file description, at its death, wakes the descriptor. */
+T_CASE(poll_descriptor_wakes_on_death_of_an_unused_end) {
+    for (int round = 0; round < 3; round++)
+        for (int how = GOES_EXIT; how <= GOES_KILLED; how++) {
+            close_wakes_the_poller(0, 1, how);
+            close_wakes_the_poller(0, 0, how);
+            close_wakes_the_poller(1, 1, how);
+            close_wakes_the_poller(1, 0, how);
+        }
 }
 
 /* Zero-copy: reserve/commit/abort, borrow/release, ownership on close. */
@@ -1575,7 +1607,7 @@ T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong
        T_ENTRY(mpmc_producer_killed_holding_the_lock), T_ENTRY(stale_ring_recovery),
        T_ENTRY(never_touches_what_is_not_a_ring), T_ENTRY(scribbler_cannot_crash_the_reader),
        T_ENTRY(poll_descriptor), T_ENTRY(producer_room_descriptor),
-       T_ENTRY(poll_descriptor_wakes_on_close),
+       T_ENTRY(poll_descriptor_wakes_on_close), T_ENTRY(poll_descriptor_wakes_on_death_of_an_unused_end),
        T_ENTRY(zero_copy_and_ownership),
        T_ENTRY(spsc_end_is_used_by_one_process_at_a_time), T_ENTRY(info_capacity_and_limits),
        T_ENTRY(anonymous_ring_cannot_be_truncated), T_ENTRY(named_ring_truncated_is_reported),

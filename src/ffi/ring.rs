@@ -582,7 +582,9 @@ pub unsafe extern "C" fn ipcx_ring_release(r: *mut ipcx_ring) -> ipcx_status {
 /// A descriptor for poll/epoll. A consumer's is readable when a message may be
 /// available, or when every producer is gone; a producer's is readable (POLLIN: it is an
 /// epoll descriptor, never writable) when room may be available, or when the consumers
-/// are gone.
+/// are gone. "Gone" includes a process that held the other end and died or exited
+/// without closing it, even one that never used it (docs/ring.md, "Polling": the ring's
+/// object is watched for closes; other closes of the object wake it without news).
 ///
 /// Arguments: `out_fd` receives the descriptor.
 /// Use (consumers): poll it; when readable, receive with `IPCX_NOWAIT` until
@@ -594,7 +596,8 @@ pub unsafe extern "C" fn ipcx_ring_release(r: *mut ipcx_ring) -> ipcx_status {
 /// then poll it for POLLIN; when readable, send again. A send that finds no room for its
 /// message re-arms it; until then it may stay readable (so stop watching it while there
 /// is nothing to send). A wake-up means the consumer took a message since: room for a
-/// larger message may still be missing, and the send then re-arms it. Costs nothing to
+/// larger message may still be missing (or the wake-up was a close of the ring's object
+/// by another process), and the send then re-arms it. Costs nothing to
 /// the consumers while nobody polls; while armed, the first message taken costs its
 /// consumer one datagram.
 /// Returns: `IPCX_OK` with `*out_fd` set (the same descriptor on every call).

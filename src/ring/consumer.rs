@@ -217,7 +217,11 @@ impl Ring {
         self.check(role, op)?;
         self.check_object()?;
         if self.poll.is_none() {
-            self.poll = Some(poll::Poll::new(self.nonce, self.slot)?);
+            self.poll = Some(poll::Poll::new(
+                self.nonce,
+                self.slot,
+                self.fd().as_raw_fd(),
+            )?);
             let ww = match role {
                 Role::Consumer => self.data_wait(),
                 Role::Producer => self.space_wait(),
@@ -245,6 +249,10 @@ impl Ring {
             if user != 0 {
                 pids = vec![user];
             }
+        }
+        let Some(p) = self.poll.as_mut() else { return };
+        if p.take_closes() {
+            self.probed_at = None; // look at the other side's liveness below
         }
         let Some(p) = self.poll.as_mut() else { return };
         p.drain();

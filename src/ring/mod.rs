@@ -625,7 +625,10 @@ impl Ring {
     /// (at most every slice).
     fn other_gone(&mut self, probe: bool) -> bool {
         let c = self.h().peers.0.change_seq.load(Ordering::Acquire);
-        let due = probe && self.probed_at.is_none_or(|t| t.elapsed() >= wait::SLICE);
+        // A close of the ring's object seen by the poll descriptor may be the other side
+        // going: look now.
+        let closed = probe && self.poll.as_ref().is_some_and(|p| p.take_closes());
+        let due = probe && (closed || self.probed_at.is_none_or(|t| t.elapsed() >= wait::SLICE));
         if c != self.peer_seen || due {
             let (ever, alive) = self
                 .peers()

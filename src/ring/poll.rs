@@ -20,6 +20,17 @@
 //! descriptor (pidfd) of each producer process, so that it also becomes readable when a
 //! producer dies without a word (the receive then reports `IPCX_ERR_CLOSED`).
 //!
+//! A pidfd only covers the processes the ring knows: the one that attached an end and the
+//! one that last used it. A forked child that holds an end it never used (it died before
+//! its first call, say) is known to nobody, so the epoll set also holds an inotify
+//! descriptor watching the ring's object for closes (IN_CLOSE_WRITE, IN_CLOSE_NOWRITE):
+//! when the last process holding an end's open file description goes, by close or by
+//! death, the kernel reports a close of the object, and the wake-up's receive (or send)
+//! finds the end gone. Other closes of the object (another peer's, an `ipcx list` that
+//! read its header) wake the descriptor too: a wake-up without news, which the receive or
+//! send answers with `IPCX_ERR_TIMEOUT` and a re-arm. Without /proc or inotify (its
+//! per-user instance limit reached), only the pidfds watch.
+//!
 //! Limits: abstract sockets live in the network namespace: a consumer and producer in
 //! different network namespaces sharing /dev/shm get no notifications (receiving still
 //! works). Where pidfd_open is refused (ENOSYS: a seccomp filter, or valgrind, which does
@@ -32,6 +43,7 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
 
 use crate::error::{Error, Result};
@@ -78,6 +90,8 @@ pub(crate) fn notify(sock: &mut Option<OwnedFd>, nonce: u64, slot: usize) {
 pub(crate) struct Poll {
     sock: OwnedFd,
     epoll: Epoll,
+    /// Closes of the ring's object (see the module documentation); `None` without it.
+    closes: Option<Inotify>,
     pidfds: Vec<(u32, OwnedFd)>,
     nonce: u64,
     slot: usize,
@@ -89,8 +103,9 @@ pub(crate) struct Poll {
 }
 
 impl Poll {
-    /// Bind the socket of consumer `slot` and make the epoll descriptor.
-    pub fn new(nonce: u64, slot: usize) -> Result<Poll> {
+    /// Bind the socket of consumer `slot` and make the epoll descriptor; `object` is the
+    /// ring's object, whose closes are watched.
+    pub fn new(nonce: u64, slot: usize, object: RawFd) -> Result<Poll> {
         let sock = dgram_socket()?;
         socket::bind(sock.as_raw_fd(), &addr(nonce, slot)).map_err(|e| {
             Error::os(
@@ -103,9 +118,11 @@ impl Poll {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
             .map_err(|e| Error::os(e, "epoll_create1"))?;
         epoll_add(&epoll, &sock)?;
+        let closes = watch_closes(object).filter(|i| epoll_add(&epoll, i).is_ok());
         Ok(Poll {
             sock,
             epoll,
+            closes,
             pidfds: Vec::new(),
             nonce,
             slot,
@@ -123,6 +140,21 @@ impl Poll {
     pub fn drain(&self) {
         let mut b = [0u8; 64];
         while socket::recv(self.sock.as_raw_fd(), &mut b, MsgFlags::MSG_DONTWAIT).is_ok() {}
+        self.take_closes();
+    }
+
+    /// Consume the close events of the ring's object: whether there were any (an end may
+    /// have gone: the caller checks the other side's liveness now rather than at its next
+    /// periodic look).
+    pub fn take_closes(&self) -> bool {
+        let Some(i) = &self.closes else { return false };
+        // Events are whole records of at least 16 bytes: a buffer of 4 KiB takes many.
+        let mut e = [0u8; 4096];
+        let mut any = false;
+        while nix::unistd::read(i.as_fd(), &mut e).is_ok_and(|n| n > 0) {
+            any = true;
+        }
+        any
     }
 
     /// Make the descriptor readable now (a message is there, or the producers are gone).
@@ -156,6 +188,19 @@ impl Poll {
     }
 }
 
+/// An inotify descriptor (non-blocking, close-on-exec) watching the object open as
+/// `object` for closes, through /proc/self/fd: `None` where that is not possible.
+fn watch_closes(object: RawFd) -> Option<Inotify> {
+    let i = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
+    let path = format!("/proc/self/fd/{object}");
+    i.add_watch(
+        path.as_str(),
+        AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_CLOSE_NOWRITE,
+    )
+    .ok()?;
+    Some(i)
+}
+
 /// pidfd_open(2): raw, nix 0.32 does not wrap it.
 fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     // SAFETY: plain system call.
@@ -169,10 +214,10 @@ fn exited(fd: &OwnedFd) -> bool {
     nix::poll::poll(&mut p, PollTimeout::ZERO) == Ok(1)
 }
 
-fn epoll_add(ep: &Epoll, fd: &OwnedFd) -> Result<()> {
+fn epoll_add(ep: &Epoll, fd: &impl AsFd) -> Result<()> {
     ep.add(
         fd,
-        EpollEvent::new(EpollFlags::EPOLLIN, fd.as_raw_fd() as u64),
+        EpollEvent::new(EpollFlags::EPOLLIN, fd.as_fd().as_raw_fd() as u64),
     )
     .map_err(|e| Error::os(e, "epoll_ctl(EPOLL_CTL_ADD)"))
 }
