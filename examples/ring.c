@@ -3,9 +3,11 @@
  *
  * The parent creates a named ring (POSIX shared memory, "/name") as the producer; the
  * child opens it by name as the consumer, as an unrelated program would. Messages keep
- * their boundaries and order. The producer writes one message in place (zero-copy);
- * the consumer waits with poll() on the ring's descriptor, then reads every message
- * without blocking. When the producer closes, the consumer gets IPCX_ERR_CLOSED.
+ * their boundaries and order. The producer sends three messages in one call
+ * (ipcx_ring_send_many) and writes one in place (zero-copy); the consumer waits with
+ * poll() on the ring's descriptor, then takes what is queued without blocking, several
+ * messages per call (ipcx_ring_recv_many). When the producer closes, the consumer gets
+ * IPCX_ERR_CLOSED.
  *
  * Build: cc ring.c $(pkg-config --cflags --libs ipcx)
  */
@@ -27,14 +29,14 @@ static int consumer(const char *name) {
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 5000) != 1) return 1;
-        char buf[256];
-        size_t len;
+        char buf[1024];
+        ipcx_iov msg[8]; /* where each message landed in buf */
+        size_t n;
         int s;
         /* Drain without blocking; IPCX_ERR_TIMEOUT re-arms the descriptor. */
-        while (len = sizeof buf - 1, (s = ipcx_ring_recv(r, buf, &len, IPCX_NOWAIT)) == IPCX_OK) {
-            buf[len] = 0;
-            printf("child got: %s\n", buf);
-        }
+        while ((s = ipcx_ring_recv_many(r, buf, sizeof buf, msg, 8, IPCX_NOWAIT, &n)) == IPCX_OK)
+            for (size_t i = 0; i < n; i++)
+                printf("child got: %.*s\n", (int)msg[i].len, (const char *)msg[i].buf);
         if (s == IPCX_ERR_CLOSED) break; /* the producer is gone and the ring is empty */
         if (s != IPCX_ERR_TIMEOUT) {
             fprintf(stderr, "child: %s\n", ipcx_last_error());
@@ -61,9 +63,11 @@ int main(void) {
         _exit(consumer(name));
     }
     const char *lines[] = {"hello", "from", "the parent"};
-    for (int i = 0; i < 3; i++)
-        if (ipcx_ring_send(w, lines[i], strlen(lines[i]), 5000 /* ms */) != IPCX_OK)
-            fprintf(stderr, "parent: %s\n", ipcx_last_error());
+    ipcx_iov batch[3];
+    for (int i = 0; i < 3; i++) batch[i] = (ipcx_iov){lines[i], strlen(lines[i])};
+    size_t sent; /* how many went, also when the timeout ends the call partway */
+    if (ipcx_ring_send_many(w, batch, 3, 5000 /* ms */, &sent) != IPCX_OK)
+        fprintf(stderr, "parent: %zu sent: %s\n", sent, ipcx_last_error());
     /* Zero-copy: reserve room, write in place, commit the length actually used. */
     void *p;
     if (ipcx_ring_reserve(w, 64, 5000, &p) == IPCX_OK) {
