@@ -292,8 +292,10 @@ pub unsafe extern "C" fn ipcx_pipe_send_many(
 /// unusable and nothing was allocated; every later receive returns it too),
 /// `IPCX_ERR_INVALID` (NULL handle or `len`, NULL `buf` with a capacity, not a read end,
 /// bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`, `IPCX_ERR_INTERRUPTED`. On
-/// failure `buf` and `*len` are unchanged, except `*len` with `IPCX_ERR_TOO_BIG`.
-/// Ownership: the caller keeps `buf`; nothing is retained after the call.
+/// failure `*len` is unchanged, except with `IPCX_ERR_TOO_BIG`, and what `buf` holds is
+/// unspecified: the receive reads part of a message into it before it knows the message
+/// is whole; the handle keeps those bytes and the message stays queued whole.
+/// Ownership: the caller keeps `buf`; nothing of it is retained after the call.
 /// Fork: see `ipcx_pipe`: receive on a given end in one process only.
 ///
 /// # Safety
