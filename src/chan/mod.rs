@@ -250,6 +250,12 @@ fn check_options(t: Transport, opts: &Options, pair: bool) -> Result<()> {
             .collect();
         return opts.only(&without, &format!("{}: pairs (ipcx_chan_pair)", t.scheme()));
     }
+    if t == Transport::UnixAbstract {
+        return opts.only(
+            list,
+            "unix:@ channels (an abstract name has no file, so no mode)",
+        );
+    }
     opts.only(list, &format!("{}: channels", t.scheme()))
 }
 
@@ -274,8 +280,9 @@ fn until_present<T>(
                         status: Status::IPCX_ERR_TIMEOUT,
                         errno: e.errno,
                         msg: format!(
-                            "{address}: nothing to open there before the timeout (no receiver \
-                             has created it, or it is gone): {}",
+                            "{address}: nothing to open there before the timeout (whoever \
+                             makes it, the receiver or, for a receiver with IPCX_CHAN_DIAL, \
+                             a listening sender, has not yet, or it is gone): {}",
                             e.msg
                         ),
                         needed: 0,

@@ -118,7 +118,8 @@ pub(super) fn attach_existing(
     }
     if mpmc && !g.mpmc {
         return Err(Error::invalid(format!(
-            "{what} exists as a single-producer/single-consumer ring, IPCX_RING_MPMC was asked"
+            "{what} exists as a single-producer/single-consumer ring, and a multi-producer end \
+             was asked (IPCX_RING_MPMC; over a shm: channel, IPCX_CHAN_MULTI_SENDER)"
         )));
     }
     let mut ring = Ring::new(region, fd, role, g, what.to_string(), spin, true)?;
