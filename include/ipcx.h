@@ -1215,9 +1215,10 @@ ipcx_status ipcx_chan_flush(ipcx_chan *c, int64_t timeout_ms);
 // `IPCX_CHAN_DIAL`, the one peer was dropped: the next receives say so again),
 // `IPCX_ERR_INVALID` (NULL handle or `len`, a sender handle, NULL `buf` with a nonzero
 // `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
-// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with `IPCX_ERR_TOO_BIG`, and what `buf` holds is
-// unspecified: a byte-stream receive reads part of a message into it before it knows the
-// message is whole; the handle keeps those bytes and the message stays queued whole.
+// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with
+// `IPCX_ERR_TOO_BIG`, and what `buf` holds is unspecified: a byte-stream receive reads
+// part of a message into it before it knows the message is whole; the handle keeps those
+// bytes and the message stays queued whole.
 // Ownership: the caller keeps `buf`.
 // Fork: see `ipcx_chan`: receive on a given end in one process only.
 //
@@ -4535,9 +4536,10 @@ ipcx_status ipcx_sock_send(ipcx_sock *s, const void *buf, size_t len, int64_t ti
 // stream announced a length above max_message: the stream is unusable; or a record above
 // max_message arrived and was discarded), `IPCX_ERR_INVALID` (NULL handle or `len`, NULL
 // `buf` with a capacity, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
-// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with `IPCX_ERR_TOO_BIG`, and what `buf` holds is
-// unspecified: a byte-stream receive reads part of a message into it before it knows the
-// message is whole; the handle keeps those bytes and the message stays queued whole.
+// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with
+// `IPCX_ERR_TOO_BIG`, and what `buf` holds is unspecified: a byte-stream receive reads
+// part of a message into it before it knows the message is whole; the handle keeps those
+// bytes and the message stays queued whole.
 // Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
 // Ownership: the caller keeps `buf`.
 // Fork: receive on a given socket in one process only: a receive may take bytes of the

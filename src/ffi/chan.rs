@@ -528,9 +528,10 @@ pub unsafe extern "C" fn ipcx_chan_flush(c: *mut ipcx_chan, timeout_ms: i64) -> 
 /// `IPCX_CHAN_DIAL`, the one peer was dropped: the next receives say so again),
 /// `IPCX_ERR_INVALID` (NULL handle or `len`, a sender handle, NULL `buf` with a nonzero
 /// `*len`, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
-/// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with `IPCX_ERR_TOO_BIG`, and what `buf` holds is
-/// unspecified: a byte-stream receive reads part of a message into it before it knows the
-/// message is whole; the handle keeps those bytes and the message stays queued whole.
+/// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with
+/// `IPCX_ERR_TOO_BIG`, and what `buf` holds is unspecified: a byte-stream receive reads
+/// part of a message into it before it knows the message is whole; the handle keeps those
+/// bytes and the message stays queued whole.
 /// Ownership: the caller keeps `buf`.
 /// Fork: see `ipcx_chan`: receive on a given end in one process only.
 ///

@@ -748,9 +748,10 @@ pub unsafe extern "C" fn ipcx_sock_send(
 /// stream announced a length above max_message: the stream is unusable; or a record above
 /// max_message arrived and was discarded), `IPCX_ERR_INVALID` (NULL handle or `len`, NULL
 /// `buf` with a capacity, bad timeout), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`,
-/// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with `IPCX_ERR_TOO_BIG`, and what `buf` holds is
-/// unspecified: a byte-stream receive reads part of a message into it before it knows the
-/// message is whole; the handle keeps those bytes and the message stays queued whole.
+/// `IPCX_ERR_INTERRUPTED`. On failure `*len` is unchanged, except with
+/// `IPCX_ERR_TOO_BIG`, and what `buf` holds is unspecified: a byte-stream receive reads
+/// part of a message into it before it knows the message is whole; the handle keeps those
+/// bytes and the message stays queued whole.
 /// Cost: with `IPCX_FOREVER`, one recv(2) per message, as a raw program.
 /// Ownership: the caller keeps `buf`.
 /// Fork: receive on a given socket in one process only: a receive may take bytes of the

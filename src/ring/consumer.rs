@@ -254,7 +254,6 @@ impl Ring {
         if p.take_closes() {
             self.probed_at = None; // look at the other side's liveness below
         }
-        let Some(p) = self.poll.as_mut() else { return };
         p.drain();
         if c != p.seen_change || user != p.seen_user {
             p.watch(&pids);

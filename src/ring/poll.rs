@@ -136,11 +136,10 @@ impl Poll {
         self.epoll.0.as_raw_fd()
     }
 
-    /// Consume pending notifications.
+    /// Consume pending notifications (the close events: [`Poll::take_closes`]).
     pub fn drain(&self) {
         let mut b = [0u8; 64];
         while socket::recv(self.sock.as_raw_fd(), &mut b, MsgFlags::MSG_DONTWAIT).is_ok() {}
-        self.take_closes();
     }
 
     /// Consume the close events of the ring's object: whether there were any (an end may
