@@ -6,7 +6,12 @@
  * call, and nothing leaks (the harness checks the descriptors of every case). */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/time.h>
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+#include <sys/single_threaded.h>
+#endif
 
 #include "test.h"
 #include "valgrind_env.h"
@@ -252,6 +257,53 @@ T_CASE(in_use_and_close_while_a_call_blocks) {
     T_OK(ipcx_pipe_close(w));
 }
 
+/* A signal handler that calls on a handle whose call its thread is inside gets IN_USE, also
+ * in a process of one thread, where the busy flag is taken without a locked instruction
+ * (glibc 2.32 and later); one that calls outside any call gets through, and the flag is
+ * free again after the interrupted call. */
+static ipcx_pipe *reentered;
+static volatile sig_atomic_t reentry_status = -1;
+static void reenter(int sig) {
+    (void)sig;
+    int fd;
+    reentry_status = ipcx_pipe_fds(reentered, &fd, NULL);
+}
+
+T_CASE(in_use_from_a_signal_handler_on_the_same_thread) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+    printf("# one thread (glibc's __libc_single_threaded): %d\n", (int)__libc_single_threaded);
+#endif
+    ipcx_pipe *r, *w;
+    T_OK(ipcx_pipe_pair(0, NULL, &r, &w));
+    reentered = r;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = reenter;
+    sigemptyset(&sa.sa_mask);
+    T_ASSERT(sigaction(SIGALRM, &sa, &old) == 0);
+    /* Outside any call. */
+    T_ASSERT(raise(SIGALRM) == 0);
+    T_EQ_INT(reentry_status, IPCX_OK);
+    /* During a receive that waits (EINTR is retried against its deadline). */
+    reentry_status = -1;
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = 100000}};
+    T_ASSERT(setitimer(ITIMER_REAL, &it, NULL) == 0);
+    char buf[8];
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_TIMEOUT, ipcx_pipe_recv(r, buf, &len, 500 * slowdown()));
+    T_EQ_INT(reentry_status, IPCX_ERR_IN_USE);
+    /* The flag is free again: the handler and the thread both get in. */
+    T_ASSERT(raise(SIGALRM) == 0);
+    T_EQ_INT(reentry_status, IPCX_OK);
+    T_OK(ipcx_pipe_send(w, "x", 1, 1000));
+    len = sizeof buf;
+    T_OK(ipcx_pipe_recv(r, buf, &len, 1000));
+    T_EQ_INT(len, 1);
+    T_ASSERT(sigaction(SIGALRM, &old, NULL) == 0);
+    T_OK(ipcx_pipe_close(r));
+    T_OK(ipcx_pipe_close(w));
+}
+
 /* Handles are valid in a forked child (same ids), and closing there does not affect the
  * parent's copy. */
 T_CASE(handles_across_fork) {
@@ -289,5 +341,6 @@ T_CASE(many_live_handles) {
 T_MAIN(T_ENTRY(stale_handle_after_reuse), T_ENTRY(double_close_frees_once),
        T_ENTRY(wrong_type_and_garbage), T_ENTRY(close_racing_four_threads_thread_safe_handle),
        T_ENTRY(close_racing_four_threads_one_thread_handle),
-       T_ENTRY(in_use_and_close_while_a_call_blocks), T_ENTRY(handles_across_fork),
+       T_ENTRY(in_use_and_close_while_a_call_blocks),
+       T_ENTRY(in_use_from_a_signal_handler_on_the_same_thread), T_ENTRY(handles_across_fork),
        T_ENTRY(many_live_handles))

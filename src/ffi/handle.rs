@@ -14,8 +14,9 @@
 //! count) and then compares the tag with the one the handle expects. A stale handle (its
 //! slot was freed and reused: the generation differs), a closed one, one of another type or
 //! a poisoned one fails the comparison and gets a defined error. A call on a one-thread type
-//! also takes the slot's `busy` flag; if another call holds it, the call fails at once with
-//! `IPCX_ERR_IN_USE` instead of aliasing a `&mut`.
+//! also takes the slot's `busy` flag (a compare-and-swap; a load and a store while glibc
+//! says the process has one thread, see [`take_busy`]); if another call holds it, the call
+//! fails at once with `IPCX_ERR_IN_USE` instead of aliasing a `&mut`.
 //!
 //! Close moves the tag to CLOSING, so no new call gets in, and frees the object at once if
 //! nothing holds it; otherwise the last call to unpin frees it. The pinner publishes then
@@ -31,7 +32,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::hazard;
 use crate::error::{Error, Result, Status};
@@ -166,6 +167,11 @@ fn alloc_lock() -> std::sync::MutexGuard<'static, Alloc> {
 fn alloc_slot() -> Result<usize> {
     let mut a = alloc_lock();
     hazard::init_mode();
+    if !cfg!(miri) && SINGLE_THREADED.load(Ordering::Relaxed).is_null() {
+        if let Some(f) = crate::sys::single_threaded_flag() {
+            SINGLE_THREADED.store(std::ptr::from_ref(f).cast_mut(), Ordering::SeqCst);
+        }
+    }
     if let Some(i) = a.free.pop_front() {
         return Ok(i as usize);
     }
@@ -357,13 +363,7 @@ pub(crate) fn try_pin_mut<T: Handle>(p: *const T) -> Option<Pin<T>> {
 fn try_pin_with<T: Handle>(p: *const T, excl: bool) -> Option<Pin<T>> {
     let (slot, want) = find(p)?;
     let hazard = publish(slot, p as usize);
-    if slot.tag.load(Ordering::SeqCst) == want
-        && (!excl
-            || slot
-                .busy
-                .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok())
-    {
+    if slot.tag.load(Ordering::SeqCst) == want && (!excl || take_busy(&slot.busy)) {
         let obj = slot.obj.load(Ordering::Relaxed).cast::<T>();
         return Some(Pin {
             slot,
@@ -375,6 +375,33 @@ fn try_pin_with<T: Handle>(p: *const T, excl: bool) -> Option<Pin<T>> {
     unpin(slot, hazard);
     None
 }
+
+/// Take a slot's `busy` flag (0 → 1); false if a call holds it. While the C library says
+/// the process has one thread, no other thread can race for it: a load and a store do,
+/// which a signal handler interrupting between them (the only other caller on this
+/// thread) cannot break, as it runs to its end, restoring 0, before the interrupted call
+/// goes on. Otherwise a compare-and-swap, whose locked instruction costs an uncontended
+/// small call (a ring send, for example) about a tenth of its time.
+#[inline(always)]
+fn take_busy(busy: &AtomicU32) -> bool {
+    let one = SINGLE_THREADED.load(Ordering::Relaxed);
+    // SAFETY: null, or the C library's flag (static, see `single_threaded_flag`).
+    if !one.is_null() && unsafe { &*one }.load(Ordering::Relaxed) != 0 {
+        if busy.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        busy.store(1, Ordering::Relaxed);
+        // Keep the object's accesses after the store (a signal handler's view).
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        return true;
+    }
+    busy.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+        .is_ok()
+}
+
+/// The C library's single-thread flag (null: unknown, always use the compare-and-swap);
+/// set once, before the first handle is published.
+static SINGLE_THREADED: AtomicPtr<AtomicU8> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Announce a pin on `slot` (handle value `v`): in a hazard word of this thread when the
 /// process uses them, else in the slot's counter. The tag is read after this returns.

@@ -392,6 +392,21 @@ fn lookup(slot: &AtomicUsize, name: &'static [u8]) -> Option<usize> {
     (v != MISSING).then_some(v)
 }
 
+/// glibc's `__libc_single_threaded` (2.32 and later): non-zero while the process
+/// certainly has one thread (it turns zero before a second thread is created, and only a
+/// fork's child sees it non-zero again). `None`: not this C library (musl, an older glibc,
+/// a static program), or `IPCX_FORCE_FALLBACKS=1`; the callers then assume threads.
+pub(crate) fn single_threaded_flag() -> Option<&'static std::sync::atomic::AtomicU8> {
+    static FLAG: AtomicUsize = AtomicUsize::new(UNKNOWN);
+    if forced_fallback() {
+        return None;
+    }
+    // SAFETY: the symbol is a `char` that glibc keeps for the life of the process; reading
+    // it concurrently with glibc's own writes is what it is published for.
+    lookup(&FLAG, b"__libc_single_threaded\0")
+        .map(|a| unsafe { &*(a as *const std::sync::atomic::AtomicU8) })
+}
+
 static SEM_CLOCKWAIT: AtomicUsize = AtomicUsize::new(UNKNOWN);
 static MUTEX_CLOCKLOCK: AtomicUsize = AtomicUsize::new(UNKNOWN);
 
