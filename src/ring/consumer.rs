@@ -110,7 +110,7 @@ impl Ring {
             return Err(self.too_small(len, out.len()));
         }
         // SAFETY: the payload is inside the data area; out is a distinct caller buffer.
-        unsafe { std::ptr::copy_nonoverlapping(self.payload(rec), out.as_mut_ptr(), len) };
+        unsafe { copy_msg(self.payload(rec), out.as_mut_ptr(), len) };
         Ok((len, size))
     }
 
@@ -141,13 +141,7 @@ impl Ring {
                         break;
                     }
                     // SAFETY: as above; off + len <= out.len().
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            self.payload(pos),
-                            out.as_mut_ptr().add(off),
-                            len,
-                        )
-                    };
+                    unsafe { copy_msg(self.payload(pos), out.as_mut_ptr().add(off), len) };
                     put(off, len);
                     n += 1;
                     off = (off + len).next_multiple_of(8);

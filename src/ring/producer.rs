@@ -175,7 +175,7 @@ impl Ring {
     fn send_one(&mut self, msg: &[u8], tmo: &mut Tmo, op: &str) -> Result<()> {
         let rec = self.make_room(msg.len() as u64, tmo, op)?;
         // SAFETY: the room holds msg.len() bytes; msg is a distinct caller buffer.
-        unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), self.payload(rec), msg.len()) };
+        unsafe { copy_msg(msg.as_ptr(), self.payload(rec), msg.len()) };
         self.publish(rec, msg.len() as u64);
         Ok(())
     }

@@ -24,6 +24,26 @@ fn pattern(seed: u32, n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// The inlined small-message copy: every length around its three cases, at unaligned
+/// addresses, copies exactly `len` bytes and nothing around them.
+#[test]
+fn message_copy_of_every_small_length() {
+    let src = pattern(7, 200);
+    for len in 0..=130 {
+        for (so, d_off) in [(0, 0), (1, 3), (5, 9)] {
+            let mut dst = vec![0xeeu8; 200];
+            // SAFETY: both ranges are inside their vectors, which are distinct.
+            unsafe { copy_msg(src[so..].as_ptr(), dst[d_off..].as_mut_ptr(), len) };
+            assert_eq!(&dst[d_off..d_off + len], &src[so..so + len], "len {len}");
+            assert!(dst[..d_off].iter().all(|&b| b == 0xee), "len {len}: before");
+            assert!(
+                dst[d_off + len..].iter().all(|&b| b == 0xee),
+                "len {len}: after"
+            );
+        }
+    }
+}
+
 #[test]
 fn messages_of_every_size_wrap_around_in_order() {
     let (mut p, mut c) = pair(4096, RingFlags::NONE);
