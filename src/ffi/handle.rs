@@ -381,7 +381,7 @@ fn try_pin_with<T: Handle>(p: *const T, excl: bool) -> Option<Pin<T>> {
 /// which a signal handler interrupting between them (the only other caller on this
 /// thread) cannot break, as it runs to its end, restoring 0, before the interrupted call
 /// goes on. Otherwise a compare-and-swap, whose locked instruction costs an uncontended
-/// small call (a ring send, for example) about a tenth of its time.
+/// small call 2-3 ns (about a sixth of a 64-byte ring send in one process).
 #[inline(always)]
 fn take_busy(busy: &AtomicU32) -> bool {
     let one = SINGLE_THREADED.load(Ordering::Relaxed);

@@ -32,7 +32,7 @@ fn message_copy_of_every_small_length() {
     for len in 0..=130 {
         for (so, d_off) in [(0, 0), (1, 3), (5, 9)] {
             let mut dst = [0xeeu8; 200];
-            // SAFETY: both ranges are inside their vectors, which are distinct.
+            // SAFETY: both ranges are inside their buffers, which are distinct.
             unsafe { copy_msg(src[so..].as_ptr(), dst[d_off..].as_mut_ptr(), len) };
             assert_eq!(&dst[d_off..d_off + len], &src[so..so + len], "len {len}");
             assert!(dst[..d_off].iter().all(|&b| b == 0xee), "len {len}: before");

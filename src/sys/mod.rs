@@ -393,9 +393,9 @@ fn lookup(slot: &AtomicUsize, name: &'static [u8]) -> Option<usize> {
 }
 
 /// glibc's `__libc_single_threaded` (2.32 and later): non-zero while the process
-/// certainly has one thread (it turns zero before a second thread is created, and only a
-/// fork's child sees it non-zero again). `None`: not this C library (musl, an older glibc,
-/// a static program), or `IPCX_FORCE_FALLBACKS=1`; the callers then assume threads.
+/// certainly has one thread (it turns zero before a second thread is created and, in glibc
+/// 2.36, stays zero, in a fork's child too). `None`: not this C library (musl, an older
+/// glibc, a static program), or `IPCX_FORCE_FALLBACKS=1`; the callers then assume threads.
 pub(crate) fn single_threaded_flag() -> Option<&'static std::sync::atomic::AtomicU8> {
     static FLAG: AtomicUsize = AtomicUsize::new(UNKNOWN);
     if forced_fallback() {
