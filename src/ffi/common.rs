@@ -39,7 +39,7 @@ pub(crate) unsafe fn iov_arg<'a>(
 ) -> crate::error::Result<Vec<&'a [u8]>> {
     let v = unsafe { array(msgs, count, "msgs") }?;
     // One allocation of the right size (collecting the `Result`s would grow the vector
-    // step by step: a quarter of a batched ring send's time).
+    // step by step: about a quarter of a batched ring send-and-receive of 64-byte messages).
     let mut out = Vec::with_capacity(v.len());
     for m in v {
         out.push(unsafe { super::bytes(m.buf, m.len, "msgs[].buf") }?);
