@@ -384,6 +384,55 @@ T_CASE(four_ipcx_senders_10k_each_in_order) {
     munmap(sh, 4096);
 }
 
+/* A sender that closes while the library's receiver is still reading, slowly, through a
+ * small queue: every message sent before the close arrives. A ZeroMQ receiver at its
+ * high-water mark drops the unread rest of a Unix connection whose peer hangs up
+ * (libzmq issue #4660), so the ipcx sender's close waits while it reads on. */
+#define SLOW_N 600
+
+T_CASE(a_closing_sender_loses_nothing_to_a_slow_library_receiver) {
+    struct shared *sh = shared_page();
+    static unsigned char m[1024];
+    for (int k = 0; k < L_N; k++) {
+        char a[ADDR_MAX];
+        reset(sh);
+        mkaddr(k, a, "slow");
+        pid_t lib = child();
+        if (lib == 0) {
+            struct peer p;
+            static unsigned char in[4096];
+            if (peer_open(&p, 0, 1 << 20)) _exit(10);
+#if defined(PEER_ZMQ)
+            peer_zmq_int(&p, ZMQ_RCVHWM, 4);
+#endif
+            if (peer_listen(&p, a)) _exit(10);
+            snprintf(sh->addr, sizeof sh->addr, "%s", p.bound);
+            atomic_store(&sh->ready, 1);
+            for (uint32_t i = 0; i < SLOW_N; i++) {
+                long len = peer_recv(&p, in, sizeof in, 10000);
+                if (len != (long)sizeof m || !check_msg(in, (size_t)len, 0, i)) _exit(11);
+                atomic_fetch_add(&sh->count, 1);
+                if (i % 8 == 0) usleep(1000);
+            }
+            peer_close(&p);
+            _exit(0);
+        }
+        wait_flag(&sh->ready, 1, 10000);
+        ipcx_chan *s = open_send(sh->addr, 0, NULL, NULL);
+        for (uint32_t i = 0; i < SLOW_N; i++) {
+            make_msg(m, sizeof m, 0, i);
+            T_OK(ipcx_chan_send(s, m, sizeof m, 20000));
+        }
+        T_OK(ipcx_chan_close(s));
+        int st = t_wait(lib, 30000);
+        T_ASSERTF(st == 0 && atomic_load(&sh->count) == SLOW_N,
+                  "%s: the library received %ld of %d messages (exit %d)", link_name[k],
+                  (long)atomic_load(&sh->count), SLOW_N, st);
+        lib_gone(a);
+    }
+    munmap(sh, 4096);
+}
+
 /* ---------------------------------------------------------------- large messages */
 
 #define MIB (1 << 20)
@@ -424,6 +473,29 @@ T_CASE(one_mib_messages_both_ways) {
         T_ERR(IPCX_ERR_TOO_BIG, ipcx_chan_send(s, buf, MIB + 1, 1000));
         t_wait_ok(c, 30000);
         lib_gone(a);
+        T_OK(ipcx_chan_close(s));
+
+        /* A sender that listens: a send with a timeout writes the whole message before
+         * it returns (no flush needed), though it is larger than the socket's buffer. */
+        reset(sh);
+        s = open_send(mkaddr(k, a, "big3"), IPCX_CHAN_LISTEN, NULL, at);
+        snprintf(sh->addr, sizeof sh->addr, "%s", at);
+        c = child();
+        if (c == 0) {
+            struct peer p;
+            if (peer_open(&p, 0, 1 << 20) || peer_dial(&p, sh->addr)) _exit(10);
+            for (uint32_t i = 0; i < 4; i++) {
+                long len = peer_recv(&p, buf, sizeof buf, 20000);
+                if (len != MIB || !check_msg(buf, (size_t)len, 5, i)) _exit(11);
+            }
+            peer_close(&p);
+            _exit(0);
+        }
+        for (uint32_t i = 0; i < 4; i++) {
+            make_msg(buf, MIB, 5, i);
+            T_OK(ipcx_chan_send(s, buf, MIB, 20000));
+        }
+        t_wait_ok(c, 30000);
         T_OK(ipcx_chan_close(s));
     }
     munmap(sh, 4096);
@@ -886,7 +958,9 @@ T_CASE(across_two_hosts) {
 T_MAIN(T_ENTRY(library_sends_to_ipcx_over_every_link),
        T_ENTRY(ipcx_sends_to_library_over_every_link), T_ENTRY(reversed_roles_over_every_link),
        T_ENTRY(four_library_senders_10k_each_in_order),
-       T_ENTRY(four_ipcx_senders_10k_each_in_order), T_ENTRY(one_mib_messages_both_ways),
+       T_ENTRY(four_ipcx_senders_10k_each_in_order),
+       T_ENTRY(a_closing_sender_loses_nothing_to_a_slow_library_receiver),
+       T_ENTRY(one_mib_messages_both_ways),
        T_ENTRY(library_sender_killed_mid_message), T_ENTRY(library_receiver_killed_mid_message),
        T_ENTRY(refused_senders_are_closed_and_counted), T_ENTRY(wrong_socket_types_are_named),
 #if defined(PEER_ZMQ)

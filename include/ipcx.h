@@ -1315,7 +1315,11 @@ ipcx_status ipcx_chan_stat(const ipcx_chan *c, ipcx_chan_info *out_info);
 // messages, ring; created, or adopted from a receiver that died) unless it was opened
 // with `IPCX_CHAN_KEEP`, and only after checking the name still refers to that object; a
 // forked child closing an inherited receiver removes nothing. Senders remove nothing. A
-// stream send that timed out midway writes its tail if there is room now.
+// stream send that timed out midway writes its tail if there is room now. A `zmq+ipc:`
+// sender's close waits while the ZeroMQ receiver still reads what was sent (libzmq drops
+// the unread rest of a Unix connection whose peer hangs up while it is at its receive
+// high-water mark): until it has read everything or hangs up, at most 1 s without
+// progress and 10 s in all; every other close returns without waiting.
 // Arguments: `c` the channel end; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 // twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the

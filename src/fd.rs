@@ -330,6 +330,17 @@ pub fn readable_bytes(fd: BorrowedFd<'_>) -> Result<usize> {
     Ok(n.max(0) as usize)
 }
 
+/// Bytes this socket has sent that its peer has not read yet (SIOCOUTQ): for a Unix
+/// stream socket, what waits in the peer's receive queue.
+pub fn unread_by_peer(fd: BorrowedFd<'_>) -> Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes one int.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut n) } < 0 {
+        return Err(Error::last_os("ioctl(SIOCOUTQ)"));
+    }
+    Ok(n.max(0) as usize)
+}
+
 /// The error for a call that creates a descriptor (pipe2, eventfd, signalfd...): running
 /// out of descriptors names the limit that was hit.
 #[cold]

@@ -28,7 +28,7 @@
 //! security) is refused with `IPCX_ERR_PROTOCOL` naming what it is, by the first receive
 //! or send that reads its hello.
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -130,6 +130,9 @@ pub(super) struct PeerConn {
     push: bool,
     /// Senders: when the peer's commands were last looked at.
     looked: Instant,
+    /// A sender to a ZeroMQ socket over a Unix socket: its close waits for the peer to
+    /// read what it was sent (see [`linger`]).
+    linger: bool,
 }
 
 impl PeerConn {
@@ -158,6 +161,7 @@ impl PeerConn {
             max,
             push: spec.push,
             looked: Instant::now(),
+            linger: spec.push && spec.ipc && matches!(spec.lib, Lib::Zmq),
         })
     }
 
@@ -297,6 +301,62 @@ impl Drop for PeerConn {
                     _ => break,
                 }
             }
+        }
+        if self.linger {
+            linger(self.sock.as_fd());
+        }
+    }
+}
+
+/// How long a closing `zmq+ipc:` sender waits for its peer to read on: when the peer has
+/// read nothing for `LINGER_STALL`, or `LINGER_MAX` has passed, the close goes on.
+const LINGER_STALL: Duration = Duration::from_secs(1);
+const LINGER_MAX: Duration = Duration::from_secs(10);
+
+/// Before a `zmq+ipc:` sender's connection is closed, wait while the ZeroMQ receiver
+/// still has bytes of ours to read in its socket. libzmq (4.3) loses them otherwise: a
+/// Unix stream socket whose peer closes reports a hang-up at once, even with data still
+/// queued, and a ZeroMQ engine that is at its receive high-water mark (it has stopped
+/// reading) takes the hang-up as an error and drops the connection without reading the
+/// rest (libzmq issue #4660; TCP reports no hang-up for a FIN, and nng reads on). The
+/// wait ends when the peer has read everything (the kernel's count of unread bytes,
+/// SIOCOUTQ, is zero), hangs up, reads nothing for `LINGER_STALL`, or after `LINGER_MAX`.
+/// It costs one ioctl when everything was read.
+fn linger(fd: BorrowedFd<'_>) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut left = match crate::fd::unread_by_peer(fd) {
+        Ok(n) if n > 0 => n,
+        _ => return,
+    };
+    let start = Instant::now();
+    let mut moved = start;
+    let mut scratch = [0u8; 512];
+    while moved.elapsed() < LINGER_STALL && start.elapsed() < LINGER_MAX {
+        let mut p = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut p, PollTimeout::from(2u8)) {
+            Ok(1) => {
+                let ev = p[0].revents().unwrap_or(PollFlags::empty());
+                if ev.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
+                    return;
+                }
+                // A PING: read it away (unread input turns a close into a reset).
+                use nix::sys::socket::{MsgFlags, recv};
+                match recv(fd.as_raw_fd(), &mut scratch, MsgFlags::MSG_DONTWAIT) {
+                    Ok(n) if n > 0 => {}
+                    Err(Errno::EAGAIN | Errno::EINTR) => {}
+                    _ => return, // the peer shut its side, or the connection broke
+                }
+            }
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        match crate::fd::unread_by_peer(fd) {
+            Ok(0) | Err(_) => return,
+            Ok(n) if n < left => {
+                left = n;
+                moved = Instant::now();
+            }
+            Ok(_) => {}
         }
     }
 }
@@ -759,6 +819,15 @@ impl Endpoint for FanOut {
                 }
                 match self.conns[k].send_msg(msg, &Deadline::now()) {
                     Ok(()) => {
+                        // Accepted (its first byte is out): the rest goes out before the
+                        // caller's deadline, as a dialing sender's send does; what still
+                        // does not fit then is kept for the next send or flush. A
+                        // connection that fails takes the rest with it (its receiver
+                        // is gone).
+                        match self.conns[k].flush(&deadline) {
+                            Err(e) if !e.is_timeout() => dead.push(k),
+                            _ => {}
+                        }
                         self.next = k + 1;
                         sent = true;
                         break;
