@@ -1319,7 +1319,8 @@ ipcx_status ipcx_chan_stat(const ipcx_chan *c, ipcx_chan_info *out_info);
 // sender's close waits while the ZeroMQ receiver still reads what was sent (libzmq drops
 // the unread rest of a Unix connection whose peer hangs up while it is at its receive
 // high-water mark): until it has read everything or hangs up, at most 1 s without
-// progress and 10 s in all; every other close returns without waiting.
+// progress and 10 s in all (a forked child's close of an inherited sender does not wait:
+// the connection stays open in its parent); every other close returns without waiting.
 // Arguments: `c` the channel end; NULL does nothing.
 // Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 // twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the
@@ -2951,11 +2952,14 @@ ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t ti
 // `*len` bytes.
 ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
 
-// Send several messages in order (producer), as one call: each is copied into the ring
-// and published as soon as it is written (a consumer may take the first while later ones
-// are still being copied; nothing is held back or delayed), exactly as if sent by
-// `ipcx_ring_send` one after the other. One call pays the handle's checks once for the
-// whole batch, so that small messages go at the ring's own speed.
+// Send several messages in order (producer), as one call: the consumer receives them as
+// if sent by `ipcx_ring_send` one after the other. With one producer they are copied back
+// to back and published together, by one store, when the last is written, or before the
+// call waits for room (so a batch larger than the free room is never held back from the
+// consumer); with `IPCX_RING_MPMC` each is published as it is written. Nothing waits for a
+// later call. One call pays the handle's checks, the tail's store and the look for a
+// sleeping consumer once for the whole batch, so that small messages go at the ring's
+// own speed.
 //
 // Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an
 // entry's `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call

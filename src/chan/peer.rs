@@ -130,9 +130,10 @@ pub(super) struct PeerConn {
     push: bool,
     /// Senders: when the peer's commands were last looked at.
     looked: Instant,
-    /// A sender to a ZeroMQ socket over a Unix socket: its close waits for the peer to
-    /// read what it was sent (see [`linger`]).
-    linger: bool,
+    /// A sender to a ZeroMQ socket over a Unix socket: the process whose close waits for
+    /// the peer to read what it was sent (see [`linger`]); 0 for the others. A forked
+    /// child's close leaves the connection open in its parent, so it does not wait.
+    linger: libc::pid_t,
 }
 
 impl PeerConn {
@@ -161,7 +162,12 @@ impl PeerConn {
             max,
             push: spec.push,
             looked: Instant::now(),
-            linger: spec.push && spec.ipc && matches!(spec.lib, Lib::Zmq),
+            linger: if spec.push && spec.ipc && matches!(spec.lib, Lib::Zmq) {
+                // SAFETY: getpid has no preconditions.
+                unsafe { libc::getpid() }
+            } else {
+                0
+            },
         })
     }
 
@@ -302,7 +308,8 @@ impl Drop for PeerConn {
                 }
             }
         }
-        if self.linger {
+        // SAFETY: getpid has no preconditions.
+        if self.linger != 0 && self.linger == unsafe { libc::getpid() } {
             linger(self.sock.as_fd());
         }
     }

@@ -684,7 +684,8 @@ fn describe(ch: &Chan) -> ipcx_chan_info {
 /// sender's close waits while the ZeroMQ receiver still reads what was sent (libzmq drops
 /// the unread rest of a Unix connection whose peer hangs up while it is at its receive
 /// high-water mark): until it has read everything or hangs up, at most 1 s without
-/// progress and 10 s in all; every other close returns without waiting.
+/// progress and 10 s in all (a forked child's close of an inherited sender does not wait:
+/// the connection stays open in its parent); every other close returns without waiting.
 /// Arguments: `c` the channel end; NULL does nothing.
 /// Returns: `IPCX_OK`; `IPCX_ERR_BAD_HANDLE` if it was already closed (nothing is freed
 /// twice); an error of the removal (for example `IPCX_ERR_PERMISSION`), in which case the

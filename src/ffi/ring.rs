@@ -337,11 +337,14 @@ pub unsafe extern "C" fn ipcx_ring_recv(
     })
 }
 
-/// Send several messages in order (producer), as one call: each is copied into the ring
-/// and published as soon as it is written (a consumer may take the first while later ones
-/// are still being copied; nothing is held back or delayed), exactly as if sent by
-/// `ipcx_ring_send` one after the other. One call pays the handle's checks once for the
-/// whole batch, so that small messages go at the ring's own speed.
+/// Send several messages in order (producer), as one call: the consumer receives them as
+/// if sent by `ipcx_ring_send` one after the other. With one producer they are copied back
+/// to back and published together, by one store, when the last is written, or before the
+/// call waits for room (so a batch larger than the free room is never held back from the
+/// consumer); with `IPCX_RING_MPMC` each is published as it is written. Nothing waits for a
+/// later call. One call pays the handle's checks, the tail's store and the look for a
+/// sleeping consumer once for the whole batch, so that small messages go at the ring's
+/// own speed.
 ///
 /// Arguments: `msgs`/`count` the messages (`msgs` may be NULL when `count` is 0; an
 /// entry's `buf` may be NULL when its `len` is 0); `timeout_ms` bounds the whole call

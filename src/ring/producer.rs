@@ -180,9 +180,10 @@ impl Ring {
         Ok(())
     }
 
-    /// Send `msgs` in order, each published as soon as it is written (nothing is held
-    /// back), under one deadline: (messages sent, outcome). The sizes are checked first: a
-    /// message above max_message sends nothing.
+    /// Send `msgs` in order under one deadline: (messages sent, outcome). The sizes are
+    /// checked first: a message above max_message sends nothing. With one producer the
+    /// messages written are published together (see [`Ring::send_batch`]); with several,
+    /// each is published as it is written.
     pub fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout, op: &str) -> (usize, Result<()>) {
         if let Err(e) = self.check(Role::Producer, op) {
             return (0, Err(e));
@@ -191,12 +192,86 @@ impl Ring {
             return (0, Err(self.too_big(m.len() as u64)));
         }
         let mut tmo = Tmo::new(timeout);
+        if !self.g.mpmc {
+            return self.send_batch(msgs, &mut tmo, op);
+        }
         for (i, m) in msgs.iter().enumerate() {
             if let Err(e) = self.send_one(m, &mut tmo, op) {
                 return (i, Err(e));
             }
         }
         (msgs.len(), Ok(()))
+    }
+
+    /// One producer's batch: the records are written back to back, every header but the
+    /// first with a plain store, then the first header's release store publishes them all
+    /// (a consumer reads no record before the one ahead of it), the tail is stored and the
+    /// sleepers are looked at once. What was written is published before the call waits
+    /// for room, so a full ring never holds a batch back from its consumer.
+    fn send_batch(&mut self, msgs: &[&[u8]], tmo: &mut Tmo, op: &str) -> (usize, Result<()>) {
+        if self.pending != Pending::None {
+            return (0, Err(self.outstanding(op)));
+        }
+        if self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
+            && self.other_gone(false)
+        {
+            return (0, Err(self.gone_error()));
+        }
+        // The first unpublished header: its position and word.
+        let mut first: Option<(u64, u64)> = None;
+        for (i, m) in msgs.iter().enumerate() {
+            let len = m.len() as u64;
+            let size = record_size(len);
+            let (rec, used) = place(self.pos, size, &self.g);
+            // Saturating, as in make_room.
+            if self
+                .pos
+                .wrapping_sub(self.cached)
+                .saturating_add(used + SLACK)
+                > self.g.capacity
+            {
+                self.release_batch(first.take());
+                if let Err(e) = self.wait_space(used, tmo, op) {
+                    return (i, Err(self.fail(e)));
+                }
+            }
+            // SAFETY: the room holds len bytes; m is a distinct caller buffer.
+            unsafe { copy_msg(m.as_ptr(), self.payload(rec), m.len()) };
+            let tail = self.pos;
+            let pos = tail & self.g.mask;
+            let (word, new_tail) = if rec == pos {
+                (msg_word(len), tail.wrapping_add(size))
+            } else {
+                // A pad record skips the end of the data area; the message is at 0.
+                self.word(0).store(msg_word(len), Ordering::Relaxed);
+                (
+                    pad_word(self.g.capacity - pos),
+                    tail.wrapping_add(self.g.capacity - pos + size),
+                )
+            };
+            if first.is_none() {
+                first = Some((pos, word));
+            } else {
+                self.word(pos).store(word, Ordering::Relaxed);
+            }
+            self.pos = new_tail;
+        }
+        self.release_batch(first);
+        (msgs.len(), Ok(()))
+    }
+
+    /// Publish the records written since the header at `first` (see [`Ring::send_batch`]):
+    /// zero the header after them, release-store the first header, store the tail, wake.
+    #[inline(always)]
+    fn release_batch(&mut self, first: Option<(u64, u64)>) {
+        let Some((pos, word)) = first else { return };
+        self.word(self.pos & self.g.mask)
+            .store(0, Ordering::Relaxed);
+        self.word(pos).store(word, Ordering::Release);
+        self.h().prod.0.pos.store(self.pos, Ordering::Release);
+        if let Some(v) = wait::after_publish(&self.data_wait()) {
+            self.notify_consumers(v);
+        }
     }
 
     /// Wake sleeping consumers and notify armed pollers (at most once per announcement).

@@ -376,6 +376,71 @@ fn threads_spsc_every_message_in_order() {
     );
 }
 
+/// Batches (one producer: written back to back, published together) on two threads:
+/// every message arrives once, whole and in order, through wraps and pads, with the
+/// producer waiting for room mid-batch and the consumer sleeping and waking.
+#[test]
+fn threads_spsc_batches_in_order() {
+    let n = scaled(100_000);
+    let size = |i: u32| {
+        if i % 7 == 0 {
+            0
+        } else {
+            (i % 300) as usize + 1
+        }
+    };
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
+    let t = std::thread::spawn(move || {
+        let mut i = 0;
+        let mut k = 0;
+        while i < n {
+            let len = (1 + k % 40).min(n - i);
+            k += 1;
+            let msgs: Vec<Vec<u8>> = (i..i + len).map(|j| pattern(j, size(j))).collect();
+            let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
+            let (sent, r) = p.send_many(&refs, ms(10_000), "send");
+            r.unwrap();
+            assert_eq!(sent, len as usize);
+            i += len;
+        }
+    });
+    let mut buf = vec![0u8; 4096];
+    for i in 0..n {
+        let k = c.recv(&mut buf, ms(10_000), "recv").unwrap();
+        assert_eq!(&buf[..k], &pattern(i, size(i))[..], "message {i}");
+    }
+    t.join().unwrap();
+    assert_eq!(
+        c.recv(&mut buf, ms(0), "recv").unwrap_err().status,
+        Status::IPCX_ERR_CLOSED
+    );
+}
+
+/// A batch that does not fit, without waiting: the messages that fit are published (and
+/// counted), the rest are not; the ring's records stay whole for the next batch.
+#[test]
+fn a_batch_larger_than_the_room_publishes_its_prefix() {
+    let (mut p, mut c) = pair(4096, RingFlags::NONE);
+    let msgs: Vec<Vec<u8>> = (0..100u32).map(|i| pattern(i, 100)).collect();
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
+    let (sent, r) = p.send_many(&refs, ms(0), "send");
+    assert!(r.unwrap_err().is_timeout());
+    assert!(sent > 30 && sent < 40, "{sent}");
+    let mut buf = vec![0u8; 4096];
+    for (i, m) in msgs.iter().enumerate().take(sent) {
+        let k = c.recv(&mut buf, ms(0), "recv").unwrap();
+        assert_eq!(&buf[..k], &m[..], "message {i}");
+    }
+    assert!(c.recv(&mut buf, ms(0), "recv").unwrap_err().is_timeout());
+    let (again, r) = p.send_many(&refs[sent..sent + 10], ms(0), "send");
+    r.unwrap();
+    assert_eq!(again, 10);
+    for (i, m) in msgs.iter().enumerate().skip(sent).take(10) {
+        let k = c.recv(&mut buf, ms(0), "recv").unwrap();
+        assert_eq!(&buf[..k], &m[..], "message {i}");
+    }
+}
+
 /// Two producers and two consumers on four threads (MPMC, locks contended): every
 /// message arrives exactly once, and each consumer sees each producer's messages in the
 /// order they were sent.
