@@ -23,6 +23,7 @@
 use core::fmt::Debug;
 use iceoryx2::prelude::*;
 use iceoryx2::service::port_factory::publish_subscribe::PortFactory as PsFactory;
+use iceoryx2_bb_system_types::{file_name::FileName, path::Path};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -85,8 +86,41 @@ fn service<const N: usize>(
     }
 }
 
-fn node() -> Result<Node<ipc::Service>, String> {
+/// The run's name: the parent's `ipcx-bench-PID`.
+fn run_base() -> String {
+    format!("ipcx-bench-{}", std::process::id())
+}
+
+/// The default configuration, except where it keeps its files: a prefix of the run's own in
+/// /dev/shm (`iox2_BASE_`) and a root directory of its own (`/tmp/BASE/`), which the parent
+/// removes at the end ([`cleanup`]). iceoryx2 keeps machine-wide state there (its global
+/// management segment, node and service directories) that outlives its nodes; with the
+/// defaults a run would leave it behind and share it with every other iceoryx2 program.
+fn config(base: &str) -> Result<Config, String> {
+    let mut c = Config::default();
+    c.global.prefix = FileName::new(format!("iox2_{base}_").as_bytes()).map_err(die("prefix"))?;
+    c.global
+        .set_root_path(&Path::new(format!("/tmp/{base}/").as_bytes()).map_err(die("root path"))?);
+    Ok(c)
+}
+
+/// Remove what the run's iceoryx2 nodes left: the files with its prefix in /dev/shm and its
+/// root directory.
+fn cleanup(base: &str) {
+    let prefix = format!("iox2_{base}_");
+    if let Ok(dir) = std::fs::read_dir("/dev/shm") {
+        for e in dir.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(format!("/tmp/{base}"));
+}
+
+fn node(base: &str) -> Result<Node<ipc::Service>, String> {
     NodeBuilder::new()
+        .config(&config(base)?)
         .signal_handling_mode(SignalHandlingMode::Disabled)
         .create::<ipc::Service>()
         .map_err(die("node"))
@@ -174,8 +208,8 @@ fn wait_child(mut c: std::process::Child) -> Result<(), String> {
 
 fn parent_rt<const N: usize>(iters: usize, cpu: usize) -> Result<(), String> {
     pin(0);
-    let base = format!("ipcx-bench-{}", std::process::id());
-    let node = node()?;
+    let base = run_base();
+    let node = node(&base)?;
     let ping = service::<N>(&node, &format!("{base}/ping"), true)?;
     let pong = service::<N>(&node, &format!("{base}/pong"), true)?;
     let tx = ping
@@ -220,7 +254,7 @@ fn parent_rt<const N: usize>(iters: usize, cpu: usize) -> Result<(), String> {
 }
 
 fn child_rt<const N: usize>(iters: usize, base: &str) -> Result<(), String> {
-    let node = node()?;
+    let node = node(base)?;
     let ping = service::<N>(&node, &format!("{base}/ping"), false)?;
     let pong = service::<N>(&node, &format!("{base}/pong"), false)?;
     let rx = ping
@@ -256,8 +290,8 @@ fn child_rt<const N: usize>(iters: usize, base: &str) -> Result<(), String> {
 
 fn parent_thr<const N: usize>(count: usize, cpu: usize) -> Result<(), String> {
     pin(0);
-    let base = format!("ipcx-bench-{}", std::process::id());
-    let node = node()?;
+    let base = run_base();
+    let node = node(&base)?;
     let s = service::<N>(&node, &format!("{base}/data"), true)?;
     let rx = s.subscriber_builder().create().map_err(die("subscriber"))?;
     let child = spawn_child("thr", N, count, cpu, &base)?;
@@ -277,7 +311,7 @@ fn parent_thr<const N: usize>(count: usize, cpu: usize) -> Result<(), String> {
 }
 
 fn child_thr<const N: usize>(count: usize, base: &str) -> Result<(), String> {
-    let node = node()?;
+    let node = node(base)?;
     let s = service::<N>(&node, &format!("{base}/data"), false)?;
     let tx = s
         .publisher_builder()
@@ -323,17 +357,21 @@ fn run(args: &[String]) -> Result<(), String> {
     if count < 2 {
         return Err(usage());
     }
-    match (mode.as_str(), size) {
+    let r = match (mode.as_str(), size) {
         ("rt", 64) => parent_rt::<64>(count, cpu),
         ("rt", 65536) => parent_rt::<65536>(count, cpu),
         ("thr", 64) => parent_thr::<64>(count, cpu),
         ("thr", 65536) => parent_thr::<65536>(count, cpu),
         _ => Err(usage()),
-    }
+    };
+    // The nodes are gone (the child has exited, the parent's node was dropped).
+    cleanup(&run_base());
+    r
 }
 
 fn main() -> ExitCode {
-    // Errors only: the default configuration (no config file) is what is measured.
+    // Errors only: the default configuration (no config file) is what is measured, with
+    // the run's files in places of its own (see `config`).
     set_log_level(LogLevel::Error);
     let args: Vec<String> = std::env::args().collect();
     match run(&args) {
