@@ -345,6 +345,68 @@ T_CASE(mpmc_four_producers_one_consumer) {
     for (int k = 0; k < P; k++) t_wait_ok(kids[k], 30000);
 }
 
+/* Three producer processes send batches of 1..24 into a small MPMC ring (a batch often
+ * waits for room midway): a batch arrives whole and contiguous, never with another
+ * producer's messages inside it, and every producer's messages arrive in order. */
+T_CASE(mpmc_batches_are_never_interleaved) {
+    ipcx_ring *p, *c;
+    anon(&p, &c, 4096, IPCX_RING_MPMC, 20000);
+    enum { P = 3, N = 6000 };
+    pid_t kids[P];
+    for (int k = 0; k < P; k++) {
+        kids[k] = t_fork();
+        if (kids[k] == 0) {
+            T_OK(ipcx_ring_close(c));
+            static int store[24][4];
+            ipcx_iov iov[24];
+            int i = 0, b = 0;
+            while (i < N) {
+                int len = 1 + (b++ * 7 + k) % 24;
+                if (len > N - i) len = N - i;
+                for (int j = 0; j < len; j++) {
+                    int m[4] = {k, i + j, j, len};
+                    memcpy(store[j], m, sizeof m);
+                    iov[j].buf = store[j];
+                    iov[j].len = sizeof m;
+                }
+                size_t sent = 0;
+                T_OK(ipcx_ring_send_many(p, iov, (size_t)len, 10000, &sent));
+                T_EQ_INT(sent, len);
+                i += len;
+            }
+            T_OK(ipcx_ring_close(p));
+            _exit(0);
+        }
+    }
+    T_OK(ipcx_ring_close(p));
+    int next[P] = {0}, prev[4] = {-1, -1, -1, -1};
+    for (int got = 0; got < P * N; got++) {
+        int m[4];
+        size_t len = sizeof m;
+        T_OK(ipcx_ring_recv(c, m, &len, 10000));
+        T_EQ_INT(len, sizeof m);
+        T_ASSERTF(m[0] >= 0 && m[0] < P, "producer id %d", m[0]);
+        T_ASSERTF(m[1] == next[m[0]], "producer %d: message %d, expected %d", m[0], m[1],
+                  next[m[0]]);
+        if (m[2] > 0)
+            T_ASSERTF(prev[0] == m[0] && prev[2] == m[2] - 1 && prev[3] == m[3],
+                      "message %d of producer %d's batch of %d came after producer %d's "
+                      "message %d of %d",
+                      m[2], m[0], m[3], prev[0], prev[2], prev[3]);
+        else
+            T_ASSERTF(prev[0] < 0 || prev[2] == prev[3] - 1,
+                      "producer %d's batch started inside producer %d's (message %d of %d)",
+                      m[0], prev[0], prev[2], prev[3]);
+        memcpy(prev, m, sizeof m);
+        next[m[0]]++;
+    }
+    int m[4];
+    size_t len = sizeof m;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_ring_recv(c, m, &len, 10000));
+    T_OK(ipcx_ring_close(c));
+    for (int k = 0; k < P; k++) t_wait_ok(kids[k], 30000);
+}
+
 /* Two consumers share an MPMC ring: each message is delivered exactly once. */
 T_CASE(mpmc_two_consumers_share_the_stream) {
     ipcx_ring *p, *c;
@@ -1600,7 +1662,8 @@ T_MAIN(T_ENTRY(anonymous_ping_pong_spin_then_sleep), T_ENTRY(anonymous_ping_pong
        T_ENTRY(anonymous_ping_pong_busy_polling),
        T_ENTRY(spsc_one_million_messages_sequence_checked), T_ENTRY(batches_across_fork),
        T_ENTRY(batch_edges_and_bad_input),
-       T_ENTRY(mpmc_four_producers_one_consumer), T_ENTRY(mpmc_two_consumers_share_the_stream),
+       T_ENTRY(mpmc_four_producers_one_consumer),
+       T_ENTRY(mpmc_batches_are_never_interleaved), T_ENTRY(mpmc_two_consumers_share_the_stream),
        T_ENTRY(named_rings_between_unrelated_processes),
        T_ENTRY(named_ring_keeps_messages_after_producer_closes), T_ENTRY(timeouts),
        T_ENTRY(producer_killed_mid_stream), T_ENTRY(consumer_killed_mid_stream),

@@ -2953,11 +2953,12 @@ ipcx_status ipcx_ring_send(ipcx_ring *r, const void *buf, size_t len, int64_t ti
 ipcx_status ipcx_ring_recv(ipcx_ring *r, void *buf, size_t *len, int64_t timeout_ms);
 
 // Send several messages in order (producer), as one call: the consumer receives them as
-// if sent by `ipcx_ring_send` one after the other. With one producer they are copied back
-// to back and published together, by one store, when the last is written, or before the
-// call waits for room (so a batch larger than the free room is never held back from the
-// consumer); with `IPCX_RING_MPMC` each is published as it is written. Nothing waits for a
-// later call. One call pays the handle's checks, the tail's store and the look for a
+// if sent by `ipcx_ring_send` one after the other. They are copied back to back and
+// published together, by one store, when the last is written, or before the call waits
+// for room (so a batch larger than the free room is never held back from the consumer).
+// Nothing waits for a later call. With `IPCX_RING_MPMC` the producers' lock is held for
+// the whole batch: another producer's messages come before or after it, never inside.
+// One call pays the handle's checks, the lock, the tail's store and the look for a
 // sleeping consumer once for the whole batch, so that small messages go at the ring's
 // own speed.
 //

@@ -181,9 +181,9 @@ impl Ring {
     }
 
     /// Send `msgs` in order under one deadline: (messages sent, outcome). The sizes are
-    /// checked first: a message above max_message sends nothing. With one producer the
-    /// messages written are published together (see [`Ring::send_batch`]); with several,
-    /// each is published as it is written.
+    /// checked first: a message above max_message sends nothing. The messages written are
+    /// published together (see [`Ring::send_batch`]); an MPMC producer holds the
+    /// producers' lock for the batch.
     pub fn send_many(&mut self, msgs: &[&[u8]], timeout: Timeout, op: &str) -> (usize, Result<()>) {
         if let Err(e) = self.check(Role::Producer, op) {
             return (0, Err(e));
@@ -191,27 +191,31 @@ impl Ring {
         if let Some(m) = msgs.iter().find(|m| m.len() as u64 > self.g.max_message) {
             return (0, Err(self.too_big(m.len() as u64)));
         }
+        if msgs.is_empty() {
+            return (0, Ok(()));
+        }
         let mut tmo = Tmo::new(timeout);
-        if !self.g.mpmc {
-            return self.send_batch(msgs, &mut tmo, op);
-        }
-        for (i, m) in msgs.iter().enumerate() {
-            if let Err(e) = self.send_one(m, &mut tmo, op) {
-                return (i, Err(e));
-            }
-        }
-        (msgs.len(), Ok(()))
-    }
-
-    /// One producer's batch: the records are written back to back, every header but the
-    /// first with a plain store, then the first header's release store publishes them all
-    /// (a consumer reads no record before the one ahead of it), the tail is stored and the
-    /// sleepers are looked at once. What was written is published before the call waits
-    /// for room, so a full ring never holds a batch back from its consumer.
-    fn send_batch(&mut self, msgs: &[&[u8]], tmo: &mut Tmo, op: &str) -> (usize, Result<()>) {
         if self.pending != Pending::None {
             return (0, Err(self.outstanding(op)));
         }
+        if self.g.mpmc {
+            // The producers' lock is held for the whole batch (other producers wait).
+            if let Err(e) = self.lock_side(&mut tmo, op) {
+                return (0, Err(e));
+            }
+        }
+        let r = self.send_batch(msgs, &mut tmo, op);
+        self.unlock();
+        r
+    }
+
+    /// A batch (an MPMC producer holds the producers' lock): the records are written back
+    /// to back, every header but the first with a plain store, then the first header's
+    /// release store publishes them all (a consumer reads no record before the one ahead
+    /// of it), the tail is stored and the sleepers are looked at once. What was written is
+    /// published before the call waits for room, so a full ring never holds a batch back
+    /// from its consumers.
+    fn send_batch(&mut self, msgs: &[&[u8]], tmo: &mut Tmo, op: &str) -> (usize, Result<()>) {
         if self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
             && self.other_gone(false)
         {

@@ -441,9 +441,9 @@ fn a_batch_larger_than_the_room_publishes_its_prefix() {
     }
 }
 
-/// Two producers and two consumers on four threads (MPMC, locks contended): every
-/// message arrives exactly once, and each consumer sees each producer's messages in the
-/// order they were sent.
+/// Two producers and two consumers on four threads (MPMC, locks contended; one producer
+/// sends in batches): every message arrives exactly once, and each consumer sees each
+/// producer's messages in the order they were sent.
 #[test]
 fn threads_mpmc_every_message_once() {
     use std::sync::Arc;
@@ -458,12 +458,28 @@ fn threads_mpmc_every_message_once() {
         .enumerate()
         .map(|(id, mut p)| {
             std::thread::spawn(move || {
-                for i in 0..n {
-                    let mut m = [0u8; 24];
+                let msg = |i: u32| {
+                    let mut m = vec![0u8; 8 + (i % 16) as usize];
                     m[..4].copy_from_slice(&(id as u32).to_le_bytes());
                     m[4..8].copy_from_slice(&i.to_le_bytes());
-                    p.send(&m[..8 + (i % 16) as usize], ms(10_000), "send")
-                        .unwrap();
+                    m
+                };
+                // Producer 0 sends one by one, producer 1 in batches of 1..20 (the
+                // producers' lock held for each batch).
+                let mut i = 0;
+                while i < n {
+                    if id == 0 {
+                        p.send(&msg(i), ms(10_000), "send").unwrap();
+                        i += 1;
+                        continue;
+                    }
+                    let k = (1 + i % 20).min(n - i);
+                    let ms_: Vec<Vec<u8>> = (i..i + k).map(msg).collect();
+                    let refs: Vec<&[u8]> = ms_.iter().map(|m| &m[..]).collect();
+                    let (sent, r) = p.send_many(&refs, ms(10_000), "send");
+                    r.unwrap();
+                    assert_eq!(sent, k as usize);
+                    i += k;
                 }
             })
         })
