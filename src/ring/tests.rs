@@ -351,6 +351,18 @@ fn attach_more(r: &Ring, role: Role) -> Ring {
     .unwrap()
 }
 
+/// Receive messages `0..n` (`pattern(i, size(i))`), each whole and in order, then the end
+/// of the stream once the producer is gone.
+fn receive_in_order_until_closed(c: &mut Ring, n: u32, size: impl Fn(u32) -> usize) {
+    let mut buf = vec![0u8; 4096];
+    for i in 0..n {
+        let k = c.recv(&mut buf, ms(10_000), "recv").unwrap();
+        assert_eq!(&buf[..k], &pattern(i, size(i))[..], "message {i}");
+    }
+    let e = c.recv(&mut buf, ms(10_000), "recv").unwrap_err();
+    assert_eq!(e.status, Status::IPCX_ERR_CLOSED, "{e}");
+}
+
 /// Producer and consumer on two threads: every message arrives once, whole and in order,
 /// with both sides sleeping and waking (a small ring, spin budget 0). Also what the
 /// helgrind/DRD runs of docs/testing.md execute.
@@ -364,16 +376,8 @@ fn threads_spsc_every_message_in_order() {
             p.send(&pattern(i, size(i)), ms(10_000), "send").unwrap();
         }
     });
-    let mut buf = vec![0u8; 4096];
-    for i in 0..n {
-        let k = c.recv(&mut buf, ms(10_000), "recv").unwrap();
-        assert_eq!(&buf[..k], &pattern(i, size(i))[..], "message {i}");
-    }
+    receive_in_order_until_closed(&mut c, n, size);
     t.join().unwrap();
-    assert_eq!(
-        c.recv(&mut buf, ms(0), "recv").unwrap_err().status,
-        Status::IPCX_ERR_CLOSED
-    );
 }
 
 /// Batches (one producer: written back to back, published together) on two threads:
@@ -404,16 +408,8 @@ fn threads_spsc_batches_in_order() {
             i += len;
         }
     });
-    let mut buf = vec![0u8; 4096];
-    for i in 0..n {
-        let k = c.recv(&mut buf, ms(10_000), "recv").unwrap();
-        assert_eq!(&buf[..k], &pattern(i, size(i))[..], "message {i}");
-    }
+    receive_in_order_until_closed(&mut c, n, size);
     t.join().unwrap();
-    assert_eq!(
-        c.recv(&mut buf, ms(0), "recv").unwrap_err().status,
-        Status::IPCX_ERR_CLOSED
-    );
 }
 
 /// A batch that does not fit, without waiting: the messages that fit are published (and
