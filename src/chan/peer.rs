@@ -299,20 +299,29 @@ impl Drop for PeerConn {
         if self.push {
             // Input left unread (a ZMTP PING) would turn the close into a reset that
             // discards what the kernel has not sent yet: read it away first.
-            use nix::sys::socket::{MsgFlags, recv};
-            let mut scratch = [0u8; 512];
-            for _ in 0..128 {
-                match recv(self.sock.fd(), &mut scratch, MsgFlags::MSG_DONTWAIT) {
-                    Ok(n) if n > 0 => continue,
-                    _ => break,
-                }
-            }
+            read_away(self.sock.as_fd());
         }
         // SAFETY: getpid has no preconditions.
         if self.linger != 0 && self.linger == unsafe { libc::getpid() } {
             linger(self.sock.as_fd());
         }
     }
+}
+
+/// Read away what the peer sent without waiting (at most 64 KiB). False if the peer shut
+/// its side or the connection broke.
+fn read_away(fd: BorrowedFd<'_>) -> bool {
+    use nix::sys::socket::{MsgFlags, recv};
+    let mut scratch = [0u8; 512];
+    for _ in 0..128 {
+        match recv(fd.as_raw_fd(), &mut scratch, MsgFlags::MSG_DONTWAIT) {
+            Ok(n) if n > 0 => {}
+            Err(Errno::EAGAIN) => return true,
+            Err(Errno::EINTR) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// How long a closing `zmq+ipc:` sender waits for its peer to read on: when the peer has
@@ -330,31 +339,20 @@ const LINGER_MAX: Duration = Duration::from_secs(10);
 /// SIOCOUTQ, is zero), hangs up, reads nothing for `LINGER_STALL`, or after `LINGER_MAX`.
 /// It costs one ioctl when everything was read.
 fn linger(fd: BorrowedFd<'_>) {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut left = match crate::fd::unread_by_peer(fd) {
         Ok(n) if n > 0 => n,
         _ => return,
     };
     let start = Instant::now();
     let mut moved = start;
-    let mut scratch = [0u8; 512];
     while moved.elapsed() < LINGER_STALL && start.elapsed() < LINGER_MAX {
-        let mut p = [PollFd::new(fd, PollFlags::POLLIN)];
-        match poll(&mut p, PollTimeout::from(2u8)) {
-            Ok(1) => {
-                let ev = p[0].revents().unwrap_or(PollFlags::empty());
-                if ev.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
-                    return;
-                }
-                // A PING: read it away (unread input turns a close into a reset).
-                use nix::sys::socket::{MsgFlags, recv};
-                match recv(fd.as_raw_fd(), &mut scratch, MsgFlags::MSG_DONTWAIT) {
-                    Ok(n) if n > 0 => {}
-                    Err(Errno::EAGAIN | Errno::EINTR) => {}
-                    _ => return, // the peer shut its side, or the connection broke
-                }
-            }
-            Ok(_) | Err(Errno::EINTR) => {}
+        let pause = Deadline::after(Duration::from_millis(2));
+        match time::wait_fd(fd, libc::POLLIN, &pause, "close: waiting for the receiver") {
+            Ok(ev) if ev & (libc::POLLHUP | libc::POLLERR) != 0 => return,
+            // A PING: read it away (unread input turns a close into a reset).
+            Ok(_) if !read_away(fd) => return,
+            Ok(_) => {}
+            Err(e) if e.is_timeout() => {}
             Err(_) => return,
         }
         match crate::fd::unread_by_peer(fd) {

@@ -45,29 +45,81 @@ impl Ring {
         if len > self.g.max_message {
             return Err(self.too_big(len));
         }
-        if self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
-            && self.other_gone(false)
-        {
+        if self.consumer_left() {
             return Err(self.gone_error());
         }
         if self.g.mpmc {
             self.lock_side(tmo, op)?;
         }
         let (rec, used) = place(self.pos, record_size(len), &self.g);
-        // Saturating: a hostile head (cached) ahead of the tail must not wrap the sum below
-        // the capacity and skip the check; the slow path validates the indices.
-        if self
-            .pos
-            .wrapping_sub(self.cached)
-            .saturating_add(used + SLACK)
-            > self.g.capacity
-        {
+        if self.short_of_room(used) {
             if let Err(e) = self.wait_space(used, tmo, op) {
                 self.unlock();
                 return Err(self.fail(e));
             }
         }
         Ok(rec)
+    }
+
+    /// Whether the consumer side changed and is gone (one relaxed load when nothing
+    /// changed).
+    #[inline(always)]
+    fn consumer_left(&mut self) -> bool {
+        self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
+            && self.other_gone(false)
+    }
+
+    /// Whether a record taking `used` bytes may not fit after the tail by the cached head
+    /// (then [`Ring::wait_space`] looks at the real one). Saturating: a hostile head
+    /// (cached) ahead of the tail must not wrap the sum below the capacity and skip the
+    /// check; the slow path validates the indices.
+    #[inline(always)]
+    fn short_of_room(&self, used: u64) -> bool {
+        self.pos
+            .wrapping_sub(self.cached)
+            .saturating_add(used + SLACK)
+            > self.g.capacity
+    }
+
+    /// Advance the tail over the record of `len` payload bytes placed at data offset
+    /// `rec` (after a pad record when `rec` wrapped to 0, whose message header is stored
+    /// now, relaxed) and return the header that makes it visible: (position, word). The
+    /// caller zeroes the header at the new tail and release-stores this one (or stores it
+    /// relaxed when an earlier header of the batch is released after it).
+    #[inline(always)]
+    fn write_record(&mut self, rec: u64, len: u64) -> (u64, u64) {
+        let size = record_size(len);
+        let tail = self.pos;
+        let pos = tail & self.g.mask;
+        let (word, new_tail) = if rec == pos {
+            (msg_word(len), tail.wrapping_add(size))
+        } else {
+            self.word(0).store(msg_word(len), Ordering::Relaxed);
+            (
+                pad_word(self.g.capacity - pos),
+                tail.wrapping_add(self.g.capacity - pos + size),
+            )
+        };
+        self.pos = new_tail;
+        (pos, word)
+    }
+
+    /// Make the records up to the tail visible from the header `first`: zero the header at
+    /// the tail, release-store `first`, store the tail index.
+    #[inline(always)]
+    fn release_from(&mut self, (pos, word): (u64, u64)) {
+        self.word(self.pos & self.g.mask)
+            .store(0, Ordering::Relaxed);
+        self.word(pos).store(word, Ordering::Release);
+        self.h().prod.0.pos.store(self.pos, Ordering::Release);
+    }
+
+    /// Wake consumers if one sleeps (or a poller is armed).
+    #[inline(always)]
+    fn wake_consumers(&mut self) {
+        if let Some(v) = wait::after_publish(&self.data_wait()) {
+            self.notify_consumers(v);
+        }
     }
 
     /// Where the payload of the record at data offset `rec` goes.
@@ -81,31 +133,12 @@ impl Ring {
     /// next header, then one release store; then wake consumers if one sleeps.
     #[inline(always)]
     pub(super) fn publish(&mut self, rec: u64, used: u64) {
-        let size = record_size(used);
-        let tail = self.pos;
-        let pos = tail & self.g.mask;
-        let new_tail = if rec == pos {
-            tail.wrapping_add(size)
-        } else {
-            tail.wrapping_add(self.g.capacity - pos + size)
-        };
-        self.word(new_tail & self.g.mask)
-            .store(0, Ordering::Relaxed);
-        if rec == pos {
-            self.word(pos).store(msg_word(used), Ordering::Release);
-        } else {
-            self.word(0).store(msg_word(used), Ordering::Relaxed);
-            self.word(pos)
-                .store(pad_word(self.g.capacity - pos), Ordering::Release);
-        }
-        self.pos = new_tail;
-        self.h().prod.0.pos.store(new_tail, Ordering::Release);
+        let first = self.write_record(rec, used);
+        self.release_from(first);
         if self.locked {
             self.unlock();
         }
-        if let Some(v) = wait::after_publish(&self.data_wait()) {
-            self.notify_consumers(v);
-        }
+        self.wake_consumers();
     }
 
     /// Reserve room for a message of `len` bytes: returns where to write it.
@@ -216,24 +249,15 @@ impl Ring {
     /// published before the call waits for room, so a full ring never holds a batch back
     /// from its consumers.
     fn send_batch(&mut self, msgs: &[&[u8]], tmo: &mut Tmo, op: &str) -> (usize, Result<()>) {
-        if self.h().peers.0.change_seq.load(Ordering::Relaxed) != self.peer_seen
-            && self.other_gone(false)
-        {
+        if self.consumer_left() {
             return (0, Err(self.gone_error()));
         }
         // The first unpublished header: its position and word.
         let mut first: Option<(u64, u64)> = None;
         for (i, m) in msgs.iter().enumerate() {
             let len = m.len() as u64;
-            let size = record_size(len);
-            let (rec, used) = place(self.pos, size, &self.g);
-            // Saturating, as in make_room.
-            if self
-                .pos
-                .wrapping_sub(self.cached)
-                .saturating_add(used + SLACK)
-                > self.g.capacity
-            {
+            let (rec, used) = place(self.pos, record_size(len), &self.g);
+            if self.short_of_room(used) {
                 self.release_batch(first.take());
                 if let Err(e) = self.wait_space(used, tmo, op) {
                     return (i, Err(self.fail(e)));
@@ -241,40 +265,24 @@ impl Ring {
             }
             // SAFETY: the room holds len bytes; m is a distinct caller buffer.
             unsafe { copy_msg(m.as_ptr(), self.payload(rec), m.len()) };
-            let tail = self.pos;
-            let pos = tail & self.g.mask;
-            let (word, new_tail) = if rec == pos {
-                (msg_word(len), tail.wrapping_add(size))
-            } else {
-                // A pad record skips the end of the data area; the message is at 0.
-                self.word(0).store(msg_word(len), Ordering::Relaxed);
-                (
-                    pad_word(self.g.capacity - pos),
-                    tail.wrapping_add(self.g.capacity - pos + size),
-                )
-            };
+            let hdr = self.write_record(rec, len);
             if first.is_none() {
-                first = Some((pos, word));
+                first = Some(hdr);
             } else {
-                self.word(pos).store(word, Ordering::Relaxed);
+                self.word(hdr.0).store(hdr.1, Ordering::Relaxed);
             }
-            self.pos = new_tail;
         }
         self.release_batch(first);
         (msgs.len(), Ok(()))
     }
 
-    /// Publish the records written since the header at `first` (see [`Ring::send_batch`]):
-    /// zero the header after them, release-store the first header, store the tail, wake.
+    /// Publish the records written since the header at `first` (see [`Ring::send_batch`]),
+    /// if any, and wake.
     #[inline(always)]
     fn release_batch(&mut self, first: Option<(u64, u64)>) {
-        let Some((pos, word)) = first else { return };
-        self.word(self.pos & self.g.mask)
-            .store(0, Ordering::Relaxed);
-        self.word(pos).store(word, Ordering::Release);
-        self.h().prod.0.pos.store(self.pos, Ordering::Release);
-        if let Some(v) = wait::after_publish(&self.data_wait()) {
-            self.notify_consumers(v);
+        if let Some(first) = first {
+            self.release_from(first);
+            self.wake_consumers();
         }
     }
 
