@@ -43,6 +43,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,6 +260,17 @@ static inline const char *t_path(char *buf, size_t len, const char *tag) {
 #else
 #define T_SEM_FILE_PREFIX ""
 #endif
+
+/* The provenance record on the inode of the /dev/shm file `prefix` + `name` without its
+ * "/" (a shared memory object or ring: prefix ""; a named semaphore: T_SEM_FILE_PREFIX),
+ * NUL-terminated in `text`: 1 when it has one, 0 when not. */
+static inline int t_inode_record(const char *prefix, const char *name, char *text, size_t len) {
+    char p[600];
+    snprintf(p, sizeof p, "/dev/shm/%s%s", prefix, name + 1);
+    ssize_t n = lgetxattr(p, "user.ipcx.record", text, len - 1);
+    text[n > 0 ? n : 0] = 0;
+    return n > 0;
+}
 
 /* A unique POSIX IPC name ("/ipcx-t-..."); the caller tracks it with the right kind. */
 static inline const char *t_posix_name(char *buf, size_t len, const char *tag) {

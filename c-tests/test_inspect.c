@@ -380,26 +380,45 @@ static void records_body(void) {
     T_EQ_INT(st.st_mode & 07777, 0700);
     T_EQ_INT(st.st_uid, T_UID);
     char name[700], text[4200], want[128];
-    /* One record per object, named by kind and identity, 0600, with the creator. */
-    snprintf(name, sizeof name, "shm.%s", n.shm + 1);
-    T_ASSERT(record_text(name, text, sizeof text));
+    /* Objects in /dev/shm that only their owner may write (shared memory, rings, named
+     * semaphores) carry their record on the inode, with the creator and the inode. */
+    T_ASSERT(t_inode_record("", n.shm, text, sizeof text));
     T_ASSERT(strncmp(text, "ipcx-record 1\nkind=posix-shm\n", 29) == 0);
+    snprintf(want, sizeof want, "\nname=%s\n", n.shm);
+    T_ASSERTF(strstr(text, want), "record lacks %s: %s", want, text);
+    snprintf(want, sizeof want, "\npid=%d\n", (int)getpid());
+    T_ASSERTF(strstr(text, want), "record lacks %s: %s", want, text);
+    snprintf(want, sizeof want, "\nuid=%u\n", T_UID);
+    T_ASSERT(strstr(text, want));
+    char p[800];
+    snprintf(p, sizeof p, "/dev/shm/%s", n.shm + 1);
+    T_ASSERT(lstat(p, &st) == 0);
+    snprintf(want, sizeof want, "\nino=%llu\n", (unsigned long long)st.st_ino);
+    T_ASSERTF(strstr(text, want), "record lacks %s: %s", want, text);
+    T_ASSERT(strstr(text, "\nstart=") && strstr(text, "\ncreated="));
+    T_ASSERT(strstr(text, "\nversion="));
+    snprintf(name, sizeof name, "shm.%s", n.shm + 1);
+    T_ASSERT(!record_exists(name)); /* and no record file */
+    T_ASSERT(t_inode_record("", n.ring, text, sizeof text) && strstr(text, "kind=ring\n"));
+    snprintf(name, sizeof name, "shm.%s", n.ring + 1);
+    T_ASSERT(!record_exists(name));
+    T_ASSERT(t_inode_record(T_SEM_FILE_PREFIX, n.sem, text, sizeof text) &&
+             strstr(text, "kind=posix-sem\n"));
+    snprintf(name, sizeof name, "sem.%s", n.sem + 1);
+    T_ASSERT(!record_exists(name));
+    /* The others get one record file each, named by kind and identity, 0600, with the
+     * creator. */
+    snprintf(name, sizeof name, "mq.%s", n.mq + 1);
+    T_ASSERT(record_text(name, text, sizeof text));
+    T_ASSERT(strncmp(text, "ipcx-record 1\nkind=posix-mq\n", 28) == 0);
     snprintf(want, sizeof want, "\npid=%d\n", (int)getpid());
     T_ASSERTF(strstr(text, want), "record lacks %s: %s", want, text);
     snprintf(want, sizeof want, "\nuid=%u\n", T_UID);
     T_ASSERT(strstr(text, want));
     T_ASSERT(strstr(text, "\nstart=") && strstr(text, "\ncreated=") && strstr(text, "\nino="));
-    T_ASSERT(strstr(text, "\nversion="));
-    char p[800];
     snprintf(p, sizeof p, "%s/%s", records_dir(), name);
     T_ASSERT(lstat(p, &st) == 0);
     T_EQ_INT(st.st_mode & 07777, 0600);
-    snprintf(name, sizeof name, "shm.%s", n.ring + 1);
-    T_ASSERT(record_text(name, text, sizeof text) && strstr(text, "kind=ring\n"));
-    snprintf(name, sizeof name, "mq.%s", n.mq + 1);
-    T_ASSERT(record_exists(name));
-    snprintf(name, sizeof name, "sem.%s", n.sem + 1);
-    T_ASSERT(record_exists(name));
     snprintf(name, sizeof name, "sysv-msq.%d", n.msq);
     T_ASSERT(record_text(name, text, sizeof text) && strstr(text, "kind=sysv-msq\n"));
     snprintf(name, sizeof name, "sysv-shm.%d", n.seg);
@@ -433,23 +452,107 @@ static void records_body(void) {
     T_ASSERT(!record_exists(sock_rec)); /* closing the listener removed its socket file */
     T_OK(ipcx_fifo_remove(n.fifo));
     T_ASSERT(!record_exists(fifo_rec));
-    T_OK(ipcx_shm_remove(n.shm));
-    snprintf(name, sizeof name, "shm.%s", n.shm + 1);
-    T_ASSERT(!record_exists(name));
-    T_OK(ipcx_ring_remove(n.ring));
-    snprintf(name, sizeof name, "shm.%s", n.ring + 1);
-    T_ASSERT(!record_exists(name));
     T_OK(ipcx_mq_remove(n.mq));
     snprintf(name, sizeof name, "mq.%s", n.mq + 1);
     T_ASSERT(!record_exists(name));
+    /* Records on inodes go with their objects. */
+    T_OK(ipcx_shm_remove(n.shm));
+    T_OK(ipcx_ring_remove(n.ring));
     T_OK(ipcx_sem_remove(n.sem));
-    snprintf(name, sizeof name, "sem.%s", n.sem + 1);
-    T_ASSERT(!record_exists(name));
     /* Nothing is left: the directory went with its last record. */
     assert_no_records_dir();
 }
 
 T_CASE(records_follow_objects) { run_as_user(records_body); }
+
+/* The warnings of a fresh listing (with IPCX_INSPECT_ALL), copied into `w`; whether the
+ * listing flags the POSIX shared memory object `name` as ipcx's in `*flags`. */
+static int list_shm(const char *name, uint32_t *flags, char *w, size_t wlen) {
+    ipcx_object_list *l;
+    ipcx_object_info o = {.size = sizeof o};
+    T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
+    const char *ws;
+    T_OK(ipcx_object_list_warnings(l, &ws));
+    snprintf(w, wlen, "%s", ws);
+    int found = find(l, IPCX_OBJECT_POSIX_SHM, name, -1, &o);
+    *flags = found ? o.flags : 0;
+    T_OK(ipcx_object_list_close(l));
+    return found;
+}
+
+/* A record on an inode is trusted only as a record file is: the object must be the inode
+ * it names, of the uid it names, and nobody but its owner may write it (or its record). An
+ * object that group or others may write gets a record file instead. */
+static void inode_records_body(void) {
+    char a[64], b[64], c[64], g[64], pa[128], pb[128], pc[128], text[4200], w[8192];
+    uint32_t flags;
+    t_posix_name(a, sizeof a, "ino-a");
+    t_posix_name(b, sizeof b, "ino-b");
+    t_posix_name(c, sizeof c, "ino-c");
+    t_posix_name(g, sizeof g, "ino-g");
+    t_track_shm(a);
+    t_track_shm(b);
+    t_track_shm(c);
+    t_track_shm(g);
+    snprintf(pa, sizeof pa, "/dev/shm/%s", a + 1);
+    snprintf(pb, sizeof pb, "/dev/shm/%s", b + 1);
+    snprintf(pc, sizeof pc, "/dev/shm/%s", c + 1);
+    ipcx_shm *s;
+    T_OK(ipcx_shm_open(a, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+    T_OK(ipcx_shm_close(s));
+    T_ASSERT(t_inode_record("", a, text, sizeof text));
+    T_ASSERT(list_shm(a, &flags, w, sizeof w) && flags == IPCX_OBJECT_IPCX);
+
+    /* A copy of the record on another object names another inode: ignored, with a warning. */
+    int fd = shm_open(b, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(fsetxattr(fd, "user.ipcx.record", text, strlen(text), 0) == 0);
+    close(fd);
+    T_ASSERT(list_shm(b, &flags, w, sizeof w));
+    T_EQ_INT(flags, 0);
+    T_ASSERTF(strstr(w, pb) && strstr(w, "not trusted and was ignored: it describes another inode"),
+              "%s", w);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, b, 0));
+    /* Garbage. */
+    fd = shm_open(c, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    T_ASSERT(fd >= 0);
+    T_ASSERT(fsetxattr(fd, "user.ipcx.record", "\xff garbage", 9, 0) == 0);
+    close(fd);
+    T_ASSERT(list_shm(c, &flags, w, sizeof w));
+    T_EQ_INT(flags, 0);
+    T_ASSERTF(strstr(w, pc) && strstr(w, "is not trusted and was ignored"), "%s", w);
+
+    /* Writable by others, the genuine record is no longer trusted; private again, it is. */
+    T_ASSERT(chmod(pa, 0666) == 0);
+    T_ASSERT(list_shm(a, &flags, w, sizeof w));
+    T_EQ_INT(flags, 0);
+    T_ASSERTF(strstr(w, pa) && strstr(w, "mode 0666: group or others may write it"), "%s", w);
+    T_ERR(IPCX_ERR_PERMISSION, ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, a, 0));
+    T_ASSERT(chmod(pa, 0600) == 0);
+    T_ASSERT(list_shm(a, &flags, w, sizeof w) && flags == IPCX_OBJECT_IPCX);
+    T_OK(ipcx_inspect_remove(IPCX_OBJECT_POSIX_SHM, a, 0));
+    T_ASSERT(access(pa, F_OK) != 0);
+
+    /* Created for its group to write: a record file, recognised the same way. */
+    ipcx_options *o;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, 0660));
+    T_OK(ipcx_shm_open(g, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_shm_close(s));
+    T_ASSERT(!t_inode_record("", g, text, sizeof text));
+    char name[128];
+    snprintf(name, sizeof name, "shm.%s", g + 1);
+    T_ASSERT(record_text(name, text, sizeof text) && strstr(text, "kind=posix-shm\n"));
+    T_ASSERT(list_shm(g, &flags, w, sizeof w) && flags == IPCX_OBJECT_IPCX);
+    T_OK(ipcx_shm_remove(g));
+    T_ASSERT(!record_exists(name));
+
+    T_ASSERT(shm_unlink(b) == 0 && shm_unlink(c) == 0);
+    assert_no_records_dir();
+}
+
+T_CASE(inode_records_are_checked) { run_as_user(inode_records_body); }
 
 /* ---------------------------------------------------------------- listing */
 
@@ -653,8 +756,8 @@ static void stale_body(void) {
     T_ASSERT(!record_exists(name));
     snprintf(name, sizeof name, "mq.%s", S->dead.mq + 1);
     T_ASSERT(!record_exists(name));
-    snprintf(name, sizeof name, "shm.%s", S->dead.shm + 1);
-    T_ASSERT(record_exists(name)); /* in use: kept */
+    char text[4200];
+    T_ASSERT(t_inode_record("", S->dead.shm, text, sizeof text)); /* in use: kept */
 
     /* Once released, it is stale too; a second clean removes only it. */
     T_OK(ipcx_region_close(held_map));
@@ -739,11 +842,6 @@ static void truncated_ring_body(void) {
     T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE | IPCX_OBJECT_REMOVED);
     T_OK(ipcx_object_list_close(l));
     T_ASSERT(shm_open(n[0], O_RDONLY, 0) < 0 && errno == ENOENT);
-    for (int k = 0; k < 2; k++) {
-        char name[160];
-        snprintf(name, sizeof name, "shm.%s", n[k] + 1);
-        T_ASSERT(!record_exists(name));
-    }
 }
 
 T_CASE(truncated_stale_ring_is_removed) { run_as_user(truncated_ring_body); }
@@ -854,7 +952,14 @@ static void remove_body(void) {
     ipcx_shm *s;
     t_posix_name(nm, sizeof nm, "lookalike");
     t_track_shm(nm);
-    T_OK(ipcx_shm_open(nm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+    {
+        /* Its group may write it: the record is a file, which outlives the object. */
+        ipcx_options *go;
+        T_OK(ipcx_options_create(&go));
+        T_OK(ipcx_options_set_mode(go, 0660));
+        T_OK(ipcx_shm_open(nm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, go, &s));
+        T_OK(ipcx_options_close(go));
+    }
     T_OK(ipcx_shm_close(s));
     T_ASSERT(shm_unlink(nm) == 0);
     fd = shm_open(nm, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -1190,7 +1295,8 @@ static void cli_body(void) {
 
 T_CASE(cli_exit_codes_table_json) { run_as_user(cli_body); }
 
-T_MAIN(T_ENTRY(records_follow_objects), T_ENTRY(list_finds_every_kind),
+T_MAIN(T_ENTRY(records_follow_objects), T_ENTRY(inode_records_are_checked),
+       T_ENTRY(list_finds_every_kind),
        T_ENTRY(sigkilled_creator_is_stale_and_cleaned), T_ENTRY(truncated_stale_ring_is_removed),
        T_ENTRY(clean_limited_to_dirs),
        T_ENTRY(remove_one_object_foreign_only_on_request),

@@ -192,10 +192,15 @@ T_CASE(objects_are_private_until_a_mode_is_granted) {
     /* The records directory and its files are private. */
     T_ASSERT(lstat("/dev/shm/.ipcx-0", &st) == 0 && S_ISDIR(st.st_mode));
     T_EQ_INT(st.st_mode & 07777, 0700);
-    char rec[400];
-    snprintf(rec, sizeof rec, "/dev/shm/.ipcx-0/shm.%s", def.shm + 1);
+    char rec[400], text[4200];
+    snprintf(rec, sizeof rec, "/dev/shm/.ipcx-0/shm.%s", granted.shm + 1);
     T_ASSERT(lstat(rec, &st) == 0 && S_ISREG(st.st_mode));
     T_EQ_INT(st.st_mode & 07777, 0600);
+    T_ASSERT(!t_inode_record("", granted.shm, text, sizeof text));
+    /* A private object's record is on its inode (nobody else may write either). */
+    T_ASSERT(t_inode_record("", def.shm, text, sizeof text));
+    snprintf(rec, sizeof rec, "/dev/shm/.ipcx-0/shm.%s", def.shm + 1);
+    T_ASSERT(lstat(rec, &st) != 0 && errno == ENOENT);
     destroy_objs(&def);
     destroy_objs(&granted);
 }
@@ -232,7 +237,8 @@ static int entries(const char *dir) {
 }
 
 /* As T_UID: create a POSIX shm object through ipcx (it must succeed), list, and require
- * `warning` among the warnings and the object not marked as ipcx's. */
+ * `warning` among the warnings and the object not marked as ipcx's. Its group may write it,
+ * so its record goes to the record directory (a record on its inode would not be trusted). */
 static void create_and_expect_untrusted(const char *warning) {
     pid_t p = t_fork();
     if (p == 0) {
@@ -241,7 +247,11 @@ static void create_and_expect_untrusted(const char *warning) {
         t_posix_name(n, sizeof n, "untrusted");
         t_track_shm(n);
         ipcx_shm *s;
-        T_OK(ipcx_shm_open(n, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+        ipcx_options *o;
+        T_OK(ipcx_options_create(&o));
+        T_OK(ipcx_options_set_mode(o, 0660));
+        T_OK(ipcx_shm_open(n, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
+        T_OK(ipcx_options_close(o));
         T_OK(ipcx_shm_close(s));
         ipcx_object_list *l;
         T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
@@ -301,7 +311,8 @@ T_CASE(forged_records_are_ignored) {
     if (skip_unless_root()) return;
     snprintf(rdir, sizeof rdir, "/dev/shm/.ipcx-%u", T_UID);
     wipe();
-    /* A real object of T_UID, with a record; then forged entries beside it. */
+    /* A real object of T_UID, with a record file (its group may write it: a record on its
+     * inode would not be trusted); then forged entries beside it. */
     static char name[64];
     t_posix_name(name, sizeof name, "forged");
     t_track_shm(name);
@@ -309,7 +320,11 @@ T_CASE(forged_records_are_ignored) {
     if (p == 0) {
         become(T_UID);
         ipcx_shm *s;
-        T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+        ipcx_options *o;
+        T_OK(ipcx_options_create(&o));
+        T_OK(ipcx_options_set_mode(o, 0660));
+        T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
+        T_OK(ipcx_options_close(o));
         T_OK(ipcx_shm_close(s));
         _exit(0);
     }
@@ -357,7 +372,10 @@ T_CASE(forged_records_are_ignored) {
         ipcx_object_info o = {.size = sizeof o};
         T_OK(ipcx_object_list_get(l, 0, &o));
         T_EQ_INT(strcmp(o.name, name), 0);
-        T_EQ_INT(o.flags, IPCX_OBJECT_IPCX | IPCX_OBJECT_STALE);
+        /* Ipcx's; not known to be stale: its group may write it, so processes this user
+         * cannot see could have it open. */
+        T_EQ_INT(o.flags, IPCX_OBJECT_IPCX);
+        T_EQ_INT(o.creator_alive, 0);
         T_OK(ipcx_object_list_close(l));
         /* A hard link makes even the genuine record untrusted (two names, one file). */
         char hl[300];

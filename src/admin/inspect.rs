@@ -111,6 +111,8 @@ struct Obj {
     flags: InfoFlags,
     stamp: Option<Stamp>,
     record: Option<Record>,
+    /// The record is on the object's inode (an extended attribute): it goes with the object.
+    on_inode: bool,
 }
 
 impl Obj {
@@ -135,6 +137,7 @@ impl Obj {
             flags: InfoFlags::NONE,
             stamp: None,
             record: None,
+            on_inode: false,
         }
     }
 
@@ -326,6 +329,7 @@ fn not_utf8(p: &std::path::Path) -> String {
 }
 
 fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
+    let me = euid();
     let mut out = Vec::new();
     let rd = match std::fs::read_dir(provenance::RECORDS_PARENT) {
         Ok(rd) => rd,
@@ -355,12 +359,51 @@ fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
         let Ok(c) = CString::new(format!("{}/{n}", provenance::RECORDS_PARENT)) else {
             continue;
         };
-        match provenance::file_info_path(&c) {
-            Ok(fi) if fi.file_type() == libc::S_IFREG => out.push(Obj::from_file(kind, name, &fi)),
-            _ => {}
+        // The record on the inode, where this process may read it.
+        let (fi, rec) = match provenance::read_xattr_path(&c) {
+            Some((fi, rec)) => (fi, rec),
+            None => match provenance::file_info_path(&c) {
+                Ok(fi) => (fi, None),
+                Err(_) => continue,
+            },
+        };
+        if fi.file_type() != libc::S_IFREG {
+            continue;
         }
+        let mut o = Obj::from_file(kind, name, &fi);
+        match rec {
+            // Others' records are read only by root, as with record files.
+            _ if fi.uid != me && me != 0 => {}
+            Some(Ok(r)) if r.name == o.name && file_kind_fits(kind, r.kind) => {
+                adopt(&mut o, r);
+                o.on_inode = true;
+            }
+            Some(Ok(r)) => warnings.push(format!(
+                "record on {} is not trusted and was ignored: it describes {} {:?}",
+                c.to_string_lossy(),
+                r.kind.name(),
+                r.name
+            )),
+            Some(Err(why)) => warnings.push(format!(
+                "record on {} is not trusted and was ignored: {why}",
+                c.to_string_lossy()
+            )),
+            None => {}
+        }
+        out.push(o);
     }
     out
+}
+
+/// Whether a record of `rec` kind may stand on a /dev/shm file taken for `file` kind: a
+/// shared memory file holds a shared memory object or a ring (or, with musl, whose
+/// semaphores are files named like shared memory objects, a semaphore).
+fn file_kind_fits(file: ObjKind, rec: ObjKind) -> bool {
+    match rec {
+        ObjKind::PosixShm | ObjKind::Ring => file == ObjKind::PosixShm,
+        ObjKind::PosixSem => file == ObjKind::PosixSem || crate::sys::SEM_FILE_PREFIX.is_empty(),
+        _ => false,
+    }
 }
 
 const MQUEUE_DIR: &str = "/dev/mqueue";
@@ -944,7 +987,9 @@ pub fn list(dirs: &[String], all: bool) -> Result<Listing> {
 
 /// Delete the record of `o` from its owner's directory (best effort).
 fn drop_record(o: &Obj) {
-    let Some(r) = &o.record else { return };
+    let Some(r) = o.record.as_ref().filter(|_| !o.on_inode) else {
+        return;
+    };
     if let Ok(Some(dir)) = provenance::open_dir(r.uid, false) {
         dir.delete(&r.file_name(), r.stamp.as_ref());
     }
@@ -1046,6 +1091,15 @@ fn remove_obj(kind: ObjKind, o: &Obj) -> Result<()> {
     Ok(())
 }
 
+/// The file in /dev/shm of a POSIX shared memory object, ring or named semaphore.
+fn dev_shm_file(kind: ObjKind, name: &str) -> String {
+    if kind == ObjKind::PosixSem {
+        crate::sync::sem::shm_path(name)
+    } else {
+        format!("{}{name}", provenance::RECORDS_PARENT)
+    }
+}
+
 /// The object named by (kind, name) now, if it exists.
 fn find_one(kind: ObjKind, name: &str, id: i32) -> Option<Obj> {
     match kind {
@@ -1056,12 +1110,7 @@ fn find_one(kind: ObjKind, name: &str, id: i32) -> Option<Obj> {
                 .find(|o| o.kind == kind && o.id == id)
         }
         ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem => {
-            let file = if kind == ObjKind::PosixSem {
-                crate::sync::sem::shm_path(name)
-            } else {
-                format!("{}{name}", provenance::RECORDS_PARENT)
-            };
-            let c = CString::new(file).ok()?;
+            let c = CString::new(dev_shm_file(kind, name)).ok()?;
             let fi = provenance::file_info_path(&c).ok()?;
             (fi.file_type() == libc::S_IFREG).then(|| Obj::from_file(kind, name.to_string(), &fi))
         }
@@ -1130,7 +1179,19 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
     };
     let fname = provenance::file_name(kind, &name, id);
     let dir = provenance::open_dir(owner, false).ok().flatten();
-    let record = dir.as_ref().and_then(|d| d.read(&fname).ok());
+    // The record on the inode of a /dev/shm object (if it is still the inode found), else
+    // the record file.
+    let inode_record = found
+        .as_ref()
+        .filter(|_| matches!(kind, ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem))
+        .and_then(|o| {
+            let c = CString::new(dev_shm_file(kind, &name)).ok()?;
+            let (fi, r) = provenance::read_xattr_path(&c)?;
+            let same = o.stamp.is_some_and(|s| s.same(&fi.stamp));
+            r?.ok().filter(|_| same)
+        });
+    let on_inode = inode_record.is_some();
+    let record = inode_record.or_else(|| dir.as_ref().and_then(|d| d.read(&fname).ok()));
     let Some(mut o) = found else {
         let mut msg = format!("{what} does not exist");
         if let (Some(d), Some(r)) = (&dir, &record) {
@@ -1162,7 +1223,10 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
         }
     }
     match record {
-        Some(r) if matches(&r, &o) => o.record = Some(r),
+        Some(r) if matches(&r, &o) => {
+            o.record = Some(r);
+            o.on_inode = on_inode;
+        }
         _ if foreign => {}
         _ => {
             // A ring is a POSIX shared-memory object: named as the other kind, say so rather
@@ -1172,8 +1236,12 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
                 ObjKind::PosixShm => Some(ObjKind::Ring),
                 _ => None,
             };
-            if let (Some(other), Some(d)) = (sibling, &dir) {
-                let theirs = d.read(&provenance::file_name(other, &name, id));
+            if let Some(other) = sibling {
+                let theirs = match (record, &dir) {
+                    (Some(r), _) if on_inode => Ok(r),
+                    (_, Some(d)) => d.read(&provenance::file_name(other, &name, id)),
+                    _ => Err(String::new()),
+                };
                 let as_other = Obj {
                     kind: other,
                     ..o.clone()

@@ -4,18 +4,22 @@
 //!
 //! Every object ipcx creates (System V queue, segment or semaphore set; POSIX shared memory
 //! object, message queue or named semaphore; FIFO; Unix socket file; named ring) gets a
-//! *record*: one small file in a per-user directory, `/dev/shm/.ipcx-<euid>/` (tmpfs, so
-//! records vanish at reboot like the objects; mode 0700, owned by the user). A record holds
+//! *record*. A POSIX shared memory object, ring or named semaphore that only its owner may
+//! write carries it on its inode, as the extended attribute [`XATTR`] (it goes with the
+//! object); every other object's record is one small file in a per-user directory,
+//! `/dev/shm/.ipcx-<euid>/` (tmpfs, so records vanish at reboot like the objects; mode
+//! 0700, owned by the user). A record holds
 //! the kind and identity of the object (System V id and key, POSIX name, absolute path),
 //! the identity of the inode behind it where there is one (device, inode number, birth
 //! time), the creator's pid and start time (field 22 of /proc/PID/stat, so that a reused
 //! pid is not mistaken for the creator), its effective uid, the creation time and the ipcx
-//! version. Removing the object through ipcx deletes its record.
+//! version. Removing the object through ipcx deletes its record file.
 //!
 //! Records are best effort: creating the object never fails because its record could not be
 //! written (no /dev/shm, a full tmpfs, an untrusted directory); the object is then simply
 //! not recognised as ipcx's. They cost the creating call a few system calls (open the
-//! directory, write a temporary file, rename it), never the send/receive paths.
+//! directory, write a temporary file, rename it; on the inode: one `fsetxattr`), never the
+//! send/receive paths.
 //!
 //! Trust: the directory is used only if it is a real directory (opened with O_NOFOLLOW),
 //! owned by the user, with mode 0700; a record only if it is a regular file (opened with
@@ -27,7 +31,7 @@
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use nix::errno::Errno;
 
@@ -686,19 +690,7 @@ fn now_realtime() -> (i64, u32) {
 /// see the module documentation).
 fn created(kind: ObjKind, name: String, key: i32, id: i32, stamp: Option<Stamp>) {
     let uid = euid();
-    let rec = Record {
-        kind,
-        name,
-        key,
-        id,
-        uid,
-        // SAFETY: no preconditions.
-        pid: unsafe { libc::getpid() },
-        start: crate::sys::proc::own_start(),
-        created: now_realtime(),
-        stamp,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    let rec = new_record(kind, name, key, id, uid, stamp);
     // A remover may delete the directory when its last record goes (see `forget`) between
     // our open and our write: the write then fails with ENOENT and is retried once in a
     // fresh directory.
@@ -731,26 +723,179 @@ pub(crate) fn removed_sysv(kind: ObjKind, id: i32) {
 }
 
 /// A POSIX-named object (shared memory, ring, queue, semaphore) was created; `fd` is a
-/// descriptor of it (for its inode), when there is one.
+/// descriptor of it (for its inode), when there is one. An object in /dev/shm that only its
+/// owner may write gets its record on the inode (see [`XATTR`]); any other, or one whose
+/// filesystem refuses the attribute, a record file.
 pub(crate) fn created_named(kind: ObjKind, name: &str, fd: Option<BorrowedFd<'_>>) {
-    let stamp = fd.and_then(|fd| file_info_fd(fd).ok()).map(|i| i.stamp);
-    created(kind, name.to_string(), 0, -1, stamp);
+    let info = fd.and_then(|fd| file_info_fd(fd).ok());
+    if let (Some(fd), Some(info)) = (fd, &info) {
+        if on_inode(kind, info)
+            && write_xattr(
+                fd,
+                &new_record(kind, name.to_string(), 0, -1, info.uid, Some(info.stamp)),
+            )
+        {
+            return;
+        }
+    }
+    created(kind, name.to_string(), 0, -1, info.map(|i| i.stamp));
 }
 
 /// Whether a provenance record proves that ipcx created the POSIX-named object open on
-/// `fd`: the record of (`kind`, `name`) in its owner's record directory names this very
-/// inode (device, inode number and, where known, birth time). A record without an inode
-/// proves nothing.
+/// `fd`: the record on its inode, or the record of (`kind`, `name`) in its owner's record
+/// directory, names this very inode (device, inode number and, where known, birth time). A
+/// record without an inode proves nothing.
 pub(crate) fn proves_named(kind: ObjKind, name: &str, fd: BorrowedFd<'_>) -> bool {
     let Ok(info) = file_info_fd(fd) else {
         return false;
     };
+    let names_it = |r: &Record| {
+        r.kind == kind && r.name == name && r.stamp.is_some_and(|st| st.same(&info.stamp))
+    };
+    if let Some(Ok(r)) = read_xattr(fd, &info) {
+        return names_it(&r);
+    }
     let Ok(Some(dir)) = open_dir(info.uid, false) else {
         return false;
     };
-    dir.read(&file_name(kind, name, -1)).is_ok_and(|r| {
-        r.kind == kind && r.name == name && r.stamp.is_some_and(|st| st.same(&info.stamp))
-    })
+    dir.read(&file_name(kind, name, -1))
+        .is_ok_and(|r| names_it(&r))
+}
+
+// ------------------------------------------------------------------ records on the inode
+
+/// The extended attribute that holds the record of an object in /dev/shm (POSIX shared
+/// memory, rings, named semaphores): the same text as a record file. tmpfs keeps `user.`
+/// attributes since Linux 6.6; the record then lives and dies with the object: one system
+/// call to write, none to delete, and it can never outlive or describe another object.
+pub(crate) const XATTR: &CStr = c"user.ipcx.record";
+
+/// Set once this process saw the filesystem of /dev/shm refuse `user.` attributes
+/// (EOPNOTSUPP: an older kernel): records go to files from then on.
+static NO_XATTR: AtomicBool = AtomicBool::new(false);
+
+/// Whether the record of this object goes on its inode: a regular file in /dev/shm that
+/// nobody but its owner may write (anyone who may write a file may set its `user.`
+/// attributes, so only such a record can be trusted).
+fn on_inode(kind: ObjKind, info: &FileInfo) -> bool {
+    matches!(kind, ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem)
+        && info.file_type() == libc::S_IFREG
+        && info.mode & 0o022 == 0
+        && !NO_XATTR.load(Ordering::Relaxed)
+}
+
+/// The record of an object this process has just created, for the user `uid`.
+fn new_record(
+    kind: ObjKind,
+    name: String,
+    key: i32,
+    id: i32,
+    uid: u32,
+    stamp: Option<Stamp>,
+) -> Record {
+    let (pid, start) = crate::sys::proc::own_pid_start();
+    Record {
+        kind,
+        name,
+        key,
+        id,
+        uid,
+        pid,
+        start,
+        created: now_realtime(),
+        stamp,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// Set `rec` as the record on the inode open on `fd`; false when it could not be set.
+fn write_xattr(fd: BorrowedFd<'_>, rec: &Record) -> bool {
+    let text = rec.to_text();
+    // SAFETY: a descriptor the caller holds, a valid C string and a buffer we own.
+    let r = unsafe {
+        libc::fsetxattr(
+            fd.as_raw_fd(),
+            XATTR.as_ptr(),
+            text.as_ptr().cast(),
+            text.len(),
+            0,
+        )
+    };
+    if r != 0 && Errno::last() == Errno::EOPNOTSUPP {
+        NO_XATTR.store(true, Ordering::Relaxed);
+    }
+    r == 0
+}
+
+/// The record on the inode open on `fd`, whose statx is `info`: `None` when there is none
+/// (or it cannot be read), `Some(Err(why))` when there is one that is not trusted: the file
+/// is not a regular file, or group or others may write it, or the record names another uid
+/// than the owner's or another inode than this one, or does not parse.
+pub(crate) fn read_xattr(
+    fd: BorrowedFd<'_>,
+    info: &FileInfo,
+) -> Option<std::result::Result<Record, String>> {
+    let mut buf = vec![0u8; RECORD_MAX];
+    // SAFETY: a descriptor the caller holds, a valid C string and a buffer we own.
+    let n = unsafe {
+        libc::fgetxattr(
+            fd.as_raw_fd(),
+            XATTR.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        return match Errno::last() {
+            Errno::ERANGE => Some(Err(format!("it is more than {RECORD_MAX} bytes"))),
+            _ => None,
+        };
+    }
+    Some((|| {
+        if info.file_type() != libc::S_IFREG {
+            return Err("it is not on a regular file".to_string());
+        }
+        if info.mode & 0o022 != 0 {
+            return Err(format!(
+                "the object has mode {:04o}: group or others may write it, and so its record",
+                info.mode & 0o7777
+            ));
+        }
+        let text = std::str::from_utf8(&buf[..n as usize]).map_err(|_| "it is not text")?;
+        let rec = Record::parse(text)?;
+        if rec.uid != info.uid {
+            return Err(format!(
+                "it names uid {}, but the object is owned by uid {}",
+                rec.uid, info.uid
+            ));
+        }
+        if !rec.stamp.is_some_and(|s| s.same(&info.stamp)) {
+            return Err("it describes another inode (copied from another file)".to_string());
+        }
+        Ok(rec)
+    })())
+}
+
+/// The record on the /dev/shm file `path` (see [`read_xattr`]), with the file's statx;
+/// `None` when the file cannot be opened (gone, or not readable by this process).
+pub(crate) fn read_xattr_path(
+    path: &CStr,
+) -> Option<(FileInfo, Option<std::result::Result<Record, String>>)> {
+    // SAFETY: a valid C string; a fresh descriptor, owned at once.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: just opened.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let info = file_info_fd(fd.as_fd()).ok()?;
+    let rec = read_xattr(fd.as_fd(), &info);
+    Some((info, rec))
 }
 
 /// A POSIX-named object was removed.

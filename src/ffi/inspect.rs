@@ -231,8 +231,9 @@ unsafe fn dir_args(dirs: *const *const c_char, ndirs: usize) -> Result<Vec<Strin
 /// (a directory cannot be read). On failure `*out_list` is NULL.
 /// Ownership: the caller closes the list with `ipcx_object_list_close`.
 /// Notes: what "attached" and "stale" mean for each kind, and their limits, are in
-/// docs/inspect.md. As a regular user, only your own record directory is read and other
-/// users' processes cannot be examined (objects others could open are then never stale).
+/// docs/inspect.md. As a regular user, only your own records are read (your record
+/// directory, and the records on your objects in /dev/shm) and other users' processes
+/// cannot be examined (objects others could open are then never stale).
 /// Fork: safe to call in a child.
 ///
 /// # Safety

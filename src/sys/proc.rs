@@ -23,15 +23,20 @@ pub(crate) fn proc_stat(pid: i32) -> Option<(u8, u64)> {
 
 /// This process's start time (cached per pid: a forked child reads its own).
 pub(crate) fn own_start() -> u64 {
+    own_pid_start().1
+}
+
+/// This process's pid and start time, with one getpid.
+pub(crate) fn own_pid_start() -> (i32, u64) {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() } as u32;
     if OWN_START_PID.load(Ordering::Acquire) == pid {
-        return OWN_START.load(Ordering::Relaxed);
+        return (pid as i32, OWN_START.load(Ordering::Relaxed));
     }
     let start = proc_stat(pid as i32).map_or(0, |(_, s)| s);
     OWN_START.store(start, Ordering::Relaxed);
     OWN_START_PID.store(pid, Ordering::Release);
-    start
+    (pid as i32, start)
 }
 
 /// Whether the process `pid` that started at `start` (0: unknown) is still running:
