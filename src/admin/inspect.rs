@@ -360,12 +360,8 @@ fn dev_shm_objects(warnings: &mut Vec<String>) -> Vec<Obj> {
             continue;
         };
         // The record on the inode, where this process may read it.
-        let (fi, rec) = match provenance::read_xattr_path(&c) {
-            Some((fi, rec)) => (fi, rec),
-            None => match provenance::file_info_path(&c) {
-                Ok(fi) => (fi, None),
-                Err(_) => continue,
-            },
+        let Some((fi, rec)) = provenance::read_xattr_path(&c) else {
+            continue;
         };
         if fi.file_type() != libc::S_IFREG {
             continue;

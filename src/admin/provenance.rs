@@ -835,16 +835,51 @@ pub(crate) fn read_xattr(
     fd: BorrowedFd<'_>,
     info: &FileInfo,
 ) -> Option<std::result::Result<Record, String>> {
+    xattr_record(info, |buf| {
+        // SAFETY: a descriptor the caller holds, a valid C string and a buffer we own.
+        unsafe {
+            libc::fgetxattr(
+                fd.as_raw_fd(),
+                XATTR.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        }
+    })
+}
+
+/// The record on the /dev/shm file `path` (see [`read_xattr`]), with the file's statx;
+/// `None` when the file is gone. The file is never opened (opening could break a lease
+/// another process holds on it): its attribute is read by path, without following a
+/// symbolic link, and trusted only if it names the inode the statx found.
+pub(crate) fn read_xattr_path(
+    path: &CStr,
+) -> Option<(FileInfo, Option<std::result::Result<Record, String>>)> {
+    let info = file_info_path(path).ok()?;
+    if info.file_type() != libc::S_IFREG {
+        return Some((info, None));
+    }
+    let rec = xattr_record(&info, |buf| {
+        // SAFETY: a valid C string and a buffer we own.
+        unsafe {
+            libc::lgetxattr(
+                path.as_ptr(),
+                XATTR.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        }
+    });
+    Some((info, rec))
+}
+
+/// Read the attribute with `get` (the bytes, or -1 and errno) and check it against `info`.
+fn xattr_record(
+    info: &FileInfo,
+    get: impl FnOnce(&mut [u8]) -> isize,
+) -> Option<std::result::Result<Record, String>> {
     let mut buf = vec![0u8; RECORD_MAX];
-    // SAFETY: a descriptor the caller holds, a valid C string and a buffer we own.
-    let n = unsafe {
-        libc::fgetxattr(
-            fd.as_raw_fd(),
-            XATTR.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
+    let n = get(&mut buf);
     if n < 0 {
         return match Errno::last() {
             Errno::ERANGE => Some(Err(format!("it is more than {RECORD_MAX} bytes"))),
@@ -874,28 +909,6 @@ pub(crate) fn read_xattr(
         }
         Ok(rec)
     })())
-}
-
-/// The record on the /dev/shm file `path` (see [`read_xattr`]), with the file's statx;
-/// `None` when the file cannot be opened (gone, or not readable by this process).
-pub(crate) fn read_xattr_path(
-    path: &CStr,
-) -> Option<(FileInfo, Option<std::result::Result<Record, String>>)> {
-    // SAFETY: a valid C string; a fresh descriptor, owned at once.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: just opened.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let info = file_info_fd(fd.as_fd()).ok()?;
-    let rec = read_xattr(fd.as_fd(), &info);
-    Some((info, rec))
 }
 
 /// A POSIX-named object was removed.
