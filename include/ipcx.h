@@ -1449,11 +1449,14 @@ ipcx_status ipcx_options_set_max_messages(ipcx_options *opts, size_t count);
 // `opts` must be NULL or a live options handle.
 ipcx_status ipcx_options_set_atomic(ipcx_options *opts, bool on);
 
-// Guard writes to pipes and FIFOs against SIGPIPE (default on). The guard blocks SIGPIPE
-// in the calling thread around each write and consumes the signal a broken pipe raises,
-// costing two system calls per write. Turn it off only if SIGPIPE is ignored or blocked
-// in every thread that writes; otherwise a write to a pipe whose reader is gone kills
-// the process, as a raw write(2) would.
+// Guard writes to pipes and FIFOs against SIGPIPE (default on). Where the kernel has
+// `RWF_NOSIGNAL` (Linux 6.18), each write is one `pwritev2(RWF_NOSIGNAL)`, which raises
+// no SIGPIPE: the guard costs a little more than a plain write(2) (docs/pipes.md,
+// "Performance"), and no signal mask is touched. Elsewhere it blocks SIGPIPE in the
+// calling thread around each write and consumes the signal a broken pipe raises, costing
+// two system calls per write. Turn it off only if SIGPIPE is ignored or blocked in every
+// thread that writes; otherwise a write to a pipe whose reader is gone kills the process,
+// as a raw write(2) would.
 //
 // Errors: `IPCX_ERR_BAD_HANDLE`.
 //

@@ -181,7 +181,9 @@ impl IoMode {
                     Ok(n as usize)
                 }
             };
-            let r = if guard_sigpipe {
+            let r = if guard_sigpipe && nosignal_writes() {
+                nosignal(raw, bufs, libc::RWF_NOWAIT)
+            } else if guard_sigpipe {
                 without_sigpipe(write, short_or_epipe(&bufs[..cnt as usize]))
             } else {
                 write()
@@ -207,8 +209,9 @@ pub fn readv(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> std::result::Re
 }
 
 /// One `writev` (blocking or not, as the descriptor is). With `guard_sigpipe`, a write to a pipe
-/// whose readers are gone returns `EPIPE` instead of killing the process (see
-/// [`without_sigpipe`]).
+/// whose readers are gone returns `EPIPE` instead of killing the process: one
+/// `pwritev2(RWF_NOSIGNAL)` where the kernel has it (see [`nosignal_writes`]), the write
+/// under [`without_sigpipe`] elsewhere.
 pub fn writev(
     fd: BorrowedFd<'_>,
     bufs: &[IoSlice<'_>],
@@ -220,10 +223,62 @@ pub fn writev(
         [one] => nix::unistd::write(fd, one),
         _ => nix::sys::uio::writev(fd, &bufs[..cnt]),
     };
-    if guard_sigpipe {
+    if guard_sigpipe && nosignal_writes() {
+        nosignal(fd.as_raw_fd(), bufs, 0)
+    } else if guard_sigpipe {
         without_sigpipe(write, short_or_epipe(&bufs[..cnt]))
     } else {
         write()
+    }
+}
+
+/// `RWF_NOSIGNAL` (Linux 6.18): a write to a pipe whose readers are gone fails with EPIPE
+/// (or returns the bytes it wrote before they left) without raising SIGPIPE.
+const RWF_NOSIGNAL: libc::c_int = 0x100;
+
+/// Whether the kernel takes `RWF_NOSIGNAL`, found out once per process by a one-byte
+/// write into a pipe of its own (the kernel checks the flags before it writes anything);
+/// never with `IPCX_FORCE_FALLBACKS=1`, which keeps the signal-mask guard for tests.
+pub(crate) fn nosignal_writes() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static STATE: AtomicU8 = AtomicU8::new(0); // 0 not known, 1 yes, 2 no
+    match STATE.load(Ordering::Relaxed) {
+        1 => return true,
+        2 => return false,
+        _ => {}
+    }
+    let yes = !crate::sys::forced_fallback() && probe_nosignal();
+    STATE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+    yes
+}
+
+fn probe_nosignal() -> bool {
+    let Ok((r, w)) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK) else {
+        return false;
+    };
+    let byte = [0u8; 1];
+    let iov = [IoSlice::new(&byte)];
+    // The readers are there (`r` is open): the byte goes into the empty pipe, or the flag is
+    // refused before anything happens.
+    let ok = matches!(nosignal(w.as_raw_fd(), &iov, 0), Ok(1));
+    drop((r, w));
+    ok
+}
+
+/// One `pwritev2(RWF_NOSIGNAL | flags)` at the file position (a pipe has none).
+fn nosignal(
+    fd: RawFd,
+    bufs: &[IoSlice<'_>],
+    flags: libc::c_int,
+) -> std::result::Result<usize, Errno> {
+    let cnt = bufs.len().min(MAX_IOV) as libc::c_int;
+    // SAFETY: IoSlice is ABI-compatible with iovec; the slices are the caller's.
+    let n =
+        unsafe { crate::sys::pwritev2(fd, bufs.as_ptr().cast(), cnt, -1, RWF_NOSIGNAL | flags) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
     }
 }
 
@@ -252,7 +307,7 @@ fn short_or_epipe(bufs: &[IoSlice<'_>]) -> impl Fn(&std::result::Result<usize, E
 ///
 /// Cost: two `rt_sigprocmask` calls per write (one if the caller already blocks SIGPIPE),
 /// and a `sigtimedwait` after a failed or short write. Sockets do not need this: they use
-/// MSG_NOSIGNAL.
+/// MSG_NOSIGNAL; nor do pipes where the kernel has `RWF_NOSIGNAL` ([`writev`]).
 pub fn without_sigpipe<T>(
     f: impl FnOnce() -> std::result::Result<T, Errno>,
     raised: impl Fn(&std::result::Result<T, Errno>) -> bool,

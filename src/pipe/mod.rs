@@ -4,7 +4,7 @@
 //! A [`PipeEnd`] holds a read descriptor, a write descriptor, or both (a full-duplex end
 //! made of two pipes). Descriptors are close-on-exec and non-blocking; every blocking
 //! operation waits with `poll` against a monotonic deadline. Writes cannot raise SIGPIPE
-//! (see `fd::without_sigpipe`): a reader that is gone gives `IPCX_ERR_CLOSED`.
+//! (see `fd::writev`): a reader that is gone gives `IPCX_ERR_CLOSED`.
 //!
 //! Fork: a `PipeEnd` is inherited by the child with its descriptors. As with raw pipes,
 //! each process must close the ends it does not use, or the reader never sees end of file.

@@ -412,7 +412,7 @@ static MUTEX_CLOCKLOCK: AtomicUsize = AtomicUsize::new(UNKNOWN);
 
 /// `IPCX_FORCE_FALLBACKS=1` in the environment (read once) makes ipcx use the fallbacks
 /// even where the C library has the calls, so that tests on a current system exercise them.
-fn forced_fallback() -> bool {
+pub(crate) fn forced_fallback() -> bool {
     static FORCED: AtomicUsize = AtomicUsize::new(0);
     match FORCED.load(Ordering::Relaxed) {
         0 => {

@@ -5,7 +5,8 @@
 # the glibc named in the target; check that no symbol needs a newer GLIBC_ version
 # (objdump -T); run the C tests against that library on this machine, once as is and once
 # with IPCX_FORCE_FALLBACKS=1, which makes the library use what it uses where glibc lacks
-# sem_clockwait and pthread_mutex_clocklock (before 2.30).
+# sem_clockwait and pthread_mutex_clocklock (before 2.30), and the signal-mask SIGPIPE
+# guard of kernels without RWF_NOSIGNAL.
 #
 #   tests/portability/oldglibc.sh      (needs: python3 with venv and pip; installs the pinned
 #                                       ziglang and cargo-zigbuild from PyPI into
@@ -46,6 +47,6 @@ tests/check_exports.sh $lib/libipcx.so include/ipcx.h
 
 tests/portability/c-tests.sh build/portability/glibc-$glibc $lib "${CC:-cc}"
 echo "== the same with the fallbacks of glibc before 2.30 (IPCX_FORCE_FALLBACKS=1)"
-IPCX_FORCE_FALLBACKS=1 IPCX_C_BUILD=0 IPCX_C_TESTS="c_sem c_lock c_faults" \
+IPCX_FORCE_FALLBACKS=1 IPCX_C_BUILD=0 IPCX_C_TESTS="c_sem c_lock c_faults c_pipe c_fifo" \
   tests/portability/c-tests.sh build/portability/glibc-$glibc $lib "${CC:-cc}"
 echo "old glibc ($glibc): all green"
