@@ -16,7 +16,9 @@
  *   ipcx spin  ipcx_ring with IPCX_SPIN_FOREVER (busy polling), copying send/recv and
  *              zero-copy reserve/commit + borrow/release; "batched" (throughput only):
  *              ipcx_ring_send_many of 32 messages (4 of 64 KiB) a call and
- *              ipcx_ring_recv_many of up to as many, still copying;
+ *              ipcx_ring_recv_many of up to as many, still copying; "MPMC, batched":
+ *              the same over an IPCX_RING_MPMC ring (one producer and one consumer:
+ *              the cost of the producers' and consumers' locks, taken once a batch);
  *   ipcx block ipcx_ring with spin 0 (sleeps at once), copying and zero-copy.
  *   iceoryx2   (cross-core only) an iceoryx2 0.10 publish/subscribe pair, busy polling, run
  *              in the same pass right after the ring variants of each run by the program
@@ -44,13 +46,24 @@
 #include "bench.h"
 #include "ipcx.h"
 
-enum variant { RAW_SPIN, IPCX_SPIN_COPY, IPCX_SPIN_ZC, IPCX_SPIN_MANY, RAW_FUTEX, IPCX_BLOCK_COPY, IPCX_BLOCK_ZC, NVAR };
-static const char *vname[NVAR] = {"raw spin ring",   "ipcx spin, copy",  "ipcx spin, zero-copy",
-                                  "ipcx spin, batched", "raw futex ring",  "ipcx block, copy",
-                                  "ipcx block, zero-copy"};
+enum variant {
+    RAW_SPIN,
+    IPCX_SPIN_COPY,
+    IPCX_SPIN_ZC,
+    IPCX_SPIN_MANY,
+    IPCX_SPIN_MPMC_MANY,
+    RAW_FUTEX,
+    IPCX_BLOCK_COPY,
+    IPCX_BLOCK_ZC,
+    NVAR
+};
+static const char *vname[NVAR] = {"raw spin ring",      "ipcx spin, copy",          "ipcx spin, zero-copy",
+                                  "ipcx spin, batched", "ipcx spin MPMC, batched", "raw futex ring",
+                                  "ipcx block, copy",   "ipcx block, zero-copy"};
 static int is_raw(int v) { return v == RAW_SPIN || v == RAW_FUTEX; }
 static int blocking(int v) { return v >= RAW_FUTEX; }
 static int zerocopy(int v) { return v == IPCX_SPIN_ZC || v == IPCX_BLOCK_ZC; }
+static int batched(int v) { return v == IPCX_SPIN_MANY || v == IPCX_SPIN_MPMC_MANY; }
 static const char *filter;
 static int failed; /* a peer that should have been measured was not: exit 1 */
 /* The filter is a list of alternatives separated by '|' ("raw futex|ipcx block"). */
@@ -204,7 +217,7 @@ static void chan_make(struct chan *ch, int v) {
     ipcx_options *o;
     if (ipcx_options_create(&o) || ipcx_options_set_capacity(o, RAW_BYTES) ||
         ipcx_options_set_spin(o, blocking(v) ? 0 : IPCX_SPIN_FOREVER) ||
-        ipcx_ring_pair(0, o, &ch->p, &ch->c))
+        ipcx_ring_pair(v == IPCX_SPIN_MPMC_MANY ? IPCX_RING_MPMC : 0, o, &ch->p, &ch->c))
         b_die(ipcx_last_error());
     ipcx_options_close(o);
 }
@@ -378,7 +391,7 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
         struct raw_end e = raw_end(&a, v, size);
         unsigned char *src = calloc(1, size);
         b_mark(1);
-        if (v == IPCX_SPIN_MANY)
+        if (batched(v))
             put_many(&a, size, count);
         else
             for (int i = 0; i < count; i++) put(v, &a, &e, src, size, (uint64_t)i);
@@ -390,11 +403,10 @@ static double throughput(int v, size_t size, int child_cpu, int count) {
     ipcx_ring_close(a.p), a.p = NULL;
     struct raw_end e = raw_end(&a, v, size);
     unsigned char *dst = calloc(1, size);
-    int batched = v == IPCX_SPIN_MANY;
-    if (get(batched ? IPCX_SPIN_COPY : v, &a, &e, dst, size) != 0) b_die("sequence");
+    if (get(batched(v) ? IPCX_SPIN_COPY : v, &a, &e, dst, size) != 0) b_die("sequence");
     int64_t t0 = b_now_ns(); /* from the first message on */
     b_mark(1);
-    if (batched)
+    if (batched(v))
         get_many(&a, size, 1, count);
     else
         for (int i = 1; i < count; i++)
@@ -482,7 +494,7 @@ int main(int argc, char **argv) {
             struct b_series irt = {0}, ip99 = {0}, ithr = {0}; /* iceoryx2 */
             for (int r = 0; r < runs; r++) {
                 for (int v = 0; v < NVAR; v++) {
-                    if (!selected(v) || v == IPCX_SPIN_MANY) continue; /* a batch of one: copy */
+                    if (!selected(v) || batched(v)) continue; /* a batch of one: copy */
                     int spin_same = place == 1 && !blocking(v);
                     int iters = spin_same ? 40 : blocking(v) ? 2000 : (z ? 4000 : 20000);
                     double m, q;
@@ -518,13 +530,16 @@ int main(int argc, char **argv) {
             row(what, IPCX_BLOCK_COPY, &rt[IPCX_BLOCK_COPY], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
             row(what, IPCX_BLOCK_ZC, &rt[IPCX_BLOCK_ZC], "us", &rt[RAW_FUTEX], "[raw futex; target <= 1.1]");
             for (int v = 0; v < NVAR; v++)
-                if (v != IPCX_SPIN_MANY)
+                if (!batched(v))
                     row("RT p99", v, &p99[v], "us", is_raw(v) ? NULL : &p99[v < RAW_FUTEX ? RAW_SPIN : RAW_FUTEX], v < RAW_FUTEX ? "[raw spin]" : "[raw futex]");
             const char *spin_t = z ? "[copy bound; target >= 0.9]" : "[raw spin; target >= 0.8]";
             row("throughput", RAW_SPIN, &thr[RAW_SPIN], tu, NULL, z ? "(= the copy bound)" : "");
             row("throughput", IPCX_SPIN_COPY, &thr[IPCX_SPIN_COPY], tu, &thr[RAW_SPIN], spin_t);
             row("throughput", IPCX_SPIN_ZC, &thr[IPCX_SPIN_ZC], tu, &thr[RAW_SPIN], spin_t);
             row("throughput", IPCX_SPIN_MANY, &thr[IPCX_SPIN_MANY], tu, &thr[RAW_SPIN], spin_t);
+            row("throughput", IPCX_SPIN_MPMC_MANY, &thr[IPCX_SPIN_MPMC_MANY], tu, &thr[RAW_SPIN], spin_t);
+            row("MPMC vs SPSC batches", IPCX_SPIN_MPMC_MANY, &thr[IPCX_SPIN_MPMC_MANY], tu, &thr[IPCX_SPIN_MANY],
+                "[ipcx spin, batched]");
             row("throughput", RAW_FUTEX, &thr[RAW_FUTEX], tu, NULL, "");
             row("throughput", IPCX_BLOCK_COPY, &thr[IPCX_BLOCK_COPY], tu, &thr[RAW_FUTEX],
                 z ? "[raw futex]" : "[naive futex; target >= 1.5]");

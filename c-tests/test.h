@@ -272,6 +272,18 @@ static inline int t_inode_record(const char *prefix, const char *name, char *tex
     return n > 0;
 }
 
+/* Create the POSIX shared memory object `name` through ipcx with mode `mode` (exclusively)
+ * and close it. */
+static inline void t_shm_create_mode(const char *name, uint32_t mode) {
+    ipcx_options *o;
+    ipcx_shm *s;
+    T_OK(ipcx_options_create(&o));
+    T_OK(ipcx_options_set_mode(o, mode));
+    T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
+    T_OK(ipcx_options_close(o));
+    T_OK(ipcx_shm_close(s));
+}
+
 /* A unique POSIX IPC name ("/ipcx-t-..."); the caller tracks it with the right kind. */
 static inline const char *t_posix_name(char *buf, size_t len, const char *tag) {
     snprintf(buf, len, "/ipcx-t-%d-%d-%s", (int)t_runner_pid,

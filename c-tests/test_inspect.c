@@ -534,12 +534,7 @@ static void inode_records_body(void) {
     T_ASSERT(access(pa, F_OK) != 0);
 
     /* Created for its group to write: a record file, recognised the same way. */
-    ipcx_options *o;
-    T_OK(ipcx_options_create(&o));
-    T_OK(ipcx_options_set_mode(o, 0660));
-    T_OK(ipcx_shm_open(g, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
-    T_OK(ipcx_options_close(o));
-    T_OK(ipcx_shm_close(s));
+    t_shm_create_mode(g, 0660);
     T_ASSERT(!t_inode_record("", g, text, sizeof text));
     char name[128];
     snprintf(name, sizeof name, "shm.%s", g + 1);
@@ -949,18 +944,9 @@ static void remove_body(void) {
     /* A record does not make a look-alike ipcx's: an object removed behind ipcx's back and
      * re-created by another program under the same name is a different inode. */
     char nm[64];
-    ipcx_shm *s;
     t_posix_name(nm, sizeof nm, "lookalike");
     t_track_shm(nm);
-    {
-        /* Its group may write it: the record is a file, which outlives the object. */
-        ipcx_options *go;
-        T_OK(ipcx_options_create(&go));
-        T_OK(ipcx_options_set_mode(go, 0660));
-        T_OK(ipcx_shm_open(nm, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, go, &s));
-        T_OK(ipcx_options_close(go));
-    }
-    T_OK(ipcx_shm_close(s));
+    t_shm_create_mode(nm, 0660); /* its group may write it: the record is a file */
     T_ASSERT(shm_unlink(nm) == 0);
     fd = shm_open(nm, O_RDWR | O_CREAT | O_EXCL, 0600);
     T_ASSERT(fd >= 0);

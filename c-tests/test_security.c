@@ -246,13 +246,7 @@ static void create_and_expect_untrusted(const char *warning) {
         char n[64];
         t_posix_name(n, sizeof n, "untrusted");
         t_track_shm(n);
-        ipcx_shm *s;
-        ipcx_options *o;
-        T_OK(ipcx_options_create(&o));
-        T_OK(ipcx_options_set_mode(o, 0660));
-        T_OK(ipcx_shm_open(n, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
-        T_OK(ipcx_options_close(o));
-        T_OK(ipcx_shm_close(s));
+        t_shm_create_mode(n, 0660);
         ipcx_object_list *l;
         T_OK(ipcx_inspect_list(NULL, 0, IPCX_INSPECT_ALL, &l));
         const char *w;
@@ -319,13 +313,7 @@ T_CASE(forged_records_are_ignored) {
     pid_t p = t_fork();
     if (p == 0) {
         become(T_UID);
-        ipcx_shm *s;
-        ipcx_options *o;
-        T_OK(ipcx_options_create(&o));
-        T_OK(ipcx_options_set_mode(o, 0660));
-        T_OK(ipcx_shm_open(name, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, o, &s));
-        T_OK(ipcx_options_close(o));
-        T_OK(ipcx_shm_close(s));
+        t_shm_create_mode(name, 0660);
         _exit(0);
     }
     t_wait_ok(p, 20000);
