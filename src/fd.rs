@@ -169,24 +169,14 @@ impl IoMode {
         }
         if self.nowait && !self.nonblock {
             let raw = fd.as_raw_fd();
-            let cnt = bufs.len().min(MAX_IOV) as libc::c_int;
-            let write = || {
-                // SAFETY: IoSlice is ABI-compatible with iovec.
-                let n = unsafe {
-                    crate::sys::pwritev2(raw, bufs.as_ptr().cast(), cnt, -1, libc::RWF_NOWAIT)
-                };
-                if n < 0 {
-                    Err(Errno::last())
-                } else {
-                    Ok(n as usize)
-                }
-            };
+            let write = |flags| pwritev2(raw, bufs, libc::RWF_NOWAIT | flags);
             let r = if guard_sigpipe && nosignal_writes() {
-                nosignal(raw, bufs, libc::RWF_NOWAIT)
+                write(RWF_NOSIGNAL)
             } else if guard_sigpipe {
-                without_sigpipe(write, short_or_epipe(&bufs[..cnt as usize]))
+                let cnt = bufs.len().min(MAX_IOV);
+                without_sigpipe(|| write(0), short_or_epipe(&bufs[..cnt]))
             } else {
-                write()
+                write(0)
             };
             match r {
                 Err(Errno::EOPNOTSUPP | Errno::ENOSYS) => self.nowait = false,
@@ -224,7 +214,7 @@ pub fn writev(
         _ => nix::sys::uio::writev(fd, &bufs[..cnt]),
     };
     if guard_sigpipe && nosignal_writes() {
-        nosignal(fd.as_raw_fd(), bufs, 0)
+        pwritev2(fd.as_raw_fd(), bufs, RWF_NOSIGNAL)
     } else if guard_sigpipe {
         without_sigpipe(write, short_or_epipe(&bufs[..cnt]))
     } else {
@@ -260,21 +250,21 @@ fn probe_nosignal() -> bool {
     let iov = [IoSlice::new(&byte)];
     // The readers are there (`r` is open): the byte goes into the empty pipe, or the flag is
     // refused before anything happens.
-    let ok = matches!(nosignal(w.as_raw_fd(), &iov, 0), Ok(1));
+    let ok = matches!(pwritev2(w.as_raw_fd(), &iov, RWF_NOSIGNAL), Ok(1));
     drop((r, w));
     ok
 }
 
-/// One `pwritev2(RWF_NOSIGNAL | flags)` at the file position (a pipe has none).
-fn nosignal(
+/// One `pwritev2` with `flags` at the file position (a pipe has none), of at most
+/// [`MAX_IOV`] slices.
+fn pwritev2(
     fd: RawFd,
     bufs: &[IoSlice<'_>],
     flags: libc::c_int,
 ) -> std::result::Result<usize, Errno> {
     let cnt = bufs.len().min(MAX_IOV) as libc::c_int;
     // SAFETY: IoSlice is ABI-compatible with iovec; the slices are the caller's.
-    let n =
-        unsafe { crate::sys::pwritev2(fd, bufs.as_ptr().cast(), cnt, -1, RWF_NOSIGNAL | flags) };
+    let n = unsafe { crate::sys::pwritev2(fd, bufs.as_ptr().cast(), cnt, -1, flags) };
     if n < 0 {
         Err(Errno::last())
     } else {

@@ -1179,7 +1179,7 @@ pub fn remove(kind: ObjKind, name: &str, foreign: bool) -> Result<()> {
     // the record file.
     let inode_record = found
         .as_ref()
-        .filter(|_| matches!(kind, ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem))
+        .filter(|_| provenance::in_dev_shm(kind))
         .and_then(|o| {
             let c = CString::new(dev_shm_file(kind, &name)).ok()?;
             let (fi, r) = provenance::read_xattr_path(&c)?;

@@ -774,11 +774,16 @@ pub(crate) const XATTR: &CStr = c"user.ipcx.record";
 /// (EOPNOTSUPP: an older kernel): records go to files from then on.
 static NO_XATTR: AtomicBool = AtomicBool::new(false);
 
+/// The kinds that are files in /dev/shm, whose records may be on their inodes.
+pub(crate) fn in_dev_shm(kind: ObjKind) -> bool {
+    matches!(kind, ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem)
+}
+
 /// Whether the record of this object goes on its inode: a regular file in /dev/shm that
 /// nobody but its owner may write (anyone who may write a file may set its `user.`
 /// attributes, so only such a record can be trusted).
 fn on_inode(kind: ObjKind, info: &FileInfo) -> bool {
-    matches!(kind, ObjKind::PosixShm | ObjKind::Ring | ObjKind::PosixSem)
+    in_dev_shm(kind)
         && info.file_type() == libc::S_IFREG
         && info.mode & 0o022 == 0
         && !NO_XATTR.load(Ordering::Relaxed)
