@@ -439,6 +439,58 @@ T_CASE(descriptors_are_pollable_and_cloexec) {
     T_OK(ipcx_pipe_close(b));
 }
 
+/* The read descriptor is edge-style: one receive may take several messages from the
+ * kernel (read ahead), so after a wake-up the reader receives with IPCX_NOWAIT until
+ * IPCX_ERR_TIMEOUT. Also: a large message after small ones, received into a large
+ * buffer (its header arrives with the small messages' read, its body with another). */
+T_CASE(poll_then_drain_until_timeout) {
+    ipcx_pipe *r, *w;
+    make_pipe(&r, &w);
+    enum { BIG_LEN = 3000 * 4 }; /* above the 4 KiB read-ahead */
+    pid_t p = t_fork();
+    if (p == 0) {
+        T_OK(ipcx_pipe_close(r));
+        static char big[BIG_LEN];
+        for (int i = 0; i < BIG_LEN; i++) big[i] = (char)(i * 7);
+        for (int i = 0; i < 5; i++) T_OK(ipcx_pipe_send(w, &i, sizeof i, 5000));
+        T_OK(ipcx_pipe_send(w, big, sizeof big, 5000));
+        T_OK(ipcx_pipe_send(w, "end", 3, 5000));
+        T_OK(ipcx_pipe_close(w));
+        _exit(0);
+    }
+    T_OK(ipcx_pipe_close(w));
+    t_wait_ok(p, 10000); /* everything is in the pipe before the first receive */
+    int rfd = -1;
+    T_OK(ipcx_pipe_fds(r, &rfd, NULL));
+    struct pollfd pfd = {rfd, POLLIN, 0};
+    T_EQ_INT(poll(&pfd, 1, 10000), 1);
+    static char buf[64 * 1024];
+    int got = 0;
+    for (;;) {
+        size_t len = sizeof buf;
+        int s = ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT);
+        if (s == IPCX_ERR_TIMEOUT || s == IPCX_ERR_CLOSED) break;
+        T_OK(s);
+        if (got < 5) {
+            T_EQ_INT(len, sizeof got);
+            int v;
+            memcpy(&v, buf, sizeof v);
+            T_EQ_INT(v, got);
+        } else if (got == 5) {
+            T_EQ_INT(len, BIG_LEN);
+            for (int i = 0; i < BIG_LEN; i++) T_ASSERTF(buf[i] == (char)(i * 7), "byte %d", i);
+        } else {
+            T_EQ_INT(len, 3);
+            T_ASSERT(memcmp(buf, "end", 3) == 0);
+        }
+        got++;
+    }
+    T_EQ_INT(got, 7);
+    size_t len = sizeof buf;
+    T_ERR(IPCX_ERR_CLOSED, ipcx_pipe_recv(r, buf, &len, IPCX_NOWAIT));
+    T_OK(ipcx_pipe_close(r));
+}
+
 T_CASE(bad_input) {
     ipcx_pipe *r, *w;
     make_pipe(&r, &w);

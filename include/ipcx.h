@@ -2574,8 +2574,11 @@ ipcx_status ipcx_pipe_set_capacity(ipcx_pipe *p, size_t bytes, size_t *out_actua
 // Arguments: `out_read_fd`, `out_write_fd`: either may be NULL (not wanted).
 // The descriptors stay owned by the handle: do not close them, and do not read or write
 // them directly (bytes taken behind the handle's back break its framing). ipcx switches
-// their O_NONBLOCK flag as its calls need. A receive may still return
-// `IPCX_ERR_TIMEOUT` after a wake-up when only part of a message has arrived.
+// their O_NONBLOCK flag as its calls need. A receive may take several messages from the
+// kernel at once (it reads ahead, as far as its buffer allows) and serve the later ones
+// without the descriptor becoming readable again: after a wake-up, receive with
+// `IPCX_NOWAIT` until `IPCX_ERR_TIMEOUT`. A receive may also return `IPCX_ERR_TIMEOUT`
+// after a wake-up when only part of a message has arrived.
 // Returns: `IPCX_OK` with the descriptors.
 // Errors: `IPCX_ERR_INVALID` (NULL handle), `IPCX_ERR_BAD_HANDLE`, `IPCX_ERR_IN_USE`
 // (another thread is inside a call on this handle, for example a receive). On failure

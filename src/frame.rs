@@ -227,6 +227,10 @@ pub struct FrameReader {
     rx: RxBuf,
     /// Set once the framing is lost; every later receive fails with this message.
     broken: Option<String>,
+    /// The last message fitted in the spill buffer: the next one probably will too, so a
+    /// receive into a large buffer reads into the spill buffer with one plain read
+    /// instead of a vectored read of header and body.
+    small_last: bool,
 }
 
 impl FrameReader {
@@ -236,6 +240,7 @@ impl FrameReader {
             max,
             rx: RxBuf::default(),
             broken: None,
+            small_last: true,
         }
     }
 
@@ -316,6 +321,7 @@ impl FrameReader {
                 let p = self.rx.pending();
                 let len = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize;
                 self.check_len(len, t)?;
+                self.small_last = HEADER + len <= SMALL;
                 if len > out.len() {
                     return Err(too_small(len, out.len()));
                 }
@@ -329,11 +335,14 @@ impl FrameReader {
             }
 
             // Need (the rest of) the header. Read at most as many bytes as the caller's
-            // buffer and a header hold, like a raw read(2) with that buffer would: small
-            // buffers read into the spill buffer with one plain read; large ones read the
-            // header and the body straight into the caller's buffer.
-            if out.len() <= SMALL - HEADER {
-                self.fill(t, out.len() + HEADER, deadline)?;
+            // buffer and a header hold, like a raw read(2) with that buffer would. Small
+            // messages (the caller's buffer is small, or the last message was) go through
+            // the spill buffer with one plain read (read(2)/recv(2) cost less than
+            // readv(2)/recvmsg(2)); a large message found there has the rest of its body
+            // read straight into the caller's buffer. After a large message, the header
+            // and the body are read together straight into the caller's buffer.
+            if out.len() <= SMALL - HEADER || self.small_last {
+                self.fill(t, (out.len() + HEADER).min(SMALL), deadline)?;
                 continue;
             }
             let mut hdr = [0u8; HEADER];
@@ -371,6 +380,7 @@ impl FrameReader {
             let in_out = n - need;
             let len = u32::from_be_bytes(hdr) as usize;
             self.check_len(len, t)?;
+            self.small_last = HEADER + len <= SMALL;
             if len > out.len() {
                 // Keep the whole message queued: the header and the part in `out`.
                 self.rx.prepend(&[&hdr, &out[..in_out]]);
