@@ -601,7 +601,7 @@ impl Dir {
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let tmp = format!(
             ".tmp-{}-{}",
-            std::process::id(),
+            crate::sys::proc::own_pid(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
         let ctmp = cstring(&tmp)?;

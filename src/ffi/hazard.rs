@@ -108,8 +108,13 @@ pub(super) fn closer_barrier() -> bool {
         return true;
     }
     // A process whose only registered thread is the caller needs none: no other thread can
-    // be inside a call (a signal handler runs on this thread, in program order).
-    if LIVE_THREADS.load(Ordering::SeqCst) <= 1 && current_is_registered() {
+    // be inside a call (a signal handler runs on this thread, in program order). Nor does
+    // one where no thread is registered (no hazard word is in use): a thread that registers
+    // from now on does so with a SeqCst read-modify-write of the count, after this load in
+    // the single total order, and its SeqCst load of the tag comes after that, so it sees
+    // the tag the caller changed and does not pin the slot.
+    let live = LIVE_THREADS.load(Ordering::SeqCst);
+    if live == 0 || (live == 1 && current_is_registered()) {
         return true;
     }
     membarrier::barrier()

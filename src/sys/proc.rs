@@ -2,7 +2,8 @@
 //! Processes: whether one is still running (its pid not reused), and this process's start
 //! time. Read from /proc, which neither the C library nor nix parses.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use nix::errno::Errno;
 
@@ -26,10 +27,9 @@ pub(crate) fn own_start() -> u64 {
     own_pid_start().1
 }
 
-/// This process's pid and start time, with one getpid.
+/// This process's pid ([`own_pid`]) and start time.
 pub(crate) fn own_pid_start() -> (i32, u64) {
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() } as u32;
+    let pid = own_pid() as u32;
     if OWN_START_PID.load(Ordering::Acquire) == pid {
         return (pid as i32, OWN_START.load(Ordering::Relaxed));
     }
@@ -37,6 +37,80 @@ pub(crate) fn own_pid_start() -> (i32, u64) {
     OWN_START.store(start, Ordering::Relaxed);
     OWN_START_PID.store(pid, Ordering::Release);
     (pid as i32, start)
+}
+
+/// The page holding the cached pid (0 = not looked up since the last fork).
+static PID_PAGE: AtomicPtr<AtomicI32> = AtomicPtr::new(ptr::null_mut());
+/// Set when MADV_WIPEONFORK is unavailable: then the pid is looked up on every call.
+static NO_PID_CACHE: AtomicBool = AtomicBool::new(false);
+
+fn getpid() -> i32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::getpid() }
+}
+
+#[cold]
+fn pid_page() -> Option<&'static AtomicI32> {
+    if NO_PID_CACHE.load(Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: a fresh private anonymous page; nothing else is affected.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
+    }
+    // SAFETY: `p` is our fresh page.
+    if unsafe { libc::madvise(p, 4096, libc::MADV_WIPEONFORK) } < 0 {
+        // SAFETY: unmapping the page we just mapped.
+        unsafe { libc::munmap(p, 4096) };
+        NO_PID_CACHE.store(true, Ordering::Relaxed);
+        return None;
+    }
+    let fresh = p.cast::<AtomicI32>();
+    match PID_PAGE.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        // SAFETY: the page lives for the rest of the process (never unmapped).
+        Ok(_) => Some(unsafe { &*fresh }),
+        Err(other) => {
+            // Another thread installed its page first: use that one.
+            // SAFETY: unmapping our unused page; `other` is the live one.
+            unsafe { libc::munmap(p, 4096) };
+            Some(unsafe { &*other })
+        }
+    }
+}
+
+/// This process's pid, from a cache in a page marked `MADV_WIPEONFORK`: a forked child
+/// (by fork(2), or a raw clone without CLONE_VM) sees the page zeroed and looks its pid up
+/// again. Without MADV_WIPEONFORK (Linux 4.14), getpid on every call.
+#[inline]
+pub(crate) fn own_pid() -> i32 {
+    let page = PID_PAGE.load(Ordering::Acquire);
+    let slot = if page.is_null() {
+        match pid_page() {
+            Some(s) => s,
+            None => return getpid(),
+        }
+    } else {
+        // SAFETY: installed pages are never unmapped.
+        unsafe { &*page }
+    };
+    match slot.load(Ordering::Relaxed) {
+        0 => {
+            let pid = getpid();
+            slot.store(pid, Ordering::Relaxed);
+            pid
+        }
+        pid => pid,
+    }
 }
 
 /// Whether the process `pid` that started at `start` (0: unknown) is still running:
@@ -70,5 +144,11 @@ mod tests {
         assert_eq!(a, own_start());
         assert_eq!(process_alive(std::process::id() as i32, a), Some(true));
         assert_eq!(process_alive(std::process::id() as i32, a + 1), Some(false));
+    }
+
+    #[test]
+    fn pid_cache_matches_getpid() {
+        assert_eq!(own_pid(), getpid());
+        assert_eq!(own_pid(), getpid());
     }
 }

@@ -27,10 +27,11 @@
 //! pid up again, so the copy never targets the parent by mistake. If the thread-group
 //! leader has exited (ESRCH), the calling thread's tid is used instead.
 
-use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use nix::errno::Errno;
+
+use crate::sys::proc::own_pid;
 
 /// Which way the bytes go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,78 +59,6 @@ const PROC_MEM: u8 = 1;
 /// The method in use: `process_vm_*` until it is found refused, then `/proc/self/mem`.
 static METHOD: AtomicU8 = AtomicU8::new(PVM);
 
-/// The page holding the cached pid (0 = not looked up since the last fork).
-static PID_PAGE: AtomicPtr<AtomicI32> = AtomicPtr::new(ptr::null_mut());
-/// Set when MADV_WIPEONFORK is unavailable: then the pid is looked up on every copy.
-static NO_PID_CACHE: AtomicBool = AtomicBool::new(false);
-
-fn getpid() -> i32 {
-    // SAFETY: no preconditions.
-    unsafe { libc::getpid() }
-}
-
-#[cold]
-fn pid_page() -> Option<&'static AtomicI32> {
-    if NO_PID_CACHE.load(Ordering::Relaxed) {
-        return None;
-    }
-    // SAFETY: a fresh private anonymous page; nothing else is affected.
-    let p = unsafe {
-        libc::mmap(
-            ptr::null_mut(),
-            4096,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return None;
-    }
-    // SAFETY: `p` is our fresh page.
-    if unsafe { libc::madvise(p, 4096, libc::MADV_WIPEONFORK) } < 0 {
-        // SAFETY: unmapping the page we just mapped.
-        unsafe { libc::munmap(p, 4096) };
-        NO_PID_CACHE.store(true, Ordering::Relaxed);
-        return None;
-    }
-    let fresh = p.cast::<AtomicI32>();
-    match PID_PAGE.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
-        // SAFETY: the page lives for the rest of the process (never unmapped).
-        Ok(_) => Some(unsafe { &*fresh }),
-        Err(other) => {
-            // Another thread installed its page first: use that one.
-            // SAFETY: unmapping our unused page; `other` is the live one.
-            unsafe { libc::munmap(p, 4096) };
-            Some(unsafe { &*other })
-        }
-    }
-}
-
-/// Our pid, from the fork-wiped cache when possible.
-#[inline]
-fn cached_pid() -> i32 {
-    let page = PID_PAGE.load(Ordering::Acquire);
-    let slot = if page.is_null() {
-        match pid_page() {
-            Some(s) => s,
-            None => return getpid(),
-        }
-    } else {
-        // SAFETY: installed pages are never unmapped.
-        unsafe { &*page }
-    };
-    match slot.load(Ordering::Relaxed) {
-        0 => {
-            let pid = getpid();
-            slot.store(pid, Ordering::Relaxed);
-            pid
-        }
-        pid => pid,
-    }
-}
-
 /// One `process_vm_readv`/`writev` call on process `pid`: the region side is the
 /// "remote" one, so its pages are reached through get_user_pages.
 fn pvm(dir: Dir, pid: i32, region: *mut u8, buf: *mut u8, len: usize) -> isize {
@@ -154,7 +83,7 @@ fn pvm(dir: Dir, pid: i32, region: *mut u8, buf: *mut u8, len: usize) -> isize {
 /// instead of raising SIGBUS.
 pub(crate) fn copy(dir: Dir, region: *mut u8, buf: *mut u8, len: usize) -> Result<(), Failure> {
     let mut done = 0usize;
-    let mut pid = cached_pid();
+    let mut pid = own_pid();
     let mut tried_tid = false;
     while done < len {
         if METHOD.load(Ordering::Relaxed) == PROC_MEM {
@@ -280,7 +209,7 @@ mod tests {
         // SAFETY: a fresh shared mapping of our own file.
         let p = unsafe {
             libc::mmap(
-                ptr::null_mut(),
+                std::ptr::null_mut(),
                 3 * 4096,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
@@ -318,11 +247,5 @@ mod tests {
         }
         // SAFETY: unmapping the test mapping.
         unsafe { libc::munmap(p.cast(), 3 * 4096) };
-    }
-
-    #[test]
-    fn pid_cache_matches_getpid() {
-        assert_eq!(cached_pid(), getpid());
-        assert_eq!(cached_pid(), getpid());
     }
 }
