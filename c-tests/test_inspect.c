@@ -549,6 +549,66 @@ static void inode_records_body(void) {
 
 T_CASE(inode_records_are_checked) { run_as_user(inode_records_body); }
 
+/* The creator's pid in a record is the creating process's even when its parent wrote a
+ * record before forking (the pid is cached in a page that fork wipes): a record on the
+ * inode (POSIX shared memory) and a record file (System V queue), in parent and child. */
+static void fork_pid_body(void) {
+    char pa[64], ch[64];
+    t_track_shm(t_posix_name(pa, sizeof pa, "forkpid-p"));
+    t_track_shm(t_posix_name(ch, sizeof ch, "forkpid-c"));
+    ipcx_shm *s;
+    ipcx_msgq *q;
+    T_OK(ipcx_shm_open(pa, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &s));
+    T_OK(ipcx_shm_close(s));
+    T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &q));
+    int32_t pq = -1, cq = -1;
+    T_OK(ipcx_msgq_id(q, &pq));
+    t_track_sysv_msq(pq);
+    int ids[2];
+    T_ASSERT(pipe2(ids, O_CLOEXEC) == 0);
+    pid_t c = t_fork();
+    if (c == 0) {
+        close(ids[0]);
+        ipcx_shm *cs;
+        ipcx_msgq *cm;
+        T_OK(ipcx_shm_open(ch, IPCX_OPEN_CREATE | IPCX_OPEN_EXCLUSIVE, NULL, &cs));
+        T_OK(ipcx_shm_close(cs));
+        T_OK(ipcx_msgq_open(IPCX_KEY_PRIVATE, IPCX_OPEN_CREATE, NULL, &cm));
+        int32_t id = -1;
+        T_OK(ipcx_msgq_id(cm, &id));
+        t_track_sysv_msq(id);
+        T_ASSERT(write(ids[1], &id, sizeof id) == (ssize_t)sizeof id);
+        T_OK(ipcx_msgq_close(cm));
+        _exit(0);
+    }
+    close(ids[1]);
+    T_ASSERT(read(ids[0], &cq, sizeof cq) == (ssize_t)sizeof cq);
+    close(ids[0]);
+    t_wait_ok(c, 20000);
+    ipcx_object_list *l;
+    T_OK(ipcx_inspect_list(NULL, 0, 0, &l));
+    ipcx_object_info o = {.size = sizeof o};
+    T_ASSERT(find(l, IPCX_OBJECT_POSIX_SHM, pa, -1, &o));
+    T_EQ_INT(o.creator_pid, getpid());
+    T_ASSERT(find(l, IPCX_OBJECT_POSIX_SHM, ch, -1, &o));
+    T_EQ_INT(o.creator_pid, c);
+    T_ASSERT(find(l, IPCX_OBJECT_SYSV_MSQ, NULL, pq, &o));
+    T_EQ_INT(o.creator_pid, getpid());
+    T_ASSERT(find(l, IPCX_OBJECT_SYSV_MSQ, NULL, cq, &o));
+    T_EQ_INT(o.creator_pid, c);
+    T_OK(ipcx_object_list_close(l));
+    T_OK(ipcx_shm_remove(pa));
+    T_OK(ipcx_shm_remove(ch));
+    T_OK(ipcx_msgq_remove(q));
+    T_OK(ipcx_msgq_close(q));
+    ipcx_msgq *cm;
+    T_OK(ipcx_msgq_open_id(cq, &cm));
+    T_OK(ipcx_msgq_remove(cm));
+    T_OK(ipcx_msgq_close(cm));
+    assert_no_records_dir();
+}
+T_CASE(records_name_the_creator_after_fork) { run_as_user(fork_pid_body); }
+
 /* ---------------------------------------------------------------- listing */
 
 static void list_body(void) {
@@ -1282,6 +1342,7 @@ static void cli_body(void) {
 T_CASE(cli_exit_codes_table_json) { run_as_user(cli_body); }
 
 T_MAIN(T_ENTRY(records_follow_objects), T_ENTRY(inode_records_are_checked),
+       T_ENTRY(records_name_the_creator_after_fork),
        T_ENTRY(list_finds_every_kind),
        T_ENTRY(sigkilled_creator_is_stale_and_cleaned), T_ENTRY(truncated_stale_ring_is_removed),
        T_ENTRY(clean_limited_to_dirs),
