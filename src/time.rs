@@ -274,6 +274,21 @@ pub fn retry_eintr<T>(
     }
 }
 
+/// [`wait_fd`] after an operation on `fd` just found nothing to do (EAGAIN): with the
+/// deadline already past (a non-blocking call, a speculative try) a zero-timeout poll
+/// could only repeat it, so that is `IPCX_ERR_TIMEOUT` at once, without a system call.
+pub fn wait_fd_again(
+    fd: BorrowedFd<'_>,
+    events: i16,
+    deadline: &Deadline,
+    what: impl std::fmt::Display + Copy,
+) -> Result<()> {
+    if deadline.expired() {
+        return Err(deadline.timeout_error(what));
+    }
+    wait_fd(fd, events, deadline, what).map(|_| ())
+}
+
 /// Wait until `fd` reports one of `events` (POLLIN, POLLOUT...) or an error/hang-up
 /// condition, or the deadline passes (`IPCX_ERR_TIMEOUT`). Returns the revents.
 /// A deadline that has already passed polls once without blocking.

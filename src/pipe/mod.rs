@@ -117,18 +117,12 @@ impl Transport for Io<'_> {
             (self.wfd, libc::POLLOUT)
         };
         let fd = fd.ok_or_else(|| Error::invalid("pipe end is not open in that direction"))?;
-        // The operation just found nothing to do: with the deadline already past (a
-        // non-blocking call) a zero-timeout poll could only repeat it.
-        if deadline.expired() {
-            return Err(deadline.timeout_error(format_args!("wait on {}", self.name())));
-        }
-        time::wait_fd(
+        time::wait_fd_again(
             fd,
             ev,
             deadline,
             format!("wait on {}", self.name()).as_str(),
         )
-        .map(|_| ())
     }
 
     fn confirm_eof(&mut self, deadline: &Deadline) -> Result<bool> {

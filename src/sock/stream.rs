@@ -125,12 +125,7 @@ impl Transport for Io<'_> {
         } else {
             libc::POLLOUT
         };
-        // The operation just found nothing to do: with the deadline already past (a
-        // non-blocking call, a speculative try) a zero-timeout poll could only repeat it.
-        if deadline.expired() {
-            return Err(deadline.timeout_error(On("wait on", self.name)));
-        }
-        time::wait_fd(self.fd, ev, deadline, On("wait on", self.name)).map(|_| ())
+        time::wait_fd_again(self.fd, ev, deadline, On("wait on", self.name))
     }
 
     fn describe(&self) -> String {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Processes: whether one is still running (its pid not reused), and this process's start
-//! time. Read from /proc, which neither the C library nor nix parses.
+//! Processes: whether one is still running (its pid not reused), this process's start
+//! time (read from /proc, which neither the C library nor nix parses), and its pid, cached
+//! in a page that fork wipes.
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
