@@ -222,7 +222,10 @@ static void *blocked_recv(void *arg) {
     struct blocked *b = arg;
     char buf[16];
     size_t len = sizeof buf;
-    b->status = ipcx_pipe_recv(b->p, buf, &len, 3000 * slowdown());
+    /* The main thread's probing call may hold the handle at the moment this one starts
+     * (slow under emulation): then this one gets IN_USE; try again. */
+    do b->status = ipcx_pipe_recv(b->p, buf, &len, 3000 * slowdown());
+    while (b->status == IPCX_ERR_IN_USE);
     return NULL;
 }
 
